@@ -1,0 +1,4 @@
+/* placeholder */
+#ifndef LIASSE_FLOW_H
+#define LIASSE_FLOW_H
+#endif

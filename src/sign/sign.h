@@ -1,0 +1,4 @@
+/* placeholder */
+#ifndef LIASSE_SIGN_H
+#define LIASSE_SIGN_H
+#endif

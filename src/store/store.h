@@ -1,0 +1,4 @@
+/* placeholder */
+#ifndef LIASSE_STORE_H
+#define LIASSE_STORE_H
+#endif

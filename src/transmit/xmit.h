@@ -1,0 +1,4 @@
+/* placeholder */
+#ifndef LIASSE_XMIT_H
+#define LIASSE_XMIT_H
+#endif
