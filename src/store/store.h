@@ -1,4 +1,177 @@
-/* placeholder */
+/*
+ * store.h - the only module that speaks SQL (libpq).
+ *
+ * A struct store is a pool of connections; a caller takes one
+ * (store_acquire), runs statements, possibly inside a transaction, and gives
+ * it back (store_release rolls back anything left open).  Every function
+ * that can fail returns 0 or an lerr kind and fills the struct lerr; SQLSTATE
+ * is kept in e->sqlstate.  Statements go through PQexecParams only.
+ * Documents are returned as JSON text built by PostgreSQL, so the API, the CLI
+ * and later the web pages show exactly the same thing.
+ */
 #ifndef LIASSE_STORE_H
 #define LIASSE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+#define STORE_CHUNK_SIZE (1024 * 1024)
+
+struct store;
+struct store_conn;
+
+int store_open(struct store **out, const char *conninfo, const char *password,
+	       int poolsize, struct lerr *e) LERR_WUR;
+void store_close(struct store *s);
+int store_acquire(struct store *s, struct store_conn **out, struct lerr *e) LERR_WUR;
+void store_release(struct store *s, struct store_conn *c);
+
+int store_begin(struct store_conn *c, struct lerr *e) LERR_WUR;
+int store_commit(struct store_conn *c, struct lerr *e) LERR_WUR;
+void store_rollback(struct store_conn *c);
+int store_ping(struct store_conn *c, struct lerr *e) LERR_WUR;
+
+/* Applies the *.sql files of sqldir not yet recorded, in name order, each in
+ * its own transaction, under an advisory lock (two daemons starting together
+ * are safe).  *applied counts the files applied now. */
+int store_migrate(struct store_conn *c, const char *sqldir, int *applied, struct lerr *e) LERR_WUR;
+
+/* ---- organisations ---- */
+struct org {
+	long long id;
+	char siren[10], parent_siren[10];
+	char name[301];
+	char departement[4];
+	int arrondissement;          /* -1: unset */
+	int nature_actes;            /* -1: unset */
+	char idcoll[15], codcol[4], idpost[8], codbud[3];
+	char city[101], postal_code[11];
+};
+void store_org_init(struct org *o);
+int store_org_insert(struct store_conn *c, const struct org *o, struct lerr *e) LERR_WUR;
+int store_org_get(struct store_conn *c, const char *siren, struct org *out, struct lerr *e) LERR_WUR;
+/* Calls fn for each organisation, parents before children. */
+int store_org_each(struct store_conn *c, void (*fn)(void *arg, const struct org *o),
+		   void *arg, struct lerr *e) LERR_WUR;
+
+/* ---- API clients ---- */
+struct client {
+	long long id;
+	char name[201];
+};
+int store_client_insert(struct store_conn *c, const char *name, const uint8_t key_sha256[32],
+			const char *const *sirens, int nsirens, long long *id, struct lerr *e) LERR_WUR;
+int store_client_revoke(struct store_conn *c, const char *name, struct lerr *e) LERR_WUR;
+/* LERR_AUTH when no live client has this key. */
+int store_client_auth(struct store_conn *c, const uint8_t key_sha256[32], struct client *out,
+		      struct lerr *e) LERR_WUR;
+/* Organisation id of siren if the client may act for it, else LERR_FORBIDDEN. */
+int store_client_org(struct store_conn *c, long long client_id, const char *siren,
+		     long long *org_id, struct lerr *e) LERR_WUR;
+int store_client_each(struct store_conn *c, void (*fn)(void *arg, const char *name,
+		      const char *orgs, const char *created, int revoked), void *arg,
+		      struct lerr *e) LERR_WUR;
+
+/* ---- blobs: content-addressed, chunked, streamed ---- */
+struct store_blob_writer {
+	struct store_conn *c;
+	long long blob_id;
+	int seq;
+	int64_t size;
+	int64_t max;                 /* refuse beyond this many bytes */
+	void *sha;                   /* struct sha256 */
+	char *chunk;                 /* STORE_CHUNK_SIZE bytes */
+	size_t fill;
+};
+/* Must run inside a transaction; nothing is visible until it commits. */
+int store_blob_begin(struct store_conn *c, struct store_blob_writer *w, int64_t max,
+		     struct lerr *e) LERR_WUR;
+int store_blob_write(struct store_blob_writer *w, const void *p, size_t n, struct lerr *e) LERR_WUR;
+/* Seals the blob; if the same content exists already the new copy is dropped
+ * and the existing blob is returned (dedup). */
+int store_blob_end(struct store_blob_writer *w, long long *blob_id, uint8_t sha256[32],
+		   int64_t *size, struct lerr *e) LERR_WUR;
+void store_blob_abort(struct store_blob_writer *w);
+/* Reads chunk seq of a blob into out (at most STORE_CHUNK_SIZE bytes). */
+int store_blob_chunk(struct store_conn *c, long long blob_id, int seq, void *out, size_t *len,
+		     struct lerr *e) LERR_WUR;
+
+/* ---- documents ---- */
+struct doc_new {
+	long long org_id, client_id;
+	const char *kind;            /* pes | acte | document */
+	const char *title, *signer, *due_date, *external_ref;
+	int want_sign, want_transmit;
+	const char *meta_json;       /* kind-specific JSON object text */
+	const char *warnings_json;   /* JSON array text */
+};
+/* id: 37 bytes. Journals "document.received". */
+int store_doc_insert(struct store_conn *c, const struct doc_new *d, const char *actor, char *id,
+		     struct lerr *e) LERR_WUR;
+int store_doc_file_insert(struct store_conn *c, const char *doc_id, int n, const char *role,
+			  const char *name, const char *media_type, long long blob_id,
+			  struct lerr *e) LERR_WUR;
+/* The document as JSON (malloc'd) if visible to client_id (0: any). LERR_NOTFOUND otherwise. */
+int store_doc_json(struct store_conn *c, const char *doc_id, long long client_id, char **json,
+		   struct lerr *e) LERR_WUR;
+
+struct doc_filter {
+	const char *state, *kind, *updated_since;  /* NULL: any */
+	const char *after_ts, *after_id;           /* cursor position; NULL: from the start */
+	int limit;
+};
+/* {"items":[...],"next_cursor":...} is built by the caller from items_json and
+ * the last item's position (last_ts: microseconds since epoch as text). */
+int store_doc_list(struct store_conn *c, long long client_id, const struct doc_filter *f,
+		   char **items_json, int *count, char *last_ts, size_t last_ts_sz, char *last_id,
+		   struct lerr *e) LERR_WUR;
+
+struct doc_file {
+	long long blob_id;
+	int64_t size;
+	int nchunks;
+	char sha256_hex[65];
+	char name[512];
+	char media_type[128];
+};
+int store_doc_file(struct store_conn *c, const char *doc_id, long long client_id, int n,
+		   struct doc_file *out, struct lerr *e) LERR_WUR;
+
+/* The one function that changes a document's state: from one of the states in
+ * from (NULL-terminated) to `to`, journaled with actor and reason.  Returns
+ * LERR_NOTFOUND if invisible, LERR_CONFLICT if in another state (e->detail
+ * names it). */
+int store_doc_transition(struct store_conn *c, const char *doc_id, long long client_id,
+			 const char *const *from, const char *to, const char *actor,
+			 const char *reason, struct lerr *e) LERR_WUR;
+
+/* ---- idempotency ---- */
+/* 0 and *found = 0 when the key is new; *found = 1 with doc_id/sha filled otherwise. */
+int store_idem_get(struct store_conn *c, long long client_id, const char *key, int *found,
+		   uint8_t sha256[32], char *doc_id, struct lerr *e) LERR_WUR;
+/* LERR_CONFLICT (sqlstate 23505) when another request took the key meanwhile. */
+int store_idem_put(struct store_conn *c, long long client_id, const char *key,
+		   const uint8_t sha256[32], const char *doc_id, struct lerr *e) LERR_WUR;
+
+/* ---- jobs ---- */
+struct job {
+	long long id;
+	char kind[64];
+	char doc_id[37];
+	int attempts;
+};
+int store_job_add(struct store_conn *c, const char *kind, const char *doc_id, struct lerr *e) LERR_WUR;
+/* Inside a transaction: claims the next ready job (FOR UPDATE SKIP LOCKED);
+ * *found = 0 when there is none.  The claim lasts until commit or rollback. */
+int store_job_claim(struct store_conn *c, struct job *out, int *found, struct lerr *e) LERR_WUR;
+int store_job_done(struct store_conn *c, long long id, struct lerr *e) LERR_WUR;
+int store_job_retry(struct store_conn *c, long long id, const char *error, int delay_s,
+		    struct lerr *e) LERR_WUR;
+
+/* ---- journal ---- */
+int store_journal(struct store_conn *c, const char *actor, const char *action, const char *doc_id,
+		  long long org_id, const char *detail_json, struct lerr *e) LERR_WUR;
+
 #endif

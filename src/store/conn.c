@@ -1,0 +1,352 @@
+/* conn.c - the connection pool, transactions, the statement helper, migrations. */
+#include "store/store_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+struct store {
+	char *conninfo, *password;
+	int poolsize, open;
+	struct store_conn *free;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+static void
+notice(void *arg, const char *msg)
+{
+	log_debug("postgres: %s", msg);
+}
+
+static int
+connect_one(struct store *s, struct store_conn **out, struct lerr *e)
+{
+	const char *keys[4] = { "dbname", "application_name" }, *vals[4] = { s->conninfo, "liasse" };
+	struct store_conn *c;
+	PGconn *pg;
+
+	if (s->password) {
+		keys[2] = "password";
+		vals[2] = s->password;
+	}
+	pg = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(pg) != CONNECTION_OK) {
+		lerr_set(e, LERR_UNAVAILABLE, NULL, "cannot connect to the database");
+		lerr_detail(e, "%s", PQerrorMessage(pg));
+		lerr_hint(e, "check the \"database\" configuration key and that PostgreSQL is running");
+		PQfinish(pg);
+		return LERR_UNAVAILABLE;
+	}
+	PQsetNoticeProcessor(pg, notice, NULL);
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		PQfinish(pg);
+		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	}
+	c->pg = pg;
+	*out = c;
+	return 0;
+}
+
+int
+store_open(struct store **out, const char *conninfo, const char *password, int poolsize,
+	   struct lerr *e)
+{
+	struct store *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	s->conninfo = strdup(conninfo);
+	s->password = password && *password ? strdup(password) : NULL;
+	s->poolsize = poolsize > 0 ? poolsize : 1;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	*out = s;
+	return 0;
+}
+
+void
+store_close(struct store *s)
+{
+	if (!s)
+		return;
+	while (s->free) {
+		struct store_conn *c = s->free;
+
+		s->free = c->next;
+		PQfinish(c->pg);
+		free(c);
+	}
+	if (s->password) {
+		explicit_bzero(s->password, strlen(s->password));
+		free(s->password);
+	}
+	free(s->conninfo);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->cond);
+	free(s);
+}
+
+int
+store_acquire(struct store *s, struct store_conn **out, struct lerr *e)
+{
+	struct store_conn *c;
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	while (!s->free && s->open >= s->poolsize)
+		pthread_cond_wait(&s->cond, &s->lock);
+	c = s->free;
+	if (c) {
+		s->free = c->next;
+		pthread_mutex_unlock(&s->lock);
+		if (PQstatus(c->pg) != CONNECTION_OK)
+			PQreset(c->pg);
+		*out = c;
+		return 0;
+	}
+	s->open++;
+	pthread_mutex_unlock(&s->lock);
+	rc = connect_one(s, out, e);
+	if (rc) {
+		pthread_mutex_lock(&s->lock);
+		s->open--;
+		pthread_cond_signal(&s->cond);
+		pthread_mutex_unlock(&s->lock);
+	}
+	return rc;
+}
+
+void
+store_release(struct store *s, struct store_conn *c)
+{
+	if (!c)
+		return;
+	if (c->in_txn)
+		store_rollback(c);
+	pthread_mutex_lock(&s->lock);
+	if (PQstatus(c->pg) != CONNECTION_OK) {
+		PQfinish(c->pg);
+		free(c);
+		s->open--;
+	} else {
+		c->next = s->free;
+		s->free = c;
+	}
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static int
+map_error(struct store_conn *c, PGresult *r, struct lerr *e)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	enum lerr_kind kind = LERR_INTERNAL;
+
+	if (PQstatus(c->pg) != CONNECTION_OK)
+		kind = LERR_UNAVAILABLE;
+	else if (state && !strcmp(state, "23505"))
+		kind = LERR_CONFLICT;
+	else if (state && !strncmp(state, "23", 2))
+		kind = LERR_INVALID;
+	else if (state && (!strncmp(state, "08", 2) || !strncmp(state, "57P", 3)))
+		kind = LERR_UNAVAILABLE;
+	lerr_set(e, kind, NULL, "database error");
+	lerr_detail(e, "%s", msg ? msg : PQerrorMessage(c->pg));
+	if (state)
+		snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", state);
+	if (kind == LERR_INTERNAL || kind == LERR_UNAVAILABLE)
+		log_error("sql failed (%s): %s", state ? state : "-", e->detail);
+	return kind;
+}
+
+static int
+exec_fmt(struct store_conn *c, const char *sql, const struct sqlp *p, int np, int resfmt,
+	 PGresult **res, struct lerr *e)
+{
+	const char *vals[16];
+	int lens[16], fmts[16];
+	PGresult *r;
+	ExecStatusType st;
+
+	if (np > 16)
+		return lerr_set(e, LERR_INTERNAL, NULL, "too many SQL parameters");
+	for (int i = 0; i < np; i++) {
+		vals[i] = p[i].v;
+		lens[i] = p[i].len < 0 ? 0 : p[i].len;
+		fmts[i] = p[i].len < 0 ? 0 : 1;
+	}
+	r = PQexecParams(c->pg, sql, np, NULL, vals, lens, fmts, resfmt);
+	st = PQresultStatus(r);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		int kind = map_error(c, r, e);
+
+		PQclear(r);
+		return kind;
+	}
+	if (res)
+		*res = r;
+	else
+		PQclear(r);
+	return 0;
+}
+
+int
+sq_exec(struct store_conn *c, const char *sql, const struct sqlp *p, int np, PGresult **res,
+	struct lerr *e)
+{
+	return exec_fmt(c, sql, p, np, 0, res, e);
+}
+
+int
+sq_exec_bin(struct store_conn *c, const char *sql, const struct sqlp *p, int np,
+	    PGresult **res, struct lerr *e)
+{
+	return exec_fmt(c, sql, p, np, 1, res, e);
+}
+
+const char *
+sq_str(PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+int
+store_begin(struct store_conn *c, struct lerr *e)
+{
+	int rc = sq_exec(c, "BEGIN", NULL, 0, NULL, e);
+
+	if (!rc)
+		c->in_txn = 1;
+	return rc;
+}
+
+int
+store_commit(struct store_conn *c, struct lerr *e)
+{
+	int rc = sq_exec(c, "COMMIT", NULL, 0, NULL, e);
+
+	c->in_txn = 0;
+	return rc;
+}
+
+void
+store_rollback(struct store_conn *c)
+{
+	PQclear(PQexec(c->pg, "ROLLBACK"));
+	c->in_txn = 0;
+}
+
+int
+store_ping(struct store_conn *c, struct lerr *e)
+{
+	return sq_exec(c, "SELECT 1", NULL, 0, NULL, e);
+}
+
+/* ---- migrations ---- */
+
+static int
+sql_name_filter(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return n > 4 && !strcmp(d->d_name + n - 4, ".sql") && d->d_name[0] != '.';
+}
+
+static char *
+slurp(const char *path, struct lerr *e)
+{
+	FILE *f = fopen(path, "rb");
+	char *text = NULL;
+	long n;
+
+	if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) ||
+	    !(text = malloc((size_t)n + 1)) || fread(text, 1, (size_t)n, f) != (size_t)n) {
+		lerr_set(e, LERR_INTERNAL, NULL, "cannot read migration %s", path);
+		lerr_detail(e, "%s", strerror(errno));
+		free(text);
+		text = NULL;
+	} else {
+		text[n] = '\0';
+	}
+	if (f)
+		fclose(f);
+	return text;
+}
+
+static int
+apply_one(struct store_conn *c, const char *dir, const char *name, int *applied, struct lerr *e)
+{
+	struct sqlp p[1] = { SQLP_TEXT(name) };
+	PGresult *r = NULL, *rr;
+	char path[4096];
+	char *text;
+	int rc, done;
+
+	rc = sq_exec(c, "SELECT 1 FROM schema_migration WHERE name = $1", p, 1, &r, e);
+	if (rc)
+		return rc;
+	done = PQntuples(r) > 0;
+	PQclear(r);
+	if (done)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (!(text = slurp(path, e)))
+		return LERR_INTERNAL;
+	rr = PQexec(c->pg, text);   /* a multi-statement script: simple protocol, no parameters */
+	free(text);
+	if (PQresultStatus(rr) != PGRES_COMMAND_OK && PQresultStatus(rr) != PGRES_TUPLES_OK) {
+		rc = map_error(c, rr, e);
+		snprintf(e->msg, sizeof(e->msg), "migration %s failed", name);
+		PQclear(rr);
+		return rc;
+	}
+	PQclear(rr);
+	rc = sq_exec(c, "INSERT INTO schema_migration (name) VALUES ($1)", p, 1, NULL, e);
+	if (!rc) {
+		(*applied)++;
+		log_info("applied migration %s", name);
+	}
+	return rc;
+}
+
+int
+store_migrate(struct store_conn *c, const char *sqldir, int *applied, struct lerr *e)
+{
+	struct dirent **names = NULL;
+	int n, rc;
+
+	*applied = 0;
+	n = scandir(sqldir, &names, sql_name_filter, alphasort);
+	if (n < 0) {
+		lerr_set(e, LERR_INTERNAL, NULL, "cannot list migrations in %s", sqldir);
+		lerr_detail(e, "%s", strerror(errno));
+		lerr_hint(e, "set LIASSE_SQLDIR to the schemas/sql directory");
+		return LERR_INTERNAL;
+	}
+	rc = store_begin(c, e);
+	if (!rc)
+		rc = sq_exec(c, "SELECT pg_advisory_xact_lock(7461636100)", NULL, 0, NULL, e);
+	if (!rc)
+		rc = sq_exec(c, "CREATE TABLE IF NOT EXISTS schema_migration ("
+			     "name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+			     NULL, 0, NULL, e);
+	for (int i = 0; i < n; i++) {
+		if (!rc)
+			rc = apply_one(c, sqldir, names[i]->d_name, applied, e);
+		free(names[i]);
+	}
+	free(names);
+	if (!rc)
+		rc = store_commit(c, e);
+	else
+		store_rollback(c);
+	return rc;
+}

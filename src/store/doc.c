@@ -1,0 +1,264 @@
+/* doc.c - documents, their files, their state, idempotency keys, the journal. */
+#include "store/store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+lltoa(long long v, char *out, size_t n)
+{
+	snprintf(out, n, "%lld", v);
+}
+
+int
+store_doc_insert(struct store_conn *c, const struct doc_new *d, const char *actor, char *id,
+		 struct lerr *e)
+{
+	char org[24], client[24];
+	PGresult *r = NULL;
+	int rc;
+
+	lltoa(d->org_id, org, sizeof(org));
+	lltoa(d->client_id, client, sizeof(client));
+	struct sqlp p[] = {
+		SQLP_TEXT(org), SQLP_TEXT(client), SQLP_TEXT(d->kind), SQLP_TEXT(d->title),
+		SQLP_TEXT(d->signer), SQLP_TEXT(d->want_sign ? "t" : "f"),
+		SQLP_TEXT(d->want_transmit ? "t" : "f"), SQLP_TEXT(d->due_date),
+		SQLP_TEXT(d->external_ref), SQLP_TEXT(d->meta_json ? d->meta_json : "{}"),
+		SQLP_TEXT(d->warnings_json ? d->warnings_json : "[]"),
+	};
+	rc = sq_exec(c, "INSERT INTO document (org_id, client_id, kind, title, signer_hint, want_sign,"
+		     " want_transmit, due_date, external_ref, meta, warnings)"
+		     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id", p, 11, &r, e);
+	if (rc)
+		return rc;
+	snprintf(id, 37, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return store_journal(c, actor, "document.received", id, d->org_id, NULL, e);
+}
+
+int
+store_doc_file_insert(struct store_conn *c, const char *doc_id, int n, const char *role,
+		      const char *name, const char *media_type, long long blob_id, struct lerr *e)
+{
+	char nt[16], blob[24];
+
+	snprintf(nt, sizeof(nt), "%d", n);
+	lltoa(blob_id, blob, sizeof(blob));
+	struct sqlp p[] = { SQLP_TEXT(doc_id), SQLP_TEXT(nt), SQLP_TEXT(role), SQLP_TEXT(name),
+			    SQLP_TEXT(media_type), SQLP_TEXT(blob) };
+	return sq_exec(c, "INSERT INTO document_file (doc_id, n, role, name, media_type, blob_id)"
+		       " VALUES ($1, $2, $3, $4, $5, $6)", p, 6, NULL, e);
+}
+
+/* "the client may see it": client 0 is the administrator (CLI). */
+#define VISIBLE "($2::bigint = 0 OR d.org_id IN (SELECT org_id FROM api_client_org WHERE client_id = $2))"
+
+static int
+not_found(struct lerr *e, const char *doc_id)
+{
+	lerr_set(e, LERR_NOTFOUND, NULL, "no such document");
+	lerr_detail(e, "no document %s is visible to this client", doc_id);
+	lerr_hint(e, "check the id returned when the document was posted");
+	return LERR_NOTFOUND;
+}
+
+int
+store_doc_json(struct store_conn *c, const char *doc_id, long long client_id, char **json,
+	       struct lerr *e)
+{
+	char client[24];
+	PGresult *r = NULL;
+	int rc;
+
+	lltoa(client_id, client, sizeof(client));
+	struct sqlp p[2] = { SQLP_TEXT(doc_id), SQLP_TEXT(client) };
+	rc = sq_exec(c, "SELECT doc_json(d)::text FROM document d WHERE d.id = $1::uuid AND " VISIBLE,
+		     p, 2, &r, e);
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0)
+		rc = not_found(e, doc_id);
+	else if (!(*json = strdup(PQgetvalue(r, 0, 0))))
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	PQclear(r);
+	return rc;
+}
+
+int
+store_doc_list(struct store_conn *c, long long client_id, const struct doc_filter *f,
+	       char **items_json, int *count, char *last_ts, size_t last_ts_sz, char *last_id,
+	       struct lerr *e)
+{
+	char client[24], limit[16];
+	PGresult *r = NULL;
+	int rc;
+
+	lltoa(client_id, client, sizeof(client));
+	snprintf(limit, sizeof(limit), "%d", f->limit);
+	struct sqlp p[] = { SQLP_TEXT(limit), SQLP_TEXT(client), SQLP_TEXT(f->state), SQLP_TEXT(f->kind),
+			    SQLP_TEXT(f->updated_since), SQLP_TEXT(f->after_ts), SQLP_TEXT(f->after_id) };
+	rc = sq_exec(c,
+		"WITH page AS (SELECT d.* FROM document d WHERE " VISIBLE
+		" AND ($3::doc_state IS NULL OR d.state = $3::doc_state)"
+		" AND ($4::doc_kind IS NULL OR d.kind = $4::doc_kind)"
+		" AND ($5::timestamptz IS NULL OR d.updated_at >= $5::timestamptz)"
+		" AND ($6::bigint IS NULL OR (d.updated_at, d.id) >"
+		"      (timestamptz 'epoch' + $6::bigint * interval '1 microsecond', $7::uuid))"
+		" ORDER BY d.updated_at, d.id LIMIT $1::int)"
+		" SELECT coalesce(jsonb_agg(doc_json(page) ORDER BY updated_at, id), '[]')::text, count(*),"
+		" (SELECT (extract(epoch FROM updated_at) * 1000000)::bigint || ' ' || id FROM page"
+		"  ORDER BY updated_at DESC, id DESC LIMIT 1) FROM page", p, 7, &r, e);
+	if (rc)
+		return rc;
+	*count = atoi(PQgetvalue(r, 0, 1));
+	last_ts[0] = last_id[0] = '\0';
+	if (*count > 0)
+		sscanf(PQgetvalue(r, 0, 2), "%31s %36s", last_ts, last_id);
+	(void)last_ts_sz;
+	if (!(*items_json = strdup(PQgetvalue(r, 0, 0))))
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	PQclear(r);
+	return rc;
+}
+
+int
+store_doc_file(struct store_conn *c, const char *doc_id, long long client_id, int n,
+	       struct doc_file *out, struct lerr *e)
+{
+	char client[24], nt[16];
+	PGresult *r = NULL;
+	int rc;
+
+	lltoa(client_id, client, sizeof(client));
+	snprintf(nt, sizeof(nt), "%d", n);
+	struct sqlp p[3] = { SQLP_TEXT(doc_id), SQLP_TEXT(client), SQLP_TEXT(nt) };
+	rc = sq_exec(c, "SELECT b.id, b.size, b.nchunks, encode(b.sha256, 'hex'), f.name, f.media_type"
+		     " FROM document d JOIN document_file f ON f.doc_id = d.id JOIN blob b ON b.id = f.blob_id"
+		     " WHERE d.id = $1::uuid AND " VISIBLE " AND f.n = $3::int", p, 3, &r, e);
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0) {
+		rc = lerr_set(e, LERR_NOTFOUND, NULL, "no such file");
+		lerr_detail(e, "document %s has no file %d visible to this client", doc_id, n);
+		lerr_hint(e, "the document's \"files\" list gives each file's href");
+	} else {
+		out->blob_id = atoll(PQgetvalue(r, 0, 0));
+		out->size = atoll(PQgetvalue(r, 0, 1));
+		out->nchunks = atoi(PQgetvalue(r, 0, 2));
+		snprintf(out->sha256_hex, sizeof(out->sha256_hex), "%s", PQgetvalue(r, 0, 3));
+		snprintf(out->name, sizeof(out->name), "%s", PQgetvalue(r, 0, 4));
+		snprintf(out->media_type, sizeof(out->media_type), "%s", PQgetvalue(r, 0, 5));
+	}
+	PQclear(r);
+	return rc;
+}
+
+static int
+join_states(const char *const *from, char *out, size_t n)
+{
+	size_t used = 0;
+
+	out[0] = '{';
+	used = 1;
+	for (int i = 0; from[i]; i++) {
+		int k = snprintf(out + used, n - used, "%s%s", i ? "," : "", from[i]);
+
+		if (k < 0 || (size_t)k >= n - used)
+			return -1;
+		used += (size_t)k;
+	}
+	if (used + 2 > n)
+		return -1;
+	out[used++] = '}';
+	out[used] = '\0';
+	return 0;
+}
+
+int
+store_doc_transition(struct store_conn *c, const char *doc_id, long long client_id,
+		     const char *const *from, const char *to, const char *actor, const char *reason,
+		     struct lerr *e)
+{
+	char client[24], states[512];
+	PGresult *r = NULL;
+	int rc;
+
+	lltoa(client_id, client, sizeof(client));
+	if (join_states(from, states, sizeof(states)))
+		return lerr_set(e, LERR_INTERNAL, NULL, "too many states");
+	struct sqlp p[] = { SQLP_TEXT(doc_id), SQLP_TEXT(client), SQLP_TEXT(states), SQLP_TEXT(to),
+			    SQLP_TEXT(reason), SQLP_TEXT(actor) };
+	/* Lock the row, then decide: the state seen is the state changed. */
+	rc = sq_exec(c,
+		"WITH cur AS (SELECT d.id, d.state, d.org_id FROM document d WHERE d.id = $1::uuid AND "
+		VISIBLE " FOR UPDATE),"
+		" upd AS (UPDATE document SET state = $4::doc_state, reason = coalesce($5, reason),"
+		"  updated_at = clock_timestamp() FROM cur WHERE document.id = cur.id"
+		"  AND cur.state = ANY($3::doc_state[]) AND cur.state <> $4::doc_state RETURNING document.id)"
+		" SELECT cur.state, cur.org_id, (SELECT count(*) FROM upd),"
+		"  CASE WHEN (SELECT count(*) FROM upd) > 0 THEN journal_append($6, 'document.' || $4,"
+		"   cur.id, cur.org_id, jsonb_build_object('from', cur.state, 'reason', $5::text)) END"
+		" FROM cur", p, 6, &r, e);
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0)
+		rc = not_found(e, doc_id);
+	else if (strcmp(PQgetvalue(r, 0, 2), "0") == 0 && strcmp(PQgetvalue(r, 0, 0), to) != 0) {
+		rc = lerr_set(e, LERR_CONFLICT, NULL, "the document cannot go to state %s", to);
+		lerr_detail(e, "document %s is %s", doc_id, PQgetvalue(r, 0, 0));
+	}
+	PQclear(r);
+	return rc;
+}
+
+int
+store_idem_get(struct store_conn *c, long long client_id, const char *key, int *found,
+	       uint8_t sha256[32], char *doc_id, struct lerr *e)
+{
+	char client[24];
+	PGresult *r = NULL;
+	int rc;
+
+	lltoa(client_id, client, sizeof(client));
+	struct sqlp p[2] = { SQLP_TEXT(client), SQLP_TEXT(key) };
+	rc = sq_exec(c, "SELECT encode(request_sha256, 'hex'), doc_id FROM idempotency"
+		     " WHERE client_id = $1 AND key = $2", p, 2, &r, e);
+	if (rc)
+		return rc;
+	*found = PQntuples(r) > 0;
+	if (*found) {
+		const char *hex = PQgetvalue(r, 0, 0);
+
+		for (int i = 0; i < 32; i++)
+			sscanf(hex + 2 * i, "%2hhx", &sha256[i]);
+		snprintf(doc_id, 37, "%s", PQgetvalue(r, 0, 1));
+	}
+	PQclear(r);
+	return 0;
+}
+
+int
+store_idem_put(struct store_conn *c, long long client_id, const char *key,
+	       const uint8_t sha256[32], const char *doc_id, struct lerr *e)
+{
+	char client[24];
+
+	lltoa(client_id, client, sizeof(client));
+	struct sqlp p[4] = { SQLP_TEXT(client), SQLP_TEXT(key), SQLP_BIN(sha256, 32), SQLP_TEXT(doc_id) };
+	return sq_exec(c, "INSERT INTO idempotency (client_id, key, request_sha256, doc_id)"
+		       " VALUES ($1, $2, $3, $4)", p, 4, NULL, e);
+}
+
+int
+store_journal(struct store_conn *c, const char *actor, const char *action, const char *doc_id,
+	      long long org_id, const char *detail_json, struct lerr *e)
+{
+	char org[24];
+
+	lltoa(org_id, org, sizeof(org));
+	struct sqlp p[5] = { SQLP_TEXT(actor), SQLP_TEXT(action), SQLP_TEXT(doc_id),
+			    SQLP_TEXT(org_id ? org : NULL), SQLP_TEXT(detail_json) };
+	return sq_exec(c, "SELECT journal_append($1, $2, $3::uuid, $4::bigint, $5::jsonb)", p, 5, NULL, e);
+}

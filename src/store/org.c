@@ -1,0 +1,250 @@
+/* org.c - organisations and the API clients bound to them. */
+#include "store/store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+store_org_init(struct org *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->arrondissement = -1;
+	o->nature_actes = -1;
+}
+
+static const char *
+opt(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+int
+store_org_insert(struct store_conn *c, const struct org *o, struct lerr *e)
+{
+	char arr[16], nat[16];
+	int rc;
+
+	snprintf(arr, sizeof(arr), "%d", o->arrondissement);
+	snprintf(nat, sizeof(nat), "%d", o->nature_actes);
+	struct sqlp p[] = {
+		SQLP_TEXT(o->siren), SQLP_TEXT(o->name), SQLP_TEXT(opt(o->parent_siren)),
+		SQLP_TEXT(opt(o->departement)), SQLP_TEXT(o->arrondissement >= 0 ? arr : NULL),
+		SQLP_TEXT(o->nature_actes >= 0 ? nat : NULL), SQLP_TEXT(opt(o->idcoll)),
+		SQLP_TEXT(opt(o->codcol)), SQLP_TEXT(opt(o->idpost)), SQLP_TEXT(opt(o->codbud)),
+		SQLP_TEXT(opt(o->city)), SQLP_TEXT(opt(o->postal_code)),
+	};
+	PGresult *r = NULL;
+
+	rc = sq_exec(c, "INSERT INTO organisation (siren, name, parent_id, departement, arrondissement,"
+		     " nature_actes, idcoll, codcol, idpost, codbud, city, postal_code)"
+		     " SELECT $1, $2, (SELECT id FROM organisation WHERE siren = $3), $4, $5, $6, $7, $8,"
+		     " $9, $10, $11, $12"
+		     " WHERE $3::text IS NULL OR EXISTS (SELECT 1 FROM organisation WHERE siren = $3)"
+		     " RETURNING id", p, 12, &r, e);
+	if (rc == LERR_CONFLICT) {
+		lerr_set(e, LERR_CONFLICT, "siren", "an organisation with SIREN %s exists already", o->siren);
+		return LERR_CONFLICT;
+	}
+	if (rc == LERR_INVALID) {
+		char detail[sizeof(e->detail)];
+
+		memcpy(detail, e->detail, sizeof(detail));
+		lerr_set(e, LERR_INVALID, NULL, "invalid organisation");
+		lerr_detail(e, "%s", detail);
+		lerr_hint(e, "SIREN: 9 digits; département: 3 characters such as 045 or 02A; "
+			  "arrondissement 0-9; CodCol at most 3, IdColl at most 14 characters");
+		return LERR_INVALID;
+	}
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		lerr_set(e, LERR_NOTFOUND, "parent", "no parent organisation with SIREN %s", o->parent_siren);
+		lerr_hint(e, "create the parent first; \"liasse org list\" shows the existing ones");
+		return LERR_NOTFOUND;
+	}
+	PQclear(r);
+	return store_journal(c, "cli", "organisation.created", NULL, 0, NULL, e);
+}
+
+#define ORG_COLUMNS "o.id, o.siren, o.name, coalesce(p.siren, ''), coalesce(o.departement, ''), " \
+	"coalesce(o.arrondissement, -1), coalesce(o.nature_actes, -1), coalesce(o.idcoll, ''), " \
+	"coalesce(o.codcol, ''), coalesce(o.idpost, ''), coalesce(o.codbud, ''), " \
+	"coalesce(o.city, ''), coalesce(o.postal_code, '')"
+
+static void
+org_from_row(PGresult *r, int i, struct org *o)
+{
+	store_org_init(o);
+	o->id = atoll(PQgetvalue(r, i, 0));
+	snprintf(o->siren, sizeof(o->siren), "%s", PQgetvalue(r, i, 1));
+	snprintf(o->name, sizeof(o->name), "%s", PQgetvalue(r, i, 2));
+	snprintf(o->parent_siren, sizeof(o->parent_siren), "%s", PQgetvalue(r, i, 3));
+	snprintf(o->departement, sizeof(o->departement), "%s", PQgetvalue(r, i, 4));
+	o->arrondissement = atoi(PQgetvalue(r, i, 5));
+	o->nature_actes = atoi(PQgetvalue(r, i, 6));
+	snprintf(o->idcoll, sizeof(o->idcoll), "%s", PQgetvalue(r, i, 7));
+	snprintf(o->codcol, sizeof(o->codcol), "%s", PQgetvalue(r, i, 8));
+	snprintf(o->idpost, sizeof(o->idpost), "%s", PQgetvalue(r, i, 9));
+	snprintf(o->codbud, sizeof(o->codbud), "%s", PQgetvalue(r, i, 10));
+	snprintf(o->city, sizeof(o->city), "%s", PQgetvalue(r, i, 11));
+	snprintf(o->postal_code, sizeof(o->postal_code), "%s", PQgetvalue(r, i, 12));
+}
+
+int
+store_org_get(struct store_conn *c, const char *siren, struct org *out, struct lerr *e)
+{
+	struct sqlp p[] = { SQLP_TEXT(siren) };
+	PGresult *r = NULL;
+	int rc = sq_exec(c, "SELECT " ORG_COLUMNS " FROM organisation o"
+			 " LEFT JOIN organisation p ON p.id = o.parent_id WHERE o.siren = $1", p, 1, &r, e);
+
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0)
+		rc = lerr_set(e, LERR_NOTFOUND, "organisation", "no organisation with SIREN %s", siren);
+	else
+		org_from_row(r, 0, out);
+	PQclear(r);
+	return rc;
+}
+
+int
+store_org_each(struct store_conn *c, void (*fn)(void *arg, const struct org *o), void *arg,
+	       struct lerr *e)
+{
+	PGresult *r = NULL;
+	struct org o;
+	int rc = sq_exec(c,
+		"WITH RECURSIVE t(id, path) AS ("
+		" SELECT id, ARRAY[siren::text] FROM organisation WHERE parent_id IS NULL"
+		" UNION ALL SELECT o.id, t.path || o.siren::text FROM organisation o JOIN t ON o.parent_id = t.id)"
+		" SELECT " ORG_COLUMNS " FROM t JOIN organisation o ON o.id = t.id"
+		" LEFT JOIN organisation p ON p.id = o.parent_id ORDER BY t.path", NULL, 0, &r, e);
+
+	if (rc)
+		return rc;
+	for (int i = 0; i < PQntuples(r); i++) {
+		org_from_row(r, i, &o);
+		fn(arg, &o);
+	}
+	PQclear(r);
+	return 0;
+}
+
+int
+store_client_insert(struct store_conn *c, const char *name, const uint8_t key_sha256[32],
+		    const char *const *sirens, int nsirens, long long *id, struct lerr *e)
+{
+	struct sqlp p[2] = { SQLP_TEXT(name), SQLP_BIN(key_sha256, 32) };
+	char idtext[32];
+	PGresult *r = NULL;
+	int rc = sq_exec(c, "INSERT INTO api_client (name, key_sha256) VALUES ($1, $2) RETURNING id",
+			 p, 2, &r, e);
+
+	if (rc == LERR_CONFLICT)
+		return lerr_set(e, LERR_CONFLICT, "name", "a client named \"%s\" exists already", name);
+	if (rc)
+		return rc;
+	*id = atoll(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	snprintf(idtext, sizeof(idtext), "%lld", *id);
+	for (int i = 0; i < nsirens && !rc; i++) {
+		struct sqlp q[2] = { SQLP_TEXT(idtext), SQLP_TEXT(sirens[i]) };
+
+		rc = sq_exec(c, "INSERT INTO api_client_org (client_id, org_id)"
+			     " SELECT $1, id FROM organisation WHERE siren = $2 RETURNING org_id", q, 2, &r, e);
+		if (!rc && PQntuples(r) == 0)
+			rc = lerr_set(e, LERR_NOTFOUND, "org", "no organisation with SIREN %s", sirens[i]);
+		if (!rc)
+			PQclear(r);
+	}
+	if (!rc)
+		rc = store_journal(c, "cli", "client.created", NULL, 0, NULL, e);
+	return rc;
+}
+
+int
+store_client_revoke(struct store_conn *c, const char *name, struct lerr *e)
+{
+	struct sqlp p[1] = { SQLP_TEXT(name) };
+	PGresult *r = NULL;
+	int rc = sq_exec(c, "UPDATE api_client SET revoked_at = coalesce(revoked_at, now())"
+			 " WHERE name = $1 RETURNING id", p, 1, &r, e);
+
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0)
+		rc = lerr_set(e, LERR_NOTFOUND, "name", "no client named \"%s\"", name);
+	PQclear(r);
+	return rc ? rc : store_journal(c, "cli", "client.revoked", NULL, 0, NULL, e);
+}
+
+int
+store_client_auth(struct store_conn *c, const uint8_t key_sha256[32], struct client *out,
+		  struct lerr *e)
+{
+	struct sqlp p[1] = { SQLP_BIN(key_sha256, 32) };
+	PGresult *r = NULL;
+	int rc = sq_exec(c, "SELECT id, name FROM api_client WHERE key_sha256 = $1 AND revoked_at IS NULL",
+			 p, 1, &r, e);
+
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0) {
+		rc = lerr_set(e, LERR_AUTH, NULL, "unknown or revoked API key");
+		lerr_hint(e, "send \"Authorization: Bearer <key>\" with a key from \"liasse client add\"");
+	} else {
+		out->id = atoll(PQgetvalue(r, 0, 0));
+		snprintf(out->name, sizeof(out->name), "%s", PQgetvalue(r, 0, 1));
+	}
+	PQclear(r);
+	return rc;
+}
+
+int
+store_client_org(struct store_conn *c, long long client_id, const char *siren, long long *org_id,
+		 struct lerr *e)
+{
+	char idtext[32];
+	PGresult *r = NULL;
+	int rc;
+
+	snprintf(idtext, sizeof(idtext), "%lld", client_id);
+	struct sqlp p[2] = { SQLP_TEXT(idtext), SQLP_TEXT(siren) };
+	rc = sq_exec(c, "SELECT o.id FROM organisation o JOIN api_client_org co ON co.org_id = o.id"
+		     " WHERE co.client_id = $1 AND o.siren = $2", p, 2, &r, e);
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0) {
+		rc = lerr_set(e, LERR_FORBIDDEN, "metadata.organisation",
+			      "organisation %s is not one of this client's organisations", siren);
+		lerr_hint(e, "use the SIREN of an organisation your API key was issued for");
+	} else {
+		*org_id = atoll(PQgetvalue(r, 0, 0));
+	}
+	PQclear(r);
+	return rc;
+}
+
+int
+store_client_each(struct store_conn *c, void (*fn)(void *arg, const char *name, const char *orgs,
+		  const char *created, int revoked), void *arg, struct lerr *e)
+{
+	PGresult *r = NULL;
+	int rc = sq_exec(c, "SELECT c.name, coalesce(string_agg(o.siren, ',' ORDER BY o.siren), ''),"
+			 " to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+			 " c.revoked_at IS NOT NULL"
+			 " FROM api_client c LEFT JOIN api_client_org co ON co.client_id = c.id"
+			 " LEFT JOIN organisation o ON o.id = co.org_id GROUP BY c.id ORDER BY c.name",
+			 NULL, 0, &r, e);
+
+	if (rc)
+		return rc;
+	for (int i = 0; i < PQntuples(r); i++)
+		fn(arg, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+		   PQgetvalue(r, i, 3)[0] == 't');
+	PQclear(r);
+	return 0;
+}

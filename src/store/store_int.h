@@ -1,0 +1,33 @@
+/* store_int.h - private to store/: connections and the statement helper. */
+#ifndef LIASSE_STORE_INT_H
+#define LIASSE_STORE_INT_H
+
+#include <libpq-fe.h>
+
+#include "store/store.h"
+
+struct store_conn {
+	PGconn *pg;
+	int in_txn;
+	struct store_conn *next;
+};
+
+/* One parameter: text (len < 0) or binary bytes. */
+struct sqlp {
+	const char *v;
+	int len;
+};
+#define SQLP_TEXT(s) ((struct sqlp){ (s), -1 })
+#define SQLP_BIN(p, n) ((struct sqlp){ (const char *)(p), (int)(n) })
+
+/* Runs sql with parameters; *res (may be NULL) gets the result, which the
+ * caller PQclear()s.  Maps failures to lerr kinds (unique violation ->
+ * LERR_CONFLICT, connection loss -> LERR_UNAVAILABLE, else LERR_INTERNAL). */
+int sq_exec(struct store_conn *c, const char *sql, const struct sqlp *p, int np,
+	    PGresult **res, struct lerr *e) LERR_WUR;
+/* Same, binary result format (for bytea reads). */
+int sq_exec_bin(struct store_conn *c, const char *sql, const struct sqlp *p, int np,
+		PGresult **res, struct lerr *e) LERR_WUR;
+const char *sq_str(PGresult *r, int row, int col);  /* NULL when SQL NULL */
+
+#endif
