@@ -13,7 +13,7 @@
 
 enum lerr_kind {
 	LERR_OK = 0,
-	LERR_INVALID,      /* the input is wrong: 400 / 422 */
+	LERR_INVALID,      /* a field's value is wrong: 422 */
 	LERR_AUTH,         /* who are you?: 401 */
 	LERR_FORBIDDEN,    /* not yours: 403 */
 	LERR_NOTFOUND,     /* no such thing (or not visible to you): 404 */
@@ -23,6 +23,7 @@ enum lerr_kind {
 	LERR_RANGE,        /* unsatisfiable range: 416 */
 	LERR_UNAVAILABLE,  /* a dependency is down: 503 */
 	LERR_INTERNAL,     /* a bug or an unexpected library failure: 500 */
+	LERR_MALFORMED,    /* the request itself cannot be read: 400 */
 };
 
 struct lerr {
