@@ -52,7 +52,7 @@ check_key() {	# name type default reloadable
 		printf '%s\n' "$entry" | grep -q '^Default: empty\.$' ||
 			{ not_ok "liasse.conf.5: $1 should say \"Default: empty.\""; return; }
 	elif [ "$3" = "${3%% *}" ]; then
-		printf '%s\n' "$entry" | grep -qxF -- ".Ql $3 ." ||
+		printf '%s\n' "$entry" | grep -qxF -e ".Ql $3 ." -e "$3" ||
 			{ not_ok "liasse.conf.5: $1 should say \"Default: .Ql $3 .\""; return; }
 	else
 		for w in $3; do
