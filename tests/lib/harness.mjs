@@ -318,6 +318,15 @@ class Harness {
 		return key;
 	}
 
+	// The usual start: cluster, liassed (which migrates), two organisations
+	// with one client each.
+	async setup(overrides = {}) {
+		await this.startPostgres();
+		const d = await this.startLiassed(overrides);
+		const seed = await seedTwoOrgs(this);
+		return { d, ...seed, a: d.client(seed.keyA), b: d.client(seed.keyB) };
+	}
+
 	async stopAll() {
 		for (const d of this.daemons)
 			if (d.running)
@@ -464,6 +473,35 @@ export async function seedTwoOrgs(h) {
 	return { orgA: a, orgB: b, keyA, keyB };
 }
 
+// Metadata and files of valid documents.
+export function docMeta(org, extra = {}) {
+	return { kind: 'document', organisation: org, title: 'Convention', ...extra };
+}
+
+export function acteMeta(org, numero, extra = {}, acte = {}) {
+	const today = new Date().toISOString().slice(0, 10);
+	return {
+		kind: 'acte', organisation: org, title: `Délibération ${numero}`, ...extra,
+		acte: { nature: 1, numero_interne: numero, objet: 'Vote du budget', date_decision: today,
+			classification: '7.1', ...acte },
+	};
+}
+
+export function pdfFile(size = 2000, name = 'acte.pdf') {
+	return { name, type: 'application/pdf', data: pdfBytes(size, name) };
+}
+
+// pes_aller_ok.xml with its NomFic replaced (NomFic is unique per CodCol);
+// null when the fixture is absent.
+export function pesFile(nomfic) {
+	const p = fixture('s2low/helios/fixtures/pes_aller_ok.xml');
+	if (!p)
+		return null;
+	const text = fs.readFileSync(p).toString('latin1');
+	const data = Buffer.from(nomfic ? text.replace('03f432a4f6d35110bf309fb525eb61f7', nomfic) : text, 'latin1');
+	return { name: 'pes_aller.xml', type: 'application/xml', data };
+}
+
 /* ---------------------------------------------------------------- HTTP */
 
 export function sha256(buf) {
@@ -578,6 +616,85 @@ export function request(url, { method = 'GET', path: p = '/', headers = {}, body
 				req.destroy(e);
 			}
 		})();
+	});
+}
+
+// A large PDF-looking file produced in 1 MiB chunks, never held whole:
+// {size, chunks() (async iterable), sha256() after the chunks were read}.
+export function streamedPdf(size, seed = 'big') {
+	const head = Buffer.from(`%PDF-1.4\n%${seed}\n1 0 obj\n<< /Length 0 >>\nstream\n`);
+	const tail = Buffer.from('\nendstream\nendobj\n%%EOF\n');
+	const fill = Buffer.alloc(1 << 20, `${seed} 0123456789abcdef\n`);
+	const hash = crypto.createHash('sha256');
+	let digest = null;
+	return {
+		size,
+		async *chunks() {
+			let left = size - head.length - tail.length;
+			hash.update(head);
+			yield head;
+			while (left > 0) {
+				const c = left >= fill.length ? fill : fill.subarray(0, left);
+				hash.update(c);
+				left -= c.length;
+				yield c;
+			}
+			hash.update(tail);
+			yield tail;
+			digest = hash.digest('hex');
+		},
+		sha256: () => digest,
+	};
+}
+
+// Streams a multipart document post whose main file comes from `file`
+// ({size, chunks()}, see streamedPdf).  opts: throttle (bytes/s),
+// onProgress(written), name, type, headers, timeoutMs.
+export function streamDocument(url, key, metadata, file, opts = {}) {
+	const boundary = `liasse-${crypto.randomBytes(8).toString('hex')}`;
+	const pre = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="metadata"\r\n` +
+		`Content-Type: application/json\r\n\r\n${JSON.stringify(metadata)}\r\n` +
+		`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${opts.name || 'big.pdf'}"\r\n` +
+		`Content-Type: ${opts.type || 'application/pdf'}\r\n\r\n`);
+	const post = Buffer.from(`\r\n--${boundary}--\r\n`);
+	const total = pre.length + file.size + post.length;
+	async function* body() {
+		let sent = 0;
+		const t0 = Date.now();
+		for (const part of [[pre], file.chunks(), [post]]) {
+			for await (const c of part) {
+				yield c;
+				sent += c.length;
+				if (opts.onProgress)
+					opts.onProgress(sent);
+				if (opts.throttle) {
+					const due = (sent / opts.throttle) * 1000 - (Date.now() - t0);
+					if (due > 0)
+						await sleep(due);
+				}
+			}
+		}
+	}
+	return request(url, {
+		method: 'POST', path: '/api/v1/documents', body: body(), timeoutMs: opts.timeoutMs || 600000,
+		headers: { Authorization: `Bearer ${key}`, 'Content-Type': `multipart/form-data; boundary=${boundary}`,
+			'Content-Length': total, ...(opts.headers || {}) },
+	});
+}
+
+// Reads a download as a stream: resolves {status, headers, size, sha256}.
+export function download(url, key, p) {
+	return new Promise((resolve, reject) => {
+		const u = new URL(p, url);
+		http.get({ host: u.hostname, port: u.port, path: u.pathname, agent: false,
+			headers: { Authorization: `Bearer ${key}` } }, (res) => {
+			const hash = crypto.createHash('sha256');
+			let size = 0;
+			res.on('data', (d) => { size += d.length; hash.update(d); });
+			res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, size,
+				sha256: hash.digest('hex') }));
+			res.on('error', reject);
+		}).on('error', reject);
 	});
 }
 
