@@ -1,0 +1,637 @@
+/*
+ * test_flow.c - the validators of src/flow: PES stream scan (with the real
+ * Hélios fixtures when ../shared/fixtures is present), media sniffing,
+ * metadata helpers and the @ctes checks.
+ */
+#include "flow/media.h"
+#include "flow/meta.h"
+#include "flow/pes_scan.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <sys/resource.h>
+
+#include "tap.h"
+
+/* ---------------------------------------------------------------- helpers */
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *p = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+		p = malloc((size_t)n + 1);
+		if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
+			free(p);
+			p = NULL;
+		}
+		if (p) {
+			p[n] = '\0';
+			*len = (size_t)n;
+		}
+	}
+	fclose(f);
+	return p;
+}
+
+/* Scan a buffer in pieces of `step` bytes (0 = whole). Returns the lerr kind. */
+static int
+scan(const char *p, size_t n, size_t step, struct lerr *e, struct pes_info *out)
+{
+	struct pes_scan *ps = pes_scan_create();
+	int rc = 0;
+
+	lerr_clear(e);
+	if (step == 0)
+		step = n ? n : 1;
+	for (size_t off = 0; rc == 0 && off < n; off += step)
+		rc = pes_scan_feed(ps, p + off, n - off < step ? n - off : step, e);
+	if (rc == 0)
+		rc = pes_scan_finish(ps, e);
+	if (out) {
+		*out = *pes_scan_info(ps);
+		out->bordereaux = NULL;   /* owned by ps */
+	}
+	pes_scan_destroy(ps);
+	return rc;
+}
+
+static int
+scan_str(const char *s, struct lerr *e)
+{
+	return scan(s, strlen(s), 0, e, NULL);
+}
+
+static int
+feed_str(struct pes_scan *ps, const char *s, struct lerr *e)
+{
+	return pes_scan_feed(ps, s, strlen(s), e);
+}
+
+static int
+has(const char *hay, const char *needle)
+{
+	return hay && needle && strstr(hay, needle) != NULL;
+}
+
+/* A minimal valid PES_Aller around a body. */
+#define PES_HEAD "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n" \
+	"<n:PES_Aller xmlns:n=\"http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/aller\" Id=\"R1\">" \
+	"<Enveloppe><Parametres><Version V=\"2\"/><TypFic V=\"PESALR2\"/><NomFic V=\"F1\"/></Parametres></Enveloppe>"
+#define PES_ENTETE "<EnTetePES><DteStr V=\"2024-01-02\"/><IdPost V=\"034000\"/>" \
+	"<IdColl V=\"12345678912345\"/><CodCol V=\"123\"/><CodBud V=\"12\"/></EnTetePES>"
+#define PES_BORD "<PES_DepenseAller><EnTeteDepense><IdVer V=\"2\"/><InfoDematerialisee V=\"1\"/>" \
+	"</EnTeteDepense><Bordereau Id=\"B1\"><BlocBordereau><Exer V=\"2024\"/><IdBord V=\"77\"/>" \
+	"</BlocBordereau></Bordereau></PES_DepenseAller>"
+#define PES_TAIL "</n:PES_Aller>"
+
+/* ---------------------------------------------------------------- PES: synthetic */
+
+static void
+test_pes_synthetic(void)
+{
+	struct lerr e;
+	struct pes_info pi;
+	const char *ok = PES_HEAD PES_ENTETE PES_BORD PES_TAIL;
+
+	is_int(scan(ok, strlen(ok), 0, &e, &pi), 0, "pes: minimal PES_Aller accepted");
+	is_str(pi.nomfic, "F1", "pes: NomFic extracted");
+	is_str(pi.exercice, "2024", "pes: exercice extracted");
+	is_int(pi.n_bordereaux, 1, "pes: one bordereau");
+	is_int(pi.demat_depense, PES_DEMAT_YES, "pes: InfoDematerialisee 1");
+	ok(pi.root_has_id && strcmp(pi.root_id, "R1") == 0, "pes: root Id seen");
+	is_int(pi.n_bordereaux_with_id, 1, "pes: bordereau Id seen");
+
+	is_int(scan_str(PES_HEAD PES_ENTETE PES_BORD, &e), LERR_INVALID, "pes: truncated refused");
+	ok(has(e.msg, "not well-formed") && has(e.detail, "line"), "pes: truncated: %s / %s", e.msg, e.detail);
+	is_str(e.field, "file", "pes: field is file");
+
+	is_int(scan_str(PES_HEAD PES_ENTETE "<Bad></n:PES_Aller>", &e), LERR_INVALID, "pes: mismatched tag");
+	ok(has(e.detail, "line 2"), "pes: malformed line number given: %s", e.detail);
+
+	is_int(scan_str("", &e), LERR_INVALID, "pes: empty file refused");
+	ok(has(e.msg, "empty"), "pes: empty: %s", e.msg);
+	is_int(scan_str("hello world, not xml at all", &e), LERR_INVALID, "pes: not xml refused");
+}
+
+static void
+test_pes_rules(void)
+{
+	struct lerr e;
+	struct pes_info pi;
+
+	is_int(scan_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?><n:PES_Aller xmlns:n=\""
+			PES_NS_ALLER "\"/>", &e), LERR_INVALID, "pes: UTF-8 refused");
+	ok(has(e.msg, "ISO-8859-1") && has(e.detail, "UTF-8"), "pes: utf8: %s / %s", e.msg, e.detail);
+	is_int(scan_str("<PES_Aller><Enveloppe/></PES_Aller>", &e), LERR_INVALID,
+	       "pes: no declaration refused");
+	ok(has(e.msg, "ISO-8859-1") && has(e.detail, "declares no encoding"), "pes: nodecl: %s", e.detail);
+	is_int(scan_str("\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><PES_Aller/>", &e),
+	       LERR_INVALID, "pes: UTF-8 BOM refused");
+	ok(has(e.detail, "byte order mark"), "pes: bom: %s", e.detail);
+
+	is_int(scan_str("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><n:PES_Retour xmlns:n=\"x\"/>", &e),
+	       LERR_INVALID, "pes: wrong root refused");
+	ok(has(e.msg, "not PES_Aller") && has(e.detail, "PES_Retour"), "pes: root: %s", e.detail);
+	is_int(scan_str("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><n:PES_Aller xmlns:n=\"urn:other\"/>", &e),
+	       LERR_INVALID, "pes: PES_Aller in another namespace refused");
+	is_int(scan_str("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><PES_Aller>"
+			"<Enveloppe><Parametres><NomFic V=\"X\"/></Parametres></Enveloppe>"
+			PES_ENTETE "<PES_PJ><PJ/></PES_PJ></PES_Aller>", &e), 0,
+	       "pes: unqualified root, lower-case encoding, one PJ accepted");
+
+	is_int(scan_str(PES_HEAD PES_BORD PES_TAIL, &e), LERR_INVALID, "pes: no EnTetePES refused");
+	ok(has(e.msg, "CodCol is missing") && has(e.detail, "no EnTetePES"), "pes: %s / %s", e.msg, e.detail);
+	is_int(scan_str(PES_HEAD "<EnTetePES><IdPost V=\"034000\"/><IdColl V=\"12345678912345\"/>"
+			"<CodCol V=\"\"/><CodBud V=\"12\"/></EnTetePES>" PES_BORD PES_TAIL, &e),
+	       LERR_INVALID, "pes: empty CodCol refused");
+	ok(has(e.msg, "CodCol is empty"), "pes: %s", e.msg);
+	is_int(scan_str("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><PES_Aller>"
+			PES_ENTETE PES_BORD "</PES_Aller>", &e), LERR_INVALID, "pes: no Enveloppe refused");
+	ok(has(e.msg, "NomFic is missing") && has(e.detail, "no Enveloppe"), "pes: %s / %s", e.msg, e.detail);
+	is_int(scan_str("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><PES_Aller><Enveloppe/>"
+			PES_ENTETE PES_BORD "</PES_Aller>", &e), LERR_INVALID, "pes: no Parametres refused");
+	ok(has(e.detail, "no Parametres"), "pes: %s", e.detail);
+	is_int(scan_str("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><PES_Aller><Enveloppe><Parametres>"
+			"<NomFic V=\"  \"/></Parametres></Enveloppe>" PES_ENTETE PES_BORD "</PES_Aller>", &e),
+	       LERR_INVALID, "pes: blank NomFic refused");
+	ok(has(e.msg, "NomFic is empty"), "pes: %s", e.msg);
+	is_int(scan_str(PES_HEAD "<EnTetePES><IdPost V=\"034000\"/><IdColl V=\"12345678912345\"/>"
+			"<CodCol V=\"\xE9\xE9\xE9\"/><CodBud V=\"12\"/></EnTetePES>" PES_BORD PES_TAIL, &e), 0,
+	       "pes: CodCol of 3 Latin-1 characters accepted (characters, not bytes)");
+	is_int(scan_str(PES_HEAD "<EnTetePES><IdPost V=\"034000\"/><IdColl V=\"123456789123456\"/>"
+			"<CodCol V=\"123\"/><CodBud V=\"12\"/></EnTetePES>" PES_BORD PES_TAIL, &e),
+	       LERR_INVALID, "pes: IdColl of 15 refused");
+	ok(has(e.msg, "IdColl is longer than 14") && has(e.detail, "123456789123456"), "pes: %s", e.detail);
+	is_int(scan(PES_HEAD PES_ENTETE PES_TAIL, strlen(PES_HEAD PES_ENTETE PES_TAIL), 0, &e, &pi),
+	       LERR_INVALID, "pes: no content refused");
+	ok(has(e.msg, "no bordereau, PJ or march"), "pes: %s", e.msg);
+	is_int(scan_str(PES_HEAD PES_ENTETE "<PES_Marche><EnTeteMarche/><Marches><Marche/></Marches>"
+			"</PES_Marche>" PES_TAIL, &e), 0, "pes: a marché alone accepted");
+}
+
+static void
+test_pes_hostile(void)
+{
+	struct lerr e;
+
+	is_int(scan_str("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<!DOCTYPE lolz [\n"
+			"<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;\">]>\n"
+			"<PES_Aller>&lol2;</PES_Aller>", &e), LERR_INVALID, "pes: billion laughs refused");
+	ok(has(e.msg, "DTD") && has(e.detail, "line 2"), "pes: bomb: %s / %s", e.msg, e.detail);
+	is_int(scan_str("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<!DOCTYPE PES_Aller SYSTEM "
+			"\"http://127.0.0.1:9/evil.dtd\">\n<PES_Aller/>", &e), LERR_INVALID,
+	       "pes: external DTD refused");
+	ok(has(e.msg, "DTD") && has(e.detail, "127.0.0.1:9"), "pes: ext dtd: %s", e.detail);
+	is_int(scan_str("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<!DOCTYPE PES_Aller [\n"
+			"<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n<PES_Aller>&xxe;</PES_Aller>", &e),
+	       LERR_INVALID, "pes: XXE refused");
+	ok(has(e.msg, "DTD") && !has(e.detail, "root:"), "pes: xxe: %s", e.detail);
+	is_int(scan_str(PES_HEAD PES_ENTETE "<PES_PJ>&xxe;</PES_PJ>" PES_TAIL, &e), LERR_INVALID,
+	       "pes: undeclared entity refused");
+	ok(has(e.detail, "xxe"), "pes: entity: %s", e.detail);
+}
+
+/* A listening socket on 127.0.0.1: the parser must never connect to it. */
+static int
+listener(int *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 4) ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) || fcntl(fd, F_SETFL, O_NONBLOCK)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static void
+test_pes_never_fetch(void)
+{
+	char doc[1024];
+	struct lerr e;
+	int port, fd = listener(&port), c;
+
+	if (fd < 0) {
+		ok(1, "# SKIP no loopback socket");
+		return;
+	}
+	snprintf(doc, sizeof(doc), "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n"
+		 "<!DOCTYPE PES_Aller SYSTEM \"http://127.0.0.1:%d/pes.dtd\">\n<PES_Aller/>", port);
+	is_int(scan_str(doc, &e), LERR_INVALID, "fetch: external DTD refused");
+	snprintf(doc, sizeof(doc), "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n"
+		 "<!DOCTYPE PES_Aller [<!ENTITY %% p SYSTEM \"http://127.0.0.1:%d/p\"> %%p;\n"
+		 "<!ENTITY x SYSTEM \"http://127.0.0.1:%d/x\">]>\n<PES_Aller>&x;</PES_Aller>", port, port);
+	is_int(scan_str(doc, &e), LERR_INVALID, "fetch: external parameter and general entities refused");
+	c = accept(fd, NULL, NULL);
+	ok(c < 0 && (errno == EAGAIN || errno == EWOULDBLOCK), "fetch: nothing connected to port %d", port);
+	if (c >= 0)
+		close(c);
+	close(fd);
+}
+
+/* Nesting, long constructs, byte-by-byte equivalence. */
+static void
+test_pes_bounds(void)
+{
+	struct lerr e, e1;
+	struct pes_info a, b;
+	const char *ok = PES_HEAD PES_ENTETE PES_BORD PES_TAIL;
+	size_t n = 0;
+	char *deep = malloc(200 * 8 + 1000), *big;
+
+	n = (size_t)sprintf(deep, "%s%s", PES_HEAD, PES_ENTETE);
+	for (int i = 0; i < 100; i++)
+		n += (size_t)sprintf(deep + n, "<a>");
+	is_int(scan(deep, n, 0, &e, NULL), LERR_INVALID, "pes: 100 levels refused");
+	ok(has(e.msg, "nested too deeply"), "pes: deep: %s", e.msg);
+	free(deep);
+
+	big = malloc(3 * 1024 * 1024);
+	n = (size_t)sprintf(big, "%s%s<x v=\"", PES_HEAD, PES_ENTETE);
+	memset(big + n, 'a', 2 * 1024 * 1024);
+	n += 2 * 1024 * 1024;
+	is_int(scan(big, n, 65536, &e, NULL), LERR_INVALID, "pes: 2 MiB attribute refused");
+	ok(has(e.msg, "too large"), "pes: long tag: %s", e.msg);
+	free(big);
+
+	is_int(scan(ok, strlen(ok), 1, &e1, &a), 0, "pes: byte by byte accepted");
+	is_int(scan(ok, strlen(ok), 0, &e, &b), 0, "pes: whole accepted");
+	ok(strcmp(a.nomfic, b.nomfic) == 0 && a.n_bordereaux == b.n_bordereaux &&
+	   strcmp(a.encoding, b.encoding) == 0 && strcmp(a.encoding, "ISO-8859-1") == 0,
+	   "pes: same info fed 1 byte at a time");
+}
+
+/* ---------------------------------------------------------------- PES: fixtures */
+
+struct fixture_case {
+	const char *path;
+	int kind;            /* expected lerr kind */
+	const char *msg;     /* substring of the message */
+};
+
+static const struct fixture_case fixture_cases[] = {
+	{ "s2low/helios/fixtures/pes_aller_ok.xml", 0, NULL },
+	{ "s2low/helios/fixtures/pes_aller_utf8.xml", LERR_INVALID, "encoding is not ISO-8859-1" },
+	{ "s2low/helios/fixtures/pes_aller_CodColTropLong.xml", LERR_INVALID, "CodCol is longer than 3" },
+	{ "s2low/helios/fixtures/pes_aller_IdColl_trop_long.xml", LERR_INVALID, "IdColl is longer than 14" },
+	{ "s2low/helios/fixtures/pes_aller_PasDeNomFic.xml", LERR_INVALID, "NomFic is missing" },
+	{ "s2low/helios/fixtures/pes_aller_empty.xml", LERR_INVALID, "no bordereau, PJ or march" },
+	{ "s2low/helios/fixtures/wrong_root.xml", LERR_INVALID, "root element is not PES_Aller" },
+	{ "s2low/helios/fixtures/pes_acquit.xml", LERR_INVALID, "root element is not PES_Aller" },
+	{ "s2low/lib/fixtures/NoEnTete.xml", LERR_INVALID, "root element is not PES_Aller" },
+	{ "s2low/lib/fixtures/test.xml", LERR_INVALID, "root element is not PES_Aller" },
+	{ "s2low/lib/fixtures/HELIOS_SIMU_ALR2_NoCodBud.xml", LERR_INVALID, "CodBud is missing" },
+	{ "s2low/lib/fixtures/HELIOS_SIMU_ALR2_NoCodColl.xml", LERR_INVALID, "CodCol is missing" },
+	{ "s2low/lib/fixtures/HELIOS_SIMU_ALR2_NoIdPost.xml", LERR_INVALID, "IdPost is missing" },
+	{ "s2low/lib/fixtures/PES_ALLER_MauvaisCodCol.xml", LERR_INVALID, "CodCol is longer than 3" },
+	{ "s2low/lib/fixtures/PES_ALLER_MauvaisCodBud.xml", 0, NULL },
+	{ "s2low/lib/fixtures/PES_ALLER_MauvaisIdPost.xml", 0, NULL },
+	{ "s2low/helios/fixtures/pes_aller.xml", 0, NULL },
+	{ "s2low/lib/fixtures/signature_bordereau2.xml", 0, NULL },
+	{ "s2low/lib/fixtures/signature_bordereau_double.xml", 0, NULL },
+	{ "s2low/class/fixtures/pes_no_id.xml", 0, NULL },
+	{ "parapheur-v5/files/xml/PESALR1_unsigned.xml", LERR_INVALID, "encoding is not ISO-8859-1" },
+};
+
+static int
+scan_fixture(const char *rel, size_t step, struct lerr *e, struct pes_info *pi)
+{
+	char path[1024];
+	size_t n = 0;
+	char *p;
+	int rc;
+
+	if (!tap_fixture(path, sizeof(path), rel) || !(p = slurp(path, &n)))
+		return -1;
+	rc = scan(p, n, step, e, pi);
+	free(p);
+	return rc;
+}
+
+static void
+test_pes_fixtures(void)
+{
+	char path[1024];
+	struct lerr e, e1;
+	struct pes_info pi, p1;
+
+	if (!tap_fixture(path, sizeof(path), "s2low/helios/fixtures/pes_aller_ok.xml")) {
+		ok(1, "# SKIP fixtures absent (LIASSE_FIXTURES)");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(fixture_cases) / sizeof(fixture_cases[0]); i++) {
+		const struct fixture_case *c = &fixture_cases[i];
+		int rc = scan_fixture(c->path, 4096, &e, NULL), rc1;
+
+		is_int(rc, c->kind, "fixture %s: %s", c->path, c->kind ? c->msg : "accepted");
+		if (c->kind)
+			ok(has(e.msg, c->msg) && strcmp(e.field, "file") == 0,
+			   "fixture %s: message \"%s\" (%s)", c->path, e.msg, e.detail);
+		rc1 = scan_fixture(c->path, 1, &e1, NULL);
+		ok(rc1 == rc && strcmp(e.msg, e1.msg) == 0 && strcmp(e.detail, e1.detail) == 0,
+		   "fixture %s: same result fed 1 byte at a time", c->path);
+	}
+
+	is_int(scan_fixture("s2low/helios/fixtures/pes_aller_ok.xml", 0, &e, &pi), 0, "ok: accepted");
+	is_str(pi.nomfic, "03f432a4f6d35110bf309fb525eb61f7", "ok: nomfic");
+	is_str(pi.codcol, "123", "ok: codcol");
+	is_str(pi.idcoll, "12345678912345", "ok: idcoll");
+	is_str(pi.idpost, "034000", "ok: idpost");
+	is_str(pi.codbud, "12", "ok: codbud");
+	is_str(pi.exercice, "2009", "ok: exercice");
+	is_str(pi.encoding, "ISO-8859-1", "ok: encoding");
+	is_int(pi.n_bordereaux, 1, "ok: one bordereau");
+	is_int(pi.n_bordereaux_with_id, 1, "ok: bordereau has an Id");
+	ok(pi.root_has_id && !strcmp(pi.root_id, "c78a9729c1eb89ff9b47401bd7cd9d7e"), "ok: root Id");
+	is_int(pi.demat_depense, PES_DEMAT_NO, "ok: InfoDematerialisee 0");
+	is_int(pi.demat_recette, PES_DEMAT_ABSENT, "ok: no recette");
+	ok(!pi.is_signed, "ok: not signed");
+	is_int(pi.n_warnings, 0, "ok: no warning");
+
+	is_int(scan_fixture("s2low/lib/fixtures/PES_ALLER_MauvaisCodBud.xml", 0, &e, &pi), 0,
+	       "MauvaisCodBud accepted");
+	ok(pi.n_warnings == 1 && has(pi.warnings[0], "CodBud \"123\""), "MauvaisCodBud: warning: %s",
+	   pi.n_warnings ? pi.warnings[0] : "none");
+	is_int(scan_fixture("s2low/lib/fixtures/PES_ALLER_MauvaisIdPost.xml", 0, &e, &pi), 0,
+	       "MauvaisIdPost accepted (the XSD allows 7 digits)");
+	is_str(pi.idpost, "0340000", "MauvaisIdPost: idpost");
+	is_int(scan_fixture("s2low/lib/fixtures/signature_bordereau_double.xml", 0, &e, &pi), 0,
+	       "signed PES accepted");
+	ok(pi.is_signed && pi.n_signatures == 2, "signed PES: 2 signatures seen (%zu)", pi.n_signatures);
+	is_int(scan_fixture("s2low/helios/fixtures/pes_aller_CodColTropLong.xml", 0, &e, &pi),
+	       LERR_INVALID, "CodColTropLong refused");
+	ok(has(e.detail, "\"1234\" (4 characters)"), "CodColTropLong: detail names the value: %s", e.detail);
+	is_int(scan_fixture("parapheur-v5/files/xml/PESALR1_unsigned.xml", 0, &e1, &p1), LERR_INVALID,
+	       "PESALR1_unsigned refused");
+	ok(has(e1.detail, "encoding=\"UTF-8\""), "PESALR1_unsigned: because of its UTF-8 prolog: %s", e1.detail);
+}
+
+/* ---------------------------------------------------------------- PES: memory */
+
+static long
+maxrss_kib(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+/* A 50 MB PES generated on the fly, 64 KiB at a time: peak RSS barely moves. */
+static void
+test_pes_memory(void)
+{
+	static char chunk[65536];
+	struct pes_scan *ps = pes_scan_create();
+#define BORD_FMT "<Bordereau Id=\"B%06zu\"><BlocBordereau><Exer V=\"2024\"/><IdBord V=\"%zu\"/>" \
+		"</BlocBordereau><Piece><BlocPiece><InfoPce><IdPce V=\"1\"/><Obj V=\"OBJET DE LA PIECE " \
+		"NUMERO %zu AVEC DU TEXTE\"/></InfoPce></BlocPiece><LigneDePiece><BlocLignePiece>" \
+		"<InfoLignePce><IdLigne V=\"1\"/><MtHT V=\"12.50\"/></InfoLignePce></BlocLignePiece>" \
+		"</LigneDePiece></Piece></Bordereau>\n"
+	struct lerr e;
+	size_t total = 0, nb = 0, len;
+	long before, after;
+	int rc;
+
+	rc = feed_str(ps, PES_HEAD PES_ENTETE "<PES_DepenseAller><EnTeteDepense><IdVer V=\"2\"/>"
+		      "</EnTeteDepense>", &e);
+	before = maxrss_kib();
+	while (rc == 0 && total < 50UL * 1000 * 1000) {
+		len = 0;
+		while (len + 600 < sizeof(chunk)) {
+			len += (size_t)snprintf(chunk + len, sizeof(chunk) - len, BORD_FMT, nb, nb, nb);
+			nb++;
+		}
+		rc = pes_scan_feed(ps, chunk, len, &e);
+		total += len;
+	}
+	if (rc == 0)
+		rc = feed_str(ps, "</PES_DepenseAller>" PES_TAIL, &e);
+	if (rc == 0)
+		rc = pes_scan_finish(ps, &e);
+	after = maxrss_kib();
+	is_int(rc, 0, "memory: 50 MB PES accepted (%s)", e.msg);
+	is_int(pes_scan_info(ps)->n_bordereaux, nb, "memory: %zu bordereaux counted", nb);
+	is_int(pes_scan_info(ps)->n_bordereaux_kept, PES_BORD_KEPT, "memory: first %d IdBord kept",
+	       PES_BORD_KEPT);
+	ok(after - before < 4 * 1024, "memory: peak RSS grew by %ld KiB (< 4 MiB) over %zu bytes",
+	   after - before, total);
+	pes_scan_destroy(ps);
+}
+
+/* A 20 MB element text (an embedded PJ) does not stay in memory either. */
+static void
+test_pes_big_text(void)
+{
+	static char chunk[65536];
+	struct pes_scan *ps = pes_scan_create();
+	struct lerr e;
+	long before, after;
+	int rc;
+
+	memset(chunk, 'A', sizeof(chunk));
+	rc = feed_str(ps, PES_HEAD PES_ENTETE "<PES_PJ><EnTetePES_PJ><IdVer V=\"1\"/></EnTetePES_PJ>"
+		      "<PJ><Contenu><Fichier MIMEType=\"application/pdf\">", &e);
+	before = maxrss_kib();
+	for (int i = 0; rc == 0 && i < 320; i++)
+		rc = pes_scan_feed(ps, chunk, sizeof(chunk), &e);
+	if (rc == 0)
+		rc = feed_str(ps, "</Fichier></Contenu></PJ></PES_PJ>" PES_TAIL, &e);
+	if (rc == 0)
+		rc = pes_scan_finish(ps, &e);
+	after = maxrss_kib();
+	is_int(rc, 0, "big text: 20 MiB PJ content accepted (%s %s)", e.msg, e.detail);
+	is_int(pes_scan_info(ps)->n_pj, 1, "big text: one PJ");
+	ok(after - before < 4 * 1024, "big text: peak RSS grew by %ld KiB (< 4 MiB)", after - before);
+	pes_scan_destroy(ps);
+}
+
+
+/* ---------------------------------------------------------------- media */
+
+/* Append a zip local file header (stored) for name with data. */
+static size_t
+zip_entry(unsigned char *p, const char *name, const char *data)
+{
+	size_t nl = strlen(name), dl = strlen(data);
+
+	memset(p, 0, 30);
+	memcpy(p, "PK\3\4", 4);
+	p[4] = 20;
+	p[18] = (unsigned char)dl;          /* compressed size (small) */
+	p[22] = (unsigned char)dl;
+	p[26] = (unsigned char)nl;
+	memcpy(p + 30, name, nl);
+	memcpy(p + 30 + nl, data, dl);
+	return 30 + nl + dl;
+}
+
+static void
+test_media(void)
+{
+	static const char *list = "application/pdf application/xml text/xml "
+		"application/vnd.oasis.opendocument.text " MEDIA_DOCX;
+	unsigned char odt[512], docx[512], ods[512], zip[512];
+	size_t nodt, ndocx, nods, nzip;
+	const char *eff;
+	struct lerr e;
+
+	nodt = zip_entry(odt, "mimetype", MEDIA_ODT);
+	nodt += zip_entry(odt + nodt, "content.xml", "<x/>");
+	ndocx = zip_entry(docx, "[Content_Types].xml", "<Types/>");
+	ndocx += zip_entry(docx + ndocx, "_rels/.rels", "<r/>");
+	ndocx += zip_entry(docx + ndocx, "word/document.xml", "<w/>");
+	nods = zip_entry(ods, "mimetype", "application/vnd.oasis.opendocument.spreadsheet");
+	nzip = zip_entry(zip, "notes.txt", "hello");
+
+	is_str(media_sniff("%PDF-1.7\n%\xE2\xE3", 12), MEDIA_PDF, "media: PDF");
+	is_str(media_sniff("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16), MEDIA_PNG, "media: PNG");
+	is_str(media_sniff("\xFF\xD8\xFF\xE0\0\x10JFIF", 10), MEDIA_JPEG, "media: JPEG");
+	is_str(media_sniff("<?xml version=\"1.0\"?><a/>", 25), MEDIA_XML, "media: XML with declaration");
+	is_str(media_sniff("\xEF\xBB\xBF\n <root/>", 12), MEDIA_XML, "media: XML with BOM, no declaration");
+	is_str(media_sniff(odt, nodt), MEDIA_ODT, "media: ODT by its mimetype entry");
+	is_str(media_sniff(ods, nods), "application/vnd.oasis.opendocument.spreadsheet", "media: ODS");
+	is_str(media_sniff(docx, ndocx), MEDIA_DOCX, "media: DOCX by its part names");
+	is_str(media_sniff(zip, nzip), MEDIA_ZIP, "media: plain zip");
+	ok(media_sniff("MZ\x90\0\3\0\0\0", 8) == NULL, "media: an executable is not recognised");
+	ok(media_sniff("hello", 5) == NULL, "media: text is not recognised");
+	ok(media_sniff("", 0) == NULL, "media: empty is not recognised");
+
+	is_int(media_check("application/pdf", "%PDF-1.4", 8, list, &eff, &e), 0, "media: PDF declared PDF");
+	is_str(eff, MEDIA_PDF, "media: effective PDF");
+	is_int(media_check(NULL, "%PDF-1.4", 8, list, &eff, &e), 0, "media: undeclared PDF");
+	is_str(eff, MEDIA_PDF, "media: effective from content");
+	is_int(media_check("application/octet-stream", odt, nodt, list, &eff, &e), 0, "media: octet-stream ODT");
+	is_str(eff, MEDIA_ODT, "media: ODT effective");
+	is_int(media_check("text/xml; charset=ISO-8859-1", "<a/>", 4, list, &eff, &e), 0,
+	       "media: text/xml with parameters");
+	is_str(eff, "text/xml", "media: text/xml kept");
+	is_int(media_check(NULL, "<a/>", 4, "text/xml", &eff, &e), 0, "media: XML accepted as text/xml");
+	is_str(eff, "text/xml", "media: the accepted spelling is used");
+	is_int(media_check("application/pdf", docx, ndocx, list, &eff, &e), LERR_INVALID,
+	       "media: DOCX declared PDF refused");
+	ok(has(e.msg, "does not match") && has(e.detail, MEDIA_DOCX), "media: %s: %s", e.msg, e.detail);
+	is_str(e.field, "file", "media: field file");
+	is_int(media_check("image/png", "%PDF-1.4", 8, list, &eff, &e), LERR_INVALID,
+	       "media: PDF declared PNG refused");
+	is_int(media_check(NULL, "\x89PNG\r\n\x1a\n", 8, list, &eff, &e), LERR_MEDIATYPE,
+	       "media: PNG not in the list refused");
+	ok(has(e.msg, "not accepted") && has(e.detail, "image/png"), "media: %s: %s", e.msg, e.detail);
+	is_int(media_check(NULL, ods, nods, list, &eff, &e), LERR_MEDIATYPE, "media: ODS not in the list");
+	is_int(media_check(NULL, "MZ\x90\0", 4, list, &eff, &e), LERR_MEDIATYPE, "media: unknown content");
+	ok(has(e.msg, "not recognised"), "media: %s", e.msg);
+	is_int(media_check("application/x-msdownload", "%PDF-1.4", 8, list, &eff, &e), LERR_INVALID,
+	       "media: unknown declared type contradicts PDF content");
+	is_int(media_check("application/zip", docx, ndocx, list, &eff, &e), 0, "media: zip declared, DOCX content");
+	is_str(eff, MEDIA_DOCX, "media: the specific type wins over zip");
+	ok(media_in_list("text/xml", "application/pdf  TEXT/XML") && !media_in_list("text/x", "text/xml"),
+	   "media: list matching is by whole words, case-insensitive");
+}
+
+/* ---------------------------------------------------------------- meta */
+
+static void
+test_meta(void)
+{
+	static const char *const keys[] = { "title", "sign", "due_date", "acte", NULL };
+	json_error_t je;
+	json_t *o = json_loads("{\"title\":\"D\\u00e9lib\\u00e9ration\",\"sign\":true,"
+			       "\"due_date\":\"2024-02-29\",\"acte\":{\"x\":1}}", 0, &je);
+	json_t *bad = json_loads("{\"title\":\"a\",\"colour\":\"red\"}", 0, &je), *sub;
+	const char *s;
+	int b = -1;
+	struct meta_date d, d2;
+	struct lerr e;
+	char buf[16];
+
+	is_int(meta_check_object(o, keys, "", &e), 0, "meta: known keys accepted");
+	is_int(meta_check_object(bad, keys, "", &e), LERR_INVALID, "meta: unknown key refused");
+	is_str(e.field, "colour", "meta: unknown key named");
+	is_int(meta_check_object(json_object_get(o, "acte"), keys, "acte", &e), LERR_INVALID,
+	       "meta: unknown nested key refused");
+	is_str(e.field, "acte.x", "meta: nested field path");
+	is_int(meta_check_object(json_object_get(o, "title"), keys, "acte", &e), LERR_INVALID,
+	       "meta: a string is not an object");
+
+	is_int(meta_get_string(o, "title", "", META_REQUIRED, 1, 12, &s, &e), 0,
+	       "meta: string of 12 characters (14 bytes) read with max 12");
+	is_str(s, "D\xC3\xA9lib\xC3\xA9ration", "meta: string value");
+	is_int(meta_get_string(o, "title", "", META_REQUIRED, 1, 11, &s, &e), LERR_INVALID,
+	       "meta: 12 characters > 11 refused");
+	ok(has(e.msg, "too long") && has(e.detail, "12 characters"), "meta: %s: %s", e.msg, e.detail);
+	is_int(meta_get_string(o, "missing", "", META_REQUIRED, 1, 10, &s, &e), LERR_INVALID,
+	       "meta: required string missing");
+	ok(has(e.msg, "is required") && !strcmp(e.field, "missing"), "meta: %s", e.msg);
+	is_int(meta_get_string(o, "missing", "", 0, 1, 10, &s, &e), 0, "meta: optional string absent");
+	ok(s == NULL, "meta: absent gives NULL");
+	is_int(meta_get_string(o, "sign", "", 0, 1, 10, &s, &e), LERR_INVALID, "meta: bool is not a string");
+	ok(has(e.detail, "a boolean"), "meta: %s", e.detail);
+	json_object_set_new(bad, "nl", json_string("a\nb"));
+	is_int(meta_get_string(bad, "nl", "x", 0, 1, 10, &s, &e), LERR_INVALID, "meta: newline refused");
+	is_str(e.field, "x.nl", "meta: field path of the newline");
+	is_int(meta_get_string(bad, "nl", "x", META_MULTILINE, 1, 10, &s, &e), 0, "meta: newline multiline");
+	json_object_set_new(bad, "nul", json_stringn("a\0b", 3));
+	is_int(meta_get_string(bad, "nul", "", 0, 1, 10, &s, &e), LERR_INVALID, "meta: NUL refused");
+
+	is_int(meta_get_bool(o, "sign", "", 1, &b, &e), 0, "meta: bool read");
+	is_int(b, 1, "meta: bool value");
+	b = 7;
+	is_int(meta_get_bool(o, "transmit", "", 0, &b, &e), 0, "meta: optional bool absent");
+	is_int(b, 7, "meta: default kept");
+	is_int(meta_get_bool(o, "title", "", 0, &b, &e), LERR_INVALID, "meta: string is not a bool");
+
+	is_int(meta_get_date(o, "due_date", "", 1, &d, &e), 0, "meta: 2024-02-29 is a date");
+	is_int(d.day, 29, "meta: day");
+	json_object_set_new(bad, "d", json_string("2023-02-29"));
+	is_int(meta_get_date(bad, "d", "", 1, &d, &e), LERR_INVALID, "meta: 2023-02-29 refused");
+	ok(has(e.detail, "2023-02-29"), "meta: %s", e.detail);
+	ok(meta_date_parse("2024-13-01", &d) && meta_date_parse("2024-1-01", &d) &&
+	   meta_date_parse("2024-01-01x", &d) && meta_date_parse("2024-04-31", &d) &&
+	   meta_date_parse("1900-02-29", &d) && !meta_date_parse("2000-02-29", &d),
+	   "meta: date edge cases");
+	meta_date_parse("2024-03-01", &d);
+	meta_date_parse("2024-02-29", &d2);
+	ok(meta_date_cmp(&d, &d2) > 0 && meta_date_cmp(&d2, &d) < 0 && meta_date_cmp(&d, &d) == 0,
+	   "meta: date comparison");
+	meta_date_format(&d2, buf);
+	is_str(buf, "2024-02-29", "meta: date format");
+	is_int(meta_get_object(o, "acte", "", 1, &sub, &e), 0, "meta: object read");
+	ok(sub == json_object_get(o, "acte"), "meta: borrowed object");
+	meta_clip(buf, 8, "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9");
+	is_str(buf, "\xC3\xA9\xC3\xA9...", "meta: clip at a character boundary");
+	json_decref(o);
+	json_decref(bad);
+}
+
+int
+main(void)
+{
+	test_pes_memory();      /* first: nothing else has inflated the peak yet */
+	test_pes_big_text();
+	test_pes_synthetic();
+	test_pes_rules();
+	test_pes_hostile();
+	test_pes_never_fetch();
+	test_pes_bounds();
+	test_pes_fixtures();
+	test_media();
+	test_meta();
+	return tap_done();
+}
