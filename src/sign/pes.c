@@ -1,0 +1,197 @@
+/*
+ * pes.c - the PES V2 signature profile (XAdES-EPES enveloped).
+ *
+ * Targets: every Bordereau when all of them carry an Id, else PES_Aller/@Id,
+ * else a refusal.  Each signature is the last child of its target and
+ * signs it through the enveloped-signature transform.
+ */
+#include "sign/sign_int.h"
+
+#include <string.h>
+
+#include "core/log.h"
+
+#define MAX_TARGETS 4096
+
+struct targets {
+	xmlNodePtr node[MAX_TARGETS];
+	size_t n;
+	size_t without_id;
+};
+
+static int
+is_bordereau(xmlNodePtr n)
+{
+	return sx_is(n, NULL, "Bordereau") && n->parent &&
+	       (sx_is(n->parent, NULL, "PES_DepenseAller") ||
+		sx_is(n->parent, NULL, "PES_RecetteAller"));
+}
+
+static void
+find_bordereaux(xmlNodePtr n, struct targets *t)
+{
+	for (; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (is_bordereau(n)) {
+			if (!xmlHasProp(n, BAD_CAST "Id"))
+				t->without_id++;
+			else if (t->n < MAX_TARGETS)
+				t->node[t->n++] = n;
+			continue;
+		}
+		if (sx_is(n, NULL, "PES_DepenseAller") || sx_is(n, NULL, "PES_RecetteAller"))
+			find_bordereaux(n->children, t);
+	}
+}
+
+/* Set every EnTeteDepense|EnTeteRecette/InfoDematerialisee/@V to 1. */
+static void
+set_dematerialised(xmlNodePtr root)
+{
+	xmlNodePtr b, h, i;
+
+	for (b = root->children; b; b = b->next) {
+		if (!sx_is(b, NULL, "PES_DepenseAller") && !sx_is(b, NULL, "PES_RecetteAller"))
+			continue;
+		for (h = b->children; h; h = h->next) {
+			if (!sx_is(h, NULL, "EnTeteDepense") && !sx_is(h, NULL, "EnTeteRecette"))
+				continue;
+			if ((i = sx_child(h, NULL, "InfoDematerialisee")))
+				xmlSetProp(i, BAD_CAST "V", BAD_CAST "1");
+		}
+	}
+}
+
+static int
+choose_targets(xmlDocPtr doc, struct targets *t, struct lerr *e)
+{
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+
+	if (!sx_is(root, NS_PES, "PES_Aller")) {
+		lerr_set(e, LERR_INVALID, NULL, "not a PES_Aller document");
+		lerr_detail(e, "the root element is \"%s\"", root ? (const char *)root->name : "");
+		return e->kind;
+	}
+	t->n = t->without_id = 0;
+	find_bordereaux(root->children, t);
+	if (t->n >= MAX_TARGETS)
+		return lerr_set(e, LERR_TOOLARGE, NULL, "more than %d bordereaux", MAX_TARGETS - 1);
+	if (t->n > 0 && t->without_id == 0)
+		return 0;
+	t->n = 0;
+	if (xmlHasProp(root, BAD_CAST "Id")) {
+		t->node[t->n++] = root;
+		return 0;
+	}
+	lerr_set(e, LERR_INVALID, NULL, "nothing to sign in this PES: no Id to reference");
+	lerr_detail(e, "%zu bordereau(x) without an Id attribute and no Id on PES_Aller",
+		    t->without_id);
+	lerr_hint(e, "add an Id attribute to every Bordereau, or to PES_Aller for a "
+		     "signature of the whole file");
+	return e->kind;
+}
+
+static int
+check_unsigned(struct targets *t, struct lerr *e)
+{
+	size_t i;
+	xmlChar *id;
+
+	for (i = 0; i < t->n; i++) {
+		if (!sx_child(t->node[i], NS_DS, "Signature"))
+			continue;
+		id = xmlGetProp(t->node[i], BAD_CAST "Id");
+		lerr_set(e, LERR_CONFLICT, NULL, "%s \"%s\" is already signed",
+			 (const char *)t->node[i]->name, id ? (const char *)id : "");
+		lerr_hint(e, "sign the unsigned file, or verify this one with liasse verify");
+		xmlFree(id);
+		return e->kind;
+	}
+	return 0;
+}
+
+/* Refuse a certificate that is not valid at the signing time. */
+int
+sign_check_cert_time(X509 *cert, time_t now, struct lerr *e)
+{
+	if (X509_cmp_time(X509_get0_notAfter(cert), &now) < 0) {
+		lerr_set(e, LERR_INVALID, NULL, "the signing certificate has expired");
+		lerr_hint(e, "import a valid certificate for this official");
+		return e->kind;
+	}
+	if (X509_cmp_time(X509_get0_notBefore(cert), &now) > 0)
+		return lerr_set(e, LERR_INVALID, NULL, "the signing certificate is not yet valid");
+	return 0;
+}
+
+static int
+sign_target(const struct sign_key *k, const struct sign_pes_opts *o, xmlNodePtr target,
+	    struct lerr *e)
+{
+	struct xades_params p = { 0 };
+	xmlChar *id = xmlGetProp(target, BAD_CAST "Id");
+	char sig_id[160], uri[160];
+	int n, rc;
+
+	for (n = 1; n < 1000; n++) {
+		snprintf(sig_id, sizeof(sig_id), "%s_SIG_%d", (const char *)id, n);
+		if (!xmlGetID(target->doc, BAD_CAST sig_id))
+			break;
+	}
+	snprintf(uri, sizeof(uri), "#%s", (const char *)id);
+	xmlFree(id);
+	p.ver = o && o->ver == SIGN_XADES_122 ? SIGN_XADES_122 : SIGN_XADES_111;
+	p.sig_id = sig_id;
+	p.ref_uri = uri;
+	p.enveloped = 1;
+	if (o) {
+		p.policy_oid = o->policy_oid;
+		p.policy_hash = o->policy_hash;
+		p.policy_uri = o->policy_uri;
+		p.policy_desc = o->policy_desc;
+		p.city = o->city;
+		p.postal_code = o->postal_code;
+		p.country = o->country;
+		p.role = o->role;
+	}
+	p.now = o && o->now ? o->now : time(NULL);
+	rc = xades_sign_at(k, &p, target, e);
+	return rc;
+}
+
+int
+sign_pes(const struct sign_key *k, const struct sign_pes_opts *o, const void *in,
+	 size_t inlen, struct buf *out, struct lerr *e)
+{
+	struct targets *t = calloc(1, sizeof(*t));
+	xmlDocPtr doc = NULL;
+	char dup[128];
+	size_t i;
+	int rc;
+
+	if (!t)
+		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	if ((rc = sign_init(e)) || (rc = sign_check_cert_time(k->cert, o && o->now ? o->now :
+							     time(NULL), e)))
+		goto out;
+	if ((rc = sx_parse(in, inlen, &doc, e)))
+		goto out;
+	if (sx_register_ids(doc, dup, sizeof(dup))) {
+		rc = lerr_set(e, LERR_INVALID, NULL, "the Id \"%s\" appears twice in the PES", dup);
+		goto out;
+	}
+	if ((rc = choose_targets(doc, t, e)) || (rc = check_unsigned(t, e)))
+		goto out;
+	set_dematerialised(xmlDocGetRootElement(doc));
+	for (i = 0; i < t->n && !rc; i++)
+		rc = sign_target(k, o, t->node[i], e);
+	if (!rc)
+		rc = sx_serialize(doc, out, e);
+	if (!rc)
+		log_info("PES signed: %zu signature(s)", t->n);
+out:
+	xmlFreeDoc(doc);
+	free(t);
+	return rc;
+}

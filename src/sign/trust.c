@@ -1,0 +1,137 @@
+/*
+ * trust.c - trust decisions with our own X509_STORE, built only from the
+ * configured directory of PEM certificates and CRLs (never the system
+ * bundle).  Every configured certificate is an anchor (partial chains).
+ */
+#include "sign/sign_int.h"
+
+#include <dirent.h>
+#include <string.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+static int
+load_file(struct trust *t, const char *path)
+{
+	BIO *b = BIO_new_file(path, "r");
+	STACK_OF(X509_INFO) *inf;
+	X509_INFO *xi;
+	int i, rc = 0;
+
+	if (!b)
+		return -1;
+	inf = PEM_X509_INFO_read_bio(b, NULL, NULL, NULL);
+	BIO_free(b);
+	if (!inf)
+		return -1;
+	for (i = 0; i < sk_X509_INFO_num(inf); i++) {
+		xi = sk_X509_INFO_value(inf, i);
+		if (xi->x509 && (!X509_STORE_add_cert(t->store, xi->x509) ||
+				 !sk_X509_push(t->certs, X509_dup(xi->x509))))
+			rc = -1;
+		if (xi->crl && (!X509_STORE_add_crl(t->store, xi->crl) ||
+				!sk_X509_CRL_push(t->crls, X509_CRL_dup(xi->crl))))
+			rc = -1;
+	}
+	sk_X509_INFO_pop_free(inf, X509_INFO_free);
+	ERR_clear_error();
+	return rc;
+}
+
+static int
+wanted(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	return name[0] != '.' && dot && (!strcmp(dot, ".pem") || !strcmp(dot, ".crt") ||
+					 !strcmp(dot, ".crl") || !strcmp(dot, ".cer"));
+}
+
+int
+trust_load(struct trust *t, const char *dir, struct lerr *e)
+{
+	DIR *d;
+	struct dirent *de;
+	char path[4096];
+	int rc = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (!dir || !*dir)
+		return lerr_set(e, LERR_INVALID, "trust_dir", "no trust directory configured");
+	if (!(d = opendir(dir))) {
+		lerr_set(e, LERR_INVALID, "trust_dir", "cannot open the trust directory %s", dir);
+		lerr_hint(e, "set trust_dir to a directory of PEM certificates and CRLs");
+		return e->kind;
+	}
+	t->store = X509_STORE_new();
+	t->certs = sk_X509_new_null();
+	t->crls = sk_X509_CRL_new_null();
+	if (!t->store || !t->certs || !t->crls)
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	while (!rc && (de = readdir(d))) {
+		if (!wanted(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (load_file(t, path))
+			rc = lerr_set(e, LERR_INVALID, "trust_dir", "cannot read %s", path);
+	}
+	closedir(d);
+	if (rc)
+		trust_fini(t);
+	return rc;
+}
+
+void
+trust_fini(struct trust *t)
+{
+	X509_STORE_free(t->store);
+	sk_X509_pop_free(t->certs, X509_free);
+	sk_X509_CRL_pop_free(t->crls, X509_CRL_free);
+	memset(t, 0, sizeof(*t));
+}
+
+static int
+have_crl_for(struct trust *t, X509 *cert)
+{
+	int i;
+
+	for (i = 0; i < sk_X509_CRL_num(t->crls); i++)
+		if (!X509_NAME_cmp(X509_CRL_get_issuer(sk_X509_CRL_value(t->crls, i)),
+				   X509_get_issuer_name(cert)))
+			return 1;
+	return 0;
+}
+
+int
+trust_verify(struct trust *t, X509 *cert, STACK_OF(X509) *untrusted, time_t at,
+	     int purpose_tsa, int *crl_used, char *msg, size_t msgsz)
+{
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	X509_VERIFY_PARAM *vp;
+	unsigned long fl = X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_USE_CHECK_TIME;
+	int err = X509_V_ERR_UNSPECIFIED;
+
+	*crl_used = have_crl_for(t, cert);
+	if (*crl_used)
+		fl |= X509_V_FLAG_CRL_CHECK;
+	msg[0] = '\0';
+	if (!ctx || !X509_STORE_CTX_init(ctx, t->store, cert, untrusted))
+		goto out;
+	vp = X509_STORE_CTX_get0_param(ctx);
+	X509_VERIFY_PARAM_set_flags(vp, fl);
+	X509_VERIFY_PARAM_set_time(vp, at);
+	if (purpose_tsa)
+		X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_TIMESTAMP_SIGN);
+	if (X509_verify_cert(ctx) == 1)
+		err = 0;
+	else
+		err = X509_STORE_CTX_get_error(ctx);
+	if (err)
+		snprintf(msg, msgsz, "%s (depth %d)", X509_verify_cert_error_string(err),
+			 X509_STORE_CTX_get_error_depth(ctx));
+out:
+	X509_STORE_CTX_free(ctx);
+	ERR_clear_error();
+	return err;
+}

@@ -1,0 +1,736 @@
+/*
+ * verify.c - verification of XML signatures (PES, XAdES) with a report.
+ *
+ * Each ds:Signature of the document is checked on its own; the document is
+ * valid when it has at least one signature and every check passed.  The
+ * structure checks (references allowed, QualifyingProperties target,
+ * SignedProperties binding, data reference, CertDigest) run before and
+ * beside xmlsec, which only tells whether the digests and the signature
+ * value match (its status, not just its return code, is read).
+ */
+#include "sign/sign_int.h"
+
+#include <string.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+#include <xmlsec/list.h>
+
+#include "core/config.h"
+
+struct vsig {
+	struct sign_report *r;
+	const struct sign_verify_opts *o;
+	struct trust *t;
+	int idx;
+	xmlNodePtr sig, si, qp, sp;
+	const char *xa;            /* XAdES namespace of qp */
+	char id[128];
+	X509 *cert;
+	STACK_OF(X509) *certs;
+	time_t when;               /* time the chain is checked at */
+	int sha1;
+	int refs_ok;
+	char detached_uri[512];
+};
+
+#define CHECK(v, id, ok, warn, fr, en) rep_add((v)->r, (v)->idx, id, ok, warn, fr, en)
+
+static char *
+prop(xmlNodePtr n, const char *name)
+{
+	return n ? (char *)xmlGetProp(n, BAD_CAST name) : NULL;
+}
+
+static int
+is_xades_ns(xmlNodePtr n)
+{
+	const char *h = n && n->ns ? (const char *)n->ns->href : "";
+
+	return !strcmp(h, NS_X111) || !strcmp(h, NS_X122) || !strcmp(h, NS_X132);
+}
+
+static xmlNodePtr
+xa_child(xmlNodePtr parent, const char *xa, const char *name)
+{
+	return xa ? sx_child(parent, xa, name) : NULL;
+}
+
+/* The first descendant element of n with this name in ns. */
+static xmlNodePtr
+find_desc(xmlNodePtr n, const char *ns, const char *name)
+{
+	xmlNodePtr c, f;
+
+	for (c = n ? n->children : NULL; c; c = c->next) {
+		if (sx_is(c, ns, name))
+			return c;
+		if ((f = find_desc(c, ns, name)))
+			return f;
+	}
+	return NULL;
+}
+
+static void
+collect_sigs(xmlNodePtr n, xmlNodePtr *out, size_t *n_out, size_t max)
+{
+	for (; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (sx_is(n, NS_DS, "Signature")) {
+			if (*n_out < max)
+				out[(*n_out)++] = n;
+			continue;
+		}
+		collect_sigs(n->children, out, n_out, max);
+	}
+}
+
+static int
+uri_allowed(struct vsig *v, const char *uri)
+{
+	const char *p;
+
+	if (!uri)
+		return 0;
+	if (uri[0] == '\0')
+		return 1;
+	if (uri[0] == '#') {
+		for (p = uri + 1; *p; p++)
+			if (strchr("()'\" /", *p))
+				return 0;   /* no xpointer() expressions */
+		return uri[1] != '\0';
+	}
+	if (!v->o->data || (v->o->data_name && strcmp(uri, v->o->data_name)))
+		return 0;
+	snprintf(v->detached_uri, sizeof(v->detached_uri), "%s", uri);
+	return 1;
+}
+
+static int
+is_sp_type(const char *type)
+{
+	return type && (!strcmp(type, NS_X111 "SignedProperties") ||
+			!strcmp(type, NS_X122 "SignedProperties") ||
+			!strcmp(type, "http://uri.etsi.org/01903#SignedProperties"));
+}
+
+static void
+check_references(struct vsig *v)
+{
+	xmlNodePtr ref;
+	char *uri, fr[320], en[320];
+	int bad = 0, n = 0;
+
+	for (ref = v->si ? v->si->children : NULL; ref; ref = ref->next) {
+		if (!sx_is(ref, NS_DS, "Reference"))
+			continue;
+		n++;
+		uri = prop(ref, "URI");
+		if (!bad && !uri_allowed(v, uri)) {
+			bad = 1;
+			snprintf(fr, sizeof(fr), "URI de référence refusée : \"%.200s\" (seules les "
+				 "références internes ou le fichier joint sont admises)", uri ? uri : "(absente)");
+			snprintf(en, sizeof(en), "reference URI refused: \"%.200s\" (only same-document "
+				 "references or the given detached data)", uri ? uri : "(none)");
+		}
+		xmlFree(uri);
+	}
+	v->refs_ok = !bad && n > 0;
+	if (n == 0)
+		CHECK(v, "references_allowed", 0, 0, "aucune référence signée",
+		      "no signed reference");
+	else if (bad)
+		CHECK(v, "references_allowed", 0, 0, fr, en);
+	else
+		CHECK(v, "references_allowed", 1, 0, "références internes uniquement",
+		      "same-document (or given detached) references only");
+}
+
+static int
+find_qp(struct vsig *v)
+{
+	xmlNodePtr o, c;
+	int n = 0;
+	char *target = NULL, want[160];
+
+	for (o = v->sig->children; o; o = o->next) {
+		if (!sx_is(o, NS_DS, "Object"))
+			continue;
+		for (c = o->children; c; c = c->next)
+			if (c->type == XML_ELEMENT_NODE && is_xades_ns(c) &&
+			    !strcmp((const char *)c->name, "QualifyingProperties") && n++ == 0)
+				v->qp = c;
+	}
+	if (n != 1) {
+		v->qp = NULL;
+		CHECK(v, "qualifying_properties", 0, 0,
+		      n ? "plusieurs QualifyingProperties" : "aucune propriété XAdES (QualifyingProperties)",
+		      n ? "more than one QualifyingProperties" : "no XAdES QualifyingProperties");
+		return -1;
+	}
+	v->xa = (const char *)v->qp->ns->href;
+	target = prop(v->qp, "Target");
+	snprintf(want, sizeof(want), "#%s", v->id);
+	if (!target || !v->id[0] || strcmp(target, want)) {
+		CHECK(v, "qualifying_properties", 0, 0,
+		      "la cible des QualifyingProperties n'est pas cette signature",
+		      "QualifyingProperties Target is not this signature");
+		xmlFree(target);
+		v->qp = NULL;
+		return -1;
+	}
+	xmlFree(target);
+	CHECK(v, "qualifying_properties", 1, 0, "une seule QualifyingProperties, ciblant la signature",
+	      "exactly one QualifyingProperties, targeting the signature");
+	return 0;
+}
+
+/* The SignedProperties reference must name the SignedProperties of our
+ * QualifyingProperties, and that Id must resolve to it. */
+static void
+check_sp_binding(struct vsig *v)
+{
+	xmlNodePtr ref, sp = v->qp ? xa_child(v->qp, v->xa, "SignedProperties") : NULL;
+	char *type, *uri, *spid = prop(sp, "Id");
+	int n = 0, bound = 0;
+	xmlAttrPtr a;
+
+	for (ref = v->si ? v->si->children : NULL; ref; ref = ref->next) {
+		if (!sx_is(ref, NS_DS, "Reference"))
+			continue;
+		type = prop(ref, "Type");
+		uri = prop(ref, "URI");
+		if (is_sp_type(type)) {
+			n++;
+			a = uri && uri[0] == '#' ? xmlGetID(v->sig->doc, BAD_CAST(uri + 1)) : NULL;
+			bound = spid && uri && uri[0] == '#' && !strcmp(uri + 1, spid) && a &&
+				a->parent == sp;
+		}
+		xmlFree(type);
+		xmlFree(uri);
+	}
+	xmlFree(spid);
+	v->sp = sp;
+	if (n == 1 && bound)
+		CHECK(v, "signed_properties_reference", 1, 0,
+		      "la référence SignedProperties désigne les propriétés de cette signature",
+		      "the SignedProperties reference is bound to this signature's SignedProperties");
+	else
+		CHECK(v, "signed_properties_reference", 0, 0,
+		      n == 1 ? "la référence SignedProperties désigne un autre élément" :
+			       "il faut exactement une référence de type SignedProperties",
+		      n == 1 ? "the SignedProperties reference points elsewhere" :
+			       "exactly one SignedProperties reference is required");
+}
+
+static int
+is_ancestor(xmlNodePtr anc, xmlNodePtr n)
+{
+	for (; n; n = n->parent)
+		if (n == anc)
+			return 1;
+	return 0;
+}
+
+static int
+has_enveloped(xmlNodePtr ref)
+{
+	xmlNodePtr tr = sx_child(ref, NS_DS, "Transforms"), t;
+	char *alg;
+	int yes = 0;
+
+	for (t = tr ? tr->children : NULL; t; t = t->next) {
+		if (!sx_is(t, NS_DS, "Transform"))
+			continue;
+		alg = prop(t, "Algorithm");
+		yes |= alg && !strcmp(alg, ALG_ENV);
+		xmlFree(alg);
+	}
+	return yes;
+}
+
+/* Data reference: an element that encloses the signature (enveloped), the
+ * whole document, or the given detached data; never inside the signature. */
+static int
+data_ref_ok(struct vsig *v, xmlNodePtr ref, const char *uri)
+{
+	xmlAttrPtr a;
+	xmlNodePtr el;
+
+	if (uri[0] == '\0')
+		return has_enveloped(ref);
+	if (uri[0] != '#')
+		return v->o->data != NULL;
+	if (!(a = xmlGetID(v->sig->doc, BAD_CAST(uri + 1))) || !(el = a->parent))
+		return 0;
+	if (is_ancestor(v->sig, el))
+		return 0;
+	if (has_enveloped(ref) && !is_ancestor(el, v->sig))
+		return 0;
+	snprintf(v->r->sigs[v->idx].target, sizeof(v->r->sigs[v->idx].target), "%s", uri + 1);
+	return 1;
+}
+
+static void
+check_data_ref(struct vsig *v)
+{
+	xmlNodePtr ref;
+	char *type, *uri;
+	int n = 0, good = 0;
+
+	for (ref = v->si ? v->si->children : NULL; ref; ref = ref->next) {
+		if (!sx_is(ref, NS_DS, "Reference"))
+			continue;
+		type = prop(ref, "Type");
+		uri = prop(ref, "URI");
+		if (!is_sp_type(type) && uri) {
+			n++;
+			good += data_ref_ok(v, ref, uri);
+		}
+		xmlFree(type);
+		xmlFree(uri);
+	}
+	if (n > 0 && good == n)
+		CHECK(v, "data_reference", 1, 0, "la référence désigne l'élément signé qui contient la signature",
+		      "the data reference resolves to the signed element");
+	else
+		CHECK(v, "data_reference", 0, 0,
+		      n ? "la référence de données ne désigne pas l'élément qui contient la signature "
+			  "(signature déplacée ?)" : "aucune référence de données",
+		      n ? "the data reference does not resolve to the element enclosing the signature "
+			  "(moved signature?)" : "no data reference");
+}
+
+static void
+push_cert(struct vsig *v, xmlNodePtr n)
+{
+	struct buf b;
+	const unsigned char *p;
+	X509 *x;
+	xmlChar *s = xmlNodeGetContent(n);
+
+	buf_init(&b, 1 << 20);
+	if (s && sx_b64dec((const char *)s, &b) == 0 && b.len) {
+		p = (const unsigned char *)b.data;
+		if ((x = d2i_X509(NULL, &p, (long)b.len)) && !sk_X509_push(v->certs, x))
+			X509_free(x);
+	}
+	xmlFree(s);
+	buf_fini(&b);
+	ERR_clear_error();
+}
+
+static xmlNodePtr
+first_cert_node(xmlNodePtr sig)
+{
+	xmlNodePtr ki = sx_child(sig, NS_DS, "KeyInfo");
+
+	return ki ? find_desc(ki, NS_DS, "X509Data") : NULL;
+}
+
+/* CertDigest elements are ds: (1.3.2) or xades: (1.1.1, i-Parapheur 1.2.2). */
+static xmlNodePtr
+dg_child(xmlNodePtr parent, const char *xa, const char *name)
+{
+	xmlNodePtr n = sx_child(parent, NS_DS, name);
+
+	return n ? n : sx_child(parent, xa, name);
+}
+
+static const EVP_MD *
+md_of(const char *alg, int *sha1)
+{
+	if (!alg)
+		return NULL;
+	if (!strcmp(alg, ALG_SHA1)) {
+		*sha1 = 1;
+		return EVP_sha1();
+	}
+	if (!strcmp(alg, ALG_SHA256))
+		return EVP_sha256();
+	if (!strcmp(alg, "http://www.w3.org/2001/04/xmldsig-more#sha384"))
+		return EVP_sha384();
+	if (!strcmp(alg, "http://www.w3.org/2001/04/xmlenc#sha512"))
+		return EVP_sha512();
+	return NULL;
+}
+
+/* Does this xades:Cert describe cert? */
+static int
+cert_matches(struct vsig *v, xmlNodePtr c, X509 *cert)
+{
+	xmlNodePtr cd = xa_child(c, v->xa, "CertDigest"), is, sn;
+	char *alg = prop(dg_child(cd, v->xa, "DigestMethod"), "Algorithm"), want[128], ser[128];
+	xmlChar *val = cd ? xmlNodeGetContent(dg_child(cd, v->xa, "DigestValue")) : NULL, *s;
+	const EVP_MD *md = md_of(alg, &v->sha1);
+	int ok = md && val && sx_cert_digest(cert, md, want, sizeof(want)) == 0 &&
+		 !strcmp(want, (const char *)val);
+
+	xmlFree(alg);
+	xmlFree(val);
+	if (ok && (is = xa_child(c, v->xa, "IssuerSerial")) &&
+	    (sn = sx_child(is, NS_DS, "X509SerialNumber"))) {
+		s = xmlNodeGetContent(sn);
+		sx_cert_serial(cert, ser, sizeof(ser));
+		ok = s && !strcmp(ser, (const char *)s);
+		xmlFree(s);
+	}
+	return ok;
+}
+
+static xmlNodePtr
+signing_cert_node(struct vsig *v)
+{
+	xmlNodePtr ssp = v->sp ? xa_child(v->sp, v->xa, "SignedSignatureProperties") : NULL, sc;
+
+	if (!(sc = xa_child(ssp, v->xa, "SigningCertificate")))
+		sc = xa_child(ssp, v->xa, "SigningCertificateV2");
+	return sc;
+}
+
+/* Pick the certificate that SigningCertificate names among those of
+ * KeyInfo; fall back to the first one (the CertDigest check then fails). */
+static void
+choose_cert(struct vsig *v)
+{
+	xmlNodePtr xd = first_cert_node(v->sig), c, sc = signing_cert_node(v);
+	int i;
+
+	for (c = xd ? xd->children : NULL; c; c = c->next)
+		if (sx_is(c, NS_DS, "X509Certificate"))
+			push_cert(v, c);
+	for (i = 0; sc && i < sk_X509_num(v->certs); i++)
+		for (c = sc->children; c; c = c->next)
+			if (sx_is(c, v->xa, "Cert") && cert_matches(v, c, sk_X509_value(v->certs, i))) {
+				v->cert = sk_X509_value(v->certs, i);
+				return;
+			}
+	v->cert = sk_X509_num(v->certs) ? sk_X509_value(v->certs, 0) : NULL;
+}
+
+static void
+check_cert_digest(struct vsig *v)
+{
+	xmlNodePtr sc = signing_cert_node(v), c;
+	int ok = 0;
+
+	for (c = sc ? sc->children : NULL; c && v->cert && !ok; c = c->next)
+		if (sx_is(c, v->xa, "Cert"))
+			ok = cert_matches(v, c, v->cert);
+	if (ok)
+		CHECK(v, "cert_digest", 1, 0, "l'empreinte du certificat signataire (CertDigest) est celle "
+		      "du certificat qui vérifie la signature",
+		      "CertDigest equals the digest of the certificate that verifies the signature");
+	else
+		CHECK(v, "cert_digest", 0, 0, sc ? "l'empreinte CertDigest ne correspond pas au certificat "
+		      "qui vérifie la signature" : "pas de SigningCertificate",
+		      sc ? "CertDigest does not match the certificate that verifies the signature" :
+			   "no SigningCertificate");
+}
+
+static void
+ref_status(xmlSecDSigCtxPtr c, char *bad, size_t badsz)
+{
+	xmlSecSize i, n = xmlSecPtrListGetSize(&c->signedInfoReferences);
+	xmlSecDSigReferenceCtxPtr rc;
+
+	bad[0] = '\0';
+	for (i = 0; i < n; i++) {
+		rc = xmlSecPtrListGetItem(&c->signedInfoReferences, i);
+		if (rc && rc->status != xmlSecDSigStatusSucceeded && !bad[0])
+			snprintf(bad, badsz, "%s", rc->uri ? (const char *)rc->uri : "\"\"");
+	}
+}
+
+static void
+check_core(struct vsig *v)
+{
+	xmlSecDSigCtxPtr c = NULL;
+	char bad[200] = "", fr[320], en[320];
+	EVP_PKEY *pk = v->cert ? X509_get0_pubkey(v->cert) : NULL;
+	int ret;
+
+	if (!v->refs_ok || !pk) {
+		CHECK(v, "core", 0, 0, pk ? "vérification non tentée (références refusées)" :
+		      "aucun certificat X509 dans KeyInfo", pk ? "not attempted (references refused)" :
+		      "no X509 certificate in KeyInfo");
+		return;
+	}
+	sx_detached_set(v->detached_uri[0] ? v->detached_uri : NULL, v->o->data, v->o->datalen);
+	if (!(c = sx_dsig_ctx(pk, 0, v->o->data != NULL))) {
+		CHECK(v, "core", 0, 0, "contexte xmlsec impossible", "cannot create the xmlsec context");
+		goto out;
+	}
+	ret = xmlSecDSigCtxVerify(c, v->sig);
+	ref_status(c, bad, sizeof(bad));
+	if (ret == 0 && c->status == xmlSecDSigStatusSucceeded) {
+		CHECK(v, "core", 1, 0, "empreintes et valeur de signature correctes",
+		      "digests and signature value match");
+		goto out;
+	}
+	if (bad[0]) {
+		snprintf(fr, sizeof(fr), "l'empreinte de la référence %.150s ne correspond pas "
+			 "(document modifié ?)", bad);
+		snprintf(en, sizeof(en), "digest mismatch on reference %.150s (document modified?)", bad);
+	} else if (ret < 0) {
+		snprintf(fr, sizeof(fr), "erreur de traitement : %.250s", sx_last_error());
+		snprintf(en, sizeof(en), "processing error: %.250s", sx_last_error());
+	} else {
+		snprintf(fr, sizeof(fr), "la valeur de signature ne correspond pas");
+		snprintf(en, sizeof(en), "the signature value does not match");
+	}
+	CHECK(v, "core", 0, 0, fr, en);
+out:
+	sx_detached_set(NULL, NULL, 0);
+	if (c)
+		xmlSecDSigCtxDestroy(c);
+}
+
+static void
+check_algorithms(struct vsig *v)
+{
+	xmlNodePtr sm = sx_child(v->si, NS_DS, "SignatureMethod"), ref, dm;
+	char *alg = prop(sm, "Algorithm");
+
+	if (alg && strstr(alg, "sha1"))
+		v->sha1 = 1;
+	xmlFree(alg);
+	for (ref = v->si ? v->si->children : NULL; ref; ref = ref->next) {
+		if (!sx_is(ref, NS_DS, "Reference") || !(dm = sx_child(ref, NS_DS, "DigestMethod")))
+			continue;
+		alg = prop(dm, "Algorithm");
+		if (alg && !strcmp(alg, ALG_SHA1))
+			v->sha1 = 1;
+		xmlFree(alg);
+	}
+	if (v->sha1)
+		CHECK(v, "algorithms", 1, 1, "SHA-1 utilisé : accepté pour un fichier ancien, "
+		      "plus sûr aujourd'hui", "SHA-1 in use: accepted for an old file, no longer safe");
+	else
+		CHECK(v, "algorithms", 1, 0, "algorithmes SHA-256 ou plus", "SHA-256 or stronger");
+}
+
+static void
+check_signing_time(struct vsig *v)
+{
+	xmlNodePtr ssp = v->sp ? xa_child(v->sp, v->xa, "SignedSignatureProperties") : NULL;
+	xmlChar *s = ssp ? xmlNodeGetContent(xa_child(ssp, v->xa, "SigningTime")) : NULL;
+	struct sign_sig_info *si = &v->r->sigs[v->idx];
+	time_t t;
+
+	if (s && sx_time_parse((const char *)s, &t) == 0) {
+		sx_time_iso(t, si->signing_time, sizeof(si->signing_time));
+		if (!v->when)
+			v->when = t;
+		CHECK(v, "signing_time", 1, 0, "heure de signature déclarée présente",
+		      "claimed signing time present");
+	} else {
+		CHECK(v, "signing_time", 1, 1, "pas d'heure de signature lisible : vérification à "
+		      "l'heure actuelle", "no readable SigningTime: checked at the current time");
+	}
+	xmlFree(s);
+}
+
+static void
+check_timestamp(struct vsig *v)
+{
+	xmlNodePtr usp = v->qp ? find_desc(v->qp, v->xa, "SignatureTimeStamp") : NULL, et;
+	xmlChar *s;
+	struct buf b;
+	unsigned char dg[32];
+	char msg[256], fr[320], en[320];
+	time_t gen = 0;
+
+	if (!usp)
+		return;
+	buf_init(&b, 1 << 20);
+	et = xa_child(usp, v->xa, "EncapsulatedTimeStamp");
+	s = et ? xmlNodeGetContent(et) : NULL;
+	if (!s || sx_b64dec((const char *)s, &b) ||
+	    xades_exc_c14n_digest(sx_child(v->sig, NS_DS, "SignatureValue"), dg)) {
+		CHECK(v, "timestamp", 0, 0, "horodatage illisible", "unreadable time-stamp");
+	} else if (tsp_check_token((unsigned char *)b.data, b.len, dg, v->t, &gen, msg, sizeof(msg))) {
+		snprintf(fr, sizeof(fr), "horodatage invalide : %.250s", msg);
+		snprintf(en, sizeof(en), "invalid time-stamp: %.250s", msg);
+		CHECK(v, "timestamp", 0, 0, fr, en);
+	} else {
+		v->when = v->o->at ? v->o->at : gen;
+		CHECK(v, "timestamp", 1, 0, "horodatage valide sur la valeur de signature",
+		      "valid time-stamp over the signature value");
+	}
+	xmlFree(s);
+	buf_fini(&b);
+}
+
+int
+key_usage_check(X509 *cert, struct sign_report *r, int sig)
+{
+	uint32_t ku = X509_get_key_usage(cert);
+
+	if (ku == UINT32_MAX) {
+		rep_add(r, sig, "key_usage", 1, 1, "le certificat ne restreint pas l'usage de la clé",
+			"the certificate does not restrict its key usage");
+		return 0;
+	}
+	if (ku & KU_NON_REPUDIATION) {
+		rep_add(r, sig, "key_usage", 1, 0, "usage de clé non-répudiation",
+			"key usage nonRepudiation");
+		return 0;
+	}
+	rep_add(r, sig, "key_usage", 0, 0, "le certificat n'a pas l'usage non-répudiation",
+		"the certificate lacks the nonRepudiation key usage");
+	return -1;
+}
+
+static void
+check_chain(struct vsig *v)
+{
+	STACK_OF(X509) *untrusted = v->certs;
+	char msg[256], fr[400], en[400], at[32];
+	int crl, err;
+
+	if (v->o->at)
+		v->when = v->o->at;
+	if (!v->when)
+		v->when = time(NULL);
+	sx_time_iso(v->when, at, sizeof(at));
+	snprintf(v->r->sigs[v->idx].checked_at, sizeof(v->r->sigs[v->idx].checked_at), "%s", at);
+	err = trust_verify(v->t, v->cert, untrusted, v->when, 0, &crl, msg, sizeof(msg));
+	if (err == X509_V_ERR_CERT_REVOKED) {
+		CHECK(v, "chain", 1, 0, "chaîne de certification jusqu'à une autorité configurée",
+		      "chain to a configured anchor");
+		CHECK(v, "revocation", 0, 0, "certificat révoqué (LCR)", "certificate revoked (CRL)");
+		return;
+	}
+	if (err) {
+		snprintf(fr, sizeof(fr), "certificat non reconnu au %s : %s", at, msg);
+		snprintf(en, sizeof(en), "certificate not trusted at %s: %s", at, msg);
+		CHECK(v, "chain", 0, 0, fr, en);
+		return;
+	}
+	snprintf(fr, sizeof(fr), "chaîne valide au %s jusqu'à une autorité configurée", at);
+	snprintf(en, sizeof(en), "chain valid at %s to a configured anchor", at);
+	CHECK(v, "chain", 1, 0, fr, en);
+	if (crl)
+		CHECK(v, "revocation", 1, 0, "non révoqué selon la LCR configurée",
+		      "not revoked according to the configured CRL");
+	else
+		CHECK(v, "revocation", 1, 1, "aucune LCR ni OCSP configurés pour cet émetteur",
+		      "no CRL or OCSP configured for this issuer");
+}
+
+static void
+verify_one(struct vsig *v)
+{
+	char *id = prop(v->sig, "Id");
+	struct sign_sig_info *si;
+
+	snprintf(v->id, sizeof(v->id), "%s", id ? id : "");
+	xmlFree(id);
+	v->idx = rep_sig(v->r, v->id);
+	si = &v->r->sigs[v->idx];
+	v->si = sx_child(v->sig, NS_DS, "SignedInfo");
+	v->certs = sk_X509_new_null();
+	check_references(v);
+	find_qp(v);
+	check_sp_binding(v);
+	check_data_ref(v);
+	choose_cert(v);
+	if (v->cert)
+		sx_cert_subject(v->cert, si->signer, sizeof(si->signer));
+	check_core(v);
+	check_cert_digest(v);
+	check_algorithms(v);
+	check_signing_time(v);
+	check_timestamp(v);
+	if (!v->cert) {
+		CHECK(v, "chain", 0, 0, "pas de certificat", "no certificate");
+	} else {
+		key_usage_check(v->cert, v->r, v->idx);
+		check_chain(v);
+	}
+	sk_X509_pop_free(v->certs, X509_free);
+}
+
+static int
+verify_xml(const struct sign_verify_opts *o, struct trust *t, const void *in, size_t inlen,
+	   struct sign_report *r, struct lerr *e)
+{
+	xmlDocPtr doc = NULL;
+	xmlNodePtr sigs[64];
+	size_t n = 0, i;
+	char dup[128], fr[320], en[320];
+	struct lerr pe;
+
+	snprintf(r->format, sizeof(r->format), "xades");
+	lerr_clear(&pe);
+	if (sx_parse(in, inlen, &doc, &pe)) {
+		snprintf(fr, sizeof(fr), "document XML refusé : %.200s %.80s", pe.msg, pe.detail);
+		snprintf(en, sizeof(en), "XML document refused: %.200s %.80s", pe.msg, pe.detail);
+		rep_add(r, -1, "xml", 0, 0, fr, en);
+		return 0;
+	}
+	if (sx_register_ids(doc, dup, sizeof(dup))) {
+		snprintf(fr, sizeof(fr), "Id \"%.100s\" en double : tentative de substitution "
+			 "(signature wrapping)", dup);
+		snprintf(en, sizeof(en), "duplicate Id \"%.100s\": signature wrapping attempt", dup);
+		rep_add(r, -1, "ids_unique", 0, 0, fr, en);
+	} else {
+		rep_add(r, -1, "ids_unique", 1, 0, "identifiants uniques", "unique Ids");
+	}
+	collect_sigs(xmlDocGetRootElement(doc), sigs, &n, 64);
+	if (n == 0)
+		rep_add(r, -1, "signature_present", 0, 0, "aucune signature XML", "no XML signature");
+	for (i = 0; i < n; i++) {
+		struct vsig v = { .r = r, .o = o, .t = t, .sig = sigs[i] };
+
+		verify_one(&v);
+	}
+	xmlFreeDoc(doc);
+	(void)e;
+	return 0;
+}
+
+static int
+looks_xml(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	if (n >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+		i = 3;
+	while (i < n && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t'))
+		i++;
+	return i < n && p[i] == '<';
+}
+
+int
+sign_verify(const struct sign_verify_opts *o, const void *in, size_t inlen,
+	    struct sign_report *r, struct lerr *e)
+{
+	struct trust t;
+	const char *dir = o->trust_dir ? o->trust_dir : config_str("trust_dir");
+	size_t i;
+	int rc;
+
+	if ((rc = sign_init(e)) || (rc = trust_load(&t, dir, e)))
+		return rc;
+	if (looks_xml(in, inlen))
+		rc = verify_xml(o, &t, in, inlen, r, e);
+	else
+		rc = cades_verify(o, &t, in, inlen, r, e);
+	trust_fini(&t);
+	r->valid = !rc && r->nsig > 0;
+	for (i = 0; i < r->n; i++)
+		if (!r->checks[i].ok)
+			r->valid = 0;
+	return rc;
+}
+
+int
+sign_verify_buffer(const void *in, size_t inlen, const void *data, size_t datalen,
+		   const char *data_name, struct sign_report *r, struct lerr *e)
+{
+	struct sign_verify_opts o = { .data = data, .datalen = datalen, .data_name = data_name };
+
+	return sign_verify(&o, in, inlen, r, e);
+}

@@ -1,0 +1,854 @@
+/*
+ * Unit tests of sign/: PES XAdES signing and verification, generic XAdES
+ * B-B/B-T, CAdES, the real s2low fixtures and the attacks of issue 3.
+ * A throwaway PKI (root, intermediate, signers, CRL, TSA) is made in a
+ * temporary directory with OpenSSL.
+ */
+#include "sign/sign.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "tap.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <jansson.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlschemas.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/rsa.h>
+#include <openssl/ts.h>
+#include <openssl/x509v3.h>
+
+#define DAY 86400
+
+struct id {
+	EVP_PKEY *key;
+	X509 *cert;
+};
+
+static char tmp[256], trust[300], other_trust[300], adullact[300];
+static struct id root, inter, signer, revoked, nonrep, tsa, stranger, twin;
+static time_t now;
+
+/* ---- a throwaway PKI ---- */
+
+static void
+add_ext(X509 *x, X509 *issuer, int nid, const char *val)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+
+	X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, val);
+	if (ext) {
+		X509_add_ext(x, ext, -1);
+		X509_EXTENSION_free(ext);
+	}
+}
+
+static struct id
+mk(const char *cn, struct id *iss, long serial, long from, long to, int ca, const char *ku,
+   const char *eku, EVP_PKEY *reuse)
+{
+	struct id r = { reuse ? reuse : EVP_RSA_gen(2048), X509_new() };
+	X509_NAME *n = X509_NAME_new();
+
+	if (reuse)
+		EVP_PKEY_up_ref(reuse);
+	X509_set_version(r.cert, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(r.cert), serial);
+	X509_time_adj_ex(X509_getm_notBefore(r.cert), 0, from, &now);
+	X509_time_adj_ex(X509_getm_notAfter(r.cert), 0, to, &now);
+	X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC, (unsigned char *)"FR", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC, (unsigned char *)"liasse tests", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (unsigned char *)cn, -1, -1, 0);
+	X509_set_subject_name(r.cert, n);
+	X509_set_issuer_name(r.cert, iss ? X509_get_subject_name(iss->cert) : n);
+	X509_set_pubkey(r.cert, r.key);
+	add_ext(r.cert, iss ? iss->cert : NULL, NID_basic_constraints,
+		ca ? "critical,CA:TRUE" : "CA:FALSE");
+	if (ku)
+		add_ext(r.cert, iss ? iss->cert : NULL, NID_key_usage, ku);
+	if (eku)
+		add_ext(r.cert, iss ? iss->cert : NULL, NID_ext_key_usage, eku);
+	add_ext(r.cert, iss ? iss->cert : NULL, NID_subject_key_identifier, "hash");
+	X509_sign(r.cert, iss ? iss->key : r.key, EVP_sha256());
+	X509_NAME_free(n);
+	return r;
+}
+
+static void
+write_pem(const char *dir, const char *name, X509 *x, X509_CRL *crl)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (x)
+		PEM_write_X509(f, x);
+	if (crl)
+		PEM_write_X509_CRL(f, crl);
+	fclose(f);
+}
+
+static X509_CRL *
+mk_crl(struct id *ca, long serial)
+{
+	X509_CRL *c = X509_CRL_new();
+	X509_REVOKED *r = X509_REVOKED_new();
+	ASN1_INTEGER *s = ASN1_INTEGER_new();
+	ASN1_TIME *t = ASN1_TIME_adj(NULL, now, -2, 0), *nu = ASN1_TIME_adj(NULL, now, 30, 0);
+
+	X509_CRL_set_version(c, 1);
+	X509_CRL_set_issuer_name(c, X509_get_subject_name(ca->cert));
+	X509_CRL_set1_lastUpdate(c, t);
+	X509_CRL_set1_nextUpdate(c, nu);
+	ASN1_INTEGER_set(s, serial);
+	X509_REVOKED_set_serialNumber(r, s);
+	X509_REVOKED_set_revocationDate(r, t);
+	X509_CRL_add0_revoked(c, r);
+	X509_CRL_sort(c);
+	X509_CRL_sign(c, ca->key, EVP_sha256());
+	ASN1_INTEGER_free(s);
+	ASN1_TIME_free(t);
+	ASN1_TIME_free(nu);
+	return c;
+}
+
+static void
+make_pki(void)
+{
+	X509_CRL *crl;
+
+	root = mk("Test Root", NULL, 1, -10 * DAY, 3650L * DAY, 1, "critical,keyCertSign,cRLSign", NULL, NULL);
+	inter = mk("Test Users CA", &root, 2, -10 * DAY, 3000L * DAY, 1, "critical,keyCertSign,cRLSign", NULL, NULL);
+	signer = mk("Jeanne Ordonnatrice", &inter, 100, -5 * DAY, 365L * DAY, 0,
+		    "critical,digitalSignature,nonRepudiation", NULL, NULL);
+	revoked = mk("Paul Revoque", &inter, 101, -5 * DAY, 365L * DAY, 0, "critical,nonRepudiation", NULL, NULL);
+	nonrep = mk("Sans NonRepudiation", &inter, 102, -5 * DAY, 365L * DAY, 0,
+		    "critical,digitalSignature,keyEncipherment", NULL, NULL);
+	tsa = mk("Test TSA", &root, 103, -5 * DAY, 365L * DAY, 0, "critical,digitalSignature",
+		 "critical,timeStamping", NULL);
+	stranger = mk("Stranger Root", NULL, 7, -10 * DAY, 3650L * DAY, 1, "critical,keyCertSign", NULL, NULL);
+	/* the same key as signer, another certificate: CertDigest substitution */
+	twin = mk("Jeanne Ordonnatrice", &inter, 104, -5 * DAY, 365L * DAY, 0, "critical,nonRepudiation",
+		  NULL, signer.key);
+	snprintf(trust, sizeof(trust), "%s/trust", tmp);
+	snprintf(other_trust, sizeof(other_trust), "%s/other", tmp);
+	mkdir(trust, 0700);
+	mkdir(other_trust, 0700);
+	write_pem(trust, "root.pem", root.cert, NULL);
+	write_pem(trust, "inter.pem", inter.cert, NULL);
+	crl = mk_crl(&inter, 101);
+	write_pem(trust, "inter.crl", NULL, crl);
+	X509_CRL_free(crl);
+	write_pem(other_trust, "stranger.pem", stranger.cert, NULL);
+}
+
+static void
+key_of(struct id *who, struct sign_key *k)
+{
+	STACK_OF(X509) *ch = sk_X509_new_null();
+	struct lerr e;
+
+	sk_X509_push(ch, inter.cert);
+	if (sign_key_set(k, who->key, who->cert, ch, &e))
+		fprintf(stderr, "# sign_key_set: %s\n", e.msg);
+	sk_X509_free(ch);
+}
+
+/* ---- helpers ---- */
+
+static int
+slurp(const char *path, struct buf *b)
+{
+	FILE *f = fopen(path, "rb");
+	char chunk[8192];
+	size_t n;
+
+	buf_init(b, 64 << 20);
+	if (!f)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_add(b, chunk, n))
+			break;
+	fclose(f);
+	return 0;
+}
+
+/* Replace the first occurrence of from by to. */
+static int
+subst(struct buf *b, const char *from, const char *to)
+{
+	char *p = strstr(b->data, from);
+	struct buf n;
+
+	if (!p)
+		return -1;
+	buf_init(&n, b->max);
+	if (buf_add(&n, b->data, (size_t)(p - b->data)) || buf_addstr(&n, to) ||
+	    buf_addstr(&n, p + strlen(from)))
+		return -1;
+	buf_fini(b);
+	*b = n;
+	return 0;
+}
+
+static int
+verify(const char *dir, const struct buf *b, time_t at, const void *data, size_t dlen,
+       struct sign_report *r)
+{
+	struct sign_verify_opts o = { .trust_dir = dir, .at = at, .data = data, .datalen = dlen };
+	struct lerr e;
+
+	sign_report_init(r);
+	if (sign_verify(&o, b->data, b->len, r, &e)) {
+		fprintf(stderr, "# verify error: %s %s\n", e.msg, e.detail);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_is(const struct sign_report *r, const char *id, int sig, int want_ok)
+{
+	const struct sign_check *c = sign_report_find(r, id, sig);
+
+	if (!c) {
+		fprintf(stderr, "#   no check %s for signature %d\n", id, sig);
+		return 0;
+	}
+	if (c->ok != want_ok)
+		fprintf(stderr, "#   %s: %s\n", c->id, c->reason_en);
+	return c->ok == want_ok;
+}
+
+static void
+dump_failures(const struct sign_report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (!r->checks[i].ok)
+			fprintf(stderr, "#   [%d] %s: %s\n", r->checks[i].sig, r->checks[i].id,
+				r->checks[i].reason_en);
+}
+
+static int
+pes_sign(struct id *who, enum sign_xades_ver v, const struct buf *in, struct buf *out,
+	 struct lerr *e)
+{
+	struct sign_key k;
+	struct sign_pes_opts o = { .ver = v, .city = "Céret", .postal_code = "66400",
+				   .role = "Ordonnateur" };
+	int rc;
+
+	key_of(who, &k);
+	buf_init(out, 64 << 20);
+	rc = sign_pes(&k, &o, in->data, in->len, out, e);
+	sign_key_fini(&k);
+	return rc;
+}
+
+static int
+xsd_valid(const char *xsd, const struct buf *doc)
+{
+	xmlSchemaParserCtxtPtr pc = xmlSchemaNewParserCtxt(xsd);
+	xmlSchemaPtr s = pc ? xmlSchemaParse(pc) : NULL;
+	xmlSchemaValidCtxtPtr vc = s ? xmlSchemaNewValidCtxt(s) : NULL;
+	xmlDocPtr d = xmlReadMemory(doc->data, (int)doc->len, "signed.xml", NULL, XML_PARSE_NONET);
+	int rc = vc && d ? xmlSchemaValidateDoc(vc, d) : -1;
+
+	xmlFreeDoc(d);
+	xmlSchemaFreeValidCtxt(vc);
+	xmlSchemaFree(s);
+	xmlSchemaFreeParserCtxt(pc);
+	return rc;
+}
+
+/* ---- PES ---- */
+
+static struct buf pes_in, pes_signed, pes_multi_signed;
+
+static void
+test_pes_sign(void)
+{
+	char path[512], xsd[512];
+	struct sign_report r;
+	struct lerr e;
+	int rc;
+
+	if (!tap_fixture(path, sizeof(path), "s2low/helios/fixtures/pes_aller_ok.xml")) {
+		ok(1, "# SKIP PES fixtures absent");
+		return;
+	}
+	slurp(path, &pes_in);
+	rc = pes_sign(&signer, SIGN_XADES_111, &pes_in, &pes_signed, &e);
+	ok(rc == 0, "sign_pes signs pes_aller_ok.xml (%s %s)", e.msg, e.detail);
+	if (rc)
+		return;
+	ok(!strncmp(pes_signed.data, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>", 43),
+	   "the signed PES keeps its ISO-8859-1 prolog");
+	ok(strstr(pes_signed.data, "<InfoDematerialisee V=\"1\"/>") != NULL,
+	   "InfoDematerialisee set to 1");
+	ok(strstr(pes_signed.data, "Id=\"BORD1093357910_SIG_1\"") &&
+	   strstr(pes_signed.data, "Id=\"BORD1093357910_SIG_1_SP\"") &&
+	   strstr(pes_signed.data, "Id=\"BORD1093357910_SIG_1_SV\""), "Id scheme <target>_SIG_n, _SP, _SV");
+	ok(strstr(pes_signed.data, "Type=\"http://uri.etsi.org/01903/v1.1.1#SignedProperties\"") != NULL,
+	   "SignedProperties reference type is XAdES 1.1.1");
+	ok(strstr(pes_signed.data, "<xad:CertDigest><xad:DigestMethod") != NULL,
+	   "CertDigest uses xades:DigestMethod in 1.1.1");
+	ok(strstr(pes_signed.data, "urn:oid:1.2.250.1.131.1.5.18.21.1.7") &&
+	   strstr(pes_signed.data, "<xad:ClaimedRole>Ordonnateur</xad:ClaimedRole>") &&
+	   strstr(pes_signed.data, "<xad:City>C\xe9ret</xad:City>"),
+	   "policy, role and Latin-1 production place present");
+	ok(strstr(pes_signed.data, "<ds:X509SerialNumber>100</ds:X509SerialNumber>") != NULL,
+	   "IssuerSerial carries the decimal serial");
+	ok(strstr(pes_signed.data, "<EnTetePES>\n  <DteStr V=\"2015-06-16\"/>\n\n  <IdPost") != NULL,
+	   "whitespace outside the signature is preserved");
+	ok(verify(trust, &pes_signed, 0, NULL, 0, &r) == 0 && r.valid && r.nsig == 1,
+	   "liasse verifies its own PES signature");
+	if (!r.valid)
+		dump_failures(&r);
+	sign_report_fini(&r);
+	if (tap_fixture(xsd, sizeof(xsd),
+			"parapheur-v5/xsd/schemas_pes_v5.17/PES_V2/Rev0/PES_Aller.xsd"))
+		is_int(xsd_valid(xsd, &pes_signed), 0, "the signed PES validates against PES_Aller.xsd v5.17");
+}
+
+static void
+test_pes_122(void)
+{
+	struct buf out;
+	struct sign_report r;
+	struct lerr e;
+
+	if (!pes_in.len)
+		return;
+	ok(pes_sign(&signer, SIGN_XADES_122, &pes_in, &out, &e) == 0, "sign_pes in XAdES 1.2.2");
+	ok(strstr(out.data, "xmlns:xad=\"http://uri.etsi.org/01903/v1.2.2#\"") &&
+	   strstr(out.data, "Type=\"http://uri.etsi.org/01903/v1.2.2#SignedProperties\""),
+	   "1.2.2 namespace and SignedProperties type");
+	ok(verify(trust, &out, 0, NULL, 0, &r) == 0 && r.valid, "the 1.2.2 signature verifies");
+	sign_report_fini(&r);
+	buf_fini(&out);
+}
+
+static void
+test_pes_multi(void)
+{
+	struct buf in, again;
+	struct sign_report r;
+	struct lerr e;
+	char *b, *end;
+	size_t blen;
+
+	if (!pes_in.len)
+		return;
+	/* a second Bordereau, copy of the first with another Id */
+	b = strstr(pes_in.data, "  <Bordereau Id=\"BORD1093357910\">");
+	end = strstr(pes_in.data, "</Bordereau>") + strlen("</Bordereau>\n");
+	blen = (size_t)(end - b);
+	buf_init(&in, 1 << 20);
+	if (buf_add(&in, pes_in.data, (size_t)(end - pes_in.data)) || buf_add(&in, b, blen) ||
+	    buf_addstr(&in, end))
+		return;
+	{
+		char *second = strstr(strstr(in.data, "<Bordereau Id=") + 1, "<Bordereau Id=\"BORD1093357910\"");
+		if (second)
+			memcpy(second, "<Bordereau Id=\"BORD2093357910\"", 30);
+	}
+	ok(pes_sign(&signer, SIGN_XADES_111, &in, &pes_multi_signed, &e) == 0,
+	   "a PES with two bordereaux is signed (%s)", e.msg);
+	ok(strstr(pes_multi_signed.data, "Id=\"BORD1093357910_SIG_1\"") &&
+	   strstr(pes_multi_signed.data, "Id=\"BORD2093357910_SIG_1\""), "one signature per bordereau");
+	ok(verify(trust, &pes_multi_signed, 0, NULL, 0, &r) == 0 && r.valid && r.nsig == 2,
+	   "both bordereau signatures verify");
+	sign_report_fini(&r);
+	is_int(pes_sign(&signer, SIGN_XADES_111, &pes_multi_signed, &again, &e), LERR_CONFLICT,
+	       "signing an already signed bordereau is refused");
+	buf_fini(&again);
+	buf_fini(&in);
+}
+
+static void
+test_pes_targets(void)
+{
+	struct buf in, out;
+	struct lerr e;
+
+	if (!pes_in.len)
+		return;
+	buf_init(&in, 1 << 20);
+	if (buf_add(&in, pes_in.data, pes_in.len))
+		return;
+	subst(&in, "<Bordereau Id=\"BORD1093357910\">", "<Bordereau>");
+	ok(pes_sign(&signer, SIGN_XADES_111, &in, &out, &e) == 0 &&
+	   strstr(out.data, "Id=\"c78a9729c1eb89ff9b47401bd7cd9d7e_SIG_1\"") &&
+	   strstr(out.data, "URI=\"#c78a9729c1eb89ff9b47401bd7cd9d7e\""),
+	   "a bordereau without Id: one global signature on PES_Aller/@Id");
+	buf_fini(&out);
+	subst(&in, "Id=\"c78a9729c1eb89ff9b47401bd7cd9d7e\"", "");
+	is_int(pes_sign(&signer, SIGN_XADES_111, &in, &out, &e), LERR_INVALID,
+	       "no Id anywhere: refused");
+	ok(e.hint[0] != '\0', "the refusal carries a hint");
+	buf_fini(&out);
+	buf_fini(&in);
+}
+
+static void
+test_xxe(void)
+{
+	const char *xxe = "<?xml version=\"1.0\"?>\n<!DOCTYPE n:PES_Aller [<!ENTITY x SYSTEM "
+			  "\"file:///etc/passwd\">]>\n<n:PES_Aller xmlns:n=\"http://www.minefi.gouv.fr/"
+			  "cp/helios/pes_v2/Rev0/aller\" Id=\"A\"><Enveloppe>&x;</Enveloppe></n:PES_Aller>";
+	struct buf in, out;
+	struct sign_report r;
+	struct lerr e;
+
+	buf_init(&in, 1 << 16);
+	if (buf_addstr(&in, xxe))
+		return;
+	is_int(pes_sign(&signer, SIGN_XADES_111, &in, &out, &e), LERR_INVALID,
+	       "XXE: a document with a DOCTYPE is refused for signing");
+	ok(out.len == 0 || !strstr(out.data, "root:"), "XXE: the entity was never expanded");
+	ok(verify(trust, &in, 0, NULL, 0, &r) == 0 && !r.valid && check_is(&r, "xml", -1, 0),
+	   "XXE: verification refuses the document (check xml)");
+	sign_report_fini(&r);
+	buf_fini(&in);
+	buf_fini(&out);
+}
+
+/* ---- attacks on a signed PES ---- */
+
+static void
+attack(const char *name, const char *from, const char *to, const char *check, int sig)
+{
+	struct buf b;
+	struct sign_report r;
+
+	buf_init(&b, 64 << 20);
+	if (buf_add(&b, pes_signed.data, pes_signed.len) || subst(&b, from, to)) {
+		ok(0, "%s: could not build the attack", name);
+		return;
+	}
+	ok(verify(trust, &b, 0, NULL, 0, &r) == 0 && !r.valid && check_is(&r, check, sig, 0),
+	   "%s rejected by check %s", name, check);
+	sign_report_fini(&r);
+	buf_fini(&b);
+}
+
+static void
+test_attacks(void)
+{
+	if (!pes_signed.len)
+		return;
+	attack("tampered bordereau", "<MtBordHT V=\"75724.75\"/>", "<MtBordHT V=\"95724.75\"/>",
+	       "core", 0);
+	attack("duplicate Id (wrapping)", "<PES_DepenseAller>",
+	       "<PES_DepenseAller><Leurre Id=\"BORD1093357910\"/>", "ids_unique", -1);
+	attack("SignedProperties reference pointing elsewhere", "URI=\"#BORD1093357910_SIG_1_SP\"",
+	       "URI=\"#BORD1093357910_SIG_1_SV\"", "signed_properties_reference", 0);
+	attack("external reference URI", "URI=\"#BORD1093357910\"",
+	       "URI=\"http://attacker.invalid/pes.xml\"", "references_allowed", 0);
+	attack("file reference URI", "URI=\"#BORD1093357910\"", "URI=\"file:///etc/passwd\"",
+	       "references_allowed", 0);
+	attack("xpointer reference", "URI=\"#BORD1093357910\"",
+	       "URI=\"#xpointer(/)\"", "references_allowed", 0);
+	attack("QualifyingProperties for another signature", "Target=\"#BORD1093357910_SIG_1\"",
+	       "Target=\"#OTHER_SIG_1\"", "qualifying_properties", 0);
+}
+
+static void
+test_moved_reference(void)
+{
+	xmlDocPtr d;
+	xmlNodePtr top, dep, b1 = NULL, b2 = NULL, c, s1 = NULL, s2 = NULL;
+	xmlChar *mem = NULL;
+	int len = 0;
+	struct buf b;
+	struct sign_report r;
+
+	if (!pes_multi_signed.len)
+		return;
+	d = xmlReadMemory(pes_multi_signed.data, (int)pes_multi_signed.len, "x.xml", NULL, 0);
+	top = xmlDocGetRootElement(d);
+	for (dep = top->children; dep && !xmlStrEqual(dep->name, BAD_CAST "PES_DepenseAller"); dep = dep->next)
+		;
+	for (c = dep ? dep->children : NULL; c; c = c->next)
+		if (xmlStrEqual(c->name, BAD_CAST "Bordereau"))
+			*(b1 ? &b2 : &b1) = c;
+	for (c = b1 ? b1->children : NULL; c; c = c->next)
+		if (xmlStrEqual(c->name, BAD_CAST "Signature"))
+			s1 = c;
+	for (c = b2 ? b2->children : NULL; c; c = c->next)
+		if (xmlStrEqual(c->name, BAD_CAST "Signature"))
+			s2 = c;
+	if (!s1 || !s2) {
+		ok(0, "moved reference: signatures not found");
+		return;
+	}
+	/* signature of bordereau 1 moved into bordereau 2, in place of its own */
+	xmlUnlinkNode(s2);
+	xmlFreeNode(s2);
+	xmlUnlinkNode(s1);
+	xmlAddChild(b2, s1);
+	xmlDocDumpMemoryEnc(d, &mem, &len, "ISO-8859-1");
+	buf_init(&b, 64 << 20);
+	if (buf_add(&b, mem, (size_t)len))
+		return;
+	ok(verify(trust, &b, 0, NULL, 0, &r) == 0 && !r.valid && check_is(&r, "data_reference", 0, 0),
+	   "moved signature rejected by check data_reference");
+	sign_report_fini(&r);
+	buf_fini(&b);
+	xmlFree(mem);
+	xmlFreeDoc(d);
+}
+
+static void
+replace_keyinfo_cert(struct buf *b, X509 *with)
+{
+	char *p = strstr(b->data, "<ds:X509Certificate>"), *q;
+	unsigned char *der = NULL;
+	int len = i2d_X509(with, &der);
+	char *b64 = calloc(1, (size_t)len * 2 + 8);
+	struct buf n;
+
+	EVP_EncodeBlock((unsigned char *)b64, der, len);
+	q = strstr(p, "</ds:X509Certificate>");
+	buf_init(&n, b->max);
+	if (!buf_add(&n, b->data, (size_t)(p - b->data)) && !buf_addstr(&n, "<ds:X509Certificate>") &&
+	    !buf_addstr(&n, b64) && !buf_addstr(&n, q)) {
+		buf_fini(b);
+		*b = n;
+	}
+	free(b64);
+	OPENSSL_free(der);
+}
+
+static void
+test_cert_attacks(void)
+{
+	struct buf b, out;
+	struct sign_report r;
+	struct lerr e;
+
+	if (!pes_signed.len)
+		return;
+	buf_init(&b, 64 << 20);
+	if (buf_add(&b, pes_signed.data, pes_signed.len))
+		return;
+	replace_keyinfo_cert(&b, twin.cert);
+	ok(verify(trust, &b, 0, NULL, 0, &r) == 0 && !r.valid && check_is(&r, "cert_digest", 0, 0) &&
+	   check_is(&r, "core", 0, 1), "CertDigest of another certificate (same key) rejected by cert_digest");
+	sign_report_fini(&r);
+	buf_fini(&b);
+
+	ok(verify(other_trust, &pes_signed, 0, NULL, 0, &r) == 0 && !r.valid &&
+	   check_is(&r, "chain", 0, 0), "untrusted anchors: rejected by chain");
+	sign_report_fini(&r);
+	ok(verify(trust, &pes_signed, now + 400L * DAY, NULL, 0, &r) == 0 && !r.valid &&
+	   check_is(&r, "chain", 0, 0), "expired certificate at the checking time: rejected by chain");
+	sign_report_fini(&r);
+
+	ok(pes_sign(&revoked, SIGN_XADES_111, &pes_in, &out, &e) == 0 &&
+	   verify(trust, &out, 0, NULL, 0, &r) == 0 && !r.valid && check_is(&r, "revocation", 0, 0) &&
+	   check_is(&r, "core", 0, 1), "revoked certificate (CRL): rejected by revocation");
+	sign_report_fini(&r);
+	buf_fini(&out);
+	ok(pes_sign(&nonrep, SIGN_XADES_111, &pes_in, &out, &e) == 0 &&
+	   verify(trust, &out, 0, NULL, 0, &r) == 0 && !r.valid && check_is(&r, "key_usage", 0, 0),
+	   "certificate without nonRepudiation: rejected by key_usage");
+	sign_report_fini(&r);
+	buf_fini(&out);
+}
+
+/* ---- real fixtures ---- */
+
+static void
+test_fixtures(void)
+{
+	static const char *bad[] = { "s2low/lib/fixtures/signature_bordereau.xml",
+		"s2low/lib/fixtures/plusieurs_signatures.xml",
+		"s2low/class/fixtures/pes_signe_bordereau.xml", "s2low/class/fixtures/pes_no_id.xml" };
+	char path[512], a[512], b[512], l1[600], l2[600], ra[PATH_MAX], rb[PATH_MAX];
+	struct buf in;
+	struct sign_report r;
+	size_t i;
+
+	if (!tap_fixture(a, sizeof(a), "s2low/lib/fixtures/validca/AC_ADULLACT_Utilisateurs_G3.pem") ||
+	    !tap_fixture(b, sizeof(b), "s2low/lib/fixtures/validca_for_xades/AC_ADULLACT_ROOT_G3.pem")) {
+		ok(1, "# SKIP s2low fixtures absent");
+		return;
+	}
+	snprintf(adullact, sizeof(adullact), "%s/adullact", tmp);
+	mkdir(adullact, 0700);
+	snprintf(l1, sizeof(l1), "%s/users.pem", adullact);
+	snprintf(l2, sizeof(l2), "%s/root.pem", adullact);
+	if (!realpath(a, ra) || !realpath(b, rb) || symlink(ra, l1) || symlink(rb, l2))
+		return;
+	tap_fixture(path, sizeof(path), "s2low/lib/fixtures/signature_bordereau_double.xml");
+	slurp(path, &in);
+	ok(verify(adullact, &in, 0, NULL, 0, &r) == 0 && r.valid && r.nsig == 2,
+	   "signature_bordereau_double.xml: both signatures valid at their signing time");
+	if (!r.valid)
+		dump_failures(&r);
+	ok(r.n && check_is(&r, "algorithms", 0, 1) && sign_report_find(&r, "algorithms", 0)->warning,
+	   "SHA-1 accepted with a warning");
+	sign_report_fini(&r);
+	ok(verify(adullact, &in, now, NULL, 0, &r) == 0 && !r.valid && check_is(&r, "chain", 0, 0),
+	   "signature_bordereau_double.xml checked today: the certificate has expired");
+	sign_report_fini(&r);
+	buf_fini(&in);
+
+	tap_fixture(path, sizeof(path), "s2low/lib/fixtures/signature_bordereau2.xml");
+	slurp(path, &in);
+	ok(verify(adullact, &in, 0, NULL, 0, &r) == 0 && r.valid && r.nsig == 1,
+	   "signature_bordereau2.xml (XAdES 1.2.2): valid");
+	if (!r.valid)
+		dump_failures(&r);
+	sign_report_fini(&r);
+	buf_fini(&in);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (!tap_fixture(path, sizeof(path), bad[i]))
+			continue;
+		slurp(path, &in);
+		ok(verify(adullact, &in, 0, NULL, 0, &r) == 0 && !r.valid && r.nsig >= 1 &&
+		   check_is(&r, "core", 0, 0), "%s fails core verification", bad[i]);
+		sign_report_fini(&r);
+		buf_fini(&in);
+	}
+}
+
+/* ---- generic XAdES, time-stamps, CAdES ---- */
+
+static int
+local_tsa(void *arg, const void *req, size_t reqlen, struct buf *resp, struct lerr *e)
+{
+	TS_RESP_CTX *c = TS_RESP_CTX_new();
+	BIO *in = BIO_new_mem_buf(req, (int)reqlen);
+	TS_RESP *rs;
+	ASN1_OBJECT *pol = OBJ_txt2obj("1.2.3.4.1", 1);
+	unsigned char *der = NULL;
+	int len;
+
+	(void)arg;
+	TS_RESP_CTX_set_signer_cert(c, tsa.cert);
+	TS_RESP_CTX_set_signer_key(c, tsa.key);
+	TS_RESP_CTX_set_def_policy(c, pol);
+	TS_RESP_CTX_add_md(c, EVP_sha256());
+	rs = TS_RESP_create_response(c, in);
+	len = rs ? i2d_TS_RESP(rs, &der) : -1;
+	if (len <= 0 || buf_add(resp, der, (size_t)len))
+		lerr_set(e, LERR_UNAVAILABLE, NULL, "local TSA failed");
+	OPENSSL_free(der);
+	TS_RESP_free(rs);
+	ASN1_OBJECT_free(pol);
+	BIO_free(in);
+	TS_RESP_CTX_free(c);
+	return len > 0 ? 0 : LERR_UNAVAILABLE;
+}
+
+static void
+test_xades_generic(void)
+{
+	static const char pdf[] = "%PDF-1.4\n% a small test document\n%%EOF\n";
+	struct sign_key k;
+	struct sign_xades_opts o = { .data_name = "acte.pdf", .mime_type = "application/pdf" };
+	struct sign_tsa t = { .post = local_tsa };
+	struct buf out, x;
+	struct sign_report r;
+	struct lerr e;
+	int rc;
+
+	key_of(&signer, &k);
+	buf_init(&out, 1 << 20);
+	rc = sign_xades(&k, &o, pdf, sizeof(pdf) - 1, &out, &e);
+	ok(rc == 0, "XAdES B-B detached signature (%s %s)", e.msg, e.detail);
+	ok(strstr(out.data, "URI=\"acte.pdf\"") && strstr(out.data, "SigningCertificateV2") &&
+	   strstr(out.data, "<xades:MimeType>application/pdf</xades:MimeType>") &&
+	   strstr(out.data, "http://uri.etsi.org/01903/v1.3.2#"), "B-B: file reference, "
+	   "SigningCertificateV2, DataObjectFormat, 1.3.2 namespace");
+	ok(verify(trust, &out, 0, pdf, sizeof(pdf) - 1, &r) == 0 && r.valid,
+	   "B-B detached verifies with the data");
+	if (!r.valid)
+		dump_failures(&r);
+	sign_report_fini(&r);
+	ok(verify(trust, &out, 0, "%PDF-1.4 other", 14, &r) == 0 && !r.valid && check_is(&r, "core", 0, 0),
+	   "B-B detached with other data: core fails");
+	sign_report_fini(&r);
+	ok(verify(trust, &out, 0, NULL, 0, &r) == 0 && !r.valid &&
+	   check_is(&r, "references_allowed", 0, 0), "B-B detached without data: the file is never fetched");
+	sign_report_fini(&r);
+
+	buf_reset(&out);
+	o.tsa = &t;
+	rc = sign_xades(&k, &o, pdf, sizeof(pdf) - 1, &out, &e);
+	ok(rc == 0 && strstr(out.data, "EncapsulatedTimeStamp"), "XAdES B-T with a time-stamp (%s %s)",
+	   e.msg, e.detail);
+	ok(verify(trust, &out, 0, pdf, sizeof(pdf) - 1, &r) == 0 && r.valid &&
+	   check_is(&r, "timestamp", 0, 1), "B-T verifies, time-stamp checked");
+	if (!r.valid)
+		dump_failures(&r);
+	sign_report_fini(&r);
+	buf_init(&x, 1 << 20);
+	if (!buf_add(&x, out.data, out.len)) {
+		char *sv = strstr(x.data, "<ds:SignatureValue");
+
+		sv = strchr(sv, '>') + 1;
+		*sv = *sv == 'A' ? 'B' : 'A';
+		ok(verify(trust, &x, 0, pdf, sizeof(pdf) - 1, &r) == 0 && !r.valid &&
+		   check_is(&r, "timestamp", 0, 0), "B-T: a changed SignatureValue breaks the time-stamp imprint");
+		sign_report_fini(&r);
+	}
+	buf_fini(&x);
+
+	buf_reset(&out);
+	o.tsa = NULL;
+	o.enveloped = 1;
+	rc = sign_xades(&k, &o, "<doc><a>1</a></doc>", 19, &out, &e);
+	ok(rc == 0 && strstr(out.data, "URI=\"\""), "XAdES B-B enveloped in an XML document");
+	ok(verify(trust, &out, 0, NULL, 0, &r) == 0 && r.valid, "enveloped B-B verifies");
+	sign_report_fini(&r);
+	buf_fini(&out);
+	sign_key_fini(&k);
+}
+
+static void
+test_cades(void)
+{
+	static const char pdf[] = "%PDF-1.4\nacte\n%%EOF\n";
+	struct sign_key k;
+	struct buf out, b64;
+	struct sign_report r;
+	struct lerr e;
+	char p7[512], dat[512], ca[512], cmd[2048];
+	FILE *f;
+
+	key_of(&signer, &k);
+	buf_init(&out, 1 << 20);
+	buf_init(&b64, 1 << 20);
+	ok(sign_cades(&k, pdf, sizeof(pdf) - 1, 0, &out, &e) == 0, "CAdES detached signature");
+	ok(verify(trust, &out, 0, pdf, sizeof(pdf) - 1, &r) == 0 && r.valid && !strcmp(r.format, "cades"),
+	   "liasse verifies the CAdES signature");
+	if (!r.valid)
+		dump_failures(&r);
+	sign_report_fini(&r);
+	ok(verify(trust, &out, 0, "x", 1, &r) == 0 && !r.valid && check_is(&r, "core", 0, 0),
+	   "CAdES over other data: core fails");
+	sign_report_fini(&r);
+	ok(sign_cades(&k, pdf, sizeof(pdf) - 1, 1, &b64, &e) == 0 &&
+	   verify(trust, &b64, 0, pdf, sizeof(pdf) - 1, &r) == 0 && r.valid,
+	   "base64 CAdES (as actes:Document/Signature) verifies");
+	sign_report_fini(&r);
+	snprintf(p7, sizeof(p7), "%s/sig.p7s", tmp);
+	snprintf(dat, sizeof(dat), "%s/acte.pdf", tmp);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", tmp);
+	f = fopen(p7, "wb");
+	fwrite(out.data, 1, out.len, f);
+	fclose(f);
+	f = fopen(dat, "wb");
+	fwrite(pdf, 1, sizeof(pdf) - 1, f);
+	fclose(f);
+	f = fopen(ca, "w");
+	PEM_write_X509(f, root.cert);
+	PEM_write_X509(f, inter.cert);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "openssl cms -verify -binary -inform DER -in %s -content %s "
+		 "-CAfile %s -purpose any -out /dev/null 2>/dev/null", p7, dat, ca);
+	is_int(system(cmd), 0, "openssl cms -verify accepts liasse's CAdES signature");
+	buf_fini(&out);
+	buf_fini(&b64);
+	sign_key_fini(&k);
+}
+
+static void
+test_report_json(void)
+{
+	struct sign_report r;
+	json_t *j;
+
+	if (!pes_signed.len)
+		return;
+	verify(trust, &pes_signed, 0, NULL, 0, &r);
+	j = sign_report_json(&r);
+	ok(j && json_is_true(json_object_get(j, "valid")) &&
+	   json_array_size(json_object_get(j, "checks")) == r.n &&
+	   json_is_string(json_object_get(json_array_get(json_object_get(j, "checks"), 0), "reason_fr")),
+	   "the JSON report lists every check with French and English reasons");
+	json_decref(j);
+	sign_report_fini(&r);
+}
+
+static void
+test_keys(void)
+{
+	struct sign_key k;
+	struct lerr e;
+	PKCS12 *p12 = PKCS12_create("secret", "signer", signer.key, signer.cert, NULL, 0, 0, 0, 0, 0);
+	unsigned char *der = NULL;
+	int len = i2d_PKCS12(p12, &der);
+	BIO *b = BIO_new(BIO_s_mem());
+	char *pem;
+	long n;
+
+	ok(sign_key_from_p12(&k, der, (size_t)len, "secret", &e) == 0 && k.cert, "PKCS#12 from memory");
+	sign_key_fini(&k);
+	is_int(sign_key_from_p12(&k, der, (size_t)len, "wrong", &e), LERR_AUTH,
+	       "PKCS#12 with a wrong password: LERR_AUTH");
+	PEM_write_bio_PrivateKey(b, signer.key, NULL, NULL, 0, NULL, NULL);
+	PEM_write_bio_X509(b, signer.cert);
+	n = BIO_get_mem_data(b, &pem);
+	ok(sign_key_from_pem(&k, pem, (size_t)n, NULL, 0, NULL, &e) == 0 && k.pkey && k.cert,
+	   "PEM key and certificate");
+	sign_key_fini(&k);
+	BIO_free(b);
+	OPENSSL_free(der);
+	PKCS12_free(p12);
+}
+
+static void
+cleanup_tmp(void)
+{
+	char cmd[400];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	if (system(cmd) != 0)
+		fprintf(stderr, "# could not remove %s\n", tmp);
+}
+
+int
+main(void)
+{
+	struct lerr e;
+
+	now = time(NULL);
+	snprintf(tmp, sizeof(tmp), "%s/liasse-sign-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(tmp))
+		tap_skip_all("no temporary directory");
+	if (sign_init(&e))
+		tap_skip_all("sign_init failed");
+	make_pki();
+	test_keys();
+	test_pes_sign();
+	test_pes_122();
+	test_pes_multi();
+	test_pes_targets();
+	test_xxe();
+	test_attacks();
+	test_moved_reference();
+	test_cert_attacks();
+	test_fixtures();
+	test_xades_generic();
+	test_cades();
+	test_report_json();
+	cleanup_tmp();
+	return tap_done();
+}
