@@ -1,2 +1,240 @@
+/*
+ * liassed - the liasse daemon: HTTP threads and worker threads over one
+ * PostgreSQL database.  Scale out by running more of them.
+ *
+ * Signals are blocked in every thread and taken synchronously by the main
+ * thread: SIGHUP re-reads the reloadable keys, SIGTERM/SIGINT stop accepting
+ * connections, let requests in flight finish (up to shutdown_timeout), stop
+ * the workers between two jobs, and exit 0.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
-int main(void) { return 0; }
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "http/http.h"
+#include "store/store.h"
+#include "worker.h"
+
+static const struct job_handler job_handlers[] = {
+	{ NULL, NULL },
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: liassed [-c FILE] [-o key=value]... [--check-config]\n"
+		"  -c, --config FILE   configuration file (default $LIASSE_CONF or %s/liasse.conf)\n"
+		"  -o key=value        override one configuration key\n"
+		"  --check-config      check the configuration and exit\n"
+		"  --version           print the version and exit\n", LIASSE_SYSCONFDIR);
+}
+
+static void
+die(const struct lerr *e)
+{
+	char line[1600];
+
+	lerr_oneline(e, line, sizeof(line));
+	fprintf(stderr, "liassed: %s\n", line);
+	exit(1);
+}
+
+static int
+refuse_bare_root(struct lerr *e)
+{
+	if (geteuid() != 0 || *config_str("user"))
+		return 0;
+	lerr_set(e, LERR_INVALID, "user", "refusing to run as root");
+	lerr_hint(e, "set \"user = liasse\" (an unprivileged account) in the configuration");
+	return LERR_INVALID;
+}
+
+/* Started as root: switch to the configured user. */
+static int
+drop_privileges(struct lerr *e)
+{
+	const char *name = config_str("user");
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0;
+	if (!(pw = getpwnam(name))) {
+		lerr_set(e, LERR_INVALID, "user", "no such user \"%s\"", name);
+		return LERR_INVALID;
+	}
+	if (pw->pw_uid == 0) {
+		lerr_set(e, LERR_INVALID, "user", "\"user\" must not be root");
+		return LERR_INVALID;
+	}
+	if (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid) || setuid(0) == 0) {
+		lerr_set(e, LERR_INTERNAL, "user", "cannot switch to user %s", name);
+		lerr_detail(e, "%s", strerror(errno));
+		return LERR_INTERNAL;
+	}
+	log_info("running as user %s (uid %u)", name, (unsigned)pw->pw_uid);
+	return 0;
+}
+
+static int
+check_config(struct lerr *e)
+{
+	const char *name = config_str("user");
+	const char *pw = config_str("database_password_file");
+	char secret[512];
+	int rc = 0;
+
+	if (*name && !getpwnam(name))
+		rc = lerr_set(e, LERR_INVALID, "user", "no such user \"%s\"", name);
+	if (!rc && *pw && !(rc = config_read_secret(pw, secret, sizeof(secret), e)))
+		explicit_bzero(secret, sizeof(secret));
+	if (!rc && (config_int("listen_port") > 65535 || config_int("db_pool_size") < 1 ||
+		    config_int("workers") < 0))
+		rc = lerr_set(e, LERR_INVALID, NULL, "listen_port must be 0-65535, db_pool_size >= 1, workers >= 0");
+	return rc;
+}
+
+static void
+wait_for_requests(struct http_server *h)
+{
+	time_t deadline = time(NULL) + (time_t)config_int("shutdown_timeout");
+	struct timespec tick = { 0, 50 * 1000 * 1000 };
+
+	while (http_in_flight(h) > 0 && time(NULL) < deadline)
+		nanosleep(&tick, NULL);
+	if (http_in_flight(h) > 0)
+		log_warn("shutdown: %d request(s) still running after %llds, stopping anyway",
+			 http_in_flight(h), config_int("shutdown_timeout"));
+}
+
+static int
+load_openapi(struct buf *b, struct lerr *e)
+{
+	const char *path = getenv("LIASSE_OPENAPI") ? getenv("LIASSE_OPENAPI") : LIASSE_PKGDATADIR "/openapi.json";
+	char chunk[8192];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	int rc = 0;
+
+	buf_init(b, 4 << 20);
+	if (!f) {
+		lerr_set(e, LERR_INVALID, NULL, "cannot open the OpenAPI document %s", path);
+		lerr_detail(e, "%s", strerror(errno));
+		lerr_hint(e, "install liasse (make install) or set LIASSE_OPENAPI");
+		return LERR_INVALID;
+	}
+	while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		rc = buf_add(b, chunk, n);
+	fclose(f);
+	if (rc)
+		return lerr_set(e, LERR_INVALID, NULL, "the OpenAPI document %s is too large", path);
+	return 0;
+}
+
+static void
+serve(struct store *s, sigset_t *sigs, const struct buf *openapi)
+{
+	struct http_opts ho = {
+		.address = config_str("listen_address"), .port = (int)config_int("listen_port"),
+		.max_connections = (int)config_int("max_connections"),
+		.timeout_s = (int)config_int("connection_timeout"),
+		.header_limit = (size_t)config_int("header_limit"),
+		.max_request = (uint64_t)config_int("max_request_size"),
+		.openapi = openapi->data, .openapi_len = openapi->len,
+		.store = s,
+	};
+	struct worker_pool *wp = NULL;
+	struct http_server *h = NULL;
+	struct lerr e;
+	int sig = 0;
+
+	if (http_start(&ho, &h, &e) ||
+	    worker_pool_start(s, (int)config_int("workers"), job_handlers, &wp, &e))
+		die(&e);
+	log_info("liassed: listening on http://%s:%d", ho.address, http_port(h));
+	for (;;) {
+		if (sigwait(sigs, &sig))
+			continue;
+		if (sig != SIGHUP)
+			break;
+		if (config_reload(app_config_path(), &e))
+			log_error("reload failed, keeping the old configuration: %s", e.msg);
+		else
+			log_info("configuration reloaded");
+	}
+	log_info("%s: stopping (no new connections; %d request(s) in flight)", strsignal(sig),
+		 http_in_flight(h));
+	http_quiesce(h);
+	wait_for_requests(h);
+	worker_pool_stop(wp);
+	http_stop(h);
+	log_info("stopped");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "check-config", no_argument, NULL, 'k' },
+		{ "version", no_argument, NULL, 'V' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	char *overrides[64];
+	const char *conf = NULL;
+	int nover = 0, check = 0, ch;
+	struct store *s = NULL;
+	struct buf openapi;
+	struct lerr e;
+	sigset_t sigs;
+
+	while ((ch = getopt_long(argc, argv, "c:o:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': conf = optarg; break;
+		case 'o': if (nover < 64) overrides[nover++] = optarg; break;
+		case 'k': check = 1; break;
+		case 'V': printf("liassed %s\n", PACKAGE_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "liassed: unexpected argument \"%s\"\n", argv[optind]);
+		return 2;
+	}
+	lerr_clear(&e);
+	if (app_config(conf, overrides, nover, &e) || (check && check_config(&e)))
+		die(&e);
+	if (check) {
+		printf("configuration OK%s%s\n", app_config_path() ? ": " : " (defaults)",
+		       app_config_path() ? app_config_path() : "");
+		return 0;
+	}
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* Refuse root early; read what may be readable by root only (secrets,
+	 * migrations, the OpenAPI document), then switch user before serving. */
+	if (refuse_bare_root(&e) || app_store(&s, (int)config_int("db_pool_size"), &e) || app_migrate(s, &e) ||
+	    load_openapi(&openapi, &e) || drop_privileges(&e))
+		die(&e);
+	serve(s, &sigs, &openapi);
+	buf_fini(&openapi);
+	store_close(s);
+	return 0;
+}

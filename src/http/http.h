@@ -1,4 +1,47 @@
-/* placeholder */
+/*
+ * http.h - the HTTP server (libmicrohttpd): routing, authentication,
+ * request parsing, JSON and problem+json replies.  Handlers validate, store
+ * and enqueue; they never wait on a remote platform.
+ */
 #ifndef LIASSE_HTTP_H
 #define LIASSE_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+struct store;
+struct http_server;
+
+struct http_opts {
+	const char *address;
+	int port;                    /* 0: any free port */
+	int max_connections;
+	int timeout_s;
+	size_t header_limit;
+	uint64_t max_request;
+	const char *openapi;         /* the OpenAPI document served (kept by the caller) */
+	size_t openapi_len;
+	struct store *store;
+};
+
+int http_start(const struct http_opts *o, struct http_server **out, struct lerr *e) LERR_WUR;
+int http_port(const struct http_server *h);
+/* Stop accepting new connections; requests in flight go on. */
+void http_quiesce(struct http_server *h);
+/* Requests between their first byte and their completion. */
+int http_in_flight(const struct http_server *h);
+void http_stop(struct http_server *h);
+
+/* The route table, exported for the test that compares it with the OpenAPI document. */
+struct http_route {
+	const char *method;
+	const char *pattern;         /* "/api/v1/documents/{id}" */
+	int auth;                    /* needs a vendor API key */
+	const struct http_handler *handler;
+};
+extern const struct http_route http_routes[];
+extern const size_t http_nroutes;
+
 #endif

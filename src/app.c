@@ -1,0 +1,89 @@
+#include "app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/log.h"
+
+static const char *config_path;
+
+const char *
+app_config_path(void)
+{
+	return config_path;
+}
+
+int
+app_config(const char *path, char *const *overrides, int noverrides, struct lerr *e)
+{
+	static const char sys[] = LIASSE_SYSCONFDIR "/liasse.conf";
+	int rc;
+
+	if (!path)
+		path = getenv("LIASSE_CONF");
+	if (!path && access(sys, R_OK) == 0)
+		path = sys;
+	config_path = path;
+	if ((rc = config_load(path, e)))
+		return rc;
+	for (int i = 0; i < noverrides; i++) {
+		char key[128];
+		const char *eq = strchr(overrides[i], '=');
+
+		if (!eq || eq == overrides[i] || (size_t)(eq - overrides[i]) >= sizeof(key)) {
+			lerr_set(e, LERR_INVALID, NULL, "-o expects key=value, got \"%s\"", overrides[i]);
+			return LERR_INVALID;
+		}
+		memcpy(key, overrides[i], (size_t)(eq - overrides[i]));
+		key[eq - overrides[i]] = '\0';
+		if ((rc = config_set(key, eq + 1, e)))
+			return rc;
+	}
+	enum log_level lvl;
+	if (log_parse_level(config_str("log_level"), &lvl)) {
+		lerr_set(e, LERR_INVALID, "log_level", "invalid log_level \"%s\"", config_str("log_level"));
+		lerr_hint(e, "use error, warn, info or debug");
+		return LERR_INVALID;
+	}
+	log_set_level(lvl);
+	return 0;
+}
+
+int
+app_store(struct store **out, int poolsize, struct lerr *e)
+{
+	const char *pwfile = config_str("database_password_file");
+	char password[512] = "";
+	int rc;
+
+	if (*pwfile && (rc = config_read_secret(pwfile, password, sizeof(password), e)))
+		return rc;
+	rc = store_open(out, config_str("database"), password, poolsize, e);
+	explicit_bzero(password, sizeof(password));
+	return rc;
+}
+
+const char *
+app_sqldir(void)
+{
+	const char *dir = getenv("LIASSE_SQLDIR");
+
+	return dir && *dir ? dir : LIASSE_PKGDATADIR "/sql";
+}
+
+int
+app_migrate(struct store *s, struct lerr *e)
+{
+	struct store_conn *c = NULL;
+	int applied = 0, rc = store_acquire(s, &c, e);
+
+	if (!rc)
+		rc = store_migrate(c, app_sqldir(), &applied, e);
+	store_release(s, c);
+	if (!rc && applied)
+		log_info("database schema: %d migration(s) applied", applied);
+	return rc;
+}

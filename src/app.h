@@ -1,0 +1,18 @@
+/* app.h - what liassed and the liasse CLI share: configuration loading,
+ * opening the store, finding the migrations. */
+#ifndef LIASSE_APP_H
+#define LIASSE_APP_H
+
+#include "core/err.h"
+#include "store/store.h"
+
+/* Loads path (NULL: $LIASSE_CONF, else SYSCONFDIR/liasse.conf if present, else
+ * defaults), then applies "key=value" overrides. */
+int app_config(const char *path, char *const *overrides, int noverrides, struct lerr *e) LERR_WUR;
+const char *app_config_path(void);
+int app_store(struct store **out, int poolsize, struct lerr *e) LERR_WUR;
+/* $LIASSE_SQLDIR, else PKGDATADIR/sql. */
+const char *app_sqldir(void);
+int app_migrate(struct store *s, struct lerr *e) LERR_WUR;
+
+#endif

@@ -1,0 +1,253 @@
+/* admin.c - the administration commands: database, organisations, API clients, documents. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "cli/cli.h"
+#include "core/util.h"
+#include "store/store.h"
+
+/* Runs fn(c, arg) with one connection inside a transaction. */
+static int
+in_txn(int (*fn)(struct store_conn *c, void *arg, struct lerr *e), void *arg)
+{
+	struct store *s = NULL;
+	struct store_conn *c = NULL;
+	struct lerr e;
+	int rc;
+
+	lerr_clear(&e);
+	if (cli_open_store(&s))
+		return 1;
+	rc = store_acquire(s, &c, &e);
+	if (!rc && !(rc = store_begin(c, &e)) && !(rc = fn(c, arg, &e)))
+		rc = store_commit(c, &e);
+	store_release(s, c);
+	store_close(s);
+	return rc ? cli_fail(&e) : 0;
+}
+
+int
+cli_db_migrate(int argc, char **argv)
+{
+	struct store *s = NULL;
+	struct store_conn *c = NULL;
+	struct lerr e;
+	int applied = 0, rc;
+
+	if (argc != 1)
+		return cli_usage("usage: liasse db migrate");
+	lerr_clear(&e);
+	if (cli_open_store(&s))
+		return 1;
+	rc = store_acquire(s, &c, &e);
+	if (!rc)
+		rc = store_migrate(c, app_sqldir(), &applied, &e);
+	store_release(s, c);
+	store_close(s);
+	if (rc)
+		return cli_fail(&e);
+	printf("%d migration(s) applied\n", applied);
+	return 0;
+}
+
+/* ---- organisations ---- */
+
+static int
+copy_opt(char *dst, size_t n, const char *src, const char *what)
+{
+	if (strlen(src) >= n)
+		return cli_usage("%s is too long (at most %zu characters)", what, n - 1);
+	memcpy(dst, src, strlen(src) + 1);
+	return 0;
+}
+
+static int
+org_insert(struct store_conn *c, void *arg, struct lerr *e)
+{
+	return store_org_insert(c, arg, e);
+}
+
+int
+cli_org_add(int argc, char **argv)
+{
+	static const struct option o[] = {
+		{ "siren", 1, NULL, 's' }, { "name", 1, NULL, 'n' }, { "parent", 1, NULL, 'p' },
+		{ "departement", 1, NULL, 'd' }, { "arrondissement", 1, NULL, 'a' },
+		{ "nature-actes", 1, NULL, 'N' }, { "idcoll", 1, NULL, 'i' }, { "codcol", 1, NULL, 'C' },
+		{ "idpost", 1, NULL, 'P' }, { "codbud", 1, NULL, 'b' }, { "city", 1, NULL, 'y' },
+		{ "postal-code", 1, NULL, 'z' }, { NULL, 0, NULL, 0 },
+	};
+	struct org org;
+	int ch, rc = 0;
+
+	store_org_init(&org);
+	optind = 0;
+	while (!rc && (ch = getopt_long(argc, argv, "", o, NULL)) != -1) {
+		switch (ch) {
+		case 's': rc = copy_opt(org.siren, sizeof(org.siren), optarg, "--siren"); break;
+		case 'n': rc = copy_opt(org.name, sizeof(org.name), optarg, "--name"); break;
+		case 'p': rc = copy_opt(org.parent_siren, sizeof(org.parent_siren), optarg, "--parent"); break;
+		case 'd': rc = copy_opt(org.departement, sizeof(org.departement), optarg, "--departement"); break;
+		case 'a': org.arrondissement = atoi(optarg); break;
+		case 'N': org.nature_actes = atoi(optarg); break;
+		case 'i': rc = copy_opt(org.idcoll, sizeof(org.idcoll), optarg, "--idcoll"); break;
+		case 'C': rc = copy_opt(org.codcol, sizeof(org.codcol), optarg, "--codcol"); break;
+		case 'P': rc = copy_opt(org.idpost, sizeof(org.idpost), optarg, "--idpost"); break;
+		case 'b': rc = copy_opt(org.codbud, sizeof(org.codbud), optarg, "--codbud"); break;
+		case 'y': rc = copy_opt(org.city, sizeof(org.city), optarg, "--city"); break;
+		case 'z': rc = copy_opt(org.postal_code, sizeof(org.postal_code), optarg, "--postal-code"); break;
+		default: return 2;
+		}
+	}
+	if (rc)
+		return rc;
+	if (optind != argc || !org.siren[0] || !org.name[0])
+		return cli_usage("usage: liasse org add --siren SIREN --name NAME [--parent SIREN] ...");
+	if (in_txn(org_insert, &org))
+		return 1;
+	printf("%s\n", org.siren);
+	return 0;
+}
+
+static void
+print_org(void *arg, const struct org *o)
+{
+	printf("%s\t%s\t%s\n", o->siren, o->name, o->parent_siren[0] ? o->parent_siren : "-");
+}
+
+static int
+org_list(struct store_conn *c, void *arg, struct lerr *e)
+{
+	return store_org_each(c, print_org, NULL, e);
+}
+
+int
+cli_org_list(int argc, char **argv)
+{
+	if (argc != 1)
+		return cli_usage("usage: liasse org list");
+	return in_txn(org_list, NULL);
+}
+
+/* ---- API clients ---- */
+
+struct client_add {
+	const char *name;
+	const char *orgs[64];
+	int norgs;
+	uint8_t digest[SHA256_LEN];
+};
+
+static int
+client_insert(struct store_conn *c, void *arg, struct lerr *e)
+{
+	struct client_add *a = arg;
+	long long id;
+
+	return store_client_insert(c, a->name, a->digest, a->orgs, a->norgs, &id, e);
+}
+
+int
+cli_client_add(int argc, char **argv)
+{
+	static const struct option o[] = {
+		{ "name", 1, NULL, 'n' }, { "org", 1, NULL, 'o' }, { NULL, 0, NULL, 0 },
+	};
+	struct client_add a = { 0 };
+	uint8_t raw[32];
+	char key[4 + 44];
+	int ch;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", o, NULL)) != -1) {
+		if (ch == 'n')
+			a.name = optarg;
+		else if (ch == 'o' && a.norgs < 64)
+			a.orgs[a.norgs++] = optarg;
+		else
+			return 2;
+	}
+	if (optind != argc || !a.name || a.norgs == 0)
+		return cli_usage("usage: liasse client add --name NAME --org SIREN [--org SIREN]...");
+	/* 256 random bits: a plain SHA-256 of the key is enough to store. */
+	if (random_bytes(raw, sizeof(raw)))
+		return cli_usage("no randomness available");
+	memcpy(key, "lsk_", 4);
+	base64url_encode(raw, sizeof(raw), key + 4);
+	sha256_once(key, strlen(key), a.digest);
+	explicit_bzero(raw, sizeof(raw));
+	if (in_txn(client_insert, &a)) {
+		explicit_bzero(key, sizeof(key));
+		return 1;
+	}
+	printf("%s\n", key);
+	fprintf(stderr, "liasse: API key of client \"%s\" printed above; it is shown only once\n", a.name);
+	explicit_bzero(key, sizeof(key));
+	return 0;
+}
+
+static void
+print_client(void *arg, const char *name, const char *orgs, const char *created, int revoked)
+{
+	printf("%s\t%s\t%s\t%s\n", name, orgs, created, revoked ? "revoked" : "active");
+}
+
+static int
+client_list(struct store_conn *c, void *arg, struct lerr *e)
+{
+	return store_client_each(c, print_client, NULL, e);
+}
+
+int
+cli_client_list(int argc, char **argv)
+{
+	if (argc != 1)
+		return cli_usage("usage: liasse client list");
+	return in_txn(client_list, NULL);
+}
+
+static int
+client_revoke(struct store_conn *c, void *arg, struct lerr *e)
+{
+	return store_client_revoke(c, arg, e);
+}
+
+int
+cli_client_revoke(int argc, char **argv)
+{
+	if (argc != 2)
+		return cli_usage("usage: liasse client revoke NAME");
+	return in_txn(client_revoke, argv[1]);
+}
+
+/* ---- documents ---- */
+
+static int
+doc_show(struct store_conn *c, void *arg, struct lerr *e)
+{
+	char *json = NULL;
+	int rc = store_doc_json(c, arg, 0, &json, e);
+
+	if (!rc)
+		printf("%s\n", json);
+	free(json);
+	return rc;
+}
+
+int
+cli_doc_show(int argc, char **argv)
+{
+	struct lerr e;
+
+	if (argc != 2)
+		return cli_usage("usage: liasse doc show ID");
+	if (!uuid_valid(argv[1])) {
+		lerr_set(&e, LERR_INVALID, NULL, "\"%s\" is not a document id", argv[1]);
+		lerr_hint(&e, "document ids are UUIDs");
+		return cli_fail(&e);
+	}
+	return in_txn(doc_show, argv[1]);
+}

@@ -1,0 +1,223 @@
+/* documents.c - reading documents back: one, a page of them, their files; cancel. */
+#include "http/http_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/util.h"
+
+static int
+doc_id_param(struct req *rq, struct lerr *e)
+{
+	if (uuid_valid(rq->params[0]))
+		return 0;
+	lerr_set(e, LERR_NOTFOUND, NULL, "no such document");
+	lerr_detail(e, "\"%s\" is not a document id", rq->params[0]);
+	lerr_hint(e, "document ids are UUIDs, as returned by POST /api/v1/documents");
+	return LERR_NOTFOUND;
+}
+
+/* Runs fn with a pooled connection and replies a problem on failure. */
+static int
+with_conn(struct req *rq, int (*fn)(struct req *, struct store_conn *, struct lerr *))
+{
+	struct store_conn *c = NULL;
+	struct lerr e;
+	int rc;
+
+	lerr_clear(&e);
+	rc = store_acquire(http_store(rq), &c, &e);
+	if (!rc)
+		rc = fn(rq, c, &e);
+	store_release(http_store(rq), c);
+	return rc ? http_reply_problem(rq, &e) : 0;
+}
+
+static int
+get_one(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	char *json = NULL;
+	int rc = doc_id_param(rq, e);
+
+	if (!rc)
+		rc = store_doc_json(c, rq->params[0], rq->client.id, &json, e);
+	return rc ? rc : http_reply_raw(rq, 200, "application/json", json, strlen(json));
+}
+
+static int
+doc_get(struct req *rq)
+{
+	return with_conn(rq, get_one);
+}
+
+/* ---- list ---- */
+
+static int
+bad_param(struct lerr *e, const char *name, const char *why, const char *hint)
+{
+	lerr_set(e, LERR_MALFORMED, name, "invalid query parameter %s", name);
+	lerr_detail(e, "%s", why);
+	lerr_hint(e, "%s", hint);
+	return LERR_MALFORMED;
+}
+
+static int
+one_of(const char *v, const char *const *allowed)
+{
+	for (int i = 0; allowed[i]; i++)
+		if (!strcmp(v, allowed[i]))
+			return 1;
+	return 0;
+}
+
+static const char *const states[] = {
+	"received", "pending_signature", "signed", "rejected", "queued", "transmitting",
+	"transmitted", "acknowledged", "refused", "cancelled", "failed", NULL
+};
+static const char *const kinds[] = { "pes", "acte", "document", NULL };
+
+/* The cursor is base64url("<microseconds> <uuid>") of the last item seen. */
+static int
+parse_cursor(struct req *rq, const char *cur, struct doc_filter *f, struct lerr *e)
+{
+	char text[96] = "", ts[32], id[40];
+	size_t n = strlen(cur), o = 0;
+	unsigned acc = 0;
+	int bits = 0;
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+	for (size_t i = 0; i < n && o + 1 < sizeof(text); i++) {
+		const char *p = strchr(tab, cur[i]);
+
+		if (!p || !cur[i])
+			return bad_param(e, "cursor", "not a cursor returned by this API", "pass next_cursor as is");
+		acc = acc << 6 | (unsigned)(p - tab);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			text[o++] = (char)((acc >> bits) & 0xFF);
+		}
+	}
+	text[o] = '\0';
+	if (sscanf(text, "%31[0-9] %39s", ts, id) != 2 || !uuid_valid(id))
+		return bad_param(e, "cursor", "not a cursor returned by this API", "pass next_cursor as is");
+	f->after_ts = arena_strdup(rq->arena, ts);
+	f->after_id = arena_strdup(rq->arena, id);
+	return 0;
+}
+
+static int
+valid_timestamp(const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
+		return 0;
+	if (*end == '.')
+		for (end++; *end >= '0' && *end <= '9'; end++)
+			;
+	return !strcmp(end, "Z") || ((end[0] == '+' || end[0] == '-') && strlen(end) == 6);
+}
+
+static int
+parse_filter(struct req *rq, struct doc_filter *f, struct lerr *e)
+{
+	const char *limit = http_query(rq, "limit"), *cur = http_query(rq, "cursor");
+	char *end;
+
+	memset(f, 0, sizeof(*f));
+	f->state = http_query(rq, "state");
+	f->kind = http_query(rq, "kind");
+	f->updated_since = http_query(rq, "updated_since");
+	f->limit = 50;
+	if (f->state && !one_of(f->state, states))
+		return bad_param(e, "state", "unknown state", "use received, pending_signature, signed, "
+				 "rejected, queued, transmitting, transmitted, acknowledged, refused, cancelled or failed");
+	if (f->kind && !one_of(f->kind, kinds))
+		return bad_param(e, "kind", "unknown kind", "use pes, acte or document");
+	if (f->updated_since && !valid_timestamp(f->updated_since))
+		return bad_param(e, "updated_since", "not an RFC 3339 timestamp",
+				 "write e.g. 2026-11-28T17:00:00Z");
+	if (limit) {
+		errno = 0;
+		long v = strtol(limit, &end, 10);
+
+		if (errno || *end || v < 1 || v > 200)
+			return bad_param(e, "limit", "not an integer between 1 and 200", "e.g. limit=50");
+		f->limit = (int)v;
+	}
+	return cur ? parse_cursor(rq, cur, f, e) : 0;
+}
+
+static int
+list(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	struct doc_filter f;
+	char *items = NULL, last_ts[32], last_id[40];
+	int count, rc = parse_filter(rq, &f, e);
+	json_t *page;
+	json_error_t jerr;
+
+	if (!rc)
+		rc = store_doc_list(c, rq->client.id, &f, &items, &count, last_ts, sizeof(last_ts), last_id, e);
+	if (rc)
+		return rc;
+	page = json_object();
+	json_object_set_new(page, "items", json_loads(items, 0, &jerr));
+	free(items);
+	if (count == f.limit) {
+		char raw[80], enc[112];
+
+		snprintf(raw, sizeof(raw), "%s %s", last_ts, last_id);
+		base64url_encode((const uint8_t *)raw, strlen(raw), enc);
+		json_object_set_new(page, "next_cursor", json_string(enc));
+	} else {
+		json_object_set_new(page, "next_cursor", json_null());
+	}
+	return http_reply_json(rq, 200, page);
+}
+
+static int
+doc_list(struct req *rq)
+{
+	return with_conn(rq, list);
+}
+
+/* ---- cancel ---- */
+
+static int
+cancel(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	static const char *const from[] = {
+		"received", "pending_signature", "signed", "rejected", "queued", "failed", NULL
+	};
+	int rc = doc_id_param(rq, e);
+
+	if (!rc)
+		rc = store_begin(c, e);
+	if (!rc)
+		rc = store_doc_transition(c, rq->params[0], rq->client.id, from, "cancelled",
+					  arena_printf(rq->arena, "client:%s", rq->client.name), NULL, e);
+	if (!rc)
+		rc = store_commit(c, e);
+	if (rc == LERR_CONFLICT)
+		lerr_hint(e, "a document already handed to a state platform cannot be cancelled");
+	return rc ? rc : get_one(rq, c, e);
+}
+
+static int
+doc_cancel(struct req *rq)
+{
+	return with_conn(rq, cancel);
+}
+
+const struct http_handler http_h_doc_get = { .handle = doc_get };
+const struct http_handler http_h_doc_list = { .handle = doc_list };
+const struct http_handler http_h_doc_cancel = { .handle = doc_cancel };

@@ -1,0 +1,181 @@
+/*
+ * files.c - GET /api/v1/documents/{id}/files/{n}: a blob streamed out chunk by
+ * chunk (one chunk in memory), with an ETag from its SHA-256, If-None-Match
+ * and single byte ranges.  A connection is taken from the pool per chunk, so
+ * a slow reader holds none.
+ */
+#include "http/http_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+
+struct reader {
+	struct store *store;
+	long long blob_id;
+	int64_t start;               /* first byte of the range in the blob */
+	int seq;                     /* chunk held in buf, -1: none */
+	size_t len;
+	char *buf;
+};
+
+static ssize_t
+read_cb(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct reader *r = cls;
+	uint64_t at = (uint64_t)r->start + pos;
+	int seq = (int)(at / STORE_CHUNK_SIZE);
+	size_t off = at % STORE_CHUNK_SIZE, n;
+
+	if (seq != r->seq) {
+		struct store_conn *c = NULL;
+		struct lerr e;
+		int rc = store_acquire(r->store, &c, &e);
+
+		if (!rc)
+			rc = store_blob_chunk(c, r->blob_id, seq, r->buf, &r->len, &e);
+		store_release(r->store, c);
+		if (rc) {
+			log_error("download of blob %lld stopped: %s", r->blob_id, e.detail);
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		}
+		r->seq = seq;
+	}
+	if (off >= r->len)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	n = r->len - off < max ? r->len - off : max;
+	memcpy(out, r->buf + off, n);
+	return (ssize_t)n;
+}
+
+static void
+free_cb(void *cls)
+{
+	struct reader *r = cls;
+
+	free(r->buf);
+	free(r);
+}
+
+/* Parses "bytes=a-b", "bytes=a-", "bytes=-n" against size.  0: a range,
+ * 1: no usable Range header (serve all), LERR_RANGE: unsatisfiable. */
+static int
+parse_range(const char *h, int64_t size, int64_t *first, int64_t *last)
+{
+	long long a, b;
+	char tail;
+
+	if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+		return 1;
+	h += 6;
+	if (sscanf(h, "-%lld%c", &b, &tail) == 1) {
+		if (b <= 0 || size == 0)
+			return LERR_RANGE;
+		*first = b >= size ? 0 : size - b;
+		*last = size - 1;
+		return 0;
+	}
+	int n = sscanf(h, "%lld-%lld%c", &a, &b, &tail);
+	if (n == 1 && h[strlen(h) - 1] == '-')
+		b = size - 1;
+	else if (n != 2)
+		return 1;
+	if (a < 0 || a >= size || b < a)
+		return LERR_RANGE;
+	*first = a;
+	*last = b >= size ? size - 1 : b;
+	return 0;
+}
+
+static void
+content_disposition(struct req *rq, struct MHD_Response *resp, const char *name)
+{
+	size_t n = strlen(name), o = 0;
+	char *enc = arena_alloc(rq->arena, 3 * n + 1);
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)name[i];
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		    strchr("-._~", ch))
+			enc[o++] = (char)ch;
+		else
+			o += (size_t)sprintf(enc + o, "%%%02X", ch);
+	}
+	enc[o] = '\0';
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
+				arena_printf(rq->arena, "attachment; filename*=UTF-8''%s", enc));
+}
+
+static int
+serve(struct req *rq, const struct doc_file *f)
+{
+	const char *inm = http_header(rq, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	char *etag = arena_printf(rq->arena, "\"%s\"", f->sha256_hex);
+	int64_t first = 0, last = f->size - 1;
+	int ranged = parse_range(http_header(rq, MHD_HTTP_HEADER_RANGE), f->size, &first, &last);
+	struct MHD_Response *resp;
+	struct reader *r;
+
+	if (inm && (strstr(inm, etag) || !strcmp(inm, "*"))) {
+		resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+		return http_reply_response(rq, 304, resp);
+	}
+	if (ranged == LERR_RANGE) {
+		lerr_set(&rq->err, LERR_RANGE, "Range", "range not satisfiable");
+		lerr_detail(&rq->err, "the file has %lld bytes", (long long)f->size);
+		return http_reply_problem(rq, &rq->err);
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->buf = malloc(STORE_CHUNK_SIZE)))
+		abort();
+	r->store = http_store(rq);
+	r->blob_id = f->blob_id;
+	r->start = ranged == 0 ? first : 0;
+	r->seq = -1;
+	resp = MHD_create_response_from_callback(ranged == 0 ? (uint64_t)(last - first + 1) : (uint64_t)f->size,
+						 64 * 1024, read_cb, r, free_cb);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, f->media_type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+	content_disposition(rq, resp, f->name);
+	if (ranged == 0)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE,
+					arena_printf(rq->arena, "bytes %lld-%lld/%lld", (long long)first,
+						     (long long)last, (long long)f->size));
+	return http_reply_response(rq, ranged == 0 ? 206 : 200, resp);
+}
+
+static int
+doc_file(struct req *rq)
+{
+	struct store_conn *c = NULL;
+	struct doc_file f;
+	struct lerr e;
+	char *end;
+	long n;
+	int rc;
+
+	errno = 0;
+	n = strtol(rq->params[1], &end, 10);
+	if (!uuid_valid(rq->params[0]) || errno || *end || n < 0 || n > 1000) {
+		lerr_set(&e, LERR_NOTFOUND, NULL, "no such file");
+		lerr_hint(&e, "use the href of an entry of the document's \"files\"");
+		return http_reply_problem(rq, &e);
+	}
+	rc = store_acquire(http_store(rq), &c, &e);
+	if (!rc)
+		rc = store_doc_file(c, rq->params[0], rq->client.id, (int)n, &f, &e);
+	if (!rc)
+		rc = store_journal(c, arena_printf(rq->arena, "client:%s", rq->client.name), "file.downloaded",
+				   rq->params[0], 0, arena_printf(rq->arena, "{\"file\":%ld}", n), &e);
+	store_release(http_store(rq), c);
+	return rc ? http_reply_problem(rq, &e) : serve(rq, &f);
+}
+
+const struct http_handler http_h_doc_file = { .handle = doc_file };

@@ -1,3 +1,0 @@
-#include "http/http.h"
-int http_placeholder_(void);
-int http_placeholder_(void) { return 0; }

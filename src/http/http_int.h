@@ -1,0 +1,65 @@
+/* http_int.h - private to http/: the request, handlers, replies. */
+#ifndef LIASSE_HTTP_INT_H
+#define LIASSE_HTTP_INT_H
+
+#include <microhttpd.h>
+#include <jansson.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "http/http.h"
+#include "store/store.h"
+
+#define HTTP_MAX_PARAMS 2
+#define HTTP_SMALL_BODY (64 * 1024)
+
+struct req {
+	struct http_server *srv;
+	struct MHD_Connection *conn;
+	struct arena *arena;
+	const struct http_route *route;
+	const char *method, *url;
+	char *params[HTTP_MAX_PARAMS];
+	struct client client;        /* when route->auth */
+	uint64_t received;           /* body bytes so far */
+	struct buf body;             /* small bodies of non-streaming routes */
+	void *state;                 /* the handler's own (upload) */
+	int replied;                 /* a response is queued */
+	struct lerr err;             /* a failure waiting to be replied at the end of the body */
+	int failed;
+	char id[20];
+};
+
+/* A handler: either a whole-request function (body, if any, is buffered up to
+ * HTTP_SMALL_BODY), or a streaming upload (begin once, data per chunk, end). */
+struct http_handler {
+	int (*handle)(struct req *rq);
+	int (*begin)(struct req *rq);
+	int (*data)(struct req *rq, const char *p, size_t n);
+	int (*end)(struct req *rq);
+	void (*done)(struct req *rq);  /* completion, success or not: release resources */
+};
+
+struct store *http_store(struct req *rq);
+const struct http_opts *http_opts_of(struct req *rq);
+
+/* Replies (each returns 0 so handlers can "return http_reply_...(...)"). */
+int http_reply_json(struct req *rq, unsigned status, json_t *body);   /* steals body */
+int http_reply_text(struct req *rq, unsigned status, const char *ctype, const char *text, size_t n);
+int http_reply_raw(struct req *rq, unsigned status, const char *ctype, char *text, size_t n); /* takes malloc'd text */
+int http_reply_problem(struct req *rq, const struct lerr *e);
+int http_reply_problem_status(struct req *rq, unsigned status, const struct lerr *e);
+int http_reply_response(struct req *rq, unsigned status, struct MHD_Response *resp);
+unsigned http_status_of(const struct lerr *e);
+/* Failure in the middle of a body: remembered, replied when the body ends. */
+int http_fail(struct req *rq, const struct lerr *e);
+
+const char *http_header(struct req *rq, const char *name);
+const char *http_query(struct req *rq, const char *name);
+
+/* Handlers. */
+extern const struct http_handler http_h_health, http_h_ready, http_h_openapi;
+extern const struct http_handler http_h_doc_post, http_h_doc_get, http_h_doc_list,
+	http_h_doc_file, http_h_doc_cancel;
+
+#endif

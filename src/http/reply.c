@@ -1,0 +1,124 @@
+/* reply.c - responses: JSON, problem+json (RFC 9457), and the one place where
+ * error kinds become HTTP status codes. */
+#include "http/http_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+unsigned
+http_status_of(const struct lerr *e)
+{
+	switch (e->kind) {
+	case LERR_OK: return 200;
+	case LERR_MALFORMED: return 400;
+	case LERR_INVALID: return 422;
+	case LERR_AUTH: return 401;
+	case LERR_FORBIDDEN: return 403;
+	case LERR_NOTFOUND: return 404;
+	case LERR_CONFLICT: return 409;
+	case LERR_TOOLARGE: return 413;
+	case LERR_MEDIATYPE: return 415;
+	case LERR_RANGE: return 416;
+	case LERR_UNAVAILABLE: return 503;
+	case LERR_INTERNAL: break;
+	}
+	return 500;
+}
+
+int
+http_reply_response(struct req *rq, unsigned status, struct MHD_Response *resp)
+{
+	if (rq->replied) {
+		MHD_destroy_response(resp);
+		return 0;
+	}
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (MHD_queue_response(rq->conn, status, resp) != MHD_YES)
+		log_error("cannot queue a %u response for %s %s", status, rq->method, rq->url);
+	MHD_destroy_response(resp);
+	rq->replied = 1;
+	log_info("%s %s -> %u", rq->method, rq->url, status);
+	return 0;
+}
+
+int
+http_reply_raw(struct req *rq, unsigned status, const char *ctype, char *text, size_t n)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(n, text, MHD_RESPMEM_MUST_FREE);
+
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	return http_reply_response(rq, status, resp);
+}
+
+int
+http_reply_text(struct req *rq, unsigned status, const char *ctype, const char *text, size_t n)
+{
+	char *copy = malloc(n + 1);
+
+	if (!copy)
+		abort();
+	memcpy(copy, text, n);
+	return http_reply_raw(rq, status, ctype, copy, n);
+}
+
+int
+http_reply_json(struct req *rq, unsigned status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+
+	json_decref(body);
+	if (!text)
+		abort();
+	return http_reply_raw(rq, status, "application/json", text, strlen(text));
+}
+
+int
+http_reply_problem_status(struct req *rq, unsigned status, const struct lerr *e)
+{
+	json_t *p = json_pack("{s:s+,s:s,s:i}", "type", "urn:liasse:problem:", lerr_kind_name(e->kind),
+			      "title", e->msg[0] ? e->msg : lerr_kind_name(e->kind), "status", status);
+	char *text;
+	struct MHD_Response *resp;
+
+	if (e->detail[0])
+		json_object_set_new(p, "detail", json_string(e->detail));
+	if (e->field[0])
+		json_object_set_new(p, "field", json_string(e->field));
+	if (e->hint[0])
+		json_object_set_new(p, "hint", json_string(e->hint));
+	if (status >= 500)
+		log_error("%s %s -> %u %s: %s", rq->method, rq->url, status, e->msg, e->detail);
+	text = json_dumps(p, JSON_COMPACT);
+	json_decref(p);
+	if (!text)
+		abort();
+	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
+	if (status == 401)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"liasse\"");
+	if (status == 405)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, POST");
+	return http_reply_response(rq, status, resp);
+}
+
+int
+http_reply_problem(struct req *rq, const struct lerr *e)
+{
+	return http_reply_problem_status(rq, http_status_of(e), e);
+}
+
+int
+http_fail(struct req *rq, const struct lerr *e)
+{
+	if (!rq->failed) {
+		if (e != &rq->err)
+			rq->err = *e;
+		rq->failed = 1;
+		log_info("%s %s refused: %s", rq->method, rq->url, rq->err.msg);
+	}
+	return rq->err.kind;
+}

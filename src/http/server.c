@@ -1,0 +1,383 @@
+/*
+ * server.c - the libmicrohttpd daemon, routing and the request lifecycle.
+ *
+ * One thread per connection: handlers may block on PostgreSQL while a large
+ * upload streams in, without stalling other clients.  A request owns an arena
+ * freed in the completion callback; a request that fails in the middle of its
+ * body keeps reading (and discarding) the rest, then answers problem+json,
+ * because libmicrohttpd queues responses only before or after the body.
+ */
+#include "http/http_int.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+
+struct http_server {
+	struct MHD_Daemon *d;
+	struct http_opts o;
+	int port;
+	atomic_int in_flight;
+	atomic_ulong next_id;
+};
+
+const struct http_route http_routes[] = {
+	{ "GET", "/healthz", 0, &http_h_health },
+	{ "GET", "/readyz", 0, &http_h_ready },
+	{ "GET", "/api/v1/openapi.json", 0, &http_h_openapi },
+	{ "POST", "/api/v1/documents", 1, &http_h_doc_post },
+	{ "GET", "/api/v1/documents", 1, &http_h_doc_list },
+	{ "GET", "/api/v1/documents/{id}", 1, &http_h_doc_get },
+	{ "GET", "/api/v1/documents/{id}/files/{n}", 1, &http_h_doc_file },
+	{ "POST", "/api/v1/documents/{id}/cancel", 1, &http_h_doc_cancel },
+};
+const size_t http_nroutes = sizeof(http_routes) / sizeof(http_routes[0]);
+
+struct store *
+http_store(struct req *rq)
+{
+	return rq->srv->o.store;
+}
+
+const struct http_opts *
+http_opts_of(struct req *rq)
+{
+	return &rq->srv->o;
+}
+
+const char *
+http_header(struct req *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+const char *
+http_query(struct req *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* Matches url against pattern, capturing {params} into the arena. */
+static int
+match(struct req *rq, const char *pattern, const char *url)
+{
+	int np = 0;
+
+	while (*pattern && *url) {
+		if (*pattern == '{') {
+			const char *end = strchr(url, '/');
+			size_t n = end ? (size_t)(end - url) : strlen(url);
+
+			if (n == 0 || np == HTTP_MAX_PARAMS)
+				return 0;
+			rq->params[np++] = arena_strndup(rq->arena, url, n);
+			url += n;
+			pattern = strchr(pattern, '}') + 1;
+		} else if (*pattern++ != *url++) {
+			return 0;
+		}
+	}
+	return !*pattern && !*url;
+}
+
+static int
+route(struct req *rq)
+{
+	int path_found = 0;
+
+	for (size_t i = 0; i < http_nroutes; i++) {
+		if (!match(rq, http_routes[i].pattern, rq->url))
+			continue;
+		path_found = 1;
+		if (!strcmp(http_routes[i].method, rq->method)) {
+			rq->route = &http_routes[i];
+			return 0;
+		}
+	}
+	if (path_found) {
+		lerr_set(&rq->err, LERR_MALFORMED, NULL, "method %s not allowed on %s", rq->method, rq->url);
+		lerr_hint(&rq->err, "see /api/v1/openapi.json for the methods of each path");
+		return 405;
+	}
+	lerr_set(&rq->err, LERR_NOTFOUND, NULL, "no such resource");
+	lerr_detail(&rq->err, "%s %s is not part of the API", rq->method, rq->url);
+	lerr_hint(&rq->err, "see /api/v1/openapi.json");
+	return 404;
+}
+
+static int
+authenticate(struct req *rq)
+{
+	const char *h = http_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
+	struct store_conn *c = NULL;
+	uint8_t digest[SHA256_LEN];
+	int rc;
+
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
+		lerr_set(&rq->err, LERR_AUTH, NULL, "missing API key");
+		lerr_hint(&rq->err, "send \"Authorization: Bearer <key>\" with a key from \"liasse client add\"");
+		return LERR_AUTH;
+	}
+	sha256_once(h + 7, strlen(h + 7), digest);
+	rc = store_acquire(http_store(rq), &c, &rq->err);
+	if (!rc)
+		rc = store_client_auth(c, digest, &rq->client, &rq->err);
+	store_release(http_store(rq), c);
+	if (!rc)
+		log_set_context("req=%s client=%s", rq->id, rq->client.name);
+	return rc;
+}
+
+static struct req *
+req_create(struct http_server *srv, struct MHD_Connection *conn, const char *url,
+	   const char *method)
+{
+	struct arena *a = arena_create();
+	struct req *rq = arena_zalloc(a, sizeof(*rq));
+
+	rq->arena = a;
+	rq->srv = srv;
+	rq->conn = conn;
+	rq->url = arena_strdup(a, url);
+	rq->method = arena_strdup(a, method);
+	snprintf(rq->id, sizeof(rq->id), "%lx", (unsigned long)atomic_fetch_add(&srv->next_id, 1));
+	buf_init(&rq->body, HTTP_SMALL_BODY);
+	atomic_fetch_add(&srv->in_flight, 1);
+	return rq;
+}
+
+/* The first call: headers are in, no body yet. */
+static int
+first_call(struct req *rq)
+{
+	const char *cl = http_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	int status = route(rq);
+
+	if (status)
+		return http_reply_problem_status(rq, (unsigned)status, &rq->err);
+	if (cl && strtoull(cl, NULL, 10) > rq->srv->o.max_request) {
+		lerr_set(&rq->err, LERR_TOOLARGE, NULL, "request body too large");
+		lerr_detail(&rq->err, "Content-Length is %s bytes; the limit is %llu", cl,
+			    (unsigned long long)rq->srv->o.max_request);
+		lerr_hint(&rq->err, "split the document or ask the operator to raise max_request_size");
+		return http_reply_problem(rq, &rq->err);
+	}
+	if (rq->route->auth && authenticate(rq))
+		return http_reply_problem(rq, &rq->err);
+	if (rq->route->handler->begin)
+		return rq->route->handler->begin(rq);
+	return 0;
+}
+
+static int
+body_chunk(struct req *rq, const char *p, size_t n)
+{
+	const struct http_handler *h = rq->route->handler;
+
+	rq->received += n;
+	if (rq->failed)
+		return 0;
+	if (rq->received > rq->srv->o.max_request) {
+		lerr_set(&rq->err, LERR_TOOLARGE, NULL, "request body too large");
+		lerr_detail(&rq->err, "the limit is %llu bytes", (unsigned long long)rq->srv->o.max_request);
+		return http_fail(rq, &rq->err);
+	}
+	if (h->data)
+		return h->data(rq, p, n);
+	if (buf_add(&rq->body, p, n)) {
+		lerr_set(&rq->err, LERR_TOOLARGE, NULL, "request body too large");
+		lerr_detail(&rq->err, "this endpoint takes at most %d bytes", HTTP_SMALL_BODY);
+		return http_fail(rq, &rq->err);
+	}
+	return 0;
+}
+
+static int
+last_call(struct req *rq)
+{
+	const struct http_handler *h = rq->route->handler;
+
+	if (!rq->failed && h->end)
+		h->end(rq);
+	else if (!rq->failed && h->handle)
+		h->handle(rq);
+	if (!rq->replied) {
+		if (!rq->failed)
+			lerr_set(&rq->err, LERR_INTERNAL, NULL, "the request got no answer");
+		http_reply_problem(rq, &rq->err);
+	}
+	return 0;
+}
+
+static enum MHD_Result
+access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+	  const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct req *rq = *con_cls;
+
+	if (!rq) {
+		rq = req_create(cls, conn, url, method);
+		*con_cls = rq;
+		log_set_context("req=%s", rq->id);
+		first_call(rq);
+		return MHD_YES;
+	}
+	log_set_context("req=%s%s%s", rq->id, rq->client.id ? " client=" : "", rq->client.name);
+	if (*upload_data_size) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (rq->replied)       /* answered before the body: drop the rest */
+			return MHD_YES;
+		body_chunk(rq, upload_data, n);
+		/* Past the limit by far, stop reading and close: a problem was logged. */
+		if (rq->failed && rq->received > rq->srv->o.max_request + (1 << 20))
+			return MHD_NO;
+		return MHD_YES;
+	}
+	if (!rq->replied)
+		last_call(rq);
+	return MHD_YES;
+}
+
+static void
+completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+	     enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *srv = cls;
+	struct req *rq = *con_cls;
+
+	if (!rq)
+		return;
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		log_info("%s %s ended early (code %d): nothing kept", rq->method, rq->url, (int)toe);
+	if (rq->route && rq->route->handler->done)
+		rq->route->handler->done(rq);
+	buf_fini(&rq->body);
+	arena_destroy(rq->arena);
+	*con_cls = NULL;
+	atomic_fetch_sub(&srv->in_flight, 1);
+	log_set_context(NULL);
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	log_warn("microhttpd: %s", line);
+}
+
+int
+http_start(const struct http_opts *o, struct http_server **out, struct lerr *e)
+{
+	struct http_server *srv = calloc(1, sizeof(*srv));
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)o->port) };
+	const union MHD_DaemonInfo *info;
+
+	if (!srv)
+		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	if (inet_pton(AF_INET, o->address, &sa.sin_addr) != 1) {
+		free(srv);
+		lerr_set(e, LERR_INVALID, "listen_address", "invalid listen_address \"%s\"", o->address);
+		lerr_hint(e, "write an IPv4 address such as 127.0.0.1 or 0.0.0.0");
+		return LERR_INVALID;
+	}
+	srv->o = *o;
+	srv->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+				  MHD_USE_ERROR_LOG, 0, NULL, NULL, access_cb, srv,
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
+				  MHD_OPTION_SOCK_ADDR, &sa,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->timeout_s,
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_limit,
+				  MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
+				  MHD_OPTION_END);
+	if (!srv->d) {
+		free(srv);
+		lerr_set(e, LERR_UNAVAILABLE, NULL, "cannot listen on %s:%d", o->address, o->port);
+		lerr_hint(e, "is another process using the port? change listen_port");
+		return LERR_UNAVAILABLE;
+	}
+	info = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : o->port;
+	*out = srv;
+	return 0;
+}
+
+int
+http_port(const struct http_server *h)
+{
+	return h->port;
+}
+
+void
+http_quiesce(struct http_server *h)
+{
+	MHD_socket fd = MHD_quiesce_daemon(h->d);
+
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+}
+
+int
+http_in_flight(const struct http_server *h)
+{
+	return atomic_load(&h->in_flight);
+}
+
+void
+http_stop(struct http_server *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->d);
+	free(h);
+}
+
+/* ---- small handlers ---- */
+
+static int
+health(struct req *rq)
+{
+	return http_reply_json(rq, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static int
+ready(struct req *rq)
+{
+	struct store_conn *c = NULL;
+	struct lerr e;
+	int rc = store_acquire(http_store(rq), &c, &e);
+
+	if (!rc)
+		rc = store_ping(c, &e);
+	store_release(http_store(rq), c);
+	if (rc) {
+		lerr_set(&e, LERR_UNAVAILABLE, NULL, "the database is unreachable");
+		lerr_hint(&e, "check PostgreSQL and the \"database\" configuration key");
+		return http_reply_problem(rq, &e);
+	}
+	return http_reply_json(rq, 200, json_pack("{s:s}", "status", "ready"));
+}
+
+static int
+openapi(struct req *rq)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(rq->srv->o.openapi_len,
+		(void *)rq->srv->o.openapi, MHD_RESPMEM_PERSISTENT);
+
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	return http_reply_response(rq, 200, resp);
+}
+
+const struct http_handler http_h_health = { .handle = health };
+const struct http_handler http_h_ready = { .handle = ready };
+const struct http_handler http_h_openapi = { .handle = openapi };

@@ -1,0 +1,551 @@
+/*
+ * upload.c - POST /api/v1/documents, streamed.
+ *
+ * The multipart body goes through libmicrohttpd's post processor part by
+ * part.  The metadata part (first) is parsed and checked, and a transaction
+ * is opened; each file part is then written to a chunked blob while the
+ * kind's validator reads the same bytes (PES: a SAX push parser; acte and
+ * document: the first bytes).  Nothing is committed before the last byte has
+ * been checked, so a refusal or a client that goes away leaves nothing.
+ */
+#include "http/http_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "flow/acte.h"
+#include "flow/media.h"
+#include "flow/meta.h"
+#include "flow/pes_scan.h"
+
+#define MAX_FILES 101                 /* the main file and up to 100 annexes */
+#define HEAD_SIZE 4096                /* bytes kept for sniffing */
+#define ACTE_MAX_TOTAL (150LL << 20)  /* @ctes archive limit */
+#define META_MAX (64 * 1024)
+
+struct part {
+	const char *role, *name, *media_type;
+	long long blob_id;
+	uint8_t sha[SHA256_LEN];
+	int64_t size;
+};
+
+struct upload {
+	struct MHD_PostProcessor *pp;
+	struct store_conn *c;
+	/* metadata */
+	struct buf meta;
+	json_t *meta_json;
+	const char *kind;
+	long long org_id;
+	int want_sign, want_transmit;
+	struct acte_meta acte;
+	/* the part being read */
+	enum { P_NONE, P_META, P_FILE } cur;
+	const char *cur_key;
+	uint64_t cur_bytes;
+	struct store_blob_writer w;
+	int writing;
+	struct pes_scan *ps;
+	char head[HEAD_SIZE];
+	size_t headlen;
+	/* parts done */
+	struct part files[MAX_FILES];
+	int nfiles;
+	int64_t total;
+	json_t *kind_meta, *warnings;
+};
+
+static int
+fail(struct req *rq, enum lerr_kind kind, const char *field, const char *msg, const char *hint)
+{
+	struct lerr e;
+
+	lerr_set(&e, kind, field, "%s", msg);
+	if (hint)
+		lerr_hint(&e, "%s", hint);
+	return http_fail(rq, &e);
+}
+
+/* ---- metadata ---- */
+
+static const char *const top_keys[] = {
+	"kind", "organisation", "title", "signer", "sign", "transmit", "due_date",
+	"external_ref", "acte", "document", NULL
+};
+
+static int
+kind_defaults(struct req *rq, struct upload *u, json_t *m, struct lerr *e)
+{
+	json_t *s = json_object_get(m, "sign"), *t = json_object_get(m, "transmit");
+
+	u->want_sign = strcmp(u->kind, "acte") != 0;
+	u->want_transmit = strcmp(u->kind, "document") != 0;
+	if ((s && !json_is_boolean(s)) || (t && !json_is_boolean(t)))
+		return lerr_set(e, LERR_INVALID, s && !json_is_boolean(s) ? "metadata.sign" : "metadata.transmit",
+				"sign and transmit are booleans");
+	if (s)
+		u->want_sign = json_is_true(s);
+	if (t)
+		u->want_transmit = json_is_true(t);
+	if (!u->want_sign && !u->want_transmit) {
+		lerr_set(e, LERR_INVALID, "metadata.sign", "nothing to do: sign and transmit are both false");
+		lerr_hint(e, "ask for a signature, a transmission or both");
+		return LERR_INVALID;
+	}
+	if (!strcmp(u->kind, "document") && u->want_transmit) {
+		lerr_set(e, LERR_INVALID, "metadata.transmit", "generic documents cannot be transmitted");
+		lerr_hint(e, "use kind \"acte\" or \"pes\" for the state platforms, or set transmit to false");
+		return LERR_INVALID;
+	}
+	return 0;
+}
+
+static int
+check_kind_objects(struct upload *u, json_t *m, struct lerr *e)
+{
+	json_t *acte = json_object_get(m, "acte"), *doc = json_object_get(m, "document");
+
+	if (!strcmp(u->kind, "acte")) {
+		if (!acte) {
+			lerr_set(e, LERR_INVALID, "metadata.acte", "an acte needs its \"acte\" object");
+			lerr_hint(e, "give nature, numero_interne, objet, date_decision and classification");
+			return LERR_INVALID;
+		}
+		return acte_check(acte, NULL, &u->acte, e);
+	}
+	if (acte)
+		return lerr_set(e, LERR_INVALID, "metadata.acte", "\"acte\" is only for kind \"acte\"");
+	if (doc && (!json_is_object(doc) || json_object_size(doc) ||
+		    strcmp(u->kind, "document")))
+		return lerr_set(e, LERR_INVALID, "metadata.document",
+				"\"document\" must be an empty object, and only for kind \"document\"");
+	return 0;
+}
+
+static int
+check_metadata(struct req *rq, struct upload *u, json_t *m, struct lerr *e)
+{
+	const char *org = NULL, *s;
+	struct meta_date due;
+	int rc;
+
+	if (!json_is_object(m))
+		return lerr_set(e, LERR_INVALID, "metadata", "metadata must be a JSON object");
+	if ((rc = meta_check_object(m, top_keys, "metadata", e)))
+		return rc;
+	if ((rc = meta_get_string(m, "kind", "metadata", META_REQUIRED, 1, 16, &u->kind, e)))
+		return rc;
+	if (strcmp(u->kind, "pes") && strcmp(u->kind, "acte") && strcmp(u->kind, "document")) {
+		lerr_set(e, LERR_INVALID, "metadata.kind", "unknown kind \"%s\"", u->kind);
+		lerr_hint(e, "use \"pes\", \"acte\" or \"document\"");
+		return LERR_INVALID;
+	}
+	if ((rc = meta_get_string(m, "organisation", "metadata", META_REQUIRED, 9, 9, &org, e)) ||
+	    (rc = meta_get_string(m, "title", "metadata", META_REQUIRED, 1, 300, &s, e)) ||
+	    (rc = meta_get_string(m, "signer", "metadata", 0, 1, 200, &s, e)) ||
+	    (rc = meta_get_string(m, "external_ref", "metadata", 0, 1, 200, &s, e)) ||
+	    (rc = meta_get_date(m, "due_date", "metadata", 0, &due, e)) ||
+	    (rc = kind_defaults(rq, u, m, e)) || (rc = check_kind_objects(u, m, e)))
+		return rc;
+	if ((rc = store_acquire(http_store(rq), &u->c, e)) || (rc = store_begin(u->c, e)))
+		return rc;
+	return store_client_org(u->c, rq->client.id, org, &u->org_id, e);
+}
+
+static int
+meta_end(struct req *rq, struct upload *u)
+{
+	json_error_t jerr;
+	struct lerr e;
+
+	u->meta_json = json_loadb(u->meta.data, u->meta.len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!u->meta_json) {
+		lerr_set(&e, LERR_MALFORMED, "metadata", "the metadata part is not valid JSON");
+		lerr_detail(&e, "%s at line %d, column %d", jerr.text, jerr.line, jerr.column);
+		lerr_hint(&e, "send one JSON object, UTF-8 encoded");
+		return http_fail(rq, &e);
+	}
+	lerr_clear(&e);
+	if (check_metadata(rq, u, u->meta_json, &e))
+		return http_fail(rq, &e);
+	return 0;
+}
+
+/* ---- files ---- */
+
+static int
+file_begin(struct req *rq, struct upload *u, const char *key, const char *filename,
+	   const char *ctype)
+{
+	int64_t limit;
+	struct lerr e;
+	int main_file = !strcmp(key, "file");
+
+	if (!u->meta_json)
+		return fail(rq, LERR_MALFORMED, "metadata", "the metadata part must come first",
+			    "send the \"metadata\" part before the file parts");
+	if (main_file && u->nfiles > 0)
+		return fail(rq, LERR_INVALID, "file", "more than one main file",
+			    "send exactly one \"file\" part; extra files are \"annexe\" parts");
+	if (!main_file && u->nfiles == 0)
+		return fail(rq, LERR_MALFORMED, "annexe", "annexes must come after the main file", NULL);
+	if (!main_file && !strcmp(u->kind, "pes"))
+		return fail(rq, LERR_INVALID, "annexe", "a PES carries its pièces justificatives inside",
+			    "send the PES_Aller alone");
+	if (u->nfiles == MAX_FILES)
+		return fail(rq, LERR_INVALID, "annexe", "too many annexes", "send at most 100 annexes");
+	if (!filename || !filename_safe(filename)) {
+		lerr_set(&e, LERR_INVALID, key, "unsafe or missing file name");
+		lerr_detail(&e, "a file name must be valid UTF-8, 1 to 255 bytes, without '/', '\\', "
+			    "control characters, and not \".\" or \"..\"");
+		lerr_hint(&e, "send the part with filename=\"name.ext\"");
+		return http_fail(rq, &e);
+	}
+	limit = !strcmp(u->kind, "pes") ? (int64_t)PES_MAX_SIZE :
+		!strcmp(u->kind, "acte") ? ACTE_MAX_TOTAL - u->total : config_int("document_max_size");
+	if (store_blob_begin(u->c, &u->w, limit, &e))
+		return http_fail(rq, &e);
+	u->writing = 1;
+	u->headlen = 0;
+	if (!strcmp(u->kind, "pes") && !(u->ps = pes_scan_create()))
+		return fail(rq, LERR_INTERNAL, NULL, "out of memory", NULL);
+	u->files[u->nfiles].role = main_file ? "main" : "annexe";
+	u->files[u->nfiles].name = arena_strdup(rq->arena, filename);
+	u->files[u->nfiles].media_type = ctype ? arena_strdup(rq->arena, ctype) : NULL;
+	return 0;
+}
+
+static int
+file_data(struct req *rq, struct upload *u, const char *p, size_t n)
+{
+	struct lerr e;
+
+	if (u->headlen < HEAD_SIZE) {
+		size_t take = HEAD_SIZE - u->headlen < n ? HEAD_SIZE - u->headlen : n;
+
+		memcpy(u->head + u->headlen, p, take);
+		u->headlen += take;
+	}
+	if (u->ps && pes_scan_feed(u->ps, p, n, &e))
+		return http_fail(rq, &e);
+	if (store_blob_write(&u->w, p, n, &e)) {
+		if (e.kind == LERR_TOOLARGE) {
+			snprintf(e.field, sizeof(e.field), "%s", u->cur_key);
+			lerr_hint(&e, !strcmp(u->kind, "acte") ? "an @ctes transmission holds at most 150 MiB in all" :
+				  !strcmp(u->kind, "pes") ? "Hélios takes PES files of at most 128 MiB" :
+				  "ask the operator about document_max_size");
+		}
+		return http_fail(rq, &e);
+	}
+	return 0;
+}
+
+static int
+file_kind_check(struct req *rq, struct upload *u, struct part *f, struct lerr *e)
+{
+	const char *ctype = f->media_type;
+
+	if (!strcmp(u->kind, "pes")) {
+		if (pes_scan_finish(u->ps, e))
+			return e->kind;
+		u->kind_meta = pes_info_json(pes_scan_info(u->ps));
+		u->warnings = pes_info_warnings_json(pes_scan_info(u->ps));
+		f->media_type = "application/xml";
+		return 0;
+	}
+	if (!strcmp(u->kind, "acte"))
+		return acte_file_check(f->role, u->head, u->headlen, &f->media_type, e);
+	return media_check(ctype, u->head, u->headlen, config_str("document_media_types"),
+			   &f->media_type, e);
+}
+
+static int
+file_end(struct req *rq, struct upload *u)
+{
+	struct part *f = &u->files[u->nfiles];
+	struct lerr e;
+
+	u->writing = 0;
+	if (u->cur_bytes == 0) {
+		store_blob_abort(&u->w);
+		return fail(rq, LERR_INVALID, u->cur_key, "empty file", "send the file's content");
+	}
+	if (file_kind_check(rq, u, f, &e)) {
+		store_blob_abort(&u->w);
+		if (!e.field[0])
+			snprintf(e.field, sizeof(e.field), "%s", u->cur_key);
+		return http_fail(rq, &e);
+	}
+	if (store_blob_end(&u->w, &f->blob_id, f->sha, &f->size, &e))
+		return http_fail(rq, &e);
+	u->total += f->size;
+	u->nfiles++;
+	return 0;
+}
+
+/* ---- parts ---- */
+
+static int
+part_end(struct req *rq, struct upload *u)
+{
+	int rc = 0;
+
+	if (u->cur == P_META)
+		rc = meta_end(rq, u);
+	else if (u->cur == P_FILE)
+		rc = file_end(rq, u);
+	u->cur = P_NONE;
+	return rc;
+}
+
+static int
+part_begin(struct req *rq, struct upload *u, const char *key, const char *filename,
+	   const char *ctype)
+{
+	u->cur_key = arena_strdup(rq->arena, key);
+	u->cur_bytes = 0;
+	if (!strcmp(key, "metadata")) {
+		if (u->meta_json || u->nfiles)
+			return fail(rq, LERR_MALFORMED, "metadata", "the metadata part must come first, once", NULL);
+		u->cur = P_META;
+		return 0;
+	}
+	if (!strcmp(key, "file") || !strcmp(key, "annexe")) {
+		u->cur = P_FILE;
+		return file_begin(rq, u, key, filename, ctype);
+	}
+	struct lerr e;
+	lerr_set(&e, LERR_MALFORMED, key, "unexpected part \"%s\"", key);
+	lerr_hint(&e, "the parts are \"metadata\", \"file\" and \"annexe\"");
+	return http_fail(rq, &e);
+}
+
+static enum MHD_Result
+part_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+	const char *ctype, const char *encoding, const char *data, uint64_t off, size_t size)
+{
+	struct req *rq = cls;
+	struct upload *u = rq->state;
+
+	if (rq->failed)
+		return MHD_NO;
+	if (off == 0 && (u->cur == P_NONE || u->cur_bytes > 0 || strcmp(key, u->cur_key))) {
+		if ((u->cur != P_NONE && part_end(rq, u)) ||
+		    part_begin(rq, u, key ? key : "", filename, ctype))
+			return MHD_NO;
+	}
+	u->cur_bytes += size;
+	if (u->cur == P_META && buf_add(&u->meta, data, size))
+		return fail(rq, LERR_TOOLARGE, "metadata", "the metadata part is larger than 64 KiB", NULL),
+		       MHD_NO;
+	if (u->cur == P_FILE && size && file_data(rq, u, data, size))
+		return MHD_NO;
+	return MHD_YES;
+}
+
+/* ---- the request ---- */
+
+static int
+upload_begin(struct req *rq)
+{
+	struct upload *u = arena_zalloc(rq->arena, sizeof(*u));
+	const char *ct = http_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *key = http_header(rq, "Idempotency-Key");
+
+	rq->state = u;
+	buf_init(&u->meta, META_MAX);
+	if (key && (strlen(key) < 1 || strlen(key) > 200 || !utf8_valid(key, strlen(key)))) {
+		lerr_set(&rq->err, LERR_MALFORMED, "Idempotency-Key", "invalid Idempotency-Key");
+		lerr_hint(&rq->err, "use 1 to 200 printable characters, e.g. a UUID");
+		return http_reply_problem(rq, &rq->err);
+	}
+	if (!ct || strncasecmp(ct, "multipart/form-data", 19) != 0) {
+		lerr_set(&rq->err, LERR_MEDIATYPE, "Content-Type", "expected multipart/form-data");
+		lerr_detail(&rq->err, "got %s", ct ? ct : "no Content-Type");
+		lerr_hint(&rq->err, "post a \"metadata\" JSON part and a \"file\" part, e.g. curl -F");
+		return http_reply_problem(rq, &rq->err);
+	}
+	u->pp = MHD_create_post_processor(rq->conn, 64 * 1024, part_cb, rq);
+	if (!u->pp) {
+		lerr_set(&rq->err, LERR_MALFORMED, "Content-Type", "unreadable multipart/form-data header");
+		lerr_hint(&rq->err, "the Content-Type needs a boundary parameter");
+		return http_reply_problem(rq, &rq->err);
+	}
+	return 0;
+}
+
+static int
+upload_data(struct req *rq, const char *p, size_t n)
+{
+	struct upload *u = rq->state;
+
+	if (MHD_post_process(u->pp, p, n) != MHD_YES && !rq->failed)
+		return fail(rq, LERR_MALFORMED, NULL, "malformed multipart/form-data body",
+			    "check the boundary and the part headers");
+	return 0;
+}
+
+/* SHA-256 over what the request means, not its bytes: the canonical metadata
+ * and, for each file, its role, name and digest.  Two posts of the same
+ * document with different multipart boundaries hash the same. */
+static void
+request_digest(struct upload *u, uint8_t out[SHA256_LEN])
+{
+	char *meta = json_dumps(u->meta_json, JSON_COMPACT | JSON_SORT_KEYS);
+	struct sha256 h;
+
+	if (!meta || sha256_init(&h))
+		abort();
+	sha256_update(&h, meta, strlen(meta) + 1);
+	free(meta);
+	for (int i = 0; i < u->nfiles; i++) {
+		sha256_update(&h, u->files[i].role, strlen(u->files[i].role) + 1);
+		sha256_update(&h, u->files[i].name, strlen(u->files[i].name) + 1);
+		sha256_update(&h, u->files[i].sha, SHA256_LEN);
+	}
+	sha256_final(&h, out);
+}
+
+static int
+reply_document(struct req *rq, struct store_conn *c, const char *id, unsigned status)
+{
+	char *json = NULL, *loc;
+	struct lerr e;
+	struct MHD_Response *resp;
+
+	if (store_doc_json(c, id, rq->client.id, &json, &e))
+		return http_reply_problem(rq, &e);
+	resp = MHD_create_response_from_buffer(strlen(json), json, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	loc = arena_printf(rq->arena, "/api/v1/documents/%s", id);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, loc);
+	return http_reply_response(rq, status, resp);
+}
+
+/* An earlier request with this key: the same document (200) or a conflict. */
+static int
+idempotent_replay(struct req *rq, struct upload *u, const char *key, const uint8_t digest[SHA256_LEN],
+		  int *replayed, struct lerr *e)
+{
+	uint8_t old[SHA256_LEN];
+	char doc[37];
+	int found, rc;
+
+	*replayed = 0;
+	if ((rc = store_idem_get(u->c, rq->client.id, key, &found, old, doc, e)) || !found)
+		return rc;
+	*replayed = 1;
+	store_rollback(u->c);
+	if (memcmp(old, digest, SHA256_LEN) == 0)
+		return reply_document(rq, u->c, doc, 200);
+	lerr_set(e, LERR_CONFLICT, "Idempotency-Key", "this Idempotency-Key was used for another request");
+	lerr_detail(e, "it created document %s with different metadata or files", doc);
+	lerr_hint(e, "use a new key for a new document");
+	return http_reply_problem(rq, e);
+}
+
+static int
+insert_document(struct req *rq, struct upload *u, char *id, struct lerr *e)
+{
+	json_t *m = u->meta_json;
+	char *meta = NULL, *warn = NULL;
+	struct doc_new d = {
+		.org_id = u->org_id, .client_id = rq->client.id, .kind = u->kind,
+		.title = json_string_value(json_object_get(m, "title")),
+		.signer = json_string_value(json_object_get(m, "signer")),
+		.due_date = json_string_value(json_object_get(m, "due_date")),
+		.external_ref = json_string_value(json_object_get(m, "external_ref")),
+		.want_sign = u->want_sign, .want_transmit = u->want_transmit,
+	};
+	int rc;
+
+	if (!strcmp(u->kind, "acte"))
+		u->kind_meta = acte_meta_json(&u->acte);
+	d.meta_json = meta = u->kind_meta ? json_dumps(u->kind_meta, JSON_COMPACT) : NULL;
+	d.warnings_json = warn = u->warnings ? json_dumps(u->warnings, JSON_COMPACT) : NULL;
+	rc = store_doc_insert(u->c, &d, arena_printf(rq->arena, "client:%s", rq->client.name), id, e);
+	for (int i = 0; !rc && i < u->nfiles; i++)
+		rc = store_doc_file_insert(u->c, id, i, u->files[i].role, u->files[i].name,
+					   u->files[i].media_type, u->files[i].blob_id, e);
+	free(meta);
+	free(warn);
+	return rc;
+}
+
+static int
+check_complete(struct req *rq, struct upload *u)
+{
+	if (!u->meta_json)
+		return fail(rq, LERR_MALFORMED, "metadata", "missing \"metadata\" part",
+			    "send a \"metadata\" JSON part, then the \"file\" part");
+	if (u->nfiles == 0)
+		return fail(rq, LERR_INVALID, "file", "missing \"file\" part",
+			    "send the document as a \"file\" part");
+	if (!strcmp(u->kind, "acte") && acte_check_annexes(&u->acte, u->nfiles - 1, &rq->err))
+		return http_fail(rq, &rq->err);
+	return 0;
+}
+
+static int
+upload_end(struct req *rq)
+{
+	struct upload *u = rq->state;
+	const char *key = http_header(rq, "Idempotency-Key");
+	uint8_t digest[SHA256_LEN];
+	char id[37];
+	int replayed = 0, rc;
+	struct lerr e;
+
+	rc = MHD_destroy_post_processor(u->pp);
+	u->pp = NULL;
+	if (rq->failed || (u->cur != P_NONE && part_end(rq, u)))
+		return 0;
+	if (rc != MHD_YES)
+		return fail(rq, LERR_MALFORMED, NULL, "truncated multipart/form-data body",
+			    "end the body with the closing boundary");
+	if (check_complete(rq, u))
+		return 0;
+	request_digest(u, digest);
+	lerr_clear(&e);
+	if (key && ((rc = idempotent_replay(rq, u, key, digest, &replayed, &e)) || replayed))
+		return rc ? http_reply_problem(rq, &e) : 0;
+	if ((rc = insert_document(rq, u, id, &e)) ||
+	    (key && (rc = store_idem_put(u->c, rq->client.id, key, digest, id, &e))) ||
+	    (rc = store_commit(u->c, &e))) {
+		store_rollback(u->c);
+		if (key && rc == LERR_CONFLICT)   /* a concurrent twin won the key */
+			return idempotent_replay(rq, u, key, digest, &replayed, &e) ? http_reply_problem(rq, &e) : 0;
+		return http_reply_problem(rq, &e);
+	}
+	log_info("document %s received (%s, %d file(s), %lld bytes)", id, u->kind, u->nfiles,
+		 (long long)u->total);
+	return reply_document(rq, u->c, id, 201);
+}
+
+static void
+upload_done(struct req *rq)
+{
+	struct upload *u = rq->state;
+
+	if (!u)
+		return;
+	if (u->pp)
+		MHD_destroy_post_processor(u->pp);
+	if (u->writing)
+		store_blob_abort(&u->w);
+	pes_scan_destroy(u->ps);
+	json_decref(u->meta_json);
+	json_decref(u->kind_meta);
+	json_decref(u->warnings);
+	buf_fini(&u->meta);
+	store_release(http_store(rq), u->c);   /* rolls back whatever was not committed */
+}
+
+const struct http_handler http_h_doc_post = {
+	.begin = upload_begin, .data = upload_data, .end = upload_end, .done = upload_done,
+};

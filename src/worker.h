@@ -1,0 +1,28 @@
+/*
+ * worker.h - the background worker pool of liassed.
+ *
+ * Each worker loops: open a transaction, claim the next ready job (FOR
+ * UPDATE SKIP LOCKED), run its handler, mark it done or schedule a retry with
+ * exponential backoff, commit.  The stop flag is read between jobs only, so
+ * a job is never cut in the middle.
+ */
+#ifndef LIASSE_WORKER_H
+#define LIASSE_WORKER_H
+
+#include "core/err.h"
+#include "store/store.h"
+
+struct worker_pool;
+
+/* A handler runs inside the claiming transaction. 0: done; an error: retried. */
+struct job_handler {
+	const char *kind;
+	int (*run)(struct store_conn *c, const struct job *j, struct lerr *e);
+};
+
+int worker_pool_start(struct store *s, int n, const struct job_handler *handlers,
+		      struct worker_pool **out, struct lerr *e) LERR_WUR;
+/* Sets the stop flag, wakes the workers and waits for them. */
+void worker_pool_stop(struct worker_pool *p);
+
+#endif
