@@ -66,9 +66,15 @@ describe('API cases from tests/data/api', () => {
 	async function checkStored(c, r, req, before, client) {
 		const ctx = `${c.file}: ${r.text.slice(0, 600)}`;
 		for (const jl of c.expect.json) {
-			const m = jl.match(/^(\S+)\s*=\s*(.*)$/);
-			const want = JSON.parse(substitute(m[2], vars));
-			assert.deepEqual(jsonPath(r.json, m[1]), want, `${m[1]}; ${ctx}`);
+			const m = jl.match(/^(\S+)\s*(=|~)\s*(.*)$/);
+			const got = jsonPath(r.json, m[1]);
+			if (m[2] === '~') {
+				const flags = m[3].startsWith('(?i)') ? 'i' : '';
+				assert.match(JSON.stringify(got), new RegExp(m[3].replace(/^\(\?i\)/, ''), flags),
+					`${m[1]}; ${ctx}`);
+			} else {
+				assert.deepEqual(got, JSON.parse(substitute(m[3], vars)), `${m[1]}; ${ctx}`);
+			}
 		}
 		const after = await h.snapshot();
 		assert.equal(after['public.document'], before['public.document'] + 1, 'one document stored');

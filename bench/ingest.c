@@ -1,0 +1,361 @@
+/*
+ * ingest - how fast liassed takes in documents, against raw PostgreSQL.
+ *
+ * Phase 1: N threads, each with its own libcurl easy handle (kept-alive
+ * connection), post `acte` documents whose main file is a PDF of SIZE bytes
+ * (every file different: blobs are content-addressed) to
+ * POST /api/v1/documents, and time every request.
+ * Phase 2 (the baseline): N threads, each with its own libpq connection,
+ * insert the same bytes as one bytea row per document into a scratch table,
+ * each INSERT committed on its own (autocommit).
+ * Both phases run for the same count (-n) or the same duration (-d); the
+ * report gives documents/s, p50 and p99 latency of each and the ratio.
+ *
+ * Usage: ingest -u URL -k KEY -o SIREN -D CONNINFO [-c CLIENTS] [-n COUNT | -d SECONDS] [-s BYTES]
+ * The same values may come from LIASSE_URL, LIASSE_KEY, LIASSE_ORG, LIASSE_DB.
+ */
+#include <curl/curl.h>
+#include <libpq-fe.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct opts {
+	const char *url, *key, *org, *db;
+	int clients;
+	long count;          /* documents per phase, or 0 */
+	double seconds;      /* duration per phase, when count is 0 */
+	size_t size;
+};
+
+struct worker {
+	const struct opts *o;
+	int n;
+	double *lat;         /* seconds per request */
+	long done, cap, errors;
+	char err[512];
+};
+
+static struct opts opt = { .clients = 8, .seconds = 10, .size = 100 * 1024 };
+static atomic_long next_doc;
+static double t_end;
+static char today[11];
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Claims the next document number; -1 when the phase is over. */
+static long
+claim(void)
+{
+	long i = atomic_fetch_add(&next_doc, 1);
+
+	if (opt.count ? i >= opt.count : now() >= t_end)
+		return -1;
+	return i;
+}
+
+/* A PDF-looking file of opt.size bytes, unique per (phase, document). */
+static void
+fill_pdf(char *p, int phase, long i)
+{
+	static const char tail[] = "\n%%EOF\n";
+	int n = snprintf(p, opt.size, "%%PDF-1.4\n%% liasse bench phase %d document %ld\n", phase, i);
+
+	memset(p + n, 'x', opt.size - n - (sizeof(tail) - 1));
+	for (size_t k = n; k + 64 < opt.size; k += 64)
+		p[k] = '\n';
+	memcpy(p + opt.size - (sizeof(tail) - 1), tail, sizeof(tail) - 1);
+}
+
+static void
+record(struct worker *w, double dt)
+{
+	if (w->done == w->cap) {
+		long cap = w->cap ? w->cap * 2 : 4096;
+		double *l = realloc(w->lat, cap * sizeof(*l));
+
+		if (!l) {
+			perror("ingest: realloc");
+			exit(1);
+		}
+		w->lat = l;
+		w->cap = cap;
+	}
+	w->lat[w->done++] = dt;
+}
+
+static size_t
+sink(char *p, size_t sz, size_t n, void *arg)
+{
+	struct worker *w = arg;
+	size_t have = strlen(w->err);
+
+	if (have + 1 < sizeof(w->err))
+		snprintf(w->err + have, sizeof(w->err) - have, "%.*s", (int)(sz * n), p);
+	return sz * n;
+}
+
+/* The multipart body of document i: metadata, then the PDF. */
+static size_t
+build_body(char *body, size_t cap, const char *pdf, int t, long i)
+{
+	size_t n = snprintf(body, cap,
+		"--liassebench\r\nContent-Disposition: form-data; name=\"metadata\"\r\n"
+		"Content-Type: application/json\r\n\r\n"
+		"{\"kind\":\"acte\",\"organisation\":\"%s\",\"title\":\"Bench %d-%ld\",\"acte\":{"
+		"\"nature\":1,\"numero_interne\":\"B%d_%ld\",\"objet\":\"Benchmark\","
+		"\"date_decision\":\"%s\",\"classification\":\"1.1\"}}\r\n"
+		"--liassebench\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bench.pdf\"\r\n"
+		"Content-Type: application/pdf\r\n\r\n", opt.org, t, i, t, i, today);
+
+	memcpy(body + n, pdf, opt.size);
+	n += opt.size;
+	n += snprintf(body + n, cap - n, "\r\n--liassebench--\r\n");
+	return n;
+}
+
+static void *
+http_worker(void *arg)
+{
+	struct worker *w = arg;
+	size_t cap = opt.size + 4096;
+	char *pdf = malloc(opt.size), *body = malloc(cap), auth[256], url[1024];
+	struct curl_slist *h = NULL;
+	CURL *c = curl_easy_init();
+	long i, status;
+
+	if (!pdf || !body || !c)
+		goto out;
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", opt.key);
+	snprintf(url, sizeof(url), "%s/api/v1/documents", opt.url);
+	h = curl_slist_append(h, auth);
+	h = curl_slist_append(h, "Content-Type: multipart/form-data; boundary=liassebench");
+	h = curl_slist_append(h, "Expect:");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, w);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	while ((i = claim()) >= 0) {
+		size_t len;
+		double t0;
+
+		fill_pdf(pdf, 1, i);
+		len = build_body(body, cap, pdf, w->n, i);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		w->err[0] = '\0';
+		t0 = now();
+		status = 0;
+		if (curl_easy_perform(c) == CURLE_OK)
+			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		if (status != 201) {
+			if (!w->errors++)
+				fprintf(stderr, "ingest: HTTP %ld: %.300s\n", status, w->err);
+			continue;
+		}
+		record(w, now() - t0);
+	}
+out:
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	free(body);
+	free(pdf);
+	return NULL;
+}
+
+static void *
+pg_worker(void *arg)
+{
+	struct worker *w = arg;
+	char *pdf = malloc(opt.size);
+	PGconn *conn = PQconnectdb(opt.db);
+	long i;
+
+	if (!pdf || PQstatus(conn) != CONNECTION_OK) {
+		fprintf(stderr, "ingest: %s", PQerrorMessage(conn));
+		w->errors++;
+		goto out;
+	}
+	while ((i = claim()) >= 0) {
+		const char *v[1] = { pdf };
+		int len[1] = { (int)opt.size }, fmt[1] = { 1 };
+		PGresult *r;
+		double t0;
+
+		fill_pdf(pdf, 2, i);
+		t0 = now();
+		r = PQexecParams(conn, "INSERT INTO liasse_bench_raw (data) VALUES ($1)", 1, NULL, v, len, fmt, 0);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			if (!w->errors++)
+				fprintf(stderr, "ingest: %s", PQerrorMessage(conn));
+		} else {
+			record(w, now() - t0);
+		}
+		PQclear(r);
+	}
+out:
+	PQfinish(conn);
+	free(pdf);
+	return NULL;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+struct result {
+	double rate, p50, p99;
+	long done, errors;
+};
+
+static struct result
+run_phase(void *(*fn)(void *))
+{
+	struct worker *w = calloc(opt.clients, sizeof(*w));
+	pthread_t *th = calloc(opt.clients, sizeof(*th));
+	struct result res = { 0 };
+	double t0, *all;
+	long k = 0;
+
+	if (!w || !th) {
+		perror("ingest");
+		exit(1);
+	}
+	atomic_store(&next_doc, 0);
+	t0 = now();
+	t_end = t0 + opt.seconds;
+	for (int i = 0; i < opt.clients; i++) {
+		w[i].o = &opt;
+		w[i].n = i;
+		pthread_create(&th[i], NULL, fn, &w[i]);
+	}
+	for (int i = 0; i < opt.clients; i++) {
+		pthread_join(th[i], NULL);
+		res.done += w[i].done;
+		res.errors += w[i].errors;
+	}
+	res.rate = res.done / (now() - t0);
+	all = malloc((res.done + 1) * sizeof(*all));
+	for (int i = 0; i < opt.clients; i++) {
+		memcpy(all + k, w[i].lat, w[i].done * sizeof(*all));
+		k += w[i].done;
+		free(w[i].lat);
+	}
+	qsort(all, res.done, sizeof(*all), cmp_double);
+	if (res.done) {
+		res.p50 = all[(long)(0.50 * (res.done - 1))] * 1000;
+		res.p99 = all[(long)(0.99 * (res.done - 1))] * 1000;
+	}
+	free(all);
+	free(th);
+	free(w);
+	return res;
+}
+
+static int
+scratch_table(const char *sql)
+{
+	PGconn *c = PQconnectdb(opt.db);
+	PGresult *r;
+	int rc = 0;
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "ingest: %s", PQerrorMessage(c));
+		PQfinish(c);
+		return -1;
+	}
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "ingest: %s", PQerrorMessage(c));
+		rc = -1;
+	}
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: ingest -u URL -k KEY -o SIREN -D CONNINFO [-c CLIENTS] "
+		"[-n COUNT | -d SECONDS] [-s BYTES]\n");
+	exit(2);
+}
+
+static void
+parse_args(int argc, char **argv)
+{
+	int ch;
+
+	opt.url = getenv("LIASSE_URL");
+	opt.key = getenv("LIASSE_KEY");
+	opt.org = getenv("LIASSE_ORG");
+	opt.db = getenv("LIASSE_DB");
+	while ((ch = getopt(argc, argv, "u:k:o:D:c:n:d:s:")) != -1) {
+		switch (ch) {
+		case 'u': opt.url = optarg; break;
+		case 'k': opt.key = optarg; break;
+		case 'o': opt.org = optarg; break;
+		case 'D': opt.db = optarg; break;
+		case 'c': opt.clients = atoi(optarg); break;
+		case 'n': opt.count = atol(optarg); break;
+		case 'd': opt.seconds = atof(optarg); break;
+		case 's': opt.size = strtoul(optarg, NULL, 10); break;
+		default: usage();
+		}
+	}
+	if (!opt.url || !opt.key || !opt.org || !opt.db || opt.clients < 1 || opt.clients > 1024 ||
+	    opt.size < 64 || opt.size > 64 * 1024 * 1024 || (!opt.count && opt.seconds <= 0))
+		usage();
+}
+
+int
+main(int argc, char **argv)
+{
+	struct result api, raw;
+	time_t t = time(NULL);
+	struct tm tm;
+
+	parse_args(argc, argv);
+	gmtime_r(&t, &tm);
+	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	printf("ingest: %d clients, %zu-byte PDFs posted as acte documents\n", opt.clients, opt.size);
+	if (opt.count)
+		printf("ingest: %ld documents per phase\n", opt.count);
+	else
+		printf("ingest: %.1f s per phase\n", opt.seconds);
+	api = run_phase(http_worker);
+	printf("liassed API   : %8.1f documents/s  p50 %7.2f ms  p99 %7.2f ms  (%ld ok, %ld errors)\n",
+		api.rate, api.p50, api.p99, api.done, api.errors);
+	if (scratch_table("DROP TABLE IF EXISTS liasse_bench_raw; "
+	    "CREATE TABLE liasse_bench_raw (id bigserial PRIMARY KEY, data bytea NOT NULL)"))
+		return 1;
+	raw = run_phase(pg_worker);
+	printf("raw PostgreSQL: %8.1f documents/s  p50 %7.2f ms  p99 %7.2f ms  (%ld ok, %ld errors)\n",
+		raw.rate, raw.p50, raw.p99, raw.done, raw.errors);
+	if (scratch_table("DROP TABLE liasse_bench_raw"))
+		return 1;
+	printf("ratio         : %.2f (target >= 0.60)\n", raw.rate > 0 ? api.rate / raw.rate : 0);
+	curl_global_cleanup();
+	return api.errors || raw.errors ? 1 : 0;
+}
