@@ -243,9 +243,9 @@ meta_date_parse(const char *s, struct meta_date *out)
 }
 
 void
-meta_date_today(struct meta_date *out)
+meta_date_today(struct meta_date *out, int offset_days)
 {
-	time_t t = time(NULL);
+	time_t t = time(NULL) + (time_t)offset_days * 86400;
 	struct tm tm;
 
 	gmtime_r(&t, &tm);

@@ -43,8 +43,8 @@ int meta_get_object(json_t *obj, const char *key, const char *path, int required
 
 /* 0 when s is exactly "YYYY-MM-DD" and a real date (Gregorian), else -1. */
 int meta_date_parse(const char *s, struct meta_date *out);
-/* Today's date in UTC. */
-void meta_date_today(struct meta_date *out);
+/* Today's date in UTC, plus offset_days. */
+void meta_date_today(struct meta_date *out, int offset_days);
 /* <0, 0, >0 like strcmp. */
 int meta_date_cmp(const struct meta_date *a, const struct meta_date *b);
 /* out: 11 bytes. */
