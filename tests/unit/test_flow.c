@@ -3,6 +3,7 @@
  * Hélios fixtures when ../shared/fixtures is present), media sniffing,
  * metadata helpers and the @ctes checks.
  */
+#include "flow/acte.h"
 #include "flow/media.h"
 #include "flow/meta.h"
 #include "flow/pes_scan.h"
@@ -620,6 +621,188 @@ test_meta(void)
 	json_decref(bad);
 }
 
+/* ---------------------------------------------------------------- acte */
+
+static json_t *
+acte_json(const char *extra)
+{
+	char buf[2048];
+	json_error_t je;
+
+	snprintf(buf, sizeof(buf), "{\"nature\":1,\"numero_interne\":\"D2024_017\","
+		 "\"objet\":\"Vote du budget primitif \\u00e9t\\u00e9 2024\",\"date_decision\":\"2024-03-28\","
+		 "\"classification\":\"7.1\"%s%s}", extra[0] ? "," : "", extra);
+	return json_loads(buf, 0, &je);
+}
+
+/* acte_check on the base object with one field replaced or added. */
+static int
+acte_with(const char *key, json_t *value, const struct actes_classification *cls,
+	  struct acte_meta *m, struct lerr *e)
+{
+	json_t *a = acte_json("");
+	int rc;
+
+	if (value)
+		json_object_set_new(a, key, value);
+	else
+		json_object_del(a, key);
+	rc = acte_check(a, cls, m, e);
+	json_decref(a);
+	return rc;
+}
+
+static void
+test_acte_fields(void)
+{
+	static struct acte_meta m;
+	struct meta_date today;
+	struct lerr e;
+	char date[11], objet[600];
+	json_t *a = acte_json("\"document_papier\":true,\"annexes_types\":[\"22_DE\",\"99_AU\"]"), *j;
+
+	is_int(acte_check(a, NULL, &m, &e), 0, "acte: valid acte accepted (%s)", e.msg);
+	is_int(m.nature, 1, "acte: nature");
+	is_str(m.numero_interne, "D2024_017", "acte: numero_interne");
+	is_str(m.type_piece, "99_DE", "acte: type_piece defaults to 99_DE for a délibération");
+	ok(m.type_piece_defaulted && m.document_papier && m.n_annexes_types == 2 &&
+	   !strcmp(m.annexes_types[1], "99_AU"), "acte: defaulted, papier, annexes types");
+	is_int(acte_check_annexes(&m, 2, &e), 0, "acte: 2 annexes for 2 types");
+	is_int(acte_check_annexes(&m, 1, &e), LERR_INVALID, "acte: 1 annexe for 2 types refused");
+	is_str(e.field, "metadata.acte.annexes_types", "acte: annexes field");
+	j = acte_meta_json(&m);
+	is_str(json_string_value(json_object_get(j, "type_piece")), "99_DE", "acte: json type_piece");
+	is_int(json_integer_value(json_object_get(j, "nature")), 1, "acte: json nature is an integer");
+	is_str(json_string_value(json_object_get(j, "date_decision")), "2024-03-28", "acte: json date");
+	json_decref(j);
+	json_decref(a);
+
+	is_int(acte_with("nature", json_string("BF"), NULL, &m, &e), 0, "acte: nature code BF");
+	is_int(m.nature, 5, "acte: BF is 5");
+	is_str(m.type_piece, "99_BU", "acte: BF defaults to 99_BU");
+	is_int(acte_with("nature", json_string("CC"), NULL, &m, &e), 0, "acte: nature CC");
+	is_str(m.type_piece, "99_DC", "acte: CC defaults to 99_DC");
+	is_int(acte_with("nature", json_integer(7), NULL, &m, &e), LERR_INVALID, "acte: nature 7 refused");
+	is_str(e.field, "metadata.acte.nature", "acte: nature field");
+	is_int(acte_with("nature", json_string("de"), NULL, &m, &e), LERR_INVALID, "acte: nature de refused");
+	is_int(acte_with("nature", NULL, NULL, &m, &e), LERR_INVALID, "acte: nature missing");
+	ok(has(e.msg, "required"), "acte: %s", e.msg);
+
+	is_int(acte_with("numero_interne", json_string("d-2024/17"), NULL, &m, &e), LERR_INVALID,
+	       "acte: numero with '-' '/' and lower case refused");
+	ok(!strcmp(e.field, "metadata.acte.numero_interne") && has(e.detail, "d-2024/17"), "acte: %s", e.detail);
+	is_int(acte_with("numero_interne", json_string("A"), NULL, &m, &e), LERR_INVALID, "acte: numero of 1");
+	is_int(acte_with("numero_interne", json_string("ABCDEFGHIJKLMNOP"), NULL, &m, &e), LERR_INVALID,
+	       "acte: numero of 16");
+	is_int(acte_with("numero_interne", json_string("AB_0123456789CD"), NULL, &m, &e), 0, "acte: numero of 15");
+
+	memset(objet, 'a', 499);
+	objet[499] = '\0';
+	is_int(acte_with("objet", json_string(objet), NULL, &m, &e), 0, "acte: objet of 499");
+	objet[499] = 'a';
+	objet[500] = '\0';
+	is_int(acte_with("objet", json_string(objet), NULL, &m, &e), LERR_INVALID, "acte: objet of 500");
+	is_str(e.field, "metadata.acte.objet", "acte: objet field");
+	is_int(acte_with("objet", json_string(""), NULL, &m, &e), LERR_INVALID, "acte: empty objet");
+	is_int(acte_with("objet", json_string("L\xE2\x80\x99" "achat"), NULL, &m, &e), LERR_INVALID,
+	       "acte: U+2019 in objet refused (no ISO-8859-1 form)");
+	ok(has(e.detail, "U+2019") && has(e.detail, "character 2"), "acte: %s", e.detail);
+	is_int(acte_with("objet", json_string("\xC3\xA9t\xC3\xA9 \xC2\xAB ok \xC2\xBB"), NULL, &m, &e), 0,
+	       "acte: Latin-1 accents accepted");
+
+	is_int(acte_with("date_decision", json_string("2024-02-30"), NULL, &m, &e), LERR_INVALID,
+	       "acte: 30 February refused");
+	is_str(e.field, "metadata.acte.date_decision", "acte: date field");
+	meta_date_today(&today, 0);
+	meta_date_format(&today, date);
+	is_int(acte_with("date_decision", json_string(date), NULL, &m, &e), 0, "acte: today accepted");
+	meta_date_today(&today, 3);
+	meta_date_format(&today, date);
+	is_int(acte_with("date_decision", json_string(date), NULL, &m, &e), LERR_INVALID,
+	       "acte: in 3 days refused");
+	ok(has(e.msg, "future"), "acte: %s", e.msg);
+
+	is_int(acte_with("classification", json_string("7.1.2.3.4"), NULL, &m, &e), 0, "acte: 5 levels");
+	is_int(m.levels, 5, "acte: levels");
+	is_int(acte_with("classification", json_string("07.01"), NULL, &m, &e), 0, "acte: 07.01");
+	is_str(m.classification, "7.1", "acte: canonical classification");
+	is_int(acte_with("classification", json_string("7.1.2.3.4.5"), NULL, &m, &e), LERR_INVALID,
+	       "acte: 6 levels refused");
+	is_int(acte_with("classification", json_string("7..1"), NULL, &m, &e), LERR_INVALID, "acte: 7..1");
+	is_int(acte_with("classification", json_string("123"), NULL, &m, &e), LERR_INVALID, "acte: 123");
+	is_str(e.field, "metadata.acte.classification", "acte: classification field");
+
+	is_int(acte_with("type_piece", json_string("41_NC"), NULL, &m, &e), 0, "acte: type_piece 41_NC");
+	ok(!m.type_piece_defaulted && !strcmp(m.type_piece, "41_NC"), "acte: given type kept");
+	is_int(acte_with("type_piece", json_string("99-DE"), NULL, &m, &e), LERR_INVALID, "acte: 99-DE");
+	is_str(e.field, "metadata.acte.type_piece", "acte: type field");
+	is_int(acte_with("annexes_types", json_pack("[s,s]", "99_AU", "bad"), NULL, &m, &e), LERR_INVALID,
+	       "acte: bad annexe type");
+	is_str(e.field, "metadata.acte.annexes_types[1]", "acte: annexe type index named");
+	is_int(acte_with("document_papier", json_string("N"), NULL, &m, &e), LERR_INVALID,
+	       "acte: document_papier must be a boolean");
+	is_int(acte_with("numero", json_string("X"), NULL, &m, &e), LERR_INVALID, "acte: unknown key");
+	is_str(e.field, "metadata.acte.numero", "acte: unknown key named");
+}
+
+static void
+test_acte_files(void)
+{
+	const char *t = NULL;
+	struct lerr e;
+
+	is_int(acte_file_check("main", "%PDF-1.7\n", 9, &t, &e), 0, "acte file: PDF main");
+	is_str(t, MEDIA_PDF, "acte file: media type");
+	is_int(acte_file_check("main", "\x89PNG\r\n\x1a\n", 8, &t, &e), LERR_INVALID, "acte file: PNG main refused");
+	ok(!strcmp(e.field, "file") && has(e.msg, "PDF") && has(e.detail, "image/png"), "acte file: %s / %s",
+	   e.msg, e.detail);
+	is_int(acte_file_check("main", "  %PDF-1.7", 10, &t, &e), LERR_INVALID,
+	       "acte file: main must start with %%PDF-");
+	is_int(acte_file_check("annexe", "\x89PNG\r\n\x1a\n", 8, &t, &e), 0, "acte file: PNG annexe");
+	is_int(acte_file_check("annexe", "\xFF\xD8\xFF\xE0", 4, &t, &e), 0, "acte file: JPEG annexe");
+	is_str(t, MEDIA_JPEG, "acte file: JPEG type");
+	is_int(acte_file_check("annexe", "<?xml version=\"1.0\"?>", 21, &t, &e), LERR_INVALID,
+	       "acte file: XML annexe refused");
+	is_str(e.field, "annexe", "acte file: annexe field");
+}
+
+static void
+test_acte_classification(void)
+{
+	char path[1024];
+	char *xml;
+	size_t n = 0;
+	struct actes_classification *c = NULL;
+	static struct acte_meta m;
+	struct lerr e;
+	const char *dtd = "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"b\">]><x/>";
+
+	is_int(actes_classification_parse(dtd, strlen(dtd), &c, &e), LERR_INVALID, "class: DTD refused");
+	ok(c == NULL && has(e.msg, "DTD"), "class: %s", e.msg);
+	is_int(actes_classification_parse("<a/>", 4, &c, &e), LERR_INVALID, "class: wrong root");
+	is_int(actes_classification_parse("<a", 2, &c, &e), LERR_INVALID, "class: malformed");
+	if (!tap_fixture(path, sizeof(path), "s2low/class/fixtures/classification.xml") ||
+	    !(xml = slurp(path, &n))) {
+		ok(1, "# SKIP classification fixture absent");
+		return;
+	}
+	is_int(actes_classification_parse(xml, n, &c, &e), 0, "class: fixture parsed (%s %s)", e.msg, e.detail);
+	free(xml);
+	if (!c)
+		return;
+	is_str(actes_classification_date(c), "2004-04-01", "class: DateClassification");
+	ok(actes_classification_count(c) > 60, "class: %zu matières", actes_classification_count(c));
+	ok(actes_classification_has(c, "1") && actes_classification_has(c, "1.7") &&
+	   actes_classification_has(c, "7.1") && !actes_classification_has(c, "1.9") &&
+	   !actes_classification_has(c, "99"), "class: lookups");
+	is_int(acte_with("classification", json_string("7.1"), c, &m, &e), 0, "class: acte 7.1 accepted");
+	is_int(acte_with("classification", json_string("1.9"), c, &m, &e), LERR_INVALID,
+	       "class: acte 1.9 refused by the classification");
+	ok(has(e.msg, "not in the authority's classification") && has(e.detail, "2004-04-01"),
+	   "class: %s / %s", e.msg, e.detail);
+	actes_classification_free(c);
+}
+
 int
 main(void)
 {
@@ -633,5 +816,8 @@ main(void)
 	test_pes_fixtures();
 	test_media();
 	test_meta();
+	test_acte_fields();
+	test_acte_files();
+	test_acte_classification();
 	return tap_done();
 }
