@@ -17,6 +17,9 @@ struct targets {
 	xmlNodePtr node[MAX_TARGETS];
 	size_t n;
 	size_t without_id;
+	xmlNodePtr sig[MAX_TARGETS];
+	xmlNodePtr info[16];      /* InfoDematerialisee elements */
+	size_t ninfo;
 };
 
 static int
@@ -47,7 +50,7 @@ find_bordereaux(xmlNodePtr n, struct targets *t)
 
 /* Set every EnTeteDepense|EnTeteRecette/InfoDematerialisee/@V to 1. */
 static void
-set_dematerialised(xmlNodePtr root)
+set_dematerialised(xmlNodePtr root, struct targets *t)
 {
 	xmlNodePtr b, h, i;
 
@@ -57,8 +60,11 @@ set_dematerialised(xmlNodePtr root)
 		for (h = b->children; h; h = h->next) {
 			if (!sx_is(h, NULL, "EnTeteDepense") && !sx_is(h, NULL, "EnTeteRecette"))
 				continue;
-			if ((i = sx_child(h, NULL, "InfoDematerialisee")))
+			if ((i = sx_child(h, NULL, "InfoDematerialisee")) &&
+			    t->ninfo < sizeof(t->info) / sizeof(t->info[0])) {
 				xmlSetProp(i, BAD_CAST "V", BAD_CAST "1");
+				t->info[t->ninfo++] = i;
+			}
 		}
 	}
 }
@@ -183,11 +189,16 @@ sign_pes(const struct sign_key *k, const struct sign_pes_opts *o, const void *in
 	}
 	if ((rc = choose_targets(doc, t, e)) || (rc = check_unsigned(t, e)))
 		goto out;
-	set_dematerialised(xmlDocGetRootElement(doc));
-	for (i = 0; i < t->n && !rc; i++)
+	sx_number_elements(doc);
+	set_dematerialised(xmlDocGetRootElement(doc), t);
+	for (i = 0; i < t->n && !rc; i++) {
 		rc = sign_target(k, o, t->node[i], e);
-	if (!rc)
+		t->sig[i] = xmlGetLastChild(t->node[i]);
+	}
+	if (!rc && sx_splice(in, inlen, doc, t->sig, t->n, t->info, t->ninfo, out)) {
+		log_debug("PES: splicing failed, serialising the whole document");
 		rc = sx_serialize(doc, out, e);
+	}
 	if (!rc)
 		log_info("PES signed: %zu signature(s)", t->n);
 out:

@@ -35,6 +35,11 @@ xmlNodePtr sx_child(xmlNodePtr parent, const char *ns, const char *name);
 int sx_is(xmlNodePtr n, const char *ns, const char *name);
 xmlNodePtr sx_add(xmlNodePtr parent, xmlNsPtr ns, const char *name, const char *text);
 
+/* splice.c: the signed PES written by editing the original bytes */
+void sx_number_elements(xmlDocPtr doc);
+int sx_splice(const char *in, size_t len, xmlDocPtr doc, xmlNodePtr *sigs, size_t nsig,
+	      xmlNodePtr *vnodes, size_t nv, struct buf *out) LERR_WUR;
+
 /* keys.c: certificate facts */
 int sx_cert_digest(X509 *cert, const EVP_MD *md, char *b64, size_t b64sz);
 void sx_cert_issuer(X509 *cert, char *out, size_t outsz);

@@ -276,6 +276,29 @@ xsd_valid(const char *xsd, const struct buf *doc)
 
 static struct buf pes_in, pes_signed, pes_multi_signed;
 
+/* signed minus its ds:Signature elements, with InfoDematerialisee back to
+ * 0, is byte for byte the original */
+static int
+same_outside(const struct buf *signed_doc, const struct buf *orig)
+{
+	struct buf b;
+	char *s, *t;
+	int same;
+
+	buf_init(&b, 64 << 20);
+	if (buf_add(&b, signed_doc->data, signed_doc->len))
+		return 0;
+	while ((s = strstr(b.data, "<ds:Signature ")) && (t = strstr(s, "</ds:Signature>"))) {
+		t += strlen("</ds:Signature>");
+		memmove(s, t, strlen(t) + 1);
+		b.len -= (size_t)(t - s);
+	}
+	subst(&b, "<InfoDematerialisee V=\"1\"/>", "<InfoDematerialisee V=\"0\"/>");
+	same = b.len == orig->len && !memcmp(b.data, orig->data, b.len);
+	buf_fini(&b);
+	return same;
+}
+
 static void
 test_pes_sign(void)
 {
@@ -310,8 +333,7 @@ test_pes_sign(void)
 	   "policy, role and Latin-1 production place present");
 	ok(strstr(pes_signed.data, "<ds:X509SerialNumber>100</ds:X509SerialNumber>") != NULL,
 	   "IssuerSerial carries the decimal serial");
-	ok(strstr(pes_signed.data, "<EnTetePES>\n  <DteStr V=\"2015-06-16\"/>\n\n  <IdPost") != NULL,
-	   "whitespace outside the signature is preserved");
+	ok(same_outside(&pes_signed, &pes_in), "every byte outside the signature is preserved");
 	ok(verify(trust, &pes_signed, 0, NULL, 0, &r) == 0 && r.valid && r.nsig == 1,
 	   "liasse verifies its own PES signature");
 	if (!r.valid)
@@ -366,6 +388,7 @@ test_pes_multi(void)
 	}
 	ok(pes_sign(&signer, SIGN_XADES_111, &in, &pes_multi_signed, &e) == 0,
 	   "a PES with two bordereaux is signed (%s)", e.msg);
+	ok(same_outside(&pes_multi_signed, &in), "two bordereaux: bytes outside the signatures preserved");
 	ok(strstr(pes_multi_signed.data, "Id=\"BORD1093357910_SIG_1\"") &&
 	   strstr(pes_multi_signed.data, "Id=\"BORD2093357910_SIG_1\""), "one signature per bordereau");
 	ok(verify(trust, &pes_multi_signed, 0, NULL, 0, &r) == 0 && r.valid && r.nsig == 2,
@@ -398,6 +421,38 @@ test_pes_targets(void)
 	is_int(pes_sign(&signer, SIGN_XADES_111, &in, &out, &e), LERR_INVALID,
 	       "no Id anywhere: refused");
 	ok(e.hint[0] != '\0', "the refusal carries a hint");
+	buf_fini(&out);
+	buf_fini(&in);
+}
+
+static void
+test_pes_crlf_utf8(void)
+{
+	struct buf in, out;
+	struct sign_report r;
+	struct lerr e;
+	char path[512];
+	size_t i;
+
+	if (!pes_in.len)
+		return;
+	buf_init(&in, 1 << 20);
+	for (i = 0; i < pes_in.len; i++)
+		if ((pes_in.data[i] == '\n' && buf_add(&in, "\r", 1)) || buf_add(&in, &pes_in.data[i], 1))
+			return;
+	ok(pes_sign(&signer, SIGN_XADES_111, &in, &out, &e) == 0 && same_outside(&out, &in),
+	   "CRLF line ends are kept outside the signature");
+	ok(verify(trust, &out, 0, NULL, 0, &r) == 0 && r.valid, "the CRLF PES verifies");
+	sign_report_fini(&r);
+	buf_fini(&out);
+	buf_fini(&in);
+	if (!tap_fixture(path, sizeof(path), "s2low/helios/fixtures/pes_aller_utf8.xml"))
+		return;
+	slurp(path, &in);
+	ok(pes_sign(&signer, SIGN_XADES_111, &in, &out, &e) == 0 && same_outside(&out, &in) &&
+	   strstr(out.data, "<xad:City>C\xc3\xa9ret</xad:City>"), "a UTF-8 PES stays UTF-8");
+	ok(verify(trust, &out, 0, NULL, 0, &r) == 0 && r.valid, "the UTF-8 PES verifies");
+	sign_report_fini(&r);
 	buf_fini(&out);
 	buf_fini(&in);
 }
@@ -841,6 +896,7 @@ main(void)
 	test_pes_122();
 	test_pes_multi();
 	test_pes_targets();
+	test_pes_crlf_utf8();
 	test_xxe();
 	test_attacks();
 	test_moved_reference();
