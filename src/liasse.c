@@ -28,6 +28,8 @@ static const struct command commands[] = {
 	{ "client", "list", cli_client_list, 1, "list the API clients" },
 	{ "client", "revoke", cli_client_revoke, 1, "NAME" },
 	{ "doc", "show", cli_doc_show, 1, "ID" },
+	{ "sign", NULL, cli_sign_main, 1, "--profile pes|xades-bb|xades-bt|cades --p12 F --pass-file F [...] IN OUT" },
+	{ "verify", NULL, cli_verify_main, 1, "FILE [--data DATA] --trust DIR [--at TIME] [--json] [--fr]" },
 };
 
 static void
