@@ -101,31 +101,6 @@ cms_time(CMS_SignerInfo *si, struct sign_report *r, time_t *when)
 	}
 }
 
-static void
-cms_chain(struct trust *t, X509 *signer, STACK_OF(X509) *certs, time_t at, struct sign_report *r)
-{
-	char msg[256], fr[400], en[400], ts[32];
-	int crl, err = trust_verify(t, signer, certs, at, 0, &crl, msg, sizeof(msg));
-
-	sx_time_iso(at, ts, sizeof(ts));
-	snprintf(r->sigs[0].checked_at, sizeof(r->sigs[0].checked_at), "%s", ts);
-	if (err && err != X509_V_ERR_CERT_REVOKED) {
-		snprintf(fr, sizeof(fr), "certificat non reconnu au %s : %s", ts, msg);
-		snprintf(en, sizeof(en), "certificate not trusted at %s: %s", ts, msg);
-		rep_add(r, 0, "chain", 0, 0, fr, en);
-		return;
-	}
-	rep_add(r, 0, "chain", 1, 0, "chaîne valide jusqu'à une autorité configurée",
-		"chain valid to a configured anchor");
-	if (err)
-		rep_add(r, 0, "revocation", 0, 0, "certificat révoqué (LCR)", "certificate revoked (CRL)");
-	else
-		rep_add(r, 0, "revocation", 1, !crl, crl ? "non révoqué selon la LCR configurée" :
-			"aucune LCR ni OCSP configurés pour cet émetteur", crl ?
-			"not revoked according to the configured CRL" :
-			"no CRL or OCSP configured for this issuer");
-}
-
 int
 cades_verify(const struct sign_verify_opts *o, struct trust *t, const void *in, size_t inlen,
 	     struct sign_report *r, struct lerr *e)
@@ -164,7 +139,7 @@ cades_verify(const struct sign_verify_opts *o, struct trust *t, const void *in, 
 	sx_cert_subject(signer, r->sigs[0].signer, sizeof(r->sigs[0].signer));
 	cms_time(sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0), r, &when);
 	key_usage_check(signer, r, 0);
-	cms_chain(t, signer, certs, o->at ? o->at : when ? when : time(NULL), r);
+	trust_report(t, signer, certs, o->at ? o->at : when ? when : time(NULL), sx_ocsp_url(o), r, 0);
 out:
 	sk_X509_free(signers);
 	sk_X509_pop_free(certs, X509_free);

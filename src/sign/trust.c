@@ -105,7 +105,7 @@ have_crl_for(struct trust *t, X509 *cert)
 
 int
 trust_verify(struct trust *t, X509 *cert, STACK_OF(X509) *untrusted, time_t at,
-	     int purpose_tsa, int *crl_used, char *msg, size_t msgsz)
+	     int purpose_tsa, int *crl_used, X509 **issuer, char *msg, size_t msgsz)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	X509_VERIFY_PARAM *vp;
@@ -127,6 +127,12 @@ trust_verify(struct trust *t, X509 *cert, STACK_OF(X509) *untrusted, time_t at,
 		err = 0;
 	else
 		err = X509_STORE_CTX_get_error(ctx);
+	if (issuer && !err) {
+		STACK_OF(X509) *ch = X509_STORE_CTX_get0_chain(ctx);
+
+		*issuer = sk_X509_num(ch) > 1 ? sk_X509_value(ch, 1) : sk_X509_value(ch, 0);
+		X509_up_ref(*issuer);
+	}
 	if (err)
 		snprintf(msg, msgsz, "%s (depth %d)", X509_verify_cert_error_string(err),
 			 X509_STORE_CTX_get_error_depth(ctx));
@@ -134,4 +140,40 @@ out:
 	X509_STORE_CTX_free(ctx);
 	ERR_clear_error();
 	return err;
+}
+
+/* The chain and revocation checks of one signature, into the report. */
+void
+trust_report(struct trust *t, X509 *cert, STACK_OF(X509) *untrusted, time_t at,
+	     const char *ocsp_url, struct sign_report *r, int sig)
+{
+	char msg[256], fr[400], en[400], ts[32];
+	X509 *issuer = NULL;
+	int crl, err;
+
+	sx_time_iso(at, ts, sizeof(ts));
+	if (sig >= 0 && (size_t)sig < r->nsig)
+		snprintf(r->sigs[sig].checked_at, sizeof(r->sigs[sig].checked_at), "%s", ts);
+	err = trust_verify(t, cert, untrusted, at, 0, &crl, &issuer, msg, sizeof(msg));
+	if (err && err != X509_V_ERR_CERT_REVOKED) {
+		snprintf(fr, sizeof(fr), "certificat non reconnu au %s : %s", ts, msg);
+		snprintf(en, sizeof(en), "certificate not trusted at %s: %s", ts, msg);
+		rep_add(r, sig, "chain", 0, 0, fr, en);
+		return;
+	}
+	snprintf(fr, sizeof(fr), "chaîne valide au %s jusqu'à une autorité configurée", ts);
+	snprintf(en, sizeof(en), "chain valid at %s to a configured anchor", ts);
+	rep_add(r, sig, "chain", 1, 0, fr, en);
+	if (err)
+		rep_add(r, sig, "revocation", 0, 0, "certificat révoqué (LCR)",
+			"certificate revoked (CRL)");
+	else if (ocsp_url && *ocsp_url && issuer)
+		ocsp_report(t, cert, issuer, untrusted, at, ocsp_url, r, sig);
+	else if (crl)
+		rep_add(r, sig, "revocation", 1, 0, "non révoqué selon la LCR configurée",
+			"not revoked according to the configured CRL");
+	else
+		rep_add(r, sig, "revocation", 1, 1, "aucune LCR ni OCSP configurés pour cet émetteur",
+			"no CRL or OCSP configured for this issuer");
+	X509_free(issuer);
 }

@@ -585,38 +585,11 @@ key_usage_check(X509 *cert, struct sign_report *r, int sig)
 static void
 check_chain(struct vsig *v)
 {
-	STACK_OF(X509) *untrusted = v->certs;
-	char msg[256], fr[400], en[400], at[32];
-	int crl, err;
-
 	if (v->o->at)
 		v->when = v->o->at;
 	if (!v->when)
 		v->when = time(NULL);
-	sx_time_iso(v->when, at, sizeof(at));
-	snprintf(v->r->sigs[v->idx].checked_at, sizeof(v->r->sigs[v->idx].checked_at), "%s", at);
-	err = trust_verify(v->t, v->cert, untrusted, v->when, 0, &crl, msg, sizeof(msg));
-	if (err == X509_V_ERR_CERT_REVOKED) {
-		CHECK(v, "chain", 1, 0, "chaîne de certification jusqu'à une autorité configurée",
-		      "chain to a configured anchor");
-		CHECK(v, "revocation", 0, 0, "certificat révoqué (LCR)", "certificate revoked (CRL)");
-		return;
-	}
-	if (err) {
-		snprintf(fr, sizeof(fr), "certificat non reconnu au %s : %s", at, msg);
-		snprintf(en, sizeof(en), "certificate not trusted at %s: %s", at, msg);
-		CHECK(v, "chain", 0, 0, fr, en);
-		return;
-	}
-	snprintf(fr, sizeof(fr), "chaîne valide au %s jusqu'à une autorité configurée", at);
-	snprintf(en, sizeof(en), "chain valid at %s to a configured anchor", at);
-	CHECK(v, "chain", 1, 0, fr, en);
-	if (crl)
-		CHECK(v, "revocation", 1, 0, "non révoqué selon la LCR configurée",
-		      "not revoked according to the configured CRL");
-	else
-		CHECK(v, "revocation", 1, 1, "aucune LCR ni OCSP configurés pour cet émetteur",
-		      "no CRL or OCSP configured for this issuer");
+	trust_report(v->t, v->cert, v->certs, v->when, sx_ocsp_url(v->o), v->r, v->idx);
 }
 
 static void
