@@ -618,10 +618,46 @@ pes_scan_destroy(struct pes_scan *ps)
 	free(ps);
 }
 
+/*
+ * Decide on the head before libxml2 sees it, so that its encoding guesses
+ * (UTF-16, UCS-4, EBCDIC, unknown names) never come into play: such files
+ * are refused here, the same way however the bytes arrive.  A declared
+ * UTF-8 goes on, so that a wrong root is reported as such first.
+ */
+static int
+check_head(struct pes_scan *ps)
+{
+	const char *enc = ps->info.encoding;
+	size_t i = 0;
+
+	while (i < ps->headlen && (ps->head[i] == ' ' || ps->head[i] == '\t' ||
+				   ps->head[i] == '\r' || ps->head[i] == '\n'))
+		i++;
+	if (strstr(enc, "byte order mark") != NULL ||
+	    (enc[0] && strcasecmp(enc, "ISO-8859-1") != 0 && strcasecmp(enc, "UTF-8") != 0)) {
+		refuse(ps, "encoding is not ISO-8859-1");
+		lerr_detail(&ps->err, "the file %s \"%s\"; Hélios accepts only ISO-8859-1",
+			    strstr(enc, "byte order mark") ? "starts with a" : "declares encoding",
+			    enc);
+		lerr_hint(&ps->err, "export the PES in ISO-8859-1, starting with "
+			  "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>");
+		return LERR_INVALID;
+	}
+	if (i >= ps->headlen || ps->head[i] != '<') {
+		refuse(ps, "file is not XML");
+		lerr_detail(&ps->err, "it does not start with '<' (nor with an XML declaration)");
+		lerr_hint(&ps->err, "send the PES_Aller XML file");
+		return LERR_INVALID;
+	}
+	return 0;
+}
+
 static int
 start_parser(struct pes_scan *ps)
 {
 	read_declaration(ps);
+	if (check_head(ps))
+		return ps->err.kind;
 	ps->ctxt = xmlCreatePushParserCtxt(&sax_handler, ps, NULL, 0, NULL);
 	if (ps->ctxt == NULL) {
 		ps->failed = 1;

@@ -140,6 +140,11 @@ test_pes_rules(void)
 	is_int(scan_str("\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><PES_Aller/>", &e),
 	       LERR_INVALID, "pes: UTF-8 BOM refused");
 	ok(has(e.detail, "byte order mark"), "pes: bom: %s", e.detail);
+	is_int(scan_str("<?xml version=\"1.0\" encoding=\"EBCDIC-US\"?><PES_Aller/>", &e), LERR_INVALID,
+	       "pes: declared EBCDIC refused before parsing");
+	ok(has(e.detail, "EBCDIC-US"), "pes: ebcdic: %s", e.detail);
+	is_int(scan("\0\0\0<\0\0\0?", 8, 1, &e, NULL), LERR_INVALID, "pes: UCS-4 bytes refused");
+	ok(has(e.msg, "not XML"), "pes: ucs4: %s", e.msg);
 
 	is_int(scan_str("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><n:PES_Retour xmlns:n=\"x\"/>", &e),
 	       LERR_INVALID, "pes: wrong root refused");
