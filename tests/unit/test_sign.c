@@ -5,13 +5,20 @@
  * temporary directory with OpenSSL.
  */
 #include "sign/sign.h"
+#include "cli/cli.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "tap.h"
 
 #include <limits.h>
 #include <stdint.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <jansson.h>
 #include <libxml/parser.h>
@@ -869,6 +876,184 @@ test_keys(void)
 	PKCS12_free(p12);
 }
 
+/* ---- OCSP: an `openssl ocsp` responder for the intermediate ---- */
+
+static int
+free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t l = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (s >= 0 && bind(s, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(s, (struct sockaddr *)&a, &l) == 0)
+		port = ntohs(a.sin_port);
+	if (s >= 0)
+		close(s);
+	return port;
+}
+
+/* Is someone listening on port?  Probed by binding it (a connection would
+ * hold up the one-connection-at-a-time openssl responder). */
+static int
+port_open(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int s = socket(AF_INET, SOCK_STREAM, 0), r;
+
+	a.sin_addr.s_addr = htonl(INADDR_ANY);
+	r = s >= 0 && bind(s, (struct sockaddr *)&a, sizeof(a)) != 0;
+	if (s >= 0)
+		close(s);
+	return r;
+}
+
+static void
+test_ocsp(void)
+{
+	char idx[512], ca[512], key[512], dir[512], url[64], portstr[16];
+	struct sign_verify_opts o = { 0 };
+	struct sign_report r;
+	struct buf out;
+	struct lerr e;
+	pid_t pid;
+	FILE *f;
+	int port = free_port(), i;
+
+	if (!pes_in.len || port < 0)
+		return;
+	snprintf(idx, sizeof(idx), "%s/index.txt", tmp);
+	snprintf(ca, sizeof(ca), "%s/inter.pem", tmp);
+	snprintf(key, sizeof(key), "%s/inter.key", tmp);
+	snprintf(dir, sizeof(dir), "%s/nocrl", tmp);
+	mkdir(dir, 0700);
+	write_pem(dir, "root.pem", root.cert, NULL);
+	write_pem(dir, "inter.pem", inter.cert, NULL);
+	write_pem(tmp, "inter.pem", inter.cert, NULL);
+	f = fopen(key, "w");
+	PEM_write_PrivateKey(f, inter.key, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+	f = fopen(idx, "w");
+	fprintf(f, "V\t451231000000Z\t\t64\tunknown\t/CN=Jeanne Ordonnatrice\n");
+	fprintf(f, "R\t451231000000Z\t200101000000Z\t65\tunknown\t/CN=Paul Revoque\n");
+	fclose(f);
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	if ((pid = fork()) == 0) {
+		if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+			_exit(127);
+		execlp("openssl", "openssl", "ocsp", "-index", idx, "-port", portstr, "-CA", ca,
+		       "-rsigner", ca, "-rkey", key, "-nmin", "60", "-ignore_err", (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 50 && !port_open(port); i++)
+		usleep(100000);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	o.trust_dir = dir;
+	o.ocsp_url = url;
+	sign_report_init(&r);
+	ok(sign_verify(&o, pes_signed.data, pes_signed.len, &r, &e) == 0 && r.valid &&
+	   check_is(&r, "revocation", 0, 1) && !sign_report_find(&r, "revocation", 0)->warning,
+	   "OCSP: a good certificate passes the revocation check");
+	if (!r.valid)
+		dump_failures(&r);
+	sign_report_fini(&r);
+	if (pes_sign(&revoked, SIGN_XADES_111, &pes_in, &out, &e) == 0) {
+		sign_report_init(&r);
+		ok(sign_verify(&o, out.data, out.len, &r, &e) == 0 && !r.valid &&
+		   check_is(&r, "revocation", 0, 0) && strstr(sign_report_find(&r, "revocation", 0)->reason_en,
+							     "revoked (OCSP)"),
+		   "OCSP: a revoked certificate fails the revocation check");
+		sign_report_fini(&r);
+	}
+	buf_fini(&out);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+/* ---- the CLI (liasse sign / liasse verify) ---- */
+
+static int
+run_cli(int (*fn)(int, char **), const char *out_path, const char *a0, ...)
+{
+	char *argv[32];
+	int argc = 0, rc, saved;
+	va_list ap;
+	const char *s;
+
+	argv[argc++] = (char *)a0;
+	va_start(ap, a0);
+	while (argc < 31 && (s = va_arg(ap, const char *)))
+		argv[argc++] = (char *)s;
+	va_end(ap);
+	argv[argc] = NULL;
+	fflush(stdout);
+	saved = dup(1);
+	if (!freopen(out_path ? out_path : "/dev/null", "w", stdout))
+		return -1;
+	rc = fn(argc, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	clearerr(stdout);
+	return rc;
+}
+
+static void
+test_cli(void)
+{
+	char p12[512], pass[512], in[512], out[512], bad[512], js[512];
+	STACK_OF(X509) *ch = sk_X509_new_null();
+	PKCS12 *p;
+	json_t *j;
+	FILE *f;
+
+	if (!pes_in.len)
+		return;
+	snprintf(p12, sizeof(p12), "%s/signer.p12", tmp);
+	snprintf(pass, sizeof(pass), "%s/signer.pass", tmp);
+	snprintf(in, sizeof(in), "%s/pes.xml", tmp);
+	snprintf(out, sizeof(out), "%s/pes.signed.xml", tmp);
+	snprintf(bad, sizeof(bad), "%s/pes.bad.xml", tmp);
+	snprintf(js, sizeof(js), "%s/report.json", tmp);
+	sk_X509_push(ch, inter.cert);
+	p = PKCS12_create("s3cret", "signer", signer.key, signer.cert, ch, 0, 0, 0, 0, 0);
+	f = fopen(p12, "wb");
+	i2d_PKCS12_fp(f, p);
+	fclose(f);
+	PKCS12_free(p);
+	sk_X509_free(ch);
+	f = fopen(pass, "w");
+	fputs("s3cret\n", f);
+	fclose(f);
+	chmod(pass, 0600);
+	f = fopen(in, "wb");
+	fwrite(pes_in.data, 1, pes_in.len, f);
+	fclose(f);
+	is_int(run_cli(cli_sign_main, NULL, "sign", "--profile", "pes", "--p12", p12, "--pass-file", pass,
+		       "--city", "Céret", "--postal-code", "66400", "--role", "Ordonnateur", in, out, NULL),
+	       0, "liasse sign --profile pes exits 0");
+	is_int(run_cli(cli_verify_main, NULL, "verify", out, "--trust", trust, NULL), 0,
+	       "liasse verify of the signed PES exits 0");
+	is_int(run_cli(cli_verify_main, js, "verify", out, "--trust", trust, "--json", NULL), 0,
+	       "liasse verify --json exits 0");
+	j = json_load_file(js, 0, NULL);
+	ok(j && json_is_true(json_object_get(j, "valid")), "--json prints the report as JSON");
+	json_decref(j);
+	is_int(run_cli(cli_verify_main, NULL, "verify", out, "--trust", other_trust, NULL), 1,
+	       "liasse verify with other anchors exits 1");
+	is_int(run_cli(cli_verify_main, NULL, "verify", in, "--trust", trust, NULL), 1,
+	       "liasse verify of an unsigned file exits 1");
+	is_int(run_cli(cli_sign_main, NULL, "sign", "--profile", "nope", "--p12", p12, "--pass-file",
+		       pass, in, out, NULL), 2, "liasse sign with a bad profile exits 2");
+	is_int(run_cli(cli_verify_main, NULL, "verify", NULL), 2, "liasse verify without FILE exits 2");
+	is_int(run_cli(cli_sign_main, NULL, "sign", "--profile", "pes", "--p12", p12, "--pass-file",
+		       pass, bad, out, NULL), 1, "liasse sign of a missing file exits 1");
+	chmod(pass, 0644);
+	is_int(run_cli(cli_sign_main, NULL, "sign", "--profile", "pes", "--p12", p12, "--pass-file",
+		       pass, in, bad, NULL), 1, "a password file readable by others is refused");
+}
+
 static void
 cleanup_tmp(void)
 {
@@ -905,6 +1090,8 @@ main(void)
 	test_xades_generic();
 	test_cades();
 	test_report_json();
+	test_ocsp();
+	test_cli();
 	cleanup_tmp();
 	return tap_done();
 }
