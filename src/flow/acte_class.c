@@ -7,6 +7,7 @@
  * as the PES: no DTD, no entities, no network.
  */
 #include "flow/acte.h"
+#include "flow/flow_int.h"
 
 #include <libxml/parser.h>
 #include <libxml/SAX2.h>
@@ -199,6 +200,7 @@ actes_classification_parse(const void *xml, size_t n, struct actes_classificatio
 	int rc = 0;
 
 	*out = NULL;
+	flow_xml_init();
 	if (n == 0 || n > CLASS_MAX_SIZE)
 		return lerr_set(e, LERR_INVALID, "classification", "classification is %s",
 				n ? "larger than 1 MiB" : "empty");

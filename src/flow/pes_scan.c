@@ -11,12 +11,14 @@
 #include "flow/pes_scan.h"
 
 #include "core/util.h"
+#include "flow/flow_int.h"
 #include "flow/meta.h"
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/SAX2.h>
 #include <libxml/xmlerror.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -586,11 +588,27 @@ static xmlSAXHandler sax_handler = {
 	.serror = sax_error,
 };
 
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+
+static void
+xml_init(void)
+{
+	xmlInitParser();   /* not thread-safe itself: run once, whoever comes first */
+}
+
+void
+flow_xml_init(void)
+{
+	pthread_once(&xml_once, xml_init);
+}
+
 struct pes_scan *
 pes_scan_create(void)
 {
-	struct pes_scan *ps = calloc(1, sizeof(*ps));
+	struct pes_scan *ps;
 
+	flow_xml_init();
+	ps = calloc(1, sizeof(*ps));
 	if (ps == NULL)
 		return NULL;
 	ps->info.demat_depense = PES_DEMAT_ABSENT;
@@ -672,6 +690,21 @@ start_parser(struct pes_scan *ps)
 	return 0;
 }
 
+/* libxml2 failed without telling our error handler (an I/O or encoding
+ * error raised without its context): refuse all the same. */
+static void
+unreported_error(struct pes_scan *ps)
+{
+	xmlErrorPtr xe = xmlCtxtGetLastError(ps->ctxt);
+	char msg[200];
+
+	meta_clip(msg, sizeof(msg), xe && xe->message ? xe->message : "parse error");
+	msg[strcspn(msg, "\n")] = '\0';
+	refuse(ps, "file is not well-formed XML");
+	lerr_detail(&ps->err, "line %d: %s", line_no(ps), msg);
+	lerr_hint(&ps->err, "send a complete, well-formed PES_Aller XML file");
+}
+
 /* Hand bytes to libxml2 in bounded pieces; check what it keeps pending. */
 static int
 push(struct pes_scan *ps, const char *p, size_t n, int terminate)
@@ -680,7 +713,9 @@ push(struct pes_scan *ps, const char *p, size_t n, int terminate)
 		size_t k = n > FEED_STEP ? FEED_STEP : n;
 		xmlParserInputPtr in;
 
-		xmlParseChunk(ps->ctxt, p, (int)k, terminate && k == n);
+		if (xmlParseChunk(ps->ctxt, p, (int)k, terminate && k == n) != 0 &&
+		    !ps->failed && !ps->ctxt->wellFormed)
+			unreported_error(ps);
 		if (ps->failed)
 			return ps->err.kind;
 		in = ps->ctxt->input;
