@@ -70,19 +70,33 @@ find_desc(xmlNodePtr n, const char *ns, const char *name)
 	return NULL;
 }
 
-static void
-collect_sigs(xmlNodePtr n, xmlNodePtr *out, size_t *n_out, size_t max)
+struct sigs {
+	xmlNodePtr *v;
+	size_t n, cap;
+};
+
+static int
+collect_sigs(xmlNodePtr n, struct sigs *s)
 {
+	xmlNodePtr *nv;
+
 	for (; n; n = n->next) {
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
 		if (sx_is(n, NS_DS, "Signature")) {
-			if (*n_out < max)
-				out[(*n_out)++] = n;
+			if (s->n == s->cap) {
+				s->cap = s->cap ? s->cap * 2 : 16;
+				if (!(nv = realloc(s->v, s->cap * sizeof(*nv))))
+					return -1;
+				s->v = nv;
+			}
+			s->v[s->n++] = n;
 			continue;
 		}
-		collect_sigs(n->children, out, n_out, max);
+		if (collect_sigs(n->children, s))
+			return -1;
 	}
+	return 0;
 }
 
 static int
@@ -630,10 +644,11 @@ verify_xml(const struct sign_verify_opts *o, struct trust *t, const void *in, si
 	   struct sign_report *r, struct lerr *e)
 {
 	xmlDocPtr doc = NULL;
-	xmlNodePtr sigs[64];
-	size_t n = 0, i;
+	struct sigs sigs = { 0 };
+	size_t i;
 	char dup[128], fr[320], en[320];
 	struct lerr pe;
+	int rc = 0;
 
 	snprintf(r->format, sizeof(r->format), "xades");
 	lerr_clear(&pe);
@@ -651,17 +666,21 @@ verify_xml(const struct sign_verify_opts *o, struct trust *t, const void *in, si
 	} else {
 		rep_add(r, -1, "ids_unique", 1, 0, "identifiants uniques", "unique Ids");
 	}
-	collect_sigs(xmlDocGetRootElement(doc), sigs, &n, 64);
-	if (n == 0)
+	if (collect_sigs(xmlDocGetRootElement(doc), &sigs)) {
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	if (sigs.n == 0)
 		rep_add(r, -1, "signature_present", 0, 0, "aucune signature XML", "no XML signature");
-	for (i = 0; i < n; i++) {
-		struct vsig v = { .r = r, .o = o, .t = t, .sig = sigs[i] };
+	for (i = 0; i < sigs.n; i++) {
+		struct vsig v = { .r = r, .o = o, .t = t, .sig = sigs.v[i] };
 
 		verify_one(&v);
 	}
+out:
+	free(sigs.v);
 	xmlFreeDoc(doc);
-	(void)e;
-	return 0;
+	return rc;
 }
 
 static int
