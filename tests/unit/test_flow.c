@@ -661,9 +661,7 @@ static void
 test_acte_fields(void)
 {
 	static struct acte_meta m;
-	struct meta_date today;
 	struct lerr e;
-	char date[11], objet[600];
 	json_t *a = acte_json("\"document_papier\":true,\"annexes_types\":[\"22_DE\",\"99_AU\"]"), *j;
 
 	is_int(acte_check(a, NULL, &m, &e), 0, "acte: valid acte accepted (%s)", e.msg);
@@ -681,6 +679,15 @@ test_acte_fields(void)
 	is_str(json_string_value(json_object_get(j, "date_decision")), "2024-03-28", "acte: json date");
 	json_decref(j);
 	json_decref(a);
+}
+
+static void
+test_acte_refusals(void)
+{
+	static struct acte_meta m;
+	struct meta_date today;
+	struct lerr e;
+	char date[11], objet[600];
 
 	is_int(acte_with("nature", json_string("BF"), NULL, &m, &e), 0, "acte: nature code BF");
 	is_int(m.nature, 5, "acte: BF is 5");
@@ -822,6 +829,7 @@ main(void)
 	test_media();
 	test_meta();
 	test_acte_fields();
+	test_acte_refusals();
 	test_acte_files();
 	test_acte_classification();
 	return tap_done();
