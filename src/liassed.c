@@ -27,6 +27,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "http/http.h"
+#include "sign/sign.h"
 #include "store/store.h"
 #include "worker.h"
 
@@ -230,7 +231,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* Refuse root early; read what may be readable by root only (secrets,
 	 * migrations, the OpenAPI document), then switch user before serving. */
-	if (refuse_bare_root(&e) || app_store(&s, (int)config_int("db_pool_size"), &e) || app_migrate(s, &e) ||
+	if (refuse_bare_root(&e) || sign_init(&e) || app_store(&s, (int)config_int("db_pool_size"), &e) || app_migrate(s, &e) ||
 	    load_openapi(&openapi, &e) || drop_privileges(&e))
 		die(&e);
 	serve(s, &sigs, &openapi);

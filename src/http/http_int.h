@@ -60,6 +60,6 @@ const char *http_query(struct req *rq, const char *name);
 /* Handlers. */
 extern const struct http_handler http_h_health, http_h_ready, http_h_openapi;
 extern const struct http_handler http_h_doc_post, http_h_doc_get, http_h_doc_list,
-	http_h_doc_file, http_h_doc_cancel;
+	http_h_doc_file, http_h_doc_cancel, http_h_verify;
 
 #endif

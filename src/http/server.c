@@ -36,6 +36,7 @@ const struct http_route http_routes[] = {
 	{ "GET", "/api/v1/documents/{id}", 1, &http_h_doc_get },
 	{ "GET", "/api/v1/documents/{id}/files/{n}", 1, &http_h_doc_file },
 	{ "POST", "/api/v1/documents/{id}/cancel", 1, &http_h_doc_cancel },
+	{ "POST", "/api/v1/verify", 1, &http_h_verify },
 };
 const size_t http_nroutes = sizeof(http_routes) / sizeof(http_routes[0]);
 
