@@ -74,4 +74,10 @@ lerr_oneline(const struct lerr *e, char *out, unsigned long outsz)
 		n += snprintf(out + n, outsz - n, ": %s", e->detail);
 	if (e->hint[0] && n > 0 && (unsigned long)n < outsz)
 		snprintf(out + n, outsz - n, " (hint: %s)", e->hint);
+	/* One line: library messages (libpq's) carry newlines of their own. */
+	for (char *p = out; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	for (size_t len = strlen(out); len && out[len - 1] == ' '; len--)
+		out[len - 1] = '\0';
 }

@@ -129,6 +129,8 @@ serve(struct req *rq, const struct doc_file *f)
 	if (ranged == LERR_RANGE) {
 		lerr_set(&rq->err, LERR_RANGE, "Range", "range not satisfiable");
 		lerr_detail(&rq->err, "the file has %lld bytes", (long long)f->size);
+		lerr_hint(&rq->err, "ask for bytes between 0 and %lld", (long long)f->size - 1);
+		rq->content_range = arena_printf(rq->arena, "bytes */%lld", (long long)f->size);
 		return http_reply_problem(rq, &rq->err);
 	}
 	r = calloc(1, sizeof(*r));

@@ -27,6 +27,7 @@ struct req {
 	int replied;                 /* a response is queued */
 	struct lerr err;             /* a failure waiting to be replied at the end of the body */
 	int failed;
+	const char *content_range;   /* Content-Range of a 416 answer */
 	char id[20];
 };
 

@@ -36,8 +36,11 @@ http_reply_response(struct req *rq, unsigned status, struct MHD_Response *resp)
 	}
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	if (MHD_queue_response(rq->conn, status, resp) != MHD_YES)
-		log_error("cannot queue a %u response for %s %s", status, rq->method, rq->url);
+	if (MHD_queue_response(rq->conn, status, resp) != MHD_YES) {
+		MHD_destroy_response(resp);
+		log_debug("cannot queue a %u response yet for %s %s", status, rq->method, rq->url);
+		return -1;
+	}
 	MHD_destroy_response(resp);
 	rq->replied = 1;
 	log_info("%s %s -> %u", rq->method, rq->url, status);
@@ -100,6 +103,8 @@ http_reply_problem_status(struct req *rq, unsigned status, const struct lerr *e)
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
 	if (status == 401)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"liasse\"");
+	if (rq->content_range)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, rq->content_range);
 	if (status == 405)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, POST");
 	return http_reply_response(rq, status, resp);
@@ -119,6 +124,7 @@ http_fail(struct req *rq, const struct lerr *e)
 			rq->err = *e;
 		rq->failed = 1;
 		log_info("%s %s refused: %s", rq->method, rq->url, rq->err.msg);
+		http_reply_problem(rq, &rq->err);   /* try now: later if the library wants the body first */
 	}
 	return rq->err.kind;
 }

@@ -237,8 +237,11 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 		if (rq->replied)       /* answered before the body: drop the rest */
 			return MHD_YES;
 		body_chunk(rq, upload_data, n);
-		/* Past the limit by far, stop reading and close: a problem was logged. */
-		if (rq->failed && rq->received > rq->srv->o.max_request + (1 << 20))
+		/* libmicrohttpd 0.9 queues no response while a body is coming in:
+		 * a refused body is read and dropped so that the client gets its
+		 * problem+json at the end, up to twice the limit; beyond that the
+		 * connection is closed (the refusal is in the log). */
+		if (rq->failed && rq->received > 2 * rq->srv->o.max_request)
 			return MHD_NO;
 		return MHD_YES;
 	}

@@ -350,6 +350,18 @@ part_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *filenam
 
 /* ---- the request ---- */
 
+/* 1 to 200 printable ASCII characters. */
+static int
+idempotency_key_valid(const char *k)
+{
+	size_t n = strlen(k);
+
+	for (size_t i = 0; i < n; i++)
+		if (k[i] < 0x20 || k[i] > 0x7e)
+			return 0;
+	return n >= 1 && n <= 200;
+}
+
 static int
 upload_begin(struct req *rq)
 {
@@ -359,7 +371,7 @@ upload_begin(struct req *rq)
 
 	rq->state = u;
 	buf_init(&u->meta, META_MAX);
-	if (key && (strlen(key) < 1 || strlen(key) > 200 || !utf8_valid(key, strlen(key)))) {
+	if (key && !idempotency_key_valid(key)) {
 		lerr_set(&rq->err, LERR_MALFORMED, "Idempotency-Key", "invalid Idempotency-Key");
 		lerr_hint(&rq->err, "use 1 to 200 printable characters, e.g. a UUID");
 		return http_reply_problem(rq, &rq->err);
