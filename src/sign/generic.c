@@ -6,6 +6,7 @@
 #include "sign/sign_int.h"
 
 #include <string.h>
+#include <libxml/uri.h>
 
 #include "core/util.h"
 
@@ -30,6 +31,7 @@ sign_xades(const struct sign_key *k, const struct sign_xades_opts *o, const void
 	struct xades_params p = { .ver = SIGN_XADES_132 };
 	xmlDocPtr doc = NULL;
 	xmlNodePtr parent;
+	char *uri = NULL;
 	char sig_id[64];
 	unsigned char rnd[6];
 	int rc;
@@ -65,9 +67,13 @@ sign_xades(const struct sign_key *k, const struct sign_xades_opts *o, const void
 			rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
 			goto out;
 		}
-		p.ref_uri = o->data_name;
+		if (!(uri = (char *)xmlURIEscapeStr(BAD_CAST o->data_name, BAD_CAST ""))) {
+			rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+			goto out;
+		}
+		p.ref_uri = uri;
 		parent = xmlDocGetRootElement(doc);
-		sx_detached_set(o->data_name, data, len);
+		sx_detached_set(uri, data, len);
 	}
 	rc = xades_sign_at(k, &p, parent, e);
 	sx_detached_set(NULL, NULL, 0);
@@ -82,6 +88,7 @@ sign_xades(const struct sign_key *k, const struct sign_xades_opts *o, const void
 	if (!rc)
 		rc = sx_serialize(doc, out, e);
 out:
+	xmlFree(uri);
 	xmlFreeDoc(doc);
 	return rc;
 }

@@ -200,7 +200,7 @@ sign_pes(const struct sign_key *k, const struct sign_pes_opts *o, const void *in
 		rc = sx_serialize(doc, out, e);
 	}
 	if (!rc)
-		log_info("PES signed: %zu signature(s)", t->n);
+		log_debug("PES signed: %zu signature(s)", t->n);
 out:
 	xmlFreeDoc(doc);
 	free(t);

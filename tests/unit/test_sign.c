@@ -375,7 +375,7 @@ test_pes_multi(void)
 	struct buf in, again;
 	struct sign_report r;
 	struct lerr e;
-	char *b, *end;
+	char *b, *end, xsd[512];
 	size_t blen;
 
 	if (!pes_in.len)
@@ -400,6 +400,9 @@ test_pes_multi(void)
 	   strstr(pes_multi_signed.data, "Id=\"BORD2093357910_SIG_1\""), "one signature per bordereau");
 	ok(verify(trust, &pes_multi_signed, 0, NULL, 0, &r) == 0 && r.valid && r.nsig == 2,
 	   "both bordereau signatures verify");
+	if (tap_fixture(xsd, sizeof(xsd),
+			"parapheur-v5/xsd/schemas_pes_v5.17/PES_V2/Rev0/PES_Aller.xsd"))
+		is_int(xsd_valid(xsd, &pes_multi_signed), 0, "the two-bordereau signed PES validates against the XSD");
 	sign_report_fini(&r);
 	is_int(pes_sign(&signer, SIGN_XADES_111, &pes_multi_signed, &again, &e), LERR_CONFLICT,
 	       "signing an already signed bordereau is refused");
@@ -723,7 +726,7 @@ test_xades_generic(void)
 {
 	static const char pdf[] = "%PDF-1.4\n% a small test document\n%%EOF\n";
 	struct sign_key k;
-	struct sign_xades_opts o = { .data_name = "acte.pdf", .mime_type = "application/pdf" };
+	struct sign_xades_opts o = { .data_name = "acte n°1.pdf", .mime_type = "application/pdf" };
 	struct sign_tsa t = { .post = local_tsa };
 	struct buf out, x;
 	struct sign_report r;
@@ -734,7 +737,7 @@ test_xades_generic(void)
 	buf_init(&out, 1 << 20);
 	rc = sign_xades(&k, &o, pdf, sizeof(pdf) - 1, &out, &e);
 	ok(rc == 0, "XAdES B-B detached signature (%s %s)", e.msg, e.detail);
-	ok(strstr(out.data, "URI=\"acte.pdf\"") && strstr(out.data, "SigningCertificateV2") &&
+	ok(strstr(out.data, "URI=\"acte%20n%C2%B01.pdf\"") && strstr(out.data, "SigningCertificateV2") &&
 	   strstr(out.data, "<xades:MimeType>application/pdf</xades:MimeType>") &&
 	   strstr(out.data, "http://uri.etsi.org/01903/v1.3.2#"), "B-B: file reference, "
 	   "SigningCertificateV2, DataObjectFormat, 1.3.2 namespace");

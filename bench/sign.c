@@ -1,0 +1,238 @@
+/*
+ * bench/sign - throughput of sign/: PES signatures per second (a
+ * one-bordereau PES and a 5 MB PES, 1 and 2 threads), verifications per
+ * second, peak memory, and the ratio of one-bordereau PES signing to
+ * `openssl speed -seconds 3 rsa2048` signs/s measured in the same run.
+ *
+ *   make bench/sign && bench/sign [SECONDS [small|big|verify]]
+ *   (default 3 s per figure; with a name, that figure only, for profiling)
+ *
+ * The PES and a throwaway RSA-2048 key are made in memory; nothing is
+ * read from the fixtures.  Not run by make check.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "sign/sign.h"
+
+static const char head[] =
+	"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n"
+	"<n:PES_Aller xmlns:n=\"http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/aller\" Id=\"PES1\">\n"
+	" <Enveloppe><Parametres><Version V=\"1\"/><TypFic V=\"PESALR2\"/><NomFic V=\"bench\"/>"
+	"</Parametres></Enveloppe>\n"
+	" <EnTetePES><DteStr V=\"2026-01-15\"/><IdPost V=\"034000\"/><IdColl V=\"12345678912345\"/>"
+	"<CodCol V=\"123\"/><CodBud V=\"12\"/><LibelleColBud V=\"COMMUNE\"/></EnTetePES>\n"
+	" <PES_DepenseAller>\n  <EnTeteDepense><IdVer V=\"1\"/><InfoDematerialisee V=\"0\"/></EnTeteDepense>\n"
+	"  <Bordereau Id=\"BORD1\">\n   <BlocBordereau><Exer V=\"2026\"/><IdBord V=\"1\"/>"
+	"<DteBordEm V=\"2026-01-15\"/><TypBord V=\"01\"/><NbrPce V=\"1\"/></BlocBordereau>\n";
+static const char piece[] =
+	"   <Piece><BlocPiece><InfoPce><IdPce V=\"%d\"/><TypPce V=\"01\"/><NatPce V=\"01\"/>"
+	"<Obj V=\"FOURNITURES SCOLAIRES \xc9""COLE\"/></InfoPce></BlocPiece><LigneDePiece>"
+	"<BlocLignePiece><InfoLignePce><IdLigne V=\"1\"/><Nature V=\"6067\"/><Fonction V=\"212\"/>"
+	"<LibVir1 V=\"FACTURE %d\"/><ModRegl V=\"03\"/><MtHT V=\"1234.56\"/></InfoLignePce>"
+	"</BlocLignePiece><Tiers><InfoTiers><RefTiers V=\"%d\"/><CatTiers V=\"01\"/><NatJur V=\"01\"/>"
+	"<Nom V=\"LIBRAIRIE DU CENTRE\"/></InfoTiers></Tiers></LigneDePiece></Piece>\n";
+static const char tail[] = "  </Bordereau>\n </PES_DepenseAller>\n</n:PES_Aller>\n";
+
+static struct sign_key key;
+static char trust[128];
+static double seconds = 3;
+
+static int
+make_pes(struct buf *b, size_t target)
+{
+	char p[1024];
+	int i;
+
+	buf_init(b, 64 << 20);
+	if (buf_addstr(b, head))
+		return -1;
+	for (i = 1; i == 1 || b->len + sizeof(tail) < target; i++) {
+		snprintf(p, sizeof(p), piece, i, i, i);
+		if (buf_addstr(b, p))
+			return -1;
+	}
+	return buf_addstr(b, tail);
+}
+
+static int
+make_key(void)
+{
+	EVP_PKEY *k = EVP_RSA_gen(2048);
+	X509 *x = X509_new();
+	X509_NAME *n = X509_get_subject_name(x);
+	char path[256];
+	struct lerr e;
+	FILE *f;
+
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 30);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (unsigned char *)"bench", -1, -1, 0);
+	X509_set_issuer_name(x, n);
+	X509_set_pubkey(x, k);
+	X509_sign(x, k, EVP_sha256());
+	snprintf(trust, sizeof(trust), "/tmp/liasse-bench-sign-XXXXXX");
+	if (!mkdtemp(trust))
+		return -1;
+	snprintf(path, sizeof(path), "%s/bench.pem", trust);
+	if (!(f = fopen(path, "w")))
+		return -1;
+	PEM_write_X509(f, x);
+	fclose(f);
+	if (sign_key_set(&key, k, x, NULL, &e))
+		return -1;
+	EVP_PKEY_free(k);
+	X509_free(x);
+	return 0;
+}
+
+struct job {
+	const struct buf *in;
+	int verify;
+	long done;
+	int failed;
+};
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *
+worker(void *arg)
+{
+	struct job *j = arg;
+	struct sign_pes_opts po = { .city = "Montpellier", .postal_code = "34000" };
+	struct sign_verify_opts vo = { .trust_dir = trust };
+	struct sign_report r;
+	struct buf out;
+	struct lerr e;
+	double end = now_s() + seconds;
+
+	buf_init(&out, 128 << 20);
+	while (now_s() < end) {
+		if (j->verify) {
+			sign_report_init(&r);
+			if (sign_verify(&vo, j->in->data, j->in->len, &r, &e) || !r.valid)
+				j->failed = 1;
+			sign_report_fini(&r);
+		} else if (sign_pes(&key, &po, j->in->data, j->in->len, &out, &e)) {
+			j->failed = 1;
+		}
+		j->done++;
+	}
+	buf_fini(&out);
+	return NULL;
+}
+
+static double
+rate(const struct buf *in, int threads, int verify)
+{
+	pthread_t t[8];
+	struct job j[8];
+	double t0 = now_s(), el;
+	long total = 0;
+	int i;
+
+	for (i = 0; i < threads; i++) {
+		j[i] = (struct job){ .in = in, .verify = verify };
+		pthread_create(&t[i], NULL, worker, &j[i]);
+	}
+	for (i = 0; i < threads; i++) {
+		pthread_join(t[i], NULL);
+		total += j[i].done;
+		if (j[i].failed)
+			fprintf(stderr, "bench: a %s failed\n", verify ? "verification" : "signature");
+	}
+	el = now_s() - t0;
+	return (double)total / el;
+}
+
+/* signs/s of `openssl speed -seconds 3 rsa2048` */
+static double
+openssl_speed(void)
+{
+	FILE *p = popen("openssl speed -seconds 3 rsa2048 2>/dev/null", "r");
+	char line[512];
+	double sign_s = 0, a, b, c;
+
+	if (!p)
+		return 0;
+	while (fgets(line, sizeof(line), p))
+		if (sscanf(line, "rsa 2048 bits %lfs %lfs %lf", &a, &b, &c) == 3)
+			sign_s = c;
+	pclose(p);
+	return sign_s;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct buf small, big, signed_small;
+	struct sign_pes_opts po = { 0 };
+	struct rusage ru;
+	struct lerr e;
+	double s1, s2, b1, b2, v1, ossl;
+	char cmd[200];
+
+	if (argc > 1)
+		seconds = atof(argv[1]);
+	log_set_level(LOG_LVL_WARN);
+	if (sign_init(&e) || make_key() || make_pes(&small, 0) || make_pes(&big, 5 << 20)) {
+		fprintf(stderr, "bench: set-up failed\n");
+		return 1;
+	}
+	buf_init(&signed_small, 1 << 20);
+	if (sign_pes(&key, &po, small.data, small.len, &signed_small, &e)) {
+		fprintf(stderr, "bench: %s %s\n", e.msg, e.detail);
+		return 1;
+	}
+	printf("PES sizes: small %zu bytes, large %zu bytes; %.0f s per figure\n", small.len, big.len,
+	       seconds);
+	if (argc > 2) {         /* one figure only, for profiling: small, big or verify */
+		printf("%s: %.2f/s\n", argv[2], rate(!strcmp(argv[2], "big") ? &big : !strcmp(argv[2],
+		       "verify") ? &signed_small : &small, 1, !strcmp(argv[2], "verify")));
+		return 0;
+	}
+	s1 = rate(&small, 1, 0);
+	printf("sign one-bordereau PES, 1 thread : %8.1f signatures/s\n", s1);
+	s2 = rate(&small, 2, 0);
+	printf("sign one-bordereau PES, 2 threads: %8.1f signatures/s\n", s2);
+	b1 = rate(&big, 1, 0);
+	printf("sign 5 MB PES, 1 thread          : %8.2f signatures/s\n", b1);
+	b2 = rate(&big, 2, 0);
+	printf("sign 5 MB PES, 2 threads         : %8.2f signatures/s\n", b2);
+	v1 = rate(&signed_small, 1, 1);
+	printf("verify one-bordereau PES, 1 thread: %7.1f verifications/s\n", v1);
+	ossl = openssl_speed();
+	printf("openssl speed -seconds 3 rsa2048 : %8.1f signs/s\n", ossl);
+	if (ossl > 0)
+		printf("ratio PES signing / openssl rsa2048 sign: %.2f (target >= 0.6)\n", s1 / ossl);
+	getrusage(RUSAGE_SELF, &ru);
+	printf("peak RSS: %.1f MB\n", (double)ru.ru_maxrss / 1024);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", trust);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench: could not remove %s\n", trust);
+	sign_key_fini(&key);
+	buf_fini(&small);
+	buf_fini(&big);
+	buf_fini(&signed_small);
+	return 0;
+}
