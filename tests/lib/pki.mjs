@@ -4,7 +4,7 @@
 //
 //   const pki = await makePki();      // pki.dir, pki.trust, pki.pass, pki.password,
 //                                     // pki.signer.{key,pem,p12}, ..., pki.file(name)
-//   const tsa = await startTsa(pki);  // { url, stop() }
+//   const tsa = await startTsa(pki);  // { url, stop(), async requests() }
 //   const ocsp = await startOcsp(pki);// { url, stop() }
 //   ...; await tsa.stop(); await ocsp.stop(); await pki.cleanup();
 
@@ -61,8 +61,49 @@ export async function makePki(options = {}) {
 	return pki;
 }
 
-export async function startTsa(pki) {
-	return startTsaServer({ config: pki.tsaConfig });
+// The TSA runs in a child process by default, so that a test blocked in
+// spawnSync/execFileSync (e.g. running `liasse sign --tsa`) still gets its
+// answer; { inProcess: true } keeps it in this process.  requests() and
+// failures() are async: they read GET /stats.
+export async function startTsa(pki, options = {}) {
+	if (options.inProcess) {
+		const t = await startTsaServer({ config: pki.tsaConfig });
+		return { url: t.url, port: t.port, stop: () => t.stop(),
+			requests: async () => t.requests, failures: async () => t.failures };
+	}
+	const child = spawn(process.execPath, [path.join(here, "tsa-server.mjs"), pki.dir],
+		{ stdio: ["ignore", "pipe", "pipe"] });
+	let out = "", err = "";
+	child.stderr.on("data", (d) => { err += d; });
+	let exited = false;
+	child.once("exit", () => { exited = true; });
+	const kill = () => { if (!exited) child.kill("SIGTERM"); };
+	process.once("exit", kill);
+	const url = await new Promise((resolve, reject) => {
+		child.stdout.on("data", (d) => {
+			out += d;
+			const m = /^(http:\S+)$/m.exec(out);
+			if (m)
+				resolve(m[1]);
+		});
+		child.once("exit", (code) => reject(new Error(`tsa-server exited (${code}): ${err}`)));
+	});
+	const base = url.replace(/\/tsa$/, "");
+	const stats = async () => (await fetch(`${base}/stats`)).json();
+	return {
+		url,
+		pid: child.pid,
+		requests: async () => (await stats()).requests,
+		failures: async () => (await stats()).failures,
+		async stop() {
+			process.removeListener("exit", kill);
+			if (exited)
+				return;
+			const done = new Promise((r) => child.once("exit", r));
+			child.kill("SIGTERM");
+			await done;
+		},
+	};
 }
 
 export function freePort() {

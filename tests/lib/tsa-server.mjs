@@ -7,6 +7,7 @@
 //   ... tsa.url, tsa.requests ... ; await tsa.stop();
 //
 // CLI: node tests/lib/tsa-server.mjs PKIDIR   (prints the URL, runs until killed)
+// GET /stats answers {"requests":N,"failures":N}.
 
 import http from "node:http";
 import { execFile } from "node:child_process";
@@ -74,6 +75,11 @@ export async function startTsaServer(options) {
 	}
 
 	const server = http.createServer(async (req, res) => {
+		if (req.method === "GET" && req.url === "/stats") {
+			res.writeHead(200, { "content-type": "application/json" });
+			res.end(JSON.stringify(state));
+			return;
+		}
 		state.requests++;
 		const type = (req.headers["content-type"] || "").split(";")[0].trim();
 		if (req.method !== "POST" || type !== "application/timestamp-query") {
