@@ -416,6 +416,7 @@ test_pes_memory(void)
 	long before, after;
 	int rc;
 
+	lerr_clear(&e);
 	rc = feed_str(ps, PES_HEAD PES_ENTETE "<PES_DepenseAller><EnTeteDepense><IdVer V=\"2\"/>"
 		      "</EnTeteDepense>", &e);
 	before = maxrss_kib();
@@ -453,6 +454,7 @@ test_pes_big_text(void)
 	int rc;
 
 	memset(chunk, 'A', sizeof(chunk));
+	lerr_clear(&e);
 	rc = feed_str(ps, PES_HEAD PES_ENTETE "<PES_PJ><EnTetePES_PJ><IdVer V=\"1\"/></EnTetePES_PJ>"
 		      "<PJ><Contenu><Fichier MIMEType=\"application/pdf\">", &e);
 	before = maxrss_kib();
