@@ -747,6 +747,8 @@ pes_scan_feed(struct pes_scan *ps, const void *p, size_t n, struct lerr *e)
 
 	if (ps->failed)
 		return fail(ps, e);
+	if (ps->finished)
+		return lerr_set(e, LERR_INTERNAL, NULL, "pes_scan_feed() after pes_scan_finish()");
 	while (!ps->started && n > 0) {
 		ps->head[ps->headlen++] = (unsigned char)*s++;
 		n--;

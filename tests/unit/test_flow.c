@@ -120,6 +120,14 @@ test_pes_synthetic(void)
 	is_int(scan_str(PES_HEAD PES_ENTETE "<Bad></n:PES_Aller>", &e), LERR_INVALID, "pes: mismatched tag");
 	ok(has(e.detail, "line 2"), "pes: malformed line number given: %s", e.detail);
 
+	{
+		struct pes_scan *ps = pes_scan_create();
+
+		ok(feed_str(ps, ok, &e) == 0 && pes_scan_finish(ps, &e) == 0 && pes_scan_finish(ps, &e) == 0,
+		   "pes: finish twice is harmless");
+		is_int(feed_str(ps, "<x/>", &e), LERR_INTERNAL, "pes: feeding after finish is a bug");
+		pes_scan_destroy(ps);
+	}
 	is_int(scan_str("", &e), LERR_INVALID, "pes: empty file refused");
 	ok(has(e.msg, "empty"), "pes: empty: %s", e.msg);
 	is_int(scan_str("hello world, not xml at all", &e), LERR_INVALID, "pes: not xml refused");
