@@ -3,21 +3,17 @@
 // fresh database at the same time.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import {
-	newHarness, docMeta, acteMeta, pdfFile, pesFile, streamedPdf, streamDocument, download, assertProblem, sleep,
+	newHarness, request, docMeta, acteMeta, pdfFile, pesFile, streamedPdf, streamDocument, download, assertProblem, sleep,
 } from '../lib/harness.mjs';
 
 const h = newHarness('daemon-lifecycle');
 const MiB = 1024 * 1024;
 
-function connectRefused(url) {
-	const u = new URL(url);
-	return new Promise((resolve) => {
-		const sock = net.connect({ host: u.hostname, port: Number(u.port) });
-		sock.on('connect', () => { sock.destroy(); resolve(false); });
-		sock.on('error', () => resolve(true));
-	});
+// True when a new request gets no answer (refused, reset or silence).
+async function notServed(url) {
+	const r = await request(url, { path: '/healthz', timeoutMs: 2000 }).catch(() => null);
+	return r === null;
 }
 
 describe('daemon lifecycle', () => {
@@ -71,7 +67,7 @@ describe('daemon lifecycle', () => {
 			d.kill('SIGTERM');
 			await sleep(500);
 			assert.equal(d.running, true, 'still running while the upload is in flight');
-			assert.ok(await connectRefused(d.url), 'no new connection accepted after SIGTERM');
+			assert.ok(await notServed(d.url), 'no new request served after SIGTERM');
 			const r = await up;
 			assert.equal(r.status, 201, `in-flight upload: ${r.status} ${r.text}`);
 			const st = await Promise.race([d.exited, sleep(15000).then(() => 'timeout')]);

@@ -84,7 +84,7 @@ function isoDate(offsetDays) {
 	return d.toISOString().slice(0, 10);
 }
 
-// {{org}}, {{org_b}}, {{orghex}}, {{today}}, {{tomorrow}}, {{yesterday}},
+// {{org}}, {{org_b}}, {{orghex}}, {{today}}, {{tomorrow}}, {{yesterday}}, {{days:N}},
 // {{repeat:N:C}}, {{sha256:FIXTURE}}.
 export function substitute(text, vars) {
 	return text.replace(/\{\{([^}]+)\}\}/g, (all, k) => {
@@ -94,6 +94,8 @@ export function substitute(text, vars) {
 			return isoDate(1);
 		if (k === 'yesterday')
 			return isoDate(-1);
+		if (/^days:[+-]?\d+$/.test(k))
+			return isoDate(Number(k.slice(5)));
 		if (k.startsWith('repeat:')) {
 			const [, n, ch] = k.split(':');
 			return ch.repeat(Number(n));

@@ -27,6 +27,9 @@ export const KEY_RE = /^lsk_[A-Za-z0-9_-]{43}$/;
 const liassedBin = path.join(topBuilddir, 'src', 'liassed');
 const liasseBin = path.join(topBuilddir, 'src', 'liasse');
 const sqlDir = process.env.LIASSE_SQLDIR || path.join(topSrcdir, 'schemas', 'sql');
+const openapi = process.env.LIASSE_OPENAPI || path.join(topSrcdir, 'doc', 'openapi.json');
+// What liassed and liasse need to run from the build tree.
+const buildTreeEnv = { LIASSE_SQLDIR: sqlDir, LIASSE_OPENAPI: openapi };
 
 /* ---------------------------------------------------------------- skipping */
 
@@ -281,7 +284,7 @@ class Harness {
 	cli(args, opts = {}) {
 		const conf = opts.config || this.cliConfig();
 		return run(liasseBin, ['-c', conf, ...args], {
-			env: { ...process.env, LIASSE_SQLDIR: sqlDir, ...(opts.env || {}) },
+			env: { ...process.env, ...buildTreeEnv, ...(opts.env || {}) },
 			input: opts.input,
 		});
 	}
@@ -352,7 +355,7 @@ class Daemon {
 	start() {
 		const args = ['-c', this.conf, ...(this.opts.args || [])];
 		const proc = track(spawn(liassedBin, args, {
-			env: { ...process.env, LIASSE_SQLDIR: sqlDir },
+			env: { ...process.env, ...buildTreeEnv },
 			stdio: ['ignore', 'pipe', 'pipe'],
 		}));
 		this.proc = proc;
@@ -607,7 +610,15 @@ export function request(url, { method = 'GET', path: p = '/', headers = {}, body
 							break;
 						written += chunk.length;
 						if (!req.write(chunk))
-							await new Promise((r) => { req.once('drain', r); req.once('close', r); });
+							await new Promise((r) => {
+								const done = () => {
+									req.off('drain', done);
+									req.off('close', done);
+									r();
+								};
+								req.on('drain', done);
+								req.on('close', done);
+							});
 					}
 					if (!req.destroyed && !settled)
 						req.end();
