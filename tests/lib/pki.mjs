@@ -6,6 +6,7 @@
 //                                     // pki.signer.{key,pem,p12}, ..., pki.file(name)
 //   const tsa = await startTsa(pki);  // { url, stop(), async requests() }
 //   const ocsp = await startOcsp(pki);// { url, stop() }
+//   await renewCrl(pki, file);        // a CRL issued now
 //   ...; await tsa.stop(); await ocsp.stop(); await pki.cleanup();
 
 import { execFile, spawn } from "node:child_process";
@@ -65,6 +66,15 @@ export async function makePki(options = {}) {
 // spawnSync/execFileSync (e.g. running `liasse sign --tsa`) still gets its
 // answer; { inProcess: true } keeps it in this process.  requests() and
 // failures() are async: they read GET /stats.
+// Issues a fresh CRL of the intermediate CA (thisUpdate = now) into outFile,
+// as a CA refreshing its CRL after a signature was made would.
+export async function renewCrl(pki, outFile) {
+	await execp(process.env.OPENSSL || "openssl", ["ca", "-config", path.join(srcdir, "certs", "openssl.cnf"),
+		"-name", "inter_ca", "-batch", "-gencrl", "-out", outFile],
+	{ env: { ...process.env, PKI_DIR: pki.dir } });
+	return outFile;
+}
+
 export async function startTsa(pki, options = {}) {
 	if (options.inProcess) {
 		const t = await startTsaServer({ config: pki.tsaConfig });
