@@ -76,7 +76,7 @@ int trust_load(struct trust *t, const char *dir, struct lerr *e) LERR_WUR;
 void trust_fini(struct trust *t);
 /* 0 ok, else the X509_V_ERR code; msg gets the reason. */
 int trust_verify(struct trust *t, X509 *cert, STACK_OF(X509) *untrusted, time_t at,
-		 int purpose_tsa, int *crl_used, X509 **issuer, char *msg, size_t msgsz);
+		 int purpose_tsa, X509 **issuer, char *msg, size_t msgsz);
 void trust_report(struct trust *t, X509 *cert, STACK_OF(X509) *untrusted, time_t at,
 		  const char *ocsp_url, struct sign_report *r, int sig);
 /* ocsp.c */

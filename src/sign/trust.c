@@ -91,35 +91,52 @@ trust_fini(struct trust *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/*
+ * Revocation by the configured CRLs, done here rather than by OpenSSL's
+ * CRL_CHECK: OpenSSL would refuse a CRL issued after the checking time as
+ * "not yet valid", yet a later CRL is the best evidence about a past
+ * signature.  A CRL counts when its issuer is the certificate's issuer and
+ * its signature verifies with the issuer's key.  Returns 0 not listed,
+ * 1 revoked (*rev: revocation date), -1 no usable CRL.
+ */
 static int
-have_crl_for(struct trust *t, X509 *cert)
+crl_status(struct trust *t, X509 *cert, X509 *issuer, time_t *rev)
 {
-	int i;
+	X509_CRL *crl;
+	X509_REVOKED *rv;
+	struct tm tm;
+	int i, seen = 0;
 
-	for (i = 0; i < sk_X509_CRL_num(t->crls); i++)
-		if (!X509_NAME_cmp(X509_CRL_get_issuer(sk_X509_CRL_value(t->crls, i)),
-				   X509_get_issuer_name(cert)))
+	for (i = 0; i < sk_X509_CRL_num(t->crls); i++) {
+		crl = sk_X509_CRL_value(t->crls, i);
+		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(cert)) ||
+		    X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1)
+			continue;
+		seen = 1;
+		if (X509_CRL_get0_by_cert(crl, &rv, cert) == 1) {
+			*rev = ASN1_TIME_to_tm(X509_REVOKED_get0_revocationDate(rv), &tm) ?
+			       timegm(&tm) : 0;
+			ERR_clear_error();
 			return 1;
-	return 0;
+		}
+	}
+	ERR_clear_error();
+	return seen ? 0 : -1;
 }
 
 int
 trust_verify(struct trust *t, X509 *cert, STACK_OF(X509) *untrusted, time_t at,
-	     int purpose_tsa, int *crl_used, X509 **issuer, char *msg, size_t msgsz)
+	     int purpose_tsa, X509 **issuer, char *msg, size_t msgsz)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	X509_VERIFY_PARAM *vp;
-	unsigned long fl = X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_USE_CHECK_TIME;
 	int err = X509_V_ERR_UNSPECIFIED;
 
-	*crl_used = have_crl_for(t, cert);
-	if (*crl_used)
-		fl |= X509_V_FLAG_CRL_CHECK;
 	msg[0] = '\0';
 	if (!ctx || !X509_STORE_CTX_init(ctx, t->store, cert, untrusted))
 		goto out;
 	vp = X509_STORE_CTX_get0_param(ctx);
-	X509_VERIFY_PARAM_set_flags(vp, fl);
+	X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_USE_CHECK_TIME);
 	X509_VERIFY_PARAM_set_time(vp, at);
 	if (purpose_tsa)
 		X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_TIMESTAMP_SIGN);
@@ -142,6 +159,26 @@ out:
 	return err;
 }
 
+static void
+crl_report(struct trust *t, X509 *cert, X509 *issuer, time_t at, struct sign_report *r, int sig)
+{
+	time_t rev = 0;
+	int st = crl_status(t, cert, issuer, &rev);
+
+	if (st == 1 && rev > at)
+		rep_add(r, sig, "revocation", 1, 1, "révoqué (LCR) après l'heure de signature",
+			"revoked (CRL) after the signing time");
+	else if (st == 1)
+		rep_add(r, sig, "revocation", 0, 0, "certificat révoqué (LCR)",
+			"certificate revoked (CRL)");
+	else if (st == 0)
+		rep_add(r, sig, "revocation", 1, 0, "non révoqué selon la LCR configurée",
+			"not revoked according to the configured CRL");
+	else
+		rep_add(r, sig, "revocation", 1, 1, "aucune LCR ni OCSP configurés pour cet émetteur",
+			"no CRL or OCSP configured for this issuer");
+}
+
 /* The chain and revocation checks of one signature, into the report. */
 void
 trust_report(struct trust *t, X509 *cert, STACK_OF(X509) *untrusted, time_t at,
@@ -149,13 +186,13 @@ trust_report(struct trust *t, X509 *cert, STACK_OF(X509) *untrusted, time_t at,
 {
 	char msg[256], fr[400], en[400], ts[32];
 	X509 *issuer = NULL;
-	int crl, err;
+	int err;
 
 	sx_time_iso(at, ts, sizeof(ts));
 	if (sig >= 0 && (size_t)sig < r->nsig)
 		snprintf(r->sigs[sig].checked_at, sizeof(r->sigs[sig].checked_at), "%s", ts);
-	err = trust_verify(t, cert, untrusted, at, 0, &crl, &issuer, msg, sizeof(msg));
-	if (err && err != X509_V_ERR_CERT_REVOKED) {
+	err = trust_verify(t, cert, untrusted, at, 0, &issuer, msg, sizeof(msg));
+	if (err) {
 		snprintf(fr, sizeof(fr), "certificat non reconnu au %s : %s", ts, msg);
 		snprintf(en, sizeof(en), "certificate not trusted at %s: %s", ts, msg);
 		rep_add(r, sig, "chain", 0, 0, fr, en);
@@ -164,16 +201,9 @@ trust_report(struct trust *t, X509 *cert, STACK_OF(X509) *untrusted, time_t at,
 	snprintf(fr, sizeof(fr), "chaîne valide au %s jusqu'à une autorité configurée", ts);
 	snprintf(en, sizeof(en), "chain valid at %s to a configured anchor", ts);
 	rep_add(r, sig, "chain", 1, 0, fr, en);
-	if (err)
-		rep_add(r, sig, "revocation", 0, 0, "certificat révoqué (LCR)",
-			"certificate revoked (CRL)");
-	else if (ocsp_url && *ocsp_url && issuer)
+	if (ocsp_url && *ocsp_url && crl_status(t, cert, issuer, &(time_t){ 0 }) != 1)
 		ocsp_report(t, cert, issuer, untrusted, at, ocsp_url, r, sig);
-	else if (crl)
-		rep_add(r, sig, "revocation", 1, 0, "non révoqué selon la LCR configurée",
-			"not revoked according to the configured CRL");
 	else
-		rep_add(r, sig, "revocation", 1, 1, "aucune LCR ni OCSP configurés pour cet émetteur",
-			"no CRL or OCSP configured for this issuer");
+		crl_report(t, cert, issuer, at, r, sig);
 	X509_free(issuer);
 }
