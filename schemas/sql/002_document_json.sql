@@ -28,3 +28,7 @@ CREATE FUNCTION doc_json(d document) RETURNS jsonb LANGUAGE sql STABLE AS $$
 		|| CASE WHEN d.kind IN ('pes', 'acte') THEN jsonb_build_object(d.kind::text, d.meta)
 			ELSE '{}'::jsonb END
 $$;
+
+-- Hélios wants NomFic unique per CodCol: look it up by organisation, CodCol and NomFic.
+CREATE INDEX document_pes_nomfic ON document (org_id, (meta->>'codcol'), (meta->>'nomfic'))
+	WHERE kind = 'pes';

@@ -489,6 +489,22 @@ insert_document(struct req *rq, struct upload *u, char *id, struct lerr *e)
 	return rc;
 }
 
+/* Hélios refuses a second file with the same NomFic for a CodCol. */
+static int
+check_nomfic(struct req *rq, struct upload *u, struct lerr *e)
+{
+	const struct pes_info *pi = pes_scan_info(u->ps);
+	char other[37];
+	int taken = 0, rc = store_pes_nomfic_taken(u->c, u->org_id, pi->codcol, pi->nomfic, &taken, other, e);
+
+	if (rc || !taken)
+		return rc;
+	lerr_set(e, LERR_INVALID, "file", "NomFic \"%s\" was already sent for CodCol %s", pi->nomfic, pi->codcol);
+	lerr_detail(e, "document %s carries the same Enveloppe/Parametres/NomFic", other);
+	lerr_hint(e, "give each PES file its own NomFic, or cancel the earlier document");
+	return LERR_INVALID;
+}
+
 static int
 check_complete(struct req *rq, struct upload *u)
 {
@@ -526,7 +542,7 @@ upload_end(struct req *rq)
 	lerr_clear(&e);
 	if (key && ((rc = idempotent_replay(rq, u, key, digest, &replayed, &e)) || replayed))
 		return rc ? http_reply_problem(rq, &e) : 0;
-	if ((rc = insert_document(rq, u, id, &e)) ||
+	if ((u->ps && (rc = check_nomfic(rq, u, &e))) || (rc = insert_document(rq, u, id, &e)) ||
 	    (key && (rc = store_idem_put(u->c, rq->client.id, key, digest, id, &e))) ||
 	    (rc = store_commit(u->c, &e))) {
 		store_rollback(u->c);

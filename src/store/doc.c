@@ -155,6 +155,33 @@ store_doc_file(struct store_conn *c, const char *doc_id, long long client_id, in
 	return rc;
 }
 
+int
+store_pes_nomfic_taken(struct store_conn *c, long long org_id, const char *codcol,
+		       const char *nomfic, int *taken, char *doc_id, struct lerr *e)
+{
+	char org[24];
+	PGresult *r = NULL;
+	int rc;
+
+	lltoa(org_id, org, sizeof(org));
+	struct sqlp p[3] = { SQLP_TEXT(org), SQLP_TEXT(codcol), SQLP_TEXT(nomfic) };
+	/* Serialise two uploads of the same NomFic until the first commits. */
+	rc = sq_exec(c, "SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2 || '/' || $3, 0))",
+		     p, 3, NULL, e);
+	if (rc)
+		return rc;
+	rc = sq_exec(c, "SELECT id FROM document WHERE kind = 'pes' AND org_id = $1"
+		     " AND meta->>'codcol' = $2 AND meta->>'nomfic' = $3"
+		     " AND state NOT IN ('cancelled', 'rejected', 'refused', 'failed') LIMIT 1", p, 3, &r, e);
+	if (rc)
+		return rc;
+	*taken = PQntuples(r) > 0;
+	if (*taken)
+		snprintf(doc_id, 37, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
 static int
 join_states(const char *const *from, char *out, size_t n)
 {

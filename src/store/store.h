@@ -117,6 +117,11 @@ int store_doc_file_insert(struct store_conn *c, const char *doc_id, int n, const
 int store_doc_json(struct store_conn *c, const char *doc_id, long long client_id, char **json,
 		   struct lerr *e) LERR_WUR;
 
+/* 1 in *taken when a live PES of the organisation already has this CodCol
+ * and NomFic (Hélios wants NomFic unique per CodCol). */
+int store_pes_nomfic_taken(struct store_conn *c, long long org_id, const char *codcol,
+			   const char *nomfic, int *taken, char *doc_id, struct lerr *e) LERR_WUR;
+
 struct doc_filter {
 	const char *state, *kind, *updated_since;  /* NULL: any */
 	const char *after_ts, *after_id;           /* cursor position; NULL: from the start */
