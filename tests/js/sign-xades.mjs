@@ -20,44 +20,53 @@ function c14n(el) {
 	return new ExclusiveCanonicalization().process(el, { ancestorNamespaces: [] }).toString();
 }
 
-function sha256(s) {
-	return createHash("sha256").update(s).digest("base64");
+function digest(o, s) {
+	return createHash(o.sha1 ? "sha1" : "sha256").update(s).digest("base64");
 }
 
 function esc(s) {
 	return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
+// Options that make a signature cryptographically valid but wrong, for
+// testing verifiers: qpTarget (QualifyingProperties Target), spRefTo (Id the
+// SignedProperties reference designates), certDigestPem (CertDigest of
+// another certificate), extraRef ({ uri, data }: a further reference),
+// sha1 (rsa-sha1 and sha1 digests), noPolicy, policy (identifier).
 function template(o) {
 	const id = `${o.targetId}_SIG_1`;
 	const der = new X509Certificate(o.certPem).raw;
+	const digestCert = o.certDigestPem ? new X509Certificate(o.certDigestPem).raw : der;
 	const info = certificate(der);
+	const h = o.sha1 ? "http://www.w3.org/2000/09/xmldsig#sha1" : "http://www.w3.org/2001/04/xmlenc#sha256";
+	const extra = o.extraRef
+		? `<ds:Reference URI="${esc(o.extraRef.uri)}"><ds:DigestMethod Algorithm="${h}"/><ds:DigestValue/></ds:Reference>` : "";
 	return `<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="${id}">` +
 		`<ds:SignedInfo><ds:CanonicalizationMethod Algorithm="${EXC}"/>` +
-		'<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>' +
+		`<ds:SignatureMethod Algorithm="${o.sha1 ? "http://www.w3.org/2000/09/xmldsig#rsa-sha1" : "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"}"/>` +
 		`<ds:Reference URI="#${o.targetId}"><ds:Transforms>` +
 		'<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>' +
 		`<ds:Transform Algorithm="${EXC}"/></ds:Transforms>` +
-		'<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue/></ds:Reference>' +
-		`<ds:Reference Type="${X111}SignedProperties" URI="#${id}_SP"><ds:Transforms>` +
+		`<ds:DigestMethod Algorithm="${h}"/><ds:DigestValue/></ds:Reference>` +
+		`<ds:Reference Type="${X111}SignedProperties" URI="#${o.spRefTo || `${id}_SP`}"><ds:Transforms>` +
 		`<ds:Transform Algorithm="${EXC}"/></ds:Transforms>` +
-		'<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue/></ds:Reference>' +
+		`<ds:DigestMethod Algorithm="${h}"/><ds:DigestValue/></ds:Reference>${extra}` +
 		`</ds:SignedInfo><ds:SignatureValue Id="${id}_SV"/>` +
 		`<ds:KeyInfo><ds:X509Data><ds:X509Certificate>${der.toString("base64")}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>` +
-		`<ds:Object><xad:QualifyingProperties xmlns:xad="${X111}" Target="#${id}">` +
+		`<ds:Object><xad:QualifyingProperties xmlns:xad="${X111}" Target="${o.qpTarget || `#${id}`}">` +
 		`<xad:SignedProperties Id="${id}_SP"><xad:SignedSignatureProperties>` +
 		`<xad:SigningTime>${o.signingTime.toISOString().replace(/\.\d+Z$/, "Z")}</xad:SigningTime>` +
 		"<xad:SigningCertificate><xad:Cert><xad:CertDigest>" +
 		'<xad:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>' +
-		`<xad:DigestValue>${createHash("sha256").update(der).digest("base64")}</xad:DigestValue></xad:CertDigest>` +
+		`<xad:DigestValue>${createHash("sha256").update(digestCert).digest("base64")}</xad:DigestValue></xad:CertDigest>` +
 		`<xad:IssuerSerial><ds:X509IssuerName>${esc(formatDn(info.issuer))}</ds:X509IssuerName>` +
 		`<ds:X509SerialNumber>${info.serial}</ds:X509SerialNumber></xad:IssuerSerial>` +
 		"</xad:Cert></xad:SigningCertificate>" +
-		"<xad:SignaturePolicyIdentifier><xad:SignaturePolicyId><xad:SigPolicyId>" +
+		(o.noPolicy ? "" : "<xad:SignaturePolicyIdentifier><xad:SignaturePolicyId><xad:SigPolicyId>" +
 		`<xad:Identifier>${esc(o.policy || PES_POLICY)}</xad:Identifier></xad:SigPolicyId>` +
 		'<xad:SigPolicyHash><xad:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>' +
 		`<xad:DigestValue>${o.policyHash || "roF9+cfRHNPtVJolhdqfIqGMVuUXX8aR4rpiquf0u5E="}</xad:DigestValue></xad:SigPolicyHash>` +
-		"</xad:SignaturePolicyId></xad:SignaturePolicyIdentifier>" +
+		"</xad:SignaturePolicyId></xad:SignaturePolicyIdentifier>") +
 		"<xad:SignatureProductionPlace><xad:City>Céret</xad:City><xad:PostalCode>66400</xad:PostalCode>" +
 		"<xad:CountryName>France</xad:CountryName></xad:SignatureProductionPlace>" +
 		"<xad:SignerRole><xad:ClaimedRoles><xad:ClaimedRole>Ordonnateur</xad:ClaimedRole></xad:ClaimedRoles></xad:SignerRole>" +
@@ -86,21 +95,30 @@ export function signPes(bytes, o) {
 	const target = byId(doc, o.targetId);
 	if (!target)
 		throw new Error(`no element with Id ${o.targetId}`);
+	// addId: { local, id } gives another element an Id (a decoy to point at).
+	if (o.addId) {
+		const el = doc.getElementsByTagName(o.addId.local).item(0);
+		el.setAttribute("Id", o.addId.id);
+	}
 	const frag = new DOMParser().parseFromString(template(o), "text/xml").documentElement;
 	const sig = doc.importNode(frag, true);
 	// Digest of the target without the signature (enveloped transform).
-	const dataDigest = sha256(c14n(target));
+	const dataDigest = digest(o, c14n(target));
 	target.appendChild(sig);
 	const si = child(sig, "SignedInfo");
 	const refs = [];
 	for (let c = si.firstChild; c; c = c.nextSibling)
 		if (c.nodeType === 1 && c.localName === "Reference")
 			refs.push(c);
-	const [dataRef, spRef] = refs;
-	const sp = byId(doc, `${o.targetId}_SIG_1_SP`);
+	const [dataRef, spRef, extraRef] = refs;
+	const sp = byId(doc, o.spRefTo || `${o.targetId}_SIG_1_SP`);
+	if (!sp)
+		throw new Error("the SignedProperties reference designates nothing");
 	child(dataRef, "DigestValue").appendChild(doc.createTextNode(dataDigest));
-	child(spRef, "DigestValue").appendChild(doc.createTextNode(sha256(c14n(sp))));
-	const signer = createSign("RSA-SHA256");
+	child(spRef, "DigestValue").appendChild(doc.createTextNode(digest(o, c14n(sp))));
+	if (extraRef)
+		child(extraRef, "DigestValue").appendChild(doc.createTextNode(digest(o, o.extraRef.data)));
+	const signer = createSign(o.sha1 ? "RSA-SHA1" : "RSA-SHA256");
 	signer.update(c14n(si));
 	const value = signer.sign(o.keyPem, "base64");
 	child(sig, "SignatureValue").appendChild(doc.createTextNode(value));
