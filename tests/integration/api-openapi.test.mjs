@@ -1,0 +1,285 @@
+// The answers of a real liassed conform to doc/openapi.json: every status is
+// one the document lists for that operation, with the documented media type,
+// and every JSON body validates against the documented schema (Document,
+// DocumentList, Problem, VerificationReport, ...).  Every operation of the
+// document is exercised.  The schema checker below covers the JSON Schema
+// keywords the document uses, so the test needs no npm package.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+	newHarness, topSrcdir, fixture, Client, docMeta, acteMeta, pdfFile, pesFile, multipart,
+} from '../lib/harness.mjs';
+
+const api = JSON.parse(fs.readFileSync(path.join(topSrcdir, 'doc', 'openapi.json'), 'utf8'));
+
+/* ------------------------------------------------------- schema checking */
+
+function deref(node) {
+	while (node && node.$ref) {
+		let t = api;
+		for (const p of node.$ref.replace(/^#\//, '').split('/'))
+			t = t[p];
+		if (!t)
+			throw new Error(`unresolved ${node.$ref}`);
+		const { $ref, ...rest } = node;
+		node = Object.keys(rest).length ? { ...t, ...rest, $ref: undefined } : t;
+		if (node.$ref === undefined)
+			delete node.$ref;
+	}
+	return node;
+}
+
+function typeOf(v) {
+	if (v === null)
+		return 'null';
+	if (Array.isArray(v))
+		return 'array';
+	if (typeof v === 'number')
+		return Number.isInteger(v) ? 'integer' : 'number';
+	return typeof v;
+}
+
+const formats = {
+	'date-time': (s) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(s),
+	date: (s) => /^\d{4}-\d{2}-\d{2}$/.test(s),
+	uuid: (s) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s),
+	'uri-reference': (s) => typeof s === 'string',
+};
+
+// Returns a list of "path: message" errors (empty when value conforms).
+function check(schema, value, at = '$') {
+	const s = deref(schema);
+	const errs = [];
+	const fail = (m) => errs.push(`${at}: ${m}`);
+	const t = typeOf(value);
+
+	if (s.type) {
+		const types = Array.isArray(s.type) ? s.type : [s.type];
+		if (!types.includes(t) && !(t === 'integer' && types.includes('number')))
+			return [`${at}: ${JSON.stringify(value)} is ${t}, not ${types.join('|')}`];
+	}
+	if ('const' in s && JSON.stringify(s.const) !== JSON.stringify(value))
+		fail(`must be ${JSON.stringify(s.const)}`);
+	if (s.enum && !s.enum.some((e) => JSON.stringify(e) === JSON.stringify(value)))
+		fail(`${JSON.stringify(value)} not in ${JSON.stringify(s.enum)}`);
+	if (t === 'string') {
+		const n = [...value].length;
+		if (s.minLength !== undefined && n < s.minLength)
+			fail(`shorter than ${s.minLength}`);
+		if (s.maxLength !== undefined && n > s.maxLength)
+			fail(`longer than ${s.maxLength}`);
+		if (s.pattern && !new RegExp(s.pattern, 'u').test(value))
+			fail(`${JSON.stringify(value)} does not match ${s.pattern}`);
+		if (s.format && formats[s.format] && !formats[s.format](value))
+			fail(`${JSON.stringify(value)} is not a ${s.format}`);
+	}
+	if (t === 'integer' || t === 'number') {
+		if (s.minimum !== undefined && value < s.minimum)
+			fail(`below ${s.minimum}`);
+		if (s.maximum !== undefined && value > s.maximum)
+			fail(`above ${s.maximum}`);
+	}
+	if (t === 'array') {
+		if (s.maxItems !== undefined && value.length > s.maxItems)
+			fail(`more than ${s.maxItems} items`);
+		if (s.items)
+			value.forEach((v, i) => errs.push(...check(s.items, v, `${at}[${i}]`)));
+	}
+	if (t === 'object') {
+		for (const k of s.required || [])
+			if (!(k in value))
+				fail(`missing ${k}`);
+		for (const [k, v] of Object.entries(value)) {
+			if (s.properties && s.properties[k])
+				errs.push(...check(s.properties[k], v, `${at}.${k}`));
+			else if (s.additionalProperties === false)
+				fail(`unexpected ${k}`);
+		}
+		if (s.maxProperties !== undefined && Object.keys(value).length > s.maxProperties)
+			fail(`more than ${s.maxProperties} members`);
+	}
+	for (const sub of s.allOf || [])
+		errs.push(...check(sub, value, at));
+	if (s.oneOf && s.oneOf.filter((sub) => check(sub, value, at).length === 0).length !== 1)
+		fail('does not match exactly one of oneOf');
+	if (s.not && check(s.not, value, at).length === 0)
+		fail('matches a "not" schema');
+	if (s.if) {
+		const branch = check(s.if, value, at).length === 0 ? s.then : s.else;
+		if (branch)
+			errs.push(...check(branch, value, at));
+	}
+	return errs;
+}
+
+/* --------------------------------------------------- response conformance */
+
+const seen = new Set();
+
+// r: a harness response to METHOD on the documented path template.
+function conforms(method, template, r) {
+	const op = api.paths[template] && api.paths[template][method.toLowerCase()];
+	assert.ok(op, `${method} ${template} is documented`);
+	seen.add(`${method} ${template}`);
+	const ctx = `${method} ${template} -> ${r.status} ${r.text.slice(0, 300)}`;
+	const resp = deref(op.responses[String(r.status)] || {});
+	assert.ok(op.responses[String(r.status)], `status ${r.status} is documented: ${ctx}`);
+	for (const [name, h] of Object.entries(resp.headers || {})) {
+		const v = r.headers[name.toLowerCase()];
+		if (v === undefined)
+			continue;
+		const hs = deref(h).schema;
+		const value = hs && hs.type === 'integer' ? Number(v) : v;
+		const errs = hs ? check(hs, value, name) : [];
+		assert.deepEqual(errs, [], `header ${name}: ${ctx}`);
+	}
+	if (!resp.content) {
+		assert.equal(r.body.length, 0, `no body documented: ${ctx}`);
+		return;
+	}
+	const ctype = String(r.headers['content-type'] || '').split(';')[0].trim();
+	const media = resp.content[ctype] || resp.content['*/*'];
+	assert.ok(media, `content type ${ctype} is documented (${Object.keys(resp.content)}): ${ctx}`);
+	if (/json$/.test(ctype)) {
+		assert.ok(r.json !== undefined, `JSON body: ${ctx}`);
+		assert.deepEqual(check(media.schema, r.json), [], `body conforms: ${ctx}`);
+	}
+}
+
+/* ------------------------------------------------------------------ tests */
+
+const h = newHarness('api-openapi');
+
+describe('liassed answers as doc/openapi.json says', () => {
+	let s, anon, docId, acteId;
+
+	before(async () => {
+		const trust = path.join(h.tmp, 'trust');   // no anchor: signatures verify as not valid
+
+		fs.mkdirSync(trust, { mode: 0o755 });
+		s = await h.setup({ trust_dir: trust });
+		anon = new Client(s.d.url, null);
+	});
+	after(() => h.stopAll());
+
+	it('service endpoints', async () => {
+		conforms('GET', '/healthz', await anon.get('/healthz'));
+		conforms('GET', '/readyz', await anon.get('/readyz'));
+		conforms('GET', '/api/v1/openapi.json', await anon.get('/api/v1/openapi.json'));
+	});
+
+	it('POST /api/v1/documents: created, replayed, conflicting and refused posts', async () => {
+		const p = '/api/v1/documents';
+		const main = pdfFile(3000), annexe = pdfFile(1200, 'annexe.pdf');
+		let r = await s.a.postDocument(docMeta(s.orgA, { external_ref: 'ref-1' }), main, [annexe],
+			{ idempotencyKey: 'openapi-1' });
+		conforms('POST', p, r);
+		assert.equal(r.status, 201);
+		docId = r.json.id;
+		r = await s.a.postDocument(docMeta(s.orgA, { external_ref: 'ref-1' }), main, [annexe],
+			{ idempotencyKey: 'openapi-1' });
+		conforms('POST', p, r);
+		assert.equal(r.status, 200);
+		r = await s.a.postDocument(docMeta(s.orgA, { title: 'Autre' }), pdfFile(3000), [],
+			{ idempotencyKey: 'openapi-1' });
+		conforms('POST', p, r);
+		assert.equal(r.status, 409);
+
+		r = await s.a.postDocument(acteMeta(s.orgA, 'OA_1', {}, { type_piece: '99_DE' }), pdfFile(2500),
+			[pdfFile(1500, 'plan.pdf')]);
+		conforms('POST', p, r);
+		assert.equal(r.status, 201);
+		acteId = r.json.id;
+		assert.equal(r.json.acte.nature, 1);
+
+		const pes = pesFile('openapi0123456789abcdef01234567');
+		if (pes) {
+			r = await s.a.postDocument({ kind: 'pes', organisation: s.orgA, title: 'PES' }, pes);
+			conforms('POST', p, r);
+			assert.equal(r.status, 201);
+			assert.equal(typeof r.json.pes.nomfic, 'string');
+		}
+
+		conforms('POST', p, await anon.postDocument(docMeta(s.orgA), pdfFile(1000)));           // 401
+		conforms('POST', p, await s.a.postDocument(docMeta(s.orgB), pdfFile(1000)));             // 403
+		conforms('POST', p, await s.a.postDocument(acteMeta(s.orgA, 'bad-number'), pdfFile(1000))); // 422
+		conforms('POST', p, await s.a.postParts([{ name: 'metadata', type: 'application/json', data: '{' }]));
+		conforms('POST', p, await s.a.post(p, Buffer.from('hello'), { 'Content-Type': 'text/plain' })); // 415
+		const big = multipart([{ name: 'metadata', type: 'application/json',
+			data: JSON.stringify({ ...docMeta(s.orgA), title: 'x'.repeat(70000) }) }]);
+		conforms('POST', p, await s.a.post(p, big.body, { 'Content-Type': big.contentType })); // 413
+	});
+
+	it('GET /api/v1/documents and /api/v1/documents/{id}', async () => {
+		let r = await s.a.get('/api/v1/documents?limit=1');
+		conforms('GET', '/api/v1/documents', r);
+		assert.equal(r.status, 200);
+		assert.equal(typeof r.json.next_cursor, 'string');
+		conforms('GET', '/api/v1/documents', await s.a.get(`/api/v1/documents?limit=200&cursor=${r.json.next_cursor}`));
+		conforms('GET', '/api/v1/documents', await s.a.get('/api/v1/documents?limit=0'));
+		conforms('GET', '/api/v1/documents', await anon.get('/api/v1/documents'));
+		r = await s.a.get(`/api/v1/documents/${acteId}`);
+		conforms('GET', '/api/v1/documents/{id}', r);
+		assert.equal(r.status, 200);
+		conforms('GET', '/api/v1/documents/{id}', await s.b.get(`/api/v1/documents/${acteId}`));
+		conforms('GET', '/api/v1/documents/{id}', await s.a.get('/api/v1/documents/not-a-uuid'));
+	});
+
+	it('GET /api/v1/documents/{id}/files/{n}: whole, range, not modified, unsatisfiable', async () => {
+		const p = '/api/v1/documents/{id}/files/{n}';
+		const url = `/api/v1/documents/${docId}/files/0`;
+		const r = await s.a.get(url);
+		conforms('GET', p, r);
+		assert.equal(r.status, 200);
+		const etag = r.headers.etag;
+		conforms('GET', p, await s.a.get(url, { Range: 'bytes=10-19' }));
+		conforms('GET', p, await s.a.get(url, { Range: 'bytes=-5' }));
+		conforms('GET', p, await s.a.get(url, { 'If-None-Match': etag }));
+		conforms('GET', p, await s.a.get(url, { Range: 'bytes=999999-' }));
+		conforms('GET', p, await s.a.get(`/api/v1/documents/${docId}/files/9`));
+	});
+
+	it('POST /api/v1/documents/{id}/cancel', async () => {
+		const p = '/api/v1/documents/{id}/cancel';
+		let r = await s.a.post(`/api/v1/documents/${docId}/cancel`);
+		conforms('POST', p, r);
+		assert.equal(r.status, 200);
+		assert.equal(r.json.state, 'cancelled');
+		r = await s.a.post(`/api/v1/documents/${docId}/cancel`);
+		conforms('POST', p, r);
+		conforms('POST', p, await s.b.post(`/api/v1/documents/${docId}/cancel`));
+	});
+
+	it('POST /api/v1/verify', async () => {
+		const p = '/api/v1/verify';
+		const unsigned = multipart([{ name: 'file', filename: 'a.xml', type: 'text/xml',
+			data: '<?xml version="1.0"?><a Id="x">plain</a>' }]);
+		let r = await s.a.post(p, unsigned.body, { 'Content-Type': unsigned.contentType });
+		conforms('POST', p, r);
+		assert.equal(r.status, 200);
+		assert.equal(r.json.valid, false);
+		const signed = fixture('s2low/lib/fixtures/signature_bordereau2.xml');
+		if (signed) {
+			const m = multipart([{ name: 'file', filename: 'pes.xml', type: 'text/xml',
+				data: fs.readFileSync(signed) }]);
+			r = await s.a.post(p, m.body, { 'Content-Type': m.contentType });
+			conforms('POST', p, r);
+			assert.equal(r.json.signatures.length, 1);
+		}
+		const stray = multipart([{ name: 'other', data: 'x' }]);
+		conforms('POST', p, await s.a.post(p, stray.body, { 'Content-Type': stray.contentType }));
+		conforms('POST', p, await s.a.post(p, Buffer.from('x'), { 'Content-Type': 'text/plain' }));
+		conforms('POST', p, await anon.post(p, unsigned.body, { 'Content-Type': unsigned.contentType }));
+	});
+
+	it('every documented operation was exercised', () => {
+		const all = [];
+		for (const [p, item] of Object.entries(api.paths))
+			for (const m of ['get', 'post', 'put', 'patch', 'delete'])
+				if (item[m])
+					all.push(`${m.toUpperCase()} ${p}`);
+		assert.deepEqual(all.filter((op) => !seen.has(op)), []);
+	});
+});
