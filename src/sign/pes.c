@@ -18,6 +18,7 @@ struct targets {
 	size_t n;
 	size_t without_id;
 	xmlNodePtr sig[MAX_TARGETS];
+	xmlNodePtr root;
 	xmlNodePtr info[16];      /* InfoDematerialisee elements */
 	size_t ninfo;
 };
@@ -80,6 +81,7 @@ choose_targets(xmlDocPtr doc, struct targets *t, struct lerr *e)
 		return e->kind;
 	}
 	t->n = t->without_id = 0;
+	t->root = root;
 	find_bordereaux(root->children, t);
 	if (t->n >= MAX_TARGETS)
 		return lerr_set(e, LERR_TOOLARGE, NULL, "more than %d bordereaux", MAX_TARGETS - 1);
@@ -103,6 +105,12 @@ check_unsigned(struct targets *t, struct lerr *e)
 {
 	size_t i;
 	xmlChar *id;
+
+	if (t->n && t->node[0] != t->root && sx_child(t->root, NS_DS, "Signature")) {
+		lerr_set(e, LERR_CONFLICT, NULL, "the PES already carries a signature of the whole file");
+		lerr_detail(e, "signing its bordereaux now would invalidate that signature");
+		return e->kind;
+	}
 
 	for (i = 0; i < t->n; i++) {
 		if (!sx_child(t->node[i], NS_DS, "Signature"))

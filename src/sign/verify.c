@@ -545,6 +545,31 @@ check_signing_time(struct vsig *v)
 	xmlFree(s);
 }
 
+/* XAdES-EPES: name the policy (a PES signature without one is suspect). */
+static void
+check_policy(struct vsig *v)
+{
+	xmlNodePtr ssp = v->sp ? xa_child(v->sp, v->xa, "SignedSignatureProperties") : NULL;
+	xmlNodePtr spi = xa_child(ssp, v->xa, "SignaturePolicyIdentifier");
+	xmlNodePtr id = spi ? find_desc(spi, v->xa, "Identifier") : NULL;
+	xmlChar *s = id ? xmlNodeGetContent(id) : NULL;
+	const char *target = v->r->sigs[v->idx].target;
+	xmlAttrPtr a = target[0] ? xmlGetID(v->sig->doc, BAD_CAST target) : NULL;
+	int pes = a && a->parent && (sx_is(a->parent, NULL, "Bordereau") ||
+				      sx_is(a->parent, NS_PES, "PES_Aller"));
+	char fr[320], en[320];
+
+	if (s) {
+		snprintf(fr, sizeof(fr), "politique de signature %.200s", (const char *)s);
+		snprintf(en, sizeof(en), "signature policy %.200s", (const char *)s);
+		CHECK(v, "policy", 1, 0, fr, en);
+	} else if (pes) {
+		CHECK(v, "policy", 1, 1, "signature PES sans politique de signature",
+		      "PES signature without a signature policy");
+	}
+	xmlFree(s);
+}
+
 static void
 check_timestamp(struct vsig *v)
 {
@@ -629,6 +654,7 @@ verify_one(struct vsig *v)
 	check_cert_digest(v);
 	check_algorithms(v);
 	check_signing_time(v);
+	check_policy(v);
 	check_timestamp(v);
 	if (!v->cert) {
 		CHECK(v, "chain", 0, 0, "pas de certificat", "no certificate");

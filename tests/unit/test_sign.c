@@ -343,6 +343,9 @@ test_pes_sign(void)
 	ok(same_outside(&pes_signed, &pes_in), "every byte outside the signature is preserved");
 	ok(verify(trust, &pes_signed, 0, NULL, 0, &r) == 0 && r.valid && r.nsig == 1,
 	   "liasse verifies its own PES signature");
+	ok(r.n && sign_report_find(&r, "policy", 0) &&
+	   strstr(sign_report_find(&r, "policy", 0)->reason_en, "urn:oid:1.2.250.1.131.1.5.18.21.1.7"),
+	   "the report names the signature policy");
 	if (!r.valid)
 		dump_failures(&r);
 	sign_report_fini(&r);
@@ -426,6 +429,17 @@ test_pes_targets(void)
 	   strstr(out.data, "Id=\"c78a9729c1eb89ff9b47401bd7cd9d7e_SIG_1\"") &&
 	   strstr(out.data, "URI=\"#c78a9729c1eb89ff9b47401bd7cd9d7e\""),
 	   "a bordereau without Id: one global signature on PES_Aller/@Id");
+	{
+		struct buf again, out2;
+
+		buf_init(&again, 1 << 20);
+		ok(!buf_add(&again, out.data, out.len) &&
+		   !subst(&again, "<Bordereau>", "<Bordereau Id=\"BORD9\">") &&
+		   pes_sign(&signer, SIGN_XADES_111, &again, &out2, &e) == LERR_CONFLICT,
+		   "bordereaux of a PES signed as a whole: refused");
+		buf_fini(&again);
+		buf_fini(&out2);
+	}
 	buf_fini(&out);
 	subst(&in, "Id=\"c78a9729c1eb89ff9b47401bd7cd9d7e\"", "");
 	is_int(pes_sign(&signer, SIGN_XADES_111, &in, &out, &e), LERR_INVALID,
