@@ -11,6 +11,7 @@
 #include "tap.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -997,6 +998,48 @@ test_ocsp(void)
 	waitpid(pid, NULL, 0);
 }
 
+/* ---- several threads ---- */
+
+static void *
+sign_loop(void *arg)
+{
+	struct id *who = arg;
+	struct sign_report r;
+	struct buf out;
+	struct lerr e;
+	long good = 0;
+	int i;
+
+	for (i = 0; i < 25; i++) {
+		if (pes_sign(who, SIGN_XADES_111, &pes_in, &out, &e) == 0 &&
+		    verify(trust, &out, 0, NULL, 0, &r) == 0 && r.valid)
+			good++;
+		sign_report_fini(&r);
+		buf_fini(&out);
+	}
+	return (void *)good;
+}
+
+static void
+test_threads(void)
+{
+	pthread_t t[3];
+	struct id *who[3] = { &signer, &twin, &signer };
+	void *res;
+	long good = 0;
+	int i;
+
+	if (!pes_in.len)
+		return;
+	for (i = 0; i < 3; i++)
+		pthread_create(&t[i], NULL, sign_loop, who[i]);
+	for (i = 0; i < 3; i++) {
+		pthread_join(t[i], &res);
+		good += (long)res;
+	}
+	is_int(good, 75, "3 threads sign and verify 25 PES each, all valid");
+}
+
 /* ---- the CLI (liasse sign / liasse verify) ---- */
 
 static int
@@ -1117,6 +1160,7 @@ main(void)
 	test_cades();
 	test_report_json();
 	test_ocsp();
+	test_threads();
 	test_cli();
 	cleanup_tmp();
 	return tap_done();
