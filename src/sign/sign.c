@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <string.h>
+#include <libxml/c14n.h>
 #include <libxml/parser.h>
 #include <libxml/xmlsave.h>
 #include <xmlsec/crypto.h>
@@ -330,4 +331,62 @@ sx_add(xmlNodePtr parent, xmlNsPtr ns, const char *name, const char *text)
 	if (text && *text)
 		xmlNodeAddContent(n, BAD_CAST text);
 	return xmlAddChild(parent, n);
+}
+
+struct c14n_sink {
+	EVP_MD_CTX *md;
+	struct buf *out;
+	xmlNodePtr top;
+};
+
+static int
+c14n_visible(void *ud, xmlNodePtr node, xmlNodePtr parent)
+{
+	struct c14n_sink *s = ud;
+	xmlNodePtr n = node && node->type != XML_NAMESPACE_DECL ? node : parent;
+
+	if (node && node->type == XML_COMMENT_NODE)
+		return 0;
+	for (; n; n = n->parent)
+		if (n == s->top)
+			return 1;
+	return 0;
+}
+
+static int
+c14n_write(void *ud, const char *p, int len)
+{
+	struct c14n_sink *s = ud;
+
+	if (s->md && EVP_DigestUpdate(s->md, p, (size_t)len) != 1)
+		return -1;
+	if (s->out && buf_add(s->out, p, (size_t)len))
+		return -1;
+	return len;
+}
+
+/* Canonical form (mode: XML_C14N_1_0 or XML_C14N_EXCLUSIVE_1_0, without
+ * comments) of node's subtree: its digest with md into dg (length *dglen),
+ * and/or the bytes into out. */
+int
+sx_c14n(xmlNodePtr node, int mode, const EVP_MD *md, unsigned char *dg, unsigned *dglen,
+	struct buf *out)
+{
+	struct c14n_sink s = { md ? EVP_MD_CTX_new() : NULL, out, node };
+	xmlOutputBufferPtr ob = NULL;
+	int rc = -1;
+
+	if (!node || (md && (!s.md || EVP_DigestInit_ex(s.md, md, NULL) != 1)) ||
+	    !(ob = xmlOutputBufferCreateIO(c14n_write, NULL, &s, NULL)))
+		goto out;
+	if (xmlC14NExecute(node->doc, c14n_visible, &s, mode, NULL, 0, ob) < 0)
+		goto out;
+	if (xmlOutputBufferFlush(ob) < 0 || (md && EVP_DigestFinal_ex(s.md, dg, dglen) != 1))
+		goto out;
+	rc = 0;
+out:
+	if (ob)
+		xmlOutputBufferClose(ob);
+	EVP_MD_CTX_free(s.md);
+	return rc;
 }

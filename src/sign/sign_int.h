@@ -34,6 +34,8 @@ const char *sx_last_error(void);
 xmlNodePtr sx_child(xmlNodePtr parent, const char *ns, const char *name);
 int sx_is(xmlNodePtr n, const char *ns, const char *name);
 xmlNodePtr sx_add(xmlNodePtr parent, xmlNsPtr ns, const char *name, const char *text);
+int sx_c14n(xmlNodePtr node, int mode, const EVP_MD *md, unsigned char *dg, unsigned *dglen,
+	    struct buf *out);
 
 /* splice.c: the signed PES written by editing the original bytes */
 void sx_number_elements(xmlDocPtr doc);

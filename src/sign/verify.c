@@ -13,6 +13,7 @@
 #include <string.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+#include <libxml/c14n.h>
 #include <xmlsec/list.h>
 
 #include "core/config.h"
@@ -30,6 +31,7 @@ struct vsig {
 	time_t when;               /* time the chain is checked at */
 	int sha1;
 	int refs_ok;
+	int uriless;               /* references without URI: the detached data */
 	char detached_uri[512];
 };
 
@@ -104,8 +106,10 @@ uri_allowed(struct vsig *v, const char *uri)
 {
 	const char *p;
 
-	if (!uri)
-		return 0;
+	if (!uri) {             /* XMLDSig: the application supplies the data */
+		v->uriless += v->o->data != NULL;
+		return v->o->data != NULL;
+	}
 	if (uri[0] == '\0')
 		return 1;
 	if (uri[0] == '#') {
@@ -297,9 +301,9 @@ check_data_ref(struct vsig *v)
 			continue;
 		type = prop(ref, "Type");
 		uri = prop(ref, "URI");
-		if (!is_sp_type(type) && uri) {
+		if (!is_sp_type(type)) {
 			n++;
-			good += data_ref_ok(v, ref, uri);
+			good += uri ? data_ref_ok(v, ref, uri) : v->o->data != NULL;
 		}
 		xmlFree(type);
 		xmlFree(uri);
@@ -456,6 +460,144 @@ ref_status(xmlSecDSigCtxPtr c, char *bad, size_t badsz)
 	}
 }
 
+/*
+ * Signatures whose data reference has no URI (XMLDSig lets the application
+ * supply the data; DSS-made detached XAdES do that): xmlsec cannot be told
+ * what the data is, so the core check is made here, restricted to what such
+ * signatures use: the detached data without transform, same-document "#id"
+ * references with c14n transforms only, RSA signature methods.
+ */
+static int
+c14n_mode(const char *alg)
+{
+	if (alg && !strcmp(alg, ALG_EXC))
+		return XML_C14N_EXCLUSIVE_1_0;
+	if (alg && !strcmp(alg, "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"))
+		return XML_C14N_1_0;
+	return -1;
+}
+
+static int
+ref_mode(xmlNodePtr ref)
+{
+	xmlNodePtr tr = sx_child(ref, NS_DS, "Transforms"), t;
+	int mode = XML_C14N_1_0;
+	char *alg;
+
+	for (t = tr ? tr->children : NULL; t; t = t->next) {
+		if (!sx_is(t, NS_DS, "Transform"))
+			continue;
+		alg = prop(t, "Algorithm");
+		mode = c14n_mode(alg);
+		xmlFree(alg);
+		if (mode < 0)
+			return -1;
+	}
+	return mode;
+}
+
+static int
+ref_ok(struct vsig *v, xmlNodePtr ref)
+{
+	char *uri = prop(ref, "URI"), *alg = prop(sx_child(ref, NS_DS, "DigestMethod"), "Algorithm");
+	xmlChar *val = xmlNodeGetContent(sx_child(ref, NS_DS, "DigestValue"));
+	const EVP_MD *md = md_of(alg, &v->sha1);
+	unsigned char dg[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+	xmlAttrPtr a;
+	int mode = ref_mode(ref), ok = 0;
+	struct buf b;
+
+	buf_init(&b, 256);
+	if (!md || !val)
+		goto out;
+	if (!uri)
+		ok = !sx_child(ref, NS_DS, "Transforms") &&
+		     EVP_Digest(v->o->data, v->o->datalen, dg, &n, md, NULL) == 1;
+	else if (uri[0] == '#' && mode >= 0 && (a = xmlGetID(v->sig->doc, BAD_CAST(uri + 1))))
+		ok = sx_c14n(a->parent, mode, md, dg, &n, NULL) == 0;
+	ok = ok && !sx_b64(dg, n, 0, &b) && !strcmp(b.data, (const char *)val);
+out:
+	buf_fini(&b);
+	xmlFree(uri);
+	xmlFree(alg);
+	xmlFree(val);
+	return ok;
+}
+
+static const EVP_MD *
+sig_md(const char *alg, int *sha1)
+{
+	if (!alg)
+		return NULL;
+	if (!strcmp(alg, "http://www.w3.org/2000/09/xmldsig#rsa-sha1")) {
+		*sha1 = 1;
+		return EVP_sha1();
+	}
+	if (!strcmp(alg, ALG_RSA256))
+		return EVP_sha256();
+	if (!strcmp(alg, "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384"))
+		return EVP_sha384();
+	if (!strcmp(alg, "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512"))
+		return EVP_sha512();
+	return NULL;
+}
+
+static int
+sigvalue_ok(struct vsig *v, EVP_PKEY *pk)
+{
+	char *cm = prop(sx_child(v->si, NS_DS, "CanonicalizationMethod"), "Algorithm");
+	char *sm = prop(sx_child(v->si, NS_DS, "SignatureMethod"), "Algorithm");
+	xmlChar *sv = xmlNodeGetContent(sx_child(v->sig, NS_DS, "SignatureValue"));
+	const EVP_MD *md = sig_md(sm, &v->sha1);
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	struct buf si, sig;
+	int ok = 0;
+
+	buf_init(&si, 1 << 20);
+	buf_init(&sig, 1 << 16);
+	if (md && sv && c && EVP_PKEY_base_id(pk) == EVP_PKEY_RSA && c14n_mode(cm) >= 0 &&
+	    !sx_c14n(v->si, c14n_mode(cm), NULL, NULL, NULL, &si) &&
+	    !sx_b64dec((const char *)sv, &sig) &&
+	    EVP_DigestVerifyInit(c, NULL, md, NULL, pk) == 1)
+		ok = EVP_DigestVerify(c, (unsigned char *)sig.data, sig.len,
+				      (unsigned char *)si.data, si.len) == 1;
+	ERR_clear_error();
+	EVP_MD_CTX_free(c);
+	buf_fini(&si);
+	buf_fini(&sig);
+	xmlFree(cm);
+	xmlFree(sm);
+	xmlFree(sv);
+	return ok;
+}
+
+static void
+check_core_uriless(struct vsig *v, EVP_PKEY *pk)
+{
+	xmlNodePtr ref;
+	char *uri, fr[320], en[320];
+
+	for (ref = v->si->children; ref; ref = ref->next) {
+		if (!sx_is(ref, NS_DS, "Reference") || ref_ok(v, ref))
+			continue;
+		uri = prop(ref, "URI");
+		snprintf(fr, sizeof(fr), "l'empreinte de la référence %.150s ne correspond pas "
+			 "(document modifié ?)", uri ? uri : "sans URI (le fichier joint)");
+		snprintf(en, sizeof(en), "digest mismatch on reference %.150s (document modified?)",
+			 uri ? uri : "without URI (the detached data)");
+		xmlFree(uri);
+		CHECK(v, "core", 0, 0, fr, en);
+		return;
+	}
+	if (sigvalue_ok(v, pk))
+		CHECK(v, "core", 1, 0, "empreintes et valeur de signature correctes",
+		      "digests and signature value match");
+	else
+		CHECK(v, "core", 0, 0, "la valeur de signature ne correspond pas",
+		      "the signature value does not match");
+}
+
 static void
 check_core(struct vsig *v)
 {
@@ -468,6 +610,10 @@ check_core(struct vsig *v)
 		CHECK(v, "core", 0, 0, pk ? "vérification non tentée (références refusées)" :
 		      "aucun certificat X509 dans KeyInfo", pk ? "not attempted (references refused)" :
 		      "no X509 certificate in KeyInfo");
+		return;
+	}
+	if (v->uriless) {
+		check_core_uriless(v, pk);
 		return;
 	}
 	sx_detached_set(v->detached_uri[0] ? v->detached_uri : NULL, v->o->data, v->o->datalen);

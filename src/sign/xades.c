@@ -262,53 +262,13 @@ out:
 	return rc;
 }
 
-struct c14n_sink {
-	EVP_MD_CTX *md;
-	xmlNodePtr top;
-};
-
-static int
-c14n_visible(void *ud, xmlNodePtr node, xmlNodePtr parent)
-{
-	struct c14n_sink *s = ud;
-	xmlNodePtr n = node && node->type != XML_NAMESPACE_DECL ? node : parent;
-
-	for (; n; n = n->parent)
-		if (n == s->top)
-			return 1;
-	return 0;
-}
-
-static int
-c14n_write(void *ud, const char *p, int len)
-{
-	struct c14n_sink *s = ud;
-
-	return EVP_DigestUpdate(s->md, p, (size_t)len) == 1 ? len : -1;
-}
-
 /* SHA-256 of the exclusive canonical form of node's subtree. */
 int
 xades_exc_c14n_digest(xmlNodePtr node, unsigned char out[32])
 {
-	struct c14n_sink s = { EVP_MD_CTX_new(), node };
-	xmlOutputBufferPtr ob = NULL;
 	unsigned n = 0;
-	int rc = -1;
 
-	if (!s.md || EVP_DigestInit_ex(s.md, EVP_sha256(), NULL) != 1 ||
-	    !(ob = xmlOutputBufferCreateIO(c14n_write, NULL, &s, NULL)))
-		goto out;
-	if (xmlC14NExecute(node->doc, c14n_visible, &s, XML_C14N_EXCLUSIVE_1_0, NULL, 0, ob) < 0)
-		goto out;
-	if (xmlOutputBufferFlush(ob) < 0 || EVP_DigestFinal_ex(s.md, out, &n) != 1 || n != 32)
-		goto out;
-	rc = 0;
-out:
-	if (ob)
-		xmlOutputBufferClose(ob);
-	EVP_MD_CTX_free(s.md);
-	return rc;
+	return sx_c14n(node, XML_C14N_EXCLUSIVE_1_0, EVP_sha256(), out, &n, NULL) || n != 32 ? -1 : 0;
 }
 
 static int

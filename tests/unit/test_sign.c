@@ -716,6 +716,52 @@ test_fixtures(void)
 	}
 }
 
+/* DSS-made detached XAdES and CAdES of i-Parapheur (reference without URI) */
+static void
+test_parapheur(void)
+{
+	char x[512], c[512], pdf[512], root_ca[512], int_ca[512], l[600], rp[PATH_MAX], dir[300];
+	struct buf sig, cms, data;
+	struct sign_report r;
+
+	if (!tap_fixture(x, sizeof(x), "parapheur-v5/files/formats/PDF_sans_tags/signature_xades.xml") ||
+	    !tap_fixture(c, sizeof(c), "parapheur-v5/files/formats/PDF_sans_tags/signature_cades.p7s") ||
+	    !tap_fixture(pdf, sizeof(pdf), "parapheur-v5/files/formats/PDF_sans_tags/PDF_sans_tags.pdf") ||
+	    !tap_fixture(root_ca, sizeof(root_ca), "parapheur-v5/files/certificates/signature/ca-root.pem") ||
+	    !tap_fixture(int_ca, sizeof(int_ca),
+			 "parapheur-v5/files/certificates/signature/ca-intermediate.pem"))
+		return;
+	snprintf(dir, sizeof(dir), "%s/libriciel", tmp);
+	mkdir(dir, 0700);
+	snprintf(l, sizeof(l), "%s/root.pem", dir);
+	if (!realpath(root_ca, rp) || symlink(rp, l))
+		return;
+	snprintf(l, sizeof(l), "%s/int.pem", dir);
+	if (!realpath(int_ca, rp) || symlink(rp, l))
+		return;
+	slurp(x, &sig);
+	slurp(c, &cms);
+	slurp(pdf, &data);
+	ok(verify(dir, &sig, 0, data.data, data.len, &r) == 0 && r.valid,
+	   "i-Parapheur detached XAdES (reference without URI) valid over its PDF");
+	if (!r.valid)
+		dump_failures(&r);
+	sign_report_fini(&r);
+	ok(verify(dir, &sig, 0, "%PDF-1.4 x", 10, &r) == 0 && !r.valid && check_is(&r, "core", 0, 0),
+	   "the same signature over other data: core fails");
+	sign_report_fini(&r);
+	ok(!subst(&sig, "SigningTime>2022-02-15T08:40:17Z<", "SigningTime>2022-02-14T08:40:17Z<") &&
+	   verify(dir, &sig, 0, data.data, data.len, &r) == 0 && !r.valid && check_is(&r, "core", 0, 0),
+	   "a changed SigningTime in that signature: core fails");
+	sign_report_fini(&r);
+	ok(verify(dir, &cms, 0, data.data, data.len, &r) == 0 && r.valid && !strcmp(r.format, "cades"),
+	   "i-Parapheur CAdES (PEM) valid over its PDF");
+	sign_report_fini(&r);
+	buf_fini(&sig);
+	buf_fini(&cms);
+	buf_fini(&data);
+}
+
 /* ---- generic XAdES, time-stamps, CAdES ---- */
 
 static int
@@ -1156,6 +1202,7 @@ main(void)
 	test_moved_reference();
 	test_cert_attacks();
 	test_fixtures();
+	test_parapheur();
 	test_xades_generic();
 	test_cades();
 	test_report_json();
