@@ -271,6 +271,13 @@ run_phase(void *(*fn)(void *))
 	return res;
 }
 
+static void
+quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
 static int
 scratch_table(const char *sql)
 {
@@ -283,6 +290,7 @@ scratch_table(const char *sql)
 		PQfinish(c);
 		return -1;
 	}
+	PQsetNoticeProcessor(c, quiet, NULL);
 	r = PQexec(c, sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		fprintf(stderr, "ingest: %s", PQerrorMessage(c));
@@ -344,6 +352,7 @@ main(int argc, char **argv)
 		printf("ingest: %ld documents per phase\n", opt.count);
 	else
 		printf("ingest: %.1f s per phase\n", opt.seconds);
+	fflush(stdout);
 	api = run_phase(http_worker);
 	printf("liassed API   : %8.1f documents/s  p50 %7.2f ms  p99 %7.2f ms  (%ld ok, %ld errors)\n",
 		api.rate, api.p50, api.p99, api.done, api.errors);

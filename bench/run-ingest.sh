@@ -52,7 +52,7 @@ log_level = info
 $user_line
 CONF
 chmod 644 "$tmp/liasse.conf"
-export LIASSE_SQLDIR="$srcdir/schemas/sql"
+export LIASSE_SQLDIR="$srcdir/schemas/sql" LIASSE_OPENAPI="$srcdir/doc/openapi.json"
 "$builddir/src/liasse" -c "$tmp/liasse.conf" db migrate
 # log_level = info as deployed (the listening line is an info line).
 "$builddir/src/liassed" -c "$tmp/liasse.conf" 2>"$tmp/liassed.log" &

@@ -286,6 +286,38 @@ describe('documents', () => {
 		});
 	});
 
+	describe('PES NomFic unique per organisation and CodCol', { skip: !pesFile() && 'fixture absent' }, () => {
+		it('a second live PES with the same NomFic is refused (field file), nothing stored', async () => {
+			const meta = { kind: 'pes', organisation: s.orgA, title: 'PES unique' };
+			const first = await s.a.postDocument(meta, pesFile('NOMFICUNIQUE01'), [], { idempotencyKey: 'pes-u-1' });
+			assert.equal(first.status, 201, first.text);
+			const replay = await s.a.postDocument(meta, pesFile('NOMFICUNIQUE01'), [], { idempotencyKey: 'pes-u-1' });
+			assert.equal(replay.status, 200, `an idempotent replay is not a duplicate: ${replay.text}`);
+			assert.equal(replay.json.id, first.json.id);
+			const before = await h.snapshot();
+			const dup = await s.a.postDocument({ ...meta, title: 'PES doublon' }, pesFile('NOMFICUNIQUE01'));
+			assertProblem(assert, dup, { status: [422, 409], field: 'file', detail: /nomfic/i });
+			assertSameCounts(assert, before, await h.snapshot());
+		});
+
+		it('another organisation may use the same NomFic', async () => {
+			const key = await h.addClient('vendor-a-and-b-pes', [s.orgA, s.orgB]);
+			const r = await s.d.client(key).postDocument({ kind: 'pes', organisation: s.orgB, title: 'PES de B' },
+				pesFile('NOMFICUNIQUE01'));
+			assert.equal(r.status, 201, r.text);
+		});
+
+		it('once the first document is cancelled the NomFic can be sent again', async () => {
+			const meta = { kind: 'pes', organisation: s.orgA, title: 'PES annulé' };
+			const first = await s.a.postDocument(meta, pesFile('NOMFICUNIQUE02'));
+			assert.equal(first.status, 201, first.text);
+			const c = await s.a.post(`/api/v1/documents/${first.json.id}/cancel`);
+			assert.equal(c.status, 200, c.text);
+			const again = await s.a.postDocument({ ...meta, title: 'PES renvoyé' }, pesFile('NOMFICUNIQUE02'));
+			assert.equal(again.status, 201, again.text);
+		});
+	});
+
 	it('a PES document carries its indexed fields in the listing too', { skip: !pesFile() && 'fixture absent' },
 		async () => {
 			const r = await s.a.postDocument({ kind: 'pes', organisation: s.orgA, title: 'PES' },
