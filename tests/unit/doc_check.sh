@@ -85,15 +85,23 @@ else
 	fi
 fi
 
-# Every command of the admin CLI has its entry in liasse.1.
-for c in "db migrate" "org add" "org list" "client add" "client list" \
-    "client revoke" "doc show" "sign" "verify"; do
+# Every command of the admin CLI (the contract's, and every one in the command
+# table of src/liasse.c) has its entry in liasse.1.
+cmds=$({
+	printf '%s\n' "db migrate" "org add" "org list" "client add" "client list" \
+	    "client revoke" "doc show" "sign" "verify"
+	sed -n 's/^[[:space:]]*{ "\([a-z]*\)", \("\([a-z]*\)"\|NULL\), cli_.*/\1 \3/p' \
+	    "$top/src/liasse.c" | sed 's/ $//'
+} | sort -u)
+while read -r c; do
 	if grep -q "^\.\(It \)\{0,1\}Ic $c\( \|$\)" "$doc/liasse.1"; then
 		ok "liasse.1 documents \"$c\""
 	else
-		not_ok "liasse.1 documents \"$c\""
+		not_ok "liasse.1 documents \"$c\" (add an .It Ic $c entry)"
 	fi
-done
+done <<EOF
+$cmds
+EOF
 
 if command -v mandoc >/dev/null 2>&1; then
 	for m in liassed.8 liasse.1 liasse.conf.5; do
