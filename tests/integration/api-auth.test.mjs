@@ -124,6 +124,14 @@ describe('authentication and service endpoints', () => {
 		assert.equal(del.status, 200);
 	});
 
+	it('the log has request context and never an API key', async () => {
+		const logs = s.d.logs();
+		assert.match(logs, /req=\S+/, 'log lines carry a request id');
+		for (const k of [s.keyA, s.keyB])
+			assert.ok(!logs.includes(k) && !logs.includes(k.slice(4)), 'no API key in the log');
+		assert.ok(!/authorization:\s*bearer/i.test(logs), 'no Authorization header in the log');
+	});
+
 	it('a wrong method on a known route is 405 (or 404), always a problem', async () => {
 		const r = await s.a.post('/healthz', Buffer.alloc(0));
 		assertProblem(assert, r, { status: [405, 404] });

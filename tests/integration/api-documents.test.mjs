@@ -76,6 +76,19 @@ describe('documents', () => {
 			assertSameCounts(assert, before, await h.snapshot());
 		});
 
+		it('concurrent posts with one key store one document and all answer it', async () => {
+			const mp = multipart(documentParts(docMeta(s.orgA, { title: 'idem concurrent' }), pdfFile(200000)));
+			const headers = { 'Content-Type': mp.contentType, 'Idempotency-Key': 'idem-key-race' };
+			const before = await h.snapshot();
+			const rs = await Promise.all(Array.from({ length: 6 },
+				() => s.a.post('/api/v1/documents', mp.body, headers)));
+			const statuses = rs.map((r) => r.status).sort();
+			assert.deepEqual(statuses, [200, 200, 200, 200, 200, 201], rs.map((r) => r.text.slice(0, 200)).join('\n'));
+			assert.equal(new Set(rs.map((r) => r.json.id)).size, 1, 'one document id');
+			const after = await h.snapshot();
+			assert.equal(after['public.document'], before['public.document'] + 1);
+		});
+
 		it('a refused request does not consume its key', async () => {
 			const k = 'idem-key-4';
 			const bad = await s.a.postDocument(docMeta(s.orgA, { title: '' }), pdfFile(1000), [],
@@ -298,6 +311,16 @@ describe('documents', () => {
 			const dup = await s.a.postDocument({ ...meta, title: 'PES doublon' }, pesFile('NOMFICUNIQUE01'));
 			assertProblem(assert, dup, { status: [422, 409], field: 'file', detail: /nomfic/i });
 			assertSameCounts(assert, before, await h.snapshot());
+		});
+
+		it('concurrent posts of one NomFic: exactly one is stored', async () => {
+			const rs = await Promise.all(Array.from({ length: 5 }, (_, i) => s.a.postDocument(
+				{ kind: 'pes', organisation: s.orgA, title: `PES concurrent ${i}` }, pesFile('NOMFICRACE01'))));
+			const statuses = rs.map((r) => r.status).sort();
+			assert.equal(statuses.filter((x) => x === 201).length, 1, `one 201: ${statuses}`);
+			assert.ok(statuses.every((x) => [201, 409, 422].includes(x)), `${statuses}`);
+			const n = await h.psql("SELECT count(*) FROM document WHERE meta->>'nomfic' = 'NOMFICRACE01'");
+			assert.equal(n, '1');
 		});
 
 		it('another organisation may use the same NomFic', async () => {
