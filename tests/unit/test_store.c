@@ -1,0 +1,240 @@
+/*
+ * Unit tests of store/ against a private PostgreSQL (contrib/pgtmp): the
+ * migrations under their advisory lock, blobs, jobs claimed with SKIP LOCKED,
+ * the state function, the journal chain.  Skips (77) when PostgreSQL's server
+ * binaries are absent.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "store/store.h"
+#include "tap.h"
+
+static char dir[256], conninfo[512];
+static const char *sqldir;
+
+static void
+stop_pg(void)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "%s/contrib/pgtmp stop %s", getenv("top_srcdir") ? getenv("top_srcdir") : ".", dir);
+	if (system(cmd) == 0 && !tap_failed) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "# could not remove %s\n", dir);
+	} else {
+		fprintf(stderr, "# data kept in %s\n", dir);
+	}
+}
+
+static void
+start_pg(void)
+{
+	char cmd[1024];
+	FILE *p;
+
+	if (system("ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1") != 0)
+		tap_skip_all("PostgreSQL server binaries not installed");
+	snprintf(dir, sizeof(dir), "/tmp/liasse-test-store-XXXXXX");
+	if (!mkdtemp(dir))
+		tap_skip_all("no temporary directory");
+	snprintf(cmd, sizeof(cmd), "%s/contrib/pgtmp start %s", getenv("top_srcdir") ? getenv("top_srcdir") : ".", dir);
+	p = popen(cmd, "r");
+	if (!p || !fgets(conninfo, sizeof(conninfo), p) || pclose(p) != 0) {
+		printf("Bail out! cannot start PostgreSQL (see %s)\n", dir);
+		exit(1);
+	}
+	conninfo[strcspn(conninfo, "\n")] = '\0';
+	atexit(stop_pg);
+}
+
+struct migrate_arg {
+	struct store *s;
+	int rc, applied;
+};
+
+static void *
+migrate_thread(void *p)
+{
+	struct migrate_arg *a = p;
+	struct store_conn *c = NULL;
+	struct lerr e;
+
+	a->rc = store_acquire(a->s, &c, &e);
+	if (!a->rc)
+		a->rc = store_migrate(c, sqldir, &a->applied, &e);
+	if (a->rc)
+		fprintf(stderr, "# migrate: %s %s\n", e.msg, e.detail);
+	store_release(a->s, c);
+	return NULL;
+}
+
+/* Two "daemons" migrating at the same moment: one applies, the other waits and finds nothing to do. */
+static void
+test_migrate_concurrently(struct store *s)
+{
+	struct migrate_arg a = { s, -1, 0 }, b = { s, -1, 0 };
+	pthread_t ta, tb;
+
+	pthread_create(&ta, NULL, migrate_thread, &a);
+	pthread_create(&tb, NULL, migrate_thread, &b);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	ok(a.rc == 0 && b.rc == 0, "two concurrent migrations both succeed");
+	ok(a.applied + b.applied > 0 && (a.applied == 0 || b.applied == 0),
+	   "the migrations are applied by one of them only (%d + %d)", a.applied, b.applied);
+}
+
+static void
+test_blobs(struct store_conn *c)
+{
+	struct store_blob_writer w;
+	long long id1 = 0, id2 = 0;
+	uint8_t sha[32], sha2[32];
+	int64_t size = 0;
+	struct lerr e;
+	char *data = malloc(3 * STORE_CHUNK_SIZE + 17), *back = malloc(STORE_CHUNK_SIZE);
+	size_t len = 0;
+
+	for (size_t i = 0; i < 3 * STORE_CHUNK_SIZE + 17; i++)
+		data[i] = (char)(i * 31 % 251);
+	ok(store_begin(c, &e) == 0 && store_blob_begin(c, &w, 1 << 30, &e) == 0, "blob writer opens");
+	for (size_t off = 0; off < 3 * STORE_CHUNK_SIZE + 17; off += 65536) {
+		size_t n = 3 * STORE_CHUNK_SIZE + 17 - off < 65536 ? 3 * STORE_CHUNK_SIZE + 17 - off : 65536;
+		if (store_blob_write(&w, data + off, n, &e))
+			break;
+	}
+	ok(store_blob_end(&w, &id1, sha, &size, &e) == 0, "blob sealed");
+	is_int(size, 3 * STORE_CHUNK_SIZE + 17, "blob size counted");
+	ok(store_blob_chunk(c, id1, 3, back, &len, &e) == 0 && len == 17 &&
+	   memcmp(back, data + 3 * STORE_CHUNK_SIZE, 17) == 0, "the last chunk reads back");
+	ok(store_blob_begin(c, &w, 1 << 30, &e) == 0 &&
+	   store_blob_write(&w, data, 3 * STORE_CHUNK_SIZE + 17, &e) == 0 &&
+	   store_blob_end(&w, &id2, sha2, &size, &e) == 0, "same content written again");
+	ok(id1 == id2 && memcmp(sha, sha2, 32) == 0, "identical content is stored once (content addressing)");
+	ok(store_blob_begin(c, &w, 10, &e) == 0 && store_blob_write(&w, data, 11, &e) == LERR_TOOLARGE,
+	   "a blob past its limit is refused");
+	store_blob_abort(&w);
+	store_rollback(c);
+	free(data);
+	free(back);
+}
+
+static void
+seed(struct store_conn *c, char *doc_id)
+{
+	struct org o;
+	struct lerr e;
+	uint8_t key[32] = { 1 };
+	const char *sirens[] = { "214500999" };
+	long long client;
+	struct doc_new d = { .kind = "document", .title = "t", .want_sign = 1 };
+
+	store_org_init(&o);
+	strcpy(o.siren, "214500999");
+	strcpy(o.name, "Commune");
+	ok(store_begin(c, &e) == 0 && store_org_insert(c, &o, &e) == 0 &&
+	   store_client_insert(c, "v", key, sirens, 1, &client, &e) == 0 &&
+	   store_org_get(c, "214500999", &o, &e) == 0, "organisation and client created");
+	d.org_id = o.id;
+	d.client_id = client;
+	ok(store_doc_insert(c, &d, "test", doc_id, &e) == 0 && store_commit(c, &e) == 0, "document inserted");
+}
+
+/* Two workers claim at once: each gets a different job, neither waits. */
+static void
+test_jobs(struct store *s, const char *doc)
+{
+	struct store_conn *a = NULL, *b = NULL;
+	struct job ja, jb, jc;
+	int fa = 0, fb = 0, fc = 0;
+	struct lerr e;
+
+	ok(store_acquire(s, &a, &e) == 0 && store_acquire(s, &b, &e) == 0, "two connections");
+	ok(store_job_add(a, "test.one", doc, &e) == 0 && store_job_add(a, "test.two", doc, &e) == 0,
+	   "two jobs queued");
+	ok(store_begin(a, &e) == 0 && store_job_claim(a, &ja, &fa, &e) == 0 && fa, "worker A claims a job");
+	ok(store_begin(b, &e) == 0 && store_job_claim(b, &jb, &fb, &e) == 0 && fb, "worker B claims a job");
+	ok(fa && fb && ja.id != jb.id, "they hold different jobs (SKIP LOCKED)");
+	ok(store_job_done(a, ja.id, &e) == 0 && store_commit(a, &e) == 0, "A finishes");
+	store_rollback(b);   /* B dies: its job is free again */
+	ok(store_begin(a, &e) == 0 && store_job_claim(a, &jc, &fc, &e) == 0 && fc && jc.id == jb.id,
+	   "a job whose worker died is claimed again");
+	ok(store_job_retry(a, jc.id, "boom", 3600, &e) == 0 && store_commit(a, &e) == 0, "retry later");
+	ok(store_begin(a, &e) == 0 && store_job_claim(a, &jc, &fc, &e) == 0 && !fc,
+	   "a job scheduled later is not ready now");
+	store_rollback(a);
+	store_release(s, a);
+	store_release(s, b);
+}
+
+static void
+test_transition(struct store_conn *c, const char *doc)
+{
+	static const char *const from[] = { "received", NULL };
+	struct lerr e;
+
+	ok(store_begin(c, &e) == 0 && store_doc_transition(c, doc, 0, from, "cancelled", "test", "why", &e) == 0 &&
+	   store_commit(c, &e) == 0, "received -> cancelled");
+	ok(store_doc_transition(c, doc, 0, from, "cancelled", "test", NULL, &e) == 0,
+	   "the same transition again is a no-op");
+	ok(store_doc_transition(c, doc, 0, from, "queued", "test", NULL, &e) == LERR_CONFLICT,
+	   "cancelled -> queued is a conflict");
+	ok(strstr(e.detail, "cancelled") != NULL, "the conflict names the current state");
+	ok(store_doc_transition(c, "00000000-0000-4000-8000-000000000000", 0, from, "queued", "test", NULL, &e) ==
+	   LERR_NOTFOUND, "an unknown document is not found");
+}
+
+static void
+test_journal(struct store *s)
+{
+	char cmd[1200], out[64] = "";
+	FILE *p;
+
+	/* Recompute the chain in SQL: every entry's hash covers its predecessor. */
+	snprintf(cmd, sizeof(cmd), "psql '%s' -tAc \"SELECT count(*) FROM journal j LEFT JOIN journal p ON p.seq = j.seq - 1 "
+		 "WHERE j.hash <> sha256(j.prev_hash || convert_to(journal_canonical(j.seq, j.at, j.actor, j.action, "
+		 "j.doc_id, j.org_id, j.detail), 'UTF8')) OR j.prev_hash <> coalesce(p.hash, decode(repeat('00', 32), 'hex'))\"",
+		 conninfo);
+	p = popen(cmd, "r");
+	if (!p || !fgets(out, sizeof(out), p))
+		out[0] = '\0';
+	if (p)
+		pclose(p);
+	out[strcspn(out, "\n")] = '\0';
+	is_str(out, "0", "every journal entry chains to the previous one");
+	snprintf(cmd, sizeof(cmd), "psql '%s' -qtAc 'DELETE FROM journal' 2>/dev/null", conninfo);
+	ok(system(cmd) != 0, "the journal refuses DELETE");
+}
+
+int
+main(void)
+{
+	struct store *s = NULL;
+	struct store_conn *c = NULL;
+	struct lerr e;
+	char doc[37] = "";
+
+	sqldir = getenv("LIASSE_SQLDIR") ? getenv("LIASSE_SQLDIR") : "schemas/sql";
+	start_pg();
+	if (!ok(store_open(&s, conninfo, NULL, 4, &e) == 0, "store opens"))
+		return tap_done();
+	test_migrate_concurrently(s);
+	if (!ok(store_acquire(s, &c, &e) == 0, "connection"))
+		return tap_done();
+	test_blobs(c);
+	seed(c, doc);
+	store_release(s, c);
+	test_jobs(s, doc);
+	if (ok(store_acquire(s, &c, &e) == 0, "connection again"))
+		test_transition(c, doc);
+	store_release(s, c);
+	test_journal(s);
+	store_close(s);
+	return tap_done();
+}
