@@ -28,7 +28,7 @@
 
 struct opts {
 	const char *url, *key, *org, *db;
-	int clients;
+	int clients, rounds;
 	long count;          /* documents per phase, or 0 */
 	double seconds;      /* duration per phase, when count is 0 */
 	size_t size;
@@ -42,9 +42,10 @@ struct worker {
 	char err[512];
 };
 
-static struct opts opt = { .clients = 8, .seconds = 10, .size = 100 * 1024 };
+static struct opts opt = { .clients = 8, .rounds = 3, .seconds = 10, .size = 100 * 1024 };
 static atomic_long next_doc;
 static double t_end;
+static long phase_limit;   /* claim() stops at this document number (count mode) */
 static char today[11];
 
 static double
@@ -62,7 +63,7 @@ claim(void)
 {
 	long i = atomic_fetch_add(&next_doc, 1);
 
-	if (opt.count ? i >= opt.count : now() >= t_end)
+	if (opt.count ? i >= phase_limit : now() >= t_end)
 		return -1;
 	return i;
 }
@@ -222,53 +223,67 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* What one phase measured, summed over the rounds. */
 struct result {
-	double rate, p50, p99;
-	long done, errors;
+	double secs, *lat;
+	long done, errors, cap;
+	long next;           /* next document number of this phase */
 };
 
-static struct result
-run_phase(void *(*fn)(void *))
+static void
+run_phase(void *(*fn)(void *), long count, double seconds, struct result *res)
 {
 	struct worker *w = calloc(opt.clients, sizeof(*w));
 	pthread_t *th = calloc(opt.clients, sizeof(*th));
-	struct result res = { 0 };
-	double t0, *all;
-	long k = 0;
+	double t0;
 
 	if (!w || !th) {
 		perror("ingest");
 		exit(1);
 	}
-	atomic_store(&next_doc, 0);
+	atomic_store(&next_doc, res->next);
+	phase_limit = res->next + count;
 	t0 = now();
-	t_end = t0 + opt.seconds;
+	t_end = t0 + seconds;
 	for (int i = 0; i < opt.clients; i++) {
 		w[i].o = &opt;
 		w[i].n = i;
 		pthread_create(&th[i], NULL, fn, &w[i]);
 	}
-	for (int i = 0; i < opt.clients; i++) {
+	for (int i = 0; i < opt.clients; i++)
 		pthread_join(th[i], NULL);
-		res.done += w[i].done;
-		res.errors += w[i].errors;
-	}
-	res.rate = res.done / (now() - t0);
-	all = malloc((res.done + 1) * sizeof(*all));
+	res->secs += now() - t0;
+	res->next = atomic_load(&next_doc);
 	for (int i = 0; i < opt.clients; i++) {
-		memcpy(all + k, w[i].lat, w[i].done * sizeof(*all));
-		k += w[i].done;
+		if (res->done + w[i].done > res->cap) {
+			res->cap = 2 * (res->done + w[i].done);
+			res->lat = realloc(res->lat, res->cap * sizeof(*res->lat));
+			if (!res->lat) {
+				perror("ingest");
+				exit(1);
+			}
+		}
+		memcpy(res->lat + res->done, w[i].lat, w[i].done * sizeof(*res->lat));
+		res->done += w[i].done;
+		res->errors += w[i].errors;
 		free(w[i].lat);
 	}
-	qsort(all, res.done, sizeof(*all), cmp_double);
-	if (res.done) {
-		res.p50 = all[(long)(0.50 * (res.done - 1))] * 1000;
-		res.p99 = all[(long)(0.99 * (res.done - 1))] * 1000;
-	}
-	free(all);
 	free(th);
 	free(w);
-	return res;
+}
+
+static void
+report(const char *what, struct result *r)
+{
+	double p50 = 0, p99 = 0;
+
+	qsort(r->lat, r->done, sizeof(*r->lat), cmp_double);
+	if (r->done) {
+		p50 = r->lat[(long)(0.50 * (r->done - 1))] * 1000;
+		p99 = r->lat[(long)(0.99 * (r->done - 1))] * 1000;
+	}
+	printf("%s: %8.1f documents/s  p50 %7.2f ms  p99 %7.2f ms  (%ld ok, %ld errors, %.1f s)\n",
+	       what, r->secs > 0 ? r->done / r->secs : 0, p50, p99, r->done, r->errors, r->secs);
 }
 
 static void
@@ -305,7 +320,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: ingest -u URL -k KEY -o SIREN -D CONNINFO [-c CLIENTS] "
-		"[-n COUNT | -d SECONDS] [-s BYTES]\n");
+		"[-n COUNT | -d SECONDS] [-s BYTES] [-r ROUNDS]\n");
 	exit(2);
 }
 
@@ -318,7 +333,7 @@ parse_args(int argc, char **argv)
 	opt.key = getenv("LIASSE_KEY");
 	opt.org = getenv("LIASSE_ORG");
 	opt.db = getenv("LIASSE_DB");
-	while ((ch = getopt(argc, argv, "u:k:o:D:c:n:d:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "u:k:o:D:c:n:d:s:r:")) != -1) {
 		switch (ch) {
 		case 'u': opt.url = optarg; break;
 		case 'k': opt.key = optarg; break;
@@ -328,10 +343,12 @@ parse_args(int argc, char **argv)
 		case 'n': opt.count = atol(optarg); break;
 		case 'd': opt.seconds = atof(optarg); break;
 		case 's': opt.size = strtoul(optarg, NULL, 10); break;
+		case 'r': opt.rounds = atoi(optarg); break;
 		default: usage();
 		}
 	}
 	if (!opt.url || !opt.key || !opt.org || !opt.db || opt.clients < 1 || opt.clients > 1024 ||
+	    opt.rounds < 1 || opt.rounds > 100 ||
 	    opt.size < 64 || opt.size > 64 * 1024 * 1024 || (!opt.count && opt.seconds <= 0))
 		usage();
 }
@@ -339,32 +356,41 @@ parse_args(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	struct result api, raw;
+	struct result api = { 0 }, raw = { 0 };
 	time_t t = time(NULL);
 	struct tm tm;
+	long count;
+	double secs;
 
 	parse_args(argc, argv);
 	gmtime_r(&t, &tm);
 	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	printf("ingest: %d clients, %zu-byte PDFs posted as acte documents\n", opt.clients, opt.size);
+	count = opt.count / opt.rounds;
+	secs = opt.seconds / opt.rounds;
+	printf("ingest: %d clients, %zu-byte PDFs posted as acte documents, %d rounds of ", opt.clients,
+	       opt.size, opt.rounds);
 	if (opt.count)
-		printf("ingest: %ld documents per phase\n", opt.count);
+		printf("%ld documents per phase\n", count);
 	else
-		printf("ingest: %.1f s per phase\n", opt.seconds);
+		printf("%.1f s per phase\n", secs);
 	fflush(stdout);
-	api = run_phase(http_worker);
-	printf("liassed API   : %8.1f documents/s  p50 %7.2f ms  p99 %7.2f ms  (%ld ok, %ld errors)\n",
-		api.rate, api.p50, api.p99, api.done, api.errors);
 	if (scratch_table("DROP TABLE IF EXISTS liasse_bench_raw; "
 	    "CREATE TABLE liasse_bench_raw (id bigserial PRIMARY KEY, data bytea NOT NULL)"))
 		return 1;
-	raw = run_phase(pg_worker);
-	printf("raw PostgreSQL: %8.1f documents/s  p50 %7.2f ms  p99 %7.2f ms  (%ld ok, %ld errors)\n",
-		raw.rate, raw.p50, raw.p99, raw.done, raw.errors);
+	/* Alternate the phases so that a change in the machine's load hits both. */
+	for (int r = 0; r < opt.rounds; r++) {
+		run_phase(http_worker, count, secs, &api);
+		run_phase(pg_worker, count, secs, &raw);
+	}
+	report("liassed API   ", &api);
+	report("raw PostgreSQL", &raw);
 	if (scratch_table("DROP TABLE liasse_bench_raw"))
 		return 1;
-	printf("ratio         : %.2f (target >= 0.60)\n", raw.rate > 0 ? api.rate / raw.rate : 0);
+	printf("ratio         : %.2f (target >= 0.60)\n",
+	       raw.done && api.secs ? (api.done / api.secs) / (raw.done / raw.secs) : 0);
+	free(api.lat);
+	free(raw.lat);
 	curl_global_cleanup();
 	return api.errors || raw.errors ? 1 : 0;
 }
