@@ -72,11 +72,11 @@ sign_xades(const struct sign_key *k, const struct sign_xades_opts *o, const void
 			goto out;
 		}
 		p.ref_uri = uri;
+		p.data = data;
+		p.datalen = len;
 		parent = xmlDocGetRootElement(doc);
-		sx_detached_set(uri, data, len);
 	}
 	rc = xades_sign_at(k, &p, parent, e);
-	sx_detached_set(NULL, NULL, 0);
 	if (!rc && !o->enveloped) {
 		/* the detached signature document is the ds:Signature itself */
 		xmlNodePtr sig = parent->children;

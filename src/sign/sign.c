@@ -337,6 +337,7 @@ struct c14n_sink {
 	EVP_MD_CTX *md;
 	struct buf *out;
 	xmlNodePtr top;
+	xmlNodePtr exclude;     /* the enveloped signature, or NULL */
 };
 
 static int
@@ -347,9 +348,12 @@ c14n_visible(void *ud, xmlNodePtr node, xmlNodePtr parent)
 
 	if (node && node->type == XML_COMMENT_NODE)
 		return 0;
-	for (; n; n = n->parent)
+	for (; n; n = n->parent) {
+		if (n == s->exclude)
+			return 0;
 		if (n == s->top)
 			return 1;
+	}
 	return 0;
 }
 
@@ -366,20 +370,51 @@ c14n_write(void *ud, const char *p, int len)
 }
 
 /* Canonical form (mode: XML_C14N_1_0 or XML_C14N_EXCLUSIVE_1_0, without
- * comments) of node's subtree: its digest with md into dg (length *dglen),
- * and/or the bytes into out. */
+ * comments) of node's subtree (node may be the document), less the subtree
+ * of exclude (the enveloped-signature transform): its digest with md into
+ * dg (length *dglen), and/or the bytes into out. */
+static int c14n_run(xmlNodePtr node, int mode, const EVP_MD *md, unsigned char *dg,
+		    unsigned *dglen, struct buf *out, xmlNodePtr exclude);
+
+/* libxml2 walks the whole document whatever the visible subtree: the
+ * exclusive form of a small subtree (SignedProperties, SignedInfo) is made
+ * on a copy of it in a document of its own.  Exclusive C14N only renders
+ * the namespaces a node uses, so where the copy declares them is moot. */
 int
 sx_c14n(xmlNodePtr node, int mode, const EVP_MD *md, unsigned char *dg, unsigned *dglen,
-	struct buf *out)
+	struct buf *out, xmlNodePtr exclude)
 {
-	struct c14n_sink s = { md ? EVP_MD_CTX_new() : NULL, out, node };
+	xmlDocPtr tmp;
+	xmlNodePtr copy;
+	int rc;
+
+	if (exclude || mode != XML_C14N_EXCLUSIVE_1_0 || !node || node->type != XML_ELEMENT_NODE)
+		return c14n_run(node, mode, md, dg, dglen, out, exclude);
+	if (!(tmp = xmlNewDoc(BAD_CAST "1.0")))
+		return -1;
+	if (!(copy = xmlDocCopyNode(node, tmp, 1))) {
+		xmlFreeDoc(tmp);
+		return -1;
+	}
+	xmlDocSetRootElement(tmp, copy);
+	rc = c14n_run(copy, mode, md, dg, dglen, out, NULL);
+	xmlFreeDoc(tmp);
+	return rc;
+}
+
+static int
+c14n_run(xmlNodePtr node, int mode, const EVP_MD *md, unsigned char *dg, unsigned *dglen,
+	 struct buf *out, xmlNodePtr exclude)
+{
+	struct c14n_sink s = { md ? EVP_MD_CTX_new() : NULL, out, node, exclude };
 	xmlOutputBufferPtr ob = NULL;
 	int rc = -1;
 
 	if (!node || (md && (!s.md || EVP_DigestInit_ex(s.md, md, NULL) != 1)) ||
 	    !(ob = xmlOutputBufferCreateIO(c14n_write, NULL, &s, NULL)))
 		goto out;
-	if (xmlC14NExecute(node->doc, c14n_visible, &s, mode, NULL, 0, ob) < 0)
+	if (xmlC14NExecute(node->type == XML_DOCUMENT_NODE ? (xmlDocPtr)node : node->doc,
+			   c14n_visible, &s, mode, NULL, 0, ob) < 0)
 		goto out;
 	if (xmlOutputBufferFlush(ob) < 0 || (md && EVP_DigestFinal_ex(s.md, dg, dglen) != 1))
 		goto out;

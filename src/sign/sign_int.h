@@ -35,7 +35,7 @@ xmlNodePtr sx_child(xmlNodePtr parent, const char *ns, const char *name);
 int sx_is(xmlNodePtr n, const char *ns, const char *name);
 xmlNodePtr sx_add(xmlNodePtr parent, xmlNsPtr ns, const char *name, const char *text);
 int sx_c14n(xmlNodePtr node, int mode, const EVP_MD *md, unsigned char *dg, unsigned *dglen,
-	    struct buf *out);
+	    struct buf *out, xmlNodePtr exclude);
 
 /* splice.c: the signed PES written by editing the original bytes */
 void sx_number_elements(xmlDocPtr doc);
@@ -63,6 +63,8 @@ struct xades_params {
 	const char *policy_oid, *policy_hash, *policy_uri, *policy_desc;
 	const char *city, *postal_code, *country, *role;
 	const struct sign_tsa *tsa;
+	const void *data;              /* detached data (ref_uri names it) */
+	size_t datalen;
 	time_t now;
 };
 int xades_sign_at(const struct sign_key *k, const struct xades_params *p,

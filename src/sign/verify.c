@@ -515,7 +515,7 @@ ref_ok(struct vsig *v, xmlNodePtr ref)
 		ok = !sx_child(ref, NS_DS, "Transforms") &&
 		     EVP_Digest(v->o->data, v->o->datalen, dg, &n, md, NULL) == 1;
 	else if (uri[0] == '#' && mode >= 0 && (a = xmlGetID(v->sig->doc, BAD_CAST(uri + 1))))
-		ok = sx_c14n(a->parent, mode, md, dg, &n, NULL) == 0;
+		ok = sx_c14n(a->parent, mode, md, dg, &n, NULL, NULL) == 0;
 	ok = ok && !sx_b64(dg, n, 0, &b) && !strcmp(b.data, (const char *)val);
 out:
 	buf_fini(&b);
@@ -557,7 +557,7 @@ sigvalue_ok(struct vsig *v, EVP_PKEY *pk)
 	buf_init(&si, 1 << 20);
 	buf_init(&sig, 1 << 16);
 	if (md && sv && c && EVP_PKEY_base_id(pk) == EVP_PKEY_RSA && c14n_mode(cm) >= 0 &&
-	    !sx_c14n(v->si, c14n_mode(cm), NULL, NULL, NULL, &si) &&
+	    !sx_c14n(v->si, c14n_mode(cm), NULL, NULL, NULL, &si, NULL) &&
 	    !sx_b64dec((const char *)sv, &sig) &&
 	    EVP_DigestVerifyInit(c, NULL, md, NULL, pk) == 1)
 		ok = EVP_DigestVerify(c, (unsigned char *)sig.data, sig.len,
