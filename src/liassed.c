@@ -26,12 +26,14 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "flow/pes_xsd.h"
 #include "http/http.h"
 #include "sign/sign.h"
 #include "store/store.h"
 #include "worker.h"
 
 static const struct job_handler job_handlers[] = {
+	{ PES_XSD_JOB, pes_xsd_job },
 	{ NULL, NULL },
 };
 
@@ -231,11 +233,13 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* Refuse root early; read what may be readable by root only (secrets,
 	 * migrations, the OpenAPI document), then switch user before serving. */
-	if (refuse_bare_root(&e) || sign_init(&e) || app_store(&s, (int)config_int("db_pool_size"), &e) || app_migrate(s, &e) ||
+	if (refuse_bare_root(&e) || sign_init(&e) ||
+	    (*config_str("pes_xsd") && pes_xsd_load(config_str("pes_xsd"), &e)) || app_store(&s, (int)config_int("db_pool_size"), &e) || app_migrate(s, &e) ||
 	    load_openapi(&openapi, &e) || drop_privileges(&e))
 		die(&e);
 	serve(s, &sigs, &openapi);
 	buf_fini(&openapi);
+	pes_xsd_free();
 	store_close(s);
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "flow/media.h"
 #include "flow/meta.h"
 #include "flow/pes_scan.h"
+#include "flow/pes_xsd.h"
 
 #define MAX_FILES 101                 /* the main file and up to 100 annexes */
 #define HEAD_SIZE 4096                /* bytes kept for sniffing */
@@ -544,6 +545,7 @@ upload_end(struct req *rq)
 		return rc ? http_reply_problem(rq, &e) : 0;
 	if ((u->ps && (rc = check_nomfic(rq, u, &e))) || (rc = insert_document(rq, u, id, &e)) ||
 	    (key && (rc = store_idem_put(u->c, rq->client.id, key, digest, id, &e))) ||
+	    (u->ps && pes_xsd_loaded() && (rc = store_job_add(u->c, PES_XSD_JOB, id, &e))) ||
 	    (rc = store_commit(u->c, &e))) {
 		store_rollback(u->c);
 		if (key && rc == LERR_CONFLICT)   /* a concurrent twin won the key */

@@ -156,6 +156,16 @@ store_doc_file(struct store_conn *c, const char *doc_id, long long client_id, in
 }
 
 int
+store_doc_add_warnings(struct store_conn *c, const char *doc_id, const char *warnings_json,
+		       struct lerr *e)
+{
+	struct sqlp p[2] = { SQLP_TEXT(doc_id), SQLP_TEXT(warnings_json) };
+
+	return sq_exec(c, "UPDATE document SET warnings = warnings || $2::jsonb,"
+		       " updated_at = clock_timestamp() WHERE id = $1::uuid", p, 2, NULL, e);
+}
+
+int
 store_pes_nomfic_taken(struct store_conn *c, long long org_id, const char *codcol,
 		       const char *nomfic, int *taken, char *doc_id, struct lerr *e)
 {

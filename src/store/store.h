@@ -117,6 +117,9 @@ int store_doc_file_insert(struct store_conn *c, const char *doc_id, int n, const
 int store_doc_json(struct store_conn *c, const char *doc_id, long long client_id, char **json,
 		   struct lerr *e) LERR_WUR;
 
+/* Appends a JSON array of strings to the document's warnings. */
+int store_doc_add_warnings(struct store_conn *c, const char *doc_id, const char *warnings_json,
+			   struct lerr *e) LERR_WUR;
 /* 1 in *taken when a live PES of the organisation already has this CodCol
  * and NomFic (Hélios wants NomFic unique per CodCol). */
 int store_pes_nomfic_taken(struct store_conn *c, long long org_id, const char *codcol,

@@ -1,0 +1,177 @@
+#include "flow/pes_xsd.h"
+
+#include <jansson.h>
+#include <libxml/parser.h>
+#include <libxml/xmlreader.h>
+#include <libxml/xmlschemas.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+static xmlSchemaPtr schema;
+
+static void
+quiet(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
+int
+pes_xsd_load(const char *path, struct lerr *e)
+{
+	xmlSchemaParserCtxtPtr pc;
+
+	xmlInitParser();
+	xmlSetExternalEntityLoader(xmlNoNetExternalEntityLoader);
+	pc = xmlSchemaNewParserCtxt(path);
+	if (!pc)
+		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	xmlSchemaSetParserErrors(pc, quiet, quiet, NULL);
+	schema = xmlSchemaParse(pc);
+	xmlSchemaFreeParserCtxt(pc);
+	if (!schema) {
+		lerr_set(e, LERR_INVALID, "pes_xsd", "cannot load the PES schema %s", path);
+		lerr_hint(e, "point pes_xsd at PES_V2/Rev0/PES_Aller.xsd of the DGFiP schema set, or leave it empty");
+		return LERR_INVALID;
+	}
+	log_info("PES schema loaded from %s", path);
+	return 0;
+}
+
+int
+pes_xsd_loaded(void)
+{
+	return schema != NULL;
+}
+
+void
+pes_xsd_free(void)
+{
+	if (schema)
+		xmlSchemaFree(schema);
+	schema = NULL;
+}
+
+/* The stored file, read chunk by chunk into the validating reader. */
+struct source {
+	struct store_conn *c;
+	struct doc_file f;
+	int seq;
+	size_t off, len;
+	char *chunk;
+	struct lerr *e;
+	int failed;
+};
+
+static int
+read_cb(void *ctx, char *out, int max)
+{
+	struct source *s = ctx;
+	size_t n;
+
+	if (s->off == s->len) {
+		if (s->seq == s->f.nchunks)
+			return 0;
+		if (store_blob_chunk(s->c, s->f.blob_id, s->seq, s->chunk, &s->len, s->e)) {
+			s->failed = 1;
+			return -1;
+		}
+		s->seq++;
+		s->off = 0;
+	}
+	n = s->len - s->off < (size_t)max ? s->len - s->off : (size_t)max;
+	memcpy(out, s->chunk + s->off, n);
+	s->off += n;
+	return (int)n;
+}
+
+static int
+close_cb(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+struct findings {
+	json_t *warnings;
+	int count;
+};
+
+static void
+on_error(void *arg, xmlErrorPtr err)
+{
+	struct findings *f = arg;
+	char text[400];
+	size_t n;
+
+	if (f->count++ >= PES_XSD_MAX_WARNINGS)
+		return;
+	snprintf(text, sizeof(text), "XSD, line %d: %s", err->line, err->message ? err->message : "?");
+	n = strlen(text);
+	while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
+		text[--n] = '\0';
+	json_array_append_new(f->warnings, json_string(text));
+}
+
+static int
+validate(struct source *s, struct findings *f)
+{
+	xmlTextReaderPtr r = xmlReaderForIO(read_cb, close_cb, s, NULL, NULL,
+					    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	int rc;
+
+	if (!r)
+		return -1;
+	xmlTextReaderSetStructuredErrorHandler(r, on_error, f);
+	if (xmlTextReaderSetSchema(r, schema) != 0) {
+		xmlFreeTextReader(r);
+		return -1;
+	}
+	while ((rc = xmlTextReaderRead(r)) == 1)
+		;
+	xmlFreeTextReader(r);
+	return rc < 0 && !f->count ? -1 : 0;
+}
+
+int
+pes_xsd_job(struct store_conn *c, const struct job *j, struct lerr *e)
+{
+	struct source s = { .c = c, .e = e };
+	struct findings f = { json_array(), 0 };
+	char *text = NULL;
+	int rc;
+
+	if (!schema) {   /* pes_xsd was emptied since the job was queued */
+		json_decref(f.warnings);
+		return 0;
+	}
+	if ((rc = store_doc_file(c, j->doc_id, 0, 0, &s.f, e)))
+		goto out;
+	if (!(s.chunk = malloc(STORE_CHUNK_SIZE))) {
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	if (validate(&s, &f) && !s.failed) {
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "the PES could not be read for the XSD check");
+		goto out;
+	}
+	if (s.failed) {
+		rc = e->kind ? e->kind : LERR_INTERNAL;
+		goto out;
+	}
+	if (f.count > PES_XSD_MAX_WARNINGS)
+		json_array_append_new(f.warnings, json_sprintf("XSD: %d more deviation(s) not listed",
+							       f.count - PES_XSD_MAX_WARNINGS));
+	if (f.count) {
+		text = json_dumps(f.warnings, JSON_COMPACT);
+		rc = store_doc_add_warnings(c, j->doc_id, text, e);
+	}
+	log_info("XSD check: %d deviation(s)", f.count);
+out:
+	free(text);
+	free(s.chunk);
+	json_decref(f.warnings);
+	return rc;
+}
