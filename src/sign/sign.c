@@ -273,7 +273,7 @@ restrict_transforms(xmlSecDSigCtxPtr c)
 /* A context restricted to same-document URIs (plus the detached data when
  * remote_ok), whitelisted transforms, and the given key (up-referenced). */
 xmlSecDSigCtxPtr
-sx_dsig_ctx(EVP_PKEY *pkey, int sign, int remote_ok)
+sx_dsig_ctx(EVP_PKEY *pkey, int remote_ok)
 {
 	xmlSecDSigCtxPtr c = xmlSecDSigCtxCreate(NULL);
 	xmlSecKeyDataPtr kd = NULL;
@@ -296,7 +296,6 @@ sx_dsig_ctx(EVP_PKEY *pkey, int sign, int remote_ok)
 		xmlSecKeyDataDestroy(kd);
 		goto fail;
 	}
-	(void)sign;
 	return c;
 fail:
 	xmlSecDSigCtxDestroy(c);

@@ -28,7 +28,7 @@ int sx_serialize(xmlDocPtr doc, struct buf *out, struct lerr *e) LERR_WUR;
  * and copies the first duplicated value into dup. */
 int sx_register_ids(xmlDocPtr doc, char *dup, size_t dupsz);
 int sx_set_id(xmlNodePtr node, const char *id, struct lerr *e) LERR_WUR;
-xmlSecDSigCtxPtr sx_dsig_ctx(EVP_PKEY *pkey, int sign, int remote_ok);
+xmlSecDSigCtxPtr sx_dsig_ctx(EVP_PKEY *pkey, int remote_ok);
 void sx_detached_set(const char *name, const void *data, size_t len);
 const char *sx_last_error(void);
 xmlNodePtr sx_child(xmlNodePtr parent, const char *ns, const char *name);

@@ -617,7 +617,7 @@ check_core(struct vsig *v)
 		return;
 	}
 	sx_detached_set(v->detached_uri[0] ? v->detached_uri : NULL, v->o->data, v->o->datalen);
-	if (!(c = sx_dsig_ctx(pk, 0, v->o->data != NULL))) {
+	if (!(c = sx_dsig_ctx(pk, v->o->data != NULL))) {
 		CHECK(v, "core", 0, 0, "contexte xmlsec impossible", "cannot create the xmlsec context");
 		goto out;
 	}

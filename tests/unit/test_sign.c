@@ -415,6 +415,30 @@ test_pes_multi(void)
 }
 
 static void
+test_pes_ecdsa(void)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	struct id ec = mk("Agent ECDSA", &inter, 105, -5 * DAY, 365L * DAY, 0,
+			  "critical,digitalSignature,nonRepudiation", NULL, k);
+	struct sign_report r;
+	struct buf out;
+	struct lerr e;
+
+	if (!pes_in.len)
+		return;
+	ok(pes_sign(&ec, SIGN_XADES_111, &pes_in, &out, &e) == 0 &&
+	   strstr(out.data, "xmldsig-more#ecdsa-sha256"), "an ECDSA P-256 key signs a PES");
+	ok(verify(trust, &out, 0, NULL, 0, &r) == 0 && r.valid, "xmlsec verifies the ECDSA signature");
+	if (!r.valid)
+		dump_failures(&r);
+	sign_report_fini(&r);
+	buf_fini(&out);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(ec.key);
+	X509_free(ec.cert);
+}
+
+static void
 test_pes_targets(void)
 {
 	struct buf in, out;
@@ -1196,6 +1220,7 @@ main(void)
 	test_pes_122();
 	test_pes_multi();
 	test_pes_targets();
+	test_pes_ecdsa();
 	test_pes_crlf_utf8();
 	test_xxe();
 	test_attacks();
