@@ -311,7 +311,7 @@ static void
 test_pes_sign(void)
 {
 	char path[512], xsd[512];
-	struct sign_report r;
+	struct sign_report r = { 0 };
 	struct lerr e;
 	int rc;
 
@@ -359,7 +359,7 @@ static void
 test_pes_122(void)
 {
 	struct buf out;
-	struct sign_report r;
+	struct sign_report r = { 0 };
 	struct lerr e;
 
 	if (!pes_in.len)
@@ -377,7 +377,7 @@ static void
 test_pes_multi(void)
 {
 	struct buf in, again;
-	struct sign_report r;
+	struct sign_report r = { 0 };
 	struct lerr e;
 	char *b, *end, xsd[512];
 	size_t blen;
@@ -420,7 +420,7 @@ test_pes_ecdsa(void)
 	EVP_PKEY *k = EVP_EC_gen("P-256");
 	struct id ec = mk("Agent ECDSA", &inter, 105, -5 * DAY, 365L * DAY, 0,
 			  "critical,digitalSignature,nonRepudiation", NULL, k);
-	struct sign_report r;
+	struct sign_report r = { 0 };
 	struct buf out;
 	struct lerr e;
 
@@ -466,6 +466,25 @@ test_pes_targets(void)
 		buf_fini(&out2);
 	}
 	buf_fini(&out);
+	{
+		struct buf rec, out3;
+		struct sign_report r = { 0 };
+
+		buf_init(&rec, 1 << 20);
+		ok(!buf_add(&rec, pes_in.data, pes_in.len) &&
+		   !subst(&rec, "<PES_DepenseAller>", "<PES_RecetteAller>") &&
+		   !subst(&rec, "</PES_DepenseAller>", "</PES_RecetteAller>") &&
+		   !subst(&rec, "<EnTeteDepense>", "<EnTeteRecette>") &&
+		   !subst(&rec, "</EnTeteDepense>", "</EnTeteRecette>") &&
+		   pes_sign(&signer, SIGN_XADES_111, &rec, &out3, &e) == 0 &&
+		   strstr(out3.data, "Id=\"BORD1093357910_SIG_1\"") &&
+		   strstr(out3.data, "<InfoDematerialisee V=\"1\"/>") &&
+		   verify(trust, &out3, 0, NULL, 0, &r) == 0 && r.valid,
+		   "a recette PES: bordereau signed, InfoDematerialisee set, valid");
+		sign_report_fini(&r);
+		buf_fini(&out3);
+		buf_fini(&rec);
+	}
 	subst(&in, "Id=\"c78a9729c1eb89ff9b47401bd7cd9d7e\"", "");
 	is_int(pes_sign(&signer, SIGN_XADES_111, &in, &out, &e), LERR_INVALID,
 	       "no Id anywhere: refused");
@@ -478,7 +497,7 @@ static void
 test_pes_crlf_utf8(void)
 {
 	struct buf in, out;
-	struct sign_report r;
+	struct sign_report r = { 0 };
 	struct lerr e;
 	char path[512];
 	size_t i;
@@ -513,7 +532,7 @@ test_xxe(void)
 			  "\"file:///etc/passwd\">]>\n<n:PES_Aller xmlns:n=\"http://www.minefi.gouv.fr/"
 			  "cp/helios/pes_v2/Rev0/aller\" Id=\"A\"><Enveloppe>&x;</Enveloppe></n:PES_Aller>";
 	struct buf in, out;
-	struct sign_report r;
+	struct sign_report r = { 0 };
 	struct lerr e;
 
 	buf_init(&in, 1 << 16);
@@ -535,7 +554,7 @@ static void
 attack(const char *name, const char *from, const char *to, const char *check, int sig)
 {
 	struct buf b;
-	struct sign_report r;
+	struct sign_report r = { 0 };
 
 	buf_init(&b, 64 << 20);
 	if (buf_add(&b, pes_signed.data, pes_signed.len) || subst(&b, from, to)) {
@@ -577,7 +596,7 @@ test_moved_reference(void)
 	xmlChar *mem = NULL;
 	int len = 0;
 	struct buf b;
-	struct sign_report r;
+	struct sign_report r = { 0 };
 
 	if (!pes_multi_signed.len)
 		return;
@@ -640,7 +659,7 @@ static void
 test_cert_attacks(void)
 {
 	struct buf b, out;
-	struct sign_report r;
+	struct sign_report r = { 0 };
 	struct lerr e;
 
 	if (!pes_signed.len)
@@ -692,7 +711,7 @@ test_fixtures(void)
 		"s2low/class/fixtures/pes_signe_bordereau.xml", "s2low/class/fixtures/pes_no_id.xml" };
 	char path[512], a[512], b[512], l1[600], l2[600], ra[PATH_MAX], rb[PATH_MAX];
 	struct buf in;
-	struct sign_report r;
+	struct sign_report r = { 0 };
 	size_t i;
 
 	if (!tap_fixture(a, sizeof(a), "s2low/lib/fixtures/validca/AC_ADULLACT_Utilisateurs_G3.pem") ||
@@ -746,7 +765,7 @@ test_parapheur(void)
 {
 	char x[512], c[512], pdf[512], root_ca[512], int_ca[512], l[600], rp[PATH_MAX], dir[300];
 	struct buf sig, cms, data;
-	struct sign_report r;
+	struct sign_report r = { 0 };
 
 	if (!tap_fixture(x, sizeof(x), "parapheur-v5/files/formats/PDF_sans_tags/signature_xades.xml") ||
 	    !tap_fixture(c, sizeof(c), "parapheur-v5/files/formats/PDF_sans_tags/signature_cades.p7s") ||
@@ -823,7 +842,7 @@ test_xades_generic(void)
 	struct sign_xades_opts o = { .data_name = "acte n°1.pdf", .mime_type = "application/pdf" };
 	struct sign_tsa t = { .post = local_tsa };
 	struct buf out, x;
-	struct sign_report r;
+	struct sign_report r = { 0 };
 	struct lerr e;
 	int rc;
 
@@ -886,7 +905,7 @@ test_cades(void)
 	static const char pdf[] = "%PDF-1.4\nacte\n%%EOF\n";
 	struct sign_key k;
 	struct buf out, b64;
-	struct sign_report r;
+	struct sign_report r = { 0 };
 	struct lerr e;
 	char p7[512], dat[512], ca[512], cmd[2048];
 	FILE *f;
@@ -931,7 +950,7 @@ test_cades(void)
 static void
 test_report_json(void)
 {
-	struct sign_report r;
+	struct sign_report r = { 0 };
 	json_t *j;
 
 	if (!pes_signed.len)
@@ -1011,7 +1030,7 @@ test_ocsp(void)
 {
 	char idx[512], ca[512], key[512], dir[512], url[64], portstr[16];
 	struct sign_verify_opts o = { 0 };
-	struct sign_report r;
+	struct sign_report r = { 0 };
 	struct buf out;
 	struct lerr e;
 	pid_t pid;
@@ -1074,7 +1093,7 @@ static void *
 sign_loop(void *arg)
 {
 	struct id *who = arg;
-	struct sign_report r;
+	struct sign_report r = { 0 };
 	struct buf out;
 	struct lerr e;
 	long good = 0;
