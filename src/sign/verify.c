@@ -14,6 +14,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <libxml/c14n.h>
+#include <libxml/uri.h>
 #include <xmlsec/list.h>
 
 #include "core/config.h"
@@ -32,6 +33,7 @@ struct vsig {
 	int sha1;
 	int refs_ok;
 	int uriless;               /* references without URI: the detached data */
+	int name_mismatch;         /* the detached reference names another file */
 	char detached_uri[512];
 };
 
@@ -101,6 +103,19 @@ collect_sigs(xmlNodePtr n, struct sigs *s)
 	return 0;
 }
 
+/* Does the reference URI name the file the caller gave (escaped or not,
+ * with or without a path)? */
+static int
+names_data(const char *uri, const char *name)
+{
+	char *u = xmlURIUnescapeString(uri, 0, NULL);
+	const char *base = u ? strrchr(u, '/') : NULL;
+	int same = !strcmp(uri, name) || (u && (!strcmp(u, name) || (base && !strcmp(base + 1, name))));
+
+	xmlFree(u);
+	return same;
+}
+
 static int
 uri_allowed(struct vsig *v, const char *uri)
 {
@@ -118,8 +133,10 @@ uri_allowed(struct vsig *v, const char *uri)
 				return 0;   /* no xpointer() expressions */
 		return uri[1] != '\0';
 	}
-	if (!v->o->data || (v->o->data_name && strcmp(uri, v->o->data_name)))
-		return 0;
+	if (!v->o->data || v->detached_uri[0])
+		return 0;       /* no data, or a second file */
+	if (v->o->data_name && !names_data(uri, v->o->data_name))
+		v->name_mismatch = 1;
 	snprintf(v->detached_uri, sizeof(v->detached_uri), "%s", uri);
 	return 1;
 }
@@ -308,7 +325,11 @@ check_data_ref(struct vsig *v)
 		xmlFree(type);
 		xmlFree(uri);
 	}
-	if (n > 0 && good == n)
+	if (n > 0 && good == n && v->name_mismatch)
+		CHECK(v, "data_reference", 1, 1, "la signature désigne un fichier d'un autre nom que "
+		      "celui fourni (empreinte vérifiée sur le fichier fourni)", "the signature names a "
+		      "file of another name than the one given (digest checked on the given file)");
+	else if (n > 0 && good == n)
 		CHECK(v, "data_reference", 1, 0, "la référence désigne l'élément signé qui contient la signature",
 		      "the data reference resolves to the signed element");
 	else

@@ -862,6 +862,20 @@ test_xades_generic(void)
 	ok(verify(trust, &out, 0, "%PDF-1.4 other", 14, &r) == 0 && !r.valid && check_is(&r, "core", 0, 0),
 	   "B-B detached with other data: core fails");
 	sign_report_fini(&r);
+	{
+		struct sign_verify_opts vo = { .trust_dir = trust, .data = pdf, .datalen = sizeof(pdf) - 1,
+					       .data_name = "acte n°1.pdf" };
+
+		ok(sign_verify(&vo, out.data, out.len, &r, &e) == 0 && r.valid &&
+		   !sign_report_find(&r, "data_reference", 0)->warning,
+		   "B-B detached: the escaped URI names the given file");
+		sign_report_fini(&r);
+		vo.data_name = "renamed.pdf";
+		ok(sign_verify(&vo, out.data, out.len, &r, &e) == 0 && r.valid &&
+		   sign_report_find(&r, "data_reference", 0)->warning,
+		   "B-B detached over a renamed file: valid, with a warning");
+		sign_report_fini(&r);
+	}
 	ok(verify(trust, &out, 0, NULL, 0, &r) == 0 && !r.valid &&
 	   check_is(&r, "references_allowed", 0, 0), "B-B detached without data: the file is never fetched");
 	sign_report_fini(&r);
