@@ -95,10 +95,24 @@ function cleanupAtExit(code) {
 			{ stdio: 'ignore' });
 	const failed = code !== 0 || (process.exitCode && process.exitCode !== 0);
 	for (const d of tempDirs) {
+		if (failed)
+			printLogTails(d);
 		if (failed || process.env.LIASSE_KEEP_TMP)
 			process.stderr.write(`# test data and logs kept in ${d}\n`);
 		else
 			fs.rmSync(d, { recursive: true, force: true });
+	}
+}
+// The end of each log of a failed run, for CI where the directory is lost.
+function printLogTails(dir) {
+	let names = [];
+	try { names = fs.readdirSync(dir).filter((n) => n.endsWith('.log')).sort(); } catch (e) { /* gone */ }
+	for (const n of names) {
+		let text = '';
+		try { text = fs.readFileSync(path.join(dir, n), 'utf8'); } catch (e) { continue; }
+		const tail = text.split('\n').filter(Boolean).slice(-25);
+		if (tail.length)
+			process.stderr.write(`# ---- last lines of ${n}\n${tail.map((l) => `# ${l}`).join('\n')}\n`);
 	}
 }
 process.on('exit', cleanupAtExit);
@@ -361,7 +375,6 @@ class Daemon {
 		this.proc = proc;
 		this.pid = proc.pid;
 		this.running = true;
-		const logStream = fs.createWriteStream(this.logFile, { flags: 'a' });
 		this.exited = new Promise((resolve) => proc.on('exit', (code, signal) => {
 			this.running = false;
 			this.exitStatus = { code, signal };
@@ -373,7 +386,7 @@ class Daemon {
 				reject(new Error(`liassed did not report listening within 30 s:\n${this.logs()}`));
 			}, 30000);
 			const onData = (d) => {
-				logStream.write(d);
+				fs.appendFileSync(this.logFile, d);
 				this.logChunks.push(d);
 				if (this.url)
 					return;
