@@ -20,6 +20,7 @@ const cases = fs.readdirSync(dataDir).filter((f) => f.endsWith('.case')).sort()
 describe('API cases from tests/data/api', () => {
 	let d, seed, vars;
 	const clients = {};
+	const noHint = [];
 
 	before(async () => {
 		await h.startPostgres();
@@ -56,12 +57,19 @@ describe('API cases from tests/data/api', () => {
 					detail: c.expect.detail ? new RegExp(c.expect.detail, 'i') : undefined,
 					type: c.expect.type,
 				});
+				if (!(typeof r.json.hint === 'string' && r.json.hint.length > 0))
+					noHint.push(`${c.file}: ${r.text.slice(0, 160)}`);
 				assertSameCounts(assert, before, await h.snapshot(), c.file);
 				return;
 			}
 			await checkStored(c, r, req, before, client);
 		});
 	}
+
+	// The contract's problem body has a hint ("what to do") beside the field.
+	it('every refusal above carries a hint saying what to do', () => {
+		assert.deepEqual(noHint, [], `refusals without a hint:\n${noHint.join('\n')}`);
+	});
 
 	async function checkStored(c, r, req, before, client) {
 		const ctx = `${c.file}: ${r.text.slice(0, 600)}`;

@@ -799,8 +799,8 @@ export function normField(f) {
 }
 
 // Checks that r is a problem+json answer with the given status (number or
-// list) and, when given, field and a detail matching a regexp.
-export function assertProblem(assert, r, { status, field, detail, type } = {}) {
+// list) and, when given, type, field, a detail matching a regexp and a hint.
+export function assertProblem(assert, r, { status, field, detail, type, hint } = {}) {
 	const statuses = Array.isArray(status) ? status : [status];
 	const ctx = `${r.status} ${r.text}`;
 	if (status !== undefined)
@@ -820,6 +820,8 @@ export function assertProblem(assert, r, { status, field, detail, type } = {}) {
 	}
 	if (detail)
 		assert.match(`${r.json.detail || ''} ${r.json.title || ''}`, detail, `detail: ${ctx}`);
+	if (hint)
+		assert.ok(typeof r.json.hint === 'string' && r.json.hint.length > 0, `a hint says what to do: ${ctx}`);
 }
 
 // Compares two snapshots (see Harness.snapshot): nothing stored.
