@@ -555,3 +555,14 @@ test("the independent verifier refuses a PES signature without the Helios policy
 			console.log(`# liasse verify accepts the ${name} PES signature (no policy check in DESIGN.md)`);
 	}
 });
+
+test("xades-bt with a misbehaving TSA: liasse sign refuses and writes nothing", () => {
+	for (const [mode, reason] of [["wrong-nonce", /nonce/i], ["wrong-imprint", /imprint/i],
+		["error", /500/], ["garbage", /RFC 3161|reply/i]]) {
+		const name = `acte-bt-${mode}.xml`;
+		const r = sign("xades-bt", "signer", w("acte.pdf"), name, ["--tsa", `${tsa.url}/${mode}`]);
+		assert.equal(r.status, 1, `${mode}: ${r.out}`);
+		assert.match(r.out, reason, mode);
+		assert.equal(existsSync(w(name)), false, `${mode}: no output file`);
+	}
+});

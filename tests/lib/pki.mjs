@@ -82,7 +82,7 @@ export async function startTsa(pki, options = {}) {
 			requests: async () => t.requests, failures: async () => t.failures };
 	}
 	const child = spawn(process.execPath, [path.join(here, "tsa-server.mjs"), pki.dir],
-		{ stdio: ["ignore", "pipe", "pipe"] });
+		{ stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LIASSE_TSA_PARENT: String(process.pid) } });
 	let out = "", err = "";
 	child.stderr.on("data", (d) => { err += d; });
 	let exited = false;
@@ -98,6 +98,10 @@ export async function startTsa(pki, options = {}) {
 		});
 		child.once("exit", (code) => reject(new Error(`tsa-server exited (${code}): ${err}`)));
 	});
+	// Do not keep this process alive for the child; "exit" kills it.
+	child.unref();
+	child.stdout.unref?.();
+	child.stderr.unref?.();
 	const base = url.replace(/\/tsa$/, "");
 	const stats = async () => (await fetch(`${base}/stats`)).json();
 	return {
@@ -130,10 +134,16 @@ export function freePort() {
 // An `openssl ocsp` responder for the intermediate CA's database, signed by
 // the OCSP responder certificate.  Killed by stop() (and on process exit).
 // OpenSSL 3.0 cannot bind it to one address: it listens on every interface.
+const WATCHDOG = 'p=$1; shift; "$@" & c=$!; trap \'kill $c 2>/dev/null; exit 0\' TERM INT; ' +
+	'while kill -0 "$p" 2>/dev/null && kill -0 $c 2>/dev/null; do sleep 0.2; done; kill $c 2>/dev/null';
+
 export async function startOcsp(pki) {
 	for (let attempt = 0; attempt < 5; attempt++) {
 		const port = await freePort();
-		const child = spawn(process.env.OPENSSL || "openssl", ["ocsp",
+		// A shell watchdog ends the responder when this process is gone,
+		// even if it is killed before stop() runs.
+		const child = spawn("sh", ["-c", WATCHDOG, "sh", String(process.pid),
+			process.env.OPENSSL || "openssl", "ocsp",
 			"-index", pki.file("db/inter/index.txt"), "-port", String(port),
 			"-CA", pki.file("inter-ca.pem"), "-rsigner", pki.ocsp.pem,
 			"-rkey", pki.ocsp.key, "-nmin", "60", "-ignore_err"],

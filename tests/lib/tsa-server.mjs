@@ -6,7 +6,12 @@
 //   const tsa = await startTsaServer({ config: pki.file("tsa.cnf") });
 //   ... tsa.url, tsa.requests ... ; await tsa.stop();
 //
-// CLI: node tests/lib/tsa-server.mjs PKIDIR   (prints the URL, runs until killed)
+// Misbehaving modes, by URL path: URL + "/wrong-nonce" (a token for the same
+// imprint with another nonce), "/wrong-imprint" (a token for other data),
+// "/error" (HTTP 500), "/garbage" (200 with a reply that is not a token).
+//
+// CLI: node tests/lib/tsa-server.mjs PKIDIR   (prints the URL, runs until killed,
+// or until the process LIASSE_TSA_PARENT names is gone)
 // GET /stats answers {"requests":N,"failures":N}.
 
 import http from "node:http";
@@ -15,6 +20,7 @@ import { mkdtemp, writeFile, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { createHash } from "node:crypto";
 
 const MAX_QUERY = 64 * 1024;
 
@@ -29,6 +35,43 @@ function run(cmd, args) {
 			}
 		});
 	});
+}
+
+const HASHES = { "1.3.14.3.2.26": "sha1", "2.16.840.1.101.3.4.2.1": "sha256",
+	"2.16.840.1.101.3.4.2.2": "sha384", "2.16.840.1.101.3.4.2.3": "sha512" };
+
+// TimeStampReq ::= SEQUENCE { version, messageImprint SEQUENCE { AlgorithmId,
+// OCTET STRING }, ... }: just enough DER to read the imprint.
+function queryImprint(der) {
+	const tlv = (b, o) => {
+		let len = b[o + 1], p = o + 2;
+		if (len & 0x80) {
+			const n = len & 0x7f;
+			len = 0;
+			for (let i = 0; i < n; i++)
+				len = len * 256 + b[p++];
+		}
+		return { start: p, end: p + len };
+	};
+	const req = tlv(der, 0);
+	const version = tlv(der, req.start);
+	const mi = tlv(der, version.end);
+	const alg = tlv(der, mi.start);
+	const oid = tlv(der, alg.start);
+	const octets = tlv(der, alg.end);
+	const o = der.subarray(oid.start, oid.end);
+	const parts = [Math.floor(o[0] / 40), o[0] % 40];
+	for (let i = 1, n = 0; i < o.length; i++) {
+		n = n * 128 + (o[i] & 0x7f);
+		if (!(o[i] & 0x80)) {
+			parts.push(n);
+			n = 0;
+		}
+	}
+	const name = HASHES[parts.join(".")];
+	if (!name)
+		throw new Error(`unknown hash ${parts.join(".")}`);
+	return { alg: name, hex: der.subarray(octets.start, octets.end).toString("hex") };
 }
 
 function readBody(req) {
@@ -59,12 +102,25 @@ export async function startTsaServer(options) {
 	let seq = 0;
 	const state = { requests: 0, failures: 0 };
 
-	async function reply(query) {
+	// A query for another request: the same imprint and a different nonce
+	// ("wrong-nonce"), or another imprint ("wrong-imprint").
+	async function otherQuery(query, mode, q) {
+		const imprint = queryImprint(query);
+		const digest = mode === "wrong-imprint"
+			? createHash(imprint.alg).update("not the signature value").digest("hex")
+			: imprint.hex;
+		await run(openssl, ["ts", "-query", `-${imprint.alg}`, "-digest", digest, "-cert", "-out", q]);
+	}
+
+	async function reply(query, mode) {
 		const n = seq++;
 		const q = path.join(work, `q${n}.tsq`);
 		const r = path.join(work, `r${n}.tsr`);
-		await writeFile(q, query);
 		try {
+			if (mode === "wrong-nonce" || mode === "wrong-imprint")
+				await otherQuery(query, mode, q);
+			else
+				await writeFile(q, query);
 			await run(openssl, ["ts", "-reply", "-config", options.config,
 				"-queryfile", q, "-out", r]);
 			return await readFile(r);
@@ -88,9 +144,21 @@ export async function startTsaServer(options) {
 			res.end("POST an application/timestamp-query\n");
 			return;
 		}
+		const mode = (req.url || "").split("?")[0].replace(/^\/tsa\/?/, "") || "ok";
+		if (mode === "error") {
+			state.failures++;
+			res.writeHead(500, { "content-type": "text/plain" });
+			res.end("simulated TSA failure\n");
+			return;
+		}
+		if (mode === "garbage") {
+			res.writeHead(200, { "content-type": "application/timestamp-reply" });
+			res.end(Buffer.from("3003020100", "hex"));
+			return;
+		}
 		try {
 			const query = await readBody(req);
-			const job = queue.then(() => reply(query));
+			const job = queue.then(() => reply(query, mode));
 			queue = job.catch(() => {});
 			const answer = await job;
 			res.writeHead(200, {
@@ -133,4 +201,15 @@ if (import.meta.url === pathToFileURL(process.argv[1] || "").href) {
 	const quit = async () => { await tsa.stop(); process.exit(0); };
 	process.on("SIGTERM", quit);
 	process.on("SIGINT", quit);
+	// Started by tests/lib/pki.mjs: end with the test process.
+	const parent = Number(process.env.LIASSE_TSA_PARENT || 0);
+	if (parent) {
+		setInterval(() => {
+			try {
+				process.kill(parent, 0);
+			} catch {
+				quit();
+			}
+		}, 300);
+	}
 }
