@@ -566,3 +566,33 @@ test("xades-bt with a misbehaving TSA: liasse sign refuses and writes nothing", 
 		assert.equal(existsSync(w(name)), false, `${mode}: no output file`);
 	}
 });
+
+// i-Parapheur's detached XAdES names no URI in its data Reference (XMLDSig
+// lets the application supply the data); the independent verifier accepts it
+// with the PDF given as --data (xades-fixtures.test.mjs).
+function libricielTrust() {
+	const dir = w("libriciel");
+	mkdirSync(dir, { recursive: true });
+	for (const f of ["ca-root.pem", "ca-intermediate.pem"])
+		copyFileSync(path.join(fixtures, "parapheur-v5/files/certificates/signature", f), path.join(dir, f));
+	return dir;
+}
+
+test("liasse verify: i-Parapheur's CAdES over the PDF is valid, over other data not", () => {
+	const dir = path.join(fixtures, "parapheur-v5/files/formats/PDF_sans_tags");
+	const trust = libricielTrust();
+	const ok = liasse(["verify", path.join(dir, "signature_cades.p7s"), "--data", path.join(dir, "PDF_sans_tags.pdf"), "--trust", trust]);
+	assert.equal(ok.status, 0, ok.out);
+	writeFileSync(w("not-the-pdf.bin"), "not the PDF\n");
+	const bad = liasse(["verify", path.join(dir, "signature_cades.p7s"), "--data", w("not-the-pdf.bin"), "--trust", trust]);
+	assert.equal(bad.status, 1, bad.out);
+});
+
+test("liasse verify: i-Parapheur's detached XAdES (Reference without URI) is valid with the PDF", {
+	todo: "liasse refuses a data Reference without URI even with --data (references_allowed: \"(none)\")",
+}, () => {
+	const dir = path.join(fixtures, "parapheur-v5/files/formats/PDF_sans_tags");
+	const v = liasse(["verify", path.join(dir, "signature_xades.xml"), "--data", path.join(dir, "PDF_sans_tags.pdf"),
+		"--trust", libricielTrust()]);
+	assert.equal(v.status, 0, v.out);
+});
