@@ -53,7 +53,7 @@ int sign_check_cert_time(X509 *cert, time_t now, struct lerr *e) LERR_WUR;
 void sx_time_iso(time_t t, char *out, size_t outsz);
 int sx_time_parse(const char *s, time_t *t);
 
-/* xades.c: the XAdES signature, built and signed with xmlsec */
+/* xades.c: the XAdES signature, built and signed (libxml2 C14N, OpenSSL) */
 struct xades_params {
 	enum sign_xades_ver ver;
 	const char *sig_id;            /* ds:Signature/@Id */
