@@ -30,6 +30,7 @@ struct vsig {
 	X509 *cert;
 	STACK_OF(X509) *certs;
 	time_t when;               /* time the chain is checked at */
+	time_t claimed;            /* SigningTime, 0 if none */
 	int sha1;
 	int refs_ok;
 	int uriless;               /* references without URI: the detached data */
@@ -701,6 +702,7 @@ check_signing_time(struct vsig *v)
 
 	if (s && sx_time_parse((const char *)s, &t) == 0) {
 		sx_time_iso(t, si->signing_time, sizeof(si->signing_time));
+		v->claimed = t;
 		if (!v->when)
 			v->when = t;
 		CHECK(v, "signing_time", 1, 0, "heure de signature déclarée présente",
@@ -759,6 +761,9 @@ check_timestamp(struct vsig *v)
 		snprintf(fr, sizeof(fr), "horodatage invalide : %.250s", msg);
 		snprintf(en, sizeof(en), "invalid time-stamp: %.250s", msg);
 		CHECK(v, "timestamp", 0, 0, fr, en);
+	} else if (v->claimed && gen + 300 < v->claimed) {
+		CHECK(v, "timestamp", 0, 0, "l'horodatage précède l'heure de signature déclarée",
+		      "the time-stamp predates the claimed signing time");
 	} else {
 		v->when = v->o->at ? v->o->at : gen;
 		CHECK(v, "timestamp", 1, 0, "horodatage valide sur la valeur de signature",

@@ -901,6 +901,13 @@ test_xades_generic(void)
 		sign_report_fini(&r);
 	}
 	buf_fini(&x);
+	buf_reset(&out);
+	o.now = now + DAY;
+	ok(sign_xades(&k, &o, pdf, sizeof(pdf) - 1, &out, &e) == 0 &&
+	   verify(trust, &out, 0, pdf, sizeof(pdf) - 1, &r) == 0 && !r.valid &&
+	   check_is(&r, "timestamp", 0, 0), "B-T: a time-stamp older than the claimed SigningTime fails");
+	sign_report_fini(&r);
+	o.now = 0;
 
 	buf_reset(&out);
 	o.tsa = NULL;
