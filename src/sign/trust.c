@@ -57,10 +57,14 @@ trust_load(struct trust *t, const char *dir, struct lerr *e)
 	int rc = 0;
 
 	memset(t, 0, sizeof(*t));
-	if (!dir || !*dir)
-		return lerr_set(e, LERR_INVALID, "trust_dir", "no trust directory configured");
+	/* a server-side setting: LERR_UNAVAILABLE, not the caller's fault */
+	if (!dir || !*dir) {
+		lerr_set(e, LERR_UNAVAILABLE, "trust_dir", "no trust directory configured");
+		lerr_hint(e, "set trust_dir (or pass --trust DIR) to the PEM anchors and CRLs");
+		return e->kind;
+	}
 	if (!(d = opendir(dir))) {
-		lerr_set(e, LERR_INVALID, "trust_dir", "cannot open the trust directory %s", dir);
+		lerr_set(e, LERR_UNAVAILABLE, "trust_dir", "cannot open the trust directory %s", dir);
 		lerr_hint(e, "set trust_dir to a directory of PEM certificates and CRLs");
 		return e->kind;
 	}
@@ -74,7 +78,7 @@ trust_load(struct trust *t, const char *dir, struct lerr *e)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (load_file(t, path))
-			rc = lerr_set(e, LERR_INVALID, "trust_dir", "cannot read %s", path);
+			rc = lerr_set(e, LERR_UNAVAILABLE, "trust_dir", "cannot read %s", path);
 	}
 	closedir(d);
 	if (rc)
