@@ -4,8 +4,10 @@
  * second, peak memory, and the ratio of one-bordereau PES signing to
  * `openssl speed -seconds 3 rsa2048` signs/s measured in the same run.
  *
- *   make bench/sign && bench/sign [SECONDS [small|big|verify]]
- *   (default 3 s per figure; with a name, that figure only, for profiling)
+ *   make bench/sign && bench/sign [SECONDS [all|small|big|verify [PES]]]
+ *   (default 3 s per figure; with a name, that figure only, for profiling;
+ *   PES: a one-bordereau file to use instead of the generated one, e.g. to
+ *   compare with node bench/sign-npm.mjs on the same document)
  *
  * The PES and a throwaway RSA-2048 key are made in memory; nothing is
  * read from the fixtures.  Not run by make check.
@@ -96,6 +98,25 @@ make_key(void)
 		return -1;
 	EVP_PKEY_free(k);
 	X509_free(x);
+	return 0;
+}
+
+static int
+read_file(const char *path, struct buf *b)
+{
+	FILE *f = fopen(path, "rb");
+	char chunk[8192];
+	size_t n;
+
+	if (!f)
+		return -1;
+	buf_reset(b);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_add(b, chunk, n)) {
+			fclose(f);
+			return -1;
+		}
+	fclose(f);
 	return 0;
 }
 
@@ -212,7 +233,8 @@ main(int argc, char **argv)
 	if (argc > 1)
 		seconds = atof(argv[1]);
 	log_set_level(LOG_LVL_WARN);
-	if (sign_init(&e) || make_key() || make_pes(&small, 0) || make_pes(&big, 5 << 20)) {
+	if (sign_init(&e) || make_key() || make_pes(&small, 0) || make_pes(&big, 5 << 20) ||
+	    (argc > 3 && read_file(argv[3], &small))) {
 		fprintf(stderr, "bench: set-up failed\n");
 		return 1;
 	}
@@ -223,7 +245,7 @@ main(int argc, char **argv)
 	}
 	printf("PES sizes: small %zu bytes, large %zu bytes; %.0f s per figure\n", small.len, big.len,
 	       seconds);
-	if (argc > 2) {         /* one figure only, for profiling: small, big or verify */
+	if (argc > 2 && strcmp(argv[2], "all")) {  /* one figure only: small, big or verify */
 		printf("%s: %.2f/s\n", argv[2], rate(!strcmp(argv[2], "big") ? &big : !strcmp(argv[2],
 		       "verify") ? &signed_small : &small, 1, !strcmp(argv[2], "verify")));
 		return 0;
