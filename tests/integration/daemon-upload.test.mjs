@@ -59,6 +59,19 @@ describe('large uploads', () => {
 		assert.ok(s.d.procStatus('VmHWM') < RSS_LIMIT_KB);
 	});
 
+	it('an acte whose files together pass 150 MiB is refused, nothing stored', async () => {
+		const before = await h.snapshot();
+		const r = await streamDocument(s.d.url, s.keyA, acteMeta(s.orgA, 'BIG2026_152'),
+			streamedPdf(100 * MiB, 'main100'), { annexes: [streamedPdf(50 * MiB + 1, 'annexe50')] });
+		assertProblem(assert, r, { status: [413, 422], field: ['annexe', 'file'] });
+		assertSameCounts(assert, before, await h.snapshot());
+		const ok = await streamDocument(s.d.url, s.keyA, acteMeta(s.orgA, 'BIG2026_153'),
+			streamedPdf(3 * MiB, 'main3'), { annexes: [streamedPdf(2 * MiB, 'annexe2'), streamedPdf(MiB, 'annexe1')] });
+		assert.equal(ok.status, 201, ok.text);
+		assert.deepEqual(ok.json.files.map((f) => [f.role, f.size]),
+			[['main', 3 * MiB], ['annexe', 2 * MiB], ['annexe', MiB]]);
+	});
+
 	it('a client killed mid-upload leaves no document, no file and no blob chunk', async () => {
 		const before = await h.snapshot();
 		const child = spawn(process.execPath, [path.join(here, '..', 'lib', 'upload-client.mjs'),

@@ -673,7 +673,7 @@ export function streamedPdf(size, seed = 'big') {
 
 // Streams a multipart document post whose main file comes from `file`
 // ({size, chunks()}, see streamedPdf).  opts: throttle (bytes/s),
-// onProgress(written), name, type, headers, timeoutMs.
+// onProgress(written), name, type, headers, timeoutMs, annexes ([file]).
 export function streamDocument(url, key, metadata, file, opts = {}) {
 	const boundary = `liasse-${crypto.randomBytes(8).toString('hex')}`;
 	const pre = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="metadata"\r\n` +
@@ -681,11 +681,19 @@ export function streamDocument(url, key, metadata, file, opts = {}) {
 		`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${opts.name || 'big.pdf'}"\r\n` +
 		`Content-Type: ${opts.type || 'application/pdf'}\r\n\r\n`);
 	const post = Buffer.from(`\r\n--${boundary}--\r\n`);
-	const total = pre.length + file.size + post.length;
+	const annexes = (opts.annexes || []).map((a, i) => ({ file: a, head: Buffer.from(`\r\n--${boundary}\r\n` +
+		`Content-Disposition: form-data; name="annexe"; filename="annexe-${i + 1}.pdf"\r\n` +
+		'Content-Type: application/pdf\r\n\r\n') }));
+	const total = pre.length + file.size + post.length +
+		annexes.reduce((n, a) => n + a.head.length + a.file.size, 0);
 	async function* body() {
 		let sent = 0;
 		const t0 = Date.now();
-		for (const part of [[pre], file.chunks(), [post]]) {
+		const parts = [[pre], file.chunks()];
+		for (const a of annexes)
+			parts.push([a.head], a.file.chunks());
+		parts.push([post]);
+		for (const part of parts) {
 			for await (const c of part) {
 				yield c;
 				sent += c.length;
