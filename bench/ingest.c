@@ -68,17 +68,24 @@ claim(void)
 	return i;
 }
 
-/* A PDF-looking file of opt.size bytes, unique per (phase, document). */
+/* A PDF-looking file of opt.size bytes, unique per (phase, document), its
+ * body pseudo-random like the compressed streams of real PDFs (so neither
+ * side gains from PostgreSQL's TOAST compression). */
 static void
 fill_pdf(char *p, int phase, long i)
 {
 	static const char tail[] = "\n%%EOF\n";
 	int n = snprintf(p, opt.size, "%%PDF-1.4\n%% liasse bench phase %d document %ld\n", phase, i);
+	uint64_t x = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)phase << 56) ^ (uint64_t)i;
+	size_t end = opt.size - (sizeof(tail) - 1);
 
-	memset(p + n, 'x', opt.size - n - (sizeof(tail) - 1));
-	for (size_t k = n; k + 64 < opt.size; k += 64)
-		p[k] = '\n';
-	memcpy(p + opt.size - (sizeof(tail) - 1), tail, sizeof(tail) - 1);
+	for (size_t k = n; k < end; k++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[k] = (char)(x >> 24);
+	}
+	memcpy(p + end, tail, sizeof(tail) - 1);
 }
 
 static void

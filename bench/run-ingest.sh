@@ -5,7 +5,8 @@
 # Run it from the build directory (or set BUILDDIR).  Options go to ingest,
 # e.g. `-c 8 -d 20`.  BENCH_PG_OPTS adds postgres options (e.g.
 # "-c synchronous_commit=off"); the default is PostgreSQL's own settings.
-# Set BENCH_KEEP=1 to keep the temporary directory.
+# Set BENCH_KEEP=1 to keep the temporary directory; BENCH_SQL runs SQL after
+# the migrations (experiments only).
 set -eu
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 builddir=${BUILDDIR:-$(pwd)}
@@ -54,6 +55,10 @@ CONF
 chmod 644 "$tmp/liasse.conf"
 export LIASSE_SQLDIR="$srcdir/schemas/sql" LIASSE_OPENAPI="$srcdir/doc/openapi.json"
 "$builddir/src/liasse" -c "$tmp/liasse.conf" db migrate
+# Experiments: BENCH_SQL is run after the migrations (e.g. to try a cheaper function).
+if [ -n "${BENCH_SQL:-}" ]; then
+	"$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$tmp/sock" -U liasse -d liasse -c "$BENCH_SQL"
+fi
 # log_level = info as deployed (the listening line is an info line).
 "$builddir/src/liassed" -c "$tmp/liasse.conf" 2>"$tmp/liassed.log" &
 pid=$!
