@@ -65,6 +65,7 @@ wrong_type(struct lerr *e, const char *path, const char *key, const json_t *v,
 {
 	bad(e, path, key, "has the wrong type");
 	lerr_detail(e, "expected %s, got %s", want, type_name(v));
+	lerr_hint(e, "send %s as %s", key, want);
 	return LERR_INVALID;
 }
 
@@ -79,6 +80,7 @@ meta_check_object(json_t *obj, const char *const *allowed_keys, const char *path
 		lerr_set(e, LERR_INVALID, path && path[0] ? path : NULL,
 			 "%s must be a JSON object", path && path[0] ? path : "metadata");
 		lerr_detail(e, "got %s", obj ? type_name(obj) : "nothing");
+		lerr_hint(e, "send a JSON object: {\"key\": value, ...}");
 		return LERR_INVALID;
 	}
 	json_object_foreach(obj, key, v) {
@@ -165,17 +167,23 @@ meta_get_string(json_t *obj, const char *key, const char *path, int flags,
 	if (strlen(s) != len || !utf8_valid(s, len)) {
 		bad(e, path, key, "is not valid UTF-8 text");
 		lerr_detail(e, "the string contains a NUL byte or invalid UTF-8");
+		lerr_hint(e, "send the text UTF-8 encoded, without NUL");
 		return LERR_INVALID;
 	}
 	if ((c = control_char(s, len, flags & META_MULTILINE)) != 0) {
 		bad(e, path, key, "contains a control character");
 		lerr_detail(e, "character U+%04X is not allowed here", c - 1);
+		lerr_hint(e, "remove control characters%s", flags & META_MULTILINE ? " other than line breaks and tabs" : "");
 		return LERR_INVALID;
 	}
 	chars = meta_utf8_len(s);
 	if (chars < minchars || chars > maxchars) {
 		bad(e, path, key, chars < minchars ? "is too short" : "is too long");
 		lerr_detail(e, "%zu characters; %zu to %zu are accepted", chars, minchars, maxchars);
+		if (minchars == maxchars)
+			lerr_hint(e, "give exactly %zu characters", minchars);
+		else
+			lerr_hint(e, "give %zu to %zu characters", minchars, maxchars);
 		return LERR_INVALID;
 	}
 	*out = s;

@@ -28,11 +28,14 @@
 #define ACTE_MAX_TOTAL (150LL << 20)  /* @ctes archive limit */
 #define META_MAX (64 * 1024)
 
+#define INLINE_MAX (1024 * 1024)     /* small files sent with their document, in all */
+
 struct part {
 	const char *role, *name, *media_type;
-	long long blob_id;
+	long long blob_id;                /* 0: inline (data, size) */
 	uint8_t sha[SHA256_LEN];
 	int64_t size;
+	const void *data;
 };
 
 struct upload {
@@ -41,8 +44,7 @@ struct upload {
 	/* metadata */
 	struct buf meta;
 	json_t *meta_json;
-	const char *kind;
-	long long org_id;
+	const char *kind, *org;
 	int want_sign, want_transmit;
 	struct acte_meta acte;
 	/* the part being read */
@@ -58,6 +60,7 @@ struct upload {
 	struct part files[MAX_FILES];
 	int nfiles;
 	int64_t total;
+	size_t inline_total;
 	json_t *kind_meta, *warnings;
 };
 
@@ -82,17 +85,13 @@ static const char *const top_keys[] = {
 static int
 kind_defaults(struct req *rq, struct upload *u, json_t *m, struct lerr *e)
 {
-	json_t *s = json_object_get(m, "sign"), *t = json_object_get(m, "transmit");
+	int rc;
 
 	u->want_sign = strcmp(u->kind, "acte") != 0;
 	u->want_transmit = strcmp(u->kind, "document") != 0;
-	if ((s && !json_is_boolean(s)) || (t && !json_is_boolean(t)))
-		return lerr_set(e, LERR_INVALID, s && !json_is_boolean(s) ? "metadata.sign" : "metadata.transmit",
-				"sign and transmit are booleans");
-	if (s)
-		u->want_sign = json_is_true(s);
-	if (t)
-		u->want_transmit = json_is_true(t);
+	if ((rc = meta_get_bool(m, "sign", "metadata", 0, &u->want_sign, e)) ||
+	    (rc = meta_get_bool(m, "transmit", "metadata", 0, &u->want_transmit, e)))
+		return rc;
 	if (!u->want_sign && !u->want_transmit) {
 		lerr_set(e, LERR_INVALID, "metadata.sign", "nothing to do: sign and transmit are both false");
 		lerr_hint(e, "ask for a signature, a transmission or both");
@@ -119,24 +118,33 @@ check_kind_objects(struct upload *u, json_t *m, struct lerr *e)
 		}
 		return acte_check(acte, NULL, &u->acte, e);
 	}
-	if (acte)
-		return lerr_set(e, LERR_INVALID, "metadata.acte", "\"acte\" is only for kind \"acte\"");
+	if (acte) {
+		lerr_set(e, LERR_INVALID, "metadata.acte", "\"acte\" is only for kind \"acte\"");
+		lerr_hint(e, "remove \"acte\", or set kind to \"acte\"");
+		return LERR_INVALID;
+	}
 	if (doc && (!json_is_object(doc) || json_object_size(doc) ||
-		    strcmp(u->kind, "document")))
-		return lerr_set(e, LERR_INVALID, "metadata.document",
-				"\"document\" must be an empty object, and only for kind \"document\"");
+		    strcmp(u->kind, "document"))) {
+		lerr_set(e, LERR_INVALID, "metadata.document",
+			 "\"document\" must be an empty object, and only for kind \"document\"");
+		lerr_hint(e, "remove \"document\"; it is reserved for later options");
+		return LERR_INVALID;
+	}
 	return 0;
 }
 
 static int
 check_metadata(struct req *rq, struct upload *u, json_t *m, struct lerr *e)
 {
-	const char *org = NULL, *s;
+	const char *s;
 	struct meta_date due;
 	int rc;
 
-	if (!json_is_object(m))
-		return lerr_set(e, LERR_INVALID, "metadata", "metadata must be a JSON object");
+	if (!json_is_object(m)) {
+		lerr_set(e, LERR_INVALID, "metadata", "metadata must be a JSON object");
+		lerr_hint(e, "send {\"kind\": ..., \"organisation\": ..., \"title\": ...}");
+		return LERR_INVALID;
+	}
 	if ((rc = meta_check_object(m, top_keys, "metadata", e)))
 		return rc;
 	if ((rc = meta_get_string(m, "kind", "metadata", META_REQUIRED, 1, 16, &u->kind, e)))
@@ -146,16 +154,34 @@ check_metadata(struct req *rq, struct upload *u, json_t *m, struct lerr *e)
 		lerr_hint(e, "use \"pes\", \"acte\" or \"document\"");
 		return LERR_INVALID;
 	}
-	if ((rc = meta_get_string(m, "organisation", "metadata", META_REQUIRED, 9, 9, &org, e)) ||
+	if ((rc = meta_get_string(m, "organisation", "metadata", META_REQUIRED, 9, 9, &u->org, e)) ||
 	    (rc = meta_get_string(m, "title", "metadata", META_REQUIRED, 1, 300, &s, e)) ||
 	    (rc = meta_get_string(m, "signer", "metadata", 0, 1, 200, &s, e)) ||
 	    (rc = meta_get_string(m, "external_ref", "metadata", 0, 1, 200, &s, e)) ||
 	    (rc = meta_get_date(m, "due_date", "metadata", 0, &due, e)) ||
 	    (rc = kind_defaults(rq, u, m, e)) || (rc = check_kind_objects(u, m, e)))
 		return rc;
-	if ((rc = store_acquire(http_store(rq), &u->c, e)) || (rc = store_begin(u->c, e)))
+	return 0;
+}
+
+/* A file larger than one chunk needs the database before its end: a
+ * connection, a transaction, and the organisation checked now rather than
+ * after the whole upload. */
+static int
+need_conn(void *arg, struct store_conn **c, struct lerr *e)
+{
+	struct req *rq = arg;
+	struct upload *u = rq->state;
+	long long org_id;
+	int rc;
+
+	if (!u->c && (rc = store_acquire(http_store(rq), &u->c, e)))
 		return rc;
-	return store_client_org(u->c, rq->client.id, org, &u->org_id, e);
+	if (!store_in_txn(u->c) && ((rc = store_begin(u->c, e)) ||
+			       (rc = store_client_org(u->c, rq->client.id, u->org, &org_id, e))))
+		return rc;
+	*c = u->c;
+	return 0;
 }
 
 static int
@@ -209,7 +235,7 @@ file_begin(struct req *rq, struct upload *u, const char *key, const char *filena
 	}
 	limit = !strcmp(u->kind, "pes") ? (int64_t)PES_MAX_SIZE :
 		!strcmp(u->kind, "acte") ? ACTE_MAX_TOTAL - u->total : config_int("document_max_size");
-	if (store_blob_begin(u->c, &u->w, limit, &e))
+	if (store_blob_begin(&u->w, limit, need_conn, rq, &e))
 		return http_fail(rq, &e);
 	u->writing = 1;
 	u->headlen = 0;
@@ -282,8 +308,16 @@ file_end(struct req *rq, struct upload *u)
 			snprintf(e.field, sizeof(e.field), "%s", u->cur_key);
 		return http_fail(rq, &e);
 	}
-	if (store_blob_end(&u->w, &f->blob_id, f->sha, &f->size, &e))
+	if (store_blob_end(&u->w, u->inline_total + u->w.fill <= INLINE_MAX, &f->blob_id, f->sha,
+			   &f->size, &e)) {
+		store_blob_abort(&u->w);
 		return http_fail(rq, &e);
+	}
+	if (f->blob_id == 0) {   /* small: kept to go with the document */
+		f->data = memcpy(arena_alloc(rq->arena, u->w.fill + 1), u->w.chunk, u->w.fill);
+		u->inline_total += u->w.fill;
+	}
+	store_blob_abort(&u->w);
 	u->total += f->size;
 	u->nfiles++;
 	return 0;
@@ -342,7 +376,8 @@ part_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *filenam
 	}
 	u->cur_bytes += size;
 	if (u->cur == P_META && buf_add(&u->meta, data, size))
-		return fail(rq, LERR_TOOLARGE, "metadata", "the metadata part is larger than 64 KiB", NULL),
+		return fail(rq, LERR_TOOLARGE, "metadata", "the metadata part is larger than 64 KiB",
+			    "keep the metadata short; files go in their own parts"),
 		       MHD_NO;
 	if (u->cur == P_FILE && size && file_data(rq, u, data, size))
 		return MHD_NO;
@@ -425,85 +460,83 @@ request_digest(struct upload *u, uint8_t out[SHA256_LEN])
 }
 
 static int
-reply_document(struct req *rq, struct store_conn *c, const char *id, unsigned status)
+reply_document(struct req *rq, char *json, unsigned status)
 {
-	char *json = NULL, *loc;
-	struct lerr e;
-	struct MHD_Response *resp;
+	struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(json), json, MHD_RESPMEM_MUST_FREE);
+	json_error_t jerr;
+	json_t *doc = json_loads(json, 0, &jerr);
+	const char *id = json_string_value(json_object_get(doc, "id"));
 
-	if (store_doc_json(c, id, rq->client.id, &json, &e))
-		return http_reply_problem(rq, &e);
-	resp = MHD_create_response_from_buffer(strlen(json), json, MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	loc = arena_printf(rq->arena, "/api/v1/documents/%s", id);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, loc);
+	if (id)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION,
+					arena_printf(rq->arena, "/api/v1/documents/%s", id));
+	json_decref(doc);
 	return http_reply_response(rq, status, resp);
 }
 
-/* An earlier request with this key: the same document (200) or a conflict. */
+/* What store_doc_create() answered, as an HTTP answer. */
 static int
-idempotent_replay(struct req *rq, struct upload *u, const char *key, const uint8_t digest[SHA256_LEN],
-		  int *replayed, struct lerr *e)
+reply_created(struct req *rq, struct upload *u, int status, char *body)
 {
-	uint8_t old[SHA256_LEN];
-	char doc[37];
-	int found, rc;
+	json_error_t jerr;
+	json_t *j = status == 409 || status == 422 ? json_loads(body, 0, &jerr) : NULL;
+	const char *other = json_string_value(json_object_get(j, "doc"));
+	struct lerr e;
 
-	*replayed = 0;
-	if ((rc = store_idem_get(u->c, rq->client.id, key, &found, old, doc, e)) || !found)
-		return rc;
-	*replayed = 1;
-	store_rollback(u->c);
-	if (memcmp(old, digest, SHA256_LEN) == 0)
-		return reply_document(rq, u->c, doc, 200);
-	lerr_set(e, LERR_CONFLICT, "Idempotency-Key", "this Idempotency-Key was used for another request");
-	lerr_detail(e, "it created document %s with different metadata or files", doc);
-	lerr_hint(e, "use a new key for a new document");
-	return http_reply_problem(rq, e);
+	lerr_clear(&e);
+	if (status == 403) {
+		lerr_set(&e, LERR_FORBIDDEN, "metadata.organisation",
+			 "organisation %s is not one of this client's organisations", u->org);
+		lerr_hint(&e, "use the SIREN of an organisation your API key was issued for");
+	} else if (status == 409) {
+		lerr_set(&e, LERR_CONFLICT, "Idempotency-Key", "this Idempotency-Key was used for another request");
+		lerr_detail(&e, "it created document %s with different metadata or files", other ? other : "?");
+		lerr_hint(&e, "use a new key for a new document");
+	} else if (status == 422) {
+		const struct pes_info *pi = pes_scan_info(u->ps);
+
+		lerr_set(&e, LERR_INVALID, "file", "NomFic \"%s\" was already sent for CodCol %s",
+			 pi->nomfic, pi->codcol);
+		lerr_detail(&e, "document %s carries the same Enveloppe/Parametres/NomFic", other ? other : "?");
+		lerr_hint(&e, "give each PES file its own NomFic, or cancel the earlier document");
+	}
+	json_decref(j);
+	if (e.kind) {
+		free(body);
+		return http_reply_problem(rq, &e);
+	}
+	return reply_document(rq, body, (unsigned)status);
 }
 
-static int
-insert_document(struct req *rq, struct upload *u, char *id, struct lerr *e)
+static void
+describe(struct req *rq, struct upload *u, struct doc_file_in *files, const char *key,
+	 const uint8_t *digest, struct doc_create *d)
 {
 	json_t *m = u->meta_json;
-	char *meta = NULL, *warn = NULL;
-	struct doc_new d = {
-		.org_id = u->org_id, .client_id = rq->client.id, .kind = u->kind,
+
+	if (!strcmp(u->kind, "acte"))
+		u->kind_meta = acte_meta_json(&u->acte);
+	for (int i = 0; i < u->nfiles; i++) {
+		struct part *f = &u->files[i];
+
+		files[i] = (struct doc_file_in){
+			.role = f->role, .name = f->name, .media_type = f->media_type, .size = f->size,
+			.blob_id = f->blob_id, .data = f->data, .len = f->blob_id ? 0 : (size_t)f->size,
+		};
+		memcpy(files[i].sha256, f->sha, SHA256_LEN);
+	}
+	*d = (struct doc_create){
+		.client_id = rq->client.id, .siren = u->org, .kind = u->kind,
 		.title = json_string_value(json_object_get(m, "title")),
 		.signer = json_string_value(json_object_get(m, "signer")),
 		.due_date = json_string_value(json_object_get(m, "due_date")),
 		.external_ref = json_string_value(json_object_get(m, "external_ref")),
 		.want_sign = u->want_sign, .want_transmit = u->want_transmit,
+		.files = files, .nfiles = u->nfiles, .idem_key = key, .idem_sha256 = digest,
+		.actor = arena_printf(rq->arena, "client:%s", rq->client.name),
+		.job = u->ps && pes_xsd_loaded() ? PES_XSD_JOB : NULL,
 	};
-	int rc;
-
-	if (!strcmp(u->kind, "acte"))
-		u->kind_meta = acte_meta_json(&u->acte);
-	d.meta_json = meta = u->kind_meta ? json_dumps(u->kind_meta, JSON_COMPACT) : NULL;
-	d.warnings_json = warn = u->warnings ? json_dumps(u->warnings, JSON_COMPACT) : NULL;
-	rc = store_doc_insert(u->c, &d, arena_printf(rq->arena, "client:%s", rq->client.name), id, e);
-	for (int i = 0; !rc && i < u->nfiles; i++)
-		rc = store_doc_file_insert(u->c, id, i, u->files[i].role, u->files[i].name,
-					   u->files[i].media_type, u->files[i].blob_id, e);
-	free(meta);
-	free(warn);
-	return rc;
-}
-
-/* Hélios refuses a second file with the same NomFic for a CodCol. */
-static int
-check_nomfic(struct req *rq, struct upload *u, struct lerr *e)
-{
-	const struct pes_info *pi = pes_scan_info(u->ps);
-	char other[37];
-	int taken = 0, rc = store_pes_nomfic_taken(u->c, u->org_id, pi->codcol, pi->nomfic, &taken, other, e);
-
-	if (rc || !taken)
-		return rc;
-	lerr_set(e, LERR_INVALID, "file", "NomFic \"%s\" was already sent for CodCol %s", pi->nomfic, pi->codcol);
-	lerr_detail(e, "document %s carries the same Enveloppe/Parametres/NomFic", other);
-	lerr_hint(e, "give each PES file its own NomFic, or cancel the earlier document");
-	return LERR_INVALID;
 }
 
 static int
@@ -520,14 +553,53 @@ check_complete(struct req *rq, struct upload *u)
 	return 0;
 }
 
+/* One statement creates the document (with its small files); large files
+ * were streamed in the transaction need_conn opened, which commits with it. */
+static int
+create(struct req *rq, struct upload *u, const char *key, const uint8_t *digest, int *status,
+       char **body, struct lerr *e)
+{
+	struct doc_file_in *files = arena_alloc(rq->arena, sizeof(*files) * (size_t)u->nfiles);
+	char *json = NULL, *warn = NULL;
+	struct doc_create d;
+	int rc;
+
+	describe(rq, u, files, key, digest, &d);
+	d.meta_json = json = u->kind_meta ? json_dumps(u->kind_meta, JSON_COMPACT) : NULL;
+	d.warnings_json = warn = u->warnings ? json_dumps(u->warnings, JSON_COMPACT) : NULL;
+	if (!u->c && (rc = store_acquire(http_store(rq), &u->c, e)))
+		goto out;
+	rc = store_doc_create(u->c, &d, status, body, e);
+	if (store_in_txn(u->c)) {
+		if (!rc && *status == 201)
+			rc = store_commit(u->c, e);
+		else
+			store_rollback(u->c);
+	}
+out:
+	free(json);
+	free(warn);
+	return rc;
+}
+
+/* No file was streamed into a transaction (which a rollback would lose). */
+static int
+all_inline(const struct upload *u)
+{
+	for (int i = 0; i < u->nfiles; i++)
+		if (u->files[i].blob_id)
+			return 0;
+	return 1;
+}
+
 static int
 upload_end(struct req *rq)
 {
 	struct upload *u = rq->state;
 	const char *key = http_header(rq, "Idempotency-Key");
 	uint8_t digest[SHA256_LEN];
-	char id[37];
-	int replayed = 0, rc;
+	char *body = NULL;
+	int status = 0, rc;
 	struct lerr e;
 
 	rc = MHD_destroy_post_processor(u->pp);
@@ -541,20 +613,15 @@ upload_end(struct req *rq)
 		return 0;
 	request_digest(u, digest);
 	lerr_clear(&e);
-	if (key && ((rc = idempotent_replay(rq, u, key, digest, &replayed, &e)) || replayed))
-		return rc ? http_reply_problem(rq, &e) : 0;
-	if ((u->ps && (rc = check_nomfic(rq, u, &e))) || (rc = insert_document(rq, u, id, &e)) ||
-	    (key && (rc = store_idem_put(u->c, rq->client.id, key, digest, id, &e))) ||
-	    (u->ps && pes_xsd_loaded() && (rc = store_job_add(u->c, PES_XSD_JOB, id, &e))) ||
-	    (rc = store_commit(u->c, &e))) {
-		store_rollback(u->c);
-		if (key && rc == LERR_CONFLICT)   /* a concurrent twin won the key */
-			return idempotent_replay(rq, u, key, digest, &replayed, &e) ? http_reply_problem(rq, &e) : 0;
+	rc = create(rq, u, key, digest, &status, &body, &e);
+	/* Twin requests with one new key: the loser replays the winner's answer. */
+	if (rc == LERR_CONFLICT && key && all_inline(u))
+		rc = create(rq, u, key, digest, &status, &body, &e);
+	if (rc)
 		return http_reply_problem(rq, &e);
-	}
-	log_info("document %s received (%s, %d file(s), %lld bytes)", id, u->kind, u->nfiles,
-		 (long long)u->total);
-	return reply_document(rq, u->c, id, 201);
+	if (status == 201)
+		log_info("document received (%s, %d file(s), %lld bytes)", u->kind, u->nfiles, (long long)u->total);
+	return reply_created(rq, u, status, body);
 }
 
 static void

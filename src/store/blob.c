@@ -1,11 +1,14 @@
 /*
  * blob.c - content-addressed blobs stored in chunks.
  *
- * An upload opens a blob row without a digest, appends STORE_CHUNK_SIZE
- * chunks as the bytes arrive (so at most one chunk is held in memory) and
- * seals the row with its SHA-256 at the end.  If that digest is known
- * already the new copy is deleted and the old blob reused.  All of it runs in
- * the caller's transaction: an interrupted upload leaves nothing behind.
+ * A writer keeps one chunk in memory.  When a second chunk arrives it opens a
+ * blob row without a digest (through need_conn, inside the caller's
+ * transaction) and appends chunks as the bytes come, so at most one chunk is
+ * held; at the end it seals the row with its SHA-256, or, if that digest is
+ * known already, drops the new copy and reuses the old blob.  A file of one
+ * chunk never touches the database here: it is stored with its document.
+ * Nothing is visible before the caller commits: an interrupted upload
+ * leaves nothing behind.
  */
 #include "store/store_int.h"
 
@@ -16,19 +19,13 @@
 #include "core/util.h"
 
 int
-store_blob_begin(struct store_conn *c, struct store_blob_writer *w, int64_t max, struct lerr *e)
+store_blob_begin(struct store_blob_writer *w, int64_t max,
+		 int (*need_conn)(void *arg, struct store_conn **c, struct lerr *e), void *arg,
+		 struct lerr *e)
 {
-	PGresult *r = NULL;
-	struct sha256 *sha;
-	int rc;
+	struct sha256 *sha = malloc(sizeof(*sha));
 
 	memset(w, 0, sizeof(*w));
-	rc = sq_exec(c, "INSERT INTO blob DEFAULT VALUES RETURNING id", NULL, 0, &r, e);
-	if (rc)
-		return rc;
-	w->blob_id = atoll(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	sha = malloc(sizeof(*sha));
 	w->chunk = malloc(STORE_CHUNK_SIZE);
 	if (!sha || !w->chunk || sha256_init(sha)) {
 		free(sha);
@@ -37,24 +34,40 @@ store_blob_begin(struct store_conn *c, struct store_blob_writer *w, int64_t max,
 		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
 	}
 	w->sha = sha;
-	w->c = c;
 	w->max = max;
+	w->need_conn = need_conn;
+	w->arg = arg;
 	return 0;
 }
 
 static int
+ensure_conn(struct store_blob_writer *w, struct lerr *e)
+{
+	return w->c ? 0 : w->need_conn(w->arg, &w->c, e);
+}
+
+/* Writes the chunk in memory, opening the blob row first if needed. */
+static int
 flush_chunk(struct store_blob_writer *w, struct lerr *e)
 {
 	char id[32], seq[16];
+	PGresult *r = NULL;
+	int rc;
 
 	if (w->fill == 0)
 		return 0;
+	if ((rc = ensure_conn(w, e)))
+		return rc;
+	if (w->blob_id == 0) {
+		if ((rc = sq_exec(w->c, "INSERT INTO blob DEFAULT VALUES RETURNING id", NULL, 0, &r, e)))
+			return rc;
+		w->blob_id = atoll(PQgetvalue(r, 0, 0));
+		PQclear(r);
+	}
 	snprintf(id, sizeof(id), "%lld", w->blob_id);
 	snprintf(seq, sizeof(seq), "%d", w->seq);
 	struct sqlp p[3] = { SQLP_TEXT(id), SQLP_TEXT(seq), SQLP_BIN(w->chunk, w->fill) };
-	int rc = sq_exec(w->c, "INSERT INTO blob_chunk (blob_id, seq, data) VALUES ($1, $2, $3)",
-			 p, 3, NULL, e);
-
+	rc = sq_exec(w->c, "INSERT INTO blob_chunk (blob_id, seq, data) VALUES ($1, $2, $3)", p, 3, NULL, e);
 	if (!rc) {
 		w->seq++;
 		w->fill = 0;
@@ -75,20 +88,18 @@ store_blob_write(struct store_blob_writer *w, const void *p, size_t n, struct le
 	sha256_update(w->sha, p, n);
 	w->size += (int64_t)n;
 	while (n) {
-		size_t take = STORE_CHUNK_SIZE - w->fill;
+		size_t take;
+		int rc;
 
-		if (take > n)
-			take = n;
+		/* A full chunk is written only once more bytes come: a file of
+		 * exactly one chunk can still be kept inline. */
+		if (w->fill == STORE_CHUNK_SIZE && (rc = flush_chunk(w, e)))
+			return rc;
+		take = STORE_CHUNK_SIZE - w->fill < n ? STORE_CHUNK_SIZE - w->fill : n;
 		memcpy(w->chunk + w->fill, s, take);
 		w->fill += take;
 		s += take;
 		n -= take;
-		if (w->fill == STORE_CHUNK_SIZE) {
-			int rc = flush_chunk(w, e);
-
-			if (rc)
-				return rc;
-		}
 	}
 	return 0;
 }
@@ -104,48 +115,72 @@ store_blob_abort(struct store_blob_writer *w)
 	w->chunk = NULL;
 }
 
-int
-store_blob_end(struct store_blob_writer *w, long long *blob_id, uint8_t sha256[32],
-	       int64_t *size, struct lerr *e)
+/* One chunk, stored now (with dedup) by the same SQL function the document
+ * creation uses. */
+static int
+put_small(struct store_blob_writer *w, const uint8_t sha256[32], long long *blob_id, struct lerr *e)
+{
+	struct sqlp p[2] = { SQLP_BIN(sha256, 32), SQLP_BIN(w->chunk, w->fill) };
+	PGresult *r = NULL;
+	int rc = ensure_conn(w, e);
+
+	if (!rc)
+		rc = sq_exec(w->c, "SELECT blob_put_small($1, $2)", p, 2, &r, e);
+	if (!rc) {
+		*blob_id = atoll(PQgetvalue(r, 0, 0));
+		PQclear(r);
+	}
+	return rc;
+}
+
+/* Seals a blob written in chunks, or drops it for an identical one. */
+static int
+seal(struct store_blob_writer *w, const uint8_t sha256[32], long long *blob_id, struct lerr *e)
 {
 	char id[32], sz[32], nch[16];
+	struct sqlp q[1] = { SQLP_BIN(sha256, 32) };
 	PGresult *r = NULL;
-	int rc = flush_chunk(w, e);
+	int rc;
 
-	if (rc)
-		goto out;
-	sha256_final(w->sha, sha256);
-	free(w->sha);
-	w->sha = NULL;
 	snprintf(id, sizeof(id), "%lld", w->blob_id);
 	snprintf(sz, sizeof(sz), "%lld", (long long)w->size);
 	snprintf(nch, sizeof(nch), "%d", w->seq);
-	struct sqlp q[1] = { SQLP_BIN(sha256, 32) };
 	/* Two uploads of the same bytes at once: the second waits here for the
 	 * first to commit, then finds its blob instead of violating UNIQUE. */
-	rc = sq_exec(w->c, "SELECT pg_advisory_xact_lock(('x' || substr(encode($1, 'hex'), 1, 15))::bit(60)::bigint)",
-		     q, 1, NULL, e);
-	if (rc)
-		goto out;
-	rc = sq_exec(w->c, "SELECT id FROM blob WHERE sha256 = $1", q, 1, &r, e);
-	if (rc)
-		goto out;
+	if ((rc = sq_exec(w->c, "SELECT pg_advisory_xact_lock(('x' || substr(encode($1, 'hex'), 1, 15))::bit(60)::bigint)",
+			  q, 1, NULL, e)) ||
+	    (rc = sq_exec(w->c, "SELECT id FROM blob WHERE sha256 = $1", q, 1, &r, e)))
+		return rc;
 	if (PQntuples(r) > 0) {
 		struct sqlp d[1] = { SQLP_TEXT(id) };
 
 		*blob_id = atoll(PQgetvalue(r, 0, 0));
-		rc = sq_exec(w->c, "DELETE FROM blob WHERE id = $1", d, 1, NULL, e);
-		goto out;
+		PQclear(r);
+		return sq_exec(w->c, "DELETE FROM blob WHERE id = $1", d, 1, NULL, e);
 	}
-	struct sqlp p[4] = { SQLP_TEXT(id), SQLP_BIN(sha256, 32), SQLP_TEXT(sz), SQLP_TEXT(nch) };
-	rc = sq_exec(w->c, "UPDATE blob SET sha256 = $2, size = $3, nchunks = $4 WHERE id = $1",
-		     p, 4, NULL, e);
-	*blob_id = w->blob_id;
-out:
 	PQclear(r);
+	struct sqlp p[4] = { SQLP_TEXT(id), SQLP_BIN(sha256, 32), SQLP_TEXT(sz), SQLP_TEXT(nch) };
+	*blob_id = w->blob_id;
+	return sq_exec(w->c, "UPDATE blob SET sha256 = $2, size = $3, nchunks = $4 WHERE id = $1",
+		       p, 4, NULL, e);
+}
+
+int
+store_blob_end(struct store_blob_writer *w, int keep_inline, long long *blob_id,
+	       uint8_t sha256[32], int64_t *size, struct lerr *e)
+{
+	int rc;
+
+	sha256_final(w->sha, sha256);
+	free(w->sha);
+	w->sha = NULL;
 	*size = w->size;
-	store_blob_abort(w);
-	return rc;
+	*blob_id = 0;
+	if (w->blob_id == 0)
+		return keep_inline ? 0 : put_small(w, sha256, blob_id, e);
+	if ((rc = flush_chunk(w, e)))
+		return rc;
+	return seal(w, sha256, blob_id, e);
 }
 
 int

@@ -106,8 +106,10 @@ store_acquire(struct store *s, struct store_conn **out, struct lerr *e)
 	if (c) {
 		s->free = c->next;
 		pthread_mutex_unlock(&s->lock);
-		if (PQstatus(c->pg) != CONNECTION_OK)
+		if (PQstatus(c->pg) != CONNECTION_OK) {
 			PQreset(c->pg);
+			c->nprep = 0;   /* a new session has no prepared statements */
+		}
 		*out = c;
 		return 0;
 	}
@@ -167,23 +169,56 @@ map_error(struct store_conn *c, PGresult *r, struct lerr *e)
 	return kind;
 }
 
+/* The name of sql prepared on this connection ("s<n>"), preparing it on first
+ * use; NULL when the cache is full (the statement then runs unprepared). */
+static const char *
+prepared(struct store_conn *c, const char *sql, int np, char *name, struct lerr *e, int *rc)
+{
+	PGresult *r;
+	int i;
+
+	*rc = 0;
+	for (i = 0; i < c->nprep; i++)
+		if (c->prep[i] == sql)
+			break;
+	snprintf(name, 16, "s%d", i);
+	if (i < c->nprep)
+		return name;
+	if (c->nprep == STORE_MAX_PREPARED)
+		return NULL;
+	r = PQprepare(c->pg, name, sql, np, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		*rc = map_error(c, r, e);
+		PQclear(r);
+		return NULL;
+	}
+	PQclear(r);
+	c->prep[c->nprep++] = sql;
+	return name;
+}
+
 static int
 exec_fmt(struct store_conn *c, const char *sql, const struct sqlp *p, int np, int resfmt,
 	 PGresult **res, struct lerr *e)
 {
-	const char *vals[16];
-	int lens[16], fmts[16];
+	const char *vals[STORE_MAX_PARAMS], *stmt;
+	int lens[STORE_MAX_PARAMS], fmts[STORE_MAX_PARAMS], rc;
+	char name[16];
 	PGresult *r;
 	ExecStatusType st;
 
-	if (np > 16)
+	if (np > STORE_MAX_PARAMS)
 		return lerr_set(e, LERR_INTERNAL, NULL, "too many SQL parameters");
 	for (int i = 0; i < np; i++) {
 		vals[i] = p[i].v;
 		lens[i] = p[i].len < 0 ? 0 : p[i].len;
 		fmts[i] = p[i].len < 0 ? 0 : 1;
 	}
-	r = PQexecParams(c->pg, sql, np, NULL, vals, lens, fmts, resfmt);
+	stmt = prepared(c, sql, np, name, e, &rc);
+	if (rc)
+		return rc;
+	r = stmt ? PQexecPrepared(c->pg, stmt, np, vals, lens, fmts, resfmt) :
+		PQexecParams(c->pg, sql, np, NULL, vals, lens, fmts, resfmt);
 	st = PQresultStatus(r);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		int kind = map_error(c, r, e);
@@ -242,6 +277,12 @@ store_rollback(struct store_conn *c)
 {
 	PQclear(PQexec(c->pg, "ROLLBACK"));
 	c->in_txn = 0;
+}
+
+int
+store_in_txn(const struct store_conn *c)
+{
+	return c->in_txn;
 }
 
 int

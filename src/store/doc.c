@@ -1,9 +1,13 @@
 /* doc.c - documents, their files, their state, idempotency keys, the journal. */
 #include "store/store_int.h"
 
+#include <jansson.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/util.h"
 
 static void
 lltoa(long long v, char *out, size_t n)
@@ -11,45 +15,89 @@ lltoa(long long v, char *out, size_t n)
 	snprintf(out, n, "%lld", v);
 }
 
-int
-store_doc_insert(struct store_conn *c, const struct doc_new *d, const char *actor, char *id,
-		 struct lerr *e)
+static json_t *
+files_json(const struct doc_file_in *f, int n, size_t *inline_total)
 {
-	char org[24], client[24];
-	PGresult *r = NULL;
-	int rc;
+	json_t *a = json_array();
+	char hex[65];
 
-	lltoa(d->org_id, org, sizeof(org));
-	lltoa(d->client_id, client, sizeof(client));
-	struct sqlp p[] = {
-		SQLP_TEXT(org), SQLP_TEXT(client), SQLP_TEXT(d->kind), SQLP_TEXT(d->title),
-		SQLP_TEXT(d->signer), SQLP_TEXT(d->want_sign ? "t" : "f"),
-		SQLP_TEXT(d->want_transmit ? "t" : "f"), SQLP_TEXT(d->due_date),
-		SQLP_TEXT(d->external_ref), SQLP_TEXT(d->meta_json ? d->meta_json : "{}"),
-		SQLP_TEXT(d->warnings_json ? d->warnings_json : "[]"),
-	};
-	rc = sq_exec(c, "INSERT INTO document (org_id, client_id, kind, title, signer_hint, want_sign,"
-		     " want_transmit, due_date, external_ref, meta, warnings)"
-		     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id", p, 11, &r, e);
-	if (rc)
-		return rc;
-	snprintf(id, 37, "%s", PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return store_journal(c, actor, "document.received", id, d->org_id, NULL, e);
+	*inline_total = 0;
+	for (int i = 0; i < n; i++) {
+		json_t *o;
+
+		hex_encode(f[i].sha256, 32, hex);
+		o = json_pack("{s:s,s:s,s:s,s:s,s:I}", "role", f[i].role, "name", f[i].name,
+			      "media_type", f[i].media_type, "sha256", hex, "size", (json_int_t)f[i].size);
+		if (f[i].blob_id) {
+			json_object_set_new(o, "blob", json_integer(f[i].blob_id));
+		} else {
+			json_object_set_new(o, "off", json_integer((json_int_t)*inline_total));
+			json_object_set_new(o, "len", json_integer((json_int_t)f[i].len));
+			*inline_total += f[i].len;
+		}
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/* The inline files, end to end, as the one bytea parameter. */
+static char *
+inline_data(const struct doc_file_in *f, int n, size_t total)
+{
+	char *data = malloc(total ? total : 1);
+	size_t off = 0;
+
+	if (!data)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		if (f[i].blob_id)
+			continue;
+		memcpy(data + off, f[i].data, f[i].len);
+		off += f[i].len;
+	}
+	return data;
 }
 
 int
-store_doc_file_insert(struct store_conn *c, const char *doc_id, int n, const char *role,
-		      const char *name, const char *media_type, long long blob_id, struct lerr *e)
+store_doc_create(struct store_conn *c, const struct doc_create *d, int *status, char **body,
+		 struct lerr *e)
 {
-	char nt[16], blob[24];
+	char client[24], *files = NULL, *data = NULL;
+	size_t total = 0;
+	json_t *fj = files_json(d->files, d->nfiles, &total);
+	PGresult *r = NULL;
+	int rc;
 
-	snprintf(nt, sizeof(nt), "%d", n);
-	lltoa(blob_id, blob, sizeof(blob));
-	struct sqlp p[] = { SQLP_TEXT(doc_id), SQLP_TEXT(nt), SQLP_TEXT(role), SQLP_TEXT(name),
-			    SQLP_TEXT(media_type), SQLP_TEXT(blob) };
-	return sq_exec(c, "INSERT INTO document_file (doc_id, n, role, name, media_type, blob_id)"
-		       " VALUES ($1, $2, $3, $4, $5, $6)", p, 6, NULL, e);
+	lltoa(d->client_id, client, sizeof(client));
+	files = json_dumps(fj, JSON_COMPACT);
+	json_decref(fj);
+	data = inline_data(d->files, d->nfiles, total);
+	if (!files || !data) {
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	struct sqlp p[] = {
+		SQLP_TEXT(client), SQLP_TEXT(d->siren), SQLP_TEXT(d->kind), SQLP_TEXT(d->title),
+		SQLP_TEXT(d->signer), SQLP_TEXT(d->want_sign ? "t" : "f"),
+		SQLP_TEXT(d->want_transmit ? "t" : "f"), SQLP_TEXT(d->due_date), SQLP_TEXT(d->external_ref),
+		SQLP_TEXT(d->meta_json ? d->meta_json : "{}"),
+		SQLP_TEXT(d->warnings_json ? d->warnings_json : "[]"), SQLP_TEXT(files),
+		SQLP_BIN(data, total), SQLP_TEXT(d->idem_key),
+		d->idem_key ? SQLP_BIN(d->idem_sha256, 32) : SQLP_TEXT(NULL), SQLP_TEXT(d->actor),
+		SQLP_TEXT(d->job),
+	};
+	rc = sq_exec(c, "SELECT status, body::text FROM document_create($1, $2, $3, $4, $5, $6, $7,"
+		     " $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)", p, 17, &r, e);
+	if (rc)
+		goto out;
+	*status = atoi(PQgetvalue(r, 0, 0));
+	if (!(*body = strdup(PQgetvalue(r, 0, 1))))
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	PQclear(r);
+out:
+	free(files);
+	free(data);
+	return rc;
 }
 
 /* "the client may see it": client 0 is the administrator (CLI). */
@@ -165,33 +213,6 @@ store_doc_add_warnings(struct store_conn *c, const char *doc_id, const char *war
 		       " updated_at = clock_timestamp() WHERE id = $1::uuid", p, 2, NULL, e);
 }
 
-int
-store_pes_nomfic_taken(struct store_conn *c, long long org_id, const char *codcol,
-		       const char *nomfic, int *taken, char *doc_id, struct lerr *e)
-{
-	char org[24];
-	PGresult *r = NULL;
-	int rc;
-
-	lltoa(org_id, org, sizeof(org));
-	struct sqlp p[3] = { SQLP_TEXT(org), SQLP_TEXT(codcol), SQLP_TEXT(nomfic) };
-	/* Serialise two uploads of the same NomFic until the first commits. */
-	rc = sq_exec(c, "SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2 || '/' || $3, 0))",
-		     p, 3, NULL, e);
-	if (rc)
-		return rc;
-	rc = sq_exec(c, "SELECT id FROM document WHERE kind = 'pes' AND org_id = $1"
-		     " AND meta->>'codcol' = $2 AND meta->>'nomfic' = $3"
-		     " AND state NOT IN ('cancelled', 'rejected', 'refused', 'failed') LIMIT 1", p, 3, &r, e);
-	if (rc)
-		return rc;
-	*taken = PQntuples(r) > 0;
-	if (*taken)
-		snprintf(doc_id, 37, "%s", PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return 0;
-}
-
 static int
 join_states(const char *const *from, char *out, size_t n)
 {
@@ -248,44 +269,6 @@ store_doc_transition(struct store_conn *c, const char *doc_id, long long client_
 	}
 	PQclear(r);
 	return rc;
-}
-
-int
-store_idem_get(struct store_conn *c, long long client_id, const char *key, int *found,
-	       uint8_t sha256[32], char *doc_id, struct lerr *e)
-{
-	char client[24];
-	PGresult *r = NULL;
-	int rc;
-
-	lltoa(client_id, client, sizeof(client));
-	struct sqlp p[2] = { SQLP_TEXT(client), SQLP_TEXT(key) };
-	rc = sq_exec(c, "SELECT encode(request_sha256, 'hex'), doc_id FROM idempotency"
-		     " WHERE client_id = $1 AND key = $2", p, 2, &r, e);
-	if (rc)
-		return rc;
-	*found = PQntuples(r) > 0;
-	if (*found) {
-		const char *hex = PQgetvalue(r, 0, 0);
-
-		for (int i = 0; i < 32; i++)
-			sscanf(hex + 2 * i, "%2hhx", &sha256[i]);
-		snprintf(doc_id, 37, "%s", PQgetvalue(r, 0, 1));
-	}
-	PQclear(r);
-	return 0;
-}
-
-int
-store_idem_put(struct store_conn *c, long long client_id, const char *key,
-	       const uint8_t sha256[32], const char *doc_id, struct lerr *e)
-{
-	char client[24];
-
-	lltoa(client_id, client, sizeof(client));
-	struct sqlp p[4] = { SQLP_TEXT(client), SQLP_TEXT(key), SQLP_BIN(sha256, 32), SQLP_TEXT(doc_id) };
-	return sq_exec(c, "INSERT INTO idempotency (client_id, key, request_sha256, doc_id)"
-		       " VALUES ($1, $2, $3, $4)", p, 4, NULL, e);
 }
 
 int

@@ -31,6 +31,7 @@ void store_release(struct store *s, struct store_conn *c);
 int store_begin(struct store_conn *c, struct lerr *e) LERR_WUR;
 int store_commit(struct store_conn *c, struct lerr *e) LERR_WUR;
 void store_rollback(struct store_conn *c);
+int store_in_txn(const struct store_conn *c);
 int store_ping(struct store_conn *c, struct lerr *e) LERR_WUR;
 
 /* Applies the *.sql files of sqldir not yet recorded, in name order, each in
@@ -75,9 +76,18 @@ int store_client_each(struct store_conn *c, void (*fn)(void *arg, const char *na
 		      struct lerr *e) LERR_WUR;
 
 /* ---- blobs: content-addressed, chunked, streamed ---- */
+/*
+ * A writer holds one chunk in memory and touches the database only when a
+ * second chunk arrives: it then asks need_conn for a connection inside a
+ * transaction (nothing is visible before that transaction commits).  A file
+ * that fits in one chunk may stay in memory and be stored by
+ * store_doc_create() with its document, in the same round trip.
+ */
 struct store_blob_writer {
-	struct store_conn *c;
-	long long blob_id;
+	struct store_conn *c;        /* set by need_conn at the first flush */
+	int (*need_conn)(void *arg, struct store_conn **c, struct lerr *e);
+	void *arg;
+	long long blob_id;           /* 0 until the first chunk is written */
 	int seq;
 	int64_t size;
 	int64_t max;                 /* refuse beyond this many bytes */
@@ -85,34 +95,54 @@ struct store_blob_writer {
 	char *chunk;                 /* STORE_CHUNK_SIZE bytes */
 	size_t fill;
 };
-/* Must run inside a transaction; nothing is visible until it commits. */
-int store_blob_begin(struct store_conn *c, struct store_blob_writer *w, int64_t max,
+int store_blob_begin(struct store_blob_writer *w, int64_t max,
+		     int (*need_conn)(void *arg, struct store_conn **c, struct lerr *e), void *arg,
 		     struct lerr *e) LERR_WUR;
 int store_blob_write(struct store_blob_writer *w, const void *p, size_t n, struct lerr *e) LERR_WUR;
-/* Seals the blob; if the same content exists already the new copy is dropped
- * and the existing blob is returned (dedup). */
-int store_blob_end(struct store_blob_writer *w, long long *blob_id, uint8_t sha256[32],
-		   int64_t *size, struct lerr *e) LERR_WUR;
+/* Seals the blob.  When the content fits in one chunk and keep_inline is set,
+ * nothing is written: *blob_id is 0 and the bytes stay in w->chunk (w->fill)
+ * until store_blob_abort().  Otherwise *blob_id names the stored blob; the
+ * same content stored twice is kept once (dedup). */
+int store_blob_end(struct store_blob_writer *w, int keep_inline, long long *blob_id,
+		   uint8_t sha256[32], int64_t *size, struct lerr *e) LERR_WUR;
 void store_blob_abort(struct store_blob_writer *w);
 /* Reads chunk seq of a blob into out (at most STORE_CHUNK_SIZE bytes). */
 int store_blob_chunk(struct store_conn *c, long long blob_id, int seq, void *out, size_t *len,
 		     struct lerr *e) LERR_WUR;
 
 /* ---- documents ---- */
-struct doc_new {
-	long long org_id, client_id;
+struct doc_file_in {
+	const char *role, *name, *media_type;
+	uint8_t sha256[32];
+	int64_t size;
+	long long blob_id;           /* 0: the bytes are inline (data, len) */
+	const void *data;
+	size_t len;
+};
+
+struct doc_create {
+	long long client_id;
+	const char *siren;           /* the organisation, checked against the client's */
 	const char *kind;            /* pes | acte | document */
 	const char *title, *signer, *due_date, *external_ref;
 	int want_sign, want_transmit;
 	const char *meta_json;       /* kind-specific JSON object text */
 	const char *warnings_json;   /* JSON array text */
+	const struct doc_file_in *files;
+	int nfiles;
+	const char *idem_key;        /* NULL: none */
+	const uint8_t *idem_sha256;  /* what the request means */
+	const char *actor;
+	const char *job;             /* a job kind to queue for it, or NULL */
 };
-/* id: 37 bytes. Journals "document.received". */
-int store_doc_insert(struct store_conn *c, const struct doc_new *d, const char *actor, char *id,
+
+/* Creates the document with its files, journal entry, idempotency record and
+ * job in one statement.  *status: 201 created, 200 replay of the same
+ * idempotent request, 409 key used for another request, 403 organisation not
+ * the client's, 422 NomFic already sent; *body (malloc'd JSON): the document,
+ * or {"doc": id} for 409/422. */
+int store_doc_create(struct store_conn *c, const struct doc_create *d, int *status, char **body,
 		     struct lerr *e) LERR_WUR;
-int store_doc_file_insert(struct store_conn *c, const char *doc_id, int n, const char *role,
-			  const char *name, const char *media_type, long long blob_id,
-			  struct lerr *e) LERR_WUR;
 /* The document as JSON (malloc'd) if visible to client_id (0: any). LERR_NOTFOUND otherwise. */
 int store_doc_json(struct store_conn *c, const char *doc_id, long long client_id, char **json,
 		   struct lerr *e) LERR_WUR;
@@ -120,11 +150,6 @@ int store_doc_json(struct store_conn *c, const char *doc_id, long long client_id
 /* Appends a JSON array of strings to the document's warnings. */
 int store_doc_add_warnings(struct store_conn *c, const char *doc_id, const char *warnings_json,
 			   struct lerr *e) LERR_WUR;
-/* 1 in *taken when a live PES of the organisation already has this CodCol
- * and NomFic (Hélios wants NomFic unique per CodCol). */
-int store_pes_nomfic_taken(struct store_conn *c, long long org_id, const char *codcol,
-			   const char *nomfic, int *taken, char *doc_id, struct lerr *e) LERR_WUR;
-
 struct doc_filter {
 	const char *state, *kind, *updated_since;  /* NULL: any */
 	const char *after_ts, *after_id;           /* cursor position; NULL: from the start */
@@ -154,14 +179,6 @@ int store_doc_file(struct store_conn *c, const char *doc_id, long long client_id
 int store_doc_transition(struct store_conn *c, const char *doc_id, long long client_id,
 			 const char *const *from, const char *to, const char *actor,
 			 const char *reason, struct lerr *e) LERR_WUR;
-
-/* ---- idempotency ---- */
-/* 0 and *found = 0 when the key is new; *found = 1 with doc_id/sha filled otherwise. */
-int store_idem_get(struct store_conn *c, long long client_id, const char *key, int *found,
-		   uint8_t sha256[32], char *doc_id, struct lerr *e) LERR_WUR;
-/* LERR_CONFLICT (sqlstate 23505) when another request took the key meanwhile. */
-int store_idem_put(struct store_conn *c, long long client_id, const char *key,
-		   const uint8_t sha256[32], const char *doc_id, struct lerr *e) LERR_WUR;
 
 /* ---- jobs ---- */
 struct job {

@@ -6,9 +6,16 @@
 
 #include "store/store.h"
 
+#define STORE_MAX_PREPARED 64
+#define STORE_MAX_PARAMS 24
+
+/* A connection remembers the statements it prepared, by the address of
+ * their SQL text: every statement of store/ is a string literal. */
 struct store_conn {
 	PGconn *pg;
 	int in_txn;
+	int nprep;
+	const char *prep[STORE_MAX_PREPARED];
 	struct store_conn *next;
 };
 

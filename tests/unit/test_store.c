@@ -90,6 +90,13 @@ test_migrate_concurrently(struct store *s)
 	   "the migrations are applied by one of them only (%d + %d)", a.applied, b.applied);
 }
 
+static int
+give_conn(void *arg, struct store_conn **c, struct lerr *e)
+{
+	*c = arg;
+	return 0;
+}
+
 static void
 test_blobs(struct store_conn *c)
 {
@@ -103,21 +110,30 @@ test_blobs(struct store_conn *c)
 
 	for (size_t i = 0; i < 3 * STORE_CHUNK_SIZE + 17; i++)
 		data[i] = (char)(i * 31 % 251);
-	ok(store_begin(c, &e) == 0 && store_blob_begin(c, &w, 1 << 30, &e) == 0, "blob writer opens");
+	ok(store_begin(c, &e) == 0 && store_blob_begin(&w, 1 << 30, give_conn, c, &e) == 0, "blob writer opens");
 	for (size_t off = 0; off < 3 * STORE_CHUNK_SIZE + 17; off += 65536) {
 		size_t n = 3 * STORE_CHUNK_SIZE + 17 - off < 65536 ? 3 * STORE_CHUNK_SIZE + 17 - off : 65536;
 		if (store_blob_write(&w, data + off, n, &e))
 			break;
 	}
-	ok(store_blob_end(&w, &id1, sha, &size, &e) == 0, "blob sealed");
+	ok(store_blob_end(&w, 1, &id1, sha, &size, &e) == 0 && id1 > 0, "a blob of several chunks is sealed");
+	store_blob_abort(&w);
 	is_int(size, 3 * STORE_CHUNK_SIZE + 17, "blob size counted");
 	ok(store_blob_chunk(c, id1, 3, back, &len, &e) == 0 && len == 17 &&
 	   memcmp(back, data + 3 * STORE_CHUNK_SIZE, 17) == 0, "the last chunk reads back");
-	ok(store_blob_begin(c, &w, 1 << 30, &e) == 0 &&
+	ok(store_blob_begin(&w, 1 << 30, give_conn, c, &e) == 0 &&
 	   store_blob_write(&w, data, 3 * STORE_CHUNK_SIZE + 17, &e) == 0 &&
-	   store_blob_end(&w, &id2, sha2, &size, &e) == 0, "same content written again");
+	   store_blob_end(&w, 1, &id2, sha2, &size, &e) == 0, "same content written again");
+	store_blob_abort(&w);
 	ok(id1 == id2 && memcmp(sha, sha2, 32) == 0, "identical content is stored once (content addressing)");
-	ok(store_blob_begin(c, &w, 10, &e) == 0 && store_blob_write(&w, data, 11, &e) == LERR_TOOLARGE,
+	ok(store_blob_begin(&w, 1 << 30, NULL, NULL, &e) == 0 && store_blob_write(&w, data, 100, &e) == 0 &&
+	   store_blob_end(&w, 1, &id2, sha2, &size, &e) == 0 && id2 == 0 && w.fill == 100,
+	   "a one-chunk blob stays in memory when asked (no connection needed)");
+	store_blob_abort(&w);
+	ok(store_blob_begin(&w, 1 << 30, give_conn, c, &e) == 0 && store_blob_write(&w, data, 100, &e) == 0 &&
+	   store_blob_end(&w, 0, &id2, sha2, &size, &e) == 0 && id2 > 0, "or is stored at once");
+	store_blob_abort(&w);
+	ok(store_blob_begin(&w, 10, NULL, NULL, &e) == 0 && store_blob_write(&w, data, 11, &e) == LERR_TOOLARGE,
 	   "a blob past its limit is refused");
 	store_blob_abort(&w);
 	store_rollback(c);
@@ -133,7 +149,12 @@ seed(struct store_conn *c, char *doc_id)
 	uint8_t key[32] = { 1 };
 	const char *sirens[] = { "214500999" };
 	long long client;
-	struct doc_new d = { .kind = "document", .title = "t", .want_sign = 1 };
+	struct doc_file_in f = { .role = "main", .name = "a.pdf", .media_type = "application/pdf",
+				 .size = 5, .data = "%PDF-", .len = 5 };
+	struct doc_create d = { .siren = "214500999", .kind = "document", .title = "t", .want_sign = 1,
+				.files = &f, .nfiles = 1, .actor = "test" };
+	char *body = NULL;
+	int status = 0;
 
 	store_org_init(&o);
 	strcpy(o.siren, "214500999");
@@ -141,9 +162,16 @@ seed(struct store_conn *c, char *doc_id)
 	ok(store_begin(c, &e) == 0 && store_org_insert(c, &o, &e) == 0 &&
 	   store_client_insert(c, "v", key, sirens, 1, &client, &e) == 0 &&
 	   store_org_get(c, "214500999", &o, &e) == 0, "organisation and client created");
-	d.org_id = o.id;
+	ok(store_commit(c, &e) == 0, "committed");
+	sha256_once("%PDF-", 5, f.sha256);
 	d.client_id = client;
-	ok(store_doc_insert(c, &d, "test", doc_id, &e) == 0 && store_commit(c, &e) == 0, "document inserted");
+	ok(store_doc_create(c, &d, &status, &body, &e) == 0 && status == 201, "document created");
+	snprintf(doc_id, 37, "%s", body && strstr(body, "\"id\": \"") ? strstr(body, "\"id\": \"") + 7 : "");
+	free(body);
+	d.siren = "999999999";
+	ok(store_doc_create(c, &d, &status, &body, &e) == 0 && status == 403,
+	   "an organisation that is not the client's answers 403");
+	free(body);
 }
 
 /* Two workers claim at once: each gets a different job, neither waits. */
