@@ -37,6 +37,17 @@ static const struct job_handler job_handlers[] = {
 	{ NULL, NULL },
 };
 
+/* Between jobs: chain the journal entries committed since the last time. */
+static int
+housekeeping(struct store_conn *c, struct lerr *e)
+{
+	int n = 0, rc = store_journal_seal(c, &n, e);
+
+	if (!rc && n)
+		log_debug("journal: %d entr%s sealed", n, n == 1 ? "y" : "ies");
+	return rc;
+}
+
 static void
 usage(FILE *f)
 {
@@ -166,7 +177,7 @@ serve(struct store *s, sigset_t *sigs, const struct buf *openapi)
 	int sig = 0;
 
 	if (http_start(&ho, &h, &e) ||
-	    worker_pool_start(s, (int)config_int("workers"), job_handlers, &wp, &e))
+	    worker_pool_start(s, (int)config_int("workers"), job_handlers, housekeeping, &wp, &e))
 		die(&e);
 	log_info("liassed: listening on http://%s:%d", ho.address, http_port(h));
 	for (;;) {

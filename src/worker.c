@@ -14,6 +14,7 @@
 struct worker_pool {
 	struct store *store;
 	const struct job_handler *handlers;
+	int (*periodic)(struct store_conn *c, struct lerr *e);
 	int n;
 	pthread_t *threads;
 	atomic_int stop;
@@ -107,6 +108,8 @@ worker_main(void *arg)
 		}
 		while ((ran = run_one(p, c)) > 0 && !atomic_load(&p->stop))
 			;
+		if (p->periodic && p->periodic(c, &e))
+			log_warn("periodic task failed: %s %s", e.msg, e.detail);
 		store_release(p->store, c);
 		idle(p, ran < 0 ? 5 * IDLE_WAIT_MS : IDLE_WAIT_MS);
 	}
@@ -115,6 +118,7 @@ worker_main(void *arg)
 
 int
 worker_pool_start(struct store *s, int n, const struct job_handler *handlers,
+		  int (*periodic)(struct store_conn *c, struct lerr *e),
 		  struct worker_pool **out, struct lerr *e)
 {
 	struct worker_pool *p = calloc(1, sizeof(*p));
@@ -125,6 +129,7 @@ worker_pool_start(struct store *s, int n, const struct job_handler *handlers,
 	}
 	p->store = s;
 	p->handlers = handlers;
+	p->periodic = periodic;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
 	for (int i = 0; i < n; i++) {

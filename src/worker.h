@@ -20,7 +20,10 @@ struct job_handler {
 	int (*run)(struct store_conn *c, const struct job *j, struct lerr *e);
 };
 
+/* periodic (may be NULL) runs in every worker between jobs, at most once a
+ * second per worker: housekeeping such as sealing the journal. */
 int worker_pool_start(struct store *s, int n, const struct job_handler *handlers,
+		      int (*periodic)(struct store_conn *c, struct lerr *e),
 		      struct worker_pool **out, struct lerr *e) LERR_WUR;
 /* Sets the stop flag, wakes the workers and waits for them. */
 void worker_pool_stop(struct worker_pool *p);

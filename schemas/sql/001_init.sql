@@ -117,26 +117,37 @@ CREATE TABLE job (
 );
 CREATE INDEX job_ready ON job (run_at) WHERE done_at IS NULL;
 
--- Append-only journal, each entry chained to the previous by SHA-256 over
--- (prev_hash || canonical entry text).  UPDATE and DELETE are refused.
+-- Append-only journal.  Writers only insert (no lock, so concurrent commits
+-- stay concurrent); a sealer (journal_seal(), run by liassed's workers every
+-- second or so, and before any verification) then gives each committed entry
+-- its place in the chain and hash = SHA-256(prev_hash || canonical text).
+-- A trigger refuses DELETE and every UPDATE but that one sealing.
 CREATE TABLE journal (
-	seq        bigint PRIMARY KEY,
+	id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	at         timestamptz NOT NULL DEFAULT clock_timestamp(),
 	actor      text NOT NULL,
 	action     text NOT NULL,
 	doc_id     uuid,
 	org_id     bigint,
 	detail     jsonb NOT NULL DEFAULT '{}',
-	prev_hash  bytea NOT NULL,
-	hash       bytea NOT NULL
+	seq        bigint UNIQUE,          -- place in the chain, NULL until sealed
+	prev_hash  bytea,
+	hash       bytea
 );
+CREATE INDEX journal_unsealed ON journal (id) WHERE seq IS NULL;
 
-CREATE FUNCTION journal_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION journal_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+	IF TG_OP = 'UPDATE' AND OLD.seq IS NULL AND NEW.seq IS NOT NULL
+	   AND NEW.hash IS NOT NULL AND NEW.prev_hash IS NOT NULL
+	   AND (NEW.id, NEW.at, NEW.actor, NEW.action, NEW.doc_id, NEW.org_id, NEW.detail)
+	       IS NOT DISTINCT FROM (OLD.id, OLD.at, OLD.actor, OLD.action, OLD.doc_id, OLD.org_id, OLD.detail) THEN
+		RETURN NEW;   -- sealing
+	END IF;
 	RAISE EXCEPTION 'the journal is append-only';
 END $$;
-CREATE TRIGGER journal_no_update BEFORE UPDATE OR DELETE ON journal
-	FOR EACH ROW EXECUTE FUNCTION journal_append_only();
+CREATE TRIGGER journal_append_only BEFORE UPDATE OR DELETE ON journal
+	FOR EACH ROW EXECUTE FUNCTION journal_guard();
 
 -- The text an entry's hash covers.
 CREATE FUNCTION journal_canonical(p_seq bigint, p_at timestamptz, p_actor text, p_action text,
@@ -145,24 +156,34 @@ CREATE FUNCTION journal_canonical(p_seq bigint, p_at timestamptz, p_actor text, 
 		coalesce(p_doc::text, ''), coalesce(p_org::text, ''), p_detail::text)
 $$;
 
--- journal_append(actor, action, doc, org, detail): the only way in.  Entries
--- are serialised by a transaction-level advisory lock taken just before the
--- insert, so the chain follows commit order.
 CREATE FUNCTION journal_append(p_actor text, p_action text, p_doc uuid, p_org bigint, p_detail jsonb)
-RETURNS bigint LANGUAGE plpgsql AS $$
+RETURNS bigint LANGUAGE sql AS $$
+	INSERT INTO journal (actor, action, doc_id, org_id, detail)
+	VALUES (p_actor, p_action, p_doc, p_org, coalesce(p_detail, '{}')) RETURNING id
+$$;
+
+-- Chains the committed entries not chained yet, in id order; returns how
+-- many.  One sealer at a time (others return 0 at once).
+CREATE FUNCTION journal_seal() RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
-	v_prev journal%ROWTYPE;
 	v_seq bigint;
-	v_at timestamptz := clock_timestamp();
-	v_prev_hash bytea;
+	v_hash bytea;
+	v_row journal%ROWTYPE;
+	v_n integer := 0;
 BEGIN
-	PERFORM pg_advisory_xact_lock(7461636101);
-	SELECT * INTO v_prev FROM journal ORDER BY seq DESC LIMIT 1;
-	v_seq := coalesce(v_prev.seq, 0) + 1;
-	v_prev_hash := coalesce(v_prev.hash, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
-	INSERT INTO journal (seq, at, actor, action, doc_id, org_id, detail, prev_hash, hash)
-	VALUES (v_seq, v_at, p_actor, p_action, p_doc, p_org, coalesce(p_detail, '{}'), v_prev_hash,
-		sha256(v_prev_hash || convert_to(journal_canonical(v_seq, v_at, p_actor, p_action, p_doc, p_org,
-			coalesce(p_detail, '{}')), 'UTF8')));
-	RETURN v_seq;
+	IF NOT pg_try_advisory_xact_lock(7461636101) THEN
+		RETURN 0;
+	END IF;
+	SELECT seq, hash INTO v_seq, v_hash FROM journal WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1;
+	v_seq := coalesce(v_seq, 0);
+	v_hash := coalesce(v_hash, decode(repeat('00', 32), 'hex'));
+	FOR v_row IN SELECT * FROM journal WHERE seq IS NULL ORDER BY id LOOP
+		v_seq := v_seq + 1;
+		UPDATE journal SET seq = v_seq, prev_hash = v_hash,
+			hash = sha256(v_hash || convert_to(journal_canonical(v_seq, v_row.at, v_row.actor,
+				v_row.action, v_row.doc_id, v_row.org_id, v_row.detail), 'UTF8'))
+		WHERE id = v_row.id RETURNING hash INTO v_hash;
+		v_n := v_n + 1;
+	END LOOP;
+	RETURN v_n;
 END $$;

@@ -282,3 +282,16 @@ store_journal(struct store_conn *c, const char *actor, const char *action, const
 			    SQLP_TEXT(org_id ? org : NULL), SQLP_TEXT(detail_json) };
 	return sq_exec(c, "SELECT journal_append($1, $2, $3::uuid, $4::bigint, $5::jsonb)", p, 5, NULL, e);
 }
+
+int
+store_journal_seal(struct store_conn *c, int *n, struct lerr *e)
+{
+	PGresult *r = NULL;
+	int rc = sq_exec(c, "SELECT journal_seal()", NULL, 0, &r, e);
+
+	if (!rc) {
+		*n = atoi(PQgetvalue(r, 0, 0));
+		PQclear(r);
+	}
+	return rc;
+}

@@ -196,6 +196,9 @@ int store_job_retry(struct store_conn *c, long long id, const char *error, int d
 		    struct lerr *e) LERR_WUR;
 
 /* ---- journal ---- */
+/* Chains the committed entries not chained yet (see 001_init.sql); *n
+ * counts them.  Safe to call from several processes at once. */
+int store_journal_seal(struct store_conn *c, int *n, struct lerr *e) LERR_WUR;
 int store_journal(struct store_conn *c, const char *actor, const char *action, const char *doc_id,
 		  long long org_id, const char *detail_json, struct lerr *e) LERR_WUR;
 

@@ -222,11 +222,20 @@ static void
 test_journal(struct store *s)
 {
 	char cmd[1200], out[64] = "";
+	struct store_conn *c = NULL;
+	struct lerr e;
+	int n = 0, again = -1;
 	FILE *p;
 
+	if (ok(store_acquire(s, &c, &e) == 0, "connection for the sealer")) {
+		ok(store_journal_seal(c, &n, &e) == 0 && n >= 4, "the sealer chains the %d entries written so far", n);
+		ok(store_journal_seal(c, &again, &e) == 0 && again == 0, "and nothing the second time");
+	}
+	store_release(s, c);
+
 	/* Recompute the chain in SQL: every entry's hash covers its predecessor. */
-	snprintf(cmd, sizeof(cmd), "psql '%s' -tAc \"SELECT count(*) FROM journal j LEFT JOIN journal p ON p.seq = j.seq - 1 "
-		 "WHERE j.hash <> sha256(j.prev_hash || convert_to(journal_canonical(j.seq, j.at, j.actor, j.action, "
+	snprintf(cmd, sizeof(cmd), "psql '%s' -tAc \"SELECT count(*) FROM journal j LEFT JOIN journal p ON p.seq = j.seq - 1 WHERE j.seq IS NULL OR "
+		 "j.hash <> sha256(j.prev_hash || convert_to(journal_canonical(j.seq, j.at, j.actor, j.action, "
 		 "j.doc_id, j.org_id, j.detail), 'UTF8')) OR j.prev_hash <> coalesce(p.hash, decode(repeat('00', 32), 'hex'))\"",
 		 conninfo);
 	p = popen(cmd, "r");
@@ -238,6 +247,10 @@ test_journal(struct store *s)
 	is_str(out, "0", "every journal entry chains to the previous one");
 	snprintf(cmd, sizeof(cmd), "psql '%s' -qtAc 'DELETE FROM journal' 2>/dev/null", conninfo);
 	ok(system(cmd) != 0, "the journal refuses DELETE");
+	snprintf(cmd, sizeof(cmd), "psql '%s' -qtAc \"UPDATE journal SET actor = 'mallory' WHERE seq = 1\" 2>/dev/null", conninfo);
+	ok(system(cmd) != 0, "the journal refuses to change a sealed entry");
+	snprintf(cmd, sizeof(cmd), "psql '%s' -qtAc \"UPDATE journal SET seq = 99 WHERE seq = 1\" 2>/dev/null", conninfo);
+	ok(system(cmd) != 0, "the journal refuses to move a sealed entry");
 }
 
 int
