@@ -259,6 +259,34 @@ describe('documents', () => {
 					assertProblem(assert, r, { status: 400, field: param });
 				}
 		});
+
+		it('documents created while paging do not disturb it; a cursor shows only the caller\'s documents',
+			async () => {
+				const p1 = await client.get('/api/v1/documents?limit=7');
+				assert.equal(p1.status, 200, p1.text);
+				const org = mine[0].organisation;
+				const extra = [];
+				for (let i = 0; i < 3; i++) {
+					const r = await client.postDocument(docMeta(org, { title: `pendant ${i}` }), pdfFile(900 + i));
+					assert.equal(r.status, 201, r.text);
+					extra.push(r.json.id);
+				}
+				const foreign = await s.b.get(`/api/v1/documents?limit=7&cursor=${encodeURIComponent(p1.json.next_cursor)}`);
+				assert.equal(foreign.status, 200, foreign.text);
+				assert.ok(foreign.json.items.every((d) => d.organisation === s.orgB), 'B sees only B with A\'s cursor');
+				const ids = p1.json.items.map((d) => d.id);
+				let cursor = p1.json.next_cursor;
+				while (cursor) {
+					const r = await client.get(`/api/v1/documents?limit=7&cursor=${encodeURIComponent(cursor)}`);
+					assert.equal(r.status, 200, r.text);
+					ids.push(...r.json.items.map((d) => d.id));
+					cursor = r.json.next_cursor;
+				}
+				assert.equal(new Set(ids).size, ids.length, 'no document twice');
+				for (const d of mine)
+					assert.ok(ids.includes(d.id), `${d.id} listed`);
+				assert.deepEqual(ids.slice(-3), extra, 'the new documents come last');
+			});
 	});
 
 	describe('cancel', () => {
