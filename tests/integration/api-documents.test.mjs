@@ -369,6 +369,43 @@ describe('documents', () => {
 		});
 	});
 
+	describe('journal', () => {
+		it('every document created or cancelled above is journaled, in an intact hash chain', async () => {
+			const docs = await h.psql('SELECT id FROM document');
+			const missing = await h.psql('SELECT count(*) FROM document d WHERE NOT EXISTS ' +
+				'(SELECT 1 FROM journal j WHERE j.doc_id = d.id)');
+			assert.equal(missing, '0', `documents without a journal entry (of ${docs.split('\n').length})`);
+			const cancelled = await h.psql("SELECT count(*) FROM document d WHERE state = 'cancelled' AND " +
+				'(SELECT count(*) FROM journal j WHERE j.doc_id = d.id) < 2');
+			assert.equal(cancelled, '0', 'a cancel is journaled too');
+			// Entries are chained by journal_seal() (liassed's workers run it; so may we).
+			let unsealed = '1';
+			for (let i = 0; i < 50 && unsealed !== '0'; i++) {
+				unsealed = await h.psql('SELECT journal_seal(); SELECT count(*) FROM journal WHERE seq IS NULL')
+					.then((out) => out.split('\n').pop());
+				if (unsealed !== '0')
+					await sleep(200);
+			}
+			assert.equal(unsealed, '0', 'every entry sealed');
+			const broken = await h.psql(`
+				SELECT count(*) FROM (
+					SELECT seq, prev_hash, hash, lag(hash) OVER (ORDER BY seq) AS prev, lag(seq) OVER (ORDER BY seq) AS pseq,
+						sha256(prev_hash || convert_to(journal_canonical(seq, at, actor, action, doc_id, org_id, detail),
+							'UTF8')) AS want
+					FROM journal) j
+				WHERE hash <> want OR (prev IS NOT NULL AND prev_hash <> prev) OR (pseq IS NOT NULL AND seq <> pseq + 1)
+					OR (pseq IS NULL AND (seq <> 1 OR prev_hash <> decode(repeat('00', 32), 'hex')))`);
+			assert.equal(broken, '0', 'each entry hashes its predecessor and its own text');
+		});
+
+		it('the journal refuses UPDATE and DELETE', async () => {
+			const first = 'SELECT min(id) FROM journal WHERE seq IS NOT NULL';
+			await assert.rejects(h.psql(`UPDATE journal SET actor = 'x' WHERE id = (${first})`), /append-only/);
+			await assert.rejects(h.psql(`UPDATE journal SET hash = hash WHERE id = (${first})`), /append-only/);
+			await assert.rejects(h.psql(`DELETE FROM journal WHERE id = (${first})`), /append-only/);
+		});
+	});
+
 	it('a PES document carries its indexed fields in the listing too', { skip: !pesFile() && 'fixture absent' },
 		async () => {
 			const r = await s.a.postDocument({ kind: 'pes', organisation: s.orgA, title: 'PES' },
