@@ -598,3 +598,18 @@ test("liasse verify: i-Parapheur's detached XAdES (Reference without URI) is val
 		"--trust", libricielTrust()]);
 	assert.equal(other.status, 1, other.out);
 });
+
+// The revoked signer's key was revoked for keyCompromise: whoever holds it
+// can claim any SigningTime.  Without a time-stamp proving the signature
+// existed before the revocation, a claimed time before it proves nothing
+// (EN 319 102-1: no proof of existence), so the signature is not valid.
+test("a compromised key with a backdated SigningTime and no time-stamp is not valid", {
+	todo: "liasse verify: 'revoked (CRL) after the signing time' is only a warning, using the claimed SigningTime",
+}, () => {
+	const out = foreignPes("revoked", new Date("2025-06-01T10:00:00Z"), "foreign-revoked-backdated.xml");
+	const m = mine(out, { profile: "pes" });
+	assert.equal(m.valid, false);
+	assert.equal(check(m.signatures[0], "revocation").status, "fail");
+	const l = liasseChecks(out);
+	assert.equal(l.status, 1, `liasse verify accepted a backdated signature by a compromised key (warnings: ${l.warned.join(", ")})`);
+});
