@@ -84,6 +84,12 @@ describe('API cases from tests/data/api', () => {
 				assert.deepEqual(got, JSON.parse(substitute(m[3], vars)), `${m[1]}; ${ctx}`);
 			}
 		}
+		const ts = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/;
+		assert.match(r.json.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+		assert.match(r.json.created_at, ts, 'created_at is RFC 3339 UTC');
+		assert.match(r.json.updated_at, ts, 'updated_at is RFC 3339 UTC');
+		assert.ok(Array.isArray(r.json.warnings), 'warnings is an array');
+		assert.equal(r.json.state, 'received', 'new documents stay received in this version');
 		const after = await h.snapshot();
 		assert.equal(after['public.document'], before['public.document'] + 1, 'one document stored');
 		assert.equal(r.headers.location, `/api/v1/documents/${r.json.id}`, 'Location header');
