@@ -55,6 +55,13 @@ unsigned http_status_of(const struct lerr *e);
 /* Failure in the middle of a body: remembered, replied when the body ends. */
 int http_fail(struct req *rq, const struct lerr *e);
 
+/* multipart/form-data: open (replies 415/400 and returns NULL when the
+ * request is not one), feed body bytes, close (fails the request when the
+ * body was cut short). */
+struct MHD_PostProcessor *http_multipart_open(struct req *rq, MHD_PostDataIterator cb, const char *hint);
+int http_multipart_feed(struct req *rq, struct MHD_PostProcessor *pp, const char *p, size_t n);
+int http_multipart_close(struct req *rq, struct MHD_PostProcessor **pp);
+
 const char *http_header(struct req *rq, const char *name);
 const char *http_query(struct req *rq, const char *name);
 

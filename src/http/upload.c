@@ -402,7 +402,6 @@ static int
 upload_begin(struct req *rq)
 {
 	struct upload *u = arena_zalloc(rq->arena, sizeof(*u));
-	const char *ct = http_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
 	const char *key = http_header(rq, "Idempotency-Key");
 
 	rq->state = u;
@@ -412,18 +411,7 @@ upload_begin(struct req *rq)
 		lerr_hint(&rq->err, "use 1 to 200 printable characters, e.g. a UUID");
 		return http_reply_problem(rq, &rq->err);
 	}
-	if (!ct || strncasecmp(ct, "multipart/form-data", 19) != 0) {
-		lerr_set(&rq->err, LERR_MEDIATYPE, "Content-Type", "expected multipart/form-data");
-		lerr_detail(&rq->err, "got %s", ct ? ct : "no Content-Type");
-		lerr_hint(&rq->err, "post a \"metadata\" JSON part and a \"file\" part, e.g. curl -F");
-		return http_reply_problem(rq, &rq->err);
-	}
-	u->pp = MHD_create_post_processor(rq->conn, 64 * 1024, part_cb, rq);
-	if (!u->pp) {
-		lerr_set(&rq->err, LERR_MALFORMED, "Content-Type", "unreadable multipart/form-data header");
-		lerr_hint(&rq->err, "the Content-Type needs a boundary parameter");
-		return http_reply_problem(rq, &rq->err);
-	}
+	u->pp = http_multipart_open(rq, part_cb, "post a \"metadata\" JSON part and a \"file\" part, e.g. curl -F");
 	return 0;
 }
 
@@ -432,10 +420,7 @@ upload_data(struct req *rq, const char *p, size_t n)
 {
 	struct upload *u = rq->state;
 
-	if (MHD_post_process(u->pp, p, n) != MHD_YES && !rq->failed)
-		return fail(rq, LERR_MALFORMED, NULL, "malformed multipart/form-data body",
-			    "check the boundary and the part headers");
-	return 0;
+	return http_multipart_feed(rq, u->pp, p, n);
 }
 
 /* SHA-256 over what the request means, not its bytes: the canonical metadata
@@ -602,14 +587,8 @@ upload_end(struct req *rq)
 	int status = 0, rc;
 	struct lerr e;
 
-	rc = MHD_destroy_post_processor(u->pp);
-	u->pp = NULL;
-	if (rq->failed || (u->cur != P_NONE && part_end(rq, u)))
-		return 0;
-	if (rc != MHD_YES)
-		return fail(rq, LERR_MALFORMED, NULL, "truncated multipart/form-data body",
-			    "end the body with the closing boundary");
-	if (check_complete(rq, u))
+	if (http_multipart_close(rq, &u->pp) || (u->cur != P_NONE && part_end(rq, u)) ||
+	    check_complete(rq, u))
 		return 0;
 	request_digest(u, digest);
 	lerr_clear(&e);

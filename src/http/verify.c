@@ -54,18 +54,12 @@ static int
 verify_begin(struct req *rq)
 {
 	struct vreq *v = arena_zalloc(rq->arena, sizeof(*v));
-	const char *ct = http_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
 	size_t max = (size_t)config_int("verify_max_size");
 
 	rq->state = v;
 	buf_init(&v->file, max);
 	buf_init(&v->data, max);
-	if (!ct || strncasecmp(ct, "multipart/form-data", 19) != 0 ||
-	    !(v->pp = MHD_create_post_processor(rq->conn, 64 * 1024, part_cb, rq))) {
-		lerr_set(&rq->err, LERR_MEDIATYPE, "Content-Type", "expected multipart/form-data");
-		lerr_hint(&rq->err, "post the signed file as a \"file\" part, e.g. curl -F file=@signed.xml");
-		return http_reply_problem(rq, &rq->err);
-	}
+	v->pp = http_multipart_open(rq, part_cb, "post the signed file as a \"file\" part, e.g. curl -F file=@signed.xml");
 	return 0;
 }
 
@@ -73,13 +67,8 @@ static int
 verify_data(struct req *rq, const char *p, size_t n)
 {
 	struct vreq *v = rq->state;
-	struct lerr e;
 
-	if (MHD_post_process(v->pp, p, n) != MHD_YES && !rq->failed) {
-		lerr_set(&e, LERR_MALFORMED, NULL, "malformed multipart/form-data body");
-		return http_fail(rq, &e);
-	}
-	return 0;
+	return http_multipart_feed(rq, v->pp, p, n);
 }
 
 static int
@@ -89,14 +78,11 @@ verify_end(struct req *rq)
 	struct sign_report r;
 	struct lerr e;
 	json_t *body;
-	int rc = MHD_destroy_post_processor(v->pp);
+	int rc;
 
-	v->pp = NULL;
 	lerr_clear(&e);
-	if (rc != MHD_YES) {
-		lerr_set(&e, LERR_MALFORMED, NULL, "truncated multipart/form-data body");
-		return http_reply_problem(rq, &e);
-	}
+	if (http_multipart_close(rq, &v->pp))
+		return 0;
 	if (v->file.len == 0) {
 		lerr_set(&e, LERR_INVALID, "file", "missing \"file\" part");
 		lerr_hint(&e, "send the signed file as a \"file\" part");
