@@ -78,7 +78,7 @@ cli_org_add(int argc, char **argv)
 		{ "departement", 1, NULL, 'd' }, { "arrondissement", 1, NULL, 'a' },
 		{ "nature-actes", 1, NULL, 'N' }, { "idcoll", 1, NULL, 'i' }, { "codcol", 1, NULL, 'C' },
 		{ "idpost", 1, NULL, 'P' }, { "codbud", 1, NULL, 'b' }, { "city", 1, NULL, 'y' },
-		{ "postal-code", 1, NULL, 'z' }, { NULL, 0, NULL, 0 },
+		{ "postal-code", 1, NULL, 'z' }, { "p-dest", 1, NULL, 'D' }, { NULL, 0, NULL, 0 },
 	};
 	struct org org;
 	int ch, rc = 0;
@@ -99,6 +99,7 @@ cli_org_add(int argc, char **argv)
 		case 'b': rc = copy_opt(org.codbud, sizeof(org.codbud), optarg, "--codbud"); break;
 		case 'y': rc = copy_opt(org.city, sizeof(org.city), optarg, "--city"); break;
 		case 'z': rc = copy_opt(org.postal_code, sizeof(org.postal_code), optarg, "--postal-code"); break;
+		case 'D': rc = copy_opt(org.p_dest, sizeof(org.p_dest), optarg, "--p-dest"); break;
 		default: return 2;
 		}
 	}

@@ -32,16 +32,16 @@ store_org_insert(struct store_conn *c, const struct org *o, struct lerr *e)
 		SQLP_TEXT(opt(o->departement)), SQLP_TEXT(o->arrondissement >= 0 ? arr : NULL),
 		SQLP_TEXT(o->nature_actes >= 0 ? nat : NULL), SQLP_TEXT(opt(o->idcoll)),
 		SQLP_TEXT(opt(o->codcol)), SQLP_TEXT(opt(o->idpost)), SQLP_TEXT(opt(o->codbud)),
-		SQLP_TEXT(opt(o->city)), SQLP_TEXT(opt(o->postal_code)),
+		SQLP_TEXT(opt(o->city)), SQLP_TEXT(opt(o->postal_code)), SQLP_TEXT(opt(o->p_dest)),
 	};
 	PGresult *r = NULL;
 
 	rc = sq_exec(c, "INSERT INTO organisation (siren, name, parent_id, departement, arrondissement,"
-		     " nature_actes, idcoll, codcol, idpost, codbud, city, postal_code)"
+		     " nature_actes, idcoll, codcol, idpost, codbud, city, postal_code, p_dest)"
 		     " SELECT $1, $2, (SELECT id FROM organisation WHERE siren = $3), $4, $5, $6, $7, $8,"
-		     " $9, $10, $11, $12"
+		     " $9, $10, $11, $12, $13"
 		     " WHERE $3::text IS NULL OR EXISTS (SELECT 1 FROM organisation WHERE siren = $3)"
-		     " RETURNING id", p, 12, &r, e);
+		     " RETURNING id", p, 13, &r, e);
 	if (rc == LERR_CONFLICT) {
 		lerr_set(e, LERR_CONFLICT, "siren", "an organisation with SIREN %s exists already", o->siren);
 		return LERR_CONFLICT;
@@ -71,7 +71,7 @@ store_org_insert(struct store_conn *c, const struct org *o, struct lerr *e)
 #define ORG_COLUMNS "o.id, o.siren, o.name, coalesce(p.siren, ''), coalesce(o.departement, ''), " \
 	"coalesce(o.arrondissement, -1), coalesce(o.nature_actes, -1), coalesce(o.idcoll, ''), " \
 	"coalesce(o.codcol, ''), coalesce(o.idpost, ''), coalesce(o.codbud, ''), " \
-	"coalesce(o.city, ''), coalesce(o.postal_code, '')"
+	"coalesce(o.city, ''), coalesce(o.postal_code, ''), coalesce(o.p_dest, '')"
 
 static void
 org_from_row(PGresult *r, int i, struct org *o)
@@ -90,6 +90,7 @@ org_from_row(PGresult *r, int i, struct org *o)
 	snprintf(o->codbud, sizeof(o->codbud), "%s", PQgetvalue(r, i, 10));
 	snprintf(o->city, sizeof(o->city), "%s", PQgetvalue(r, i, 11));
 	snprintf(o->postal_code, sizeof(o->postal_code), "%s", PQgetvalue(r, i, 12));
+	snprintf(o->p_dest, sizeof(o->p_dest), "%s", PQgetvalue(r, i, 13));
 }
 
 int

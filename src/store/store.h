@@ -49,6 +49,7 @@ struct org {
 	int nature_actes;            /* -1: unset */
 	char idcoll[15], codcol[4], idpost[8], codbud[3];
 	char city[101], postal_code[11];
+	char p_dest[65];             /* Hélios FTP SITE P_DEST */
 };
 void store_org_init(struct org *o);
 int store_org_insert(struct store_conn *c, const struct org *o, struct lerr *e) LERR_WUR;
@@ -201,5 +202,25 @@ int store_job_retry(struct store_conn *c, long long id, const char *error, int d
 int store_journal_seal(struct store_conn *c, int *n, struct lerr *e) LERR_WUR;
 int store_journal(struct store_conn *c, const char *actor, const char *action, const char *doc_id,
 		  long long org_id, const char *detail_json, struct lerr *e) LERR_WUR;
+
+enum journal_fault {
+	JOURNAL_INTACT = 0,
+	JOURNAL_GAP,      /* a seq is missing: an entry was deleted */
+	JOURNAL_LINK,     /* prev_hash is not the previous hash: inserted, reordered, re-hashed */
+	JOURNAL_HASH,     /* hash does not match the content: the entry was altered */
+};
+struct journal_report {
+	long long entries;           /* entries checked and found sound (seq 1..entries) */
+	int sealed;                  /* entries this call sealed first */
+	long long bad_seq;           /* the first broken entry; 0: the chain is intact */
+	int fault;                   /* enum journal_fault */
+	uint8_t head[32];            /* hash of entry `entries` (zeros if none) */
+	char what[256];              /* the fault in words */
+};
+/* Seals, then recomputes the whole chain in C, in seq order, in batches
+ * (src/store/journal.c).  Returns 0 when the check ran, whatever it found:
+ * r->bad_seq says where the chain first breaks.  Outside a transaction it
+ * reads in its own REPEATABLE READ snapshot. */
+int store_journal_verify(struct store_conn *c, struct journal_report *r, struct lerr *e) LERR_WUR;
 
 #endif
