@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "doc", "show", cli_doc_show, 1, "ID" },
 	{ "sign", NULL, cli_sign_main, 1, "--profile pes|xades-bb|xades-bt|cades --p12 F --pass-file F [...] IN OUT" },
 	{ "verify", NULL, cli_verify_main, 1, "FILE [--data DATA] --trust DIR [--at TIME] [--json] [--fr]" },
+	{ "journal", "verify", cli_journal_verify, 1, "check the hash chain of the journal" },
 };
 
 static void

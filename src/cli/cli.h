@@ -19,6 +19,7 @@ int cli_client_revoke(int argc, char **argv);
 int cli_doc_show(int argc, char **argv);
 int cli_sign_main(int argc, char **argv);     /* src/cli/sign.c */
 int cli_verify_main(int argc, char **argv);
+int cli_journal_verify(int argc, char **argv);   /* src/cli/journal.c */
 
 /* Shared helpers (src/liasse.c). */
 int cli_fail(const struct lerr *e);                 /* prints one line, returns 1 */
