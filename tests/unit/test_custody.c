@@ -227,7 +227,7 @@ formats(EVP_PKEY *pkey)
 static void
 pins(void)
 {
-	static const char *weak[] = { "", "12345", "000000", "aaaaaaaa", "123456", "987654",
+	static const char *weak[] = { "", "12345", "000000", "7777777", "aaaaaaaa", "123456", "987654",
 				      "abcdef", "121212", "123123", "12\n3456", "\xff\xfe\xfd\xfc\xfb\xfa" };
 	static const char *good[] = { "482915", "739204", "correct horse", "Zürich-1871" };
 	char longpin[80];
