@@ -37,6 +37,8 @@
  * The checksum is not a security measure (GCM is): it lets a blob damaged
  * by any single flipped byte, salt included, be refused as LERR_INVALID
  * without a costly derivation and without counting as a wrong PIN.
+ * A deliberate forgery (checksum recomputed) that alters the salt or the
+ * parameters reads as a wrong PIN; no forgery ever yields a key.
  *
  * PIN rule (custody_pin_acceptable): 6 to 64 bytes of valid UTF-8 without
  * control characters; not one character repeated ("000000"); not a run of
