@@ -253,6 +253,58 @@ test_journal(struct store *s)
 	ok(system(cmd) != 0, "the journal refuses to move a sealed entry");
 }
 
+/* First line of psql's output for sql, in out. */
+static void
+psql_line(const char *sql, char *out, size_t n)
+{
+	char cmd[1200];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "psql '%s' -qtAc \"%s\"", conninfo, sql);
+	out[0] = '\0';
+	p = popen(cmd, "r");
+	if (!p || !fgets(out, (int)n, p))
+		out[0] = '\0';
+	if (p)
+		pclose(p);
+	out[strcspn(out, "\n")] = '\0';
+}
+
+/* store_journal_verify: in its own snapshot or in the caller's transaction;
+ * the head it reports; an entry altered behind the trigger. */
+static void
+test_journal_verify(struct store *s)
+{
+	struct store_conn *c = NULL;
+	struct journal_report r;
+	struct lerr e;
+	char count[32], head[65], last[80];
+	long long before;
+
+	if (!ok(store_acquire(s, &c, &e) == 0, "connection for the verifier"))
+		return;
+	psql_line("SELECT count(*) FROM journal", count, sizeof(count));
+	ok(store_journal_verify(c, &r, &e) == 0 && r.bad_seq == 0 && r.fault == JOURNAL_INTACT,
+	   "the journal verifies");
+	is_int(r.entries, atoll(count), "every entry is checked");
+	ok(!store_in_txn(c), "no transaction left open");
+	hex_encode(r.head, 32, head);
+	psql_line("SELECT encode(hash, 'hex') FROM journal ORDER BY seq DESC LIMIT 1", last, sizeof(last));
+	is_str(head, last, "the head reported is the last entry's hash");
+	before = r.entries;
+	if (ok(store_journal(c, "test", "test.verify", NULL, 0, "{\"k\": \"é\"}", &e) == 0 &&
+	       store_begin(c, &e) == 0, "a new entry, then a transaction")) {
+		ok(store_journal_verify(c, &r, &e) == 0 && r.bad_seq == 0 && r.sealed == 1 &&
+		   r.entries == before + 1, "inside it, the new entry is sealed and checked");
+		ok(store_in_txn(c) && store_commit(c, &e) == 0, "the caller's transaction is left to the caller");
+	}
+	psql_line("ALTER TABLE journal DISABLE TRIGGER journal_append_only; UPDATE journal SET org_id = 99 "
+		  "WHERE seq = 2; ALTER TABLE journal ENABLE TRIGGER journal_append_only", last, sizeof(last));
+	ok(store_journal_verify(c, &r, &e) == 0 && r.bad_seq == 2 && r.fault == JOURNAL_HASH &&
+	   r.entries == 1, "an altered entry is found: %s", r.what);
+	store_release(s, c);
+}
+
 int
 main(void)
 {
@@ -276,6 +328,7 @@ main(void)
 		test_transition(c, doc);
 	store_release(s, c);
 	test_journal(s);
+	test_journal_verify(s);
 	store_close(s);
 	return tap_done();
 }
