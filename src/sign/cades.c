@@ -139,7 +139,8 @@ cades_verify(const struct sign_verify_opts *o, struct trust *t, const void *in, 
 	sx_cert_subject(signer, r->sigs[0].signer, sizeof(r->sigs[0].signer));
 	cms_time(sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0), r, &when);
 	key_usage_check(signer, r, 0);
-	trust_report(t, signer, certs, o->at ? o->at : when ? when : time(NULL), sx_ocsp_url(o), r, 0);
+	trust_report(t, signer, certs, o->at ? o->at : when ? when : time(NULL), o->at || !when,
+		     sx_ocsp_url(o), r, 0);
 out:
 	sk_X509_free(signers);
 	sk_X509_pop_free(certs, X509_free);

@@ -2,7 +2,8 @@
  * ocsp.c - ask the configured OCSP responder about a signing certificate.
  * The request carries a nonce; the reply must be signed by a responder that
  * chains to the configured anchors (or by the issuer), fresh, and name the
- * certificate.  A revocation after the signing time is only a warning.
+ * certificate.  A revocation after a time-stamped signing time is only a
+ * warning; after a time the signer merely claims, it fails (see trust_report).
  */
 #include "sign/sign_int.h"
 
@@ -85,7 +86,7 @@ out:
 
 void
 ocsp_report(struct trust *t, X509 *cert, X509 *issuer, STACK_OF(X509) *untrusted,
-	    time_t at, const char *url, struct sign_report *r, int sig)
+	    time_t at, int proven, const char *url, struct sign_report *r, int sig)
 {
 	OCSP_REQUEST *rq = OCSP_REQUEST_new();
 	OCSP_CERTID *id = OCSP_cert_to_id(NULL, cert, issuer), *id2 = NULL;
@@ -102,12 +103,8 @@ ocsp_report(struct trust *t, X509 *cert, X509 *issuer, STACK_OF(X509) *untrusted
 	if (st == 0) {
 		rep_add(r, sig, "revocation", 1, 0, "non révoqué selon le répondeur OCSP",
 			"not revoked according to the OCSP responder");
-	} else if (st == 1 && rev > at) {
-		rep_add(r, sig, "revocation", 1, 1, "révoqué après l'heure de signature (OCSP)",
-			"revoked after the signing time (OCSP)");
 	} else if (st == 1) {
-		rep_add(r, sig, "revocation", 0, 0, "certificat révoqué (OCSP)",
-			"certificate revoked (OCSP)");
+		revoked_report(rev, at, proven, "OCSP", r, sig);
 	} else {
 		snprintf(fr, sizeof(fr), "statut OCSP indisponible : %.200s", msg);
 		snprintf(en, sizeof(en), "OCSP status unavailable: %.200s", msg);

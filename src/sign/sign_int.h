@@ -81,11 +81,16 @@ void trust_fini(struct trust *t);
 /* 0 ok, else the X509_V_ERR code; msg gets the reason. */
 int trust_verify(struct trust *t, X509 *cert, STACK_OF(X509) *untrusted, time_t at,
 		 int purpose_tsa, X509 **issuer, char *msg, size_t msgsz);
-void trust_report(struct trust *t, X509 *cert, STACK_OF(X509) *untrusted, time_t at,
+/* proven: `at` comes from a time-stamp or the operator.  A revocation after
+ * a time the signer merely claims proves nothing (a stolen key can claim any
+ * time): it fails the signature. */
+void trust_report(struct trust *t, X509 *cert, STACK_OF(X509) *untrusted, time_t at, int proven,
 		  const char *ocsp_url, struct sign_report *r, int sig);
 /* ocsp.c */
 void ocsp_report(struct trust *t, X509 *cert, X509 *issuer, STACK_OF(X509) *untrusted,
-		 time_t at, const char *url, struct sign_report *r, int sig);
+		 time_t at, int proven, const char *url, struct sign_report *r, int sig);
+/* The revocation check's verdict for a certificate revoked at rev. */
+void revoked_report(time_t rev, time_t at, int proven, const char *how, struct sign_report *r, int sig);
 const char *sx_ocsp_url(const struct sign_verify_opts *o);
 
 /* tsp.c */

@@ -163,18 +163,37 @@ out:
 	return err;
 }
 
+void
+revoked_report(time_t rev, time_t at, int proven, const char *how, struct sign_report *r, int sig)
+{
+	char fr[320], en[320];
+
+	if (rev > at && proven) {
+		snprintf(fr, sizeof(fr), "révoqué (%s) après l'heure de signature horodatée", how);
+		snprintf(en, sizeof(en), "revoked (%s) after the time-stamped signing time", how);
+		rep_add(r, sig, "revocation", 1, 1, fr, en);
+	} else if (rev > at) {
+		snprintf(fr, sizeof(fr), "certificat révoqué (%s) ; sans horodatage, l'heure de signature "
+			 "déclarée ne prouve pas que la signature précède la révocation", how);
+		snprintf(en, sizeof(en), "certificate revoked (%s); without a time-stamp the claimed "
+			 "signing time does not prove the signature predates the revocation", how);
+		rep_add(r, sig, "revocation", 0, 0, fr, en);
+	} else {
+		snprintf(fr, sizeof(fr), "certificat révoqué (%s)", how);
+		snprintf(en, sizeof(en), "certificate revoked (%s)", how);
+		rep_add(r, sig, "revocation", 0, 0, fr, en);
+	}
+}
+
 static void
-crl_report(struct trust *t, X509 *cert, X509 *issuer, time_t at, struct sign_report *r, int sig)
+crl_report(struct trust *t, X509 *cert, X509 *issuer, time_t at, int proven, struct sign_report *r,
+	   int sig)
 {
 	time_t rev = 0;
 	int st = crl_status(t, cert, issuer, &rev);
 
-	if (st == 1 && rev > at)
-		rep_add(r, sig, "revocation", 1, 1, "révoqué (LCR) après l'heure de signature",
-			"revoked (CRL) after the signing time");
-	else if (st == 1)
-		rep_add(r, sig, "revocation", 0, 0, "certificat révoqué (LCR)",
-			"certificate revoked (CRL)");
+	if (st == 1)
+		revoked_report(rev, at, proven, "LCR/CRL", r, sig);
 	else if (st == 0)
 		rep_add(r, sig, "revocation", 1, 0, "non révoqué selon la LCR configurée",
 			"not revoked according to the configured CRL");
@@ -185,7 +204,7 @@ crl_report(struct trust *t, X509 *cert, X509 *issuer, time_t at, struct sign_rep
 
 /* The chain and revocation checks of one signature, into the report. */
 void
-trust_report(struct trust *t, X509 *cert, STACK_OF(X509) *untrusted, time_t at,
+trust_report(struct trust *t, X509 *cert, STACK_OF(X509) *untrusted, time_t at, int proven,
 	     const char *ocsp_url, struct sign_report *r, int sig)
 {
 	char msg[256], fr[400], en[400], ts[32];
@@ -206,8 +225,8 @@ trust_report(struct trust *t, X509 *cert, STACK_OF(X509) *untrusted, time_t at,
 	snprintf(en, sizeof(en), "chain valid at %s to a configured anchor", ts);
 	rep_add(r, sig, "chain", 1, 0, fr, en);
 	if (ocsp_url && *ocsp_url && crl_status(t, cert, issuer, &(time_t){ 0 }) != 1)
-		ocsp_report(t, cert, issuer, untrusted, at, ocsp_url, r, sig);
+		ocsp_report(t, cert, issuer, untrusted, at, proven, ocsp_url, r, sig);
 	else
-		crl_report(t, cert, issuer, at, r, sig);
+		crl_report(t, cert, issuer, at, proven, r, sig);
 	X509_free(issuer);
 }

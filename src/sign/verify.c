@@ -30,6 +30,7 @@ struct vsig {
 	X509 *cert;
 	STACK_OF(X509) *certs;
 	time_t when;               /* time the chain is checked at */
+	int when_proven;           /* when comes from a time-stamp or the operator, not the signer */
 	time_t claimed;            /* SigningTime, 0 if none */
 	int sha1;
 	int refs_ok;
@@ -766,6 +767,7 @@ check_timestamp(struct vsig *v)
 		      "the time-stamp predates the claimed signing time");
 	} else {
 		v->when = v->o->at ? v->o->at : gen;
+		v->when_proven = 1;
 		CHECK(v, "timestamp", 1, 0, "horodatage valide sur la valeur de signature",
 		      "valid time-stamp over the signature value");
 	}
@@ -796,11 +798,15 @@ key_usage_check(X509 *cert, struct sign_report *r, int sig)
 static void
 check_chain(struct vsig *v)
 {
-	if (v->o->at)
+	if (v->o->at) {
 		v->when = v->o->at;
-	if (!v->when)
+		v->when_proven = 1;
+	}
+	if (!v->when) {
 		v->when = time(NULL);
-	trust_report(v->t, v->cert, v->certs, v->when, sx_ocsp_url(v->o), v->r, v->idx);
+		v->when_proven = 1;
+	}
+	trust_report(v->t, v->cert, v->certs, v->when, v->when_proven, sx_ocsp_url(v->o), v->r, v->idx);
 }
 
 static void
