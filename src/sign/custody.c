@@ -1,5 +1,6 @@
 /* custody.c - private keys wrapped under a PIN: scrypt, AES-256-GCM (see custody.h). */
 #include "sign/custody.h"
+#include "sign/sign_int.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -31,24 +32,11 @@ struct derived {
 
 static const struct custody_params defaults = { CUSTODY_LOG2_N, CUSTODY_R, CUSTODY_P };
 
-static void
-ssl_detail(struct lerr *e)
-{
-	char tmp[256];
-	unsigned long code = ERR_peek_last_error();
-
-	if (code) {
-		ERR_error_string_n(code, tmp, sizeof(tmp));
-		lerr_detail(e, "%s", tmp);
-	}
-	ERR_clear_error();
-}
-
 static int
 ssl_fail(struct lerr *e, const char *what)
 {
 	lerr_set(e, LERR_INTERNAL, NULL, "%s failed", what);
-	ssl_detail(e);
+	sx_ssl_detail(e);
 	return e->kind;
 }
 
@@ -142,7 +130,7 @@ pkcs8_encode(struct evp_pkey_st *pkey, unsigned char **der, size_t *len, struct 
 	*der = NULL;
 	if (!p8) {
 		lerr_set(e, LERR_INVALID, NULL, "the key cannot be exported as PKCS#8");
-		ssl_detail(e);
+		sx_ssl_detail(e);
 		lerr_hint(e, "the private key must be in memory (not on a token)");
 		return e->kind;
 	}
@@ -261,7 +249,7 @@ pkcs8_decode(const unsigned char *der, size_t len, struct evp_pkey_st **pkey, st
 	PKCS8_PRIV_KEY_INFO_free(p8);
 	if (!*pkey) {
 		lerr_set(e, LERR_INVALID, NULL, "the unwrapped key cannot be read");
-		ssl_detail(e);
+		sx_ssl_detail(e);
 		return e->kind;
 	}
 	return 0;

@@ -8,8 +8,9 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 
-static void
-ssl_detail(struct lerr *e)
+/* OpenSSL's last error as e's detail, and the error queue cleared. */
+void
+sx_ssl_detail(struct lerr *e)
 {
 	char tmp[256];
 	unsigned long code = ERR_peek_last_error();
@@ -29,7 +30,7 @@ key_matches(struct sign_key *k, struct lerr *e)
 				k->pkey ? "certificate" : "private key");
 	if (X509_check_private_key(k->cert, k->pkey) != 1) {
 		lerr_set(e, LERR_INVALID, NULL, "the private key does not match the certificate");
-		ssl_detail(e);
+		sx_ssl_detail(e);
 		return e->kind;
 	}
 	return 0;
@@ -46,12 +47,12 @@ sign_key_from_p12(struct sign_key *k, const void *der, size_t len, const char *p
 	memset(k, 0, sizeof(*k));
 	if (!b || !(p12 = d2i_PKCS12_bio(b, NULL))) {
 		rc = lerr_set(e, LERR_INVALID, NULL, "not a PKCS#12 file");
-		ssl_detail(e);
+		sx_ssl_detail(e);
 		goto out;
 	}
 	if (!PKCS12_parse(p12, pass ? pass : "", &k->pkey, &k->cert, &k->chain)) {
 		rc = lerr_set(e, LERR_AUTH, NULL, "cannot open the PKCS#12 file");
-		ssl_detail(e);
+		sx_ssl_detail(e);
 		lerr_hint(e, "check the password");
 		goto out;
 	}
@@ -99,7 +100,7 @@ sign_key_from_pem(struct sign_key *k, const char *key_pem, size_t keylen,
 	memset(k, 0, sizeof(*k));
 	if (!b || !(k->pkey = PEM_read_bio_PrivateKey(b, NULL, NULL, (void *)(pass ? pass : "")))) {
 		rc = lerr_set(e, LERR_INVALID, NULL, "cannot read the PEM private key");
-		ssl_detail(e);
+		sx_ssl_detail(e);
 		lerr_hint(e, "an encrypted key needs its password");
 		goto out;
 	}
@@ -189,8 +190,8 @@ sx_cert_digest(X509 *cert, const EVP_MD *md, char *b64, size_t b64sz)
 	return rc;
 }
 
-void
-sx_cert_issuer(X509 *cert, char *out, size_t outsz)
+static void
+name_text(X509_NAME *name, unsigned long flags, char *out, size_t outsz)
 {
 	BIO *b = BIO_new(BIO_s_mem());
 	char *p;
@@ -199,27 +200,24 @@ sx_cert_issuer(X509 *cert, char *out, size_t outsz)
 	out[0] = '\0';
 	if (!b)
 		return;
-	X509_NAME_print_ex(b, X509_get_issuer_name(cert), 0, XN_FLAG_RFC2253);
+	X509_NAME_print_ex(b, name, 0, flags);
 	n = BIO_get_mem_data(b, &p);
 	snprintf(out, outsz, "%.*s", (int)n, p);
 	BIO_free(b);
 }
 
+/* The issuer in RFC 2253 form, as XAdES IssuerSerial wants it. */
+void
+sx_cert_issuer(X509 *cert, char *out, size_t outsz)
+{
+	name_text(X509_get_issuer_name(cert), XN_FLAG_RFC2253, out, outsz);
+}
+
+/* The subject for people: RFC 2253 order, UTF-8 left readable. */
 void
 sx_cert_subject(X509 *cert, char *out, size_t outsz)
 {
-	BIO *b = BIO_new(BIO_s_mem());
-	char *p;
-	long n;
-
-	out[0] = '\0';
-	if (!b)
-		return;
-	X509_NAME_print_ex(b, X509_get_subject_name(cert), 0,
-			   XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-	n = BIO_get_mem_data(b, &p);
-	snprintf(out, outsz, "%.*s", (int)n, p);
-	BIO_free(b);
+	name_text(X509_get_subject_name(cert), XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB, out, outsz);
 }
 
 void

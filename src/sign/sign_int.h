@@ -44,6 +44,7 @@ int sx_splice(const char *in, size_t len, xmlDocPtr doc, xmlNodePtr *sigs, size_
 
 /* keys.c: certificate facts */
 int sx_cert_digest(X509 *cert, const EVP_MD *md, char *b64, size_t b64sz);
+void sx_ssl_detail(struct lerr *e);
 void sx_cert_issuer(X509 *cert, char *out, size_t outsz);
 void sx_cert_serial(X509 *cert, char *out, size_t outsz);
 void sx_cert_subject(X509 *cert, char *out, size_t outsz);
