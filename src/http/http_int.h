@@ -28,6 +28,7 @@ struct req {
 	struct lerr err;             /* a failure waiting to be replied at the end of the body */
 	int failed;
 	const char *content_range;   /* Content-Range of a 416 answer */
+	const char *allow;           /* Allow of a 405 answer */
 	char id[20];
 };
 

@@ -105,8 +105,8 @@ http_reply_problem_status(struct req *rq, unsigned status, const struct lerr *e)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"liasse\"");
 	if (rq->content_range)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, rq->content_range);
-	if (status == 405)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, POST");
+	if (rq->allow)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rq->allow);
 	return http_reply_response(rq, status, resp);
 }
 

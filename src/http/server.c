@@ -90,20 +90,22 @@ match(struct req *rq, const char *pattern, const char *url)
 static int
 route(struct req *rq)
 {
-	int path_found = 0;
+	char *allow = NULL;
 
 	for (size_t i = 0; i < http_nroutes; i++) {
 		if (!match(rq, http_routes[i].pattern, rq->url))
 			continue;
-		path_found = 1;
 		if (!strcmp(http_routes[i].method, rq->method)) {
 			rq->route = &http_routes[i];
 			return 0;
 		}
+		allow = allow ? arena_printf(rq->arena, "%s, %s", allow, http_routes[i].method) :
+			arena_strdup(rq->arena, http_routes[i].method);
 	}
-	if (path_found) {
+	if (allow) {
+		rq->allow = allow;
 		lerr_set(&rq->err, LERR_MALFORMED, NULL, "method %s not allowed on %s", rq->method, rq->url);
-		lerr_hint(&rq->err, "see /api/v1/openapi.json for the methods of each path");
+		lerr_hint(&rq->err, "use %s", allow);
 		return 405;
 	}
 	lerr_set(&rq->err, LERR_NOTFOUND, NULL, "no such resource");

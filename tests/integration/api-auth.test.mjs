@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-	newHarness, topSrcdir, Client, docMeta, pdfFile, assertProblem, assertSameCounts,
+	newHarness, topSrcdir, Client, docMeta, pdfFile, assertProblem, assertSameCounts, request,
 } from '../lib/harness.mjs';
 
 const h = newHarness('api-auth');
@@ -122,6 +122,18 @@ describe('authentication and service endpoints', () => {
 			assertProblem(assert, await c.get(p), { status: 404 });
 		const del = await c.get(`/api/v1/documents/${doc.id}`);
 		assert.equal(del.status, 200);
+	});
+
+	it('a known path with another method: 405 with the methods it takes in Allow', async () => {
+		const r = await s.a.post('/healthz', Buffer.alloc(0), { 'Content-Type': 'application/json' });
+		assertProblem(assert, r, { status: 405 });
+		assert.equal(r.headers.allow, 'GET');
+		const cancel = await s.a.get(`/api/v1/documents/${doc.id}/cancel`);
+		assertProblem(assert, cancel, { status: 405 });
+		assert.equal(cancel.headers.allow, 'POST');
+		const list = await request(s.d.url, { method: 'DELETE', path: '/api/v1/documents',
+			headers: { Authorization: `Bearer ${s.keyA}` } });
+		assert.deepEqual(list.headers.allow.split(', ').sort(), ['GET', 'POST']);
 	});
 
 	it('the log has request context and never an API key', async () => {
