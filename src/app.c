@@ -75,15 +75,17 @@ app_sqldir(void)
 }
 
 int
-app_migrate(struct store *s, struct lerr *e)
+app_migrate(struct store *s, int *applied, struct lerr *e)
 {
 	struct store_conn *c = NULL;
-	int applied = 0, rc = store_acquire(s, &c, e);
+	int n = 0, rc = store_acquire(s, &c, e);
 
 	if (!rc)
-		rc = store_migrate(c, app_sqldir(), &applied, e);
+		rc = store_migrate(c, app_sqldir(), &n, e);
 	store_release(s, c);
-	if (!rc && applied)
-		log_info("database schema: %d migration(s) applied", applied);
+	if (!rc && n)
+		log_info("database schema: %d migration(s) applied", n);
+	if (applied)
+		*applied = n;
 	return rc;
 }

@@ -13,6 +13,7 @@ const char *app_config_path(void);
 int app_store(struct store **out, int poolsize, struct lerr *e) LERR_WUR;
 /* $LIASSE_SQLDIR, else PKGDATADIR/sql. */
 const char *app_sqldir(void);
-int app_migrate(struct store *s, struct lerr *e) LERR_WUR;
+/* Applies the pending migrations of app_sqldir(); *applied (may be NULL) counts them. */
+int app_migrate(struct store *s, int *applied, struct lerr *e) LERR_WUR;
 
 #endif

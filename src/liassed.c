@@ -245,7 +245,7 @@ main(int argc, char **argv)
 	/* Refuse root early; read what may be readable by root only (secrets,
 	 * migrations, the OpenAPI document), then switch user before serving. */
 	if (refuse_bare_root(&e) || sign_init(&e) ||
-	    (*config_str("pes_xsd") && pes_xsd_load(config_str("pes_xsd"), &e)) || app_store(&s, (int)config_int("db_pool_size"), &e) || app_migrate(s, &e) ||
+	    (*config_str("pes_xsd") && pes_xsd_load(config_str("pes_xsd"), &e)) || app_store(&s, (int)config_int("db_pool_size"), &e) || app_migrate(s, NULL, &e) ||
 	    load_openapi(&openapi, &e) || drop_privileges(&e))
 		die(&e);
 	serve(s, &sigs, &openapi);

@@ -5,7 +5,7 @@
 --
 -- p_files: [{"role", "name", "media_type", "sha256" (hex), "size",
 --            "blob" (id) | "off"+"len" (bytes of p_data)}]
--- Returns (status, body): 201 and the document; 200 and the earlier document
+-- Returns (status, out_id, body): 201 and the document; 200 and the earlier document
 -- for a replayed idempotency key; 409 {"doc"} for a key used with another
 -- request; 403 {} for an organisation the client may not use; 422 {"doc"}
 -- for a NomFic already sent for this CodCol.
@@ -28,7 +28,7 @@ END $$;
 CREATE FUNCTION document_create(p_client bigint, p_siren text, p_kind doc_kind, p_title text,
 	p_signer text, p_sign boolean, p_transmit boolean, p_due date, p_ext text, p_meta jsonb,
 	p_warnings jsonb, p_files jsonb, p_data bytea, p_idem_key text, p_idem_sha bytea,
-	p_actor text, p_job text, OUT status integer, OUT body jsonb)
+	p_actor text, p_job text, OUT status integer, OUT out_id uuid, OUT body jsonb)
 LANGUAGE plpgsql AS $$
 DECLARE
 	v_org bigint;
@@ -48,7 +48,7 @@ BEGIN
 		SELECT * INTO v_prev FROM idempotency WHERE client_id = p_client AND key = p_idem_key;
 		IF FOUND THEN
 			IF v_prev.request_sha256 = p_idem_sha THEN
-				SELECT 200, doc_json(d) INTO status, body FROM document d WHERE d.id = v_prev.doc_id;
+				SELECT 200, d.id, doc_json(d) INTO status, out_id, body FROM document d WHERE d.id = v_prev.doc_id;
 			ELSE
 				status := 409; body := jsonb_build_object('doc', v_prev.doc_id);
 			END IF;
@@ -89,5 +89,6 @@ BEGIN
 	END IF;
 	PERFORM journal_append(p_actor, 'document.received', v_doc.id, v_org, '{}');
 	status := 201;
+	out_id := v_doc.id;
 	body := doc_json(v_doc);
 END $$;

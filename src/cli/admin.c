@@ -33,7 +33,6 @@ int
 cli_db_migrate(int argc, char **argv)
 {
 	struct store *s = NULL;
-	struct store_conn *c = NULL;
 	struct lerr e;
 	int applied = 0, rc;
 
@@ -42,10 +41,7 @@ cli_db_migrate(int argc, char **argv)
 	lerr_clear(&e);
 	if (cli_open_store(&s))
 		return 1;
-	rc = store_acquire(s, &c, &e);
-	if (!rc)
-		rc = store_migrate(c, app_sqldir(), &applied, &e);
-	store_release(s, c);
+	rc = app_migrate(s, &applied, &e);
 	store_close(s);
 	if (rc)
 		return cli_fail(&e);

@@ -445,24 +445,19 @@ request_digest(struct upload *u, uint8_t out[SHA256_LEN])
 }
 
 static int
-reply_document(struct req *rq, char *json, unsigned status)
+reply_document(struct req *rq, const char *id, char *json, unsigned status)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(json), json, MHD_RESPMEM_MUST_FREE);
-	json_error_t jerr;
-	json_t *doc = json_loads(json, 0, &jerr);
-	const char *id = json_string_value(json_object_get(doc, "id"));
 
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	if (id)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION,
-					arena_printf(rq->arena, "/api/v1/documents/%s", id));
-	json_decref(doc);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION,
+				arena_printf(rq->arena, "/api/v1/documents/%s", id));
 	return http_reply_response(rq, status, resp);
 }
 
 /* What store_doc_create() answered, as an HTTP answer. */
 static int
-reply_created(struct req *rq, struct upload *u, int status, char *body)
+reply_created(struct req *rq, struct upload *u, int status, const char *id, char *body)
 {
 	json_error_t jerr;
 	json_t *j = status == 409 || status == 422 ? json_loads(body, 0, &jerr) : NULL;
@@ -491,7 +486,7 @@ reply_created(struct req *rq, struct upload *u, int status, char *body)
 		free(body);
 		return http_reply_problem(rq, &e);
 	}
-	return reply_document(rq, body, (unsigned)status);
+	return reply_document(rq, id, body, (unsigned)status);
 }
 
 static void
@@ -542,7 +537,7 @@ check_complete(struct req *rq, struct upload *u)
  * were streamed in the transaction need_conn opened, which commits with it. */
 static int
 create(struct req *rq, struct upload *u, const char *key, const uint8_t *digest, int *status,
-       char **body, struct lerr *e)
+       char *id, char **body, struct lerr *e)
 {
 	struct doc_file_in *files = arena_alloc(rq->arena, sizeof(*files) * (size_t)u->nfiles);
 	char *json = NULL, *warn = NULL;
@@ -554,7 +549,7 @@ create(struct req *rq, struct upload *u, const char *key, const uint8_t *digest,
 	d.warnings_json = warn = u->warnings ? json_dumps(u->warnings, JSON_COMPACT) : NULL;
 	if (!u->c && (rc = store_acquire(http_store(rq), &u->c, e)))
 		goto out;
-	rc = store_doc_create(u->c, &d, status, body, e);
+	rc = store_doc_create(u->c, &d, status, id, body, e);
 	if (store_in_txn(u->c)) {
 		if (!rc && *status == 201)
 			rc = store_commit(u->c, e);
@@ -583,7 +578,7 @@ upload_end(struct req *rq)
 	struct upload *u = rq->state;
 	const char *key = http_header(rq, "Idempotency-Key");
 	uint8_t digest[SHA256_LEN];
-	char *body = NULL;
+	char *body = NULL, id[37];
 	int status = 0, rc;
 	struct lerr e;
 
@@ -592,15 +587,16 @@ upload_end(struct req *rq)
 		return 0;
 	request_digest(u, digest);
 	lerr_clear(&e);
-	rc = create(rq, u, key, digest, &status, &body, &e);
+	rc = create(rq, u, key, digest, &status, id, &body, &e);
 	/* Twin requests with one new key: the loser replays the winner's answer. */
 	if (rc == LERR_CONFLICT && key && all_inline(u))
-		rc = create(rq, u, key, digest, &status, &body, &e);
+		rc = create(rq, u, key, digest, &status, id, &body, &e);
 	if (rc)
 		return http_reply_problem(rq, &e);
 	if (status == 201)
-		log_info("document received (%s, %d file(s), %lld bytes)", u->kind, u->nfiles, (long long)u->total);
-	return reply_created(rq, u, status, body);
+		log_info("document %s received (%s, %d file(s), %lld bytes)", id, u->kind, u->nfiles,
+			 (long long)u->total);
+	return reply_created(rq, u, status, id, body);
 }
 
 static void

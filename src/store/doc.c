@@ -59,8 +59,8 @@ inline_data(const struct doc_file_in *f, int n, size_t total)
 }
 
 int
-store_doc_create(struct store_conn *c, const struct doc_create *d, int *status, char **body,
-		 struct lerr *e)
+store_doc_create(struct store_conn *c, const struct doc_create *d, int *status, char *id,
+		 char **body, struct lerr *e)
 {
 	char client[24], *files = NULL, *data = NULL;
 	size_t total = 0;
@@ -86,12 +86,13 @@ store_doc_create(struct store_conn *c, const struct doc_create *d, int *status, 
 		d->idem_key ? SQLP_BIN(d->idem_sha256, 32) : SQLP_TEXT(NULL), SQLP_TEXT(d->actor),
 		SQLP_TEXT(d->job),
 	};
-	rc = sq_exec(c, "SELECT status, body::text FROM document_create($1, $2, $3, $4, $5, $6, $7,"
+	rc = sq_exec(c, "SELECT status, coalesce(out_id::text, ''), body::text FROM document_create($1, $2, $3, $4, $5, $6, $7,"
 		     " $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)", p, 17, &r, e);
 	if (rc)
 		goto out;
 	*status = atoi(PQgetvalue(r, 0, 0));
-	if (!(*body = strdup(PQgetvalue(r, 0, 1))))
+	snprintf(id, 37, "%s", PQgetvalue(r, 0, 1));
+	if (!(*body = strdup(PQgetvalue(r, 0, 2))))
 		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
 	PQclear(r);
 out:
@@ -136,8 +137,7 @@ store_doc_json(struct store_conn *c, const char *doc_id, long long client_id, ch
 
 int
 store_doc_list(struct store_conn *c, long long client_id, const struct doc_filter *f,
-	       char **items_json, int *count, char *last_ts, size_t last_ts_sz, char *last_id,
-	       struct lerr *e)
+	       char **items_json, int *count, char last_pos[STORE_POS_LEN], struct lerr *e)
 {
 	char client[24], limit[16];
 	PGresult *r = NULL;
@@ -161,10 +161,7 @@ store_doc_list(struct store_conn *c, long long client_id, const struct doc_filte
 	if (rc)
 		return rc;
 	*count = atoi(PQgetvalue(r, 0, 1));
-	last_ts[0] = last_id[0] = '\0';
-	if (*count > 0)
-		sscanf(PQgetvalue(r, 0, 2), "%31s %36s", last_ts, last_id);
-	(void)last_ts_sz;
+	snprintf(last_pos, STORE_POS_LEN, "%s", *count > 0 ? PQgetvalue(r, 0, 2) : "");
 	if (!(*items_json = strdup(PQgetvalue(r, 0, 0))))
 		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
 	PQclear(r);

@@ -140,10 +140,11 @@ struct doc_create {
 /* Creates the document with its files, journal entry, idempotency record and
  * job in one statement.  *status: 201 created, 200 replay of the same
  * idempotent request, 409 key used for another request, 403 organisation not
- * the client's, 422 NomFic already sent; *body (malloc'd JSON): the document,
- * or {"doc": id} for 409/422. */
-int store_doc_create(struct store_conn *c, const struct doc_create *d, int *status, char **body,
-		     struct lerr *e) LERR_WUR;
+ * the client's, 422 NomFic already sent; id (37 bytes): the document's id for
+ * 201/200, "" otherwise; *body (malloc'd JSON): the document, or {"doc": id}
+ * for 409/422. */
+int store_doc_create(struct store_conn *c, const struct doc_create *d, int *status, char *id,
+		     char **body, struct lerr *e) LERR_WUR;
 /* The document as JSON (malloc'd) if visible to client_id (0: any). LERR_NOTFOUND otherwise. */
 int store_doc_json(struct store_conn *c, const char *doc_id, long long client_id, char **json,
 		   struct lerr *e) LERR_WUR;
@@ -156,11 +157,11 @@ struct doc_filter {
 	const char *after_ts, *after_id;           /* cursor position; NULL: from the start */
 	int limit;
 };
-/* {"items":[...],"next_cursor":...} is built by the caller from items_json and
- * the last item's position (last_ts: microseconds since epoch as text). */
+#define STORE_POS_LEN 80
+/* A page of documents as a JSON array text (malloc'd) and the position of
+ * its last item ("<microseconds> <uuid>", what a cursor encodes). */
 int store_doc_list(struct store_conn *c, long long client_id, const struct doc_filter *f,
-		   char **items_json, int *count, char *last_ts, size_t last_ts_sz, char *last_id,
-		   struct lerr *e) LERR_WUR;
+		   char **items_json, int *count, char last_pos[STORE_POS_LEN], struct lerr *e) LERR_WUR;
 
 struct doc_file {
 	long long blob_id;
