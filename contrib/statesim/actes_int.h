@@ -14,7 +14,6 @@
 #define LIASSE_STATESIM_ACTES_INT_H
 
 #include <stddef.h>
-#include <openssl/ssl.h>
 
 #include "statesim.h"
 
@@ -59,18 +58,13 @@ char *mail_base64(const void *data, size_t len, size_t *outlen);
 
 /* ---- actes_check.c ---- */
 
-/* A file of the archive. */
-struct actes_file {
-	char name[256];
-	unsigned char *data;  /* points into the decompressed tar */
-	size_t len;
-};
-
 /* What one received archive turned into: the messages to mail back. */
 struct actes_reply {
 	int anomaly;            /* 0 ARActe(s), 1 AnomalieActe, 2 AnomalieEnveloppe */
 	char detail[512];       /* the reason of an anomaly, in French */
-	char idacte[64];        /* the first act's IDActe (ARActe or AnomalieActe) */
+	int letter;             /* 2..5 for a prefecture letter, else 0 */
+	char idacte[64];        /* the act's IDActe (ARActe, AnomalieActe, letter) */
+	char to[256];           /* the envelope's first AdressesRetour/Email */
 	struct mail_part parts[8];
 	char *bufs[8];          /* owned data of parts */
 	char names[8][128];
@@ -88,10 +82,5 @@ int actes_check(struct statesim *s, const char *name, const unsigned char *gz,
 int actes_letter(struct statesim *s, const char *kind, const char *idacte,
 		 struct actes_reply *r, char *msg, size_t msglen);
 void actes_reply_free(struct actes_reply *r);
-
-/* ---- imap.c ---- */
-
-/* The TLS context for IMAPS (NULL: plain only); set by imap_start(). */
-extern SSL_CTX *imap_tls;
 
 #endif

@@ -290,6 +290,7 @@ statesim_reset(struct statesim *s)
 		free(q);
 	}
 	pthread_mutex_unlock(&s->mu);
+	helios_reset(s);
 	if (s->actes_reset)
 		s->actes_reset(s);
 	if (s->imap_reset)

@@ -78,6 +78,7 @@ struct statesim {
 
 /* Start functions; 0 or -1 (reason on stderr). */
 int helios_start(struct statesim *s);
+void helios_reset(struct statesim *s);   /* POST /reset: forget NomFic seen */
 int control_start(struct statesim *s);
 int actes_start(struct statesim *s) __attribute__((weak));
 int imap_start(struct statesim *s) __attribute__((weak));

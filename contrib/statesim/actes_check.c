@@ -1,0 +1,726 @@
+/*
+ * actes_check.c - what the simulated ministry checks in a received @ctes
+ * archive, and the answer it mails back (actes_int.h).
+ *
+ * Order of the checks; the first failure decides the answer:
+ *   archive name  <tri>-<EACT|TACT>--<SIREN>--<YYYYMMDD>-<n>.tar.gz   AnomalieEnveloppe 001
+ *   gzip + tar (flat, regular files)                                    AnomalieEnveloppe 001
+ *   the envelope <EACT|TACT>--<SIREN>--<YYYYMMDD>-<n>.xml is present,
+ *   well-formed, EnveloppeCLMISILL, valid against the ACTES XSD         AnomalieEnveloppe 002
+ *   its SIREN is the archive's, it lists exactly one form, present      AnomalieEnveloppe 003
+ *   the form is named [<typePJ>-]<DDD>-<SIREN>-<YYYYMMDD>-<NUM>-<NN>-1-1_0.xml
+ *   with the envelope's département and SIREN, is an actes:Acte
+ *   valid against the XSD                                               AnomalieEnveloppe 002
+ *   NumeroInterne ^[0-9A-Z_]{2,15}$ equal to the name's, Date equal to
+ *   the name's, CodeNatureActe 1..6 matching NN                        AnomalieActe 002
+ *   Document and annexes present, named <stem>-1-1_<n>.<ext>, the
+ *   document a PDF (%PDF-), annexes PDF/XML/JPG/PNG, none empty,
+ *   Annexes/@Nombre right                                               AnomalieActe 003
+ *   a Signature (base64 DER PKCS#7/CMS, detached) verifies over its file AnomalieActe 004
+ *   no file in the archive that nothing references                      AnomalieEnveloppe 003
+ * Otherwise: ARActe with IDActe <DDD>-<SIREN>-<YYYYMMDD>-<NUM>-<NN>.
+ */
+#include "actes_int.h"
+#include "actes_tar.h"
+#include "actes_xml.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libxml/parser.h>
+#include <libxml/xmlschemas.h>
+#include <openssl/cms.h>
+#include <openssl/evp.h>
+
+#define TAR_MAX (400u * 1024 * 1024)
+#define MAX_FILES 64
+
+static xmlSchemaPtr schema;
+static pthread_mutex_t schema_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t serial_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *natures[] = { "", "DE", "AR", "AI", "CC", "BF", "AU" };
+
+struct check {
+	struct statesim *s;
+	struct actes_reply *r;
+	char prefix[5], envname[128], siren[10], date[9];
+	char dept[4], arr[2], email[256];
+	struct tar_file files[MAX_FILES];
+	int used[MAX_FILES], nfiles;
+	unsigned char *tar;
+	xmlDocPtr env, msg;
+	char form[256], stem[128], numero[16], nn[3], today[11], classif[11];
+	/* the outcome */
+	int kind;               /* 0 ok, 1 AnomalieActe, 2 AnomalieEnveloppe */
+	char nature[4], detail[512];
+};
+
+int
+actes_check_init(struct statesim *s)
+{
+	const char *xsd = statesim_opt(s, "actes_xsd", "");
+	xmlSchemaParserCtxtPtr pc;
+
+	if (statesim_mkdir(s, "actes/acts") || statesim_mkdir(s, "actes/received"))
+		return -1;
+	if (!*xsd) {
+		fprintf(stderr, "statesim: actes: no --set actes_xsd=FILE: the envelope and "
+			"the message are checked without the ACTES XSD\n");
+		return 0;
+	}
+	pc = xmlSchemaNewParserCtxt(xsd);
+	schema = pc ? xmlSchemaParse(pc) : NULL;
+	xmlSchemaFreeParserCtxt(pc);
+	if (!schema) {
+		fprintf(stderr, "statesim: actes: cannot load the ACTES XSD %s\n", xsd);
+		return -1;
+	}
+	return 0;
+}
+
+static void __attribute__((format(printf, 4, 5)))
+fail(struct check *c, int kind, const char *nature, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->kind)
+		return;
+	c->kind = kind;
+	snprintf(c->nature, sizeof(c->nature), "%s", nature);
+	va_start(ap, fmt);
+	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+	va_end(ap);
+}
+
+static int
+match(const char *re, const char *s, regmatch_t *m, size_t nm)
+{
+	regex_t rx;
+	int rc;
+
+	if (regcomp(&rx, re, REG_EXTENDED))
+		return 0;
+	rc = regexec(&rx, s, nm, m, 0) == 0;
+	regfree(&rx);
+	return rc;
+}
+
+static void
+group(const char *s, const regmatch_t *m, char *out, size_t cap)
+{
+	int n = (int)(m->rm_eo - m->rm_so);
+
+	snprintf(out, cap, "%.*s", m->rm_so < 0 ? 0 : n, s + (m->rm_so < 0 ? 0 : m->rm_so));
+}
+
+static int
+check_name(struct check *c, const char *name)
+{
+	regmatch_t m[7];
+
+	if (!match("^[A-Za-z0-9]{3}-((EACT|TACT)--([0-9]{9})--([0-9]{8})-([0-9]{1,10}))\\.tar\\.gz$",
+		   name, m, 7)) {
+		fail(c, 2, "001", "%s : nom d'archive invalide (attendu "
+		     "<tri>-EACT--<SIREN>--<AAAAMMJJ>-<n>.tar.gz)", name);
+		return -1;
+	}
+	group(name, &m[2], c->prefix, sizeof(c->prefix));
+	group(name, &m[3], c->siren, sizeof(c->siren));
+	group(name, &m[4], c->date, sizeof(c->date));
+	group(name, &m[1], c->envname, sizeof(c->envname) - 4);
+	strcat(c->envname, ".xml");
+	return 0;
+}
+
+static struct tar_file *
+find_file(struct check *c, const char *name)
+{
+	int i;
+
+	for (i = 0; i < c->nfiles; i++) {
+		if (strcmp(c->files[i].name, name) == 0) {
+			c->used[i] = 1;
+			return &c->files[i];
+		}
+	}
+	return NULL;
+}
+
+static void
+xsd_error(void *ctx, const xmlError *err)
+{
+	char *buf = ctx;
+	size_t n;
+
+	if (buf[0] || !err || !err->message)
+		return;
+	snprintf(buf, 300, "ligne %d : %s", err->line, err->message);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+}
+
+/* Parse without network nor entity expansion; validate when the XSD is
+ * loaded.  NULL with a reason in why. */
+static xmlDocPtr
+parse_valid(const struct tar_file *f, char *why, size_t whylen)
+{
+	char err[300] = "";
+	xmlSchemaValidCtxtPtr vc;
+	xmlDocPtr doc;
+	int rc;
+
+	doc = xmlReadMemory((const char *)f->data, (int)f->len, f->name, NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc) {
+		const xmlError *e = xmlGetLastError();
+
+		snprintf(why, whylen, "%s : XML mal formé (%s)", f->name,
+			 e && e->message ? e->message : "?");
+		return NULL;
+	}
+	if (!schema)
+		return doc;
+	pthread_mutex_lock(&schema_mu);
+	vc = xmlSchemaNewValidCtxt(schema);
+	if (vc) {
+		xmlSchemaSetValidStructuredErrors(vc, (xmlStructuredErrorFunc)xsd_error, err);
+		rc = xmlSchemaValidateDoc(vc, doc);
+		xmlSchemaFreeValidCtxt(vc);
+	} else {
+		rc = -1;
+	}
+	pthread_mutex_unlock(&schema_mu);
+	if (rc == 0)
+		return doc;
+	snprintf(why, whylen, "%s : non conforme au schéma ACTES (%s)", f->name,
+		 err[0] ? err : "erreur de validation");
+	xmlFreeDoc(doc);
+	return NULL;
+}
+
+static int
+is_actes(xmlNodePtr n, const char *name)
+{
+	return n && n->type == XML_ELEMENT_NODE && n->ns &&
+	    xmlStrEqual(n->ns->href, (const xmlChar *)ACTES_NS) &&
+	    xmlStrEqual(n->name, (const xmlChar *)name);
+}
+
+static xmlNodePtr
+child(xmlNodePtr n, const char *name)
+{
+	for (n = n ? n->children : NULL; n; n = n->next)
+		if (is_actes(n, name))
+			return n;
+	return NULL;
+}
+
+static void
+get_prop(xmlNodePtr n, const char *name, const char *ns, char *out, size_t cap)
+{
+	xmlChar *v = n ? xmlGetNsProp(n, (const xmlChar *)name, (const xmlChar *)ns) : NULL;
+
+	snprintf(out, cap, "%s", v ? (const char *)v : "");
+	xmlFree(v);
+}
+
+static void
+get_text(xmlNodePtr n, char *out, size_t cap)
+{
+	xmlChar *v = n ? xmlNodeGetContent(n) : NULL;
+
+	snprintf(out, cap, "%s", v ? (const char *)v : "");
+	xmlFree(v);
+}
+
+static int
+check_envelope(struct check *c)
+{
+	struct tar_file *f = find_file(c, c->envname);
+	xmlNodePtr root, idcl, forms, form, nom;
+	char why[512], siren[16];
+	int n = 0;
+
+	if (!f) {
+		fail(c, 2, "003", "enveloppe %s absente de l'archive", c->envname);
+		return -1;
+	}
+	c->env = parse_valid(f, why, sizeof(why));
+	root = c->env ? xmlDocGetRootElement(c->env) : NULL;
+	if (!root || !is_actes(root, "EnveloppeCLMISILL")) {
+		fail(c, 2, "002", "%s", c->env ? "l'enveloppe n'est pas un actes:EnveloppeCLMISILL" : why);
+		return -1;
+	}
+	idcl = child(child(root, "Emetteur"), "IDCL");
+	get_prop(idcl, "SIREN", INSEE_NS, siren, sizeof(siren));
+	get_prop(idcl, "Departement", ACTES_NS, c->dept, sizeof(c->dept));
+	get_prop(idcl, "Arrondissement", ACTES_NS, c->arr, sizeof(c->arr));
+	get_text(child(child(root, "AdressesRetour"), "Email"), c->email, sizeof(c->email));
+	if (strcmp(siren, c->siren) != 0) {
+		fail(c, 2, "003", "SIREN de l'enveloppe (%s) différent de celui du nom de l'archive (%s)",
+		     siren, c->siren);
+		return -1;
+	}
+	forms = child(root, "FormulairesEnvoyes");
+	for (form = forms ? forms->children : NULL; form; form = form->next) {
+		if (!is_actes(form, "Formulaire"))
+			continue;
+		nom = child(form, "NomFichier");
+		if (n++ == 0)
+			get_text(nom, c->form, sizeof(c->form));
+	}
+	if (n != 1) {
+		fail(c, 2, "003", "l'enveloppe doit lister exactement un formulaire (%d trouvés)", n);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_form_name(struct check *c)
+{
+	regmatch_t m[8];
+	char dept[4], siren[10], date[9];
+
+	if (!match("^([0-9A-Z_]{2,10}-)?(([0-9]{2}[0-9AB])-([0-9]{9})-([0-9]{8})-([0-9A-Z_]{2,15})-"
+		   "(DE|AR|AI|CC|BF|AU))-1-1_0\\.xml$", c->form, m, 8)) {
+		fail(c, 2, "003", "%s : nom de formulaire invalide (attendu "
+		     "<DDD>-<SIREN>-<AAAAMMJJ>-<numéro>-<NN>-1-1_0.xml)", c->form);
+		return -1;
+	}
+	group(c->form, &m[2], c->stem, sizeof(c->stem));
+	group(c->form, &m[3], dept, sizeof(dept));
+	group(c->form, &m[4], siren, sizeof(siren));
+	group(c->form, &m[5], date, sizeof(date));
+	group(c->form, &m[6], c->numero, sizeof(c->numero));
+	group(c->form, &m[7], c->nn, sizeof(c->nn));
+	snprintf(c->date, sizeof(c->date), "%s", date);
+	if (strcmp(dept, c->dept) || strcmp(siren, c->siren)) {
+		fail(c, 2, "003", "%s : département ou SIREN différents de ceux de l'enveloppe", c->form);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_message(struct check *c)
+{
+	struct tar_file *f;
+	char why[512];
+
+	if (check_form_name(c))
+		return -1;
+	f = find_file(c, c->form);
+	if (!f) {
+		fail(c, 2, "003", "formulaire %s absent de l'archive", c->form);
+		return -1;
+	}
+	c->msg = parse_valid(f, why, sizeof(why));
+	if (!c->msg || !is_actes(xmlDocGetRootElement(c->msg), "Acte")) {
+		fail(c, 2, "002", "%s", c->msg ? "le formulaire n'est pas un actes:Acte" : why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Attributes of the act against its file name. */
+static int
+check_acte_fields(struct check *c, xmlNodePtr acte)
+{
+	char num[64], date[16], nature[8], cmp[9], objet[2048];
+	size_t i, chars = 0;
+	long code;
+
+	get_prop(acte, "NumeroInterne", ACTES_NS, num, sizeof(num));
+	get_prop(acte, "Date", ACTES_NS, date, sizeof(date));
+	get_prop(acte, "CodeNatureActe", ACTES_NS, nature, sizeof(nature));
+	get_text(child(acte, "Objet"), objet, sizeof(objet));
+	snprintf(cmp, sizeof(cmp), "%.4s%.2s%.2s", date, date + (strlen(date) >= 7 ? 5 : 0),
+		 date + (strlen(date) >= 10 ? 8 : 0));
+	code = strtol(nature, NULL, 10);
+	for (i = 0; objet[i]; i++)
+		chars += ((unsigned char)objet[i] & 0xc0) != 0x80;
+	if (!match("^[0-9A-Z_]{2,15}$", num, NULL, 0) || strcmp(num, c->numero))
+		fail(c, 1, "002", "NumeroInterne « %s » invalide ou différent du nom de fichier (%s)",
+		     num, c->numero);
+	else if (strlen(date) != 10 || strcmp(cmp, c->date))
+		fail(c, 1, "002", "date de l'acte %s différente de celle du nom de fichier (%s)",
+		     date, c->date);
+	else if (code < 1 || code > 6 || strcmp(natures[code], c->nn))
+		fail(c, 1, "002", "CodeNatureActe %s ne correspond pas à la nature %s du nom de fichier",
+		     nature, c->nn);
+	else if (chars < 1 || chars > 499)
+		fail(c, 1, "002", "objet de l'acte vide ou trop long");
+	return c->kind ? -1 : 0;
+}
+
+/* A detached PKCS#7/CMS signature (base64 DER) over a file. */
+static int
+signature_ok(xmlNodePtr sig, const struct tar_file *f)
+{
+	xmlChar *text = xmlNodeGetContent(sig);
+	size_t len = text ? strlen((char *)text) : 0, i, o = 0;
+	unsigned char *b64 = malloc(len + 1), *der = malloc(len + 1);
+	const unsigned char *p;
+	CMS_ContentInfo *cms = NULL;
+	BIO *data = NULL;
+	int ok = 0, n;
+
+	if (!text || !b64 || !der)
+		goto out;
+	for (i = 0; i < len; i++)
+		if (!isspace(text[i]))
+			b64[o++] = text[i];
+	n = EVP_DecodeBlock(der, b64, (int)o);
+	if (n <= 0)
+		goto out;
+	n -= (o > 0 && b64[o - 1] == '=') + (o > 1 && b64[o - 2] == '=');
+	p = der;
+	cms = d2i_CMS_ContentInfo(NULL, &p, n);
+	data = BIO_new_mem_buf(f->data, (int)f->len);
+	if (cms && data)
+		ok = CMS_verify(cms, NULL, NULL, data, NULL,
+				CMS_NO_SIGNER_CERT_VERIFY | CMS_DETACHED | CMS_BINARY) == 1;
+out:
+	CMS_ContentInfo_free(cms);
+	BIO_free(data);
+	xmlFree(text);
+	free(b64);
+	free(der);
+	return ok;
+}
+
+/* One Document or Annexe element: its file present, well named, signed
+ * correctly if it carries a Signature. */
+static int
+check_piece(struct check *c, xmlNodePtr piece, int main_doc, int *numbers)
+{
+	char name[256], re[300];
+	regmatch_t m[4];
+	struct tar_file *f;
+	xmlNodePtr sig = child(piece, "Signature");
+	long n;
+
+	get_text(child(piece, "NomFichier"), name, sizeof(name));
+	snprintf(re, sizeof(re), "^([0-9A-Z_]{2,10}-)?%s-1-1_([0-9]{1,3})\\.(%s)$", c->stem,
+		 main_doc ? "pdf" : "pdf|xml|jpg|png");
+	f = find_file(c, name);
+	if (!f)
+		fail(c, 1, "003", "fichier %s référencé par le formulaire mais absent de l'archive", name);
+	else if (!match(re, name, m, 4))
+		fail(c, 1, "003", "%s : nom de pièce invalide (attendu [<typePJ>-]%s-1-1_<n>.%s)",
+		     name, c->stem, main_doc ? "pdf" : "pdf|xml|jpg|png");
+	else if (f->len == 0)
+		fail(c, 1, "003", "%s : fichier vide", name);
+	else if (!strcmp(name + strlen(name) - 4, ".pdf") &&
+		 (f->len < 5 || memcmp(f->data, "%PDF-", 5) != 0))
+		fail(c, 1, "003", "%s : ce n'est pas un PDF", name);
+	if (c->kind)
+		return -1;
+	n = strtol(name + m[2].rm_so, NULL, 10);
+	if (n < 1 || n >= MAX_FILES || numbers[n]++) {
+		fail(c, 1, "003", "%s : numéro de pièce nul ou en double", name);
+		return -1;
+	}
+	if (sig && !signature_ok(sig, f)) {
+		fail(c, 1, "004", "%s : la signature PKCS#7 ne vérifie pas le fichier", name);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_pieces(struct check *c, xmlNodePtr acte)
+{
+	xmlNodePtr annexes = child(acte, "Annexes"), a;
+	int numbers[MAX_FILES] = { 0 }, count = 0;
+	char nombre[16];
+
+	if (check_piece(c, child(acte, "Document"), 1, numbers))
+		return -1;
+	for (a = annexes ? annexes->children : NULL; a; a = a->next) {
+		if (!is_actes(a, "Annexe"))
+			continue;
+		count++;
+		if (check_piece(c, a, 0, numbers))
+			return -1;
+	}
+	get_prop(annexes, "Nombre", ACTES_NS, nombre, sizeof(nombre));
+	if (annexes && atoi(nombre) != count) {
+		fail(c, 1, "003", "Annexes/@Nombre vaut %s pour %d annexe(s)", nombre, count);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+unused_files(struct check *c)
+{
+	int i;
+
+	for (i = 0; i < c->nfiles; i++) {
+		if (!c->used[i]) {
+			fail(c, 2, "003", "%s : fichier de l'archive référencé nulle part", c->files[i].name);
+			return;
+		}
+	}
+}
+
+static void
+run_checks(struct check *c, const char *name, const unsigned char *gz, size_t gzlen)
+{
+	char why[512];
+	size_t tarlen;
+	xmlNodePtr acte;
+
+	if (check_name(c, name))
+		return;
+	if (tar_gunzip(gz, gzlen, TAR_MAX, &c->tar, &tarlen, why, sizeof(why)) ||
+	    tar_list(c->tar, tarlen, c->files, MAX_FILES, &c->nfiles, why, sizeof(why))) {
+		fail(c, 2, "001", "%s : %s", name, why);
+		return;
+	}
+	if (check_envelope(c) || check_message(c))
+		return;
+	acte = xmlDocGetRootElement(c->msg);
+	get_text(child(acte, "ClassificationDateVersion"), c->classif, sizeof(c->classif));
+	if (check_acte_fields(c, acte) || check_pieces(c, acte))
+		return;
+	unused_files(c);
+}
+
+/* ---- the answer ---- */
+
+static int
+add_part(struct actes_reply *r, const char *name, const char *type, char *data, size_t len)
+{
+	int i = r->nparts;
+
+	if (i >= (int)(sizeof(r->parts) / sizeof(r->parts[0]))) {
+		free(data);
+		return -1;
+	}
+	snprintf(r->names[i], sizeof(r->names[i]), "%s", name);
+	r->bufs[i] = data;
+	r->parts[i].name = r->names[i];
+	r->parts[i].type = type;
+	r->parts[i].data = data;
+	r->parts[i].len = len;
+	r->nparts++;
+	return 0;
+}
+
+/* Serialise doc (freed) as an attachment, checking it against the XSD. */
+static int
+add_doc(struct actes_reply *r, const char *name, xmlDocPtr doc)
+{
+	struct tar_file f;
+	char *buf = NULL, why[512];
+	size_t len = 0;
+	xmlDocPtr back;
+
+	if (!doc || ax_dump(doc, &buf, &len)) {
+		xmlFreeDoc(doc);
+		return -1;
+	}
+	xmlFreeDoc(doc);
+	snprintf(f.name, sizeof(f.name), "%s", name);
+	f.data = (unsigned char *)buf;
+	f.len = len;
+	back = parse_valid(&f, why, sizeof(why));
+	if (!back)
+		fprintf(stderr, "statesim: actes: BUG: our own answer is invalid: %s\n", why);
+	xmlFreeDoc(back);
+	return add_part(r, name, "application/xml", buf, len);
+}
+
+static void
+today(char *out, size_t cap)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(out, cap, "%Y-%m-%d", &tm);
+}
+
+/* The serial of the return envelopes (DIR/actes/serial). */
+static unsigned
+next_serial(struct statesim *s)
+{
+	char path[4096], buf[32];
+	unsigned n = 0;
+	FILE *f;
+	int len;
+
+	pthread_mutex_lock(&serial_mu);
+	snprintf(path, sizeof(path), "%s/actes/serial", s->dir);
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		n = (unsigned)strtoul(buf, NULL, 10);
+		fclose(f);
+	}
+	n++;
+	len = snprintf(buf, sizeof(buf), "%u\n", n);
+	(void)statesim_write_file(s, "actes/serial", buf, (size_t)len);
+	pthread_mutex_unlock(&serial_mu);
+	return n;
+}
+
+/* Return envelope + message, named like the platform's files. */
+static int
+add_pair(struct statesim *s, struct actes_reply *r, const char *prefix, const char *dept,
+	 const char *arr, const char *siren, const char *form, xmlDocPtr msg)
+{
+	char envname[128], ymd[11], d8[9];
+
+	today(ymd, sizeof(ymd));
+	snprintf(d8, sizeof(d8), "%.4s%.2s%.2s", ymd, ymd + 5, ymd + 8);
+	snprintf(envname, sizeof(envname), "%s--SPREF%s%s-%s-%s-%u.xml", prefix, dept,
+		 arr, siren, d8, next_serial(s));
+	if (add_doc(r, envname, ax_enveloppe_retour(dept, arr, siren, form))) {
+		xmlFreeDoc(msg);
+		return -1;
+	}
+	return add_doc(r, form, msg);
+}
+
+/* DIR/actes/acts/<IDActe>: what a later letter needs. */
+static void
+remember_act(struct check *c)
+{
+	char rel[128], buf[512];
+	int n;
+
+	snprintf(rel, sizeof(rel), "actes/acts/%s", c->r->idacte);
+	n = snprintf(buf, sizeof(buf), "%s %s %s %s %s\n", c->prefix, c->dept, c->arr,
+		     c->siren, c->email[0] ? c->email : "-");
+	(void)statesim_write_file(c->s, rel, buf, (size_t)n);
+}
+
+static int
+answer(struct check *c)
+{
+	struct actes_reply *r = c->r;
+	xmlNodePtr acte = c->msg ? xmlDocGetRootElement(c->msg) : NULL;
+	char form[160], ano[160];
+
+	today(c->today, sizeof(c->today));
+	if (!c->classif[0])
+		snprintf(c->classif, sizeof(c->classif), "%s", c->today);
+	r->anomaly = c->kind;
+	snprintf(r->detail, sizeof(r->detail), "%s", c->detail);
+	snprintf(r->to, sizeof(r->to), "%s", c->email[0] ? c->email :
+		 statesim_opt(c->s, "actes_mail_to", "liasse@localhost"));
+	if (c->kind == 2) {
+		snprintf(ano, sizeof(ano), "ANO_%s", c->envname[0] ? c->envname : "archive.xml");
+		return add_doc(r, ano, ax_anomalie_enveloppe(c->env ? xmlDocGetRootElement(c->env) : NULL,
+							     c->siren, c->nature, c->detail, c->today));
+	}
+	snprintf(r->idacte, sizeof(r->idacte), "%s", c->stem);
+	if (c->kind == 1) {
+		snprintf(form, sizeof(form), "%s-1-3_0.xml", c->stem);
+		return add_pair(c->s, r, c->prefix, c->dept, c->arr, c->siren, form,
+				ax_anomalie_acte(acte, c->nature, c->detail, c->today, c->classif));
+	}
+	remember_act(c);
+	snprintf(form, sizeof(form), "%s-1-2_0.xml", c->stem);
+	return add_pair(c->s, r, c->prefix, c->dept, c->arr, c->siren, form,
+			ax_aracte(acte, c->stem, c->today, c->classif));
+}
+
+int
+actes_check(struct statesim *s, const char *name, const unsigned char *gz, size_t gzlen,
+	    struct actes_reply *r)
+{
+	struct check *c = calloc(1, sizeof(*c));
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (!c)
+		return -1;
+	c->s = s;
+	c->r = r;
+	run_checks(c, name, gz, gzlen);
+	rc = answer(c);
+	xmlFreeDoc(c->env);
+	xmlFreeDoc(c->msg);
+	free(c->tar);
+	free(c);
+	return rc;
+}
+
+void
+actes_reply_free(struct actes_reply *r)
+{
+	int i;
+
+	for (i = 0; i < r->nparts; i++)
+		free(r->bufs[i]);
+	r->nparts = 0;
+}
+
+/* ---- letters ---- */
+
+static int
+letter_code(const char *kind)
+{
+	return !strcmp(kind, "courrier") ? 2 : !strcmp(kind, "pieces") ? 3 :
+	    !strcmp(kind, "observations") ? 4 : !strcmp(kind, "defere") ? 5 : 0;
+}
+
+int
+actes_letter(struct statesim *s, const char *kind, const char *idacte,
+	     struct actes_reply *r, char *msg, size_t msglen)
+{
+	char path[4096], line[512], prefix[8], dept[8], arr[8], siren[16], email[300];
+	char form[160], pdfname[160], title[200], ymd[11];
+	int code = letter_code(kind);
+	char *pdf;
+	size_t pdflen;
+	FILE *f;
+
+	memset(r, 0, sizeof(*r));
+	if (!code)
+		return snprintf(msg, msglen, "kind must be courrier, pieces, observations or defere"), -1;
+	if (!match("^[0-9]{2}[0-9AB]-[0-9]{9}-[0-9]{8}-[0-9A-Z_]{2,15}-(DE|AR|AI|CC|BF|AU)$",
+		   idacte, NULL, 0))
+		return snprintf(msg, msglen, "idacte is not an IDActe DDD-SIREN-YYYYMMDD-NUMERO-NN"), -1;
+	snprintf(path, sizeof(path), "%s/actes/acts/%s", s->dir, idacte);
+	f = fopen(path, "r");
+	if (!f)
+		return snprintf(msg, msglen, "no ARActe was sent for %s", idacte), -1;
+	if (!fgets(line, sizeof(line), f) ||
+	    sscanf(line, "%7s %7s %7s %15s %299s", prefix, dept, arr, siren, email) != 5) {
+		fclose(f);
+		return snprintf(msg, msglen, "%s: unreadable record", path), -1;
+	}
+	fclose(f);
+	today(ymd, sizeof(ymd));
+	snprintf(form, sizeof(form), "%s-%d-1_0.xml", idacte, code);
+	snprintf(pdfname, sizeof(pdfname), "%s-%d-1_1.pdf", idacte, code);
+	snprintf(title, sizeof(title), "Prefecture (simulateur) - %s - acte %s", kind, idacte);
+	snprintf(r->idacte, sizeof(r->idacte), "%s", idacte);
+	snprintf(r->to, sizeof(r->to), "%s", strcmp(email, "-") ? email :
+		 statesim_opt(s, "actes_mail_to", "liasse@localhost"));
+	r->letter = code;
+	if (add_pair(s, r, prefix, dept, arr, siren, form, ax_letter(kind, idacte, ymd, pdfname)))
+		goto oom;
+	pdf = ax_pdf(title, &pdflen);
+	if (!pdf || add_part(r, pdfname, "application/pdf", pdf, pdflen))
+		goto oom;
+	snprintf(msg, msglen, "%s %s", form, pdfname);
+	return 0;
+oom:
+	actes_reply_free(r);
+	return snprintf(msg, msglen, "out of memory"), -1;
+}
