@@ -645,12 +645,22 @@ cmd_feat(struct ftp_sess *f)
 static int
 pre_login(struct ftp_sess *f, const char *verb, const char *arg)
 {
+	const char *want;
+
 	if (!strcasecmp(verb, "USER")) {
-		f->user_given = 1;
+		if (!f->ctl.ssl && *statesim_opt(f->s, "helios.require_tls", "0") == '1')
+			return reply(f, "530 This gateway requires AUTH TLS first."), 1;
+		want = statesim_opt(f->s, "helios.user", NULL);
+		f->user_given = want && strcmp(arg, want) ? -1 : 1;
 		reply(f, "331 Please specify the password.");
 	} else if (!strcasecmp(verb, "PASS")) {
 		if (!f->user_given)
 			return reply(f, "503 Login with USER first."), 1;
+		want = statesim_opt(f->s, "helios.password", NULL);
+		if (f->user_given < 0 || (want && strcmp(arg, want))) {
+			f->user_given = 0;
+			return reply(f, "530 Login incorrect."), 1;
+		}
 		f->logged_in = 1;
 		reply(f, "230 Login successful.");
 	} else if (!strcasecmp(verb, "FEAT")) {
