@@ -507,7 +507,7 @@ add_part(struct actes_reply *r, const char *name, const char *type, char *data, 
 		free(data);
 		return -1;
 	}
-	snprintf(r->names[i], sizeof(r->names[i]), "%s", name);
+	snprintf(r->names[i], sizeof(r->names[i]), "%.255s", name);
 	r->bufs[i] = data;
 	r->parts[i].name = r->names[i];
 	r->parts[i].type = type;
@@ -626,7 +626,7 @@ answer(struct check *c)
 		return add_doc(r, ano, ax_anomalie_enveloppe(c->env ? xmlDocGetRootElement(c->env) : NULL,
 							     c->siren, c->nature, c->detail, c->today));
 	}
-	snprintf(r->idacte, sizeof(r->idacte), "%s", c->stem);
+	snprintf(r->idacte, sizeof(r->idacte), "%.63s", c->stem);
 	if (c->kind == 1) {
 		snprintf(form, sizeof(form), "%s-1-3_0.xml", c->stem);
 		return add_pair(c->s, r, c->prefix, c->dept, c->arr, c->siren, form,
@@ -710,7 +710,7 @@ actes_letter(struct statesim *s, const char *kind, const char *idacte,
 	snprintf(pdfname, sizeof(pdfname), "%s-%d-1_1.pdf", idacte, code);
 	snprintf(title, sizeof(title), "Prefecture (simulateur) - %s - acte %s", kind, idacte);
 	snprintf(r->idacte, sizeof(r->idacte), "%s", idacte);
-	snprintf(r->to, sizeof(r->to), "%s", strcmp(email, "-") ? email :
+	snprintf(r->to, sizeof(r->to), "%.255s", strcmp(email, "-") ? email :
 		 statesim_opt(s, "actes_mail_to", "liasse@localhost"));
 	r->letter = code;
 	if (add_pair(s, r, prefix, dept, arr, siren, form, ax_letter(kind, idacte, ymd, pdfname)))

@@ -67,7 +67,7 @@ struct actes_reply {
 	char to[256];           /* the envelope's first AdressesRetour/Email */
 	struct mail_part parts[8];
 	char *bufs[8];          /* owned data of parts */
-	char names[8][128];
+	char names[8][256];
 	int nparts;
 };
 

@@ -148,11 +148,15 @@ add_file(struct tar_file *files, int *nfiles, int max, const char *name,
 			return -1;
 		}
 	}
+	if (strlen(name) >= sizeof(files[0].name)) {
+		snprintf(why, whylen, "nom de fichier trop long dans l'archive");
+		return -1;
+	}
 	if (*nfiles == max) {
 		snprintf(why, whylen, "l'archive contient plus de %d fichiers", max);
 		return -1;
 	}
-	snprintf(files[*nfiles].name, sizeof(files[*nfiles].name), "%s", name);
+	snprintf(files[*nfiles].name, sizeof(files[*nfiles].name), "%.255s", name);
 	files[*nfiles].data = data;
 	files[*nfiles].len = size;
 	(*nfiles)++;
