@@ -1,0 +1,270 @@
+/*
+ * web.c - the reads behind the web pages (src/web/), each one statement
+ * whose JSON PostgreSQL builds, scoped to the person asking: an official's
+ * queue across organisations and delegations with its filters and counts,
+ * a document with its history, what I signed, the organisation's documents
+ * for agents, and the administrator's lists (people, journal, jobs).
+ */
+#include "store/store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *
+opt(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+/* Runs sql and returns its one text cell (malloc'd); LERR_NOTFOUND when NULL. */
+static int
+one_json(struct store_conn *c, const char *sql, const struct sqlp *p, int np, char **json,
+	 struct lerr *e)
+{
+	PGresult *r = NULL;
+	int rc = sq_exec(c, sql, p, np, &r, e);
+
+	*json = NULL;
+	if (rc)
+		return rc;
+	if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
+		PQclear(r);
+		lerr_set(e, LERR_NOTFOUND, NULL, "not found");
+		return LERR_NOTFOUND;
+	}
+	*json = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if (!*json)
+		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	return 0;
+}
+
+/* Documents awaiting p's signature: theirs, and their delegators' within
+ * an active delegation's scope ($1 is the person). */
+#define MINE_SQL \
+	"SELECT d.*, CASE WHEN d.signer_id = $1::bigint THEN NULL ELSE d.signer_id END AS for_id FROM document d" \
+	" WHERE d.state = 'pending_signature' AND d.signer_id IN (SELECT $1::bigint UNION SELECT delegator_id" \
+	"   FROM delegation WHERE delegate_id = $1::bigint AND revoked_at IS NULL AND now() >= starts_at" \
+	"   AND now() < ends_at)" \
+	" AND (d.signer_id = $1::bigint OR delegation_active(d.signer_id, $1::bigint, d.org_id, d.kind) IS NOT NULL)"
+
+int
+store_web_me(struct store_conn *c, long long person, char **json, struct lerr *e)
+{
+	char id[24];
+
+	snprintf(id, sizeof(id), "%lld", person);
+	struct sqlp p[] = { SQLP_TEXT(id) };
+	return one_json(c, "SELECT json_build_object('id', p.id, 'email', p.email, 'name', p.name,"
+		" 'operator', p.is_operator,"
+		" 'signer', EXISTS (SELECT 1 FROM person_role WHERE person_id = p.id AND role = 'signer'),"
+		" 'agent', EXISTS (SELECT 1 FROM person_role WHERE person_id = p.id AND role = 'agent'),"
+		" 'org_admin', EXISTS (SELECT 1 FROM person_role WHERE person_id = p.id AND role = 'org_admin'),"
+		" 'pending', (SELECT count(*) FROM (" MINE_SQL ") m))::text"
+		" FROM person p WHERE p.id = $1::bigint AND p.disabled_at IS NULL", p, 1, json, e);
+}
+
+int
+store_web_queue(struct store_conn *c, long long person, const struct web_queue_filter *f,
+		char **json, struct lerr *e)
+{
+	char id[24], lim[16];
+
+	snprintf(id, sizeof(id), "%lld", person);
+	snprintf(lim, sizeof(lim), "%d", f->limit > 0 ? f->limit : 10000);
+	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(opt(f->siren)), SQLP_TEXT(opt(f->kind)),
+			    SQLP_TEXT(opt(f->client)), SQLP_TEXT(opt(f->due_before)), SQLP_TEXT(lim) };
+	return one_json(c, "WITH mine AS (" MINE_SQL "),"
+		" sel AS (SELECT m.id, m.title, m.kind, m.due_date, m.created_at, m.for_id, o.siren,"
+		"   o.name AS org, cl.name AS vendor FROM mine m JOIN organisation o ON o.id = m.org_id"
+		"   JOIN api_client cl ON cl.id = m.client_id"
+		"   WHERE ($2::text IS NULL OR o.siren = $2) AND ($3::doc_kind IS NULL OR m.kind = $3::doc_kind)"
+		"   AND ($4::text IS NULL OR cl.name = $4) AND ($5::date IS NULL OR m.due_date <= $5::date)),"
+		" page AS (SELECT * FROM sel ORDER BY due_date NULLS LAST, created_at, id LIMIT $6::int)"
+		" SELECT json_build_object('total', (SELECT count(*) FROM mine),"
+		" 'count', (SELECT count(*) FROM sel),"
+		" 'items', coalesce((SELECT json_agg(json_build_object('id', id, 'title', title, 'kind', kind,"
+		"   'siren', siren, 'org', org, 'vendor', vendor, 'due_date', due_date,"
+		"   'created_at', ts_text(created_at), 'overdue', due_date < current_date,"
+		"   'for', (SELECT name FROM person WHERE id = for_id))"
+		"   ORDER BY due_date NULLS LAST, created_at, id) FROM page), '[]'),"
+		" 'orgs', (SELECT coalesce(json_agg(json_build_object('siren', siren, 'name', name) ORDER BY name), '[]')"
+		"   FROM organisation WHERE id IN (SELECT org_id FROM mine)),"
+		" 'vendors', (SELECT coalesce(json_agg(name ORDER BY name), '[]') FROM api_client"
+		"   WHERE id IN (SELECT client_id FROM mine)))::text", p, 6, json, e);
+}
+
+int
+store_web_doc(struct store_conn *c, long long person, const char *doc_id, char **json, struct lerr *e)
+{
+	char id[24];
+
+	snprintf(id, sizeof(id), "%lld", person);
+	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(doc_id) };
+	return one_json(c, "SELECT json_build_object('doc', doc_json(d), 'org', o.name, 'vendor', cl.name,"
+		" 'meta', d.meta, 'may_sign', person_may_sign($1::bigint, d.id) IS NOT NULL,"
+		" 'for', (SELECT name FROM person WHERE id = person_may_sign($1::bigint, d.id) AND id <> $1::bigint),"
+		" 'signer', person_brief(d.signer_id),"
+		" 'history', (SELECT coalesce(json_agg(json_build_object('at', ts_text(j.at), 'actor', j.actor,"
+		"   'action', j.action, 'detail', j.detail) ORDER BY j.id), '[]') FROM journal j WHERE j.doc_id = d.id))::text"
+		" FROM document d JOIN organisation o ON o.id = d.org_id JOIN api_client cl ON cl.id = d.client_id"
+		" WHERE d.id = $2::uuid AND person_may_see($1::bigint, d.id)", p, 2, json, e);
+}
+
+int
+store_web_file(struct store_conn *c, long long person, const char *doc_id, int n,
+	       struct doc_file *out, struct lerr *e)
+{
+	char id[24];
+	PGresult *r = NULL;
+	int rc;
+
+	snprintf(id, sizeof(id), "%lld", person);
+	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(doc_id) };
+	rc = sq_exec(c, "SELECT person_may_see($1::bigint, $2::uuid)", p, 2, &r, e);
+	if (rc)
+		return rc;
+	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), "t")) {
+		PQclear(r);
+		lerr_set(e, LERR_NOTFOUND, NULL, "no such document");
+		return LERR_NOTFOUND;
+	}
+	PQclear(r);
+	return store_doc_file(c, doc_id, 0, n, out, e);
+}
+
+int
+store_web_signed(struct store_conn *c, long long person, char **json, struct lerr *e)
+{
+	char id[24];
+
+	snprintf(id, sizeof(id), "%lld", person);
+	struct sqlp p[] = { SQLP_TEXT(id) };
+	return one_json(c, "SELECT coalesce(json_agg(json_build_object('id', d.id, 'title', d.title,"
+		" 'kind', d.kind, 'state', d.state, 'org', o.name, 'signed_at', ts_text(d.signed_at),"
+		" 'for', (SELECT name FROM person WHERE id = d.signed_for AND id <> $1::bigint))"
+		" ORDER BY d.signed_at DESC), '[]')::text"
+		" FROM (SELECT * FROM document WHERE signed_by = $1::bigint ORDER BY signed_at DESC LIMIT 500) d"
+		" JOIN organisation o ON o.id = d.org_id", p, 1, json, e);
+}
+
+int
+store_web_follow(struct store_conn *c, long long person, const char *state, const char *siren,
+		 char **json, struct lerr *e)
+{
+	char id[24];
+
+	snprintf(id, sizeof(id), "%lld", person);
+	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(opt(state)), SQLP_TEXT(opt(siren)) };
+	return one_json(c, "WITH orgs AS (SELECT o.id FROM organisation o, person p WHERE p.id = $1::bigint"
+		"   AND (p.is_operator OR o.id IN (SELECT org_id FROM person_role WHERE person_id = p.id"
+		"   AND role IN ('agent', 'org_admin')))),"
+		" docs AS (SELECT d.* FROM document d WHERE d.org_id IN (SELECT id FROM orgs)"
+		"   AND ($2::doc_state IS NULL OR d.state = $2::doc_state)"
+		"   AND ($3::text IS NULL OR d.org_id = (SELECT id FROM organisation WHERE siren = $3))"
+		"   ORDER BY d.updated_at DESC LIMIT 500)"
+		" SELECT json_build_object('items', coalesce((SELECT json_agg(json_build_object('id', d.id,"
+		"   'title', d.title, 'kind', d.kind, 'state', d.state, 'reason', d.reason, 'org', o.name,"
+		"   'updated_at', ts_text(d.updated_at), 'signer', (SELECT name FROM person WHERE id = d.signer_id),"
+		"   'letters', (SELECT coalesce(json_agg(json_build_object('n', f.n, 'name', f.name) ORDER BY f.n), '[]')"
+		"     FROM document_file f WHERE f.doc_id = d.id AND f.role = 'letter'))"
+		"   ORDER BY d.updated_at DESC) FROM docs d JOIN organisation o ON o.id = d.org_id), '[]'),"
+		" 'orgs', (SELECT coalesce(json_agg(json_build_object('siren', siren, 'name', name) ORDER BY name), '[]')"
+		"   FROM organisation WHERE id IN (SELECT id FROM orgs)))::text", p, 3, json, e);
+}
+
+int
+store_web_delegations(struct store_conn *c, long long person, char **json, struct lerr *e)
+{
+	char id[24];
+
+	snprintf(id, sizeof(id), "%lld", person);
+	struct sqlp p[] = { SQLP_TEXT(id) };
+	return one_json(c, "SELECT json_build_object("
+		" 'given', (SELECT coalesce(json_agg(json_build_object('id', g.id, 'who', p.name, 'email', p.email,"
+		"   'org', o.name, 'kinds', g.kinds, 'starts_at', ts_text(g.starts_at), 'ends_at', ts_text(g.ends_at),"
+		"   'active', now() >= g.starts_at AND now() < g.ends_at) ORDER BY g.starts_at DESC), '[]')"
+		"   FROM delegation g JOIN person p ON p.id = g.delegate_id LEFT JOIN organisation o ON o.id = g.org_id"
+		"   WHERE g.delegator_id = $1::bigint AND g.revoked_at IS NULL AND g.ends_at > now()),"
+		" 'received', (SELECT coalesce(json_agg(json_build_object('id', g.id, 'who', p.name, 'email', p.email,"
+		"   'org', o.name, 'kinds', g.kinds, 'starts_at', ts_text(g.starts_at), 'ends_at', ts_text(g.ends_at),"
+		"   'active', now() >= g.starts_at AND now() < g.ends_at) ORDER BY g.starts_at DESC), '[]')"
+		"   FROM delegation g JOIN person p ON p.id = g.delegator_id LEFT JOIN organisation o ON o.id = g.org_id"
+		"   WHERE g.delegate_id = $1::bigint AND g.revoked_at IS NULL AND g.ends_at > now()),"
+		" 'orgs', (SELECT coalesce(json_agg(json_build_object('siren', o.siren, 'name', o.name) ORDER BY o.name), '[]')"
+		"   FROM organisation o WHERE o.id IN (SELECT org_id FROM person_role WHERE person_id = $1::bigint"
+		"   AND role = 'signer')))::text", p, 1, json, e);
+}
+
+int
+store_web_people(struct store_conn *c, char **json, struct lerr *e)
+{
+	return one_json(c, "SELECT coalesce(json_agg(json_build_object('id', p.id, 'email', p.email,"
+		" 'name', p.name, 'operator', p.is_operator, 'totp', p.totp_secret IS NOT NULL,"
+		" 'locked', p.locked_at IS NOT NULL, 'disabled', p.disabled_at IS NOT NULL,"
+		" 'roles', (SELECT coalesce(json_agg(json_build_object('siren', o.siren, 'org', o.name,"
+		"   'role', r.role, 'function', r.function) ORDER BY o.name, r.role), '[]')"
+		"   FROM person_role r JOIN organisation o ON o.id = r.org_id WHERE r.person_id = p.id))"
+		" ORDER BY p.name), '[]')::text FROM person p", NULL, 0, json, e);
+}
+
+int
+store_web_journal(struct store_conn *c, const struct web_journal_filter *f, char **json,
+		  struct lerr *e)
+{
+	char before[24], lim[16];
+
+	snprintf(before, sizeof(before), "%lld", f->before_id > 0 ? f->before_id : (long long)1 << 62);
+	snprintf(lim, sizeof(lim), "%d", f->limit > 0 && f->limit <= 1000 ? f->limit : 100);
+	struct sqlp p[] = { SQLP_TEXT(opt(f->actor)), SQLP_TEXT(opt(f->action)), SQLP_TEXT(opt(f->doc_id)),
+			    SQLP_TEXT(opt(f->since)), SQLP_TEXT(before), SQLP_TEXT(lim) };
+	return one_json(c, "SELECT coalesce(json_agg(json_build_object('id', j.id, 'seq', j.seq,"
+		" 'at', ts_text(j.at), 'actor', j.actor, 'action', j.action, 'doc', j.doc_id,"
+		" 'org', (SELECT name FROM organisation WHERE id = j.org_id), 'detail', j.detail)"
+		" ORDER BY j.id DESC), '[]')::text FROM (SELECT * FROM journal"
+		" WHERE ($1::text IS NULL OR actor ILIKE '%' || $1 || '%') AND ($2::text IS NULL OR action LIKE $2 || '%')"
+		" AND ($3::uuid IS NULL OR doc_id = $3::uuid) AND ($4::date IS NULL OR at >= $4::date)"
+		" AND id < $5::bigint ORDER BY id DESC LIMIT $6::int) j", p, 6, json, e);
+}
+
+int
+store_web_jobs(struct store_conn *c, char **json, struct lerr *e)
+{
+	return one_json(c, "SELECT json_build_object("
+		" 'failed', (SELECT coalesce(json_agg(json_build_object('id', j.id, 'kind', j.kind, 'doc', j.doc_id,"
+		"   'attempts', j.attempts, 'error', j.last_error, 'run_at', ts_text(j.run_at),"
+		"   'title', (SELECT title FROM document WHERE id = j.doc_id)) ORDER BY j.id), '[]')"
+		"   FROM (SELECT * FROM job WHERE done_at IS NULL AND last_error IS NOT NULL ORDER BY id LIMIT 500) j),"
+		" 'stuck', (SELECT coalesce(json_agg(json_build_object('id', j.id, 'kind', j.kind, 'doc', j.doc_id,"
+		"   'attempts', j.attempts, 'run_at', ts_text(j.run_at),"
+		"   'title', (SELECT title FROM document WHERE id = j.doc_id)) ORDER BY j.id), '[]')"
+		"   FROM (SELECT * FROM job WHERE done_at IS NULL AND last_error IS NULL"
+		"   AND run_at < now() - interval '10 minutes' ORDER BY id LIMIT 500) j),"
+		" 'failed_docs', (SELECT coalesce(json_agg(json_build_object('id', d.id, 'title', d.title,"
+		"   'reason', d.reason, 'updated_at', ts_text(d.updated_at)) ORDER BY d.updated_at DESC), '[]')"
+		"   FROM (SELECT * FROM document WHERE state = 'failed' ORDER BY updated_at DESC LIMIT 200) d))::text",
+		NULL, 0, json, e);
+}
+
+int
+store_web_job_retry(struct store_conn *c, long long job, const char *actor, struct lerr *e)
+{
+	char id[24];
+	PGresult *r = NULL;
+	int rc;
+
+	snprintf(id, sizeof(id), "%lld", job);
+	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(actor) };
+	rc = sq_exec(c, "WITH j AS (UPDATE job SET run_at = now() WHERE id = $1::bigint AND done_at IS NULL"
+		     " RETURNING id, kind, doc_id)"
+		     " SELECT journal_append($2, 'job.retried', j.doc_id, NULL,"
+		     " jsonb_build_object('job', j.id, 'kind', j.kind)) FROM j", p, 2, &r, e);
+	if (rc)
+		return rc;
+	rc = PQntuples(r) == 1 ? 0 : LERR_NOTFOUND;
+	PQclear(r);
+	if (rc)
+		lerr_set(e, LERR_NOTFOUND, NULL, "no such job waiting");
+	return rc;
+}

@@ -1,0 +1,620 @@
+/*
+ * admin.c - the operator's pages: organisations tree, people and roles,
+ * vendor clients (create, revoke), certificates (import a PKCS#12, list by
+ * nearest expiry, revoke, unlock), the journal with filters and chain
+ * verification, and jobs (stuck, failed, retry).
+ */
+#include "web/web_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/secret.h"
+#include "core/util.h"
+#include "flow/signdoc.h"
+
+static const char *
+js(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "";
+}
+
+static const char *
+actor(struct page *p)
+{
+	return arena_printf(p->a, "person:%s", p->me.email);
+}
+
+static void
+admin_nav(struct page *p, const char *cur)
+{
+	static const char *const items[][2] = {
+		{ "/admin", "Organisations" }, { "/admin/personnes", "Personnes et rôles" },
+		{ "/admin/clients", "Clients des éditeurs" }, { "/admin/certificats", "Certificats" },
+		{ "/admin/journal", "Journal" }, { "/admin/taches", "Tâches" },
+	};
+
+	h_raw(p, "<nav aria-label=\"Administration\"><ul class=\"nav card\">");
+	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++)
+		h_fmt(p, "<li><a href=\"%S\"%S>%s</a></li>", items[i][0],
+		      !strcmp(cur, items[i][0]) ? " aria-current=\"page\"" : "", items[i][1]);
+	h_raw(p, "</ul></nav>");
+}
+
+static void
+admin_begin(struct page *p, const char *title, const char *cur)
+{
+	page_begin(p, title, "admin");
+	admin_nav(p, cur);
+}
+
+static void
+admin_end(struct page *p)
+{
+	page_end(p);
+	page_send(p, 200);
+}
+
+/* ---- organisations ---- */
+
+struct orgs {
+	struct page *p;
+	struct org *o;
+	int n, cap;
+};
+
+static void
+org_collect(void *arg, const struct org *o)
+{
+	struct orgs *t = arg;
+
+	if (t->n == t->cap)
+		return;
+	t->o[t->n++] = *o;
+}
+
+static void
+org_tree(struct page *p, struct orgs *t, const char *parent, int depth)
+{
+	int any = 0;
+
+	for (int i = 0; i < t->n; i++) {
+		struct org *o = &t->o[i];
+
+		if (strcmp(o->parent_siren, parent) || depth > 16)
+			continue;
+		h_raw(p, any++ ? "" : "<ul>");
+		h_fmt(p, "<li><strong>%s</strong> <span class=\"muted\">SIREN %s", o->name, o->siren);
+		if (o->departement[0])
+			h_fmt(p, ", département %s", o->departement);
+		if (o->codcol[0])
+			h_fmt(p, ", Hélios %s/%s/%s", o->idcoll, o->codcol, o->idpost);
+		h_raw(p, "</span>");
+		org_tree(p, t, o->siren, depth + 1);
+		h_raw(p, "</li>");
+	}
+	if (any)
+		h_raw(p, "</ul>");
+}
+
+void
+web_admin_orgs(struct page *p)
+{
+	struct orgs t = { .p = p, .cap = 20000 };
+	struct store_conn *c = NULL;
+	struct lerr e;
+	int rc;
+
+	t.o = malloc(sizeof(*t.o) * (size_t)t.cap);
+	if (!t.o)
+		return page_error(p, 500, "Erreur", "Mémoire insuffisante.");
+	rc = store_acquire(p->w->store, &c, &e);
+	if (!rc)
+		rc = store_org_each(c, org_collect, &t, &e);
+	store_release(p->w->store, c);
+	if (rc) {
+		free(t.o);
+		return page_lerr(p, &e);
+	}
+	admin_begin(p, "Organisations", "/admin");
+	h_fmt(p, "<p>%d organisations.</p><div class=\"card tree\">", t.n);
+	org_tree(p, &t, "", 0);
+	h_raw(p, "</div>");
+	free(t.o);
+	admin_end(p);
+}
+
+/* ---- people ---- */
+
+static int
+people_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
+{
+	(void)arg;
+	return store_web_people(c, json, e);
+}
+
+static void
+person_row(struct page *p, json_t *x)
+{
+	json_t *roles = json_object_get(x, "roles"), *r;
+	size_t i;
+
+	h_fmt(p, "<tr><td data-label=\"Nom\">%s</td><td data-label=\"Adresse\">%s</td><td data-label=\"Rôles\">",
+	      js(x, "name"), js(x, "email"));
+	if (json_is_true(json_object_get(x, "operator")))
+		h_raw(p, "Administrateur de l’opérateur<br>");
+	json_array_foreach(roles, i, r) {
+		h_fmt(p, "%s — %s", role_label(js(r, "role")), js(r, "org"));
+		if (*js(r, "function"))
+			h_fmt(p, " (%s)", js(r, "function"));
+		h_raw(p, "<br>");
+	}
+	h_fmt(p, "</td><td data-label=\"État\">%S%S%S</td></tr>",
+	      json_is_true(json_object_get(x, "disabled")) ? "désactivé " : "",
+	      json_is_true(json_object_get(x, "locked")) ? "connexion verrouillée " : "",
+	      json_is_true(json_object_get(x, "totp")) ? "double authentification" : "");
+}
+
+void
+web_admin_people(struct page *p)
+{
+	json_t *j = web_json(p, people_read, NULL), *x;
+	size_t i;
+
+	if (!j)
+		return;
+	admin_begin(p, "Personnes et rôles", "/admin/personnes");
+	h_raw(p, "<table class=\"stack\"><thead><tr><th scope=\"col\">Nom</th><th scope=\"col\">Adresse</th>"
+	      "<th scope=\"col\">Rôles</th><th scope=\"col\">État</th></tr></thead><tbody>");
+	json_array_foreach(j, i, x)
+		person_row(p, x);
+	h_raw(p, "</tbody></table>");
+	json_decref(j);
+	admin_end(p);
+}
+
+/* ---- vendor clients ---- */
+
+struct clients {
+	struct page *p;
+};
+
+static void
+client_row(void *arg, const char *name, const char *orgs, const char *created, int revoked)
+{
+	struct page *p = ((struct clients *)arg)->p;
+
+	h_fmt(p, "<tr><td data-label=\"Nom\">%s</td><td data-label=\"Organisations\">%s</td><td data-label=\"Créé le\">",
+	      name, orgs);
+	h_when(p, created);
+	h_fmt(p, "</td><td data-label=\"État\">%S</td><td>", revoked ? "révoqué" : "actif");
+	if (!revoked) {
+		h_fmt(p, "<form method=\"post\" action=\"/admin/clients\"><input type=\"hidden\" name=\"revoquer\" value=\"%s\">",
+		      name);
+		page_csrf_field(p);
+		h_fmt(p, "<button type=\"submit\" class=\"danger\">Révoquer<span class=\"sr-only\"> %s</span></button></form>",
+		      name);
+	}
+	h_raw(p, "</td></tr>");
+}
+
+static void
+clients_page(struct page *p, unsigned status)
+{
+	struct clients cl = { p };
+	struct store_conn *c = NULL;
+	struct lerr e;
+	int rc;
+
+	admin_begin(p, "Clients des éditeurs", "/admin/clients");
+	h_raw(p, "<table class=\"stack\"><thead><tr><th scope=\"col\">Nom</th><th scope=\"col\">Organisations</th>"
+	      "<th scope=\"col\">Créé le</th><th scope=\"col\">État</th><th scope=\"col\">Action</th></tr></thead><tbody>");
+	rc = store_acquire(p->w->store, &c, &e);
+	if (!rc)
+		rc = store_client_each(c, client_row, &cl, &e);
+	store_release(p->w->store, c);
+	if (rc)
+		return page_lerr(p, &e);
+	h_raw(p, "</tbody></table><h2>Nouveau client</h2><form class=\"card\" method=\"post\" action=\"/admin/clients\">");
+	page_csrf_field(p);
+	h_raw(p, "<label for=\"cl-name\">Nom du logiciel ou de l’éditeur</label><input type=\"text\" id=\"cl-name\" "
+	      "name=\"nom\" required maxlength=\"200\"><label for=\"cl-orgs\">SIREN des organisations servies "
+	      "(séparés par des espaces)</label><input type=\"text\" id=\"cl-orgs\" name=\"orgs\" required>"
+	      "<div class=\"actions\"><button type=\"submit\">Créer le client</button></div></form>");
+	page_end(p);
+	page_send(p, status);
+}
+
+void
+web_admin_clients(struct page *p)
+{
+	clients_page(p, 200);
+}
+
+static int
+client_create(struct page *p, const char *name, const char *orgs, char key[64], struct lerr *e)
+{
+	const char *sirens[64];
+	char *list = arena_strdup(p->a, orgs), *save = NULL;
+	uint8_t raw[32], digest[SHA256_LEN];
+	struct store_conn *c = NULL;
+	long long id;
+	int n = 0, rc;
+
+	for (char *s = strtok_r(list, " ,;\t", &save); s && n < 64; s = strtok_r(NULL, " ,;\t", &save))
+		sirens[n++] = s;
+	if (!n)
+		return lerr_set(e, LERR_INVALID, "orgs", "no organisation");
+	if (random_bytes(raw, sizeof(raw)))
+		return lerr_set(e, LERR_INTERNAL, NULL, "no randomness");
+	memcpy(key, "lsk_", 4);
+	base64url_encode(raw, sizeof(raw), key + 4);
+	explicit_bzero(raw, sizeof(raw));
+	sha256_once(key, strlen(key), digest);
+	rc = store_acquire(p->w->store, &c, e);
+	if (!rc)
+		rc = store_begin(c, e);
+	if (!rc)
+		rc = store_client_insert(c, name, digest, sirens, n, &id, e);
+	if (!rc)
+		rc = store_journal(c, actor(p), "client.created", NULL, 0,
+				   arena_printf(p->a, "{\"client\":%lld}", id), e);
+	if (!rc)
+		rc = store_commit(c, e);
+	store_release(p->w->store, c);
+	return rc;
+}
+
+void
+web_admin_client_post(struct page *p)
+{
+	const char *revoke = form_get(p, "revoquer"), *name = form_get(p, "nom");
+	struct store_conn *c = NULL;
+	char key[64];
+	struct lerr e;
+	int rc;
+
+	lerr_clear(&e);
+	if (revoke) {
+		rc = store_acquire(p->w->store, &c, &e);
+		if (!rc)
+			rc = store_client_revoke(c, revoke, &e);
+		store_release(p->w->store, c);
+		if (rc)
+			return page_lerr(p, &e);
+		page_flash(p, "ok", arena_printf(p->a, "Le client « %s » est révoqué : sa clé ne fonctionne plus.", revoke));
+		return clients_page(p, 200);
+	}
+	if (!name || !*name || !form_get(p, "orgs"))
+		return page_error(p, 422, "Client incomplet", "Indiquez le nom du client et ses organisations.");
+	if ((rc = client_create(p, name, form_get(p, "orgs"), key, &e))) {
+		page_flash(p, "error", arena_printf(p->a, "Le client n’a pas été créé : %s %s", e.msg, e.detail));
+		return clients_page(p, rc == LERR_INVALID || rc == LERR_CONFLICT ? 422 : 500);
+	}
+	page_flash(p, "ok", arena_printf(p->a, "Client « %s » créé. Sa clé d’API, affichée une seule fois : %s",
+					 name, key));
+	explicit_bzero(key, sizeof(key));
+	clients_page(p, 200);
+}
+
+/* ---- certificates ---- */
+
+static int
+certs_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
+{
+	return store_cert_list_json(c, *(long long *)arg, 0, json, e);
+}
+
+static void
+cert_actions(struct page *p, json_t *x)
+{
+	long long id = (long long)json_integer_value(json_object_get(x, "id"));
+
+	if (!strcmp(js(x, "state"), "revoked"))
+		return;
+	if (json_is_true(json_object_get(x, "locked"))) {
+		h_fmt(p, "<form method=\"post\" action=\"/admin/certificats\"><input type=\"hidden\" name=\"debloquer\" "
+		      "value=\"%lld\">", id);
+		page_csrf_field(p);
+		h_raw(p, "<button type=\"submit\" class=\"secondary\">Débloquer le PIN</button></form>");
+	}
+	h_fmt(p, "<form method=\"post\" action=\"/admin/certificats\"><input type=\"hidden\" name=\"revoquer\" "
+	      "value=\"%lld\">", id);
+	page_csrf_field(p);
+	h_raw(p, "<button type=\"submit\" class=\"danger\">Révoquer</button></form>");
+}
+
+static void
+cert_row(struct page *p, json_t *x)
+{
+	const char *state = js(x, "state");
+
+	h_fmt(p, "<tr><td data-label=\"Titulaire\">%s <span class=\"muted\">%s</span></td>"
+	      "<td data-label=\"Certificat\">%s<br><span class=\"muted\">émis par %s</span></td><td data-label=\"Expire le\">",
+	      js(json_object_get(x, "person"), "name"), js(json_object_get(x, "person"), "email"),
+	      js(x, "subject"), js(x, "issuer"));
+	h_when(p, js(x, "not_after"));
+	if (json_is_true(json_object_get(x, "expired")))
+		h_raw(p, " <strong class=\"warn\">expiré</strong>");
+	else
+		h_fmt(p, " <span class=\"muted\">(%lld jours)</span>",
+		      (long long)json_integer_value(json_object_get(x, "days_left")));
+	h_fmt(p, "</td><td data-label=\"État\">%S%S</td><td>",
+	      !strcmp(state, "enrolment") ? "en attente d’enrôlement" : !strcmp(state, "active") ? "actif" : "révoqué",
+	      json_is_true(json_object_get(x, "locked")) ? ", <strong>PIN verrouillé</strong>" : "");
+	cert_actions(p, x);
+	h_raw(p, "</td></tr>");
+}
+
+static void
+certs_page(struct page *p, unsigned status)
+{
+	json_t *j = web_json(p, certs_read, &p->me.id), *x;
+	size_t i;
+
+	if (!j)
+		return;
+	admin_begin(p, "Certificats", "/admin/certificats");
+	h_raw(p, "<table class=\"stack\"><caption>Certificats des élus, expiration la plus proche d’abord</caption>"
+	      "<thead><tr><th scope=\"col\">Titulaire</th><th scope=\"col\">Certificat</th><th scope=\"col\">Expire le</th>"
+	      "<th scope=\"col\">État</th><th scope=\"col\">Actions</th></tr></thead><tbody>");
+	json_array_foreach(j, i, x)
+		cert_row(p, x);
+	h_raw(p, "</tbody></table><h2>Importer un certificat (PKCS#12)</h2><form class=\"card\" method=\"post\" "
+	      "action=\"/admin/certificats\" enctype=\"multipart/form-data\">");
+	page_csrf_field(p);
+	h_raw(p, "<label for=\"ce-email\">Adresse électronique du titulaire</label><input type=\"email\" id=\"ce-email\" "
+	      "name=\"email\" required><label for=\"ce-file\">Fichier PKCS#12 (.p12, .pfx)</label>"
+	      "<input type=\"file\" id=\"ce-file\" name=\"p12\" accept=\".p12,.pfx,application/x-pkcs12\" required>"
+	      "<label for=\"ce-pass\">Mot de passe du fichier</label><input type=\"password\" id=\"ce-pass\" "
+	      "name=\"motdepasse\" autocomplete=\"off\"><p class=\"muted\">La clé privée est aussitôt chiffrée sous un "
+	      "code d’enrôlement à usage unique, à remettre à l’élu qui choisira son propre code PIN.</p>"
+	      "<div class=\"actions\"><button type=\"submit\">Importer</button></div></form>");
+	json_decref(j);
+	page_end(p);
+	page_send(p, status);
+}
+
+void
+web_admin_certs(struct page *p)
+{
+	certs_page(p, 200);
+}
+
+static int
+cert_op(struct page *p, const char *op, long long id, struct lerr *e)
+{
+	struct store_conn *c = NULL;
+	char *json = NULL;
+	int rc = store_acquire(p->w->store, &c, e);
+
+	if (!rc)
+		rc = store_cert_admin(c, op, id, NULL, p->me.id, actor(p), &json, e);
+	store_release(p->w->store, c);
+	free(json);
+	return rc;
+}
+
+static void
+cert_import(struct page *p)
+{
+	const struct form_field *f = form_field(p, "p12");
+	const char *email = form_get(p, "email"), *pass = form_get(p, "motdepasse");
+	char code[CUSTODY_CODE_SIZE];
+	long long id;
+	struct lerr e;
+	int rc;
+
+	lerr_clear(&e);
+	if (!f || !f->len || !email || !*email) {
+		page_flash(p, "error", "Indiquez le titulaire et choisissez un fichier PKCS#12.");
+		return certs_page(p, 422);
+	}
+	rc = signdoc_import(p->w->store, p->me.id, email, f->value, f->len, pass ? pass : "", actor(p), &id,
+			    code, &e);
+	if (pass)
+		explicit_bzero((char *)pass, strlen(pass));
+	if (rc) {
+		page_flash(p, "error", arena_printf(p->a, "Import refusé : %s%s%s", e.msg, e.detail[0] ? " — " : "",
+						    e.detail));
+		return certs_page(p, rc == LERR_AUTH || rc == LERR_INVALID ? 422 : rc == LERR_NOTFOUND ? 404 : 500);
+	}
+	page_flash(p, "ok", arena_printf(p->a, "Certificat importé pour %s. Code d’enrôlement à remettre à l’élu, "
+					 "affiché une seule fois : %s", email, code));
+	explicit_bzero(code, sizeof(code));
+	certs_page(p, 200);
+}
+
+void
+web_admin_cert_post(struct page *p)
+{
+	const char *rev = form_get(p, "revoquer"), *unl = form_get(p, "debloquer");
+	struct lerr e;
+
+	lerr_clear(&e);
+	if (!rev && !unl)
+		return cert_import(p);
+	if (cert_op(p, rev ? "revoke" : "unlock", atoll(rev ? rev : unl), &e))
+		page_flash(p, "error", arena_printf(p->a, "Action refusée : %s", e.msg));
+	else
+		page_flash(p, "ok", rev ? "Certificat révoqué." : "Code PIN débloqué.");
+	certs_page(p, 200);
+}
+
+/* ---- journal ---- */
+
+static int
+journal_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
+{
+	return store_web_journal(c, arg, json, e);
+}
+
+static void
+journal_verify(struct page *p)
+{
+	struct store_conn *c = NULL;
+	struct journal_report r;
+	struct lerr e;
+	int rc = store_acquire(p->w->store, &c, &e);
+
+	memset(&r, 0, sizeof(r));
+	if (!rc)
+		rc = store_journal_verify(c, &r, &e);
+	store_release(p->w->store, c);
+	if (rc)
+		h_fmt(p, "<p class=\"flash error\" role=\"alert\">La vérification n’a pas pu se faire : %s</p>", e.msg);
+	else if (r.bad_seq)
+		h_fmt(p, "<p class=\"flash error\" role=\"alert\">Chaîne rompue à l’entrée %lld : %s</p>", r.bad_seq, r.what);
+	else
+		h_fmt(p, "<p class=\"flash ok\" role=\"status\">Chaîne intègre : %lld entrées vérifiées.</p>", r.entries);
+}
+
+static void
+journal_filters(struct page *p, const struct web_journal_filter *f)
+{
+	h_fmt(p, "<form class=\"card filters\" method=\"get\" action=\"/admin/journal\" role=\"search\" "
+	      "aria-label=\"Filtrer le journal\"><div><label for=\"j-actor\">Acteur</label><input type=\"text\" "
+	      "id=\"j-actor\" name=\"acteur\" value=\"%s\"></div><div><label for=\"j-action\">Action (début)</label>"
+	      "<input type=\"text\" id=\"j-action\" name=\"action\" value=\"%s\"></div><div><label for=\"j-doc\">"
+	      "Document (identifiant)</label><input type=\"text\" id=\"j-doc\" name=\"document\" value=\"%s\"></div>"
+	      "<div><label for=\"j-since\">Depuis le</label><input type=\"date\" id=\"j-since\" name=\"depuis\" "
+	      "value=\"%s\"></div><div class=\"actions\"><button type=\"submit\">Filtrer</button>"
+	      "<button type=\"submit\" name=\"verifier\" value=\"1\" class=\"secondary\">Vérifier la chaîne</button>"
+	      "</div></form>", f->actor ? f->actor : "", f->action ? f->action : "", f->doc_id ? f->doc_id : "",
+	      f->since ? f->since : "");
+}
+
+void
+web_admin_journal(struct page *p)
+{
+	struct web_journal_filter f = { .actor = web_query(p, "acteur"), .action = web_query(p, "action"),
+		.doc_id = web_query(p, "document"), .since = web_query(p, "depuis"), .limit = 200 };
+	json_t *j, *x;
+	size_t i;
+
+	if (f.doc_id && !uuid_valid(f.doc_id))
+		f.doc_id = NULL;
+	if (f.since && strlen(f.since) != 10)
+		f.since = NULL;
+	f.before_id = web_query(p, "avant") ? atoll(web_query(p, "avant")) : 0;
+	if (!(j = web_json(p, journal_read, &f)))
+		return;
+	admin_begin(p, "Journal", "/admin/journal");
+	if (web_query(p, "verifier"))
+		journal_verify(p);
+	journal_filters(p, &f);
+	h_raw(p, "<table class=\"stack\"><caption>Entrées, les plus récentes d’abord</caption><thead><tr>"
+	      "<th scope=\"col\">N°</th><th scope=\"col\">Date</th><th scope=\"col\">Acteur</th><th scope=\"col\">Action</th>"
+	      "<th scope=\"col\">Document</th><th scope=\"col\">Détail</th></tr></thead><tbody>");
+	json_array_foreach(j, i, x) {
+		char *detail = json_dumps(json_object_get(x, "detail"), JSON_COMPACT);
+
+		h_fmt(p, "<tr><td data-label=\"N°\">%lld</td><td data-label=\"Date\">",
+		      (long long)json_integer_value(json_object_get(x, "id")));
+		h_when(p, js(x, "at"));
+		h_fmt(p, "</td><td data-label=\"Acteur\">%s</td><td data-label=\"Action\">%s</td><td data-label=\"Document\">",
+		      js(x, "actor"), js(x, "action"));
+		if (*js(x, "doc"))
+			h_fmt(p, "<a href=\"/documents/%s\">%s</a>", js(x, "doc"), js(x, "doc"));
+		h_fmt(p, "</td><td data-label=\"Détail\">%s</td></tr>", detail && strcmp(detail, "{}") ? detail : "");
+		free(detail);
+	}
+	h_raw(p, "</tbody></table>");
+	if (json_array_size(j) == 200)
+		h_fmt(p, "<p><a href=\"/admin/journal?avant=%lld\">Entrées plus anciennes</a></p>",
+		      (long long)json_integer_value(json_object_get(json_array_get(j, 199), "id")));
+	json_decref(j);
+	admin_end(p);
+}
+
+/* ---- jobs ---- */
+
+static int
+jobs_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
+{
+	(void)arg;
+	return store_web_jobs(c, json, e);
+}
+
+static void
+jobs_table(struct page *p, json_t *list, const char *caption, int failed)
+{
+	json_t *x;
+	size_t i;
+
+	if (!json_array_size(list)) {
+		h_fmt(p, "<p class=\"muted\">%s : aucune.</p>", caption);
+		return;
+	}
+	h_fmt(p, "<table class=\"stack\"><caption>%s</caption><thead><tr><th scope=\"col\">Tâche</th>"
+	      "<th scope=\"col\">Document</th><th scope=\"col\">Essais</th><th scope=\"col\">%S</th>"
+	      "<th scope=\"col\">Prochain essai</th><th scope=\"col\">Action</th></tr></thead><tbody>", caption,
+	      failed ? "Dernière erreur" : "");
+	json_array_foreach(list, i, x) {
+		long long id = (long long)json_integer_value(json_object_get(x, "id"));
+
+		h_fmt(p, "<tr><td data-label=\"Tâche\">%lld %s</td><td data-label=\"Document\">", id, js(x, "kind"));
+		if (*js(x, "doc"))
+			h_fmt(p, "<a href=\"/documents/%s\">%s</a>", js(x, "doc"), *js(x, "title") ? js(x, "title") : js(x, "doc"));
+		h_fmt(p, "</td><td data-label=\"Essais\">%lld</td><td>%s</td><td data-label=\"Prochain essai\">",
+		      (long long)json_integer_value(json_object_get(x, "attempts")), js(x, "error"));
+		h_when(p, js(x, "run_at"));
+		h_fmt(p, "</td><td><form method=\"post\" action=\"/admin/taches\"><input type=\"hidden\" name=\"relancer\" "
+		      "value=\"%lld\">", id);
+		page_csrf_field(p);
+		h_raw(p, "<button type=\"submit\">Relancer maintenant</button></form></td></tr>");
+	}
+	h_raw(p, "</tbody></table>");
+}
+
+static void
+jobs_page(struct page *p)
+{
+	json_t *j = web_json(p, jobs_read, NULL), *x;
+	size_t i;
+
+	if (!j)
+		return;
+	admin_begin(p, "Tâches", "/admin/taches");
+	jobs_table(p, json_object_get(j, "failed"), "Tâches en échec, réessayées automatiquement", 1);
+	jobs_table(p, json_object_get(j, "stuck"), "Tâches bloquées (en attente depuis plus de 10 minutes)", 0);
+	h_raw(p, "<h2>Documents en échec</h2>");
+	if (!json_array_size(json_object_get(j, "failed_docs")))
+		h_raw(p, "<p class=\"muted\">Aucun.</p>");
+	else
+		h_raw(p, "<ul>");
+	json_array_foreach(json_object_get(j, "failed_docs"), i, x)
+		h_fmt(p, "<li><a href=\"/documents/%s\">%s</a> : %s</li>", js(x, "id"), js(x, "title"), js(x, "reason"));
+	if (json_array_size(json_object_get(j, "failed_docs")))
+		h_raw(p, "</ul>");
+	json_decref(j);
+	admin_end(p);
+}
+
+void
+web_admin_jobs(struct page *p)
+{
+	jobs_page(p);
+}
+
+void
+web_admin_job_post(struct page *p)
+{
+	const char *id = form_get(p, "relancer");
+	struct store_conn *c = NULL;
+	struct lerr e;
+	int rc;
+
+	lerr_clear(&e);
+	rc = store_acquire(p->w->store, &c, &e);
+	if (!rc)
+		rc = store_web_job_retry(c, id ? atoll(id) : 0, actor(p), &e);
+	store_release(p->w->store, c);
+	page_flash(p, rc ? "error" : "ok", rc ? "Cette tâche n’attend plus : rien à relancer." :
+		   "La tâche est relancée : un travailleur la reprend dans l’instant.");
+	jobs_page(p);
+}

@@ -1,0 +1,476 @@
+/*
+ * docpage.c - one document: the PDF in the page, a PES as a readable
+ * summary, annexes and returned files, metadata, history; sign or reject
+ * it; its files served to people who may see it.  Also the agents' page
+ * of their organisations' documents.
+ */
+#include "web/web_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+
+static const char *
+js(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "";
+}
+
+struct darg {
+	long long person;
+	const char *id;
+};
+
+static int
+doc_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
+{
+	struct darg *d = arg;
+
+	return store_web_doc(c, d->person, d->id, json, e);
+}
+
+static const char *
+file_role(const char *role)
+{
+	static const char *const roles[][2] = {
+		{ "main", "Document principal" }, { "annexe", "Annexe" }, { "signed", "Document signé" },
+		{ "signature", "Signature" }, { "ack", "Accusé de réception" }, { "anomaly", "Anomalie" },
+		{ "letter", "Courrier de la préfecture" },
+	};
+
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (!strcmp(role, roles[i][0]))
+			return roles[i][1];
+	return role;
+}
+
+static void
+files_list(struct page *p, json_t *doc)
+{
+	json_t *files = json_object_get(doc, "files"), *f;
+	size_t i;
+
+	h_raw(p, "<h2>Fichiers</h2><ul class=\"files\">");
+	json_array_foreach(files, i, f)
+		h_fmt(p, "<li>%s : <a href=\"/documents/%s/fichiers/%lld\">%s</a> <span class=\"muted\">(%s, %lld octets)"
+		      "</span></li>", file_role(js(f, "role")), js(doc, "id"),
+		      (long long)json_integer_value(json_object_get(f, "id")), js(f, "name"), js(f, "media_type"),
+		      (long long)json_integer_value(json_object_get(f, "size")));
+	h_raw(p, "</ul>");
+}
+
+static void
+meta_item(struct page *p, const char *dt, const char *dd)
+{
+	if (dd && *dd)
+		h_fmt(p, "<dt>%s</dt><dd>%s</dd>", dt, dd);
+}
+
+static void
+acte_meta(struct page *p, json_t *m)
+{
+	static const char *const natures[] = { "", "Délibération", "Acte réglementaire", "Acte individuel",
+		"Contrat, convention", "Document budgétaire et financier", "Autre" };
+	json_int_t n = json_integer_value(json_object_get(m, "nature"));
+
+	if (n >= 1 && n <= 6)
+		meta_item(p, "Nature de l’acte", natures[n]);
+	meta_item(p, "Numéro", js(m, "numero_interne"));
+	meta_item(p, "Objet", js(m, "objet"));
+	meta_item(p, "Classification", js(m, "classification"));
+	meta_item(p, "Date de décision", js(m, "date_decision"));
+}
+
+static void
+metadata(struct page *p, json_t *j)
+{
+	json_t *doc = json_object_get(j, "doc"), *sig = json_object_get(doc, "signature");
+	json_t *w = json_object_get(doc, "warnings"), *v;
+	size_t i;
+
+	h_fmt(p, "<h2>Informations</h2><dl class=\"meta\"><dt>État</dt><dd><span class=\"state state-%s\">%s</span></dd>",
+	      js(doc, "state"), state_label(js(doc, "state")));
+	meta_item(p, "Motif", js(doc, "reason"));
+	meta_item(p, "Type", kind_label(js(doc, "kind")));
+	meta_item(p, "Organisation", js(j, "org"));
+	meta_item(p, "Éditeur", js(j, "vendor"));
+	meta_item(p, "Signataire", js(json_object_get(j, "signer"), "name"));
+	h_raw(p, "<dt>Échéance</dt><dd>");
+	h_when(p, js(doc, "due_date"));
+	h_raw(p, "</dd><dt>Reçu le</dt><dd>");
+	h_when(p, js(doc, "created_at"));
+	h_raw(p, "</dd>");
+	meta_item(p, "Référence de l’éditeur", js(doc, "external_ref"));
+	if (json_is_object(sig)) {
+		h_fmt(p, "<dt>Signé par</dt><dd>%s", js(json_object_get(sig, "by"), "name"));
+		if (*js(json_object_get(sig, "on_behalf_of"), "name"))
+			h_fmt(p, " par délégation de %s", js(json_object_get(sig, "on_behalf_of"), "name"));
+		h_raw(p, ", le ");
+		h_when(p, js(sig, "at"));
+		h_raw(p, "</dd>");
+	}
+	if (!strcmp(js(doc, "kind"), "acte"))
+		acte_meta(p, json_object_get(doc, "acte"));
+	h_raw(p, "</dl>");
+	if (json_array_size(w)) {
+		h_raw(p, "<h3>Avertissements</h3><ul>");
+		json_array_foreach(w, i, v)
+			h_fmt(p, "<li class=\"warn\">%s</li>", json_string_value(v));
+		h_raw(p, "</ul>");
+	}
+}
+
+static const char *
+action_label(const char *a)
+{
+	static const char *const acts[][2] = {
+		{ "document.received", "Reçu" }, { "document.signed", "Signé" }, { "document.rejected", "Refusé" },
+		{ "document.cancelled", "Annulé" }, { "document.state", "Changement d’état" },
+		{ "file.downloaded", "Fichier consulté" },
+	};
+
+	for (size_t i = 0; i < sizeof(acts) / sizeof(acts[0]); i++)
+		if (!strcmp(a, acts[i][0]))
+			return acts[i][1];
+	return a;
+}
+
+static void
+history(struct page *p, json_t *h)
+{
+	json_t *e;
+	size_t i;
+
+	h_raw(p, "<h2>Historique</h2><table class=\"stack\"><thead><tr><th scope=\"col\">Date</th>"
+	      "<th scope=\"col\">Action</th><th scope=\"col\">Par</th><th scope=\"col\">Détail</th></tr></thead><tbody>");
+	json_array_foreach(h, i, e) {
+		char *detail = json_dumps(json_object_get(e, "detail"), JSON_COMPACT);
+
+		h_raw(p, "<tr><td data-label=\"Date\">");
+		h_when(p, js(e, "at"));
+		h_fmt(p, "</td><td data-label=\"Action\">%s</td><td data-label=\"Par\">%s</td><td data-label=\"Détail\">%s</td></tr>",
+		      action_label(js(e, "action")), js(e, "actor"),
+		      detail && strcmp(detail, "{}") ? detail : "");
+		free(detail);
+	}
+	h_raw(p, "</tbody></table>");
+}
+
+static void
+decide(struct page *p, json_t *j)
+{
+	json_t *doc = json_object_get(j, "doc");
+	const char *id = js(doc, "id");
+
+	h_raw(p, "<section class=\"card\" aria-labelledby=\"decider\"><h2 id=\"decider\">Décider</h2>");
+	if (*js(j, "for"))
+		h_fmt(p, "<p>Vous signez par délégation de %s.</p>", js(j, "for"));
+	h_fmt(p, "<form method=\"post\" action=\"/parapheur/signer\"><input type=\"hidden\" name=\"doc\" value=\"%s\">", id);
+	page_csrf_field(p);
+	h_raw(p, "<label for=\"pin\">Code PIN de signature</label><input type=\"password\" id=\"pin\" name=\"pin\" "
+	      "inputmode=\"numeric\" autocomplete=\"off\" required><div class=\"actions\">"
+	      "<button type=\"submit\">Signer ce document</button></div></form>");
+	h_fmt(p, "<form method=\"post\" action=\"/documents/%s/refus\">", id);
+	page_csrf_field(p);
+	h_raw(p, "<label for=\"motif\">Motif du refus</label><textarea id=\"motif\" name=\"motif\" required "
+	      "maxlength=\"2000\" aria-describedby=\"motif-aide\"></textarea><p id=\"motif-aide\" class=\"muted\">"
+	      "Le motif est transmis à l’éditeur qui a envoyé le document.</p><div class=\"actions\">"
+	      "<button type=\"submit\" class=\"danger\">Refuser le document</button></div></form></section>");
+}
+
+/* The main file: a PDF in a frame, a PES summarised, anything else as a link. */
+static void
+viewer(struct page *p, json_t *doc)
+{
+	json_t *main = json_array_get(json_object_get(doc, "files"), 0);
+	const char *mt = js(main, "media_type"), *id = js(doc, "id");
+	struct store_conn *c = NULL;
+	struct doc_file f;
+	struct lerr e;
+
+	if (!main)
+		return;
+	if (!strcmp(mt, "application/pdf")) {
+		h_fmt(p, "<iframe class=\"viewer\" src=\"/documents/%s/fichiers/0\" title=\"Aperçu de %s\"></iframe>"
+		      "<p><a href=\"/documents/%s/fichiers/0\">Ouvrir le PDF</a></p>", id, js(main, "name"), id);
+		return;
+	}
+	if (strcmp(js(doc, "kind"), "pes"))
+		return;
+	if (!store_acquire(p->w->store, &c, &e) && !store_doc_file(c, id, 0, 0, &f, &e))
+		pes_summary(p, c, &f);
+	else
+		h_raw(p, "<p class=\"flash error\">Le flux PES n’a pas pu être lu.</p>");
+	store_release(p->w->store, c);
+}
+
+void
+web_doc(struct page *p)
+{
+	struct darg d = { p->me.id, p->params[0] };
+	json_t *j, *doc;
+
+	if (!uuid_valid(d.id))
+		return page_error(p, 404, "Introuvable", "Ce document n’existe pas.");
+	if (!(j = web_json(p, doc_read, &d)))
+		return;
+	doc = json_object_get(j, "doc");
+	page_begin(p, js(doc, "title"), json_is_true(json_object_get(j, "may_sign")) ? "parapheur" : NULL);
+	if (web_query(p, "refuse"))
+		h_raw(p, "<p class=\"flash ok\" role=\"status\">Le document a été refusé ; l’éditeur est informé du motif.</p>");
+	h_raw(p, "<div class=\"docgrid\"><div>");
+	viewer(p, doc);
+	files_list(p, doc);
+	h_raw(p, "</div><div>");
+	if (json_is_true(json_object_get(j, "may_sign")))
+		decide(p, j);
+	metadata(p, j);
+	h_raw(p, "</div></div>");
+	history(p, json_object_get(j, "history"));
+	json_decref(j);
+	page_end(p);
+	page_send(p, 200);
+}
+
+/* ---- files ---- */
+
+struct reader {
+	struct store *store;
+	long long blob_id;
+	int seq;
+	size_t len;
+	char *buf;
+};
+
+static ssize_t
+file_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct reader *r = cls;
+	int seq = (int)(pos / STORE_CHUNK_SIZE);
+	size_t off = pos % STORE_CHUNK_SIZE, n;
+
+	if (seq != r->seq) {
+		struct store_conn *c = NULL;
+		struct lerr e;
+		int rc = store_acquire(r->store, &c, &e);
+
+		if (!rc)
+			rc = store_blob_chunk(c, r->blob_id, seq, r->buf, &r->len, &e);
+		store_release(r->store, c);
+		if (rc) {
+			log_error("web: download of blob %lld stopped: %s", r->blob_id, e.msg);
+			return -1;
+		}
+		r->seq = seq;
+	}
+	if (off >= r->len)
+		return -1;
+	n = r->len - off < max ? r->len - off : max;
+	memcpy(out, r->buf + off, n);
+	return (ssize_t)n;
+}
+
+static void
+file_release(void *cls)
+{
+	struct reader *r = cls;
+
+	free(r->buf);
+	free(r);
+}
+
+static char *
+disposition(struct page *p, const char *kind, const char *name)
+{
+	size_t n = strlen(name), o = 0;
+	char *enc = arena_alloc(p->a, 3 * n + 1);
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)name[i];
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		    strchr("-._~", ch))
+			enc[o++] = (char)ch;
+		else
+			o += (size_t)sprintf(enc + o, "%%%02X", ch);
+	}
+	enc[o] = '\0';
+	return arena_printf(p->a, "%s; filename*=UTF-8''%s", kind, enc);
+}
+
+static void
+serve(struct page *p, const struct doc_file *f)
+{
+	struct reader *r = calloc(1, sizeof(*r));
+	int pdf = !strcmp(f->media_type, "application/pdf");
+
+	if (!r || !(r->buf = malloc(STORE_CHUNK_SIZE)))
+		abort();
+	r->store = p->w->store;
+	r->blob_id = f->blob_id;
+	r->seq = -1;
+	p->r->status = 200;
+	/* Only PDFs are shown in the page; anything else (XML could carry
+	 * script) is a download, sandboxed in case a browser renders it. */
+	p->r->ctype = pdf ? "application/pdf" : arena_strdup(p->a, f->media_type);
+	page_header(p, "Content-Disposition", disposition(p, pdf ? "inline" : "attachment", f->name));
+	page_header(p, "Content-Security-Policy", pdf ? "frame-ancestors 'self'" :
+		    "default-src 'none'; sandbox; frame-ancestors 'none'");
+	page_header(p, "X-Frame-Options", "SAMEORIGIN");
+	page_header(p, "ETag", arena_printf(p->a, "\"%s\"", f->sha256_hex));
+	p->r->stream_size = f->size;
+	p->r->stream_read = file_read;
+	p->r->stream_release = file_release;
+	p->r->stream_cls = r;
+}
+
+void
+web_doc_file(struct page *p)
+{
+	struct store_conn *c = NULL;
+	struct doc_file f;
+	struct lerr e;
+	char *end;
+	long n = strtol(p->params[1], &end, 10);
+	int rc;
+
+	if (!uuid_valid(p->params[0]) || *end || n < 0 || n > 1000)
+		return page_error(p, 404, "Introuvable", "Ce fichier n’existe pas.");
+	rc = store_acquire(p->w->store, &c, &e);
+	if (!rc)
+		rc = store_web_file(c, p->me.id, p->params[0], (int)n, &f, &e);
+	if (!rc)
+		rc = store_journal(c, arena_printf(p->a, "person:%s", p->me.email), "file.downloaded",
+				   p->params[0], 0, arena_printf(p->a, "{\"file\":%ld}", n), &e);
+	store_release(p->w->store, c);
+	if (rc)
+		return page_lerr(p, &e);
+	serve(p, &f);
+}
+
+/* ---- rejection ---- */
+
+void
+web_doc_reject(struct page *p)
+{
+	const char *reason = form_get(p, "motif"), *id = p->params[0];
+	struct store_conn *c = NULL;
+	char *json = NULL;
+	struct lerr e;
+	int rc;
+
+	if (!uuid_valid(id))
+		return page_error(p, 404, "Introuvable", "Ce document n’existe pas.");
+	if (!reason || !reason[strspn(reason, " \t\r\n")])
+		return page_error(p, 422, "Motif manquant", "Un refus doit être motivé : indiquez le motif.");
+	lerr_clear(&e);
+	rc = store_acquire(p->w->store, &c, &e);
+	if (!rc)
+		rc = store_doc_reject(c, p->me.id, id, reason, arena_printf(p->a, "person:%s", p->me.email),
+				      &json, &e);
+	store_release(p->w->store, c);
+	free(json);
+	if (rc == LERR_CONFLICT)
+		return page_error(p, 409, "Refus impossible", "Ce document n’attend plus de signature.");
+	if (rc)
+		return page_lerr(p, &e);
+	page_redirect(p, arena_printf(p->a, "/documents/%s?refuse=1", id));
+}
+
+/* ---- agents: the organisation's documents ---- */
+
+struct farg {
+	long long person;
+	const char *state, *siren;
+};
+
+static int
+follow_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
+{
+	struct farg *f = arg;
+
+	return store_web_follow(c, f->person, f->state, f->siren, json, e);
+}
+
+static const char *const states[] = { "pending_signature", "signed", "rejected", "queued", "transmitting",
+	"transmitted", "acknowledged", "refused", "cancelled", "failed" };
+
+static void
+follow_filters(struct page *p, json_t *orgs, const struct farg *f)
+{
+	json_t *o;
+	size_t i;
+
+	h_raw(p, "<form class=\"card filters\" method=\"get\" action=\"/suivi\" role=\"search\" aria-label=\"Filtrer\">"
+	      "<div><label for=\"s-org\">Organisation</label><select id=\"s-org\" name=\"org\">"
+	      "<option value=\"\">Toutes</option>");
+	json_array_foreach(orgs, i, o)
+		h_fmt(p, "<option value=\"%s\"%S>%s</option>", js(o, "siren"),
+		      f->siren && !strcmp(f->siren, js(o, "siren")) ? " selected" : "", js(o, "name"));
+	h_raw(p, "</select></div><div><label for=\"s-state\">État</label><select id=\"s-state\" name=\"etat\">"
+	      "<option value=\"\">Tous</option>");
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		h_fmt(p, "<option value=\"%s\"%S>%s</option>", states[i],
+		      f->state && !strcmp(f->state, states[i]) ? " selected" : "", state_label(states[i]));
+	h_raw(p, "</select></div><div class=\"actions\"><button type=\"submit\">Filtrer</button></div></form>");
+}
+
+static void
+follow_row(struct page *p, json_t *d)
+{
+	json_t *letters = json_object_get(d, "letters"), *l;
+	size_t i;
+
+	h_fmt(p, "<tr><td data-label=\"Document\"><a href=\"/documents/%s\">%s</a></td><td data-label=\"Organisation\">%s</td>"
+	      "<td data-label=\"Type\">%s</td><td data-label=\"État\"><span class=\"state state-%s\">%s</span>",
+	      js(d, "id"), js(d, "title"), js(d, "org"), kind_label(js(d, "kind")), js(d, "state"),
+	      state_label(js(d, "state")));
+	if (*js(d, "reason"))
+		h_fmt(p, "<br><span class=\"muted\">Motif : %s</span>", js(d, "reason"));
+	h_raw(p, "</td><td data-label=\"Courriers\">");
+	json_array_foreach(letters, i, l)
+		h_fmt(p, "<a href=\"/documents/%s/fichiers/%lld\">%s</a><br>", js(d, "id"),
+		      (long long)json_integer_value(json_object_get(l, "n")), js(l, "name"));
+	h_raw(p, "</td><td data-label=\"Mis à jour\">");
+	h_when(p, js(d, "updated_at"));
+	h_raw(p, "</td></tr>");
+}
+
+void
+web_follow(struct page *p)
+{
+	struct farg f = { p->me.id, web_query(p, "etat"), web_query(p, "org") };
+	json_t *j, *items, *d;
+	size_t i;
+
+	if (f.state) {
+		for (i = 0; i < sizeof(states) / sizeof(states[0]) && strcmp(states[i], f.state); i++)
+			;
+		if (i == sizeof(states) / sizeof(states[0]))
+			f.state = NULL;
+	}
+	if (!(j = web_json(p, follow_read, &f)))
+		return;
+	items = json_object_get(j, "items");
+	page_begin(p, "Suivi des documents", "suivi");
+	follow_filters(p, json_object_get(j, "orgs"), &f);
+	if (!json_array_size(items))
+		h_raw(p, "<p class=\"card\">Aucun document.</p>");
+	else
+		h_raw(p, "<table class=\"stack\"><caption>Documents de vos organisations (500 au plus, les plus récents "
+		      "d’abord)</caption><thead><tr><th scope=\"col\">Document</th><th scope=\"col\">Organisation</th>"
+		      "<th scope=\"col\">Type</th><th scope=\"col\">État</th><th scope=\"col\">Courriers de la préfecture</th>"
+		      "<th scope=\"col\">Mis à jour</th></tr></thead><tbody>");
+	json_array_foreach(items, i, d)
+		follow_row(p, d);
+	if (json_array_size(items))
+		h_raw(p, "</tbody></table>");
+	json_decref(j);
+	page_end(p);
+	page_send(p, 200);
+}

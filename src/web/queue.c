@@ -1,0 +1,473 @@
+/*
+ * queue.c - the official's pages: "Mon parapheur" (the queue across
+ * organisations, vendors and delegations, with filters), batch signing
+ * with one PIN (flow/signdoc.h), what I signed, and delegations.
+ */
+#include "web/web_int.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "flow/signdoc.h"
+
+static const char *const kinds[] = { "pes", "acte", "document" };
+
+struct qarg {
+	long long person;
+	struct web_queue_filter f;
+};
+
+static int
+queue_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
+{
+	struct qarg *q = arg;
+
+	return store_web_queue(c, q->person, &q->f, json, e);
+}
+
+static void
+select_opt(struct page *p, const char *value, const char *label, const char *cur)
+{
+	h_fmt(p, "<option value=\"%s\"%S>%s</option>", value,
+	      cur && !strcmp(cur, value) ? " selected" : "", label);
+}
+
+static void
+filters(struct page *p, json_t *q, const struct web_queue_filter *f)
+{
+	size_t i;
+	json_t *v;
+
+	h_raw(p, "<form class=\"card filters\" method=\"get\" action=\"/parapheur\" role=\"search\" "
+	      "aria-label=\"Filtrer le parapheur\"><div><label for=\"f-org\">Organisation</label>"
+	      "<select id=\"f-org\" name=\"org\"><option value=\"\">Toutes</option>");
+	json_array_foreach(json_object_get(q, "orgs"), i, v)
+		select_opt(p, json_string_value(json_object_get(v, "siren")),
+			   json_string_value(json_object_get(v, "name")), f->siren);
+	h_raw(p, "</select></div><div><label for=\"f-kind\">Type</label><select id=\"f-kind\" name=\"type\">"
+	      "<option value=\"\">Tous</option>");
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		select_opt(p, kinds[i], kind_label(kinds[i]), f->kind);
+	h_raw(p, "</select></div><div><label for=\"f-vendor\">Éditeur</label><select id=\"f-vendor\" name=\"editeur\">"
+	      "<option value=\"\">Tous</option>");
+	json_array_foreach(json_object_get(q, "vendors"), i, v)
+		select_opt(p, json_string_value(v), json_string_value(v), f->client);
+	h_fmt(p, "</select></div><div><label for=\"f-due\">Échéance au plus tard le</label>"
+	      "<input type=\"date\" id=\"f-due\" name=\"echeance\" value=\"%s\"></div>"
+	      "<div class=\"actions\"><button type=\"submit\">Filtrer</button>"
+	      "<a class=\"button secondary\" href=\"/parapheur\">Tout afficher</a></div></form>",
+	      f->due_before ? f->due_before : "");
+}
+
+static const char *
+js(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "";
+}
+
+static void
+queue_row(struct page *p, json_t *d)
+{
+	const char *id = js(d, "id"), *forwhom = js(d, "for");
+
+	h_fmt(p, "<tr%S><td><input type=\"checkbox\" name=\"doc\" value=\"%s\" id=\"d-%s\" data-title=\"%s\">"
+	      "<label class=\"sr-only\" for=\"d-%s\">Sélectionner « %s »</label></td>"
+	      "<td data-label=\"Document\"><a href=\"/documents/%s\">%s</a>",
+	      json_is_true(json_object_get(d, "overdue")) ? " class=\"overdue\"" : "",
+	      id, id, js(d, "title"), id, js(d, "title"), id, js(d, "title"));
+	if (*forwhom)
+		h_fmt(p, "<br><span class=\"muted\">par délégation de %s</span>", forwhom);
+	h_fmt(p, "</td><td data-label=\"Organisation\">%s</td><td data-label=\"Type\">%s</td>"
+	      "<td data-label=\"Éditeur\">%s</td><td data-label=\"Échéance\">",
+	      js(d, "org"), kind_label(js(d, "kind")), js(d, "vendor"));
+	h_when(p, js(d, "due_date"));
+	if (json_is_true(json_object_get(d, "overdue")))
+		h_raw(p, " <strong class=\"warn\">en retard</strong>");
+	h_raw(p, "</td><td data-label=\"Reçu le\">");
+	h_when(p, js(d, "created_at"));
+	h_raw(p, "</td></tr>");
+}
+
+static void
+sign_box(struct page *p)
+{
+	h_raw(p, "<div class=\"card\"><p id=\"selcount\" aria-live=\"polite\" class=\"muted\"></p>"
+	      "<label for=\"pin\">Code PIN de signature</label>"
+	      "<input type=\"password\" id=\"pin\" name=\"pin\" inputmode=\"numeric\" autocomplete=\"off\" "
+	      "required aria-describedby=\"pin-aide\">"
+	      "<p id=\"pin-aide\" class=\"muted\">Le code est demandé une seule fois pour toute la sélection. "
+	      "Après cinq codes erronés, la signature est verrouillée.</p>"
+	      "<div class=\"actions\"><button type=\"submit\" data-sign>Signer la sélection</button></div>"
+	      "<div id=\"progression\" hidden><progress value=\"0\" max=\"1\" aria-label=\"Progression de la signature\">"
+	      "</progress><p role=\"status\" aria-live=\"polite\"></p><ul class=\"results\" aria-label=\"Résultats\"></ul>"
+	      "<button type=\"button\" id=\"recharger\" class=\"secondary\" hidden>Actualiser le parapheur</button>"
+	      "</div></div>");
+}
+
+static void
+queue_page(struct page *p, json_t *q, const struct web_queue_filter *f)
+{
+	long long total = json_integer_value(json_object_get(q, "total"));
+	long long count = json_integer_value(json_object_get(q, "count"));
+	json_t *items = json_object_get(q, "items"), *d;
+	size_t i;
+
+	page_begin(p, "Mon parapheur", "parapheur");
+	h_fmt(p, "<p class=\"lead\"><strong>%lld</strong> document%S en attente de votre signature", total,
+	      total > 1 ? "s" : "");
+	if (count != total)
+		h_fmt(p, ", dont <strong>%lld</strong> avec ces filtres", count);
+	h_raw(p, ".</p>");
+	filters(p, q, f);
+	if (!json_array_size(items)) {
+		h_raw(p, "<p class=\"card\">Aucun document à signer.</p>");
+		return;
+	}
+	h_raw(p, "<form id=\"file-form\" method=\"post\" action=\"/parapheur/signer\">");
+	page_csrf_field(p);
+	h_raw(p, "<table class=\"stack\"><caption>Documents à signer, par échéance puis ancienneté</caption>"
+	      "<thead><tr><th scope=\"col\"><input type=\"checkbox\" id=\"tout\" aria-label=\"Tout sélectionner\"></th>"
+	      "<th scope=\"col\">Document</th><th scope=\"col\">Organisation</th><th scope=\"col\">Type</th>"
+	      "<th scope=\"col\">Éditeur</th><th scope=\"col\">Échéance</th><th scope=\"col\">Reçu le</th></tr></thead><tbody>");
+	json_array_foreach(items, i, d)
+		queue_row(p, d);
+	h_raw(p, "</tbody></table>");
+	sign_box(p);
+	h_raw(p, "</form>");
+}
+
+static const char *
+valid_kind(const char *k)
+{
+	for (size_t i = 0; k && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(k, kinds[i]))
+			return k;
+	return NULL;
+}
+
+static const char *
+valid_date(const char *d)
+{
+	int y, m, dd;
+	char tail;
+
+	return d && sscanf(d, "%4d-%2d-%2d%c", &y, &m, &dd, &tail) == 3 && strlen(d) == 10 ? d : NULL;
+}
+
+void
+web_queue(struct page *p)
+{
+	struct qarg q = { .person = p->me.id };
+	json_t *j;
+
+	q.f.siren = web_query(p, "org");
+	q.f.kind = valid_kind(web_query(p, "type"));
+	q.f.client = web_query(p, "editeur");
+	q.f.due_before = valid_date(web_query(p, "echeance"));
+	j = web_json(p, queue_read, &q);
+	if (!j)
+		return;
+	queue_page(p, j, &q.f);
+	json_decref(j);
+	page_end(p);
+	page_send(p, 200);
+}
+
+/* ---- signing ---- */
+
+static const char *
+result_text(struct page *p, const struct signdoc_result *r)
+{
+	if (r->ok)
+		return "signé";
+	switch (r->err.kind) {
+	case LERR_NOTFOUND: return "introuvable";
+	case LERR_FORBIDDEN: return "vous ne pouvez pas signer ce document";
+	case LERR_CONFLICT: return "déjà signé, ou plus en attente de signature";
+	case LERR_INVALID: return arena_printf(p->a, "ce fichier ne peut pas être signé (%s)", r->err.msg);
+	default: return arena_printf(p->a, "échec de la signature (%s)", r->err.msg);
+	}
+}
+
+static const char *
+batch_refusal(struct page *p, const struct signdoc_batch *b, const struct lerr *e)
+{
+	if (b->locked)
+		return "La signature est verrouillée après cinq codes PIN erronés : demandez à un "
+		       "administrateur de la débloquer.";
+	if (e->kind == LERR_FORBIDDEN && !strcmp(e->field, "pin"))
+		return arena_printf(p->a, "Code PIN incorrect : il vous reste %d essai%s.", b->attempts_left,
+				    b->attempts_left > 1 ? "s" : "");
+	if (e->kind == LERR_FORBIDDEN)
+		return arena_printf(p->a, "Aucun certificat utilisable pour signer (%s). Contactez votre "
+				    "administrateur.", e->msg);
+	if (e->kind == LERR_INVALID)
+		return "Sélectionnez au moins un document (500 au plus).";
+	return arena_printf(p->a, "La signature a échoué : %s", e->msg);
+}
+
+static void
+sign_json(struct page *p, const struct signdoc_batch *b, const char *stop)
+{
+	json_t *res = json_array(), *o;
+
+	for (size_t i = 0; !stop && i < b->ndocs; i++)
+		json_array_append_new(res, json_pack("{s:s,s:s,s:s,s:s}", "id", b->results[i].id,
+			"status", b->results[i].ok ? "signed" : "error", "state", b->results[i].state,
+			"message", result_text(p, &b->results[i])));
+	o = json_pack("{s:o,s:i}", "results", res, "signed", b->nsigned);
+	if (stop)
+		json_object_set_new(o, "stop", json_string(stop));
+	p->r->body = json_dumps(o, JSON_COMPACT);
+	p->r->len = p->r->body ? strlen(p->r->body) : 0;
+	p->r->status = stop ? 422 : 200;
+	p->r->ctype = "application/json";
+	json_decref(o);
+}
+
+static void
+sign_page(struct page *p, const struct signdoc_batch *b, const char *stop)
+{
+	page_begin(p, "Résultat de la signature", "parapheur");
+	if (stop) {
+		h_fmt(p, "<p class=\"flash error\" role=\"alert\">%s</p>", stop);
+	} else {
+		h_fmt(p, "<p role=\"status\">%d sur %zu documents signés.</p><ul class=\"results\">",
+		      b->nsigned, b->ndocs);
+		for (size_t i = 0; i < b->ndocs; i++)
+			h_fmt(p, "<li class=\"%S\"><a href=\"/documents/%s\">%s</a> : %s</li>",
+			      b->results[i].ok ? "res-ok" : "res-error", b->results[i].id, b->results[i].id,
+			      result_text(p, &b->results[i]));
+		h_raw(p, "</ul>");
+	}
+	h_raw(p, "<p><a href=\"/parapheur\">Retour au parapheur</a></p>");
+	page_end(p);
+	page_send(p, stop ? 422 : 200);
+}
+
+void
+web_queue_sign(struct page *p)
+{
+	const char **docs = arena_zalloc(p->a, sizeof(*docs) * WEB_MAX_FIELDS);
+	struct signdoc_batch b = { .person_id = p->me.id,
+		.actor = arena_printf(p->a, "person:%s", p->me.email), .docs = docs };
+	const char *pin = form_get(p, "pin"), *stop = NULL;
+	struct lerr e;
+
+	lerr_clear(&e);
+	for (int i = 0; i < p->form.n; i++)
+		if (!strcmp(p->form.f[i].name, "doc") && uuid_valid(p->form.f[i].value))
+			docs[b.ndocs++] = p->form.f[i].value;
+	b.results = arena_zalloc(p->a, sizeof(*b.results) * (b.ndocs ? b.ndocs : 1));
+	b.pin = pin ? pin : "";
+	if (!b.ndocs)
+		stop = "Sélectionnez au moins un document à signer.";
+	else if (!pin || !*pin)
+		stop = "Saisissez votre code PIN de signature.";
+	else if (signdoc_batch(p->w->store, &b, &e))
+		stop = batch_refusal(p, &b, &e);
+	if (pin)
+		explicit_bzero((char *)pin, strlen(pin));
+	if (form_get(p, "reponse") && !strcmp(form_get(p, "reponse"), "json"))
+		return sign_json(p, &b, stop);
+	sign_page(p, &b, stop);
+}
+
+/* ---- what I signed ---- */
+
+static int
+signed_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
+{
+	return store_web_signed(c, *(long long *)arg, json, e);
+}
+
+void
+web_signed(struct page *p)
+{
+	json_t *j = web_json(p, signed_read, &p->me.id), *d;
+	size_t i;
+
+	if (!j)
+		return;
+	page_begin(p, "Ce que j’ai signé", "signes");
+	if (!json_array_size(j))
+		h_raw(p, "<p class=\"card\">Vous n’avez encore rien signé.</p>");
+	else
+		h_raw(p, "<table class=\"stack\"><caption>Les 500 dernières signatures</caption><thead><tr>"
+		      "<th scope=\"col\">Document</th><th scope=\"col\">Organisation</th><th scope=\"col\">Type</th>"
+		      "<th scope=\"col\">Signé le</th><th scope=\"col\">État</th></tr></thead><tbody>");
+	json_array_foreach(j, i, d) {
+		h_fmt(p, "<tr><td data-label=\"Document\"><a href=\"/documents/%s\">%s</a>", js(d, "id"), js(d, "title"));
+		if (*js(d, "for"))
+			h_fmt(p, "<br><span class=\"muted\">par délégation de %s</span>", js(d, "for"));
+		h_fmt(p, "</td><td data-label=\"Organisation\">%s</td><td data-label=\"Type\">%s</td>"
+		      "<td data-label=\"Signé le\">", js(d, "org"), kind_label(js(d, "kind")));
+		h_when(p, js(d, "signed_at"));
+		h_fmt(p, "</td><td data-label=\"État\"><span class=\"state state-%s\">%s</span></td></tr>",
+		      js(d, "state"), state_label(js(d, "state")));
+	}
+	if (json_array_size(j))
+		h_raw(p, "</tbody></table>");
+	json_decref(j);
+	page_end(p);
+	page_send(p, 200);
+}
+
+/* ---- delegations ---- */
+
+static int
+deleg_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
+{
+	return store_web_delegations(c, *(long long *)arg, json, e);
+}
+
+static void
+deleg_kinds(struct page *p, json_t *k)
+{
+	size_t i;
+	json_t *v;
+
+	if (!json_array_size(k)) {
+		h_raw(p, "tous");
+		return;
+	}
+	json_array_foreach(k, i, v)
+		h_fmt(p, "%S%s", i ? ", " : "", kind_label(json_string_value(v)));
+}
+
+static void
+deleg_table(struct page *p, json_t *list, const char *caption, const char *whohead, int revocable)
+{
+	size_t i;
+	json_t *g;
+
+	if (!json_array_size(list)) {
+		h_fmt(p, "<p class=\"muted\">%s : aucune.</p>", caption);
+		return;
+	}
+	h_fmt(p, "<table class=\"stack\"><caption>%s</caption><thead><tr><th scope=\"col\">%s</th>"
+	      "<th scope=\"col\">Organisation</th><th scope=\"col\">Types</th><th scope=\"col\">Du</th>"
+	      "<th scope=\"col\">Au</th><th scope=\"col\">État</th>%S</tr></thead><tbody>", caption, whohead,
+	      revocable ? "<th scope=\"col\">Action</th>" : "");
+	json_array_foreach(list, i, g) {
+		h_fmt(p, "<tr><td data-label=\"%s\">%s <span class=\"muted\">%s</span></td>"
+		      "<td data-label=\"Organisation\">%s</td><td data-label=\"Types\">", whohead, js(g, "who"),
+		      js(g, "email"), *js(g, "org") ? js(g, "org") : "toutes");
+		deleg_kinds(p, json_object_get(g, "kinds"));
+		h_raw(p, "</td><td data-label=\"Du\">");
+		h_when(p, js(g, "starts_at"));
+		h_raw(p, "</td><td data-label=\"Au\">");
+		h_when(p, js(g, "ends_at"));
+		h_fmt(p, "</td><td data-label=\"État\">%s</td>",
+		      json_is_true(json_object_get(g, "active")) ? "en cours" : "à venir");
+		if (revocable) {
+			h_fmt(p, "<td><form method=\"post\" action=\"/delegations\"><input type=\"hidden\" name=\"revoquer\" "
+			      "value=\"%lld\">", (long long)json_integer_value(json_object_get(g, "id")));
+			page_csrf_field(p);
+			h_fmt(p, "<button type=\"submit\" class=\"secondary\">Révoquer<span class=\"sr-only\"> la "
+			      "délégation à %s</span></button></form></td>", js(g, "who"));
+		}
+		h_raw(p, "</tr>");
+	}
+	h_raw(p, "</tbody></table>");
+}
+
+static void
+deleg_form(struct page *p, json_t *orgs)
+{
+	size_t i;
+	json_t *o;
+
+	h_raw(p, "<h2>Nouvelle délégation</h2><form class=\"card\" method=\"post\" action=\"/delegations\">");
+	page_csrf_field(p);
+	h_raw(p, "<label for=\"dg-to\">Adresse électronique du délégataire</label>"
+	      "<input type=\"email\" id=\"dg-to\" name=\"a\" required>"
+	      "<label for=\"dg-from\">Du</label><input type=\"date\" id=\"dg-from\" name=\"debut\" required>"
+	      "<label for=\"dg-until\">Au (inclus)</label><input type=\"date\" id=\"dg-until\" name=\"fin\" required>"
+	      "<label for=\"dg-org\">Organisation</label><select id=\"dg-org\" name=\"org\">"
+	      "<option value=\"\">Toutes mes organisations</option>");
+	json_array_foreach(orgs, i, o)
+		select_opt(p, js(o, "siren"), js(o, "name"), NULL);
+	h_raw(p, "</select><fieldset><legend>Types de documents (aucun coché : tous)</legend>");
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		h_fmt(p, "<label><input type=\"checkbox\" name=\"type\" value=\"%s\"> %s</label>", kinds[i],
+		      kind_label(kinds[i]));
+	h_raw(p, "</fieldset><div class=\"actions\"><button type=\"submit\">Déléguer</button></div></form>");
+}
+
+void
+web_delegations(struct page *p)
+{
+	json_t *j = web_json(p, deleg_read, &p->me.id);
+
+	if (!j)
+		return;
+	page_begin(p, "Délégations", "delegations");
+	h_raw(p, "<p>Pendant une absence, un délégataire signe vos documents avec son propre certificat ; "
+	      "les documents et le journal indiquent « par délégation de » votre nom.</p>");
+	deleg_table(p, json_object_get(j, "given"), "Délégations que j’ai données", "Délégataire", 1);
+	deleg_table(p, json_object_get(j, "received"), "Délégations que j’ai reçues", "Délégant", 0);
+	deleg_form(p, json_object_get(j, "orgs"));
+	json_decref(j);
+	page_end(p);
+	page_send(p, 200);
+}
+
+struct dgarg {
+	struct page *p;
+	struct delegation_in d;
+	long long revoke;
+};
+
+static int
+deleg_write(struct store_conn *c, void *arg, char **json, struct lerr *e)
+{
+	struct dgarg *g = arg;
+
+	if (g->revoke)
+		return store_delegation_revoke(c, g->p->me.id, g->revoke, g->d.actor, json, e);
+	return store_delegation_add(c, &g->d, json, e);
+}
+
+static char *
+kinds_array(struct page *p)
+{
+	char *arr = NULL;
+
+	for (int i = 0; i < p->form.n; i++) {
+		if (strcmp(p->form.f[i].name, "type") || !valid_kind(p->form.f[i].value))
+			continue;
+		arr = arr ? arena_printf(p->a, "%s,%s", arr, p->form.f[i].value) : (char *)p->form.f[i].value;
+	}
+	return arr ? arena_printf(p->a, "{%s}", arr) : NULL;
+}
+
+void
+web_delegation_post(struct page *p)
+{
+	struct dgarg g = { .p = p };
+	const char *until = valid_date(form_get(p, "fin"));
+	json_t *j;
+
+	g.d.from_person = p->me.id;
+	g.d.actor = arena_printf(p->a, "person:%s", p->me.email);
+	g.revoke = form_get(p, "revoquer") ? atoll(form_get(p, "revoquer")) : 0;
+	g.d.to_email = form_get(p, "a");
+	g.d.siren = form_get(p, "org") && *form_get(p, "org") ? form_get(p, "org") : NULL;
+	g.d.kinds = kinds_array(p);
+	g.d.starts_at = valid_date(form_get(p, "debut"));
+	g.d.ends_at = until ? arena_printf(p->a, "%s 23:59:59", until) : NULL;
+	if (!g.revoke && (!g.d.to_email || !g.d.starts_at || !g.d.ends_at))
+		return page_error(p, 422, "Délégation incomplète",
+				  "Indiquez l’adresse du délégataire et les dates de début et de fin.");
+	j = web_json(p, deleg_write, &g);
+	if (!j)
+		return;
+	json_decref(j);
+	page_redirect(p, "/delegations");
+}
