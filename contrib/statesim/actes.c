@@ -387,14 +387,19 @@ handle(struct actes_conn *c, char *name, size_t ncap, const unsigned char **data
 
 	if (f != FAULT_DELAY_ACK)
 		*delay = 0;
-	if (f == FAULT_REFUSE)
+	if (f == FAULT_REFUSE) {
+		if (!c->expect)   /* the body is on its way: take it, or the close resets */
+			(void)read_body(c);
 		return reply(c, 403, "Forbidden", "transmission refusee (simulateur)\n"), -1;
+	}
 	if (f == FAULT_HANG)
 		return statesim_wait(c->s, c->fd, 3600L * 1000), -1;
 	if (f == FAULT_CUT)
 		return cut_mid_body(c), -1;
 	if (strcmp(c->method, "POST") != 0)
 		return reply(c, 405, "Method Not Allowed", "POST an archive\n"), -1;
+	if (!c->chunked && c->clen > (long long)BODY_MAX)
+		return reply(c, 413, "Payload Too Large", "archive larger than 150 MiB\n"), -1;
 	if (c->expect)
 		(void)c_write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	rc = read_body(c);

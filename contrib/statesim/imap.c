@@ -166,6 +166,14 @@ opt_pass(struct statesim *s)
 	return statesim_opt(s, "imap_password", "liasse");
 }
 
+/* The capabilities; --set imap_sasl=0 hides AUTH=PLAIN (clients then LOGIN). */
+static const char *
+caps(struct statesim *s)
+{
+	return strcmp(statesim_opt(s, "imap_sasl", "1"), "0") ?
+	    "IMAP4rev1 SASL-IR AUTH=PLAIN UIDPLUS" : "IMAP4rev1 UIDPLUS";
+}
+
 static void
 cmd_login(struct imap_conn *c, const char *tag, char *args)
 {
@@ -176,7 +184,7 @@ cmd_login(struct imap_conn *c, const char *tag, char *args)
 	if (strcmp(user, opt_user(c->s)) || strcmp(pass, opt_pass(c->s)))
 		return c_printf(c, "%s NO [AUTHENTICATIONFAILED] Invalid credentials\r\n", tag);
 	c->state = 1;
-	c_printf(c, "%s OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN UIDPLUS] Logged in\r\n", tag);
+	c_printf(c, "%s OK [CAPABILITY %s] Logged in\r\n", tag, caps(c->s));
 }
 
 /* Check a SASL PLAIN response (base64 of authzid NUL authcid NUL passwd). */
@@ -782,8 +790,8 @@ static void
 dispatch(struct imap_conn *c, const char *tag, char *cmd, char *args)
 {
 	if (!strcasecmp(cmd, "CAPABILITY"))
-		return c_printf(c, "* CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN UIDPLUS\r\n"
-				"%s OK CAPABILITY completed\r\n", tag);
+		return c_printf(c, "* CAPABILITY %s\r\n%s OK CAPABILITY completed\r\n",
+				caps(c->s), tag);
 	if (!strcasecmp(cmd, "NOOP")) {
 		if (c->state == 2)
 			snapshot(c, 1);
@@ -836,8 +844,8 @@ greet(struct imap_conn *c)
 	default:
 		break;
 	}
-	c_printf(c, "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN UIDPLUS] "
-		 "liasse-statesim @ctes mailbox ready\r\n");
+	c_printf(c, "* OK [CAPABILITY %s] liasse-statesim @ctes mailbox ready\r\n",
+		 caps(c->s));
 	return c->closing ? -1 : 0;
 }
 
