@@ -31,6 +31,8 @@ static const struct command commands[] = {
 	{ "sign", NULL, cli_sign_main, 1, "--profile pes|xades-bb|xades-bt|cades --p12 F --pass-file F [...] IN OUT" },
 	{ "verify", NULL, cli_verify_main, 1, "FILE [--data DATA] --trust DIR [--at TIME] [--json] [--fr]" },
 	{ "journal", "verify", cli_journal_verify, 1, "check the hash chain of the journal" },
+	{ "webhook", "add", cli_webhook_add, 1, "--client NAME --url URL  (prints the signing secret once)" },
+	{ "webhook", "list", cli_webhook_list, 1, "[--client NAME]  list the webhooks" },
 };
 
 static void

@@ -30,10 +30,12 @@
 #include "http/http.h"
 #include "sign/sign.h"
 #include "store/store.h"
+#include "transmit/webhook.h"
 #include "worker.h"
 
 static const struct job_handler job_handlers[] = {
 	{ PES_XSD_JOB, pes_xsd_job },
+	{ WEBHOOK_JOB, xmit_webhook_job },
 	{ NULL, NULL },
 };
 
@@ -45,6 +47,9 @@ housekeeping(struct store_conn *c, struct lerr *e)
 
 	if (!rc && n)
 		log_debug("journal: %d entr%s sealed", n, n == 1 ? "y" : "ies");
+	/* Events get their feed position and their webhook deliveries. */
+	if (!rc && !(rc = store_event_seal(c, &n, e)) && n)
+		log_debug("events: %d sealed", n);
 	return rc;
 }
 

@@ -26,4 +26,8 @@ int cli_fail(const struct lerr *e);                 /* prints one line, returns 
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* returns 2 */
 int cli_open_store(struct store **s);               /* 0, or prints and returns 1 */
 
+/* Webhooks of API clients (src/cli/webhook.c). */
+int cli_webhook_add(int argc, char **argv);
+int cli_webhook_list(int argc, char **argv);
+
 #endif

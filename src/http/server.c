@@ -27,6 +27,10 @@ struct http_server {
 	atomic_ulong next_id;
 };
 
+/* The change feed and webhooks (events.c). */
+extern const struct http_handler http_h_events, http_h_webhook_post, http_h_webhook_list,
+	http_h_webhook_delete, http_h_webhook_deliveries;
+
 const struct http_route http_routes[] = {
 	{ "GET", "/healthz", 0, &http_h_health },
 	{ "GET", "/readyz", 0, &http_h_ready },
@@ -37,6 +41,11 @@ const struct http_route http_routes[] = {
 	{ "GET", "/api/v1/documents/{id}/files/{n}", 1, &http_h_doc_file },
 	{ "POST", "/api/v1/documents/{id}/cancel", 1, &http_h_doc_cancel },
 	{ "POST", "/api/v1/verify", 1, &http_h_verify },
+	{ "GET", "/api/v1/events", 1, &http_h_events },
+	{ "GET", "/api/v1/webhooks", 1, &http_h_webhook_list },
+	{ "POST", "/api/v1/webhooks", 1, &http_h_webhook_post },
+	{ "DELETE", "/api/v1/webhooks/{id}", 1, &http_h_webhook_delete },
+	{ "GET", "/api/v1/webhooks/{id}/deliveries", 1, &http_h_webhook_deliveries },
 };
 const size_t http_nroutes = sizeof(http_routes) / sizeof(http_routes[0]);
 

@@ -224,4 +224,51 @@ struct journal_report {
  * reads in its own REPEATABLE READ snapshot. */
 int store_journal_verify(struct store_conn *c, struct journal_report *r, struct lerr *e) LERR_WUR;
 
+/* ---- events and webhooks (src/store/event.c, 006_events.sql) ---- */
+/* A trigger on document writes an event for every creation and state
+ * change; nothing to call.  store_event_seal() gives the committed events
+ * their feed position (so after=N never skips one that commits late) and
+ * queues their webhook deliveries; *n counts them.  Safe from several
+ * processes at once. */
+int store_event_seal(struct store_conn *c, int *n, struct lerr *e) LERR_WUR;
+/* The client's events after feed position `after`, ascending, at most
+ * limit: a JSON array text (malloc'd), its length, and the last position
+ * (after itself when the page is empty). */
+int store_event_list(struct store_conn *c, long long client_id, long long after, int limit,
+		     char **items_json, int *count, long long *last, struct lerr *e) LERR_WUR;
+
+#define STORE_WEBHOOKS_MAX 10        /* live webhooks per client */
+/* Creates a webhook for client_id, or (client_id 0) for the live client
+ * named client_name; *json (malloc'd) is the webhook without its secret.
+ * LERR_NOTFOUND: no such client; LERR_CONFLICT: STORE_WEBHOOKS_MAX reached. */
+int store_webhook_add(struct store_conn *c, long long client_id, const char *client_name,
+		      const char *url, const char *secret, char **json, struct lerr *e) LERR_WUR;
+/* The live webhooks of client_id (0: all clients) as a JSON array (malloc'd). */
+int store_webhook_list(struct store_conn *c, long long client_id, char **json, struct lerr *e) LERR_WUR;
+int store_webhook_delete(struct store_conn *c, long long client_id, const char *id,
+			 struct lerr *e) LERR_WUR;
+/* The delivery log of one webhook, newest attempt first (JSON array, malloc'd). */
+int store_webhook_deliveries(struct store_conn *c, long long client_id, const char *id, int limit,
+			     char **json, struct lerr *e) LERR_WUR;
+
+struct webhook_send {
+	long long delivery_id, event_seq;
+	int attempt;                 /* 1 for the first */
+	char url[2049];
+	char secret[129];
+	char *body;                  /* malloc'd JSON */
+};
+/* For the webhook job job_id (inside its transaction): the next delivery to
+ * send now (*found), the job leased for lease_s seconds; commit before
+ * sending.  *found = 0: nothing to send now (the webhook got a job for
+ * later if needed; more = 0 asks for that job now instead of a delivery). */
+int store_webhook_next(struct store_conn *c, long long job_id, int lease_s, int more,
+		       struct webhook_send *out, int *found, struct lerr *e) LERR_WUR;
+void store_webhook_send_fini(struct webhook_send *s);
+/* One attempt: ok, or retried after retry_s seconds, or failed for good
+ * (retry_s < 0).  http_status 0: no HTTP answer. */
+int store_webhook_record(struct store_conn *c, long long delivery_id, int http_status,
+			 const char *error, int duration_ms, int ok, int retry_s,
+			 struct lerr *e) LERR_WUR;
+
 #endif

@@ -1,0 +1,244 @@
+/*
+ * event.c - the change feed and the webhooks of API clients (006_events.sql).
+ *
+ * Events are written by a trigger on document; event_seal() gives the
+ * committed ones their feed position and queues their webhook deliveries.
+ * A webhook's deliveries are sent by one job at a time, in feed order:
+ * store_webhook_next() hands the job its next delivery and leases the job,
+ * the caller commits (no lock is held during the HTTP call), sends, then
+ * records the attempt with store_webhook_record().
+ */
+#include "store/store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+dup_result(PGresult *r, int row, int col, char **out, struct lerr *e)
+{
+	const char *v = sq_str(r, row, col);
+
+	if (!(*out = strdup(v ? v : "null")))
+		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	return 0;
+}
+
+static int
+no_webhook(struct lerr *e, const char *id)
+{
+	lerr_set(e, LERR_NOTFOUND, NULL, "no such webhook");
+	lerr_detail(e, "this client has no webhook %s", id);
+	lerr_hint(e, "GET /api/v1/webhooks lists them");
+	return LERR_NOTFOUND;
+}
+
+int
+store_event_seal(struct store_conn *c, int *n, struct lerr *e)
+{
+	PGresult *r = NULL;
+	int rc = sq_exec(c, "SELECT event_seal()", NULL, 0, &r, e);
+
+	if (rc)
+		return rc;
+	*n = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+int
+store_event_list(struct store_conn *c, long long client_id, long long after, int limit,
+		 char **items_json, int *count, long long *last, struct lerr *e)
+{
+	char client[24], aft[24], lim[16];
+	PGresult *r = NULL;
+	int rc;
+
+	snprintf(client, sizeof(client), "%lld", client_id);
+	snprintf(aft, sizeof(aft), "%lld", after);
+	snprintf(lim, sizeof(lim), "%d", limit);
+	struct sqlp p[3] = { SQLP_TEXT(client), SQLP_TEXT(aft), SQLP_TEXT(lim) };
+	rc = sq_exec(c, "SELECT coalesce(jsonb_agg(j ORDER BY seq), '[]')::text, count(*),"
+		     " coalesce(max(seq), $2::bigint) FROM (SELECT event_json(ev) AS j, ev.seq FROM event ev"
+		     "  WHERE ev.client_id = $1::bigint AND ev.seq > $2::bigint"
+		     "  AND ev.org_id IN (SELECT org_id FROM api_client_org WHERE client_id = $1::bigint)"
+		     "  ORDER BY ev.seq LIMIT $3::int) page", p, 3, &r, e);
+	if (rc)
+		return rc;
+	*count = atoi(PQgetvalue(r, 0, 1));
+	*last = atoll(PQgetvalue(r, 0, 2));
+	rc = dup_result(r, 0, 0, items_json, e);
+	PQclear(r);
+	return rc;
+}
+
+int
+store_webhook_add(struct store_conn *c, long long client_id, const char *client_name,
+		  const char *url, const char *secret, char **json, struct lerr *e)
+{
+	char client[24], max[16];
+	PGresult *r = NULL;
+	int rc;
+
+	snprintf(client, sizeof(client), "%lld", client_id);
+	snprintf(max, sizeof(max), "%d", STORE_WEBHOOKS_MAX);
+	struct sqlp p[5] = { SQLP_TEXT(client), SQLP_TEXT(client_name), SQLP_TEXT(url), SQLP_TEXT(secret),
+			     SQLP_TEXT(max) };
+	rc = sq_exec(c, "WITH cl AS (SELECT id FROM api_client WHERE revoked_at IS NULL"
+		     "  AND (id = $1::bigint OR ($1::bigint = 0 AND name = $2)))"
+		     ", ins AS (INSERT INTO webhook (client_id, url, secret) SELECT cl.id, $3, $4 FROM cl"
+		     "  WHERE (SELECT count(*) FROM webhook w WHERE w.client_id = cl.id AND w.deleted_at IS NULL)"
+		     "  < $5::int RETURNING *)"
+		     " SELECT (SELECT count(*) FROM cl), (SELECT webhook_json(ins)::text FROM ins)", p, 5, &r, e);
+	if (rc)
+		return rc;
+	if (atoi(PQgetvalue(r, 0, 0)) == 0) {
+		rc = lerr_set(e, LERR_NOTFOUND, "client", "no such client");
+		lerr_detail(e, "no live API client is named \"%s\"", client_name ? client_name : "");
+		lerr_hint(e, "liasse client list shows them");
+	} else if (PQgetisnull(r, 0, 1)) {
+		rc = lerr_set(e, LERR_CONFLICT, NULL, "too many webhooks");
+		lerr_detail(e, "a client may have at most %d webhooks", STORE_WEBHOOKS_MAX);
+		lerr_hint(e, "delete one first (DELETE /api/v1/webhooks/{id})");
+	} else {
+		rc = dup_result(r, 0, 1, json, e);
+	}
+	PQclear(r);
+	return rc;
+}
+
+int
+store_webhook_list(struct store_conn *c, long long client_id, char **json, struct lerr *e)
+{
+	char client[24];
+	PGresult *r = NULL;
+	int rc;
+
+	snprintf(client, sizeof(client), "%lld", client_id);
+	struct sqlp p[1] = { SQLP_TEXT(client) };
+	rc = sq_exec(c, "SELECT coalesce(jsonb_agg(webhook_json(w) || jsonb_build_object('client', a.name)"
+		     " ORDER BY w.id), '[]')::text FROM webhook w JOIN api_client a ON a.id = w.client_id"
+		     " WHERE w.deleted_at IS NULL AND ($1::bigint = 0 OR w.client_id = $1::bigint)", p, 1, &r, e);
+	if (rc)
+		return rc;
+	rc = dup_result(r, 0, 0, json, e);
+	PQclear(r);
+	return rc;
+}
+
+/* A webhook id from a URL: digits only, or LERR_NOTFOUND. */
+static int
+webhook_id_ok(const char *id, struct lerr *e)
+{
+	size_t n = strspn(id, "0123456789");
+
+	if (n == 0 || n > 18 || id[n])
+		return no_webhook(e, id);
+	return 0;
+}
+
+int
+store_webhook_delete(struct store_conn *c, long long client_id, const char *id, struct lerr *e)
+{
+	char client[24];
+	PGresult *r = NULL;
+	int rc = webhook_id_ok(id, e);
+
+	if (rc)
+		return rc;
+	snprintf(client, sizeof(client), "%lld", client_id);
+	struct sqlp p[2] = { SQLP_TEXT(id), SQLP_TEXT(client) };
+	rc = sq_exec(c, "UPDATE webhook SET deleted_at = now() WHERE id = $1::bigint"
+		     " AND client_id = $2::bigint AND deleted_at IS NULL RETURNING id", p, 2, &r, e);
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0)
+		rc = no_webhook(e, id);
+	PQclear(r);
+	return rc;
+}
+
+int
+store_webhook_deliveries(struct store_conn *c, long long client_id, const char *id, int limit,
+			 char **json, struct lerr *e)
+{
+	char client[24], lim[16];
+	PGresult *r = NULL;
+	int rc = webhook_id_ok(id, e);
+
+	if (rc)
+		return rc;
+	snprintf(client, sizeof(client), "%lld", client_id);
+	snprintf(lim, sizeof(lim), "%d", limit);
+	struct sqlp p[3] = { SQLP_TEXT(id), SQLP_TEXT(client), SQLP_TEXT(lim) };
+	rc = sq_exec(c, "SELECT (SELECT coalesce(jsonb_agg(x.j ORDER BY x.at DESC, x.d DESC, x.n DESC), '[]')::text"
+		     " FROM (SELECT jsonb_build_object('event', ev.seq, 'attempt', a.n, 'at', ts_text(a.at),"
+		     "   'http_status', a.http_status, 'error', a.error, 'duration_ms', a.duration_ms,"
+		     "   'outcome', a.outcome, 'delivery', d.state) AS j, a.at, d.id AS d, a.n"
+		     "  FROM webhook_delivery d JOIN webhook_attempt a ON a.delivery_id = d.id"
+		     "  JOIN event ev ON ev.id = d.event_id WHERE d.webhook_id = w.id"
+		     "  ORDER BY a.at DESC, d.id DESC, a.n DESC LIMIT $3::int) x)"
+		     " FROM webhook w WHERE w.id = $1::bigint AND w.client_id = $2::bigint"
+		     " AND w.deleted_at IS NULL", p, 3, &r, e);
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0)
+		rc = no_webhook(e, id);
+	else
+		rc = dup_result(r, 0, 0, json, e);
+	PQclear(r);
+	return rc;
+}
+
+int
+store_webhook_next(struct store_conn *c, long long job_id, int lease_s, int more,
+		   struct webhook_send *out, int *found, struct lerr *e)
+{
+	char job[24], lease[16];
+	PGresult *r = NULL;
+	int rc;
+
+	snprintf(job, sizeof(job), "%lld", job_id);
+	snprintf(lease, sizeof(lease), "%d", lease_s);
+	struct sqlp p[3] = { SQLP_TEXT(job), SQLP_TEXT(lease), SQLP_TEXT(more ? "true" : "false") };
+	memset(out, 0, sizeof(*out));
+	rc = sq_exec(c, "SELECT delivery_id, attempt, url, secret, event_seq, body"
+		     " FROM webhook_next($1::bigint, $2::int, $3::boolean)", p, 3, &r, e);
+	if (rc)
+		return rc;
+	*found = PQntuples(r) > 0;
+	if (*found) {
+		out->delivery_id = atoll(PQgetvalue(r, 0, 0));
+		out->attempt = atoi(PQgetvalue(r, 0, 1));
+		snprintf(out->url, sizeof(out->url), "%s", PQgetvalue(r, 0, 2));
+		snprintf(out->secret, sizeof(out->secret), "%s", PQgetvalue(r, 0, 3));
+		out->event_seq = atoll(PQgetvalue(r, 0, 4));
+		rc = dup_result(r, 0, 5, &out->body, e);
+	}
+	PQclear(r);
+	return rc;
+}
+
+void
+store_webhook_send_fini(struct webhook_send *s)
+{
+	free(s->body);
+	explicit_bzero(s->secret, sizeof(s->secret));
+	s->body = NULL;
+}
+
+int
+store_webhook_record(struct store_conn *c, long long delivery_id, int http_status,
+		     const char *error, int duration_ms, int ok, int retry_s, struct lerr *e)
+{
+	char d[24], st[16], ms[16], retry[16];
+
+	snprintf(d, sizeof(d), "%lld", delivery_id);
+	snprintf(st, sizeof(st), "%d", http_status);
+	snprintf(ms, sizeof(ms), "%d", duration_ms);
+	snprintf(retry, sizeof(retry), "%d", retry_s);
+	struct sqlp p[6] = { SQLP_TEXT(d), SQLP_TEXT(http_status > 0 ? st : NULL), SQLP_TEXT(error),
+			     SQLP_TEXT(ms), SQLP_TEXT(ok ? "true" : "false"), SQLP_TEXT(retry) };
+	return sq_exec(c, "SELECT webhook_record($1::bigint, $2::int, $3, $4::int, $5::boolean, $6::int)",
+		       p, 6, NULL, e);
+}
