@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/xmlschemas.h>
@@ -64,13 +65,18 @@ struct check {
 int
 actes_check_init(struct statesim *s)
 {
-	const char *xsd = statesim_opt(s, "actes_xsd", "");
+	const char *xsd = statesim_opt(s, "actes.xsd", NULL), *fx = getenv("LIASSE_FIXTURES");
+	static char def[4096];
 	xmlSchemaParserCtxtPtr pc;
 
 	if (statesim_mkdir(s, "actes/acts") || statesim_mkdir(s, "actes/received"))
 		return -1;
-	if (!*xsd) {
-		fprintf(stderr, "statesim: actes: no --set actes_xsd=FILE: the envelope and "
+	if (!xsd && fx && *fx) {   /* default: the fixtures' official ACTES schema */
+		snprintf(def, sizeof(def), "%s/parapheur-v5/xsd/actesv1_1.xsd", fx);
+		xsd = access(def, R_OK) == 0 ? def : NULL;
+	}
+	if (!xsd || !*xsd) {
+		fprintf(stderr, "statesim: actes: no --set actes.xsd=FILE (nor $LIASSE_FIXTURES): the envelope and "
 			"the message are checked without the ACTES XSD\n");
 		return 0;
 	}
@@ -81,6 +87,7 @@ actes_check_init(struct statesim *s)
 		fprintf(stderr, "statesim: actes: cannot load the ACTES XSD %s\n", xsd);
 		return -1;
 	}
+	fprintf(stderr, "statesim: actes: envelopes and messages validated against %s\n", xsd);
 	return 0;
 }
 
@@ -620,7 +627,7 @@ answer(struct check *c)
 	r->anomaly = c->kind;
 	snprintf(r->detail, sizeof(r->detail), "%s", c->detail);
 	snprintf(r->to, sizeof(r->to), "%s", c->email[0] ? c->email :
-		 statesim_opt(c->s, "actes_mail_to", "liasse@localhost"));
+		 statesim_opt(c->s, "actes.mail_to", "liasse@localhost"));
 	if (c->kind == 2) {
 		snprintf(ano, sizeof(ano), "ANO_%s", c->envname[0] ? c->envname : "archive.xml");
 		return add_doc(r, ano, ax_anomalie_enveloppe(c->env ? xmlDocGetRootElement(c->env) : NULL,
@@ -711,7 +718,7 @@ actes_letter(struct statesim *s, const char *kind, const char *idacte,
 	snprintf(title, sizeof(title), "Prefecture (simulateur) - %s - acte %s", kind, idacte);
 	snprintf(r->idacte, sizeof(r->idacte), "%s", idacte);
 	snprintf(r->to, sizeof(r->to), "%.255s", strcmp(email, "-") ? email :
-		 statesim_opt(s, "actes_mail_to", "liasse@localhost"));
+		 statesim_opt(s, "actes.mail_to", "liasse@localhost"));
 	r->letter = code;
 	if (add_pair(s, r, prefix, dept, arr, siren, form, ax_letter(kind, idacte, ymd, pdfname)))
 		goto oom;

@@ -51,7 +51,7 @@ int mail_set_flags(struct statesim *s, unsigned uid, unsigned flags);
 int mail_expunge(struct statesim *s, unsigned **uids, size_t *n);
 unsigned mail_uidvalidity(struct statesim *s);
 unsigned mail_uidnext(struct statesim *s);
-/* Empty the mailbox (POST /reset). */
+/* Empty the mailbox. */
 void mail_clear(struct statesim *s);
 /* base64 with CRLF every 76 characters (malloc'd, NUL-terminated). */
 char *mail_base64(const void *data, size_t len, size_t *outlen);

@@ -157,20 +157,20 @@ next_arg(char **pp)
 static const char *
 opt_user(struct statesim *s)
 {
-	return statesim_opt(s, "imap_user", "liasse");
+	return statesim_opt(s, "imap.user", "liasse");
 }
 
 static const char *
 opt_pass(struct statesim *s)
 {
-	return statesim_opt(s, "imap_password", "liasse");
+	return statesim_opt(s, "imap.password", "liasse");
 }
 
-/* The capabilities; --set imap_sasl=0 hides AUTH=PLAIN (clients then LOGIN). */
+/* The capabilities; --set imap.sasl=0 hides AUTH=PLAIN (clients then LOGIN). */
 static const char *
 caps(struct statesim *s)
 {
-	return strcmp(statesim_opt(s, "imap_sasl", "1"), "0") ?
+	return strcmp(statesim_opt(s, "imap.sasl", "1"), "0") ?
 	    "IMAP4rev1 SASL-IR AUTH=PLAIN UIDPLUS" : "IMAP4rev1 UIDPLUS";
 }
 
@@ -946,12 +946,6 @@ listen_one(struct statesim *s, struct imap_listener *l, int *port, const char *s
 	return statesim_spawn(imap_accept_loop, l);
 }
 
-static void
-imap_reset(struct statesim *s)
-{
-	mail_clear(s);
-}
-
 int
 imap_start(struct statesim *s)
 {
@@ -962,17 +956,16 @@ imap_start(struct statesim *s)
 		fprintf(stderr, "statesim: imap: cannot create %s/mail\n", s->dir);
 		return -1;
 	}
-	s->imap_reset = imap_reset;
 	if (listen_one(s, &plain, &s->imap_port, "imap"))
 		return -1;
-	if (strcmp(statesim_opt(s, "imaps", "0"), "1") != 0)
+	if (strcmp(statesim_opt(s, "imap.tls", "0"), "1") != 0)
 		return 0;
 	if (!s->tls_cert || !s->tls_key) {
-		fprintf(stderr, "statesim: imaps=1 needs --tls-cert and --tls-key\n");
+		fprintf(stderr, "statesim: imap.tls=1 needs --tls-cert and --tls-key\n");
 		return -1;
 	}
 	tls.tls = imaps_ctx(s);
-	tls_port = atoi(statesim_opt(s, "imaps_port", "0"));
+	tls_port = atoi(statesim_opt(s, "imap.tls_port", "0"));
 	if (!tls.tls)
 		return -1;
 	return listen_one(s, &tls, &tls_port, "imaps");

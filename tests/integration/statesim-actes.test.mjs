@@ -184,7 +184,7 @@ before(async () => {
 	sim = await startStatesim({
 		dir: path.join(tmp, 'state'),
 		args: ['--tls-cert', path.join(pki, 'server.pem'), '--tls-key', path.join(pki, 'server.key'),
-			'--tls-ca', path.join(pki, 'ca.pem'), '--set', `actes_xsd=${xsd}`, '--set', 'imaps=1'],
+			'--tls-ca', path.join(pki, 'ca.pem'), '--set', `actes.xsd=${xsd}`, '--set', 'imap.tls=1'],
 	});
 });
 
@@ -438,9 +438,9 @@ describe('IMAP mailbox', () => {
 		assert.equal(r.code, 67, r.err);
 	});
 
-	it('LOGIN when the server offers no SASL mechanism (imap_sasl=0)', async () => {
+	it('LOGIN when the server offers no SASL mechanism (imap.sasl=0)', async () => {
 		const other = await startStatesim({ dir: path.join(tmp, 'state-login'),
-			args: ['--set', 'imap_sasl=0', '--set', 'imap_user=poller', '--set', 'imap_password=s3cret'] });
+			args: ['--set', 'imap.sasl=0', '--set', 'imap.user=poller', '--set', 'imap.password=s3cret'] });
 		try {
 			const url = `${other.urls.imap}INBOX`;
 			let r = curl(['-v', '-u', 'poller:s3cret', url, '-X', 'UID SEARCH ALL']);
@@ -471,7 +471,7 @@ describe('IMAP mailbox', () => {
 		sim = await startStatesim({
 			dir: path.join(tmp, 'state'),
 			args: ['--tls-cert', path.join(pki, 'server.pem'), '--tls-key', path.join(pki, 'server.key'),
-				'--tls-ca', path.join(pki, 'ca.pem'), '--set', `actes_xsd=${xsd}`, '--set', 'imaps=1'],
+				'--tls-ca', path.join(pki, 'ca.pem'), '--set', `actes.xsd=${xsd}`, '--set', 'imap.tls=1'],
 		});
 		assert.deepEqual(uids(), all.slice(1), 'messages survive a restart');
 		r = curl([...imapAuth, inbox(), '-X', `UID FETCH ${second} (FLAGS)`]);
