@@ -1,0 +1,467 @@
+/*
+ * signdoc.c - an official signs documents of their queue (see signdoc.h).
+ *
+ * Order of a batch: the current certificate is read and judged (state,
+ * dates) without touching the PIN counter; one attempt is reserved and
+ * committed; the key is unwrapped (scrypt, once); the outcome is committed;
+ * then each document goes through claim -> sign -> finish in its own
+ * transaction.  The private key lives in one struct sign_key for the length
+ * of the batch and is freed (OpenSSL clears RSA/EC key material on free).
+ */
+#include "flow/signdoc.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <jansson.h>
+
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "sign/certkey.h"
+#include "sign/sign.h"
+#include "store/store.h"
+
+/* ---- the certificate ---- */
+
+static int
+cert_usable(const struct cert_row *cr, struct lerr *e)
+{
+	time_t now = time(NULL);
+
+	if (!strcmp(cr->state, "revoked")) {
+		lerr_set(e, LERR_FORBIDDEN, NULL, "your signing certificate is revoked");
+		lerr_detail(e, "certificate \"%s\" was revoked by an administrator", cr->subject);
+		lerr_hint(e, "ask an administrator to import a new certificate");
+		return LERR_FORBIDDEN;
+	}
+	if (!strcmp(cr->state, "enrolment")) {
+		lerr_set(e, LERR_FORBIDDEN, NULL, "your signing certificate awaits enrolment");
+		lerr_detail(e, "the key is still wrapped under the one-time enrolment code");
+		lerr_hint(e, "choose your PIN with the enrolment code the administrator gave you");
+		return LERR_FORBIDDEN;
+	}
+	if (now < cr->not_before || now >= cr->not_after) {
+		lerr_set(e, LERR_FORBIDDEN, NULL, "your signing certificate is %s",
+			 now < cr->not_before ? "not valid yet" : "expired");
+		lerr_detail(e, "certificate \"%s\" is valid from %lld to %lld (Unix time)", cr->subject,
+			    cr->not_before, cr->not_after);
+		lerr_hint(e, "ask an administrator to import a valid certificate");
+		return LERR_FORBIDDEN;
+	}
+	return 0;
+}
+
+static void
+wrong_secret(struct lerr *e, const char *field, const char *what, int left)
+{
+	lerr_set(e, LERR_FORBIDDEN, field, "wrong %s", what);
+	if (left > 0) {
+		lerr_detail(e, "%d attempt%s left before signing is locked", left, left > 1 ? "s" : "");
+		lerr_hint(e, "check your %s; after %d wrong attempts only an administrator can unlock",
+			  what, SIGNDOC_MAX_PIN_FAILURES);
+	} else {
+		lerr_detail(e, "0 attempts left: signing is now locked");
+		lerr_hint(e, "ask an administrator to unlock your certificate");
+	}
+}
+
+/* One attempt at the secret: reserve, try (try_fn), record the outcome. */
+struct attempt {
+	struct store_conn *c;
+	const struct cert_row *cr;
+	const char *actor;
+	int left, locked;
+};
+
+static int
+attempt_begin(struct attempt *a, struct lerr *e)
+{
+	int rc = store_cert_pin_reserve(a->c, a->cr->id, &a->left, e);
+
+	if (rc == LERR_FORBIDDEN && !strcmp(e->field, "pin"))
+		a->locked = 1;
+	return rc;
+}
+
+/* rc: the unwrap's result. */
+static int
+attempt_end(struct attempt *a, int rc, const char *field, const char *what, struct lerr *e)
+{
+	struct lerr e2;
+	const char *outcome = rc == 0 ? "ok" : rc == LERR_AUTH ? "wrong" : "void";
+	int left = a->left;
+
+	lerr_clear(&e2);
+	if (store_cert_pin_outcome(a->c, a->cr->id, outcome, a->actor, &left, &e2))
+		log_error("certificate %lld: cannot record the PIN attempt: %s", a->cr->id, e2.msg);
+	if (rc != LERR_AUTH)
+		return rc;
+	a->left = left;
+	wrong_secret(e, field, what, left);
+	return LERR_FORBIDDEN;
+}
+
+static int
+open_key(struct store_conn *c, struct signdoc_batch *b, struct sign_key *k, struct lerr *e)
+{
+	struct cert_row cr;
+	struct attempt a = { c, &cr, b->actor, 0, 0 };
+	int rc = store_cert_current(c, b->person_id, &cr, e);
+
+	if (rc)
+		return rc;
+	if ((rc = cert_usable(&cr, e)) || (rc = attempt_begin(&a, e)))
+		goto out;
+	rc = certkey_open(cr.der, cr.derlen, cr.chain, cr.chainlen, cr.blob, cr.bloblen, b->pin, 0, k, e);
+	rc = attempt_end(&a, rc, "pin", "PIN", e);
+out:
+	b->attempts_left = rc ? a.left : SIGNDOC_MAX_PIN_FAILURES;
+	b->locked = a.locked;
+	store_cert_row_fini(&cr);
+	return rc;
+}
+
+/* ---- one document ---- */
+
+static int
+claim_refusal(const struct sign_claim *cl, const char *id, struct lerr *e)
+{
+	if (cl->status == 404) {
+		lerr_set(e, LERR_NOTFOUND, "documents", "no such document");
+		lerr_detail(e, "document %s does not exist or is not visible to you", id);
+		return LERR_NOTFOUND;
+	}
+	if (cl->status == 403) {
+		lerr_set(e, LERR_FORBIDDEN, "documents", "not yours to sign");
+		lerr_detail(e, "document %s awaits another official's signature", id);
+		lerr_hint(e, "a delegation from that official would let you sign it");
+		return LERR_FORBIDDEN;
+	}
+	if (cl->by_name[0]) {
+		lerr_set(e, LERR_CONFLICT, "documents", "already signed");
+		lerr_detail(e, "document %s was signed by %s at %s; it is now %s", id, cl->by_name,
+			    cl->signed_at, cl->state);
+		return LERR_CONFLICT;
+	}
+	lerr_set(e, LERR_CONFLICT, "documents", "the document is not awaiting a signature");
+	lerr_detail(e, "document %s is %s", id, cl->state);
+	return LERR_CONFLICT;
+}
+
+/* "ordonnateur" -> "Ordonnateur"; "" -> NULL (the configured role). */
+static const char *
+claimed_role(const char *fn, char *out, size_t n)
+{
+	if (!fn[0])
+		return NULL;
+	snprintf(out, n, "%s", fn);
+	for (char *p = out; *p; p++)
+		if (*p == '_')
+			*p = ' ';
+	out[0] = (char)toupper((unsigned char)out[0]);
+	return out;
+}
+
+static int
+meta_enveloped(const char *meta)
+{
+	json_t *m = json_loads(meta, 0, NULL);
+	const char *s = json_string_value(json_object_get(m, "signature"));
+	int env = s && !strcmp(s, "enveloped");
+
+	json_decref(m);
+	return env;
+}
+
+struct signed_file {
+	const char *role, *media_type;
+	char name[600];
+};
+
+static int
+sign_pes_doc(const struct sign_key *k, const struct sign_claim *cl, const struct buf *in,
+	     struct buf *out, struct signed_file *f, struct lerr *e)
+{
+	struct sign_pes_opts o = { 0 };
+	char role[48];
+
+	o.city = cl->city[0] ? cl->city : NULL;
+	o.postal_code = cl->postal_code[0] ? cl->postal_code : NULL;
+	o.country = o.city ? "France" : NULL;
+	o.role = claimed_role(cl->role_function, role, sizeof(role));
+	f->role = "signed";
+	f->media_type = cl->media_type;
+	snprintf(f->name, sizeof(f->name), "%s", cl->file_name);
+	return sign_pes(k, &o, in->data, in->len, out, e);
+}
+
+static int
+sign_generic_doc(const struct sign_key *k, const struct sign_claim *cl, const struct buf *in,
+		 struct buf *out, struct signed_file *f, struct lerr *e)
+{
+	struct sign_xades_opts o = { 0 };
+	struct sign_tsa tsa = { 0 };
+	const char *url = config_str("tsa_url");
+
+	o.enveloped = meta_enveloped(cl->meta) && strstr(cl->media_type, "xml") != NULL;
+	o.data_name = cl->file_name;
+	o.mime_type = cl->media_type;
+	if (url && url[0]) {
+		tsa.url = url;
+		o.tsa = &tsa;
+	}
+	f->role = o.enveloped ? "signed" : "signature";
+	f->media_type = o.enveloped ? cl->media_type : "application/xml";
+	snprintf(f->name, sizeof(f->name), o.enveloped ? "%s" : "%s.xades.xml", cl->file_name);
+	return sign_xades(k, &o, in->data, in->len, out, e);
+}
+
+static int
+sign_by_kind(const struct sign_key *k, const struct sign_claim *cl, const struct buf *in,
+	     struct buf *out, struct signed_file *f, struct lerr *e)
+{
+	if (!strcmp(cl->kind, "pes"))
+		return sign_pes_doc(k, cl, in, out, f, e);
+	if (!strcmp(cl->kind, "acte")) {
+		f->role = "signature";
+		f->media_type = "application/pkcs7-signature";
+		snprintf(f->name, sizeof(f->name), "%s.p7s", cl->file_name);
+		return sign_cades(k, in->data, in->len, 0, out, e);
+	}
+	return sign_generic_doc(k, cl, in, out, f, e);
+}
+
+static char *
+journal_detail(json_t *cert, const struct sign_claim *cl, const char *role)
+{
+	json_t *j = json_pack("{s:s, s:s, s:O*}", "profile", !strcmp(cl->kind, "pes") ?
+			      "pes-xades-epes" : !strcmp(cl->kind, "acte") ? "cades" : "xades-baseline",
+			      "file_role", role, "certificate", cert);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	json_decref(j);
+	return s;
+}
+
+/* The signing certificate as the journal names it. */
+static json_t *
+cert_json(const struct sign_key *k)
+{
+	struct certkey_info ci;
+	struct lerr e;
+
+	lerr_clear(&e);
+	if (certkey_key_info(k, &ci, &e))
+		return NULL;
+	return json_pack("{s:s, s:s}", "subject", ci.subject, "serial", ci.serial);
+}
+
+struct doc_work {
+	struct store_conn *c;
+	const struct sign_key *k;
+	const struct signdoc_batch *b;
+	json_t *cert;
+	struct buf in, out;
+	struct sign_claim cl;
+};
+
+static int
+sign_claimed(struct doc_work *w, const char *id, struct signdoc_result *r, struct lerr *e)
+{
+	struct signed_file f;
+	struct sign_done d = { 0 };
+	char *detail = NULL;
+	int rc;
+
+	buf_reset(&w->out);
+	if ((rc = sign_by_kind(w->k, &w->cl, &w->in, &w->out, &f, e)))
+		return rc;
+	detail = journal_detail(w->cert, &w->cl, f.role);
+	d.person_id = w->b->person_id;
+	d.signed_for = w->cl.signed_for;
+	d.doc_id = id;
+	d.role = f.role;
+	d.name = f.name;
+	d.media_type = f.media_type;
+	d.data = w->out.data;
+	d.len = w->out.len;
+	d.actor = w->b->actor;
+	d.detail_json = detail;
+	rc = store_sign_finish(w->c, &d, r->state, e);
+	free(detail);
+	return rc;
+}
+
+static void
+sign_one(struct doc_work *w, const char *id, struct signdoc_result *r)
+{
+	struct lerr *e = &r->err;
+	int rc;
+
+	lerr_clear(e);
+	snprintf(r->id, sizeof(r->id), "%s", id);
+	if (!uuid_valid(id)) {
+		lerr_set(e, LERR_NOTFOUND, "documents", "no such document");
+		lerr_detail(e, "\"%s\" is not a document id", r->id);
+		return;
+	}
+	if ((rc = store_begin(w->c, e)))
+		return;
+	rc = store_sign_claim(w->c, w->b->person_id, id, &w->cl, &w->in, e);
+	snprintf(r->state, sizeof(r->state), "%s", w->cl.state);
+	if (!rc && w->cl.status)
+		rc = claim_refusal(&w->cl, id, e);
+	if (!rc)
+		rc = sign_claimed(w, id, r, e);
+	if (!rc)
+		rc = store_commit(w->c, e);
+	if (rc) {
+		store_rollback(w->c);
+		if (rc != LERR_CONFLICT && rc != LERR_NOTFOUND && rc != LERR_FORBIDDEN)
+			log_warn("doc=%s signing failed: %s", id, e->msg);
+		return;
+	}
+	r->ok = 1;
+	log_info("doc=%s signed by %s (%s)", id, w->b->actor, r->state);
+}
+
+static int
+check_batch(const struct signdoc_batch *b, struct lerr *e)
+{
+	if (b->ndocs == 0 || b->ndocs > SIGNDOC_MAX_BATCH) {
+		lerr_set(e, LERR_INVALID, "documents", "give 1 to %d documents to sign", SIGNDOC_MAX_BATCH);
+		lerr_detail(e, "%zu documents were given", b->ndocs);
+		return LERR_INVALID;
+	}
+	if (!b->pin || !b->pin[0]) {
+		lerr_set(e, LERR_INVALID, "pin", "the PIN is required");
+		return LERR_INVALID;
+	}
+	return 0;
+}
+
+int
+signdoc_batch(struct store *s, struct signdoc_batch *b, struct lerr *e)
+{
+	struct doc_work w = { 0 };
+	struct sign_key k = { 0 };
+	int64_t t0 = now_us(), t1;
+	int rc;
+
+	b->nsigned = 0;
+	b->locked = 0;
+	b->attempts_left = 0;
+	if ((rc = check_batch(b, e)) || (rc = store_acquire(s, &w.c, e)))
+		return rc;
+	if ((rc = open_key(w.c, b, &k, e)))
+		goto out;
+	t1 = now_us();
+	w.k = &k;
+	w.b = b;
+	w.cert = cert_json(&k);
+	buf_init(&w.in, SIGN_MAX_DOC);
+	buf_init(&w.out, SIGN_MAX_DOC + 1024 * 1024);
+	for (size_t i = 0; i < b->ndocs; i++) {
+		memset(&b->results[i], 0, sizeof(b->results[i]));
+		sign_one(&w, b->docs[i], &b->results[i]);
+		b->nsigned += b->results[i].ok;
+	}
+	buf_fini(&w.in);
+	buf_fini(&w.out);
+	json_decref(w.cert);
+	log_info("batch by %s: %d of %zu documents signed in %lld ms (key opened in %lld ms)",
+		 b->actor, b->nsigned, b->ndocs, (long long)(now_us() - t0) / 1000,
+		 (long long)(t1 - t0) / 1000);
+out:
+	sign_key_fini(&k);
+	store_release(s, w.c);
+	return rc;
+}
+
+/* ---- import and enrolment ---- */
+
+int
+signdoc_import(struct store *s, long long admin_id, const char *email, const void *p12,
+	       size_t len, const char *password, const char *actor, long long *id,
+	       char code[CUSTODY_CODE_SIZE], struct lerr *e)
+{
+	struct certkey_info ci;
+	struct buf der, chain, blob;
+	struct store_conn *c = NULL;
+	struct cert_new n = { 0 };
+	int rc;
+
+	buf_init(&der, 64 * 1024);
+	buf_init(&chain, 256 * 1024);
+	buf_init(&blob, 64 * 1024);
+	if ((rc = certkey_import(p12, len, password, &ci, &der, &chain, &blob, code, e)) ||
+	    (rc = store_acquire(s, &c, e)))
+		goto out;
+	n = (struct cert_new){ .admin_id = admin_id, .email = email, .der = der.data,
+		.derlen = der.len, .chain = chain.data, .chainlen = chain.len, .blob = blob.data,
+		.bloblen = blob.len, .sha256 = ci.sha256, .subject = ci.subject, .issuer = ci.issuer,
+		.serial = ci.serial, .not_before = ci.not_before, .not_after = ci.not_after,
+		.actor = actor };
+	rc = store_cert_add(c, &n, id, e);
+out:
+	if (rc)
+		explicit_bzero(code, CUSTODY_CODE_SIZE);
+	store_release(s, c);
+	buf_fini(&der);
+	buf_fini(&chain);
+	buf_fini(&blob);
+	return rc;
+}
+
+static int
+enrol_with(struct store_conn *c, struct cert_row *cr, const char *code, const char *pin,
+	   const char *actor, char **json, int *left, struct lerr *e)
+{
+	struct attempt a = { c, cr, actor, 0, 0 };
+	struct buf blob;
+	int rc;
+
+	buf_init(&blob, 64 * 1024);
+	/* Weak PINs and malformed codes are refused before an attempt is spent. */
+	if ((rc = custody_pin_acceptable(pin, e)) || (rc = attempt_begin(&a, e)))
+		goto out;
+	rc = certkey_enrol(cr->der, cr->derlen, cr->blob, cr->bloblen, code, pin, &blob, e);
+	rc = attempt_end(&a, rc, "code", "enrolment code", e);
+	if (!rc)
+		rc = store_cert_enrolled(c, cr->id, blob.data, blob.len, actor, json, e);
+out:
+	*left = a.left;
+	buf_fini(&blob);
+	return rc;
+}
+
+int
+signdoc_enrol(struct store *s, long long person_id, const char *code, const char *pin,
+	      const char *actor, char **json, int *attempts_left, struct lerr *e)
+{
+	struct store_conn *c = NULL;
+	struct cert_row cr = { 0 };
+	char canon[CUSTODY_CODE_SIZE];
+	int rc;
+
+	*attempts_left = 0;
+	if ((rc = custody_code_normalise(code ? code : "", canon, e)) ||
+	    (rc = store_acquire(s, &c, e)) || (rc = store_cert_current(c, person_id, &cr, e)))
+		goto out;
+	if (strcmp(cr.state, "enrolment")) {
+		rc = lerr_set(e, LERR_CONFLICT, "code", "no certificate awaits enrolment");
+		lerr_detail(e, "your current certificate is %s", cr.state);
+		lerr_hint(e, "an enrolment code works once; ask an administrator for a new import");
+		goto out;
+	}
+	rc = enrol_with(c, &cr, canon, pin ? pin : "", actor, json, attempts_left, e);
+out:
+	explicit_bzero(canon, sizeof(canon));
+	store_cert_row_fini(&cr);
+	store_release(s, c);
+	return rc;
+}
