@@ -294,9 +294,10 @@ render_bord(struct page *p, const struct bord *b)
 		h_raw(p, "</dd>");
 	}
 	dl_item(p, "Type de bordereau", b->typ);
-	h_fmt(p, "<dt>Pièces</dt><dd>%ld%S%s</dd>", b->npieces, b->nbr[0] ? " (déclarées : " : "", b->nbr);
+	h_fmt(p, "<dt>Pièces</dt><dd>%ld", b->npieces);
 	if (b->nbr[0])
-		h_raw(p, ")");
+		h_fmt(p, " (déclarées : %s)", b->nbr);
+	h_raw(p, "</dd>");
 	h_raw(p, "<dt>Montant HT déclaré</dt><dd>");
 	h_euros(p, b->mt_ht);
 	h_raw(p, "</dd><dt>Total HT des lignes</dt><dd>");

@@ -163,6 +163,7 @@ void
 web_queue(struct page *p)
 {
 	struct qarg q = { .person = p->me.id };
+	int64_t t0 = now_us(), t1;
 	json_t *j;
 
 	q.f.siren = web_query(p, "org");
@@ -172,9 +173,13 @@ web_queue(struct page *p)
 	j = web_json(p, queue_read, &q);
 	if (!j)
 		return;
+	t1 = now_us();
 	queue_page(p, j, &q.f);
 	json_decref(j);
 	page_end(p);
+	/* what bench/queue-page.mjs reports: the query, then parsing and HTML */
+	page_header(p, "Server-Timing", arena_printf(p->a, "db;dur=%.2f, render;dur=%.2f",
+						     (double)(t1 - t0) / 1000.0, (double)(now_us() - t1) / 1000.0));
 	page_send(p, 200);
 }
 

@@ -259,11 +259,11 @@ test_pes_summary(void)
 {
 	static const char *const ok1[] = { "COMMUNE", "12345678912345", "Bordereau de dépense n° 12345",
 		"exercice 2009", "75\u202f724,75\u00a0€", "39\u202f724,75\u00a0€", "TEST HOMOLOGATION",
-		"PAIERIE DEPART. HERAULT", "16/07/2009", "non signé" };
+		"PAIERIE DEPART. HERAULT", "16/07/2009", "non signé", "<dd>1 (déclarées : 1)</dd>" };
 	static const char *const two[] = { "<dt>Bordereaux</dt><dd>2</dd>", ">signé<" };
 	static const char *const utf8[] = { "PESALR1", "Bordereau de" };
 
-	summary_of("s2low/helios/fixtures/pes_aller_ok.xml", ok1, 10);
+	summary_of("s2low/helios/fixtures/pes_aller_ok.xml", ok1, 11);
 	summary_of("s2low/class/fixtures/pes_signe_bordereau.xml", two, 2);
 	summary_of("parapheur-v5/files/xml/PESALR1_unsigned.xml", utf8, 2);
 }

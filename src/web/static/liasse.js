@@ -52,7 +52,10 @@ function signInSteps(form, ev) {
 	list.textContent = '';
 	bar.max = docs.length;
 	bar.value = 0;
-	form.querySelectorAll('button, input').forEach(function (el) { el.disabled = true; });
+	form.querySelectorAll('button, input').forEach(function (el) {
+		if (el.id !== 'recharger')
+			el.disabled = true;
+	});
 	function finish(msg) {
 		status.textContent = msg;
 		pin.value = '';

@@ -1,0 +1,373 @@
+// The web front end in headless Chromium (Debian's chromium driven by npm's
+// playwright-core): logging in (and the session cookie's attributes, a new
+// session id at login), the queue with its filters and badge, a batch of
+// three signed with one PIN entry, a document rejected with a reason, the
+// whole signing path with the keyboard only, an administrator importing a
+// certificate, the agents' and administrators' pages; security: CSRF
+// refused, a vendor title full of HTML and script shown as text, idle
+// expiry, lockout.  A screenshot of each main page is kept under
+// $top_builddir/tests/web/artifacts.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+	newHarness, skip, topBuilddir, docMeta, pdfFile, pesFile, OFFICIAL_A, PASSWORD,
+} from '../lib/harness.mjs';
+import { makePki } from '../lib/pki.mjs';
+
+const CHROMIUM = process.env.LIASSE_CHROMIUM || '/usr/bin/chromium';
+if (!fs.existsSync(CHROMIUM))
+	skip(`${CHROMIUM} not installed (apt-get install chromium)`);
+let chromium;
+try {
+	({ chromium } = await import('playwright-core'));
+} catch (e) {
+	skip('playwright-core missing: run npm ci in tests/');
+}
+
+const ART = path.join(topBuilddir, 'tests', 'web', 'artifacts');
+fs.mkdirSync(ART, { recursive: true });
+const PIN = 'tulipe-2026';
+const ADMIN = 'admin@opsn.test';
+const AGENT = 'secretaire@saint-essai.test';
+const ADJOINT = 'adjoint@saint-essai.test';
+const LOCKME = 'distrait@saint-essai.test';
+const EVIL = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">Délibération & "budget"';
+
+const h = newHarness('web-browser');
+let s, pki, browser, base;
+const docs = {};
+
+async function post(meta, file) {
+	const r = await s.a.postDocument(meta, file);
+	assert.equal(r.status, 201, r.text);
+	return r.json.id;
+}
+
+async function vendorView(id) {
+	const r = await s.a.get(`/api/v1/documents/${id}`);
+	assert.equal(r.status, 200, r.text);
+	return r.json;
+}
+
+async function shot(page, name) {
+	await page.screenshot({ path: path.join(ART, `${name}.png`), fullPage: true });
+}
+
+// A new browser context (its own cookies) logged in as email.
+async function loggedIn(email, password = PASSWORD) {
+	const ctx = await browser.newContext({ locale: 'fr-FR', baseURL: base, viewport: { width: 1280, height: 900 } });
+	const page = await ctx.newPage();
+	await page.goto('/connexion');
+	await page.getByLabel('Adresse électronique').fill(email);
+	await page.getByLabel('Mot de passe').fill(password);
+	await page.getByRole('button', { name: 'Se connecter' }).click();
+	await page.waitForURL((u) => !u.pathname.startsWith('/connexion'));
+	return { ctx, page };
+}
+
+// Basic accessibility facts every page must have.
+async function assertAccessible(page, what) {
+	const facts = await page.evaluate(() => {
+		const unlabelled = [...document.querySelectorAll('input, select, textarea')]
+			.filter((el) => el.type !== 'hidden' && !el.labels?.length && !el.getAttribute('aria-label'))
+			.map((el) => el.name || el.id);
+		return { lang: document.documentElement.lang, title: document.title,
+			h1: document.querySelectorAll('h1').length, unlabelled,
+			overflow: document.documentElement.scrollWidth > document.documentElement.clientWidth + 1 };
+	});
+	assert.equal(facts.lang, 'fr', `${what}: lang="fr"`);
+	assert.match(facts.title, /\S+ — liasse$/, `${what}: a page title`);
+	assert.equal(facts.h1, 1, `${what}: one h1`);
+	assert.deepEqual(facts.unlabelled, [], `${what}: every field has a label`);
+	assert.equal(facts.overflow, false, `${what}: no horizontal scrolling`);
+}
+
+before(async () => {
+	s = await h.setup();
+	base = s.d.url.replace('127.0.0.1', 'localhost');
+	pki = await makePki();
+	assert.equal((await h.cli(['person', 'passwd', OFFICIAL_A], { input: PASSWORD + '\n' })).code, 0);
+	const imp = await h.cli(['cert', 'import', OFFICIAL_A, pki.signer.p12], { input: pki.password + '\n' });
+	assert.equal(imp.code, 0, imp.stderr);
+	const en = await h.cli(['cert', 'enrol', OFFICIAL_A], { input: `${imp.stdout.trim()}\n${PIN}\n` });
+	assert.equal(en.code, 0, en.stderr);
+	await h.person({ email: ADMIN, name: 'Alice Opératrice', password: PASSWORD, operator: true });
+	await h.person({ email: AGENT, name: 'Sophie Secrétaire', password: PASSWORD,
+		roles: [{ org: s.orgA, role: 'agent' }] });
+	await h.person({ email: ADJOINT, name: 'Jean Adjoint', password: PASSWORD,
+		roles: [{ org: s.orgA, role: 'signer', function: 'adjoint' }] });
+	await h.person({ email: LOCKME, name: 'Léa Distraite', password: PASSWORD,
+		roles: [{ org: s.orgA, role: 'agent' }] });
+	docs.batch = [];
+	for (let i = 1; i <= 3; i++)
+		docs.batch.push(await post(docMeta(s.orgA, { title: `Convention ${i}`, due_date: `2030-0${i}-15` }),
+			pdfFile(3000, `convention-${i}.pdf`)));
+	docs.reject = await post(docMeta(s.orgA, { title: 'Marché à refuser', due_date: '2031-01-01' }), pdfFile());
+	docs.keyboard = await post(docMeta(s.orgA, { title: 'Arrêté clavier', due_date: '2031-02-01' }), pdfFile());
+	docs.evil = await post(docMeta(s.orgA, { title: EVIL, due_date: '2031-03-01' }), pdfFile());
+	if (pesFile())
+		docs.pes = await post({ kind: 'pes', organisation: s.orgA, title: 'Mandats de juillet',
+			transmit: false }, pesFile('WEBPES0001'));
+	browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+});
+
+after(async () => {
+	if (browser)
+		await browser.close();
+	await h.stopAll();
+	if (pki)
+		await pki.cleanup();
+});
+
+test('log in: cookie attributes, a new session id at login, wrong password, logout', async () => {
+	const ctx = await browser.newContext({ locale: 'fr-FR', baseURL: base });
+	const page = await ctx.newPage();
+	// a session id planted by an attacker before login
+	await ctx.addCookies([{ name: 'liasse_session', value: 'lss_planted-by-attacker', url: base }]);
+	await page.goto('/parapheur');
+	assert.match(page.url(), /\/connexion\?suite=\/parapheur$/, 'not logged in: sent to the login form');
+	await assertAccessible(page, 'login');
+	await shot(page, 'connexion');
+	await page.getByLabel('Adresse électronique').fill(OFFICIAL_A);
+	await page.getByLabel('Mot de passe').fill('not the password');
+	await page.getByRole('button', { name: 'Se connecter' }).click();
+	await page.getByRole('alert').filter({ hasText: 'mot de passe incorrect' }).waitFor();
+	await page.getByLabel('Mot de passe').fill(PASSWORD);
+	await page.getByRole('button', { name: 'Se connecter' }).click();
+	await page.waitForURL('**/parapheur');
+	const c = (await ctx.cookies()).find((x) => x.name === 'liasse_session');
+	assert.ok(c, 'a session cookie');
+	assert.notEqual(c.value, 'lss_planted-by-attacker', 'the session id changes at login (no fixation)');
+	assert.equal(c.httpOnly, true);
+	assert.equal(c.secure, true);
+	assert.equal(c.sameSite, 'Strict');
+	// the planted id does not authenticate
+	const planted = await browser.newContext({ locale: 'fr-FR', baseURL: base });
+	await planted.addCookies([{ name: 'liasse_session', value: 'lss_planted-by-attacker', url: base }]);
+	const pp = await planted.newPage();
+	await pp.goto('/parapheur');
+	assert.match(pp.url(), /\/connexion/);
+	await planted.close();
+	await page.getByRole('button', { name: 'Se déconnecter' }).click();
+	await page.waitForURL('**/connexion');
+	await page.goto('/parapheur');
+	assert.match(page.url(), /\/connexion/, 'logged out: the session is gone');
+	await ctx.close();
+});
+
+test('Mon parapheur: badge, order, filters, tablet and phone layouts', async () => {
+	const { ctx, page } = await loggedIn(OFFICIAL_A);
+	await page.goto('/parapheur');
+	const total = 6 + (docs.pes ? 1 : 0);
+	assert.equal((await page.locator('.badge').textContent()).trim(), String(total), 'count badge');
+	await assertAccessible(page, 'queue');
+	const titles = await page.locator('tbody tr td:nth-child(2) a').allTextContents();
+	assert.deepEqual(titles.slice(0, 3), ['Convention 1', 'Convention 2', 'Convention 3'], 'by due date');
+	await shot(page, 'parapheur');
+	if (docs.pes) {
+		await page.getByLabel('Type').selectOption('pes');
+		await page.getByRole('button', { name: 'Filtrer' }).click();
+		await page.waitForURL(/type=pes/);
+		assert.deepEqual(await page.locator('tbody tr td:nth-child(2) a').allTextContents(), ['Mandats de juillet']);
+	}
+	await page.goto('/parapheur?echeance=2030-02-28');
+	assert.equal(await page.locator('tbody tr').count(), 2, 'due date filter');
+	await page.goto('/parapheur?editeur=vendor-b');
+	assert.equal(await page.locator('tbody tr').count(), 0, 'vendor filter');
+	await page.goto('/parapheur');
+	for (const [w, hgt, name] of [[768, 1024, 'tablette-portrait'], [1024, 768, 'tablette-paysage'], [375, 740, 'telephone']]) {
+		await page.setViewportSize({ width: w, height: hgt });
+		await assertAccessible(page, `queue at ${w}x${hgt}`);
+		await shot(page, `parapheur-${name}`);
+	}
+	await ctx.close();
+});
+
+test('a vendor title full of HTML and script is shown as text', async () => {
+	const { ctx, page } = await loggedIn(OFFICIAL_A);
+	await page.goto('/parapheur');
+	await page.goto(`/documents/${docs.evil}`);
+	assert.equal(await page.evaluate(() => window.__pwned), undefined, 'no script ran');
+	assert.equal(await page.locator('h1').textContent(), EVIL, 'the title reads as typed');
+	assert.equal(await page.locator('main img[src="x"]').count(), 0, 'no element made from the title');
+	await page.goto('/parapheur');
+	assert.equal(await page.evaluate(() => window.__pwned), undefined, 'nor in the queue');
+	assert.ok((await page.content()).includes('&lt;script&gt;window.__pwned=1&lt;/script&gt;'));
+	await ctx.close();
+});
+
+test('CSRF: a form without the session token is refused', async () => {
+	const { ctx, page } = await loggedIn(OFFICIAL_A);
+	for (const form of [{ motif: 'forgé' }, { motif: 'forgé', csrf: 'not-the-token' }]) {
+		const r = await page.request.post(`/documents/${docs.reject}/refus`, { form, maxRedirects: 0 });
+		assert.equal(r.status(), 403, 'refused');
+	}
+	const r = await page.request.post('/parapheur/signer', { form: { doc: docs.reject, pin: PIN }, maxRedirects: 0 });
+	assert.equal(r.status(), 403);
+	assert.equal((await vendorView(docs.reject)).state, 'pending_signature', 'nothing changed');
+	await ctx.close();
+});
+
+test('sign a batch of three with one PIN entry: progress and a result per document', async () => {
+	const { ctx, page } = await loggedIn(OFFICIAL_A);
+	await page.goto('/parapheur');
+	for (let i = 1; i <= 3; i++)
+		await page.getByLabel(`Sélectionner « Convention ${i} »`).check();
+	assert.match(await page.locator('#selcount').textContent(), /^3 documents sélectionnés/);
+	await page.getByLabel('Code PIN de signature').fill('0000-wrong');
+	await page.getByRole('button', { name: 'Signer la sélection' }).click();
+	await page.locator('#progression [role="status"]').filter({ hasText: 'Code PIN incorrect' }).waitFor();
+	await page.reload();
+	for (let i = 1; i <= 3; i++)
+		await page.getByLabel(`Sélectionner « Convention ${i} »`).check();
+	await page.getByLabel('Code PIN de signature').fill(PIN);
+	await page.getByRole('button', { name: 'Signer la sélection' }).click();
+	await page.locator('#progression [role="status"]').filter({ hasText: '3 sur 3 documents signés' }).waitFor({ timeout: 60000 });
+	assert.equal(await page.locator('#progression progress').evaluate((e) => e.value), 3);
+	assert.equal(await page.locator('ul.results li.res-ok').count(), 3);
+	await shot(page, 'signature-lot');
+	for (const id of docs.batch) {
+		const d = await vendorView(id);
+		assert.equal(d.state, 'signed', 'the vendor sees it signed');
+		assert.ok(d.files.some((f) => f.role === 'signature'), 'with its signature file');
+	}
+	await page.goto('/signes');
+	await assertAccessible(page, 'signed');
+	assert.equal(await page.locator('tbody tr').count(), 3, 'what I signed');
+	await shot(page, 'signes');
+	await ctx.close();
+});
+
+test('document page: PDF in the page, PES summary, history; reject with a reason', async () => {
+	const { ctx, page } = await loggedIn(OFFICIAL_A);
+	const resp = await page.goto(`/documents/${docs.reject}`);
+	assert.match(resp.headers()['content-security-policy'], /frame-ancestors 'self'/);
+	await assertAccessible(page, 'document');
+	const src = await page.locator('iframe.viewer').getAttribute('src');
+	const f = await page.request.get(src);
+	assert.equal(f.status(), 200);
+	assert.equal(f.headers()['content-type'], 'application/pdf');
+	assert.match(f.headers()['content-disposition'], /^inline/);
+	assert.equal((await f.body()).subarray(0, 5).toString(), '%PDF-');
+	await shot(page, 'document');
+	if (docs.pes) {
+		await page.goto(`/documents/${docs.pes}`);
+		await page.getByRole('heading', { name: 'Flux comptable PES' }).waitFor();
+		assert.ok(await page.getByText('Bordereau de dépense n° 12345 — exercice 2009').isVisible());
+		assert.ok(await page.getByText('TEST HOMOLOGATION').isVisible());
+		await shot(page, 'document-pes');
+	}
+	await page.goto(`/documents/${docs.reject}`);
+	await page.getByLabel('Motif du refus').fill('Montant erroné : <b>à revoir</b>');
+	await page.getByRole('button', { name: 'Refuser le document' }).click();
+	await page.getByRole('status').filter({ hasText: 'a été refusé' }).waitFor();
+	const d = await vendorView(docs.reject);
+	assert.equal(d.state, 'rejected');
+	assert.equal(d.reason, 'Montant erroné : <b>à revoir</b>', 'the vendor gets the reason');
+	assert.ok(await page.getByRole('cell', { name: 'Refusé' }).first().isVisible(), 'in the history');
+	await ctx.close();
+});
+
+test('the whole signing path with the keyboard only, focus visible', async () => {
+	const ctx = await browser.newContext({ locale: 'fr-FR', baseURL: base, viewport: { width: 1024, height: 768 } });
+	const page = await ctx.newPage();
+	const tabTo = async (pred, what, arg) => {
+		for (let i = 0; i < 80; i++) {
+			await page.keyboard.press('Tab');
+			const hit = await page.evaluate(pred, arg);
+			if (hit) {
+				const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+				assert.notEqual(outline, 'none', `focus is visible on ${what}`);
+				return;
+			}
+		}
+		assert.fail(`Tab never reached ${what}`);
+	};
+	await page.goto('/connexion');
+	await page.keyboard.type(OFFICIAL_A);              // the address field has the focus
+	await tabTo(() => document.activeElement.id === 'password', 'password');
+	await page.keyboard.type(PASSWORD);
+	await tabTo(() => document.activeElement.type === 'submit', 'login button');
+	await page.keyboard.press('Enter');
+	await page.waitForURL('**/parapheur');
+	await tabTo(() => document.activeElement.classList.contains('skip'), 'skip link');
+	await page.keyboard.press('Enter');
+	const id = docs.keyboard;
+	await tabTo((i) => document.activeElement.id === `d-${i}`, 'the document checkbox', id);
+	await page.keyboard.press('Space');
+	assert.ok(await page.locator(`#d-${id}`).isChecked());
+	await tabTo(() => document.activeElement.id === 'pin', 'PIN');
+	await page.keyboard.type(PIN);
+	await tabTo(() => document.activeElement.hasAttribute('data-sign'), 'sign button');
+	await shot(page, 'clavier-focus');
+	await page.keyboard.press('Enter');
+	await page.locator('#progression [role="status"]').filter({ hasText: '1 sur 1 documents signés' }).waitFor({ timeout: 60000 });
+	assert.equal(await page.evaluate(() => document.activeElement.id), 'recharger', 'focus moves to the next action');
+	assert.equal((await vendorView(id)).state, 'signed');
+	await ctx.close();
+});
+
+test('an administrator imports a certificate (PKCS#12) and sees it by expiry', async () => {
+	const { ctx, page } = await loggedIn(ADMIN);
+	assert.match(page.url(), /\/admin$/);
+	await assertAccessible(page, 'admin organisations');
+	assert.ok(await page.getByText('Commune de Saint-Essai').isVisible());
+	await shot(page, 'admin-organisations');
+	await page.goto('/admin/certificats');
+	await page.getByLabel('Adresse électronique du titulaire').fill(ADJOINT);
+	await page.getByLabel('Fichier PKCS#12').setInputFiles(pki.signer2.p12);
+	await page.getByLabel('Mot de passe du fichier').fill(pki.password);
+	await page.getByRole('button', { name: 'Importer' }).click();
+	const flash = await page.locator('.flash.ok').textContent();
+	assert.match(flash, /Certificat importé pour adjoint@saint-essai\.test\. Code d’enrôlement .* : \S+/);
+	const row = page.locator('tbody tr', { hasText: 'Jean Adjoint' });
+	assert.match(await row.textContent(), /en attente d’enrôlement/);
+	await assertAccessible(page, 'admin certificates');
+	await shot(page, 'admin-certificats');
+	// the code works for the official's enrolment (CLI)
+	const code = flash.trim().split(' ').pop();
+	const en = await h.cli(['cert', 'enrol', ADJOINT], { input: `${code}\n${PIN}\n` });
+	assert.equal(en.code, 0, en.stderr);
+	for (const [p, name] of [['/admin/personnes', 'admin-personnes'], ['/admin/clients', 'admin-clients'],
+		['/admin/journal', 'admin-journal'], ['/admin/taches', 'admin-taches']]) {
+		await page.goto(p);
+		await assertAccessible(page, p);
+		await shot(page, name);
+	}
+	await page.goto('/admin/journal?verifier=1');
+	assert.match(await page.locator('.flash').textContent(), /Chaîne intègre : \d+ entrées vérifiées/);
+	await ctx.close();
+});
+
+test('agents follow their organisation\'s documents, rejected ones with the reason', async () => {
+	const { ctx, page } = await loggedIn(AGENT);
+	assert.match(page.url(), /\/suivi$/);
+	await assertAccessible(page, 'follow-up');
+	const row = page.locator('tbody tr', { hasText: 'Marché à refuser' });
+	assert.match(await row.textContent(), /Refusé.*Motif : Montant erroné/);
+	await shot(page, 'suivi');
+	const r = await page.request.get('/parapheur', { maxRedirects: 0 });
+	assert.equal(r.status(), 403, 'an agent has no queue');
+	await ctx.close();
+});
+
+test('idle sessions expire; repeated failures lock the login', async () => {
+	const { ctx, page } = await loggedIn(AGENT);
+	await h.psql("UPDATE session SET last_seen_at = now() - interval '2 hours'");
+	await page.goto('/suivi');
+	assert.match(page.url(), /\/connexion/, 'an idle session leads back to the login form');
+	await ctx.close();
+	const c2 = await browser.newContext({ locale: 'fr-FR', baseURL: base });
+	const p2 = await c2.newPage();
+	for (let i = 0; i < 6; i++) {
+		await p2.goto('/connexion');
+		await p2.getByLabel('Adresse électronique').fill(LOCKME);
+		await p2.getByLabel('Mot de passe').fill(i < 5 ? `wrong ${i}` : PASSWORD);
+		await p2.getByRole('button', { name: 'Se connecter' }).click();
+		await p2.getByRole('alert').waitFor();
+	}
+	assert.match(await p2.getByRole('alert').textContent(), /verrouillée/, 'locked, even with the right password');
+	await c2.close();
+});
