@@ -31,6 +31,9 @@ static const struct command commands[] = {
 	{ "sign", NULL, cli_sign_main, 1, "--profile pes|xades-bb|xades-bt|cades --p12 F --pass-file F [...] IN OUT" },
 	{ "verify", NULL, cli_verify_main, 1, "FILE [--data DATA] --trust DIR [--at TIME] [--json] [--fr]" },
 	{ "journal", "verify", cli_journal_verify, 1, "check the hash chain of the journal" },
+	{ "connector", "set", cli_connector_set, 1, "--org SIREN --kind actes|helios|s2low key=value..." },
+	{ "connector", "list", cli_connector_list, 1, "[--org SIREN]  the connectors and their settings" },
+	{ "connector", "test", cli_connector_test, 1, "--org SIREN  reach the platforms without sending anything" },
 	{ "webhook", "add", cli_webhook_add, 1, "--client NAME --url URL  (prints the signing secret once)" },
 	{ "webhook", "list", cli_webhook_list, 1, "[--client NAME]  list the webhooks" },
 };

@@ -30,11 +30,14 @@
 #include "http/http.h"
 #include "sign/sign.h"
 #include "store/store.h"
+#include "transmit/xmit.h"
 #include "transmit/webhook.h"
 #include "worker.h"
 
 static const struct job_handler job_handlers[] = {
 	{ PES_XSD_JOB, pes_xsd_job },
+	{ XMIT_JOB, xmit_job_transmit },          /* send to @ctes / Hélios, exactly once */
+	{ XMIT_POLL_JOB, xmit_job_poll },         /* read what the platforms send back */
 	{ WEBHOOK_JOB, xmit_webhook_job },
 	{ NULL, NULL },
 };

@@ -30,4 +30,9 @@ int cli_open_store(struct store **s);               /* 0, or prints and returns 
 int cli_webhook_add(int argc, char **argv);
 int cli_webhook_list(int argc, char **argv);
 
+/* Transmission connectors (src/cli/connector.c). */
+int cli_connector_set(int argc, char **argv);
+int cli_connector_list(int argc, char **argv);
+int cli_connector_test(int argc, char **argv);
+
 #endif

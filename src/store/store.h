@@ -271,4 +271,71 @@ int store_webhook_record(struct store_conn *c, long long delivery_id, int http_s
 			 const char *error, int duration_ms, int ok, int retry_s,
 			 struct lerr *e) LERR_WUR;
 
+/* ---- transmission (src/store/transmit.c, 007_transmit.sql; connectors helper) ---- */
+/* settings_json (an object) is merged into the organisation's connector of that kind. */
+int store_connector_set(struct store_conn *c, const char *siren, const char *kind,
+			const char *settings_json, struct lerr *e) LERR_WUR;
+/* The settings (malloc'd JSON text); LERR_NOTFOUND when none. */
+int store_connector_get(struct store_conn *c, long long org_id, const char *kind, char **json,
+			struct lerr *e) LERR_WUR;
+/* Every connector (siren NULL) or those of one organisation. */
+int store_connector_each(struct store_conn *c, const char *siren,
+			 void (*fn)(void *arg, long long org_id, const char *siren, const char *kind,
+				    const char *settings_json), void *arg, struct lerr *e) LERR_WUR;
+
+/* A document and its transmission (state "" when there is none yet). */
+struct xmit_row {
+	char doc_id[37];
+	char kind[16];
+	char doc_state[24];
+	long long org_id;
+	char siren[10];
+	char state[16];              /* new | sending | sent | acknowledged | refused | failed | "" */
+	char connector[16];
+	int sends, tries;
+	char remote_name[256], remote_id[128], match_key[128];
+	long long sending_age_s;     /* seconds since the last send started */
+	char meta_json[8192];
+	char title[301];
+};
+/* Loads and locks (FOR UPDATE) the document. */
+int store_xmit_load(struct store_conn *c, const char *doc_id, struct xmit_row *t, struct lerr *e) LERR_WUR;
+/* The document (doc_id "" if none) whose transmission of org (0: any) carries match_key. */
+int store_xmit_find(struct store_conn *c, long long org_id, const char *match_key, char doc_id[37],
+		    struct lerr *e) LERR_WUR;
+/* The next value of an organisation's counter name ('helios', 'actes'). */
+int store_xmit_counter(struct store_conn *c, long long org_id, const char *name, long long *n,
+		       struct lerr *e) LERR_WUR;
+/* Transmission 'sending' (sends + 1), document 'transmitting', job job_id out of
+ * reach for lease_s seconds: commit this before the first byte is sent. */
+int store_xmit_start_send(struct store_conn *c, const struct xmit_row *t, long long job_id, int lease_s,
+			  struct lerr *e) LERR_WUR;
+int store_xmit_sent(struct store_conn *c, const char *doc_id, const char *remote_id, struct lerr *e) LERR_WUR;
+/* acknowledged (accepted) or refused with reason; a no-op on a document already answered. */
+int store_xmit_answer(struct store_conn *c, const char *doc_id, int accepted, const char *reason,
+		      struct lerr *e) LERR_WUR;
+int store_xmit_fail(struct store_conn *c, const char *doc_id, const char *reason, struct lerr *e) LERR_WUR;
+/* tries + 1 and a new job 'transmit' for the document in delay_s seconds. */
+int store_xmit_retry_later(struct store_conn *c, const char *doc_id, const char *error, int delay_s,
+			   struct lerr *e) LERR_WUR;
+int store_xmit_note(struct store_conn *c, const struct xmit_row *t, const char *error, struct lerr *e) LERR_WUR;
+int store_xmit_unsent(struct store_conn *c, const char *doc_id, struct lerr *e) LERR_WUR;
+/* A returned file as the document's next file (role ack, anomaly, letter). */
+int store_xmit_attach(struct store_conn *c, const char *doc_id, const char *role, const char *name,
+		      const char *media_type, const void *data, size_t len, struct lerr *e) LERR_WUR;
+int store_xmit_files(struct store_conn *c, const char *doc_id,
+		     void (*fn)(void *arg, int n, const char *role, const char *name, const char *media_type,
+				long long blob_id, long long size, int nchunks), void *arg,
+		     struct lerr *e) LERR_WUR;
+int store_xmit_waiting(struct store_conn *c, long long org_id, const char *connector, int *n,
+		       struct lerr *e) LERR_WUR;
+int store_inbox_seen(struct store_conn *c, const char *source, const char *item, int *seen,
+		     struct lerr *e) LERR_WUR;
+int store_inbox_add(struct store_conn *c, const char *source, const char *item, const char *doc_id,
+		    const char *what, struct lerr *e) LERR_WUR;
+int store_inbox_lock(struct store_conn *c, const char *source, int *got, struct lerr *e) LERR_WUR;
+int store_inbox_count(struct store_conn *c, const char *doc_id, int *n, struct lerr *e) LERR_WUR;
+int store_xmit_poll_next(struct store_conn *c, const char *kind, long long self, int delay_s,
+			 int lease_s, struct lerr *e) LERR_WUR;
+
 #endif

@@ -1,0 +1,451 @@
+/*
+ * transmit.c - connector settings, transmissions and the return channels'
+ * bookkeeping (schemas/sql/007_transmit.sql).  The exactly-once protocol is
+ * described in src/transmit/README; this file only keeps its rows.
+ */
+#include "store/store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+ll(long long v, char *out, size_t n)
+{
+	snprintf(out, n, "%lld", v);
+}
+
+static void
+copy(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src ? src : "");
+}
+
+/* ---- connectors ---- */
+
+int
+store_connector_set(struct store_conn *c, const char *siren, const char *kind,
+		    const char *settings_json, struct lerr *e)
+{
+	struct sqlp p[3] = { SQLP_TEXT(siren), SQLP_TEXT(kind), SQLP_TEXT(settings_json) };
+	PGresult *r = NULL;
+	int rc = sq_exec(c, "INSERT INTO connector (org_id, kind, settings)"
+			 " SELECT id, $2, $3::jsonb FROM organisation WHERE siren = $1"
+			 " ON CONFLICT (org_id, kind) DO UPDATE SET"
+			 "  settings = connector.settings || EXCLUDED.settings, updated_at = now()"
+			 " RETURNING org_id", p, 3, &r, e);
+
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0) {
+		rc = lerr_set(e, LERR_NOTFOUND, "org", "no organisation %s", siren);
+		lerr_hint(e, "create it first with \"liasse org add\"");
+	}
+	PQclear(r);
+	return rc;
+}
+
+int
+store_connector_get(struct store_conn *c, long long org_id, const char *kind, char **json,
+		    struct lerr *e)
+{
+	char org[24];
+	PGresult *r = NULL;
+	int rc;
+
+	ll(org_id, org, sizeof(org));
+	struct sqlp p[2] = { SQLP_TEXT(org), SQLP_TEXT(kind) };
+	rc = sq_exec(c, "SELECT settings::text FROM connector WHERE org_id = $1::bigint AND kind = $2",
+		     p, 2, &r, e);
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0)
+		rc = lerr_set(e, LERR_NOTFOUND, "connector", "no %s connector for this organisation", kind);
+	else if (!(*json = strdup(PQgetvalue(r, 0, 0))))
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	PQclear(r);
+	return rc;
+}
+
+int
+store_connector_each(struct store_conn *c, const char *siren,
+		     void (*fn)(void *arg, long long org_id, const char *siren, const char *kind,
+				const char *settings_json), void *arg, struct lerr *e)
+{
+	struct sqlp p[1] = { SQLP_TEXT(siren) };
+	PGresult *r = NULL;
+	int rc = sq_exec(c, "SELECT o.id, o.siren, k.kind, k.settings::text FROM connector k"
+			 " JOIN organisation o ON o.id = k.org_id WHERE $1::text IS NULL OR o.siren = $1"
+			 " ORDER BY o.siren, k.kind", p, 1, &r, e);
+
+	if (rc)
+		return rc;
+	for (int i = 0; i < PQntuples(r); i++)
+		fn(arg, atoll(PQgetvalue(r, i, 0)), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+		   PQgetvalue(r, i, 3));
+	PQclear(r);
+	return 0;
+}
+
+/* ---- transmissions ---- */
+
+static void
+fill_xmit(PGresult *r, struct xmit_row *t)
+{
+	memset(t, 0, sizeof(*t));
+	copy(t->doc_id, sizeof(t->doc_id), PQgetvalue(r, 0, 0));
+	copy(t->kind, sizeof(t->kind), PQgetvalue(r, 0, 1));
+	copy(t->doc_state, sizeof(t->doc_state), PQgetvalue(r, 0, 2));
+	t->org_id = atoll(PQgetvalue(r, 0, 3));
+	copy(t->siren, sizeof(t->siren), PQgetvalue(r, 0, 4));
+	copy(t->state, sizeof(t->state), sq_str(r, 0, 5));
+	copy(t->connector, sizeof(t->connector), sq_str(r, 0, 6));
+	t->sends = atoi(PQgetvalue(r, 0, 7));
+	t->tries = atoi(PQgetvalue(r, 0, 8));
+	copy(t->remote_name, sizeof(t->remote_name), sq_str(r, 0, 9));
+	copy(t->remote_id, sizeof(t->remote_id), sq_str(r, 0, 10));
+	copy(t->match_key, sizeof(t->match_key), sq_str(r, 0, 11));
+	t->sending_age_s = atoll(PQgetvalue(r, 0, 12));
+	copy(t->meta_json, sizeof(t->meta_json), PQgetvalue(r, 0, 13));
+	copy(t->title, sizeof(t->title), PQgetvalue(r, 0, 14));
+}
+
+int
+store_xmit_load(struct store_conn *c, const char *doc_id, struct xmit_row *t, struct lerr *e)
+{
+	struct sqlp p[1] = { SQLP_TEXT(doc_id) };
+	PGresult *r = NULL;
+	int rc = sq_exec(c, "SELECT d.id, d.kind, d.state, d.org_id, o.siren, t.state, t.connector,"
+			 " coalesce(t.sends, 0), coalesce(t.tries, 0), t.remote_name, t.remote_id, t.match_key,"
+			 " coalesce(extract(epoch FROM now() - t.sending_since)::bigint, 0), d.meta::text, d.title"
+			 " FROM document d JOIN organisation o ON o.id = d.org_id"
+			 " LEFT JOIN transmission t ON t.doc_id = d.id"
+			 " WHERE d.id = $1::uuid FOR UPDATE OF d", p, 1, &r, e);
+
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0)
+		rc = lerr_set(e, LERR_NOTFOUND, NULL, "no document %s", doc_id);
+	else
+		fill_xmit(r, t);
+	PQclear(r);
+	return rc;
+}
+
+int
+store_xmit_find(struct store_conn *c, long long org_id, const char *match_key, char doc_id[37],
+		struct lerr *e)
+{
+	char org[24];
+	PGresult *r = NULL;
+	int rc;
+
+	ll(org_id, org, sizeof(org));
+	struct sqlp p[2] = { SQLP_TEXT(org), SQLP_TEXT(match_key) };
+	rc = sq_exec(c, "SELECT doc_id FROM transmission WHERE ($1::bigint = 0 OR org_id = $1::bigint)"
+		     " AND (match_key = $2 OR remote_name = $2 OR remote_name LIKE '___-' || $2 || '.tar.gz')"
+		     " ORDER BY created_at DESC LIMIT 1", p, 2, &r, e);
+	if (rc)
+		return rc;
+	doc_id[0] = '\0';
+	if (PQntuples(r) > 0)
+		copy(doc_id, 37, PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+int
+store_xmit_counter(struct store_conn *c, long long org_id, const char *name, long long *n,
+		   struct lerr *e)
+{
+	char org[24];
+	PGresult *r = NULL;
+	int rc;
+
+	ll(org_id, org, sizeof(org));
+	struct sqlp p[2] = { SQLP_TEXT(org), SQLP_TEXT(name) };
+	if ((rc = sq_exec(c, "SELECT transmit_counter_next($1::bigint, $2)", p, 2, &r, e)))
+		return rc;
+	*n = atoll(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+/* The job that runs this send keeps its row out of reach for lease_s
+ * seconds once the transaction commits: a crash mid-send is taken up again
+ * by the next attempt after the lease. */
+int
+store_xmit_start_send(struct store_conn *c, const struct xmit_row *t, long long job_id, int lease_s,
+		      struct lerr *e)
+{
+	const char *from[] = { "queued", "transmitting", NULL };
+	char org[24], job[24], lease[16];
+	int rc;
+
+	ll(t->org_id, org, sizeof(org));
+	ll(job_id, job, sizeof(job));
+	snprintf(lease, sizeof(lease), "%d", lease_s);
+	struct sqlp p[6] = { SQLP_TEXT(t->doc_id), SQLP_TEXT(org), SQLP_TEXT(t->connector),
+			     SQLP_TEXT(t->remote_name), SQLP_TEXT(t->match_key), SQLP_TEXT(t->remote_id[0] ? t->remote_id : NULL) };
+	rc = sq_exec(c, "INSERT INTO transmission (doc_id, org_id, connector, state, sends, remote_name,"
+		     "  match_key, remote_id, sending_since, holder_pid, holder_start)"
+		     " VALUES ($1::uuid, $2::bigint, $3, 'sending', 1, $4, $5, $6, now(), pg_backend_pid(),"
+		     "  (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()))"
+		     " ON CONFLICT (doc_id) DO UPDATE SET state = 'sending', sends = transmission.sends + 1,"
+		     "  remote_name = $4, match_key = $5, remote_id = coalesce($6, transmission.remote_id),"
+		     "  sending_since = now(), holder_pid = EXCLUDED.holder_pid,"
+		     "  holder_start = EXCLUDED.holder_start, updated_at = now()", p, 6, NULL, e);
+	if (!rc && strcmp(t->doc_state, "transmitting") != 0)
+		rc = store_doc_transition(c, t->doc_id, 0, from, "transmitting", "transmit", NULL, e);
+	if (!rc) {
+		struct sqlp q[2] = { SQLP_TEXT(job), SQLP_TEXT(lease) };
+		rc = sq_exec(c, "UPDATE job SET run_at = now() + $2::int * interval '1 second'"
+			     " WHERE id = $1::bigint", q, 2, NULL, e);
+	}
+	return rc;
+}
+
+/* Transmission state and, when to is not NULL, the document's. */
+static int
+set_state(struct store_conn *c, const char *doc_id, const char *state, const char *error,
+	  const char *const *from, const char *to, const char *reason, struct lerr *e)
+{
+	struct sqlp p[3] = { SQLP_TEXT(doc_id), SQLP_TEXT(state), SQLP_TEXT(error) };
+	int rc = sq_exec(c, "UPDATE transmission SET state = $2, last_error = coalesce($3, last_error),"
+			 " updated_at = now(), holder_pid = NULL,"
+			 " sent_at = CASE WHEN $2 = 'sent' THEN coalesce(sent_at, now()) ELSE sent_at END,"
+			 " answered_at = CASE WHEN $2 IN ('acknowledged', 'refused') THEN now() ELSE answered_at END"
+			 " WHERE doc_id = $1::uuid", p, 3, NULL, e);
+
+	if (!rc && to)
+		rc = store_doc_transition(c, doc_id, 0, from, to, "transmit", reason, e);
+	return rc;
+}
+
+/* A return may have come (and answered the document) before the send was
+ * known to have succeeded: then only the transmission is updated. */
+int
+store_xmit_sent(struct store_conn *c, const char *doc_id, const char *remote_id, struct lerr *e)
+{
+	const char *from[] = { "transmitting", NULL };
+	struct sqlp p[2] = { SQLP_TEXT(doc_id), SQLP_TEXT(remote_id && *remote_id ? remote_id : NULL) };
+	PGresult *r = NULL;
+	int rc = sq_exec(c, "UPDATE transmission t SET remote_id = coalesce($2, t.remote_id), holder_pid = NULL,"
+			 " state = CASE WHEN t.state IN ('new', 'sending') THEN 'sent' ELSE t.state END,"
+			 " sent_at = coalesce(t.sent_at, now()), updated_at = now() FROM document d"
+			 " WHERE t.doc_id = $1::uuid AND d.id = t.doc_id RETURNING d.state", p, 2, &r, e);
+
+	if (rc)
+		return rc;
+	if (PQntuples(r) > 0 && !strcmp(PQgetvalue(r, 0, 0), "transmitting"))
+		rc = store_doc_transition(c, doc_id, 0, from, "transmitted", "transmit", NULL, e);
+	PQclear(r);
+	return rc;
+}
+
+int
+store_xmit_answer(struct store_conn *c, const char *doc_id, int accepted, const char *reason,
+		  struct lerr *e)
+{
+	const char *from[] = { "transmitting", "transmitted", NULL };
+	char cur[32];
+	PGresult *r = NULL;
+	struct sqlp p[1] = { SQLP_TEXT(doc_id) };
+	int rc = sq_exec(c, "SELECT state FROM document WHERE id = $1::uuid", p, 1, &r, e);
+
+	if (rc)
+		return rc;
+	copy(cur, sizeof(cur), PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
+	PQclear(r);
+	if (strcmp(cur, "transmitting") && strcmp(cur, "transmitted"))
+		return 0;   /* already answered (a second message), or cancelled: keep the file only */
+	return set_state(c, doc_id, accepted ? "acknowledged" : "refused", accepted ? NULL : reason,
+			 from, accepted ? "acknowledged" : "refused", accepted ? NULL : reason, e);
+}
+
+int
+store_xmit_fail(struct store_conn *c, const char *doc_id, const char *reason, struct lerr *e)
+{
+	const char *from[] = { "queued", "transmitting", NULL };
+
+	return set_state(c, doc_id, "failed", reason, from, "failed", reason, e);
+}
+
+int
+store_xmit_retry_later(struct store_conn *c, const char *doc_id, const char *error, int delay_s,
+		       struct lerr *e)
+{
+	char delay[16];
+
+	snprintf(delay, sizeof(delay), "%d", delay_s);
+	struct sqlp p[3] = { SQLP_TEXT(doc_id), SQLP_TEXT(error), SQLP_TEXT(delay) };
+	return sq_exec(c, "WITH t AS (UPDATE transmission SET tries = tries + 1, last_error = $2, holder_pid = NULL,"
+		       "  updated_at = now() WHERE doc_id = $1::uuid)"
+		       " INSERT INTO job (kind, doc_id, run_at, last_error)"
+		       " VALUES ('transmit', $1::uuid, now() + $3::int * interval '1 second', $2)",
+		       p, 3, NULL, e);
+}
+
+/* A transmission never started (the connector is not configured yet, the
+ * platform refused the connection before anything was sent): count the try. */
+int
+store_xmit_note(struct store_conn *c, const struct xmit_row *t, const char *error, struct lerr *e)
+{
+	char org[24];
+
+	ll(t->org_id, org, sizeof(org));
+	struct sqlp p[4] = { SQLP_TEXT(t->doc_id), SQLP_TEXT(org), SQLP_TEXT(t->connector), SQLP_TEXT(error) };
+	return sq_exec(c, "INSERT INTO transmission (doc_id, org_id, connector, last_error)"
+		       " VALUES ($1::uuid, $2::bigint, $3, $4) ON CONFLICT (doc_id) DO UPDATE"
+		       " SET last_error = $4, updated_at = now()", p, 4, NULL, e);
+}
+
+/* Certainly not sent (no connection, login refused): no reconciliation needed. */
+int
+store_xmit_unsent(struct store_conn *c, const char *doc_id, struct lerr *e)
+{
+	struct sqlp p[1] = { SQLP_TEXT(doc_id) };
+
+	return sq_exec(c, "UPDATE transmission SET state = 'new', holder_pid = NULL, updated_at = now()"
+		       " WHERE doc_id = $1::uuid",
+		       p, 1, NULL, e);
+}
+
+int
+store_xmit_attach(struct store_conn *c, const char *doc_id, const char *role, const char *name,
+		  const char *media_type, const void *data, size_t len, struct lerr *e)
+{
+	struct sqlp p[5] = { SQLP_TEXT(doc_id), SQLP_TEXT(role), SQLP_TEXT(name), SQLP_TEXT(media_type),
+			     SQLP_BIN(data, len) };
+
+	return sq_exec(c, "SELECT document_file_attach($1::uuid, $2, $3, $4, $5)", p, 5, NULL, e);
+}
+
+int
+store_xmit_files(struct store_conn *c, const char *doc_id,
+		 void (*fn)(void *arg, int n, const char *role, const char *name, const char *media_type,
+			    long long blob_id, long long size, int nchunks), void *arg, struct lerr *e)
+{
+	struct sqlp p[1] = { SQLP_TEXT(doc_id) };
+	PGresult *r = NULL;
+	int rc = sq_exec(c, "SELECT f.n, f.role, f.name, f.media_type, f.blob_id, b.size, b.nchunks"
+			 " FROM document_file f JOIN blob b ON b.id = f.blob_id WHERE f.doc_id = $1::uuid"
+			 " ORDER BY f.n", p, 1, &r, e);
+
+	if (rc)
+		return rc;
+	for (int i = 0; i < PQntuples(r); i++)
+		fn(arg, atoi(PQgetvalue(r, i, 0)), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+		   PQgetvalue(r, i, 3), atoll(PQgetvalue(r, i, 4)), atoll(PQgetvalue(r, i, 5)),
+		   atoi(PQgetvalue(r, i, 6)));
+	PQclear(r);
+	return 0;
+}
+
+/* How many transmissions of org (0: any) over a connector kind wait for an answer. */
+int
+store_xmit_waiting(struct store_conn *c, long long org_id, const char *connector, int *n,
+		   struct lerr *e)
+{
+	char org[24];
+	PGresult *r = NULL;
+	int rc;
+
+	ll(org_id, org, sizeof(org));
+	struct sqlp p[2] = { SQLP_TEXT(org), SQLP_TEXT(connector) };
+	rc = sq_exec(c, "SELECT count(*) FROM transmission WHERE org_id = $1::bigint AND connector = $2"
+		     " AND state IN ('sending', 'sent')", p, 2, &r, e);
+	if (rc)
+		return rc;
+	*n = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+/* ---- return channels ---- */
+
+int
+store_inbox_seen(struct store_conn *c, const char *source, const char *item, int *seen,
+		 struct lerr *e)
+{
+	struct sqlp p[2] = { SQLP_TEXT(source), SQLP_TEXT(item) };
+	PGresult *r = NULL;
+	int rc = sq_exec(c, "SELECT 1 FROM transmit_inbox WHERE source = $1 AND item = $2", p, 2, &r, e);
+
+	if (rc)
+		return rc;
+	*seen = PQntuples(r) > 0;
+	PQclear(r);
+	return 0;
+}
+
+int
+store_inbox_add(struct store_conn *c, const char *source, const char *item, const char *doc_id,
+		const char *what, struct lerr *e)
+{
+	struct sqlp p[4] = { SQLP_TEXT(source), SQLP_TEXT(item),
+			     SQLP_TEXT(doc_id && *doc_id ? doc_id : NULL), SQLP_TEXT(what) };
+
+	return sq_exec(c, "INSERT INTO transmit_inbox (source, item, doc_id, what)"
+		       " VALUES ($1, $2, $3::uuid, $4) ON CONFLICT DO NOTHING", p, 4, NULL, e);
+}
+
+/* The next run of the poller (a job of kind `kind`, no document), unless
+ * one other than `self` is pending already.  Also gives every transmission
+ * left 'sending' beyond its lease (a crashed liassed) a job to reconcile it. */
+int
+store_xmit_poll_next(struct store_conn *c, const char *kind, long long self, int delay_s,
+		     int lease_s, struct lerr *e)
+{
+	char id[24], delay[16], lease[16];
+	int rc;
+
+	ll(self, id, sizeof(id));
+	snprintf(delay, sizeof(delay), "%d", delay_s);
+	snprintf(lease, sizeof(lease), "%d", lease_s);
+	struct sqlp p[3] = { SQLP_TEXT(kind), SQLP_TEXT(id), SQLP_TEXT(delay) };
+	rc = sq_exec(c, "INSERT INTO job (kind, run_at) SELECT $1, now() + $3::int * interval '1 second'"
+		     " WHERE NOT EXISTS (SELECT 1 FROM job WHERE kind = $1 AND done_at IS NULL"
+		     "  AND id <> $2::bigint)", p, 3, NULL, e);
+	if (!rc)
+		rc = sq_exec(c, "SELECT transmission_orphans()", NULL, 0, NULL, e);
+	if (!rc) {
+		struct sqlp q[1] = { SQLP_TEXT(lease) };
+		rc = sq_exec(c, "INSERT INTO job (kind, doc_id) SELECT 'transmit', t.doc_id FROM transmission t"
+			     " WHERE t.state = 'sending' AND t.sending_since < now() - $1::int * interval '1 second'"
+			     " AND NOT EXISTS (SELECT 1 FROM job j WHERE j.doc_id = t.doc_id AND j.kind = 'transmit'"
+			     "  AND j.done_at IS NULL)", q, 1, NULL, e);
+	}
+	return rc;
+}
+
+/* How many returns were attached to the document. */
+int
+store_inbox_count(struct store_conn *c, const char *doc_id, int *n, struct lerr *e)
+{
+	struct sqlp p[1] = { SQLP_TEXT(doc_id) };
+	PGresult *r = NULL;
+	int rc = sq_exec(c, "SELECT count(*) FROM transmit_inbox WHERE doc_id = $1::uuid", p, 1, &r, e);
+
+	if (rc)
+		return rc;
+	*n = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+/* A transaction-scoped advisory lock on a return channel (not waited for:
+ * *got = 0 when another transaction holds it). */
+int
+store_inbox_lock(struct store_conn *c, const char *source, int *got, struct lerr *e)
+{
+	struct sqlp p[1] = { SQLP_TEXT(source) };
+	PGresult *r = NULL;
+	int rc = sq_exec(c, "SELECT pg_try_advisory_xact_lock(74616362, hashtext($1))", p, 1, &r, e);
+
+	if (rc)
+		return rc;
+	*got = !strcmp(PQgetvalue(r, 0, 0), "t");
+	PQclear(r);
+	return 0;
+}

@@ -1,0 +1,425 @@
+/*
+ * helios.c - the DGFiP Hélios gateway: FTP or FTPS (libcurl), SITE P_DEST /
+ * P_APPLI / P_MSG before a binary upload named
+ * PESALR2_<SIREN>_<yymmdd>_<counter>.xml, and the PES_Acquit files of the
+ * response directory read per DomaineAck / EtatAck.
+ *
+ * Settings (liasse connector set --kind helios): url (ftp:// or ftps://, the
+ * upload directory, ending with "/"), retour (the response directory;
+ * default url + "retour/"), user, password_file, appli (P_APPLI, default
+ * GHELPES2), p_dest (default: the organisation's), tls (1: explicit FTPS on
+ * an ftp:// URL), cacert, pin, reconcile_wait (seconds).
+ */
+#include "transmit/xmit_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "core/config.h"
+#include "core/log.h"
+
+#define ACQUIT_MAX (8u << 20)
+#define LIST_MAX (4u << 20)
+
+static const char *const domaines[] = {
+	"technique", "signature technique", "signature globale", "signature bordereau",
+	"pièce justificative", "dépense", "recette", "budget", "marché", "facture",
+};
+
+static int
+helios_handle(struct xmit_curl *xc, json_t *s, const char *url, long timeout, size_t max,
+	      struct lerr *e)
+{
+	int rc = xmit_curl_open(xc, s, "", "ftp,ftps", timeout, max, e);
+
+	if (rc)
+		return rc;
+	curl_easy_setopt(xc->h, CURLOPT_URL, url);
+	if (!strncmp(url, "ftp:", 4) && !strcmp(xmit_setting(s, "tls", "0"), "1"))
+		curl_easy_setopt(xc->h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	curl_easy_setopt(xc->h, CURLOPT_FTP_CREATE_MISSING_DIRS, 0L);
+	return 0;
+}
+
+static void
+retour_url(json_t *s, char *out, size_t n)
+{
+	const char *r = xmit_setting(s, "retour", NULL);
+
+	if (r)
+		snprintf(out, n, "%s", r);
+	else
+		snprintf(out, n, "%sretour/", xmit_setting(s, "url", ""));
+}
+
+/* ---- prepare ---- */
+
+struct pick {
+	long long blob;
+	int nchunks;
+	long long size;
+	int signed_file;
+};
+
+static void
+pick_file(void *arg, int n, const char *role, const char *name, const char *type, long long blob,
+	  long long size, int nchunks)
+{
+	struct pick *p = arg;
+	int is_signed = !strcmp(role, "signed");
+
+	(void)name;
+	(void)type;
+	if ((n == 0 && !p->signed_file) || is_signed) {
+		p->blob = blob;
+		p->size = size;
+		p->nchunks = nchunks;
+		p->signed_file = is_signed;
+	}
+}
+
+static int
+helios_prepare(struct xmit_job *x, struct lerr *e)
+{
+	json_error_t jerr;
+	json_t *meta = json_loads(x->t.meta_json, 0, &jerr);
+	struct pick p = { 0 };
+	int rc = 0;
+
+	snprintf(x->t.match_key, sizeof(x->t.match_key), "%s",
+		 json_string_value(json_object_get(meta, "nomfic")) ? json_string_value(json_object_get(meta, "nomfic")) : "");
+	json_decref(meta);
+	if (!x->t.remote_name[0]) {
+		long long n = 0;
+		char day[40];
+		time_t now = time(NULL);
+		struct tm tm;
+
+		if ((rc = store_xmit_counter(x->c, x->t.org_id, "helios", &n, e)))
+			return rc;
+		gmtime_r(&now, &tm);
+		snprintf(day, sizeof(day), "%02d%02d%02d", tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday);
+		snprintf(x->t.remote_name, sizeof(x->t.remote_name), "PESALR2_%s_%s_%lld.xml", x->t.siren, day, n);
+	}
+	if ((rc = store_xmit_files(x->c, x->t.doc_id, pick_file, &p, e)))
+		return rc;
+	if (!p.blob)
+		return lerr_set(e, LERR_INVALID, NULL, "the document has no PES file");
+	x->spool_size = p.size;
+	return xmit_spool_blob(x->c, p.blob, p.nchunks, x->spool, NULL, NULL, e);
+}
+
+/* ---- send ---- */
+
+static int
+site_commands(struct xmit_job *x, struct curl_slist **list, struct lerr *e)
+{
+	json_error_t jerr;
+	json_t *meta = json_loads(x->t.meta_json, 0, &jerr);
+	const char *dest = xmit_setting(x->settings, "p_dest", x->org.p_dest[0] ? x->org.p_dest : NULL);
+	const char *codcol = json_string_value(json_object_get(meta, "codcol"));
+	const char *idpost = json_string_value(json_object_get(meta, "idpost"));
+	const char *codbud = json_string_value(json_object_get(meta, "codbud"));
+	char line[256];
+
+	if (!dest) {
+		json_decref(meta);
+		lerr_set(e, LERR_INVALID, "p_dest", "no Hélios destination (P_DEST) for organisation %s", x->t.siren);
+		lerr_hint(e, "liasse connector set --org %s --kind helios p_dest=...", x->t.siren);
+		return LERR_INVALID;
+	}
+	snprintf(line, sizeof(line), "SITE P_DEST %s", dest);
+	*list = curl_slist_append(*list, line);
+	snprintf(line, sizeof(line), "SITE P_APPLI %s", xmit_setting(x->settings, "appli", "GHELPES2"));
+	*list = curl_slist_append(*list, line);
+	snprintf(line, sizeof(line), "SITE P_MSG PES#%s#%s#%s", codcol ? codcol : x->org.codcol,
+		 idpost ? idpost : x->org.idpost, codbud ? codbud : x->org.codbud);
+	*list = curl_slist_append(*list, line);
+	json_decref(meta);
+	return 0;
+}
+
+static enum xmit_outcome
+classify(struct xmit_curl *xc, CURLcode cc)
+{
+	long code = 0;
+
+	curl_easy_getinfo(xc->h, CURLINFO_RESPONSE_CODE, &code);
+	if (cc == CURLE_QUOTE_ERROR || cc == CURLE_UPLOAD_FAILED || cc == CURLE_REMOTE_ACCESS_DENIED)
+		return code >= 500 && code < 600 ? XMIT_REFUSED : XMIT_UNSENT;
+	return xmit_curl_unsent(cc) ? XMIT_UNSENT : XMIT_UNCERTAIN;
+}
+
+static enum xmit_outcome
+helios_send(struct xmit_job *x, struct lerr *e)
+{
+	struct xmit_curl xc;
+	char url[1024];
+	enum xmit_outcome out = XMIT_UNSENT;
+	CURLcode cc;
+
+	snprintf(url, sizeof(url), "%s%s", xmit_setting(x->settings, "url", ""), x->t.remote_name);
+	if (helios_handle(&xc, x->settings, url, x->timeout_s, 0, e))
+		goto out;
+	if (site_commands(x, &xc.list, e)) {
+		out = XMIT_REFUSED;
+		goto out;
+	}
+	curl_easy_setopt(xc.h, CURLOPT_QUOTE, xc.list);
+	curl_easy_setopt(xc.h, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(xc.h, CURLOPT_READDATA, x->spool);
+	curl_easy_setopt(xc.h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->spool_size);
+	cc = curl_easy_perform(xc.h);
+	if (cc == CURLE_OK) {
+		out = XMIT_SENT;
+	} else {
+		out = classify(&xc, cc);
+		xmit_curl_error(&xc, cc, out == XMIT_REFUSED ? "the Hélios gateway refused the file" :
+				"the upload to the Hélios gateway", e);
+		if (out == XMIT_REFUSED)
+			e->kind = LERR_INVALID;
+	}
+out:
+	xmit_curl_close(&xc);
+	return out;
+}
+
+/* ---- reconcile ---- */
+
+/* 1 when url names a file the server has, 0 when it has not, -1 unknown. */
+static int
+remote_exists(json_t *s, const char *url, long timeout, struct lerr *e)
+{
+	struct xmit_curl xc;
+	CURLcode cc;
+	int rc = -1;
+
+	if (helios_handle(&xc, s, url, timeout, 0, e))
+		goto out;
+	curl_easy_setopt(xc.h, CURLOPT_NOBODY, 1L);
+	cc = curl_easy_perform(xc.h);
+	if (cc == CURLE_OK)
+		rc = 1;
+	else if (cc == CURLE_REMOTE_FILE_NOT_FOUND || cc == CURLE_FTP_COULDNT_RETR_FILE)
+		rc = 0;
+	else
+		xmit_curl_error(&xc, cc, "asking the Hélios gateway for a file", e);
+out:
+	xmit_curl_close(&xc);
+	return rc;
+}
+
+/* The gateway has the file when it is still in the upload directory or
+ * when its acquit is in the response directory.  Otherwise it is sent again
+ * only once reconcile_wait has passed since the interrupted send. */
+static int
+helios_reconcile(struct xmit_job *x, int *found, struct lerr *e)
+{
+	char url[1400], ret[900];
+	int r;
+
+	*found = XMIT_UNKNOWN;
+	snprintf(url, sizeof(url), "%s%s", xmit_setting(x->settings, "url", ""), x->t.remote_name);
+	if ((r = remote_exists(x->settings, url, x->timeout_s, e)) < 0)
+		return e->kind;
+	if (r == 0) {
+		retour_url(x->settings, ret, sizeof(ret));
+		snprintf(url, sizeof(url), "%sACK_%s", ret, x->t.remote_name);
+		if ((r = remote_exists(x->settings, url, x->timeout_s, e)) < 0)
+			return e->kind;
+	}
+	if (r == 1)
+		*found = XMIT_THERE;
+	else if (x->t.sending_age_s >= xmit_reconcile_wait(x->settings))
+		*found = XMIT_ABSENT;
+	return 0;
+}
+
+/* ---- PES_Acquit ---- */
+
+static const char *
+attr_v(xmlNode *n)
+{
+	xmlAttr *a = xmlHasProp(n, (const xmlChar *)"V");
+
+	return a && a->children ? (const char *)a->children->content : NULL;
+}
+
+static xmlNode *
+child(xmlNode *n, const char *name)
+{
+	for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && !strcmp((const char *)c->name, name))
+			return c;
+	return NULL;
+}
+
+struct acquit {
+	char nomfic[128];
+	int elements, ko;
+	struct buf reason;
+};
+
+static void
+read_element(struct acquit *a, xmlNode *el)
+{
+	const char *dom = attr_v(child(el, "DomaineAck")), *etat = attr_v(child(el, "EtatAck"));
+	xmlNode *err = child(el, "Erreur");
+	const char *num = attr_v(child(err, "NumAnoAck")), *lib = attr_v(child(err, "LibelleAnoAck"));
+	int d = dom ? atoi(dom) : -1;
+
+	a->elements++;
+	if (etat && !strcmp(etat, "1"))
+		return;
+	a->ko++;
+	if (buf_printf(&a->reason, "%sDomaineAck %s (%s) EtatAck %s%s%s%s%s", a->reason.len ? "; " : "",
+		       dom ? dom : "?", d >= 0 && d < 10 ? domaines[d] : "autre", etat ? etat : "?",
+		       num ? ": " : "", num ? num : "", lib ? " " : "", lib ? lib : ""))
+		return;   /* the reason is long enough */
+}
+
+static int
+parse_acquit(const void *data, size_t len, struct acquit *a, struct lerr *e)
+{
+	xmlDoc *doc = xmlReadMemory(data, (int)len, "acquit.xml", NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL, *ack;
+	const char *nf;
+
+	if (!root || strcmp((const char *)root->name, "PES_ACQUIT")) {
+		xmlFreeDoc(doc);
+		return lerr_set(e, LERR_INVALID, NULL, "not a PES_ACQUIT");
+	}
+	nf = attr_v(child(child(child(root, "Enveloppe"), "Parametres"), "NomFic"));
+	snprintf(a->nomfic, sizeof(a->nomfic), "%s", nf ? nf : "");
+	ack = child(root, "ACQUIT");
+	for (xmlNode *c = ack ? ack->children : NULL; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && !strcmp((const char *)c->name, "ElementACQUIT"))
+			read_element(a, c);
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+/* ---- poll ---- */
+
+static int
+fetch(json_t *s, const char *url, struct buf *out, size_t max, long timeout, struct lerr *e)
+{
+	struct xmit_curl xc;
+	CURLcode cc;
+	int rc = helios_handle(&xc, s, url, timeout, max, e);
+
+	if (!rc) {
+		if ((cc = curl_easy_perform(xc.h)) != CURLE_OK)
+			rc = xmit_curl_error(&xc, cc, "reading the Hélios response directory", e);
+		else if (buf_add(out, xc.body.data, xc.body.len))
+			rc = lerr_set(e, LERR_TOOLARGE, NULL, "%s is too large", url);
+	}
+	xmit_curl_close(&xc);
+	return rc;
+}
+
+static int
+match_acquit(struct xmit_poll *p, const char *name, const struct acquit *a, char doc[37], struct lerr *e)
+{
+	int rc = 0;
+
+	doc[0] = '\0';
+	if (!strncmp(name, "ACK_", 4))
+		rc = store_xmit_find(p->c, p->org_id, name + 4, doc, e);   /* remote_name is no match key */
+	if (!rc && !doc[0] && a->nomfic[0])
+		rc = store_xmit_find(p->c, p->org_id, a->nomfic, doc, e);
+	return rc;
+}
+
+static int
+one_acquit(struct xmit_poll *p, const char *source, const char *name, const char *url, struct lerr *e)
+{
+	struct acquit a = { .elements = 0 };
+	struct buf data;
+	char doc[37] = "";
+	int rc, seen = 0;
+
+	if ((rc = store_inbox_seen(p->c, source, name, &seen, e)) || seen)
+		return rc;
+	buf_init(&data, ACQUIT_MAX);
+	buf_init(&a.reason, 1500);
+	if ((rc = fetch(p->settings, url, &data, ACQUIT_MAX, (long)config_int("transmit_timeout"), e)))
+		goto out;
+	if (parse_acquit(data.data, data.len, &a, e)) {
+		log_warn("org=%s: %s in the Hélios response directory is not a PES_ACQUIT", p->siren, name);
+	} else if ((rc = match_acquit(p, name, &a, doc, e))) {
+		goto out;
+	} else if (doc[0]) {
+		rc = xmit_returned(p->c, doc, a.ko ? "anomaly" : "ack", name, "application/xml", data.data,
+				   data.len, a.ko ? 0 : 1, a.reason.data, e);
+		p->handled++;
+	} else {
+		log_warn("org=%s: PES_ACQUIT %s (NomFic %s) matches no transmission", p->siren, name, a.nomfic);
+	}
+	if (!rc)
+		rc = store_inbox_add(p->c, source, name, doc, doc[0] ? "PES_ACQUIT" : "unmatched", e);
+out:
+	buf_fini(&a.reason);
+	buf_fini(&data);
+	return rc;
+}
+
+static int
+helios_poll(struct xmit_poll *p, struct lerr *e)
+{
+	char dir[900], source[1000], url[1400];
+	struct buf list;
+	int rc, waiting = 0;
+
+	if ((rc = store_xmit_waiting(p->c, p->org_id, "helios", &waiting, e)) || !waiting)
+		return rc;
+	retour_url(p->settings, dir, sizeof(dir));
+	snprintf(source, sizeof(source), "ftp:%s", dir);
+	if ((rc = store_inbox_lock(p->c, source, &waiting, e)) || !waiting)
+		return rc;
+	buf_init(&list, LIST_MAX);
+	if (!(rc = fetch(p->settings, dir, &list, LIST_MAX, (long)config_int("transmit_timeout"), e))) {
+		for (char *save = NULL, *n = strtok_r(list.data, "\r\n", &save); !rc && n;
+		     n = strtok_r(NULL, "\r\n", &save)) {
+			const char *base = strrchr(n, ' ') ? strrchr(n, ' ') + 1 : n;
+
+			if (!strstr(base, ".xml") && !strstr(base, ".XML"))
+				continue;
+			snprintf(url, sizeof(url), "%s%s", dir, base);
+			rc = one_acquit(p, source, base, url, e);
+		}
+	}
+	buf_fini(&list);
+	return rc;
+}
+
+static int
+helios_test(struct xmit_poll *p, struct lerr *e)
+{
+	char dir[900], line[1000];
+	struct buf list;
+	int rc;
+
+	retour_url(p->settings, dir, sizeof(dir));
+	buf_init(&list, LIST_MAX);
+	rc = fetch(p->settings, dir, &list, LIST_MAX, 20, e);
+	if (!rc) {
+		snprintf(line, sizeof(line), "logged in, response directory %s listed", dir);
+		p->report(p->arg, "helios", 1, line);
+	}
+	buf_fini(&list);
+	return rc;
+}
+
+const struct xmit_connector xmit_helios = {
+	.name = "helios",
+	.prepare = helios_prepare,
+	.send = helios_send,
+	.reconcile = helios_reconcile,
+	.poll = helios_poll,
+	.test = helios_test,
+};

@@ -1,0 +1,472 @@
+/*
+ * imap.c - the @ctes returns: the prefecture's messages arrive by e-mail;
+ * this reads the mailbox over IMAP (libcurl: UID SEARCH ALL, then each new
+ * UID fetched), takes the attachments (XML, tar.gz archives of XML, PDF),
+ * and attaches each to its act by IDActe (or the file-name stem
+ * DDD-SIREN-YYYYMMDD-NUMERO-NN).  ARActe acknowledges the act; AnomalieActe
+ * and AnomalieEnveloppe refuse it; letters (courrier simple, pièces
+ * complémentaires, lettre d'observations, déféré) are attached only.
+ *
+ * Bookkeeping: transmit_inbox, source "imap:<SIREN>:<url>", item the UID
+ * (and "<uid>/<file>" for each attachment used).  Messages stay in the
+ * mailbox; a poll holds an advisory lock on its source.
+ *
+ * Settings: imap_url (imap:// or imaps://, with the mailbox: .../INBOX),
+ * imap_user, imap_password_file, imap_cacert, imap_pin.
+ */
+#include "transmit/xmit_int.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#define MAIL_MAX (160u << 20)
+#define SEARCH_MAX (1u << 20)
+#define MIME_DEPTH 4
+
+struct mail_ctx {
+	struct xmit_poll *p;
+	const char *source;
+	unsigned long uid;
+	int rc;
+	struct lerr *e;
+};
+
+static int
+imap_handle(struct xmit_curl *xc, json_t *s, const char *url, size_t max, struct lerr *e)
+{
+	int rc = xmit_curl_open(xc, s, "imap_", "imap,imaps", (long)config_int("transmit_timeout"), max, e);
+
+	if (!rc)
+		curl_easy_setopt(xc->h, CURLOPT_URL, url);
+	return rc;
+}
+
+static int
+search_uids(json_t *s, const char *url, struct buf *out, struct lerr *e)
+{
+	struct xmit_curl xc;
+	CURLcode cc;
+	int rc = imap_handle(&xc, s, url, SEARCH_MAX, e);
+
+	if (!rc) {
+		curl_easy_setopt(xc.h, CURLOPT_CUSTOMREQUEST, "UID SEARCH ALL");
+		if ((cc = curl_easy_perform(xc.h)) != CURLE_OK)
+			rc = xmit_curl_error(&xc, cc, "searching the @ctes mailbox", e);
+		else if (buf_add(out, xc.body.data, xc.body.len))
+			rc = lerr_set(e, LERR_TOOLARGE, NULL, "too many messages in the mailbox");
+	}
+	xmit_curl_close(&xc);
+	return rc;
+}
+
+static int
+fetch_uid(json_t *s, const char *url, unsigned long uid, struct buf *out, struct lerr *e)
+{
+	struct xmit_curl xc;
+	char u[1200];
+	CURLcode cc;
+	int rc;
+
+	snprintf(u, sizeof(u), "%s%s;UID=%lu", url, url[strlen(url) - 1] == '/' ? "" : "/", uid);
+	if ((rc = imap_handle(&xc, s, u, MAIL_MAX, e)))
+		goto out;
+	if ((cc = curl_easy_perform(xc.h)) != CURLE_OK)
+		rc = xmit_curl_error(&xc, cc, "fetching a message of the @ctes mailbox", e);
+	else if (buf_add(out, xc.body.data, xc.body.len))
+		rc = lerr_set(e, LERR_TOOLARGE, NULL, "message %lu is too large", uid);
+out:
+	xmit_curl_close(&xc);
+	return rc;
+}
+
+/* ---- MIME ---- */
+
+/* The value of param (boundary, name, filename) in a header block. */
+static int
+mime_param(const char *h, size_t hl, const char *param, char *out, size_t n)
+{
+	size_t pl = strlen(param);
+
+	for (size_t i = 0; i + pl + 1 < hl; i++) {
+		const char *v;
+		size_t k = 0;
+
+		if (strncasecmp(h + i, param, pl) || h[i + pl] != '=' || (i && isalnum((unsigned char)h[i - 1])))
+			continue;
+		v = h + i + pl + 1;
+		if (*v == '"') {
+			for (v++; v < h + hl && *v != '"' && k + 1 < n; v++)
+				out[k++] = *v;
+		} else {
+			for (; v < h + hl && !strchr(";\r\n \t", *v) && k + 1 < n; v++)
+				out[k++] = *v;
+		}
+		out[k] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+static int
+b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z') return c - 'A';
+	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+	if (c >= '0' && c <= '9') return c - '0' + 52;
+	if (c == '+') return 62;
+	if (c == '/') return 63;
+	return -1;
+}
+
+static size_t
+b64decode(const char *in, size_t n, char *out)
+{
+	unsigned acc = 0;
+	int bits = 0;
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int v = b64val((unsigned char)in[i]);
+
+		if (v < 0)
+			continue;
+		acc = acc << 6 | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (char)(acc >> bits & 0xff);
+		}
+	}
+	return o;
+}
+
+static const char *
+find_blank(const char *p, size_t n, size_t *skip)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (p[i] == '\n' && p[i + 1] == '\n') {
+			*skip = 2;
+			return p + i;
+		}
+		if (i + 3 < n && !memcmp(p + i, "\r\n\r\n", 4)) {
+			*skip = 4;
+			return p + i;
+		}
+	}
+	return NULL;
+}
+
+static void attachment(struct mail_ctx *m, const char *name, const char *data, size_t len);
+
+static void
+mime_entity(struct mail_ctx *m, const char *p, size_t n, int depth)
+{
+	size_t skip = 0, bl;
+	const char *blank = find_blank(p, n, &skip), *body;
+	char bound[200], name[256] = "";
+	size_t hl;
+
+	if (!blank || depth > MIME_DEPTH || m->rc)
+		return;
+	hl = (size_t)(blank - p);
+	body = blank + skip;
+	bl = n - (size_t)(body - p);
+	if (mime_param(p, hl, "boundary", bound, sizeof(bound))) {
+		char delim[210];
+		const char *cur = body, *end = body + bl;
+
+		snprintf(delim, sizeof(delim), "--%s", bound);
+		cur = memmem(cur, (size_t)(end - cur), delim, strlen(delim));
+		while (cur) {
+			const char *start = cur + strlen(delim), *next;
+
+			if (start + 2 <= end && !memcmp(start, "--", 2))
+				break;
+			start += strspn(start, "\r\n") > 2 ? 2 : strspn(start, "\r\n");
+			next = memmem(start, (size_t)(end - start), delim, strlen(delim));
+			if (!next)
+				break;
+			mime_entity(m, start, (size_t)(next - start), depth + 1);
+			cur = next;
+		}
+		return;
+	}
+	if (!mime_param(p, hl, "filename", name, sizeof(name)) && !mime_param(p, hl, "name", name, sizeof(name)))
+		return;   /* a body, not an attachment */
+	if (strcasestr(p, "base64") && strcasestr(p, "base64") < blank) {
+		char *out = malloc(bl / 4 * 3 + 4);
+
+		if (!out) {
+			m->rc = lerr_set(m->e, LERR_INTERNAL, NULL, "out of memory");
+			return;
+		}
+		attachment(m, name, out, b64decode(body, bl, out));
+		free(out);
+	} else {
+		attachment(m, name, body, bl);
+	}
+}
+
+/* ---- the prefecture's messages ---- */
+
+static const char *
+local_attr(xmlNode *n, const char *name)
+{
+	for (xmlAttr *a = n ? n->properties : NULL; a; a = a->next)
+		if (!strcmp((const char *)a->name, name) && a->children)
+			return (const char *)a->children->content;
+	return NULL;
+}
+
+static xmlNode *
+find_el(xmlNode *n, const char *name)
+{
+	for (xmlNode *c = n ? n->children : NULL; c; c = c->next) {
+		xmlNode *r;
+
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (!strcmp((const char *)c->name, name))
+			return c;
+		if ((r = find_el(c, name)))
+			return r;
+	}
+	return NULL;
+}
+
+/* DDD-SIREN-YYYYMMDD-NUMERO-NN out of a file name
+ * [TYPE-]DDD-SIREN-YYYYMMDD-NUMERO-NN-m-s_n.ext; 0 when it is not one. */
+static int
+name_stem(const char *name, char *out, size_t n)
+{
+	const char *p = name, *u;
+	int dashes = 0;
+	size_t len;
+
+	if (strlen(p) > 6 && p[2] == '_' && p[5] == '-')
+		p += 6;
+	if (!(u = strrchr(p, '_')))
+		return 0;
+	for (const char *q = u; q > p; q--)
+		if (*q == '-' && ++dashes == 2) {
+			len = (size_t)(q - p);
+			if (len + 1 > n || len < 20)
+				return 0;
+			memcpy(out, p, len);
+			out[len] = '\0';
+			return 1;
+		}
+	return 0;
+}
+
+static void
+text_of(xmlNode *n, char *out, size_t sz)
+{
+	xmlChar *t = n ? xmlNodeGetContent(n) : NULL;
+
+	snprintf(out, sz, "%s", t ? (const char *)t : "");
+	xmlFree(t);
+}
+
+struct verdict {
+	const char *role;
+	int accepted;        /* 1, 0, -1 (no change) */
+	char reason[900];
+	char key[128];
+};
+
+static void
+judge(xmlNode *root, const char *name, struct verdict *v)
+{
+	const char *r = (const char *)root->name, *id = local_attr(root, "IDActe");
+	char nature[32], detail[700], nf[256];
+
+	v->role = "letter";
+	v->accepted = -1;
+	if (!strcmp(r, "ARActe")) {
+		v->role = "ack";
+		v->accepted = 1;
+	} else if (!strcmp(r, "AnomalieActe") || !strcmp(r, "AnomalieEnveloppe")) {
+		v->role = "anomaly";
+		v->accepted = 0;
+		text_of(find_el(root, "Nature"), nature, sizeof(nature));
+		text_of(find_el(root, "Detail"), detail, sizeof(detail));
+		snprintf(v->reason, sizeof(v->reason), "%s (nature %s): %s", r, nature, detail);
+	}
+	if (id)
+		snprintf(v->key, sizeof(v->key), "%s", id);
+	else if (!name_stem(name, v->key, sizeof(v->key))) {
+		text_of(find_el(root, "NomFichier"), nf, sizeof(nf));
+		if (!name_stem(nf, v->key, sizeof(v->key)) && !strncmp(name, "ANO_", 4))
+			snprintf(v->key, sizeof(v->key), "%.*s", (int)strlen(name + 4) - 4, name + 4);
+	}
+}
+
+/* Latin-1 text of the prefecture as UTF-8 for the document's reason. */
+static void
+reason_utf8(struct verdict *v)
+{
+	char tmp[sizeof(v->reason) * 2];
+
+	if (utf8_valid(v->reason, strlen(v->reason)))
+		return;
+	xmit_latin1_to_utf8(v->reason, tmp, sizeof(v->reason));
+	memcpy(v->reason, tmp, sizeof(v->reason));
+}
+
+int
+xmit_actes_return(struct xmit_poll *p, const char *name, const void *xml, size_t len, const char *source,
+		  const char *item, struct lerr *e)
+{
+	xmlDoc *doc = xmlReadMemory(xml, (int)len, name, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+				    XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	struct verdict v = { .role = NULL };
+	char doc_id[37] = "";
+	int rc = 0;
+
+	if (!root || !strncmp((const char *)root->name, "Enveloppe", 9)) {
+		xmlFreeDoc(doc);
+		return 0;   /* the envelope of the message, or not XML: nothing to attach */
+	}
+	judge(root, name, &v);
+	xmlFreeDoc(doc);
+	if (v.key[0] && (rc = store_xmit_find(p->c, p->org_id, v.key, doc_id, e)))
+		return rc;
+	if (!doc_id[0]) {
+		log_warn("org=%s: @ctes message %s (%s) matches no act of this organisation", p->siren, name,
+			 v.key[0] ? v.key : "no IDActe");
+		return 0;
+	}
+	if (v.accepted == 0)
+		reason_utf8(&v);
+	if ((rc = xmit_returned(p->c, doc_id, v.role, name, "application/xml", xml, len, v.accepted,
+				v.reason, e)))
+		return rc;
+	p->handled++;
+	return store_inbox_add(p->c, source, item, doc_id, (const char *)v.role, e);
+}
+
+/* A PDF of a letter: attached to the act its name points to. */
+static int
+pdf_return(struct mail_ctx *m, const char *name, const char *data, size_t len, const char *item)
+{
+	char key[128], doc[37] = "";
+	int rc;
+
+	if (!name_stem(name, key, sizeof(key)))
+		return 0;
+	if ((rc = store_xmit_find(m->p->c, m->p->org_id, key, doc, m->e)) || !doc[0])
+		return rc;
+	if ((rc = store_xmit_attach(m->p->c, doc, "letter", name, "application/pdf", data, len, m->e)))
+		return rc;
+	return store_inbox_add(m->p->c, m->source, item, doc, "letter", m->e);
+}
+
+static int
+tar_member(void *arg, const char *name, const void *data, size_t len)
+{
+	struct mail_ctx *m = arg;
+	char item[400];
+
+	snprintf(item, sizeof(item), "%lu/%s", m->uid, name);
+	if (strlen(name) > 4 && !strcasecmp(name + strlen(name) - 4, ".xml"))
+		return xmit_actes_return(m->p, name, data, len, m->source, item, m->e);
+	if (strlen(name) > 4 && !strcasecmp(name + strlen(name) - 4, ".pdf"))
+		return pdf_return(m, name, data, len, item);
+	return 0;
+}
+
+static void
+attachment(struct mail_ctx *m, const char *name, const char *data, size_t len)
+{
+	size_t n = strlen(name);
+
+	if (m->rc)
+		return;
+	if ((n > 7 && !strcasecmp(name + n - 7, ".tar.gz")) || (n > 4 && !strcasecmp(name + n - 4, ".tgz")))
+		m->rc = xmit_tgz_each(data, len, tar_member, m, m->e);
+	else
+		m->rc = tar_member(m, name, data, len);
+	if (m->rc && !m->e->sqlstate[0]) {
+		log_warn("org=%s: attachment %s of message %lu skipped: %s %s", m->p->siren, name, m->uid,
+			 m->e->msg, m->e->detail);
+		m->rc = 0;
+	}
+}
+
+static int
+one_message(struct mail_ctx *m, const char *url)
+{
+	struct buf mail;
+	char item[32];
+	int rc, seen = 0;
+
+	snprintf(item, sizeof(item), "%lu", m->uid);
+	if ((rc = store_inbox_seen(m->p->c, m->source, item, &seen, m->e)) || seen)
+		return rc;
+	buf_init(&mail, MAIL_MAX);
+	if (!(rc = fetch_uid(m->p->settings, url, m->uid, &mail, m->e))) {
+		mime_entity(m, mail.data, mail.len, 0);
+		rc = m->rc;
+	}
+	buf_fini(&mail);
+	if (!rc)
+		rc = store_inbox_add(m->p->c, m->source, item, NULL, "message", m->e);
+	return rc;
+}
+
+int
+xmit_imap_poll(struct xmit_poll *p, struct lerr *e)
+{
+	const char *url = xmit_setting(p->settings, "imap_url", NULL);
+	char source[1100];
+	struct buf list;
+	struct mail_ctx m = { .p = p, .source = source, .e = e };
+	int rc, got = 0;
+
+	if (!url)
+		return 0;
+	snprintf(source, sizeof(source), "imap:%s:%s", p->siren, url);
+	if ((rc = store_inbox_lock(p->c, source, &got, e)) || !got)
+		return rc;   /* another poll reads this mailbox now */
+	buf_init(&list, SEARCH_MAX);
+	if (!(rc = search_uids(p->settings, url, &list, e))) {
+		char *s = strstr(list.data, "SEARCH");
+
+		for (char *q = s ? s + 6 : NULL; !rc && q && *q;) {
+			char *end;
+			unsigned long uid = strtoul(q, &end, 10);
+
+			if (end == q)
+				break;
+			q = end;
+			m.uid = uid;
+			rc = one_message(&m, url);
+		}
+	}
+	buf_fini(&list);
+	return rc;
+}
+
+int
+xmit_imap_test(struct xmit_poll *p, struct lerr *e)
+{
+	struct buf list;
+	int rc;
+
+	buf_init(&list, SEARCH_MAX);
+	rc = search_uids(p->settings, xmit_setting(p->settings, "imap_url", ""), &list, e);
+	if (!rc)
+		p->report(p->arg, "actes", 1, "mailbox opened and searched over IMAP");
+	buf_fini(&list);
+	return rc;
+}

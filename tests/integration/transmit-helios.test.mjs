@@ -1,0 +1,146 @@
+// Hélios end to end: liassed + liasse-statesim (FTP) + PostgreSQL.  A PES
+// to transmit goes out as PESALR2_<SIREN>_<yymmdd>_<n>.xml after the SITE
+// commands, the PES_Acquit comes back from the response directory and the
+// document is acknowledged (or refused with the acquit's reason); every
+// simulator fault ends with the file received exactly once, or failed.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { newHarness, pesFile, fixture, skip, sleep, download } from '../lib/harness.mjs';
+import { requireStatesim, startStatesim, configureHelios, waitState, FAST } from './transmit-common.mjs';
+
+requireStatesim();
+if (!pesFile())
+	skip('PES fixture absent (LIASSE_FIXTURES)');
+const h = newHarness('transmit-helios');
+let env, sim, n = 0;
+
+async function postPes(client, extra = {}) {
+	n++;
+	const nomfic = `liasse-helios-${process.pid}-${n}`;
+	const meta = { kind: 'pes', organisation: env.orgA, title: `Bordereaux ${n}`, sign: false, transmit: true,
+		...extra };
+	const r = await client.postDocument(meta, extra.file || pesFile(nomfic));
+	assert.equal(r.status, 201, r.text);
+	return r.json;
+}
+
+async function transmission(id) {
+	const row = await h.psql(`SELECT state, sends, remote_name, coalesce(last_error, '') FROM transmission WHERE doc_id = '${id}'`);
+	const [state, sends, name, error] = row.split('|');
+	return { state, sends: Number(sends), name, error };
+}
+
+test.before(async () => {
+	env = await h.setup(FAST);
+	sim = await startStatesim(h, { set: { 'helios.p_dest': 'DGFIP-TEST', 'helios.p_appli': 'GHELPES2' },
+		pesXsd: fixture('parapheur-v5/xsd/schemas_pes_v5.17/PES_V2/Rev0/PES_Aller.xsd') || undefined });
+	await configureHelios(h, env.orgA, sim);
+});
+
+test.after(async () => {
+	sim.stop();
+	await h.stopAll();
+});
+
+test('liasse connector test reaches the Hélios gateway without sending anything', async () => {
+	const r = await h.cli(['connector', 'test', '--org', env.orgA]);
+	assert.equal(r.code, 0, r.stderr);
+	assert.match(r.stdout, /helios: ok/);
+	assert.deepEqual((await sim.counts()).helios || {}, {});
+	const bad = await h.cli(['connector', 'test', '--org', env.orgB]);
+	assert.notEqual(bad.code, 0, 'an organisation without connector fails the test');
+});
+
+test('a PES goes out with the SITE commands, its PES_Acquit acknowledges it', async () => {
+	const doc = await postPes(env.a);
+	assert.equal(doc.state, 'queued');
+	const done = await waitState(env.a, doc.id, ['acknowledged', 'refused', 'failed']);
+	assert.equal(done.state, 'acknowledged', JSON.stringify(done));
+	const t = await transmission(doc.id);
+	assert.match(t.name, new RegExp(`^PESALR2_${env.orgA}_\\d{6}_\\d+\\.xml$`));
+	assert.equal(t.sends, 1);
+	const counts = await sim.counts();
+	assert.equal(counts.helios[t.name], 1, JSON.stringify(counts));
+	const log = fs.readFileSync(path.join(h.tmp, 'statesim.log'), 'utf8');
+	assert.match(log, new RegExp(`${t.name} received \\(P_DEST DGFIP-TEST, P_APPLI GHELPES2, P_MSG PES#123#034000#12\\)`));
+	const ack = done.files.find((f) => f.role === 'ack');
+	assert.ok(ack, `the acquit is a file of the document: ${JSON.stringify(done.files)}`);
+	assert.equal(ack.name, `ACK_${t.name}`);
+	const d = await download(env.d.url, env.keyA, ack.href);
+	assert.equal(d.status, 200);
+	assert.equal(d.sha256, ack.sha256);
+	// The vendor of the other organisation sees none of it.
+	assert.equal((await env.b.get(`/api/v1/documents/${doc.id}`)).status, 404);
+	// The counter only grows: the next file gets the next number.
+	const doc2 = await postPes(env.a);
+	await waitState(env.a, doc2.id, 'acknowledged');
+	const t2 = await transmission(doc2.id);
+	assert.equal(Number(t2.name.split('_')[3].split('.')[0]), Number(t.name.split('_')[3].split('.')[0]) + 1);
+});
+
+test('an acquit with EtatAck 0 refuses the document with its reason', async () => {
+	// IdBord over the XSD's limit (as in s2low's pes_aller.xml): liasse only
+	// warns, the gateway's XSD check refuses it.
+	const ok = pesFile(`liasse-ko-${process.pid}`);
+	const data = Buffer.from(ok.data.toString('latin1').replace('<IdBord V="12345"/>',
+		'<IdBord V="1093357910"/>'), 'latin1');
+	const doc = await postPes(env.a, { file: { name: 'pes_ko.xml', type: 'application/xml', data } });
+	const done = await waitState(env.a, doc.id, ['acknowledged', 'refused', 'failed']);
+	assert.equal(done.state, 'refused', JSON.stringify(done));
+	const t = await transmission(doc.id);
+	assert.equal((await sim.counts())['helios.ack_ko'][t.name], 1, 'the gateway wrote a KO acquit');
+	assert.match(done.reason, /DomaineAck 0 \(technique\) EtatAck 0/);
+	assert.ok(done.files.find((f) => f.role === 'anomaly'), 'the KO acquit is a file of the document');
+});
+
+for (const [mode, expect] of [['500', 'acknowledged'], ['cut', 'acknowledged'], ['hang', 'acknowledged'],
+	['delay_ack', 'acknowledged'], ['refuse', 'failed']]) {
+	test(`fault ${mode}: ${expect}, the file received ${expect === 'failed' ? 'never' : 'exactly once'}`, async () => {
+		await sim.fault('helios', mode, 1, mode === 'delay_ack' ? 2 : undefined);
+		const doc = await postPes(env.a);
+		const done = await waitState(env.a, doc.id, ['acknowledged', 'refused', 'failed'], 60000);
+		assert.equal(done.state, expect, JSON.stringify(done));
+		const t = await transmission(doc.id);
+		const counts = await sim.counts();
+		if (expect === 'failed') {
+			assert.equal((counts.helios || {})[t.name], undefined);
+			assert.match(done.reason, /553/, 'the reason says what the gateway answered');
+		} else {
+			assert.equal(counts.helios[t.name], 1, `${t.name} received once: ${JSON.stringify(counts)}`);
+		}
+		if (mode === 'cut' || mode === 'hang')
+			assert.equal(t.sends, 2, 'sent again only after reconciliation');
+		if (mode === '500')
+			assert.equal(t.sends, 2, 'a refused STOR (451) is tried again');
+	});
+}
+
+test('a wrong P_DEST is refused by the gateway: failed with the reason, nothing received', async () => {
+	await configureHelios(h, env.orgA, sim, { p_dest: 'NOWHERE' });
+	try {
+		const doc = await postPes(env.a);
+		const done = await waitState(env.a, doc.id, ['acknowledged', 'refused', 'failed'], 30000);
+		assert.equal(done.state, 'failed');
+		assert.match(done.reason, /refused|501/);
+	} finally {
+		await configureHelios(h, env.orgA, sim);
+	}
+});
+
+test('a crash after the upload, before it was recorded: reconciled, not sent again', async () => {
+	const doc = await postPes(env.a);
+	await waitState(env.a, doc.id, 'acknowledged');
+	const t = await transmission(doc.id);
+	// What a kill -9 between the upload and the commit leaves behind.
+	await h.psql(`UPDATE transmission SET state = 'sending', holder_pid = 1, holder_start = now(),
+		sending_since = now() WHERE doc_id = '${doc.id}';
+		UPDATE document SET state = 'transmitting' WHERE id = '${doc.id}';
+		INSERT INTO job (kind, doc_id, run_at) VALUES ('transmit', '${doc.id}', now() + interval '1 hour')`);
+	await sleep(500);
+	await waitState(env.a, doc.id, 'transmitted', 20000);
+	const after = await transmission(doc.id);
+	assert.equal(after.sends, t.sends, 'not sent again: the acquit proves the gateway has it');
+	assert.equal((await sim.counts()).helios[t.name], 1);
+});
