@@ -349,9 +349,9 @@ describe('liasse-statesim: Hélios over FTP', () => {
 		await sim.fault('helios', 'hang');
 		const name = pesName();
 		const t0 = Date.now();
-		const r = upload(sim, name, nomfic(latin1(okPes)), { extra: ['-m', '2'] });
+		const r = upload(sim, name, nomfic(latin1(okPes)), { extra: ['-m', '1'] });
 		assert.equal(r.code, 28, r.err);
-		assert.ok(Date.now() - t0 >= 1900);
+		assert.ok(Date.now() - t0 >= 900);
 		assert.equal((await sim.counts()).helios[name], undefined);
 		assert.equal(acquit(sim, name), null);
 	});
@@ -374,7 +374,7 @@ describe('liasse-statesim: Hélios over FTP', () => {
 		assert.equal(upload(sim, name, nomfic(latin1(okPes))).code, 0);
 		assert.equal((await sim.counts()).helios[name], 1);
 		assert.equal(acquit(sim, name), null, 'no acquit yet');
-		await sleep(2600);
+		await sleep(2500);
 		assert.equal(acquit(sim, name).elements[0].etat, '1');
 	});
 
