@@ -104,7 +104,7 @@ valid_service(const char *svc)
 static void
 do_fault(struct statesim *s, int fd, const char *q)
 {
-	char svc[32] = "", mode[32] = "", num[32] = "", sec[32] = "";
+	char svc[32] = "", mode[32] = "", num[32] = "", sec[32] = "", when[16] = "before";
 	enum statesim_fault m;
 	int count = 1, seconds = 3;
 
@@ -114,6 +114,7 @@ do_fault(struct statesim *s, int fd, const char *q)
 		count = atoi(num);
 	if (query_get(q, "seconds", sec, sizeof(sec)))
 		seconds = atoi(sec);
+	query_get(q, "when", when, sizeof(when));
 	m = statesim_fault_parse(mode);
 	if (!valid_service(svc))
 		return reply_json(fd, 400, "{\"error\":\"service must be helios, actes or imap\"}\n");
@@ -121,8 +122,11 @@ do_fault(struct statesim *s, int fd, const char *q)
 		return reply_json(fd, 400, "{\"error\":\"mode must be refuse, hang, cut, 500 or delay_ack\"}\n");
 	if (count < 1 || count > 1000 || seconds < 0 || seconds > 3600)
 		return reply_json(fd, 400, "{\"error\":\"count must be 1..1000, seconds 0..3600\"}\n");
-	statesim_fault_add(s, svc, m, count, seconds);
-	fprintf(stderr, "statesim: control: next %d %s operation(s): %s\n", count, svc, mode);
+	if (strcmp(when, "before") && strcmp(when, "after"))
+		return reply_json(fd, 400, "{\"error\":\"when must be before or after\"}\n");
+	statesim_fault_add(s, svc, m, count, seconds, strcmp(when, "after") == 0);
+	fprintf(stderr, "statesim: control: next %d %s operation(s): %s (%s)\n", count, svc,
+		mode, when);
 	reply_json(fd, 200, "{\"ok\":true}\n");
 }
 

@@ -551,22 +551,55 @@ log_fault(struct ftp_sess *f, enum statesim_fault fault, const char *name)
 	statesim_count(f->s, "helios.fault", statesim_fault_name(fault));
 }
 
+/* The transfer itself and the gateway's processing; cut: close after the
+ * first chunk.  0 received, 1 cut, -1 failed (reply sent). */
+static int
+stor_transfer(struct ftp_sess *f, const char *name, int cut, int delay)
+{
+	char path[PATH_MAX];
+	struct helios_upload up;
+	struct chan d;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/" HELIOS_INCOMING "/%s.%lx", f->s->dir, name,
+		 (unsigned long)pthread_self());
+	reply(f, "150 Ok to send data.");
+	if (data_accept(f, &d))
+		return -1;
+	rc = receive(f, &d, path, cut);
+	chan_close(&d, rc == 0);
+	if (rc) {
+		unlink(path);
+		if (rc < 0)
+			reply(f, rc == -2 ? "552 %s: larger than 128 MB." :
+			      "426 %s: connection closed; transfer aborted.", name);
+		return rc == 1 ? 1 : -1;
+	}
+	memset(&up, 0, sizeof(up));
+	snprintf(up.name, sizeof(up.name), "%s", name);
+	snprintf(up.path, sizeof(up.path), "%s", path);
+	snprintf(up.dest, sizeof(up.dest), "%s", f->dest);
+	snprintf(up.appli, sizeof(up.appli), "%s", f->appli);
+	snprintf(up.msg, sizeof(up.msg), "%s", f->msg);
+	up.delay = delay;
+	helios_receive(f->s, &up);
+	return 0;
+}
+
 /* Returns -1 when the control connection must be dropped. */
 static int
 cmd_stor(struct ftp_sess *f, const char *arg)
 {
-	char name[256], why[512], path[PATH_MAX];
+	char name[256], why[512];
 	enum statesim_fault fault;
-	struct helios_upload up;
-	struct chan d;
-	int rc, delay = 0;
+	int rc, delay = 0, after = 0;
 
 	if (stor_precheck(f, arg, name, sizeof(name), why, sizeof(why))) {
 		statesim_count(f->s, "helios.refused", *name ? name : arg);
 		reply(f, "%s", why);
 		return 0;
 	}
-	fault = statesim_fault_take(f->s, "helios", &delay);
+	fault = statesim_fault_take_when(f->s, "helios", &delay, &after);
 	if (fault != FAULT_NONE)
 		log_fault(f, fault, name);
 	if (fault == FAULT_REFUSE) {
@@ -577,36 +610,22 @@ cmd_stor(struct ftp_sess *f, const char *arg)
 		reply(f, "451 %s: local error in processing (simulated).", name);
 		return 0;
 	}
-	if (fault == FAULT_HANG) {
+	if (fault == FAULT_HANG && !after) {
 		statesim_wait(f->s, f->ctl.fd, 24L * 3600 * 1000);
 		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/" HELIOS_INCOMING "/%s.%lx", f->s->dir, name,
-		 (unsigned long)pthread_self());
-	reply(f, "150 Ok to send data.");
-	if (data_accept(f, &d))
-		return 0;
-	rc = receive(f, &d, path, fault == FAULT_CUT);
-	chan_close(&d, rc == 0);
-	if (rc == 1) {
-		unlink(path);
+	rc = stor_transfer(f, name, fault == FAULT_CUT && !after,
+			   fault == FAULT_DELAY_ACK ? delay : 0);
+	if (rc == 1)
 		return -1;              /* cut: no final reply, control closed too */
+	if (rc == 0 && fault == FAULT_HANG) {
+		statesim_wait(f->s, f->ctl.fd, 24L * 3600 * 1000);
+		return -1;              /* received and acknowledged, never told */
 	}
-	if (rc) {
-		unlink(path);
-		reply(f, rc == -2 ? "552 %s: larger than 128 MB." :
-		      "426 %s: connection closed; transfer aborted.", name);
-		return 0;
-	}
-	memset(&up, 0, sizeof(up));
-	snprintf(up.name, sizeof(up.name), "%s", name);
-	snprintf(up.path, sizeof(up.path), "%s", path);
-	snprintf(up.dest, sizeof(up.dest), "%s", f->dest);
-	snprintf(up.appli, sizeof(up.appli), "%s", f->appli);
-	snprintf(up.msg, sizeof(up.msg), "%s", f->msg);
-	up.delay = fault == FAULT_DELAY_ACK ? delay : 0;
-	helios_receive(f->s, &up);
-	reply(f, "226 Transfer complete: %s received.", name);
+	if (rc == 0 && fault == FAULT_CUT)
+		return -1;
+	if (rc == 0)
+		reply(f, "226 Transfer complete: %s received.", name);
 	return 0;
 }
 

@@ -33,6 +33,7 @@ struct statesim_faultq {
 	enum statesim_fault mode;
 	int count;
 	int seconds;
+	int after;
 };
 
 static const char *fault_names[] = {
@@ -233,7 +234,7 @@ statesim_fault_parse(const char *name)
 
 void
 statesim_fault_add(struct statesim *s, const char *service,
-		   enum statesim_fault mode, int count, int seconds)
+		   enum statesim_fault mode, int count, int seconds, int after)
 {
 	struct statesim_faultq *q, **tail;
 
@@ -244,6 +245,7 @@ statesim_fault_add(struct statesim *s, const char *service,
 	q->mode = mode;
 	q->count = count;
 	q->seconds = seconds;
+	q->after = after;
 	pthread_mutex_lock(&s->mu);
 	for (tail = &s->faults; *tail; tail = &(*tail)->next)
 		;
@@ -253,6 +255,12 @@ statesim_fault_add(struct statesim *s, const char *service,
 
 enum statesim_fault
 statesim_fault_take(struct statesim *s, const char *service, int *seconds)
+{
+	return statesim_fault_take_when(s, service, seconds, NULL);
+}
+
+enum statesim_fault
+statesim_fault_take_when(struct statesim *s, const char *service, int *seconds, int *after)
 {
 	struct statesim_faultq *q, **pp;
 	enum statesim_fault mode = FAULT_NONE;
@@ -264,6 +272,8 @@ statesim_fault_take(struct statesim *s, const char *service, int *seconds)
 		mode = q->mode;
 		if (seconds)
 			*seconds = q->seconds;
+		if (after)
+			*after = q->after;
 		if (--q->count <= 0) {
 			*pp = q->next;
 			free(q);

@@ -106,12 +106,17 @@ int statesim_count_get(struct statesim *s, const char *service, const char *name
  * *seconds receives the delay of FAULT_DELAY_ACK (default 3). */
 enum statesim_fault statesim_fault_take(struct statesim *s, const char *service,
 					int *seconds);
+/* The same, with *after: 1 when the fault was asked with when=after (the
+ * operation is carried out first, then the reply is withheld or the
+ * connection cut: "received, but the client never heard"). */
+enum statesim_fault statesim_fault_take_when(struct statesim *s, const char *service,
+					     int *seconds, int *after);
 
 /* For control.c: queue count faults of mode for service; clear counts and
  * faults; the counts as a JSON object {"service":{"name":n,...},...}
  * (malloc'ed, NUL-terminated; NULL when out of memory). */
 void statesim_fault_add(struct statesim *s, const char *service,
-			enum statesim_fault mode, int count, int seconds);
+			enum statesim_fault mode, int count, int seconds, int after);
 void statesim_reset(struct statesim *s);
 char *statesim_counts_json(struct statesim *s);
 /* Name of a fault mode as the control interface spells it, and back

@@ -368,6 +368,24 @@ describe('liasse-statesim: Hélios over FTP', () => {
 		assert.deepEqual(fs.readdirSync(path.join(tmp, 'sim/helios/incoming')), []);
 	});
 
+	it('fault hang when=after: received and acknowledged, but the 226 never comes', async () => {
+		await sim.fault('helios', 'hang', { when: 'after' });
+		const name = pesName();
+		const r = upload(sim, name, nomfic(latin1(okPes)), { extra: ['-m', '2'] });
+		assert.equal(r.code, 28, r.err);
+		assert.equal((await sim.counts()).helios[name], 1);
+		assert.equal(acquit(sim, name).elements[0].etat, '1');
+	});
+
+	it('fault cut when=after: received and acknowledged, then the connection is closed', async () => {
+		await sim.fault('helios', 'cut', { when: 'after' });
+		const name = pesName();
+		const r = upload(sim, name, nomfic(latin1(okPes)));
+		assert.notEqual(r.code, 0);
+		assert.equal((await sim.counts()).helios[name], 1);
+		assert.equal(acquit(sim, name).elements[0].etat, '1');
+	});
+
 	it('fault delay_ack: received at once, the acquit appears only after the delay', async () => {
 		await sim.fault('helios', 'delay_ack', { seconds: 2 });
 		const name = pesName();
@@ -381,6 +399,7 @@ describe('liasse-statesim: Hélios over FTP', () => {
 	it('control: bad fault parameters are 400, reset clears counts and faults', async () => {
 		await assert.rejects(sim.fault('helios', 'explode'), (e) => e.status === 400);
 		await assert.rejects(sim.fault('nowhere', 'refuse'), (e) => e.status === 400);
+		await assert.rejects(sim.fault('helios', 'hang', { when: 'later' }), (e) => e.status === 400);
 		await sim.fault('helios', 'refuse', { count: 5 });
 		await sim.reset();
 		assert.deepEqual(await sim.counts(), {});

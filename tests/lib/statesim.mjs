@@ -86,9 +86,12 @@ function handle(proc, urls, exitP, exited) {
 		port: (svc) => Number(new URL(urls[svc]).port),
 		counts: () => control('GET', 'counts'),
 		reset: () => control('POST', 'reset'),
-		fault: (service, mode, { count = 1, seconds } = {}) =>
+		// when: 'after' carries the operation out, then withholds the reply
+		// (hang) or cuts the connection (cut).
+		fault: (service, mode, { count = 1, seconds, when } = {}) =>
 			control('POST', `fault?service=${service}&mode=${mode}&count=${count}` +
-				(seconds === undefined ? '' : `&seconds=${seconds}`)),
+				(seconds === undefined ? '' : `&seconds=${seconds}`) +
+				(when === undefined ? '' : `&when=${when}`)),
 		actesSend: (kind, idacte) =>
 			control('POST', `actes/send?kind=${encodeURIComponent(kind)}&idacte=${encodeURIComponent(idacte)}`),
 		async stop(signal = 'SIGTERM') {
