@@ -14,7 +14,7 @@
  * Settings (liasse connector set --kind actes): url, cert, key, cacert, pin
  * (sha256//... of the server key), trigramme (default LIA), test, email
  * (AdressesRetour), referent_nom, referent_telephone, referent_email,
- * classification_date, field (multipart field, default "archive"),
+ * classification_date, field (multipart field, default: the archive name),
  * reconcile_wait, and the IMAP keys of imap.c.
  */
 #include "transmit/xmit_int.h"
@@ -439,7 +439,7 @@ actes_send(struct xmit_job *x, struct lerr *e)
 		goto out;
 	mime = curl_mime_init(xc.h);
 	part = curl_mime_addpart(mime);
-	curl_mime_name(part, xmit_setting(x->settings, "field", "archive"));
+	curl_mime_name(part, xmit_setting(x->settings, "field", x->t.remote_name));   /* as S²LOW posts it */
 	curl_mime_filename(part, x->t.remote_name);
 	curl_mime_type(part, "application/x-gzip");
 	curl_mime_data_cb(part, (curl_off_t)x->spool_size, read_spool, seek_spool, NULL, x->spool);

@@ -75,7 +75,7 @@ fetch_uid(json_t *s, const char *url, unsigned long uid, struct buf *out, struct
 	CURLcode cc;
 	int rc;
 
-	snprintf(u, sizeof(u), "%s%s;UID=%lu", url, url[strlen(url) - 1] == '/' ? "" : "/", uid);
+	snprintf(u, sizeof(u), "%.*s;UID=%lu", (int)(strlen(url) - (url[strlen(url) - 1] == '/')), url, uid);
 	if ((rc = imap_handle(&xc, s, u, MAIL_MAX, e)))
 		goto out;
 	if ((cc = curl_easy_perform(xc.h)) != CURLE_OK)
