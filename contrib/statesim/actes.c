@@ -30,8 +30,7 @@
 #include <openssl/x509.h>
 
 #define HEAD_MAX 16384
-#define ARCHIVE_MAX (150u * 1024 * 1024)
-#define BODY_MAX (ARCHIVE_MAX + 256u * 1024)
+#define MULTIPART_SLACK (256u * 1024)
 
 struct actes_srv {
 	struct statesim *s;
@@ -52,6 +51,12 @@ struct actes_conn {
 	unsigned char *body;
 	size_t blen;
 };
+
+static size_t
+body_max(struct statesim *s)
+{
+	return actes_max_size(s) + MULTIPART_SLACK;
+}
 
 static int
 c_write(struct actes_conn *c, const void *data, size_t len)
@@ -186,7 +191,7 @@ grow(struct actes_conn *c, size_t need)
 {
 	unsigned char *nb;
 
-	if (need > BODY_MAX)
+	if (need > body_max(c->s))
 		return -1;
 	nb = realloc(c->body, need + 1);
 	if (!nb)
@@ -203,7 +208,7 @@ read_body(struct actes_conn *c)
 	char line[64];
 
 	if (!c->chunked) {
-		if (c->clen < 0 || (unsigned long long)c->clen > BODY_MAX)
+		if (c->clen < 0 || (unsigned long long)c->clen > body_max(c->s))
 			return c->clen < 0 ? -1 : -2;
 		if (grow(c, (size_t)c->clen))
 			return -2;
@@ -352,8 +357,6 @@ process(struct statesim *s, const char *name, const unsigned char *data, size_t 
 		actes_reply_free(&r);
 		return;
 	}
-	if (len > ARCHIVE_MAX && r.anomaly == 0)
-		fprintf(stderr, "statesim: actes: %s exceeds 150 MiB\n", name);
 	fprintf(stderr, "statesim: actes: %s -> %s%s%s\n", name, kinds[r.anomaly],
 		r.anomaly ? ": " : "", r.detail);
 	if (delay > 0)
@@ -398,13 +401,13 @@ handle(struct actes_conn *c, char *name, size_t ncap, const unsigned char **data
 		return cut_mid_body(c), -1;
 	if (strcmp(c->method, "POST") != 0)
 		return reply(c, 405, "Method Not Allowed", "POST an archive\n"), -1;
-	if (!c->chunked && c->clen > (long long)BODY_MAX)
-		return reply(c, 413, "Payload Too Large", "archive larger than 150 MiB\n"), -1;
+	if (!c->chunked && c->clen > (long long)body_max(c->s))
+		return reply(c, 413, "Payload Too Large", "archive too large (actes.max_size)\n"), -1;
 	if (c->expect)
 		(void)c_write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	rc = read_body(c);
 	if (rc == -2)
-		return reply(c, 413, "Payload Too Large", "archive larger than 150 MiB\n"), -1;
+		return reply(c, 413, "Payload Too Large", "archive too large (actes.max_size)\n"), -1;
 	if (rc)
 		return -1;
 	if (f == FAULT_500)

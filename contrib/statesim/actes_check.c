@@ -4,6 +4,7 @@
  *
  * Order of the checks; the first failure decides the answer:
  *   archive name  <tri>-<EACT|TACT>--<SIREN>--<YYYYMMDD>-<n>.tar.gz   AnomalieEnveloppe 001
+ *   at most 150 MiB                                                     AnomalieEnveloppe 004
  *   gzip + tar (flat, regular files)                                    AnomalieEnveloppe 001
  *   the envelope <EACT|TACT>--<SIREN>--<YYYYMMDD>-<n>.xml is present,
  *   well-formed, EnveloppeCLMISILL, valid against the ACTES XSD         AnomalieEnveloppe 002
@@ -89,6 +90,14 @@ actes_check_init(struct statesim *s)
 	}
 	fprintf(stderr, "statesim: actes: envelopes and messages validated against %s\n", xsd);
 	return 0;
+}
+
+size_t
+actes_max_size(struct statesim *s)
+{
+	long long v = atoll(statesim_opt(s, "actes.max_size", "157286400"));
+
+	return v > 0 ? (size_t)v : 157286400u;
 }
 
 static void __attribute__((format(printf, 4, 5)))
@@ -489,6 +498,11 @@ run_checks(struct check *c, const char *name, const unsigned char *gz, size_t gz
 
 	if (check_name(c, name))
 		return;
+	if (gzlen > actes_max_size(c->s)) {
+		fail(c, 2, "004", "%s : %zu octets, plus que les %zu permis", name, gzlen,
+		     actes_max_size(c->s));
+		return;
+	}
 	if (tar_gunzip(gz, gzlen, TAR_MAX, &c->tar, &tarlen, why, sizeof(why)) ||
 	    tar_list(c->tar, tarlen, c->files, MAX_FILES, &c->nfiles, why, sizeof(why))) {
 		fail(c, 2, "001", "%s : %s", name, why);

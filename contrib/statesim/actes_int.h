@@ -72,6 +72,8 @@ struct actes_reply {
 };
 
 int actes_check_init(struct statesim *s);
+/* The largest archive accepted (--set actes.max_size, default 150 MiB). */
+size_t actes_max_size(struct statesim *s);
 /* Check archive data (name, gzip bytes) and fill r with the answer to mail.
  * Always fills r (an anomaly when the archive is bad); -1 only when out of
  * memory. */

@@ -29,6 +29,7 @@ const NS = 'http://www.interieur.gouv.fr/ACTES#v1.1-20040216';
 const SIREN = '214502494';
 const DEPT = '045';
 const DATE = '20260115';
+const MAX_SIZE = 5 * 1024 * 1024;   // actes.max_size, 150 MiB by default
 const PDF = fs.readFileSync(path.join(topSrcdir, 'contrib', 'samples', 'deliberation-demo.pdf'));
 let sim;
 let serial = 0;
@@ -184,7 +185,8 @@ before(async () => {
 	sim = await startStatesim({
 		dir: path.join(tmp, 'state'),
 		args: ['--tls-cert', path.join(pki, 'server.pem'), '--tls-key', path.join(pki, 'server.key'),
-			'--tls-ca', path.join(pki, 'ca.pem'), '--set', `actes.xsd=${xsd}`, '--set', 'imap.tls=1'],
+			'--tls-ca', path.join(pki, 'ca.pem'), '--set', `actes.xsd=${xsd}`, '--set', 'imap.tls=1',
+			'--set', `actes.max_size=${MAX_SIZE}`],
 	});
 });
 
@@ -300,6 +302,18 @@ describe('@ctes: bad archives are answered by anomalies', () => {
 	it('an unreferenced file in the archive', async () => {
 		await enveloppeAno(makeArchive({ tweak: (f) => ({ ...f, 'extra.txt': Buffer.from('x') }) }),
 			'003', /extra\.txt/);
+	});
+	it('an archive larger than actes.max_size: AnomalieEnveloppe 004; much larger: 413', async () => {
+		const noise = (n) => Buffer.concat([Buffer.from('%PDF-1.4\n'), crypto.randomBytes(n)]);
+		await enveloppeAno(makeArchive({
+			tweak: (files, { doc }) => ({ ...files, [doc]: noise(MAX_SIZE + 50 * 1024) }),
+		}), '004', /plus que les 5242880 permis/);
+		const huge = makeArchive({ tweak: (files, { doc }) => ({ ...files, [doc]: noise(MAX_SIZE + 600 * 1024) }) });
+		const known = uids();
+		assert.equal(status(post(huge.file)), 413);
+		await sleep(300);
+		assert.deepEqual(uids(), known);
+		assert.equal((await sim.counts()).actes?.[huge.name], undefined);
 	});
 	it('the PDF named by the message is missing', async () => {
 		await acteAno(makeArchive({
@@ -471,7 +485,8 @@ describe('IMAP mailbox', () => {
 		sim = await startStatesim({
 			dir: path.join(tmp, 'state'),
 			args: ['--tls-cert', path.join(pki, 'server.pem'), '--tls-key', path.join(pki, 'server.key'),
-				'--tls-ca', path.join(pki, 'ca.pem'), '--set', `actes.xsd=${xsd}`, '--set', 'imap.tls=1'],
+				'--tls-ca', path.join(pki, 'ca.pem'), '--set', `actes.xsd=${xsd}`, '--set', 'imap.tls=1',
+			'--set', `actes.max_size=${MAX_SIZE}`],
 		});
 		assert.deepEqual(uids(), all.slice(1), 'messages survive a restart');
 		r = curl([...imapAuth, inbox(), '-X', `UID FETCH ${second} (FLAGS)`]);
