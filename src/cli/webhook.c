@@ -44,7 +44,7 @@ add(struct store_conn *c, struct webhook_cmd *w, struct lerr *e)
 	if (!rc)
 		rc = xmit_webhook_secret(w->secret, e);
 	if (!rc)
-		rc = store_webhook_add(c, 0, w->client, w->url, w->secret, &w->json, e);
+		rc = store_webhook_add(c, 0, w->client, w->url, w->secret, "cli", &w->json, e);
 	return rc;
 }
 

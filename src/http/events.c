@@ -16,7 +16,7 @@
 
 #define FEED_LIMIT 100
 #define FEED_LIMIT_MAX 500
-#define WAIT_MAX 60
+#define WAIT_MAX 30             /* a stopping liassed waits for requests in flight */
 #define WAIT_TICK_MS 250
 
 static int
@@ -188,7 +188,8 @@ add(struct req *rq, struct store_conn *c, struct lerr *e)
 	if (!rc)
 		rc = xmit_webhook_secret(secret, e);
 	if (!rc)
-		rc = store_webhook_add(c, rq->client.id, NULL, url, secret, &json, e);
+		rc = store_webhook_add(c, rq->client.id, NULL, url, secret,
+				       arena_printf(rq->arena, "client:%s", rq->client.name), &json, e);
 	if (rc)
 		return rc;
 	/* The secret is shown this once. */
@@ -227,7 +228,8 @@ webhook_list(struct req *rq)
 static int
 del(struct req *rq, struct store_conn *c, struct lerr *e)
 {
-	int rc = store_webhook_delete(c, rq->client.id, rq->params[0], e);
+	int rc = store_webhook_delete(c, rq->client.id, rq->params[0],
+				      arena_printf(rq->arena, "client:%s", rq->client.name), e);
 
 	return rc ? rc : http_reply_text(rq, 204, "application/json", "", 0);
 }

@@ -74,7 +74,7 @@ store_event_list(struct store_conn *c, long long client_id, long long after, int
 
 int
 store_webhook_add(struct store_conn *c, long long client_id, const char *client_name,
-		  const char *url, const char *secret, char **json, struct lerr *e)
+		  const char *url, const char *secret, const char *actor, char **json, struct lerr *e)
 {
 	char client[24], max[16];
 	PGresult *r = NULL;
@@ -82,14 +82,17 @@ store_webhook_add(struct store_conn *c, long long client_id, const char *client_
 
 	snprintf(client, sizeof(client), "%lld", client_id);
 	snprintf(max, sizeof(max), "%d", STORE_WEBHOOKS_MAX);
-	struct sqlp p[5] = { SQLP_TEXT(client), SQLP_TEXT(client_name), SQLP_TEXT(url), SQLP_TEXT(secret),
-			     SQLP_TEXT(max) };
-	rc = sq_exec(c, "WITH cl AS (SELECT id FROM api_client WHERE revoked_at IS NULL"
+	struct sqlp p[6] = { SQLP_TEXT(client), SQLP_TEXT(client_name), SQLP_TEXT(url), SQLP_TEXT(secret),
+			     SQLP_TEXT(max), SQLP_TEXT(actor) };
+	rc = sq_exec(c, "WITH cl AS (SELECT id, name FROM api_client WHERE revoked_at IS NULL"
 		     "  AND (id = $1::bigint OR ($1::bigint = 0 AND name = $2)))"
 		     ", ins AS (INSERT INTO webhook (client_id, url, secret) SELECT cl.id, $3, $4 FROM cl"
 		     "  WHERE (SELECT count(*) FROM webhook w WHERE w.client_id = cl.id AND w.deleted_at IS NULL)"
 		     "  < $5::int RETURNING *)"
-		     " SELECT (SELECT count(*) FROM cl), (SELECT webhook_json(ins)::text FROM ins)", p, 5, &r, e);
+		     ", j AS (SELECT journal_append($6, 'webhook.created', NULL, NULL, jsonb_build_object("
+		     "  'webhook', ins.id, 'client', cl.name, 'url', ins.url)) FROM ins JOIN cl ON cl.id = ins.client_id)"
+		     " SELECT (SELECT count(*) FROM cl), (SELECT webhook_json(ins)::text FROM ins),"
+		     " (SELECT count(*) FROM j)", p, 6, &r, e);
 	if (rc)
 		return rc;
 	if (atoi(PQgetvalue(r, 0, 0)) == 0) {
@@ -138,7 +141,8 @@ webhook_id_ok(const char *id, struct lerr *e)
 }
 
 int
-store_webhook_delete(struct store_conn *c, long long client_id, const char *id, struct lerr *e)
+store_webhook_delete(struct store_conn *c, long long client_id, const char *id, const char *actor,
+		     struct lerr *e)
 {
 	char client[24];
 	PGresult *r = NULL;
@@ -147,12 +151,15 @@ store_webhook_delete(struct store_conn *c, long long client_id, const char *id, 
 	if (rc)
 		return rc;
 	snprintf(client, sizeof(client), "%lld", client_id);
-	struct sqlp p[2] = { SQLP_TEXT(id), SQLP_TEXT(client) };
-	rc = sq_exec(c, "UPDATE webhook SET deleted_at = now() WHERE id = $1::bigint"
-		     " AND client_id = $2::bigint AND deleted_at IS NULL RETURNING id", p, 2, &r, e);
+	struct sqlp p[3] = { SQLP_TEXT(id), SQLP_TEXT(client), SQLP_TEXT(actor) };
+	rc = sq_exec(c, "WITH del AS (UPDATE webhook SET deleted_at = now() WHERE id = $1::bigint"
+		     "  AND client_id = $2::bigint AND deleted_at IS NULL RETURNING id, url)"
+		     ", j AS (SELECT journal_append($3, 'webhook.deleted', NULL, NULL,"
+		     "  jsonb_build_object('webhook', id, 'url', url)) FROM del)"
+		     " SELECT (SELECT count(*) FROM del), (SELECT count(*) FROM j)", p, 3, &r, e);
 	if (rc)
 		return rc;
-	if (PQntuples(r) == 0)
+	if (atoi(PQgetvalue(r, 0, 0)) == 0)
 		rc = no_webhook(e, id);
 	PQclear(r);
 	return rc;

@@ -239,14 +239,17 @@ int store_event_list(struct store_conn *c, long long client_id, long long after,
 
 #define STORE_WEBHOOKS_MAX 10        /* live webhooks per client */
 /* Creates a webhook for client_id, or (client_id 0) for the live client
- * named client_name; *json (malloc'd) is the webhook without its secret.
- * LERR_NOTFOUND: no such client; LERR_CONFLICT: STORE_WEBHOOKS_MAX reached. */
+ * named client_name, journaled with actor; *json (malloc'd) is the webhook
+ * without its secret.  LERR_NOTFOUND: no such client; LERR_CONFLICT:
+ * STORE_WEBHOOKS_MAX reached. */
 int store_webhook_add(struct store_conn *c, long long client_id, const char *client_name,
-		      const char *url, const char *secret, char **json, struct lerr *e) LERR_WUR;
+		      const char *url, const char *secret, const char *actor, char **json,
+		      struct lerr *e) LERR_WUR;
 /* The live webhooks of client_id (0: all clients) as a JSON array (malloc'd). */
 int store_webhook_list(struct store_conn *c, long long client_id, char **json, struct lerr *e) LERR_WUR;
+/* Deletes (journaled with actor); LERR_NOTFOUND if not the client's. */
 int store_webhook_delete(struct store_conn *c, long long client_id, const char *id,
-			 struct lerr *e) LERR_WUR;
+			 const char *actor, struct lerr *e) LERR_WUR;
 /* The delivery log of one webhook, newest attempt first (JSON array, malloc'd). */
 int store_webhook_deliveries(struct store_conn *c, long long client_id, const char *id, int limit,
 			     char **json, struct lerr *e) LERR_WUR;

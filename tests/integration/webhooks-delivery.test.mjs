@@ -101,6 +101,9 @@ describe('webhooks', () => {
 		assert.ok(!('secret' in l.json.items[0]), 'the secret is not shown again');
 		assert.ok(!l.text.includes(hookA.secret));
 		assert.deepEqual((await s.b.get('/api/v1/webhooks')).json.items, [], 'B sees none of A\'s');
+		const j = await h.psql(`SELECT actor || ' ' || (detail->>'webhook') || ' ' || (detail->>'url') FROM journal WHERE action = 'webhook.created'`);
+		assert.equal(j, `client:vendor-a ${hookA.id} ${rx.url}/a`, 'journaled, without the secret');
+		assert.ok(!(await h.psql('SELECT detail::text FROM journal')).includes(hookA.secret));
 	});
 
 	it('every event is POSTed as JSON with a signature the receiver verifies, in feed order', async () => {
@@ -217,6 +220,7 @@ describe('webhooks', () => {
 	it('a deleted webhook receives nothing more', async () => {
 		assert.equal((await del(s.a, `/api/v1/webhooks/${hookA.id}`)).status, 204);
 		assertProblem(assert, await del(s.a, `/api/v1/webhooks/${hookA.id}`), { status: 404 });
+		assert.equal(await h.psql(`SELECT count(*) FROM journal WHERE action = 'webhook.deleted' AND actor = 'client:vendor-a' AND detail->>'webhook' = '${hookA.id}'`), '1');
 		assertProblem(assert, await s.a.get(`/api/v1/webhooks/${hookA.id}/deliveries`), { status: 404 });
 		const n = rx.got.filter((g) => g.path === '/a').length;
 		const d = await post(s.a, s.orgA, 'after-delete');
