@@ -29,13 +29,14 @@ actor(struct page *p)
 	return arena_printf(p->a, "person:%s", p->me.email);
 }
 
-static void
-admin_nav(struct page *p, const char *cur)
+void
+web_admin_nav(struct page *p, const char *cur)
 {
 	static const char *const items[][2] = {
 		{ "/admin", "Organisations" }, { "/admin/personnes", "Personnes et rôles" },
 		{ "/admin/clients", "Clients des éditeurs" }, { "/admin/certificats", "Certificats" },
-		{ "/admin/journal", "Journal" }, { "/admin/taches", "Tâches" },
+		{ "/admin/connecteurs", "Connecteurs" }, { "/admin/journal", "Journal" },
+		{ "/admin/taches", "Tâches" },
 	};
 
 	h_raw(p, "<nav aria-label=\"Administration\"><ul class=\"nav card\">");
@@ -49,7 +50,7 @@ static void
 admin_begin(struct page *p, const char *title, const char *cur)
 {
 	page_begin(p, title, "admin");
-	admin_nav(p, cur);
+	web_admin_nav(p, cur);
 }
 
 static void

@@ -32,6 +32,8 @@ static const struct web_route {
 	{ "GET", "/signes", N_SIGNER, web_signed },
 	{ "GET", "/delegations", N_SIGNER, web_delegations },
 	{ "POST", "/delegations", N_SIGNER, web_delegation_post },
+	{ "GET", "/certificat", N_SIGNER, web_mycert },
+	{ "POST", "/certificat", N_SIGNER, web_mycert_post },
 	{ "GET", "/documents/{id}", N_LOGGED, web_doc },
 	{ "GET", "/documents/{id}/fichiers/{n}", N_LOGGED, web_doc_file },
 	{ "POST", "/documents/{id}/refus", N_SIGNER, web_doc_reject },
@@ -45,6 +47,8 @@ static const struct web_route {
 	{ "GET", "/admin/journal", N_OPERATOR, web_admin_journal },
 	{ "GET", "/admin/taches", N_OPERATOR, web_admin_jobs },
 	{ "POST", "/admin/taches", N_OPERATOR, web_admin_job_post },
+	{ "GET", "/admin/connecteurs", N_OPERATOR, web_admin_connectors },
+	{ "POST", "/admin/connecteurs", N_OPERATOR, web_admin_connector_post },
 	{ "GET", "/static/{name}", N_PUBLIC, web_asset },
 };
 

@@ -44,6 +44,7 @@ nav(struct page *p, const char *cur)
 	if (p->me.is_signer) {
 		nav_item(p, cur, "signes", "/signes", "Ce que j’ai signé");
 		nav_item(p, cur, "delegations", "/delegations", "Délégations");
+		nav_item(p, cur, "certificat", "/certificat", "Mon certificat");
 	}
 	if (p->me.is_agent || p->me.is_org_admin || p->me.is_operator)
 		nav_item(p, cur, "suivi", "/suivi", "Suivi des documents");

@@ -476,3 +476,83 @@ web_delegation_post(struct page *p)
 	json_decref(j);
 	page_redirect(p, "/delegations");
 }
+
+/* ---- my certificate: state, expiry, enrolment (code -> my own PIN) ---- */
+
+static int
+mycert_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
+{
+	return store_cert_list_json(c, 0, *(long long *)arg, json, e);
+}
+
+static void
+mycert_page(struct page *p, unsigned status)
+{
+	json_t *j = web_json(p, mycert_read, &p->me.id), *x;
+	int enrol = 0;
+	size_t i;
+
+	if (!j)
+		return;
+	page_begin(p, "Mon certificat", "certificat");
+	if (!json_array_size(j))
+		h_raw(p, "<p class=\"card\">Aucun certificat : demandez à votre administrateur d’importer le vôtre.</p>");
+	json_array_foreach(j, i, x) {
+		const char *st = js(x, "state");
+
+		enrol |= !strcmp(st, "enrolment");
+		h_fmt(p, "<div class=\"card\"><dl class=\"meta\"><dt>Certificat</dt><dd>%s</dd><dt>Émis par</dt><dd>%s</dd>"
+		      "<dt>Expire le</dt><dd>", js(x, "subject"), js(x, "issuer"));
+		h_when(p, js(x, "not_after"));
+		h_fmt(p, "</dd><dt>État</dt><dd>%S%S</dd></dl></div>",
+		      !strcmp(st, "enrolment") ? "en attente de votre code PIN" : !strcmp(st, "active") ? "actif" : "révoqué",
+		      json_is_true(json_object_get(x, "locked")) ? " — <strong>signature verrouillée</strong>" : "");
+	}
+	json_decref(j);
+	if (enrol) {
+		h_raw(p, "<h2>Choisir mon code PIN</h2><form class=\"card\" method=\"post\" action=\"/certificat\">");
+		page_csrf_field(p);
+		h_raw(p, "<label for=\"en-code\">Code d’enrôlement remis par l’administrateur</label>"
+		      "<input type=\"text\" id=\"en-code\" name=\"code\" required autocomplete=\"off\">"
+		      "<label for=\"en-pin\">Nouveau code PIN</label><input type=\"password\" id=\"en-pin\" name=\"pin\" "
+		      "required autocomplete=\"new-password\"><label for=\"en-pin2\">Nouveau code PIN, à nouveau</label>"
+		      "<input type=\"password\" id=\"en-pin2\" name=\"pin2\" required autocomplete=\"new-password\">"
+		      "<div class=\"actions\"><button type=\"submit\">Enregistrer mon code PIN</button></div></form>");
+	}
+	page_end(p);
+	page_send(p, status);
+}
+
+void
+web_mycert(struct page *p)
+{
+	mycert_page(p, 200);
+}
+
+void
+web_mycert_post(struct page *p)
+{
+	const char *code = form_get(p, "code"), *pin = form_get(p, "pin"), *pin2 = form_get(p, "pin2");
+	char *json = NULL;
+	int left = 0, rc;
+	struct lerr e;
+
+	lerr_clear(&e);
+	if (!code || !pin || !pin2 || strcmp(pin, pin2)) {
+		page_flash(p, "error", "Les deux codes PIN saisis diffèrent.");
+		rc = LERR_INVALID;
+	} else if ((rc = signdoc_enrol(p->w->store, p->me.id, code, pin,
+				       arena_printf(p->a, "person:%s", p->me.email), &json, &left, &e))) {
+		page_flash(p, "error", e.kind == LERR_FORBIDDEN ?
+			   arena_printf(p->a, "Code d’enrôlement incorrect : il reste %d essai%s.", left, left > 1 ? "s" : "") :
+			   arena_printf(p->a, "Code PIN refusé : %s %s", e.msg, e.hint));
+	} else {
+		page_flash(p, "ok", "Votre code PIN est enregistré : vous pouvez signer.");
+	}
+	free(json);
+	if (pin)
+		explicit_bzero((char *)pin, strlen(pin));
+	if (pin2)
+		explicit_bzero((char *)pin2, strlen(pin2));
+	mycert_page(p, rc ? 422 : 200);
+}

@@ -120,6 +120,8 @@ void web_doc(struct page *p);
 void web_doc_file(struct page *p);
 void web_doc_reject(struct page *p);
 void web_delegations(struct page *p);
+void web_mycert(struct page *p);
+void web_mycert_post(struct page *p);
 void web_delegation_post(struct page *p);
 void web_follow(struct page *p);
 void web_admin_orgs(struct page *p);
@@ -131,6 +133,10 @@ void web_admin_cert_post(struct page *p);
 void web_admin_journal(struct page *p);
 void web_admin_jobs(struct page *p);
 void web_admin_job_post(struct page *p);
+void web_admin_connectors(struct page *p);
+/* The administration sub-navigation; cur is the current page's path. */
+void web_admin_nav(struct page *p, const char *cur);
+void web_admin_connector_post(struct page *p);
 void web_asset(struct page *p);
 
 /* ---- pes_summary.c ---- */

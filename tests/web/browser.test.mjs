@@ -11,6 +11,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import crypto from 'node:crypto';
 import {
 	newHarness, skip, topBuilddir, docMeta, pdfFile, pesFile, OFFICIAL_A, PASSWORD,
 } from '../lib/harness.mjs';
@@ -33,6 +34,21 @@ const ADMIN = 'admin@opsn.test';
 const AGENT = 'secretaire@saint-essai.test';
 const ADJOINT = 'adjoint@saint-essai.test';
 const LOCKME = 'distrait@saint-essai.test';
+const TOTPUSER = 'prudent@saint-essai.test';
+
+// RFC 6238 code (HMAC-SHA1, 30 s, 6 digits) of an otpauth:// URI's secret.
+function totp(uri, t = Date.now()) {
+	const b32 = new URL(uri).searchParams.get('secret').replace(/=+$/, '');
+	let bits = '';
+	for (const ch of b32.toUpperCase())
+		bits += 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'.indexOf(ch).toString(2).padStart(5, '0');
+	const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+	const ctr = Buffer.alloc(8);
+	ctr.writeBigUInt64BE(BigInt(Math.floor(t / 30000)));
+	const mac = crypto.createHmac('sha1', key).update(ctr).digest();
+	const off = mac[19] & 15;
+	return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
 const EVIL = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">Délibération & "budget"';
 
 const h = newHarness('web-browser');
@@ -100,6 +116,8 @@ before(async () => {
 		roles: [{ org: s.orgA, role: 'signer', function: 'adjoint' }] });
 	await h.person({ email: LOCKME, name: 'Léa Distraite', password: PASSWORD,
 		roles: [{ org: s.orgA, role: 'agent' }] });
+	await h.person({ email: TOTPUSER, name: 'Paul Prudent', password: PASSWORD,
+		roles: [{ org: s.orgA, role: 'agent' }] });
 	docs.batch = [];
 	for (let i = 1; i <= 3; i++)
 		docs.batch.push(await post(docMeta(s.orgA, { title: `Convention ${i}`, due_date: `2030-0${i}-15` }),
@@ -154,6 +172,25 @@ test('log in: cookie attributes, a new session id at login, wrong password, logo
 	await page.waitForURL('**/connexion');
 	await page.goto('/parapheur');
 	assert.match(page.url(), /\/connexion/, 'logged out: the session is gone');
+	await ctx.close();
+});
+
+test('log in with a second factor (TOTP)', async () => {
+	const r = await h.cli(['person', 'totp', TOTPUSER]);
+	assert.equal(r.code, 0, r.stderr);
+	const uri = r.stdout.trim();
+	const ctx = await browser.newContext({ locale: 'fr-FR', baseURL: base });
+	const page = await ctx.newPage();
+	await page.goto('/connexion');
+	await page.getByLabel('Adresse électronique').fill(TOTPUSER);
+	await page.getByLabel('Mot de passe').fill(PASSWORD);
+	await page.getByRole('button', { name: 'Se connecter' }).click();
+	await page.getByRole('alert').filter({ hasText: 'code à usage unique' }).waitFor();
+	assert.match(page.url(), /\/connexion$/, 'the password alone is not enough');
+	await page.getByLabel('Mot de passe').fill(PASSWORD);
+	await page.getByLabel(/Code à usage unique/).fill(totp(uri));
+	await page.getByRole('button', { name: 'Se connecter' }).click();
+	await page.waitForURL('**/suivi');
 	await ctx.close();
 });
 
@@ -326,10 +363,36 @@ test('an administrator imports a certificate (PKCS#12) and sees it by expiry', a
 	assert.match(await row.textContent(), /en attente d’enrôlement/);
 	await assertAccessible(page, 'admin certificates');
 	await shot(page, 'admin-certificats');
-	// the code works for the official's enrolment (CLI)
+	// the official exchanges the code for a PIN of their own, in the web pages
 	const code = flash.trim().split(' ').pop();
-	const en = await h.cli(['cert', 'enrol', ADJOINT], { input: `${code}\n${PIN}\n` });
-	assert.equal(en.code, 0, en.stderr);
+	const off = await loggedIn(ADJOINT);
+	await off.page.goto('/certificat');
+	await off.page.getByLabel('Code d’enrôlement remis par l’administrateur').fill(code);
+	await off.page.getByLabel('Nouveau code PIN', { exact: true }).fill('781-jonquille');
+	await off.page.getByLabel('Nouveau code PIN, à nouveau').fill('781-jonquille');
+	await off.page.getByRole('button', { name: 'Enregistrer mon code PIN' }).click();
+	await off.page.locator('.flash.ok').filter({ hasText: 'Votre code PIN est enregistré' }).waitFor();
+	assert.match(await off.page.locator('main').textContent(), /État\s*actif/);
+	await assertAccessible(off.page, 'my certificate');
+	await shot(off.page, 'mon-certificat');
+	await off.ctx.close();
+	await page.goto('/admin/certificats');
+	assert.match(await page.locator('tbody tr', { hasText: 'Jean Adjoint' }).textContent(), /actif/);
+	// connector settings (secrets masked) and "test the connection"
+	await page.goto('/admin/connecteurs');
+	await page.getByLabel('SIREN de l’organisation').fill(s.orgA);
+	await page.getByLabel('Connecteur').selectOption('helios');
+	await page.getByLabel(/Réglages, un par ligne/).fill('url = ftp://127.0.0.1:1/\npassword = s3cret-ftp');
+	await page.getByRole('button', { name: 'Enregistrer' }).click();
+	await page.locator('.flash.ok').waitFor();
+	const conn = await page.locator('tbody tr', { hasText: 'helios' }).textContent();
+	assert.match(conn, /ftp:\/\/127\.0\.0\.1:1\//);
+	assert.ok(!conn.includes('s3cret-ftp') && !(await page.content()).includes('s3cret-ftp'), 'secrets are masked');
+	await page.getByRole('button', { name: /Tester la connexion/ }).click();
+	await page.locator('section[role="status"] li.res-error', { hasText: 'helios' }).waitFor({ timeout: 60000 });
+	assert.match(await page.locator('section[role="status"]').textContent(), /Au moins une vérification a échoué/);
+	await assertAccessible(page, 'connectors');
+	await shot(page, 'admin-connecteurs');
 	for (const [p, name] of [['/admin/personnes', 'admin-personnes'], ['/admin/clients', 'admin-clients'],
 		['/admin/journal', 'admin-journal'], ['/admin/taches', 'admin-taches']]) {
 		await page.goto(p);
