@@ -92,8 +92,9 @@ async function main() {
 			const apiMs = Number(process.hrtime.bigint() - t0) / 1e6;
 			if (r.status !== 200 || r.json.signed !== N)
 				throw new Error(`queue/sign: ${r.status} ${r.text.slice(0, 500)}`);
-			const m = [...s.d.logs().matchAll(/documents signed in (\d+) ms \(key opened in (\d+) ms\)/g)].pop();
+			const m = [...s.d.logs().matchAll(/documents signed in (\d+) ms \(key opened in (\d+) ms;([^)]*)\)/g)].pop();
 			const keyMs = m ? Number(m[2]) : NaN;
+			console.log(`  liassed: batch ${m && m[1]} ms: key ${keyMs} ms;${m && m[3]}`);
 			rows.push({ round, apiMs, rawMs, keyMs });
 			console.log(`round ${round}: API ${apiMs.toFixed(1)} ms (key unwrap ${keyMs} ms), ` +
 				`raw engine ${rawMs.toFixed(1)} ms, overhead ${((apiMs / rawMs - 1) * 100).toFixed(0)} %, ` +

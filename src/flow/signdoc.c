@@ -11,6 +11,7 @@
 #include "flow/signdoc.h"
 
 #include <ctype.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,73 +261,253 @@ cert_json(const struct sign_key *k)
 	return json_pack("{s:s, s:s}", "subject", ci.subject, "serial", ci.serial);
 }
 
-struct doc_work {
+/* ---- the batch ----
+ *
+ * One transaction for the batch: documents are claimed in groups of
+ * SIGNDOC_GROUP in one statement (locked in id order, so that concurrent
+ * batches cannot deadlock), signed, and recorded in one statement, each
+ * document in its own subtransaction; one commit at the end.  Main files of
+ * more than one chunk are read, signed and recorded one by one.
+ */
+#define SIGNDOC_GROUP 64
+
+struct item {
+	size_t idx;                     /* place in b->docs and b->results */
+	struct sign_claim cl;
+	struct buf in, out;
+	struct signed_file f;
+	char *detail;
+};
+
+struct run {
 	struct store_conn *c;
 	const struct sign_key *k;
-	const struct signdoc_batch *b;
+	struct signdoc_batch *b;
 	json_t *cert;
-	struct buf in, out;
-	struct sign_claim cl;
+	struct item *items;
+	size_t n;                       /* distinct valid ids, sorted */
+	int64_t us_claim, us_sign, us_record;   /* time spent, for the log */
 };
 
 static int
-sign_claimed(struct doc_work *w, const char *id, struct signdoc_result *r, struct lerr *e)
+cmp_item(const void *x, const void *y, void *arg)
 {
-	struct signed_file f;
-	struct sign_done d = { 0 };
-	char *detail = NULL;
-	int rc;
+	const struct signdoc_batch *b = arg;
+	const struct item *a = x, *c = y;
 
-	buf_reset(&w->out);
-	if ((rc = sign_by_kind(w->k, &w->cl, &w->in, &w->out, &f, e)))
-		return rc;
-	detail = journal_detail(w->cert, &w->cl, f.role);
-	d.person_id = w->b->person_id;
-	d.signed_for = w->cl.signed_for;
-	d.doc_id = id;
-	d.role = f.role;
-	d.name = f.name;
-	d.media_type = f.media_type;
-	d.data = w->out.data;
-	d.len = w->out.len;
-	d.actor = w->b->actor;
-	d.detail_json = detail;
-	rc = store_sign_finish(w->c, &d, r->state, e);
-	free(detail);
-	return rc;
+	return strcasecmp(b->docs[a->idx], b->docs[c->idx]);
+}
+
+static struct signdoc_result *
+res(struct run *rn, const struct item *it)
+{
+	return &rn->b->results[it->idx];
+}
+
+/* The batch's ids: invalid ones and repeats answered now, the rest sorted. */
+static int
+plan(struct run *rn, struct lerr *e)
+{
+	struct signdoc_batch *b = rn->b;
+	size_t n = 0;
+
+	if (!(rn->items = calloc(b->ndocs, sizeof(*rn->items))))
+		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	for (size_t i = 0; i < b->ndocs; i++) {
+		struct signdoc_result *r = &b->results[i];
+
+		memset(r, 0, sizeof(*r));
+		snprintf(r->id, sizeof(r->id), "%s", b->docs[i]);
+		if (!uuid_valid(b->docs[i])) {
+			lerr_set(&r->err, LERR_NOTFOUND, "documents", "no such document");
+			lerr_detail(&r->err, "\"%s\" is not a document id", r->id);
+			continue;
+		}
+		rn->items[n++].idx = i;
+	}
+	qsort_r(rn->items, n, sizeof(*rn->items), cmp_item, b);
+	rn->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (rn->n && !strcasecmp(b->docs[rn->items[rn->n - 1].idx], b->docs[rn->items[i].idx])) {
+			struct signdoc_result *r = &b->results[rn->items[i].idx];
+
+			lerr_set(&r->err, LERR_CONFLICT, "documents", "already signed");
+			lerr_detail(&r->err, "document %s is listed twice in the batch", r->id);
+			continue;
+		}
+		rn->items[rn->n++] = rn->items[i];
+	}
+	for (size_t i = 0; i < rn->n; i++) {
+		buf_init(&rn->items[i].in, SIGN_MAX_DOC);
+		buf_init(&rn->items[i].out, SIGN_MAX_DOC + 1024 * 1024);
+	}
+	return 0;
 }
 
 static void
-sign_one(struct doc_work *w, const char *id, struct signdoc_result *r)
+item_free(struct item *it)
 {
-	struct lerr *e = &r->err;
+	buf_fini(&it->in);
+	buf_fini(&it->out);
+	free(it->detail);
+	it->detail = NULL;
+}
+
+/* Claimed: sign it (reading a large main file first). */
+static int
+sign_item(struct run *rn, struct item *it, struct lerr *e)
+{
+	const char *id = rn->b->docs[it->idx];
 	int rc;
 
-	lerr_clear(e);
-	snprintf(r->id, sizeof(r->id), "%s", id);
-	if (!uuid_valid(id)) {
-		lerr_set(e, LERR_NOTFOUND, "documents", "no such document");
-		lerr_detail(e, "\"%s\" is not a document id", r->id);
-		return;
+	snprintf(res(rn, it)->state, sizeof(res(rn, it)->state), "%s", it->cl.state);
+	if (it->cl.status)
+		return claim_refusal(&it->cl, id, e);
+	if (it->cl.nchunks > 1 && (rc = store_sign_read_main(rn->c, &it->cl, &it->in, e)))
+		return rc;
+	if ((rc = sign_by_kind(rn->k, &it->cl, &it->in, &it->out, &it->f, e)))
+		return rc;
+	it->detail = journal_detail(rn->cert, &it->cl, it->f.role);
+	return 0;
+}
+
+static void
+done_of(struct run *rn, const struct item *it, struct sign_done *d)
+{
+	*d = (struct sign_done){ .person_id = rn->b->person_id, .signed_for = it->cl.signed_for,
+		.doc_id = rn->b->docs[it->idx], .role = it->f.role, .name = it->f.name,
+		.media_type = it->f.media_type, .data = it->out.data, .len = it->out.len,
+		.actor = rn->b->actor, .detail_json = it->detail };
+}
+
+/* Records the signed files of the group's items marked ok (ok[i]). */
+static int
+record(struct run *rn, struct item *g, int n, int *ok, struct lerr *e)
+{
+	struct sign_done *d = calloc((size_t)n, sizeof(*d));
+	struct lerr *errs = calloc((size_t)n, sizeof(*errs));
+	char (*states)[24] = calloc((size_t)n, sizeof(*states));
+	struct item **which = calloc((size_t)n, sizeof(*which));
+	int m = 0, rc = 0;
+
+	if (!d || !errs || !states || !which) {
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+		goto out;
 	}
-	if ((rc = store_begin(w->c, e)))
-		return;
-	rc = store_sign_claim(w->c, w->b->person_id, id, &w->cl, &w->in, e);
-	snprintf(r->state, sizeof(r->state), "%s", w->cl.state);
-	if (!rc && w->cl.status)
-		rc = claim_refusal(&w->cl, id, e);
+	for (int i = 0; i < n; i++) {
+		if (!ok[i])
+			continue;
+		if (g[i].out.len > STORE_CHUNK_SIZE) {     /* streamed into a blob, alone */
+			struct sign_done big;
+
+			done_of(rn, &g[i], &big);
+			if ((rc = store_sign_finish(rn->c, &big, res(rn, &g[i])->state, e)))
+				goto out;
+			res(rn, &g[i])->ok = 1;
+			continue;
+		}
+		which[m] = &g[i];
+		done_of(rn, &g[i], &d[m++]);
+	}
+	if (m && (rc = store_sign_finish_many(rn->c, rn->b->person_id, rn->b->actor, d, m, states,
+					      errs, e)))
+		goto out;
+	for (int i = 0; i < m; i++) {
+		struct signdoc_result *r = res(rn, which[i]);
+
+		if (errs[i].kind) {
+			r->err = errs[i];
+			continue;
+		}
+		snprintf(r->state, sizeof(r->state), "%s", states[i]);
+		r->ok = 1;
+	}
+out:
+	free(d);
+	free(errs);
+	free(states);
+	free(which);
+	return rc;
+}
+
+static int
+group(struct run *rn, struct item *g, int n, struct lerr *e)
+{
+	struct sign_claim *cl = calloc((size_t)n, sizeof(*cl));
+	const char **ids = calloc((size_t)n, sizeof(*ids));
+	struct buf *ins = calloc((size_t)n, sizeof(*ins));
+	int *ok = calloc((size_t)n, sizeof(*ok));
+	int64_t t;
+	int rc = 0;
+
+	if (!cl || !ids || !ins || !ok) {
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		ids[i] = rn->b->docs[g[i].idx];
+		ins[i] = g[i].in;
+	}
+	t = now_us();
+	rc = store_sign_claim_many(rn->c, rn->b->person_id, ids, n, cl, ins, e);
+	for (int i = 0; i < n; i++)
+		g[i].in = ins[i];
+	rn->us_claim += now_us() - t;
+	if (rc)
+		goto out;
+	t = now_us();
+	for (int i = 0; i < n; i++) {
+		g[i].cl = cl[i];
+		ok[i] = sign_item(rn, &g[i], &res(rn, &g[i])->err) == 0;
+	}
+	rn->us_sign += now_us() - t;
+	t = now_us();
+	rc = record(rn, g, n, ok, e);
+	rn->us_record += now_us() - t;
+out:
+	free(cl);
+	free(ids);
+	free(ins);
+	free(ok);
+	return rc;
+}
+
+/* Every document not answered yet gets e (the batch's transaction failed). */
+static void
+fail_rest(struct run *rn, const struct lerr *e)
+{
+	for (size_t i = 0; i < rn->n; i++) {
+		struct signdoc_result *r = res(rn, &rn->items[i]);
+
+		if (!r->err.kind) {
+			r->ok = 0;
+			r->err = *e;
+		}
+	}
+}
+
+static int
+sign_all(struct run *rn, struct lerr *e)
+{
+	int rc;
+
+	if ((rc = store_begin(rn->c, e)))
+		return rc;
+	for (size_t i = 0; !rc && i < rn->n; i += SIGNDOC_GROUP) {
+		size_t n = rn->n - i < SIGNDOC_GROUP ? rn->n - i : SIGNDOC_GROUP;
+
+		rc = group(rn, rn->items + i, (int)n, e);
+		for (size_t j = i; j < i + n; j++)
+			item_free(&rn->items[j]);
+	}
 	if (!rc)
-		rc = sign_claimed(w, id, r, e);
-	if (!rc)
-		rc = store_commit(w->c, e);
+		rc = store_commit(rn->c, e);
 	if (rc) {
-		store_rollback(w->c);
-		if (rc != LERR_CONFLICT && rc != LERR_NOTFOUND && rc != LERR_FORBIDDEN)
-			log_warn("doc=%s signing failed: %s", id, e->msg);
-		return;
+		store_rollback(rn->c);
+		log_error("signing batch of %s failed: %s", rn->b->actor, e->msg);
+		fail_rest(rn, e);
 	}
-	r->ok = 1;
-	log_info("doc=%s signed by %s (%s)", id, w->b->actor, r->state);
+	return rc;
 }
 
 static int
@@ -347,38 +528,41 @@ check_batch(const struct signdoc_batch *b, struct lerr *e)
 int
 signdoc_batch(struct store *s, struct signdoc_batch *b, struct lerr *e)
 {
-	struct doc_work w = { 0 };
+	struct run rn = { .b = b };
 	struct sign_key k = { 0 };
+	struct lerr e2;
 	int64_t t0 = now_us(), t1;
 	int rc;
 
 	b->nsigned = 0;
 	b->locked = 0;
 	b->attempts_left = 0;
-	if ((rc = check_batch(b, e)) || (rc = store_acquire(s, &w.c, e)))
+	if ((rc = check_batch(b, e)) || (rc = store_acquire(s, &rn.c, e)))
 		return rc;
-	if ((rc = open_key(w.c, b, &k, e)))
+	if ((rc = open_key(rn.c, b, &k, e)) || (rc = plan(&rn, e)))
 		goto out;
 	t1 = now_us();
-	w.k = &k;
-	w.b = b;
-	w.cert = cert_json(&k);
-	buf_init(&w.in, SIGN_MAX_DOC);
-	buf_init(&w.out, SIGN_MAX_DOC + 1024 * 1024);
+	rn.k = &k;
+	rn.cert = cert_json(&k);
+	lerr_clear(&e2);
+	(void)sign_all(&rn, &e2);       /* its failure is in every document's result */
 	for (size_t i = 0; i < b->ndocs; i++) {
-		memset(&b->results[i], 0, sizeof(b->results[i]));
-		sign_one(&w, b->docs[i], &b->results[i]);
 		b->nsigned += b->results[i].ok;
+		if (b->results[i].ok)
+			log_info("doc=%s signed by %s (%s)", b->results[i].id, b->actor, b->results[i].state);
 	}
-	buf_fini(&w.in);
-	buf_fini(&w.out);
-	json_decref(w.cert);
-	log_info("batch by %s: %d of %zu documents signed in %lld ms (key opened in %lld ms)",
-		 b->actor, b->nsigned, b->ndocs, (long long)(now_us() - t0) / 1000,
-		 (long long)(t1 - t0) / 1000);
+	log_info("batch by %s: %d of %zu documents signed in %lld ms (key opened in %lld ms;"
+		 " claims %lld ms, signatures %lld ms, records %lld ms)", b->actor, b->nsigned, b->ndocs,
+		 (long long)(now_us() - t0) / 1000, (long long)(t1 - t0) / 1000,
+		 (long long)rn.us_claim / 1000, (long long)rn.us_sign / 1000,
+		 (long long)rn.us_record / 1000);
 out:
+	for (size_t i = 0; rn.items && i < rn.n; i++)
+		item_free(&rn.items[i]);
+	free(rn.items);
+	json_decref(rn.cert);
 	sign_key_fini(&k);
-	store_release(s, w.c);
+	store_release(s, rn.c);
 	return rc;
 }
 
