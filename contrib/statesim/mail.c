@@ -302,7 +302,8 @@ list_locked(struct statesim *s, struct mail_msg **out, size_t *n)
 		v[len++] = m;
 	}
 	closedir(d);
-	qsort(v, len, sizeof(*v), cmp_msg);
+	if (len)
+		qsort(v, len, sizeof(*v), cmp_msg);
 	*out = v;
 	*n = len;
 	return 0;

@@ -296,6 +296,23 @@ describe('@ctes: bad archives are answered by anomalies', () => {
 		fs.writeFileSync(file, 'this is not gzip');
 		await enveloppeAno({ file, name: path.basename(file) }, '001', /gzip/);
 	});
+	it('a truncated archive', async () => {
+		const arc = makeArchive();
+		const data = fs.readFileSync(arc.file);
+		fs.writeFileSync(arc.file, data.subarray(0, Math.floor(data.length / 2)));
+		await enveloppeAno(arc, '001', /tronqu\xe9e/);
+	});
+	it('an archive with a sub-directory', async () => {
+		const arc = makeArchive();
+		const dir = fs.mkdtempSync(path.join(tmp, 'sub-'));
+		fs.mkdirSync(path.join(dir, 'annexes'));
+		fs.writeFileSync(path.join(dir, 'annexes', 'a.pdf'), PDF);
+		assert.equal(spawnSync('gzip', ['-d', arc.file]).status, 0);
+		const tarFile = arc.file.replace(/\.gz$/, '');
+		assert.equal(spawnSync('tar', ['-rf', tarFile, '-C', dir, 'annexes']).status, 0);
+		assert.equal(spawnSync('gzip', ['-n', tarFile]).status, 0);
+		await enveloppeAno(arc, '001', /\xe0 plat/);
+	});
 	it('archive name not @ctes', async () => {
 		await enveloppeAno(makeArchive({ archiveName: 'acte.tar.gz' }), '001', /nom d'archive invalide/);
 	});
