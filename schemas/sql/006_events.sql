@@ -143,11 +143,13 @@ BEGIN
 		WHERE seq IS NULL ORDER BY id LIMIT 10000)
 	, upd AS (
 		UPDATE event e SET seq = v_seq + todo.rn FROM todo WHERE e.id = todo.id
-		RETURNING e.id, e.client_id)
-	, ins AS (
+		RETURNING e.id, e.client_id, e.org_id)
+	, ins AS (   -- what the feed would show the client: its live key, its organisations
 		INSERT INTO webhook_delivery (webhook_id, event_id)
 		SELECT w.id, upd.id FROM upd JOIN webhook w ON w.client_id = upd.client_id
-		WHERE w.deleted_at IS NULL ORDER BY w.id, upd.id
+		JOIN api_client a ON a.id = upd.client_id
+		JOIN api_client_org co ON co.client_id = upd.client_id AND co.org_id = upd.org_id
+		WHERE w.deleted_at IS NULL AND a.revoked_at IS NULL ORDER BY w.id, upd.id
 		RETURNING webhook_id)
 	SELECT (SELECT count(*) FROM upd), (SELECT array_agg(DISTINCT webhook_id ORDER BY webhook_id) FROM ins)
 	INTO v_n, v_ws;

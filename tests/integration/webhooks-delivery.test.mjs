@@ -5,7 +5,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import dns from 'node:dns/promises';
 import http from 'node:http';
+import os from 'node:os';
 import { newHarness, docMeta, pdfFile, assertProblem, request, sleep } from '../lib/harness.mjs';
 
 const h = newHarness('webhooks-delivery');
@@ -199,6 +201,22 @@ describe('webhooks', () => {
 		assert.equal((await del(s.b, `/api/v1/webhooks/${rb.json.id}`)).status, 204);
 	});
 
+	// This machine's name resolves to a loopback address (Debian's /etc/hosts):
+	// the delivery resolves it itself and pins curl to the address it checked.
+	let byName = null;
+	it('a webhook given by host name is resolved, checked and delivered to', async (t) => {
+		const host = os.hostname();
+		const addr = await dns.lookup(host, { family: 4 }).catch(() => null);
+		if (!addr || !addr.address.startsWith('127.') || host === 'localhost')
+			return t.skip(`${host} does not resolve to a loopback address here`);
+		const r = await jsonPost(s.b, '/api/v1/webhooks', { url: `http://${host}:${new URL(rx.url).port}/byname` });
+		assert.equal(r.status, 201, r.text);
+		byName = { host, ...r.json };
+		const d = await post(s.b, s.orgB, 'by-name');
+		const g = await waitFor(() => rx.got.find((x) => x.path === '/byname' && x.json.document === d.id), 'the delivery');
+		assert.ok(signatureOk(byName.secret, g.headers, g.raw));
+	});
+
 	it('liasse webhook add prints the secret once; liasse webhook list shows the webhook', async () => {
 		const conf = h.writeConfig({ database: h.pg.conninfo, webhook_allow_private: 'yes' });
 		const r = await h.cli(['webhook', 'add', '--client', 'vendor-b', '--url', `${rx.url}/cli`], { config: conf });
@@ -263,6 +281,21 @@ describe('webhooks', () => {
 			const r = await h.cli(['webhook', 'add', '--client', 'vendor-a', '--url', 'http://10.0.0.7/hook']);
 			assert.equal(r.code, 1);
 			assert.match(r.stderr, /webhook_allow_private/);
+		});
+
+		it('a delivery to a name that now resolves to a private address is refused and logged', async (t) => {
+			if (!byName)
+				return t.skip('no host name resolving to loopback');
+			const n = rx.got.filter((g) => g.path === '/byname').length;
+			await post(strict.client(s.keyB), s.orgB, 'by-name-strict');
+			const log = await waitFor(async () => {
+				const l = await strict.client(s.keyB).get(`/api/v1/webhooks/${byName.id}/deliveries`);
+				return l.json.items.some((x) => x.outcome === 'failed') ? l.json.items : null;
+			}, 'the refused delivery');
+			const refused = log.filter((x) => x.outcome !== 'delivered');
+			assert.ok(refused.length >= 1 && refused.every((x) => x.http_status === null &&
+				new RegExp(`${byName.host} resolves to the private address 127\\.`).test(x.error)), JSON.stringify(log));
+			assert.equal(rx.got.filter((g) => g.path === '/byname').length, n, 'nothing sent');
 		});
 
 		it('a delivery to a host that resolves to a private address is refused and logged, not sent', async () => {
