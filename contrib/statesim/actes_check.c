@@ -19,6 +19,7 @@
  *   Annexes/@Nombre right                                               AnomalieActe 003
  *   a Signature (base64 DER PKCS#7/CMS, detached) verifies over its file AnomalieActe 004
  *   no file in the archive that nothing references                      AnomalieEnveloppe 003
+ *   IDActe not acknowledged before (unless actes.allow_duplicates=1)   AnomalieActe 005
  * Otherwise: ARActe with IDActe <DDD>-<SIREN>-<YYYYMMDD>-<NUM>-<NN>.
  */
 #include "actes_int.h"
@@ -51,6 +52,7 @@ static const char *natures[] = { "", "DE", "AR", "AI", "CC", "BF", "AU" };
 struct check {
 	struct statesim *s;
 	struct actes_reply *r;
+	const char *archive;
 	char prefix[5], envname[128], siren[10], date[9];
 	char dept[4], arr[2], email[256];
 	struct tar_file files[MAX_FILES];
@@ -142,8 +144,8 @@ check_name(struct check *c, const char *name)
 
 	if (!match("^[A-Za-z0-9]{3}-((EACT|TACT)--([0-9]{9})--([0-9]{8})-([0-9]{1,10}))\\.tar\\.gz$",
 		   name, m, 7)) {
-		fail(c, 2, "001", "%s : nom d'archive invalide (attendu "
-		     "<tri>-EACT--<SIREN>--<AAAAMMJJ>-<n>.tar.gz)", name);
+		fail(c, 2, "001", "nom d'archive invalide (attendu "
+		     "<tri>-EACT--<SIREN>--<AAAAMMJJ>-<n>.tar.gz)");
 		return -1;
 	}
 	group(name, &m[2], c->prefix, sizeof(c->prefix));
@@ -489,6 +491,20 @@ unused_files(struct check *c)
 	}
 }
 
+/* An act already acknowledged (same IDActe) is a duplicate, unless
+ * --set actes.allow_duplicates=1. */
+static void
+duplicate(struct check *c)
+{
+	char path[4096];
+
+	if (strcmp(statesim_opt(c->s, "actes.allow_duplicates", "0"), "1") == 0)
+		return;
+	snprintf(path, sizeof(path), "%s/actes/acts/%s", c->s->dir, c->stem);
+	if (access(path, F_OK) == 0)
+		fail(c, 1, "005", "acte %s déjà reçu et acquitté (doublon)", c->stem);
+}
+
 static void
 run_checks(struct check *c, const char *name, const unsigned char *gz, size_t gzlen)
 {
@@ -499,13 +515,13 @@ run_checks(struct check *c, const char *name, const unsigned char *gz, size_t gz
 	if (check_name(c, name))
 		return;
 	if (gzlen > actes_max_size(c->s)) {
-		fail(c, 2, "004", "%s : %zu octets, plus que les %zu permis", name, gzlen,
+		fail(c, 2, "004", "%zu octets, plus que les %zu permis", gzlen,
 		     actes_max_size(c->s));
 		return;
 	}
 	if (tar_gunzip(gz, gzlen, TAR_MAX, &c->tar, &tarlen, why, sizeof(why)) ||
 	    tar_list(c->tar, tarlen, c->files, MAX_FILES, &c->nfiles, why, sizeof(why))) {
-		fail(c, 2, "001", "%s : %s", name, why);
+		fail(c, 2, "001", "%s", why);
 		return;
 	}
 	if (check_envelope(c) || check_message(c))
@@ -515,6 +531,8 @@ run_checks(struct check *c, const char *name, const unsigned char *gz, size_t gz
 	if (check_acte_fields(c, acte) || check_pieces(c, acte))
 		return;
 	unused_files(c);
+	if (!c->kind)
+		duplicate(c);
 }
 
 /* ---- the answer ---- */
@@ -633,7 +651,7 @@ answer(struct check *c)
 {
 	struct actes_reply *r = c->r;
 	xmlNodePtr acte = c->msg ? xmlDocGetRootElement(c->msg) : NULL;
-	char form[160], ano[160];
+	char form[160], ano[160], detail[800];
 
 	today(c->today, sizeof(c->today));
 	if (!c->classif[0])
@@ -642,10 +660,11 @@ answer(struct check *c)
 	snprintf(r->detail, sizeof(r->detail), "%s", c->detail);
 	snprintf(r->to, sizeof(r->to), "%s", c->email[0] ? c->email :
 		 statesim_opt(c->s, "actes.mail_to", "liasse@localhost"));
-	if (c->kind == 2) {
+	if (c->kind == 2) {   /* Detail as the platform writes it: "<archive> -> <reason>" */
 		snprintf(ano, sizeof(ano), "ANO_%s", c->envname[0] ? c->envname : "archive.xml");
+		snprintf(detail, sizeof(detail), "%.200s -> %s", c->archive, c->detail);
 		return add_doc(r, ano, ax_anomalie_enveloppe(c->env ? xmlDocGetRootElement(c->env) : NULL,
-							     c->siren, c->nature, c->detail, c->today));
+							     c->siren, c->nature, detail, c->today));
 	}
 	snprintf(r->idacte, sizeof(r->idacte), "%.63s", c->stem);
 	if (c->kind == 1) {
@@ -671,6 +690,7 @@ actes_check(struct statesim *s, const char *name, const unsigned char *gz, size_
 		return -1;
 	c->s = s;
 	c->r = r;
+	c->archive = name;
 	run_checks(c, name, gz, gzlen);
 	rc = answer(c);
 	xmlFreeDoc(c->env);

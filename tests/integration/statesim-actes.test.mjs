@@ -72,11 +72,12 @@ ${matiere ? ' <actes:CodeMatiere1 actes:CodeMatiere="1"/>\n' : ''} <actes:CodeMa
 // Builds an archive with the tar and gzip CLIs; `tweak` may change the
 // files (name -> Buffer) before packing.  Returns {file, name, idacte}.
 function makeArchive({ numero, tweak, siren, signature, matiere, archiveName } = {}) {
-	numero = numero || `D2026_${String(++serial).padStart(3, '0')}`;
+	const n = ++serial;
+	numero = numero || `D2026_${String(n).padStart(3, '0')}`;
 	const stem = `${DEPT}-${SIREN}-${DATE}-${numero}-DE`;
 	const form = `${stem}-1-1_0.xml`;
 	const doc = `99_DE-${stem}-1-1_1.pdf`;
-	const env = `EACT--${SIREN}--${DATE}-${serial}.xml`;
+	const env = `EACT--${SIREN}--${DATE}-${n}.xml`;
 	let files = {
 		[env]: Buffer.from(envelope({ siren, form }), 'latin1'),
 		[form]: Buffer.from(acte({ numero, doc, signature, matiere }), 'latin1'),
@@ -269,6 +270,10 @@ describe('@ctes: bad archives are answered by anomalies', () => {
 		assert.match(text, /<actes:AnomalieEnveloppe /);
 		assert.match(text, new RegExp(`<actes:Nature>${nature}</actes:Nature>`));
 		assert.match(text, detail);
+		const name = arc.name.replace(/[.]/g, '[.]');
+		assert.match(text, new RegExp(`<actes:Detail>${name} -&gt; `), 'Detail names the archive');
+		assert.equal(names[0], arc.name === 'acte.tar.gz' ? 'ANO_archive.xml' : `ANO_${arc.env ||
+			arc.name.replace(/^[^-]+-/, '').replace(/\.tar\.gz$/, '.xml')}`);
 		return text;
 	};
 	const acteAno = async (arc, nature, detail) => {
@@ -331,6 +336,16 @@ describe('@ctes: bad archives are answered by anomalies', () => {
 		await sleep(300);
 		assert.deepEqual(uids(), known);
 		assert.equal((await sim.counts()).actes?.[huge.name], undefined);
+	});
+	it('an act already acknowledged, sent again: AnomalieActe 005 (doublon)', async () => {
+		const first = makeArchive();
+		assert.match((await sendAndRead(first)).subject, /Accuse de reception/);
+		const again = makeArchive({ numero: first.idacte.split('-')[3] });
+		assert.equal(again.idacte, first.idacte);
+		await acteAno(again, '005', /doublon/);
+		const counts = await sim.counts();
+		assert.equal(counts.actes[first.name], 1);
+		assert.equal(counts.actes[again.name], 1);
 	});
 	it('the PDF named by the message is missing', async () => {
 		await acteAno(makeArchive({
