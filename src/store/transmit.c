@@ -449,3 +449,27 @@ store_inbox_lock(struct store_conn *c, const char *source, int *got, struct lerr
 	PQclear(r);
 	return 0;
 }
+
+/* The transmissions of org over connector that were sent and wait for
+ * their answer. */
+int
+store_xmit_sent_each(struct store_conn *c, long long org_id, const char *connector,
+		     void (*fn)(void *arg, const char *doc_id, const char *kind, const char *remote_id),
+		     void *arg, struct lerr *e)
+{
+	char org[24];
+	PGresult *r = NULL;
+	int rc;
+
+	ll(org_id, org, sizeof(org));
+	struct sqlp p[2] = { SQLP_TEXT(org), SQLP_TEXT(connector) };
+	rc = sq_exec(c, "SELECT t.doc_id, d.kind, coalesce(t.remote_id, '') FROM transmission t"
+		     " JOIN document d ON d.id = t.doc_id WHERE t.org_id = $1::bigint AND t.connector = $2"
+		     " AND t.state = 'sent' ORDER BY t.sent_at LIMIT 500", p, 2, &r, e);
+	if (rc)
+		return rc;
+	for (int i = 0; i < PQntuples(r); i++)
+		fn(arg, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+	PQclear(r);
+	return 0;
+}

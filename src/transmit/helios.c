@@ -303,6 +303,23 @@ parse_acquit(const void *data, size_t len, struct acquit *a, struct lerr *e)
 	return 0;
 }
 
+int
+xmit_acquit_read(const void *data, size_t len, int *accepted, char *reason, size_t n, char *nomfic,
+		 struct lerr *e)
+{
+	struct acquit a = { .elements = 0 };
+	int rc;
+
+	buf_init(&a.reason, 1500);
+	if (!(rc = parse_acquit(data, len, &a, e))) {
+		*accepted = a.ko == 0;
+		snprintf(reason, n, "%s", a.reason.data ? a.reason.data : "");
+		snprintf(nomfic, 128, "%s", a.nomfic);
+	}
+	buf_fini(&a.reason);
+	return rc;
+}
+
 /* ---- poll ---- */
 
 static int

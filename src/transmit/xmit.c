@@ -429,6 +429,8 @@ xmit_job_transmit(struct store_conn *c, const struct job *j, struct lerr *e)
 		rc = transmit(x, j->id, e);
 	if (x->spool)
 		fclose(x->spool);
+	if (x->priv_free)
+		x->priv_free(x->priv);
 	json_decref(x->settings);
 	free(x);
 	return rc;

@@ -39,6 +39,8 @@ struct xmit_job {
 	FILE *spool;                 /* the bytes to send (PES, or the @ctes archive) */
 	long long spool_size;
 	long timeout_s;
+	void *priv;                  /* the connector's own state for this job */
+	void (*priv_free)(void *priv);
 };
 
 /* One organisation's connector, for reading its return channel or testing it. */
@@ -112,6 +114,12 @@ int xmit_returned(struct store_conn *c, const char *doc_id, const char *role, co
 void xmit_latin1_to_utf8(const char *in, char *out, size_t n);
 /* ISO-8859-1 from UTF-8; -1 when a character has no Latin-1 form. */
 int xmit_utf8_to_latin1(const char *in, struct buf *out);
+
+/* A PES_ACQUIT (helios.c): *accepted 1 when every EtatAck is 1, else 0 and
+ * reason (n bytes) names each KO DomaineAck with its NumAnoAck and
+ * LibelleAnoAck; nomfic (128 bytes) the acknowledged NomFic. */
+int xmit_acquit_read(const void *data, size_t len, int *accepted, char *reason, size_t n, char *nomfic,
+		     struct lerr *e) LERR_WUR;
 
 /* ---- archives (tgz.c) ---- */
 struct xmit_tgz;
