@@ -14,8 +14,10 @@
  * nothing kept), delay_ack (201 at once, the e-mail after the delay).
  */
 #include "actes_int.h"
+#include "actes_tar.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,10 +329,39 @@ mail_subject(const struct actes_reply *r, const char *archive, char *out, size_t
 		snprintf(out, cap, "[ACTES] Accuse de reception - acte %s", r->idacte);
 }
 
+/* With --set actes.mail_tgz=1, the files are also attached as one tar.gz
+ * (named after the first file); the real platform attaches them one by one. */
+static int
+with_bundle(struct statesim *s, const struct actes_reply *r, struct mail_part *parts,
+	    char *name, size_t ncap, unsigned char **gz)
+{
+	struct tar_file files[8];
+	size_t len = 0;
+	int i;
+
+	memcpy(parts, r->parts, (size_t)r->nparts * sizeof(*parts));
+	*gz = NULL;
+	if (strcmp(statesim_opt(s, "actes.mail_tgz", "0"), "1") != 0 || r->nparts == 0)
+		return r->nparts;
+	for (i = 0; i < r->nparts; i++) {
+		snprintf(files[i].name, sizeof(files[i].name), "%s", r->parts[i].name);
+		files[i].data = (unsigned char *)(uintptr_t)r->parts[i].data;
+		files[i].len = r->parts[i].len;
+	}
+	if (tar_gzip(files, r->nparts, gz, &len))
+		return r->nparts;
+	snprintf(name, ncap, "%.*s.tar.gz", (int)strcspn(r->parts[0].name, "."), r->parts[0].name);
+	parts[r->nparts] = (struct mail_part){ name, "application/gzip", *gz, len };
+	return r->nparts + 1;
+}
+
 static int
 send_reply(struct statesim *s, const struct actes_reply *r, const char *archive)
 {
-	char subject[300], html[2048];
+	struct mail_part parts[9];
+	unsigned char *gz;
+	char subject[300], html[2048], tgz[300];
+	int n, rc;
 	const char *what = r->letter ? "un courrier de la pr&eacute;fecture" :
 	    r->anomaly ? "une anomalie" : "l'accus&eacute; de r&eacute;ception";
 
@@ -341,7 +372,10 @@ send_reply(struct statesim *s, const struct actes_reply *r, const char *archive)
 		 "<p>Vous trouverez en pi&egrave;ces jointes %s.</p>"
 		 "<p>Archive : %s<br>Acte : %s</p></body></html>\r\n",
 		 what, archive, r->idacte[0] ? r->idacte : "-");
-	return mail_deliver(s, r->to, subject, html, r->parts, r->nparts, NULL);
+	n = with_bundle(s, r, parts, tgz, sizeof(tgz), &gz);
+	rc = mail_deliver(s, r->to, subject, html, parts, n, NULL);
+	free(gz);
+	return rc;
 }
 
 /* Check the archive and mail the answer (after delay seconds). */

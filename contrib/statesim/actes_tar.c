@@ -235,3 +235,67 @@ tar_list(unsigned char *tar, size_t len, struct tar_file *files, int max,
 	snprintf(why, whylen, "l'archive tar est tronquée (pas de bloc de fin)");
 	return -1;
 }
+
+/* One ustar header for a regular file. */
+static void
+tar_header(unsigned char *h, const char *name, size_t size)
+{
+	unsigned long sum = 0;
+	size_t i;
+
+	memset(h, 0, 512);
+	snprintf((char *)h, 100, "%s", name);
+	memcpy(h + 100, "0000644", 7);
+	memcpy(h + 108, "0000000", 7);
+	memcpy(h + 116, "0000000", 7);
+	snprintf((char *)h + 124, 12, "%011zo", size);
+	snprintf((char *)h + 136, 12, "%011lo", 1767225600UL);   /* 2026-01-01 */
+	h[156] = '0';
+	memcpy(h + 257, "ustar\0" "00", 8);
+	memset(h + 148, ' ', 8);
+	for (i = 0; i < 512; i++)
+		sum += h[i];
+	snprintf((char *)h + 148, 8, "%06lo", sum);
+}
+
+int
+tar_gzip(const struct tar_file *files, int n, unsigned char **out, size_t *outlen)
+{
+	size_t len = 1024, off = 0, cap;
+	unsigned char *tar, *gz;
+	z_stream z;
+	int i, rc;
+
+	for (i = 0; i < n; i++)
+		len += 512 + (files[i].len + 511) / 512 * 512;
+	tar = calloc(1, len);
+	if (!tar)
+		return -1;
+	for (i = 0; i < n; i++) {
+		tar_header(tar + off, files[i].name, files[i].len);
+		memcpy(tar + off + 512, files[i].data, files[i].len);
+		off += 512 + (files[i].len + 511) / 512 * 512;
+	}
+	memset(&z, 0, sizeof(z));
+	cap = len + len / 100 + 1024;
+	gz = malloc(cap);
+	if (!gz || deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(tar);
+		free(gz);
+		return -1;
+	}
+	z.next_in = tar;
+	z.avail_in = (uInt)len;
+	z.next_out = gz;
+	z.avail_out = (uInt)cap;
+	rc = deflate(&z, Z_FINISH);
+	*outlen = cap - z.avail_out;
+	deflateEnd(&z);
+	free(tar);
+	if (rc != Z_STREAM_END) {
+		free(gz);
+		return -1;
+	}
+	*out = gz;
+	return 0;
+}

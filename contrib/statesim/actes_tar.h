@@ -22,4 +22,7 @@ int tar_gunzip(const unsigned char *gz, size_t gzlen, size_t cap,
 int tar_list(unsigned char *tar, size_t len, struct tar_file *files, int max,
 	     int *nfiles, char *why, size_t whylen);
 
+/* A gzip'd ustar archive of files (malloc'd); -1 when out of memory. */
+int tar_gzip(const struct tar_file *files, int n, unsigned char **out, size_t *outlen);
+
 #endif

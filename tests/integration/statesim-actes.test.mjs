@@ -248,6 +248,32 @@ describe('@ctes: a good archive', () => {
 		assert.match(text, /<actes:Nature>004<\/actes:Nature>/);
 	});
 
+	it('with actes.mail_tgz=1 the files also come as one tar.gz attachment', async () => {
+		const main = sim;
+		sim = await startStatesim({
+			dir: path.join(tmp, 'state-tgz'),
+			args: ['--tls-cert', path.join(pki, 'server.pem'), '--tls-key', path.join(pki, 'server.key'),
+				'--tls-ca', path.join(pki, 'ca.pem'), '--set', `actes.xsd=${xsd}`, '--set', 'actes.mail_tgz=1'],
+		});
+		try {
+			const arc = makeArchive();
+			const mail = await sendAndRead(arc);
+			const names = Object.keys(mail.attachments);
+			assert.equal(names.length, 3, names.join(' '));
+			const tgz = names.find((n) => n.endsWith('.tar.gz'));
+			assert.match(tgz, /^EACT--SPREF0451-214502494-\d{8}-\d+\.tar\.gz$/);
+			const dir = fs.mkdtempSync(path.join(tmp, 'tgz-'));
+			fs.writeFileSync(path.join(dir, tgz), mail.attachments[tgz]);
+			const r = spawnSync('tar', ['-xzf', tgz], { cwd: dir });
+			assert.equal(r.status, 0, r.stderr.toString());
+			for (const n of names.filter((x) => x !== tgz))
+				assert.deepEqual(fs.readFileSync(path.join(dir, n)), mail.attachments[n], n);
+		} finally {
+			await sim.stop();
+			sim = main;
+		}
+	});
+
 	it('refuses a client without a certificate or with one from another CA', async () => {
 		const arc = makeArchive();
 		for (const cert of [null, 'rogue']) {
