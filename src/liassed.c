@@ -15,6 +15,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,29 +31,65 @@
 #include "http/http.h"
 #include "sign/sign.h"
 #include "store/store.h"
-#include "transmit/xmit.h"
 #include "transmit/webhook.h"
+#include "transmit/xmit.h"
 #include "worker.h"
 
 static const struct job_handler job_handlers[] = {
 	{ PES_XSD_JOB, pes_xsd_job },
-	{ XMIT_JOB, xmit_job_transmit },          /* send to @ctes / Hélios, exactly once */
-	{ XMIT_POLL_JOB, xmit_job_poll },         /* read what the platforms send back */
 	{ WEBHOOK_JOB, xmit_webhook_job },
+	{ XMIT_JOB, xmit_job_transmit },          /* send to @ctes / Hélios, exactly once */
 	{ NULL, NULL },
 };
 
 /* Between jobs: chain the journal entries committed since the last time. */
+/* The journal's head, time-stamped by the TSA (when one is configured) every
+ * journal_stamp_interval, by one worker of this process. */
+static void
+stamp_journal(struct store_conn *c)
+{
+	static atomic_llong next;
+	const char *url = config_str("tsa_url");
+	struct sign_tsa tsa = { .url = url };
+	long long now = (long long)time(NULL), due = atomic_load(&next);
+	struct journal_head h;
+	struct buf tok;
+	struct lerr e;
+	time_t at = 0;
+
+	if (!url || !*url || now < due ||
+	    !atomic_compare_exchange_strong(&next, &due, now + config_int("journal_stamp_interval")))
+		return;
+	lerr_clear(&e);
+	if (store_journal_head(c, &h, &e) || !h.seq || h.seq == h.stamped_seq) {
+		if (e.kind)
+			log_warn("journal time-stamp: %s %s", e.msg, e.detail);
+		return;
+	}
+	buf_init(&tok, 256 * 1024);
+	if (sign_timestamp(&tsa, h.hash, NULL, &tok, &at, &e) ||
+	    store_journal_stamp_add(c, h.seq, h.hash, tok.data, tok.len, (long long)at, &e))
+		log_warn("journal time-stamp of entry %lld failed: %s %s", h.seq, e.msg, e.detail);
+	else
+		log_info("journal: head (entry %lld) time-stamped", h.seq);
+	buf_fini(&tok);
+}
+
 static int
 housekeeping(struct store_conn *c, struct lerr *e)
 {
 	int n = 0, rc = store_journal_seal(c, &n, e);
 
+	if (!rc)
+		stamp_journal(c);
 	if (!rc && n)
 		log_debug("journal: %d entr%s sealed", n, n == 1 ? "y" : "ies");
 	/* Events get their feed position and their webhook deliveries. */
 	if (!rc && !(rc = store_event_seal(c, &n, e)) && n)
 		log_debug("events: %d sealed", n);
+	/* What the state platforms sent back; transmissions a dead process left. */
+	if (!rc)
+		rc = xmit_periodic(c, e);
 	return rc;
 }
 
@@ -178,6 +215,8 @@ serve(struct store *s, sigset_t *sigs, const struct buf *openapi)
 		.max_request = (uint64_t)config_int("max_request_size"),
 		.openapi = openapi->data, .openapi_len = openapi->len,
 		.store = s,
+		.session_idle_s = (int)config_int("session_idle_timeout"),
+		.session_lifetime_s = (int)config_int("session_lifetime"),
 	};
 	struct worker_pool *wp = NULL;
 	struct http_server *h = NULL;

@@ -9,9 +9,8 @@
 #include "core/util.h"
 #include "store/store.h"
 
-/* Runs fn(c, arg) with one connection inside a transaction. */
-static int
-in_txn(int (*fn)(struct store_conn *c, void *arg, struct lerr *e), void *arg)
+int
+cli_in_txn(int (*fn)(struct store_conn *c, void *arg, struct lerr *e), void *arg)
 {
 	struct store *s = NULL;
 	struct store_conn *c = NULL;
@@ -103,7 +102,7 @@ cli_org_add(int argc, char **argv)
 		return rc;
 	if (optind != argc || !org.siren[0] || !org.name[0])
 		return cli_usage("usage: liasse org add --siren SIREN --name NAME [--parent SIREN] ...");
-	if (in_txn(org_insert, &org))
+	if (cli_in_txn(org_insert, &org))
 		return 1;
 	printf("%s\n", org.siren);
 	return 0;
@@ -126,7 +125,7 @@ cli_org_list(int argc, char **argv)
 {
 	if (argc != 1)
 		return cli_usage("usage: liasse org list");
-	return in_txn(org_list, NULL);
+	return cli_in_txn(org_list, NULL);
 }
 
 /* ---- API clients ---- */
@@ -176,7 +175,7 @@ cli_client_add(int argc, char **argv)
 	base64url_encode(raw, sizeof(raw), key + 4);
 	sha256_once(key, strlen(key), a.digest);
 	explicit_bzero(raw, sizeof(raw));
-	if (in_txn(client_insert, &a)) {
+	if (cli_in_txn(client_insert, &a)) {
 		explicit_bzero(key, sizeof(key));
 		return 1;
 	}
@@ -203,7 +202,7 @@ cli_client_list(int argc, char **argv)
 {
 	if (argc != 1)
 		return cli_usage("usage: liasse client list");
-	return in_txn(client_list, NULL);
+	return cli_in_txn(client_list, NULL);
 }
 
 static int
@@ -217,7 +216,7 @@ cli_client_revoke(int argc, char **argv)
 {
 	if (argc != 2)
 		return cli_usage("usage: liasse client revoke NAME");
-	return in_txn(client_revoke, argv[1]);
+	return cli_in_txn(client_revoke, argv[1]);
 }
 
 /* ---- documents ---- */
@@ -246,5 +245,5 @@ cli_doc_show(int argc, char **argv)
 		lerr_hint(&e, "document ids are UUIDs");
 		return cli_fail(&e);
 	}
-	return in_txn(doc_show, argv[1]);
+	return cli_in_txn(doc_show, argv[1]);
 }

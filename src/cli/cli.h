@@ -6,6 +6,8 @@
 #ifndef LIASSE_CLI_H
 #define LIASSE_CLI_H
 
+#include <stddef.h>
+
 #include "core/err.h"
 
 struct store;
@@ -29,6 +31,29 @@ int cli_open_store(struct store **s);               /* 0, or prints and returns 
 /* Webhooks of API clients (src/cli/webhook.c). */
 int cli_webhook_add(int argc, char **argv);
 int cli_webhook_list(int argc, char **argv);
+struct store_conn;
+/* Runs fn(c, arg) with one connection inside a transaction; 0, or prints the
+ * error and returns 1 (src/cli/admin.c). */
+int cli_in_txn(int (*fn)(struct store_conn *c, void *arg, struct lerr *e), void *arg);
+/* Reads one line from stdin into out (no newline); -1 at EOF or too long. */
+int cli_read_line(char *out, size_t n);
+
+/* People, roles, routing, delegations (src/cli/people.c). */
+int cli_person_add(int argc, char **argv);
+int cli_person_passwd(int argc, char **argv);
+int cli_person_totp(int argc, char **argv);
+int cli_person_list(int argc, char **argv);
+int cli_role_add(int argc, char **argv);
+int cli_routing_add(int argc, char **argv);
+int cli_routing_list(int argc, char **argv);
+int cli_delegation_add(int argc, char **argv);
+
+/* Signing certificates (src/cli/cert.c). */
+int cli_cert_import(int argc, char **argv);
+int cli_cert_list(int argc, char **argv);
+int cli_cert_enrol(int argc, char **argv);
+int cli_cert_unlock(int argc, char **argv);
+int cli_cert_revoke(int argc, char **argv);
 
 /* Transmission connectors (src/cli/connector.c). */
 int cli_connector_set(int argc, char **argv);

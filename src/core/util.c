@@ -122,6 +122,43 @@ base64url_encode(const uint8_t *p, size_t n, char *out)
 	out[o] = '\0';
 }
 
+static int
+b64url_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '-' ? 62 : c == '_' ? 63 : -1;
+}
+
+int
+base64url_decode(const char *s, uint8_t *out, size_t max, size_t *len)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t o = 0;
+
+	for (; *s; s++) {
+		int v = b64url_value(*s);
+
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			if (o == max)
+				return -1;
+			out[o++] = (uint8_t)(acc >> (bits - 8));
+			bits -= 8;
+		}
+	}
+	*len = o;
+	return 0;
+}
+
 int
 utf8_valid(const char *str, size_t n)
 {

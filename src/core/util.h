@@ -20,6 +20,8 @@ int hex_decode(const char *s, uint8_t *out, size_t n);          /* exactly 2n he
 int random_bytes(void *p, size_t n) __attribute__((warn_unused_result));
 /* base64url without padding; out: 4*ceil(n/3)+1 */
 void base64url_encode(const uint8_t *p, size_t n, char *out);
+/* Decodes unpadded base64url; -1 on a bad character or more than max bytes. */
+int base64url_decode(const char *s, uint8_t *out, size_t max, size_t *len);
 
 int utf8_valid(const char *s, size_t n);
 /* A file name we accept from outside: valid UTF-8, 1..255 bytes, no '/', '\\',

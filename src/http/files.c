@@ -171,10 +171,14 @@ doc_file(struct req *rq)
 		return http_reply_problem(rq, &e);
 	}
 	rc = store_acquire(http_store(rq), &c, &e);
+	/* A person sees what person_may_see() allows; a client its organisations'. */
+	if (!rc && rq->route->auth == HTTP_AUTH_PERSON)
+		rc = store_person_may_see(c, rq->person.id, rq->params[0], &e);
 	if (!rc)
-		rc = store_doc_file(c, rq->params[0], rq->client.id, (int)n, &f, &e);
+		rc = store_doc_file(c, rq->params[0], rq->route->auth == HTTP_AUTH_PERSON ? 0 : rq->client.id,
+				    (int)n, &f, &e);
 	if (!rc)
-		rc = store_journal(c, arena_printf(rq->arena, "client:%s", rq->client.name), "file.downloaded",
+		rc = store_journal(c, http_actor(rq), "file.downloaded",
 				   rq->params[0], 0, arena_printf(rq->arena, "{\"file\":%ld}", n), &e);
 	store_release(http_store(rq), c);
 	return rc ? http_reply_problem(rq, &e) : serve(rq, &f);

@@ -24,6 +24,8 @@ struct http_opts {
 	const char *openapi;         /* the OpenAPI document served (kept by the caller) */
 	size_t openapi_len;
 	struct store *store;
+	int session_idle_s;          /* a session unused this long expires */
+	int session_lifetime_s;      /* and every session after this long */
 };
 
 int http_start(const struct http_opts *o, struct http_server **out, struct lerr *e) LERR_WUR;
@@ -34,11 +36,17 @@ void http_quiesce(struct http_server *h);
 int http_in_flight(const struct http_server *h);
 void http_stop(struct http_server *h);
 
+enum http_auth {
+	HTTP_AUTH_NONE = 0,
+	HTTP_AUTH_CLIENT = 1,        /* a vendor's API key: rq->client */
+	HTTP_AUTH_PERSON = 2,        /* a person's session (token or cookie + CSRF): rq->person */
+};
+
 /* The route table, exported for the test that compares it with the OpenAPI document. */
 struct http_route {
 	const char *method;
 	const char *pattern;         /* "/api/v1/documents/{id}" */
-	int auth;                    /* needs a vendor API key */
+	int auth;                    /* enum http_auth */
 	const struct http_handler *handler;
 };
 extern const struct http_route http_routes[];

@@ -20,7 +20,8 @@ struct req {
 	const struct http_route *route;
 	const char *method, *url;
 	char *params[HTTP_MAX_PARAMS];
-	struct client client;        /* when route->auth */
+	struct client client;        /* when route->auth is HTTP_AUTH_CLIENT */
+	struct person person;        /* when route->auth is HTTP_AUTH_PERSON */
 	uint64_t received;           /* body bytes so far */
 	struct buf body;             /* small bodies of non-streaming routes */
 	void *state;                 /* the handler's own (upload) */
@@ -64,11 +65,45 @@ int http_multipart_feed(struct req *rq, struct MHD_PostProcessor *pp, const char
 int http_multipart_close(struct req *rq, struct MHD_PostProcessor **pp);
 
 const char *http_header(struct req *rq, const char *name);
+
+#define HTTP_SESSION_COOKIE "liasse_session"
+/* 1 if token is the CSRF token of the request's session (constant time). */
+int http_csrf_ok(struct req *rq, const char *token);
+/* "person:<email>" or "client:<name>": who acts, for the journal. */
+const char *http_actor(struct req *rq);
+/* The small JSON body of a request as an object, or a 400/422 reply sent and NULL. */
+json_t *http_json_body(struct req *rq);
 const char *http_query(struct req *rq, const char *name);
+
+/* Logging in (session.c), shared by the API and the web pages. */
+struct http_login {
+	long long person_id;
+	char token[48];              /* "lss_" + 43 base64url */
+	char csrf[33];
+};
+int http_login(struct req *rq, const char *email, const char *password, const char *totp,
+	       struct http_login *out, struct lerr *e) LERR_WUR;
+/* 201 with the session cookie set and body (stolen). */
+int http_reply_session(struct req *rq, const struct http_login *lg, json_t *body);
+/* The peer's address as text ("" when unknown). */
+const char *http_client_address(struct req *rq);
+
+/* The web pages (web.c): every path outside the API goes there. */
+extern const struct http_route http_web_route;
 
 /* Handlers. */
 extern const struct http_handler http_h_health, http_h_ready, http_h_openapi;
 extern const struct http_handler http_h_doc_post, http_h_doc_get, http_h_doc_list,
 	http_h_doc_file, http_h_doc_cancel, http_h_verify;
+extern const struct http_handler http_h_session_post, http_h_session_delete, http_h_me,
+	http_h_queue, http_h_queue_doc, http_h_queue_reject, http_h_delegations,
+	http_h_delegation_post, http_h_delegation_delete, http_h_admin_people,
+	http_h_admin_person_post, http_h_admin_role_post, http_h_admin_routing,
+	http_h_admin_routing_post;
+
+/* sign.c (custody): signing from the queue, certificates. */
+extern const struct http_handler http_h_queue_sign, http_h_me_certificate, http_h_me_enrol,
+	http_h_admin_certs, http_h_admin_cert_post, http_h_admin_cert_unlock,
+	http_h_admin_cert_revoke;
 
 #endif

@@ -16,8 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "core/log.h"
 #include "core/util.h"
+#include "web/web.h"
 
 struct http_server {
 	struct MHD_Daemon *d;
@@ -46,6 +49,28 @@ const struct http_route http_routes[] = {
 	{ "POST", "/api/v1/webhooks", 1, &http_h_webhook_post },
 	{ "DELETE", "/api/v1/webhooks/{id}", 1, &http_h_webhook_delete },
 	{ "GET", "/api/v1/webhooks/{id}/deliveries", 1, &http_h_webhook_deliveries },
+	{ "POST", "/api/v1/session", HTTP_AUTH_NONE, &http_h_session_post },
+	{ "DELETE", "/api/v1/session", HTTP_AUTH_PERSON, &http_h_session_delete },
+	{ "GET", "/api/v1/me", HTTP_AUTH_PERSON, &http_h_me },
+	{ "GET", "/api/v1/me/delegations", HTTP_AUTH_PERSON, &http_h_delegations },
+	{ "POST", "/api/v1/me/delegations", HTTP_AUTH_PERSON, &http_h_delegation_post },
+	{ "DELETE", "/api/v1/me/delegations/{id}", HTTP_AUTH_PERSON, &http_h_delegation_delete },
+	{ "GET", "/api/v1/queue", HTTP_AUTH_PERSON, &http_h_queue },
+	{ "GET", "/api/v1/queue/{id}", HTTP_AUTH_PERSON, &http_h_queue_doc },
+	{ "GET", "/api/v1/queue/{id}/files/{n}", HTTP_AUTH_PERSON, &http_h_doc_file },
+	{ "POST", "/api/v1/queue/{id}/reject", HTTP_AUTH_PERSON, &http_h_queue_reject },
+	{ "GET", "/api/v1/admin/people", HTTP_AUTH_PERSON, &http_h_admin_people },
+	{ "POST", "/api/v1/admin/people", HTTP_AUTH_PERSON, &http_h_admin_person_post },
+	{ "POST", "/api/v1/admin/people/{email}/roles", HTTP_AUTH_PERSON, &http_h_admin_role_post },
+	{ "GET", "/api/v1/admin/routing", HTTP_AUTH_PERSON, &http_h_admin_routing },
+	{ "POST", "/api/v1/admin/routing", HTTP_AUTH_PERSON, &http_h_admin_routing_post },
+	{ "POST", "/api/v1/queue/sign", HTTP_AUTH_PERSON, &http_h_queue_sign },
+	{ "GET", "/api/v1/me/certificate", HTTP_AUTH_PERSON, &http_h_me_certificate },
+	{ "POST", "/api/v1/me/certificate/enrol", HTTP_AUTH_PERSON, &http_h_me_enrol },
+	{ "GET", "/api/v1/admin/certificates", HTTP_AUTH_PERSON, &http_h_admin_certs },
+	{ "POST", "/api/v1/admin/certificates", HTTP_AUTH_PERSON, &http_h_admin_cert_post },
+	{ "POST", "/api/v1/admin/certificates/{id}/unlock", HTTP_AUTH_PERSON, &http_h_admin_cert_unlock },
+	{ "POST", "/api/v1/admin/certificates/{id}/revoke", HTTP_AUTH_PERSON, &http_h_admin_cert_revoke },
 };
 const size_t http_nroutes = sizeof(http_routes) / sizeof(http_routes[0]);
 
@@ -65,6 +90,51 @@ const char *
 http_header(struct req *rq, const char *name)
 {
 	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+const char *
+http_client_address(struct req *rq)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char *out = arena_zalloc(rq->arena, INET6_ADDRSTRLEN);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+			  INET6_ADDRSTRLEN);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+			  INET6_ADDRSTRLEN);
+	return out;
+}
+
+const char *
+http_actor(struct req *rq)
+{
+	if (rq->route && rq->route->auth == HTTP_AUTH_PERSON)
+		return arena_printf(rq->arena, "person:%s", rq->person.email);
+	return arena_printf(rq->arena, "client:%s", rq->client.name);
+}
+
+json_t *
+http_json_body(struct req *rq)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(rq->body.data ? rq->body.data : "", rq->body.len,
+			       JSON_REJECT_DUPLICATES, &jerr);
+	struct lerr e;
+
+	if (j && json_is_object(j))
+		return j;
+	json_decref(j);
+	lerr_clear(&e);
+	lerr_set(&e, LERR_MALFORMED, NULL, "the body must be a JSON object");
+	if (rq->body.len)
+		lerr_detail(&e, "line %d column %d: %s", jerr.line, jerr.column, jerr.text);
+	lerr_hint(&e, "send Content-Type: application/json and a JSON object");
+	http_reply_problem(rq, &e);
+	return NULL;
 }
 
 const char *
@@ -117,6 +187,10 @@ route(struct req *rq)
 		lerr_hint(&rq->err, "use %s", allow);
 		return 405;
 	}
+	if (web_owns(rq->url)) {     /* the web pages (src/web/), outside the API's table */
+		rq->route = &http_web_route;
+		return 0;
+	}
 	lerr_set(&rq->err, LERR_NOTFOUND, NULL, "no such resource");
 	lerr_detail(&rq->err, "%s %s is not part of the API", rq->method, rq->url);
 	lerr_hint(&rq->err, "see /api/v1/openapi.json");
@@ -124,19 +198,18 @@ route(struct req *rq)
 }
 
 static int
-authenticate(struct req *rq)
+authenticate_client(struct req *rq, const char *bearer)
 {
-	const char *h = http_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
 	struct store_conn *c = NULL;
 	uint8_t digest[SHA256_LEN];
 	int rc;
 
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
+	if (!bearer) {
 		lerr_set(&rq->err, LERR_AUTH, NULL, "missing API key");
 		lerr_hint(&rq->err, "send \"Authorization: Bearer <key>\" with a key from \"liasse client add\"");
 		return LERR_AUTH;
 	}
-	sha256_once(h + 7, strlen(h + 7), digest);
+	sha256_once(bearer, strlen(bearer), digest);
 	rc = store_acquire(http_store(rq), &c, &rq->err);
 	if (!rc)
 		rc = store_client_auth(c, digest, &rq->client, &rq->err);
@@ -144,6 +217,60 @@ authenticate(struct req *rq)
 	if (!rc)
 		log_set_context("req=%s client=%s", rq->id, rq->client.name);
 	return rc;
+}
+
+/* A person's session: the bearer token, else the session cookie, which then
+ * requires the CSRF token on anything but a read. */
+static int
+authenticate_person(struct req *rq, const char *bearer)
+{
+	const char *cookie = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, HTTP_SESSION_COOKIE);
+	const char *token = bearer ? bearer : cookie;
+	struct store_conn *c = NULL;
+	uint8_t digest[SHA256_LEN];
+	int rc;
+
+	if (!token) {
+		lerr_set(&rq->err, LERR_AUTH, NULL, "not logged in");
+		lerr_hint(&rq->err, "log in with POST /api/v1/session, then send \"Authorization: Bearer "
+			  "<token>\" or the session cookie");
+		return LERR_AUTH;
+	}
+	sha256_once(token, strlen(token), digest);
+	rc = store_acquire(http_store(rq), &c, &rq->err);
+	if (!rc)
+		rc = store_session_auth(c, digest, rq->srv->o.session_idle_s, &rq->person, &rq->err);
+	store_release(http_store(rq), c);
+	if (rc)
+		return rc;
+	rq->person.by_cookie = !bearer;
+	if (!bearer && strcmp(rq->method, "GET") && strcmp(rq->method, "HEAD") &&
+	    !http_csrf_ok(rq, http_header(rq, "X-CSRF-Token"))) {
+		lerr_set(&rq->err, LERR_FORBIDDEN, "X-CSRF-Token", "missing or wrong CSRF token");
+		lerr_hint(&rq->err, "send the csrf value given at login in the X-CSRF-Token header");
+		return LERR_FORBIDDEN;
+	}
+	log_set_context("req=%s person=%s", rq->id, rq->person.email);
+	return 0;
+}
+
+static int
+authenticate(struct req *rq)
+{
+	const char *h = http_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *bearer = h && !strncasecmp(h, "Bearer ", 7) && h[7] ? h + 7 : NULL;
+
+	if (rq->route->auth == HTTP_AUTH_PERSON)
+		return authenticate_person(rq, bearer);
+	return authenticate_client(rq, bearer);
+}
+
+int
+http_csrf_ok(struct req *rq, const char *token)
+{
+	size_t n = strlen(rq->person.csrf);
+
+	return token && n && strlen(token) == n && !CRYPTO_memcmp(token, rq->person.csrf, n);
 }
 
 static struct req *

@@ -455,6 +455,32 @@ reply_document(struct req *rq, const char *id, char *json, unsigned status)
 	return http_reply_response(rq, status, resp);
 }
 
+/* No official could be found to sign the document (why: see route_signer()
+ * in 004_people.sql). */
+static void
+unroutable(struct lerr *e, const struct upload *u, const char *why)
+{
+	const char *hint = json_string_value(json_object_get(u->meta_json, "signer"));
+
+	if (why && !strcmp(why, "ambiguous")) {
+		lerr_set(e, LERR_INVALID, "metadata.signer",
+			 "several signers of organisation %s hold the office \"%s\"", u->org, hint);
+		lerr_hint(e, "name the official by e-mail address");
+	} else if (why && !strcmp(why, "unknown")) {
+		lerr_set(e, LERR_INVALID, "metadata.signer",
+			 "\"%s\" is neither the e-mail address nor the office of a signer of organisation %s",
+			 hint, u->org);
+		lerr_hint(e, "name a signer's e-mail address or office (maire, president, ordonnateur...), "
+			  "or leave signer out to use the organisation's routing rules");
+	} else {
+		lerr_set(e, LERR_INVALID, "metadata.signer",
+			 "organisation %s has no routing rule for %s documents and no signer was named",
+			 u->org, u->kind);
+		lerr_hint(e, "name the signer (e-mail address or office) in metadata.signer, or ask the "
+			  "operator to add a routing rule for this organisation");
+	}
+}
+
 /* What store_doc_create() answered, as an HTTP answer. */
 static int
 reply_created(struct req *rq, struct upload *u, int status, const char *id, char *body)
@@ -473,6 +499,8 @@ reply_created(struct req *rq, struct upload *u, int status, const char *id, char
 		lerr_set(&e, LERR_CONFLICT, "Idempotency-Key", "this Idempotency-Key was used for another request");
 		lerr_detail(&e, "it created document %s with different metadata or files", other ? other : "?");
 		lerr_hint(&e, "use a new key for a new document");
+	} else if (status == 422 && json_object_get(j, "signer")) {
+		unroutable(&e, u, json_string_value(json_object_get(j, "signer")));
 	} else if (status == 422) {
 		const struct pes_info *pi = pes_scan_info(u->ps);
 

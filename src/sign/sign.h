@@ -106,6 +106,11 @@ int sign_timestamp(const struct sign_tsa *tsa, const unsigned char digest[32],
 		   const char *trust_dir, struct buf *token, time_t *gentime,
 		   struct lerr *e) LERR_WUR;
 
+/* Checks an RFC 3161 token (DER) over digest: imprint, signature, and the
+ * TSA's chain to trust_dir (NULL: configuration).  *gentime: its time. */
+int sign_timestamp_check(const void *token, size_t len, const unsigned char digest[32],
+			 const char *trust_dir, time_t *gentime, struct lerr *e) LERR_WUR;
+
 /* ---- Verification ---- */
 
 struct sign_check {

@@ -221,3 +221,22 @@ out:
 	ERR_clear_error();
 	return rc;
 }
+
+int
+sign_timestamp_check(const void *token, size_t len, const unsigned char digest[32],
+		     const char *trust_dir, time_t *gentime, struct lerr *e)
+{
+	const char *dir = trust_dir ? trust_dir : config_str("trust_dir");
+	struct trust t = { 0 };
+	char msg[256];
+	int rc;
+
+	if (!dir || !*dir)
+		return lerr_set(e, LERR_INVALID, NULL, "no trust_dir to check time-stamp tokens against");
+	if ((rc = trust_load(&t, dir, e)))
+		return rc;
+	if (tsp_check_token(token, len, digest, &t, gentime, msg, sizeof msg))
+		rc = lerr_set(e, LERR_INVALID, NULL, "time-stamp token: %s", msg);
+	trust_fini(&t);
+	return rc;
+}

@@ -145,6 +145,33 @@ store_release(struct store *s, struct store_conn *c)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* A refusal raised on purpose by one of our SQL functions: SQLSTATE "LQnnn"
+ * where nnn is the HTTP status; the message, hint and COLUMN (the request
+ * field) are meant for the caller as they are. */
+static int
+map_refusal(PGresult *r, const char *state, struct lerr *e)
+{
+	static const struct { const char *code; enum lerr_kind kind; } map[] = {
+		{ "LQ400", LERR_MALFORMED }, { "LQ403", LERR_FORBIDDEN }, { "LQ404", LERR_NOTFOUND },
+		{ "LQ409", LERR_CONFLICT }, { "LQ422", LERR_INVALID }, { "LQ401", LERR_AUTH },
+	};
+	const char *hint = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT);
+	const char *detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+	const char *field = PQresultErrorField(r, PG_DIAG_COLUMN_NAME);
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (strcmp(state, map[i].code))
+			continue;
+		lerr_set(e, map[i].kind, field, "%s", PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+		if (detail)
+			lerr_detail(e, "%s", detail);
+		if (hint)
+			lerr_hint(e, "%s", hint);
+		return map[i].kind;
+	}
+	return 0;
+}
+
 static int
 map_error(struct store_conn *c, PGresult *r, struct lerr *e)
 {
@@ -152,6 +179,9 @@ map_error(struct store_conn *c, PGresult *r, struct lerr *e)
 	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	enum lerr_kind kind = LERR_INTERNAL;
 
+	if (state && !strncmp(state, "LQ", 2) && (kind = map_refusal(r, state, e)))
+		return kind;
+	kind = LERR_INTERNAL;
 	if (PQstatus(c->pg) != CONNECTION_OK)
 		kind = LERR_UNAVAILABLE;
 	else if (state && !strcmp(state, "23505"))
@@ -389,5 +419,22 @@ store_migrate(struct store_conn *c, const char *sqldir, int *applied, struct ler
 		rc = store_commit(c, e);
 	else
 		store_rollback(c);
+	return rc;
+}
+
+int
+sq_json(struct store_conn *c, const char *sql, const struct sqlp *p, int np, char **json,
+	struct lerr *e)
+{
+	PGresult *r = NULL;
+	int rc = sq_exec(c, sql, p, np, &r, e);
+
+	if (rc)
+		return rc;
+	if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0))
+		rc = lerr_set(e, LERR_NOTFOUND, NULL, "not found");
+	else if (json && !(*json = strdup(PQgetvalue(r, 0, 0))))
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	PQclear(r);
 	return rc;
 }

@@ -12,6 +12,7 @@
  * pagination), inside one REPEATABLE READ snapshot.
  */
 #include "store/store_int.h"
+#include "core/util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -163,4 +164,70 @@ store_journal_verify(struct store_conn *c, struct journal_report *r, struct lerr
 	if (own)
 		store_rollback(c);   /* read only: nothing to keep */
 	return rc;
+}
+
+/* ---- time-stamps of the head ---- */
+
+int
+store_journal_head(struct store_conn *c, struct journal_head *h, struct lerr *e)
+{
+	PGresult *r = NULL;
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	rc = sq_exec(c, "SELECT coalesce(max(seq), 0), encode(coalesce((SELECT hash FROM journal"
+		     " WHERE seq = (SELECT max(seq) FROM journal)), '\\x'), 'hex'),"
+		     " coalesce((SELECT max(seq) FROM journal_stamp), 0) FROM journal", NULL, 0, &r, e);
+	if (rc)
+		return rc;
+	h->seq = atoll(PQgetvalue(r, 0, 0));
+	if (h->seq && hex_decode(PQgetvalue(r, 0, 1), h->hash, 32))
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "journal head hash unreadable");
+	h->stamped_seq = atoll(PQgetvalue(r, 0, 2));
+	PQclear(r);
+	return rc;
+}
+
+int
+store_journal_stamp_add(struct store_conn *c, long long seq, const uint8_t hash[32],
+			const void *token, size_t len, long long gentime, struct lerr *e)
+{
+	char s[24], t[24];
+	struct sqlp p[] = { SQLP_TEXT(s), SQLP_BIN(hash, 32), SQLP_BIN(token, len), SQLP_TEXT(t) };
+
+	snprintf(s, sizeof s, "%lld", seq);
+	snprintf(t, sizeof t, "%lld", gentime);
+	return sq_exec(c, "INSERT INTO journal_stamp (seq, hash, token, stamped_at)"
+		       " VALUES ($1::bigint, $2, $3, to_timestamp($4::bigint)) ON CONFLICT DO NOTHING",
+		       p, 4, NULL, e);
+}
+
+int
+store_journal_stamps(struct store_conn *c, int (*fn)(void *arg, long long seq, const uint8_t hash[32],
+		     int chain_ok, const void *token, size_t len, const char *stamped_at),
+		     void *arg, struct lerr *e)
+{
+	PGresult *r = NULL;
+	int rc = sq_exec_bin(c, "SELECT s.seq, s.hash, s.token, ts_text(s.stamped_at)::bytea,"
+			     " (j.hash IS NOT DISTINCT FROM s.hash)::text::bytea"
+			     " FROM journal_stamp s LEFT JOIN journal j ON j.seq = s.seq ORDER BY s.seq",
+			     NULL, 0, &r, e);
+
+	if (rc)
+		return rc;
+	for (int i = 0; i < PQntuples(r) && !rc; i++) {
+		const unsigned char *sq = (const unsigned char *)PQgetvalue(r, i, 0);
+		long long seq = 0;
+		char at[40];
+
+		for (int k = 0; k < 8; k++)
+			seq = (seq << 8) | sq[k];
+		snprintf(at, sizeof at, "%.*s", PQgetlength(r, i, 3), PQgetvalue(r, i, 3));
+		if (PQgetlength(r, i, 1) != 32)
+			continue;
+		rc = fn(arg, seq, (const uint8_t *)PQgetvalue(r, i, 1), PQgetvalue(r, i, 4)[0] == 't',
+			PQgetvalue(r, i, 2), (size_t)PQgetlength(r, i, 2), at);
+	}
+	PQclear(r);
+	return 0;
 }

@@ -224,58 +224,105 @@ struct journal_report {
  * reads in its own REPEATABLE READ snapshot. */
 int store_journal_verify(struct store_conn *c, struct journal_report *r, struct lerr *e) LERR_WUR;
 
-/* ---- events and webhooks (src/store/event.c, 006_events.sql) ---- */
-/* A trigger on document writes an event for every creation and state
- * change; nothing to call.  store_event_seal() gives the committed events
- * their feed position (so after=N never skips one that commits late) and
- * queues their webhook deliveries; *n counts them.  Safe from several
- * processes at once. */
-int store_event_seal(struct store_conn *c, int *n, struct lerr *e) LERR_WUR;
-/* The client's events after feed position `after`, ascending, at most
- * limit: a JSON array text (malloc'd), its length, and the last position
- * (after itself when the page is empty). */
-int store_event_list(struct store_conn *c, long long client_id, long long after, int limit,
-		     char **items_json, int *count, long long *last, struct lerr *e) LERR_WUR;
-
-#define STORE_WEBHOOKS_MAX 10        /* live webhooks per client */
-/* Creates a webhook for client_id, or (client_id 0) for the live client
- * named client_name, journaled with actor; *json (malloc'd) is the webhook
- * without its secret.  LERR_NOTFOUND: no such client; LERR_CONFLICT:
- * STORE_WEBHOOKS_MAX reached. */
-int store_webhook_add(struct store_conn *c, long long client_id, const char *client_name,
-		      const char *url, const char *secret, const char *actor, char **json,
-		      struct lerr *e) LERR_WUR;
-/* The live webhooks of client_id (0: all clients) as a JSON array (malloc'd). */
-int store_webhook_list(struct store_conn *c, long long client_id, char **json, struct lerr *e) LERR_WUR;
-/* Deletes (journaled with actor); LERR_NOTFOUND if not the client's. */
-int store_webhook_delete(struct store_conn *c, long long client_id, const char *id,
-			 const char *actor, struct lerr *e) LERR_WUR;
-/* The delivery log of one webhook, newest attempt first (JSON array, malloc'd). */
-int store_webhook_deliveries(struct store_conn *c, long long client_id, const char *id, int limit,
-			     char **json, struct lerr *e) LERR_WUR;
-
-struct webhook_send {
-	long long delivery_id, event_seq;
-	int attempt;                 /* 1 for the first */
-	char url[2049];
-	char secret[129];
-	char *body;                  /* malloc'd JSON */
+/* The chain's head time-stamped (journal.c).  head: the last sealed entry
+ * (seq 0 when none) and the seq last stamped. */
+struct journal_head {
+	long long seq, stamped_seq;
+	uint8_t hash[32];
 };
-/* For the webhook job job_id (inside its transaction): the next delivery to
- * send now (*found), the job leased for lease_s seconds; commit before
- * sending.  *found = 0: nothing to send now (the webhook got a job for
- * later if needed; more = 0 asks for that job now instead of a delivery). */
-int store_webhook_next(struct store_conn *c, long long job_id, int lease_s, int more,
-		       struct webhook_send *out, int *found, struct lerr *e) LERR_WUR;
-void store_webhook_send_fini(struct webhook_send *s);
-/* One attempt: ok, or retried after retry_s seconds, or failed for good
- * (retry_s < 0).  http_status 0: no HTTP answer. */
-int store_webhook_record(struct store_conn *c, long long delivery_id, int http_status,
-			 const char *error, int duration_ms, int ok, int retry_s,
+int store_journal_head(struct store_conn *c, struct journal_head *h, struct lerr *e) LERR_WUR;
+int store_journal_stamp_add(struct store_conn *c, long long seq, const uint8_t hash[32],
+			    const void *token, size_t len, long long gentime, struct lerr *e) LERR_WUR;
+/* Calls fn for each stamp, in seq order, with chain_ok set when the stamped
+ * hash is the chain's hash at that seq; fn returning non-zero stops. */
+int store_journal_stamps(struct store_conn *c, int (*fn)(void *arg, long long seq,
+			 const uint8_t hash[32], int chain_ok, const void *token, size_t len,
+			 const char *stamped_at), void *arg, struct lerr *e) LERR_WUR;
+
+
+/* ---- people, roles, routing, delegation, sessions, queues (people.c) ---- */
+/* Rules and JSON shapes are SQL functions in 004_people.sql; refusals come
+ * back with field and hint set.  actor: "person:<email>", "cli", ... */
+struct person {
+	long long id;
+	char email[255];
+	char name[201];
+	int is_operator;
+	char csrf[64];
+	int by_cookie;               /* set by http/: authenticated by the session cookie */
+};
+int store_person_add(struct store_conn *c, const char *email, const char *name, const char *hash,
+		     int is_operator, const char *actor, long long *id, struct lerr *e) LERR_WUR;
+int store_person_set_password(struct store_conn *c, const char *email, const char *hash,
+			      const char *actor, struct lerr *e) LERR_WUR;
+/* secret NULL: removes the second factor. */
+int store_person_set_totp(struct store_conn *c, const char *email, const uint8_t *secret, size_t len,
+			  const char *actor, struct lerr *e) LERR_WUR;
+int store_person_list(struct store_conn *c, char **json, struct lerr *e) LERR_WUR;
+int store_person_id(struct store_conn *c, const char *email, long long *id, struct lerr *e) LERR_WUR;
+int store_role_add(struct store_conn *c, const char *email, const char *siren, const char *role,
+		   const char *function, const char *actor, struct lerr *e) LERR_WUR;
+int store_role_remove(struct store_conn *c, const char *email, const char *siren, const char *role,
+		      const char *actor, struct lerr *e) LERR_WUR;
+/* nature 0: every nature. */
+int store_routing_add(struct store_conn *c, const char *siren, const char *kind, int nature,
+		      const char *email, const char *actor, struct lerr *e) LERR_WUR;
+int store_routing_list(struct store_conn *c, char **json, struct lerr *e) LERR_WUR;
+/* LERR_FORBIDDEN unless the person is an operator, or an org_admin of siren. */
+int store_person_is_admin(struct store_conn *c, long long person_id, const char *siren,
+			  struct lerr *e) LERR_WUR;
+
+struct delegation_in {
+	long long from_person;
+	const char *to_email, *siren;   /* siren NULL: every organisation */
+	const char *kinds;              /* SQL array text "{pes,acte}", NULL: every kind */
+	const char *starts_at, *ends_at, *actor;
+};
+int store_delegation_add(struct store_conn *c, const struct delegation_in *d, char **json,
 			 struct lerr *e) LERR_WUR;
+/* person_id 0: any delegation (administrators). */
+int store_delegation_revoke(struct store_conn *c, long long person_id, long long id, const char *actor,
+			    char **json, struct lerr *e) LERR_WUR;
+int store_me_json(struct store_conn *c, long long person_id, char **json, struct lerr *e) LERR_WUR;
+
+struct queue_filter {
+	const char *org, *kind, *client;   /* SIREN, kind, vendor client name; NULL: any */
+	int limit;                         /* 0: 500 */
+};
+/* {"items":[document + organisation_name, vendor, on_behalf_of], "counts":{...}} */
+int store_queue_json(struct store_conn *c, long long person_id, const struct queue_filter *f,
+		     char **json, struct lerr *e) LERR_WUR;
+/* The document with history, may_sign, on_behalf_of; LERR_NOTFOUND if not visible. */
+int store_person_doc_json(struct store_conn *c, long long person_id, const char *doc_id, char **json,
+			  struct lerr *e) LERR_WUR;
+int store_person_may_see(struct store_conn *c, long long person_id, const char *doc_id,
+			 struct lerr *e) LERR_WUR;
+int store_doc_reject(struct store_conn *c, long long person_id, const char *doc_id, const char *reason,
+		     const char *actor, char **json, struct lerr *e) LERR_WUR;
+
+struct login_info {
+	long long id;                /* 0: no such (enabled) person */
+	char hash[128];
+	uint8_t totp[64];
+	size_t totplen;              /* 0: no second factor */
+	int locked;                  /* too many failures lately */
+};
+int store_login_lookup(struct store_conn *c, const char *email, struct login_info *out,
+		       struct lerr *e) LERR_WUR;
+/* Counts a failure (5 in a row lock the login for 15 minutes) or clears them; journaled. */
+int store_login_record(struct store_conn *c, long long person_id, int ok, const char *from,
+		       struct lerr *e) LERR_WUR;
+int store_session_create(struct store_conn *c, long long person_id, const uint8_t sha[32],
+			 const char *csrf, int lifetime_s, struct lerr *e) LERR_WUR;
+/* LERR_AUTH when unknown, expired, idle longer than idle_s, or the person disabled. */
+int store_session_auth(struct store_conn *c, const uint8_t sha[32], int idle_s, struct person *out,
+		       struct lerr *e) LERR_WUR;
+int store_session_delete(struct store_conn *c, const uint8_t sha[32], struct lerr *e) LERR_WUR;
 
 /* ---- transmission (src/store/transmit.c, 007_transmit.sql; connectors helper) ---- */
-/* settings_json (an object) is merged into the organisation's connector of that kind. */
+/* settings_json (an object) is merged into the organisation's connector of
+ * that kind; the organisation's queued documents waiting for a connector get
+ * their job. */
 int store_connector_set(struct store_conn *c, const char *siren, const char *kind,
 			const char *settings_json, struct lerr *e) LERR_WUR;
 /* The settings (malloc'd JSON text); LERR_NOTFOUND when none. */
@@ -341,7 +388,192 @@ int store_inbox_count(struct store_conn *c, const char *doc_id, int *n, struct l
 int store_xmit_sent_each(struct store_conn *c, long long org_id, const char *connector,
 			 void (*fn)(void *arg, const char *doc_id, const char *kind, const char *remote_id),
 			 void *arg, struct lerr *e) LERR_WUR;
-int store_xmit_poll_next(struct store_conn *c, const char *kind, long long self, int delay_s,
-			 int lease_s, struct lerr *e) LERR_WUR;
+/* Transmissions left half-sent by a dead process: their job made due now. */
+int store_xmit_recover(struct store_conn *c, int lease_s, struct lerr *e) LERR_WUR;
+
+/* ---- web pages (src/store/web.c, owner: web): reads as JSON text (malloc'd),
+ * scoped to the person asking ---- */
+struct web_queue_filter {
+	const char *siren, *kind, *client, *due_before;   /* NULL: any */
+	int limit;                                         /* 0: 10000 */
+	int offset;                                        /* rows skipped (pages) */
+};
+struct web_journal_filter {
+	const char *actor, *action, *doc_id, *since;      /* NULL: any */
+	long long before_id;                               /* 0: from the newest */
+	int limit;                                         /* 0: 100 */
+};
+/* {id,email,name,operator,signer,agent,org_admin,pending}; LERR_NOTFOUND if disabled. */
+int store_web_me(struct store_conn *c, long long person, char **json, struct lerr *e) LERR_WUR;
+/* {total,count,items:[{id,title,kind,siren,org,vendor,due_date,created_at,overdue,for}],orgs,vendors}
+ * sorted by due date then age. */
+int store_web_queue(struct store_conn *c, long long person, const struct web_queue_filter *f,
+		    char **json, struct lerr *e) LERR_WUR;
+/* {doc (doc_json),org,vendor,meta,may_sign,for,signer,history}; LERR_NOTFOUND if not visible. */
+int store_web_doc(struct store_conn *c, long long person, const char *doc_id, char **json,
+		  struct lerr *e) LERR_WUR;
+int store_web_file(struct store_conn *c, long long person, const char *doc_id, int n,
+		   struct doc_file *out, struct lerr *e) LERR_WUR;
+int store_web_signed(struct store_conn *c, long long person, char **json, struct lerr *e) LERR_WUR;
+int store_web_follow(struct store_conn *c, long long person, const char *state, const char *siren,
+		     char **json, struct lerr *e) LERR_WUR;
+int store_web_delegations(struct store_conn *c, long long person, char **json, struct lerr *e) LERR_WUR;
+int store_web_people(struct store_conn *c, char **json, struct lerr *e) LERR_WUR;
+int store_web_journal(struct store_conn *c, const struct web_journal_filter *f, char **json,
+		      struct lerr *e) LERR_WUR;
+int store_web_jobs(struct store_conn *c, char **json, struct lerr *e) LERR_WUR;
+int store_web_job_retry(struct store_conn *c, long long job, const char *actor, struct lerr *e) LERR_WUR;
+
+/* ---- certificates and wrapped keys (src/store/cert.c, 005_certificate.sql) ---- */
+/*
+ * The key blob (src/sign/custody.h) is stored, never shown: cert_json() in
+ * SQL leaves it out.  admin_id: the person acting through the API (operator,
+ * or administrator of an organisation of the certificate's holder); 0: the
+ * command line.  Refusals come as LERR_NOTFOUND/FORBIDDEN/CONFLICT.
+ */
+struct cert_new {
+	long long admin_id;
+	const char *email;           /* the holder */
+	const void *der, *chain, *blob;
+	size_t derlen, chainlen, bloblen;
+	const uint8_t *sha256;       /* of der */
+	const char *subject, *issuer, *serial;
+	long long not_before, not_after;   /* Unix time */
+	const char *actor;
+};
+int store_cert_add(struct store_conn *c, const struct cert_new *n, long long *id,
+		   struct lerr *e) LERR_WUR;
+/* JSON array, nearest expiry first (revoked last); person_id 0: everyone the
+ * admin may see. */
+int store_cert_list_json(struct store_conn *c, long long admin_id, long long person_id, char **json,
+			 struct lerr *e) LERR_WUR;
+/* op "unlock" or "revoke" of certificate id, or (id 0) of email's current one;
+ * json (malloc'd): the certificate after. */
+int store_cert_admin(struct store_conn *c, const char *op, long long id, const char *email,
+		     long long admin_id, const char *actor, char **json, struct lerr *e) LERR_WUR;
+int store_cert_person_id(struct store_conn *c, const char *email, long long *id,
+			 struct lerr *e) LERR_WUR;
+
+struct cert_row {
+	long long id;
+	char state[16];              /* enrolment | active | revoked */
+	int pin_failures, locked;
+	long long not_before, not_after;
+	char subject[512];
+	void *der, *chain, *blob;    /* malloc'd; store_cert_row_fini() */
+	size_t derlen, chainlen, bloblen;
+};
+/* The person's current certificate (cert_current() in SQL); LERR_FORBIDDEN when none. */
+int store_cert_current(struct store_conn *c, long long person_id, struct cert_row *out,
+		       struct lerr *e) LERR_WUR;
+void store_cert_row_fini(struct cert_row *r);
+/* PIN attempts, each in its own committed transaction (call outside one):
+ * reserve before trying (LERR_FORBIDDEN when locked or revoked; *left =
+ * attempts left after this one), then report the outcome "ok" (counter
+ * cleared), "wrong" (kept; locks at five) or "void" (given back). */
+int store_cert_pin_reserve(struct store_conn *c, long long cert_id, int *left,
+			   struct lerr *e) LERR_WUR;
+int store_cert_pin_outcome(struct store_conn *c, long long cert_id, const char *outcome,
+			   const char *actor, int *left, struct lerr *e) LERR_WUR;
+/* Enrolment done: blob now under the official's PIN, state active. */
+int store_cert_enrolled(struct store_conn *c, long long cert_id, const void *blob, size_t len,
+			const char *actor, char **json, struct lerr *e) LERR_WUR;
+
+/* ---- signing a document (src/store/signing.c), in the caller's transaction ---- */
+struct buf;
+struct sign_claim {
+	int status;                  /* 0: sign it; 404 invisible, 403 not theirs, 409 not pending */
+	char state[24], kind[16];
+	long long signed_for;        /* the person signed for (self or delegator) */
+	char for_name[201];          /* the delegator's name, "" when for oneself */
+	char by_name[201], signed_at[40];   /* 409: who signed it already, when */
+	int want_transmit;
+	char meta[8192];             /* document.meta as JSON text */
+	char city[101], postal_code[11], role_function[41];
+	char file_name[512], media_type[128];
+	long long blob_id;
+	int nchunks;
+	long long size;
+};
+/* Locks the document row and checks it; when status is 0, data receives the
+ * main file (data->max is honoured). */
+int store_sign_claim(struct store_conn *c, long long person_id, const char *doc_id,
+		     struct sign_claim *out, struct buf *data, struct lerr *e) LERR_WUR;
+struct sign_done {
+	long long person_id, signed_for;
+	const char *doc_id;
+	const char *role;            /* "signed" (enveloped) or "signature" (detached) */
+	const char *name, *media_type;
+	const void *data;
+	size_t len;
+	const char *actor;
+	const char *detail_json;     /* merged into the journal entry's detail */
+};
+/* Stores the file, signed_by/for/at, pending_signature -> signed (-> queued
+ * and a transmit job when wanted), journaled; state receives the new state. */
+int store_sign_finish(struct store_conn *c, const struct sign_done *d, char state[24],
+		      struct lerr *e) LERR_WUR;
+/* The same for n documents in one statement each way.  ids: valid, distinct
+ * uuids, sorted (lock order).  data[i] receives main files of one chunk;
+ * for larger ones (out[i].nchunks > 1) call store_sign_read_main(). */
+int store_sign_claim_many(struct store_conn *c, long long person_id, const char *const *ids, int n,
+			  struct sign_claim *out, struct buf *data, struct lerr *e) LERR_WUR;
+int store_sign_read_main(struct store_conn *c, const struct sign_claim *cl, struct buf *data,
+			 struct lerr *e) LERR_WUR;
+/* Files of at most STORE_CHUNK_SIZE bytes each; states[i] (or errs[i]) per
+ * document, each in its own subtransaction. */
+int store_sign_finish_many(struct store_conn *c, long long person_id, const char *actor,
+			   const struct sign_done *d, int n, char (*states)[24], struct lerr *errs,
+			   struct lerr *e) LERR_WUR;
+
+/* ---- events and webhooks (src/store/event.c, 006_events.sql) ---- */
+/* A trigger on document writes an event for every creation and state
+ * change; nothing to call.  store_event_seal() gives the committed events
+ * their feed position (so after=N never skips one that commits late) and
+ * queues their webhook deliveries; *n counts them.  Safe from several
+ * processes at once. */
+int store_event_seal(struct store_conn *c, int *n, struct lerr *e) LERR_WUR;
+/* The client's events after feed position `after`, ascending, at most
+ * limit: a JSON array text (malloc'd), its length, and the last position
+ * (after itself when the page is empty). */
+int store_event_list(struct store_conn *c, long long client_id, long long after, int limit,
+		     char **items_json, int *count, long long *last, struct lerr *e) LERR_WUR;
+
+#define STORE_WEBHOOKS_MAX 10        /* live webhooks per client */
+/* Creates a webhook for client_id, or (client_id 0) for the live client
+ * named client_name, journaled with actor; *json (malloc'd) is the webhook
+ * without its secret.  LERR_NOTFOUND: no such client; LERR_CONFLICT:
+ * STORE_WEBHOOKS_MAX reached. */
+int store_webhook_add(struct store_conn *c, long long client_id, const char *client_name,
+		      const char *url, const char *secret, const char *actor, char **json,
+		      struct lerr *e) LERR_WUR;
+/* The live webhooks of client_id (0: all clients) as a JSON array (malloc'd). */
+int store_webhook_list(struct store_conn *c, long long client_id, char **json, struct lerr *e) LERR_WUR;
+/* Deletes (journaled with actor); LERR_NOTFOUND if not the client's. */
+int store_webhook_delete(struct store_conn *c, long long client_id, const char *id,
+			 const char *actor, struct lerr *e) LERR_WUR;
+/* The delivery log of one webhook, newest attempt first (JSON array, malloc'd). */
+int store_webhook_deliveries(struct store_conn *c, long long client_id, const char *id, int limit,
+			     char **json, struct lerr *e) LERR_WUR;
+
+struct webhook_send {
+	long long delivery_id, event_seq;
+	int attempt;                 /* 1 for the first */
+	char url[2049];
+	char secret[129];
+	char *body;                  /* malloc'd JSON */
+};
+/* For the webhook job job_id (inside its transaction): the next delivery to
+ * send now (*found), the job leased for lease_s seconds; commit before
+ * sending.  *found = 0: nothing to send now (the webhook got a job for
+ * later if needed; more = 0 asks for that job now instead of a delivery). */
+int store_webhook_next(struct store_conn *c, long long job_id, int lease_s, int more,
+		       struct webhook_send *out, int *found, struct lerr *e) LERR_WUR;
+void store_webhook_send_fini(struct webhook_send *s);
+/* One attempt: ok, or retried after retry_s seconds, or failed for good
+ * (retry_s < 0).  http_status 0: no HTTP answer. */
+int store_webhook_record(struct store_conn *c, long long delivery_id, int http_status,
+			 const char *error, int duration_ms, int ok, int retry_s,
+			 struct lerr *e) LERR_WUR;
 
 #endif

@@ -36,5 +36,9 @@ int sq_exec(struct store_conn *c, const char *sql, const struct sqlp *p, int np,
 int sq_exec_bin(struct store_conn *c, const char *sql, const struct sqlp *p, int np,
 		PGresult **res, struct lerr *e) LERR_WUR;
 const char *sq_str(PGresult *r, int row, int col);  /* NULL when SQL NULL */
+/* Runs sql returning one row of one text (JSON) value, into *json (malloc'd;
+ * json may be NULL to ignore it).  No row or NULL: LERR_NOTFOUND. */
+int sq_json(struct store_conn *c, const char *sql, const struct sqlp *p, int np, char **json,
+	    struct lerr *e) LERR_WUR;
 
 #endif

@@ -89,7 +89,8 @@ describe('API cases from tests/data/api', () => {
 		assert.match(r.json.created_at, ts, 'created_at is RFC 3339 UTC');
 		assert.match(r.json.updated_at, ts, 'updated_at is RFC 3339 UTC');
 		assert.ok(Array.isArray(r.json.warnings), 'warnings is an array');
-		assert.equal(r.json.state, 'received', 'new documents stay received in this version');
+		assert.equal(r.json.state, r.json.sign ? 'pending_signature' : 'queued',
+			'a document to sign waits in its official\'s queue; one only to transmit is queued');
 		const after = await h.snapshot();
 		assert.equal(after['public.document'], before['public.document'] + 1, 'one document stored');
 		assert.equal(r.headers.location, `/api/v1/documents/${r.json.id}`, 'Location header');

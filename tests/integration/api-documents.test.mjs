@@ -121,7 +121,7 @@ describe('documents', () => {
 			const c = await s.b.post(`/api/v1/documents/${docA.id}/cancel`);
 			assertProblem(assert, c, { status: 404, type: 'not-found' });
 			const g = await s.a.get(`/api/v1/documents/${docA.id}`);
-			assert.equal(g.json.state, 'received', 'the other client could not cancel it');
+			assert.equal(g.json.state, docA.state, 'the other client could not cancel it');
 		});
 
 		it('an unknown document and a non-UUID answer 404 exactly like a foreign one', async () => {
@@ -170,6 +170,8 @@ describe('documents', () => {
 			// A client of its own organisation, so the listing holds only these.
 			const org = '213502383';
 			await h.addOrg(org, { name: 'Commune listée' });
+			await h.person({ email: 'maire@listee.test', name: 'Maire', routes: ['document'],
+				roles: [{ org, role: 'signer', function: 'maire' }] });
 			client = s.d.client(await h.addClient('vendor-list', [org]));
 			mine = [];
 			for (let i = 0; i < 25; i++) {
@@ -220,8 +222,8 @@ describe('documents', () => {
 			assert.equal(c2.status, 200, c2.text);
 			const cancelled = await client.listAll('state=cancelled', 1);
 			assert.deepEqual(cancelled.items.map((d) => d.id).sort(), [mine[0].id, mine[9].id].sort());
-			// mine[0] is a document, mine[9] an acte: 19 documents left received.
-			const received = await client.listAll('state=received&kind=document', 50);
+			// mine[0] is a document, mine[9] an acte: 19 documents left awaiting a signature.
+			const received = await client.listAll('state=pending_signature&kind=document', 50);
 			assert.equal(received.items.length, 19);
 			assert.equal((await client.listAll('state=transmitted')).items.length, 0);
 		});
@@ -290,7 +292,7 @@ describe('documents', () => {
 	});
 
 	describe('cancel', () => {
-		it('received → cancelled, and cancelling again answers 200', async () => {
+		it('pending_signature → cancelled, and cancelling again answers 200', async () => {
 			const r = await s.a.postDocument(docMeta(s.orgA, { title: 'to cancel' }), pdfFile(1000));
 			const c1 = await s.a.post(`/api/v1/documents/${r.json.id}/cancel`);
 			assert.equal(c1.status, 200, c1.text);

@@ -274,6 +274,51 @@ describe('liassed answers as doc/openapi.json says', () => {
 		conforms('POST', p, await anon.post(p, unsigned.body, { 'Content-Type': unsigned.contentType }));
 	});
 
+	it('the person API: session, me, queue, delegations, rejection, administration', async () => {
+		const { OFFICIAL_A, PASSWORD } = await import('../lib/harness.mjs');
+		await h.mustCli(['person', 'passwd', OFFICIAL_A], { input: PASSWORD + '\n' });
+		await h.person({ email: 'adjoint@openapi.test', name: 'Adjoint', password: PASSWORD,
+			roles: [{ org: s.orgA, role: 'signer', function: 'adjoint' }] });
+		await h.person({ email: 'ops@openapi.test', name: 'Ops', password: PASSWORD, operator: true });
+		const json = (o) => Buffer.from(JSON.stringify(o));
+		const jh = { 'Content-Type': 'application/json' };
+		conforms('POST', '/api/v1/session', await anon.post('/api/v1/session', json({ email: OFFICIAL_A, password: 'nope' }), jh));
+		conforms('POST', '/api/v1/session', await anon.post('/api/v1/session', json({ email: OFFICIAL_A }), jh));
+		conforms('POST', '/api/v1/session', await anon.post('/api/v1/session', Buffer.from('{'), jh));
+		const me = await s.d.login(OFFICIAL_A);
+		const ops = await s.d.login('ops@openapi.test');
+		conforms('GET', '/api/v1/me', await me.get('/api/v1/me'));
+		conforms('GET', '/api/v1/me', await anon.get('/api/v1/me'));
+		const d = await s.a.postDocument(docMeta(s.orgA, { title: 'queued' }), pdfFile(1000));
+		conforms('GET', '/api/v1/queue', await me.get('/api/v1/queue'));
+		conforms('GET', '/api/v1/queue', await me.get('/api/v1/queue?kind=x'));
+		conforms('GET', '/api/v1/queue/{id}', await me.get(`/api/v1/queue/${d.json.id}`));
+		conforms('GET', '/api/v1/queue/{id}', await me.get('/api/v1/queue/not-a-uuid'));
+		conforms('GET', '/api/v1/queue/{id}/files/{n}', await me.get(`/api/v1/queue/${d.json.id}/files/0`));
+		conforms('GET', '/api/v1/queue/{id}/files/{n}', await me.get(`/api/v1/queue/${d.json.id}/files/7`));
+		const ends = new Date(Date.now() + 86400e3).toISOString();
+		let r = await me.postJson('/api/v1/me/delegations', { to: 'adjoint@openapi.test', ends_at: ends });
+		conforms('POST', '/api/v1/me/delegations', r);
+		conforms('POST', '/api/v1/me/delegations', await me.postJson('/api/v1/me/delegations', { to: 'nobody@x.test', ends_at: ends }));
+		conforms('GET', '/api/v1/me/delegations', await me.get('/api/v1/me/delegations'));
+		conforms('DELETE', '/api/v1/me/delegations/{id}', await me.delete(`/api/v1/me/delegations/${r.json.id}`));
+		conforms('DELETE', '/api/v1/me/delegations/{id}', await me.delete('/api/v1/me/delegations/999999'));
+		conforms('POST', '/api/v1/queue/{id}/reject', await me.postJson(`/api/v1/queue/${d.json.id}/reject`, {}));
+		conforms('POST', '/api/v1/queue/{id}/reject', await me.postJson(`/api/v1/queue/${d.json.id}/reject`, { reason: 'Erreur de montant' }));
+		conforms('POST', '/api/v1/queue/{id}/reject', await me.postJson(`/api/v1/queue/${d.json.id}/reject`, { reason: 'again' }));
+		conforms('GET', '/api/v1/admin/people', await ops.get('/api/v1/admin/people'));
+		conforms('GET', '/api/v1/admin/people', await me.get('/api/v1/admin/people'));
+		conforms('POST', '/api/v1/admin/people', await ops.postJson('/api/v1/admin/people', { email: 'new@openapi.test', name: 'New' }));
+		conforms('POST', '/api/v1/admin/people', await ops.postJson('/api/v1/admin/people', { email: 'bad', name: 'Bad' }));
+		conforms('POST', '/api/v1/admin/people/{email}/roles', await ops.postJson('/api/v1/admin/people/new@openapi.test/roles', { organisation: s.orgA, role: 'agent' }));
+		conforms('POST', '/api/v1/admin/people/{email}/roles', await ops.postJson('/api/v1/admin/people/new@openapi.test/roles', { organisation: s.orgA, role: 'king' }));
+		conforms('GET', '/api/v1/admin/routing', await ops.get('/api/v1/admin/routing'));
+		conforms('POST', '/api/v1/admin/routing', await ops.postJson('/api/v1/admin/routing', { organisation: s.orgA, kind: 'pes', signer: 'adjoint@openapi.test' }));
+		conforms('POST', '/api/v1/admin/routing', await ops.postJson('/api/v1/admin/routing', { organisation: s.orgA, kind: 'pes', signer: 'new@openapi.test' }));
+		conforms('DELETE', '/api/v1/session', await me.delete('/api/v1/session'));
+		conforms('DELETE', '/api/v1/session', await me.delete('/api/v1/session'));
+	});
+
 	it('every documented operation was exercised', () => {
 		const all = [];
 		for (const [p, item] of Object.entries(api.paths))

@@ -131,6 +131,8 @@ describe('liasse admin CLI', () => {
 
 	it('doc show prints the document as the API shows it', async () => {
 		const d = await h.startLiassed();
+		await h.person({ email: 'maire@c1.test', name: 'Maire', routes: ['document'],
+			roles: [{ org: siren('21450003'), role: 'signer', function: 'maire' }] });
 		const r = await d.client(key).postDocument(docMeta(siren('21450003'), { title: 'montré' }), pdfFile(1500));
 		assert.equal(r.status, 201, r.text);
 		const show = await h.cli(['doc', 'show', r.json.id]);

@@ -42,7 +42,7 @@ describe('PES XSD check in the background', () => {
 		assert.deepEqual(r.json.warnings, [], 'no warning yet at the door');
 		await jobDone(r.json.id);
 		const d = await s.a.get(`/api/v1/documents/${r.json.id}`);
-		assert.equal(d.json.state, 'received');
+		assert.equal(d.json.state, 'pending_signature');
 		assert.equal(d.json.warnings.length, 1, JSON.stringify(d.json.warnings));
 		assert.match(d.json.warnings[0], /IdBord.*1093357910.*totalDigits|IdBord.*totalDigits.*1093357910/);
 		assert.ok(d.json.updated_at > r.json.updated_at, 'the change shows in updated_at');

@@ -303,8 +303,8 @@ class Harness {
 		});
 	}
 
-	async mustCli(args) {
-		const r = await this.cli(args);
+	async mustCli(args, opts = {}) {
+		const r = await this.cli(args, opts);
 		if (r.code !== 0)
 			throw new Error(`liasse ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
 		return r;
@@ -333,6 +333,30 @@ class Harness {
 		if (!KEY_RE.test(key))
 			throw new Error(`liasse client add printed ${JSON.stringify(r.stdout)}, not a key`);
 		return key;
+	}
+
+	// A person: person({email, name, password?, operator?, roles: [{org, role,
+	// function?}], routes: [kind...] (routing rules of the first role's
+	// organisation to them)}).  Without a password they cannot log in.
+	async person(p) {
+		const args = ['person', 'add', '--email', p.email, '--name', p.name || p.email];
+		if (p.operator)
+			args.push('--operator');
+		if (!p.password)
+			args.push('--no-password');
+		const r = await this.cli(args, { input: p.password ? p.password + '\n' : '' });
+		if (r.code !== 0)
+			throw new Error(`liasse person add failed (${r.code}): ${r.stderr}`);
+		for (const role of p.roles || []) {
+			const ra = ['role', 'add', p.email, '--org', role.org, '--role', role.role];
+			if (role.function)
+				ra.push('--function', role.function);
+			await this.mustCli(ra);
+		}
+		for (const kind of p.routes || [])
+			await this.mustCli(['routing', 'add', '--org', p.roles[0].org, '--kind', kind,
+				'--person', p.email]);
+		return p.email;
 	}
 
 	// The usual start: cluster, liassed (which migrates), two organisations
@@ -442,6 +466,20 @@ class Daemon {
 	client(key) {
 		return new Client(this.url, key);
 	}
+
+	// Logs a person in: a Client carrying their session token, plus the
+	// login answer (csrf, cookie).  Throws unless the login succeeds.
+	async login(email, password = PASSWORD, totp) {
+		const body = JSON.stringify({ email, password, ...(totp ? { totp } : {}) });
+		const r = await request(this.url, { method: 'POST', path: '/api/v1/session',
+			headers: { 'Content-Type': 'application/json' }, body });
+		if (r.status !== 201)
+			throw new Error(`login of ${email} answered ${r.status}: ${r.text}`);
+		const c = new Client(this.url, r.json.token);
+		c.session = r.json;
+		c.cookie = String(r.headers['set-cookie']).split(';')[0];
+		return c;
+	}
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -486,8 +524,17 @@ export async function seedTwoOrgs(h) {
 	await h.addOrg(b, ob);
 	const keyA = await h.addClient('vendor-a', [a]);
 	const keyB = await h.addClient('vendor-b', [b]);
+	// One official per organisation, who signs everything by default.
+	await h.person({ email: OFFICIAL_A, name: 'Marie Ordonnatrice',
+		roles: [{ org: a, role: 'signer', function: 'maire' }], routes: ['pes', 'acte', 'document'] });
+	await h.person({ email: OFFICIAL_B, name: 'Paul Président',
+		roles: [{ org: b, role: 'signer', function: 'president' }], routes: ['pes', 'acte', 'document'] });
 	return { orgA: a, orgB: b, keyA, keyB };
 }
+
+export const OFFICIAL_A = 'maire@saint-essai.test';
+export const OFFICIAL_B = 'president@cc-temoin.test';
+export const PASSWORD = 'correct horse battery staple';
 
 // Metadata and files of valid documents.
 export function docMeta(org, extra = {}) {
@@ -750,6 +797,16 @@ export class Client {
 
 	get(p, headers = {}) {
 		return request(this.url, { path: p, headers: this.headers(headers) });
+	}
+
+	// JSON request helpers for the person and admin APIs.
+	postJson(p, obj, headers = {}) {
+		return this.post(p, Buffer.from(JSON.stringify(obj)),
+			{ 'Content-Type': 'application/json', ...headers });
+	}
+
+	delete(p, headers = {}) {
+		return request(this.url, { method: 'DELETE', path: p, headers: this.headers(headers) });
 	}
 
 	post(p, body, headers = {}) {

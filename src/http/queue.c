@@ -1,0 +1,220 @@
+/*
+ * queue.c - an official's queue: GET /api/v1/queue, a document with its
+ * history, rejection with a reason, and the official's delegations.
+ * Signing lives in sign.c.  Every rule (who may see, sign, reject, delegate)
+ * is checked by the store's SQL functions, once, for the API and the web.
+ */
+#include "http/http_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+
+/* Runs fn with a pooled connection; fn fills *json (malloc'd) to answer 200. */
+static int
+answer(struct req *rq, unsigned status,
+       int (*fn)(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e),
+       json_t *body)
+{
+	struct store_conn *c = NULL;
+	char *json = NULL;
+	struct lerr e;
+	int rc;
+
+	lerr_clear(&e);
+	rc = store_acquire(http_store(rq), &c, &e);
+	if (!rc)
+		rc = fn(rq, c, body, &json, &e);
+	store_release(http_store(rq), c);
+	json_decref(body);
+	if (rc)
+		return http_reply_problem(rq, &e);
+	return http_reply_raw(rq, status, "application/json", json, strlen(json));
+}
+
+static int
+bad_id(struct req *rq, struct lerr *e)
+{
+	if (uuid_valid(rq->params[0]))
+		return 0;
+	lerr_set(e, LERR_NOTFOUND, "id", "no such document");
+	lerr_detail(e, "\"%s\" is not a document id", rq->params[0]);
+	lerr_hint(e, "use an id from GET /api/v1/queue");
+	return (int)e->kind;
+}
+
+static int
+list(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e)
+{
+	struct queue_filter f = {
+		.org = http_query(rq, "organisation"), .kind = http_query(rq, "kind"),
+		.client = http_query(rq, "vendor"),
+	};
+	const char *lim = http_query(rq, "limit");
+
+	(void)body;
+	if (f.kind && strcmp(f.kind, "pes") && strcmp(f.kind, "acte") && strcmp(f.kind, "document")) {
+		lerr_set(e, LERR_MALFORMED, "kind", "unknown kind \"%s\"", f.kind);
+		lerr_hint(e, "kind is pes, acte or document");
+		return (int)e->kind;
+	}
+	if (lim && ((f.limit = atoi(lim)) < 1 || f.limit > 5000 || strspn(lim, "0123456789") != strlen(lim))) {
+		lerr_set(e, LERR_MALFORMED, "limit", "limit must be an integer from 1 to 5000");
+		lerr_hint(e, "leave it out for the first 500");
+		return (int)e->kind;
+	}
+	return store_queue_json(c, rq->person.id, &f, json, e);
+}
+
+static int
+queue(struct req *rq)
+{
+	return answer(rq, 200, list, NULL);
+}
+
+static int
+doc(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e)
+{
+	(void)body;
+	return bad_id(rq, e) ? LERR_NOTFOUND : store_person_doc_json(c, rq->person.id, rq->params[0], json, e);
+}
+
+static int
+queue_doc(struct req *rq)
+{
+	return answer(rq, 200, doc, NULL);
+}
+
+static int
+reject(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e)
+{
+	const char *reason = json_string_value(json_object_get(body, "reason"));
+
+	if (bad_id(rq, e))
+		return LERR_NOTFOUND;
+	return store_doc_reject(c, rq->person.id, rq->params[0], reason, http_actor(rq), json, e);
+}
+
+static int
+queue_reject(struct req *rq)
+{
+	json_t *j = http_json_body(rq);
+
+	return j ? answer(rq, 200, reject, j) : 0;
+}
+
+/* ---- delegations ---- */
+
+static int
+delegations(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e)
+{
+	char *me = NULL;
+	json_t *m, *out;
+	int rc = store_me_json(c, rq->person.id, &me, e);
+
+	(void)body;
+	if (rc)
+		return rc;
+	m = json_loads(me, 0, NULL);
+	free(me);
+	out = json_pack("{s:O,s:O}", "given", json_object_get(m, "delegations_given"),
+			"received", json_object_get(m, "delegations_received"));
+	json_decref(m);
+	*json = out ? json_dumps(out, JSON_COMPACT) : NULL;
+	json_decref(out);
+	return *json ? 0 : lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+}
+
+static int
+delegation_list(struct req *rq)
+{
+	return answer(rq, 200, delegations, NULL);
+}
+
+/* "kinds": ["pes", ...] as an SQL array literal; kinds are checked by SQL. */
+static const char *
+kinds_array(struct req *rq, json_t *kinds, struct lerr *e)
+{
+	const char *out = "{";
+	size_t i;
+	json_t *k;
+
+	if (!kinds || json_is_null(kinds))
+		return NULL;
+	json_array_foreach(kinds, i, k) {
+		const char *s = json_string_value(k);
+
+		if (!s || strspn(s, "abcdefghijklmnopqrstuvwxyz") != strlen(s) || !*s)
+			break;
+		out = arena_printf(rq->arena, "%s%s%s", out, i ? "," : "", s);
+	}
+	if (!json_is_array(kinds) || i != json_array_size(kinds) || !i) {
+		lerr_set(e, LERR_INVALID, "kinds", "kinds must be a non-empty array of kinds");
+		lerr_hint(e, "such as [\"pes\", \"acte\"], or leave it out for every kind");
+		return "";
+	}
+	return arena_printf(rq->arena, "%s}", out);
+}
+
+static int
+delegate(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e)
+{
+	struct delegation_in d = {
+		.from_person = rq->person.id,
+		.to_email = json_string_value(json_object_get(body, "to")),
+		.siren = json_string_value(json_object_get(body, "organisation")),
+		.starts_at = json_string_value(json_object_get(body, "starts_at")),
+		.ends_at = json_string_value(json_object_get(body, "ends_at")),
+		.actor = http_actor(rq),
+	};
+
+	d.kinds = kinds_array(rq, json_object_get(body, "kinds"), e);
+	if (d.kinds && !*d.kinds)
+		return LERR_INVALID;
+	if (!d.to_email || !d.ends_at) {
+		lerr_set(e, LERR_INVALID, d.to_email ? "ends_at" : "to", "\"to\" and \"ends_at\" are required");
+		lerr_hint(e, "send {\"to\": \"e-mail of the delegate\", \"ends_at\": \"2026-12-31T18:00:00Z\"}"
+				 " and optionally starts_at, organisation, kinds");
+		return (int)e->kind;
+	}
+	if (!d.starts_at)
+		d.starts_at = "now";
+	return store_delegation_add(c, &d, json, e);
+}
+
+static int
+delegation_post(struct req *rq)
+{
+	json_t *j = http_json_body(rq);
+
+	return j ? answer(rq, 201, delegate, j) : 0;
+}
+
+static int
+undelegate(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e)
+{
+	long long id = atoll(rq->params[0]);
+
+	(void)body;
+	if (id <= 0 || strspn(rq->params[0], "0123456789") != strlen(rq->params[0])) {
+		lerr_set(e, LERR_NOTFOUND, "id", "no such delegation");
+		lerr_hint(e, "GET /api/v1/me/delegations lists yours");
+		return (int)e->kind;
+	}
+	return store_delegation_revoke(c, rq->person.id, id, http_actor(rq), json, e);
+}
+
+static int
+delegation_delete(struct req *rq)
+{
+	return answer(rq, 200, undelegate, NULL);
+}
+
+const struct http_handler http_h_queue = { .handle = queue };
+const struct http_handler http_h_queue_doc = { .handle = queue_doc };
+const struct http_handler http_h_queue_reject = { .handle = queue_reject };
+const struct http_handler http_h_delegations = { .handle = delegation_list };
+const struct http_handler http_h_delegation_post = { .handle = delegation_post };
+const struct http_handler http_h_delegation_delete = { .handle = delegation_delete };
