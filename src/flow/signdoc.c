@@ -11,6 +11,7 @@
 #include "flow/signdoc.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,10 +267,11 @@ cert_json(const struct sign_key *k)
  * One transaction for the batch: documents are claimed in groups of
  * SIGNDOC_GROUP in one statement (locked in id order, so that concurrent
  * batches cannot deadlock), signed, and recorded in one statement, each
- * document in its own subtransaction; one commit at the end.  Main files of
- * more than one chunk are read, signed and recorded one by one.
+ * document in its own subtransaction; one commit at the end.  Claims and
+ * records run in a database thread while this one signs (pipeline()).
+ * Signed files of more than one chunk are recorded one by one.
  */
-#define SIGNDOC_GROUP 64
+#define SIGNDOC_GROUP 32
 
 struct item {
 	size_t idx;                     /* place in b->docs and b->results */
@@ -277,6 +279,7 @@ struct item {
 	struct buf in, out;
 	struct signed_file f;
 	char *detail;
+	int ok;                         /* signed, to be recorded */
 };
 
 struct run {
@@ -430,48 +433,6 @@ out:
 	return rc;
 }
 
-static int
-group(struct run *rn, struct item *g, int n, struct lerr *e)
-{
-	struct sign_claim *cl = calloc((size_t)n, sizeof(*cl));
-	const char **ids = calloc((size_t)n, sizeof(*ids));
-	struct buf *ins = calloc((size_t)n, sizeof(*ins));
-	int *ok = calloc((size_t)n, sizeof(*ok));
-	int64_t t;
-	int rc = 0;
-
-	if (!cl || !ids || !ins || !ok) {
-		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
-		goto out;
-	}
-	for (int i = 0; i < n; i++) {
-		ids[i] = rn->b->docs[g[i].idx];
-		ins[i] = g[i].in;
-	}
-	t = now_us();
-	rc = store_sign_claim_many(rn->c, rn->b->person_id, ids, n, cl, ins, e);
-	for (int i = 0; i < n; i++)
-		g[i].in = ins[i];
-	rn->us_claim += now_us() - t;
-	if (rc)
-		goto out;
-	t = now_us();
-	for (int i = 0; i < n; i++) {
-		g[i].cl = cl[i];
-		ok[i] = sign_item(rn, &g[i], &res(rn, &g[i])->err) == 0;
-	}
-	rn->us_sign += now_us() - t;
-	t = now_us();
-	rc = record(rn, g, n, ok, e);
-	rn->us_record += now_us() - t;
-out:
-	free(cl);
-	free(ids);
-	free(ins);
-	free(ok);
-	return rc;
-}
-
 /* Every document not answered yet gets e (the batch's transaction failed). */
 static void
 fail_rest(struct run *rn, const struct lerr *e)
@@ -486,20 +447,189 @@ fail_rest(struct run *rn, const struct lerr *e)
 	}
 }
 
+/* Claims the n items of g in one statement (their inputs land in g[i].in). */
+static int
+claim_group(struct run *rn, struct item *g, int n, struct lerr *e)
+{
+	struct sign_claim *cl = calloc((size_t)n, sizeof(*cl));
+	const char **ids = calloc((size_t)n, sizeof(*ids));
+	struct buf *ins = calloc((size_t)n, sizeof(*ins));
+	int64_t t = now_us();
+	int rc = 0;
+
+	if (!cl || !ids || !ins) {
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		ids[i] = rn->b->docs[g[i].idx];
+		ins[i] = g[i].in;
+	}
+	rc = store_sign_claim_many(rn->c, rn->b->person_id, ids, n, cl, ins, e);
+	for (int i = 0; i < n; i++) {
+		g[i].in = ins[i];
+		g[i].cl = cl[i];
+	}
+out:
+	rn->us_claim += now_us() - t;
+	free(cl);
+	free(ids);
+	free(ins);
+	return rc;
+}
+
+static void
+sign_group(struct run *rn, struct item *g, int n)
+{
+	int64_t t = now_us();
+
+	for (int i = 0; i < n; i++)
+		g[i].ok = sign_item(rn, &g[i], &res(rn, &g[i])->err) == 0;
+	rn->us_sign += now_us() - t;
+}
+
+/*
+ * The batch as a pipeline of groups over one connection and one transaction:
+ * a database thread claims group k+1 and records group k-1 while this
+ * thread signs group k, so that PostgreSQL's work (on the other core) and
+ * the signatures overlap.  Only the database thread uses the connection
+ * until it is joined.
+ */
+struct pipe {
+	struct run *rn;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t ngroups, claimed, signed_, stop;
+	int rc;
+	struct lerr err;
+};
+
+static struct item *
+group_at(struct run *rn, size_t k, int *n)
+{
+	size_t first = k * SIGNDOC_GROUP;
+
+	*n = (int)(rn->n - first < SIGNDOC_GROUP ? rn->n - first : SIGNDOC_GROUP);
+	return rn->items + first;
+}
+
+/* The database thread waits until group k is signed (or the batch stops). */
+static int
+wait_signed(struct pipe *p, size_t k)
+{
+	int go;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->signed_ <= k && !p->stop)
+		pthread_cond_wait(&p->cv, &p->mu);
+	go = p->signed_ > k;
+	pthread_mutex_unlock(&p->mu);
+	return go;
+}
+
+static void
+db_step_done(struct pipe *p, int claimed, int rc, const struct lerr *e)
+{
+	pthread_mutex_lock(&p->mu);
+	if (rc && !p->rc) {
+		p->rc = rc;
+		p->err = *e;
+		p->stop = 1;
+	}
+	p->claimed += (size_t)claimed;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static int
+record_group(struct pipe *p, size_t k, struct lerr *e)
+{
+	int n, ok[SIGNDOC_GROUP], rc;
+	struct item *g = group_at(p->rn, k, &n);
+	int64_t t = now_us();
+
+	for (int i = 0; i < n; i++)
+		ok[i] = g[i].ok;
+	rc = record(p->rn, g, n, ok, e);
+	for (int i = 0; i < n; i++)
+		item_free(&g[i]);
+	p->rn->us_record += now_us() - t;
+	return rc;
+}
+
+static void *
+db_thread(void *arg)
+{
+	struct pipe *p = arg;
+	struct lerr e;
+	int rc = 0, n;
+
+	lerr_clear(&e);
+	for (size_t k = 0; !rc && k <= p->ngroups; k++) {
+		if (k < p->ngroups) {
+			struct item *g = group_at(p->rn, k, &n);
+
+			rc = claim_group(p->rn, g, n, &e);
+			db_step_done(p, 1, rc, &e);
+		}
+		if (!rc && k > 0) {
+			if (!wait_signed(p, k - 1))
+				break;
+			rc = record_group(p, k - 1, &e);
+			db_step_done(p, 0, rc, &e);
+		}
+	}
+	return NULL;
+}
+
+static int
+pipeline(struct run *rn, struct lerr *e)
+{
+	struct pipe p = { .rn = rn, .ngroups = (rn->n + SIGNDOC_GROUP - 1) / SIGNDOC_GROUP };
+	pthread_t t;
+	int n;
+
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	if (pthread_create(&t, NULL, db_thread, &p))
+		return lerr_set(e, LERR_INTERNAL, NULL, "cannot start the signing pipeline");
+	for (size_t k = 0; k < p.ngroups; k++) {
+		pthread_mutex_lock(&p.mu);
+		while (p.claimed <= k && !p.stop)
+			pthread_cond_wait(&p.cv, &p.mu);
+		pthread_mutex_unlock(&p.mu);
+		if (p.stop)
+			break;
+		struct item *g = group_at(rn, k, &n);
+
+		sign_group(rn, g, n);
+		pthread_mutex_lock(&p.mu);
+		p.signed_ = k + 1;
+		pthread_cond_broadcast(&p.cv);
+		pthread_mutex_unlock(&p.mu);
+	}
+	pthread_mutex_lock(&p.mu);
+	p.stop = 1;
+	pthread_cond_broadcast(&p.cv);
+	pthread_mutex_unlock(&p.mu);
+	pthread_join(t, NULL);
+	pthread_cond_destroy(&p.cv);
+	pthread_mutex_destroy(&p.mu);
+	if (p.rc)
+		*e = p.err;
+	return p.rc;
+}
+
 static int
 sign_all(struct run *rn, struct lerr *e)
 {
 	int rc;
 
+	if (rn->n == 0)
+		return 0;
 	if ((rc = store_begin(rn->c, e)))
 		return rc;
-	for (size_t i = 0; !rc && i < rn->n; i += SIGNDOC_GROUP) {
-		size_t n = rn->n - i < SIGNDOC_GROUP ? rn->n - i : SIGNDOC_GROUP;
-
-		rc = group(rn, rn->items + i, (int)n, e);
-		for (size_t j = i; j < i + n; j++)
-			item_free(&rn->items[j]);
-	}
+	rc = pipeline(rn, e);
 	if (!rc)
 		rc = store_commit(rn->c, e);
 	if (rc) {

@@ -208,6 +208,23 @@ describe('profiles and delegation', () => {
 		assert.ok(v.valid, JSON.stringify(v.signatures.map((x) => x.checks.filter((c) => c.status === 'fail'))));
 	});
 
+	test('document: enveloped XAdES for XML when the metadata asks', { skip: !V && 'tests/node_modules missing' }, async () => {
+		const xml = Buffer.from('<?xml version="1.0" encoding="UTF-8"?>\n<deliberation xmlns="urn:example:liasse"><objet>Budget</objet></deliberation>\n');
+		const r = await s.a.postDocument(docMeta(s.orgA, { title: 'XML' }),
+			{ name: 'deliberation.xml', type: 'application/xml', data: xml });
+		assert.equal(r.status, 201, r.text);
+		// The upload API has no field for it yet: the option is set as the
+		// vendor's metadata would carry it.
+		await h.psql(`UPDATE document SET meta = '{"signature": "enveloped"}' WHERE id = '${r.json.id}'`);
+		const sr = await sign(offA, [r.json.id]);
+		assert.equal(sr.json.results[0].status, 'signed', sr.text);
+		const { file, bytes } = await fileOf(r.json.id, 'signed');
+		assert.equal(file.name, 'deliberation.xml');
+		const v = V.verifyXades(bytes, { trust: [pki.trust], profile: 'xades' });
+		assert.ok(v.valid, JSON.stringify(v.signatures.map((x) => x.checks.filter((c) => c.status === 'fail'))));
+		assert.match(bytes.toString(), /<objet>Budget<\/objet>.*<ds:Signature/s);
+	});
+
 	test('under delegation: signed by the delegate for the delegator, journaled "par délégation de"', async () => {
 		const r = await h.cli(['delegation', 'add', '--from', OFFICIAL_A, '--to', DELEGATE,
 			'--ends', new Date(Date.now() + 86400e3).toISOString()]);
