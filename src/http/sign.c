@@ -30,6 +30,17 @@ wipe_body(struct req *rq)
 		explicit_bzero(rq->body.data, rq->body.len);
 }
 
+/* jansson keeps its own copy of a secret member: wipe it before the free. */
+static void
+wipe_member(json_t *body, const char *key)
+{
+	json_t *v = json_object_get(body, key);
+	char *p = (char *)json_string_value(v);
+
+	if (p)
+		explicit_bzero(p, json_string_length(v));
+}
+
 static json_t *
 problem_json(const struct lerr *e)
 {
@@ -112,7 +123,7 @@ queue_sign(struct req *rq)
 	rc = read_batch(rq, body, &b, &e);
 	if (!rc)
 		rc = signdoc_batch(http_store(rq), &b, &e);
-	json_object_del(body, "pin");     /* jansson frees the string */
+	wipe_member(body, "pin");
 	json_decref(body);
 	wipe_body(rq);
 	if (rc && b.locked) {
@@ -166,6 +177,8 @@ me_enrol(struct req *rq)
 			   json_string_value(json_object_get(body, "code")),
 			   json_string_value(json_object_get(body, "pin")), http_actor(rq), &json,
 			   &left, &e);
+	wipe_member(body, "pin");
+	wipe_member(body, "code");
 	json_decref(body);
 	wipe_body(rq);
 	if (rc && !strcmp(e.field, "pin") && e.kind == LERR_FORBIDDEN)
