@@ -125,6 +125,3 @@ BEGIN
 		jsonb_build_object('n', v_n, 'role', p_role, 'name', p_name));
 	RETURN v_n;
 END $$;
-
--- The poller: one perpetual job that reads the return channels.
-INSERT INTO job (kind) VALUES ('transmit_poll');

@@ -42,6 +42,12 @@ store_connector_set(struct store_conn *c, const char *siren, const char *kind,
 		lerr_hint(e, "create it first with \"liasse org add\"");
 	}
 	PQclear(r);
+	/* Documents parked for want of a connector go now. */
+	if (!rc)
+		rc = sq_exec(c, "INSERT INTO job (kind, doc_id) SELECT 'transmit', d.id FROM document d"
+			     " JOIN organisation o ON o.id = d.org_id WHERE o.siren = $1 AND d.state = 'queued'"
+			     " AND d.kind IN ('pes', 'acte') AND NOT EXISTS (SELECT 1 FROM job j WHERE j.doc_id = d.id"
+			     "  AND j.kind = 'transmit' AND j.done_at IS NULL)", p, 1, NULL, e);
 	return rc;
 }
 
@@ -390,32 +396,22 @@ store_inbox_add(struct store_conn *c, const char *source, const char *item, cons
 		       " VALUES ($1, $2, $3::uuid, $4) ON CONFLICT DO NOTHING", p, 4, NULL, e);
 }
 
-/* The next run of the poller (a job of kind `kind`, no document), unless
- * one other than `self` is pending already.  Also gives every transmission
- * left 'sending' beyond its lease (a crashed liassed) a job to reconcile it. */
+/* Transmissions a dead process left 'sending' (transmission_orphans():
+ * their job made due now), and, as a last resort, a job for any
+ * transmission left 'sending' beyond its lease without one. */
 int
-store_xmit_poll_next(struct store_conn *c, const char *kind, long long self, int delay_s,
-		     int lease_s, struct lerr *e)
+store_xmit_recover(struct store_conn *c, int lease_s, struct lerr *e)
 {
-	char id[24], delay[16], lease[16];
-	int rc;
+	char lease[16];
+	int rc = sq_exec(c, "SELECT transmission_orphans()", NULL, 0, NULL, e);
 
-	ll(self, id, sizeof(id));
-	snprintf(delay, sizeof(delay), "%d", delay_s);
 	snprintf(lease, sizeof(lease), "%d", lease_s);
-	struct sqlp p[3] = { SQLP_TEXT(kind), SQLP_TEXT(id), SQLP_TEXT(delay) };
-	rc = sq_exec(c, "INSERT INTO job (kind, run_at) SELECT $1, now() + $3::int * interval '1 second'"
-		     " WHERE NOT EXISTS (SELECT 1 FROM job WHERE kind = $1 AND done_at IS NULL"
-		     "  AND id <> $2::bigint)", p, 3, NULL, e);
+	struct sqlp q[1] = { SQLP_TEXT(lease) };
 	if (!rc)
-		rc = sq_exec(c, "SELECT transmission_orphans()", NULL, 0, NULL, e);
-	if (!rc) {
-		struct sqlp q[1] = { SQLP_TEXT(lease) };
 		rc = sq_exec(c, "INSERT INTO job (kind, doc_id) SELECT 'transmit', t.doc_id FROM transmission t"
 			     " WHERE t.state = 'sending' AND t.sending_since < now() - $1::int * interval '1 second'"
 			     " AND NOT EXISTS (SELECT 1 FROM job j WHERE j.doc_id = t.doc_id AND j.kind = 'transmit'"
 			     "  AND j.done_at IS NULL)", q, 1, NULL, e);
-	}
 	return rc;
 }
 

@@ -5,9 +5,11 @@
  */
 #include "transmit/xmit_int.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "core/config.h"
 #include "core/log.h"
@@ -268,6 +270,8 @@ pick_connector(struct xmit_job *x, const struct xmit_connector **out, struct ler
 
 /* ---- the transmission job ---- */
 
+static void poll_soon(void);
+
 static int
 lease_s(void)
 {
@@ -336,8 +340,7 @@ send_committed(struct xmit_job *x, const struct xmit_connector *k, long long job
 	case XMIT_SENT:
 		log_info("doc=%s: transmitted as %s", x->t.doc_id, x->t.remote_name);
 		rc = store_xmit_sent(x->c, x->t.doc_id, x->t.remote_id, e);
-		if (!rc)
-			rc = store_xmit_poll_next(x->c, XMIT_POLL_JOB, 0, 1, lease_s(), e);
+		poll_soon();
 		return rc;
 	case XMIT_REFUSED:
 		return refused(x, &why, e);
@@ -393,8 +396,10 @@ transmit(struct xmit_job *x, long long job_id, struct lerr *e)
 	if (pick_connector(x, &k, &why)) {
 		char line[1200];
 
+		/* Parked: "liasse connector set" queues the organisation's waiting documents. */
 		lerr_oneline(&why, line, sizeof(line));
-		return store_xmit_note(x->c, &x->t, line, e) ? (int)e->kind : again(x, &why, e);
+		log_warn("doc=%s: not transmitted yet: %s", x->t.doc_id, line);
+		return why.kind == LERR_NOTFOUND ? store_xmit_note(x->c, &x->t, line, e) : again(x, &why, e);
 	}
 	if (!strcmp(x->t.state, "sending") && (rc = reconcile(x, k, &found)))
 		return rc;
@@ -468,9 +473,9 @@ free_list(struct conn_list *l)
 }
 
 /* Each connector's return channel; one platform down does not stop the
- * others (a database error does: the poll is then retried). */
-int
-xmit_job_poll(struct store_conn *c, const struct job *j, struct lerr *e)
+ * others (a database error does). */
+static int
+poll_all(struct store_conn *c, struct lerr *e)
 {
 	struct conn_list *l = calloc(1, sizeof(*l));
 	int rc;
@@ -495,10 +500,36 @@ xmit_job_poll(struct store_conn *c, const struct job *j, struct lerr *e)
 				 why.detail);
 		}
 	}
-	if (!rc)
-		rc = store_xmit_poll_next(c, XMIT_POLL_JOB, j->id, (int)config_int("transmit_poll_interval"),
-					  lease_s(), e);
 	free_list(l);
+	return rc;
+}
+
+static atomic_llong last_poll;
+static atomic_int soon;
+
+static void
+poll_soon(void)
+{
+	atomic_store(&soon, 1);
+}
+
+int
+xmit_periodic(struct store_conn *c, struct lerr *e)
+{
+	long long now = (long long)time(NULL), last = atomic_load(&last_poll);
+	int rc;
+
+	if (!atomic_load(&soon) && now - last < config_int("transmit_poll_interval"))
+		return 0;
+	if (!atomic_compare_exchange_strong(&last_poll, &last, now))
+		return 0;   /* another worker of this process polls now */
+	atomic_store(&soon, 0);
+	if ((rc = store_begin(c, e)))
+		return rc;
+	if (!(rc = poll_all(c, e)) && !(rc = store_xmit_recover(c, lease_s(), e)))
+		rc = store_commit(c, e);
+	if (rc)
+		store_rollback(c);
 	return rc;
 }
 

@@ -12,11 +12,15 @@
 #include "store/store.h"
 
 #define XMIT_JOB "transmit"            /* one per document: send it, exactly once */
-#define XMIT_POLL_JOB "transmit_poll"  /* perpetual: read the return channels */
 
-/* Job handlers (struct job_handler of src/worker.h). */
+/* The job handler (struct job_handler of src/worker.h). */
 int xmit_job_transmit(struct store_conn *c, const struct job *j, struct lerr *e) LERR_WUR;
-int xmit_job_poll(struct store_conn *c, const struct job *j, struct lerr *e) LERR_WUR;
+
+/* Between jobs (liassed's periodic housekeeping; c outside a transaction):
+ * every transmit_poll_interval, or at once after a send, read the return
+ * channels of every connector and take up the transmissions a dead
+ * process left half-sent.  Cheap when it is not time yet. */
+int xmit_periodic(struct store_conn *c, struct lerr *e) LERR_WUR;
 
 /* Reaches each configured connector of the organisation (login, directory
  * listing, TLS handshake with the pinned key) without sending anything;

@@ -16,12 +16,11 @@ if (!pesFile())
 const h = newHarness('transmit-helios');
 let env, sim, n = 0;
 
-async function postPes(client, extra = {}) {
+async function postPes(client, file) {
 	n++;
 	const nomfic = `liasse-helios-${process.pid}-${n}`;
-	const meta = { kind: 'pes', organisation: env.orgA, title: `Bordereaux ${n}`, sign: false, transmit: true,
-		...extra };
-	const r = await client.postDocument(meta, extra.file || pesFile(nomfic));
+	const meta = { kind: 'pes', organisation: env.orgA, title: `Bordereaux ${n}`, sign: false, transmit: true };
+	const r = await client.postDocument(meta, file || pesFile(nomfic));
 	assert.equal(r.status, 201, r.text);
 	return r.json;
 }
@@ -86,7 +85,7 @@ test('an acquit with EtatAck 0 refuses the document with its reason', async () =
 	const ok = pesFile(`liasse-ko-${process.pid}`);
 	const data = Buffer.from(ok.data.toString('latin1').replace('<IdBord V="12345"/>',
 		'<IdBord V="1093357910"/>'), 'latin1');
-	const doc = await postPes(env.a, { file: { name: 'pes_ko.xml', type: 'application/xml', data } });
+	const doc = await postPes(env.a, { name: 'pes_ko.xml', type: 'application/xml', data });
 	const done = await waitState(env.a, doc.id, ['acknowledged', 'refused', 'failed']);
 	assert.equal(done.state, 'refused', JSON.stringify(done));
 	const t = await transmission(doc.id);
@@ -127,6 +126,28 @@ test('a wrong P_DEST is refused by the gateway: failed with the reason, nothing 
 	} finally {
 		await configureHelios(h, env.orgA, sim);
 	}
+});
+
+test('without a connector the PES waits in queued; "connector set" sends it', async () => {
+	const src = fixture('s2low/helios/fixtures/pes_aller.xml');   // organisation B's CodCol and IdColl
+	if (!src)
+		return;
+	const data = Buffer.from(fs.readFileSync(src).toString('latin1').replace('<IdBord V="1093357910"/>',
+		'<IdBord V="12345"/>').replace(/NomFic V="[^"]*"/, `NomFic V="liasse-parked-${process.pid}"`), 'latin1');
+	const r = await env.b.postDocument({ kind: 'pes', organisation: env.orgB, title: 'En attente', sign: false,
+		transmit: true }, { name: 'pes.xml', type: 'application/xml', data });
+	assert.equal(r.status, 201, r.text);
+	await sleep(3000);
+	const jobs = await h.psql(`SELECT count(*) FROM job WHERE doc_id = '${r.json.id}'`);
+	assert.equal((await env.b.get(`/api/v1/documents/${r.json.id}`)).json.state, 'queued');
+	assert.match(await h.psql(`SELECT last_error FROM transmission WHERE doc_id = '${r.json.id}'`),
+		/no helios connector/);
+	await sleep(2000);
+	assert.equal(await h.psql(`SELECT count(*) FROM job WHERE doc_id = '${r.json.id}'`), jobs,
+		'no retry loop while no connector is configured');
+	await configureHelios(h, env.orgB, sim);
+	const done = await waitState(env.b, r.json.id, ['acknowledged', 'refused', 'failed']);
+	assert.equal(done.state, 'acknowledged', JSON.stringify(done));
 });
 
 test('a crash after the upload, before it was recorded: reconciled, not sent again', async () => {
