@@ -9,7 +9,9 @@
 // them (tests/lib/harness.mjs); DOCS documents (default 5000) of the three
 // kinds are inserted straight into the queue of one official (SQL, to save
 // minutes of uploads), then the page is fetched ROUNDS times (default 30)
-// after 3 warm-up fetches, with the official's session cookie.  Reported:
+// after 3 warm-up fetches, with the official's session cookie: the first
+// page (100 rows, the counts, badge and filters over all DOCS), the last
+// page, and a filtered first page.  Reported:
 // wall time per request at the client (min, median, p95, mean), the page's
 // size, and liassed's own Server-Timing split: the store query (JSON built
 // by PostgreSQL, parsed by jansson) and the HTML rendering.
@@ -57,7 +59,7 @@ async function measure(url, cookie, path, rounds) {
 
 const h = newHarness('bench-queue-page');
 try {
-	const s = await h.setup({ log_level: 'warn' });
+	const s = await h.setup();
 	await h.cli(['person', 'passwd', OFFICIAL_A], { input: PASSWORD + '\n' });
 	await h.psql(`INSERT INTO document (org_id, client_id, kind, state, title, want_sign, want_transmit,
 			due_date, signer_id)
@@ -69,7 +71,8 @@ try {
 	await h.psql('ANALYZE');
 	const login = await s.d.login(OFFICIAL_A);
 	console.log(`queue page, ${DOCS} pending documents, ${ROUNDS} rounds after 3 warm-up requests`);
-	for (const [what, path] of [['GET /parapheur', '/parapheur'], ['GET /parapheur?type=pes', '/parapheur?type=pes']]) {
+	for (const [what, path] of [['GET /parapheur', '/parapheur'], ['GET /parapheur?page=50', '/parapheur?page=50'],
+		['GET /parapheur?type=pes', '/parapheur?type=pes']]) {
 		const m = await measure(s.d.url, login.cookie, path, ROUNDS);
 		console.log(`${what}: ${m.rows} rows, ${(m.bytes / 1024).toFixed(0)} KiB of HTML`);
 		line('  wall time at the client', m.wall);

@@ -41,12 +41,15 @@ one_json(struct store_conn *c, const char *sql, const struct sqlp *p, int np, ch
 }
 
 /* Documents awaiting p's signature: theirs, and their delegators' within
- * an active delegation's scope ($1 is the person). */
+ * an active delegation's scope ($1 is the person).  Only the columns the
+ * queue shows: the CTE is materialised.  "= ANY (array)" lets the partial
+ * index document_queue (signer_id, due_date, created_at) find them. */
 #define MINE_SQL \
-	"SELECT d.*, CASE WHEN d.signer_id = $1::bigint THEN NULL ELSE d.signer_id END AS for_id FROM document d" \
-	" WHERE d.state = 'pending_signature' AND d.signer_id IN (SELECT $1::bigint UNION SELECT delegator_id" \
-	"   FROM delegation WHERE delegate_id = $1::bigint AND revoked_at IS NULL AND now() >= starts_at" \
-	"   AND now() < ends_at)" \
+	"SELECT d.id, d.title, d.kind, d.due_date, d.created_at, d.org_id, d.client_id," \
+	" CASE WHEN d.signer_id = $1::bigint THEN NULL ELSE d.signer_id END AS for_id FROM document d" \
+	" WHERE d.state = 'pending_signature' AND d.signer_id = ANY (ARRAY(SELECT $1::bigint UNION" \
+	"   SELECT delegator_id FROM delegation WHERE delegate_id = $1::bigint AND revoked_at IS NULL" \
+	"   AND now() >= starts_at AND now() < ends_at))" \
 	" AND (d.signer_id = $1::bigint OR delegation_active(d.signer_id, $1::bigint, d.org_id, d.kind) IS NOT NULL)"
 
 int
@@ -69,30 +72,33 @@ int
 store_web_queue(struct store_conn *c, long long person, const struct web_queue_filter *f,
 		char **json, struct lerr *e)
 {
-	char id[24], lim[16];
+	char id[24], lim[16], off[16];
 
 	snprintf(id, sizeof(id), "%lld", person);
 	snprintf(lim, sizeof(lim), "%d", f->limit > 0 ? f->limit : 10000);
+	snprintf(off, sizeof(off), "%d", f->offset > 0 ? f->offset : 0);
 	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(opt(f->siren)), SQLP_TEXT(opt(f->kind)),
-			    SQLP_TEXT(opt(f->client)), SQLP_TEXT(opt(f->due_before)), SQLP_TEXT(lim) };
-	return one_json(c, "WITH mine AS (" MINE_SQL "),"
-		" sel AS (SELECT m.id, m.title, m.kind, m.due_date, m.created_at, m.for_id, o.siren,"
-		"   o.name AS org, cl.name AS vendor FROM mine m JOIN organisation o ON o.id = m.org_id"
-		"   JOIN api_client cl ON cl.id = m.client_id"
-		"   WHERE ($2::text IS NULL OR o.siren = $2) AND ($3::doc_kind IS NULL OR m.kind = $3::doc_kind)"
-		"   AND ($4::text IS NULL OR cl.name = $4) AND ($5::date IS NULL OR m.due_date <= $5::date)),"
-		" page AS (SELECT * FROM sel ORDER BY due_date NULLS LAST, created_at, id LIMIT $6::int)"
-		" SELECT json_build_object('total', (SELECT count(*) FROM mine),"
-		" 'count', (SELECT count(*) FROM sel),"
-		" 'items', coalesce((SELECT json_agg(json_build_object('id', id, 'title', title, 'kind', kind,"
-		"   'siren', siren, 'org', org, 'vendor', vendor, 'due_date', due_date,"
-		"   'created_at', ts_text(created_at), 'overdue', due_date < current_date,"
-		"   'for', (SELECT name FROM person WHERE id = for_id))"
-		"   ORDER BY due_date NULLS LAST, created_at, id) FROM page), '[]'),"
+			    SQLP_TEXT(opt(f->client)), SQLP_TEXT(opt(f->due_before)), SQLP_TEXT(lim),
+			    SQLP_TEXT(off) };
+	return one_json(c, "WITH mine AS MATERIALIZED (" MINE_SQL "),"
+		" sel AS NOT MATERIALIZED (SELECT m.*, ($2::text IS NULL OR m.org_id = (SELECT id FROM organisation"
+		"   WHERE siren = $2)) AND ($3::doc_kind IS NULL OR m.kind = $3::doc_kind)"
+		"   AND ($4::text IS NULL OR m.client_id = (SELECT id FROM api_client WHERE name = $4))"
+		"   AND ($5::date IS NULL OR m.due_date <= $5::date) AS kept FROM mine m),"
+		" page AS (SELECT * FROM sel WHERE kept ORDER BY due_date NULLS LAST, created_at, id"
+		"   LIMIT $6::int OFFSET $7::int)"
+		" SELECT json_build_object('total', n.total, 'count', n.kept,"
+		" 'items', coalesce((SELECT json_agg(json_build_object('id', pg.id, 'title', pg.title, 'kind', pg.kind,"
+		"   'siren', o.siren, 'org', o.name, 'vendor', cl.name, 'due_date', pg.due_date,"
+		"   'created_at', ts_text(pg.created_at), 'overdue', pg.due_date < current_date,"
+		"   'for', (SELECT name FROM person WHERE id = pg.for_id))"
+		"   ORDER BY pg.due_date NULLS LAST, pg.created_at, pg.id)"
+		"   FROM page pg JOIN organisation o ON o.id = pg.org_id JOIN api_client cl ON cl.id = pg.client_id), '[]'),"
 		" 'orgs', (SELECT coalesce(json_agg(json_build_object('siren', siren, 'name', name) ORDER BY name), '[]')"
-		"   FROM organisation WHERE id IN (SELECT org_id FROM mine)),"
+		"   FROM organisation WHERE id IN (SELECT DISTINCT org_id FROM mine)),"
 		" 'vendors', (SELECT coalesce(json_agg(name ORDER BY name), '[]') FROM api_client"
-		"   WHERE id IN (SELECT client_id FROM mine)))::text", p, 6, json, e);
+		"   WHERE id IN (SELECT DISTINCT client_id FROM mine)))::text"
+		" FROM (SELECT count(*) AS total, count(*) FILTER (WHERE kept) AS kept FROM sel) n", p, 7, json, e);
 }
 
 int

@@ -15,6 +15,8 @@
 
 static const char *const kinds[] = { "pes", "acte", "document" };
 
+#define QUEUE_PAGE 100   /* rows per page of the queue */
+
 struct qarg {
 	long long person;
 	struct web_queue_filter f;
@@ -109,6 +111,30 @@ sign_box(struct page *p)
 	      "</div></div>");
 }
 
+/* "Documents 101 à 200 sur 5000", previous and next pages, filters kept. */
+static void
+pager(struct page *p, const struct web_queue_filter *f, long long count)
+{
+	int page = f->offset / QUEUE_PAGE + 1;
+	long long last = f->offset + QUEUE_PAGE < count ? f->offset + QUEUE_PAGE : count;
+
+	if (count <= QUEUE_PAGE)
+		return;
+	h_fmt(p, "<nav class=\"pager\" aria-label=\"Pages du parapheur\"><p>Documents %lld à %lld sur %lld.</p>",
+	      (long long)f->offset + 1, last, count);
+	for (int d = -1; d <= 1; d += 2) {
+		int to = page + d;
+
+		if (to < 1 || (long long)(to - 1) * QUEUE_PAGE >= count)
+			continue;
+		h_fmt(p, "<a class=\"button secondary\" href=\"/parapheur?page=%d&amp;org=%U&amp;type=%U&amp;editeur=%U"
+		      "&amp;echeance=%U\"%S>%S</a> ", to, f->siren ? f->siren : "", f->kind ? f->kind : "",
+		      f->client ? f->client : "", f->due_before ? f->due_before : "",
+		      d < 0 ? " rel=\"prev\"" : " rel=\"next\"", d < 0 ? "Page précédente" : "Page suivante");
+	}
+	h_raw(p, "</nav>");
+}
+
 static void
 queue_page(struct page *p, json_t *q, const struct web_queue_filter *f)
 {
@@ -137,6 +163,7 @@ queue_page(struct page *p, json_t *q, const struct web_queue_filter *f)
 	json_array_foreach(items, i, d)
 		queue_row(p, d);
 	h_raw(p, "</tbody></table>");
+	pager(p, f, count);
 	sign_box(p);
 	h_raw(p, "</form>");
 }
@@ -163,9 +190,12 @@ void
 web_queue(struct page *p)
 {
 	struct qarg q = { .person = p->me.id };
+	const char *pg = web_query(p, "page");
 	int64_t t0 = now_us(), t1;
 	json_t *j;
 
+	q.f.limit = QUEUE_PAGE;
+	q.f.offset = pg && atoi(pg) > 1 && atoi(pg) < 100000 ? (atoi(pg) - 1) * QUEUE_PAGE : 0;
 	q.f.siren = web_query(p, "org");
 	q.f.kind = valid_kind(web_query(p, "type"));
 	q.f.client = web_query(p, "editeur");

@@ -434,3 +434,23 @@ test('idle sessions expire; repeated failures lock the login', async () => {
 	assert.match(await p2.getByRole('alert').textContent(), /verrouillée/, 'locked, even with the right password');
 	await c2.close();
 });
+
+test('a long queue comes in pages of 100, counts over all of it', async () => {
+	await h.psql(`INSERT INTO document (org_id, client_id, kind, state, title, want_sign, want_transmit,
+			due_date, signer_id)
+		SELECT o.id, c.id, 'document', 'pending_signature', 'Lot ' || lpad(g::text, 3, '0'), true, false,
+			date '2032-01-01' + g, p.id
+		FROM generate_series(1, 150) g, organisation o, api_client c, person p
+		WHERE o.siren = '${s.orgA}' AND c.name = 'vendor-a' AND p.email = '${ADJOINT}'`);
+	const { ctx, page } = await loggedIn(ADJOINT);
+	await page.goto('/parapheur');
+	assert.equal((await page.locator('.badge').textContent()).trim(), '150');
+	assert.equal(await page.locator('tbody tr').count(), 100);
+	assert.match(await page.locator('nav.pager').textContent(), /Documents 1 à 100 sur 150/);
+	await page.getByRole('link', { name: 'Page suivante' }).click();
+	await page.waitForURL(/page=2/);
+	assert.equal(await page.locator('tbody tr').count(), 50);
+	assert.equal(await page.locator('tbody tr td:nth-child(2) a').first().textContent(), 'Lot 101');
+	assert.ok(await page.getByRole('link', { name: 'Page précédente' }).isVisible());
+	await ctx.close();
+});
