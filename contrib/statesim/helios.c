@@ -17,9 +17,10 @@
  *              6 recette) and per PJ carrying an IdUnique (DomaineAck 4).
  *
  * Signatures are verified with xmlsec (same-document references only), with
- * the key of the certificate they carry; the chain is not checked (--set
- * helios.trust is not implemented): the gateway's question is "signed, and
- * not altered since".
+ * the key of the certificate they carry; with --set helios.trust=CA.pem[,..]
+ * that certificate must also chain to one of those (else ERREUR_CERTIFICAT,
+ * in the domain of the signature); without it, the gateway's question is
+ * only "signed, and not altered since".
  */
 #include "helios.h"
 
@@ -60,6 +61,7 @@ struct seen {
 };
 
 static xmlSchemaPtr schema;
+static const char *trust_files;         /* helios.trust, NULL: chain not checked */
 static struct seen *seen;
 static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
 static __thread char xmlsec_err[256];
@@ -384,9 +386,23 @@ references_parent(xmlSecDSigCtxPtr ctx, xmlNodePtr signed_el)
 	return found;
 }
 
-/* 0 valid; -1 does not verify (reason in why). */
+/* Trusted certificates (PEM files): every one of helios.trust, split on ','. */
 static int
-verify_one(xmlNodePtr sig, char *why, size_t whysz)
+load_trust(xmlSecKeysMngrPtr mngr)
+{
+	char list[1024], *f, *save = NULL;
+
+	snprintf(list, sizeof(list), "%s", trust_files);
+	for (f = strtok_r(list, ",", &save); f; f = strtok_r(NULL, ",", &save))
+		if (xmlSecCryptoAppKeysMngrCertLoad(mngr, f, xmlSecKeyDataFormatPem,
+						    xmlSecKeyDataTypeTrusted) < 0)
+			return -1;
+	return 0;
+}
+
+/* One verification, the certificate chained to helios.trust or not. */
+static int
+verify_pass(xmlNodePtr sig, int check_chain, char *why, size_t whysz)
 {
 	xmlSecKeysMngrPtr mngr = xmlSecKeysMngrCreate();
 	xmlSecDSigCtxPtr ctx = NULL;
@@ -394,12 +410,14 @@ verify_one(xmlNodePtr sig, char *why, size_t whysz)
 
 	xmlsec_err[0] = '\0';
 	snprintf(why, whysz, "signature illisible");
-	if (!mngr || xmlSecCryptoAppDefaultKeysMngrInit(mngr) < 0)
+	if (!mngr || xmlSecCryptoAppDefaultKeysMngrInit(mngr) < 0 ||
+	    (check_chain && load_trust(mngr)))
 		goto out;
 	ctx = xmlSecDSigCtxCreate(mngr);
 	if (!ctx)
 		goto out;
-	ctx->keyInfoReadCtx.flags |= XMLSEC_KEYINFO_FLAGS_X509DATA_DONT_VERIFY_CERTS;
+	if (!check_chain)
+		ctx->keyInfoReadCtx.flags |= XMLSEC_KEYINFO_FLAGS_X509DATA_DONT_VERIFY_CERTS;
 	ctx->enabledReferenceUris = xmlSecTransformUriTypeEmpty |
 	    xmlSecTransformUriTypeSameDocument;
 	if (xmlSecDSigCtxVerify(ctx, sig) < 0) {
@@ -423,11 +441,25 @@ out:
 	return rc;
 }
 
+/* 0 valid; -1 does not verify; -2 verifies, but its certificate does not
+ * chain to helios.trust (reason in why). */
+static int
+verify_one(xmlNodePtr sig, char *why, size_t whysz)
+{
+	if (verify_pass(sig, 0, why, whysz))
+		return -1;
+	if (!trust_files || verify_pass(sig, 1, why, whysz) == 0)
+		return 0;
+	snprintf(why, whysz, "certificat du signataire non reconnu (%s)", xmlsec_err);
+	return -2;
+}
+
 static void
 check_bordereaux(xmlNodePtr aller, int need, struct verdict *v)
 {
 	char why[400];
 	xmlNodePtr b, sig;
+	int rc;
 
 	for (b = aller ? aller->children : NULL; b && v->ok; b = b->next) {
 		if (b->type != XML_ELEMENT_NODE || strcmp((const char *)b->name, "Bordereau"))
@@ -440,8 +472,9 @@ check_bordereaux(xmlNodePtr aller, int need, struct verdict *v)
 		if (!sig)
 			ko(v, 3, "ERREUR_SIGNATURE_BORDEREAU_INCOMPLETE",
 			   "bordereau %s non signé", v->numbord);
-		else if (verify_one(sig, why, sizeof(why)))
-			ko(v, 3, "ERREUR_SIGNATURE_BORDEREAU_INVALIDE", "bordereau %s : %s",
+		else if ((rc = verify_one(sig, why, sizeof(why))))
+			ko(v, 3, rc == -2 ? "ERREUR_CERTIFICAT" :
+			   "ERREUR_SIGNATURE_BORDEREAU_INVALIDE", "bordereau %s : %s",
 			   v->numbord, why);
 	}
 	if (v->ok)
@@ -454,6 +487,7 @@ check_signatures(xmlDocPtr doc, xmlNodePtr root, struct verdict *v)
 	int nsig = count_signatures(root->children), demat = demat_required(root);
 	xmlNodePtr global = own_signature(root);
 	char why[400];
+	int rc;
 
 	if (demat && nsig == 0)
 		return ko(v, 1, "ERREUR_PES_PARAM_SIGNATURE",
@@ -465,8 +499,9 @@ check_signatures(xmlDocPtr doc, xmlNodePtr root, struct verdict *v)
 		return;
 	if (register_ids(doc, root, why, sizeof(why)))
 		return ko(v, 1, "ERREUR_SIGNATURE_INVALIDE", "Id %s porté par deux éléments", why);
-	if (global && verify_one(global, why, sizeof(why)))
-		return ko(v, 2, "ERREUR_SIGNATURE_INVALIDE", "signature globale : %s", why);
+	if (global && (rc = verify_one(global, why, sizeof(why))))
+		return ko(v, 2, rc == -2 ? "ERREUR_CERTIFICAT" : "ERREUR_SIGNATURE_INVALIDE",
+			  "signature globale : %s", why);
 	check_bordereaux(child(root, "PES_DepenseAller"), !global, v);
 	if (v->ok)
 		check_bordereaux(child(root, "PES_RecetteAller"), !global, v);
@@ -807,6 +842,7 @@ helios_init(struct statesim *s)
 		return -1;
 	}
 	xmlSecErrorsSetCallback(xmlsec_errors);
+	trust_files = statesim_opt(s, "helios.trust", NULL);
 	if (s->pes_xsd && *s->pes_xsd && load_schema(s->pes_xsd))
 		return -1;
 	if (!s->pes_xsd || !*s->pes_xsd)

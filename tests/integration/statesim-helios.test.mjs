@@ -119,7 +119,7 @@ const template = (id) => '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmld
 	'</ds:KeyInfo></ds:Signature>';
 
 // pes_aller_ok.xml with InfoDematerialisee 1, signed on its bordereau or root.
-function signedPes(target) {
+function signedPes(target, k = key, c = cert) {
 	let text = nomfic(latin1(okPes)).replace('<InfoDematerialisee V="0"/>', '<InfoDematerialisee V="1"/>');
 	const close = target === 'root' ? '</n:PES_Aller>' : '</Bordereau>';
 	const i = text.indexOf(close);
@@ -127,7 +127,7 @@ function signedPes(target) {
 	const inFile = path.join(tmp, `tpl${++serial}.xml`);
 	const outFile = `${inFile}.signed`;
 	fs.writeFileSync(inFile, Buffer.from(text, 'latin1'));
-	const r = spawnSync('xmlsec1', ['--sign', '--privkey-pem', `${key},${cert}`,
+	const r = spawnSync('xmlsec1', ['--sign', '--privkey-pem', `${k},${c}`,
 		'--id-attr:Id', 'Bordereau',
 		'--id-attr:Id', 'http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/aller:PES_Aller',
 		'--output', outFile, inFile]);
@@ -409,15 +409,17 @@ describe('liasse-statesim: Hélios over FTP', () => {
 	});
 });
 
-describe('liasse-statesim: Hélios over explicit FTPS', () => {
+describe('liasse-statesim: Hélios over explicit FTPS, signers chained to helios.trust', () => {
 	let sim;
 	const skey = path.join(tmp, 'server.key');
 	const scert = path.join(tmp, 'server.pem');
+	const tls = () => ['--ssl-reqd', '--cacert', scert];
 
 	before(async () => {
 		makeCert(skey, scert, '127.0.0.1', ['-addext', 'subjectAltName=IP:127.0.0.1']);
 		sim = await startStatesim({ dir: path.join(tmp, 'simtls'), args: ['--pes-xsd', pesXsd,
-			'--tls-cert', scert, '--tls-key', skey, '--set', 'helios.require_tls=1'] });
+			'--tls-cert', scert, '--tls-key', skey, '--set', 'helios.require_tls=1',
+			'--set', `helios.trust=${cert}`] });
 	});
 	after(async () => {
 		if (sim)
@@ -430,6 +432,20 @@ describe('liasse-statesim: Hélios over explicit FTPS', () => {
 		const r = upload(sim, name, nomfic(latin1(okPes)), { auth: [], extra: tls });
 		assert.equal(r.code, 0, r.err);
 		assert.equal(acquit(sim, name, tls).elements[0].etat, '1');
+	});
+
+	it('a signer whose certificate chains to helios.trust is accepted, another gets ERREUR_CERTIFICAT', () => {
+		const good = pesName();
+		assert.equal(upload(sim, good, signedPes('bordereau'), { auth: [], extra: tls() }).code, 0);
+		assert.equal(acquit(sim, good, tls()).elements[0].etat, '1');
+		const otherKey = path.join(tmp, 'other.key');
+		const otherCert = path.join(tmp, 'other.pem');
+		makeCert(otherKey, otherCert, 'Autre signataire');
+		const bad = pesName();
+		assert.equal(upload(sim, bad, signedPes('bordereau', otherKey, otherCert),
+			{ auth: [], extra: tls() }).code, 0);
+		const e = assertKo(acquit(sim, bad, tls()), '3', 'ERREUR_CERTIFICAT');
+		assert.match(e.libelle, /non reconnu/);
 	});
 
 	it('a clear-text login is refused when TLS is required', () => {
