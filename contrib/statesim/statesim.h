@@ -18,9 +18,9 @@
  * adds actes.c/imap.c/mail.c appends them to contrib_liasse_statesim_SOURCES
  * in contrib/Makefile.inc (one small edit); nothing else changes.
  *
- * State directory (--dir): helios/in (files accepted), helios/retour (the
- * PES_Acquit files, the FTP response directory), helios/rejected, and
- * whatever actes.c and imap.c put under actes/ and mail/.
+ * State directory (--dir): helios/in (files received), helios/retour (the
+ * PES_Acquit files, the FTP response directory), helios/incoming (transfers
+ * in progress), and whatever actes.c and imap.c put under actes/ and mail/.
  */
 #ifndef LIASSE_STATESIM_H
 #define LIASSE_STATESIM_H
