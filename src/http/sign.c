@@ -63,7 +63,7 @@ results_json(const struct signdoc_batch *b)
 
 	for (size_t i = 0; i < b->ndocs; i++) {
 		const struct signdoc_result *r = &b->results[i];
-		json_t *o = json_pack("{s:s, s:s, s:s?}", "id", r->id, "status",
+		json_t *o = json_pack("{s:s, s:s, s:s*}", "id", r->id, "status",
 				      r->ok ? "signed" : "error", "state", r->state[0] ? r->state : NULL);
 
 		if (!r->ok)

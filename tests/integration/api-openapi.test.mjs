@@ -319,6 +319,47 @@ describe('liassed answers as doc/openapi.json says', () => {
 		conforms('DELETE', '/api/v1/session', await me.delete('/api/v1/session'));
 	});
 
+	it('signing from the queue and certificates (custody)', async () => {
+		const { OFFICIAL_A, PASSWORD } = await import('../lib/harness.mjs');
+		const { makePki } = await import('../lib/pki.mjs');
+		const pki = await makePki();
+		try {
+			const me = await s.d.login(OFFICIAL_A, PASSWORD);
+			const ops = await s.d.login('ops@openapi.test', PASSWORD);
+			const imp = (password) => {
+				const m = multipart([{ name: 'person', data: OFFICIAL_A },
+					{ name: 'file', filename: 'c.p12', data: fs.readFileSync(pki.signer.p12) },
+					{ name: 'password', data: password }]);
+				return ops.post('/api/v1/admin/certificates', m.body, { 'Content-Type': m.contentType });
+			};
+			conforms('POST', '/api/v1/admin/certificates', await imp('wrong'));
+			const r = await imp(pki.password);
+			conforms('POST', '/api/v1/admin/certificates', r);
+			assert.equal(r.status, 201, r.text);
+			conforms('GET', '/api/v1/admin/certificates', await ops.get('/api/v1/admin/certificates'));
+			conforms('GET', '/api/v1/admin/certificates', await me.get('/api/v1/admin/certificates'));
+			const enrol = '/api/v1/me/certificate/enrol';
+			conforms('POST', enrol, await me.postJson(enrol, { code: 'ABCD-EFGH-JKLM-NPQR', pin: 'tulipe-42' }));
+			conforms('POST', enrol, await me.postJson(enrol, { code: r.json.enrolment_code, pin: '000000' }));
+			conforms('POST', enrol, await me.postJson(enrol, { code: r.json.enrolment_code, pin: 'tulipe-42' }));
+			conforms('POST', enrol, await me.postJson(enrol, { code: r.json.enrolment_code, pin: 'tulipe-42' }));
+			conforms('GET', '/api/v1/me/certificate', await me.get('/api/v1/me/certificate'));
+			const d = await s.a.postDocument(docMeta(s.orgA, { title: 'to sign' }), pdfFile(1000));
+			const sign = '/api/v1/queue/sign';
+			conforms('POST', sign, await me.postJson(sign, { documents: [d.json.id], pin: 'wrong-pin-1' }));
+			conforms('POST', sign, await me.postJson(sign, { documents: [] }));
+			const ok = await me.postJson(sign, { documents: [d.json.id, 'nope'], pin: 'tulipe-42' });
+			conforms('POST', sign, ok);
+			assert.equal(ok.json.results[0].status, 'signed', ok.text);
+			const id = (await ops.get('/api/v1/admin/certificates')).json.certificates[0].id;
+			conforms('POST', '/api/v1/admin/certificates/{id}/unlock', await ops.post(`/api/v1/admin/certificates/${id}/unlock`));
+			conforms('POST', '/api/v1/admin/certificates/{id}/unlock', await ops.post('/api/v1/admin/certificates/99999/unlock'));
+			conforms('POST', '/api/v1/admin/certificates/{id}/revoke', await ops.post(`/api/v1/admin/certificates/${id}/revoke`));
+		} finally {
+			await pki.cleanup();
+		}
+	});
+
 	it('every documented operation was exercised', () => {
 		const all = [];
 		for (const [p, item] of Object.entries(api.paths))
