@@ -38,6 +38,7 @@ static const struct command commands[] = {
 	{ "cert", "revoke", cli_cert_revoke, 1, "EMAIL  (the current certificate can no longer sign)" },
 	{ "webhook", "add", cli_webhook_add, 1, "--client NAME --url URL  (prints the signing secret once)" },
 	{ "webhook", "list", cli_webhook_list, 1, "[--client NAME]  list the webhooks" },
+	{ "webhook", "delete", cli_webhook_delete, 1, "ID  stop sending to a webhook" },
 	{ "person", "add", cli_person_add, 1, "--email E --name N [--operator] [--no-password]  (password on stdin)" },
 	{ "person", "passwd", cli_person_passwd, 1, "EMAIL  (new password on stdin)" },
 	{ "person", "totp", cli_person_totp, 1, "EMAIL [--remove]  (prints the otpauth:// address once)" },

@@ -31,6 +31,7 @@ int cli_open_store(struct store **s);               /* 0, or prints and returns 
 /* Webhooks of API clients (src/cli/webhook.c). */
 int cli_webhook_add(int argc, char **argv);
 int cli_webhook_list(int argc, char **argv);
+int cli_webhook_delete(int argc, char **argv);
 struct store_conn;
 /* Runs fn(c, arg) with one connection inside a transaction; 0, or prints the
  * error and returns 1 (src/cli/admin.c). */

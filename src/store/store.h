@@ -549,7 +549,7 @@ int store_webhook_add(struct store_conn *c, long long client_id, const char *cli
 		      struct lerr *e) LERR_WUR;
 /* The live webhooks of client_id (0: all clients) as a JSON array (malloc'd). */
 int store_webhook_list(struct store_conn *c, long long client_id, char **json, struct lerr *e) LERR_WUR;
-/* Deletes (journaled with actor); LERR_NOTFOUND if not the client's. */
+/* Deletes (journaled with actor); LERR_NOTFOUND if not client_id's (0: any client's). */
 int store_webhook_delete(struct store_conn *c, long long client_id, const char *id,
 			 const char *actor, struct lerr *e) LERR_WUR;
 /* The delivery log of one webhook, newest attempt first (JSON array, malloc'd). */

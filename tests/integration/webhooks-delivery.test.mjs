@@ -217,7 +217,7 @@ describe('webhooks', () => {
 		assert.ok(signatureOk(byName.secret, g.headers, g.raw));
 	});
 
-	it('liasse webhook add prints the secret once; liasse webhook list shows the webhook', async () => {
+	it('liasse webhook add prints the secret once; liasse webhook list shows it; liasse webhook delete stops it', async () => {
 		const conf = h.writeConfig({ database: h.pg.conninfo, webhook_allow_private: 'yes' });
 		const r = await h.cli(['webhook', 'add', '--client', 'vendor-b', '--url', `${rx.url}/cli`], { config: conf });
 		assert.equal(r.code, 0, r.stderr);
@@ -233,6 +233,14 @@ describe('webhooks', () => {
 		const bad = await h.cli(['webhook', 'add', '--client', 'nobody', '--url', `${rx.url}/x`], { config: conf });
 		assert.equal(bad.code, 1);
 		assert.match(bad.stderr, /no such client/);
+		const id = l.stdout.match(new RegExp(`^(\\d+)\\tvendor-b\\t${rx.url}/cli\\t`, 'm'))[1];
+		const dl = await h.cli(['webhook', 'delete', id]);
+		assert.equal(dl.code, 0, dl.stderr);
+		assert.ok(!(await h.cli(['webhook', 'list'])).stdout.includes(`${rx.url}/cli`), 'deleted');
+		const again = await h.cli(['webhook', 'delete', id]);
+		assert.equal(again.code, 1);
+		assert.match(again.stderr, /no such webhook/);
+		assert.equal(await h.psql(`SELECT actor FROM journal WHERE action = 'webhook.deleted' AND detail->>'webhook' = '${id}'`), 'cli');
 	});
 
 	it('a deleted webhook receives nothing more', async () => {
