@@ -34,7 +34,8 @@ main(void)
 		"http://255.255.255.255/", "http://198.18.0.1/", "http://198.19.255.1/", "http://192.0.0.8/",
 		"http://[::1]/", "http://[::]/", "http://[fc00::1]/", "http://[fdff::1]/", "http://[fe80::1]/",
 		"http://[ff02::1]/", "http://[::ffff:127.0.0.1]/", "http://[::ffff:10.1.2.3]/",
-		"http://[64:ff9b::a00:1]/", "http://localhost/", "http://LOCALHOST:80/", "http://a.localhost/",
+		"http://[64:ff9b::a00:1]/", "http://2130706433/", "http://0x7f.1/", "http://017700000001/",
+		"http://localhost/", "http://LOCALHOST:80/", "http://a.localhost/",
 		NULL,
 	};
 	static const char *const public[] = {
