@@ -160,8 +160,36 @@ person_row(struct page *p, json_t *x)
 	      json_is_true(json_object_get(x, "totp")) ? "double authentification" : "");
 }
 
-void
-web_admin_people(struct page *p)
+static void
+people_forms(struct page *p)
+{
+	static const char *const roles[] = { "signer", "agent", "org_admin" };
+
+	h_raw(p, "<h2>Nouvelle personne</h2><form class=\"card\" method=\"post\" action=\"/admin/personnes\">");
+	page_csrf_field(p);
+	h_raw(p, "<input type=\"hidden\" name=\"action\" value=\"personne\">"
+	      "<label for=\"pe-email\">Adresse électronique</label><input type=\"email\" id=\"pe-email\" name=\"email\" required>"
+	      "<label for=\"pe-name\">Nom</label><input type=\"text\" id=\"pe-name\" name=\"nom\" required maxlength=\"200\">"
+	      "<label for=\"pe-pass\">Mot de passe initial (10 caractères au moins)</label><input type=\"password\" "
+	      "id=\"pe-pass\" name=\"motdepasse\" autocomplete=\"new-password\" required minlength=\"10\">"
+	      "<label><input type=\"checkbox\" name=\"operateur\" value=\"1\"> Administrateur de l’opérateur</label>"
+	      "<div class=\"actions\"><button type=\"submit\">Créer la personne</button></div></form>"
+	      "<h2>Attribuer un rôle</h2><form class=\"card\" method=\"post\" action=\"/admin/personnes\">");
+	page_csrf_field(p);
+	h_raw(p, "<input type=\"hidden\" name=\"action\" value=\"role\">"
+	      "<label for=\"ro-email\">Adresse électronique de la personne</label><input type=\"email\" id=\"ro-email\" "
+	      "name=\"email\" required><label for=\"ro-org\">SIREN de l’organisation</label><input type=\"text\" "
+	      "id=\"ro-org\" name=\"org\" required pattern=\"[0-9]{9}\" inputmode=\"numeric\">"
+	      "<label for=\"ro-role\">Rôle</label><select id=\"ro-role\" name=\"role\">");
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		h_fmt(p, "<option value=\"%s\">%s</option>", roles[i], role_label(roles[i]));
+	h_raw(p, "</select><label for=\"ro-fn\">Fonction du signataire (maire, president, ordonnateur, adjoint…)</label>"
+	      "<input type=\"text\" id=\"ro-fn\" name=\"fonction\" pattern=\"[a-z_]{1,40}\">"
+	      "<div class=\"actions\"><button type=\"submit\">Attribuer le rôle</button></div></form>");
+}
+
+static void
+people_page(struct page *p, unsigned status)
 {
 	json_t *j = web_json(p, people_read, NULL), *x;
 	size_t i;
@@ -175,7 +203,58 @@ web_admin_people(struct page *p)
 		person_row(p, x);
 	h_raw(p, "</tbody></table>");
 	json_decref(j);
-	admin_end(p);
+	people_forms(p);
+	page_end(p);
+	page_send(p, status);
+}
+
+void
+web_admin_people(struct page *p)
+{
+	people_page(p, 200);
+}
+
+static int
+person_create(struct page *p, struct store_conn *c, struct lerr *e)
+{
+	const char *pw = form_get(p, "motdepasse");
+	char hash[PASSWD_HASH_MAX];
+	int rc;
+
+	if (!pw || (rc = passwd_acceptable(pw, e)))
+		return pw ? rc : lerr_set(e, LERR_INVALID, "password", "a password is required");
+	rc = passwd_hash(pw, hash, e);
+	explicit_bzero((char *)pw, strlen(pw));
+	if (!rc)
+		rc = store_person_add(c, form_get(p, "email"), form_get(p, "nom"), hash,
+				      form_get(p, "operateur") != NULL, actor(p), NULL, e);
+	explicit_bzero(hash, sizeof(hash));
+	return rc;
+}
+
+void
+web_admin_people_post(struct page *p)
+{
+	const char *what = form_get(p, "action");
+	struct store_conn *c = NULL;
+	struct lerr e;
+	int rc;
+
+	lerr_clear(&e);
+	if (!what || !form_get(p, "email"))
+		return page_error(p, 422, "Formulaire incomplet", "Indiquez au moins l’adresse électronique.");
+	rc = store_acquire(p->w->store, &c, &e);
+	if (!rc && !strcmp(what, "personne"))
+		rc = person_create(p, c, &e);
+	else if (!rc)
+		rc = store_role_add(c, form_get(p, "email"), form_get(p, "org"), form_get(p, "role"),
+				    form_get(p, "fonction"), actor(p), &e);
+	store_release(p->w->store, c);
+	if (rc)
+		page_flash(p, "error", arena_printf(p->a, "Refusé : %s%s%s", e.msg, e.hint[0] ? " — " : "", e.hint));
+	else
+		page_flash(p, "ok", !strcmp(what, "personne") ? "Personne créée." : "Rôle attribué.");
+	people_page(p, rc ? 422 : 200);
 }
 
 /* ---- vendor clients ---- */
@@ -194,8 +273,9 @@ client_row(void *arg, const char *name, const char *orgs, const char *created, i
 	h_when(p, created);
 	h_fmt(p, "</td><td data-label=\"État\">%S</td><td>", revoked ? "révoqué" : "actif");
 	if (!revoked) {
-		h_fmt(p, "<form method=\"post\" action=\"/admin/clients\"><input type=\"hidden\" name=\"revoquer\" value=\"%s\">",
-		      name);
+		h_fmt(p, "<form method=\"post\" action=\"/admin/clients\" data-confirm=\"Révoquer le client %s ? Sa clé "
+		      "d’API cessera aussitôt de fonctionner.\"><input type=\"hidden\" name=\"revoquer\" value=\"%s\">",
+		      name, name);
 		page_csrf_field(p);
 		h_fmt(p, "<button type=\"submit\" class=\"danger\">Révoquer<span class=\"sr-only\"> %s</span></button></form>",
 		      name);
@@ -323,8 +403,8 @@ cert_actions(struct page *p, json_t *x)
 		page_csrf_field(p);
 		h_raw(p, "<button type=\"submit\" class=\"secondary\">Débloquer le PIN</button></form>");
 	}
-	h_fmt(p, "<form method=\"post\" action=\"/admin/certificats\"><input type=\"hidden\" name=\"revoquer\" "
-	      "value=\"%lld\">", id);
+	h_fmt(p, "<form method=\"post\" action=\"/admin/certificats\" data-confirm=\"Révoquer ce certificat ? "
+	      "Son titulaire ne pourra plus signer avec.\"><input type=\"hidden\" name=\"revoquer\" value=\"%lld\">", id);
 	page_csrf_field(p);
 	h_raw(p, "<button type=\"submit\" class=\"danger\">Révoquer</button></form>");
 }
@@ -335,7 +415,7 @@ cert_row(struct page *p, json_t *x)
 	const char *state = js(x, "state");
 
 	h_fmt(p, "<tr><td data-label=\"Titulaire\">%s <span class=\"muted\">%s</span></td>"
-	      "<td data-label=\"Certificat\">%s<br><span class=\"muted\">émis par %s</span></td><td data-label=\"Expire le\">",
+	      "<td class=\"long\" data-label=\"Certificat\">%s<br><span class=\"muted\">émis par %s</span></td><td data-label=\"Expire le\">",
 	      js(json_object_get(x, "person"), "name"), js(json_object_get(x, "person"), "email"),
 	      js(x, "subject"), js(x, "issuer"));
 	h_when(p, js(x, "not_after"));
@@ -517,11 +597,11 @@ web_admin_journal(struct page *p)
 		h_fmt(p, "<tr><td data-label=\"N°\">%lld</td><td data-label=\"Date\">",
 		      (long long)json_integer_value(json_object_get(x, "id")));
 		h_when(p, js(x, "at"));
-		h_fmt(p, "</td><td data-label=\"Acteur\">%s</td><td data-label=\"Action\">%s</td><td data-label=\"Document\">",
+		h_fmt(p, "</td><td data-label=\"Acteur\">%s</td><td data-label=\"Action\">%s</td><td class=\"long\" data-label=\"Document\">",
 		      js(x, "actor"), js(x, "action"));
 		if (*js(x, "doc"))
 			h_fmt(p, "<a href=\"/documents/%s\">%s</a>", js(x, "doc"), js(x, "doc"));
-		h_fmt(p, "</td><td data-label=\"Détail\">%s</td></tr>", detail && strcmp(detail, "{}") ? detail : "");
+		h_fmt(p, "</td><td class=\"long\" data-label=\"Détail\">%s</td></tr>", detail && strcmp(detail, "{}") ? detail : "");
 		free(detail);
 	}
 	h_raw(p, "</tbody></table>");
@@ -558,7 +638,7 @@ jobs_table(struct page *p, json_t *list, const char *caption, int failed)
 	json_array_foreach(list, i, x) {
 		long long id = (long long)json_integer_value(json_object_get(x, "id"));
 
-		h_fmt(p, "<tr><td data-label=\"Tâche\">%lld %s</td><td data-label=\"Document\">", id, js(x, "kind"));
+		h_fmt(p, "<tr><td data-label=\"Tâche\">%lld %s</td><td class=\"long\" data-label=\"Document\">", id, js(x, "kind"));
 		if (*js(x, "doc"))
 			h_fmt(p, "<a href=\"/documents/%s\">%s</a>", js(x, "doc"), *js(x, "title") ? js(x, "title") : js(x, "doc"));
 		h_fmt(p, "</td><td data-label=\"Essais\">%lld</td><td>%s</td><td data-label=\"Prochain essai\">",

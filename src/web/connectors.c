@@ -52,7 +52,7 @@ conn_row(void *arg, long long org_id, const char *siren, const char *kind, const
 	(void)org_id;
 	l->n++;
 	h_fmt(p, "<tr><td data-label=\"Organisation\">%s</td><td data-label=\"Connecteur\">%s</td>"
-	      "<td data-label=\"Réglages\">", siren, kind);
+	      "<td class=\"long\" data-label=\"Réglages\">", siren, kind);
 	settings_cell(p, settings);
 	h_fmt(p, "</td><td><form method=\"post\" action=\"/admin/connecteurs\"><input type=\"hidden\" name=\"tester\" "
 	      "value=\"%s\">", siren);

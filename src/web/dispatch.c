@@ -40,6 +40,7 @@ static const struct web_route {
 	{ "GET", "/suivi", N_STAFF, web_follow },
 	{ "GET", "/admin", N_OPERATOR, web_admin_orgs },
 	{ "GET", "/admin/personnes", N_OPERATOR, web_admin_people },
+	{ "POST", "/admin/personnes", N_OPERATOR, web_admin_people_post },
 	{ "GET", "/admin/clients", N_OPERATOR, web_admin_clients },
 	{ "POST", "/admin/clients", N_OPERATOR, web_admin_client_post },
 	{ "GET", "/admin/certificats", N_OPERATOR, web_admin_certs },

@@ -153,7 +153,7 @@ history(struct page *p, json_t *h)
 
 		h_raw(p, "<tr><td data-label=\"Date\">");
 		h_when(p, js(e, "at"));
-		h_fmt(p, "</td><td data-label=\"Action\">%s</td><td data-label=\"Par\">%s</td><td data-label=\"Détail\">%s</td></tr>",
+		h_fmt(p, "</td><td data-label=\"Action\">%s</td><td data-label=\"Par\">%s</td><td class=\"long\" data-label=\"Détail\">%s</td></tr>",
 		      action_label(js(e, "action")), js(e, "actor"),
 		      detail && strcmp(detail, "{}") ? detail : "");
 		free(detail);

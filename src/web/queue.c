@@ -422,8 +422,8 @@ deleg_form(struct page *p, json_t *orgs)
 	page_csrf_field(p);
 	h_raw(p, "<label for=\"dg-to\">Adresse électronique du délégataire</label>"
 	      "<input type=\"email\" id=\"dg-to\" name=\"a\" required>"
-	      "<label for=\"dg-from\">Du</label><input type=\"date\" id=\"dg-from\" name=\"debut\" required>"
-	      "<label for=\"dg-until\">Au (inclus)</label><input type=\"date\" id=\"dg-until\" name=\"fin\" required>"
+	      "<label for=\"dg-from\">Début de la délégation</label><input type=\"date\" id=\"dg-from\" name=\"debut\" required>"
+	      "<label for=\"dg-until\">Fin de la délégation (jour inclus)</label><input type=\"date\" id=\"dg-until\" name=\"fin\" required>"
 	      "<label for=\"dg-org\">Organisation</label><select id=\"dg-org\" name=\"org\">"
 	      "<option value=\"\">Toutes mes organisations</option>");
 	json_array_foreach(orgs, i, o)

@@ -126,6 +126,7 @@ void web_delegation_post(struct page *p);
 void web_follow(struct page *p);
 void web_admin_orgs(struct page *p);
 void web_admin_people(struct page *p);
+void web_admin_people_post(struct page *p);
 void web_admin_clients(struct page *p);
 void web_admin_client_post(struct page *p);
 void web_admin_certs(struct page *p);

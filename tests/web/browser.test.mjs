@@ -454,3 +454,102 @@ test('a long queue comes in pages of 100, counts over all of it', async () => {
 	assert.ok(await page.getByRole('link', { name: 'Page précédente' }).isVisible());
 	await ctx.close();
 });
+
+test('an administrator adds a person and a role; an official delegates, then revokes', async () => {
+	const NEW = 'conseillere@saint-essai.test';
+	const admin = await loggedIn(ADMIN);
+	await admin.page.goto('/admin/personnes');
+	await admin.page.locator('#pe-email').fill(NEW);
+	await admin.page.getByLabel('Nom', { exact: true }).fill('Claire Conseillère');
+	await admin.page.getByLabel(/Mot de passe initial/).fill(PASSWORD);
+	await admin.page.getByRole('button', { name: 'Créer la personne' }).click();
+	await admin.page.locator('.flash.ok').filter({ hasText: 'Personne créée' }).waitFor();
+	await admin.page.locator('#ro-email').fill(NEW);
+	await admin.page.getByLabel('SIREN de l’organisation').fill(s.orgA);
+	await admin.page.getByLabel('Rôle').selectOption('signer');
+	await admin.page.getByLabel(/Fonction du signataire/).fill('adjoint');
+	await admin.page.getByRole('button', { name: 'Attribuer le rôle' }).click();
+	await admin.page.locator('.flash.ok').filter({ hasText: 'Rôle attribué' }).waitFor();
+	assert.match(await admin.page.locator('tbody tr', { hasText: NEW }).textContent(),
+		/Signataire — Commune de Saint-Essai \(adjoint\)/);
+	await admin.ctx.close();
+
+	const today = new Date().toISOString().slice(0, 10);
+	const later = new Date(Date.now() + 7 * 86400000).toISOString().slice(0, 10);
+	const off = await loggedIn(OFFICIAL_A);
+	await off.page.goto('/delegations');
+	await off.page.getByLabel('Adresse électronique du délégataire').fill(NEW);
+	await off.page.getByLabel('Début de la délégation').fill(today);
+	await off.page.getByLabel('Fin de la délégation (jour inclus)').fill(later);
+	await off.page.getByRole('button', { name: 'Déléguer' }).click();
+	await off.page.waitForURL('**/delegations');
+	assert.match(await off.page.locator('table', { hasText: 'Claire Conseillère' }).textContent(), /en cours/);
+	await assertAccessible(off.page, 'delegations');
+	await shot(off.page, 'delegations');
+
+	const dlg = await loggedIn(NEW);
+	await dlg.page.goto('/parapheur');
+	const rows = dlg.page.locator('tbody tr');
+	assert.ok(await rows.count() >= 1, 'the delegate sees the delegator\'s queue');
+	assert.match(await rows.first().textContent(), /par délégation de Marie Ordonnatrice/);
+
+	await off.page.getByRole('button', { name: /Révoquer/ }).click();
+	await off.page.waitForURL('**/delegations');
+	assert.match(await off.page.locator('main').textContent(), /Délégations que j’ai données : aucune/);
+	await dlg.page.goto('/parapheur');
+	assert.equal(await dlg.page.locator('tbody tr').count(), 0, 'revoked: nothing left to sign');
+	await off.ctx.close();
+	await dlg.ctx.close();
+});
+
+test('administrator: a vendor client created then revoked, a failed job retried, journal filters', async () => {
+	const { ctx, page } = await loggedIn(ADMIN);
+	page.on('dialog', (d) => d.accept());
+	await page.goto('/admin/clients');
+	await page.getByLabel(/Nom du logiciel/).fill('editeur-web');
+	await page.getByLabel(/SIREN des organisations/).fill(s.orgA);
+	await page.getByRole('button', { name: 'Créer le client' }).click();
+	const flash = await page.locator('.flash.ok').textContent();
+	const key = (flash.match(/lsk_[A-Za-z0-9_-]{43}/) || [])[0];
+	assert.ok(key, `the key is shown once: ${flash}`);
+	const vendor = s.d.client(key);
+	assert.equal((await vendor.get('/api/v1/documents')).status, 200, 'the new key works');
+	await page.goto('/admin/clients');
+	await page.locator('tbody tr', { hasText: 'editeur-web' }).getByRole('button', { name: /Révoquer/ }).click();
+	await page.locator('.flash.ok').filter({ hasText: 'révoqué' }).waitFor();
+	assert.equal((await vendor.get('/api/v1/documents')).status, 401, 'revoked: the key no longer works');
+
+	const job = await h.psql(`INSERT INTO job (kind, doc_id, run_at, attempts, last_error)
+		VALUES ('transmit', '${docs.evil}', now() + interval '1 hour', 3, 'FTP: connexion refusée') RETURNING id`);
+	await page.goto('/admin/taches');
+	const row = page.locator('tbody tr', { hasText: 'FTP: connexion refusée' });
+	assert.match(await row.textContent(), new RegExp(`${job} transmit`));
+	await row.getByRole('button', { name: 'Relancer maintenant' }).click();
+	await page.locator('.flash.ok').filter({ hasText: 'relancée' }).waitFor();
+	assert.equal(await h.psql(`SELECT run_at <= now() FROM job WHERE id = ${job}`), 't', 'due now');
+	await h.psql(`UPDATE job SET done_at = now() WHERE id = ${job}`);
+
+	await page.goto(`/admin/journal?acteur=${encodeURIComponent('person:' + ADMIN)}`);
+	const actions = await page.locator('tbody tr td:nth-child(4)').allTextContents();
+	assert.ok(actions.includes('job.retried') && actions.includes('client.created'), actions.join(' '));
+	const actors = await page.locator('tbody tr td:nth-child(3)').allTextContents();
+	assert.ok(actors.every((a) => a === `person:${ADMIN}`), 'only that actor');
+	await ctx.close();
+});
+
+test('agents see the prefecture\'s letters on an act', async () => {
+	await h.psql(`WITH b AS (INSERT INTO blob (sha256, size, nchunks)
+			VALUES (sha256('%PDF-1.4 lettre'::bytea), 15, 1) RETURNING id),
+		c AS (INSERT INTO blob_chunk (blob_id, seq, data) SELECT id, 0, '%PDF-1.4 lettre'::bytea FROM b)
+		INSERT INTO document_file (doc_id, n, role, name, media_type, blob_id)
+		SELECT '${docs.reject}', 1, 'letter', 'lettre-observations.pdf', 'application/pdf', id FROM b`);
+	const { ctx, page } = await loggedIn(AGENT);
+	const row = page.locator('tbody tr', { hasText: 'Marché à refuser' });
+	const link = row.getByRole('link', { name: 'lettre-observations.pdf' });
+	const r = await page.request.get(await link.getAttribute('href'));
+	assert.equal(r.status(), 200);
+	assert.equal((await r.body()).toString(), '%PDF-1.4 lettre');
+	await page.goto(`/documents/${docs.reject}`);
+	assert.ok(await page.getByText('Courrier de la préfecture').isVisible());
+	await ctx.close();
+});

@@ -98,6 +98,12 @@ function signInSteps(form, ev) {
 }
 
 document.addEventListener('DOMContentLoaded', function () {
+	document.querySelectorAll('form[data-confirm]').forEach(function (f) {
+		f.addEventListener('submit', function (ev) {
+			if (!window.confirm(f.getAttribute('data-confirm')))
+				ev.preventDefault();
+		});
+	});
 	var q = document.getElementById('file-form');
 	if (q)
 		setupQueue(q);
