@@ -371,7 +371,7 @@ describe('liasse-statesim: Hélios over FTP', () => {
 	it('fault hang when=after: received and acknowledged, but the 226 never comes', async () => {
 		await sim.fault('helios', 'hang', { when: 'after' });
 		const name = pesName();
-		const r = upload(sim, name, nomfic(latin1(okPes)), { extra: ['-m', '2'] });
+		const r = upload(sim, name, nomfic(latin1(okPes)), { extra: ['-m', '4'] });
 		assert.equal(r.code, 28, r.err);
 		assert.equal((await sim.counts()).helios[name], 1);
 		assert.equal(acquit(sim, name).elements[0].etat, '1');
@@ -387,12 +387,15 @@ describe('liasse-statesim: Hélios over FTP', () => {
 	});
 
 	it('fault delay_ack: received at once, the acquit appears only after the delay', async () => {
-		await sim.fault('helios', 'delay_ack', { seconds: 2 });
+		// 4 s leaves room for a loaded machine between the 226 and the check.
+		await sim.fault('helios', 'delay_ack', { seconds: 4 });
 		const name = pesName();
 		assert.equal(upload(sim, name, nomfic(latin1(okPes))).code, 0);
+		const t = Date.now();
 		assert.equal((await sim.counts()).helios[name], 1);
 		assert.equal(acquit(sim, name), null, 'no acquit yet');
-		await sleep(2500);
+		assert.ok(Date.now() - t < 4000, 'the absence was seen within the delay');
+		await sleep(4500 - (Date.now() - t));
 		assert.equal(acquit(sim, name).elements[0].etat, '1');
 	});
 
