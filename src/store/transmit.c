@@ -469,3 +469,19 @@ store_xmit_sent_each(struct store_conn *c, long long org_id, const char *connect
 	PQclear(r);
 	return 0;
 }
+
+/* The highest IMAP UID read from source (0: none). */
+int
+store_inbox_last_uid(struct store_conn *c, const char *source, long long *uid, struct lerr *e)
+{
+	struct sqlp p[1] = { SQLP_TEXT(source) };
+	PGresult *r = NULL;
+	int rc = sq_exec(c, "SELECT coalesce(max(item::bigint), 0) FROM transmit_inbox"
+			 " WHERE source = $1 AND item ~ '^[0-9]{1,18}$'", p, 1, &r, e);
+
+	if (rc)
+		return rc;
+	*uid = atoll(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}

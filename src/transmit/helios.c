@@ -8,7 +8,8 @@
  * upload directory, ending with "/"), retour (the response directory;
  * default url + "retour/"), user, password_file, appli (P_APPLI, default
  * GHELPES2), p_dest (default: the organisation's), tls (1: explicit FTPS on
- * an ftp:// URL), cacert, pin, reconcile_wait (seconds).
+ * an ftp:// URL), cacert, pin, reconcile_wait (seconds), delete_collected
+ * (default 1: acquits already collected are deleted at the next poll).
  */
 #include "transmit/xmit_int.h"
 
@@ -219,9 +220,15 @@ static int
 helios_reconcile(struct xmit_job *x, int *found, struct lerr *e)
 {
 	char url[1400], ret[900];
-	int r;
+	int r, returns = 0;
 
 	*found = XMIT_UNKNOWN;
+	if ((r = store_inbox_count(x->c, x->t.doc_id, &returns, e)))
+		return r;
+	if (returns) {   /* its acquit was collected already */
+		*found = XMIT_THERE;
+		return 0;
+	}
 	snprintf(url, sizeof(url), "%s%s", xmit_setting(x->settings, "url", ""), x->t.remote_name);
 	if ((r = remote_exists(x->settings, url, x->timeout_s, e)) < 0)
 		return e->kind;
@@ -352,16 +359,48 @@ match_acquit(struct xmit_poll *p, const char *name, const struct acquit *a, char
 	return rc;
 }
 
+/* Files collected by an earlier poll (committed since) are deleted from the
+ * response directory, as the gateway expects; a failed DELE is tried again
+ * at the next poll. */
+static void
+delete_collected(struct xmit_poll *p, const char *dir, struct curl_slist *names)
+{
+	struct xmit_curl xc;
+	struct lerr e;
+	CURLcode cc;
+
+	lerr_clear(&e);
+	if (!names || !strcmp(xmit_setting(p->settings, "delete_collected", "1"), "0"))
+		return;
+	if (!helios_handle(&xc, p->settings, dir, (long)config_int("transmit_timeout"), 0, &e)) {
+		curl_easy_setopt(xc.h, CURLOPT_QUOTE, names);
+		curl_easy_setopt(xc.h, CURLOPT_NOBODY, 1L);
+		if ((cc = curl_easy_perform(xc.h)) != CURLE_OK) {
+			xmit_curl_error(&xc, cc, "deleting collected acquits", &e);
+			log_warn("org=%s: %s %s", p->siren, e.msg, e.detail);
+		}
+	}
+	xmit_curl_close(&xc);
+}
+
 static int
-one_acquit(struct xmit_poll *p, const char *source, const char *name, const char *url, struct lerr *e)
+one_acquit(struct xmit_poll *p, const char *source, const char *name, const char *url,
+	   struct curl_slist **collected, struct lerr *e)
 {
 	struct acquit a = { .elements = 0 };
 	struct buf data;
 	char doc[37] = "";
 	int rc, seen = 0;
 
-	if ((rc = store_inbox_seen(p->c, source, name, &seen, e)) || seen)
+	if ((rc = store_inbox_seen(p->c, source, name, &seen, e)) || seen) {
+		if (seen) {
+			char cmd[400];
+
+			snprintf(cmd, sizeof(cmd), "DELE %s", name);
+			*collected = curl_slist_append(*collected, cmd);
+		}
 		return rc;
+	}
 	buf_init(&data, ACQUIT_MAX);
 	buf_init(&a.reason, 1500);
 	if ((rc = fetch(p->settings, url, &data, ACQUIT_MAX, (long)config_int("transmit_timeout"), e)))
@@ -389,6 +428,7 @@ static int
 helios_poll(struct xmit_poll *p, struct lerr *e)
 {
 	char dir[900], source[1000], url[1400];
+	struct curl_slist *collected = NULL;
 	struct buf list;
 	int rc, waiting = 0;
 
@@ -407,9 +447,12 @@ helios_poll(struct xmit_poll *p, struct lerr *e)
 			if (!strstr(base, ".xml") && !strstr(base, ".XML"))
 				continue;
 			snprintf(url, sizeof(url), "%s%s", dir, base);
-			rc = one_acquit(p, source, base, url, e);
+			rc = one_acquit(p, source, base, url, &collected, e);
 		}
 	}
+	if (!rc)
+		delete_collected(p, dir, collected);
+	curl_slist_free_all(collected);
 	buf_fini(&list);
 	return rc;
 }

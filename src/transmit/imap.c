@@ -8,8 +8,9 @@
  * complémentaires, lettre d'observations, déféré) are attached only.
  *
  * Bookkeeping: transmit_inbox, source "imap:<SIREN>:<url>", item the UID
- * (and "<uid>/<file>" for each attachment used).  Messages stay in the
- * mailbox; a poll holds an advisory lock on its source.
+ * (and "<uid>/<file>" for each attachment used); a poll asks only for the
+ * UIDs above the highest one read ("UID SEARCH UID n:*").  Messages stay in
+ * the mailbox; a poll holds an advisory lock on its source.
  *
  * Settings: imap_url (imap:// or imaps://, with the mailbox: .../INBOX),
  * imap_user, imap_password_file, imap_cacert, imap_pin.
@@ -49,15 +50,18 @@ imap_handle(struct xmit_curl *xc, json_t *s, const char *url, size_t max, struct
 	return rc;
 }
 
+/* The UIDs from `from` on (1: all). */
 static int
-search_uids(json_t *s, const char *url, struct buf *out, struct lerr *e)
+search_uids(json_t *s, const char *url, long long from, struct buf *out, struct lerr *e)
 {
 	struct xmit_curl xc;
+	char req[64];
 	CURLcode cc;
 	int rc = imap_handle(&xc, s, url, SEARCH_MAX, e);
 
+	snprintf(req, sizeof(req), "UID SEARCH UID %lld:*", from > 0 ? from : 1);
 	if (!rc) {
-		curl_easy_setopt(xc.h, CURLOPT_CUSTOMREQUEST, "UID SEARCH ALL");
+		curl_easy_setopt(xc.h, CURLOPT_CUSTOMREQUEST, req);
 		if ((cc = curl_easy_perform(xc.h)) != CURLE_OK)
 			rc = xmit_curl_error(&xc, cc, "searching the @ctes mailbox", e);
 		else if (buf_add(out, xc.body.data, xc.body.len))
@@ -432,14 +436,17 @@ xmit_imap_poll(struct xmit_poll *p, struct lerr *e)
 	struct buf list;
 	struct mail_ctx m = { .p = p, .source = source, .e = e };
 	int rc, got = 0;
+	long long last = 0;
 
 	if (!url)
 		return 0;
 	snprintf(source, sizeof(source), "imap:%s:%s", p->siren, url);
 	if ((rc = store_inbox_lock(p->c, source, &got, e)) || !got)
 		return rc;   /* another poll reads this mailbox now */
+	if ((rc = store_inbox_last_uid(p->c, source, &last, e)))
+		return rc;
 	buf_init(&list, SEARCH_MAX);
-	if (!(rc = search_uids(p->settings, url, &list, e))) {
+	if (!(rc = search_uids(p->settings, url, last + 1, &list, e))) {
 		char *s = strstr(list.data, "SEARCH");
 
 		for (char *q = s ? s + 6 : NULL; !rc && q && *q;) {
@@ -464,7 +471,7 @@ xmit_imap_test(struct xmit_poll *p, struct lerr *e)
 	int rc;
 
 	buf_init(&list, SEARCH_MAX);
-	rc = search_uids(p->settings, xmit_setting(p->settings, "imap_url", ""), &list, e);
+	rc = search_uids(p->settings, xmit_setting(p->settings, "imap_url", ""), 1, &list, e);
 	if (!rc)
 		p->report(p->arg, "actes", 1, "mailbox opened and searched over IMAP");
 	buf_fini(&list);

@@ -106,7 +106,7 @@ test('the prefecture\'s letters attach to the act, its state stays acknowledged'
 	let d;
 	for (;;) {
 		d = (await env.a.get(`/api/v1/documents/${doc.id}`)).json;
-		if (d.files.filter((f) => f.role === 'letter').length >= 8 || Date.now() - t0 > 20000)
+		if (d.files.filter((f) => f.role === 'letter').length >= 8 || Date.now() - t0 > 60000)
 			break;
 		await new Promise((r) => setTimeout(r, 300));
 	}
@@ -127,7 +127,7 @@ test('a detached PKCS#7 signature travels in the message and verifies at the pla
 	await h.psql(`SELECT document_file_attach('${doc.id}', 'signature', 'acte.p7s', 'application/pkcs7-signature',
 		decode('${sig.toString('hex')}', 'hex'))`);
 	await configureActes(h, env.orgB, sim, tls);
-	const done = await waitState(env.b, doc.id, FINAL, 30000);
+	const done = await waitState(env.b, doc.id, FINAL, 120000);
 	assert.equal(done.state, 'acknowledged', JSON.stringify(done));
 });
 
@@ -141,7 +141,7 @@ test('a signature that does not verify: AnomalieActe, refused with its reason', 
 	await h.psql(`SELECT document_file_attach('${doc.id}', 'signature', 'acte.p7s', 'application/pkcs7-signature',
 		decode('${sig.toString('hex')}', 'hex'))`);
 	await configureActes(h, env.orgB, sim, tls);
-	const done = await waitState(env.b, doc.id, FINAL, 30000);
+	const done = await waitState(env.b, doc.id, FINAL, 120000);
 	assert.equal(done.state, 'refused', JSON.stringify(done));
 	assert.match(done.reason, /AnomalieActe \(nature 004\)/);
 	const t = await transmission(doc.id);
@@ -167,7 +167,7 @@ for (const [mode, expect, sends] of [['500', 'acknowledged', 2], ['cut', 'acknow
 	test(`@ctes fault ${mode}: ${expect}, the archive received ${expect === 'failed' ? 'never' : 'exactly once'}`, async () => {
 		await sim.fault('actes', mode, 1, mode === 'delay_ack' ? 2 : undefined);
 		const doc = await postActe(env.a, env.orgA);
-		const done = await waitState(env.a, doc.id, FINAL, 60000);
+		const done = await waitState(env.a, doc.id, FINAL, 120000);
 		assert.equal(done.state, expect, JSON.stringify(done));
 		const t = await transmission(doc.id);
 		const got = ((await sim.counts()).actes || {})[t.name];
@@ -183,7 +183,7 @@ test('IMAP faults delay the acknowledgement, nothing is lost', async () => {
 	await sim.fault('imap', 'cut', 1);
 	await sim.fault('imap', '500', 1);
 	const doc = await postActe(env.a, env.orgA);
-	const done = await waitState(env.a, doc.id, FINAL, 30000);
+	const done = await waitState(env.a, doc.id, FINAL, 120000);
 	assert.equal(done.state, 'acknowledged');
 	assert.equal(done.files.filter((f) => f.role === 'ack').length, 1, 'the ARActe attached once');
 });
@@ -192,7 +192,7 @@ test('a server key other than the pinned one: nothing sent, failed after the ret
 	await connectorSet(h, env.orgA, 'actes', { pin: tls.otherPin });
 	try {
 		const doc = await postActe(env.a, env.orgA);
-		const done = await waitState(env.a, doc.id, FINAL, 60000);
+		const done = await waitState(env.a, doc.id, FINAL, 120000);
 		assert.equal(done.state, 'failed');
 		assert.match(done.reason, /abandoned after \d+ attempts.*pin/i);
 		const t = await transmission(doc.id);

@@ -146,7 +146,7 @@ export async function configureActes(h, siren, sim, tls, extra = {}) {
 }
 
 // Polls GET /api/v1/documents/{id} until its state is one of states.
-export async function waitState(client, id, states, timeoutMs = 30000) {
+export async function waitState(client, id, states, timeoutMs = 90000) {
 	const want = Array.isArray(states) ? states : [states];
 	const t0 = Date.now();
 	let last;
@@ -163,5 +163,5 @@ export async function waitState(client, id, states, timeoutMs = 30000) {
 // The liassed settings that make transmission tests quick.
 export const FAST = {
 	workers: 2, transmit_poll_interval: '1s', transmit_retry_base: '1s', transmit_retry_cap: '2s',
-	transmit_timeout: '5s', transmit_reconcile_wait: '3s', transmit_max_tries: 6,
+	transmit_timeout: '8s', transmit_reconcile_wait: '3s', transmit_max_tries: 6,
 };

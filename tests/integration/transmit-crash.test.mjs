@@ -29,7 +29,7 @@ async function postActe() {
 	return r.json.id;
 }
 
-async function sending(id, timeoutMs = 20000) {
+async function sending(id, timeoutMs = 60000) {
 	const t0 = Date.now();
 	while (Date.now() - t0 < timeoutMs) {
 		if (await h.psql(`SELECT state FROM transmission WHERE doc_id = '${id}'`) === 'sending')
@@ -70,7 +70,7 @@ test('Hélios: killed in the middle of the upload, reconciled and sent once afte
 	await sending(id);
 	await sleep(300);
 	await crashAndRestart();
-	const done = await waitState(env.a, id, ['acknowledged', 'refused', 'failed'], 40000);
+	const done = await waitState(env.a, id, ['acknowledged', 'refused', 'failed'], 120000);
 	assert.equal(done.state, 'acknowledged', JSON.stringify(done));
 	const r = await row(id);
 	assert.equal(r.sends, 2, 'the interrupted send, then one after reconciliation');
@@ -83,7 +83,7 @@ test('@ctes: killed in the middle of the POST, reconciled over IMAP and sent onc
 	await sending(id);
 	await sleep(300);
 	await crashAndRestart();
-	const done = await waitState(env.a, id, ['acknowledged', 'refused', 'failed'], 40000);
+	const done = await waitState(env.a, id, ['acknowledged', 'refused', 'failed'], 120000);
 	assert.equal(done.state, 'acknowledged', JSON.stringify(done));
 	const r = await row(id);
 	assert.equal(r.sends, 2);
@@ -99,7 +99,7 @@ test('killed while a batch is being transmitted: every document acknowledged, ea
 	await sleep(200);
 	await crashAndRestart();
 	for (const id of ids) {
-		const done = await waitState(env.a, id, ['acknowledged', 'refused', 'failed'], 60000);
+		const done = await waitState(env.a, id, ['acknowledged', 'refused', 'failed'], 120000);
 		assert.equal(done.state, 'acknowledged', JSON.stringify(done));
 	}
 	const counts = await sim.counts();

@@ -70,6 +70,11 @@ test('a PES goes out with the SITE commands, its PES_Acquit acknowledges it', as
 	const d = await download(env.d.url, env.keyA, ack.href);
 	assert.equal(d.status, 200);
 	assert.equal(d.sha256, ack.sha256);
+	// Once collected (committed), the acquit is deleted from the response directory.
+	const onDisk = path.join(sim.dir, 'helios', 'retour', ack.name);
+	for (let i = 0; i < 60 && fs.existsSync(onDisk); i++)
+		await sleep(500);
+	assert.ok(!fs.existsSync(onDisk), `${ack.name} deleted from the response directory`);
 	// The vendor of the other organisation sees none of it.
 	assert.equal((await env.b.get(`/api/v1/documents/${doc.id}`)).status, 404);
 	// The counter only grows: the next file gets the next number.
@@ -99,7 +104,7 @@ for (const [mode, expect] of [['500', 'acknowledged'], ['cut', 'acknowledged'], 
 	test(`fault ${mode}: ${expect}, the file received ${expect === 'failed' ? 'never' : 'exactly once'}`, async () => {
 		await sim.fault('helios', mode, 1, mode === 'delay_ack' ? 2 : undefined);
 		const doc = await postPes(env.a);
-		const done = await waitState(env.a, doc.id, ['acknowledged', 'refused', 'failed'], 60000);
+		const done = await waitState(env.a, doc.id, ['acknowledged', 'refused', 'failed'], 120000);
 		assert.equal(done.state, expect, JSON.stringify(done));
 		const t = await transmission(doc.id);
 		const counts = await sim.counts();
@@ -120,7 +125,7 @@ test('a wrong P_DEST is refused by the gateway: failed with the reason, nothing 
 	await configureHelios(h, env.orgA, sim, { p_dest: 'NOWHERE' });
 	try {
 		const doc = await postPes(env.a);
-		const done = await waitState(env.a, doc.id, ['acknowledged', 'refused', 'failed'], 30000);
+		const done = await waitState(env.a, doc.id, ['acknowledged', 'refused', 'failed'], 120000);
 		assert.equal(done.state, 'failed');
 		assert.match(done.reason, /refused|501/);
 	} finally {
@@ -160,7 +165,7 @@ test('a crash after the upload, before it was recorded: reconciled, not sent aga
 		UPDATE document SET state = 'transmitting' WHERE id = '${doc.id}';
 		INSERT INTO job (kind, doc_id, run_at) VALUES ('transmit', '${doc.id}', now() + interval '1 hour')`);
 	await sleep(500);
-	await waitState(env.a, doc.id, 'transmitted', 20000);
+	await waitState(env.a, doc.id, 'transmitted', 120000);
 	const after = await transmission(doc.id);
 	assert.equal(after.sends, t.sends, 'not sent again: the acquit proves the gateway has it');
 	assert.equal((await sim.counts()).helios[t.name], 1);
