@@ -46,6 +46,34 @@ function pes(nomfic, i) {
 		'</Tiers></LigneDePiece></Piece>\n  </Bordereau>\n </PES_DepenseAller>\n</n:PES_Aller>\n', 'latin1');
 }
 
+// CPU milliseconds (user + system) of a process, from /proc (clock ticks of 10 ms).
+function cpuOf(pid) {
+	try {
+		const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+		const v = f.slice(f.lastIndexOf(')') + 2).split(' ');
+		return (Number(v[11]) + Number(v[12])) * 10;   // utime, stime
+	} catch {
+		return 0;
+	}
+}
+
+// liassed's CPU plus that of the cluster's postmaster and its children
+// (backends, WAL writer...): what the API path costs the machine.
+function apiCpu(liassedPid, dataDir) {
+	const pm = Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+	let ms = cpuOf(pm);
+	for (const d of fs.readdirSync('/proc')) {
+		if (!/^\d+$/.test(d))
+			continue;
+		try {
+			const f = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+			if (Number(f.slice(f.lastIndexOf(')') + 2).split(' ')[1]) === pm)
+				ms += cpuOf(d);
+		} catch { /* gone */ }
+	}
+	return { liassed: cpuOf(liassedPid), pg: ms };
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main() {
@@ -87,26 +115,35 @@ async function main() {
 			if (raw.status !== 0)
 				throw new Error(`queue-sign-raw: ${raw.stderr}`);
 			const rawMs = JSON.parse(raw.stdout).ms;
+			const rawCpu = JSON.parse(raw.stdout).cpu_ms;
+			const c0 = apiCpu(s.d.pid, h.pg.data);
 			const t0 = process.hrtime.bigint();
 			const r = await official.postJson('/api/v1/queue/sign', { documents: ids, pin: PIN });
 			const apiMs = Number(process.hrtime.bigint() - t0) / 1e6;
+			const c1 = apiCpu(s.d.pid, h.pg.data);
+			const apiCpuMs = c1.liassed - c0.liassed + c1.pg - c0.pg;
 			if (r.status !== 200 || r.json.signed !== N)
 				throw new Error(`queue/sign: ${r.status} ${r.text.slice(0, 500)}`);
 			const m = [...s.d.logs().matchAll(/documents signed in (\d+) ms \(key opened in (\d+) ms;([^)]*)\)/g)].pop();
 			const keyMs = m ? Number(m[2]) : NaN;
 			console.log(`  liassed: batch ${m && m[1]} ms: key ${keyMs} ms;${m && m[3]}`);
-			rows.push({ round, apiMs, rawMs, keyMs });
+			rows.push({ round, apiMs, rawMs, keyMs, apiCpuMs, rawCpu });
+			console.log(`  CPU: API path ${apiCpuMs} ms (liassed ${c1.liassed - c0.liassed} ms, PostgreSQL ` +
+				`${c1.pg - c0.pg} ms), raw engine ${rawCpu.toFixed(0)} ms`);
 			console.log(`round ${round}: API ${apiMs.toFixed(1)} ms (key unwrap ${keyMs} ms), ` +
 				`raw engine ${rawMs.toFixed(1)} ms, overhead ${((apiMs / rawMs - 1) * 100).toFixed(0)} %, ` +
 				`without the unwrap ${(((apiMs - keyMs) / rawMs - 1) * 100).toFixed(0)} %`);
 		}
 		const api = median(rows.map((x) => x.apiMs)), raw = median(rows.map((x) => x.rawMs));
 		const key = median(rows.map((x) => x.keyMs));
+		const acpu = median(rows.map((x) => x.apiCpuMs)), rcpu = median(rows.map((x) => x.rawCpu));
 		console.log(`median of ${ROUNDS} rounds, ${N} one-bordereau PES per batch:`);
 		console.log(`  queue API : ${api.toFixed(1)} ms (${(api / N).toFixed(2)} ms/document), key unwrap ${key} ms once`);
 		console.log(`  raw engine: ${raw.toFixed(1)} ms (${(raw / N).toFixed(2)} ms/document)`);
 		console.log(`  overhead  : ${((api / raw - 1) * 100).toFixed(0)} % ` +
 			`(${(((api - key) / raw - 1) * 100).toFixed(0)} % without the once-per-batch PIN derivation)`);
+		console.log(`  CPU time : API path ${acpu} ms (liassed + PostgreSQL), raw engine ${rcpu.toFixed(0)} ms, ` +
+			`overhead ${((acpu / rcpu - 1) * 100).toFixed(0)} %`);
 	} finally {
 		await h.stopAll();
 		await pki.cleanup();
