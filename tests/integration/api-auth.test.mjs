@@ -107,7 +107,8 @@ describe('authentication and service endpoints', () => {
 				const full = url.startsWith('/api/') || url.startsWith('/healthz') || url.startsWith('/readyz')
 					? url : `/api/v1${url}`;
 				const r = method === 'get' ? await c.get(full)
-					: await c.post(full, Buffer.alloc(0), { 'Content-Type': 'application/json' });
+					: method === 'delete' ? await c.delete(full)
+						: await c.post(full, Buffer.alloc(0), { 'Content-Type': 'application/json' });
 				assert.notEqual(r.status, 405, `${method} ${full} is routed`);
 				assert.ok(!(r.status === 404 && !/\{/.test(p)), `${method} ${full}: ${r.status} ${r.text}`);
 				seen.push(`${method.toUpperCase()} ${p}`);
@@ -118,7 +119,8 @@ describe('authentication and service endpoints', () => {
 			'GET /healthz', 'GET /readyz', 'GET /api/v1/openapi.json'])
 			assert.ok(seen.some((x) => x.replace(/\{[^}]+\}/g, '{}') === must.replace(/\{[^}]+\}/g, '{}')),
 				`openapi.json documents ${must}: ${seen.join(', ')}`);
-		for (const p of ['/api/v1/nothing', '/api/v2/documents', '/', '/api/v1/documents/x/y/z'])
+		// (paths outside /api/ are the web pages')
+		for (const p of ['/api/v1/nothing', '/api/v2/documents', '/api/', '/api/v1/documents/x/y/z'])
 			assertProblem(assert, await c.get(p), { status: 404 });
 		const del = await c.get(`/api/v1/documents/${doc.id}`);
 		assert.equal(del.status, 200);

@@ -360,6 +360,22 @@ describe('liassed answers as doc/openapi.json says', () => {
 		}
 	});
 
+	it('the change feed and webhooks', async () => {
+		const jh = { 'Content-Type': 'application/json' };
+		conforms('GET', '/api/v1/events', await s.a.get('/api/v1/events?after=0&limit=5'));
+		conforms('GET', '/api/v1/events', await s.a.get('/api/v1/events?after=-1'));
+		conforms('GET', '/api/v1/events', await anon.get('/api/v1/events'));
+		const w = await s.a.post('/api/v1/webhooks', Buffer.from(JSON.stringify({ url: 'https://hooks.example.com/liasse' })), jh);
+		conforms('POST', '/api/v1/webhooks', w);
+		assert.equal(w.status, 201, w.text);
+		conforms('POST', '/api/v1/webhooks', await s.a.post('/api/v1/webhooks', Buffer.from(JSON.stringify({ url: 'http://127.0.0.1/x' })), jh));
+		conforms('GET', '/api/v1/webhooks', await s.a.get('/api/v1/webhooks'));
+		conforms('GET', '/api/v1/webhooks/{id}/deliveries', await s.a.get(`/api/v1/webhooks/${w.json.id}/deliveries`));
+		conforms('GET', '/api/v1/webhooks/{id}/deliveries', await s.b.get(`/api/v1/webhooks/${w.json.id}/deliveries`));
+		conforms('DELETE', '/api/v1/webhooks/{id}', await s.b.delete(`/api/v1/webhooks/${w.json.id}`));
+		conforms('DELETE', '/api/v1/webhooks/{id}', await s.a.delete(`/api/v1/webhooks/${w.json.id}`));
+	});
+
 	it('every documented operation was exercised', () => {
 		const all = [];
 		for (const [p, item] of Object.entries(api.paths))

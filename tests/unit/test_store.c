@@ -165,7 +165,17 @@ seed(struct store_conn *c, char *doc_id)
 	ok(store_commit(c, &e) == 0, "committed");
 	sha256_once("%PDF-", 5, f.sha256);
 	d.client_id = client;
-	ok(store_doc_create(c, &d, &status, doc_id, &body, &e) == 0 && status == 201, "document created");
+	ok(store_doc_create(c, &d, &status, doc_id, &body, &e) == 0 && status == 422 &&
+	   strstr(body, "\"signer\": \"none\""), "a document to sign that no rule routes is refused");
+	free(body);
+	ok(store_person_add(c, "maire@commune.test", "Maire", NULL, 0, "test", NULL, &e) == 0 &&
+	   store_role_add(c, "maire@commune.test", "214500999", "signer", "maire", "test", &e) == 0 &&
+	   store_routing_add(c, "214500999", "document", 0, "maire@commune.test", "test", &e) == 0,
+	   "an official and a routing rule");
+	ok(store_role_add(c, "nobody@commune.test", "214500999", "agent", NULL, "test", &e) == LERR_NOTFOUND &&
+	   !strcmp(e.field, "email") && e.hint[0], "an SQL refusal arrives with its field and hint");
+	ok(store_doc_create(c, &d, &status, doc_id, &body, &e) == 0 && status == 201 &&
+	   strstr(body, "pending_signature"), "document created, in its official's queue");
 	free(body);
 	d.siren = "999999999";
 	ok(store_doc_create(c, &d, &status, other, &body, &e) == 0 && status == 403,
@@ -203,11 +213,11 @@ test_jobs(struct store *s, const char *doc)
 static void
 test_transition(struct store_conn *c, const char *doc)
 {
-	static const char *const from[] = { "received", NULL };
+	static const char *const from[] = { "pending_signature", NULL };
 	struct lerr e;
 
 	ok(store_begin(c, &e) == 0 && store_doc_transition(c, doc, 0, from, "cancelled", "test", "why", &e) == 0 &&
-	   store_commit(c, &e) == 0, "received -> cancelled");
+	   store_commit(c, &e) == 0, "pending_signature -> cancelled");
 	ok(store_doc_transition(c, doc, 0, from, "cancelled", "test", NULL, &e) == 0,
 	   "the same transition again is a no-op");
 	ok(store_doc_transition(c, doc, 0, from, "queued", "test", NULL, &e) == LERR_CONFLICT,
