@@ -385,6 +385,7 @@ int store_inbox_add(struct store_conn *c, const char *source, const char *item, 
 		    const char *what, struct lerr *e) LERR_WUR;
 int store_inbox_lock(struct store_conn *c, const char *source, int *got, struct lerr *e) LERR_WUR;
 int store_inbox_count(struct store_conn *c, const char *doc_id, int *n, struct lerr *e) LERR_WUR;
+int store_inbox_recent(struct store_conn *c, const char *source, int seconds, int *any, struct lerr *e) LERR_WUR;
 int store_inbox_last_uid(struct store_conn *c, const char *source, long long *uid, struct lerr *e) LERR_WUR;
 int store_xmit_sent_each(struct store_conn *c, long long org_id, const char *connector,
 			 void (*fn)(void *arg, const char *doc_id, const char *kind, const char *remote_id),

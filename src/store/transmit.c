@@ -485,3 +485,22 @@ store_inbox_last_uid(struct store_conn *c, const char *source, long long *uid, s
 	PQclear(r);
 	return 0;
 }
+
+/* Whether source had an item read within the last `seconds`. */
+int
+store_inbox_recent(struct store_conn *c, const char *source, int seconds, int *any, struct lerr *e)
+{
+	char sec[16];
+	PGresult *r = NULL;
+	int rc;
+
+	snprintf(sec, sizeof(sec), "%d", seconds);
+	struct sqlp p[2] = { SQLP_TEXT(source), SQLP_TEXT(sec) };
+	rc = sq_exec(c, "SELECT EXISTS (SELECT 1 FROM transmit_inbox WHERE source = $1"
+		     " AND seen_at > now() - $2::int * interval '1 second')", p, 2, &r, e);
+	if (rc)
+		return rc;
+	*any = !strcmp(PQgetvalue(r, 0, 0), "t");
+	PQclear(r);
+	return 0;
+}

@@ -394,9 +394,11 @@ one_acquit(struct xmit_poll *p, const char *source, const char *name, const char
 
 	if ((rc = store_inbox_seen(p->c, source, name, &seen, e)) || seen) {
 		if (seen) {
-			char cmd[400];
+			/* QUOTE commands run before the CWD: name the file by its path. */
+			const char *host = strstr(url, "://"), *path = host ? strchr(host + 3, '/') : NULL;
+			char cmd[1500];
 
-			snprintf(cmd, sizeof(cmd), "DELE %s", name);
+			snprintf(cmd, sizeof(cmd), "DELE %s", path ? path : name);
 			*collected = curl_slist_append(*collected, cmd);
 		}
 		return rc;
@@ -430,13 +432,16 @@ helios_poll(struct xmit_poll *p, struct lerr *e)
 	char dir[900], source[1000], url[1400];
 	struct curl_slist *collected = NULL;
 	struct buf list;
-	int rc, waiting = 0;
+	int rc, waiting = 0, got = 0;
 
-	if ((rc = store_xmit_waiting(p->c, p->org_id, "helios", &waiting, e)) || !waiting)
-		return rc;
 	retour_url(p->settings, dir, sizeof(dir));
 	snprintf(source, sizeof(source), "ftp:%s", dir);
-	if ((rc = store_inbox_lock(p->c, source, &waiting, e)) || !waiting)
+	/* Only while an acquit is awaited, or one collected lately is to be deleted. */
+	if ((rc = store_xmit_waiting(p->c, p->org_id, "helios", &waiting, e)) ||
+	    (!waiting && (rc = store_inbox_recent(p->c, source, 2 * (int)config_int("transmit_poll_interval") + 60,
+						  &waiting, e))) || !waiting)
+		return rc;
+	if ((rc = store_inbox_lock(p->c, source, &got, e)) || !got)
 		return rc;
 	buf_init(&list, LIST_MAX);
 	if (!(rc = fetch(p->settings, dir, &list, LIST_MAX, (long)config_int("transmit_timeout"), e))) {
