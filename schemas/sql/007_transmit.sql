@@ -78,7 +78,7 @@ $$;
 
 -- What was already read from a return channel: an IMAP message
 -- ('imap:<SIREN>:<url>', '<uid>' and '<uid>/<attachment>') or a file of the Hélios response
--- directory ('ftp:<url>', name), and what it became.
+-- directory ('ftp:<SIREN>:<url>', name), and what it became.
 CREATE TABLE transmit_inbox (
 	source  text NOT NULL,
 	item    text NOT NULL,

@@ -379,6 +379,7 @@ int store_xmit_files(struct store_conn *c, const char *doc_id,
 		     struct lerr *e) LERR_WUR;
 int store_xmit_waiting(struct store_conn *c, long long org_id, const char *connector, int *n,
 		       struct lerr *e) LERR_WUR;
+/* *seen: 0 not read yet, 1 read and attached to a document, 2 read, matched nothing. */
 int store_inbox_seen(struct store_conn *c, const char *source, const char *item, int *seen,
 		     struct lerr *e) LERR_WUR;
 int store_inbox_add(struct store_conn *c, const char *source, const char *item, const char *doc_id,

@@ -376,11 +376,12 @@ store_inbox_seen(struct store_conn *c, const char *source, const char *item, int
 {
 	struct sqlp p[2] = { SQLP_TEXT(source), SQLP_TEXT(item) };
 	PGresult *r = NULL;
-	int rc = sq_exec(c, "SELECT 1 FROM transmit_inbox WHERE source = $1 AND item = $2", p, 2, &r, e);
+	int rc = sq_exec(c, "SELECT doc_id IS NULL FROM transmit_inbox WHERE source = $1 AND item = $2",
+			 p, 2, &r, e);
 
 	if (rc)
 		return rc;
-	*seen = PQntuples(r) > 0;
+	*seen = PQntuples(r) == 0 ? 0 : !strcmp(PQgetvalue(r, 0, 0), "t") ? 2 : 1;
 	PQclear(r);
 	return 0;
 }

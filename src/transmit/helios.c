@@ -393,7 +393,7 @@ one_acquit(struct xmit_poll *p, const char *source, const char *name, const char
 	int rc, seen = 0;
 
 	if ((rc = store_inbox_seen(p->c, source, name, &seen, e)) || seen) {
-		if (seen) {
+		if (seen == 1) {   /* attached to one of ours: collected (another's stays) */
 			/* QUOTE commands run before the CWD: name the file by its path. */
 			const char *host = strstr(url, "://"), *path = host ? strchr(host + 3, '/') : NULL;
 			char cmd[1500];
@@ -435,7 +435,7 @@ helios_poll(struct xmit_poll *p, struct lerr *e)
 	int rc, waiting = 0, got = 0;
 
 	retour_url(p->settings, dir, sizeof(dir));
-	snprintf(source, sizeof(source), "ftp:%s", dir);
+	snprintf(source, sizeof(source), "ftp:%s:%s", p->siren, dir);   /* several organisations may share it */
 	/* Only while an acquit is awaited, or one collected lately is to be deleted. */
 	if ((rc = store_xmit_waiting(p->c, p->org_id, "helios", &waiting, e)) ||
 	    (!waiting && (rc = store_inbox_recent(p->c, source, 2 * (int)config_int("transmit_poll_interval") + 60,
