@@ -1,8 +1,9 @@
 /*
  * admin.c - the administrators' API for people, their roles and the routing
  * rules.  Operator administrators may do everything; an organisation's
- * administrator may give roles and routing rules in their organisation.
- * (Certificates: sign.c; organisations and vendor clients: the CLI.)
+ * administrator may add people and give roles and routing rules in their
+ * organisation.  (Certificates: sign.c; organisations and vendor clients:
+ * the CLI and the web pages.)
  */
 #include "http/http_int.h"
 
@@ -14,140 +15,154 @@
 
 #include "core/secret.h"
 
-static int
-run(struct req *rq, unsigned status, const char *siren,
-    int (*fn)(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e),
-    json_t *body)
-{
-	struct store_conn *c = NULL;
-	char *json = NULL;
-	struct lerr e;
-	int rc;
-
-	lerr_clear(&e);
-	rc = store_acquire(http_store(rq), &c, &e);
-	if (!rc)
-		rc = store_person_is_admin(c, rq->person.id, siren, &e);
-	if (!rc)
-		rc = fn(rq, c, body, &json, &e);
-	store_release(http_store(rq), c);
-	json_decref(body);
-	if (rc)
-		return http_reply_problem(rq, &e);
-	if (!json)
-		json = strdup("{}");
-	return http_reply_raw(rq, status, "application/json", json, strlen(json));
-}
-
 static const char *
 str(json_t *body, const char *k)
 {
 	return json_string_value(json_object_get(body, k));
 }
 
+/* Replies status with *json when rc is 0 (json is read after rc is known:
+ * pass &json, not json, next to a call that fills it). */
 static int
-people(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e)
+reply(struct req *rq, int rc, unsigned status, char **json)
 {
-	(void)rq, (void)body;
-	return store_person_list(c, json, e);
+	return rc ? rc : http_reply_json_text(rq, status, *json);
 }
 
 static int
-people_get(struct req *rq)
+people(struct req *rq, struct store_conn *c, struct lerr *e)
 {
-	return run(rq, 200, NULL, people, NULL);
+	char *json = NULL;
+	int rc = store_person_is_admin(c, rq->person.id, NULL, e);
+
+	return reply(rq, rc ? rc : store_person_list(c, &json, e), 200, &json);
 }
 
 static int
-person_add(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e)
+add_person(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e)
 {
 	const char *password = str(body, "password");
+	int operator = json_is_true(json_object_get(body, "operator"));
 	char hash[PASSWD_HASH_MAX] = "";
 	long long id = 0;
-	int rc = 0;
+	int rc = store_person_is_admin(c, rq->person.id, "*", e);
 
-	if (json_is_true(json_object_get(body, "operator")) && !rq->person.is_operator) {
-		lerr_set(e, LERR_FORBIDDEN, "operator", "only an operator administrator can create another");
+	if (!rc && operator && !rq->person.is_operator) {
+		rc = lerr_set(e, LERR_FORBIDDEN, "operator", "only an operator administrator can create another");
 		lerr_hint(e, "leave \"operator\" out");
-		return (int)e->kind;
 	}
-	if (password && !(rc = passwd_acceptable(password, e)))
+	if (!rc && password && !(rc = passwd_acceptable(password, e)))
 		rc = passwd_hash(password, hash, e);
 	if (!rc)
-		rc = store_person_add(c, str(body, "email"), str(body, "name"), hash,
-				      json_is_true(json_object_get(body, "operator")), http_actor(rq), &id, e);
+		rc = store_person_add(c, str(body, "email"), str(body, "name"), hash, operator,
+				      http_actor(rq), &id, e);
 	OPENSSL_cleanse(hash, sizeof hash);
 	return rc ? rc : store_me_json(c, id, json, e);
 }
 
 static int
-person_post(struct req *rq)
+add_role(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e)
 {
-	json_t *j = http_json_body(rq);
-
-	return j ? run(rq, 201, NULL, person_add, j) : 0;
-}
-
-static int
-role_add(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e)
-{
+	const char *org = str(body, "organisation");
 	long long id = 0;
-	int rc = store_role_add(c, rq->params[0], str(body, "organisation"), str(body, "role"),
-				str(body, "function"), http_actor(rq), e);
+	int rc = store_person_is_admin(c, rq->person.id, org ? org : "", e);
 
+	if (!rc)
+		rc = store_role_add(c, rq->params[0], org, str(body, "role"), str(body, "function"),
+				    http_actor(rq), e);
 	if (!rc)
 		rc = store_person_id(c, rq->params[0], &id, e);
 	return rc ? rc : store_me_json(c, id, json, e);
 }
 
 static int
-role_post(struct req *rq)
+routing(struct req *rq, struct store_conn *c, struct lerr *e)
 {
-	json_t *j = http_json_body(rq);
+	char *json = NULL;
+	int rc = store_person_is_admin(c, rq->person.id, NULL, e);
 
-	if (!j)
-		return 0;
-	return run(rq, 201, str(j, "organisation") ? str(j, "organisation") : "", role_add, j);
+	return reply(rq, rc ? rc : store_routing_list(c, &json, e), 200, &json);
 }
 
 static int
-routing(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e)
+add_routing(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e)
 {
-	(void)rq, (void)body;
-	return store_routing_list(c, json, e);
+	const char *org = str(body, "organisation");
+	json_t *nat = json_object_get(body, "nature");
+	int rc = store_person_is_admin(c, rq->person.id, org ? org : "", e);
+
+	if (!rc && nat && !json_is_integer(nat)) {
+		rc = lerr_set(e, LERR_INVALID, "nature", "nature must be an integer from 1 to 6");
+		lerr_hint(e, "1 DE, 2 AR, 3 AI, 4 CC, 5 BF, 6 AU; leave it out for every nature");
+	}
+	if (!rc)
+		rc = store_routing_add(c, org, str(body, "kind"), nat ? (int)json_integer_value(nat) : 0,
+				       str(body, "signer"), http_actor(rq), e);
+	return rc ? rc : store_routing_list(c, json, e);
+}
+
+/* The POSTs: a JSON body, one change, 201 with what it made. */
+static int
+post(struct req *rq, struct store_conn *c, struct lerr *e,
+     int (*fn)(struct req *, struct store_conn *, json_t *, char **, struct lerr *))
+{
+	json_t *body = http_json_body(rq);
+	char *json = NULL;
+	int rc;
+
+	if (!body)
+		return 0;
+	rc = fn(rq, c, body, &json, e);
+	json_decref(body);
+	return reply(rq, rc, 201, &json);
+}
+
+static int
+person_post_c(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	return post(rq, c, e, add_person);
+}
+
+static int
+role_post_c(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	return post(rq, c, e, add_role);
+}
+
+static int
+routing_post_c(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	return post(rq, c, e, add_routing);
+}
+
+static int
+people_get(struct req *rq)
+{
+	return http_with_conn(rq, people);
+}
+
+static int
+person_post(struct req *rq)
+{
+	return http_with_conn(rq, person_post_c);
+}
+
+static int
+role_post(struct req *rq)
+{
+	return http_with_conn(rq, role_post_c);
 }
 
 static int
 routing_get(struct req *rq)
 {
-	return run(rq, 200, NULL, routing, NULL);
-}
-
-static int
-routing_add(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e)
-{
-	json_t *nat = json_object_get(body, "nature");
-	int rc;
-
-	if (nat && !json_is_integer(nat)) {
-		lerr_set(e, LERR_INVALID, "nature", "nature must be an integer from 1 to 6");
-		lerr_hint(e, "1 DE, 2 AR, 3 AI, 4 CC, 5 BF, 6 AU; leave it out for every nature");
-		return (int)e->kind;
-	}
-	rc = store_routing_add(c, str(body, "organisation"), str(body, "kind"),
-			       nat ? (int)json_integer_value(nat) : 0, str(body, "signer"), http_actor(rq), e);
-
-	return rc ? rc : store_routing_list(c, json, e);
+	return http_with_conn(rq, routing);
 }
 
 static int
 routing_post(struct req *rq)
 {
-	json_t *j = http_json_body(rq);
-
-	if (!j)
-		return 0;
-	return run(rq, 201, str(j, "organisation") ? str(j, "organisation") : "", routing_add, j);
+	return http_with_conn(rq, routing_post_c);
 }
 
 const struct http_handler http_h_admin_people = { .handle = people_get };

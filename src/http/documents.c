@@ -21,22 +21,6 @@ doc_id_param(struct req *rq, struct lerr *e)
 	return LERR_NOTFOUND;
 }
 
-/* Runs fn with a pooled connection and replies a problem on failure. */
-static int
-with_conn(struct req *rq, int (*fn)(struct req *, struct store_conn *, struct lerr *))
-{
-	struct store_conn *c = NULL;
-	struct lerr e;
-	int rc;
-
-	lerr_clear(&e);
-	rc = store_acquire(http_store(rq), &c, &e);
-	if (!rc)
-		rc = fn(rq, c, &e);
-	store_release(http_store(rq), c);
-	return rc ? http_reply_problem(rq, &e) : 0;
-}
-
 static int
 get_one(struct req *rq, struct store_conn *c, struct lerr *e)
 {
@@ -51,7 +35,7 @@ get_one(struct req *rq, struct store_conn *c, struct lerr *e)
 static int
 doc_get(struct req *rq)
 {
-	return with_conn(rq, get_one);
+	return http_with_conn(rq, get_one);
 }
 
 /* ---- list ---- */
@@ -183,7 +167,7 @@ list(struct req *rq, struct store_conn *c, struct lerr *e)
 static int
 doc_list(struct req *rq)
 {
-	return with_conn(rq, list);
+	return http_with_conn(rq, list);
 }
 
 /* ---- cancel ---- */
@@ -211,7 +195,7 @@ cancel(struct req *rq, struct store_conn *c, struct lerr *e)
 static int
 doc_cancel(struct req *rq)
 {
-	return with_conn(rq, cancel);
+	return http_with_conn(rq, cancel);
 }
 
 const struct http_handler http_h_doc_get = { .handle = doc_get };

@@ -49,22 +49,6 @@ int_param(struct req *rq, const char *name, long long lo, long long hi, long lon
 	return 0;
 }
 
-/* Runs fn with a pooled connection and replies a problem on failure. */
-static int
-with_conn(struct req *rq, int (*fn)(struct req *, struct store_conn *, struct lerr *))
-{
-	struct store_conn *c = NULL;
-	struct lerr e;
-	int rc;
-
-	lerr_clear(&e);
-	rc = store_acquire(http_store(rq), &c, &e);
-	if (!rc)
-		rc = fn(rq, c, &e);
-	store_release(http_store(rq), c);
-	return rc ? http_reply_problem(rq, &e) : 0;
-}
-
 /* Takes malloc'd JSON array text; replies {"items": ...<extra>}. */
 static int
 reply_items(struct req *rq, unsigned status, char *items, const char *extra)
@@ -207,7 +191,7 @@ add(struct req *rq, struct store_conn *c, struct lerr *e)
 static int
 webhook_post(struct req *rq)
 {
-	return with_conn(rq, add);
+	return http_with_conn(rq, add);
 }
 
 static int
@@ -222,7 +206,7 @@ list(struct req *rq, struct store_conn *c, struct lerr *e)
 static int
 webhook_list(struct req *rq)
 {
-	return with_conn(rq, list);
+	return http_with_conn(rq, list);
 }
 
 static int
@@ -237,7 +221,7 @@ del(struct req *rq, struct store_conn *c, struct lerr *e)
 static int
 webhook_delete(struct req *rq)
 {
-	return with_conn(rq, del);
+	return http_with_conn(rq, del);
 }
 
 static int
@@ -255,7 +239,7 @@ deliveries(struct req *rq, struct store_conn *c, struct lerr *e)
 static int
 webhook_deliveries(struct req *rq)
 {
-	return with_conn(rq, deliveries);
+	return http_with_conn(rq, deliveries);
 }
 
 const struct http_handler http_h_events = { .handle = events };

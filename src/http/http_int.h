@@ -69,6 +69,11 @@ const char *http_header(struct req *rq, const char *name);
 #define HTTP_SESSION_COOKIE "liasse_session"
 /* 1 if token is the CSRF token of the request's session (constant time). */
 int http_csrf_ok(struct req *rq, const char *token);
+/* Runs fn with a pooled connection; fn replies on success, and its error
+ * (a non-zero lerr kind) is replied as a problem. */
+int http_with_conn(struct req *rq, int (*fn)(struct req *rq, struct store_conn *c, struct lerr *e));
+/* 200/201... with malloc'd JSON text (taken). */
+int http_reply_json_text(struct req *rq, unsigned status, char *json);
 /* "person:<email>" or "client:<name>": who acts, for the journal. */
 const char *http_actor(struct req *rq);
 /* The small JSON body of a request as an object, or a 400/422 reply sent and NULL. */

@@ -12,26 +12,12 @@
 
 #include "core/util.h"
 
-/* Runs fn with a pooled connection; fn fills *json (malloc'd) to answer 200. */
+/* Replies status with *json when rc is 0 (json is read after rc is known:
+ * pass &json, not json, next to a call that fills it). */
 static int
-answer(struct req *rq, unsigned status,
-       int (*fn)(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e),
-       json_t *body)
+reply(struct req *rq, int rc, unsigned status, char **json)
 {
-	struct store_conn *c = NULL;
-	char *json = NULL;
-	struct lerr e;
-	int rc;
-
-	lerr_clear(&e);
-	rc = store_acquire(http_store(rq), &c, &e);
-	if (!rc)
-		rc = fn(rq, c, body, &json, &e);
-	store_release(http_store(rq), c);
-	json_decref(body);
-	if (rc)
-		return http_reply_problem(rq, &e);
-	return http_reply_raw(rq, status, "application/json", json, strlen(json));
+	return rc ? rc : http_reply_json_text(rq, status, *json);
 }
 
 static int
@@ -42,79 +28,68 @@ bad_id(struct req *rq, struct lerr *e)
 	lerr_set(e, LERR_NOTFOUND, "id", "no such document");
 	lerr_detail(e, "\"%s\" is not a document id", rq->params[0]);
 	lerr_hint(e, "use an id from GET /api/v1/queue");
-	return (int)e->kind;
+	return LERR_NOTFOUND;
 }
 
 static int
-list(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e)
+list(struct req *rq, struct store_conn *c, struct lerr *e)
 {
 	struct queue_filter f = {
 		.org = http_query(rq, "organisation"), .kind = http_query(rq, "kind"),
 		.client = http_query(rq, "vendor"),
 	};
 	const char *lim = http_query(rq, "limit");
+	char *json = NULL;
 
-	(void)body;
 	if (f.kind && strcmp(f.kind, "pes") && strcmp(f.kind, "acte") && strcmp(f.kind, "document")) {
 		lerr_set(e, LERR_MALFORMED, "kind", "unknown kind \"%s\"", f.kind);
 		lerr_hint(e, "kind is pes, acte or document");
-		return (int)e->kind;
+		return LERR_MALFORMED;
 	}
 	if (lim && ((f.limit = atoi(lim)) < 1 || f.limit > 5000 || strspn(lim, "0123456789") != strlen(lim))) {
 		lerr_set(e, LERR_MALFORMED, "limit", "limit must be an integer from 1 to 5000");
 		lerr_hint(e, "leave it out for the first 500");
-		return (int)e->kind;
+		return LERR_MALFORMED;
 	}
-	return store_queue_json(c, rq->person.id, &f, json, e);
+	return reply(rq, store_queue_json(c, rq->person.id, &f, &json, e), 200, &json);
 }
 
 static int
-queue(struct req *rq)
+doc(struct req *rq, struct store_conn *c, struct lerr *e)
 {
-	return answer(rq, 200, list, NULL);
-}
-
-static int
-doc(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e)
-{
-	(void)body;
-	return bad_id(rq, e) ? LERR_NOTFOUND : store_person_doc_json(c, rq->person.id, rq->params[0], json, e);
-}
-
-static int
-queue_doc(struct req *rq)
-{
-	return answer(rq, 200, doc, NULL);
-}
-
-static int
-reject(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e)
-{
-	const char *reason = json_string_value(json_object_get(body, "reason"));
+	char *json = NULL;
 
 	if (bad_id(rq, e))
 		return LERR_NOTFOUND;
-	return store_doc_reject(c, rq->person.id, rq->params[0], reason, http_actor(rq), json, e);
+	return reply(rq, store_person_doc_json(c, rq->person.id, rq->params[0], &json, e), 200, &json);
 }
 
 static int
-queue_reject(struct req *rq)
+reject(struct req *rq, struct store_conn *c, struct lerr *e)
 {
-	json_t *j = http_json_body(rq);
+	json_t *body = http_json_body(rq);
+	char *json = NULL;
+	int rc;
 
-	return j ? answer(rq, 200, reject, j) : 0;
+	if (!body)
+		return 0;
+	rc = bad_id(rq, e);
+	if (!rc)
+		rc = store_doc_reject(c, rq->person.id, rq->params[0],
+				      json_string_value(json_object_get(body, "reason")), http_actor(rq), &json, e);
+	json_decref(body);
+	return reply(rq, rc, 200, &json);
 }
 
 /* ---- delegations ---- */
 
 static int
-delegations(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e)
+delegations(struct req *rq, struct store_conn *c, struct lerr *e)
 {
 	char *me = NULL;
 	json_t *m, *out;
 	int rc = store_me_json(c, rq->person.id, &me, e);
 
-	(void)body;
 	if (rc)
 		return rc;
 	m = json_loads(me, 0, NULL);
@@ -122,18 +97,11 @@ delegations(struct req *rq, struct store_conn *c, json_t *body, char **json, str
 	out = json_pack("{s:O,s:O}", "given", json_object_get(m, "delegations_given"),
 			"received", json_object_get(m, "delegations_received"));
 	json_decref(m);
-	*json = out ? json_dumps(out, JSON_COMPACT) : NULL;
-	json_decref(out);
-	return *json ? 0 : lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	return out ? http_reply_json(rq, 200, out) : lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
 }
 
-static int
-delegation_list(struct req *rq)
-{
-	return answer(rq, 200, delegations, NULL);
-}
-
-/* "kinds": ["pes", ...] as an SQL array literal; kinds are checked by SQL. */
+/* "kinds": ["pes", ...] as an SQL array literal ("" when malformed); the
+ * kinds themselves are checked by SQL. */
 static const char *
 kinds_array(struct req *rq, json_t *kinds, struct lerr *e)
 {
@@ -146,7 +114,7 @@ kinds_array(struct req *rq, json_t *kinds, struct lerr *e)
 	json_array_foreach(kinds, i, k) {
 		const char *s = json_string_value(k);
 
-		if (!s || strspn(s, "abcdefghijklmnopqrstuvwxyz") != strlen(s) || !*s)
+		if (!s || !*s || strspn(s, "abcdefghijklmnopqrstuvwxyz") != strlen(s))
 			break;
 		out = arena_printf(rq->arena, "%s%s%s", out, i ? "," : "", s);
 	}
@@ -159,57 +127,82 @@ kinds_array(struct req *rq, json_t *kinds, struct lerr *e)
 }
 
 static int
-delegate(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e)
+delegate(struct req *rq, struct store_conn *c, struct lerr *e)
 {
-	struct delegation_in d = {
-		.from_person = rq->person.id,
-		.to_email = json_string_value(json_object_get(body, "to")),
-		.siren = json_string_value(json_object_get(body, "organisation")),
-		.starts_at = json_string_value(json_object_get(body, "starts_at")),
-		.ends_at = json_string_value(json_object_get(body, "ends_at")),
-		.actor = http_actor(rq),
-	};
+	json_t *body = http_json_body(rq);
+	struct delegation_in d = { .from_person = rq->person.id, .actor = http_actor(rq) };
+	char *json = NULL;
+	int rc = 0;
 
+	if (!body)
+		return 0;
+	d.to_email = json_string_value(json_object_get(body, "to"));
+	d.siren = json_string_value(json_object_get(body, "organisation"));
+	d.starts_at = json_string_value(json_object_get(body, "starts_at"));
+	d.ends_at = json_string_value(json_object_get(body, "ends_at"));
 	d.kinds = kinds_array(rq, json_object_get(body, "kinds"), e);
-	if (d.kinds && !*d.kinds)
-		return LERR_INVALID;
-	if (!d.to_email || !d.ends_at) {
-		lerr_set(e, LERR_INVALID, d.to_email ? "ends_at" : "to", "\"to\" and \"ends_at\" are required");
+	if (d.kinds && !*d.kinds) {
+		rc = LERR_INVALID;
+	} else if (!d.to_email || !d.ends_at) {
+		rc = lerr_set(e, LERR_INVALID, d.to_email ? "ends_at" : "to", "\"to\" and \"ends_at\" are required");
 		lerr_hint(e, "send {\"to\": \"e-mail of the delegate\", \"ends_at\": \"2026-12-31T18:00:00Z\"}"
-				 " and optionally starts_at, organisation, kinds");
-		return (int)e->kind;
+			  " and optionally starts_at, organisation, kinds");
+	} else {
+		d.starts_at = d.starts_at ? d.starts_at : "now";
+		rc = store_delegation_add(c, &d, &json, e);
 	}
-	if (!d.starts_at)
-		d.starts_at = "now";
-	return store_delegation_add(c, &d, json, e);
+	json_decref(body);
+	return reply(rq, rc, 201, &json);
+}
+
+static int
+undelegate(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	long long id = atoll(rq->params[0]);
+	char *json = NULL;
+
+	if (id <= 0 || strspn(rq->params[0], "0123456789") != strlen(rq->params[0])) {
+		lerr_set(e, LERR_NOTFOUND, "id", "no such delegation");
+		lerr_hint(e, "GET /api/v1/me/delegations lists yours");
+		return LERR_NOTFOUND;
+	}
+	return reply(rq, store_delegation_revoke(c, rq->person.id, id, http_actor(rq), &json, e), 200, &json);
+}
+
+static int
+queue(struct req *rq)
+{
+	return http_with_conn(rq, list);
+}
+
+static int
+queue_doc(struct req *rq)
+{
+	return http_with_conn(rq, doc);
+}
+
+static int
+queue_reject(struct req *rq)
+{
+	return http_with_conn(rq, reject);
+}
+
+static int
+delegation_list(struct req *rq)
+{
+	return http_with_conn(rq, delegations);
 }
 
 static int
 delegation_post(struct req *rq)
 {
-	json_t *j = http_json_body(rq);
-
-	return j ? answer(rq, 201, delegate, j) : 0;
-}
-
-static int
-undelegate(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e)
-{
-	long long id = atoll(rq->params[0]);
-
-	(void)body;
-	if (id <= 0 || strspn(rq->params[0], "0123456789") != strlen(rq->params[0])) {
-		lerr_set(e, LERR_NOTFOUND, "id", "no such delegation");
-		lerr_hint(e, "GET /api/v1/me/delegations lists yours");
-		return (int)e->kind;
-	}
-	return store_delegation_revoke(c, rq->person.id, id, http_actor(rq), json, e);
+	return http_with_conn(rq, delegate);
 }
 
 static int
 delegation_delete(struct req *rq)
 {
-	return answer(rq, 200, undelegate, NULL);
+	return http_with_conn(rq, undelegate);
 }
 
 const struct http_handler http_h_queue = { .handle = queue };

@@ -92,6 +92,27 @@ http_header(struct req *rq, const char *name)
 	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
 }
 
+int
+http_with_conn(struct req *rq, int (*fn)(struct req *rq, struct store_conn *c, struct lerr *e))
+{
+	struct store_conn *c = NULL;
+	struct lerr e;
+	int rc;
+
+	lerr_clear(&e);
+	rc = store_acquire(http_store(rq), &c, &e);
+	if (!rc)
+		rc = fn(rq, c, &e);
+	store_release(http_store(rq), c);
+	return rc ? http_reply_problem(rq, &e) : 0;
+}
+
+int
+http_reply_json_text(struct req *rq, unsigned status, char *json)
+{
+	return http_reply_raw(rq, status, "application/json", json, strlen(json));
+}
+
 const char *
 http_client_address(struct req *rq)
 {

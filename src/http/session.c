@@ -187,19 +187,18 @@ session_delete(struct req *rq)
 }
 
 static int
+me(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	char *json = NULL;
+	int rc = store_me_json(c, rq->person.id, &json, e);
+
+	return rc ? rc : http_reply_json_text(rq, 200, json);
+}
+
+static int
 me_get(struct req *rq)
 {
-	struct store_conn *c = NULL;
-	char *json = NULL;
-	struct lerr e;
-	int rc;
-
-	lerr_clear(&e);
-	rc = store_acquire(http_store(rq), &c, &e);
-	if (!rc)
-		rc = store_me_json(c, rq->person.id, &json, &e);
-	store_release(http_store(rq), c);
-	return rc ? http_reply_problem(rq, &e) : http_reply_raw(rq, 200, "application/json", json, strlen(json));
+	return http_with_conn(rq, me);
 }
 
 const struct http_handler http_h_session_post = { .handle = session_post };

