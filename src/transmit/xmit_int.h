@@ -103,6 +103,14 @@ int xmit_curl_error(struct xmit_curl *xc, CURLcode cc, const char *what, struct 
 /* 1 when cc means nothing can have reached the platform. */
 int xmit_curl_unsent(CURLcode cc);
 
+/* ---- HTTPS helpers shared by @ctes and S²LOW (tls.c) ---- */
+/* A file part named field, read from f (size bytes) when curl sends it. */
+int xmit_mime_spool(curl_mime *m, const char *field, const char *filename, const char *type, FILE *f,
+		    long long size, struct lerr *e) LERR_WUR;
+/* A TLS handshake with url using the settings' client certificate, CA and
+ * pinned key; nothing is sent.  what names it in the error. */
+int xmit_tls_handshake(json_t *settings, const char *url, const char *what, struct lerr *e) LERR_WUR;
+
 /* ---- returns (xmit.c) ---- */
 /* A file from the platform about a document: attached (role ack, anomaly,
  * letter) and, verdict 1 / 0, the document acknowledged / refused with
