@@ -111,6 +111,21 @@ int xmit_mime_spool(curl_mime *m, const char *field, const char *filename, const
  * pinned key; nothing is sent.  what names it in the error. */
 int xmit_tls_handshake(json_t *settings, const char *url, const char *what, struct lerr *e) LERR_WUR;
 
+/* ---- S²LOW (s2low.c) ---- */
+/* Asks S²LOW to cancel an acknowledged act (its transaction number);
+ * cancel_id the number of the cancellation transaction S²LOW created. */
+int xmit_s2low_cancel(json_t *settings, const char *transaction, char *cancel_id, size_t n,
+		      struct lerr *e) LERR_WUR;
+/* The PES_Retour S²LOW holds unread for the organisation, then one of them
+ * (its XML in out), and marking one read. */
+struct xmit_s2low_retour {
+	char id[32], name[256], date[32];
+};
+int xmit_s2low_retours(json_t *settings, void (*fn)(void *arg, const struct xmit_s2low_retour *r), void *arg,
+		       struct lerr *e) LERR_WUR;
+int xmit_s2low_retour_get(json_t *settings, const char *id, struct buf *out, struct lerr *e) LERR_WUR;
+int xmit_s2low_retour_read(json_t *settings, const char *id, struct lerr *e) LERR_WUR;
+
 /* ---- returns (xmit.c) ---- */
 /* A file from the platform about a document: attached (role ack, anomaly,
  * letter) and, verdict 1 / 0, the document acknowledged / refused with
