@@ -24,6 +24,11 @@
  *   cancel   POST modules/actes/actes_transac_cancel.php (api=1, id) ->
  *            "OK\n<id of the cancellation>\n" (xmit_s2low_cancel(), only for an
  *            act whose status is 4)
+ *   stamped  GET modules/actes/actes_transac_get_files_list.php?transaction=N
+ *            -> JSON [{id, name, posted_filename, mimetype, size, sign,
+ *            code_pj}] (or "KO\n<message>" before the ARActe), then the act's
+ *            PDF stamped by S²LOW from actes_download_file.php?file=ID&
+ *            tampon=true (xmit_s2low_stamped(); nothing calls it yet)
  *   returns  GET modules/helios/api/helios_get_list.php -> <liste> of the
  *            unread PES_Retour (<pes_retour><id/><nom/><date/>); the file from
  *            helios_get_retour.php?id=N; helios_change_status.php?id=N marks
@@ -64,6 +69,8 @@
 #define P_ACTE_STATUS "modules/actes/actes_transac_get_status.php?transaction="
 #define P_ACTE_ARACTE "modules/actes/actes_transac_get_ARActe.php?id="
 #define P_ACTE_CANCEL "modules/actes/actes_transac_cancel.php"
+#define P_ACTE_FILES "modules/actes/actes_transac_get_files_list.php?transaction="
+#define P_ACTE_FILE "modules/actes/actes_download_file.php?tampon=true&file="
 #define P_PES_POST "modules/helios/api/helios_importer_fichier.php"
 #define P_PES_STATUS "modules/helios/api/helios_transac_get_status.php?transaction="
 #define P_PES_ACQUIT "modules/helios/helios_download_acquit.php?id="
@@ -586,6 +593,70 @@ xmit_s2low_cancel(json_t *settings, const char *transaction, char *cancel_id, si
 		rc = lerr_set(e, LERR_INVALID, NULL, "S²LOW refused to cancel transaction %s", transaction);
 		lerr_detail(e, "%s", msg);
 	}
+out:
+	buf_fini(&b);
+	return rc;
+}
+
+/* ---- the act stamped by S²LOW ---- */
+
+/* The id of the act's PDF in S²LOW's list of a transaction's files: the
+ * first PDF (the XML message comes before it, the annexes after). */
+static int
+stamped_file_id(const char *list, char *id, size_t n, struct lerr *e)
+{
+	json_error_t jerr;
+	json_t *files = json_loads(list, 0, &jerr), *f;
+	size_t i;
+	int rc = 0;
+
+	id[0] = '\0';
+	if (!json_is_array(files)) {
+		rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW's list of files is not a JSON array");
+		lerr_detail(e, "%.200s", list);
+		goto out;
+	}
+	json_array_foreach(files, i, f) {
+		json_t *v = json_object_get(f, "id");
+
+		if (!id[0] && !strcmp(json_string_value(json_object_get(f, "mimetype")) ?
+				      json_string_value(json_object_get(f, "mimetype")) : "", "application/pdf")) {
+			if (json_is_string(v))
+				snprintf(id, n, "%s", json_string_value(v));
+			else if (json_is_integer(v))
+				snprintf(id, n, "%lld", (long long)json_integer_value(v));
+		}
+	}
+	if (!id[0])
+		rc = lerr_set(e, LERR_NOTFOUND, NULL, "S²LOW lists no PDF for the act");
+out:
+	json_decref(files);
+	return rc;
+}
+
+int
+xmit_s2low_stamped(json_t *settings, const char *transaction, struct buf *pdf, struct lerr *e)
+{
+	char url[1200], id[64], msg[600];
+	const char *rest;
+	struct buf b;
+	int rc;
+
+	buf_init(&b, ANSWER_MAX);
+	if ((rc = url_of(url, sizeof(url), settings, P_ACTE_FILES, transaction, e)) ||
+	    (rc = call(settings, url, NULL, &b, e)))
+		goto out;
+	if (text_verdict(b.data, &rest) == 0) {
+		to_utf8(rest, strcspn(rest, "\r\n"), msg, sizeof(msg));
+		rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW gave no files for transaction %s", transaction);
+		lerr_detail(e, "%s", msg);
+		goto out;
+	}
+	if ((rc = stamped_file_id(b.data, id, sizeof(id), e)) || (rc = url_of(url, sizeof(url), settings, P_ACTE_FILE, id, e)) ||
+	    (rc = call(settings, url, NULL, pdf, e)))
+		goto out;
+	if (pdf->len < 5 || memcmp(pdf->data, "%PDF-", 5))
+		rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW's stamped act is not a PDF");
 out:
 	buf_fini(&b);
 	return rc;

@@ -116,6 +116,8 @@ int xmit_tls_handshake(json_t *settings, const char *url, const char *what, stru
  * cancel_id the number of the cancellation transaction S²LOW created. */
 int xmit_s2low_cancel(json_t *settings, const char *transaction, char *cancel_id, size_t n,
 		      struct lerr *e) LERR_WUR;
+/* The act's PDF stamped by S²LOW (transaction: the act's), once acknowledged. */
+int xmit_s2low_stamped(json_t *settings, const char *transaction, struct buf *pdf, struct lerr *e) LERR_WUR;
 /* The PES_Retour S²LOW holds unread for the organisation, then one of them
  * (its XML in out), and marking one read. */
 struct xmit_s2low_retour {

@@ -179,3 +179,22 @@ test('PES_Retour: listed, fetched, marked read (helios_get_list, helios_get_reto
 	assert.equal((await s2lowCall('retour-read', '900')).code, 0);
 	assert.equal((await s2lowCall('retours')).stdout, '');
 });
+
+test('the act stamped by S²LOW (actes_transac_get_files_list, actes_download_file tampon=true)', async () => {
+	const id = [...fake.tx.entries()].find(([, t]) => t.number === 'S2L_1')[0];
+	const r = await s2lowCall('stamped', id);
+	assert.equal(r.code, 0, r.stderr);
+	assert.ok(r.stdout.startsWith('%PDF-'));
+	assert.match(r.stdout, new RegExp(`% tampon S2LOW transaction ${id}\n`));
+	const refused = [...fake.tx.entries()].find(([, t]) => t.number === 'REFUS_1')[0];
+	assert.equal((await s2lowCall('stamped', refused)).code, 0, 'a refused act has its files too');
+	// an act posted but not yet acknowledged has nothing to stamp
+	const posted = await post('modules/actes/actes_transac_create.php', [{ name: 'api', data: '1' },
+		{ name: 'number', data: 'NOACK_1' }, { name: 'decision_date', data: '2024-01-02' },
+		{ name: 'type_acte', data: '99_DE' }, { name: 'acte_pdf_file', filename: 'a.pdf', data: pdfFile(500).data }]);
+	const m = /^OK\n(\d+)\n\n$/.exec(posted.text);
+	assert.ok(m, posted.text);
+	const no = await s2lowCall('stamped', m[1]);
+	assert.equal(no.code, 1);
+	assert.match(no.stderr, /Pas d'acquittement recu/);
+});

@@ -74,6 +74,7 @@ export function startS2lowFake(tlsFiles, { acquit, classification, retours = [],
 		const s = t.script[Math.min(t.polls, t.script.length - 1)];
 		t.polls++;
 		t.status = s;
+		(t.seen = t.seen || new Set()).add(s);
 		return s;
 	};
 
@@ -164,7 +165,12 @@ export function startS2lowFake(tlsFiles, { acquit, classification, retours = [],
 					if (!typePj[i])
 						return returnAndExit(1, `Erreur lors de la réception du fichier annexe ${annexes[i].filename} : typologie absente`);
 				numbers.add(number);
-				const id = newTx({ kind: 'acte', number, script: number.startsWith('REFUS') ? [3, 6] :
+				const fileIds = [acte[0], ...annexes].map(() => String(next++ + 5000));
+				const id = newTx({ kind: 'acte', number, pdf: acte[0].data, files: [
+					{ id: String(next++ + 5000), name: `${number}.xml`, posted_filename: null, mimetype: 'text/xml' },
+					...[acte[0], ...annexes].map((f, i) => ({ id: fileIds[i], name: `${i ? '99_AU' : field('type_acte')}-${number}-${i}.pdf`,
+						posted_filename: f.filename, mimetype: 'application/pdf', size: String(f.data.length), sign: null,
+						code_pj: i ? typePj[i - 1] : field('type_acte') }))], script: number.startsWith('REFUS') ? [3, 6] :
 					number.startsWith('ERR') ? [3, -1] : [1, 3, 4], fields: {
 					nature: field('nature_code'), classif1: field('classif1'), classif2: field('classif2'),
 					date, subject: field('subject'), type_acte: field('type_acte'), type_pj: typePj,
@@ -194,6 +200,32 @@ export function startS2lowFake(tlsFiles, { acquit, classification, retours = [],
 				if (!authOk || !t || t.kind === 'pes' || !(t.status >= 4 && t.status !== 6))
 					return returnAndExit(1, "Cette transaction n'existe pas");
 				return send(200, 'application/xml', latin1(`<?xml version="1.0" encoding="ISO-8859-1"?>\n<actes:ARActe xmlns:actes="http://www.interieur.gouv.fr/ACTES#v1.1-20040216" actes:IDActe="fake-${t.number}"/>\n`));
+			}
+
+			if (p === '/modules/actes/actes_transac_get_files_list.php') {
+				if (!authOk)
+					return echo("KO\nÉchec de l'authentification");
+				const t = tx.get(String(parseInt(u.searchParams.get('transaction') || '0', 10)));
+				if (!t || t.kind !== 'acte')
+					return echo('KO\nNuméro de transaction invalide.');
+				if (![...(t.seen || [])].some((x) => ![1, 2, 3].includes(x)))
+					return echo("KO\nPas d'acquittement recu");
+				return echo(JSON.stringify(t.files));
+			}
+
+			// actes_download_file.php: tampon=true stamps a PDF (ActeTamponne);
+			// a failure redirects
+			if (p === '/modules/actes/actes_download_file.php') {
+				const fileId = u.searchParams.get('file');
+				const t = [...tx.values()].find((x) => x.files && x.files.some((f) => f.id === fileId));
+				if (!authOk || !t || !/^\d+$/.test(fileId || ''))
+					return send(302, 'text/html', '', { Location: '/' });
+				const f = t.files.find((x) => x.id === fileId);
+				if (f.mimetype !== 'application/pdf' || f !== t.files[1])
+					return send(200, f.mimetype, Buffer.from(`fichier ${f.name}`));
+				const nl = t.pdf.indexOf(10) + 1;
+				const stamp = u.searchParams.get('tampon') ? `% tampon S2LOW transaction ${[...tx.entries()].find(([, x]) => x === t)[0]}\n` : '';
+				return send(200, 'application/pdf', Buffer.concat([t.pdf.subarray(0, nl), Buffer.from(stamp), t.pdf.subarray(nl)]));
 			}
 
 			if (p === '/modules/actes/actes_transac_cancel.php' && req.method === 'POST') {

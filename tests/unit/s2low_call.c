@@ -4,6 +4,7 @@
  * against the fake S²LOW.  Not a test by itself.
  *
  *   s2low_call SETTINGS_JSON cancel ID        prints the cancellation's id
+ *   s2low_call SETTINGS_JSON stamped ID       writes the act stamped by S²LOW
  *   s2low_call SETTINGS_JSON retours          prints "id<TAB>name<TAB>date" lines
  *   s2low_call SETTINGS_JSON retour ID        writes the PES_Retour
  *   s2low_call SETTINGS_JSON retour-read ID   marks it read
@@ -34,6 +35,13 @@ run(json_t *s, const char *what, const char *arg, struct lerr *e)
 			printf("%s\n", id);
 		return rc;
 	}
+	if (!strcmp(what, "stamped") && arg) {
+		buf_init(&b, 64u << 20);
+		if (!(rc = xmit_s2low_stamped(s, arg, &b, e)))
+			fwrite(b.data, 1, b.len, stdout);
+		buf_fini(&b);
+		return rc;
+	}
 	if (!strcmp(what, "retours"))
 		return xmit_s2low_retours(s, print_retour, NULL, e);
 	if (!strcmp(what, "retour") && arg) {
@@ -45,7 +53,7 @@ run(json_t *s, const char *what, const char *arg, struct lerr *e)
 	}
 	if (!strcmp(what, "retour-read") && arg)
 		return xmit_s2low_retour_read(s, arg, e);
-	return lerr_set(e, LERR_INVALID, NULL, "usage: s2low_call SETTINGS_JSON cancel|retours|retour|retour-read [ID]");
+	return lerr_set(e, LERR_INVALID, NULL, "usage: s2low_call SETTINGS_JSON cancel|stamped|retours|retour|retour-read [ID]");
 }
 
 int
