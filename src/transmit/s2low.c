@@ -165,14 +165,44 @@ undo_double_utf8(char *s)
 	buf_fini(&once);
 }
 
-/* S²LOW's text answers are ISO-8859-1 (ResponseHelper converts them); some
- * carry UTF-8 from its database.  UTF-8 either way, truncated at n. */
+/* The entities htmlspecialchars() (S²LOW's get_hecho()) and XML write,
+ * decoded in place. */
+static void
+unescape(char *s)
+{
+	static const struct { const char *ent; char c; } ents[] = {
+		{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' }, { "&#039;", '\'' },
+		{ "&#39;", '\'' }, { "&apos;", '\'' },
+	};
+	char *o = s;
+
+	for (const char *p = s; *p;) {
+		size_t k = 0;
+
+		if (*p == '&')
+			for (; k < sizeof(ents) / sizeof(*ents); k++)
+				if (!strncmp(p, ents[k].ent, strlen(ents[k].ent)))
+					break;
+		if (*p == '&' && k < sizeof(ents) / sizeof(*ents)) {
+			*o++ = ents[k].c;
+			p += strlen(ents[k].ent);
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+}
+
+/* S²LOW's text answers are ISO-8859-1 (ResponseHelper converts them), with
+ * HTML entities; some carry UTF-8 from its database.  UTF-8 either way,
+ * decoded, truncated at n. */
 static void
 to_utf8(const char *in, size_t len, char *out, size_t n)
 {
 	char tmp[2048];
 
 	snprintf(tmp, sizeof(tmp), "%.*s", (int)(len < sizeof(tmp) ? len : sizeof(tmp) - 1), in);
+	unescape(tmp);
 	if (valid_utf8((const unsigned char *)tmp)) {
 		undo_double_utf8(tmp);
 		size_t l = strlen(tmp);
@@ -188,8 +218,8 @@ to_utf8(const char *in, size_t len, char *out, size_t n)
 		xmit_latin1_to_utf8(tmp, out, n);
 }
 
-/* The text of the first <tag> element of an S²LOW XML answer, entities
- * (htmlspecialchars) decoded; -1 when there is none. */
+/* The text of the first <tag> element of an S²LOW XML answer, decoded;
+ * -1 when there is none. */
 static int
 xml_text(const char *body, const char *tag, char *out, size_t n)
 {
@@ -204,23 +234,8 @@ xml_text(const char *body, const char *tag, char *out, size_t n)
 	}
 	p += strlen(open);
 	len = strcspn(p, "<");
-	for (size_t i = 0; i < len && o + 1 < sizeof(raw); i++) {
-		static const struct { const char *ent; char c; } ents[] = {
-			{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' }, { "&#039;", '\'' },
-			{ "&apos;", '\'' },
-		};
-		size_t k;
-
-		for (k = 0; k < sizeof(ents) / sizeof(*ents); k++)
-			if (!strncmp(p + i, ents[k].ent, strlen(ents[k].ent)))
-				break;
-		if (k < sizeof(ents) / sizeof(*ents)) {
-			raw[o++] = ents[k].c;
-			i += strlen(ents[k].ent) - 1;
-		} else {
-			raw[o++] = p[i];
-		}
-	}
+	o = len < sizeof(raw) ? len : sizeof(raw) - 1;
+	memcpy(raw, p, o);
 	raw[o] = '\0';
 	while (o && (raw[o - 1] == ' ' || raw[o - 1] == '\n' || raw[o - 1] == '\r' || raw[o - 1] == '\t'))
 		raw[--o] = '\0';

@@ -141,6 +141,19 @@ test('an act S²LOW reports refused (6): refused with S²LOW\'s message', async 
 	assert.match(done.reason, /refusé \(status 6\): Acte refusé par la préfecture/);
 });
 
+test('S²LOW refusing our login is not a refusal of the act: tried again, then failed with S²LOW\'s words', async () => {
+	const before = fake.tx.size;
+	const r = await env.b.postDocument(acteMeta(env.orgB, 'LOGIN_1', { sign: false, transmit: true }),
+		pdfFile(2000, 'acte.pdf'));
+	assert.equal(r.status, 201, r.text);
+	const done = await waitState(env.b, r.json.id, ENDS);
+	assert.equal(done.state, 'failed', JSON.stringify(done));
+	assert.match(done.reason, /Échec de l'authentification/);
+	const tries = await h.psql(`SELECT sends FROM transmission WHERE doc_id = '${r.json.id}'`);
+	assert.ok(Number(tries) > 1, `sent ${tries} times`);
+	assert.equal(fake.tx.size, before, 'S²LOW created nothing');
+});
+
 // The client calls nothing in liasse makes yet, through tests/unit/s2low_call.
 function s2lowCall(...args) {
 	const settings = JSON.stringify({ url: fake.url, cert: tls.cert, key: tls.key, cacert: tls.ca, pin: tls.pin });
