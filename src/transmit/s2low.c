@@ -29,6 +29,14 @@
  *            code_pj}] (or "KO\n<message>" before the ARActe), then the act's
  *            PDF stamped by S²LOW from actes_download_file.php?file=ID&
  *            tampon=true (xmit_s2low_stamped(); nothing calls it yet)
+ *   prefecture documents (courrier simple, demande de pièces, lettre
+ *            d'observations, déféré): GET modules/actes/api/
+ *            list_document_prefecture.php -> JSON [{id, type, related_
+ *            transaction_id, number, unique_id, last_status_id}] unread;
+ *            actes_transac_get_document.php?id=N redirects to
+ *            actes_download_file.php?env=E, the archive (tar.gz);
+ *            api/document_prefecture_mark_as_read.php?transaction_id=N ->
+ *            {"result":"ok"} (xmit_s2low_prefdoc*(); nothing calls them yet)
  *   returns  GET modules/helios/api/helios_get_list.php -> <liste> of the
  *            unread PES_Retour (<pes_retour><id/><nom/><date/>); the file from
  *            helios_get_retour.php?id=N; helios_change_status.php?id=N marks
@@ -74,6 +82,10 @@
 #define P_PES_POST "modules/helios/api/helios_importer_fichier.php"
 #define P_PES_STATUS "modules/helios/api/helios_transac_get_status.php?transaction="
 #define P_PES_ACQUIT "modules/helios/helios_download_acquit.php?id="
+#define P_PREF_LIST "modules/actes/api/list_document_prefecture.php"
+#define P_PREF_GET "modules/actes/actes_transac_get_document.php?id="
+#define P_PREF_ENVELOPE "modules/actes/actes_download_file.php?env="
+#define P_PREF_READ "modules/actes/api/document_prefecture_mark_as_read.php?transaction_id="
 #define P_RETOUR_LIST "modules/helios/api/helios_get_list.php"
 #define P_RETOUR_GET "modules/helios/api/helios_get_retour.php?id="
 #define P_RETOUR_READ "modules/helios/api/helios_change_status.php?id="
@@ -587,6 +599,41 @@ call(json_t *s, const char *url, const char *post, struct buf *out, struct lerr 
 	return rc;
 }
 
+/* A GET S²LOW answers with a redirection: where to, in location. */
+static int
+call_redirect(json_t *s, const char *url, char *location, size_t n, struct lerr *e)
+{
+	struct xmit_curl xc;
+	long status = 0;
+	char *to = NULL;
+	CURLcode cc;
+	int rc = xmit_curl_open(&xc, s, "", "https", (long)config_int("transmit_timeout"), ANSWER_MAX, e);
+
+	if (!rc) {
+		curl_easy_setopt(xc.h, CURLOPT_URL, url);
+		cc = curl_easy_perform(xc.h);
+		curl_easy_getinfo(xc.h, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_getinfo(xc.h, CURLINFO_REDIRECT_URL, &to);
+		if (cc != CURLE_OK) {
+			rc = xmit_curl_error(&xc, cc, "asking S²LOW", e);
+		} else if (status / 100 != 3 || !to) {
+			rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW answered HTTP %ld to %s, not a redirection", status, url);
+			if (xc.body.len && !buf_add(&xc.body, "", 1)) {
+				char msg[600];
+				const char *rest;
+
+				text_verdict(xc.body.data, &rest);
+				to_utf8(rest, strcspn(rest, "\r\n"), msg, sizeof(msg));
+				lerr_detail(e, "%s", msg);
+			}
+		} else {
+			snprintf(location, n, "%s", to);
+		}
+	}
+	xmit_curl_close(&xc);
+	return rc;
+}
+
 int
 xmit_s2low_cancel(json_t *settings, const char *transaction, char *cancel_id, size_t n, struct lerr *e)
 {
@@ -673,6 +720,99 @@ xmit_s2low_stamped(json_t *settings, const char *transaction, struct buf *pdf, s
 	if (pdf->len < 5 || memcmp(pdf->data, "%PDF-", 5))
 		rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW's stamped act is not a PDF");
 out:
+	buf_fini(&b);
+	return rc;
+}
+
+/* ---- the prefecture's documents about our acts ---- */
+
+static void
+json_field(json_t *o, const char *key, char *out, size_t n)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_string(v))
+		snprintf(out, n, "%s", json_string_value(v));
+	else if (json_is_integer(v))
+		snprintf(out, n, "%lld", (long long)json_integer_value(v));
+	else
+		out[0] = '\0';
+}
+
+int
+xmit_s2low_prefdocs(json_t *settings, void (*fn)(void *arg, const struct xmit_s2low_prefdoc *d), void *arg,
+		    struct lerr *e)
+{
+	char url[1200], msg[600];
+	json_error_t jerr;
+	json_t *list = NULL, *o;
+	const char *rest;
+	struct buf b;
+	size_t i;
+	int rc;
+
+	buf_init(&b, ANSWER_MAX);
+	if ((rc = url_of(url, sizeof(url), settings, P_PREF_LIST, NULL, e)) || (rc = call(settings, url, NULL, &b, e)))
+		goto out;
+	if (!json_is_array(list = json_loads(b.data, 0, &jerr))) {
+		text_verdict(b.data, &rest);
+		to_utf8(rest, strcspn(rest, "\r\n"), msg, sizeof(msg));
+		rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW did not list the prefecture's documents");
+		lerr_detail(e, "%s", msg);
+		goto out;
+	}
+	json_array_foreach(list, i, o) {
+		struct xmit_s2low_prefdoc d;
+
+		json_field(o, "id", d.id, sizeof(d.id));
+		json_field(o, "type", d.type, sizeof(d.type));
+		json_field(o, "related_transaction_id", d.related, sizeof(d.related));
+		json_field(o, "number", d.number, sizeof(d.number));
+		json_field(o, "unique_id", d.unique_id, sizeof(d.unique_id));
+		json_field(o, "last_status_id", d.status, sizeof(d.status));
+		if (d.id[0])
+			fn(arg, &d);
+	}
+out:
+	json_decref(list);
+	buf_fini(&b);
+	return rc;
+}
+
+int
+xmit_s2low_prefdoc_get(json_t *settings, const char *id, struct buf *out, struct lerr *e)
+{
+	char url[1200], to[1200];
+	const char *env;
+	int rc;
+
+	/* S²LOW redirects to its download of the document's envelope (the
+	 * archive): follow it on S²LOW's own url, nowhere else */
+	if ((rc = url_of(url, sizeof(url), settings, P_PREF_GET, id, e)) ||
+	    (rc = call_redirect(settings, url, to, sizeof(to), e)))
+		return rc;
+	if (!(env = strstr(to, "actes_download_file.php?env=")))
+		return lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW redirected to %.200s, not to the document", to);
+	env += strlen("actes_download_file.php?env=");
+	snprintf(to, sizeof(to), "%.*s", (int)strspn(env, "0123456789"), env);
+	if ((rc = url_of(url, sizeof(url), settings, P_PREF_ENVELOPE, to, e)) || (rc = call(settings, url, NULL, out, e)))
+		return rc;
+	if (out->len < 2 || (unsigned char)out->data[0] != 0x1f || (unsigned char)out->data[1] != 0x8b)
+		return lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW's document %s is not a tar.gz", id);
+	return 0;
+}
+
+int
+xmit_s2low_prefdoc_read(json_t *settings, const char *id, struct lerr *e)
+{
+	char url[1200];
+	struct buf b;
+	int rc;
+
+	buf_init(&b, ANSWER_MAX);
+	if (!(rc = url_of(url, sizeof(url), settings, P_PREF_READ, id, e)) && !(rc = call(settings, url, NULL, &b, e)) &&
+	    !strstr(b.data, "\"result\":\"ok\""))
+		rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW did not mark the document %s read", id);
 	buf_fini(&b);
 	return rc;
 }

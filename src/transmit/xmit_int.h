@@ -118,6 +118,17 @@ int xmit_s2low_cancel(json_t *settings, const char *transaction, char *cancel_id
 		      struct lerr *e) LERR_WUR;
 /* The act's PDF stamped by S²LOW (transaction: the act's), once acknowledged. */
 int xmit_s2low_stamped(json_t *settings, const char *transaction, struct buf *pdf, struct lerr *e) LERR_WUR;
+/* The prefecture's documents about our acts S²LOW holds unread (type 2
+ * courrier simple, 3 demande de pièces complémentaires, 4 lettre
+ * d'observations, 5 déféré; related: the act's transaction), one of them
+ * (its tar.gz in out), and marking one read. */
+struct xmit_s2low_prefdoc {
+	char id[32], type[8], related[32], number[32], unique_id[64], status[8];
+};
+int xmit_s2low_prefdocs(json_t *settings, void (*fn)(void *arg, const struct xmit_s2low_prefdoc *d), void *arg,
+			struct lerr *e) LERR_WUR;
+int xmit_s2low_prefdoc_get(json_t *settings, const char *id, struct buf *out, struct lerr *e) LERR_WUR;
+int xmit_s2low_prefdoc_read(json_t *settings, const char *id, struct lerr *e) LERR_WUR;
 /* The PES_Retour S²LOW holds unread for the organisation, then one of them
  * (its XML in out), and marking one read. */
 struct xmit_s2low_retour {

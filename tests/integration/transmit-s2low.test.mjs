@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
+import zlib from 'node:zlib';
 import { newHarness, acteMeta, pdfFile, pesFile, fixture, skip, topBuilddir } from '../lib/harness.mjs';
 import { startS2lowFake } from '../lib/s2low-fake.mjs';
 import { connectorSet, makeTls, secretFile, waitState, FAST } from './transmit-common.mjs';
@@ -210,4 +211,21 @@ test('the act stamped by S²LOW (actes_transac_get_files_list, actes_download_fi
 	const no = await s2lowCall('stamped', m[1]);
 	assert.equal(no.code, 1);
 	assert.match(no.stderr, /Pas d'acquittement recu/);
+});
+
+test('the prefecture\'s documents: listed, fetched through the redirection to their archive, marked read', async () => {
+	const act = [...fake.tx.entries()].find(([, t]) => t.number === 'S2L_1')[0];
+	const archive = zlib.gzipSync(Buffer.from('courrier simple de la préfecture'));
+	const id = fake.addPrefDoc(act, 2, archive);
+	const list = await s2lowCall('prefdocs');
+	assert.equal(list.code, 0, list.stderr);
+	assert.equal(list.stdout, `${id}\t2\t${act}\tS2L_1\t034-000000000-20260101-S2L_1-DE\t7\n`);
+	const got = await s2lowCall('prefdoc', id);
+	assert.equal(got.code, 0, got.stderr);
+	assert.ok(Buffer.from(got.stdout, 'latin1').equals(archive));
+	const notDoc = await s2lowCall('prefdoc', '999999');
+	assert.equal(notDoc.code, 1);
+	assert.match(Buffer.from(notDoc.stderr, 'latin1').toString(), /Numéro de transaction invalide/);
+	assert.equal((await s2lowCall('prefdoc-read', id)).code, 0);
+	assert.equal((await s2lowCall('prefdocs')).stdout, '');
 });

@@ -213,8 +213,46 @@ export function startS2lowFake(tlsFiles, { acquit, classification, retours = [],
 				return echo(JSON.stringify(t.files));
 			}
 
-			// actes_download_file.php: tampon=true stamps a PDF (ActeTamponne);
-			// a failure redirects
+			// ActesAPIController::listDocumentPrefectureAction(): the unread
+			// documents of types 2-5, as PostgreSQL rows (strings)
+			if (p === '/modules/actes/api/list_document_prefecture.php') {
+				if (!authOk)
+					return echo("KO\nÉchec de l'authentification");
+				return echo(JSON.stringify([...tx.entries()].filter(([, t]) => t.kind === 'prefdoc' && !t.lu)
+					.map(([id, t]) => ({ id, type: t.type, related_transaction_id: t.related, number: t.number,
+						unique_id: t.unique_id, last_status_id: String(t.status) }))));
+			}
+			if (p === '/modules/actes/api/document_prefecture_mark_as_read.php') {
+				if (!authOk)
+					return echo("KO\nÉchec de l'authentification");
+				const t = tx.get(String(parseInt(u.searchParams.get('transaction_id') || '0', 10)));
+				if (t && t.kind === 'prefdoc')
+					t.lu = true;
+				return echo(JSON.stringify({ result: 'ok' }));      // whatever the id
+			}
+			// actes_transac_get_document.php: for an act, its documents as
+			// "type-status-id" lines; for a document, a redirection to its archive
+			if (p === '/modules/actes/actes_transac_get_document.php') {
+				if (!authOk)
+					return returnAndExit(1, "Échec de l'authentification");
+				const id = u.searchParams.get('id');
+				const t = tx.get(String(id || ''));
+				if (!t)
+					return send(200, 'text/plain', text('KO\nNuméro de transaction invalide.'));
+				if (t.kind === 'acte')
+					return send(200, 'text/plain', text([...tx.entries()].filter(([, x]) => x.kind === 'prefdoc' &&
+						x.related === id).map(([i, x]) => `${x.type}-${x.status}-${i}\n`).join('')));
+				return send(302, 'text/plain', '', { Location: `actes_download_file.php?env=${t.env}` });
+			}
+
+			// actes_download_file.php: an envelope's archive (env=), or one file
+			// (file=; tampon=true stamps a PDF, ActeTamponne); a failure redirects
+			if (p === '/modules/actes/actes_download_file.php' && u.searchParams.get('env')) {
+				const t = [...tx.values()].find((x) => x.env === u.searchParams.get('env'));
+				if (!authOk || !t)
+					return send(302, 'text/html', '', { Location: '/' });
+				return send(200, 'application/x-gzip', t.archive);
+			}
 			if (p === '/modules/actes/actes_download_file.php') {
 				const fileId = u.searchParams.get('file');
 				const t = [...tx.values()].find((x) => x.files && x.files.some((f) => f.id === fileId));
@@ -327,6 +365,12 @@ export function startS2lowFake(tlsFiles, { acquit, classification, retours = [],
 	});
 	return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
 		url: `https://127.0.0.1:${server.address().port}/`, tx, requests, clientNames, pesRetours,
+		// a document from the prefecture (type 2-5) about the act of transaction related
+		addPrefDoc: (related, type, archive) => {
+			const r = tx.get(related);
+			return newTx({ kind: 'prefdoc', related, type: String(type), number: r.number, unique_id: `034-000000000-20260101-${r.number}-DE`,
+				status: 7, script: [7], env: String(next + 7000), archive, lu: false });
+		},
 		close: () => server.close(),
 	})));
 }

@@ -5,6 +5,9 @@
  *
  *   s2low_call SETTINGS_JSON cancel ID        prints the cancellation's id
  *   s2low_call SETTINGS_JSON stamped ID       writes the act stamped by S²LOW
+ *   s2low_call SETTINGS_JSON prefdocs         prints "id type related number unique_id status" lines
+ *   s2low_call SETTINGS_JSON prefdoc ID       writes the document's archive
+ *   s2low_call SETTINGS_JSON prefdoc-read ID  marks it read
  *   s2low_call SETTINGS_JSON retours          prints "id<TAB>name<TAB>date" lines
  *   s2low_call SETTINGS_JSON retour ID        writes the PES_Retour
  *   s2low_call SETTINGS_JSON retour-read ID   marks it read
@@ -21,6 +24,13 @@ print_retour(void *arg, const struct xmit_s2low_retour *r)
 {
 	(void)arg;
 	printf("%s\t%s\t%s\n", r->id, r->name, r->date);
+}
+
+static void
+print_prefdoc(void *arg, const struct xmit_s2low_prefdoc *d)
+{
+	(void)arg;
+	printf("%s\t%s\t%s\t%s\t%s\t%s\n", d->id, d->type, d->related, d->number, d->unique_id, d->status);
 }
 
 static int
@@ -42,6 +52,17 @@ run(json_t *s, const char *what, const char *arg, struct lerr *e)
 		buf_fini(&b);
 		return rc;
 	}
+	if (!strcmp(what, "prefdocs"))
+		return xmit_s2low_prefdocs(s, print_prefdoc, NULL, e);
+	if (!strcmp(what, "prefdoc") && arg) {
+		buf_init(&b, 64u << 20);
+		if (!(rc = xmit_s2low_prefdoc_get(s, arg, &b, e)))
+			fwrite(b.data, 1, b.len, stdout);
+		buf_fini(&b);
+		return rc;
+	}
+	if (!strcmp(what, "prefdoc-read") && arg)
+		return xmit_s2low_prefdoc_read(s, arg, e);
 	if (!strcmp(what, "retours"))
 		return xmit_s2low_retours(s, print_retour, NULL, e);
 	if (!strcmp(what, "retour") && arg) {
@@ -53,7 +74,7 @@ run(json_t *s, const char *what, const char *arg, struct lerr *e)
 	}
 	if (!strcmp(what, "retour-read") && arg)
 		return xmit_s2low_retour_read(s, arg, e);
-	return lerr_set(e, LERR_INVALID, NULL, "usage: s2low_call SETTINGS_JSON cancel|stamped|retours|retour|retour-read [ID]");
+	return lerr_set(e, LERR_INVALID, NULL, "usage: s2low_call SETTINGS_JSON cancel|stamped|prefdocs|prefdoc|prefdoc-read|retours|retour|retour-read [ID]");
 }
 
 int
