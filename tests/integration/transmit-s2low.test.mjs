@@ -84,8 +84,8 @@ test('liasse connector test: api/test-connexion.php and the classification; a wr
 });
 
 test('an act goes to S²LOW with its fields, its ARActe comes with status 4, the act is acknowledged', async () => {
-	const r = await env.a.postDocument(acteMeta(env.orgA, 'S2L_1', { sign: false, transmit: true }),
-		pdfFile(2000, 'acte.pdf'), [pdfFile(1000, 'annexe.pdf')]);
+	const r = await env.a.postDocument(acteMeta(env.orgA, 'S2L_1', { sign: false, transmit: true },
+		{ objet: 'Vote du budget supplémentaire' }), pdfFile(2000, 'acte.pdf'), [pdfFile(1000, 'annexe.pdf')]);
 	assert.equal(r.status, 201, r.text);
 	const done = await waitState(env.a, r.json.id, ENDS);
 	assert.equal(done.state, 'acknowledged', JSON.stringify(done));
@@ -95,7 +95,7 @@ test('an act goes to S²LOW with its fields, its ARActe comes with status 4, the
 	assert.equal(t.fields.classif1, '7');
 	assert.equal(t.fields.classif2, '1');
 	assert.equal(t.fields.date, r.json.acte.date_decision);
-	assert.equal(t.fields.subject, 'Vote du budget');
+	assert.equal(t.fields.subject, 'Vote du budget supplémentaire', 'the subject in ISO-8859-1');
 	assert.equal(t.fields.annexes.length, 1);
 	assert.equal(t.fields.type_pj.length, 1);
 	const ack = done.files.find((f) => f.role === 'ack');
