@@ -413,24 +413,11 @@ actes_prepare(struct xmit_job *x, struct lerr *e)
 
 /* ---- send ---- */
 
-static size_t
-read_spool(char *p, size_t sz, size_t n, void *arg)
-{
-	return fread(p, sz, n, (FILE *)arg);
-}
-
-static int
-seek_spool(void *arg, curl_off_t off, int origin)
-{
-	return fseek((FILE *)arg, (long)off, origin) ? CURL_SEEKFUNC_FAIL : CURL_SEEKFUNC_OK;
-}
-
 static enum xmit_outcome
 actes_send(struct xmit_job *x, struct lerr *e)
 {
 	struct xmit_curl xc;
 	curl_mime *mime = NULL;
-	curl_mimepart *part;
 	enum xmit_outcome out = XMIT_UNSENT;
 	long status = 0;
 	CURLcode cc;
@@ -438,11 +425,10 @@ actes_send(struct xmit_job *x, struct lerr *e)
 	if (xmit_curl_open(&xc, x->settings, "", "https", x->timeout_s, 0, e))
 		goto out;
 	mime = curl_mime_init(xc.h);
-	part = curl_mime_addpart(mime);
-	curl_mime_name(part, xmit_setting(x->settings, "field", x->t.remote_name));   /* as S²LOW posts it */
-	curl_mime_filename(part, x->t.remote_name);
-	curl_mime_type(part, "application/x-gzip");
-	curl_mime_data_cb(part, (curl_off_t)x->spool_size, read_spool, seek_spool, NULL, x->spool);
+	/* the field is named after the archive, as S²LOW posts it */
+	if (xmit_mime_spool(mime, xmit_setting(x->settings, "field", x->t.remote_name), x->t.remote_name,
+			    "application/x-gzip", x->spool, x->spool_size, e))
+		goto out;
 	curl_easy_setopt(xc.h, CURLOPT_URL, xmit_setting(x->settings, "url", ""));
 	curl_easy_setopt(xc.h, CURLOPT_MIMEPOST, mime);
 	cc = curl_easy_perform(xc.h);
@@ -491,19 +477,10 @@ actes_reconcile(struct xmit_job *x, int *found, struct lerr *e)
 static int
 actes_test(struct xmit_poll *p, struct lerr *e)
 {
-	struct xmit_curl xc;
-	CURLcode cc;
-	int rc = xmit_curl_open(&xc, p->settings, "", "https", 20, 0, e);
+	int rc = xmit_tls_handshake(p->settings, xmit_setting(p->settings, "url", ""), "the TLS handshake with @ctes", e);
 
-	if (!rc) {
-		curl_easy_setopt(xc.h, CURLOPT_URL, xmit_setting(p->settings, "url", ""));
-		curl_easy_setopt(xc.h, CURLOPT_CONNECT_ONLY, 1L);
-		if ((cc = curl_easy_perform(xc.h)) != CURLE_OK)
-			rc = xmit_curl_error(&xc, cc, "the TLS handshake with @ctes", e);
-		else
-			p->report(p->arg, "actes", 1, "TLS handshake with the client certificate and pinned key done");
-	}
-	xmit_curl_close(&xc);
+	if (!rc)
+		p->report(p->arg, "actes", 1, "TLS handshake with the client certificate and pinned key done");
 	if (!rc && xmit_setting(p->settings, "imap_url", NULL))
 		rc = xmit_imap_test(p, e);
 	return rc;

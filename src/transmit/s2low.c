@@ -1,31 +1,63 @@
 /*
- * s2low.c - an S²LOW-compatible tiers de télétransmission, for operators
- * that keep their own: liasse hands the act or the PES to it over its HTTP
- * API and follows the transaction's status.
+ * s2low.c - an S²LOW tiers de télétransmission, for operators that keep
+ * their own: liasse hands the act or the PES to it over its HTTP API and
+ * follows the transaction's status, as S²LOW's own scripts answer (see
+ * doc/s2low.md for the S²LOW and Pastell files each call follows).
  *
- *   acts   POST modules/actes/actes_transac_create.php (api=1, the act's
- *          fields, acte_pdf_file, acte_pdf_file_sign, acte_attachments[])
- *          -> "OK\n<transaction>" | "KO\n<message>";
- *          GET modules/actes/actes_transac_get_status.php?transaction=N
- *          -> "OK\n<status>\n..." (4 acquittement reçu, 6 refusé, -1 erreur);
- *          GET modules/actes/actes_transac_get_ARActe.php?id=N -> the ARActe
- *   PES    POST modules/helios/api/helios_importer_fichier.php (enc_file)
- *          -> <import><id>N</id><resultat>OK</resultat>...;
- *          GET modules/helios/api/helios_transac_get_status.php?transaction=N
- *          -> <transaction><resultat>OK</resultat><status>S</status>...
- *          (4 acquitté, 6 refusé, -1 erreur); the PES_Acquit from
- *          modules/helios/helios_download_acquit.php?id=N
+ * Every call is authenticated by the client certificate (cert, key; RGS
+ * for acts), plus HTTP basic (user, password_file) when several S²LOW
+ * users share the certificate.  S²LOW answers HTTP 200 even to a refusal:
+ * the answer's text says KO.
+ *
+ *   test     GET api/test-connexion.php -> "OK"
+ *            GET modules/actes/actes_classification_fetch.php?api=1 -> the
+ *            RetourClassification XML, or "KO\n<message>" (reported only)
+ *   acts     POST modules/actes/actes_transac_create.php (api=1, nature_code,
+ *            number, subject, decision_date, en_attente, document_papier,
+ *            classif1..5, type_acte, type_pj[], files acte_pdf_file,
+ *            acte_pdf_file_sign, acte_attachments[]) -> "OK\n<id>\n" |
+ *            "KO\n<message>\n" (ISO-8859-1);
+ *            GET modules/actes/actes_transac_get_status.php?transaction=N
+ *            -> "OK\n<status>\n<flux retour>": with 4 the ARActe itself;
+ *            after 4 (validé, archive states) the ARActe from
+ *            modules/actes/actes_transac_get_ARActe.php?id=N
+ *   cancel   POST modules/actes/actes_transac_cancel.php (api=1, id) ->
+ *            "OK\n<id of the cancellation>\n" (xmit_s2low_cancel(), only for an
+ *            act whose status is 4)
+ *   stamped  GET modules/actes/actes_transac_get_files_list.php?transaction=N
+ *            -> JSON [{id, name, posted_filename, mimetype, size, sign,
+ *            code_pj}] (or "KO\n<message>" before the ARActe), then the act's
+ *            PDF stamped by S²LOW from actes_download_file.php?file=ID&
+ *            tampon=true (xmit_s2low_stamped(); nothing calls it yet)
+ *   prefecture documents (courrier simple, demande de pièces, lettre
+ *            d'observations, déféré): GET modules/actes/api/
+ *            list_document_prefecture.php -> JSON [{id, type, related_
+ *            transaction_id, number, unique_id, last_status_id}] unread;
+ *            actes_transac_get_document.php?id=N redirects to
+ *            actes_download_file.php?env=E, the archive (tar.gz);
+ *            api/document_prefecture_mark_as_read.php?transaction_id=N ->
+ *            {"result":"ok"} (xmit_s2low_prefdoc*(); nothing calls them yet)
+ *   returns  GET modules/helios/api/helios_get_list.php -> <liste> of the
+ *            unread PES_Retour (<pes_retour><id/><nom/><date/>); the file from
+ *            helios_get_retour.php?id=N; helios_change_status.php?id=N marks
+ *            it read (xmit_s2low_retour_*(); nothing in liasse reads them yet)
+ *   PES      POST modules/helios/api/helios_importer_fichier.php, the file
+ *            in the field "enveloppe" -> <import><id/><resultat/><message/>;
+ *            GET modules/helios/api/helios_transac_get_status.php?
+ *            transaction=N -> <transaction>...<status>S</status>; once S²LOW
+ *            holds the PES_Acquit (4 acquitté, 6 refusé, 8 information
+ *            disponible, and the later archive states) it comes from
+ *            modules/helios/helios_download_acquit.php?id=N and its EtatAck
+ *            decide: every one 1 -> acknowledged, else refused.
  *
  * Settings (--kind s2low): url (https://..., the S²LOW root, ending with
- * "/"), cert, key (the RGS client certificate S²LOW authenticates), cacert,
- * pin, user, password_file (HTTP basic, when S²LOW asks for a login too),
- * reconcile_wait.
+ * "/"), cert, key, cacert, pin, user, password_file, reconcile_wait.
  *
  * Reconciliation: S²LOW answers the transaction number only in the reply to
  * the POST.  A send interrupted before that reply is sent again after
- * reconcile_wait; S²LOW refuses a second act with the same number (the
- * refusal then fails the document with S²LOW's message, for a human to
- * look at), so an act is never transmitted twice.
+ * reconcile_wait; S²LOW refuses a second act with the same number and a PES
+ * with the same SHA-1 (the refusal then fails the document with S²LOW's
+ * message, for a human to look at), so nothing is transmitted twice.
  */
 #include "transmit/xmit_int.h"
 
@@ -37,17 +69,253 @@
 
 #define S2LOW_MAX_PARTS 210
 #define ANSWER_MAX (4u << 20)
+#define RETURN_MAX (64u << 20)
+
+#define P_TEST "api/test-connexion.php"
+#define P_CLASSIFICATION "modules/actes/actes_classification_fetch.php?api=1"
+#define P_ACTE_POST "modules/actes/actes_transac_create.php"
+#define P_ACTE_STATUS "modules/actes/actes_transac_get_status.php?transaction="
+#define P_ACTE_ARACTE "modules/actes/actes_transac_get_ARActe.php?id="
+#define P_ACTE_CANCEL "modules/actes/actes_transac_cancel.php"
+#define P_ACTE_FILES "modules/actes/actes_transac_get_files_list.php?transaction="
+#define P_ACTE_FILE "modules/actes/actes_download_file.php?tampon=true&file="
+#define P_PES_POST "modules/helios/api/helios_importer_fichier.php"
+#define P_PES_STATUS "modules/helios/api/helios_transac_get_status.php?transaction="
+#define P_PES_ACQUIT "modules/helios/helios_download_acquit.php?id="
+#define P_PREF_LIST "modules/actes/api/list_document_prefecture.php"
+#define P_PREF_GET "modules/actes/actes_transac_get_document.php?id="
+#define P_PREF_ENVELOPE "modules/actes/actes_download_file.php?env="
+#define P_PREF_READ "modules/actes/api/document_prefecture_mark_as_read.php?transaction_id="
+#define P_RETOUR_LIST "modules/helios/api/helios_get_list.php"
+#define P_RETOUR_GET "modules/helios/api/helios_get_retour.php?id="
+#define P_RETOUR_READ "modules/helios/api/helios_change_status.php?id="
+
+/* ---- S²LOW's status tables (src/Enum/ActesStatus.php, HeliosStatus.php) ---- */
+
+enum next {
+	WAIT,       /* still on its way: ask again later */
+	RETURN,     /* the ARActe / PES_Acquit is there: fetch it, it decides */
+	REFUSED,    /* refused: the document is refused with S²LOW's words */
+	ERROR,      /* S²LOW gave up on it (its message follows the status) */
+	GONE,       /* cancelled or destroyed in S²LOW */
+	FOREIGN,    /* not a status an act or PES sent by us can have: log it */
+};
+
+struct status {
+	int code;
+	const char *label;
+	enum next next;
+};
+
+static const struct status actes_status[] = {
+	{ -1, "erreur", ERROR }, { 0, "annulé", GONE }, { 1, "posté", WAIT },
+	{ 2, "en attente de transmission", WAIT }, { 3, "transmis", WAIT },
+	{ 4, "acquittement reçu", RETURN }, { 5, "validé", RETURN }, { 6, "refusé", REFUSED },
+	{ 7, "document reçu", FOREIGN }, { 8, "acquittement envoyé", FOREIGN },
+	{ 9, "document envoyé", FOREIGN }, { 10, "refus d'envoi", FOREIGN },
+	{ 11, "acquittement de document reçu", FOREIGN }, { 12, "envoyé au SAE", RETURN },
+	{ 13, "archivé par le SAE", RETURN }, { 14, "erreur lors de l'archivage", RETURN },
+	{ 15, "reçu par le SAE", RETURN }, { 16, "détruite", GONE },
+	{ 17, "en attente d'être postée", WAIT }, { 18, "en attente d'être signée", WAIT },
+	{ 19, "en attente de transmission au SAE", RETURN }, { 20, "erreur lors de l'envoi au SAE", RETURN },
+	{ 21, "document reçu (pas d'AR)", FOREIGN }, { 22, "impossible d'envoyer au SAE", RETURN },
+	{ 999, "en cours", WAIT },
+};
+
+/* A PES has its acquit in S²LOW from 4, 6 or 8 on (ApiHeliosStatusResolver
+ * answers 3 while the acquit file cannot be found). */
+static const struct status helios_status[] = {
+	{ -1, "erreur", ERROR }, { 0, "annulé", GONE }, { 1, "posté", WAIT }, { 2, "en attente", WAIT },
+	{ 3, "transmis", WAIT }, { 4, "acquitté", RETURN }, { 5, "validé", RETURN }, { 6, "refusé", RETURN },
+	{ 7, "en traitement", WAIT }, { 8, "information disponible", RETURN },
+	{ 9, "envoyé au SAE", RETURN }, { 10, "accepté par le SAE", RETURN }, { 11, "refusé par le SAE", RETURN },
+	{ 13, "en attente, signé", WAIT }, { 14, "en attente, posté", WAIT },
+	{ 19, "en attente de transmission au SAE", RETURN }, { 20, "erreur lors de l'envoi au SAE", RETURN },
+	{ 22, "détruite", GONE }, { 24, "transmis sans accusé de réception", WAIT },
+};
+
+static const struct status *
+status_named(int pes, int code)
+{
+	const struct status *t = pes ? helios_status : actes_status;
+	size_t n = pes ? sizeof(helios_status) / sizeof(*t) : sizeof(actes_status) / sizeof(*t);
+
+	for (size_t i = 0; i < n; i++)
+		if (t[i].code == code)
+			return &t[i];
+	return NULL;
+}
+
+/* ---- text from S²LOW ---- */
+
+static int
+valid_utf8(const unsigned char *p)
+{
+	while (*p) {
+		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1;
+
+		if (n < 0)
+			return 0;
+		for (p++; n > 0; n--, p++)
+			if ((*p & 0xc0) != 0x80)
+				return 0;
+	}
+	return 1;
+}
+
+/* UTF-8 that was encoded twice (helios_importer_fichier.php utf8_encode()s
+ * a UTF-8 message) decoded once, in place. */
+static void
+undo_double_utf8(char *s)
+{
+	struct buf once;
+
+	buf_init(&once, 4096);
+	if (xmit_utf8_to_latin1(s, &once) == 0 && buf_add(&once, "", 1) == 0 &&
+	    strcmp(once.data, s) && valid_utf8((const unsigned char *)once.data))
+		memcpy(s, once.data, once.len);       /* shorter than s */
+	buf_fini(&once);
+}
+
+/* The entities htmlspecialchars() (S²LOW's get_hecho()) and XML write,
+ * decoded in place. */
+static void
+unescape(char *s)
+{
+	static const struct { const char *ent; char c; } ents[] = {
+		{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' }, { "&#039;", '\'' },
+		{ "&#39;", '\'' }, { "&apos;", '\'' },
+	};
+	char *o = s;
+
+	for (const char *p = s; *p;) {
+		size_t k = 0;
+
+		if (*p == '&')
+			for (; k < sizeof(ents) / sizeof(*ents); k++)
+				if (!strncmp(p, ents[k].ent, strlen(ents[k].ent)))
+					break;
+		if (*p == '&' && k < sizeof(ents) / sizeof(*ents)) {
+			*o++ = ents[k].c;
+			p += strlen(ents[k].ent);
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+}
+
+/* S²LOW's text answers are ISO-8859-1 (ResponseHelper converts them), with
+ * HTML entities; some carry UTF-8 from its database.  UTF-8 either way,
+ * decoded, truncated at n. */
+static void
+to_utf8(const char *in, size_t len, char *out, size_t n)
+{
+	char tmp[2048];
+
+	snprintf(tmp, sizeof(tmp), "%.*s", (int)(len < sizeof(tmp) ? len : sizeof(tmp) - 1), in);
+	unescape(tmp);
+	if (valid_utf8((const unsigned char *)tmp)) {
+		undo_double_utf8(tmp);
+		size_t l = strlen(tmp);
+
+		if (l >= n) {                   /* cut before a whole character */
+			l = n - 1;
+			while (l && ((unsigned char)tmp[l] & 0xc0) == 0x80)
+				l--;
+		}
+		memcpy(out, tmp, l);
+		out[l] = '\0';
+	} else
+		xmit_latin1_to_utf8(tmp, out, n);
+}
+
+/* The text of the first <tag> element of an S²LOW XML answer, decoded;
+ * -1 when there is none. */
+static int
+xml_text(const char *body, const char *tag, char *out, size_t n)
+{
+	char open[40], raw[2048];
+	const char *p;
+	size_t len, o = 0;
+
+	snprintf(open, sizeof(open), "<%s>", tag);
+	if (!(p = strstr(body, open))) {
+		out[0] = '\0';
+		return -1;
+	}
+	p += strlen(open);
+	len = strcspn(p, "<");
+	o = len < sizeof(raw) ? len : sizeof(raw) - 1;
+	memcpy(raw, p, o);
+	raw[o] = '\0';
+	while (o && (raw[o - 1] == ' ' || raw[o - 1] == '\n' || raw[o - 1] == '\r' || raw[o - 1] == '\t'))
+		raw[--o] = '\0';
+	to_utf8(raw + strspn(raw, " \r\n\t"), strlen(raw + strspn(raw, " \r\n\t")), out, n);
+	return 0;
+}
+
+/* Newlines as spaces, none at the end. */
+static void
+one_line(char *s)
+{
+	size_t n;
+
+	for (char *p = s; *p; p++)
+		if (*p == '\r' || *p == '\n')
+			*p = ' ';
+	for (n = strlen(s); n && s[n - 1] == ' '; n--)
+		s[n - 1] = '\0';
+}
+
+/* "OK\n..." / "KO\n<message>": 1, 0 or -1 (neither); *rest after the first line. */
+static int
+text_verdict(const char *body, const char **rest)
+{
+	int v = !strncmp(body, "OK", 2) ? 1 : !strncmp(body, "KO", 2) ? 0 : -1;
+
+	*rest = body + (v < 0 ? 0 : 2);
+	*rest += strspn(*rest, "\r\n");
+	return v;
+}
+
+/* The refusals that say nothing about the document: our certificate,
+ * login or rights; nothing was created, the send may be tried again. */
+static int
+not_about_document(const char *msg)
+{
+	return strstr(msg, "authentification") || strstr(msg, "Accès refusé") ||
+	       strstr(msg, "Erreur d'initialisation du module") || strstr(msg, "certificat RGS");
+}
+
+/* url = the S²LOW root + path + arg (a number: S²LOW's ids are); refused
+ * when it does not fit. */
+static int
+url_of(char *out, size_t n, json_t *settings, const char *path, const char *arg, struct lerr *e)
+{
+	int len;
+
+	if (arg && (!*arg || strspn(arg, "0123456789") != strlen(arg)))
+		return lerr_set(e, LERR_INVALID, NULL, "\"%.64s\" is not an S²LOW id", arg);
+	len = snprintf(out, n, "%s%s%s", xmit_setting(settings, "url", ""), path, arg ? arg : "");
+
+	if (len < 0 || (size_t)len >= n)
+		return lerr_set(e, LERR_INVALID, "url", "the S²LOW url is too long");
+	return 0;
+}
+
+/* ---- prepare: the files, spooled ---- */
 
 struct s2low_part {
 	FILE *f;
 	long long size;
-	char field[32];
-	char name[200];
-	char type[64];
+	const char *field;           /* a literal */
+	char name[256];
+	char type[128];
 };
 
 struct s2low_parts {
-	int n;
+	int n, annexes;
 	struct s2low_part p[S2LOW_MAX_PARTS];
 };
 
@@ -65,25 +333,53 @@ parts_free(void *arg)
 struct collect {
 	struct xmit_job *x;
 	struct s2low_parts *ps;
-	int annexes;
 	int rc;
 	struct lerr *e;
 };
+
+/* The form field of a file: a PES goes in "enveloppe" (its signed version
+ * replaces the unsigned one); an act's files in S²LOW's act fields. */
+static const char *
+field_of(const char *kind, int n, const char *role)
+{
+	if (!strcmp(kind, "pes"))
+		return n == 0 || !strcmp(role, "signed") ? "enveloppe" : NULL;
+	if (!strcmp(role, "main"))
+		return "acte_pdf_file";
+	if (!strcmp(role, "annexe"))
+		return "acte_attachments[]";
+	if (!strcmp(role, "signature"))
+		return "acte_pdf_file_sign";
+	return NULL;
+}
+
+/* A file name S²LOW keeps as it is (what Pastell sends for a PES). */
+static void
+safe_name(char *out, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name[i] && i + 1 < n; i++)
+		out[i] = (strchr("._- ", name[i]) || (name[i] >= 'a' && name[i] <= 'z') ||
+			  (name[i] >= 'A' && name[i] <= 'Z') || (name[i] >= '0' && name[i] <= '9')) ? name[i] : '_';
+	out[i] = '\0';
+}
 
 static void
 take_file(void *arg, int n, const char *role, const char *name, const char *type, long long blob,
 	  long long size, int nchunks)
 {
 	struct collect *c = arg;
+	const char *field = field_of(c->x->t.kind, n, role);
 	struct s2low_part *p;
-	int pes = !strcmp(c->x->t.kind, "pes");
-	const char *field = pes ? (n == 0 || !strcmp(role, "signed") ? "enc_file" : NULL) :
-			    !strcmp(role, "main") ? "acte_pdf_file" : !strcmp(role, "annexe") ? "acte_attachments[]" :
-			    !strcmp(role, "signature") ? "acte_pdf_file_sign" : NULL;
 
-	if (c->rc || !field || c->ps->n >= S2LOW_MAX_PARTS)
+	if (c->rc || !field)
 		return;
-	if (pes && !strcmp(role, "signed") && c->ps->n) {   /* the signed PES replaces the main file */
+	if (c->ps->n >= S2LOW_MAX_PARTS) {
+		c->rc = lerr_set(c->e, LERR_INVALID, NULL, "over %d files for S²LOW", S2LOW_MAX_PARTS);
+		return;
+	}
+	if (!strcmp(field, "enveloppe") && c->ps->n) {   /* the signed PES replaces the main file */
 		fclose(c->ps->p[0].f);
 		c->ps->p[0].f = NULL;
 		c->ps->n = 0;
@@ -94,12 +390,12 @@ take_file(void *arg, int n, const char *role, const char *name, const char *type
 		return;
 	}
 	c->ps->n++;
+	c->ps->annexes += !strcmp(field, "acte_attachments[]");
 	p->size = size;
-	snprintf(p->field, sizeof(p->field), "%s", field);
-	snprintf(p->name, sizeof(p->name), "%s", name);
-	snprintf(p->type, sizeof(p->type), "%s", type);
-	if (!strcmp(role, "annexe"))
-		c->annexes++;
+	p->field = field;
+	safe_name(p->name, sizeof(p->name), name);
+	snprintf(p->type, sizeof(p->type), "%s", strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789/.+-") ==
+		 strlen(type) ? type : "application/octet-stream");
 	c->rc = xmit_spool_blob(c->x->c, blob, nchunks, p->f, NULL, NULL, c->e);
 	rewind(p->f);
 }
@@ -116,7 +412,7 @@ s2low_prepare(struct xmit_job *x, struct lerr *e)
 	x->priv = ps;
 	x->priv_free = parts_free;
 	if (!x->t.remote_name[0])
-		snprintf(x->t.remote_name, sizeof(x->t.remote_name), "s2low-%s", x->t.doc_id);
+		snprintf(x->t.remote_name, sizeof(x->t.remote_name), "s2low-%.36s", x->t.doc_id);
 	if ((rc = store_xmit_files(x->c, x->t.doc_id, take_file, &c, e)))
 		return rc;
 	if (c.rc)
@@ -128,34 +424,23 @@ s2low_prepare(struct xmit_job *x, struct lerr *e)
 
 /* ---- send ---- */
 
-static size_t
-read_file(char *p, size_t sz, size_t n, void *arg)
-{
-	return fread(p, sz, n, (FILE *)arg);
-}
-
-static int
-seek_file(void *arg, curl_off_t off, int origin)
-{
-	return fseek((FILE *)arg, (long)off, origin) ? CURL_SEEKFUNC_FAIL : CURL_SEEKFUNC_OK;
-}
-
 static void
 field(curl_mime *m, const char *name, const char *value)
 {
 	curl_mimepart *p = curl_mime_addpart(m);
 
 	curl_mime_name(p, name);
-	curl_mime_data(p, value, CURL_ZERO_TERMINATED);
+	curl_mime_data(p, value ? value : "", CURL_ZERO_TERMINATED);
 }
 
 static void
-acte_fields(struct xmit_job *x, curl_mime *m)
+acte_fields(struct xmit_job *x, curl_mime *m, int annexes)
 {
 	json_error_t jerr;
 	json_t *meta = json_loads(x->t.meta_json, 0, &jerr);
 	const char *cls = json_string_value(json_object_get(meta, "classification"));
 	json_t *types = json_object_get(meta, "annexes_types");
+	struct buf subject;
 	char v[32];
 	int i = 1;
 
@@ -164,43 +449,64 @@ acte_fields(struct xmit_job *x, curl_mime *m)
 	field(m, "nature_code", v);
 	field(m, "number", json_string_value(json_object_get(meta, "numero_interne")));
 	field(m, "decision_date", json_string_value(json_object_get(meta, "date_decision")));
-	field(m, "subject", json_string_value(json_object_get(meta, "objet")));
+	/* S²LOW reads the subject in ISO-8859-1 (Pastell utf8_decode()s it) */
+	buf_init(&subject, 4096);
+	if (xmit_utf8_to_latin1(json_string_value(json_object_get(meta, "objet")) ?
+				json_string_value(json_object_get(meta, "objet")) : "", &subject) == 0 &&
+	    buf_add(&subject, "", 1) == 0)
+		field(m, "subject", subject.data);
+	else
+		field(m, "subject", json_string_value(json_object_get(meta, "objet")));
+	buf_fini(&subject);
 	field(m, "type_acte", json_string_value(json_object_get(meta, "type_piece")));
 	field(m, "document_papier", json_is_true(json_object_get(meta, "document_papier")) ? "1" : "0");
 	field(m, "en_attente", "0");
 	for (const char *p = cls; p && *p && i <= 5; i++) {
-		char k[16];
+		static const char *const names[] = { "", "classif1", "classif2", "classif3", "classif4", "classif5" };
 
-		snprintf(k, sizeof(k), "classif%d", i);
 		snprintf(v, sizeof(v), "%d", atoi(p));
-		field(m, k, v);
+		field(m, names[i], v);
 		p = strchr(p, '.');
 		p = p ? p + 1 : NULL;
 	}
-	for (size_t k = 0; k < json_array_size(types); k++)
-		field(m, "type_pj[]", json_string_value(json_array_get(types, k)));
+	/* S²LOW wants the type of each annex (as actes.c: the act's type by default) */
+	for (int k = 0; k < annexes; k++) {
+		const char *t = json_string_value(json_array_get(types, (size_t)k));
+
+		field(m, "type_pj[]", t ? t : json_string_value(json_object_get(meta, "type_piece")));
+	}
 	json_decref(meta);
 }
 
-/* "OK\n<id>" (acts) or <resultat>OK</resultat> ... <id>N</id> (PES). */
+/* What S²LOW answered to the POST: its transaction number in id, or why
+ * not in msg (UTF-8).  *doc_refused 1 when the refusal is about the
+ * document, 0 when it is about us (authentication, rights). */
 static int
-read_answer(const char *body, char *id, size_t n, char *msg, size_t mn)
+read_post_answer(const char *body, int pes, char *id, size_t n, char *msg, size_t mn, int *doc_refused)
 {
-	const char *r = strstr(body, "<resultat>"), *i = strstr(body, "<id>"), *m = strstr(body, "<message>");
+	char resultat[16];
+	const char *rest;
+	int v;
 
 	id[0] = msg[0] = '\0';
-	if (r) {
-		if (i)
-			snprintf(id, n, "%.*s", (int)strcspn(i + 4, "<"), i + 4);
-		if (m)
-			snprintf(msg, mn, "%.*s", (int)strcspn(m + 9, "<"), m + 9);
-		return !strncmp(r + 10, "OK", 2) && id[0];
+	*doc_refused = 1;
+	if (pes && strstr(body, "<import")) {
+		xml_text(body, "id", id, n);
+		xml_text(body, "message", msg, mn);
+		xml_text(body, "resultat", resultat, sizeof(resultat));
+		return !strcmp(resultat, "OK") && id[0];
 	}
-	if (!strncmp(body, "OK", 2)) {
-		snprintf(id, n, "%.*s", (int)strcspn(body + 3, "\r\n"), body + 3);
-		return id[0] != '\0';
+	v = text_verdict(body, &rest);
+	if (v == 1) {
+		snprintf(id, n, "%.*s", (int)strcspn(rest, "\r\n"), rest);
+		return !pes && id[0] && strspn(id, "0123456789") == strlen(id);
 	}
-	snprintf(msg, mn, "%s", body);
+	to_utf8(rest, strlen(rest), msg, mn);
+	one_line(msg);
+	/* a KO in text from the PES import is about authentication or rights */
+	*doc_refused = v == 0 && !pes && !not_about_document(msg);
+	if (!msg[0])
+		snprintf(msg, mn, "unexpected answer: %.200s", body);
 	return 0;
 }
 
@@ -208,7 +514,7 @@ static enum xmit_outcome
 s2low_send(struct xmit_job *x, struct lerr *e)
 {
 	struct s2low_parts *ps = x->priv;
-	int pes = !strcmp(x->t.kind, "pes");
+	int pes = !strcmp(x->t.kind, "pes"), doc_refused;
 	struct xmit_curl xc;
 	curl_mime *m = NULL;
 	enum xmit_outcome out = XMIT_UNSENT;
@@ -216,21 +522,16 @@ s2low_send(struct xmit_job *x, struct lerr *e)
 	long status = 0;
 	CURLcode cc;
 
+	if (url_of(url, sizeof(url), x->settings, pes ? P_PES_POST : P_ACTE_POST, NULL, e))
+		return XMIT_REFUSED;
 	if (xmit_curl_open(&xc, x->settings, "", "https", x->timeout_s, ANSWER_MAX, e))
 		goto out;
 	m = curl_mime_init(xc.h);
 	if (!pes)
-		acte_fields(x, m);
-	for (int i = 0; i < ps->n; i++) {
-		curl_mimepart *p = curl_mime_addpart(m);
-
-		curl_mime_name(p, ps->p[i].field);
-		curl_mime_filename(p, ps->p[i].name);
-		curl_mime_type(p, ps->p[i].type);
-		curl_mime_data_cb(p, (curl_off_t)ps->p[i].size, read_file, seek_file, NULL, ps->p[i].f);
-	}
-	snprintf(url, sizeof(url), "%s%s", xmit_setting(x->settings, "url", ""),
-		 pes ? "modules/helios/api/helios_importer_fichier.php" : "modules/actes/actes_transac_create.php");
+		acte_fields(x, m, ps->annexes);
+	for (int i = 0; i < ps->n; i++)
+		if (xmit_mime_spool(m, ps->p[i].field, ps->p[i].name, ps->p[i].type, ps->p[i].f, ps->p[i].size, e))
+			goto out;
 	curl_easy_setopt(xc.h, CURLOPT_URL, url);
 	curl_easy_setopt(xc.h, CURLOPT_MIMEPOST, m);
 	cc = curl_easy_perform(xc.h);
@@ -239,13 +540,16 @@ s2low_send(struct xmit_job *x, struct lerr *e)
 		out = xmit_curl_unsent(cc) ? XMIT_UNSENT : XMIT_UNCERTAIN;
 		xmit_curl_error(&xc, cc, "the POST to S²LOW", e);
 	} else if (status != 200) {
-		out = status >= 500 ? XMIT_UNSENT : XMIT_REFUSED;
+		/* S²LOW answers 200 to its API; anything else is the web server's */
+		out = status >= 500 || status == 401 || status == 403 ? XMIT_UNSENT : XMIT_REFUSED;
 		lerr_set(e, out == XMIT_REFUSED ? LERR_INVALID : LERR_UNAVAILABLE, NULL, "S²LOW answered HTTP %ld", status);
-	} else if (read_answer(xc.body.data ? xc.body.data : "", x->t.remote_id, sizeof(x->t.remote_id), msg, sizeof(msg))) {
+	} else if (read_post_answer(xc.body.data ? xc.body.data : "", pes, x->t.remote_id, sizeof(x->t.remote_id), msg,
+				    sizeof(msg), &doc_refused)) {
 		out = XMIT_SENT;
 	} else {
-		out = XMIT_REFUSED;
-		lerr_set(e, LERR_INVALID, NULL, "S²LOW refused the %s", pes ? "PES" : "act");
+		out = doc_refused ? XMIT_REFUSED : XMIT_UNSENT;
+		lerr_set(e, doc_refused ? LERR_INVALID : LERR_UNAVAILABLE, NULL, "S²LOW refused the %s",
+			 pes ? "PES" : "act");
 		lerr_detail(e, "%s", msg);
 	}
 out:
@@ -265,13 +569,43 @@ s2low_reconcile(struct xmit_job *x, int *found, struct lerr *e)
 	return 0;
 }
 
-/* ---- poll: the status of each transaction sent ---- */
+/* ---- calls ---- */
 
+/* GET (post NULL) or POST of the url-encoded post; the answer in out. */
 static int
-get(json_t *s, const char *url, struct buf *out, struct lerr *e)
+call(json_t *s, const char *url, const char *post, struct buf *out, struct lerr *e)
 {
 	struct xmit_curl xc;
 	long status = 0;
+	CURLcode cc;
+	int rc = xmit_curl_open(&xc, s, "", "https", (long)config_int("transmit_timeout"), out->max, e);
+
+	if (!rc) {
+		curl_easy_setopt(xc.h, CURLOPT_URL, url);
+		if (post)
+			curl_easy_setopt(xc.h, CURLOPT_POSTFIELDS, post);
+		cc = curl_easy_perform(xc.h);
+		curl_easy_getinfo(xc.h, CURLINFO_RESPONSE_CODE, &status);
+		if (cc != CURLE_OK)
+			rc = xmit_curl_error(&xc, cc, "asking S²LOW", e);
+		else if (status != 200)   /* 302: S²LOW's web pages redirect on error */
+			rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW answered HTTP %ld to %s", status, url);
+		else if (buf_add(out, xc.body.data ? xc.body.data : "", xc.body.len) || buf_add(out, "", 1))
+			rc = lerr_set(e, LERR_TOOLARGE, NULL, "S²LOW's answer is too large");
+		else
+			out->len--;          /* NUL-terminated, not counted */
+	}
+	xmit_curl_close(&xc);
+	return rc;
+}
+
+/* A GET S²LOW answers with a redirection: where to, in location. */
+static int
+call_redirect(json_t *s, const char *url, char *location, size_t n, struct lerr *e)
+{
+	struct xmit_curl xc;
+	long status = 0;
+	char *to = NULL;
 	CURLcode cc;
 	int rc = xmit_curl_open(&xc, s, "", "https", (long)config_int("transmit_timeout"), ANSWER_MAX, e);
 
@@ -279,16 +613,297 @@ get(json_t *s, const char *url, struct buf *out, struct lerr *e)
 		curl_easy_setopt(xc.h, CURLOPT_URL, url);
 		cc = curl_easy_perform(xc.h);
 		curl_easy_getinfo(xc.h, CURLINFO_RESPONSE_CODE, &status);
-		if (cc != CURLE_OK)
+		curl_easy_getinfo(xc.h, CURLINFO_REDIRECT_URL, &to);
+		if (cc != CURLE_OK) {
 			rc = xmit_curl_error(&xc, cc, "asking S²LOW", e);
-		else if (status != 200)
-			rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW answered HTTP %ld to %s", status, url);
-		else if (buf_add(out, xc.body.data ? xc.body.data : "", xc.body.len))
-			rc = lerr_set(e, LERR_TOOLARGE, NULL, "S²LOW's answer is too large");
+		} else if (status / 100 != 3 || !to) {
+			rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW answered HTTP %ld to %s, not a redirection", status, url);
+			if (xc.body.len && !buf_add(&xc.body, "", 1)) {
+				char msg[600];
+				const char *rest;
+
+				text_verdict(xc.body.data, &rest);
+				to_utf8(rest, strcspn(rest, "\r\n"), msg, sizeof(msg));
+				lerr_detail(e, "%s", msg);
+			}
+		} else {
+			snprintf(location, n, "%s", to);
+		}
 	}
 	xmit_curl_close(&xc);
 	return rc;
 }
+
+int
+xmit_s2low_cancel(json_t *settings, const char *transaction, char *cancel_id, size_t n, struct lerr *e)
+{
+	char url[1200], post[200], msg[600];
+	const char *rest;
+	struct buf b;
+	int rc;
+
+	buf_init(&b, ANSWER_MAX);
+	snprintf(post, sizeof(post), "api=1&id=%.64s", transaction);
+	if ((rc = url_of(url, sizeof(url), settings, P_ACTE_CANCEL, NULL, e)) ||
+	    (rc = url_of(msg, sizeof(msg), settings, "", transaction, e)) ||
+	    (rc = call(settings, url, post, &b, e)))
+		goto out;
+	if (text_verdict(b.data, &rest) == 1 && rest[0]) {
+		snprintf(cancel_id, n, "%.*s", (int)strcspn(rest, "\r\n"), rest);
+	} else {
+		to_utf8(rest, strcspn(rest, "\r\n"), msg, sizeof(msg));
+		rc = lerr_set(e, LERR_INVALID, NULL, "S²LOW refused to cancel transaction %s", transaction);
+		lerr_detail(e, "%s", msg);
+	}
+out:
+	buf_fini(&b);
+	return rc;
+}
+
+/* ---- the act stamped by S²LOW ---- */
+
+/* The id of the act's PDF in S²LOW's list of a transaction's files: the
+ * first PDF (the XML message comes before it, the annexes after). */
+static int
+stamped_file_id(const char *list, char *id, size_t n, struct lerr *e)
+{
+	json_error_t jerr;
+	json_t *files = json_loads(list, 0, &jerr), *f;
+	size_t i;
+	int rc = 0;
+
+	id[0] = '\0';
+	if (!json_is_array(files)) {
+		rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW's list of files is not a JSON array");
+		lerr_detail(e, "%.200s", list);
+		goto out;
+	}
+	json_array_foreach(files, i, f) {
+		json_t *v = json_object_get(f, "id");
+
+		if (!id[0] && !strcmp(json_string_value(json_object_get(f, "mimetype")) ?
+				      json_string_value(json_object_get(f, "mimetype")) : "", "application/pdf")) {
+			if (json_is_string(v))
+				snprintf(id, n, "%s", json_string_value(v));
+			else if (json_is_integer(v))
+				snprintf(id, n, "%lld", (long long)json_integer_value(v));
+		}
+	}
+	if (!id[0])
+		rc = lerr_set(e, LERR_NOTFOUND, NULL, "S²LOW lists no PDF for the act");
+out:
+	json_decref(files);
+	return rc;
+}
+
+int
+xmit_s2low_stamped(json_t *settings, const char *transaction, struct buf *pdf, struct lerr *e)
+{
+	char url[1200], id[64], msg[600];
+	const char *rest;
+	struct buf b;
+	int rc;
+
+	buf_init(&b, ANSWER_MAX);
+	if ((rc = url_of(url, sizeof(url), settings, P_ACTE_FILES, transaction, e)) ||
+	    (rc = call(settings, url, NULL, &b, e)))
+		goto out;
+	if (text_verdict(b.data, &rest) == 0) {
+		to_utf8(rest, strcspn(rest, "\r\n"), msg, sizeof(msg));
+		rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW gave no files for transaction %s", transaction);
+		lerr_detail(e, "%s", msg);
+		goto out;
+	}
+	if ((rc = stamped_file_id(b.data, id, sizeof(id), e)) || (rc = url_of(url, sizeof(url), settings, P_ACTE_FILE, id, e)) ||
+	    (rc = call(settings, url, NULL, pdf, e)))
+		goto out;
+	if (pdf->len < 5 || memcmp(pdf->data, "%PDF-", 5))
+		rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW's stamped act is not a PDF");
+out:
+	buf_fini(&b);
+	return rc;
+}
+
+/* ---- the prefecture's documents about our acts ---- */
+
+static void
+json_field(json_t *o, const char *key, char *out, size_t n)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_string(v))
+		snprintf(out, n, "%s", json_string_value(v));
+	else if (json_is_integer(v))
+		snprintf(out, n, "%lld", (long long)json_integer_value(v));
+	else
+		out[0] = '\0';
+}
+
+int
+xmit_s2low_prefdocs(json_t *settings, void (*fn)(void *arg, const struct xmit_s2low_prefdoc *d), void *arg,
+		    struct lerr *e)
+{
+	char url[1200], msg[600];
+	json_error_t jerr;
+	json_t *list = NULL, *o;
+	const char *rest;
+	struct buf b;
+	size_t i;
+	int rc;
+
+	buf_init(&b, ANSWER_MAX);
+	if ((rc = url_of(url, sizeof(url), settings, P_PREF_LIST, NULL, e)) || (rc = call(settings, url, NULL, &b, e)))
+		goto out;
+	if (!json_is_array(list = json_loads(b.data, 0, &jerr))) {
+		text_verdict(b.data, &rest);
+		to_utf8(rest, strcspn(rest, "\r\n"), msg, sizeof(msg));
+		rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW did not list the prefecture's documents");
+		lerr_detail(e, "%s", msg);
+		goto out;
+	}
+	json_array_foreach(list, i, o) {
+		struct xmit_s2low_prefdoc d;
+
+		json_field(o, "id", d.id, sizeof(d.id));
+		json_field(o, "type", d.type, sizeof(d.type));
+		json_field(o, "related_transaction_id", d.related, sizeof(d.related));
+		json_field(o, "number", d.number, sizeof(d.number));
+		json_field(o, "unique_id", d.unique_id, sizeof(d.unique_id));
+		json_field(o, "last_status_id", d.status, sizeof(d.status));
+		if (d.id[0])
+			fn(arg, &d);
+	}
+out:
+	json_decref(list);
+	buf_fini(&b);
+	return rc;
+}
+
+int
+xmit_s2low_prefdoc_get(json_t *settings, const char *id, struct buf *out, struct lerr *e)
+{
+	char url[1200], to[1200];
+	const char *env;
+	int rc;
+
+	/* S²LOW redirects to its download of the document's envelope (the
+	 * archive): follow it on S²LOW's own url, nowhere else */
+	if ((rc = url_of(url, sizeof(url), settings, P_PREF_GET, id, e)) ||
+	    (rc = call_redirect(settings, url, to, sizeof(to), e)))
+		return rc;
+	if (!(env = strstr(to, "actes_download_file.php?env=")))
+		return lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW redirected to %.200s, not to the document", to);
+	env += strlen("actes_download_file.php?env=");
+	snprintf(to, sizeof(to), "%.*s", (int)strspn(env, "0123456789"), env);
+	if ((rc = url_of(url, sizeof(url), settings, P_PREF_ENVELOPE, to, e)) || (rc = call(settings, url, NULL, out, e)))
+		return rc;
+	if (out->len < 2 || (unsigned char)out->data[0] != 0x1f || (unsigned char)out->data[1] != 0x8b)
+		return lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW's document %s is not a tar.gz", id);
+	return 0;
+}
+
+int
+xmit_s2low_prefdoc_read(json_t *settings, const char *id, struct lerr *e)
+{
+	char url[1200];
+	struct buf b;
+	int rc;
+
+	buf_init(&b, ANSWER_MAX);
+	if (!(rc = url_of(url, sizeof(url), settings, P_PREF_READ, id, e)) && !(rc = call(settings, url, NULL, &b, e)) &&
+	    !strstr(b.data, "\"result\":\"ok\""))
+		rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW did not mark the document %s read", id);
+	buf_fini(&b);
+	return rc;
+}
+
+/* ---- PES_Retour (the DGFiP's returns S²LOW collected for the organisation) ---- */
+
+/* A "KO" in an S²LOW XML answer: the error with its message. */
+static int
+xml_ko(const char *body, const char *what, struct lerr *e)
+{
+	char resultat[16], msg[600];
+
+	if (xml_text(body, "resultat", resultat, sizeof(resultat)) || strcmp(resultat, "KO"))
+		return 0;
+	xml_text(body, "message", msg, sizeof(msg));
+	lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW refused %s", what);
+	lerr_detail(e, "%s", msg[0] ? msg : "no message");
+	return LERR_UNAVAILABLE;
+}
+
+int
+xmit_s2low_retours(json_t *settings, void (*fn)(void *arg, const struct xmit_s2low_retour *r), void *arg,
+		   struct lerr *e)
+{
+	char url[1200];
+	struct buf b;
+	int rc;
+
+	buf_init(&b, ANSWER_MAX);
+	if ((rc = url_of(url, sizeof(url), settings, P_RETOUR_LIST, NULL, e)) ||
+	    (rc = call(settings, url, NULL, &b, e)))
+		goto out;
+	if (!strstr(b.data, "<liste")) {
+		rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW's list of PES_Retour is not a <liste>");
+		lerr_detail(e, "%.200s", b.data);
+		goto out;
+	}
+	/* the <resultat> of a list is left empty when all went well */
+	if ((rc = xml_ko(b.data, "the list of PES_Retour", e)))
+		goto out;
+	for (char *p = strstr(b.data, "<pes_retour>"); p; p = strstr(p + 1, "<pes_retour>")) {
+		struct xmit_s2low_retour r;
+		char *end = strstr(p, "</pes_retour>");
+
+		if (!end)
+			break;
+		*end = '\0';
+		xml_text(p, "id", r.id, sizeof(r.id));
+		xml_text(p, "nom", r.name, sizeof(r.name));
+		xml_text(p, "date", r.date, sizeof(r.date));
+		*end = '<';
+		if (r.id[0])
+			fn(arg, &r);
+	}
+out:
+	buf_fini(&b);
+	return rc;
+}
+
+int
+xmit_s2low_retour_get(json_t *settings, const char *id, struct buf *out, struct lerr *e)
+{
+	char url[1200];
+	int rc;
+
+	if ((rc = url_of(url, sizeof(url), settings, P_RETOUR_GET, id, e)) || (rc = call(settings, url, NULL, out, e)))
+		return rc;
+	/* the PES_Retour itself, or S²LOW's <get_retour> saying why not */
+	if (strstr(out->data, "<get_retour"))
+		return xml_ko(out->data, "the PES_Retour", e) ? LERR_UNAVAILABLE :
+		       lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW answered no PES_Retour");
+	return 0;
+}
+
+int
+xmit_s2low_retour_read(json_t *settings, const char *id, struct lerr *e)
+{
+	char url[1200], resultat[16];
+	struct buf b;
+	int rc;
+
+	buf_init(&b, ANSWER_MAX);
+	if (!(rc = url_of(url, sizeof(url), settings, P_RETOUR_READ, id, e)) &&
+	    !(rc = call(settings, url, NULL, &b, e)) && !(rc = xml_ko(b.data, "to mark the PES_Retour read", e)) &&
+	    (xml_text(b.data, "resultat", resultat, sizeof(resultat)) || strcmp(resultat, "OK")))
+		rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW did not say the PES_Retour is read");
+	buf_fini(&b);
+	return rc;
+}
+
+/* ---- poll: the status of each transaction sent ---- */
 
 struct pending {
 	int n;
@@ -301,67 +916,111 @@ take_pending(void *arg, const char *doc, const char *kind, const char *id)
 	struct pending *p = arg;
 
 	if (p->n < 500 && *id) {
-		snprintf(p->t[p->n].doc, 37, "%s", doc);
-		snprintf(p->t[p->n].kind, 16, "%s", kind);
-		snprintf(p->t[p->n].id, 64, "%s", id);
+		snprintf(p->t[p->n].doc, sizeof(p->t[p->n].doc), "%.36s", doc);
+		snprintf(p->t[p->n].kind, sizeof(p->t[p->n].kind), "%.15s", kind);
+		snprintf(p->t[p->n].id, sizeof(p->t[p->n].id), "%.63s", id);
 		p->n++;
 	}
 }
 
+/* The status in S²LOW's answer, its message or return (*rest, UTF-8
+ * message in msg); 0, or an error when S²LOW said KO. */
 static int
-status_of(const char *body, int pes, char *rest, size_t n)
+status_of(const char *body, int pes, int *st, const char **rest, char *msg, size_t n, struct lerr *e)
 {
-	const char *s;
+	char resultat[16], status[16];
 
 	if (pes) {
-		s = strstr(body, "<status>");
-		if (!s || !strstr(body, "<resultat>OK"))
-			return -100;
-		const char *m = strstr(body, "<message>");
-		snprintf(rest, n, "%.*s", m ? (int)strcspn(m + 9, "<") : 0, m ? m + 9 : "");
-		return atoi(s + 8);
+		xml_text(body, "message", msg, n);
+		*rest = "";
+		if (xml_text(body, "resultat", resultat, sizeof(resultat)) || strcmp(resultat, "OK") ||
+		    xml_text(body, "status", status, sizeof(status)) || !status[0])
+			goto ko;
+		*st = atoi(status);
+		return 0;
 	}
-	if (strncmp(body, "OK", 2))
-		return -100;
-	s = body + 3;
-	snprintf(rest, n, "%s", strchr(s, '\n') ? strchr(s, '\n') + 1 : "");
-	return atoi(s);
+	if (text_verdict(body, rest) != 1) {
+		to_utf8(*rest, strcspn(*rest, "\r\n"), msg, n);
+		goto ko;
+	}
+	*st = atoi(*rest);
+	*rest += strcspn(*rest, "\n");
+	*rest += *rest[0] == '\n';
+	to_utf8(*rest, strlen(*rest), msg, n);
+	return 0;
+ko:
+	lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW did not give the status");
+	lerr_detail(e, "%s", msg[0] ? msg : "unexpected answer");
+	return LERR_UNAVAILABLE;
+}
+
+/* The ARActe or PES_Acquit of a transaction S²LOW says is answered. */
+static int
+fetch_return(struct xmit_poll *p, const char *doc, const char *id, int pes, int st, const char *rest,
+	     struct lerr *e)
+{
+	char url[1300], reason[1000], nomfic[128], name[96];
+	int rc, accepted = 1;
+	struct buf ret;
+
+	buf_init(&ret, RETURN_MAX);
+	snprintf(name, sizeof(name), "%s-%.63s.xml", pes ? "PES_Acquit" : "ARActe", id);
+	if (!pes && st == 4 && strchr(rest, '<')) {       /* the ARActe comes with status 4 */
+		rc = buf_add(&ret, rest, strlen(rest)) ? lerr_set(e, LERR_TOOLARGE, NULL, "ARActe too large") : 0;
+	} else if (!(rc = url_of(url, sizeof(url), p->settings, pes ? P_PES_ACQUIT : P_ACTE_ARACTE, id, e))) {
+		rc = call(p->settings, url, NULL, &ret, e);
+	}
+	if (rc)
+		goto out;
+	reason[0] = '\0';
+	if (pes && (rc = xmit_acquit_read(ret.data, ret.len, &accepted, reason, sizeof(reason), nomfic, e)))
+		goto out;
+	if (pes && st == 6 && accepted) {
+		accepted = 0;
+		snprintf(reason, sizeof(reason), "S²LOW transaction %.63s refusé (status 6)", id);
+	}
+	rc = xmit_returned(p->c, doc, accepted ? "ack" : "anomaly", name, "application/xml", ret.data, ret.len,
+			   accepted, accepted ? NULL : reason, e);
+	p->handled++;
+out:
+	buf_fini(&ret);
+	return rc;
 }
 
 static int
 answer_one(struct xmit_poll *p, const char *doc, const char *kind, const char *id, struct lerr *e)
 {
-	const char *base = xmit_setting(p->settings, "url", "");
-	int pes = !strcmp(kind, "pes"), st, rc, accepted = 0;
-	char url[1300], rest[900], reason[1000], nomfic[128], name[96];
-	struct buf b, ack;
+	int pes = !strcmp(kind, "pes"), st = 0, rc;
+	const struct status *s;
+	const char *rest;
+	char url[1300], msg[900], reason[1100];
+	struct buf b;
 
-	buf_init(&b, ANSWER_MAX);
-	buf_init(&ack, 64u << 20);
-	snprintf(url, sizeof(url), "%s%s%s", base, pes ? "modules/helios/api/helios_transac_get_status.php?transaction=" :
-		 "modules/actes/actes_transac_get_status.php?transaction=", id);
-	if ((rc = get(p->settings, url, &b, e)))
+	buf_init(&b, RETURN_MAX);
+	if ((rc = url_of(url, sizeof(url), p->settings, pes ? P_PES_STATUS : P_ACTE_STATUS, id, e)) ||
+	    (rc = call(p->settings, url, NULL, &b, e)) ||
+	    (rc = status_of(b.data, pes, &st, &rest, msg, sizeof(msg), e)))
 		goto out;
-	st = status_of(b.data, pes, rest, sizeof(rest));
-	if (st == -1 || st == 6) {
-		snprintf(reason, sizeof(reason), "S²LOW transaction %s %s: %s", id, st == 6 ? "refused" : "in error", rest);
+	s = status_named(pes, st);
+	switch (s ? s->next : FOREIGN) {
+	case WAIT:
+		break;
+	case RETURN:
+		rc = fetch_return(p, doc, id, pes, st, rest, e);
+		break;
+	case REFUSED: case ERROR: case GONE:
+		snprintf(reason, sizeof(reason), "S²LOW transaction %.63s %s (status %d)%s%.900s", id, s->label, st,
+			 msg[0] && !strchr(msg, '<') ? ": " : "", strchr(msg, '<') ? "" : msg);
 		rc = store_xmit_answer(p->c, doc, 0, reason, e);
-	} else if (st == 4) {
-		snprintf(url, sizeof(url), "%s%s%s", base, pes ? "modules/helios/helios_download_acquit.php?id=" :
-			 "modules/actes/actes_transac_get_ARActe.php?id=", id);
-		if ((rc = get(p->settings, url, &ack, e)))
-			goto out;
-		snprintf(name, sizeof(name), "%s-%s.xml", pes ? "PES_Acquit" : "ARActe", id);
-		accepted = 1;
-		if (pes && xmit_acquit_read(ack.data, ack.len, &accepted, reason, sizeof(reason), nomfic, e))
-			goto out;
-		rc = xmit_returned(p->c, doc, accepted ? "ack" : "anomaly", name, "application/xml", ack.data,
-				   ack.len, accepted, accepted ? NULL : reason, e);
 		p->handled++;
+		break;
+	case FOREIGN:
+		log_warn("doc=%s: S²LOW transaction %s has status %d (%s), not one of a transmitted %s", doc, id, st,
+			 s ? s->label : "unknown", pes ? "PES" : "act");
+		break;
 	}
 out:
 	buf_fini(&b);
-	buf_fini(&ack);
 	return rc;
 }
 
@@ -390,22 +1049,55 @@ s2low_poll(struct xmit_poll *p, struct lerr *e)
 	return rc;
 }
 
+/* ---- test: S²LOW's own connection test, then the classification ---- */
+
+static void
+test_classification(struct xmit_poll *p)
+{
+	char url[1200], line[600], date[64];
+	const char *rest;
+	struct lerr e;
+	struct buf b;
+
+	lerr_clear(&e);
+	buf_init(&b, RETURN_MAX);
+	if (url_of(url, sizeof(url), p->settings, P_CLASSIFICATION, NULL, &e) || call(p->settings, url, NULL, &b, &e)) {
+		lerr_oneline(&e, line, sizeof(line));
+		p->report(p->arg, "s2low", 0, line);
+	} else if (text_verdict(b.data, &rest) == 0) {
+		to_utf8(rest, strcspn(rest, "\r\n"), date, sizeof(date));
+		snprintf(line, sizeof(line), "no @ctes classification: S²LOW answered KO: %s", date);
+		p->report(p->arg, "s2low", 0, line);
+	} else {
+		xml_text(b.data, "actes:DateClassification", date, sizeof(date));
+		snprintf(line, sizeof(line), "@ctes classification of %s (%zu bytes)", date[0] ? date : "unknown date",
+			 b.len);
+		p->report(p->arg, "s2low", 1, line);
+	}
+	buf_fini(&b);
+}
+
 static int
 s2low_test(struct xmit_poll *p, struct lerr *e)
 {
-	struct xmit_curl xc;
-	CURLcode cc;
-	int rc = xmit_curl_open(&xc, p->settings, "", "https", 20, 0, e);
+	char url[1200], msg[600];
+	const char *rest;
+	struct buf b;
+	int rc;
 
-	if (!rc) {
-		curl_easy_setopt(xc.h, CURLOPT_URL, xmit_setting(p->settings, "url", ""));
-		curl_easy_setopt(xc.h, CURLOPT_CONNECT_ONLY, 1L);
-		if ((cc = curl_easy_perform(xc.h)) != CURLE_OK)
-			rc = xmit_curl_error(&xc, cc, "the TLS handshake with S²LOW", e);
-		else
-			p->report(p->arg, "s2low", 1, "TLS handshake with the client certificate done");
+	buf_init(&b, ANSWER_MAX);
+	if ((rc = url_of(url, sizeof(url), p->settings, P_TEST, NULL, e)) || (rc = call(p->settings, url, NULL, &b, e)))
+		goto out;
+	if (text_verdict(b.data, &rest) != 1) {
+		to_utf8(rest, strcspn(rest, "\r\n"), msg, sizeof(msg));
+		rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW refused the connection test");
+		lerr_detail(e, "%s", msg[0] ? msg : "unexpected answer");
+		goto out;
 	}
-	xmit_curl_close(&xc);
+	p->report(p->arg, "s2low", 1, "api/test-connexion.php answered OK (client certificate and login accepted)");
+	test_classification(p);
+out:
+	buf_fini(&b);
 	return rc;
 }
 

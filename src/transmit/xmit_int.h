@@ -103,6 +103,42 @@ int xmit_curl_error(struct xmit_curl *xc, CURLcode cc, const char *what, struct 
 /* 1 when cc means nothing can have reached the platform. */
 int xmit_curl_unsent(CURLcode cc);
 
+/* ---- HTTPS helpers shared by @ctes and S²LOW (tls.c) ---- */
+/* A file part named field, read from f (size bytes) when curl sends it. */
+int xmit_mime_spool(curl_mime *m, const char *field, const char *filename, const char *type, FILE *f,
+		    long long size, struct lerr *e) LERR_WUR;
+/* A TLS handshake with url using the settings' client certificate, CA and
+ * pinned key; nothing is sent.  what names it in the error. */
+int xmit_tls_handshake(json_t *settings, const char *url, const char *what, struct lerr *e) LERR_WUR;
+
+/* ---- S²LOW (s2low.c) ---- */
+/* Asks S²LOW to cancel an acknowledged act (its transaction number);
+ * cancel_id the number of the cancellation transaction S²LOW created. */
+int xmit_s2low_cancel(json_t *settings, const char *transaction, char *cancel_id, size_t n,
+		      struct lerr *e) LERR_WUR;
+/* The act's PDF stamped by S²LOW (transaction: the act's), once acknowledged. */
+int xmit_s2low_stamped(json_t *settings, const char *transaction, struct buf *pdf, struct lerr *e) LERR_WUR;
+/* The prefecture's documents about our acts S²LOW holds unread (type 2
+ * courrier simple, 3 demande de pièces complémentaires, 4 lettre
+ * d'observations, 5 déféré; related: the act's transaction), one of them
+ * (its tar.gz in out), and marking one read. */
+struct xmit_s2low_prefdoc {
+	char id[32], type[8], related[32], number[32], unique_id[64], status[8];
+};
+int xmit_s2low_prefdocs(json_t *settings, void (*fn)(void *arg, const struct xmit_s2low_prefdoc *d), void *arg,
+			struct lerr *e) LERR_WUR;
+int xmit_s2low_prefdoc_get(json_t *settings, const char *id, struct buf *out, struct lerr *e) LERR_WUR;
+int xmit_s2low_prefdoc_read(json_t *settings, const char *id, struct lerr *e) LERR_WUR;
+/* The PES_Retour S²LOW holds unread for the organisation, then one of them
+ * (its XML in out), and marking one read. */
+struct xmit_s2low_retour {
+	char id[32], name[256], date[32];
+};
+int xmit_s2low_retours(json_t *settings, void (*fn)(void *arg, const struct xmit_s2low_retour *r), void *arg,
+		       struct lerr *e) LERR_WUR;
+int xmit_s2low_retour_get(json_t *settings, const char *id, struct buf *out, struct lerr *e) LERR_WUR;
+int xmit_s2low_retour_read(json_t *settings, const char *id, struct lerr *e) LERR_WUR;
+
 /* ---- returns (xmit.c) ---- */
 /* A file from the platform about a document: attached (role ack, anomaly,
  * letter) and, verdict 1 / 0, the document acknowledged / refused with

@@ -1,96 +1,38 @@
-// The S²LOW-compatible TdT client against a small fake S²LOW written here
-// (no real S²LOW can run in the tests: it is a PHP application with its own
-// database and workers).  The fake speaks the API calls liasse uses, over
-// HTTPS with a required client certificate: acts created, their status
-// followed, the ARActe fetched; PES imported, status, PES_Acquit.
+// The S²LOW client against a fake S²LOW (tests/lib/s2low-fake.mjs) that
+// answers as S²LOW's API scripts do and refuses what they refuse (no real
+// S²LOW can run in the tests: it is a PHP application with its own database
+// and workers).  Over HTTPS with a client certificate, as S²LOW
+// authenticates.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import https from 'node:https';
-import { newHarness, acteMeta, pdfFile, pesFile, fixture, skip } from '../lib/harness.mjs';
-import { connectorSet, makeTls, waitState, FAST } from './transmit-common.mjs';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import zlib from 'node:zlib';
+import { newHarness, acteMeta, pdfFile, pesFile, fixture, skip, topBuilddir } from '../lib/harness.mjs';
+import { startS2lowFake } from '../lib/s2low-fake.mjs';
+import { connectorSet, makeTls, secretFile, waitState, FAST } from './transmit-common.mjs';
 
-const acquitFixture = fixture('s2low/helios/fixtures/pes_acquit.xml');
-if (!pesFile() || !acquitFixture)
+const acquit = fixture('s2low/helios/fixtures/pes_acquit.xml');
+const classification = fixture('s2low/class/fixtures/classification.xml');
+const pesRetour = fixture('s2low/helios/fixtures/pes_retour.xml');
+if (!pesFile() || !acquit || !classification || !pesRetour)
 	skip('fixtures absent (LIASSE_FIXTURES)');
 const h = newHarness('transmit-s2low');
 let env, tls, fake;
 
-// The fake S²LOW: transactions answered 3 (transmis), then 4 (acquitté) on
-// the next status query; an act numbered REFUS* is answered 6 (refusé).
-function startFake(tlsFiles) {
-	const tx = new Map();
-	const posts = { actes: {}, helios: {} };
-	const clientNames = new Set();
-	let next = 41;
-	const server = https.createServer({
-		key: fs.readFileSync(tlsFiles.serverKey), cert: fs.readFileSync(tlsFiles.serverCert),
-		ca: fs.readFileSync(tlsFiles.ca), requestCert: true, rejectUnauthorized: true,
-	}, (req, res) => {
-		clientNames.add(req.socket.getPeerCertificate().subject.CN);
-		const chunks = [];
-		req.on('data', (d) => chunks.push(d));
-		req.on('end', () => {
-			const body = Buffer.concat(chunks).toString('latin1');
-			const u = new URL(req.url, 'https://x');
-			const field = (name) => {
-				const m = body.match(new RegExp(`name="${name.replace(/[[\]]/g, '\\$&')}"\\r\\n\\r\\n([^\\r]*)`));
-				return m ? m[1] : null;
-			};
-			const reply = (text) => { res.writeHead(200, { 'Content-Type': 'text/plain' }); res.end(text); };
-			if (u.pathname === '/modules/actes/actes_transac_create.php' && req.method === 'POST') {
-				const number = field('number');
-				if (field('api') !== '1' || !/name="acte_pdf_file"; filename="[^"]+"/.test(body) || !number)
-					return reply('KO\nChamps manquants');
-				posts.actes[number] = (posts.actes[number] || 0) + 1;
-				if (posts.actes[number] > 1)
-					return reply('KO\nUn acte portant le même numéro interne existe déjà');
-				const id = next++;
-				tx.set(String(id), { kind: 'acte', number, polls: 0, fields: { nature: field('nature_code'),
-					classif1: field('classif1'), classif2: field('classif2'), date: field('decision_date') } });
-				return reply(`OK\n${id}`);
-			}
-			if (u.pathname === '/modules/helios/api/helios_importer_fichier.php' && req.method === 'POST') {
-				const m = body.match(/name="enc_file"; filename="([^"]+)"/);
-				if (!m)
-					return reply('<import><id></id><resultat>KO</resultat><message>Pas de fichier</message></import>');
-				const id = next++;
-				posts.helios[id] = 1;
-				tx.set(String(id), { kind: 'pes', polls: 0 });
-				return reply(`<import><id>${id}</id><resultat>OK</resultat><message>Fichier importé</message></import>`);
-			}
-			const t = tx.get(u.searchParams.get('transaction') || u.searchParams.get('id') || '');
-			if (!t) {
-				res.writeHead(404);
-				return res.end('KO\nNuméro de transaction invalide.');
-			}
-			const status = t.number && t.number.startsWith('REFUS') ? 6 : (t.polls++ ? 4 : 3);
-			if (u.pathname === '/modules/actes/actes_transac_get_status.php')
-				return reply(`OK\n${status}\n${status === 6 ? 'Acte refusé par la préfecture' : ''}`);
-			if (u.pathname === '/modules/actes/actes_transac_get_ARActe.php')
-				return reply(`<?xml version="1.0" encoding="ISO-8859-1"?>\n<actes:ARActe xmlns:actes="http://www.interieur.gouv.fr/ACTES#v1.1-20040216" actes:IDActe="fake-${t.number}"/>\n`);
-			if (u.pathname === '/modules/helios/api/helios_transac_get_status.php')
-				return reply(`<transaction><id>x</id><resultat>OK</resultat><message>ok</message><status>${status}</status></transaction>`);
-			if (u.pathname === '/modules/helios/helios_download_acquit.php') {
-				res.writeHead(200, { 'Content-Type': 'application/xml' });
-				return res.end(fs.readFileSync(acquitFixture));
-			}
-			res.writeHead(404);
-			res.end();
-		});
-	});
-	return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-		url: `https://127.0.0.1:${server.address().port}/`, posts, tx, clientNames,
-		close: () => server.close(),
-	})));
-}
+const ENDS = ['acknowledged', 'refused', 'failed'];
 
 test.before(async () => {
 	env = await h.setup(FAST);
 	tls = makeTls(h);
-	fake = await startFake(tls);
+	fake = await startS2lowFake(tls, { acquit, classification,
+		retours: [{ nom: 'PES_RETOUR_DEP_1.xml', date: '2026-12-01 10:00:00', file: pesRetour }] });
 	await connectorSet(h, env.orgA, 's2low', { url: fake.url, cert: tls.cert, key: tls.key, cacert: tls.ca,
 		pin: tls.pin });
+	await connectorSet(h, env.orgB, 's2low', { url: fake.url, cert: tls.cert, key: tls.key, cacert: tls.ca,
+		user: 'liasse', password_file: secretFile(h, 's2low.pass', 'wrong') });
 });
 
 test.after(async () => {
@@ -98,35 +40,192 @@ test.after(async () => {
 	await h.stopAll();
 });
 
-test('an act goes to S²LOW with its fields, its ARActe comes back, the act is acknowledged', async () => {
-	const r = await env.a.postDocument(acteMeta(env.orgA, 'S2L_1', { sign: false, transmit: true }),
-		pdfFile(2000, 'acte.pdf'), [pdfFile(1000, 'annexe.pdf')]);
-	assert.equal(r.status, 201, r.text);
-	const done = await waitState(env.a, r.json.id, ['acknowledged', 'refused', 'failed']);
-	assert.equal(done.state, 'acknowledged', JSON.stringify(done));
-	assert.equal(fake.posts.actes.S2L_1, 1);
-	const t = [...fake.tx.values()].find((x) => x.number === 'S2L_1');
-	assert.deepEqual(t.fields, { nature: '1', classif1: '7', classif2: '1', date: r.json.acte.date_decision });
-	const ack = done.files.find((f) => f.role === 'ack');
-	assert.match(ack.name, /^ARActe-\d+\.xml$/);
-	assert.ok(fake.clientNames.has('liasse transmitter'), 'the client certificate was presented');
-	const id = await h.psql(`SELECT remote_id FROM transmission WHERE doc_id = '${r.json.id}'`);
-	assert.equal(ack.name, `ARActe-${id}.xml`);
+// A multipart POST to the fake with our client certificate.
+function post(path, parts) {
+	const boundary = 'liasse-test-boundary';
+	const body = Buffer.concat([...parts.map((p) => Buffer.concat([
+		Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"` +
+			`${p.filename ? `; filename="${p.filename}"` : ''}\r\n\r\n`), Buffer.from(p.data), Buffer.from('\r\n')])),
+	Buffer.from(`--${boundary}--\r\n`)]);
+	return new Promise((resolve, reject) => {
+		const req = https.request(new URL(path, fake.url), { method: 'POST', key: fs.readFileSync(tls.key),
+			cert: fs.readFileSync(tls.cert), ca: fs.readFileSync(tls.ca),
+			headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': body.length } },
+		(res) => {
+			const c = [];
+			res.on('data', (d) => c.push(d));
+			res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(c).toString('latin1') }));
+		});
+		req.on('error', reject);
+		req.end(body);
+	});
+}
+
+test('the fake refuses what S²LOW refuses: a PES not in "enveloppe", an act without type_acte', async () => {
+	const pes = pesFile(`wrongfield-${process.pid}`);
+	const r = await post('modules/helios/api/helios_importer_fichier.php',
+		[{ name: 'enc_file', filename: 'pes.xml', data: pes.data }]);
+	assert.equal(r.status, 200);
+	assert.match(r.text, /<resultat>KO<\/resultat>/);
+	const a = await post('modules/actes/actes_transac_create.php', [{ name: 'api', data: '1' },
+		{ name: 'number', data: 'X1' }, { name: 'acte_pdf_file', filename: 'a.pdf', data: pdfFile(500).data }]);
+	assert.match(a.text, /^KO\n.*typologie absente/);
 });
 
-test('a PES imported into S²LOW, acknowledged by its PES_Acquit', async () => {
+test('liasse connector test: api/test-connexion.php and the classification; a wrong login fails', async () => {
+	const r = await h.cli(['connector', 'test', '--org', env.orgA]);
+	assert.equal(r.code, 0, r.stderr + r.stdout);
+	assert.match(r.stdout, /s2low: ok: api\/test-connexion\.php answered OK/);
+	assert.match(r.stdout, /s2low: ok: @ctes classification of 2004-04-01/);
+	const bad = await h.cli(['connector', 'test', '--org', env.orgB]);
+	assert.notEqual(bad.code, 0);
+	assert.match(bad.stdout + bad.stderr, /Échec de l'authentification/);
+	assert.equal(fake.tx.size, 0, 'nothing was created');
+});
+
+test('an act goes to S²LOW with its fields, its ARActe comes with status 4, the act is acknowledged', async () => {
+	const r = await env.a.postDocument(acteMeta(env.orgA, 'S2L_1', { sign: false, transmit: true },
+		{ objet: 'Vote du budget supplémentaire' }), pdfFile(2000, 'acte.pdf'), [pdfFile(1000, 'annexe.pdf')]);
+	assert.equal(r.status, 201, r.text);
+	const done = await waitState(env.a, r.json.id, ENDS);
+	assert.equal(done.state, 'acknowledged', JSON.stringify(done));
+	const t = [...fake.tx.values()].find((x) => x.number === 'S2L_1');
+	assert.equal(t.status, 4);
+	assert.equal(t.fields.nature, '1');
+	assert.equal(t.fields.classif1, '7');
+	assert.equal(t.fields.classif2, '1');
+	assert.equal(t.fields.date, r.json.acte.date_decision);
+	assert.equal(t.fields.subject, 'Vote du budget supplémentaire', 'the subject in ISO-8859-1');
+	assert.equal(t.fields.annexes.length, 1);
+	assert.equal(t.fields.type_pj.length, 1);
+	const ack = done.files.find((f) => f.role === 'ack');
+	const id = await h.psql(`SELECT remote_id FROM transmission WHERE doc_id = '${r.json.id}'`);
+	assert.equal(ack.name, `ARActe-${id}.xml`);
+	assert.ok(fake.clientNames.has('liasse transmitter'), 'the client certificate was presented');
+});
+
+test('a PES posted as "enveloppe" goes through status 8 (information disponible) to acknowledged', async () => {
 	const r = await env.a.postDocument({ kind: 'pes', organisation: env.orgA, title: 'PES S²LOW', sign: false,
 		transmit: true }, pesFile(`s2low-${process.pid}`));
 	assert.equal(r.status, 201, r.text);
-	const done = await waitState(env.a, r.json.id, ['acknowledged', 'refused', 'failed']);
+	const done = await waitState(env.a, r.json.id, ENDS);
 	assert.equal(done.state, 'acknowledged', JSON.stringify(done));
-	assert.ok(done.files.find((f) => f.role === 'ack' && /^PES_Acquit-\d+\.xml$/.test(f.name)));
+	const id = await h.psql(`SELECT remote_id FROM transmission WHERE doc_id = '${r.json.id}'`);
+	assert.equal(fake.tx.get(id).status, 8);
+	assert.ok(fake.requests.some((q) => q.path.endsWith('helios_importer_fichier.php') &&
+		q.fields.join() === 'enveloppe'));
+	assert.ok(done.files.find((f) => f.role === 'ack' && f.name === `PES_Acquit-${id}.xml`));
 });
 
-test('an act S²LOW reports refused: refused with S²LOW\'s message', async () => {
+test('a PES S²LOW reports refused (6): refused with the acquit\'s anomaly', async () => {
+	const r = await env.a.postDocument({ kind: 'pes', organisation: env.orgA, title: 'PES refusé', sign: false,
+		transmit: true }, pesFile(`REFUS-${process.pid}`));
+	const done = await waitState(env.a, r.json.id, ENDS);
+	assert.equal(done.state, 'refused', JSON.stringify(done));
+	assert.match(done.reason, /42.*Bordereau refusé|Bordereau refusé.*42/);
+	assert.ok(done.files.find((f) => f.role === 'anomaly'));
+});
+
+test('a PES in error in S²LOW (-1): refused with S²LOW\'s message', async () => {
+	const r = await env.a.postDocument({ kind: 'pes', organisation: env.orgA, title: 'PES en erreur', sign: false,
+		transmit: true }, pesFile(`ERR-${process.pid}`));
+	const done = await waitState(env.a, r.json.id, ENDS);
+	assert.equal(done.state, 'refused', JSON.stringify(done));
+	assert.match(done.reason, /erreur \(status -1\): Erreur lors de la transmission : fichier rejeté/);
+});
+
+test('an act S²LOW reports refused (6): refused with S²LOW\'s message', async () => {
 	const r = await env.a.postDocument(acteMeta(env.orgA, 'REFUS_1', { sign: false, transmit: true }),
 		pdfFile(2000, 'acte.pdf'));
-	const done = await waitState(env.a, r.json.id, ['acknowledged', 'refused', 'failed']);
+	const done = await waitState(env.a, r.json.id, ENDS);
 	assert.equal(done.state, 'refused');
-	assert.match(done.reason, /refused: Acte refusé par la préfecture/);
+	assert.match(done.reason, /refusé \(status 6\): Acte refusé par la préfecture/);
+});
+
+test('S²LOW refusing our login is not a refusal of the act: tried again, then failed with S²LOW\'s words', async () => {
+	const before = fake.tx.size;
+	const r = await env.b.postDocument(acteMeta(env.orgB, 'LOGIN_1', { sign: false, transmit: true }),
+		pdfFile(2000, 'acte.pdf'));
+	assert.equal(r.status, 201, r.text);
+	const done = await waitState(env.b, r.json.id, ENDS);
+	assert.equal(done.state, 'failed', JSON.stringify(done));
+	assert.match(done.reason, /Échec de l'authentification/);
+	const tries = await h.psql(`SELECT sends FROM transmission WHERE doc_id = '${r.json.id}'`);
+	assert.ok(Number(tries) > 1, `sent ${tries} times`);
+	assert.equal(fake.tx.size, before, 'S²LOW created nothing');
+});
+
+// The client calls nothing in liasse makes yet, through tests/unit/s2low_call.
+function s2lowCall(...args) {
+	const settings = JSON.stringify({ url: fake.url, cert: tls.cert, key: tls.key, cacert: tls.ca, pin: tls.pin });
+	return new Promise((resolve) => execFile(path.join(topBuilddir, 'tests', 'unit', 's2low_call'), [settings, ...args],
+		{ encoding: 'latin1' }, (err, stdout, stderr) => resolve({ code: err ? err.code : 0, stdout, stderr })));
+}
+
+test('cancelling an acknowledged act in S²LOW (actes_transac_cancel.php); not one S²LOW refused', async () => {
+	const id = await h.psql(`SELECT t.remote_id FROM transmission t JOIN document d ON d.id = t.doc_id
+		WHERE d.state = 'acknowledged' AND t.connector = 's2low' AND d.kind = 'acte' LIMIT 1`);
+	assert.match(id, /^\d+$/);
+	const r = await s2lowCall('cancel', id);
+	assert.equal(r.code, 0, r.stderr);
+	const cancel = fake.tx.get(r.stdout.trim());
+	assert.equal(cancel.kind, 'annulation');
+	assert.equal(cancel.related, id);
+	const again = await s2lowCall('cancel', id);
+	assert.equal(again.code, 1);
+	assert.match(Buffer.from(again.stderr, 'latin1').toString(), /annulation est déjà en cours/);
+	const refused = [...fake.tx.entries()].find(([, t]) => t.number === 'REFUS_1')[0];
+	const no = await s2lowCall('cancel', refused);
+	assert.equal(no.code, 1);
+	assert.match(Buffer.from(no.stderr, 'latin1').toString(), /pas en état « Acquittement reçu »/);
+});
+
+test('PES_Retour: listed, fetched, marked read (helios_get_list, helios_get_retour, helios_change_status)', async () => {
+	const list = await s2lowCall('retours');
+	assert.equal(list.code, 0, list.stderr);
+	assert.equal(list.stdout, '900\tPES_RETOUR_DEP_1.xml\t2026-12-01 10:00:00\n');
+	const got = await s2lowCall('retour', '900');
+	assert.equal(got.code, 0, got.stderr);
+	assert.equal(got.stdout, fs.readFileSync(pesRetour).toString('latin1'));
+	const unknown = await s2lowCall('retour', '901');
+	assert.equal(unknown.code, 1);
+	assert.match(unknown.stderr, /retour id n'est pas correcte/);
+	assert.equal((await s2lowCall('retour-read', '900')).code, 0);
+	assert.equal((await s2lowCall('retours')).stdout, '');
+});
+
+test('the act stamped by S²LOW (actes_transac_get_files_list, actes_download_file tampon=true)', async () => {
+	const id = [...fake.tx.entries()].find(([, t]) => t.number === 'S2L_1')[0];
+	const r = await s2lowCall('stamped', id);
+	assert.equal(r.code, 0, r.stderr);
+	assert.ok(r.stdout.startsWith('%PDF-'));
+	assert.match(r.stdout, new RegExp(`% tampon S2LOW transaction ${id}\n`));
+	const refused = [...fake.tx.entries()].find(([, t]) => t.number === 'REFUS_1')[0];
+	assert.equal((await s2lowCall('stamped', refused)).code, 0, 'a refused act has its files too');
+	// an act posted but not yet acknowledged has nothing to stamp
+	const posted = await post('modules/actes/actes_transac_create.php', [{ name: 'api', data: '1' },
+		{ name: 'number', data: 'NOACK_1' }, { name: 'decision_date', data: '2024-01-02' },
+		{ name: 'type_acte', data: '99_DE' }, { name: 'acte_pdf_file', filename: 'a.pdf', data: pdfFile(500).data }]);
+	const m = /^OK\n(\d+)\n\n$/.exec(posted.text);
+	assert.ok(m, posted.text);
+	const no = await s2lowCall('stamped', m[1]);
+	assert.equal(no.code, 1);
+	assert.match(no.stderr, /Pas d'acquittement recu/);
+});
+
+test('the prefecture\'s documents: listed, fetched through the redirection to their archive, marked read', async () => {
+	const act = [...fake.tx.entries()].find(([, t]) => t.number === 'S2L_1')[0];
+	const archive = zlib.gzipSync(Buffer.from('courrier simple de la préfecture'));
+	const id = fake.addPrefDoc(act, 2, archive);
+	const list = await s2lowCall('prefdocs');
+	assert.equal(list.code, 0, list.stderr);
+	assert.equal(list.stdout, `${id}\t2\t${act}\tS2L_1\t034-000000000-20260101-S2L_1-DE\t7\n`);
+	const got = await s2lowCall('prefdoc', id);
+	assert.equal(got.code, 0, got.stderr);
+	assert.ok(Buffer.from(got.stdout, 'latin1').equals(archive));
+	const notDoc = await s2lowCall('prefdoc', '999999');
+	assert.equal(notDoc.code, 1);
+	assert.match(Buffer.from(notDoc.stderr, 'latin1').toString(), /Numéro de transaction invalide/);
+	assert.equal((await s2lowCall('prefdoc-read', id)).code, 0);
+	assert.equal((await s2lowCall('prefdocs')).stdout, '');
 });
