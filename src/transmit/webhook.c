@@ -333,8 +333,8 @@ resolve_checked(const struct url_parts *p, int allow_private, char *pin, size_t 
 
 		inet_ntop(ai->ai_family, a, addr, sizeof(addr));
 		if (sa_private(ai->ai_addr) && !allow_private) {
-			snprintf(err, en, "%s resolves to %s, in %s (webhook_allow_private is off)", p->host,
-				 addr, range_name(ai->ai_family, a));
+			snprintf(err, en, "%s resolves to the private address %s (%s; webhook_allow_private "
+				 "is off)", p->host, addr, range_name(ai->ai_family, a));
 			freeaddrinfo(res);
 			return -1;
 		}
