@@ -8,6 +8,7 @@
  */
 #include "flow/acte.h"
 #include "flow/flow_int.h"
+#include "core/xmlguard.h"
 
 #include <libxml/parser.h>
 #include <libxml/SAX2.h>
@@ -204,6 +205,10 @@ actes_classification_parse(const void *xml, size_t n, struct actes_classificatio
 	if (n == 0 || n > CLASS_MAX_SIZE)
 		return lerr_set(e, LERR_INVALID, "classification", "classification is %s",
 				n ? "larger than 1 MiB" : "empty");
+	if (xmlguard_check(xml, n, CLASS_MAX_SIZE, e)) {
+		snprintf(e->field, sizeof(e->field), "classification");
+		return e->kind;
+	}
 	cp.c = calloc(1, sizeof(*cp.c));
 	if (cp.c == NULL || (cp.c->codes = calloc(CLASS_MAX_CODES, CODE_LEN)) == NULL ||
 	    (cp.ctxt = xmlCreatePushParserCtxt(&class_sax, &cp, NULL, 0, NULL)) == NULL) {

@@ -11,6 +11,7 @@
 #include "flow/pes_scan.h"
 
 #include "core/util.h"
+#include "core/xmlguard.h"
 #include "flow/flow_int.h"
 #include "flow/meta.h"
 
@@ -20,6 +21,7 @@
 #include <libxml/xmlerror.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +85,7 @@ struct pes_scan {
 	int finished;
 	int failed;
 	struct lerr err;           /* the first refusal, sticky */
+	struct xmlguard guard;     /* sees every byte before libxml2 does */
 	unsigned char tags[MAX_DEPTH];
 	int depth;
 	int seen_root, seen_env, seen_param, seen_entete;
@@ -611,6 +614,7 @@ pes_scan_create(void)
 	ps = calloc(1, sizeof(*ps));
 	if (ps == NULL)
 		return NULL;
+	xmlguard_init(&ps->guard, SIZE_MAX);   /* http/ bounds the size */
 	ps->info.demat_depense = PES_DEMAT_ABSENT;
 	ps->info.demat_recette = PES_DEMAT_ABSENT;
 	ps->f[F_NOMFIC].dst = ps->info.nomfic;
@@ -712,7 +716,14 @@ push(struct pes_scan *ps, const char *p, size_t n, int terminate)
 	do {
 		size_t k = n > FEED_STEP ? FEED_STEP : n;
 		xmlParserInputPtr in;
+		struct lerr ge;
 
+		if (xmlguard_feed(&ps->guard, p, k, &ge)) {
+			refuse(ps, "%s", ge.msg);
+			memcpy(ps->err.detail, ge.detail, sizeof(ge.detail));
+			memcpy(ps->err.hint, ge.hint, sizeof(ge.hint));
+			return ps->err.kind;
+		}
 		if (xmlParseChunk(ps->ctxt, p, (int)k, terminate && k == n) != 0 &&
 		    !ps->failed && !ps->ctxt->wellFormed)
 			unreported_error(ps);

@@ -4,10 +4,12 @@
 #include <libxml/parser.h>
 #include <libxml/xmlreader.h>
 #include <libxml/xmlschemas.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
+#include "core/xmlguard.h"
 
 static xmlSchemaPtr schema;
 
@@ -63,6 +65,9 @@ struct source {
 	char *chunk;
 	struct lerr *e;
 	int failed;
+	struct xmlguard guard;     /* defence in depth: the upload scan ran it too */
+	struct lerr refusal;       /* the guard's, when it stopped the reader */
+	int refused;
 };
 
 static int
@@ -84,6 +89,10 @@ read_cb(void *ctx, char *out, int max)
 	n = s->len - s->off < (size_t)max ? s->len - s->off : (size_t)max;
 	memcpy(out, s->chunk + s->off, n);
 	s->off += n;
+	if (xmlguard_feed(&s->guard, out, n, &s->refusal)) {
+		s->refused = 1;
+		return -1;
+	}
 	return (int)n;
 }
 
@@ -147,19 +156,25 @@ pes_xsd_job(struct store_conn *c, const struct job *j, struct lerr *e)
 		json_decref(f.warnings);
 		return 0;
 	}
+	xmlguard_init(&s.guard, SIZE_MAX);
 	if ((rc = store_doc_file(c, j->doc_id, 0, 0, &s.f, e)))
 		goto out;
 	if (!(s.chunk = malloc(STORE_CHUNK_SIZE))) {
 		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
 		goto out;
 	}
-	if (validate(&s, &f) && !s.failed) {
+	if (validate(&s, &f) && !s.failed && !s.refused) {
 		rc = lerr_set(e, LERR_INTERNAL, NULL, "the PES could not be read for the XSD check");
 		goto out;
 	}
 	if (s.failed) {
 		rc = e->kind ? e->kind : LERR_INTERNAL;
 		goto out;
+	}
+	if (s.refused && f.count < PES_XSD_MAX_WARNINGS) {
+		json_array_append_new(f.warnings, json_sprintf("XSD check stopped: %s (%s)", s.refusal.msg,
+							       s.refusal.detail));
+		f.count++;
 	}
 	if (f.count > PES_XSD_MAX_WARNINGS)
 		json_array_append_new(f.warnings, json_sprintf("XSD: %d more deviation(s) not listed",

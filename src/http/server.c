@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -312,14 +313,68 @@ req_create(struct http_server *srv, struct MHD_Connection *conn, const char *url
 	return rq;
 }
 
+/*
+ * Request smuggling (issue 16): behind a proxy, a request whose body length
+ * two parties can read differently lets a second request hide in the body.
+ * libmicrohttpd 0.9.75 takes the first of two Content-Length headers, and
+ * Transfer-Encoding over Content-Length, without complaint; such requests
+ * are refused here, before anything else, and libmicrohttpd closes the
+ * connection of a request answered before its body was read.
+ */
+struct framing {
+	int ncl, nte;
+	const char *cl, *te;
+};
+
+static enum MHD_Result
+framing_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
+		f->ncl++, f->cl = value;
+	else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		f->nte++, f->te = value;
+	return MHD_YES;
+}
+
+static int
+framing_refused(struct req *rq)
+{
+	struct framing f = { 0 };
+	char why[160];
+
+	MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, framing_header, &f);
+	if (f.ncl > 1)
+		snprintf(why, sizeof(why), "the request has %d Content-Length headers", f.ncl);
+	else if (f.ncl && f.nte)
+		snprintf(why, sizeof(why), "the request has both Transfer-Encoding and Content-Length");
+	else if (f.nte > 1)
+		snprintf(why, sizeof(why), "the request has %d Transfer-Encoding headers", f.nte);
+	else if (f.cl && (!f.cl[0] || strspn(f.cl, "0123456789") != strlen(f.cl)))
+		snprintf(why, sizeof(why), "Content-Length \"%.40s\" is not a decimal number", f.cl);
+	else if (f.te && strcasecmp(f.te, "chunked"))
+		snprintf(why, sizeof(why), "Transfer-Encoding \"%.40s\" is not \"chunked\"", f.te);
+	else
+		return 0;
+	lerr_set(&rq->err, LERR_MALFORMED, NULL, "ambiguous request length");
+	lerr_detail(&rq->err, "%s", why);
+	lerr_hint(&rq->err, "send one Content-Length, or Transfer-Encoding: chunked alone");
+	log_warn("%s %s refused: %s", rq->method, rq->url, why);
+	return 1;
+}
+
 /* The first call: headers are in, no body yet. */
 static int
 first_call(struct req *rq)
 {
 	const char *cl = http_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	int status = route(rq);
+	int status;
 
-	if (status)
+	if (framing_refused(rq))
+		return http_reply_problem(rq, &rq->err);
+	if ((status = route(rq)))
 		return http_reply_problem_status(rq, (unsigned)status, &rq->err);
 	if (cl && strtoull(cl, NULL, 10) > rq->srv->o.max_request) {
 		lerr_set(&rq->err, LERR_TOOLARGE, NULL, "request body too large");

@@ -21,6 +21,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "core/xmlguard.h"
 
 #define ACQUIT_MAX (8u << 20)
 #define LIST_MAX (4u << 20)
@@ -291,11 +292,15 @@ read_element(struct acquit *a, xmlNode *el)
 static int
 parse_acquit(const void *data, size_t len, struct acquit *a, struct lerr *e)
 {
-	xmlDoc *doc = xmlReadMemory(data, (int)len, "acquit.xml", NULL,
-				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL, *ack;
+	xmlDoc *doc = NULL;
+	xmlNode *root, *ack;
 	const char *nf;
 
+	if (xmlguard_check(data, len, XMIT_MAX_XML_RETURN, e))
+		return e->kind;
+	doc = xmlReadMemory(data, (int)len, "acquit.xml", NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
 	if (!root || strcmp((const char *)root->name, "PES_ACQUIT")) {
 		xmlFreeDoc(doc);
 		return lerr_set(e, LERR_INVALID, NULL, "not a PES_ACQUIT");

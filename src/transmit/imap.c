@@ -26,6 +26,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "core/xmlguard.h"
 #include "core/util.h"
 
 #define MAIL_MAX (160u << 20)
@@ -330,13 +331,20 @@ int
 xmit_actes_return(struct xmit_poll *p, const char *name, const void *xml, size_t len, const char *source,
 		  const char *item, struct lerr *e)
 {
-	xmlDoc *doc = xmlReadMemory(xml, (int)len, name, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-				    XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
-	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	xmlDoc *doc = NULL;
+	xmlNode *root;
 	struct verdict v = { .role = NULL };
 	char doc_id[37] = "";
+	struct lerr ge;
 	int rc = 0;
 
+	if (xmlguard_check(xml, len, XMIT_MAX_XML_RETURN, &ge)) {
+		log_warn("org=%s: @ctes message %s skipped: %s %s", p->siren, name, ge.msg, ge.detail);
+		return 0;
+	}
+	doc = xmlReadMemory(xml, (int)len, name, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+			    XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
 	if (!root || !strncmp((const char *)root->name, "Enveloppe", 9)) {
 		xmlFreeDoc(doc);
 		return 0;   /* the envelope of the message, or not XML: nothing to attach */

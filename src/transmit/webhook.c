@@ -29,31 +29,166 @@
 
 /* ---- addresses ---- */
 
+/*
+ * The IANA IPv4 and IPv6 Special-Purpose Address Registries (as of 2025),
+ * with IPv4 multicast and 240/4 and the deprecated IPv4-compatible ::/96.
+ * The most specific range wins; a webhook may go only where the registry
+ * says "Globally Reachable: True" (global = 1), or, for the NAT64 prefix,
+ * where the embedded IPv4 address may.  IPv6 outside 2000::/3 (reserved or
+ * unassigned in the IPv6 Address Space registry) is refused as well.
+ * "N/A" in the registry (Teredo, 6to4, ORCHID, 6to4 relays) is refused.
+ */
+enum { LOCAL = 0, GLOBAL = 1, EMBEDDED_V4 = 2 };
+
+static const struct special {
+	const char *cidr, *name;
+	int verdict;
+} specials[] = {
+	{ "0.0.0.0/8", "\"this network\"", LOCAL },
+	{ "0.0.0.0/32", "\"this host on this network\"", LOCAL },
+	{ "10.0.0.0/8", "private-use", LOCAL },
+	{ "100.64.0.0/10", "shared address space (carrier-grade NAT)", LOCAL },
+	{ "127.0.0.0/8", "loopback", LOCAL },
+	{ "169.254.0.0/16", "link-local", LOCAL },
+	{ "172.16.0.0/12", "private-use", LOCAL },
+	{ "192.0.0.0/24", "IETF protocol assignments", LOCAL },
+	{ "192.0.0.0/29", "IPv4 service continuity prefix", LOCAL },
+	{ "192.0.0.8/32", "IPv4 dummy address", LOCAL },
+	{ "192.0.0.9/32", "Port Control Protocol anycast", GLOBAL },
+	{ "192.0.0.10/32", "TURN anycast", GLOBAL },
+	{ "192.0.0.170/32", "NAT64/DNS64 discovery", LOCAL },
+	{ "192.0.0.171/32", "NAT64/DNS64 discovery", LOCAL },
+	{ "192.0.2.0/24", "documentation (TEST-NET-1)", LOCAL },
+	{ "192.31.196.0/24", "AS112-v4", GLOBAL },
+	{ "192.52.193.0/24", "AMT", GLOBAL },
+	{ "192.88.99.0/24", "deprecated 6to4 relay anycast", LOCAL },
+	{ "192.88.99.2/32", "6a44 relay anycast", LOCAL },
+	{ "192.168.0.0/16", "private-use", LOCAL },
+	{ "192.175.48.0/24", "direct delegation AS112 service", GLOBAL },
+	{ "198.18.0.0/15", "benchmarking", LOCAL },
+	{ "198.51.100.0/24", "documentation (TEST-NET-2)", LOCAL },
+	{ "203.0.113.0/24", "documentation (TEST-NET-3)", LOCAL },
+	{ "224.0.0.0/4", "multicast", LOCAL },
+	{ "240.0.0.0/4", "reserved", LOCAL },
+	{ "255.255.255.255/32", "limited broadcast", LOCAL },
+
+	{ "::/128", "unspecified", LOCAL },
+	{ "::1/128", "loopback", LOCAL },
+	{ "::/96", "deprecated IPv4-compatible", LOCAL },
+	{ "::ffff:0:0/96", "IPv4-mapped", LOCAL },
+	{ "64:ff9b::/96", "NAT64 well-known prefix", EMBEDDED_V4 },
+	{ "64:ff9b:1::/48", "local-use NAT64 prefix", LOCAL },
+	{ "100::/64", "discard-only", LOCAL },
+	{ "100:0:0:1::/64", "dummy IPv6 prefix", LOCAL },
+	{ "2001::/23", "IETF protocol assignments", LOCAL },
+	{ "2001::/32", "Teredo", LOCAL },
+	{ "2001:1::1/128", "Port Control Protocol anycast", GLOBAL },
+	{ "2001:1::2/128", "TURN anycast", GLOBAL },
+	{ "2001:1::3/128", "DNS-SD SRP anycast", GLOBAL },
+	{ "2001:2::/48", "benchmarking", LOCAL },
+	{ "2001:3::/32", "AMT", GLOBAL },
+	{ "2001:4:112::/48", "AS112-v6", GLOBAL },
+	{ "2001:10::/28", "deprecated ORCHID", LOCAL },
+	{ "2001:20::/28", "ORCHIDv2", GLOBAL },
+	{ "2001:30::/28", "drone remote ID entity tags", GLOBAL },
+	{ "2001:db8::/32", "documentation", LOCAL },
+	{ "2002::/16", "6to4", LOCAL },
+	{ "2620:4f:8000::/48", "direct delegation AS112 service", GLOBAL },
+	{ "3fff::/20", "documentation", LOCAL },
+	{ "5f00::/16", "segment routing (SRv6) SIDs", LOCAL },
+	{ "fc00::/7", "unique-local", LOCAL },
+	{ "fe80::/10", "link-local", LOCAL },
+	{ "fec0::/10", "deprecated site-local", LOCAL },
+	{ "ff00::/8", "multicast", LOCAL },
+};
+
+static int
+prefix_match(const unsigned char *a, const unsigned char *p, int bits)
+{
+	int bytes = bits / 8, rest = bits % 8;
+
+	return !memcmp(a, p, (size_t)bytes) &&
+	       (!rest || ((a[bytes] ^ p[bytes]) & (0xff00 >> rest) & 0xff) == 0);
+}
+
+/* The most specific special-purpose range of a (4 or 16 bytes), or NULL. */
+static const struct special *
+special_of(int family, const unsigned char *a, int *bits)
+{
+	const struct special *best = NULL;
+	unsigned char p[16];
+	char net[64];
+	int b, best_bits = -1;
+
+	for (size_t i = 0; i < sizeof(specials) / sizeof(specials[0]); i++) {
+		const char *slash = strchr(specials[i].cidr, '/');
+		int v6 = strchr(specials[i].cidr, ':') != NULL;
+
+		if (v6 != (family == AF_INET6))
+			continue;
+		snprintf(net, sizeof(net), "%.*s", (int)(slash - specials[i].cidr), specials[i].cidr);
+		b = atoi(slash + 1);
+		if (inet_pton(family, net, p) == 1 && b > best_bits && prefix_match(a, p, b))
+			best = &specials[i], best_bits = b;
+	}
+	*bits = best_bits;
+	return best;
+}
+
+const char *
+xmit_webhook_addr_range(int family, const void *addr, int *refused)
+{
+	const unsigned char *a = addr;
+	const struct special *s;
+	int bits;
+
+	if (family != AF_INET && family != AF_INET6) {
+		*refused = 1;
+		return "not an IP address";
+	}
+	s = special_of(family, a, &bits);
+	if (!s) {
+		/* IPv6 outside 2000::/3 is reserved or unassigned. */
+		*refused = family == AF_INET6 && (a[0] & 0xe0) != 0x20;
+		return *refused ? "outside 2000::/3, reserved by the IETF" : NULL;
+	}
+	if (s->verdict == EMBEDDED_V4) {
+		int sub;
+
+		xmit_webhook_addr_range(AF_INET, a + 12, &sub);
+		*refused = sub;
+		return s->cidr;
+	}
+	*refused = s->verdict != GLOBAL;
+	return s->cidr;
+}
+
+/* The registry's name of the range that refused a, for messages. */
+static const char *
+range_name(int family, const void *a)
+{
+	int bits;
+	const struct special *s = special_of(family, a, &bits);
+
+	return s ? s->name : "reserved";
+}
+
 static int
 v4_private(const unsigned char *a)
 {
-	return a[0] == 0 || a[0] == 10 || a[0] == 127 || a[0] >= 224 ||
-	       (a[0] == 100 && (a[1] & 0xc0) == 64) ||          /* 100.64/10 */
-	       (a[0] == 169 && a[1] == 254) ||
-	       (a[0] == 172 && (a[1] & 0xf0) == 16) ||
-	       (a[0] == 192 && a[1] == 0 && a[2] == 0) ||
-	       (a[0] == 192 && a[1] == 168) ||
-	       (a[0] == 198 && (a[1] & 0xfe) == 18);            /* 198.18/15 */
+	int refused;
+
+	xmit_webhook_addr_range(AF_INET, a, &refused);
+	return refused;
 }
 
 static int
 v6_private(const unsigned char *a)
 {
-	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	static const unsigned char nat64[12] = { 0, 0x64, 0xff, 0x9b };
-	static const unsigned char zero[16];
+	int refused;
 
-	if (!memcmp(a, mapped, 12) || !memcmp(a, nat64, 12))
-		return v4_private(a + 12);
-	if (!memcmp(a, zero, 15))                               /* :: and ::1 */
-		return 1;
-	return (a[0] & 0xfe) == 0xfc || a[0] == 0xff ||         /* fc00::/7, multicast */
-	       (a[0] == 0xfe && (a[1] & 0xc0) == 0x80);         /* fe80::/10 */
+	xmit_webhook_addr_range(AF_INET6, a, &refused);
+	return refused;
 }
 
 static int
@@ -66,24 +201,31 @@ sa_private(const struct sockaddr *sa)
 	return 1;
 }
 
-/* A literal address (v6 may be bracketed): 1 private, 0 public, -1 a name. */
+/* A literal address (v6 may be bracketed): 1 refused, 0 global, -1 a name.
+ * why receives "<range> (<name>)" when refused. */
 static int
-literal_private(const char *host)
+literal_private(const char *host, char *why, size_t whysz)
 {
 	unsigned char a[16];
 	char v6[64];
 	size_t n = strlen(host);
+	int family = AF_INET, refused;
+	const char *cidr;
 
-	if (inet_pton(AF_INET, host, a) == 1)
-		return v4_private(a);
-	if (host[0] == '[' && n > 2 && n - 2 < sizeof(v6)) {
+	if (inet_pton(AF_INET, host, a) != 1) {
+		if (host[0] != '[' || n <= 2 || n - 2 >= sizeof(v6))
+			return -1;
 		memcpy(v6, host + 1, n - 2);
 		v6[n - 2] = '\0';
 		v6[strcspn(v6, "%")] = '\0';
-		if (inet_pton(AF_INET6, v6, a) == 1)
-			return v6_private(a);
+		if (inet_pton(AF_INET6, v6, a) != 1)
+			return -1;
+		family = AF_INET6;
 	}
-	return -1;
+	cidr = xmit_webhook_addr_range(family, a, &refused);
+	if (refused && why)
+		snprintf(why, whysz, "%s (%s)", cidr, range_name(family, a));
+	return refused;
 }
 
 static int
@@ -150,10 +292,14 @@ xmit_webhook_url_check(const char *url, int allow_private, struct lerr *e)
 
 	if (rc || allow_private)
 		return rc;
-	if (literal_private(p.host) == 1 || localhost_name(p.host))
-		return bad_url(e, "the host is a loopback, private or link-local address",
-			       "webhooks go to public addresses; an operator may allow private ones "
-			       "with webhook_allow_private = yes");
+	char why[160], msg[256];
+
+	if (literal_private(p.host, why, sizeof(why)) == 1 || localhost_name(p.host)) {
+		snprintf(msg, sizeof(msg), "the host is a loopback, private or other special-purpose address%s%s",
+			 localhost_name(p.host) ? "" : ": ", localhost_name(p.host) ? "" : why);
+		return bad_url(e, msg, "webhooks go to globally reachable addresses; an operator may allow "
+			       "private ones with webhook_allow_private = yes");
+	}
 	return 0;
 }
 
@@ -166,7 +312,7 @@ resolve_checked(const struct url_parts *p, int allow_private, char *pin, size_t 
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL;
 	char addr[INET6_ADDRSTRLEN];
 	size_t o;
-	int lit = literal_private(p->host), k = 0, g;
+	int lit = literal_private(p->host, NULL, 0), k = 0, g;
 
 	pin[0] = '\0';
 	if (lit >= 0 || localhost_name(p->host)) {
@@ -187,8 +333,8 @@ resolve_checked(const struct url_parts *p, int allow_private, char *pin, size_t 
 
 		inet_ntop(ai->ai_family, a, addr, sizeof(addr));
 		if (sa_private(ai->ai_addr) && !allow_private) {
-			snprintf(err, en, "%s resolves to the private address %s (webhook_allow_private is off)",
-				 p->host, addr);
+			snprintf(err, en, "%s resolves to the private address %s (%s; webhook_allow_private "
+				 "is off)", p->host, addr, range_name(ai->ai_family, a));
 			freeaddrinfo(res);
 			return -1;
 		}

@@ -12,8 +12,11 @@
  * webhook's deliveries go out one at a time, in feed order.
  *
  * Server-side request forgery: unless webhook_allow_private is set, a
- * webhook may not reach loopback, private (RFC 1918, fc00::/7), link-local,
- * carrier-grade NAT, multicast or unspecified addresses.  Literal addresses
+ * webhook may reach only globally reachable addresses: every range of the
+ * IANA IPv4 and IPv6 Special-Purpose Address Registries that is not marked
+ * globally reachable (loopback, private, link-local, shared, documentation,
+ * benchmarking, 6to4, Teredo, IPv4-mapped and -compatible, ...), multicast,
+ * 240/4 and IPv6 outside 2000::/3 are refused (table in webhook.c).  Literal addresses
  * and localhost names are refused at creation; every delivery resolves the
  * host itself, checks every address, and pins curl to the addresses it
  * checked (no second lookup to rebind), with redirects and proxies off.
@@ -38,6 +41,12 @@ int xmit_webhook_job(struct store_conn *c, const struct job *j, struct lerr *e) 
  * bytes, no literal private address unless allow_private.  LERR_INVALID
  * (field "url") with a hint otherwise. */
 int xmit_webhook_url_check(const char *url, int allow_private, struct lerr *e) LERR_WUR;
+
+/* The IANA special-purpose range (e.g. "100.64.0.0/10") the address addr
+ * (4 bytes for AF_INET, 16 for AF_INET6) falls in, the most specific one,
+ * or NULL for an ordinary address; *refused is 1 unless a webhook may go
+ * there (the registry's "Globally Reachable", see webhook.c). */
+const char *xmit_webhook_addr_range(int family, const void *addr, int *refused);
 
 /* A new random secret. */
 int xmit_webhook_secret(char out[WEBHOOK_SECRET_LEN], struct lerr *e) LERR_WUR;

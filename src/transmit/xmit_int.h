@@ -15,6 +15,10 @@
 #include "store/store.h"
 #include "transmit/xmit.h"
 
+/* What an acquit or an @ctes return (XML from the state platform) may weigh;
+ * each one goes through core/xmlguard before libxml2. */
+#define XMIT_MAX_XML_RETURN (64UL * 1024 * 1024)
+
 /* What a send came to. */
 enum xmit_outcome {
 	XMIT_SENT = 0,     /* the platform took it */

@@ -11,7 +11,11 @@
  */
 #include "web/web_int.h"
 
+#include "core/log.h"
+#include "core/xmlguard.h"
+
 #include <libxml/xmlreader.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,14 +319,39 @@ render_bord(struct page *p, const struct bord *b)
 	h_raw(p, "</section>");
 }
 
+/* Every byte goes through core/xmlguard before the reader sees it. */
+struct guarded {
+	int (*readfn)(void *ctx, char *out, int max);
+	void *ctx;
+	struct xmlguard g;
+};
+
+static int
+guarded_read(void *ctx, char *out, int max)
+{
+	struct guarded *gr = ctx;
+	struct lerr e;
+	int n = gr->readfn(gr->ctx, out, max);
+
+	if (n > 0 && xmlguard_feed(&gr->g, out, (size_t)n, &e)) {
+		log_warn("PES summary stopped: %s %s", e.msg, e.detail);
+		return -1;
+	}
+	return n;
+}
+
 void
 pes_summary_io(struct page *p, int (*readfn)(void *ctx, char *out, int max), void *ctx)
 {
 	struct pes_sum *ps = arena_zalloc(p->a, sizeof(*ps));
+	struct guarded *gr = arena_zalloc(p->a, sizeof(*gr));
 	xmlTextReaderPtr r;
 	int rc = -1;
 
-	r = xmlReaderForIO(readfn, close_cb, ctx, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS |
+	gr->readfn = readfn;
+	gr->ctx = ctx;
+	xmlguard_init(&gr->g, SIZE_MAX);
+	r = xmlReaderForIO(guarded_read, close_cb, gr, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS |
 			   XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (r) {
 		rc = walk(p, r, ps);

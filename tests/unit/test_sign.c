@@ -548,6 +548,154 @@ test_xxe(void)
 	buf_fini(&out);
 }
 
+/* ---- issue 16: XML bombs and a PJ larger than libxml2's 10 MB text node ---- */
+
+static long
+status_kb(const char *field)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, strlen(field)))
+			kb = atol(line + strlen(field) + 1);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* Peak RSS growth (kB) from here: VmHWM is reset to VmRSS by clear_refs. */
+static long
+peak_reset(void)
+{
+	FILE *f = fopen("/proc/self/clear_refs", "w");
+
+	if (f) {
+		fputs("5", f);
+		fclose(f);
+	}
+	return status_kb("VmRSS:");
+}
+
+static double
+mono(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* pes_in with what goes before its root's end tag. */
+static int
+pes_with(struct buf *b, const char *before_end, const char *body, size_t bodylen, const char *after)
+{
+	const char *end = strstr(pes_in.data, "</n:PES_Aller>");
+
+	buf_init(b, 64 << 20);
+	return !end || buf_add(b, pes_in.data, (size_t)(end - pes_in.data)) || buf_addstr(b, before_end) ||
+	       buf_add(b, body, bodylen) || buf_addstr(b, after) || buf_addstr(b, end);
+}
+
+static void
+bomb(const char *name, struct buf *in, const char *word)
+{
+	struct sign_report r = { 0 };
+	struct buf out;
+	struct lerr e;
+	long rss = peak_reset();
+	double t0 = mono();
+	int rc = pes_sign(&signer, SIGN_XADES_111, in, &out, &e);
+
+	is_int(rc, LERR_INVALID, "%s (%zu bytes): signing refused: %s / %s", name, in->len, e.msg, e.detail);
+	ok(strstr(e.msg, word) != NULL, "%s: the message names %s", name, word);
+	ok(verify(trust, in, 0, NULL, 0, &r) == 0 && !r.valid && check_is(&r, "xml", -1, 0),
+	   "%s: verification refuses it (check xml)", name);
+	ok(mono() - t0 < 2.0, "%s: both answered in %.2f s", name, mono() - t0);
+	ok(status_kb("VmHWM:") - rss < 64 * 1024, "%s: peak RSS grew by %ld kB", name,
+	   status_kb("VmHWM:") - rss);
+	sign_report_fini(&r);
+	buf_fini(&out);
+}
+
+static void
+test_bombs(void)
+{
+	struct buf in, out, body;
+	struct sign_report r = { 0 };
+	struct lerr e;
+	char ents[4096];
+	size_t o;
+	long rss;
+	double t0;
+
+	if (!pes_in.len)
+		return;
+	/* Billion laughs padded over 10 MiB (sx_parse used to add XML_PARSE_HUGE
+	 * there, which lifts libxml2's amplification guard). */
+	o = (size_t)snprintf(ents, sizeof(ents), "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n"
+			     "<!DOCTYPE n:PES_Aller [<!ENTITY l0 \"lol\">");
+	for (int i = 1; i <= 6; i++) {
+		o += (size_t)snprintf(ents + o, sizeof(ents) - o, "<!ENTITY l%d \"", i);
+		for (int j = 0; j < 10; j++)
+			o += (size_t)snprintf(ents + o, sizeof(ents) - o, "&l%d;", i - 1);
+		o += (size_t)snprintf(ents + o, sizeof(ents) - o, "\">");
+	}
+	snprintf(ents + o, sizeof(ents) - o, "]>");
+	buf_init(&body, 64 << 20);
+	for (int i = 0; i < 40 * 1024 && !buf_addstr(&body, "<!-- padding -->"); i++)
+		for (int j = 0; j < 64; j++)
+			if (buf_addstr(&body, "&l6;"))
+				break;
+	if (!pes_with(&in, "<PES_PJ>", body.data, body.len, "</PES_PJ>") &&
+	    !subst(&in, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>", ents))
+		bomb("billion laughs", &in, "DTD");
+	buf_fini(&in);
+	buf_fini(&body);
+
+	/* 85,000 attributes on one element of a PES; 100,000 on one element. */
+	buf_init(&body, 64 << 20);
+	int bad = buf_addstr(&body, "<PES_DepenseAller><Bomb");
+	for (int i = 0; i < 85000; i++)
+		bad |= buf_printf(&body, " a%d=\"\"", i);
+	bad |= buf_addstr(&body, "/>");
+	buf_init(&in, 64 << 20);
+	if (!bad && !buf_add(&in, pes_in.data, pes_in.len) && !subst(&in, "<PES_DepenseAller>", body.data))
+		bomb("attribute bomb in a bordereau", &in, "attributes");
+	buf_fini(&in);
+	buf_reset(&body);
+	for (int i = 0; i < 100000; i++)
+		bad |= buf_printf(&body, " xmlns:p%d=\"urn:%d\"", i, i);
+	if (!bad && !pes_with(&in, "<Bomb", body.data, body.len, "/>"))
+		bomb("namespace declaration bomb", &in, "attributes");
+	buf_fini(&in);
+
+	/* A PJ of 24 MB of text: base64 lines ending in "&#13;" and a few
+	 * accented letters make libxml2 build the text node from pieces, which
+	 * it refuses past 10 MB without XML_PARSE_HUGE. */
+	buf_reset(&body);
+	for (int i = 0; i < 24 * 1024 * 1024 / 80; i++)
+		if (buf_addstr(&body, i % 1000 ? "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0&#13;\n" :
+			       "\xe9t\xe9\n"))
+			break;
+	if (!pes_with(&in, "<PES_PJ><PJ><Contenu><Fichier MIMEType=\"application/pdf\">", body.data, body.len,
+		      "</Fichier></Contenu></PJ></PES_PJ>")) {
+		rss = peak_reset();
+		t0 = mono();
+		ok(pes_sign(&signer, SIGN_XADES_111, &in, &out, &e) == 0, "a PES with a %zu-byte PJ signs (%s %s)",
+		   in.len, e.msg, e.detail);
+		ok(verify(trust, &out, 0, NULL, 0, &r) == 0 && r.valid, "... and verifies");
+		dump_failures(&r);
+		printf("# PJ of 24 MB: sign + verify in %.2f s, peak RSS +%ld kB\n", mono() - t0,
+		       status_kb("VmHWM:") - rss);
+		sign_report_fini(&r);
+		buf_fini(&out);
+	}
+	buf_fini(&in);
+	buf_fini(&body);
+}
+
 /* ---- attacks on a signed PES ---- */
 
 static void
@@ -1263,6 +1411,7 @@ main(void)
 	test_pes_ecdsa();
 	test_pes_crlf_utf8();
 	test_xxe();
+	test_bombs();
 	test_attacks();
 	test_moved_reference();
 	test_cert_attacks();
