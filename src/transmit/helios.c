@@ -385,10 +385,12 @@ read_element(struct xmit_acquit *a, xmlNode *el)
 	a->elements++;
 	if (xs_boolean(etat) == 1) {
 		a->ok++;
+		a->ok_pj += dom && !strcmp(dom, "4");
 		return;
 	}
 	a->ko++;
 	a->ko_file += domaine_of_file(dom);
+	a->ko_pj += dom && !strcmp(dom, "4");
 	buf_init(&one, 2000);
 	describe(&one, el, dom, etat);
 	if (one.len) {
@@ -425,7 +427,10 @@ xmit_acquit_parse(const void *data, size_t len, struct xmit_acquit *a, struct le
 	if (a->ko > ACQUIT_WARNINGS_MAX)
 		json_array_append_new(a->refused, json_sprintf("PES_Acquit: %d more refused element(s) not listed",
 							       a->ko - ACQUIT_WARNINGS_MAX));
-	a->accepted = !a->ko_file && (a->ok > 0 || a->ko == 0);
+	/* Refused: the file as a whole (technique, signatures), or every
+	 * bordereau, marché... refused (their PJ alone are no acceptance), or
+	 * every element refused.  Else accepted, maybe partially. */
+	a->accepted = !a->ko_file && (a->ok - a->ok_pj > 0 || (a->ko - a->ko_pj == 0 && (a->ok > 0 || a->ko == 0)));
 	return 0;
 }
 

@@ -156,12 +156,15 @@ int xmit_utf8_to_latin1(const char *in, struct buf *out);
  * (1/true, 0/false, whitespace collapsed), every Erreur of an element and of
  * its DetailPiece/DetailLigne, DomaineAck labelled as the schema does.
  * The file is refused when an element of DomaineAck 0 (technique) or 1-3
- * (signatures) is KO, or when no element is OK; otherwise it is accepted,
- * maybe partially (a PJ or a bordereau refused): doc/helios-acquit.md. */
+ * (signatures) is KO, when every element other than a PJ (bordereaux,
+ * marchés...) is KO, or when every element is KO; otherwise it is accepted,
+ * maybe partially (a PJ, or one bordereau of several, refused):
+ * doc/helios-acquit.md. */
 struct xmit_acquit {
 	char nomfic[128];            /* Enveloppe/Parametres/NomFic */
 	int elements, ok, ko;        /* ElementACQUIT read; EtatAck true; not true */
 	int ko_file;                 /* KO elements about the whole file (DomaineAck 0-3) */
+	int ok_pj, ko_pj;            /* OK and KO elements about a PJ (DomaineAck 4) */
 	int accepted;                /* the document is acknowledged */
 	struct buf reason;           /* every KO element with all its errors, "; " between */
 	json_t *refused;             /* the same, one "PES_Acquit: ..." string per KO element */

@@ -161,6 +161,16 @@ partial(void)
 	is_str(w, "PES_Acquit: DomaineAck 4 (PJ) EtatAck 0, PJ PJ2: ERREUR_PJ fichier vide | ERREUR_PJ domaine 02",
 	       "the refused PJ is listed with all its errors");
 	xmit_acquit_fini(&a);
+	parse(HEAD EL("5", "1", BORD) EL("5", "0", "<NumBord V=\"12346\"/>" ERR("ERREUR_AUTRE", "b2")) TAIL, &a);
+	ok(a.accepted && a.ko == 1, "one bordereau of two refused: the file is accepted");
+	xmit_acquit_fini(&a);
+	parse(HEAD EL("5", "0", BORD ERR("42", "Bordereau refus\xe9")) EL("4", "1", "<IdUnique V=\"PJ1\"/>") TAIL, &a);
+	ok(!a.accepted && has(&a, "bordereau 12345 exercice 2026: 42 Bordereau refusé"),
+	   "its only bordereau refused, its PJ accepted: the file is refused");
+	xmit_acquit_fini(&a);
+	parse(HEAD EL("4", "1", "<IdUnique V=\"PJ1\"/>") EL("4", "0", "<IdUnique V=\"PJ2\"/>") TAIL, &a);
+	ok(a.accepted, "PJ only, one of two refused: accepted");
+	xmit_acquit_fini(&a);
 	ok(parse("<PES_Aller/>", &a) != 0, "another root is no PES_ACQUIT");
 	xmit_acquit_fini(&a);
 }
