@@ -15,6 +15,14 @@
  *                              or is missing
  *   EtatAck 1: one ElementACQUIT per bordereau (DomaineAck 5 dépense,
  *              6 recette) and per PJ carrying an IdUnique (DomaineAck 4).
+ *   A PJ is refused on its own (EtatAck 0, one Erreur per fault, the rest
+ *   of the file accepted: a partial acceptance) when its Fichier is empty or
+ *   its RefCompta/Domaine is not the flux's (01 dépense, 02 recette, 06
+ *   marché), the rejections Class_PJ.xsd documents.
+ *
+ * EtatAck is an xs:boolean: written 1/0, or true/false with
+ * --set helios.booleans=words.  Names: PESALR2_<SIREN>_<yymmdd>_<counter>.xml,
+ * the counter of at least three digits (S²LOW's FichierCompteur pads it).
  *
  * Signatures are verified with xmlsec (same-document references only), with
  * the key of the certificate they carry; with --set helios.trust=CA.pem[,..]
@@ -62,6 +70,7 @@ struct seen {
 
 static xmlSchemaPtr schema;
 static const char *trust_files;         /* helios.trust, NULL: chain not checked */
+static int bool_words;                  /* helios.booleans=words: EtatAck true/false */
 static struct seen *seen;
 static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
 static __thread char xmlsec_err[256];
@@ -107,11 +116,12 @@ helios_check_name(const char *name, char *why, size_t whysz)
 		goto bad;
 	for (p += 7, i = 0; isdigit((unsigned char)p[i]); i++)
 		;
-	if (i < 1 || i > 9 || strcmp(p + i, ".xml"))
+	if (i < 3 || i > 9 || strcmp(p + i, ".xml"))
 		goto bad;
 	return 0;
 bad:
-	snprintf(why, whysz, "%s: the name must be PESALR2_<SIREN>_<yymmdd>_<counter>.xml", name);
+	snprintf(why, whysz, "%s: the name must be PESALR2_<SIREN>_<yymmdd>_<counter>.xml"
+		 " (counter of 3 to 9 digits, zero-padded)", name);
 	return -1;
 }
 
@@ -575,6 +585,13 @@ acquit_entete(xmlNodePtr r, xmlNodePtr aller, const struct helios_upload *up)
 	add_v(h, "CodBud", bud);
 }
 
+/* EtatAck, an xs:boolean. */
+static const char *
+etat(int ok)
+{
+	return bool_words ? (ok ? "true" : "false") : (ok ? "1" : "0");
+}
+
 static void
 ack_elements(xmlNodePtr acq, xmlNodePtr list, const char *domaine)
 {
@@ -588,19 +605,53 @@ ack_elements(xmlNodePtr acq, xmlNodePtr list, const char *domaine)
 		valueof(b, "BlocBordereau/Exer", exer, sizeof(exer));
 		e = el(acq, "ElementACQUIT");
 		add_v(e, "DomaineAck", domaine);
-		add_v(e, "EtatAck", "1");
+		add_v(e, "EtatAck", etat(1));
 		add_v(e, "NumBord", numbord);
 		add_v(e, "ExerciceBord", exer);
 	}
 }
 
 static void
-ack_pjs(xmlNodePtr acq, xmlNodePtr pes_pj)
+pj_error(xmlNodePtr e, const char *libelle)
 {
-	char id[64];
-	xmlNodePtr pj, e;
+	xmlNodePtr err = el(e, "Erreur");
 
-	for (pj = pes_pj ? pes_pj->children : NULL; pj; pj = pj->next) {
+	add_v(err, "NumAnoAck", "ERREUR_PJ");
+	add_v(err, "LibelleAnoAck", libelle);
+}
+
+/* Only blanks (or nothing) in n's text. */
+static int
+blank(xmlNodePtr n)
+{
+	for (xmlNodePtr t = n ? n->children : NULL; t; t = t->next)
+		if ((t->type == XML_TEXT_NODE || t->type == XML_CDATA_SECTION_NODE) && t->content &&
+		    t->content[strspn((const char *)t->content, " \t\r\n")])
+			return 0;
+	return 1;
+}
+
+/* The RefCompta domains the flux allows (Class_PJ.xsd), "" for any. */
+static const char *
+pj_domains(xmlNodePtr aller)
+{
+	if (child(aller, "PES_DepenseAller"))
+		return "01";
+	if (child(aller, "PES_RecetteAller"))
+		return "02";
+	return child(aller, "PES_Marche") ? "06" : "";
+}
+
+/* One ElementACQUIT per PJ with an IdUnique; returns how many are refused. */
+static int
+ack_pjs(xmlNodePtr acq, xmlNodePtr aller)
+{
+	const char *want = pj_domains(aller);
+	char id[64], dom[8], why[160];
+	xmlNodePtr list = child(aller, "PES_PJ"), pj, e, r, ok_mark;
+	int refused = 0;
+
+	for (pj = list ? list->children : NULL; pj; pj = pj->next) {
 		if (pj->type != XML_ELEMENT_NODE || strcmp((const char *)pj->name, "PJ"))
 			continue;
 		valueof(pj, "IdUnique", id, sizeof(id));
@@ -608,31 +659,50 @@ ack_pjs(xmlNodePtr acq, xmlNodePtr pes_pj)
 			continue;
 		e = el(acq, "ElementACQUIT");
 		add_v(e, "DomaineAck", "4");
-		add_v(e, "EtatAck", "1");
+		ok_mark = add_v(e, "EtatAck", etat(1));
 		add_v(e, "IdUnique", id);
+		if (blank(child(child(pj, "Contenu"), "Fichier")))
+			pj_error(e, "PJ rejetée : fichier vide");
+		for (r = pj->children; *want && r; r = r->next) {
+			if (r->type != XML_ELEMENT_NODE || strcmp((const char *)r->name, "RefCompta"))
+				continue;
+			valueof(r, "Domaine", dom, sizeof(dom));
+			if (strcmp(dom, want)) {
+				snprintf(why, sizeof(why), "PJ rejetée : RefCompta/Domaine %s, ce flux n'accepte que %s",
+					 dom, want);
+				pj_error(e, why);
+			}
+		}
+		if (child(e, "Erreur")) {
+			xmlSetProp(ok_mark, BAD_CAST "V", BAD_CAST etat(0));
+			refused++;
+		}
 	}
+	return refused;
 }
 
-static void
+/* Returns how many PJ were refused (a partial acceptance). */
+static int
 acquit_body(xmlNodePtr r, xmlNodePtr aller, const struct verdict *v)
 {
 	xmlNodePtr acq = el(r, "ACQUIT"), e, err;
 	char dom[8];
+	int refused;
 
 	add_v(el(acq, "EnTeteAcquit"), "IdVer", "2");
 	if (v->ok) {
 		ack_elements(acq, child(aller, "PES_DepenseAller"), "5");
 		ack_elements(acq, child(aller, "PES_RecetteAller"), "6");
-		ack_pjs(acq, child(aller, "PES_PJ"));
+		refused = ack_pjs(acq, aller);
 		if (child(acq, "ElementACQUIT"))
-			return;
+			return refused;
 	}
 	snprintf(dom, sizeof(dom), "%d", v->ok ? 0 : v->domaine);
 	e = el(acq, "ElementACQUIT");
 	add_v(e, "DomaineAck", dom);
-	add_v(e, "EtatAck", v->ok ? "1" : "0");
+	add_v(e, "EtatAck", etat(v->ok));
 	if (v->ok)
-		return;
+		return 0;
 	if (*v->numbord) {
 		add_v(e, "NumBord", v->numbord);
 		if (*v->exer)
@@ -641,12 +711,13 @@ acquit_body(xmlNodePtr r, xmlNodePtr aller, const struct verdict *v)
 	err = el(e, "Erreur");
 	add_v(err, "NumAnoAck", v->ano);
 	add_v(err, "LibelleAnoAck", v->libelle);
+	return 0;
 }
 
 /* The PES_ACQUIT, ISO-8859-1 like the platform's; malloc'ed bytes. */
 static xmlChar *
 acquit_build(xmlDocPtr aller_doc, const struct helios_upload *up, const struct verdict *v,
-	     int *len)
+	     int *len, int *refused)
 {
 	xmlNodePtr aller = aller_doc ? xmlDocGetRootElement(aller_doc) : NULL;
 	xmlDocPtr d = xmlNewDoc(BAD_CAST "1.0");
@@ -657,7 +728,7 @@ acquit_build(xmlDocPtr aller_doc, const struct helios_upload *up, const struct v
 	xmlSetNs(r, xmlNewNs(r, BAD_CAST NS_ACQUIT, BAD_CAST "n"));
 	acquit_enveloppe(r, aller, up);
 	acquit_entete(r, aller, up);
-	acquit_body(r, aller, v);
+	*refused = acquit_body(r, aller, v);
 	xmlDocDumpFormatMemoryEnc(d, &out, len, "ISO-8859-1", 1);
 	xmlFreeDoc(d);
 	return out;
@@ -715,6 +786,7 @@ struct pending {
 	int len;
 	int delay;
 	int ok;
+	int pj_refused;         /* accepted, but so many PJ refused */
 };
 
 static void
@@ -723,8 +795,10 @@ write_acquit(struct pending *p)
 	if (statesim_write_file(p->s, p->rel, p->data, (size_t)p->len))
 		fprintf(stderr, "statesim: helios: cannot write %s: %s\n", p->rel, strerror(errno));
 	else
-		fprintf(stderr, "statesim: helios: %s written (EtatAck %d)\n", p->rel, p->ok);
-	statesim_count(p->s, p->ok ? "helios.ack_ok" : "helios.ack_ko", p->name);
+		fprintf(stderr, "statesim: helios: %s written (EtatAck %d, %d PJ refused)\n", p->rel, p->ok,
+			p->pj_refused);
+	statesim_count(p->s, !p->ok ? "helios.ack_ko" : p->pj_refused ? "helios.ack_partial" : "helios.ack_ok",
+		       p->name);
 	xmlFree(p->data);
 	free(p);
 }
@@ -790,7 +864,7 @@ helios_receive(struct statesim *s, const struct helios_upload *up)
 		p->delay = up->delay;
 		snprintf(p->name, sizeof(p->name), "%s", up->name);
 		acquit_name(s, up->name, p->rel, sizeof(p->rel));
-		p->data = acquit_build(doc, up, &v, &p->len);
+		p->data = acquit_build(doc, up, &v, &p->len, &p->pj_refused);
 	}
 	if (doc)
 		xmlFreeDoc(doc);
@@ -843,6 +917,7 @@ helios_init(struct statesim *s)
 	}
 	xmlSecErrorsSetCallback(xmlsec_errors);
 	trust_files = statesim_opt(s, "helios.trust", NULL);
+	bool_words = !strcmp(statesim_opt(s, "helios.booleans", "digits"), "words");
 	if (s->pes_xsd && *s->pes_xsd && load_schema(s->pes_xsd))
 		return -1;
 	if (!s->pes_xsd || !*s->pes_xsd)

@@ -22,7 +22,7 @@
 
 struct statesim_count {
 	struct statesim_count *next;
-	char service[16];
+	char service[32];               /* "helios.ack_partial" and the like */
 	char name[240];
 	int n;
 };

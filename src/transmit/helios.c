@@ -1,8 +1,9 @@
 /*
  * helios.c - the DGFiP Hélios gateway: FTP or FTPS (libcurl), SITE P_DEST /
  * P_APPLI / P_MSG before a binary upload named
- * PESALR2_<SIREN>_<yymmdd>_<counter>.xml, and the PES_Acquit files of the
- * response directory read per DomaineAck / EtatAck.
+ * PESALR2_<SIREN>_<yymmdd>_<counter>.xml (the counter zero-padded to three
+ * digits, as S²LOW's FichierCompteur writes it), and the PES_Acquit files of
+ * the response directory read element by element (doc/helios-acquit.md).
  *
  * Settings (liasse connector set --kind helios): url (ftp:// or ftps://, the
  * upload directory, ending with "/"), retour (the response directory;
@@ -25,11 +26,6 @@
 
 #define ACQUIT_MAX (8u << 20)
 #define LIST_MAX (4u << 20)
-
-static const char *const domaines[] = {
-	"technique", "signature technique", "signature globale", "signature bordereau",
-	"pièce justificative", "dépense", "recette", "budget", "marché", "facture",
-};
 
 static int
 helios_handle(struct xmit_curl *xc, json_t *s, const char *url, long timeout, size_t max,
@@ -104,7 +100,7 @@ helios_prepare(struct xmit_job *x, struct lerr *e)
 			return rc;
 		gmtime_r(&now, &tm);
 		snprintf(day, sizeof(day), "%02d%02d%02d", tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday);
-		snprintf(x->t.remote_name, sizeof(x->t.remote_name), "PESALR2_%s_%s_%lld.xml", x->t.siren, day, n);
+		snprintf(x->t.remote_name, sizeof(x->t.remote_name), "PESALR2_%s_%s_%03lld.xml", x->t.siren, day, n);
 	}
 	if ((rc = store_xmit_files(x->c, x->t.doc_id, pick_file, &p, e)))
 		return rc;
@@ -248,6 +244,36 @@ helios_reconcile(struct xmit_job *x, int *found, struct lerr *e)
 
 /* ---- PES_Acquit ---- */
 
+/* DomaineAck and its label, as CommunAck.xsd (PES V2 v5.17) enumerates them. */
+static const struct {
+	const char *code, *label;
+} domaines[] = {
+	{ "0", "Technique" }, { "1", "Signature technique" }, { "2", "Signature globale" },
+	{ "3", "Signature Bordereau" }, { "4", "PJ" }, { "5", "Dépense" }, { "6", "Recette" },
+	{ "7", "Rôle" }, { "8", "Budget" }, { "9", "Etat Actif" }, { "10", "Etat Passif" },
+	{ "11", "Marché" }, { "12", "Facture" }, { "99", "Paramétrage" },
+};
+
+#define ACQUIT_REASON_MAX 8192u      /* the refusal's reason, every error */
+#define ACQUIT_WARNINGS_MAX 100      /* refused elements listed one by one */
+
+static const char *
+domaine_label(const char *code)
+{
+	for (size_t i = 0; code && i < sizeof(domaines) / sizeof(domaines[0]); i++)
+		if (!strcmp(domaines[i].code, code))
+			return domaines[i].label;
+	return "inconnu";
+}
+
+/* The file as a whole was refused: technique, or one of the signature
+ * domains (the file cannot be taken in without them). */
+static int
+domaine_of_file(const char *code)
+{
+	return code && strlen(code) == 1 && code[0] >= '0' && code[0] <= '3';
+}
+
 static const char *
 attr_v(xmlNode *n)
 {
@@ -256,50 +282,139 @@ attr_v(xmlNode *n)
 	return a && a->children ? (const char *)a->children->content : NULL;
 }
 
+static int
+named(xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, name);
+}
+
 static xmlNode *
 child(xmlNode *n, const char *name)
 {
 	for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && !strcmp((const char *)c->name, name))
+		if (named(c, name))
 			return c;
 	return NULL;
 }
 
-struct acquit {
-	char nomfic[128];
-	int elements, ko;
-	struct buf reason;
-};
-
-static void
-read_element(struct acquit *a, xmlNode *el)
+/* An xs:boolean after whitespace collapse: 1 (1, true), 0 (0, false), -1 neither. */
+static int
+xs_boolean(const char *v)
 {
-	const char *dom = attr_v(child(el, "DomaineAck")), *etat = attr_v(child(el, "EtatAck"));
-	xmlNode *err = child(el, "Erreur");
-	const char *num = attr_v(child(err, "NumAnoAck")), *lib = attr_v(child(err, "LibelleAnoAck"));
-	int d = dom ? atoi(dom) : -1;
+	size_t n;
 
-	a->elements++;
-	if (etat && !strcmp(etat, "1"))
-		return;
-	a->ko++;
-	if (buf_printf(&a->reason, "%sDomaineAck %s (%s) EtatAck %s%s%s%s%s", a->reason.len ? "; " : "",
-		       dom ? dom : "?", d >= 0 && d < 10 ? domaines[d] : "autre", etat ? etat : "?",
-		       num ? ": " : "", num ? num : "", lib ? " " : "", lib ? lib : ""))
-		return;   /* the reason is long enough */
+	if (!v)
+		return -1;
+	v += strspn(v, " \t\r\n");
+	for (n = strlen(v); n && strchr(" \t\r\n", v[n - 1]); n--)
+		;
+	if ((n == 1 && v[0] == '1') || (n == 4 && !strncmp(v, "true", 4)))
+		return 1;
+	if ((n == 1 && v[0] == '0') || (n == 5 && !strncmp(v, "false", 5)))
+		return 0;
+	return -1;
 }
 
-static int
-parse_acquit(const void *data, size_t len, struct acquit *a, struct lerr *e)
+/* Every Erreur child of n, each "NumAnoAck LibelleAnoAck" after where
+ * (the piece or line it is about, or nothing), " | " between errors. */
+static void
+errors_of(struct buf *b, xmlNode *n, const char *where, int *count)
 {
-	xmlDoc *doc = NULL;
+	for (xmlNode *c = n ? n->children : NULL; c; c = c->next) {
+		const char *num, *lib;
+
+		if (!named(c, "Erreur"))
+			continue;
+		num = attr_v(child(c, "NumAnoAck"));
+		lib = attr_v(child(c, "LibelleAnoAck"));
+		(void)!buf_printf(b, "%s%s%s%s%s%s", (*count)++ ? " | " : ": ", where, *where ? " " : "",
+				  num ? num : "(sans code)", lib ? " " : "", lib ? lib : "");
+	}
+}
+
+/* The errors about the element's pieces (DetailPiece) and their lines. */
+static void
+detail_errors(struct buf *b, xmlNode *el, int *count)
+{
+	char where[160];
+
+	for (xmlNode *p = el->children; p; p = p->next) {
+		const char *piece = attr_v(child(p, "NumPiece"));
+
+		if (!named(p, "DetailPiece"))
+			continue;
+		snprintf(where, sizeof(where), "pièce %s", piece ? piece : "?");
+		errors_of(b, p, where, count);
+		for (xmlNode *l = p->children; l; l = l->next) {
+			const char *line = attr_v(child(l, "NumLigne"));
+
+			if (!named(l, "DetailLigne"))
+				continue;
+			snprintf(where, sizeof(where), "pièce %s ligne %s", piece ? piece : "?", line ? line : "?");
+			errors_of(b, l, where, count);
+		}
+	}
+}
+
+/* One KO element in words: its domain with the schema's label, its state,
+ * what it is about (bordereau, PJ, marché), and every error. */
+static void
+describe(struct buf *b, xmlNode *el, const char *dom, const char *etat)
+{
+	const char *bord = attr_v(child(el, "NumBord")), *exer = attr_v(child(el, "ExerciceBord"));
+	const char *pj = attr_v(child(el, "IdUnique")), *marche = attr_v(child(el, "IdMarche"));
+	int count = 0;
+
+	(void)!buf_printf(b, "DomaineAck %s (%s) EtatAck %s", dom ? dom : "?", domaine_label(dom),
+			  etat ? etat : "absent");
+	if (bord)
+		(void)!buf_printf(b, ", bordereau %s%s%s", bord, exer ? " exercice " : "", exer ? exer : "");
+	if (pj)
+		(void)!buf_printf(b, ", PJ %s", pj);
+	if (marche)
+		(void)!buf_printf(b, ", marché %s", marche);
+	errors_of(b, el, "", &count);
+	detail_errors(b, el, &count);
+}
+
+static void
+read_element(struct xmit_acquit *a, xmlNode *el)
+{
+	const char *dom = attr_v(child(el, "DomaineAck")), *etat = attr_v(child(el, "EtatAck"));
+	struct buf one;
+
+	a->elements++;
+	if (xs_boolean(etat) == 1) {
+		a->ok++;
+		a->ok_pj += dom && !strcmp(dom, "4");
+		return;
+	}
+	a->ko++;
+	a->ko_file += domaine_of_file(dom);
+	a->ko_pj += dom && !strcmp(dom, "4");
+	buf_init(&one, 2000);
+	describe(&one, el, dom, etat);
+	if (one.len) {
+		(void)!buf_printf(&a->reason, "%s%s", a->reason.len ? "; " : "", one.data);
+		if (a->ko <= ACQUIT_WARNINGS_MAX)
+			json_array_append_new(a->refused, json_sprintf("PES_Acquit: %s", one.data));
+	}
+	buf_fini(&one);
+}
+
+int
+xmit_acquit_parse(const void *data, size_t len, struct xmit_acquit *a, struct lerr *e)
+{
+	xmlDoc *doc;
 	xmlNode *root, *ack;
 	const char *nf;
 
+	memset(a, 0, sizeof(*a));
+	buf_init(&a->reason, ACQUIT_REASON_MAX);
+	a->refused = json_array();
 	if (xmlguard_check(data, len, XMIT_MAX_XML_RETURN, e))
 		return e->kind;
-	doc = xmlReadMemory(data, (int)len, "acquit.xml", NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	doc = xmlReadMemory(data, (int)len, "acquit.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	root = doc ? xmlDocGetRootElement(doc) : NULL;
 	if (!root || strcmp((const char *)root->name, "PES_ACQUIT")) {
 		xmlFreeDoc(doc);
@@ -309,26 +424,40 @@ parse_acquit(const void *data, size_t len, struct acquit *a, struct lerr *e)
 	snprintf(a->nomfic, sizeof(a->nomfic), "%s", nf ? nf : "");
 	ack = child(root, "ACQUIT");
 	for (xmlNode *c = ack ? ack->children : NULL; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && !strcmp((const char *)c->name, "ElementACQUIT"))
+		if (named(c, "ElementACQUIT"))
 			read_element(a, c);
 	xmlFreeDoc(doc);
+	if (a->ko > ACQUIT_WARNINGS_MAX)
+		json_array_append_new(a->refused, json_sprintf("PES_Acquit: %d more refused element(s) not listed",
+							       a->ko - ACQUIT_WARNINGS_MAX));
+	/* Refused: the file as a whole (technique, signatures), or every
+	 * bordereau, marché... refused (their PJ alone are no acceptance), or
+	 * every element refused.  Else accepted, maybe partially. */
+	a->accepted = !a->ko_file && (a->ok - a->ok_pj > 0 || (a->ko - a->ko_pj == 0 && (a->ok > 0 || a->ko == 0)));
 	return 0;
+}
+
+void
+xmit_acquit_fini(struct xmit_acquit *a)
+{
+	buf_fini(&a->reason);
+	json_decref(a->refused);
+	a->refused = NULL;
 }
 
 int
 xmit_acquit_read(const void *data, size_t len, int *accepted, char *reason, size_t n, char *nomfic,
 		 struct lerr *e)
 {
-	struct acquit a = { .elements = 0 };
-	int rc;
+	struct xmit_acquit a;
+	int rc = xmit_acquit_parse(data, len, &a, e);
 
-	buf_init(&a.reason, 1500);
-	if (!(rc = parse_acquit(data, len, &a, e))) {
-		*accepted = a.ko == 0;
+	if (!rc) {
+		*accepted = a.accepted;
 		snprintf(reason, n, "%s", a.reason.data ? a.reason.data : "");
 		snprintf(nomfic, 128, "%s", a.nomfic);
 	}
-	buf_fini(&a.reason);
+	xmit_acquit_fini(&a);
 	return rc;
 }
 
@@ -352,7 +481,7 @@ fetch(json_t *s, const char *url, struct buf *out, size_t max, long timeout, str
 }
 
 static int
-match_acquit(struct xmit_poll *p, const char *name, const struct acquit *a, char doc[37], struct lerr *e)
+match_acquit(struct xmit_poll *p, const char *name, const struct xmit_acquit *a, char doc[37], struct lerr *e)
 {
 	int rc = 0;
 
@@ -388,11 +517,32 @@ delete_collected(struct xmit_poll *p, const char *dir, struct curl_slist *names)
 	xmit_curl_close(&xc);
 }
 
+/* The acquit's verdict on the document; a partial acceptance (some
+ * elements refused, the file taken) acknowledges it and lists the refused
+ * elements in its warnings. */
+static int
+answer(struct xmit_poll *p, const char *doc, const char *name, const struct buf *data,
+       const struct xmit_acquit *a, struct lerr *e)
+{
+	char *text = NULL;
+	int rc = xmit_returned(p->c, doc, a->accepted ? "ack" : "anomaly", name, "application/xml", data->data,
+			       data->len, a->accepted, a->reason.data, e);
+
+	if (!rc && a->accepted && a->ko) {
+		if (!(text = json_dumps(a->refused, JSON_COMPACT)))
+			return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+		rc = store_doc_add_warnings(p->c, doc, text, e);
+		log_info("doc=%s: acknowledged by %s, %d of its %d elements refused", doc, name, a->ko, a->elements);
+	}
+	free(text);
+	return rc;
+}
+
 static int
 one_acquit(struct xmit_poll *p, const char *source, const char *name, const char *url,
 	   struct curl_slist **collected, struct lerr *e)
 {
-	struct acquit a = { .elements = 0 };
+	struct xmit_acquit a;
 	struct buf data;
 	char doc[37] = "";
 	int rc, seen = 0;
@@ -409,16 +559,15 @@ one_acquit(struct xmit_poll *p, const char *source, const char *name, const char
 		return rc;
 	}
 	buf_init(&data, ACQUIT_MAX);
-	buf_init(&a.reason, 1500);
+	memset(&a, 0, sizeof(a));
 	if ((rc = fetch(p->settings, url, &data, ACQUIT_MAX, (long)config_int("transmit_timeout"), e)))
 		goto out;
-	if (parse_acquit(data.data, data.len, &a, e)) {
+	if (xmit_acquit_parse(data.data, data.len, &a, e)) {
 		log_warn("org=%s: %s in the Hélios response directory is not a PES_ACQUIT", p->siren, name);
 	} else if ((rc = match_acquit(p, name, &a, doc, e))) {
 		goto out;
 	} else if (doc[0]) {
-		rc = xmit_returned(p->c, doc, a.ko ? "anomaly" : "ack", name, "application/xml", data.data,
-				   data.len, a.ko ? 0 : 1, a.reason.data, e);
+		rc = answer(p, doc, name, &data, &a, e);
 		p->handled++;
 	} else {
 		log_warn("org=%s: PES_ACQUIT %s (NomFic %s) matches no transmission", p->siren, name, a.nomfic);
@@ -426,7 +575,7 @@ one_acquit(struct xmit_poll *p, const char *source, const char *name, const char
 	if (!rc)
 		rc = store_inbox_add(p->c, source, name, doc, doc[0] ? "PES_ACQUIT" : "unmatched", e);
 out:
-	buf_fini(&a.reason);
+	xmit_acquit_fini(&a);
 	buf_fini(&data);
 	return rc;
 }

@@ -155,9 +155,29 @@ void xmit_latin1_to_utf8(const char *in, char *out, size_t n);
 /* ISO-8859-1 from UTF-8; -1 when a character has no Latin-1 form. */
 int xmit_utf8_to_latin1(const char *in, struct buf *out);
 
-/* A PES_ACQUIT (helios.c): *accepted 1 when every EtatAck is 1, else 0 and
- * reason (n bytes) names each KO DomaineAck with its NumAnoAck and
- * LibelleAnoAck; nomfic (128 bytes) the acknowledged NomFic. */
+/* A PES_ACQUIT (helios.c), read as PES_V2_Acquit_Autonome_V2.xsd and
+ * CommunAck.xsd define it: every ElementACQUIT, EtatAck an xs:boolean
+ * (1/true, 0/false, whitespace collapsed), every Erreur of an element and of
+ * its DetailPiece/DetailLigne, DomaineAck labelled as the schema does.
+ * The file is refused when an element of DomaineAck 0 (technique) or 1-3
+ * (signatures) is KO, when every element other than a PJ (bordereaux,
+ * marchés...) is KO, or when every element is KO; otherwise it is accepted,
+ * maybe partially (a PJ, or one bordereau of several, refused):
+ * doc/helios-acquit.md. */
+struct xmit_acquit {
+	char nomfic[128];            /* Enveloppe/Parametres/NomFic */
+	int elements, ok, ko;        /* ElementACQUIT read; EtatAck true; not true */
+	int ko_file;                 /* KO elements about the whole file (DomaineAck 0-3) */
+	int ok_pj, ko_pj;            /* OK and KO elements about a PJ (DomaineAck 4) */
+	int accepted;                /* the document is acknowledged */
+	struct buf reason;           /* every KO element with all its errors, "; " between */
+	json_t *refused;             /* the same, one "PES_Acquit: ..." string per KO element */
+};
+/* a is set up even on failure: always xmit_acquit_fini() it. */
+int xmit_acquit_parse(const void *data, size_t len, struct xmit_acquit *a, struct lerr *e) LERR_WUR;
+void xmit_acquit_fini(struct xmit_acquit *a);
+/* The same in short: *accepted, reason (n bytes; every KO element, also
+ * when the file is accepted partially), nomfic (128 bytes). */
 int xmit_acquit_read(const void *data, size_t len, int *accepted, char *reason, size_t n, char *nomfic,
 		     struct lerr *e) LERR_WUR;
 

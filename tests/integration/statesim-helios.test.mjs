@@ -50,7 +50,8 @@ function site(msg = MSG, { dest = 'CGF', appli = 'GHELPES2' } = {}) {
 }
 
 let serial = 0;
-const pesName = () => `PESALR2_214502494_261128_${++serial}.xml`;
+// The counter zero-padded to three digits, as S²LOW's FichierCompteur writes it.
+const pesName = () => `PESALR2_214502494_261128_${String(++serial).padStart(3, '0')}.xml`;
 const latin1 = (p) => fs.readFileSync(p).toString('latin1');
 // Each upload gets its own NomFic: the gateway refuses a NomFic seen twice.
 const nomfic = (text) => text.replace(/<NomFic V="[^"]*"/, `<NomFic V="NF${Date.now()}${++serial}"`);
@@ -73,6 +74,8 @@ function acquit(sim, name, extra = []) {
 	const elements = [...text.matchAll(/<ElementACQUIT>([\s\S]*?)<\/ElementACQUIT>/g)].map((m) => ({
 		domaine: v(m[1], 'DomaineAck'), etat: v(m[1], 'EtatAck'), numbord: v(m[1], 'NumBord'),
 		exer: v(m[1], 'ExerciceBord'), ano: v(m[1], 'NumAnoAck'), libelle: v(m[1], 'LibelleAnoAck'),
+		idunique: v(m[1], 'IdUnique'),
+		errors: [...m[1].matchAll(/<Erreur>([\s\S]*?)<\/Erreur>/g)].map((x) => [v(x[1], 'NumAnoAck'), v(x[1], 'LibelleAnoAck')]),
 	}));
 	return { text, raw: r.out, elements, nomfic: v(text, 'NomFic') };
 }
@@ -96,6 +99,14 @@ function assertKo(a, domaine, ano) {
 	if (ano)
 		assert.equal(a.elements[0].ano, ano);
 	return a.elements[0];
+}
+
+// pes_aller_ok.xml (a dépense) with PJ: [IdUnique, base64 content, RefCompta Domaine].
+function withPjs(text, pjs) {
+	const pj = ([id, content, domaine]) => `<PJ><Contenu><Fichier MIMEType="application/pdf">${content}</Fichier></Contenu>` +
+		`<IdUnique V="${id}"/><NomPJ V="${id}.pdf"/><Description V="Facture ${id}"/><RefCompta><Domaine V="${domaine}"/>` +
+		'<Exercice V="2009"/><TypeObjet V="01"/><Identifiant V="12345"/></RefCompta></PJ>';
+	return text.replace('</EnTetePES_PJ>', `</EnTetePES_PJ>${pjs.map(pj).join('')}`);
 }
 
 /* A test certificate, and PES signed with it by xmlsec1 (not by liasse). */
@@ -288,9 +299,10 @@ describe('liasse-statesim: Hélios over FTP', () => {
 	});
 
 	it('a name other than PESALR2_<SIREN>_<yymmdd>_<counter>.xml is refused (553)', async () => {
-		const bad = ['pes.xml', 'PESALR2_21450249_261128_1.xml', 'PESALR2_214502494_261328_1.xml',
-			'PESALR2_214502494_261128_.xml', 'PESALR1_214502494_261128_1.xml',
-			'PESALR2_214502494_261128_1.txt'];
+		const bad = ['pes.xml', 'PESALR2_21450249_261128_001.xml', 'PESALR2_214502494_261328_001.xml',
+			'PESALR2_214502494_261128_.xml', 'PESALR1_214502494_261128_001.xml',
+			'PESALR2_214502494_261128_001.txt', 'PESALR2_214502494_261128_1.xml',
+			'PESALR2_214502494_261128_01.xml'];
 		for (const name of bad) {
 			const r = upload(sim, name, nomfic(latin1(okPes)));
 			assert.equal(r.code, 25, `${name}: ${r.err}`);
@@ -399,6 +411,21 @@ describe('liasse-statesim: Hélios over FTP', () => {
 		assert.equal(acquit(sim, name).elements[0].etat, '1');
 	});
 
+	it('a PJ with an empty file and a foreign RefCompta domain is refused alone: a partial acceptance', async () => {
+		const name = pesName();
+		const text = withPjs(nomfic(latin1(okPes)), [['PJOK1', 'SGVsbG8=', '01'], ['PJKO2', '', '02']]);
+		assert.equal(upload(sim, name, text).code, 0);
+		const a = acquit(sim, name);
+		assertValidAcquit(a);
+		assert.deepEqual(a.elements.map((e) => [e.domaine, e.etat, e.numbord || e.idunique]),
+			[['5', '1', '12345'], ['4', '1', 'PJOK1'], ['4', '0', 'PJKO2']]);
+		assert.deepEqual(a.elements[2].errors.map((e) => e[0]), ['ERREUR_PJ', 'ERREUR_PJ'], 'one Erreur per fault');
+		assert.match(a.elements[2].errors[0][1], /fichier vide/);
+		assert.match(a.elements[2].errors[1][1], /Domaine 02/);
+		assert.deepEqual(a.elements[1].errors, []);
+		assert.equal((await sim.counts())['helios.ack_partial'][name], 1);
+	});
+
 	it('control: bad fault parameters are 400, reset clears counts and faults', async () => {
 		await assert.rejects(sim.fault('helios', 'explode'), (e) => e.status === 400);
 		await assert.rejects(sim.fault('nowhere', 'refuse'), (e) => e.status === 400);
@@ -409,6 +436,32 @@ describe('liasse-statesim: Hélios over FTP', () => {
 		const name = pesName();
 		assert.equal(upload(sim, name, nomfic(latin1(okPes))).code, 0, 'the faults are gone');
 		assert.deepEqual(await sim.counts(), { helios: { [name]: 1 }, 'helios.ack_ok': { [name]: 1 } });
+	});
+});
+
+describe('liasse-statesim: Hélios writing EtatAck as true/false (helios.booleans=words)', () => {
+	let sim;
+
+	before(async () => {
+		sim = await startStatesim({ dir: path.join(tmp, 'simwords'), args: ['--pes-xsd', pesXsd,
+			'--set', 'helios.booleans=words'] });
+	});
+	after(async () => {
+		if (sim)
+			await sim.stop();
+	});
+
+	it('true for what is accepted, false for what is refused; the acquit stays valid', () => {
+		const name = pesName();
+		assert.equal(upload(sim, name, withPjs(nomfic(latin1(okPes)), [['PJ1', '', '01']])).code, 0);
+		const a = acquit(sim, name);
+		assertValidAcquit(a);
+		assert.deepEqual(a.elements.map((e) => e.etat), ['true', 'false']);
+		const ko = pesName();
+		assert.equal(upload(sim, ko, '').code, 0);
+		const k = acquit(sim, ko);
+		assertValidAcquit(k);
+		assert.equal(k.elements[0].etat, 'false');
 	});
 });
 

@@ -1,8 +1,10 @@
 // Hélios end to end: liassed + liasse-statesim (FTP) + PostgreSQL.  A PES
-// to transmit goes out as PESALR2_<SIREN>_<yymmdd>_<n>.xml after the SITE
+// to transmit goes out as PESALR2_<SIREN>_<yymmdd>_<nnn>.xml after the SITE
 // commands, the PES_Acquit comes back from the response directory and the
-// document is acknowledged (or refused with the acquit's reason); every
-// simulator fault ends with the file received exactly once, or failed.
+// document is acknowledged (or refused with the acquit's reason; or
+// acknowledged with the refused PJ in its warnings); every simulator fault
+// ends with the file received exactly once, or failed.  The simulator
+// writes EtatAck as true/false (an xs:boolean, like 1/0).
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -33,7 +35,8 @@ async function transmission(id) {
 
 test.before(async () => {
 	env = await h.setup(FAST);
-	sim = await startStatesim(h, { set: { 'helios.p_dest': 'DGFIP-TEST', 'helios.p_appli': 'GHELPES2' },
+	sim = await startStatesim(h, { set: { 'helios.p_dest': 'DGFIP-TEST', 'helios.p_appli': 'GHELPES2',
+		'helios.booleans': 'words' },
 		pesXsd: fixture('parapheur-v5/xsd/schemas_pes_v5.17/PES_V2/Rev0/PES_Aller.xsd') || undefined });
 	await configureHelios(h, env.orgA, sim);
 });
@@ -58,7 +61,8 @@ test('a PES goes out with the SITE commands, its PES_Acquit acknowledges it', as
 	const done = await waitState(env.a, doc.id, ['acknowledged', 'refused', 'failed']);
 	assert.equal(done.state, 'acknowledged', JSON.stringify(done));
 	const t = await transmission(doc.id);
-	assert.match(t.name, new RegExp(`^PESALR2_${env.orgA}_\\d{6}_\\d+\\.xml$`));
+	// The counter zero-padded to three digits (S²LOW's FichierCompteur): the first is 001.
+	assert.match(t.name, new RegExp(`^PESALR2_${env.orgA}_\\d{6}_001\\.xml$`));
 	assert.equal(t.sends, 1);
 	const counts = await sim.counts();
 	assert.equal(counts.helios[t.name], 1, JSON.stringify(counts));
@@ -95,8 +99,28 @@ test('an acquit with EtatAck 0 refuses the document with its reason', async () =
 	assert.equal(done.state, 'refused', JSON.stringify(done));
 	const t = await transmission(doc.id);
 	assert.equal((await sim.counts())['helios.ack_ko'][t.name], 1, 'the gateway wrote a KO acquit');
-	assert.match(done.reason, /DomaineAck 0 \(technique\) EtatAck 0/);
+	assert.match(done.reason, /^DomaineAck 0 \(Technique\) EtatAck false: ERREUR_AUTRE Erreur de validation XSD/);
 	assert.ok(done.files.find((f) => f.role === 'anomaly'), 'the KO acquit is a file of the document');
+});
+
+test('a PJ refused alone (partial acceptance): acknowledged, the refused PJ in the warnings', async () => {
+	// pes_aller_ok.xml with two PJ; the gateway refuses the second (empty
+	// file, RefCompta domain 02 in a dépense file) and takes the rest.
+	const pj = ([id, content, domaine]) => `<PJ><Contenu><Fichier MIMEType="application/pdf">${content}</Fichier></Contenu>` +
+		`<IdUnique V="${id}"/><NomPJ V="${id}.pdf"/><Description V="Facture ${id}"/><RefCompta><Domaine V="${domaine}"/>` +
+		'<Exercice V="2009"/><TypeObjet V="01"/><Identifiant V="12345"/></RefCompta></PJ>';
+	const base = pesFile(`liasse-pj-${process.pid}`);
+	const data = Buffer.from(base.data.toString('latin1').replace('</EnTetePES_PJ>',
+		`</EnTetePES_PJ>${pj(['PJOK1', 'SGVsbG8=', '01'])}${pj(['PJKO2', '', '02'])}`), 'latin1');
+	const doc = await postPes(env.a, { name: 'pes_pj.xml', type: 'application/xml', data });
+	const done = await waitState(env.a, doc.id, ['acknowledged', 'refused', 'failed']);
+	assert.equal(done.state, 'acknowledged', JSON.stringify(done));
+	const t = await transmission(doc.id);
+	assert.equal((await sim.counts())['helios.ack_partial'][t.name], 1, 'the gateway refused a PJ');
+	const refused = done.warnings.filter((w) => w.startsWith('PES_Acquit:'));
+	assert.deepEqual(refused, ['PES_Acquit: DomaineAck 4 (PJ) EtatAck false, PJ PJKO2: ERREUR_PJ PJ rejetée : ' +
+		'fichier vide | ERREUR_PJ PJ rejetée : RefCompta/Domaine 02, ce flux n\'accepte que 01'], JSON.stringify(done.warnings));
+	assert.ok(done.files.find((f) => f.role === 'ack' && f.name === `ACK_${t.name}`), 'the acquit is its ack');
 });
 
 for (const [mode, expect] of [['500', 'acknowledged'], ['cut', 'acknowledged'], ['hang', 'acknowledged'],

@@ -1,0 +1,187 @@
+/*
+ * test_transmit - transmit/ pieces that need no network: the PES_ACQUIT
+ * reader (helios.c), on DGFiP acquits from the fixtures (pes_acquit.xml,
+ * pes_acquit_not_valid.xml) and on acquits written here after
+ * PES_V2_Acquit_Autonome_V2.xsd and CommunAck.xsd.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tap.h"
+#include "transmit/xmit_int.h"
+
+#define HEAD "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n" \
+	"<n:PES_ACQUIT xmlns:n=\"http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/retour/v2\">" \
+	"<Enveloppe><Parametres><Version V=\"2\"/><TypFic V=\"PESALR2\"/><NomFic V=\"NF1\"/></Parametres>" \
+	"<Emetteur><Sigle V=\"X\"/><Adresse V=\"Y\"/></Emetteur><Recepteur><Sigle V=\"HELIOS\"/></Recepteur></Enveloppe>" \
+	"<EnTetePES><DteStr V=\"2026-12-06\"/><IdPost V=\"034000\"/><IdColl V=\"21450249400013\"/>" \
+	"<CodCol V=\"123\"/><CodBud V=\"12\"/></EnTetePES><ACQUIT><EnTeteAcquit><IdVer V=\"2\"/></EnTeteAcquit>"
+#define TAIL "</ACQUIT></n:PES_ACQUIT>"
+#define EL(dom, etat, rest) "<ElementACQUIT><DomaineAck V=\"" dom "\"/><EtatAck V=\"" etat "\"/>" rest "</ElementACQUIT>"
+#define ERR(num, lib) "<Erreur><NumAnoAck V=\"" num "\"/><LibelleAnoAck V=\"" lib "\"/></Erreur>"
+#define BORD "<NumBord V=\"12345\"/><ExerciceBord V=\"2026\"/>"
+
+static int
+parse(const char *xml, struct xmit_acquit *a)
+{
+	struct lerr e;
+
+	lerr_clear(&e);
+	return xmit_acquit_parse(xml, strlen(xml), a, &e);
+}
+
+static int
+has(const struct xmit_acquit *a, const char *s)
+{
+	int found = a->reason.data && strstr(a->reason.data, s) != NULL;
+
+	if (!found)
+		fprintf(stderr, "#   \"%s\" not in the reason \"%s\"\n", s, a->reason.data ? a->reason.data : "");
+	return found;
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	static char data[1 << 16];
+
+	*len = f ? fread(data, 1, sizeof(data) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	data[*len] = '\0';
+	return data;
+}
+
+static void
+fixtures(void)
+{
+	struct xmit_acquit a;
+	char path[1024], reason[1100], nomfic[128];
+	size_t len;
+	const char *data;
+	int accepted = -1;
+	struct lerr e;
+
+	if (!tap_fixture(path, sizeof(path), "s2low/helios/fixtures/pes_acquit.xml")) {
+		printf("# fixtures absent: DGFiP acquits not read\n");
+		return;
+	}
+	data = slurp(path, &len);
+	is_int(parse(data, &a), 0, "pes_acquit.xml is read");
+	is_int(a.elements, 5, "its five ElementACQUIT (a bordereau, four PJ) are read");
+	is_int(a.ok, 5, "all five with EtatAck 1");
+	ok(a.accepted && a.ko == 0 && a.reason.len == 0, "the file is accepted, nothing refused");
+	is_str(a.nomfic, "pescg291201703030412001", "its NomFic");
+	xmit_acquit_fini(&a);
+	lerr_clear(&e);
+	is_int(xmit_acquit_read(data, len, &accepted, reason, sizeof(reason), nomfic, &e), 0, "xmit_acquit_read");
+	ok(accepted == 1 && !reason[0] && !strcmp(nomfic, "pescg291201703030412001"), "in short: accepted");
+
+	tap_fixture(path, sizeof(path), "s2low/helios/fixtures/pes_acquit_not_valid.xml");
+	data = slurp(path, &len);
+	is_int(parse(data, &a), 0, "pes_acquit_not_valid.xml is read");
+	ok(!a.accepted && a.ko_file == 1, "its technical refusal refuses the file");
+	ok(has(&a, "DomaineAck 0 (Technique) EtatAck 0: ERREUR_AUTRE Une erreur technique"), "with its error");
+	xmit_acquit_fini(&a);
+}
+
+static void
+booleans(void)
+{
+	struct xmit_acquit a;
+
+	is_int(parse(HEAD EL("5", "true", BORD) EL("4", " 1 ", "<IdUnique V=\"PJ1\"/>") TAIL, &a), 0, "true");
+	ok(a.accepted && a.ok == 2 && a.ko == 0, "EtatAck true and \" 1 \" are OK (xs:boolean, collapsed)");
+	xmit_acquit_fini(&a);
+	is_int(parse(HEAD EL("0", "false", ERR("ERREUR_FLUX_VIDE", "vide")) TAIL, &a), 0, "false");
+	ok(!a.accepted && a.ko == 1, "EtatAck false is KO");
+	ok(has(&a, "DomaineAck 0 (Technique) EtatAck false: ERREUR_FLUX_VIDE vide"), "false in the reason");
+	xmit_acquit_fini(&a);
+	parse(HEAD EL("5", "yes", BORD) TAIL, &a);
+	ok(!a.accepted && a.ko == 1, "an EtatAck that is no xs:boolean is not taken for OK");
+	xmit_acquit_fini(&a);
+}
+
+static void
+domains(void)
+{
+	static const char *const labels[] = {
+		"DomaineAck 7 (Rôle)", "DomaineAck 8 (Budget)", "DomaineAck 9 (Etat Actif)",
+		"DomaineAck 10 (Etat Passif)", "DomaineAck 11 (Marché) EtatAck 0, marché 2026MARCHE0001-001",
+		"DomaineAck 12 (Facture)", "DomaineAck 99 (Paramétrage)", "DomaineAck 42 (inconnu)",
+	};
+	struct xmit_acquit a;
+
+	parse(HEAD EL("5", "1", BORD) EL("7", "0", ERR("ERREUR_AUTRE", "r")) EL("8", "0", "")
+	      EL("9", "0", "") EL("10", "0", "") EL("11", "0", "<IdMarche V=\"2026MARCHE0001-001\"/>")
+	      EL("12", "0", "") EL("99", "0", "") EL("42", "0", "") TAIL, &a);
+	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+		ok(has(&a, labels[i]), "%s, labelled as CommunAck.xsd says", labels[i]);
+	is_int(a.ko, 8, "every KO element is read, not the first");
+	is_int((int)json_array_size(a.refused), 8, "one warning per refused element");
+	xmit_acquit_fini(&a);
+}
+
+static void
+errors(void)
+{
+	struct xmit_acquit a;
+
+	parse(HEAD EL("3", "0", BORD ERR("ERREUR_SIGNATURE_BORDEREAU_INVALIDE", "signature")
+		      ERR("ERREUR_CERTIFICAT", "certificat r\xe9voqu\xe9")) EL("1", "0", ERR("ERREUR_PES_PARAM_SIGNATURE", "x"))
+	      TAIL, &a);
+	ok(!a.accepted && a.ko_file == 2, "a signature domain KO refuses the file");
+	ok(has(&a, "DomaineAck 3 (Signature Bordereau) EtatAck 0, bordereau 12345 exercice 2026: "
+	       "ERREUR_SIGNATURE_BORDEREAU_INVALIDE signature | ERREUR_CERTIFICAT certificat révoqué; "
+	       "DomaineAck 1 (Signature technique) EtatAck 0: ERREUR_PES_PARAM_SIGNATURE x"),
+	   "every Erreur of every element in the reason (in UTF-8)");
+	xmit_acquit_fini(&a);
+	parse(HEAD EL("5", "0", BORD ERR("ERREUR_CUMUL_MONTANTS", "cumul")
+		      "<DetailPiece><NumPiece V=\"7\"/>" ERR("ERREUR_DOUBLON_PIECE", "doublon")
+		      "<DetailLigne><NumLigne V=\"2\"/>" ERR("ERREUR_MONTANT_TVA_ZERO_NEGATIF", "tva") "</DetailLigne>"
+		      "</DetailPiece>") TAIL, &a);
+	ok(!a.accepted && a.ko_file == 0, "nothing accepted: the file is refused");
+	ok(has(&a, ": ERREUR_CUMUL_MONTANTS cumul | pièce 7 ERREUR_DOUBLON_PIECE doublon"
+	       " | pièce 7 ligne 2 ERREUR_MONTANT_TVA_ZERO_NEGATIF tva"), "the errors of pieces and lines too");
+	xmit_acquit_fini(&a);
+}
+
+static void
+partial(void)
+{
+	struct xmit_acquit a;
+	const char *w;
+
+	parse(HEAD EL("5", "1", BORD) EL("4", "1", "<IdUnique V=\"PJ1\"/>")
+	      EL("4", "0", "<IdUnique V=\"PJ2\"/>" ERR("ERREUR_PJ", "fichier vide") ERR("ERREUR_PJ", "domaine 02"))
+	      TAIL, &a);
+	ok(a.accepted && a.ok == 2 && a.ko == 1, "one PJ refused, the rest OK: the file is accepted");
+	w = json_string_value(json_array_get(a.refused, 0));
+	is_str(w, "PES_Acquit: DomaineAck 4 (PJ) EtatAck 0, PJ PJ2: ERREUR_PJ fichier vide | ERREUR_PJ domaine 02",
+	       "the refused PJ is listed with all its errors");
+	xmit_acquit_fini(&a);
+	parse(HEAD EL("5", "1", BORD) EL("5", "0", "<NumBord V=\"12346\"/>" ERR("ERREUR_AUTRE", "b2")) TAIL, &a);
+	ok(a.accepted && a.ko == 1, "one bordereau of two refused: the file is accepted");
+	xmit_acquit_fini(&a);
+	parse(HEAD EL("5", "0", BORD ERR("42", "Bordereau refus\xe9")) EL("4", "1", "<IdUnique V=\"PJ1\"/>") TAIL, &a);
+	ok(!a.accepted && has(&a, "bordereau 12345 exercice 2026: 42 Bordereau refusé"),
+	   "its only bordereau refused, its PJ accepted: the file is refused");
+	xmit_acquit_fini(&a);
+	parse(HEAD EL("4", "1", "<IdUnique V=\"PJ1\"/>") EL("4", "0", "<IdUnique V=\"PJ2\"/>") TAIL, &a);
+	ok(a.accepted, "PJ only, one of two refused: accepted");
+	xmit_acquit_fini(&a);
+	ok(parse("<PES_Aller/>", &a) != 0, "another root is no PES_ACQUIT");
+	xmit_acquit_fini(&a);
+}
+
+int
+main(void)
+{
+	fixtures();
+	booleans();
+	domains();
+	errors();
+	partial();
+	return tap_done();
+}
