@@ -413,7 +413,7 @@ list_scripts(const char *dir, struct dirent ***names, struct lerr *e)
 	return n;
 }
 
-/* Functions, triggers and views: every functions/NNN_name.sql, in name order,
+/* Functions, triggers and views: every functions/NN_name.sql, in name order,
  * at every migration (CREATE OR REPLACE), after the numbered migrations.
  * Bodies are not checked at creation, so a function may call one defined
  * in a later file (pg_dump does the same). */
@@ -435,9 +435,7 @@ recreate_functions(struct store_conn *c, const char *sqldir, struct lerr *e)
 		free(names[i]);
 	}
 	free(names);
-	if (!rc)
-		rc = sq_exec(c, "SET LOCAL check_function_bodies = on", NULL, 0, NULL, e);
-	return rc;
+	return rc;   /* SET LOCAL ends with the migration's transaction */
 }
 
 int
