@@ -5,7 +5,8 @@
 -- needs a signature carries signer_id, the one official who must sign it,
 -- whatever vendor sent it.  A delegate sees and signs the delegator's
 -- documents within the delegation's period and scope, with their own
--- certificate; the document then records signed_for.
+-- certificate; the document then records signed_for.  The functions (routing,
+-- delegation checks, the queue, reject) are in functions/40_people.sql.
 
 CREATE TABLE person (
 	id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

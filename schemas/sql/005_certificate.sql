@@ -6,7 +6,8 @@
 -- does not know.  In state 'enrolment' that secret is a one-time enrolment
 -- code printed once at import; the official exchanges it for a PIN of their
 -- own, the blob is rewrapped and the state becomes 'active'.  Nothing in this
--- table is private key material in clear.
+-- table is private key material in clear.  The functions (PIN attempts,
+-- signing a document) are in functions/50_certificate.sql.
 --
 -- PIN attempts: pin_failures counts wrong PINs (and enrolment codes) since
 -- the last success or unlock.  An attempt is reserved (counter + 1, committed)

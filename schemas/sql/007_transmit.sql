@@ -7,6 +7,7 @@
 -- document 'transmitting') in a committed transaction before any byte leaves;
 -- a transmission found 'sending' by a later attempt was interrupted (crash,
 -- timeout) and is reconciled with the platform before anything is resent.
+-- The functions are in functions/70_transmit.sql and 20_document.sql.
 
 CREATE TABLE connector (
 	org_id     bigint NOT NULL REFERENCES organisation(id),
