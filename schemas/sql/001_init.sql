@@ -1,5 +1,9 @@
 -- 001_init.sql - organisations, API clients, documents, files, blobs, jobs, journal.
 -- Applied by store_migrate() in one transaction under an advisory lock.
+--
+-- Numbered migrations hold tables, types, indexes and data changes, applied
+-- once each.  Functions, triggers and views are in functions/*.sql, which
+-- store_migrate() runs again after them at every migration (src/store/README).
 
 CREATE TABLE organisation (
 	id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -135,55 +139,3 @@ CREATE TABLE journal (
 	hash       bytea
 );
 CREATE INDEX journal_unsealed ON journal (id) WHERE seq IS NULL;
-
-CREATE FUNCTION journal_guard() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-	IF TG_OP = 'UPDATE' AND OLD.seq IS NULL AND NEW.seq IS NOT NULL
-	   AND NEW.hash IS NOT NULL AND NEW.prev_hash IS NOT NULL
-	   AND (NEW.id, NEW.at, NEW.actor, NEW.action, NEW.doc_id, NEW.org_id, NEW.detail)
-	       IS NOT DISTINCT FROM (OLD.id, OLD.at, OLD.actor, OLD.action, OLD.doc_id, OLD.org_id, OLD.detail) THEN
-		RETURN NEW;   -- sealing
-	END IF;
-	RAISE EXCEPTION 'the journal is append-only';
-END $$;
-CREATE TRIGGER journal_append_only BEFORE UPDATE OR DELETE ON journal
-	FOR EACH ROW EXECUTE FUNCTION journal_guard();
-
--- The text an entry's hash covers.
-CREATE FUNCTION journal_canonical(p_seq bigint, p_at timestamptz, p_actor text, p_action text,
-	p_doc uuid, p_org bigint, p_detail jsonb) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-	SELECT concat_ws('|', p_seq, (extract(epoch FROM p_at) * 1000000)::bigint, p_actor, p_action,
-		coalesce(p_doc::text, ''), coalesce(p_org::text, ''), p_detail::text)
-$$;
-
-CREATE FUNCTION journal_append(p_actor text, p_action text, p_doc uuid, p_org bigint, p_detail jsonb)
-RETURNS bigint LANGUAGE sql AS $$
-	INSERT INTO journal (actor, action, doc_id, org_id, detail)
-	VALUES (p_actor, p_action, p_doc, p_org, coalesce(p_detail, '{}')) RETURNING id
-$$;
-
--- Chains the committed entries not chained yet, in id order; returns how
--- many.  One sealer at a time (others return 0 at once).
-CREATE FUNCTION journal_seal() RETURNS integer LANGUAGE plpgsql AS $$
-DECLARE
-	v_seq bigint;
-	v_hash bytea;
-	v_row journal%ROWTYPE;
-	v_n integer := 0;
-BEGIN
-	IF NOT pg_try_advisory_xact_lock(7461636101) THEN
-		RETURN 0;
-	END IF;
-	SELECT seq, hash INTO v_seq, v_hash FROM journal WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1;
-	v_seq := coalesce(v_seq, 0);
-	v_hash := coalesce(v_hash, decode(repeat('00', 32), 'hex'));
-	FOR v_row IN SELECT * FROM journal WHERE seq IS NULL ORDER BY id LOOP
-		v_seq := v_seq + 1;
-		UPDATE journal SET seq = v_seq, prev_hash = v_hash,
-			hash = sha256(v_hash || convert_to(journal_canonical(v_seq, v_row.at, v_row.actor,
-				v_row.action, v_row.doc_id, v_row.org_id, v_row.detail), 'UTF8'))
-		WHERE id = v_row.id RETURNING hash INTO v_hash;
-		v_n := v_n + 1;
-	END LOOP;
-	RETURN v_n;
-END $$;

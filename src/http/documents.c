@@ -175,16 +175,13 @@ doc_list(struct req *rq)
 static int
 cancel(struct req *rq, struct store_conn *c, struct lerr *e)
 {
-	static const char *const from[] = {
-		"received", "pending_signature", "signed", "rejected", "queued", "failed", NULL
-	};
 	int rc = doc_id_param(rq, e);
 
 	if (!rc)
 		rc = store_begin(c, e);
 	if (!rc)
-		rc = store_doc_transition(c, rq->params[0], rq->client.id, from, "cancelled",
-					  arena_printf(rq->arena, "client:%s", rq->client.name), NULL, e);
+		rc = store_doc_event(c, rq->params[0], rq->client.id, "cancel",
+				     arena_printf(rq->arena, "client:%s", rq->client.name), NULL, e);
 	if (!rc)
 		rc = store_commit(c, e);
 	if (rc == LERR_CONFLICT)

@@ -352,13 +352,35 @@ slurp(const char *path, struct lerr *e)
 	return text;
 }
 
+/* Runs the script dir/name (several statements: simple protocol, no
+ * parameters).  A script of comments only is fine. */
+static int
+run_script(struct store_conn *c, const char *dir, const char *name, struct lerr *e)
+{
+	PGresult *rr;
+	char path[4096];
+	char *text;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (!(text = slurp(path, e)))
+		return LERR_INTERNAL;
+	rr = PQexec(c->pg, text);
+	free(text);
+	if (PQresultStatus(rr) != PGRES_COMMAND_OK && PQresultStatus(rr) != PGRES_TUPLES_OK &&
+	    PQresultStatus(rr) != PGRES_EMPTY_QUERY) {
+		rc = map_error(c, rr, e);
+		snprintf(e->msg, sizeof(e->msg), "migration %.200s failed", name);
+	}
+	PQclear(rr);
+	return rc;
+}
+
 static int
 apply_one(struct store_conn *c, const char *dir, const char *name, int *applied, struct lerr *e)
 {
 	struct sqlp p[1] = { SQLP_TEXT(name) };
-	PGresult *r = NULL, *rr;
-	char path[4096];
-	char *text;
+	PGresult *r = NULL;
 	int rc, done;
 
 	rc = sq_exec(c, "SELECT 1 FROM schema_migration WHERE name = $1", p, 1, &r, e);
@@ -368,24 +390,52 @@ apply_one(struct store_conn *c, const char *dir, const char *name, int *applied,
 	PQclear(r);
 	if (done)
 		return 0;
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (!(text = slurp(path, e)))
-		return LERR_INTERNAL;
-	rr = PQexec(c->pg, text);   /* a multi-statement script: simple protocol, no parameters */
-	free(text);
-	if (PQresultStatus(rr) != PGRES_COMMAND_OK && PQresultStatus(rr) != PGRES_TUPLES_OK) {
-		rc = map_error(c, rr, e);
-		snprintf(e->msg, sizeof(e->msg), "migration %s failed", name);
-		PQclear(rr);
+	if ((rc = run_script(c, dir, name, e)))
 		return rc;
-	}
-	PQclear(rr);
 	rc = sq_exec(c, "INSERT INTO schema_migration (name) VALUES ($1)", p, 1, NULL, e);
 	if (!rc) {
 		(*applied)++;
 		log_info("applied migration %s", name);
 	}
 	return rc;
+}
+
+static int
+list_scripts(const char *dir, struct dirent ***names, struct lerr *e)
+{
+	int n = scandir(dir, names, sql_name_filter, alphasort);
+
+	if (n < 0) {
+		lerr_set(e, LERR_INTERNAL, NULL, "cannot list migrations in %s", dir);
+		lerr_detail(e, "%s", strerror(errno));
+		lerr_hint(e, "set LIASSE_SQLDIR to the schemas/sql directory");
+	}
+	return n;
+}
+
+/* Functions, triggers and views: every functions/NN_name.sql, in name order,
+ * at every migration (CREATE OR REPLACE), after the numbered migrations.
+ * Bodies are not checked at creation, so a function may call one defined
+ * in a later file (pg_dump does the same). */
+static int
+recreate_functions(struct store_conn *c, const char *sqldir, struct lerr *e)
+{
+	struct dirent **names = NULL;
+	char dir[4096], name[300];
+	int n, rc;
+
+	snprintf(dir, sizeof(dir), "%s/functions", sqldir);
+	if ((n = list_scripts(dir, &names, e)) < 0)
+		return LERR_INTERNAL;
+	rc = sq_exec(c, "SET LOCAL check_function_bodies = off", NULL, 0, NULL, e);
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "functions/%.256s", names[i]->d_name);
+		if (!rc)
+			rc = run_script(c, sqldir, name, e);
+		free(names[i]);
+	}
+	free(names);
+	return rc;   /* SET LOCAL ends with the migration's transaction */
 }
 
 int
@@ -395,13 +445,8 @@ store_migrate(struct store_conn *c, const char *sqldir, int *applied, struct ler
 	int n, rc;
 
 	*applied = 0;
-	n = scandir(sqldir, &names, sql_name_filter, alphasort);
-	if (n < 0) {
-		lerr_set(e, LERR_INTERNAL, NULL, "cannot list migrations in %s", sqldir);
-		lerr_detail(e, "%s", strerror(errno));
-		lerr_hint(e, "set LIASSE_SQLDIR to the schemas/sql directory");
+	if ((n = list_scripts(sqldir, &names, e)) < 0)
 		return LERR_INTERNAL;
-	}
 	rc = store_begin(c, e);
 	if (!rc)
 		rc = sq_exec(c, "SELECT pg_advisory_xact_lock(7461636100)", NULL, 0, NULL, e);
@@ -415,6 +460,8 @@ store_migrate(struct store_conn *c, const char *sqldir, int *applied, struct ler
 		free(names[i]);
 	}
 	free(names);
+	if (!rc)
+		rc = recreate_functions(c, sqldir, e);
 	if (!rc)
 		rc = store_commit(c, e);
 	else

@@ -210,60 +210,23 @@ store_doc_add_warnings(struct store_conn *c, const char *doc_id, const char *war
 		       " updated_at = clock_timestamp() WHERE id = $1::uuid", p, 2, NULL, e);
 }
 
-static int
-join_states(const char *const *from, char *out, size_t n)
-{
-	size_t used = 0;
-
-	out[0] = '{';
-	used = 1;
-	for (int i = 0; from[i]; i++) {
-		int k = snprintf(out + used, n - used, "%s%s", i ? "," : "", from[i]);
-
-		if (k < 0 || (size_t)k >= n - used)
-			return -1;
-		used += (size_t)k;
-	}
-	if (used + 2 > n)
-		return -1;
-	out[used++] = '}';
-	out[used] = '\0';
-	return 0;
-}
-
 int
-store_doc_transition(struct store_conn *c, const char *doc_id, long long client_id,
-		     const char *const *from, const char *to, const char *actor, const char *reason,
-		     struct lerr *e)
+store_doc_event(struct store_conn *c, const char *doc_id, long long client_id, const char *event,
+		const char *actor, const char *reason, struct lerr *e)
 {
-	char client[24], states[512];
+	char client[24];
 	PGresult *r = NULL;
 	int rc;
 
 	lltoa(client_id, client, sizeof(client));
-	if (join_states(from, states, sizeof(states)))
-		return lerr_set(e, LERR_INTERNAL, NULL, "too many states");
-	struct sqlp p[] = { SQLP_TEXT(doc_id), SQLP_TEXT(client), SQLP_TEXT(states), SQLP_TEXT(to),
-			    SQLP_TEXT(reason), SQLP_TEXT(actor) };
-	/* Lock the row, then decide: the state seen is the state changed. */
-	rc = sq_exec(c,
-		"WITH cur AS (SELECT d.id, d.state, d.org_id FROM document d WHERE d.id = $1::uuid AND "
-		VISIBLE " FOR UPDATE),"
-		" upd AS (UPDATE document SET state = $4::doc_state, reason = coalesce($5, reason),"
-		"  updated_at = clock_timestamp() FROM cur WHERE document.id = cur.id"
-		"  AND cur.state = ANY($3::doc_state[]) AND cur.state <> $4::doc_state RETURNING document.id)"
-		" SELECT cur.state, cur.org_id, (SELECT count(*) FROM upd),"
-		"  CASE WHEN (SELECT count(*) FROM upd) > 0 THEN journal_append($6, 'document.' || $4,"
-		"   cur.id, cur.org_id, jsonb_build_object('from', cur.state, 'reason', $5::text)) END"
-		" FROM cur", p, 6, &r, e);
+	struct sqlp p[] = { SQLP_TEXT(doc_id), SQLP_TEXT(client), SQLP_TEXT(event), SQLP_TEXT(actor),
+			    SQLP_TEXT(reason) };
+	rc = sq_exec(c, "SELECT document_apply(d.id, $3, $4, $5) FROM document d"
+		     " WHERE d.id = $1::uuid AND " VISIBLE, p, 5, &r, e);
 	if (rc)
 		return rc;
 	if (PQntuples(r) == 0)
 		rc = not_found(e, doc_id);
-	else if (strcmp(PQgetvalue(r, 0, 2), "0") == 0 && strcmp(PQgetvalue(r, 0, 0), to) != 0) {
-		rc = lerr_set(e, LERR_CONFLICT, NULL, "the document cannot go to state %s", to);
-		lerr_detail(e, "document %s is %s", doc_id, PQgetvalue(r, 0, 0));
-	}
 	PQclear(r);
 	return rc;
 }

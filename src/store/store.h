@@ -174,13 +174,15 @@ struct doc_file {
 int store_doc_file(struct store_conn *c, const char *doc_id, long long client_id, int n,
 		   struct doc_file *out, struct lerr *e) LERR_WUR;
 
-/* The one function that changes a document's state: from one of the states in
- * from (NULL-terminated) to `to`, journaled with actor and reason.  Returns
- * LERR_NOTFOUND if invisible, LERR_CONFLICT if in another state (e->detail
- * names it). */
-int store_doc_transition(struct store_conn *c, const char *doc_id, long long client_id,
-			 const char *const *from, const char *to, const char *actor,
-			 const char *reason, struct lerr *e) LERR_WUR;
+/* Applies an event ("cancel", "send", ...) to a document through SQL
+ * document_apply(), the one writer of document.state (the transitions are
+ * in schemas/sql/functions/30_state.sql): the row locked, the new state,
+ * reason (when not NULL) and journal entry written.  Returns LERR_NOTFOUND if
+ * the client may not see it, LERR_CONFLICT if the event does not apply in
+ * its state (e->detail names the state). */
+int store_doc_event(struct store_conn *c, const char *doc_id, long long client_id,
+		    const char *event, const char *actor, const char *reason,
+		    struct lerr *e) LERR_WUR;
 
 /* ---- jobs ---- */
 struct job {

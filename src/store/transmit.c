@@ -184,7 +184,6 @@ int
 store_xmit_start_send(struct store_conn *c, const struct xmit_row *t, long long job_id, int lease_s,
 		      struct lerr *e)
 {
-	const char *from[] = { "queued", "transmitting", NULL };
 	char org[24], job[24], lease[16];
 	int rc;
 
@@ -201,8 +200,8 @@ store_xmit_start_send(struct store_conn *c, const struct xmit_row *t, long long 
 		     "  remote_name = $4, match_key = $5, remote_id = coalesce($6, transmission.remote_id),"
 		     "  sending_since = now(), holder_pid = EXCLUDED.holder_pid,"
 		     "  holder_start = EXCLUDED.holder_start, updated_at = now()", p, 6, NULL, e);
-	if (!rc && strcmp(t->doc_state, "transmitting") != 0)
-		rc = store_doc_transition(c, t->doc_id, 0, from, "transmitting", "transmit", NULL, e);
+	if (!rc)   /* taken up again after a crash: already transmitting, a no-op */
+		rc = store_doc_event(c, t->doc_id, 0, "send", "transmit", NULL, e);
 	if (!rc) {
 		struct sqlp q[2] = { SQLP_TEXT(job), SQLP_TEXT(lease) };
 		rc = sq_exec(c, "UPDATE job SET run_at = now() + $2::int * interval '1 second'"
@@ -211,20 +210,30 @@ store_xmit_start_send(struct store_conn *c, const struct xmit_row *t, long long 
 	return rc;
 }
 
-/* Transmission state and, when to is not NULL, the document's. */
+/* The transmission's state and then, when the document can take the event
+ * (document_next(); the transmission row locked first, as everywhere in this
+ * file), the document's.  Unless `always`, a document that cannot take it
+ * leaves the transmission as it was too; with `always`, it is the caller's
+ * LERR_CONFLICT. */
 static int
 set_state(struct store_conn *c, const char *doc_id, const char *state, const char *error,
-	  const char *const *from, const char *to, const char *reason, struct lerr *e)
+	  const char *event, int always, const char *reason, struct lerr *e)
 {
-	struct sqlp p[3] = { SQLP_TEXT(doc_id), SQLP_TEXT(state), SQLP_TEXT(error) };
-	int rc = sq_exec(c, "UPDATE transmission SET state = $2, last_error = coalesce($3, last_error),"
+	struct sqlp p[5] = { SQLP_TEXT(doc_id), SQLP_TEXT(state), SQLP_TEXT(error), SQLP_TEXT(event),
+			     SQLP_TEXT(always ? "t" : "f") };
+	PGresult *r = NULL;
+	int rc = sq_exec(c, "UPDATE transmission t SET state = $2, last_error = coalesce($3, t.last_error),"
 			 " updated_at = now(), holder_pid = NULL,"
-			 " sent_at = CASE WHEN $2 = 'sent' THEN coalesce(sent_at, now()) ELSE sent_at END,"
-			 " answered_at = CASE WHEN $2 IN ('acknowledged', 'refused') THEN now() ELSE answered_at END"
-			 " WHERE doc_id = $1::uuid", p, 3, NULL, e);
+			 " answered_at = CASE WHEN $2 IN ('acknowledged', 'refused') THEN now() ELSE t.answered_at END"
+			 " FROM document d WHERE t.doc_id = $1::uuid AND d.id = t.doc_id"
+			 " AND ($5::boolean OR document_next(d.state, $4) IS NOT NULL)"
+			 " RETURNING document_next(d.state, $4) IS NOT NULL", p, 5, &r, e);
 
-	if (!rc && to)
-		rc = store_doc_transition(c, doc_id, 0, from, to, "transmit", reason, e);
+	if (rc)
+		return rc;
+	if (always || (PQntuples(r) > 0 && !strcmp(PQgetvalue(r, 0, 0), "t")))
+		rc = store_doc_event(c, doc_id, 0, event, "transmit", reason, e);
+	PQclear(r);
 	return rc;
 }
 
@@ -233,48 +242,36 @@ set_state(struct store_conn *c, const char *doc_id, const char *state, const cha
 int
 store_xmit_sent(struct store_conn *c, const char *doc_id, const char *remote_id, struct lerr *e)
 {
-	const char *from[] = { "transmitting", NULL };
 	struct sqlp p[2] = { SQLP_TEXT(doc_id), SQLP_TEXT(remote_id && *remote_id ? remote_id : NULL) };
 	PGresult *r = NULL;
 	int rc = sq_exec(c, "UPDATE transmission t SET remote_id = coalesce($2, t.remote_id), holder_pid = NULL,"
 			 " state = CASE WHEN t.state IN ('new', 'sending') THEN 'sent' ELSE t.state END,"
 			 " sent_at = coalesce(t.sent_at, now()), updated_at = now() FROM document d"
-			 " WHERE t.doc_id = $1::uuid AND d.id = t.doc_id RETURNING d.state", p, 2, &r, e);
+			 " WHERE t.doc_id = $1::uuid AND d.id = t.doc_id"
+			 " RETURNING document_next(d.state, 'sent') IS NOT NULL", p, 2, &r, e);
 
 	if (rc)
 		return rc;
-	if (PQntuples(r) > 0 && !strcmp(PQgetvalue(r, 0, 0), "transmitting"))
-		rc = store_doc_transition(c, doc_id, 0, from, "transmitted", "transmit", NULL, e);
+	if (PQntuples(r) > 0 && !strcmp(PQgetvalue(r, 0, 0), "t"))
+		rc = store_doc_event(c, doc_id, 0, "sent", "transmit", NULL, e);
 	PQclear(r);
 	return rc;
 }
 
+/* A document that cannot take the answer (already answered by a second
+ * message, or cancelled) keeps only the file. */
 int
 store_xmit_answer(struct store_conn *c, const char *doc_id, int accepted, const char *reason,
 		  struct lerr *e)
 {
-	const char *from[] = { "transmitting", "transmitted", NULL };
-	char cur[32];
-	PGresult *r = NULL;
-	struct sqlp p[1] = { SQLP_TEXT(doc_id) };
-	int rc = sq_exec(c, "SELECT state FROM document WHERE id = $1::uuid", p, 1, &r, e);
-
-	if (rc)
-		return rc;
-	copy(cur, sizeof(cur), PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
-	PQclear(r);
-	if (strcmp(cur, "transmitting") && strcmp(cur, "transmitted"))
-		return 0;   /* already answered (a second message), or cancelled: keep the file only */
 	return set_state(c, doc_id, accepted ? "acknowledged" : "refused", accepted ? NULL : reason,
-			 from, accepted ? "acknowledged" : "refused", accepted ? NULL : reason, e);
+			 accepted ? "acknowledge" : "refuse", 0, accepted ? NULL : reason, e);
 }
 
 int
 store_xmit_fail(struct store_conn *c, const char *doc_id, const char *reason, struct lerr *e)
 {
-	const char *from[] = { "queued", "transmitting", NULL };
-
-	return set_state(c, doc_id, "failed", reason, from, "failed", reason, e);
+	return set_state(c, doc_id, "failed", reason, "fail", 1, reason, e);
 }
 
 int

@@ -40,17 +40,15 @@ one_json(struct store_conn *c, const char *sql, const struct sqlp *p, int np, ch
 	return 0;
 }
 
-/* Documents awaiting p's signature: theirs, and their delegators' within
- * an active delegation's scope ($1 is the person).  Only the columns the
- * queue shows: the CTE is materialised.  "= ANY (array)" lets the partial
- * index document_queue (signer_id, due_date, created_at) find them. */
+/* Documents awaiting p's signature ($1 is the person): SQL queue_docs()
+ * (schemas/sql/functions/40_people.sql), the one definition the API's queue
+ * uses too; PostgreSQL inlines it.  Only the columns the queue shows: the
+ * CTE is materialised. */
 #define MINE_SQL \
-	"SELECT d.id, d.title, d.kind, d.due_date, d.created_at, d.org_id, d.client_id," \
-	" CASE WHEN d.signer_id = $1::bigint THEN NULL ELSE d.signer_id END AS for_id FROM document d" \
-	" WHERE d.state = 'pending_signature' AND d.signer_id = ANY (ARRAY(SELECT $1::bigint UNION" \
-	"   SELECT delegator_id FROM delegation WHERE delegate_id = $1::bigint AND revoked_at IS NULL" \
-	"   AND now() >= starts_at AND now() < ends_at))" \
-	" AND (d.signer_id = $1::bigint OR delegation_active(d.signer_id, $1::bigint, d.org_id, d.kind) IS NOT NULL)"
+	"SELECT (q.doc).id, (q.doc).title, (q.doc).kind, (q.doc).due_date, (q.doc).created_at," \
+	" (q.doc).org_id, (q.doc).client_id," \
+	" CASE WHEN q.for_person = $1::bigint THEN NULL ELSE q.for_person END AS for_id" \
+	" FROM queue_docs($1::bigint) q"
 
 int
 store_web_me(struct store_conn *c, long long person, char **json, struct lerr *e)

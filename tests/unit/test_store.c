@@ -1,7 +1,8 @@
 /*
  * Unit tests of store/ against a private PostgreSQL (contrib/pgtmp): the
  * migrations under their advisory lock, blobs, jobs claimed with SKIP LOCKED,
- * the state function, the journal chain.  Skips (77) when PostgreSQL's server
+ * events applied to documents and the schema's one writer of their state,
+ * the journal chain.  Skips (77) when PostgreSQL's server
  * binaries are absent.
  */
 #include <pthread.h>
@@ -211,23 +212,6 @@ test_jobs(struct store *s, const char *doc)
 }
 
 static void
-test_transition(struct store_conn *c, const char *doc)
-{
-	static const char *const from[] = { "pending_signature", NULL };
-	struct lerr e;
-
-	ok(store_begin(c, &e) == 0 && store_doc_transition(c, doc, 0, from, "cancelled", "test", "why", &e) == 0 &&
-	   store_commit(c, &e) == 0, "pending_signature -> cancelled");
-	ok(store_doc_transition(c, doc, 0, from, "cancelled", "test", NULL, &e) == 0,
-	   "the same transition again is a no-op");
-	ok(store_doc_transition(c, doc, 0, from, "queued", "test", NULL, &e) == LERR_CONFLICT,
-	   "cancelled -> queued is a conflict");
-	ok(strstr(e.detail, "cancelled") != NULL, "the conflict names the current state");
-	ok(store_doc_transition(c, "00000000-0000-4000-8000-000000000000", 0, from, "queued", "test", NULL, &e) ==
-	   LERR_NOTFOUND, "an unknown document is not found");
-}
-
-static void
 test_journal(struct store *s)
 {
 	char cmd[1200], out[64] = "";
@@ -266,7 +250,7 @@ test_journal(struct store *s)
 static void
 psql_line(const char *sql, char *out, size_t n)
 {
-	char cmd[1200];
+	char cmd[4096];
 	FILE *p;
 
 	snprintf(cmd, sizeof(cmd), "psql '%s' -qtAc \"%s\"", conninfo, sql);
@@ -277,6 +261,72 @@ psql_line(const char *sql, char *out, size_t n)
 	if (p)
 		pclose(p);
 	out[strcspn(out, "\n")] = '\0';
+}
+
+/* Events applied to a document (it is pending_signature): the table of
+ * schemas/sql/functions/30_state.sql decides, a repeated event is a no-op. */
+static void
+test_events(struct store_conn *c, const char *doc)
+{
+	char sql[512], out[64];
+	struct lerr e;
+
+	ok(store_begin(c, &e) == 0 && store_doc_event(c, doc, 0, "cancel", "test", "why", &e) == 0 &&
+	   store_commit(c, &e) == 0, "cancel applies to a document awaiting its signature");
+	ok(store_doc_event(c, doc, 0, "cancel", "test", NULL, &e) == 0, "cancelling it again is a no-op");
+	snprintf(sql, sizeof(sql), "SELECT count(*) || ' ' || (SELECT count(*) FROM event WHERE doc_id = '%s')"
+		 " || ' ' || (SELECT state || ' ' || reason FROM document WHERE id = '%s')"
+		 " FROM journal WHERE doc_id = '%s' AND action = 'document.cancelled'"
+		 " AND detail @> jsonb_build_object('from', 'pending_signature', 'event', 'cancel', 'reason', 'why')",
+		 doc, doc, doc);
+	psql_line(sql, out, sizeof(out));
+	is_str(out, "1 2 cancelled why", "one journal entry with from, event and reason; one event after the creation's");
+	ok(store_doc_event(c, doc, 0, "send", "test", NULL, &e) == LERR_CONFLICT,
+	   "send does not apply to a cancelled document");
+	ok(strstr(e.detail, "cancelled") != NULL, "the conflict names the current state: %s", e.detail);
+	ok(store_doc_event(c, doc, 0, "no-such-event", "test", NULL, &e) == LERR_INTERNAL,
+	   "an unknown event is a bug");
+	ok(store_doc_event(c, "00000000-0000-4000-8000-000000000000", 0, "cancel", "test", NULL, &e) ==
+	   LERR_NOTFOUND, "an unknown document is not found");
+}
+
+/* The final schema: one function writes document.state, one inserts a
+ * document with its first state; the transitions table is well formed. */
+static void
+test_state_schema(void)
+{
+	/* A function's source that assigns state in an UPDATE of document (before its
+	 * WHERE, FROM or RETURNING), or NEW.state in a trigger. */
+	static const char writers[] =
+		"SELECT string_agg(p.proname, ',' ORDER BY p.proname) FROM pg_proc p"
+		" JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' AND"
+		" (p.prosrc ~* 'update\\s+document(\\s+(as\\s+)?\\w+)?\\s+set\\s"
+		"((?!\\mwhere\\M|\\mfrom\\M|\\mreturning\\M)[^;])*\\mstate\\s*='"
+		" OR p.prosrc ~* '\\mnew\\.state\\s*:?=')";
+	static const char inserters[] =
+		"SELECT string_agg(p.proname, ',' ORDER BY p.proname) FROM pg_proc p"
+		" JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' AND"
+		" p.prosrc ~* 'insert\\s+into\\s+document\\s*\\([^)]*\\mstate\\M'";
+	char out[256];
+
+	psql_line(writers, out, sizeof(out));
+	is_str(out, "document_apply", "exactly one SQL function writes document.state");
+	psql_line("SELECT count(*) FROM pg_proc WHERE prosrc ~* 'update\\s+document\\s+set\\s+state'",
+		  out, sizeof(out));
+	is_str(out, "1", "(the pattern finds it)");
+	psql_line(inserters, out, sizeof(out));
+	is_str(out, "document_create", "exactly one inserts a document, in the state the table gives its creation");
+	psql_line("SELECT count(*) FROM (SELECT from_state, event FROM document_transition"
+		  " GROUP BY 1, 2 HAVING count(*) > 1) d", out, sizeof(out));
+	is_str(out, "0", "a state and an event lead to one state");
+	psql_line("SELECT string_agg(s, ',') FROM (SELECT from_state AS s FROM document_transition UNION"
+		  " SELECT to_state FROM document_transition) t"
+		  " WHERE s IS NOT NULL AND s NOT IN (SELECT unnest(enum_range(NULL::doc_state))::text)",
+		  out, sizeof(out));
+	is_str(out, "", "every state of the table is a doc_state");
+	psql_line("SELECT string_agg(s::text, ',') FROM unnest(enum_range(NULL::doc_state)) s"
+		  " WHERE s::text NOT IN (SELECT to_state FROM document_transition)", out, sizeof(out));
+	is_str(out, "", "every doc_state can be reached");
 }
 
 /* store_journal_verify: in its own snapshot or in the caller's transaction;
@@ -334,7 +384,8 @@ main(void)
 	store_release(s, c);
 	test_jobs(s, doc);
 	if (ok(store_acquire(s, &c, &e) == 0, "connection again"))
-		test_transition(c, doc);
+		test_events(c, doc);
+	test_state_schema();
 	store_release(s, c);
 	test_journal(s);
 	test_journal_verify(s);

@@ -1,0 +1,201 @@
+-- functions/20_document.sql - the document as the API, the CLI and the web pages show
+-- it (doc_json), blobs written from SQL, and document_create(): a document, its
+-- files, its journal entry and its job in one statement.  The common upload
+-- (files of at most one chunk, sent inline) costs one round trip; large files
+-- were streamed into blobs by the same transaction beforehand and arrive as
+-- blob ids.
+--
+-- Functions, triggers and views live here, once each, and are recreated by
+-- every migration (CREATE OR REPLACE) after the numbered migrations, in the
+-- same transaction, with check_function_bodies off: see src/store/README.
+
+CREATE OR REPLACE FUNCTION ts_text(t timestamptz) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+	SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+$$;
+
+-- The document as shown to vendors, now with who must sign and who signed.
+CREATE OR REPLACE FUNCTION person_brief(p_id bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object('name', name, 'email', email) FROM person WHERE id = p_id
+$$;
+
+CREATE OR REPLACE FUNCTION doc_json(d document) RETURNS jsonb LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object(
+		'id', d.id,
+		'kind', d.kind,
+		'state', d.state,
+		'organisation', (SELECT siren FROM organisation WHERE id = d.org_id),
+		'title', d.title,
+		'signer', d.signer_hint,
+		'sign', d.want_sign,
+		'transmit', d.want_transmit,
+		'due_date', d.due_date,
+		'external_ref', d.external_ref,
+		'created_at', ts_text(d.created_at),
+		'updated_at', ts_text(d.updated_at),
+		'files', coalesce((SELECT jsonb_agg(jsonb_build_object(
+				'id', f.n, 'role', f.role, 'name', f.name, 'media_type', f.media_type,
+				'size', b.size, 'sha256', encode(b.sha256, 'hex'),
+				'href', '/api/v1/documents/' || d.id || '/files/' || f.n) ORDER BY f.n)
+			FROM document_file f JOIN blob b ON b.id = f.blob_id WHERE f.doc_id = d.id), '[]'),
+		'warnings', d.warnings,
+		'reason', d.reason,
+		'assigned_to', person_brief(d.signer_id),
+		'signature', CASE WHEN d.signed_by IS NULL THEN NULL ELSE jsonb_build_object(
+			'by', person_brief(d.signed_by),
+			'on_behalf_of', person_brief(d.signed_for),
+			'at', ts_text(d.signed_at)) END)
+		|| CASE WHEN d.kind IN ('pes', 'acte') THEN jsonb_build_object(d.kind::text, d.meta)
+			ELSE '{}'::jsonb END
+$$;
+
+CREATE OR REPLACE FUNCTION blob_put_small(p_sha bytea, p_data bytea) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_id bigint;
+BEGIN
+	INSERT INTO blob (sha256, size, nchunks) VALUES (p_sha, length(p_data), 1)
+		ON CONFLICT (sha256) DO NOTHING RETURNING id INTO v_id;
+	IF v_id IS NULL THEN
+		SELECT id INTO v_id FROM blob WHERE sha256 = p_sha;
+	ELSE
+		INSERT INTO blob_chunk (blob_id, seq, data) VALUES (v_id, 0, p_data);
+	END IF;
+	RETURN v_id;
+END $$;
+
+-- A blob from bytes held in memory, cut into the store's 1 MiB chunks.
+CREATE OR REPLACE FUNCTION blob_put_chunked(p_data bytea) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	v_id bigint;
+	v_size integer := length(p_data);
+	v_chunks integer := greatest(1, (length(p_data) + 1048575) / 1048576);
+BEGIN
+	INSERT INTO blob (sha256, size, nchunks) VALUES (sha256(p_data), v_size, v_chunks)
+		ON CONFLICT (sha256) DO NOTHING RETURNING id INTO v_id;
+	IF v_id IS NULL THEN
+		RETURN (SELECT id FROM blob WHERE sha256 = sha256(p_data));
+	END IF;
+	FOR i IN 0 .. v_chunks - 1 LOOP
+		INSERT INTO blob_chunk (blob_id, seq, data)
+		VALUES (v_id, i, substring(p_data FROM i * 1048576 + 1 FOR 1048576));
+	END LOOP;
+	RETURN v_id;
+END $$;
+
+-- p_files: [{"role", "name", "media_type", "sha256" (hex), "size",
+--            "blob" (id) | "off"+"len" (bytes of p_data)}]
+-- Returns (status, out_id, body): 201 and the document; 200 and the earlier document
+-- for a replayed idempotency key; 409 {"doc"} for a key used with another
+-- request; 403 {} for an organisation the client may not use; 422 {"doc"}
+-- for a NomFic already sent for this CodCol.  A document to sign is routed
+-- to one official's queue (event 'route') or refused with status 422 and
+-- {"signer": why}; a document only to transmit is queued for transmission
+-- (event 'queue', with its 'transmit' job); the first state is the one the
+-- transitions table (30_state.sql) gives the creation event.
+CREATE OR REPLACE FUNCTION document_create(p_client bigint, p_siren text, p_kind doc_kind, p_title text,
+	p_signer text, p_sign boolean, p_transmit boolean, p_due date, p_ext text, p_meta jsonb,
+	p_warnings jsonb, p_files jsonb, p_data bytea, p_idem_key text, p_idem_sha bytea,
+	p_actor text, p_job text, OUT status integer, OUT out_id uuid, OUT body jsonb)
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_org bigint;
+	v_doc document%ROWTYPE;
+	v_prev idempotency%ROWTYPE;
+	v_other uuid;
+	v_file jsonb;
+	v_blob bigint;
+	v_n integer := 0;
+	v_signer bigint;
+	v_why text;
+	v_event text := 'receive';
+	v_state doc_state;
+BEGIN
+	SELECT o.id INTO v_org FROM organisation o JOIN api_client_org co ON co.org_id = o.id
+		WHERE co.client_id = p_client AND o.siren = p_siren;
+	IF v_org IS NULL THEN
+		status := 403; body := '{}'; RETURN;
+	END IF;
+	IF p_idem_key IS NOT NULL THEN
+		SELECT * INTO v_prev FROM idempotency WHERE client_id = p_client AND key = p_idem_key;
+		IF FOUND THEN
+			IF v_prev.request_sha256 = p_idem_sha THEN
+				SELECT 200, d.id, doc_json(d) INTO status, out_id, body FROM document d WHERE d.id = v_prev.doc_id;
+			ELSE
+				status := 409; body := jsonb_build_object('doc', v_prev.doc_id);
+			END IF;
+			RETURN;
+		END IF;
+	END IF;
+	IF p_sign THEN
+		SELECT r.person_id, r.why INTO v_signer, v_why
+		FROM route_signer(v_org, p_kind, (p_meta->>'nature')::smallint, p_signer) r;
+		IF v_signer IS NULL THEN
+			status := 422; body := jsonb_build_object('signer', v_why); RETURN;
+		END IF;
+		v_event := 'route';
+	ELSIF p_transmit THEN
+		v_event := 'queue';
+	END IF;
+	v_state := document_first_state(v_event);
+	IF p_kind = 'pes' THEN
+		PERFORM pg_advisory_xact_lock(hashtextextended(v_org || '/' || (p_meta->>'codcol') || '/' ||
+			(p_meta->>'nomfic'), 0));
+		SELECT id INTO v_other FROM document WHERE kind = 'pes' AND org_id = v_org
+			AND meta->>'codcol' = p_meta->>'codcol' AND meta->>'nomfic' = p_meta->>'nomfic'
+			AND state NOT IN ('cancelled', 'rejected', 'refused', 'failed') LIMIT 1;
+		IF FOUND THEN
+			status := 422; body := jsonb_build_object('doc', v_other); RETURN;
+		END IF;
+	END IF;
+	INSERT INTO document (org_id, client_id, kind, state, title, signer_hint, want_sign, want_transmit,
+		due_date, external_ref, meta, warnings, signer_id)
+	VALUES (v_org, p_client, p_kind, v_state, p_title, p_signer, p_sign, p_transmit, p_due, p_ext,
+		coalesce(p_meta, '{}'), coalesce(p_warnings, '[]'), v_signer)
+	RETURNING * INTO v_doc;
+	FOR v_file IN SELECT * FROM jsonb_array_elements(p_files) LOOP
+		v_blob := (v_file->>'blob')::bigint;
+		IF v_blob IS NULL THEN
+			v_blob := blob_put_small(decode(v_file->>'sha256', 'hex'),
+				substring(p_data FROM (v_file->>'off')::integer + 1 FOR (v_file->>'len')::integer));
+		END IF;
+		INSERT INTO document_file (doc_id, n, role, name, media_type, blob_id)
+		VALUES (v_doc.id, v_n, v_file->>'role', v_file->>'name', v_file->>'media_type', v_blob);
+		v_n := v_n + 1;
+	END LOOP;
+	IF p_idem_key IS NOT NULL THEN
+		INSERT INTO idempotency (client_id, key, request_sha256, doc_id)
+		VALUES (p_client, p_idem_key, p_idem_sha, v_doc.id);
+	END IF;
+	IF p_job IS NOT NULL THEN
+		INSERT INTO job (kind, doc_id) VALUES (p_job, v_doc.id);
+	END IF;
+	IF v_event = 'queue' THEN
+		INSERT INTO job (kind, doc_id) VALUES ('transmit', v_doc.id);
+	END IF;
+	PERFORM journal_append(p_actor, 'document.received', v_doc.id, v_org,
+		CASE WHEN v_signer IS NULL THEN '{}'::jsonb
+		ELSE jsonb_build_object('state', v_state, 'signer',
+			(SELECT email FROM person WHERE id = v_signer)) END);
+	status := 201;
+	out_id := v_doc.id;
+	body := doc_json(v_doc);
+END $$;
+
+-- A file that came back from a platform, attached to its document as the
+-- next file (role 'ack', 'anomaly', 'letter').  Returns the file number.
+CREATE OR REPLACE FUNCTION document_file_attach(p_doc uuid, p_role text, p_name text, p_type text,
+	p_data bytea) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+	v_n integer;
+	v_blob bigint;
+BEGIN
+	PERFORM 1 FROM document WHERE id = p_doc FOR UPDATE;
+	SELECT coalesce(max(n), -1) + 1 INTO v_n FROM document_file WHERE doc_id = p_doc;
+	v_blob := blob_put_chunked(p_data);
+	INSERT INTO document_file (doc_id, n, role, name, media_type, blob_id)
+	VALUES (p_doc, v_n, p_role, p_name, p_type, v_blob);
+	PERFORM journal_append('transmit', 'document.file_returned', p_doc,
+		(SELECT org_id FROM document WHERE id = p_doc),
+		jsonb_build_object('n', v_n, 'role', p_role, 'name', p_name));
+	RETURN v_n;
+END $$;

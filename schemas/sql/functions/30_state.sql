@@ -1,0 +1,104 @@
+-- functions/30_state.sql - the document state machine: the table of
+-- transitions and the one function that changes document.state.
+--
+-- Functions, triggers and views live here, once each, and are recreated by
+-- every migration (CREATE OR REPLACE) after the numbered migrations, in the
+-- same transaction, with check_function_bodies off: see src/store/README.
+--
+-- Callers name an event ('cancel', 'sign', 'sent'...), never a list of
+-- states: document_apply() locks the row, finds (state, event) below, writes
+-- the new state, reason and updated_at, and journals 'document.<to>' with
+-- {from, event, reason} and the caller's detail; the trigger of
+-- 60_events.sql emits the vendor's event.  A pair not in the table is
+-- refused (SQLSTATE LQ409, HTTP 409).  A row whose to_state is its
+-- from_state makes the event harmless to repeat (a cancel twice, a send taken
+-- up again after a crash): nothing is written, nothing journaled.  Rows whose
+-- from_state is NULL give a new document its first state
+-- (document_create()).  Reading the state elsewhere is fine; writing it
+-- anywhere else is not (tests/unit/test_store.c and state_check.sh check).
+--
+-- A new state (a visa step, a cancellation at the prefecture) is a value
+-- added to doc_state by a numbered migration and rows added here.  The
+-- columns are text, not doc_state, because a value added by ALTER TYPE ...
+-- ADD VALUE cannot be used in the transaction that added it, and migrations
+-- and this file share one transaction; document_next() casts.
+
+CREATE OR REPLACE VIEW document_transition (from_state, event, to_state) AS VALUES
+	-- creation (document_create)
+	(NULL::text,          'receive',     'received'),          -- neither to sign nor to transmit
+	(NULL,                'route',       'pending_signature'), -- in one official's queue
+	(NULL,                'queue',       'queued'),            -- only to transmit
+	-- signature (sign_finish, document_reject)
+	('pending_signature', 'sign',        'signed'),
+	('pending_signature', 'reject',      'rejected'),
+	('signed',            'queue',       'queued'),            -- signed and to transmit
+	-- transmission (store/transmit.c)
+	('queued',            'send',        'transmitting'),
+	('transmitting',      'send',        'transmitting'),      -- a send taken up again
+	('transmitting',      'sent',        'transmitted'),
+	('transmitting',      'acknowledge', 'acknowledged'),      -- the answer came first
+	('transmitted',       'acknowledge', 'acknowledged'),
+	('transmitting',      'refuse',      'refused'),
+	('transmitted',       'refuse',      'refused'),
+	('queued',            'fail',        'failed'),
+	('transmitting',      'fail',        'failed'),
+	('failed',            'fail',        'failed'),
+	-- the vendor withdraws it (DELETE /api/v1/documents/{id}) before it is handed
+	-- to a state platform
+	('received',          'cancel',      'cancelled'),
+	('pending_signature', 'cancel',      'cancelled'),
+	('signed',            'cancel',      'cancelled'),
+	('rejected',          'cancel',      'cancelled'),
+	('queued',            'cancel',      'cancelled'),
+	('failed',            'cancel',      'cancelled'),
+	('cancelled',         'cancel',      'cancelled');
+
+-- The state p_event leads to from p_state; NULL when it does not apply.
+CREATE OR REPLACE FUNCTION document_next(p_state doc_state, p_event text) RETURNS doc_state
+LANGUAGE sql STABLE AS $$
+	SELECT to_state::doc_state FROM document_transition
+	WHERE from_state = p_state::text AND event = p_event
+$$;
+
+-- The state a document created by p_event starts in.
+CREATE OR REPLACE FUNCTION document_first_state(p_event text) RETURNS doc_state
+LANGUAGE sql STABLE AS $$
+	SELECT to_state::doc_state FROM document_transition WHERE from_state IS NULL AND event = p_event
+$$;
+
+-- Applies p_event to the document: the only writer of document.state.
+-- p_reason (when not NULL) becomes the document's reason; p_detail is added
+-- to the journal entry's detail.  Returns the state after the event.
+CREATE OR REPLACE FUNCTION document_apply(p_doc uuid, p_event text, p_actor text,
+	p_reason text DEFAULT NULL, p_detail jsonb DEFAULT NULL) RETURNS doc_state
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_d document%ROWTYPE;
+	v_to doc_state;
+BEGIN
+	SELECT * INTO v_d FROM document WHERE id = p_doc FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no document %', p_doc USING ERRCODE = 'LQ404', COLUMN = 'id',
+			HINT = 'check the document id';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM document_transition WHERE event = p_event) THEN
+		RAISE EXCEPTION 'unknown document event "%"', p_event;   -- a bug: XX000
+	END IF;
+	v_to := document_next(v_d.state, p_event);
+	IF v_to IS NULL THEN
+		RAISE EXCEPTION 'the document cannot take event "%" in state %', p_event, v_d.state
+			USING ERRCODE = 'LQ409', COLUMN = 'state',
+			DETAIL = format('document %s is %s', p_doc, v_d.state),
+			HINT = 'reload the document to see its state';
+	END IF;
+	IF v_to = v_d.state THEN
+		RETURN v_to;          -- a repeated event: already done
+	END IF;
+	UPDATE document SET state = v_to, reason = coalesce(p_reason, reason),
+		updated_at = clock_timestamp()
+	WHERE id = p_doc;
+	PERFORM journal_append(p_actor, 'document.' || v_to, p_doc, v_d.org_id,
+		jsonb_build_object('from', v_d.state, 'event', p_event, 'reason', p_reason)
+		|| coalesce(p_detail, '{}'));
+	RETURN v_to;
+END $$;

@@ -1,0 +1,425 @@
+-- functions/40_people.sql - people, roles, routing to one official's queue,
+-- delegation and sessions (tables in 004_people.sql).
+--
+-- Functions, triggers and views live here, once each, and are recreated by
+-- every migration (CREATE OR REPLACE) after the numbered migrations, in the
+-- same transaction, with check_function_bodies off: see src/store/README.
+
+-- The delegation of p_delegator to p_delegate covering a document of this
+-- organisation and kind, active now; NULL if none.
+CREATE OR REPLACE FUNCTION delegation_active(p_delegator bigint, p_delegate bigint, p_org bigint, p_kind doc_kind)
+RETURNS bigint LANGUAGE sql STABLE AS $$
+	SELECT id FROM delegation
+	WHERE delegator_id = p_delegator AND delegate_id = p_delegate AND revoked_at IS NULL
+	  AND now() >= starts_at AND now() < ends_at
+	  AND (org_id IS NULL OR org_id = p_org) AND (kinds IS NULL OR p_kind = ANY (kinds))
+	ORDER BY id LIMIT 1
+$$;
+
+-- Whom p_person signs this document for: themselves, or the delegator; NULL
+-- when they may not sign it (not theirs, or not awaiting a signature).
+CREATE OR REPLACE FUNCTION person_may_sign(p_person bigint, p_doc uuid) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+	SELECT CASE WHEN d.signer_id = p_person THEN p_person
+		WHEN delegation_active(d.signer_id, p_person, d.org_id, d.kind) IS NOT NULL THEN d.signer_id
+		END
+	FROM document d JOIN person p ON p.id = p_person AND p.disabled_at IS NULL
+	WHERE d.id = p_doc AND d.state = 'pending_signature'
+$$;
+
+-- Whether p_person may read the document: operator, administrator or agent
+-- of its organisation, the official it was routed to, who signed it, or an
+-- active delegate of its signer.
+CREATE OR REPLACE FUNCTION person_may_see(p_person bigint, p_doc uuid) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+	SELECT coalesce((
+		SELECT p.is_operator OR p_person IN (d.signer_id, d.signed_by)
+			OR EXISTS (SELECT 1 FROM person_role r WHERE r.person_id = p_person
+				AND r.org_id = d.org_id AND r.role IN ('org_admin', 'agent'))
+			OR delegation_active(d.signer_id, p_person, d.org_id, d.kind) IS NOT NULL
+		FROM document d JOIN person p ON p.id = p_person AND p.disabled_at IS NULL
+		WHERE d.id = p_doc), false)
+$$;
+
+-- The official a new document goes to.  p_hint is what the vendor named: an
+-- e-mail address (a signer of the organisation) or an office ("maire",
+-- "ordonnateur", ...).  Without a hint, the routing rules decide.
+-- why: NULL when found, else 'unknown' (the hint names no signer of the
+-- organisation), 'ambiguous' (several signers hold that office), 'none'
+-- (no hint and no rule).
+CREATE OR REPLACE FUNCTION route_signer(p_org bigint, p_kind doc_kind, p_nature smallint, p_hint text,
+	OUT person_id bigint, OUT why text)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_n integer;
+	-- "Monsieur le Maire", "la présidente", "l'ordonnateur" name an office too
+	v_hint text := regexp_replace(lower(btrim(p_hint)),
+		'^((monsieur|madame|m\.|mme)\s+)?((le|la)\s+|l''\s*)?', '');
+BEGIN
+	IF v_hint IS NOT NULL AND v_hint <> '' THEN
+		SELECT min(r.person_id), count(DISTINCT r.person_id) INTO person_id, v_n
+		FROM person_role r JOIN person p ON p.id = r.person_id AND p.disabled_at IS NULL
+		WHERE r.org_id = p_org AND r.role = 'signer'
+		  AND (p.email = v_hint OR r.function = translate(v_hint, ' -éè', '__ee')
+		       OR r.function = regexp_replace(translate(v_hint, ' -éè', '__ee'), 'e$', ''));
+		IF v_n = 0 THEN
+			person_id := NULL; why := 'unknown';
+		ELSIF v_n > 1 THEN
+			person_id := NULL; why := 'ambiguous';
+		END IF;
+		RETURN;
+	END IF;
+	SELECT rr.person_id INTO person_id FROM routing_rule rr JOIN person p ON p.id = rr.person_id
+	WHERE rr.org_id = p_org AND rr.kind = p_kind AND p.disabled_at IS NULL
+	  AND (rr.nature IS NULL OR rr.nature = p_nature)
+	ORDER BY rr.nature IS NULL LIMIT 1;
+	IF person_id IS NULL THEN
+		why := 'none';
+	END IF;
+END $$;
+
+-- ---------------------------------------------------------------------------
+-- Operations.  Refusals meant for the caller are raised with SQLSTATE
+-- LQ<http status>, the request field in COLUMN and advice in HINT; store/
+-- turns them into struct lerr as they are (conn.c, map_refusal).
+
+CREATE OR REPLACE FUNCTION person_id_of(p_email text) RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_id bigint;
+BEGIN
+	SELECT id INTO v_id FROM person WHERE email = lower(btrim(p_email));
+	IF v_id IS NULL THEN
+		RAISE EXCEPTION 'no person with e-mail address %', p_email USING ERRCODE = 'LQ404',
+			COLUMN = 'email', HINT = '"liasse person list" shows the people';
+	END IF;
+	RETURN v_id;
+END $$;
+
+CREATE OR REPLACE FUNCTION org_id_of(p_siren text) RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_id bigint;
+BEGIN
+	SELECT id INTO v_id FROM organisation WHERE siren = p_siren;
+	IF v_id IS NULL THEN
+		RAISE EXCEPTION 'no organisation with SIREN %', p_siren USING ERRCODE = 'LQ404',
+			COLUMN = 'organisation', HINT = '"liasse org list" shows the organisations';
+	END IF;
+	RETURN v_id;
+END $$;
+
+CREATE OR REPLACE FUNCTION person_add(p_email text, p_name text, p_hash text, p_operator boolean, p_actor text)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	v_id bigint;
+	v_email text := lower(btrim(p_email));
+BEGIN
+	IF v_email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' OR length(v_email) > 254 THEN
+		RAISE EXCEPTION 'invalid e-mail address "%"', p_email USING ERRCODE = 'LQ422',
+			COLUMN = 'email', HINT = 'give an address such as prenom.nom@mairie.fr';
+	END IF;
+	IF p_name IS NULL OR length(btrim(p_name)) NOT BETWEEN 1 AND 200 THEN
+		RAISE EXCEPTION 'a name of 1 to 200 characters is required' USING ERRCODE = 'LQ422',
+			COLUMN = 'name', HINT = 'give the person''s full name';
+	END IF;
+	IF EXISTS (SELECT 1 FROM person WHERE email = v_email) THEN
+		RAISE EXCEPTION 'a person with e-mail address % exists already', v_email USING ERRCODE = 'LQ409',
+			COLUMN = 'email', HINT = 'use "liasse role add" to give them another role';
+	END IF;
+	INSERT INTO person (email, name, password_hash, is_operator)
+	VALUES (v_email, btrim(p_name), p_hash, p_operator) RETURNING id INTO v_id;
+	PERFORM journal_append(p_actor, 'person.created', NULL, NULL,
+		jsonb_build_object('email', v_email, 'operator', p_operator));
+	RETURN v_id;
+END $$;
+
+CREATE OR REPLACE FUNCTION person_set_password(p_email text, p_hash text, p_actor text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE person SET password_hash = p_hash, failed_logins = 0, locked_at = NULL
+	WHERE id = person_id_of(p_email);
+	DELETE FROM session WHERE person_id = person_id_of(p_email);
+	PERFORM journal_append(p_actor, 'person.password', NULL, NULL, jsonb_build_object('email', lower(p_email)));
+END $$;
+
+CREATE OR REPLACE FUNCTION person_set_totp(p_email text, p_secret bytea, p_actor text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE person SET totp_secret = p_secret WHERE id = person_id_of(p_email);
+	PERFORM journal_append(p_actor, CASE WHEN p_secret IS NULL THEN 'person.totp_removed'
+		ELSE 'person.totp_set' END, NULL, NULL, jsonb_build_object('email', lower(p_email)));
+END $$;
+
+CREATE OR REPLACE FUNCTION role_add(p_email text, p_siren text, p_role text, p_function text, p_actor text)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	v_person bigint := person_id_of(p_email);
+	v_org bigint := org_id_of(p_siren);
+	v_fn text := lower(translate(btrim(p_function), ' -éèÉ', '__eee'));
+BEGIN
+	IF p_role NOT IN ('org_admin', 'agent', 'signer') THEN
+		RAISE EXCEPTION 'unknown role "%"', p_role USING ERRCODE = 'LQ422', COLUMN = 'role',
+			HINT = 'roles are signer, agent and org_admin';
+	END IF;
+	IF v_fn IS NOT NULL AND (p_role <> 'signer' OR v_fn !~ '^[a-z_]{1,40}$') THEN
+		RAISE EXCEPTION 'an office (function) is for signers only, in letters: "%"', p_function
+			USING ERRCODE = 'LQ422', COLUMN = 'function', HINT = 'such as maire, president, ordonnateur';
+	END IF;
+	INSERT INTO person_role (person_id, org_id, role, function) VALUES (v_person, v_org, p_role, v_fn)
+	ON CONFLICT (person_id, org_id, role) DO UPDATE SET function = EXCLUDED.function;
+	PERFORM journal_append(p_actor, 'person.role', NULL, v_org,
+		jsonb_build_object('email', lower(p_email), 'role', p_role, 'function', v_fn));
+END $$;
+
+CREATE OR REPLACE FUNCTION role_remove(p_email text, p_siren text, p_role text, p_actor text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_org bigint := org_id_of(p_siren);
+BEGIN
+	DELETE FROM person_role WHERE person_id = person_id_of(p_email) AND org_id = v_org AND role = p_role;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION '% has no role % in organisation %', p_email, p_role, p_siren
+			USING ERRCODE = 'LQ404', COLUMN = 'role', HINT = '"liasse person list" shows the roles';
+	END IF;
+	PERFORM journal_append(p_actor, 'person.role_removed', NULL, v_org,
+		jsonb_build_object('email', lower(p_email), 'role', p_role));
+END $$;
+
+CREATE OR REPLACE FUNCTION routing_add(p_siren text, p_kind text, p_nature smallint, p_email text, p_actor text)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	v_org bigint := org_id_of(p_siren);
+	v_person bigint := person_id_of(p_email);
+BEGIN
+	IF p_kind NOT IN ('pes', 'acte', 'document') THEN
+		RAISE EXCEPTION 'unknown kind "%"', p_kind USING ERRCODE = 'LQ422', COLUMN = 'kind',
+			HINT = 'kinds are pes, acte and document';
+	END IF;
+	IF p_nature IS NOT NULL AND (p_kind <> 'acte' OR p_nature NOT BETWEEN 1 AND 6) THEN
+		RAISE EXCEPTION 'a nature (1 to 6) only refines acte routing' USING ERRCODE = 'LQ422',
+			COLUMN = 'nature', HINT = '1 DE, 2 AR, 3 AI, 4 CC, 5 BF, 6 AU';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM person_role WHERE person_id = v_person AND org_id = v_org
+			AND role = 'signer') THEN
+		RAISE EXCEPTION '% is not a signer of organisation %', p_email, p_siren
+			USING ERRCODE = 'LQ422', COLUMN = 'person',
+			HINT = 'give them the signer role first ("liasse role add ... --role signer")';
+	END IF;
+	INSERT INTO routing_rule (org_id, kind, nature, person_id)
+	VALUES (v_org, p_kind::doc_kind, p_nature, v_person)
+	ON CONFLICT (org_id, kind, coalesce(nature, 0)) DO UPDATE SET person_id = EXCLUDED.person_id;
+	PERFORM journal_append(p_actor, 'routing.set', NULL, v_org,
+		jsonb_build_object('kind', p_kind, 'nature', p_nature, 'email', lower(p_email)));
+END $$;
+
+CREATE OR REPLACE FUNCTION delegation_json(dl delegation) RETURNS jsonb LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object('id', dl.id, 'from', person_brief(dl.delegator_id),
+		'to', person_brief(dl.delegate_id),
+		'organisation', (SELECT siren FROM organisation WHERE id = dl.org_id),
+		'kinds', to_jsonb(dl.kinds), 'starts_at', ts_text(dl.starts_at), 'ends_at', ts_text(dl.ends_at),
+		'active', dl.revoked_at IS NULL AND now() >= dl.starts_at AND now() < dl.ends_at,
+		'revoked_at', ts_text(dl.revoked_at))
+$$;
+
+-- A signer delegates, for a period, optionally for one organisation and some
+-- kinds, to another person, who must be a signer of the organisation(s)
+-- concerned.
+CREATE OR REPLACE FUNCTION delegation_add(p_delegator bigint, p_delegate_email text, p_siren text, p_kinds text[],
+	p_starts timestamptz, p_ends timestamptz, p_actor text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_to bigint := person_id_of(p_delegate_email);
+	v_org bigint := CASE WHEN p_siren IS NULL THEN NULL ELSE org_id_of(p_siren) END;
+	v_dl delegation%ROWTYPE;
+BEGIN
+	IF v_to = p_delegator THEN
+		RAISE EXCEPTION 'one cannot delegate to oneself' USING ERRCODE = 'LQ422', COLUMN = 'to',
+			HINT = 'name another signer';
+	END IF;
+	IF p_ends <= p_starts OR p_ends <= now() THEN
+		RAISE EXCEPTION 'the period must end after it starts, and in the future' USING ERRCODE = 'LQ422',
+			COLUMN = 'ends_at', HINT = 'give starts_at and ends_at as RFC 3339 times';
+	END IF;
+	IF p_kinds IS NOT NULL AND NOT p_kinds <@ ARRAY['pes', 'acte', 'document'] THEN
+		RAISE EXCEPTION 'unknown kind in %', p_kinds USING ERRCODE = 'LQ422', COLUMN = 'kinds',
+			HINT = 'kinds are pes, acte and document';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM person_role WHERE person_id = p_delegator AND role = 'signer'
+			AND (v_org IS NULL OR org_id = v_org)) THEN
+		RAISE EXCEPTION 'only a signer of the organisation can delegate' USING ERRCODE = 'LQ403',
+			COLUMN = 'organisation', HINT = 'delegate for an organisation you sign for';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM person_role d WHERE d.person_id = v_to AND d.role = 'signer'
+			AND d.org_id IN (SELECT org_id FROM person_role WHERE person_id = p_delegator
+				AND role = 'signer' AND (v_org IS NULL OR org_id = v_org))) THEN
+		RAISE EXCEPTION '% is not a signer of the organisation concerned', p_delegate_email
+			USING ERRCODE = 'LQ422', COLUMN = 'to',
+			HINT = 'the delegate must hold the signer role (an adjoint, a vice-president)';
+	END IF;
+	INSERT INTO delegation (delegator_id, delegate_id, org_id, kinds, starts_at, ends_at, created_by)
+	VALUES (p_delegator, v_to, v_org, p_kinds::doc_kind[], p_starts, p_ends, p_actor)
+	RETURNING * INTO v_dl;
+	PERFORM journal_append(p_actor, 'delegation.created', NULL, v_org, delegation_json(v_dl));
+	RETURN delegation_json(v_dl);
+END $$;
+
+CREATE OR REPLACE FUNCTION delegation_revoke(p_person bigint, p_id bigint, p_actor text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_dl delegation%ROWTYPE;
+BEGIN
+	UPDATE delegation SET revoked_at = coalesce(revoked_at, now())
+	WHERE id = p_id AND (delegator_id = p_person OR p_person IS NULL) RETURNING * INTO v_dl;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no delegation % of yours', p_id USING ERRCODE = 'LQ404', COLUMN = 'id',
+			HINT = 'GET /api/v1/me/delegations lists them';
+	END IF;
+	PERFORM journal_append(p_actor, 'delegation.revoked', NULL, v_dl.org_id, delegation_json(v_dl));
+	RETURN delegation_json(v_dl);
+END $$;
+
+CREATE OR REPLACE FUNCTION me_json(p_person bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object('id', p.id, 'email', p.email, 'name', p.name, 'operator', p.is_operator,
+		'totp', p.totp_secret IS NOT NULL,
+		'roles', coalesce((SELECT jsonb_agg(jsonb_build_object('organisation', o.siren,
+				'organisation_name', o.name, 'role', r.role, 'function', r.function)
+				ORDER BY o.name, r.role)
+			FROM person_role r JOIN organisation o ON o.id = r.org_id WHERE r.person_id = p.id), '[]'),
+		'delegations_given', coalesce((SELECT jsonb_agg(delegation_json(dl) ORDER BY dl.starts_at)
+			FROM delegation dl WHERE dl.delegator_id = p.id AND dl.revoked_at IS NULL
+			AND dl.ends_at > now()), '[]'),
+		'delegations_received', coalesce((SELECT jsonb_agg(delegation_json(dl) ORDER BY dl.starts_at)
+			FROM delegation dl WHERE dl.delegate_id = p.id AND dl.revoked_at IS NULL
+			AND dl.ends_at > now()), '[]'))
+	FROM person p WHERE p.id = p_person
+$$;
+
+-- One official's queue ("my queue"), for the API (queue_json) and the web
+-- pages (store/web.c) alike: the documents awaiting a signature routed to
+-- them, and those of the officials who delegated to them now (within the
+-- delegation's organisation and kinds, delegation_active()), across
+-- organisations and vendors, each once; for_person is whom they would sign
+-- for.  The first condition only narrows the signers to look up, so that the
+-- partial index document_queue serves; delegation_active() decides.
+CREATE OR REPLACE FUNCTION queue_docs(p_person bigint) RETURNS TABLE (doc document, for_person bigint)
+LANGUAGE sql STABLE AS $$
+	SELECT d, d.signer_id FROM document d
+	WHERE d.state = 'pending_signature'
+	  AND d.signer_id = ANY (ARRAY(SELECT p_person UNION
+		SELECT delegator_id FROM delegation WHERE delegate_id = p_person AND revoked_at IS NULL
+		AND now() >= starts_at AND now() < ends_at))
+	  AND (d.signer_id = p_person OR delegation_active(d.signer_id, p_person, d.org_id, d.kind) IS NOT NULL)
+$$;
+
+CREATE OR REPLACE FUNCTION queue_json(p_person bigint, p_org text, p_kind text, p_client text, p_limit integer)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+	WITH q AS (
+		SELECT DISTINCT ON ((x.doc).id) x.doc, x.for_person, o.siren, o.name AS org_name,
+			c.name AS client
+		FROM queue_docs(p_person) x
+		JOIN organisation o ON o.id = (x.doc).org_id
+		JOIN api_client c ON c.id = (x.doc).client_id
+	), f AS (
+		SELECT * FROM q WHERE (p_org IS NULL OR siren = p_org)
+		  AND (p_kind IS NULL OR (doc).kind::text = p_kind) AND (p_client IS NULL OR client = p_client)
+	), page AS (
+		SELECT * FROM f ORDER BY (doc).due_date NULLS LAST, (doc).created_at, (doc).id LIMIT p_limit
+	)
+	SELECT jsonb_build_object(
+		'items', coalesce((SELECT jsonb_agg(doc_json(doc) || jsonb_build_object(
+				'organisation_name', org_name, 'vendor', client,
+				'on_behalf_of', CASE WHEN for_person <> p_person THEN person_brief(for_person) END)
+				ORDER BY (doc).due_date NULLS LAST, (doc).created_at, (doc).id) FROM page), '[]'),
+		'counts', jsonb_build_object(
+			'total', (SELECT count(*) FROM q),
+			'matching', (SELECT count(*) FROM f),
+			'by_organisation', coalesce((SELECT jsonb_object_agg(siren, n) FROM
+				(SELECT siren, count(*) AS n FROM q GROUP BY siren) s), '{}'),
+			'by_kind', coalesce((SELECT jsonb_object_agg(k, n) FROM
+				(SELECT (doc).kind::text AS k, count(*) AS n FROM q GROUP BY 1) s), '{}'),
+			'overdue', (SELECT count(*) FROM q WHERE (doc).due_date < current_date)))
+$$;
+
+-- A document as a person sees it: the document, its history, and whether
+-- they may sign it (and for whom).
+CREATE OR REPLACE FUNCTION person_doc_json(p_person bigint, p_doc uuid) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_doc document%ROWTYPE;
+	v_for bigint;
+BEGIN
+	SELECT * INTO v_doc FROM document WHERE id = p_doc;
+	IF NOT FOUND OR NOT person_may_see(p_person, p_doc) THEN
+		RAISE EXCEPTION 'no document % for you', p_doc USING ERRCODE = 'LQ404', COLUMN = 'id',
+			HINT = 'GET /api/v1/queue lists the documents awaiting your signature';
+	END IF;
+	v_for := person_may_sign(p_person, p_doc);
+	RETURN doc_json(v_doc) || jsonb_build_object(
+		'organisation_name', (SELECT name FROM organisation WHERE id = v_doc.org_id),
+		'vendor', (SELECT name FROM api_client WHERE id = v_doc.client_id),
+		'may_sign', v_for IS NOT NULL,
+		'on_behalf_of', CASE WHEN v_for <> p_person THEN person_brief(v_for) END,
+		'history', coalesce((SELECT jsonb_agg(jsonb_build_object('at', ts_text(j.at), 'actor', j.actor,
+				'action', j.action, 'detail', j.detail) ORDER BY j.id)
+			FROM journal j WHERE j.doc_id = p_doc), '[]'));
+END $$;
+
+-- An official (or their delegate) refuses to sign; the vendor sees
+-- "rejected" and the reason.
+CREATE OR REPLACE FUNCTION document_reject(p_person bigint, p_doc uuid, p_reason text, p_actor text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_doc document%ROWTYPE;
+	v_for bigint;
+BEGIN
+	IF p_reason IS NULL OR length(btrim(p_reason)) NOT BETWEEN 3 AND 2000 THEN
+		RAISE EXCEPTION 'a reason (3 to 2000 characters) is required to reject a document'
+			USING ERRCODE = 'LQ422', COLUMN = 'reason',
+			HINT = 'say what the vendor or the agent must correct';
+	END IF;
+	SELECT * INTO v_doc FROM document WHERE id = p_doc FOR UPDATE;
+	IF NOT FOUND OR NOT person_may_see(p_person, p_doc) THEN
+		RAISE EXCEPTION 'no document % for you', p_doc USING ERRCODE = 'LQ404', COLUMN = 'id',
+			HINT = 'GET /api/v1/queue lists the documents awaiting your signature';
+	END IF;
+	IF document_next(v_doc.state, 'reject') IS NULL THEN
+		RAISE EXCEPTION 'the document is % and no longer awaits a signature', v_doc.state
+			USING ERRCODE = 'LQ409', COLUMN = 'state', HINT = 'reload the document';
+	END IF;
+	v_for := person_may_sign(p_person, p_doc);
+	IF v_for IS NULL THEN
+		RAISE EXCEPTION 'this document awaits another official''s signature' USING ERRCODE = 'LQ403',
+			COLUMN = 'id', HINT = 'only its signer or their delegate may reject it';
+	END IF;
+	PERFORM document_apply(p_doc, 'reject', p_actor, btrim(p_reason),
+		CASE WHEN v_for <> p_person THEN jsonb_build_object('par_delegation_de',
+			(SELECT name FROM person WHERE id = v_for)) ELSE '{}' END);
+	SELECT * INTO v_doc FROM document WHERE id = p_doc;
+	RETURN doc_json(v_doc);
+END $$;
+
+-- Logging in: the stored secrets of an e-mail address (none when unknown or
+-- disabled), then the outcome, which counts failures: after 5 in a row the
+-- account is locked for 15 minutes.
+CREATE OR REPLACE FUNCTION login_record(p_person bigint, p_ok boolean, p_from text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF p_ok THEN
+		UPDATE person SET failed_logins = 0, locked_at = NULL WHERE id = p_person;
+	ELSE
+		UPDATE person SET failed_logins = failed_logins + 1,
+			locked_at = CASE WHEN failed_logins + 1 >= 5 THEN now() ELSE locked_at END
+		WHERE id = p_person;
+	END IF;
+	PERFORM journal_append('person:' || (SELECT email FROM person WHERE id = p_person),
+		CASE WHEN p_ok THEN 'login' ELSE 'login.failed' END, NULL, NULL,
+		jsonb_build_object('from', p_from));
+END $$;
+
+CREATE OR REPLACE FUNCTION session_auth(p_sha bytea, p_idle interval) RETURNS TABLE (id bigint, email text,
+	name text, is_operator boolean, csrf text) LANGUAGE sql AS $$
+	UPDATE session s SET last_seen_at = now()
+	FROM person p
+	WHERE s.token_sha256 = p_sha AND p.id = s.person_id AND p.disabled_at IS NULL
+	  AND s.expires_at > now() AND s.last_seen_at > now() - p_idle
+	RETURNING p.id, p.email, p.name, p.is_operator, s.csrf
+$$;

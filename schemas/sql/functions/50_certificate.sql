@@ -1,0 +1,307 @@
+-- functions/50_certificate.sql - officials' certificates, PIN attempts and the
+-- signing of documents (tables and the custody design in 005_certificate.sql).
+--
+-- Functions, triggers and views live here, once each, and are recreated by
+-- every migration (CREATE OR REPLACE) after the numbered migrations, in the
+-- same transaction, with check_function_bodies off: see src/store/README.
+
+-- The certificate a person signs with: the newest active one; else the
+-- newest awaiting enrolment; else the newest revoked (so that the refusal can
+-- say why).
+CREATE OR REPLACE FUNCTION cert_current(p_person bigint) RETURNS bigint LANGUAGE sql STABLE AS $$
+	SELECT id FROM certificate WHERE person_id = p_person
+	ORDER BY CASE state WHEN 'active' THEN 0 WHEN 'enrolment' THEN 1 ELSE 2 END,
+		coalesce(enrolled_at, created_at) DESC, id DESC
+	LIMIT 1
+$$;
+
+-- The public face of a certificate (API, CLI, web): never the blob.
+CREATE OR REPLACE FUNCTION cert_json(c certificate) RETURNS jsonb LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object(
+		'id', c.id,
+		'person', (SELECT jsonb_build_object('id', p.id, 'email', p.email, 'name', p.name)
+			   FROM person p WHERE p.id = c.person_id),
+		'subject', c.subject, 'issuer', c.issuer, 'serial', c.serial,
+		'not_before', ts_text(c.not_before), 'not_after', ts_text(c.not_after),
+		'expired', now() >= c.not_after, 'not_yet_valid', now() < c.not_before,
+		'days_left', greatest(0, floor(extract(epoch FROM c.not_after - now()) / 86400))::int,
+		'state', c.state,
+		'pin_failures', c.pin_failures,
+		'locked', c.locked_at IS NOT NULL,
+		'locked_at', ts_text(c.locked_at),
+		'created_at', ts_text(c.created_at),
+		'enrolled_at', ts_text(c.enrolled_at),
+		'revoked_at', ts_text(c.revoked_at),
+		'sha256', encode(c.cert_sha256, 'hex'))
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Administration.  Refusals meant for the caller are raised with SQLSTATE
+-- LQ<http status> (as in 004_people.sql).
+
+CREATE OR REPLACE FUNCTION cert_add(p_admin bigint, p_email text, p_der bytea, p_chain bytea, p_sha bytea, p_subject text,
+	p_issuer text, p_serial text, p_not_before timestamptz, p_not_after timestamptz,
+	p_blob bytea, p_actor text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	v_person bigint := person_id_of(p_email);
+	v_id bigint;
+BEGIN
+	IF NOT cert_admin_may(p_admin, v_person) THEN
+		RAISE EXCEPTION 'you do not administer %', p_email USING ERRCODE = 'LQ403', COLUMN = 'person',
+			HINT = 'an administrator of one of their organisations, or an operator, may import it';
+	END IF;
+	INSERT INTO certificate (person_id, cert_der, chain_der, cert_sha256, subject, issuer, serial,
+		not_before, not_after, key_blob, created_by)
+	VALUES (v_person, p_der, p_chain, p_sha, p_subject, p_issuer, p_serial, p_not_before,
+		p_not_after, p_blob, p_actor) RETURNING id INTO v_id;
+	PERFORM journal_append(p_actor, 'certificate.imported', NULL, NULL,
+		jsonb_build_object('certificate', v_id, 'email', lower(p_email), 'subject', p_subject,
+			'serial', p_serial, 'not_after', ts_text(p_not_after)));
+	RETURN v_id;
+END $$;
+
+-- Whether p_admin may manage p_person's certificates: an operator
+-- administrator, or an administrator of an organisation where p_person holds
+-- a role.  p_admin NULL: the command line (the database's own access rules).
+CREATE OR REPLACE FUNCTION cert_admin_may(p_admin bigint, p_person bigint) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+	SELECT p_admin IS NULL
+		OR EXISTS (SELECT 1 FROM person WHERE id = p_admin AND is_operator AND disabled_at IS NULL)
+		OR EXISTS (SELECT 1 FROM person_role a JOIN person_role t ON t.org_id = a.org_id
+			   WHERE a.person_id = p_admin AND a.role = 'org_admin' AND t.person_id = p_person)
+$$;
+
+-- Certificates p_admin may manage (p_person NULL: of everyone), nearest
+-- expiry first, revoked last.
+CREATE OR REPLACE FUNCTION cert_list(p_admin bigint, p_person bigint) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	IF p_admin IS NOT NULL AND NOT EXISTS (SELECT 1 FROM person WHERE id = p_admin AND is_operator)
+	   AND NOT EXISTS (SELECT 1 FROM person_role WHERE person_id = p_admin AND role = 'org_admin') THEN
+		RAISE EXCEPTION 'this needs an administrator' USING ERRCODE = 'LQ403',
+			HINT = 'your own certificate is at /api/v1/me/certificate';
+	END IF;
+	RETURN (SELECT coalesce(jsonb_agg(cert_json(c) ORDER BY c.state = 'revoked', c.not_after, c.id), '[]')
+		FROM certificate c WHERE (p_person IS NULL OR c.person_id = p_person)
+		AND cert_admin_may(p_admin, c.person_id));
+END $$;
+
+-- The certificate an administrator acts on: by id, or the person's current one.
+CREATE OR REPLACE FUNCTION cert_target(p_id bigint, p_email text, p_admin bigint) RETURNS bigint
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_id bigint;
+BEGIN
+	IF p_id IS NOT NULL THEN
+		SELECT id INTO v_id FROM certificate WHERE id = p_id AND cert_admin_may(p_admin, person_id);
+	ELSE
+		v_id := cert_current(person_id_of(p_email));
+	END IF;
+	IF v_id IS NULL THEN
+		RAISE EXCEPTION 'no such certificate' USING ERRCODE = 'LQ404',
+			HINT = 'the list of certificates gives their ids';
+	END IF;
+	RETURN v_id;
+END $$;
+
+CREATE OR REPLACE FUNCTION cert_unlock(p_id bigint, p_email text, p_admin bigint, p_actor text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_c certificate%ROWTYPE;
+BEGIN
+	UPDATE certificate SET pin_failures = 0, locked_at = NULL WHERE id = cert_target(p_id, p_email, p_admin)
+	RETURNING * INTO v_c;
+	PERFORM journal_append(p_actor, 'certificate.unlocked', NULL, NULL,
+		jsonb_build_object('certificate', v_c.id));
+	RETURN cert_json(v_c);
+END $$;
+
+CREATE OR REPLACE FUNCTION cert_revoke(p_id bigint, p_email text, p_admin bigint, p_actor text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_c certificate%ROWTYPE;
+BEGIN
+	UPDATE certificate SET state = 'revoked', revoked_at = coalesce(revoked_at, now())
+	WHERE id = cert_target(p_id, p_email, p_admin) RETURNING * INTO v_c;
+	PERFORM journal_append(p_actor, 'certificate.revoked', NULL, NULL,
+		jsonb_build_object('certificate', v_c.id));
+	RETURN cert_json(v_c);
+END $$;
+
+-- ---------------------------------------------------------------------------
+-- PIN attempts.  Each call is its own committed transaction (the caller is
+-- not inside one): a reservation counts even if the batch then fails.
+
+-- Reserve one attempt: the attempts left after this one (0..4), or NULL when
+-- the certificate is locked (five failures) or revoked.
+CREATE OR REPLACE FUNCTION cert_pin_reserve(p_id bigint) RETURNS integer LANGUAGE sql AS $$
+	UPDATE certificate SET pin_failures = pin_failures + 1
+	WHERE id = p_id AND state <> 'revoked' AND locked_at IS NULL AND pin_failures < 5
+	RETURNING 5 - pin_failures
+$$;
+
+-- The attempt's outcome: 'ok' clears the counter, 'wrong' keeps the
+-- reservation (and locks at five), 'void' gives it back (not a guess: a
+-- damaged blob, an internal failure).  Returns the attempts left.
+CREATE OR REPLACE FUNCTION cert_pin_outcome(p_id bigint, p_outcome text, p_actor text) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_c certificate%ROWTYPE;
+BEGIN
+	IF p_outcome = 'ok' THEN
+		UPDATE certificate SET pin_failures = 0 WHERE id = p_id RETURNING * INTO v_c;
+	ELSIF p_outcome = 'void' THEN
+		UPDATE certificate SET pin_failures = greatest(pin_failures - 1, 0) WHERE id = p_id
+		RETURNING * INTO v_c;
+	ELSE
+		UPDATE certificate SET locked_at = CASE WHEN pin_failures >= 5 THEN coalesce(locked_at, now()) END
+		WHERE id = p_id RETURNING * INTO v_c;
+		PERFORM journal_append(p_actor, CASE WHEN v_c.locked_at IS NULL THEN 'certificate.pin_failed'
+			ELSE 'certificate.locked' END, NULL, NULL,
+			jsonb_build_object('certificate', p_id, 'failures', v_c.pin_failures));
+	END IF;
+	RETURN 5 - v_c.pin_failures;
+END $$;
+
+-- The official's enrolment done: the key is now under their PIN.
+CREATE OR REPLACE FUNCTION cert_enrolled(p_id bigint, p_blob bytea, p_actor text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_c certificate%ROWTYPE;
+BEGIN
+	UPDATE certificate SET key_blob = p_blob, state = 'active', enrolled_at = now(), pin_failures = 0
+	WHERE id = p_id AND state = 'enrolment' RETURNING * INTO v_c;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'the certificate is not awaiting enrolment' USING ERRCODE = 'LQ409',
+			HINT = 'an enrolment code works once; ask an administrator for a new import';
+	END IF;
+	PERFORM journal_append(p_actor, 'certificate.enrolled', NULL, NULL,
+		jsonb_build_object('certificate', p_id));
+	RETURN cert_json(v_c);
+END $$;
+
+-- ---------------------------------------------------------------------------
+-- Signing a document (flow/signdoc.c through store/signing.c), in the
+-- caller's transaction.
+--
+-- sign_claim() locks the document row first, then decides in statements that
+-- see what committed before the lock was granted: of two sessions signing the
+-- same document, the second finds it signed.  status: 0 to sign, 404 not
+-- visible to the person, 403 visible but not theirs to sign, 409 not awaiting
+-- a signature (already signed, rejected...).  The main file's bytes come
+-- along when it is one chunk.
+CREATE OR REPLACE FUNCTION sign_claim(p_person bigint, p_doc uuid,
+	OUT status integer, OUT state text, OUT kind text, OUT signed_for bigint, OUT for_name text,
+	OUT by_name text, OUT signed_at text, OUT want_transmit boolean, OUT meta jsonb,
+	OUT city text, OUT postal_code text, OUT role_function text, OUT file_name text,
+	OUT media_type text, OUT blob_id bigint, OUT nchunks integer, OUT size bigint, OUT data bytea)
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_d document%ROWTYPE;
+BEGIN
+	PERFORM 1 FROM document WHERE id = p_doc FOR UPDATE;
+	SELECT * INTO v_d FROM document WHERE id = p_doc;
+	IF NOT FOUND OR NOT person_may_see(p_person, p_doc) THEN
+		status := 404; RETURN;
+	END IF;
+	state := v_d.state; kind := v_d.kind;
+	signed_for := person_may_sign(p_person, p_doc);
+	IF document_next(v_d.state, 'sign') IS NULL THEN
+		status := 409;
+		SELECT p.name, ts_text(v_d.signed_at) INTO by_name, signed_at FROM person p WHERE p.id = v_d.signed_by;
+		RETURN;
+	END IF;
+	IF signed_for IS NULL THEN
+		status := 403; RETURN;
+	END IF;
+	status := 0;
+	want_transmit := v_d.want_transmit; meta := v_d.meta;
+	SELECT p.name INTO for_name FROM person p WHERE p.id = signed_for AND signed_for <> p_person;
+	SELECT o.city, o.postal_code INTO city, postal_code FROM organisation o WHERE o.id = v_d.org_id;
+	SELECT r.function INTO role_function FROM person_role r
+	WHERE r.org_id = v_d.org_id AND r.role = 'signer' AND r.person_id = p_person;
+	SELECT f.name, f.media_type, b.id, b.nchunks, b.size,
+		CASE WHEN b.nchunks = 1 THEN (SELECT c.data FROM blob_chunk c WHERE c.blob_id = b.id AND c.seq = 0) END
+	INTO file_name, media_type, blob_id, nchunks, size, data
+	FROM document_file f JOIN blob b ON b.id = f.blob_id WHERE f.doc_id = p_doc AND f.n = 0;
+END $$;
+
+-- Stores the signed file (role 'signed', enveloped) or signature (role
+-- 'signature', detached) as the next file, records who signed and for whom,
+-- applies the event 'sign' (and 'queue', with a 'transmit' job, when the
+-- vendor asked for transmission) through document_apply(), with the signer
+-- and "par délégation de" in the journal's detail.  p_blob: a
+-- blob streamed beforehand, else p_data is stored.  Returns the new state.
+CREATE OR REPLACE FUNCTION sign_finish(p_person bigint, p_for bigint, p_doc uuid, p_role text, p_name text,
+	p_media text, p_sha bytea, p_data bytea, p_blob bigint, p_actor text, p_detail jsonb)
+RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	v_d document%ROWTYPE;
+	v_blob bigint := p_blob;
+	v_n integer;
+	v_detail jsonb;
+BEGIN
+	SELECT * INTO v_d FROM document WHERE id = p_doc FOR UPDATE;
+	IF document_next(v_d.state, 'sign') IS NULL THEN
+		RAISE EXCEPTION 'the document is % already', v_d.state USING ERRCODE = 'LQ409';
+	END IF;
+	IF v_blob IS NULL THEN
+		v_blob := blob_put_small(p_sha, p_data);
+	END IF;
+	SELECT coalesce(max(n), -1) + 1 INTO v_n FROM document_file WHERE doc_id = p_doc;
+	INSERT INTO document_file (doc_id, n, role, name, media_type, blob_id)
+	VALUES (p_doc, v_n, p_role, p_name, p_media, v_blob);
+	v_detail := coalesce(p_detail, '{}') || jsonb_build_object(
+		'file', v_n, 'signed_by', (SELECT email FROM person WHERE id = p_person))
+		|| CASE WHEN p_for <> p_person THEN jsonb_build_object('signed_for',
+			(SELECT email FROM person WHERE id = p_for),
+			'delegation', 'par délégation de ' || (SELECT name FROM person WHERE id = p_for))
+		ELSE '{}'::jsonb END;
+	UPDATE document SET signed_by = p_person,
+		signed_for = CASE WHEN p_for <> p_person THEN p_for END, signed_at = clock_timestamp()
+	WHERE id = p_doc;
+	IF NOT v_d.want_transmit THEN
+		RETURN document_apply(p_doc, 'sign', p_actor, NULL, v_detail);
+	END IF;
+	PERFORM document_apply(p_doc, 'sign', p_actor, NULL, v_detail);
+	INSERT INTO job (kind, doc_id) VALUES ('transmit', p_doc);
+	RETURN document_apply(p_doc, 'queue', p_actor);
+END $$;
+
+-- A batch at once (flow/signdoc.c): the documents claimed in the order given
+-- (the caller sorts them, so that two batches lock in the same order and
+-- never deadlock), then signed files recorded for many documents in one
+-- statement, each in its own subtransaction: a failure is that document's.
+CREATE OR REPLACE FUNCTION sign_claim_many(p_person bigint, p_ids uuid[])
+RETURNS TABLE (ord integer, status integer, state text, kind text, signed_for bigint, for_name text,
+	by_name text, signed_at text, want_transmit boolean, meta jsonb, city text, postal_code text,
+	role_function text, file_name text, media_type text, blob_id bigint, nchunks integer,
+	size bigint, data bytea)
+LANGUAGE plpgsql AS $$
+BEGIN
+	FOR i IN 1 .. coalesce(array_length(p_ids, 1), 0) LOOP
+		RETURN QUERY SELECT i, c.* FROM sign_claim(p_person, p_ids[i]) c;
+	END LOOP;
+END $$;
+
+-- p_items: [{"id", "for", "role", "name", "media_type", "detail"}], p_data
+-- the files in the same order.  Returns each document's new state, or the
+-- error that kept it unsigned.
+CREATE OR REPLACE FUNCTION sign_finish_many(p_person bigint, p_actor text, p_items jsonb, p_data bytea[])
+RETURNS TABLE (ord integer, state text, error text, code text)
+LANGUAGE plpgsql AS $$
+DECLARE
+	v jsonb;
+BEGIN
+	FOR i IN 1 .. jsonb_array_length(p_items) LOOP
+		v := p_items->(i - 1);
+		ord := i; state := NULL; error := NULL; code := NULL;
+		BEGIN
+			state := sign_finish(p_person, (v->>'for')::bigint, (v->>'id')::uuid, v->>'role',
+				v->>'name', v->>'media_type', sha256(p_data[i]), p_data[i], NULL, p_actor,
+				v->'detail');
+		EXCEPTION WHEN OTHERS THEN
+			error := SQLERRM; code := SQLSTATE;
+		END;
+		RETURN NEXT;
+	END LOOP;
+END $$;
