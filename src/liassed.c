@@ -31,6 +31,7 @@
 #include "http/http.h"
 #include "sign/sign.h"
 #include "store/store.h"
+#include "transmit/tsa.h"
 #include "transmit/webhook.h"
 #include "transmit/xmit.h"
 #include "worker.h"
@@ -291,6 +292,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* Refuse root early; read what may be readable by root only (secrets,
 	 * migrations, the OpenAPI document), then switch user before serving. */
+	sign_set_http_post(xmit_post_bytes);
 	if (refuse_bare_root(&e) || sign_init(&e) ||
 	    (*config_str("pes_xsd") && pes_xsd_load(config_str("pes_xsd"), &e)) || app_store(&s, (int)config_int("db_pool_size"), &e) || app_migrate(s, NULL, &e) ||
 	    load_openapi(&openapi, &e) || drop_privileges(&e))
