@@ -169,7 +169,7 @@ acte_fields(struct xmit_job *x, curl_mime *m)
 	field(m, "document_papier", json_is_true(json_object_get(meta, "document_papier")) ? "1" : "0");
 	field(m, "en_attente", "0");
 	for (const char *p = cls; p && *p && i <= 5; i++) {
-		char k[16];
+		char k[24];   /* "classif" and any int: no -Wformat-truncation at -O1 */
 
 		snprintf(k, sizeof(k), "classif%d", i);
 		snprintf(v, sizeof(v), "%d", atoi(p));
