@@ -43,7 +43,6 @@ static const struct job_handler job_handlers[] = {
 	{ NULL, NULL },
 };
 
-/* Between jobs: chain the journal entries committed since the last time. */
 /* The journal's head, time-stamped by the TSA (when one is configured) every
  * journal_stamp_interval, by one worker of this process. */
 static void
@@ -76,6 +75,8 @@ stamp_journal(struct store_conn *c)
 	buf_fini(&tok);
 }
 
+/* Between jobs: chain the journal entries committed since the last time,
+ * seal the new events, collect what the state platforms sent back. */
 static int
 housekeeping(struct store_conn *c, struct lerr *e)
 {
