@@ -34,7 +34,9 @@ scan() {
 		while IFS= read -r hit; do
 			case $hit in
 			"$dir/$mod/"*) ;;
-			*) echo "${hit%%:*}:$(echo "$hit" | cut -d: -f2): includes ${hit#*:*:} but only src/$mod/ may use $lib";;
+			*) file=${hit%%:*}; rest=${hit#*:}; line=${rest%%:*}
+			   hdr=$(echo "${rest#*:}" | sed 's/^[^<"]*\([<"][^>"]*[>"]\).*/\1/')
+			   echo "$file:$line: $hdr outside src/$mod/: only $mod/ may use $lib";;
 			esac
 		done
 	done)
