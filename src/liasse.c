@@ -11,7 +11,9 @@
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "sign/sign.h"
 #include "store/store.h"
+#include "transmit/tsa.h"
 
 struct command {
 	const char *group, *name;   /* "org", "add"; name NULL: the group is the command */
@@ -148,6 +150,7 @@ main(int argc, char **argv)
 	if (cmd->needs_config && app_config(conf, overrides, nover, &e))
 		return cli_fail(&e);
 	log_set_level(LOG_LVL_WARN);   /* the CLI prints results; the log only warns */
+	sign_set_http_post(xmit_post_bytes);   /* time-stamps and OCSP (liasse sign, verify) */
 	/* The command sees its own arguments with argv[0] = its name. */
 	return cmd->fn(argc - used + 1, argv + used - 1);
 }

@@ -31,6 +31,7 @@
 #include "http/http.h"
 #include "sign/sign.h"
 #include "store/store.h"
+#include "transmit/tsa.h"
 #include "transmit/webhook.h"
 #include "transmit/xmit.h"
 #include "worker.h"
@@ -42,7 +43,6 @@ static const struct job_handler job_handlers[] = {
 	{ NULL, NULL },
 };
 
-/* Between jobs: chain the journal entries committed since the last time. */
 /* The journal's head, time-stamped by the TSA (when one is configured) every
  * journal_stamp_interval, by one worker of this process. */
 static void
@@ -75,6 +75,8 @@ stamp_journal(struct store_conn *c)
 	buf_fini(&tok);
 }
 
+/* Between jobs: chain the journal entries committed since the last time,
+ * seal the new events, collect what the state platforms sent back. */
 static int
 housekeeping(struct store_conn *c, struct lerr *e)
 {
@@ -291,6 +293,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* Refuse root early; read what may be readable by root only (secrets,
 	 * migrations, the OpenAPI document), then switch user before serving. */
+	sign_set_http_post(xmit_post_bytes);
 	if (refuse_bare_root(&e) || sign_init(&e) ||
 	    (*config_str("pes_xsd") && pes_xsd_load(config_str("pes_xsd"), &e)) || app_store(&s, (int)config_int("db_pool_size"), &e) || app_migrate(s, NULL, &e) ||
 	    load_openapi(&openapi, &e) || drop_privileges(&e))

@@ -244,7 +244,7 @@ tar_header(unsigned char *h, const char *name, size_t size)
 	size_t i;
 
 	memset(h, 0, 512);
-	snprintf((char *)h, 100, "%s", name);
+	memcpy(h, name, strnlen(name, 99));   /* at most 99 bytes, NUL from memset */
 	memcpy(h + 100, "0000644", 7);
 	memcpy(h + 108, "0000000", 7);
 	memcpy(h + 116, "0000000", 7);

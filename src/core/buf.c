@@ -60,7 +60,8 @@ buf_add(struct buf *b, const void *p, size_t n)
 {
 	if (reserve(b, n))
 		return -1;
-	memcpy(b->data + b->len, p, n);
+	if (n)          /* p may be NULL then (an empty body): UBSan nonnull */
+		memcpy(b->data + b->len, p, n);
 	b->len += n;
 	b->data[b->len] = '\0';
 	return 0;

@@ -4,9 +4,11 @@
  * Order of a batch: the current certificate is read and judged (state,
  * dates) without touching the PIN counter; one attempt is reserved and
  * committed; the key is unwrapped (scrypt, once); the outcome is committed;
- * then each document goes through claim -> sign -> finish in its own
- * transaction.  The private key lives in one struct sign_key for the length
- * of the batch and is freed (OpenSSL clears RSA/EC key material on free).
+ * then the documents go through claim -> sign -> finish in groups, all in
+ * one transaction for the batch, each document recorded in its own
+ * subtransaction (see "the batch" below).  The private key lives in one
+ * struct sign_key for the length of the batch and is freed (OpenSSL clears
+ * RSA/EC key material on free).
  */
 #include "flow/signdoc.h"
 

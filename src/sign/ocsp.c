@@ -11,7 +11,6 @@
 #include <openssl/ocsp.h>
 
 #include "core/config.h"
-#include "transmit/tsa.h"
 
 const char *
 sx_ocsp_url(const struct sign_verify_opts *o)
@@ -33,7 +32,7 @@ ask(OCSP_REQUEST *rq, const char *url, char *msg, size_t msgsz)
 	lerr_clear(&e);
 	if (len <= 0)
 		snprintf(msg, msgsz, "cannot encode the request");
-	else if (xmit_post_bytes(url, "application/ocsp-request", der, (size_t)len, &resp, &e))
+	else if (sx_http_post(url, "application/ocsp-request", der, (size_t)len, &resp, &e))
 		snprintf(msg, msgsz, "%.120s %.120s", e.msg, e.detail);
 	else if (!(p = (const unsigned char *)resp.data) ||
 		 !(rs = d2i_OCSP_RESPONSE(NULL, &p, (long)resp.len)))

@@ -55,8 +55,18 @@ void sign_key_fini(struct sign_key *k);
 
 enum sign_xades_ver { SIGN_XADES_111, SIGN_XADES_122, SIGN_XADES_132 };
 
+/* The HTTP leg of time-stamp and OCSP requests.  sign/ builds and checks the
+ * messages but speaks no HTTP itself (curl belongs to transmit/): the program
+ * installs a poster once at start-up, before any thread signs or verifies
+ * (liassed and liasse install transmit/tsa.c's xmit_post_bytes).  It POSTs
+ * req as ctype to url and puts the body of a 200 reply in resp (resp->max
+ * bounds it).  Without one, a request to a URL fails with LERR_UNAVAILABLE. */
+typedef int sign_http_post_fn(const char *url, const char *ctype, const void *req,
+			      size_t len, struct buf *resp, struct lerr *e);
+void sign_set_http_post(sign_http_post_fn *fn);
+
 /* A time-stamping authority: post sends an application/timestamp-query and
- * returns the reply bytes; NULL means xmit_tsa_post() to url. */
+ * returns the reply bytes; NULL means the installed poster, to url. */
 struct sign_tsa {
 	const char *url;
 	int (*post)(void *arg, const void *req, size_t reqlen, struct buf *resp,

@@ -93,6 +93,9 @@ void ocsp_report(struct trust *t, X509 *cert, X509 *issuer, STACK_OF(X509) *untr
 /* The revocation check's verdict for a certificate revoked at rev. */
 void revoked_report(time_t rev, time_t at, int proven, const char *how, struct sign_report *r, int sig);
 const char *sx_ocsp_url(const struct sign_verify_opts *o);
+/* POST through the poster of sign_set_http_post() (tsp.c). */
+int sx_http_post(const char *url, const char *ctype, const void *req, size_t len,
+		 struct buf *resp, struct lerr *e) LERR_WUR;
 
 /* tsp.c */
 int tsp_check_token(const unsigned char *tok, size_t len, const unsigned char digest[32],

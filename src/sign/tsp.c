@@ -1,7 +1,8 @@
 /*
  * tsp.c - RFC 3161 time-stamps: the request (with a nonce), the checks of
  * the reply (status, nonce, imprint, signature and TSA chain) and of a
- * token found in a signature.  transmit/tsa.c only carries the bytes.
+ * token found in a signature.  The bytes travel through the poster the
+ * program installed (sign_set_http_post(): transmit/tsa.c in liassed).
  */
 #include "sign/sign_int.h"
 
@@ -12,7 +13,24 @@
 
 #include "core/config.h"
 #include "core/log.h"
-#include "transmit/tsa.h"
+
+static sign_http_post_fn *http_post;
+
+void
+sign_set_http_post(sign_http_post_fn *fn)
+{
+	http_post = fn;
+}
+
+int
+sx_http_post(const char *url, const char *ctype, const void *req, size_t len,
+	     struct buf *resp, struct lerr *e)
+{
+	if (!http_post)
+		return lerr_set(e, LERR_UNAVAILABLE, NULL, "no HTTP client in this program for %s",
+				url && *url ? url : "(no URL)");
+	return http_post(url, ctype, req, len, resp, e);
+}
 
 static int
 tst_time(TS_TST_INFO *ti, time_t *t)
@@ -139,8 +157,9 @@ post(const struct sign_tsa *tsa, TS_REQ *rq, struct buf *resp, struct lerr *e)
 		return lerr_set(e, LERR_INTERNAL, NULL, "cannot encode the time-stamp request");
 	if (tsa->post)
 		rc = tsa->post(tsa->arg, der, (size_t)len, resp, e);
-	else
-		rc = xmit_tsa_post(tsa->url, der, (size_t)len, resp, e);
+	else if ((rc = sx_http_post(tsa->url, "application/timestamp-query", der, (size_t)len,
+				    resp, e)))
+		lerr_hint(e, "check tsa_url and that the time-stamping authority is reachable");
 	OPENSSL_free(der);
 	return rc;
 }

@@ -1,6 +1,8 @@
 /*
  * tsa.c - the HTTP leg of RFC 3161 (and OCSP) requests: bytes in, bytes out.
- * sign/ builds and checks the messages; this file only speaks HTTP.
+ * sign/ builds and checks the messages; this file only speaks HTTP.  sign/
+ * reaches it through the poster a program installs (sign_set_http_post()),
+ * so libsign does not depend on libtransmit.
  */
 #include "transmit/tsa.h"
 
@@ -58,15 +60,5 @@ xmit_post_bytes(const char *url, const char *ctype, const void *req, size_t len,
 	}
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
-	return rc;
-}
-
-int
-xmit_tsa_post(const char *url, const void *req, size_t len, struct buf *resp, struct lerr *e)
-{
-	int rc = xmit_post_bytes(url, "application/timestamp-query", req, len, resp, e);
-
-	if (rc)
-		lerr_hint(e, "check tsa_url and that the time-stamping authority is reachable");
 	return rc;
 }

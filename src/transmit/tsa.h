@@ -1,4 +1,5 @@
-/* tsa.h - carry an RFC 3161 request to a time-stamping authority over HTTP(S). */
+/* tsa.h - the HTTP leg of RFC 3161 time-stamp and OCSP requests.  sign/ does
+ * not call it: a program hands xmit_post_bytes to sign_set_http_post(). */
 #ifndef LIASSE_TRANSMIT_TSA_H
 #define LIASSE_TRANSMIT_TSA_H
 
@@ -6,11 +7,9 @@
 #include "core/buf.h"
 #include "core/err.h"
 
-/* POST req as application/timestamp-query to url; resp receives the body
- * of a 200 application/timestamp-reply (resp->max bounds it). */
-int xmit_tsa_post(const char *url, const void *req, size_t len, struct buf *resp,
-		  struct lerr *e) LERR_WUR;
-/* The same for any binary POST (OCSP: application/ocsp-request). */
+/* POST req as ctype (application/timestamp-query, application/ocsp-request)
+ * to url; resp receives the body of a 200 reply (resp->max bounds it).  Has
+ * the type of sign_http_post_fn (sign/sign.h). */
 int xmit_post_bytes(const char *url, const char *ctype, const void *req, size_t len,
 		    struct buf *resp, struct lerr *e) LERR_WUR;
 

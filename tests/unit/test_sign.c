@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "transmit/tsa.h"
 #include "tap.h"
 
 #include <limits.h>
@@ -1400,6 +1401,7 @@ main(void)
 	snprintf(tmp, sizeof(tmp), "%s/liasse-sign-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(tmp))
 		tap_skip_all("no temporary directory");
+	sign_set_http_post(xmit_post_bytes);
 	if (sign_init(&e))
 		tap_skip_all("sign_init failed");
 	make_pki();
