@@ -1,5 +1,5 @@
 /*
- * kind.c - the table of document kinds (see kind.h and README.kinds).
+ * kind.c - the table of document kinds (see kind.h and src/flow/README).
  * Adding a kind: one entry in kinds[] below, its door checks in their own
  * file under flow/ and one line in flow/door.c's doors[], and the value in
  * the SQL enum doc_kind.  Adding a signature profile: its name in the

@@ -4,8 +4,8 @@
  * connectors that carry it.  Pure data, consulted by every layer (store/
  * and transmit/ included, which cannot call flow/); the checks at the door
  * of each kind are function pointers in flow/door.c, keyed by the name.
- * Model: curl's struct Curl_scheme / Curl_get_scheme().  See
- * src/core/README.kinds.
+ * Model: curl's struct Curl_scheme / Curl_get_scheme().  See "Document
+ * kinds" in src/flow/README.
  */
 #ifndef LIASSE_KIND_H
 #define LIASSE_KIND_H
