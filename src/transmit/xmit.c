@@ -256,7 +256,8 @@ has_connector(void *arg, const char *name)
 }
 
 /* None of the kind's connectors is configured: name the platform's own
- * (the last, core/kind.c) and how to configure one. */
+ * (the last, core/kind.c), which the parked transmission's row records as
+ * before, and how to configure one. */
 static int
 no_connector(struct xmit_job *x, struct lerr *e)
 {
@@ -270,6 +271,7 @@ no_connector(struct xmit_job *x, struct lerr *e)
 	}
 	if (!last)
 		return lerr_set(e, LERR_INTERNAL, NULL, "documents of kind \"%s\" are not transmitted", x->t.kind);
+	snprintf(x->t.connector, sizeof(x->t.connector), "%s", last);   /* the note's row names it */
 	lerr_set(e, LERR_NOTFOUND, "connector", "no %s connector for this organisation", last);
 	lerr_detail(e, "a document of kind \"%s\" goes through one of: %s", x->t.kind, names);
 	lerr_hint(e, "configure one: liasse connector set --org %s --kind %s url=...", x->t.siren, last);
