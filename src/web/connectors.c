@@ -60,8 +60,15 @@ conn_keys(struct page *p)
 	const struct xmit_connector_info *ci;
 
 	for (size_t i = 0; (ci = xmit_connector_at(i)); i++) {
-		h_fmt(p, "<details><summary>Clés du connecteur %s (<code>%s</code>)</summary><dl>", ci->label,
-		      ci->name);
+		const struct doc_kind *k;
+		int n = 0;
+
+		h_fmt(p, "<details><summary>Clés du connecteur %s (<code>%s</code>)</summary><p>Transmet : ",
+		      ci->label, ci->name);
+		for (size_t j = 0; (k = doc_kind_at(j)); j++)
+			if (xmit_connector_carries(ci, k->name))
+				h_fmt(p, "%S%s", n++ ? ", " : "", k->label);
+		h_raw(p, ".</p><dl>");
 		for (size_t j = 0; ci->settings[j].key; j++)
 			h_fmt(p, "<dt><code>%s</code></dt><dd>%s%S</dd>", ci->settings[j].key, ci->settings[j].help,
 			      ci->settings[j].flags & XMIT_SETTING_SECRET ? " (masqué sur cette page)" : "");
