@@ -48,8 +48,9 @@ static const struct command commands[] = {
 	{ "role", "add", cli_role_add, 1, "EMAIL --org SIREN --role signer|agent|org_admin [--function F]" },
 	{ "routing", "add", cli_routing_add, 1, "--org SIREN --kind K [--nature N] --person EMAIL" },
 	{ "routing", "list", cli_routing_list, 1, "list the routing rules (JSON)" },
-	{ "connector", "set", cli_connector_set, 1, "--org SIREN --kind actes|helios|s2low key=value..." },
+	{ "connector", "set", cli_connector_set, 1, "--org SIREN --kind KIND key=value...  (kinds: connector kinds)" },
 	{ "connector", "list", cli_connector_list, 1, "[--org SIREN]  the connectors and their settings" },
+	{ "connector", "kinds", cli_connector_kinds, 0, "[--kind KIND]  each connector, what it carries, its settings" },
 	{ "connector", "test", cli_connector_test, 1, "--org SIREN  reach the platforms without sending anything" },
 	{ "delegation", "add", cli_delegation_add, 1, "--from E --to E [--starts T] --ends T [--kind K]... [--org SIREN]" },
 };

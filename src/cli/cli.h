@@ -59,6 +59,7 @@ int cli_cert_revoke(int argc, char **argv);
 /* Transmission connectors (src/cli/connector.c). */
 int cli_connector_set(int argc, char **argv);
 int cli_connector_list(int argc, char **argv);
+int cli_connector_kinds(int argc, char **argv);
 int cli_connector_test(int argc, char **argv);
 
 #endif

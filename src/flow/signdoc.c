@@ -23,6 +23,7 @@
 
 #include "core/buf.h"
 #include "core/config.h"
+#include "core/kind.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "sign/certkey.h"
@@ -225,26 +226,57 @@ sign_generic_doc(const struct sign_key *k, const struct sign_claim *cl, const st
 }
 
 static int
-sign_by_kind(const struct sign_key *k, const struct sign_claim *cl, const struct buf *in,
-	     struct buf *out, struct signed_file *f, struct lerr *e)
+sign_cades_doc(const struct sign_key *k, const struct sign_claim *cl, const struct buf *in,
+	       struct buf *out, struct signed_file *f, struct lerr *e)
 {
-	if (!strcmp(cl->kind, "pes"))
-		return sign_pes_doc(k, cl, in, out, f, e);
-	if (!strcmp(cl->kind, "acte")) {
-		f->role = "signature";
-		f->media_type = "application/pkcs7-signature";
-		snprintf(f->name, sizeof(f->name), "%s.p7s", cl->file_name);
-		return sign_cades(k, in->data, in->len, 0, out, e);
+	f->role = "signature";
+	f->media_type = "application/pkcs7-signature";
+	snprintf(f->name, sizeof(f->name), "%s.p7s", cl->file_name);
+	return sign_cades(k, in->data, in->len, 0, out, e);
+}
+
+/* The signature profiles a kind may name (core/kind.c): the signer of each
+ * and the files it makes.  A new profile: one line here, its signer in its
+ * own file under sign/. */
+static const struct {
+	const char *name;
+	int (*sign)(const struct sign_key *k, const struct sign_claim *cl, const struct buf *in,
+		    struct buf *out, struct signed_file *f, struct lerr *e);
+} profiles[] = {
+	{ "pes-xades-epes", sign_pes_doc },    /* enveloped XAdES-EPES of the PES_Aller (Hélios) */
+	{ "cades", sign_cades_doc },           /* detached CAdES, <file>.p7s (@ctes) */
+	{ "xades-baseline", sign_generic_doc }, /* XAdES-B-B/B-T, enveloped or <file>.xades.xml */
+};
+
+int
+signdoc_profile_known(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof(profiles) / sizeof(profiles[0]); i++)
+		if (!strcmp(profiles[i].name, name))
+			return 1;
+	return 0;
+}
+
+/* The kind's default profile: its signer and its name for the journal. */
+static int
+sign_by_kind(const struct sign_key *k, const struct sign_claim *cl, const struct buf *in,
+	     struct buf *out, struct signed_file *f, const char **profile, struct lerr *e)
+{
+	const char *name = doc_kind_profile(doc_kind_get(cl->kind));
+
+	for (size_t i = 0; name && i < sizeof(profiles) / sizeof(profiles[0]); i++) {
+		if (strcmp(profiles[i].name, name))
+			continue;
+		*profile = profiles[i].name;
+		return profiles[i].sign(k, cl, in, out, f, e);
 	}
-	return sign_generic_doc(k, cl, in, out, f, e);
+	return lerr_set(e, LERR_INTERNAL, NULL, "no signature profile for kind \"%s\"", cl->kind);
 }
 
 static char *
-journal_detail(json_t *cert, const struct sign_claim *cl, const char *role)
+journal_detail(json_t *cert, const char *profile, const char *role)
 {
-	json_t *j = json_pack("{s:s, s:s, s:O*}", "profile", !strcmp(cl->kind, "pes") ?
-			      "pes-xades-epes" : !strcmp(cl->kind, "acte") ? "cades" : "xades-baseline",
-			      "file_role", role, "certificate", cert);
+	json_t *j = json_pack("{s:s, s:s, s:O*}", "profile", profile, "file_role", role, "certificate", cert);
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
 	json_decref(j);
@@ -362,7 +394,7 @@ item_free(struct item *it)
 static int
 sign_item(struct run *rn, struct item *it, struct lerr *e)
 {
-	const char *id = rn->b->docs[it->idx];
+	const char *id = rn->b->docs[it->idx], *profile = NULL;
 	int rc;
 
 	snprintf(res(rn, it)->state, sizeof(res(rn, it)->state), "%s", it->cl.state);
@@ -370,9 +402,9 @@ sign_item(struct run *rn, struct item *it, struct lerr *e)
 		return claim_refusal(&it->cl, id, e);
 	if (it->cl.nchunks > 1 && (rc = store_sign_read_main(rn->c, &it->cl, &it->in, e)))
 		return rc;
-	if ((rc = sign_by_kind(rn->k, &it->cl, &it->in, &it->out, &it->f, e)))
+	if ((rc = sign_by_kind(rn->k, &it->cl, &it->in, &it->out, &it->f, &profile, e)))
 		return rc;
-	it->detail = journal_detail(rn->cert, &it->cl, it->f.role);
+	it->detail = journal_detail(rn->cert, profile, it->f.role);
 	return 0;
 }
 

@@ -68,6 +68,10 @@ struct signdoc_batch {
  */
 int signdoc_batch(struct store *s, struct signdoc_batch *b, struct lerr *e) LERR_WUR;
 
+/* 1 when signdoc has a signer for the signature profile (the names of
+ * core/kind.c: "pes-xades-epes", "cades", "xades-baseline"). */
+int signdoc_profile_known(const char *name);
+
 /*
  * Import a PKCS#12 for the person with e-mail email: the key is wrapped
  * under a new one-time enrolment code, written to code (show it once).

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/kind.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -62,7 +63,6 @@ static const char *const states[] = {
 	"received", "pending_signature", "signed", "rejected", "queued", "transmitting",
 	"transmitted", "acknowledged", "refused", "cancelled", "failed", NULL
 };
-static const char *const kinds[] = { "pes", "acte", "document", NULL };
 
 /* The cursor is base64url("<microseconds> <uuid>") of the last item seen. */
 static int
@@ -124,8 +124,9 @@ parse_filter(struct req *rq, struct doc_filter *f, struct lerr *e)
 	if (f->state && !one_of(f->state, states))
 		return bad_param(e, "state", "unknown state", "use received, pending_signature, signed, "
 				 "rejected, queued, transmitting, transmitted, acknowledged, refused, cancelled or failed");
-	if (f->kind && !one_of(f->kind, kinds))
-		return bad_param(e, "kind", "unknown kind", "use pes, acte or document");
+	if (f->kind && !doc_kind_get(f->kind))
+		return bad_param(e, "kind", "unknown kind", arena_printf(rq->arena, "use one of %s",
+									 doc_kind_names(", ")));
 	if (f->updated_since && !valid_timestamp(f->updated_since))
 		return bad_param(e, "updated_since", "not an RFC 3339 timestamp",
 				 "write e.g. 2026-11-28T17:00:00Z");

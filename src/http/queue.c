@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/kind.h"
 #include "core/util.h"
 
 /* Replies status with *json when rc is 0 (json is read after rc is known:
@@ -41,9 +42,9 @@ list(struct req *rq, struct store_conn *c, struct lerr *e)
 	const char *lim = http_query(rq, "limit");
 	char *json = NULL;
 
-	if (f.kind && strcmp(f.kind, "pes") && strcmp(f.kind, "acte") && strcmp(f.kind, "document")) {
+	if (f.kind && !doc_kind_get(f.kind)) {
 		lerr_set(e, LERR_MALFORMED, "kind", "unknown kind \"%s\"", f.kind);
-		lerr_hint(e, "kind is pes, acte or document");
+		lerr_hint(e, "kind is one of %s", doc_kind_names(", "));
 		return LERR_MALFORMED;
 	}
 	if (lim && ((f.limit = atoi(lim)) < 1 || f.limit > 5000 || strspn(lim, "0123456789") != strlen(lim))) {

@@ -17,15 +17,12 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "flow/acte.h"
-#include "flow/media.h"
+#include "flow/door.h"
 #include "flow/meta.h"
-#include "flow/pes_scan.h"
 #include "flow/pes_xsd.h"
 
 #define MAX_FILES 101                 /* the main file and up to 100 annexes */
 #define HEAD_SIZE 4096                /* bytes kept for sniffing */
-#define ACTE_MAX_TOTAL (150LL << 20)  /* @ctes archive limit */
 #define META_MAX (64 * 1024)
 
 #define INLINE_MAX (1024 * 1024)     /* small files sent with their document, in all */
@@ -46,14 +43,13 @@ struct upload {
 	json_t *meta_json;
 	const char *kind, *org;
 	int want_sign, want_transmit;
-	struct acte_meta acte;
+	struct door door;                 /* the kind's checks (flow/door.h) */
 	/* the part being read */
 	enum { P_NONE, P_META, P_FILE } cur;
 	const char *cur_key;
 	uint64_t cur_bytes;
 	struct store_blob_writer w;
 	int writing;
-	struct pes_scan *ps;
 	char head[HEAD_SIZE];
 	size_t headlen;
 	/* parts done */
@@ -61,7 +57,6 @@ struct upload {
 	int nfiles;
 	int64_t total;
 	size_t inline_total;
-	json_t *kind_meta, *warnings;
 };
 
 static int
@@ -78,59 +73,24 @@ fail(struct req *rq, enum lerr_kind kind, const char *field, const char *msg, co
 /* ---- metadata ---- */
 
 static const char *const top_keys[] = {
-	"kind", "organisation", "title", "signer", "sign", "transmit", "due_date",
-	"external_ref", "acte", "document", NULL
+	"kind", "organisation", "title", "signer", "sign", "transmit", "due_date", "external_ref",
 };
 
-static int
-kind_defaults(struct req *rq, struct upload *u, json_t *m, struct lerr *e)
+/* The keys above and each kind's own object ("acte"...), NULL-ended. */
+static const char **
+metadata_keys(struct req *rq)
 {
-	int rc;
+	size_t n = sizeof(top_keys) / sizeof(top_keys[0]), o = 0;
+	const char **keys = arena_alloc(rq->arena, sizeof(*keys) * (n + 64 + 1));
+	const struct doc_kind *k;
 
-	u->want_sign = strcmp(u->kind, "acte") != 0;
-	u->want_transmit = strcmp(u->kind, "document") != 0;
-	if ((rc = meta_get_bool(m, "sign", "metadata", 0, &u->want_sign, e)) ||
-	    (rc = meta_get_bool(m, "transmit", "metadata", 0, &u->want_transmit, e)))
-		return rc;
-	if (!u->want_sign && !u->want_transmit) {
-		lerr_set(e, LERR_INVALID, "metadata.sign", "nothing to do: sign and transmit are both false");
-		lerr_hint(e, "ask for a signature, a transmission or both");
-		return LERR_INVALID;
-	}
-	if (!strcmp(u->kind, "document") && u->want_transmit) {
-		lerr_set(e, LERR_INVALID, "metadata.transmit", "generic documents cannot be transmitted");
-		lerr_hint(e, "use kind \"acte\" or \"pes\" for the state platforms, or set transmit to false");
-		return LERR_INVALID;
-	}
-	return 0;
-}
-
-static int
-check_kind_objects(struct upload *u, json_t *m, struct lerr *e)
-{
-	json_t *acte = json_object_get(m, "acte"), *doc = json_object_get(m, "document");
-
-	if (!strcmp(u->kind, "acte")) {
-		if (!acte) {
-			lerr_set(e, LERR_INVALID, "metadata.acte", "an acte needs its \"acte\" object");
-			lerr_hint(e, "give nature, numero_interne, objet, date_decision and classification");
-			return LERR_INVALID;
-		}
-		return acte_check(acte, NULL, &u->acte, e);
-	}
-	if (acte) {
-		lerr_set(e, LERR_INVALID, "metadata.acte", "\"acte\" is only for kind \"acte\"");
-		lerr_hint(e, "remove \"acte\", or set kind to \"acte\"");
-		return LERR_INVALID;
-	}
-	if (doc && (!json_is_object(doc) || json_object_size(doc) ||
-		    strcmp(u->kind, "document"))) {
-		lerr_set(e, LERR_INVALID, "metadata.document",
-			 "\"document\" must be an empty object, and only for kind \"document\"");
-		lerr_hint(e, "remove \"document\"; it is reserved for later options");
-		return LERR_INVALID;
-	}
-	return 0;
+	for (; o < n; o++)
+		keys[o] = top_keys[o];
+	for (size_t i = 0; (k = doc_kind_at(i)) && o < n + 64; i++)
+		if (k->meta_key)
+			keys[o++] = k->meta_key;
+	keys[o] = NULL;
+	return keys;
 }
 
 static int
@@ -145,21 +105,17 @@ check_metadata(struct req *rq, struct upload *u, json_t *m, struct lerr *e)
 		lerr_hint(e, "send {\"kind\": ..., \"organisation\": ..., \"title\": ...}");
 		return LERR_INVALID;
 	}
-	if ((rc = meta_check_object(m, top_keys, "metadata", e)))
+	if ((rc = meta_check_object(m, metadata_keys(rq), "metadata", e)))
 		return rc;
-	if ((rc = meta_get_string(m, "kind", "metadata", META_REQUIRED, 1, 16, &u->kind, e)))
+	if ((rc = meta_get_string(m, "kind", "metadata", META_REQUIRED, 1, 16, &u->kind, e)) ||
+	    (rc = door_init(&u->door, u->kind, e)))
 		return rc;
-	if (strcmp(u->kind, "pes") && strcmp(u->kind, "acte") && strcmp(u->kind, "document")) {
-		lerr_set(e, LERR_INVALID, "metadata.kind", "unknown kind \"%s\"", u->kind);
-		lerr_hint(e, "use \"pes\", \"acte\" or \"document\"");
-		return LERR_INVALID;
-	}
 	if ((rc = meta_get_string(m, "organisation", "metadata", META_REQUIRED, 9, 9, &u->org, e)) ||
 	    (rc = meta_get_string(m, "title", "metadata", META_REQUIRED, 1, 300, &s, e)) ||
 	    (rc = meta_get_string(m, "signer", "metadata", 0, 1, 200, &s, e)) ||
 	    (rc = meta_get_string(m, "external_ref", "metadata", 0, 1, 200, &s, e)) ||
 	    (rc = meta_get_date(m, "due_date", "metadata", 0, &due, e)) ||
-	    (rc = kind_defaults(rq, u, m, e)) || (rc = check_kind_objects(u, m, e)))
+	    (rc = door_meta(&u->door, m, &u->want_sign, &u->want_transmit, e)))
 		return rc;
 	return 0;
 }
@@ -221,9 +177,8 @@ file_begin(struct req *rq, struct upload *u, const char *key, const char *filena
 			    "send exactly one \"file\" part; extra files are \"annexe\" parts");
 	if (!main_file && u->nfiles == 0)
 		return fail(rq, LERR_MALFORMED, "annexe", "annexes must come after the main file", NULL);
-	if (!main_file && !strcmp(u->kind, "pes"))
-		return fail(rq, LERR_INVALID, "annexe", "a PES carries its pièces justificatives inside",
-			    "send the PES_Aller alone");
+	if (door_file_begin(&u->door, main_file, &e))
+		return http_fail(rq, &e);
 	if (u->nfiles == MAX_FILES)
 		return fail(rq, LERR_INVALID, "annexe", "too many annexes", "send at most 100 annexes");
 	if (!filename || !filename_safe(filename)) {
@@ -233,14 +188,11 @@ file_begin(struct req *rq, struct upload *u, const char *key, const char *filena
 		lerr_hint(&e, "send the part with filename=\"name.ext\"");
 		return http_fail(rq, &e);
 	}
-	limit = !strcmp(u->kind, "pes") ? (int64_t)PES_MAX_SIZE :
-		!strcmp(u->kind, "acte") ? ACTE_MAX_TOTAL - u->total : config_int("document_max_size");
+	limit = door_file_limit(&u->door, u->total);
 	if (store_blob_begin(&u->w, limit, need_conn, rq, &e))
 		return http_fail(rq, &e);
 	u->writing = 1;
 	u->headlen = 0;
-	if (!strcmp(u->kind, "pes") && !(u->ps = pes_scan_create()))
-		return fail(rq, LERR_INTERNAL, NULL, "out of memory", NULL);
 	u->files[u->nfiles].role = main_file ? "main" : "annexe";
 	u->files[u->nfiles].name = arena_strdup(rq->arena, filename);
 	u->files[u->nfiles].media_type = ctype ? arena_strdup(rq->arena, ctype) : NULL;
@@ -258,37 +210,16 @@ file_data(struct req *rq, struct upload *u, const char *p, size_t n)
 		memcpy(u->head + u->headlen, p, take);
 		u->headlen += take;
 	}
-	if (u->ps && pes_scan_feed(u->ps, p, n, &e))
+	if (door_file_feed(&u->door, p, n, &e))
 		return http_fail(rq, &e);
 	if (store_blob_write(&u->w, p, n, &e)) {
 		if (e.kind == LERR_TOOLARGE) {
 			snprintf(e.field, sizeof(e.field), "%s", u->cur_key);
-			lerr_hint(&e, !strcmp(u->kind, "acte") ? "an @ctes transmission holds at most 150 MiB in all" :
-				  !strcmp(u->kind, "pes") ? "Hélios takes PES files of at most 128 MiB" :
-				  "ask the operator about document_max_size");
+			lerr_hint(&e, "%s", u->door.kind->too_large_hint);
 		}
 		return http_fail(rq, &e);
 	}
 	return 0;
-}
-
-static int
-file_kind_check(struct req *rq, struct upload *u, struct part *f, struct lerr *e)
-{
-	const char *ctype = f->media_type;
-
-	if (!strcmp(u->kind, "pes")) {
-		if (pes_scan_finish(u->ps, e))
-			return e->kind;
-		u->kind_meta = pes_info_json(pes_scan_info(u->ps));
-		u->warnings = pes_info_warnings_json(pes_scan_info(u->ps));
-		f->media_type = "application/xml";
-		return 0;
-	}
-	if (!strcmp(u->kind, "acte"))
-		return acte_file_check(f->role, u->head, u->headlen, &f->media_type, e);
-	return media_check(ctype, u->head, u->headlen, config_str("document_media_types"),
-			   &f->media_type, e);
 }
 
 static int
@@ -302,7 +233,7 @@ file_end(struct req *rq, struct upload *u)
 		store_blob_abort(&u->w);
 		return fail(rq, LERR_INVALID, u->cur_key, "empty file", "send the file's content");
 	}
-	if (file_kind_check(rq, u, f, &e)) {
+	if (door_file_end(&u->door, f->role, u->head, u->headlen, &f->media_type, &e)) {
 		store_blob_abort(&u->w);
 		if (!e.field[0])
 			snprintf(e.field, sizeof(e.field), "%s", u->cur_key);
@@ -502,7 +433,7 @@ reply_created(struct req *rq, struct upload *u, int status, const char *id, char
 	} else if (status == 422 && json_object_get(j, "signer")) {
 		unroutable(&e, u, json_string_value(json_object_get(j, "signer")));
 	} else if (status == 422) {
-		const struct pes_info *pi = pes_scan_info(u->ps);
+		const struct pes_info *pi = pes_scan_info(u->door.ps);
 
 		lerr_set(&e, LERR_INVALID, "file", "NomFic \"%s\" was already sent for CodCol %s",
 			 pi->nomfic, pi->codcol);
@@ -523,8 +454,6 @@ describe(struct req *rq, struct upload *u, struct doc_file_in *files, const char
 {
 	json_t *m = u->meta_json;
 
-	if (!strcmp(u->kind, "acte"))
-		u->kind_meta = acte_meta_json(&u->acte);
 	for (int i = 0; i < u->nfiles; i++) {
 		struct part *f = &u->files[i];
 
@@ -543,7 +472,7 @@ describe(struct req *rq, struct upload *u, struct doc_file_in *files, const char
 		.want_sign = u->want_sign, .want_transmit = u->want_transmit,
 		.files = files, .nfiles = u->nfiles, .idem_key = key, .idem_sha256 = digest,
 		.actor = arena_printf(rq->arena, "client:%s", rq->client.name),
-		.job = u->ps && pes_xsd_loaded() ? PES_XSD_JOB : NULL,
+		.job = u->door.ps && pes_xsd_loaded() ? PES_XSD_JOB : NULL,
 	};
 }
 
@@ -556,7 +485,7 @@ check_complete(struct req *rq, struct upload *u)
 	if (u->nfiles == 0)
 		return fail(rq, LERR_INVALID, "file", "missing \"file\" part",
 			    "send the document as a \"file\" part");
-	if (!strcmp(u->kind, "acte") && acte_check_annexes(&u->acte, u->nfiles - 1, &rq->err))
+	if (door_complete(&u->door, (size_t)u->nfiles - 1, &rq->err))
 		return http_fail(rq, &rq->err);
 	return 0;
 }
@@ -573,8 +502,8 @@ create(struct req *rq, struct upload *u, const char *key, const uint8_t *digest,
 	int rc;
 
 	describe(rq, u, files, key, digest, &d);
-	d.meta_json = json = u->kind_meta ? json_dumps(u->kind_meta, JSON_COMPACT) : NULL;
-	d.warnings_json = warn = u->warnings ? json_dumps(u->warnings, JSON_COMPACT) : NULL;
+	d.meta_json = json = u->door.meta ? json_dumps(u->door.meta, JSON_COMPACT) : NULL;
+	d.warnings_json = warn = u->door.warnings ? json_dumps(u->door.warnings, JSON_COMPACT) : NULL;
 	if (!u->c && (rc = store_acquire(http_store(rq), &u->c, e)))
 		goto out;
 	rc = store_doc_create(u->c, &d, status, id, body, e);
@@ -638,10 +567,8 @@ upload_done(struct req *rq)
 		MHD_destroy_post_processor(u->pp);
 	if (u->writing)
 		store_blob_abort(&u->w);
-	pes_scan_destroy(u->ps);
+	door_fini(&u->door);
 	json_decref(u->meta_json);
-	json_decref(u->kind_meta);
-	json_decref(u->warnings);
 	buf_fini(&u->meta);
 	store_release(http_store(rq), u->c);   /* rolls back whatever was not committed */
 }

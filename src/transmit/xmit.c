@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/config.h"
+#include "core/kind.h"
 #include "core/log.h"
 
 #define BODY_MAX (1u << 20)
@@ -227,42 +228,82 @@ xmit_returned(struct store_conn *c, const char *doc_id, const char *role, const 
 
 /* ---- the connector of a document ---- */
 
-static const struct xmit_connector *
-connector_named(const char *name)
-{
-	static const struct xmit_connector *const all[] = { &xmit_actes, &xmit_helios, &xmit_s2low, NULL };
+struct has_arg {
+	struct xmit_job *x;
+	char *json;                  /* the settings of the one found */
+	int rc;
+	struct lerr *e;
+};
 
-	for (int i = 0; all[i]; i++)
-		if (!strcmp(all[i]->name, name))
-			return all[i];
-	return NULL;
+/* xmit_connector_pick's question: has the organisation this connector? */
+static int
+has_connector(void *arg, const char *name)
+{
+	struct has_arg *h = arg;
+	struct lerr why;
+	int rc;
+
+	if (h->rc)
+		return 0;
+	lerr_clear(&why);
+	if (!(rc = store_connector_get(h->x->c, h->x->t.org_id, name, &h->json, &why)))
+		return 1;
+	if (why.kind != LERR_NOTFOUND) {
+		*h->e = why;
+		h->rc = rc;
+	}
+	return 0;
 }
 
-/* An organisation with an S²LOW connector sends everything through it;
- * otherwise acts go to @ctes and PES to Hélios.  A transmission keeps the
- * connector of its first send. */
+/* None of the kind's connectors is configured: name the platform's own
+ * (the last, core/kind.c), which the parked transmission's row records as
+ * before, and how to configure one. */
+static int
+no_connector(struct xmit_job *x, struct lerr *e)
+{
+	const struct doc_kind *k = doc_kind_get(x->t.kind);
+	const char *last = NULL;
+	char names[200] = "";
+
+	for (size_t i = 0, o = 0; k && k->connectors[i] && o < sizeof(names); i++) {
+		last = k->connectors[i];
+		o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", i ? ", " : "", last);
+	}
+	if (!last)
+		return lerr_set(e, LERR_INTERNAL, NULL, "documents of kind \"%s\" are not transmitted", x->t.kind);
+	snprintf(x->t.connector, sizeof(x->t.connector), "%s", last);   /* the note's row names it */
+	lerr_set(e, LERR_NOTFOUND, "connector", "no %s connector for this organisation", last);
+	lerr_detail(e, "a document of kind \"%s\" goes through one of: %s", x->t.kind, names);
+	lerr_hint(e, "configure one: liasse connector set --org %s --kind %s url=...", x->t.siren, last);
+	return LERR_NOTFOUND;
+}
+
+/* The first of the kind's connectors (core/kind.c: a tiers de
+ * télétransmission first, then the platform's own) that the organisation
+ * has.  A transmission keeps the connector of its first send. */
 static int
 pick_connector(struct xmit_job *x, const struct xmit_connector **out, struct lerr *e)
 {
-	const char *direct = !strcmp(x->t.kind, "pes") ? "helios" : "actes";
-	char *json = NULL;
+	struct has_arg h = { .x = x, .e = e };
 	json_error_t jerr;
 	int rc;
 
 	if (!x->t.connector[0]) {
-		if (store_connector_get(x->c, x->t.org_id, "s2low", &json, e) == 0)
-			snprintf(x->t.connector, sizeof(x->t.connector), "s2low");
-		else
-			snprintf(x->t.connector, sizeof(x->t.connector), "%s", direct);
-	}
-	if (!json && (rc = store_connector_get(x->c, x->t.org_id, x->t.connector, &json, e))) {
+		const char *name = xmit_connector_pick(x->t.kind, has_connector, &h);
+
+		if (h.rc)
+			return h.rc;
+		if (!name)
+			return no_connector(x, e);
+		snprintf(x->t.connector, sizeof(x->t.connector), "%s", name);
+	} else if ((rc = store_connector_get(x->c, x->t.org_id, x->t.connector, &h.json, e))) {
 		lerr_hint(e, "configure it: liasse connector set --org %s --kind %s url=...", x->t.siren,
 			  x->t.connector);
 		return rc;
 	}
-	x->settings = json_loads(json, 0, &jerr);
-	free(json);
-	*out = connector_named(x->t.connector);
+	x->settings = json_loads(h.json, 0, &jerr);
+	free(h.json);
+	*out = xmit_connector_named(x->t.connector);
 	if (!x->settings || !*out)
 		return lerr_set(e, LERR_INTERNAL, NULL, "bad %s connector settings", x->t.connector);
 	return 0;
@@ -357,7 +398,7 @@ send_committed(struct xmit_job *x, const struct xmit_connector *k, long long job
 static int
 should_run(const struct xmit_row *t)
 {
-	if (strcmp(t->kind, "pes") && strcmp(t->kind, "acte"))
+	if (!doc_kind_transmittable(doc_kind_get(t->kind)))
 		return 0;
 	if (!strcmp(t->doc_state, "queued"))
 		return 1;
@@ -484,7 +525,7 @@ poll_all(struct store_conn *c, struct lerr *e)
 		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
 	rc = store_connector_each(c, NULL, collect, l, e);
 	for (int i = 0; !rc && i < l->n; i++) {
-		const struct xmit_connector *k = connector_named(l->items[i].kind);
+		const struct xmit_connector *k = xmit_connector_named(l->items[i].kind);
 		struct xmit_poll p = { .c = c, .org_id = l->items[i].org_id, .siren = l->items[i].siren,
 				       .settings = l->items[i].settings };
 		struct lerr why;
@@ -547,7 +588,7 @@ xmit_connector_test(struct store_conn *c, const char *siren,
 	if (!rc && l->n == 0)
 		rc = lerr_set(e, LERR_NOTFOUND, "org", "organisation %s has no connector", siren);
 	for (int i = 0; !rc && i < l->n; i++) {
-		const struct xmit_connector *k = connector_named(l->items[i].kind);
+		const struct xmit_connector *k = xmit_connector_named(l->items[i].kind);
 		struct xmit_poll p = { .c = c, .org_id = l->items[i].org_id, .siren = l->items[i].siren,
 				       .settings = l->items[i].settings, .report = report, .arg = arg };
 		struct lerr why;

@@ -8,6 +8,9 @@
 #ifndef LIASSE_XMIT_H
 #define LIASSE_XMIT_H
 
+#include <stddef.h>
+#include <jansson.h>
+
 #include "core/err.h"
 #include "store/store.h"
 
@@ -28,5 +31,45 @@ int xmit_periodic(struct store_conn *c, struct lerr *e) LERR_WUR;
 int xmit_connector_test(struct store_conn *c, const char *siren,
 			void (*report)(void *arg, const char *kind, int ok, const char *line),
 			void *arg, struct lerr *e) LERR_WUR;
+
+/* ---- the connectors (connectors.c): what the web page and the CLI show ---- */
+
+#define XMIT_SETTING_SECRET 1u   /* names a file holding a secret or a private key: shown masked */
+
+/* A setting a connector takes ("liasse connector set ... key=value"). */
+struct xmit_setting_info {
+	const char *key;
+	const char *help;            /* what it means, in French */
+	unsigned flags;              /* XMIT_SETTING_SECRET */
+};
+
+struct xmit_connector_info {
+	const char *name;            /* the connector kind: "actes", "helios", "s2low" */
+	const char *label;           /* French: "Hélios (DGFiP)" */
+	const struct xmit_setting_info *settings;   /* ended by a NULL key */
+};
+
+/* The i-th connector, NULL past the end. */
+const struct xmit_connector_info *xmit_connector_at(size_t i);
+/* The connector named name, or NULL. */
+const struct xmit_connector_info *xmit_connector_info(const char *name);
+/* All connector names joined by sep ("actes, helios, s2low"); static storage. */
+const char *xmit_connector_names(const char *sep);
+/* The setting key of ci, or NULL when it takes no such key. */
+const struct xmit_setting_info *xmit_connector_setting(const struct xmit_connector_info *ci, const char *key);
+/* Its keys joined by sep; static storage. */
+const char *xmit_connector_keys(const struct xmit_connector_info *ci, const char *sep);
+/* 1 when the value of key is not to be shown (a secret's file, or a key ci
+ * does not know). */
+int xmit_setting_masked(const struct xmit_connector_info *ci, const char *key);
+/* 1 when ci carries documents of the kind (core/kind.c decides). */
+int xmit_connector_carries(const struct xmit_connector_info *ci, const char *kind);
+/* The connector a document of the kind goes through: the first of the
+ * kind's connectors (core/kind.c, preferred first) that has(arg, name)
+ * says the organisation has; NULL when none. */
+const char *xmit_connector_pick(const char *kind, int (*has)(void *arg, const char *connector), void *arg);
+/* LERR_INVALID (field "kind") for an unknown connector, (field "settings")
+ * for a key it does not take; the hint lists what is known. */
+int xmit_settings_check(const char *connector, json_t *settings, struct lerr *e) LERR_WUR;
 
 #endif

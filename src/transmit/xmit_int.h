@@ -77,6 +77,9 @@ struct xmit_connector {
 
 extern const struct xmit_connector xmit_helios, xmit_actes, xmit_s2low;
 
+/* The connector's functions by its name (connectors.c), or NULL. */
+const struct xmit_connector *xmit_connector_named(const char *name);
+
 /* ---- settings (xmit.c) ---- */
 const char *xmit_setting(json_t *settings, const char *key, const char *def);
 /* The secret in the file named by settings[key] (mode 0600), "" when unset. */

@@ -1,9 +1,10 @@
 /*
  * connectors.c - the operator's page of transmission connectors: the
- * settings of each organisation's @ctes, Hélios and S²LOW connector
- * (secrets masked), a form to change them, and "Tester la connexion",
- * which reaches the platforms without sending anything
- * (xmit_connector_test, the same check as `liasse connector test`).
+ * settings of each organisation's connectors (secrets masked), a form to
+ * change them with the keys each connector takes, and "Tester la
+ * connexion", which reaches the platforms without sending anything
+ * (xmit_connector_test, the same check as `liasse connector test`).  The
+ * connectors, their keys and which are secret come from transmit/ (xmit.h).
  */
 #include "web/web_int.h"
 
@@ -12,24 +13,13 @@
 
 #include "transmit/xmit.h"
 
-static const char *const kinds[][2] = {
-	{ "actes", "@ctes (contrôle de légalité)" }, { "helios", "Hélios (DGFiP)" },
-	{ "s2low", "Tiers de télétransmission S²LOW" },
-};
-
 struct list {
 	struct page *p;
 	int n;
 };
 
-static int
-secret_key(const char *k)
-{
-	return strstr(k, "pass") || strstr(k, "secret") || strstr(k, "key") || strstr(k, "pin");
-}
-
 static void
-settings_cell(struct page *p, const char *json)
+settings_cell(struct page *p, const struct xmit_connector_info *ci, const char *json)
 {
 	json_t *o = json_loads(json ? json : "{}", 0, NULL), *v;
 	const char *k;
@@ -37,7 +27,7 @@ settings_cell(struct page *p, const char *json)
 	json_object_foreach(o, k, v) {
 		char *txt = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_ENCODE_ANY);
 
-		h_fmt(p, "<code>%s</code> = %s<br>", k, secret_key(k) ? "••••••" : txt ? txt : "");
+		h_fmt(p, "<code>%s</code> = %s<br>", k, xmit_setting_masked(ci, k) ? "••••••" : txt ? txt : "");
 		free(txt);
 	}
 	json_decref(o);
@@ -48,12 +38,14 @@ conn_row(void *arg, long long org_id, const char *siren, const char *kind, const
 {
 	struct list *l = arg;
 	struct page *p = l->p;
+	const struct xmit_connector_info *ci = xmit_connector_info(kind);
 
 	(void)org_id;
 	l->n++;
-	h_fmt(p, "<tr><td data-label=\"Organisation\">%s</td><td data-label=\"Connecteur\">%s</td>"
-	      "<td class=\"long\" data-label=\"Réglages\">", siren, kind);
-	settings_cell(p, settings);
+	h_fmt(p, "<tr><td data-label=\"Organisation\">%s</td><td data-label=\"Connecteur\">%s"
+	      "<br><span class=\"muted\">%s</span></td><td class=\"long\" data-label=\"Réglages\">", siren, kind,
+	      ci ? ci->label : "connecteur inconnu");
+	settings_cell(p, ci, settings);
 	h_fmt(p, "</td><td><form method=\"post\" action=\"/admin/connecteurs\"><input type=\"hidden\" name=\"tester\" "
 	      "value=\"%s\">", siren);
 	page_csrf_field(p);
@@ -61,20 +53,47 @@ conn_row(void *arg, long long org_id, const char *siren, const char *kind, const
 	      "</button></form></td></tr>", siren);
 }
 
+/* What each connector takes: its keys, what they mean, which are secret. */
+static void
+conn_keys(struct page *p)
+{
+	const struct xmit_connector_info *ci;
+
+	for (size_t i = 0; (ci = xmit_connector_at(i)); i++) {
+		const struct doc_kind *k;
+		int n = 0;
+
+		h_fmt(p, "<details><summary>Clés du connecteur %s (<code>%s</code>)</summary><p>Transmet : ",
+		      ci->label, ci->name);
+		for (size_t j = 0; (k = doc_kind_at(j)); j++)
+			if (xmit_connector_carries(ci, k->name))
+				h_fmt(p, "%S%s", n++ ? ", " : "", k->label);
+		h_raw(p, ".</p><dl>");
+		for (size_t j = 0; ci->settings[j].key; j++)
+			h_fmt(p, "<dt><code>%s</code></dt><dd>%s%S</dd>", ci->settings[j].key, ci->settings[j].help,
+			      ci->settings[j].flags & XMIT_SETTING_SECRET ? " (masqué sur cette page)" : "");
+		h_raw(p, "</dl></details>");
+	}
+}
+
 static void
 conn_form(struct page *p)
 {
+	const struct xmit_connector_info *ci;
+
 	h_raw(p, "<h2>Régler un connecteur</h2><form class=\"card\" method=\"post\" action=\"/admin/connecteurs\">");
 	page_csrf_field(p);
 	h_raw(p, "<label for=\"cn-org\">SIREN de l’organisation</label><input type=\"text\" id=\"cn-org\" name=\"org\" "
 	      "required pattern=\"[0-9]{9}\" inputmode=\"numeric\"><label for=\"cn-kind\">Connecteur</label>"
 	      "<select id=\"cn-kind\" name=\"type\">");
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		h_fmt(p, "<option value=\"%s\">%s</option>", kinds[i][0], kinds[i][1]);
+	for (size_t i = 0; (ci = xmit_connector_at(i)); i++)
+		h_fmt(p, "<option value=\"%s\">%s</option>", ci->name, ci->label);
 	h_raw(p, "</select><label for=\"cn-set\">Réglages, un par ligne : <code>clé = valeur</code></label>"
 	      "<textarea id=\"cn-set\" name=\"reglages\" required></textarea><p class=\"muted\">Les clés absentes "
-	      "gardent leur valeur ; voir <code>liasse connector set</code> pour la liste des clés.</p>"
-	      "<div class=\"actions\"><button type=\"submit\">Enregistrer</button></div></form>");
+	      "gardent leur valeur ; les secrets ne sont jamais saisis ici : leurs clés nomment un fichier de "
+	      "mode 0600 sur le serveur.</p>");
+	conn_keys(p);
+	h_raw(p, "<div class=\"actions\"><button type=\"submit\">Enregistrer</button></div></form>");
 }
 
 static void
@@ -184,6 +203,17 @@ settings_json(struct page *p, const char *text)
 	return res;
 }
 
+/* The connector and its keys, as transmit/ knows them. */
+static int
+settings_check(const char *kind, const char *json, struct lerr *e)
+{
+	json_t *o = json_loads(json, 0, NULL);
+	int rc = xmit_settings_check(kind, o, e);
+
+	json_decref(o);
+	return rc;
+}
+
 void
 web_admin_connector_post(struct page *p)
 {
@@ -202,7 +232,9 @@ web_admin_connector_post(struct page *p)
 		return conn_page(p, NULL);
 	}
 	lerr_clear(&e);
-	rc = store_acquire(p->w->store, &c, &e);
+	rc = settings_check(kind, json, &e);
+	if (!rc)
+		rc = store_acquire(p->w->store, &c, &e);
 	if (!rc)
 		rc = store_connector_set(c, org, kind, json, &e);
 	if (!rc)
@@ -210,7 +242,8 @@ web_admin_connector_post(struct page *p)
 				   arena_printf(p->a, "{\"org\":\"%s\",\"kind\":\"%s\"}", org, kind), &e);
 	store_release(p->w->store, c);
 	free(json);
-	page_flash(p, rc ? "error" : "ok", rc ? arena_printf(p->a, "Réglages refusés : %s", e.msg) :
+	page_flash(p, rc ? "error" : "ok", rc ? arena_printf(p->a, "Réglages refusés : %s%s%s%s", e.msg,
+		   e.hint[0] ? " (" : "", e.hint, e.hint[0] ? ")" : "") :
 		   "Réglages enregistrés.");
 	conn_page(p, NULL);
 }

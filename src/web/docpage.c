@@ -114,7 +114,7 @@ metadata(struct page *p, json_t *j)
 		h_when(p, js(sig, "at"));
 		h_raw(p, "</dd>");
 	}
-	if (!strcmp(js(doc, "kind"), "acte"))
+	if (json_is_object(json_object_get(doc, "acte")))   /* the kind's own object */
 		acte_meta(p, json_object_get(doc, "acte"));
 	h_raw(p, "</dl>");
 	if (json_array_size(w)) {
@@ -200,7 +200,7 @@ viewer(struct page *p, json_t *doc)
 		      "<p><a href=\"/documents/%s/fichiers/0\">Ouvrir le PDF</a></p>", id, js(main, "name"), id);
 		return;
 	}
-	if (strcmp(js(doc, "kind"), "pes"))
+	if (!json_is_object(json_object_get(doc, "pes")))    /* a PES: its summary */
 		return;
 	if (!store_acquire(p->w->store, &c, &e) && !store_doc_file(c, id, 0, 0, &f, &e))
 		pes_summary(p, c, &f);

@@ -184,15 +184,7 @@ state_label(const char *state)
 const char *
 kind_label(const char *kind)
 {
-	if (!kind)
-		return "";
-	if (!strcmp(kind, "pes"))
-		return "Flux comptable (PES)";
-	if (!strcmp(kind, "acte"))
-		return "Acte";
-	if (!strcmp(kind, "document"))
-		return "Document";
-	return kind;
+	return doc_kind_label(kind);
 }
 
 const char *

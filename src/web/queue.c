@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/kind.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "flow/signdoc.h"
 
-static const char *const kinds[] = { "pes", "acte", "document" };
 
 #define QUEUE_PAGE 100   /* rows per page of the queue */
 
@@ -51,8 +51,8 @@ filters(struct page *p, json_t *q, const struct web_queue_filter *f)
 			   json_string_value(json_object_get(v, "name")), f->siren);
 	h_raw(p, "</select></div><div><label for=\"f-kind\">Type</label><select id=\"f-kind\" name=\"type\">"
 	      "<option value=\"\">Tous</option>");
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		select_opt(p, kinds[i], kind_label(kinds[i]), f->kind);
+	for (size_t n = 0; doc_kind_at(n); n++)
+		select_opt(p, doc_kind_at(n)->name, doc_kind_at(n)->label, f->kind);
 	h_raw(p, "</select></div><div><label for=\"f-vendor\">Éditeur</label><select id=\"f-vendor\" name=\"editeur\">"
 	      "<option value=\"\">Tous</option>");
 	json_array_foreach(json_object_get(q, "vendors"), i, v)
@@ -171,10 +171,7 @@ queue_page(struct page *p, json_t *q, const struct web_queue_filter *f)
 static const char *
 valid_kind(const char *k)
 {
-	for (size_t i = 0; k && i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (!strcmp(k, kinds[i]))
-			return k;
-	return NULL;
+	return doc_kind_get(k) ? k : NULL;
 }
 
 static const char *
@@ -429,9 +426,9 @@ deleg_form(struct page *p, json_t *orgs)
 	json_array_foreach(orgs, i, o)
 		select_opt(p, js(o, "siren"), js(o, "name"), NULL);
 	h_raw(p, "</select><fieldset><legend>Types de documents (aucun coché : tous)</legend>");
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		h_fmt(p, "<label><input type=\"checkbox\" name=\"type\" value=\"%s\"> %s</label>", kinds[i],
-		      kind_label(kinds[i]));
+	for (size_t n = 0; doc_kind_at(n); n++)
+		h_fmt(p, "<label><input type=\"checkbox\" name=\"type\" value=\"%s\"> %s</label>",
+		      doc_kind_at(n)->name, doc_kind_at(n)->label);
 	h_raw(p, "</fieldset><div class=\"actions\"><button type=\"submit\">Déléguer</button></div></form>");
 }
 

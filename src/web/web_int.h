@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "core/arena.h"
+#include "core/kind.h"
 #include "core/buf.h"
 #include "store/store.h"
 #include "web/web.h"

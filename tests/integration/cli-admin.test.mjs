@@ -152,6 +152,26 @@ describe('liasse admin CLI', () => {
 		assert.ok(lines(none.stderr).length >= 1);
 	});
 
+	it('connector set refuses an unknown connector kind or key with one line naming the known ones', async () => {
+		const org = siren('25450001').slice(0, 9);
+		const r = await failsWithOneLine(['connector', 'set', '--org', org, '--kind', 'ftp', 'url=ftp://h/'], [2]);
+		assert.match(r.stderr, /unknown connector kind "ftp" \(known: actes, helios, s2low\)/);
+		const k = await failsWithOneLine(['connector', 'set', '--org', org, '--kind', 'helios', 'colour=blue'], [2]);
+		assert.match(k.stderr, /no setting "colour".*url, retour, user, password_file/);
+		assert.equal(await h.psql(`SELECT count(*) FROM connector`), '0', 'nothing stored');
+		const ok = await h.cli(['connector', 'set', '--org', org, '--kind', 'helios', 'url=ftp://h/',
+			'password_file=/run/pw']);
+		assert.equal(ok.code, 0, ok.stderr);
+		const list = await h.cli(['connector', 'list', '--org', org]);
+		assert.match(list.stdout, /^\d{9} helios \{.*"url": ?"ftp:\/\/h\/"/m);
+		const kinds = await h.cli(['connector', 'kinds']);
+		assert.equal(kinds.code, 0, kinds.stderr);
+		assert.match(kinds.stdout, /^helios\tHélios \(DGFiP\)\n  documents: pes\n/m);
+		assert.match(kinds.stdout, /^s2low\t.*\n  documents: pes, acte\n/m);
+		assert.match(kinds.stdout, /^  password_file \(secret\)\t/m);
+		await failsWithOneLine(['connector', 'kinds', '--kind', 'ftp'], [2]);
+	});
+
 	it('an unreachable database: one line, exit 1', async () => {
 		const conf = h.writeConfig({ database: `host=${h.tmp}/nowhere dbname=liasse connect_timeout=2` });
 		const r = await h.cli(['org', 'list'], { config: conf });

@@ -3,10 +3,14 @@
  * Hélios fixtures when ../shared/fixtures is present), media sniffing,
  * metadata helpers and the @ctes checks.
  */
+#include "core/kind.h"
 #include "flow/acte.h"
+#include "flow/door.h"
 #include "flow/media.h"
 #include "flow/meta.h"
 #include "flow/pes_scan.h"
+#include "flow/signdoc.h"
+#include "transmit/xmit.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -842,6 +846,146 @@ test_acte_classification(void)
 	actes_classification_free(c);
 }
 
+/* ---- the table of document kinds, the doors, the connectors ---- */
+
+/* has() of xmit_connector_pick: the names in a comma-separated list. */
+static int
+configured(void *arg, const char *name)
+{
+	char want[40];
+
+	snprintf(want, sizeof(want), ",%s,", name);
+	return strstr(arg, want) != NULL;
+}
+
+static void
+test_kinds(void)
+{
+	const struct doc_kind *k, *pes = doc_kind_get("pes"), *acte = doc_kind_get("acte"),
+		*doc = doc_kind_get("document");
+	const struct xmit_connector_info *ci;
+	struct door d;
+	struct lerr e;
+
+	ok(pes && acte && doc, "pes, acte and document are kinds");
+	ok(!doc_kind_get("PES") && !doc_kind_get("") && !doc_kind_get(NULL) && !doc_kind_get("actes"),
+	   "unknown kinds are not found (case, empty, NULL, a connector's name)");
+	is_str(doc_kind_names(", "), "pes, acte, document", "kind names in table order");
+	is_str(doc_kind_label("pes"), "Flux comptable (PES)", "French label");
+	is_str(doc_kind_label("bogus"), "bogus", "an unknown kind labels as itself");
+	is_str(doc_kind_label(NULL), "", "no kind, no label");
+	for (size_t i = 0; (k = doc_kind_at(i)); i++) {
+		ok(k->profiles[0] && doc_kind_profile_allowed(k, doc_kind_profile(k)),
+		   "%s: a default profile, and it is allowed", k->name);
+		for (size_t j = 0; k->profiles[j]; j++)
+			ok(signdoc_profile_known(k->profiles[j]), "%s: profile %s has a signer", k->name,
+			   k->profiles[j]);
+		for (size_t j = 0; k->connectors[j]; j++)
+			ok(xmit_connector_info(k->connectors[j]) != NULL, "%s: connector %s exists", k->name,
+			   k->connectors[j]);
+		ok(k->sign || k->transmit, "%s: something to do by default", k->name);
+		ok(!k->transmit || doc_kind_transmittable(k), "%s: transmitted by default only if it can be",
+		   k->name);
+	}
+	ok(!doc_kind_at(3), "three kinds");
+	is_str(doc_kind_profile(pes), "pes-xades-epes", "pes signs XAdES-EPES enveloped");
+	is_str(doc_kind_profile(acte), "cades", "acte signs CAdES detached");
+	is_str(doc_kind_profile(doc), "xades-baseline", "document signs XAdES baseline");
+	ok(!doc_kind_profile_allowed(acte, "pes-xades-epes") && !doc_kind_profile_allowed(pes, "cades") &&
+	   !doc_kind_profile_allowed(doc, "cades"), "other kinds' profiles are not allowed");
+	ok(!doc_kind_profile_allowed(pes, NULL) && !doc_kind_profile_allowed(NULL, "cades") &&
+	   !doc_kind_profile(NULL), "NULL kind or profile");
+	ok(!signdoc_profile_known("pades") && !signdoc_profile_known(NULL), "no PAdES signer yet");
+	ok(doc_kind_transmittable(pes) && doc_kind_transmittable(acte) && !doc_kind_transmittable(doc),
+	   "pes and acte are transmitted, document is not");
+	ok(pes->sign && pes->transmit && !acte->sign && acte->transmit && doc->sign && !doc->transmit,
+	   "defaults: pes signed and sent, acte sent, document signed");
+	ok(!pes->annexes && acte->annexes && doc->annexes, "annexes: acte and document only");
+	ok(!doc_kind_alias("s2low", "actes") && !doc_kind_alias(NULL, NULL), "no foreign names yet");
+
+	/* the doors */
+	ok(door_complete_table(), "every kind has its door checks");
+	lerr_clear(&e);
+	is_int(door_init(&d, "facture", &e), LERR_INVALID, "door: unknown kind refused");
+	is_str(e.field, "metadata.kind", "door: on metadata.kind");
+	ok(strstr(e.hint, "pes, acte, document") != NULL, "door: the hint lists the kinds");
+	door_fini(&d);
+	ok(door_init(&d, "pes", &e) == 0 && d.kind == pes, "door: pes");
+	is_int(door_file_limit(&d, 0), 128LL << 20, "door: a PES is at most 128 MiB");
+	is_int(door_file_begin(&d, 0, &e), LERR_INVALID, "door: a PES takes no annexe");
+	is_str(e.field, "annexe", "door: on annexe");
+	door_fini(&d);
+	ok(door_init(&d, "acte", &e) == 0, "door: acte");
+	is_int(door_file_limit(&d, 100LL << 20), 50LL << 20, "door: @ctes counts all files (150 MiB)");
+	{
+		json_t *m = json_pack("{s:s, s:b, s:b}", "kind", "acte", "sign", 0, "transmit", 0);
+		int sign = -1, transmit = -1;
+
+		is_int(door_meta(&d, m, &sign, &transmit, &e), LERR_INVALID, "door: nothing to do refused");
+		json_object_set_new(m, "transmit", json_true());
+		is_int(door_meta(&d, m, &sign, &transmit, &e), LERR_INVALID, "door: an acte needs its object");
+		is_str(e.field, "metadata.acte", "door: on metadata.acte");
+		json_object_set_new(m, "document", json_object());
+		is_int(door_meta(&d, m, &sign, &transmit, &e), LERR_INVALID, "door: another kind's object");
+		is_str(e.field, "metadata.document", "door: on metadata.document");
+		json_decref(m);
+	}
+	door_fini(&d);
+	ok(door_init(&d, "document", &e) == 0, "door: document");
+	{
+		json_t *m = json_pack("{s:s, s:b}", "kind", "document", "transmit", 1);
+		int sign = -1, transmit = -1;
+
+		is_int(door_meta(&d, m, &sign, &transmit, &e), LERR_INVALID, "door: a document is not transmitted");
+		is_str(e.field, "metadata.transmit", "door: on metadata.transmit");
+		json_object_del(m, "transmit");
+		is_int(door_meta(&d, m, &sign, &transmit, &e), 0, "door: document defaults");
+		ok(sign == 1 && transmit == 0, "door: a document is signed, not transmitted");
+		json_decref(m);
+	}
+	door_fini(&d);
+
+	/* the connectors */
+	is_str(xmit_connector_names(", "), "actes, helios, s2low", "connector names");
+	ok(!xmit_connector_info("ftp") && !xmit_connector_info(NULL) && !xmit_connector_info("pes"),
+	   "unknown connectors are not found");
+	for (size_t i = 0; (ci = xmit_connector_at(i)); i++) {
+		int carries = 0;
+
+		ok(ci->label && ci->label[0] && ci->settings[0].key, "%s: a label and settings", ci->name);
+		ok(xmit_connector_setting(ci, "url") != NULL, "%s: takes url", ci->name);
+		for (size_t j = 0; (k = doc_kind_at(j)); j++)
+			carries += xmit_connector_carries(ci, k->name);
+		ok(carries > 0, "%s: carries at least one kind", ci->name);
+	}
+	ci = xmit_connector_info("helios");
+	ok(xmit_connector_carries(ci, "pes") && !xmit_connector_carries(ci, "acte") &&
+	   !xmit_connector_carries(ci, "document"), "helios carries PES only");
+	ci = xmit_connector_info("s2low");
+	ok(xmit_connector_carries(ci, "pes") && xmit_connector_carries(ci, "acte"), "s2low carries both");
+	ok(xmit_setting_masked(ci, "password_file") && xmit_setting_masked(ci, "key") &&
+	   !xmit_setting_masked(ci, "url") && !xmit_setting_masked(ci, "pin"), "secret files are masked");
+	ok(xmit_setting_masked(ci, "password"), "an unknown key is masked");
+	is_str(xmit_connector_pick("pes", configured, ",helios,actes,"), "helios", "pes -> helios");
+	is_str(xmit_connector_pick("acte", configured, ",helios,actes,"), "actes", "acte -> actes");
+	is_str(xmit_connector_pick("pes", configured, ",helios,s2low,"), "s2low", "s2low first for pes");
+	is_str(xmit_connector_pick("acte", configured, ",s2low,actes,"), "s2low", "s2low first for acte");
+	ok(!xmit_connector_pick("acte", configured, ",helios,"), "acte without actes or s2low: none");
+	ok(!xmit_connector_pick("document", configured, ",helios,actes,s2low,"), "a document: none");
+	ok(!xmit_connector_pick("bogus", configured, ",helios,"), "unknown kind: none");
+	{
+		json_t *s = json_pack("{s:s, s:s}", "url", "ftp://h/", "password_file", "/p");
+
+		is_int(xmit_settings_check("helios", s, &e), 0, "helios settings accepted");
+		is_int(xmit_settings_check("ftp", s, &e), LERR_INVALID, "unknown connector refused");
+		ok(strstr(e.hint, "actes, helios, s2low") != NULL, "the hint lists the connectors");
+		json_object_set_new(s, "colour", json_string("blue"));
+		is_int(xmit_settings_check("helios", s, &e), LERR_INVALID, "unknown key refused");
+		is_str(e.field, "settings", "on settings");
+		json_decref(s);
+	}
+}
+
 int
 main(void)
 {
@@ -859,5 +1003,6 @@ main(void)
 	test_acte_refusals();
 	test_acte_files();
 	test_acte_classification();
+	test_kinds();
 	return tap_done();
 }

@@ -382,12 +382,18 @@ test('an administrator imports a certificate (PKCS#12) and sees it by expiry', a
 	await page.goto('/admin/connecteurs');
 	await page.getByLabel('SIREN de l’organisation').fill(s.orgA);
 	await page.getByLabel('Connecteur').selectOption('helios');
-	await page.getByLabel(/Réglages, un par ligne/).fill('url = ftp://127.0.0.1:1/\npassword = s3cret-ftp');
+	await page.getByLabel(/Réglages, un par ligne/).fill('url = ftp://127.0.0.1:1/\npassword_file = /run/s3cret-ftp');
 	await page.getByRole('button', { name: 'Enregistrer' }).click();
 	await page.locator('.flash.ok').waitFor();
 	const conn = await page.locator('tbody tr', { hasText: 'helios' }).textContent();
 	assert.match(conn, /ftp:\/\/127\.0\.0\.1:1\//);
 	assert.ok(!conn.includes('s3cret-ftp') && !(await page.content()).includes('s3cret-ftp'), 'secrets are masked');
+	// a key the connector does not take is refused, naming the ones it takes
+	await page.getByLabel('SIREN de l’organisation').fill(s.orgA);
+	await page.getByLabel('Connecteur').selectOption('helios');
+	await page.getByLabel(/Réglages, un par ligne/).fill('colour = bleu');
+	await page.getByRole('button', { name: 'Enregistrer' }).click();
+	assert.match(await page.locator('.flash.error').textContent(), /no setting "colour".*password_file/);
 	await page.getByRole('button', { name: /Tester la connexion/ }).click();
 	await page.locator('section[role="status"] li.res-error', { hasText: 'helios' }).waitFor({ timeout: 60000 });
 	assert.match(await page.locator('section[role="status"]').textContent(), /Au moins une vérification a échoué/);

@@ -1,0 +1,240 @@
+/*
+ * door.c - the door checks of each document kind (door.h), and the one
+ * table that finds them by the kind's name.  A new kind: its door_ops in
+ * its own file, one line in doors[] below, one entry in core/kind.c.
+ */
+#include "flow/door.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "flow/media.h"
+#include "flow/meta.h"
+
+/* ---- pes: one PES_Aller, scanned as it streams in ---- */
+
+static int
+pes_file_begin(struct door *d, int main_file, struct lerr *e)
+{
+	(void)main_file;   /* no annexes: kind->annexes is 0 */
+	if (!(d->ps = pes_scan_create()))
+		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	return 0;
+}
+
+static int
+pes_file_feed(struct door *d, const void *p, size_t n, struct lerr *e)
+{
+	return pes_scan_feed(d->ps, p, n, e);
+}
+
+static int
+pes_file_end(struct door *d, const char *role, const void *head, size_t headlen,
+	     const char **media_type, struct lerr *e)
+{
+	(void)role, (void)head, (void)headlen;
+	if (pes_scan_finish(d->ps, e))
+		return e->kind;
+	d->meta = pes_info_json(pes_scan_info(d->ps));
+	d->warnings = pes_info_warnings_json(pes_scan_info(d->ps));
+	*media_type = "application/xml";
+	return 0;
+}
+
+static const struct door_ops door_pes = {
+	.kind = "pes", .file_begin = pes_file_begin, .file_feed = pes_file_feed, .file_end = pes_file_end,
+};
+
+/* ---- acte: the "acte" object, a PDF and its annexes ---- */
+
+static int
+acte_meta(struct door *d, json_t *obj, struct lerr *e)
+{
+	if (!obj) {
+		lerr_set(e, LERR_INVALID, "metadata.acte", "an acte needs its \"acte\" object");
+		lerr_hint(e, "give nature, numero_interne, objet, date_decision and classification");
+		return LERR_INVALID;
+	}
+	return acte_check(obj, NULL, &d->acte, e);
+}
+
+static int
+acte_file_end(struct door *d, const char *role, const void *head, size_t headlen,
+	      const char **media_type, struct lerr *e)
+{
+	(void)d;
+	return acte_file_check(role, head, headlen, media_type, e);
+}
+
+static int
+acte_complete(struct door *d, size_t n_annexes, struct lerr *e)
+{
+	int rc = acte_check_annexes(&d->acte, n_annexes, e);
+
+	if (!rc)
+		d->meta = acte_meta_json(&d->acte);
+	return rc;
+}
+
+static const struct door_ops door_acte = {
+	.kind = "acte", .meta = acte_meta, .file_end = acte_file_end, .complete = acte_complete,
+};
+
+/* ---- document: any file of document_media_types ---- */
+
+static int
+document_meta(struct door *d, json_t *obj, struct lerr *e)
+{
+	(void)d;
+	if (obj && (!json_is_object(obj) || json_object_size(obj))) {
+		lerr_set(e, LERR_INVALID, "metadata.document",
+			 "\"document\" must be an empty object, and only for kind \"document\"");
+		lerr_hint(e, "remove \"document\"; it is reserved for later options");
+		return LERR_INVALID;
+	}
+	return 0;
+}
+
+static int
+document_file_end(struct door *d, const char *role, const void *head, size_t headlen,
+		  const char **media_type, struct lerr *e)
+{
+	(void)d, (void)role;
+	return media_check(*media_type, head, headlen, config_str("document_media_types"), media_type, e);
+}
+
+static const struct door_ops door_document = {
+	.kind = "document", .meta = document_meta, .file_end = document_file_end,
+};
+
+/* ---- the table ---- */
+
+static const struct door_ops *const doors[] = { &door_pes, &door_acte, &door_document };
+
+static const struct door_ops *
+ops_of(const char *kind)
+{
+	for (size_t i = 0; i < sizeof(doors) / sizeof(doors[0]); i++)
+		if (!strcmp(doors[i]->kind, kind))
+			return doors[i];
+	return NULL;
+}
+
+int
+door_complete_table(void)
+{
+	const struct doc_kind *k;
+
+	for (size_t i = 0; (k = doc_kind_at(i)); i++)
+		if (!ops_of(k->name))
+			return 0;
+	return 1;
+}
+
+int
+door_init(struct door *d, const char *kind, struct lerr *e)
+{
+	memset(d, 0, sizeof(*d));
+	d->kind = doc_kind_get(kind);
+	d->ops = d->kind ? ops_of(kind) : NULL;
+	if (!d->ops) {
+		lerr_set(e, LERR_INVALID, "metadata.kind", "unknown kind \"%s\"", kind);
+		lerr_hint(e, "use one of %s", doc_kind_names(", "));
+		return LERR_INVALID;
+	}
+	return 0;
+}
+
+void
+door_fini(struct door *d)
+{
+	pes_scan_destroy(d->ps);
+	json_decref(d->meta);
+	json_decref(d->warnings);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Another kind's object in the metadata. */
+static int
+foreign_object(const struct door *d, json_t *m, struct lerr *e)
+{
+	const struct doc_kind *k;
+	char field[64];
+
+	for (size_t i = 0; (k = doc_kind_at(i)); i++) {
+		if (k == d->kind || !k->meta_key || !json_object_get(m, k->meta_key))
+			continue;
+		snprintf(field, sizeof(field), "metadata.%s", k->meta_key);
+		lerr_set(e, LERR_INVALID, field, "\"%s\" is only for kind \"%s\"", k->meta_key, k->name);
+		lerr_hint(e, "remove \"%s\", or set kind to \"%s\"", k->meta_key, k->name);
+		return LERR_INVALID;
+	}
+	return 0;
+}
+
+int
+door_meta(struct door *d, json_t *m, int *sign, int *transmit, struct lerr *e)
+{
+	const struct doc_kind *k = d->kind;
+	int rc;
+
+	*sign = k->sign;
+	*transmit = k->transmit;
+	if ((rc = meta_get_bool(m, "sign", "metadata", 0, sign, e)) ||
+	    (rc = meta_get_bool(m, "transmit", "metadata", 0, transmit, e)))
+		return rc;
+	if (!*sign && !*transmit) {
+		lerr_set(e, LERR_INVALID, "metadata.sign", "nothing to do: sign and transmit are both false");
+		lerr_hint(e, "ask for a signature, a transmission or both");
+		return LERR_INVALID;
+	}
+	if (*transmit && !doc_kind_transmittable(k)) {
+		lerr_set(e, LERR_INVALID, "metadata.transmit", "kind \"%s\" cannot be transmitted", k->name);
+		lerr_hint(e, "use a kind the state platforms take, or set transmit to false");
+		return LERR_INVALID;
+	}
+	if ((rc = foreign_object(d, m, e)))
+		return rc;
+	if (d->ops->meta)
+		return d->ops->meta(d, k->meta_key ? json_object_get(m, k->meta_key) : NULL, e);
+	return 0;
+}
+
+int
+door_file_begin(struct door *d, int main_file, struct lerr *e)
+{
+	if (!main_file && !d->kind->annexes) {
+		lerr_set(e, LERR_INVALID, "annexe", "kind \"%s\" takes no annexes", d->kind->name);
+		lerr_hint(e, "send the main file alone");
+		return LERR_INVALID;
+	}
+	return d->ops->file_begin ? d->ops->file_begin(d, main_file, e) : 0;
+}
+
+int
+door_file_feed(struct door *d, const void *p, size_t n, struct lerr *e)
+{
+	return d->ops->file_feed ? d->ops->file_feed(d, p, n, e) : 0;
+}
+
+int
+door_file_end(struct door *d, const char *role, const void *head, size_t headlen,
+	      const char **media_type, struct lerr *e)
+{
+	return d->ops->file_end ? d->ops->file_end(d, role, head, headlen, media_type, e) : 0;
+}
+
+int
+door_complete(struct door *d, size_t n_annexes, struct lerr *e)
+{
+	return d->ops->complete ? d->ops->complete(d, n_annexes, e) : 0;
+}
+
+long long
+door_file_limit(const struct door *d, long long total)
+{
+	if (!d->kind->max_total)
+		return config_int("document_max_size");
+	return (long long)d->kind->max_total - total;
+}

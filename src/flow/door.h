@@ -1,0 +1,66 @@
+/*
+ * door.h - the checks at the door of POST /api/v1/documents, per document
+ * kind: http/upload.c feeds the upload through a struct door and never
+ * names a kind.  The data of each kind (defaults, limits, profiles) is in
+ * core/kind.h; its checks are a struct door_ops in doors[] (door.c), found
+ * by the kind's name.  See src/flow/README, "Document kinds".
+ */
+#ifndef LIASSE_DOOR_H
+#define LIASSE_DOOR_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "core/err.h"
+#include "core/kind.h"
+#include "flow/acte.h"
+#include "flow/pes_scan.h"
+
+/* One upload at the door (embedded: door_init / door_fini). */
+struct door {
+	const struct doc_kind *kind;
+	const struct door_ops *ops;
+	struct pes_scan *ps;            /* pes: the stream scan of the main file */
+	struct acte_meta acte;          /* acte: the checked "acte" object */
+	json_t *meta;                   /* the kind's object of the document JSON, or NULL */
+	json_t *warnings;               /* JSON array of warnings, or NULL */
+};
+
+/* A kind's checks; any may be NULL (nothing to check). */
+struct door_ops {
+	const char *kind;               /* the struct doc_kind it checks */
+	/* The kind's own metadata object (metadata[kind->meta_key], NULL when
+	 * absent), and anything else the kind asks of the metadata. */
+	int (*meta)(struct door *d, json_t *obj, struct lerr *e);
+	/* A file part starts (main_file: the "file" part, else an annexe). */
+	int (*file_begin)(struct door *d, int main_file, struct lerr *e);
+	/* Its bytes, as they arrive. */
+	int (*file_feed)(struct door *d, const void *p, size_t n, struct lerr *e);
+	/* It ended: head is its first bytes; *media_type is the declared type
+	 * (NULL: none) and becomes the one stored. */
+	int (*file_end)(struct door *d, const char *role, const void *head, size_t headlen,
+			const char **media_type, struct lerr *e);
+	/* All parts arrived (n_annexes after the main file). */
+	int (*complete)(struct door *d, size_t n_annexes, struct lerr *e);
+};
+
+/* Finds the kind and its checks (LERR_INVALID "metadata.kind" when unknown). */
+int door_init(struct door *d, const char *kind, struct lerr *e) LERR_WUR;
+void door_fini(struct door *d);
+
+/* The metadata: sign / transmit against the kind's defaults (in and out:
+ * *sign and *transmit are what the client asked, -1 when it did not say),
+ * the kind's own object, and no other kind's object. */
+int door_meta(struct door *d, json_t *m, int *sign, int *transmit, struct lerr *e) LERR_WUR;
+int door_file_begin(struct door *d, int main_file, struct lerr *e) LERR_WUR;
+int door_file_feed(struct door *d, const void *p, size_t n, struct lerr *e) LERR_WUR;
+int door_file_end(struct door *d, const char *role, const void *head, size_t headlen,
+		  const char **media_type, struct lerr *e) LERR_WUR;
+int door_complete(struct door *d, size_t n_annexes, struct lerr *e) LERR_WUR;
+/* Bytes the next file may hold, total: the bytes of the files before it. */
+long long door_file_limit(const struct door *d, long long total);
+
+/* 1 when every kind of core/kind.c has its door_ops (a unit test asks). */
+int door_complete_table(void);
+
+#endif
