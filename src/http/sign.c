@@ -42,21 +42,6 @@ wipe_member(json_t *body, const char *key)
 }
 
 static json_t *
-problem_json(const struct lerr *e)
-{
-	json_t *p = json_pack("{s:s+, s:s, s:i}", "type", "urn:liasse:problem:", lerr_kind_name(e->kind),
-			      "title", e->msg, "status", http_status_of(e));
-
-	if (e->detail[0])
-		json_object_set_new(p, "detail", json_string(e->detail));
-	if (e->field[0])
-		json_object_set_new(p, "field", json_string(e->field));
-	if (e->hint[0])
-		json_object_set_new(p, "hint", json_string(e->hint));
-	return p;
-}
-
-static json_t *
 results_json(const struct signdoc_batch *b)
 {
 	json_t *arr = json_array();
@@ -67,7 +52,7 @@ results_json(const struct signdoc_batch *b)
 				      r->ok ? "signed" : "error", "state", r->state[0] ? r->state : NULL);
 
 		if (!r->ok)
-			json_object_set_new(o, "problem", problem_json(&r->err));
+			json_object_set_new(o, "problem", http_problem_json(lerr_http_status(r->err.kind), &r->err));
 		json_array_append_new(arr, o);
 	}
 	return json_pack("{s:o, s:i, s:i}", "results", arr, "signed", b->nsigned,

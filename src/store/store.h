@@ -52,7 +52,10 @@ struct org {
 	char p_dest[65];             /* Hélios FTP SITE P_DEST */
 };
 void store_org_init(struct org *o);
-int store_org_insert(struct store_conn *c, const struct org *o, struct lerr *e) LERR_WUR;
+/* Adds an organisation and journals organisation.created under actor
+ * ("person:<email>", "cli"). */
+int store_org_insert(struct store_conn *c, const struct org *o, const char *actor,
+		     struct lerr *e) LERR_WUR;
 int store_org_get(struct store_conn *c, const char *siren, struct org *out, struct lerr *e) LERR_WUR;
 /* Calls fn for each organisation, parents before children. */
 int store_org_each(struct store_conn *c, void (*fn)(void *arg, const struct org *o),
@@ -63,9 +66,18 @@ struct client {
 	long long id;
 	char name[201];
 };
-int store_client_insert(struct store_conn *c, const char *name, const uint8_t key_sha256[32],
-			const char *const *sirens, int nsirens, long long *id, struct lerr *e) LERR_WUR;
-int store_client_revoke(struct store_conn *c, const char *name, struct lerr *e) LERR_WUR;
+/* "lsk_" and 43 base64url characters. */
+#define STORE_CLIENT_KEY_SIZE 48
+/* Creates a vendor client serving sirens with a new random API key, written
+ * to key (shown once: only its SHA-256 is kept), and journals client.created
+ * under actor; all or nothing (a transaction of its own unless the caller has
+ * one).  id may be NULL. */
+int store_client_create(struct store_conn *c, const char *name, const char *const *sirens,
+			int nsirens, const char *actor, char key[STORE_CLIENT_KEY_SIZE], long long *id,
+			struct lerr *e) LERR_WUR;
+/* Revokes a client's key (at once) and journals client.revoked under actor. */
+int store_client_revoke(struct store_conn *c, const char *name, const char *actor,
+			struct lerr *e) LERR_WUR;
 /* LERR_AUTH when no live client has this key. */
 int store_client_auth(struct store_conn *c, const uint8_t key_sha256[32], struct client *out,
 		      struct lerr *e) LERR_WUR;

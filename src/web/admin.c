@@ -254,7 +254,7 @@ web_admin_people_post(struct page *p)
 		page_flash(p, "error", arena_printf(p->a, "Refusé : %s%s%s", e.msg, e.hint[0] ? " — " : "", e.hint));
 	else
 		page_flash(p, "ok", !strcmp(what, "personne") ? "Personne créée." : "Rôle attribué.");
-	people_page(p, rc ? 422 : 200);
+	people_page(p, lerr_http_status(rc));
 }
 
 /* ---- vendor clients ---- */
@@ -317,37 +317,16 @@ web_admin_clients(struct page *p)
 }
 
 static int
-client_create(struct page *p, const char *name, const char *orgs, char key[64], struct lerr *e)
+client_create(struct page *p, struct store_conn *c, const char *name, char key[STORE_CLIENT_KEY_SIZE],
+	      struct lerr *e)
 {
 	const char *sirens[64];
-	char *list = arena_strdup(p->a, orgs), *save = NULL;
-	uint8_t raw[32], digest[SHA256_LEN];
-	struct store_conn *c = NULL;
-	long long id;
-	int n = 0, rc;
+	char *list = arena_strdup(p->a, form_get(p, "orgs")), *save = NULL;
+	int n = 0;
 
 	for (char *s = strtok_r(list, " ,;\t", &save); s && n < 64; s = strtok_r(NULL, " ,;\t", &save))
 		sirens[n++] = s;
-	if (!n)
-		return lerr_set(e, LERR_INVALID, "orgs", "no organisation");
-	if (random_bytes(raw, sizeof(raw)))
-		return lerr_set(e, LERR_INTERNAL, NULL, "no randomness");
-	memcpy(key, "lsk_", 4);
-	base64url_encode(raw, sizeof(raw), key + 4);
-	explicit_bzero(raw, sizeof(raw));
-	sha256_once(key, strlen(key), digest);
-	rc = store_acquire(p->w->store, &c, e);
-	if (!rc)
-		rc = store_begin(c, e);
-	if (!rc)
-		rc = store_client_insert(c, name, digest, sirens, n, &id, e);
-	if (!rc)
-		rc = store_journal(c, actor(p), "client.created", NULL, 0,
-				   arena_printf(p->a, "{\"client\":%lld}", id), e);
-	if (!rc)
-		rc = store_commit(c, e);
-	store_release(p->w->store, c);
-	return rc;
+	return store_client_create(c, name, sirens, n, actor(p), key, NULL, e);
 }
 
 void
@@ -355,30 +334,30 @@ web_admin_client_post(struct page *p)
 {
 	const char *revoke = form_get(p, "revoquer"), *name = form_get(p, "nom");
 	struct store_conn *c = NULL;
-	char key[64];
+	char key[STORE_CLIENT_KEY_SIZE];
 	struct lerr e;
 	int rc;
 
 	lerr_clear(&e);
-	if (revoke) {
-		rc = store_acquire(p->w->store, &c, &e);
-		if (!rc)
-			rc = store_client_revoke(c, revoke, &e);
-		store_release(p->w->store, c);
-		if (rc)
-			return page_lerr(p, &e);
-		page_flash(p, "ok", arena_printf(p->a, "Le client « %s » est révoqué : sa clé ne fonctionne plus.", revoke));
-		return clients_page(p, 200);
-	}
-	if (!name || !*name || !form_get(p, "orgs"))
+	if (!revoke && (!name || !*name || !form_get(p, "orgs")))
 		return page_error(p, 422, "Client incomplet", "Indiquez le nom du client et ses organisations.");
-	if ((rc = client_create(p, name, form_get(p, "orgs"), key, &e))) {
-		page_flash(p, "error", arena_printf(p->a, "Le client n’a pas été créé : %s %s", e.msg, e.detail));
-		return clients_page(p, rc == LERR_INVALID || rc == LERR_CONFLICT ? 422 : 500);
+	rc = store_acquire(p->w->store, &c, &e);
+	if (!rc)
+		rc = revoke ? store_client_revoke(c, revoke, actor(p), &e) : client_create(p, c, name, key, &e);
+	store_release(p->w->store, c);
+	if (rc) {
+		page_flash(p, "error", arena_printf(p->a, "%s : %s%s%s", revoke ? "Le client n’a pas été révoqué" :
+						    "Le client n’a pas été créé", e.msg, e.detail[0] ? " — " : "",
+						    e.detail));
+		return clients_page(p, lerr_http_status(e.kind));
 	}
-	page_flash(p, "ok", arena_printf(p->a, "Client « %s » créé. Sa clé d’API, affichée une seule fois : %s",
-					 name, key));
-	explicit_bzero(key, sizeof(key));
+	if (revoke) {
+		page_flash(p, "ok", arena_printf(p->a, "Le client « %s » est révoqué : sa clé ne fonctionne plus.", revoke));
+	} else {
+		page_flash(p, "ok", arena_printf(p->a, "Client « %s » créé. Sa clé d’API, affichée une seule fois : %s",
+						 name, key));
+		explicit_bzero(key, sizeof(key));
+	}
 	clients_page(p, 200);
 }
 
@@ -502,7 +481,8 @@ cert_import(struct page *p)
 	if (rc) {
 		page_flash(p, "error", arena_printf(p->a, "Import refusé : %s%s%s", e.msg, e.detail[0] ? " — " : "",
 						    e.detail));
-		return certs_page(p, rc == LERR_AUTH || rc == LERR_INVALID ? 422 : rc == LERR_NOTFOUND ? 404 : 500);
+		/* LERR_AUTH: the file's password, a field of this form, not the session. */
+		return certs_page(p, lerr_http_status(rc == LERR_AUTH ? LERR_INVALID : rc));
 	}
 	page_flash(p, "ok", arena_printf(p->a, "Certificat importé pour %s. Code d’enrôlement à remettre à l’élu, "
 					 "affiché une seule fois : %s", email, code));
@@ -515,15 +495,16 @@ web_admin_cert_post(struct page *p)
 {
 	const char *rev = form_get(p, "revoquer"), *unl = form_get(p, "debloquer");
 	struct lerr e;
+	int rc;
 
 	lerr_clear(&e);
 	if (!rev && !unl)
 		return cert_import(p);
-	if (cert_op(p, rev ? "revoke" : "unlock", atoll(rev ? rev : unl), &e))
+	if ((rc = cert_op(p, rev ? "revoke" : "unlock", atoll(rev ? rev : unl), &e)))
 		page_flash(p, "error", arena_printf(p->a, "Action refusée : %s", e.msg));
 	else
 		page_flash(p, "ok", rev ? "Certificat révoqué." : "Code PIN débloqué.");
-	certs_page(p, 200);
+	certs_page(p, lerr_http_status(rc));
 }
 
 /* ---- journal ---- */
