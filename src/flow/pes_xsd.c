@@ -54,46 +54,6 @@ pes_xsd_free(void)
 	schema = NULL;
 }
 
-/* The stored file, read chunk by chunk into the validating reader. */
-struct source {
-	struct store_conn *c;
-	struct doc_file f;
-	int seq;
-	size_t off, len;
-	char *chunk;
-	struct lerr *e;
-	int failed;
-};
-
-static int
-read_cb(void *ctx, char *out, int max)
-{
-	struct source *s = ctx;
-	size_t n;
-
-	if (s->off == s->len) {
-		if (s->seq == s->f.nchunks)
-			return 0;
-		if (store_blob_chunk(s->c, s->f.blob_id, s->seq, s->chunk, &s->len, s->e)) {
-			s->failed = 1;
-			return -1;
-		}
-		s->seq++;
-		s->off = 0;
-	}
-	n = s->len - s->off < (size_t)max ? s->len - s->off : (size_t)max;
-	memcpy(out, s->chunk + s->off, n);
-	s->off += n;
-	return (int)n;
-}
-
-static int
-close_cb(void *ctx)
-{
-	(void)ctx;
-	return 0;
-}
-
 struct findings {
 	json_t *warnings;
 	int count;
@@ -116,9 +76,9 @@ on_error(void *arg, xmlErrorPtr err)
 }
 
 static int
-validate(struct source *s, struct findings *f)
+validate(struct store_blob_reader *s, struct findings *f)
 {
-	xmlTextReaderPtr r = xmlReaderForIO(read_cb, close_cb, s, NULL, NULL,
+	xmlTextReaderPtr r = xmlReaderForIO(store_blob_read, store_blob_close, s, NULL, NULL,
 					    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	int rc;
 
@@ -138,8 +98,9 @@ validate(struct source *s, struct findings *f)
 int
 pes_xsd_job(struct store_conn *c, const struct job *j, struct lerr *e)
 {
-	struct source s = { .c = c, .e = e };
+	struct store_blob_reader s = { 0 };
 	struct findings f = { json_array(), 0 };
+	struct doc_file file;
 	char *text = NULL;
 	int rc;
 
@@ -147,17 +108,15 @@ pes_xsd_job(struct store_conn *c, const struct job *j, struct lerr *e)
 		json_decref(f.warnings);
 		return 0;
 	}
-	if ((rc = store_doc_file(c, j->doc_id, 0, 0, &s.f, e)))
+	if ((rc = store_doc_file(c, j->doc_id, 0, 0, &file, e)) ||
+	    (rc = store_blob_reader_init(&s, c, file.blob_id, file.nchunks, e)))
 		goto out;
-	if (!(s.chunk = malloc(STORE_CHUNK_SIZE))) {
-		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
-		goto out;
-	}
 	if (validate(&s, &f) && !s.failed) {
 		rc = lerr_set(e, LERR_INTERNAL, NULL, "the PES could not be read for the XSD check");
 		goto out;
 	}
 	if (s.failed) {
+		*e = s.err;
 		rc = e->kind ? e->kind : LERR_INTERNAL;
 		goto out;
 	}
@@ -171,7 +130,7 @@ pes_xsd_job(struct store_conn *c, const struct job *j, struct lerr *e)
 	log_info("XSD check: %d deviation(s)", f.count);
 out:
 	free(text);
-	free(s.chunk);
+	store_blob_reader_fini(&s);
 	json_decref(f.warnings);
 	return rc;
 }

@@ -207,3 +207,54 @@ store_blob_chunk(struct store_conn *c, long long blob_id, int seq, void *out, si
 	PQclear(r);
 	return 0;
 }
+
+int
+store_blob_reader_init(struct store_blob_reader *r, struct store_conn *c, long long blob_id,
+		       int nchunks, struct lerr *e)
+{
+	memset(r, 0, sizeof(*r));
+	r->c = c;
+	r->blob_id = blob_id;
+	r->nchunks = nchunks;
+	if (!(r->chunk = malloc(STORE_CHUNK_SIZE)))
+		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	return 0;
+}
+
+void
+store_blob_reader_fini(struct store_blob_reader *r)
+{
+	free(r->chunk);
+	r->chunk = NULL;
+}
+
+int
+store_blob_read(void *reader, char *out, int max)
+{
+	struct store_blob_reader *r = reader;
+	size_t n;
+
+	if (r->failed)
+		return -1;
+	if (r->off == r->len) {
+		if (r->seq >= r->nchunks)
+			return 0;
+		if (store_blob_chunk(r->c, r->blob_id, r->seq, r->chunk, &r->len, &r->err)) {
+			r->failed = 1;
+			return -1;
+		}
+		r->seq++;
+		r->off = 0;
+	}
+	n = r->len - r->off < (size_t)max ? r->len - r->off : (size_t)max;
+	memcpy(out, r->chunk + r->off, n);
+	r->off += n;
+	return (int)n;
+}
+
+int
+store_blob_close(void *reader)
+{
+	(void)reader;
+	return 0;
+}

@@ -122,6 +122,25 @@ void store_blob_abort(struct store_blob_writer *w);
 /* Reads chunk seq of a blob into out (at most STORE_CHUNK_SIZE bytes). */
 int store_blob_chunk(struct store_conn *c, long long blob_id, int seq, void *out, size_t *len,
 		     struct lerr *e) LERR_WUR;
+/* A stored blob read from its start, chunk by chunk: store_blob_read() and
+ * store_blob_close() have the shape of libxml2's xmlInputReadCallback and
+ * xmlInputCloseCallback (the close does nothing: store_blob_reader_fini()
+ * frees). */
+struct store_blob_reader {
+	struct store_conn *c;
+	long long blob_id;
+	int seq, nchunks;
+	char *chunk;                 /* STORE_CHUNK_SIZE bytes */
+	size_t len, off;
+	int failed;                  /* store_blob_read() returned -1: err says why */
+	struct lerr err;
+};
+int store_blob_reader_init(struct store_blob_reader *r, struct store_conn *c, long long blob_id,
+			   int nchunks, struct lerr *e) LERR_WUR;
+void store_blob_reader_fini(struct store_blob_reader *r);
+/* Up to max bytes into out: how many, 0 at the end, -1 on failure. */
+int store_blob_read(void *reader, char *out, int max);
+int store_blob_close(void *reader);
 
 /* ---- documents ---- */
 struct doc_file_in {

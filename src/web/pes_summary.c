@@ -48,34 +48,6 @@ struct pes_sum {
 	struct piece *pce;
 };
 
-struct src {
-	struct store_conn *c;
-	long long blob;
-	int seq, nchunks;
-	char *buf;
-	size_t len, off;
-};
-
-static int
-read_cb(void *ctx, char *out, int max)
-{
-	struct src *s = ctx;
-	struct lerr e;
-	size_t n;
-
-	if (s->off == s->len) {
-		if (s->seq >= s->nchunks)
-			return 0;
-		if (store_blob_chunk(s->c, s->blob, s->seq++, s->buf, &s->len, &e))
-			return -1;
-		s->off = 0;
-	}
-	n = s->len - s->off < (size_t)max ? s->len - s->off : (size_t)max;
-	memcpy(out, s->buf + s->off, n);
-	s->off += n;
-	return (int)n;
-}
-
 static int
 close_cb(void *ctx)
 {
@@ -343,11 +315,10 @@ pes_summary_io(struct page *p, int (*readfn)(void *ctx, char *out, int max), voi
 void
 pes_summary(struct page *p, struct store_conn *c, const struct doc_file *f)
 {
-	struct src s = { .c = c, .blob = f->blob_id, .nchunks = f->nchunks };
+	struct store_blob_reader s;
+	struct lerr e;
 
-	s.buf = malloc(STORE_CHUNK_SIZE);
-	if (!s.buf)
-		return;
-	pes_summary_io(p, read_cb, &s);
-	free(s.buf);
+	if (!store_blob_reader_init(&s, c, f->blob_id, f->nchunks, &e))
+		pes_summary_io(p, store_blob_read, &s);
+	store_blob_reader_fini(&s);
 }
