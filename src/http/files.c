@@ -91,26 +91,6 @@ parse_range(const char *h, int64_t size, int64_t *first, int64_t *last)
 	return 0;
 }
 
-static void
-content_disposition(struct req *rq, struct MHD_Response *resp, const char *name)
-{
-	size_t n = strlen(name), o = 0;
-	char *enc = arena_alloc(rq->arena, 3 * n + 1);
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)name[i];
-
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		    strchr("-._~", ch))
-			enc[o++] = (char)ch;
-		else
-			o += (size_t)sprintf(enc + o, "%%%02X", ch);
-	}
-	enc[o] = '\0';
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
-				arena_printf(rq->arena, "attachment; filename*=UTF-8''%s", enc));
-}
-
 static int
 serve(struct req *rq, const struct doc_file *f)
 {
@@ -145,7 +125,8 @@ serve(struct req *rq, const struct doc_file *f)
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, f->media_type);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
-	content_disposition(rq, resp, f->name);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
+				content_disposition(rq->arena, "attachment", f->name));
 	if (ranged == 0)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE,
 					arena_printf(rq->arena, "bytes %lld-%lld/%lld", (long long)first,

@@ -284,25 +284,6 @@ file_release(void *cls)
 	free(r);
 }
 
-static char *
-disposition(struct page *p, const char *kind, const char *name)
-{
-	size_t n = strlen(name), o = 0;
-	char *enc = arena_alloc(p->a, 3 * n + 1);
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)name[i];
-
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		    strchr("-._~", ch))
-			enc[o++] = (char)ch;
-		else
-			o += (size_t)sprintf(enc + o, "%%%02X", ch);
-	}
-	enc[o] = '\0';
-	return arena_printf(p->a, "%s; filename*=UTF-8''%s", kind, enc);
-}
-
 static void
 serve(struct page *p, const struct doc_file *f)
 {
@@ -318,7 +299,7 @@ serve(struct page *p, const struct doc_file *f)
 	/* Only PDFs are shown in the page; anything else (XML could carry
 	 * script) is a download, sandboxed in case a browser renders it. */
 	p->r->ctype = pdf ? "application/pdf" : arena_strdup(p->a, f->media_type);
-	page_header(p, "Content-Disposition", disposition(p, pdf ? "inline" : "attachment", f->name));
+	page_header(p, "Content-Disposition", content_disposition(p->a, pdf ? "inline" : "attachment", f->name));
 	page_header(p, "Content-Security-Policy", pdf ? "frame-ancestors 'self'" :
 		    "default-src 'none'; sandbox; frame-ancestors 'none'");
 	page_header(p, "X-Frame-Options", "SAMEORIGIN");
