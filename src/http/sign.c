@@ -128,8 +128,10 @@ reply_store_json(struct req *rq, unsigned status, int rc, char *json, struct ler
 	return http_reply_raw(rq, status, "application/json", json, strlen(json));
 }
 
+/* {"certificates": [...]}: those an administrator may manage (admin), or a
+ * person's own (person). */
 static int
-me_certificate(struct req *rq)
+cert_list(struct req *rq, long long admin, long long person)
 {
 	struct store_conn *c = NULL;
 	char *json = NULL, *out = NULL;
@@ -139,12 +141,18 @@ me_certificate(struct req *rq)
 	lerr_clear(&e);
 	rc = store_acquire(http_store(rq), &c, &e);
 	if (!rc)
-		rc = store_cert_list_json(c, 0, rq->person.id, &json, &e);
+		rc = store_cert_list_json(c, admin, person, &json, &e);
 	store_release(http_store(rq), c);
 	if (!rc && asprintf(&out, "{\"certificates\":%s}", json) < 0)
 		rc = lerr_set(&e, LERR_INTERNAL, NULL, "out of memory");
 	free(json);
 	return reply_store_json(rq, 200, rc, out, &e);
+}
+
+static int
+me_certificate(struct req *rq)
+{
+	return cert_list(rq, 0, rq->person.id);
 }
 
 static int
@@ -176,20 +184,7 @@ me_enrol(struct req *rq)
 static int
 admin_list(struct req *rq)
 {
-	struct store_conn *c = NULL;
-	char *json = NULL, *out = NULL;
-	struct lerr e;
-	int rc;
-
-	lerr_clear(&e);
-	rc = store_acquire(http_store(rq), &c, &e);
-	if (!rc)
-		rc = store_cert_list_json(c, rq->person.id, 0, &json, &e);
-	store_release(http_store(rq), c);
-	if (!rc && asprintf(&out, "{\"certificates\":%s}", json) < 0)
-		rc = lerr_set(&e, LERR_INTERNAL, NULL, "out of memory");
-	free(json);
-	return reply_store_json(rq, 200, rc, out, &e);
+	return cert_list(rq, rq->person.id, 0);
 }
 
 static int

@@ -23,12 +23,6 @@ js(json_t *o, const char *k)
 	return s ? s : "";
 }
 
-static const char *
-actor(struct page *p)
-{
-	return arena_printf(p->a, "person:%s", p->me.email);
-}
-
 void
 web_admin_nav(struct page *p, const char *cur)
 {
@@ -227,7 +221,7 @@ person_create(struct page *p, struct store_conn *c, struct lerr *e)
 	explicit_bzero((char *)pw, strlen(pw));
 	if (!rc)
 		rc = store_person_add(c, form_get(p, "email"), form_get(p, "nom"), hash,
-				      form_get(p, "operateur") != NULL, actor(p), NULL, e);
+				      form_get(p, "operateur") != NULL, page_actor(p), NULL, e);
 	explicit_bzero(hash, sizeof(hash));
 	return rc;
 }
@@ -248,7 +242,7 @@ web_admin_people_post(struct page *p)
 		rc = person_create(p, c, &e);
 	else if (!rc)
 		rc = store_role_add(c, form_get(p, "email"), form_get(p, "org"), form_get(p, "role"),
-				    form_get(p, "fonction"), actor(p), &e);
+				    form_get(p, "fonction"), page_actor(p), &e);
 	store_release(p->w->store, c);
 	if (rc)
 		page_flash(p, "error", arena_printf(p->a, "Refusé : %s%s%s", e.msg, e.hint[0] ? " — " : "", e.hint));
@@ -326,7 +320,7 @@ client_create(struct page *p, struct store_conn *c, const char *name, char key[S
 
 	for (char *s = strtok_r(list, " ,;\t", &save); s && n < 64; s = strtok_r(NULL, " ,;\t", &save))
 		sirens[n++] = s;
-	return store_client_create(c, name, sirens, n, actor(p), key, NULL, e);
+	return store_client_create(c, name, sirens, n, page_actor(p), key, NULL, e);
 }
 
 void
@@ -343,7 +337,7 @@ web_admin_client_post(struct page *p)
 		return page_error(p, 422, "Client incomplet", "Indiquez le nom du client et ses organisations.");
 	rc = store_acquire(p->w->store, &c, &e);
 	if (!rc)
-		rc = revoke ? store_client_revoke(c, revoke, actor(p), &e) : client_create(p, c, name, key, &e);
+		rc = revoke ? store_client_revoke(c, revoke, page_actor(p), &e) : client_create(p, c, name, key, &e);
 	store_release(p->w->store, c);
 	if (rc) {
 		page_flash(p, "error", arena_printf(p->a, "%s : %s%s%s", revoke ? "Le client n’a pas été révoqué" :
@@ -453,7 +447,7 @@ cert_op(struct page *p, const char *op, long long id, struct lerr *e)
 	int rc = store_acquire(p->w->store, &c, e);
 
 	if (!rc)
-		rc = store_cert_admin(c, op, id, NULL, p->me.id, actor(p), &json, e);
+		rc = store_cert_admin(c, op, id, NULL, p->me.id, page_actor(p), &json, e);
 	store_release(p->w->store, c);
 	free(json);
 	return rc;
@@ -474,7 +468,7 @@ cert_import(struct page *p)
 		page_flash(p, "error", "Indiquez le titulaire et choisissez un fichier PKCS#12.");
 		return certs_page(p, 422);
 	}
-	rc = signdoc_import(p->w->store, p->me.id, email, f->value, f->len, pass ? pass : "", actor(p), &id,
+	rc = signdoc_import(p->w->store, p->me.id, email, f->value, f->len, pass ? pass : "", page_actor(p), &id,
 			    code, &e);
 	if (pass)
 		explicit_bzero((char *)pass, strlen(pass));
@@ -674,7 +668,7 @@ web_admin_job_post(struct page *p)
 	lerr_clear(&e);
 	rc = store_acquire(p->w->store, &c, &e);
 	if (!rc)
-		rc = store_web_job_retry(c, id ? atoll(id) : 0, actor(p), &e);
+		rc = store_web_job_retry(c, id ? atoll(id) : 0, page_actor(p), &e);
 	store_release(p->w->store, c);
 	page_flash(p, rc ? "error" : "ok", rc ? "Cette tâche n’attend plus : rien à relancer." :
 		   "La tâche est relancée : un travailleur la reprend dans l’instant.");

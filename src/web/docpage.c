@@ -326,7 +326,7 @@ web_doc_file(struct page *p)
 	if (!rc)
 		rc = store_web_file(c, p->me.id, p->params[0], (int)n, &f, &e);
 	if (!rc)
-		rc = store_journal(c, arena_printf(p->a, "person:%s", p->me.email), "file.downloaded",
+		rc = store_journal(c, page_actor(p), "file.downloaded",
 				   p->params[0], 0, arena_printf(p->a, "{\"file\":%ld}", n), &e);
 	store_release(p->w->store, c);
 	if (rc)
@@ -352,7 +352,7 @@ web_doc_reject(struct page *p)
 	lerr_clear(&e);
 	rc = store_acquire(p->w->store, &c, &e);
 	if (!rc)
-		rc = store_doc_reject(c, p->me.id, id, reason, arena_printf(p->a, "person:%s", p->me.email),
+		rc = store_doc_reject(c, p->me.id, id, reason, page_actor(p),
 				      &json, &e);
 	store_release(p->w->store, c);
 	free(json);

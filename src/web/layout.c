@@ -147,6 +147,12 @@ page_error(struct page *p, unsigned status, const char *title, const char *text)
 	page_send(p, status);
 }
 
+const char *
+page_actor(struct page *p)
+{
+	return arena_printf(p->a, "person:%s", p->me.email);
+}
+
 /* The error page of e, with the status the API would answer (lerr_http_status)
  * and, in French, what went wrong. */
 void
