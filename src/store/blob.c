@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/util.h"
 
 int
@@ -257,4 +258,59 @@ store_blob_close(void *reader)
 {
 	(void)reader;
 	return 0;
+}
+
+struct store_blob_stream {
+	struct store *store;
+	long long blob_id;
+	int64_t start;               /* first byte of the range in the blob */
+	int seq;                     /* chunk held in buf, -1: none */
+	size_t len;
+	char buf[];                  /* STORE_CHUNK_SIZE bytes */
+};
+
+struct store_blob_stream *
+store_blob_stream_create(struct store *s, long long blob_id, int64_t start)
+{
+	struct store_blob_stream *st = malloc(sizeof(*st) + STORE_CHUNK_SIZE);
+
+	if (!st)
+		return NULL;
+	*st = (struct store_blob_stream){ .store = s, .blob_id = blob_id, .start = start, .seq = -1 };
+	return st;
+}
+
+ssize_t
+store_blob_stream_read(void *stream, uint64_t pos, char *out, size_t max)
+{
+	struct store_blob_stream *st = stream;
+	uint64_t at = (uint64_t)st->start + pos;
+	int seq = (int)(at / STORE_CHUNK_SIZE);
+	size_t off = at % STORE_CHUNK_SIZE, n;
+
+	if (seq != st->seq) {
+		struct store_conn *c = NULL;
+		struct lerr e;
+		int rc = store_acquire(st->store, &c, &e);
+
+		if (!rc)
+			rc = store_blob_chunk(c, st->blob_id, seq, st->buf, &st->len, &e);
+		store_release(st->store, c);
+		if (rc) {
+			log_error("download of blob %lld stopped: %s %s", st->blob_id, e.msg, e.detail);
+			return -1;
+		}
+		st->seq = seq;
+	}
+	if (off >= st->len)
+		return -1;
+	n = st->len - off < max ? st->len - off : max;
+	memcpy(out, st->buf + off, n);
+	return (ssize_t)n;
+}
+
+void
+store_blob_stream_destroy(void *stream)
+{
+	free(stream);
 }

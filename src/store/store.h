@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/err.h"
 
@@ -141,6 +142,15 @@ void store_blob_reader_fini(struct store_blob_reader *r);
 /* Up to max bytes into out: how many, 0 at the end, -1 on failure. */
 int store_blob_read(void *reader, char *out, int max);
 int store_blob_close(void *reader);
+/* A stored blob streamed out from byte start, at any pace: each chunk is read
+ * with a connection taken from the pool for that read only, so a slow reader
+ * holds none (file downloads of the API and of the web pages).  The read has
+ * the shape of a libmicrohttpd content reader: bytes at pos (counted from
+ * start) into out, -1 on failure (logged). */
+struct store_blob_stream;
+struct store_blob_stream *store_blob_stream_create(struct store *s, long long blob_id, int64_t start);
+ssize_t store_blob_stream_read(void *stream, uint64_t pos, char *out, size_t max);
+void store_blob_stream_destroy(void *stream);
 
 /* ---- documents ---- */
 struct doc_file_in {

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "core/util.h"
 
 static const char *
@@ -239,62 +238,14 @@ web_doc(struct page *p)
 
 /* ---- files ---- */
 
-struct reader {
-	struct store *store;
-	long long blob_id;
-	int seq;
-	size_t len;
-	char *buf;
-};
-
-static ssize_t
-file_read(void *cls, uint64_t pos, char *out, size_t max)
-{
-	struct reader *r = cls;
-	int seq = (int)(pos / STORE_CHUNK_SIZE);
-	size_t off = pos % STORE_CHUNK_SIZE, n;
-
-	if (seq != r->seq) {
-		struct store_conn *c = NULL;
-		struct lerr e;
-		int rc = store_acquire(r->store, &c, &e);
-
-		if (!rc)
-			rc = store_blob_chunk(c, r->blob_id, seq, r->buf, &r->len, &e);
-		store_release(r->store, c);
-		if (rc) {
-			log_error("web: download of blob %lld stopped: %s", r->blob_id, e.msg);
-			return -1;
-		}
-		r->seq = seq;
-	}
-	if (off >= r->len)
-		return -1;
-	n = r->len - off < max ? r->len - off : max;
-	memcpy(out, r->buf + off, n);
-	return (ssize_t)n;
-}
-
-static void
-file_release(void *cls)
-{
-	struct reader *r = cls;
-
-	free(r->buf);
-	free(r);
-}
-
 static void
 serve(struct page *p, const struct doc_file *f)
 {
-	struct reader *r = calloc(1, sizeof(*r));
+	struct store_blob_stream *st = store_blob_stream_create(p->w->store, f->blob_id, 0);
 	int pdf = !strcmp(f->media_type, "application/pdf");
 
-	if (!r || !(r->buf = malloc(STORE_CHUNK_SIZE)))
+	if (!st)
 		abort();
-	r->store = p->w->store;
-	r->blob_id = f->blob_id;
-	r->seq = -1;
 	p->r->status = 200;
 	/* Only PDFs are shown in the page; anything else (XML could carry
 	 * script) is a download, sandboxed in case a browser renders it. */
@@ -305,9 +256,9 @@ serve(struct page *p, const struct doc_file *f)
 	page_header(p, "X-Frame-Options", "SAMEORIGIN");
 	page_header(p, "ETag", arena_printf(p->a, "\"%s\"", f->sha256_hex));
 	p->r->stream_size = f->size;
-	p->r->stream_read = file_read;
-	p->r->stream_release = file_release;
-	p->r->stream_cls = r;
+	p->r->stream_read = store_blob_stream_read;
+	p->r->stream_release = store_blob_stream_destroy;
+	p->r->stream_cls = st;
 }
 
 void
