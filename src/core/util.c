@@ -147,15 +147,18 @@ base64_decode(const char *s, size_t n, struct buf *out)
 void
 base64url_encode(const uint8_t *p, size_t n, char *out)
 {
-	int len = EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+	unsigned char text[257];
+	size_t o = 0;
 
-	for (int i = 0; i < len; i++) {
-		if (out[i] == '=') {
-			out[i] = '\0';
-			break;
-		}
-		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+	/* 192 bytes (a multiple of 3) at a time: no padding but at the end, and
+	 * none of it written to out, which may be just long enough without. */
+	for (size_t i = 0; i < n; i += 192) {
+		int len = EVP_EncodeBlock(text, p + i, (int)(n - i < 192 ? n - i : 192));
+
+		for (int j = 0; j < len && text[j] != '='; j++)
+			out[o++] = text[j] == '+' ? '-' : text[j] == '/' ? '_' : (char)text[j];
 	}
+	out[o] = '\0';
 }
 
 int

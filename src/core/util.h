@@ -29,7 +29,7 @@ int base64_encode(const void *p, size_t n, int wrap, struct buf *out) __attribut
 /* Decodes n characters of standard base64, line breaks and white space
  * allowed (XML, MIME), appended to out; -1 if it is not base64 or out is full. */
 int base64_decode(const char *s, size_t n, struct buf *out) __attribute__((warn_unused_result));
-/* base64url without padding; out: 4*ceil(n/3)+1 */
+/* base64url without padding; out: ceil(4n/3)+1 bytes (43+1 for 32) */
 void base64url_encode(const uint8_t *p, size_t n, char *out);
 /* Decodes unpadded base64url; -1 on a bad character or more than max bytes. */
 int base64url_decode(const char *s, uint8_t *out, size_t max, size_t *len);
