@@ -100,6 +100,15 @@ http_reply_problem_status(struct req *rq, unsigned status, const struct lerr *e)
 }
 
 int
+http_bad_query(struct lerr *e, const char *name, const char *why, const char *hint)
+{
+	lerr_set(e, LERR_MALFORMED, name, "invalid query parameter %s", name);
+	lerr_detail(e, "%s", why);
+	lerr_hint(e, "%s", hint);
+	return LERR_MALFORMED;
+}
+
+int
 http_reply_problem(struct req *rq, const struct lerr *e)
 {
 	return http_reply_problem_status(rq, lerr_http_status(e->kind), e);
