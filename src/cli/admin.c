@@ -62,7 +62,7 @@ copy_opt(char *dst, size_t n, const char *src, const char *what)
 static int
 org_insert(struct store_conn *c, void *arg, struct lerr *e)
 {
-	return store_org_insert(c, arg, e);
+	return store_org_insert(c, arg, "cli", e);
 }
 
 int
@@ -134,16 +134,15 @@ struct client_add {
 	const char *name;
 	const char *orgs[64];
 	int norgs;
-	uint8_t digest[SHA256_LEN];
+	char key[STORE_CLIENT_KEY_SIZE];
 };
 
 static int
-client_insert(struct store_conn *c, void *arg, struct lerr *e)
+client_create(struct store_conn *c, void *arg, struct lerr *e)
 {
 	struct client_add *a = arg;
-	long long id;
 
-	return store_client_insert(c, a->name, a->digest, a->orgs, a->norgs, &id, e);
+	return store_client_create(c, a->name, a->orgs, a->norgs, "cli", a->key, NULL, e);
 }
 
 int
@@ -153,8 +152,6 @@ cli_client_add(int argc, char **argv)
 		{ "name", 1, NULL, 'n' }, { "org", 1, NULL, 'o' }, { NULL, 0, NULL, 0 },
 	};
 	struct client_add a = { 0 };
-	uint8_t raw[32];
-	char key[4 + 44];
 	int ch;
 
 	optind = 0;
@@ -168,20 +165,11 @@ cli_client_add(int argc, char **argv)
 	}
 	if (optind != argc || !a.name || a.norgs == 0)
 		return cli_usage("usage: liasse client add --name NAME --org SIREN [--org SIREN]...");
-	/* 256 random bits: a plain SHA-256 of the key is enough to store. */
-	if (random_bytes(raw, sizeof(raw)))
-		return cli_usage("no randomness available");
-	memcpy(key, "lsk_", 4);
-	base64url_encode(raw, sizeof(raw), key + 4);
-	sha256_once(key, strlen(key), a.digest);
-	explicit_bzero(raw, sizeof(raw));
-	if (cli_in_txn(client_insert, &a)) {
-		explicit_bzero(key, sizeof(key));
+	if (cli_in_txn(client_create, &a))
 		return 1;
-	}
-	printf("%s\n", key);
+	printf("%s\n", a.key);
 	fprintf(stderr, "liasse: API key of client \"%s\" printed above; it is shown only once\n", a.name);
-	explicit_bzero(key, sizeof(key));
+	explicit_bzero(a.key, sizeof(a.key));
 	return 0;
 }
 
@@ -208,7 +196,7 @@ cli_client_list(int argc, char **argv)
 static int
 client_revoke(struct store_conn *c, void *arg, struct lerr *e)
 {
-	return store_client_revoke(c, arg, e);
+	return store_client_revoke(c, arg, "cli", e);
 }
 
 int

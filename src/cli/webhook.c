@@ -16,29 +16,10 @@ struct webhook_cmd {
 	char *json;
 };
 
-/* Runs fn with one connection inside a transaction. */
 static int
-in_txn(int (*fn)(struct store_conn *c, struct webhook_cmd *w, struct lerr *e), struct webhook_cmd *w)
+add(struct store_conn *c, void *arg, struct lerr *e)
 {
-	struct store *s = NULL;
-	struct store_conn *c = NULL;
-	struct lerr e;
-	int rc;
-
-	lerr_clear(&e);
-	if (cli_open_store(&s))
-		return 1;
-	rc = store_acquire(s, &c, &e);
-	if (!rc && !(rc = store_begin(c, &e)) && !(rc = fn(c, w, &e)))
-		rc = store_commit(c, &e);
-	store_release(s, c);
-	store_close(s);
-	return rc ? cli_fail(&e) : 0;
-}
-
-static int
-add(struct store_conn *c, struct webhook_cmd *w, struct lerr *e)
-{
+	struct webhook_cmd *w = arg;
 	int rc = xmit_webhook_url_check(w->url, (int)config_int("webhook_allow_private"), e);
 
 	if (!rc)
@@ -69,7 +50,7 @@ cli_webhook_add(int argc, char **argv)
 	}
 	if (optind != argc || !w.client || !w.url)
 		return cli_usage("usage: liasse webhook add --client NAME --url URL");
-	if (in_txn(add, &w))
+	if (cli_in_txn(add, &w))
 		return 1;
 	j = json_loads(w.json, 0, &jerr);
 	fprintf(stderr, "webhook %lld of %s: %s\nits secret (shown once; it keys the Liasse-Signature HMAC):\n",
@@ -82,8 +63,10 @@ cli_webhook_add(int argc, char **argv)
 }
 
 static int
-list(struct store_conn *c, struct webhook_cmd *w, struct lerr *e)
+list(struct store_conn *c, void *arg, struct lerr *e)
 {
+	struct webhook_cmd *w = arg;
+
 	return store_webhook_list(c, 0, &w->json, e);
 }
 
@@ -117,7 +100,7 @@ cli_webhook_list(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage("usage: liasse webhook list [--client NAME]");
-	if (in_txn(list, &w))
+	if (cli_in_txn(list, &w))
 		return 1;
 	all = json_loads(w.json, 0, &jerr);
 	json_array_foreach(all, i, it) {
@@ -130,8 +113,10 @@ cli_webhook_list(int argc, char **argv)
 }
 
 static int
-delete(struct store_conn *c, struct webhook_cmd *w, struct lerr *e)
+delete(struct store_conn *c, void *arg, struct lerr *e)
 {
+	struct webhook_cmd *w = arg;
+
 	return store_webhook_delete(c, 0, w->url, "cli", e);
 }
 
@@ -143,7 +128,7 @@ cli_webhook_delete(int argc, char **argv)
 	if (argc != 2)
 		return cli_usage("usage: liasse webhook delete ID");
 	w.url = argv[1];   /* the id */
-	if (in_txn(delete, &w))
+	if (cli_in_txn(delete, &w))
 		return 1;
 	printf("webhook %s deleted\n", argv[1]);
 	return 0;

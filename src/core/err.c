@@ -45,6 +45,26 @@ lerr_hint(struct lerr *e, const char *fmt, ...)
 	va_end(ap);
 }
 
+unsigned
+lerr_http_status(enum lerr_kind kind)
+{
+	switch (kind) {
+	case LERR_OK: return 200;
+	case LERR_MALFORMED: return 400;
+	case LERR_INVALID: return 422;
+	case LERR_AUTH: return 401;
+	case LERR_FORBIDDEN: return 403;
+	case LERR_NOTFOUND: return 404;
+	case LERR_CONFLICT: return 409;
+	case LERR_TOOLARGE: return 413;
+	case LERR_MEDIATYPE: return 415;
+	case LERR_RANGE: return 416;
+	case LERR_UNAVAILABLE: return 503;
+	case LERR_INTERNAL: break;
+	}
+	return 500;
+}
+
 const char *
 lerr_kind_name(enum lerr_kind kind)
 {

@@ -4,7 +4,8 @@
  * A function that can fail returns 0 or a non-zero enum lerr_kind and fills a
  * struct lerr: a short factual message, the facts (detail), what to do (hint)
  * and, for input errors, the name of the offending field.  The kind is all a
- * caller needs to branch on; http/ maps it to a status in one place.
+ * caller needs to branch on; lerr_http_status() maps it to the HTTP status
+ * that the API and the web pages alike answer with.
  */
 #ifndef LIASSE_CORE_ERR_H
 #define LIASSE_CORE_ERR_H
@@ -46,6 +47,8 @@ int lerr_set(struct lerr *e, enum lerr_kind kind, const char *field,
 void lerr_detail(struct lerr *e, const char *fmt, ...) LERR_PRINTF(2, 3);
 void lerr_hint(struct lerr *e, const char *fmt, ...) LERR_PRINTF(2, 3);
 const char *lerr_kind_name(enum lerr_kind kind);
+/* The one map from error kinds to HTTP statuses (LERR_OK: 200). */
+unsigned lerr_http_status(enum lerr_kind kind);
 /* One line for a terminal: "msg: detail (hint)". */
 void lerr_oneline(const struct lerr *e, char *out, unsigned long outsz);
 

@@ -1,10 +1,14 @@
 #include "core/util.h"
 
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
 
 int
 sha256_init(struct sha256 *s)
@@ -63,8 +67,8 @@ hex_encode(const uint8_t *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int
-hexval(char c)
+int
+hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -81,7 +85,7 @@ hex_decode(const char *s, uint8_t *out, size_t n)
 	if (strlen(s) != 2 * n)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;
@@ -96,67 +100,109 @@ random_bytes(void *p, size_t n)
 	return RAND_bytes(p, (int)n) == 1 ? 0 : -1;
 }
 
+/* ---- base64: OpenSSL's EVP encoder and decoder ---- */
+
+int
+base64_encode(const void *p, size_t n, int wrap, struct buf *out)
+{
+	/* 48 bytes make a line of 64 characters; 3072 bytes, 64 lines. */
+	const size_t step = wrap ? 48 : 3072;
+	unsigned char text[4097];
+	const unsigned char *in = p;
+
+	for (size_t i = 0; i < n; i += step) {
+		size_t k = n - i < step ? n - i : step;
+		int len = EVP_EncodeBlock(text, in + i, (int)k);
+
+		if ((wrap && i && buf_add(out, "\n", 1)) || buf_add(out, text, (size_t)len))
+			return -1;
+	}
+	return 0;
+}
+
+int
+base64_decode(const char *s, size_t n, struct buf *out)
+{
+	EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
+	/* Each call writes 3 bytes per 4 characters, with what the context held
+	 * back (less than 80 characters) from the call before. */
+	unsigned char bin[3 * (4096 + 80) / 4];
+	int len, rc = ctx ? 0 : -1;
+
+	if (ctx)
+		EVP_DecodeInit(ctx);
+	for (size_t i = 0; i < n && !rc; i += 4096) {
+		int k = (int)(n - i < 4096 ? n - i : 4096);
+
+		if (EVP_DecodeUpdate(ctx, bin, &len, (const unsigned char *)s + i, k) < 0 ||
+		    buf_add(out, bin, (size_t)len))
+			rc = -1;
+	}
+	if (!rc && (EVP_DecodeFinal(ctx, bin, &len) != 1 || buf_add(out, bin, (size_t)len)))
+		rc = -1;
+	EVP_ENCODE_CTX_free(ctx);
+	return rc;
+}
+
 void
 base64url_encode(const uint8_t *p, size_t n, char *out)
 {
-	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t i, o = 0;
+	unsigned char text[257];
+	size_t o = 0;
 
-	for (i = 0; i + 2 < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+	/* 192 bytes (a multiple of 3) at a time: no padding but at the end, and
+	 * none of it written to out, which may be just long enough without. */
+	for (size_t i = 0; i < n; i += 192) {
+		int len = EVP_EncodeBlock(text, p + i, (int)(n - i < 192 ? n - i : 192));
 
-		out[o++] = tab[v >> 18];
-		out[o++] = tab[(v >> 12) & 63];
-		out[o++] = tab[(v >> 6) & 63];
-		out[o++] = tab[v & 63];
-	}
-	if (i < n) {
-		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
-
-		out[o++] = tab[v >> 18];
-		out[o++] = tab[(v >> 12) & 63];
-		if (i + 1 < n)
-			out[o++] = tab[(v >> 6) & 63];
+		for (int j = 0; j < len && text[j] != '='; j++)
+			out[o++] = text[j] == '+' ? '-' : text[j] == '/' ? '_' : (char)text[j];
 	}
 	out[o] = '\0';
-}
-
-static int
-b64url_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '-' ? 62 : c == '_' ? 63 : -1;
 }
 
 int
 base64url_decode(const char *s, uint8_t *out, size_t max, size_t *len)
 {
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t o = 0;
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t n = strlen(s), pad = (4 - n % 4) % 4;
+	unsigned char *text = malloc(n + pad + 1), *bin = malloc((n + pad) / 4 * 3 + 1);
+	int got = -1;
 
-	for (; *s; s++) {
-		int v = b64url_value(*s);
-
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			if (o == max)
-				return -1;
-			out[o++] = (uint8_t)(acc >> (bits - 8));
-			bits -= 8;
+	if (text && bin && n % 4 != 1 && strspn(s, alphabet) == n) {
+		for (size_t i = 0; i < n; i++)
+			text[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : (unsigned char)s[i];
+		memset(text + n, '=', pad);
+		got = EVP_DecodeBlock(bin, text, (int)(n + pad));   /* counts the padding's zeros */
+		if (got >= 0 && (size_t)got - pad <= max) {
+			*len = (size_t)got - pad;
+			memcpy(out, bin, *len);
+		} else {
+			got = -1;
 		}
 	}
-	*len = o;
-	return 0;
+	free(text);
+	free(bin);
+	return got < 0 ? -1 : 0;
+}
+
+char *
+content_disposition(struct arena *a, const char *kind, const char *name)
+{
+	size_t n = strlen(name), o = 0;
+	char *enc = arena_alloc(a, 3 * n + 1);
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)name[i];
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		    strchr("-._~", ch))
+			enc[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(enc + o, 4, "%%%02X", ch);
+	}
+	enc[o] = '\0';
+	return arena_printf(a, "%s; filename*=UTF-8''%s", kind, enc);
 }
 
 int
@@ -215,7 +261,7 @@ uuid_valid(const char *s)
 		if (i == 8 || i == 13 || i == 18 || i == 23) {
 			if (s[i] != '-')
 				return 0;
-		} else if (hexval(s[i]) < 0) {
+		} else if (hex_digit(s[i]) < 0) {
 			return 0;
 		}
 	}

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "core/xmlguard.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -302,4 +303,26 @@ xmlguard_check(const void *p, size_t n, size_t max_bytes, struct lerr *e)
 
 	xmlguard_init(&g, max_bytes);
 	return xmlguard_feed(&g, p, n, e);
+}
+
+void
+xmlguard_io_init(struct xmlguard_io *io, int (*read)(void *ctx, char *out, int max), void *ctx)
+{
+	memset(io, 0, sizeof(*io));
+	io->read = read;
+	io->ctx = ctx;
+	xmlguard_init(&io->g, SIZE_MAX);
+}
+
+int
+xmlguard_io_read(void *ctx, char *out, int max)
+{
+	struct xmlguard_io *io = ctx;
+	int n = io->refused ? -1 : io->read(io->ctx, out, max);
+
+	if (n > 0 && xmlguard_feed(&io->g, out, (size_t)n, &io->refusal)) {
+		io->refused = 1;
+		return -1;
+	}
+	return n;
 }

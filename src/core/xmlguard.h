@@ -63,4 +63,18 @@ int xmlguard_feed(struct xmlguard *g, const void *p, size_t n, struct lerr *e)
 int xmlguard_check(const void *p, size_t n, size_t max_bytes, struct lerr *e)
 	__attribute__((warn_unused_result));
 
+/* A stream of outside XML read through the guard: wraps a reader in the
+ * shape of libxml2's xmlInputReadCallback, so that every byte is fed to the
+ * guard before libxml2 sees it (xmlReaderForIO(xmlguard_io_read, ...)). */
+struct xmlguard_io {
+	int (*read)(void *ctx, char *out, int max);  /* the wrapped reader */
+	void *ctx;
+	struct xmlguard g;
+	int refused;                                  /* the guard stopped the stream */
+	struct lerr refusal;                          /* why */
+};
+void xmlguard_io_init(struct xmlguard_io *io, int (*read)(void *ctx, char *out, int max), void *ctx);
+/* Reads through io->read; -1 when the wrapped reader fails or the guard refuses. */
+int xmlguard_io_read(void *io, char *out, int max);
+
 #endif

@@ -56,53 +56,6 @@ pes_xsd_free(void)
 	schema = NULL;
 }
 
-/* The stored file, read chunk by chunk into the validating reader. */
-struct source {
-	struct store_conn *c;
-	struct doc_file f;
-	int seq;
-	size_t off, len;
-	char *chunk;
-	struct lerr *e;
-	int failed;
-	struct xmlguard guard;     /* defence in depth: the upload scan ran it too */
-	struct lerr refusal;       /* the guard's, when it stopped the reader */
-	int refused;
-};
-
-static int
-read_cb(void *ctx, char *out, int max)
-{
-	struct source *s = ctx;
-	size_t n;
-
-	if (s->off == s->len) {
-		if (s->seq == s->f.nchunks)
-			return 0;
-		if (store_blob_chunk(s->c, s->f.blob_id, s->seq, s->chunk, &s->len, s->e)) {
-			s->failed = 1;
-			return -1;
-		}
-		s->seq++;
-		s->off = 0;
-	}
-	n = s->len - s->off < (size_t)max ? s->len - s->off : (size_t)max;
-	memcpy(out, s->chunk + s->off, n);
-	s->off += n;
-	if (xmlguard_feed(&s->guard, out, n, &s->refusal)) {
-		s->refused = 1;
-		return -1;
-	}
-	return (int)n;
-}
-
-static int
-close_cb(void *ctx)
-{
-	(void)ctx;
-	return 0;
-}
-
 struct findings {
 	json_t *warnings;
 	int count;
@@ -125,9 +78,9 @@ on_error(void *arg, xmlErrorPtr err)
 }
 
 static int
-validate(struct source *s, struct findings *f)
+validate(struct xmlguard_io *io, struct findings *f)
 {
-	xmlTextReaderPtr r = xmlReaderForIO(read_cb, close_cb, s, NULL, NULL,
+	xmlTextReaderPtr r = xmlReaderForIO(xmlguard_io_read, store_blob_close, io, NULL, NULL,
 					    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	int rc;
 
@@ -147,8 +100,10 @@ validate(struct source *s, struct findings *f)
 int
 pes_xsd_job(struct store_conn *c, const struct job *j, struct lerr *e)
 {
-	struct source s = { .c = c, .e = e };
+	struct store_blob_reader s = { 0 };
+	struct xmlguard_io io;
 	struct findings f = { json_array(), 0 };
+	struct doc_file file;
 	char *text = NULL;
 	int rc;
 
@@ -156,24 +111,22 @@ pes_xsd_job(struct store_conn *c, const struct job *j, struct lerr *e)
 		json_decref(f.warnings);
 		return 0;
 	}
-	xmlguard_init(&s.guard, SIZE_MAX);
-	if ((rc = store_doc_file(c, j->doc_id, 0, 0, &s.f, e)))
+	if ((rc = store_doc_file(c, j->doc_id, 0, 0, &file, e)) ||
+	    (rc = store_blob_reader_init(&s, c, file.blob_id, file.nchunks, e)))
 		goto out;
-	if (!(s.chunk = malloc(STORE_CHUNK_SIZE))) {
-		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
-		goto out;
-	}
-	if (validate(&s, &f) && !s.failed && !s.refused) {
+	xmlguard_io_init(&io, store_blob_read, &s);   /* defence in depth: the upload scan ran it too */
+	if (validate(&io, &f) && !s.failed && !io.refused) {
 		rc = lerr_set(e, LERR_INTERNAL, NULL, "the PES could not be read for the XSD check");
 		goto out;
 	}
 	if (s.failed) {
+		*e = s.err;
 		rc = e->kind ? e->kind : LERR_INTERNAL;
 		goto out;
 	}
-	if (s.refused && f.count < PES_XSD_MAX_WARNINGS) {
-		json_array_append_new(f.warnings, json_sprintf("XSD check stopped: %s (%s)", s.refusal.msg,
-							       s.refusal.detail));
+	if (io.refused && f.count < PES_XSD_MAX_WARNINGS) {
+		json_array_append_new(f.warnings, json_sprintf("XSD check stopped: %s (%s)", io.refusal.msg,
+							       io.refusal.detail));
 		f.count++;
 	}
 	if (f.count > PES_XSD_MAX_WARNINGS)
@@ -186,7 +139,7 @@ pes_xsd_job(struct store_conn *c, const struct job *j, struct lerr *e)
 	log_info("XSD check: %d deviation(s)", f.count);
 out:
 	free(text);
-	free(s.chunk);
+	store_blob_reader_fini(&s);
 	json_decref(f.warnings);
 	return rc;
 }

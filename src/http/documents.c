@@ -42,15 +42,6 @@ doc_get(struct req *rq)
 /* ---- list ---- */
 
 static int
-bad_param(struct lerr *e, const char *name, const char *why, const char *hint)
-{
-	lerr_set(e, LERR_MALFORMED, name, "invalid query parameter %s", name);
-	lerr_detail(e, "%s", why);
-	lerr_hint(e, "%s", hint);
-	return LERR_MALFORMED;
-}
-
-static int
 one_of(const char *v, const char *const *allowed)
 {
 	for (int i = 0; allowed[i]; i++)
@@ -78,7 +69,7 @@ parse_cursor(struct req *rq, const char *cur, struct doc_filter *f, struct lerr 
 		const char *p = strchr(tab, cur[i]);
 
 		if (!p || !cur[i])
-			return bad_param(e, "cursor", "not a cursor returned by this API", "pass next_cursor as is");
+			return http_bad_query(e, "cursor", "not a cursor returned by this API", "pass next_cursor as is");
 		acc = acc << 6 | (unsigned)(p - tab);
 		bits += 6;
 		if (bits >= 8) {
@@ -88,7 +79,7 @@ parse_cursor(struct req *rq, const char *cur, struct doc_filter *f, struct lerr 
 	}
 	text[o] = '\0';
 	if (sscanf(text, "%31[0-9] %39s", ts, id) != 2 || !uuid_valid(id))
-		return bad_param(e, "cursor", "not a cursor returned by this API", "pass next_cursor as is");
+		return http_bad_query(e, "cursor", "not a cursor returned by this API", "pass next_cursor as is");
 	f->after_ts = arena_strdup(rq->arena, ts);
 	f->after_id = arena_strdup(rq->arena, id);
 	return 0;
@@ -122,20 +113,20 @@ parse_filter(struct req *rq, struct doc_filter *f, struct lerr *e)
 	f->updated_since = http_query(rq, "updated_since");
 	f->limit = 50;
 	if (f->state && !one_of(f->state, states))
-		return bad_param(e, "state", "unknown state", "use received, pending_signature, signed, "
+		return http_bad_query(e, "state", "unknown state", "use received, pending_signature, signed, "
 				 "rejected, queued, transmitting, transmitted, acknowledged, refused, cancelled or failed");
 	if (f->kind && !doc_kind_get(f->kind))
-		return bad_param(e, "kind", "unknown kind", arena_printf(rq->arena, "use one of %s",
-									 doc_kind_names(", ")));
+		return http_bad_query(e, "kind", "unknown kind", arena_printf(rq->arena, "use one of %s",
+									       doc_kind_names(", ")));
 	if (f->updated_since && !valid_timestamp(f->updated_since))
-		return bad_param(e, "updated_since", "not an RFC 3339 timestamp",
+		return http_bad_query(e, "updated_since", "not an RFC 3339 timestamp",
 				 "write e.g. 2026-11-28T17:00:00Z");
 	if (limit) {
 		errno = 0;
 		long v = strtol(limit, &end, 10);
 
 		if (errno || *end || v < 1 || v > 200)
-			return bad_param(e, "limit", "not an integer between 1 and 200", "e.g. limit=50");
+			return http_bad_query(e, "limit", "not an integer between 1 and 200", "e.g. limit=50");
 		f->limit = (int)v;
 	}
 	return cur ? parse_cursor(rq, cur, f, e) : 0;

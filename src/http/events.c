@@ -19,15 +19,6 @@
 #define WAIT_MAX 30             /* a stopping liassed waits for requests in flight */
 #define WAIT_TICK_MS 250
 
-static int
-bad_param(struct lerr *e, const char *name, const char *why, const char *hint)
-{
-	lerr_set(e, LERR_MALFORMED, name, "invalid query parameter %s", name);
-	lerr_detail(e, "%s", why);
-	lerr_hint(e, "%s", hint);
-	return LERR_MALFORMED;
-}
-
 /* An optional integer query parameter in [lo, hi]. */
 static int
 int_param(struct req *rq, const char *name, long long lo, long long hi, long long *out,
@@ -43,7 +34,7 @@ int_param(struct req *rq, const char *name, long long lo, long long hi, long lon
 	n = strtoll(v, &end, 10);
 	if (errno || !*v || *end || n < lo || n > hi) {
 		snprintf(why, sizeof(why), "\"%.32s\" is not an integer between %lld and %lld", v, lo, hi);
-		return bad_param(e, name, why, hint);
+		return http_bad_query(e, name, why, hint);
 	}
 	*out = n;
 	return 0;

@@ -11,54 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "core/util.h"
 
-struct reader {
-	struct store *store;
-	long long blob_id;
-	int64_t start;               /* first byte of the range in the blob */
-	int seq;                     /* chunk held in buf, -1: none */
-	size_t len;
-	char *buf;
-};
-
+/* libmicrohttpd's content reader over the stored blob. */
 static ssize_t
 read_cb(void *cls, uint64_t pos, char *out, size_t max)
 {
-	struct reader *r = cls;
-	uint64_t at = (uint64_t)r->start + pos;
-	int seq = (int)(at / STORE_CHUNK_SIZE);
-	size_t off = at % STORE_CHUNK_SIZE, n;
+	ssize_t n = store_blob_stream_read(cls, pos, out, max);
 
-	if (seq != r->seq) {
-		struct store_conn *c = NULL;
-		struct lerr e;
-		int rc = store_acquire(r->store, &c, &e);
-
-		if (!rc)
-			rc = store_blob_chunk(c, r->blob_id, seq, r->buf, &r->len, &e);
-		store_release(r->store, c);
-		if (rc) {
-			log_error("download of blob %lld stopped: %s", r->blob_id, e.detail);
-			return MHD_CONTENT_READER_END_WITH_ERROR;
-		}
-		r->seq = seq;
-	}
-	if (off >= r->len)
-		return MHD_CONTENT_READER_END_WITH_ERROR;
-	n = r->len - off < max ? r->len - off : max;
-	memcpy(out, r->buf + off, n);
-	return (ssize_t)n;
-}
-
-static void
-free_cb(void *cls)
-{
-	struct reader *r = cls;
-
-	free(r->buf);
-	free(r);
+	return n < 0 ? MHD_CONTENT_READER_END_WITH_ERROR : n;
 }
 
 /* Parses "bytes=a-b", "bytes=a-", "bytes=-n" against size.  0: a range,
@@ -91,26 +52,6 @@ parse_range(const char *h, int64_t size, int64_t *first, int64_t *last)
 	return 0;
 }
 
-static void
-content_disposition(struct req *rq, struct MHD_Response *resp, const char *name)
-{
-	size_t n = strlen(name), o = 0;
-	char *enc = arena_alloc(rq->arena, 3 * n + 1);
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)name[i];
-
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		    strchr("-._~", ch))
-			enc[o++] = (char)ch;
-		else
-			o += (size_t)sprintf(enc + o, "%%%02X", ch);
-	}
-	enc[o] = '\0';
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
-				arena_printf(rq->arena, "attachment; filename*=UTF-8''%s", enc));
-}
-
 static int
 serve(struct req *rq, const struct doc_file *f)
 {
@@ -119,7 +60,7 @@ serve(struct req *rq, const struct doc_file *f)
 	int64_t first = 0, last = f->size - 1;
 	int ranged = parse_range(http_header(rq, MHD_HTTP_HEADER_RANGE), f->size, &first, &last);
 	struct MHD_Response *resp;
-	struct reader *r;
+	struct store_blob_stream *st;
 
 	if (inm && (strstr(inm, etag) || !strcmp(inm, "*"))) {
 		resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
@@ -133,19 +74,15 @@ serve(struct req *rq, const struct doc_file *f)
 		rq->content_range = arena_printf(rq->arena, "bytes */%lld", (long long)f->size);
 		return http_reply_problem(rq, &rq->err);
 	}
-	r = calloc(1, sizeof(*r));
-	if (!r || !(r->buf = malloc(STORE_CHUNK_SIZE)))
+	if (!(st = store_blob_stream_create(http_store(rq), f->blob_id, ranged == 0 ? first : 0)))
 		abort();
-	r->store = http_store(rq);
-	r->blob_id = f->blob_id;
-	r->start = ranged == 0 ? first : 0;
-	r->seq = -1;
 	resp = MHD_create_response_from_callback(ranged == 0 ? (uint64_t)(last - first + 1) : (uint64_t)f->size,
-						 64 * 1024, read_cb, r, free_cb);
+						 64 * 1024, read_cb, st, store_blob_stream_destroy);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, f->media_type);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
-	content_disposition(rq, resp, f->name);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
+				content_disposition(rq->arena, "attachment", f->name));
 	if (ranged == 0)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE,
 					arena_printf(rq->arena, "bytes %lld-%lld/%lld", (long long)first,

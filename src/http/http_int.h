@@ -53,7 +53,10 @@ int http_reply_raw(struct req *rq, unsigned status, const char *ctype, char *tex
 int http_reply_problem(struct req *rq, const struct lerr *e);
 int http_reply_problem_status(struct req *rq, unsigned status, const struct lerr *e);
 int http_reply_response(struct req *rq, unsigned status, struct MHD_Response *resp);
-unsigned http_status_of(const struct lerr *e);
+/* The problem+json object of e (title, detail, field, hint) with status. */
+json_t *http_problem_json(unsigned status, const struct lerr *e);
+/* A query parameter refused: LERR_MALFORMED on field name, with why and hint. */
+int http_bad_query(struct lerr *e, const char *name, const char *why, const char *hint);
 /* Failure in the middle of a body: remembered, replied when the body ends. */
 int http_fail(struct req *rq, const struct lerr *e);
 

@@ -1,31 +1,12 @@
-/* reply.c - responses: JSON, problem+json (RFC 9457), and the one place where
- * error kinds become HTTP status codes. */
+/* reply.c - responses: JSON and problem+json (RFC 9457); error kinds become
+ * HTTP status codes through lerr_http_status() (core/err.c), which the web
+ * pages use too. */
 #include "http/http_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
-
-unsigned
-http_status_of(const struct lerr *e)
-{
-	switch (e->kind) {
-	case LERR_OK: return 200;
-	case LERR_MALFORMED: return 400;
-	case LERR_INVALID: return 422;
-	case LERR_AUTH: return 401;
-	case LERR_FORBIDDEN: return 403;
-	case LERR_NOTFOUND: return 404;
-	case LERR_CONFLICT: return 409;
-	case LERR_TOOLARGE: return 413;
-	case LERR_MEDIATYPE: return 415;
-	case LERR_RANGE: return 416;
-	case LERR_UNAVAILABLE: return 503;
-	case LERR_INTERNAL: break;
-	}
-	return 500;
-}
 
 int
 http_reply_response(struct req *rq, unsigned status, struct MHD_Response *resp)
@@ -79,13 +60,11 @@ http_reply_json(struct req *rq, unsigned status, json_t *body)
 	return http_reply_raw(rq, status, "application/json", text, strlen(text));
 }
 
-int
-http_reply_problem_status(struct req *rq, unsigned status, const struct lerr *e)
+json_t *
+http_problem_json(unsigned status, const struct lerr *e)
 {
 	json_t *p = json_pack("{s:s+,s:s,s:i}", "type", "urn:liasse:problem:", lerr_kind_name(e->kind),
 			      "title", e->msg[0] ? e->msg : lerr_kind_name(e->kind), "status", status);
-	char *text;
-	struct MHD_Response *resp;
 
 	if (e->detail[0])
 		json_object_set_new(p, "detail", json_string(e->detail));
@@ -93,6 +72,16 @@ http_reply_problem_status(struct req *rq, unsigned status, const struct lerr *e)
 		json_object_set_new(p, "field", json_string(e->field));
 	if (e->hint[0])
 		json_object_set_new(p, "hint", json_string(e->hint));
+	return p;
+}
+
+int
+http_reply_problem_status(struct req *rq, unsigned status, const struct lerr *e)
+{
+	json_t *p = http_problem_json(status, e);
+	char *text;
+	struct MHD_Response *resp;
+
 	if (status >= 500)
 		log_error("%s %s -> %u %s: %s", rq->method, rq->url, status, e->msg, e->detail);
 	text = json_dumps(p, JSON_COMPACT);
@@ -111,9 +100,18 @@ http_reply_problem_status(struct req *rq, unsigned status, const struct lerr *e)
 }
 
 int
+http_bad_query(struct lerr *e, const char *name, const char *why, const char *hint)
+{
+	lerr_set(e, LERR_MALFORMED, name, "invalid query parameter %s", name);
+	lerr_detail(e, "%s", why);
+	lerr_hint(e, "%s", hint);
+	return LERR_MALFORMED;
+}
+
+int
 http_reply_problem(struct req *rq, const struct lerr *e)
 {
-	return http_reply_problem_status(rq, http_status_of(e), e);
+	return http_reply_problem_status(rq, lerr_http_status(e->kind), e);
 }
 
 int

@@ -42,21 +42,6 @@ wipe_member(json_t *body, const char *key)
 }
 
 static json_t *
-problem_json(const struct lerr *e)
-{
-	json_t *p = json_pack("{s:s+, s:s, s:i}", "type", "urn:liasse:problem:", lerr_kind_name(e->kind),
-			      "title", e->msg, "status", http_status_of(e));
-
-	if (e->detail[0])
-		json_object_set_new(p, "detail", json_string(e->detail));
-	if (e->field[0])
-		json_object_set_new(p, "field", json_string(e->field));
-	if (e->hint[0])
-		json_object_set_new(p, "hint", json_string(e->hint));
-	return p;
-}
-
-static json_t *
 results_json(const struct signdoc_batch *b)
 {
 	json_t *arr = json_array();
@@ -67,7 +52,7 @@ results_json(const struct signdoc_batch *b)
 				      r->ok ? "signed" : "error", "state", r->state[0] ? r->state : NULL);
 
 		if (!r->ok)
-			json_object_set_new(o, "problem", problem_json(&r->err));
+			json_object_set_new(o, "problem", http_problem_json(lerr_http_status(r->err.kind), &r->err));
 		json_array_append_new(arr, o);
 	}
 	return json_pack("{s:o, s:i, s:i}", "results", arr, "signed", b->nsigned,
@@ -143,8 +128,10 @@ reply_store_json(struct req *rq, unsigned status, int rc, char *json, struct ler
 	return http_reply_raw(rq, status, "application/json", json, strlen(json));
 }
 
+/* {"certificates": [...]}: those an administrator may manage (admin), or a
+ * person's own (person). */
 static int
-me_certificate(struct req *rq)
+cert_list(struct req *rq, long long admin, long long person)
 {
 	struct store_conn *c = NULL;
 	char *json = NULL, *out = NULL;
@@ -154,12 +141,18 @@ me_certificate(struct req *rq)
 	lerr_clear(&e);
 	rc = store_acquire(http_store(rq), &c, &e);
 	if (!rc)
-		rc = store_cert_list_json(c, 0, rq->person.id, &json, &e);
+		rc = store_cert_list_json(c, admin, person, &json, &e);
 	store_release(http_store(rq), c);
 	if (!rc && asprintf(&out, "{\"certificates\":%s}", json) < 0)
 		rc = lerr_set(&e, LERR_INTERNAL, NULL, "out of memory");
 	free(json);
 	return reply_store_json(rq, 200, rc, out, &e);
+}
+
+static int
+me_certificate(struct req *rq)
+{
+	return cert_list(rq, 0, rq->person.id);
 }
 
 static int
@@ -191,20 +184,7 @@ me_enrol(struct req *rq)
 static int
 admin_list(struct req *rq)
 {
-	struct store_conn *c = NULL;
-	char *json = NULL, *out = NULL;
-	struct lerr e;
-	int rc;
-
-	lerr_clear(&e);
-	rc = store_acquire(http_store(rq), &c, &e);
-	if (!rc)
-		rc = store_cert_list_json(c, rq->person.id, 0, &json, &e);
-	store_release(http_store(rq), c);
-	if (!rc && asprintf(&out, "{\"certificates\":%s}", json) < 0)
-		rc = lerr_set(&e, LERR_INTERNAL, NULL, "out of memory");
-	free(json);
-	return reply_store_json(rq, 200, rc, out, &e);
+	return cert_list(rq, rq->person.id, 0);
 }
 
 static int

@@ -30,7 +30,7 @@ sign_cades(const struct sign_key *k, const void *data, size_t len, int b64, stru
 		goto out;
 	}
 	buf_reset(out);
-	if (b64 ? sx_b64(der, (size_t)dlen, 1, out) : buf_add(out, der, (size_t)dlen))
+	if (b64 ? base64_encode(der, (size_t)dlen, 1, out) : buf_add(out, der, (size_t)dlen))
 		rc = lerr_set(e, LERR_TOOLARGE, NULL, "signature larger than the output buffer");
 out:
 	OPENSSL_free(der);
@@ -58,7 +58,6 @@ read_cms(const void *in, size_t inlen)
 	BIO *b;
 	CMS_ContentInfo *cms = NULL;
 	struct buf d;
-	char *s;
 
 	if (inlen > 10 && !memcmp(in, "-----BEGIN", 10)) {
 		if ((b = BIO_new_mem_buf(in, (int)inlen)))
@@ -67,12 +66,9 @@ read_cms(const void *in, size_t inlen)
 		return cms;
 	}
 	buf_init(&d, inlen + 1);
-	if (all_b64(in, inlen) && (s = strndup(in, inlen))) {
-		if (sx_b64dec(s, &d) == 0) {
-			in = d.data;
-			inlen = d.len;
-		}
-		free(s);
+	if (all_b64(in, inlen) && base64_decode(in, inlen, &d) == 0) {
+		in = d.data;
+		inlen = d.len;
 	}
 	if ((b = BIO_new_mem_buf(in, (int)inlen)))
 		cms = d2i_CMS_bio(b, NULL);

@@ -144,34 +144,6 @@ sign_key_fini(struct sign_key *k)
 }
 
 int
-sx_b64(const unsigned char *p, size_t n, int lines, struct buf *out)
-{
-	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char q[4];
-	size_t i, col = 0;
-	unsigned v;
-
-	for (i = 0; i < n; i += 3) {
-		v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
-		    (i + 2 < n ? p[i + 2] : 0);
-		q[0] = tab[v >> 18];
-		q[1] = tab[(v >> 12) & 63];
-		q[2] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-		q[3] = i + 2 < n ? tab[v & 63] : '=';
-		if (lines && col == 64) {
-			if (buf_add(out, "\n", 1))
-				return -1;
-			col = 0;
-		}
-		if (buf_add(out, q, 4))
-			return -1;
-		col += 4;
-	}
-	return 0;
-}
-
-int
 sx_cert_digest(X509 *cert, const EVP_MD *md, char *b64, size_t b64sz)
 {
 	unsigned char *der = NULL, dg[EVP_MAX_MD_SIZE];
@@ -181,7 +153,7 @@ sx_cert_digest(X509 *cert, const EVP_MD *md, char *b64, size_t b64sz)
 
 	buf_init(&b, 256);
 	if (len > 0 && EVP_Digest(der, (size_t)len, dg, &dglen, md, NULL) == 1 &&
-	    sx_b64(dg, dglen, 0, &b) == 0 && b.len < b64sz) {
+	    base64_encode(dg, dglen, 0, &b) == 0 && b.len < b64sz) {
 		memcpy(b64, b.data, b.len + 1);
 		rc = 0;
 	}
@@ -267,43 +239,3 @@ sx_time_parse(const char *s, time_t *t)
 	return -1;
 }
 
-/* Base64 with any whitespace inside (as XML carries it). */
-static int
-b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-int
-sx_b64dec(const char *s, struct buf *out)
-{
-	unsigned acc = 0;
-	int bits = 0, v;
-	unsigned char c;
-
-	buf_reset(out);
-	for (; *s; s++) {
-		c = (unsigned char)*s;
-		if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
-			continue;
-		if (c == '=')
-			break;
-		if ((v = b64val(c)) < 0)
-			return -1;
-		acc = (acc << 6 | (unsigned)v) & 0xffffff;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			c = (unsigned char)(acc >> bits);
-			if (buf_add(out, &c, 1))
-				return -1;
-		}
-	}
-	return 0;
-}

@@ -8,6 +8,7 @@
 #include <xmlsec/xmlsec.h>
 #include <xmlsec/xmldsig.h>
 
+#include "core/util.h"
 #include "sign/sign.h"
 
 #define NS_DS     "http://www.w3.org/2000/09/xmldsig#"
@@ -48,8 +49,6 @@ void sx_ssl_detail(struct lerr *e);
 void sx_cert_issuer(X509 *cert, char *out, size_t outsz);
 void sx_cert_serial(X509 *cert, char *out, size_t outsz);
 void sx_cert_subject(X509 *cert, char *out, size_t outsz);
-int sx_b64(const unsigned char *p, size_t n, int lines, struct buf *out) LERR_WUR;
-int sx_b64dec(const char *s, struct buf *out) LERR_WUR;
 int sign_check_cert_time(X509 *cert, time_t now, struct lerr *e) LERR_WUR;
 void sx_time_iso(time_t t, char *out, size_t outsz);
 int sx_time_parse(const char *s, time_t *t);

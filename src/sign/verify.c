@@ -351,7 +351,7 @@ push_cert(struct vsig *v, xmlNodePtr n)
 	xmlChar *s = xmlNodeGetContent(n);
 
 	buf_init(&b, 1 << 20);
-	if (s && sx_b64dec((const char *)s, &b) == 0 && b.len) {
+	if (s && base64_decode((const char *)s, strlen((const char *)s), &b) == 0 && b.len) {
 		p = (const unsigned char *)b.data;
 		if ((x = d2i_X509(NULL, &p, (long)b.len)) && !sk_X509_push(v->certs, x))
 			X509_free(x);
@@ -539,7 +539,7 @@ ref_ok(struct vsig *v, xmlNodePtr ref)
 		     EVP_Digest(v->o->data, v->o->datalen, dg, &n, md, NULL) == 1;
 	else if (uri[0] == '#' && mode >= 0 && (a = xmlGetID(v->sig->doc, BAD_CAST(uri + 1))))
 		ok = sx_c14n(a->parent, mode, md, dg, &n, NULL, NULL) == 0;
-	ok = ok && !sx_b64(dg, n, 0, &b) && !strcmp(b.data, (const char *)val);
+	ok = ok && !base64_encode(dg, n, 0, &b) && !strcmp(b.data, (const char *)val);
 out:
 	buf_fini(&b);
 	xmlFree(uri);
@@ -581,7 +581,7 @@ sigvalue_ok(struct vsig *v, EVP_PKEY *pk)
 	buf_init(&sig, 1 << 16);
 	if (md && sv && c && EVP_PKEY_base_id(pk) == EVP_PKEY_RSA && c14n_mode(cm) >= 0 &&
 	    !sx_c14n(v->si, c14n_mode(cm), NULL, NULL, NULL, &si, NULL) &&
-	    !sx_b64dec((const char *)sv, &sig) &&
+	    !base64_decode((const char *)sv, strlen((const char *)sv), &sig) &&
 	    EVP_DigestVerifyInit(c, NULL, md, NULL, pk) == 1)
 		ok = EVP_DigestVerify(c, (unsigned char *)sig.data, sig.len,
 				      (unsigned char *)si.data, si.len) == 1;
@@ -755,7 +755,7 @@ check_timestamp(struct vsig *v)
 	buf_init(&b, 1 << 20);
 	et = xa_child(usp, v->xa, "EncapsulatedTimeStamp");
 	s = et ? xmlNodeGetContent(et) : NULL;
-	if (!s || sx_b64dec((const char *)s, &b) ||
+	if (!s || base64_decode((const char *)s, strlen((const char *)s), &b) ||
 	    xades_exc_c14n_digest(sx_child(v->sig, NS_DS, "SignatureValue"), dg)) {
 		CHECK(v, "timestamp", 0, 0, "horodatage illisible", "unreadable time-stamp");
 	} else if (tsp_check_token((unsigned char *)b.data, b.len, dg, v->t, &gen, msg, sizeof(msg))) {

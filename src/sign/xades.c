@@ -252,7 +252,7 @@ add_keyinfo(struct tpl *t)
 		der = NULL;
 		len = i2d_X509(i < 0 ? t->k->cert : sk_X509_value(ch, i), &der);
 		buf_reset(&b);
-		if (len <= 0 || sx_b64(der, (size_t)len, 1, &b)) {
+		if (len <= 0 || base64_encode(der, (size_t)len, 1, &b)) {
 			OPENSSL_free(der);
 			goto out;
 		}
@@ -295,7 +295,7 @@ add_timestamp(struct tpl *t, struct lerr *e)
 	if ((rc = sign_timestamp(t->p->tsa, dg, NULL, &tok, &gen, e)))
 		goto out;
 	snprintf(id, sizeof(id), "%s_TS", t->p->sig_id);
-	if (sx_b64((unsigned char *)tok.data, tok.len, 1, &b64) ||
+	if (base64_encode((unsigned char *)tok.data, tok.len, 1, &b64) ||
 	    !(usp = sx_add(qp, t->xa, "UnsignedProperties", NULL)) ||
 	    !(usp = sx_add(usp, t->xa, "UnsignedSignatureProperties", NULL)) ||
 	    !(ts = sx_add(usp, t->xa, "SignatureTimeStamp", NULL)) ||
@@ -343,7 +343,7 @@ ref_digest(struct tpl *t, xmlNodePtr ref, struct buf *b64)
 		rc = EVP_Digest(t->p->data, t->p->datalen, dg, &n, EVP_sha256(), NULL) == 1 ? 0 : -1;
 	buf_reset(b64);
 	if (!rc)
-		rc = sx_b64(dg, n, 0, b64);
+		rc = base64_encode(dg, n, 0, b64);
 out:
 	xmlFree(uri);
 	return rc;
@@ -380,7 +380,7 @@ sign_value(struct tpl *t, struct buf *si, struct buf *b64)
 	    EVP_DigestSign(c, sig, &len, (unsigned char *)si->data, si->len) == 1 &&
 	    (EVP_PKEY_base_id(t->k->pkey) != EVP_PKEY_EC || !ecdsa_raw(t->k->pkey, sig, &len))) {
 		buf_reset(b64);
-		rc = sx_b64(sig, len, 1, b64);
+		rc = base64_encode(sig, len, 1, b64);
 	}
 	EVP_MD_CTX_free(c);
 	return rc;

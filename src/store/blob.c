@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/util.h"
 
 int
@@ -206,4 +207,110 @@ store_blob_chunk(struct store_conn *c, long long blob_id, int seq, void *out, si
 	memcpy(out, PQgetvalue(r, 0, 0), *len);
 	PQclear(r);
 	return 0;
+}
+
+int
+store_blob_reader_init(struct store_blob_reader *r, struct store_conn *c, long long blob_id,
+		       int nchunks, struct lerr *e)
+{
+	memset(r, 0, sizeof(*r));
+	r->c = c;
+	r->blob_id = blob_id;
+	r->nchunks = nchunks;
+	if (!(r->chunk = malloc(STORE_CHUNK_SIZE)))
+		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	return 0;
+}
+
+void
+store_blob_reader_fini(struct store_blob_reader *r)
+{
+	free(r->chunk);
+	r->chunk = NULL;
+}
+
+int
+store_blob_read(void *reader, char *out, int max)
+{
+	struct store_blob_reader *r = reader;
+	size_t n;
+
+	if (r->failed)
+		return -1;
+	if (r->off == r->len) {
+		if (r->seq >= r->nchunks)
+			return 0;
+		if (store_blob_chunk(r->c, r->blob_id, r->seq, r->chunk, &r->len, &r->err)) {
+			r->failed = 1;
+			return -1;
+		}
+		r->seq++;
+		r->off = 0;
+	}
+	n = r->len - r->off < (size_t)max ? r->len - r->off : (size_t)max;
+	memcpy(out, r->chunk + r->off, n);
+	r->off += n;
+	return (int)n;
+}
+
+int
+store_blob_close(void *reader)
+{
+	(void)reader;
+	return 0;
+}
+
+struct store_blob_stream {
+	struct store *store;
+	long long blob_id;
+	int64_t start;               /* first byte of the range in the blob */
+	int seq;                     /* chunk held in buf, -1: none */
+	size_t len;
+	char buf[];                  /* STORE_CHUNK_SIZE bytes */
+};
+
+struct store_blob_stream *
+store_blob_stream_create(struct store *s, long long blob_id, int64_t start)
+{
+	struct store_blob_stream *st = malloc(sizeof(*st) + STORE_CHUNK_SIZE);
+
+	if (!st)
+		return NULL;
+	*st = (struct store_blob_stream){ .store = s, .blob_id = blob_id, .start = start, .seq = -1 };
+	return st;
+}
+
+ssize_t
+store_blob_stream_read(void *stream, uint64_t pos, char *out, size_t max)
+{
+	struct store_blob_stream *st = stream;
+	uint64_t at = (uint64_t)st->start + pos;
+	int seq = (int)(at / STORE_CHUNK_SIZE);
+	size_t off = at % STORE_CHUNK_SIZE, n;
+
+	if (seq != st->seq) {
+		struct store_conn *c = NULL;
+		struct lerr e;
+		int rc = store_acquire(st->store, &c, &e);
+
+		if (!rc)
+			rc = store_blob_chunk(c, st->blob_id, seq, st->buf, &st->len, &e);
+		store_release(st->store, c);
+		if (rc) {
+			log_error("download of blob %lld stopped: %s %s", st->blob_id, e.msg, e.detail);
+			return -1;
+		}
+		st->seq = seq;
+	}
+	if (off >= st->len)
+		return -1;
+	n = st->len - off < max ? st->len - off : max;
+	memcpy(out, st->buf + off, n);
+	return (ssize_t)n;
+}
+
+void
+store_blob_stream_destroy(void *stream)
+{
+	free(stream);
 }

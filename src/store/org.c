@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
+
 void
 store_org_init(struct org *o)
 {
@@ -19,8 +21,24 @@ opt(const char *s)
 	return s && *s ? s : NULL;
 }
 
+/* Runs fn in a transaction of its own, unless the caller has one. */
+static int
+atomically(struct store_conn *c, int (*fn)(struct store_conn *, void *, struct lerr *), void *arg,
+	   struct lerr *e)
+{
+	int own = !store_in_txn(c), rc = own ? store_begin(c, e) : 0;
+
+	if (!rc)
+		rc = fn(c, arg, e);
+	if (own && !rc)
+		rc = store_commit(c, e);
+	else if (own && store_in_txn(c))
+		store_rollback(c);
+	return rc;
+}
+
 int
-store_org_insert(struct store_conn *c, const struct org *o, struct lerr *e)
+store_org_insert(struct store_conn *c, const struct org *o, const char *actor, struct lerr *e)
 {
 	char arr[16], nat[16];
 	int rc;
@@ -41,7 +59,7 @@ store_org_insert(struct store_conn *c, const struct org *o, struct lerr *e)
 		     " SELECT $1, $2, (SELECT id FROM organisation WHERE siren = $3), $4, $5, $6, $7, $8,"
 		     " $9, $10, $11, $12, $13"
 		     " WHERE $3::text IS NULL OR EXISTS (SELECT 1 FROM organisation WHERE siren = $3)"
-		     " RETURNING id", p, 13, &r, e);
+		     " RETURNING id, json_build_object('siren', siren, 'name', name)::text", p, 13, &r, e);
 	if (rc == LERR_CONFLICT) {
 		lerr_set(e, LERR_CONFLICT, "siren", "an organisation with SIREN %s exists already", o->siren);
 		return LERR_CONFLICT;
@@ -64,8 +82,10 @@ store_org_insert(struct store_conn *c, const struct org *o, struct lerr *e)
 		lerr_hint(e, "create the parent first; \"liasse org list\" shows the existing ones");
 		return LERR_NOTFOUND;
 	}
+	rc = store_journal(c, actor, "organisation.created", NULL, atoll(PQgetvalue(r, 0, 0)),
+			   PQgetvalue(r, 0, 1), e);
 	PQclear(r);
-	return store_journal(c, "cli", "organisation.created", NULL, 0, NULL, e);
+	return rc;
 }
 
 #define ORG_COLUMNS "o.id, o.siren, o.name, coalesce(p.siren, ''), coalesce(o.departement, ''), " \
@@ -134,53 +154,89 @@ store_org_each(struct store_conn *c, void (*fn)(void *arg, const struct org *o),
 	return 0;
 }
 
-int
-store_client_insert(struct store_conn *c, const char *name, const uint8_t key_sha256[32],
-		    const char *const *sirens, int nsirens, long long *id, struct lerr *e)
+struct client_new {
+	const char *name, *actor;
+	const char *const *sirens;
+	int nsirens;
+	const uint8_t *digest;
+	long long id;
+};
+
+static int
+client_insert(struct store_conn *c, void *arg, struct lerr *e)
 {
-	struct sqlp p[2] = { SQLP_TEXT(name), SQLP_BIN(key_sha256, 32) };
-	char idtext[32];
+	struct client_new *a = arg;
+	struct sqlp p[2] = { SQLP_TEXT(a->name), SQLP_BIN(a->digest, SHA256_LEN) };
+	char idtext[24];
 	PGresult *r = NULL;
-	int rc = sq_exec(c, "INSERT INTO api_client (name, key_sha256) VALUES ($1, $2) RETURNING id",
-			 p, 2, &r, e);
+	int rc = sq_exec(c, "INSERT INTO api_client (name, key_sha256) VALUES ($1, $2)"
+			 " RETURNING id, json_build_object('client', id, 'name', name)::text", p, 2, &r, e);
 
 	if (rc == LERR_CONFLICT)
-		return lerr_set(e, LERR_CONFLICT, "name", "a client named \"%s\" exists already", name);
+		return lerr_set(e, LERR_CONFLICT, "name", "a client named \"%s\" exists already", a->name);
 	if (rc)
 		return rc;
-	*id = atoll(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	snprintf(idtext, sizeof(idtext), "%lld", *id);
-	for (int i = 0; i < nsirens && !rc; i++) {
-		struct sqlp q[2] = { SQLP_TEXT(idtext), SQLP_TEXT(sirens[i]) };
+	a->id = atoll(PQgetvalue(r, 0, 0));
+	snprintf(idtext, sizeof(idtext), "%lld", a->id);
+	for (int i = 0; i < a->nsirens && !rc; i++) {
+		struct sqlp q[2] = { SQLP_TEXT(idtext), SQLP_TEXT(a->sirens[i]) };
+		PGresult *o = NULL;
 
 		rc = sq_exec(c, "INSERT INTO api_client_org (client_id, org_id)"
-			     " SELECT $1, id FROM organisation WHERE siren = $2 RETURNING org_id", q, 2, &r, e);
-		if (rc)
-			break;
-		if (PQntuples(r) == 0)
-			rc = lerr_set(e, LERR_NOTFOUND, "org", "no organisation with SIREN %s", sirens[i]);
-		PQclear(r);   /* also when no row: LeakSanitizer found it leaked */
+			     " SELECT $1, id FROM organisation WHERE siren = $2 RETURNING org_id", q, 2, &o, e);
+		if (!rc && PQntuples(o) == 0)
+			rc = lerr_set(e, LERR_NOTFOUND, "org", "no organisation with SIREN %s", a->sirens[i]);
+		if (o)
+			PQclear(o);
 	}
 	if (!rc)
-		rc = store_journal(c, "cli", "client.created", NULL, 0, NULL, e);
+		rc = store_journal(c, a->actor, "client.created", NULL, 0, PQgetvalue(r, 0, 1), e);
+	PQclear(r);
 	return rc;
 }
 
 int
-store_client_revoke(struct store_conn *c, const char *name, struct lerr *e)
+store_client_create(struct store_conn *c, const char *name, const char *const *sirens, int nsirens,
+		    const char *actor, char key[STORE_CLIENT_KEY_SIZE], long long *id, struct lerr *e)
 {
-	struct sqlp p[1] = { SQLP_TEXT(name) };
+	uint8_t raw[32], digest[SHA256_LEN];
+	struct client_new a = { .name = name, .actor = actor, .sirens = sirens, .nsirens = nsirens,
+				.digest = digest };
+	int rc;
+
+	if (nsirens <= 0)
+		return lerr_set(e, LERR_INVALID, "orgs", "a client serves one organisation at least");
+	/* 256 random bits: a plain SHA-256 of the key is enough to store. */
+	if (random_bytes(raw, sizeof(raw)))
+		return lerr_set(e, LERR_INTERNAL, NULL, "no randomness available");
+	memcpy(key, "lsk_", 4);
+	base64url_encode(raw, sizeof(raw), key + 4);
+	explicit_bzero(raw, sizeof(raw));
+	sha256_once(key, strlen(key), digest);
+	rc = atomically(c, client_insert, &a, e);
+	if (rc)
+		explicit_bzero(key, STORE_CLIENT_KEY_SIZE);
+	else if (id)
+		*id = a.id;
+	return rc;
+}
+
+int
+store_client_revoke(struct store_conn *c, const char *name, const char *actor, struct lerr *e)
+{
+	struct sqlp p[2] = { SQLP_TEXT(name), SQLP_TEXT(actor) };
 	PGresult *r = NULL;
-	int rc = sq_exec(c, "UPDATE api_client SET revoked_at = coalesce(revoked_at, now())"
-			 " WHERE name = $1 RETURNING id", p, 1, &r, e);
+	int rc = sq_exec(c, "WITH c AS (UPDATE api_client SET revoked_at = coalesce(revoked_at, now())"
+			 " WHERE name = $1 RETURNING id, name)"
+			 " SELECT journal_append($2, 'client.revoked', NULL, NULL,"
+			 " json_build_object('client', id, 'name', name)::jsonb) FROM c", p, 2, &r, e);
 
 	if (rc)
 		return rc;
 	if (PQntuples(r) == 0)
 		rc = lerr_set(e, LERR_NOTFOUND, "name", "no client named \"%s\"", name);
 	PQclear(r);
-	return rc ? rc : store_journal(c, "cli", "client.revoked", NULL, 0, NULL, e);
+	return rc;
 }
 
 int

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/err.h"
 
@@ -52,7 +53,10 @@ struct org {
 	char p_dest[65];             /* Hélios FTP SITE P_DEST */
 };
 void store_org_init(struct org *o);
-int store_org_insert(struct store_conn *c, const struct org *o, struct lerr *e) LERR_WUR;
+/* Adds an organisation and journals organisation.created under actor
+ * ("person:<email>", "cli"). */
+int store_org_insert(struct store_conn *c, const struct org *o, const char *actor,
+		     struct lerr *e) LERR_WUR;
 int store_org_get(struct store_conn *c, const char *siren, struct org *out, struct lerr *e) LERR_WUR;
 /* Calls fn for each organisation, parents before children. */
 int store_org_each(struct store_conn *c, void (*fn)(void *arg, const struct org *o),
@@ -63,9 +67,18 @@ struct client {
 	long long id;
 	char name[201];
 };
-int store_client_insert(struct store_conn *c, const char *name, const uint8_t key_sha256[32],
-			const char *const *sirens, int nsirens, long long *id, struct lerr *e) LERR_WUR;
-int store_client_revoke(struct store_conn *c, const char *name, struct lerr *e) LERR_WUR;
+/* "lsk_" and 43 base64url characters. */
+#define STORE_CLIENT_KEY_SIZE 48
+/* Creates a vendor client serving sirens with a new random API key, written
+ * to key (shown once: only its SHA-256 is kept), and journals client.created
+ * under actor; all or nothing (a transaction of its own unless the caller has
+ * one).  id may be NULL. */
+int store_client_create(struct store_conn *c, const char *name, const char *const *sirens,
+			int nsirens, const char *actor, char key[STORE_CLIENT_KEY_SIZE], long long *id,
+			struct lerr *e) LERR_WUR;
+/* Revokes a client's key (at once) and journals client.revoked under actor. */
+int store_client_revoke(struct store_conn *c, const char *name, const char *actor,
+			struct lerr *e) LERR_WUR;
 /* LERR_AUTH when no live client has this key. */
 int store_client_auth(struct store_conn *c, const uint8_t key_sha256[32], struct client *out,
 		      struct lerr *e) LERR_WUR;
@@ -110,6 +123,34 @@ void store_blob_abort(struct store_blob_writer *w);
 /* Reads chunk seq of a blob into out (at most STORE_CHUNK_SIZE bytes). */
 int store_blob_chunk(struct store_conn *c, long long blob_id, int seq, void *out, size_t *len,
 		     struct lerr *e) LERR_WUR;
+/* A stored blob read from its start, chunk by chunk: store_blob_read() and
+ * store_blob_close() have the shape of libxml2's xmlInputReadCallback and
+ * xmlInputCloseCallback (the close does nothing: store_blob_reader_fini()
+ * frees). */
+struct store_blob_reader {
+	struct store_conn *c;
+	long long blob_id;
+	int seq, nchunks;
+	char *chunk;                 /* STORE_CHUNK_SIZE bytes */
+	size_t len, off;
+	int failed;                  /* store_blob_read() returned -1: err says why */
+	struct lerr err;
+};
+int store_blob_reader_init(struct store_blob_reader *r, struct store_conn *c, long long blob_id,
+			   int nchunks, struct lerr *e) LERR_WUR;
+void store_blob_reader_fini(struct store_blob_reader *r);
+/* Up to max bytes into out: how many, 0 at the end, -1 on failure. */
+int store_blob_read(void *reader, char *out, int max);
+int store_blob_close(void *reader);
+/* A stored blob streamed out from byte start, at any pace: each chunk is read
+ * with a connection taken from the pool for that read only, so a slow reader
+ * holds none (file downloads of the API and of the web pages).  The read has
+ * the shape of a libmicrohttpd content reader: bytes at pos (counted from
+ * start) into out, -1 on failure (logged). */
+struct store_blob_stream;
+struct store_blob_stream *store_blob_stream_create(struct store *s, long long blob_id, int64_t start);
+ssize_t store_blob_stream_read(void *stream, uint64_t pos, char *out, size_t max);
+void store_blob_stream_destroy(void *stream);
 
 /* ---- documents ---- */
 struct doc_file_in {

@@ -120,39 +120,6 @@ mime_param(const char *h, size_t hl, const char *param, char *out, size_t n)
 	return 0;
 }
 
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '+') return 62;
-	if (c == '/') return 63;
-	return -1;
-}
-
-static size_t
-b64decode(const char *in, size_t n, char *out)
-{
-	unsigned acc = 0;
-	int bits = 0;
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		int v = b64val((unsigned char)in[i]);
-
-		if (v < 0)
-			continue;
-		acc = acc << 6 | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (char)(acc >> bits & 0xff);
-		}
-	}
-	return o;
-}
-
 static const char *
 find_blank(const char *p, size_t n, size_t *skip)
 {
@@ -207,14 +174,14 @@ mime_entity(struct mail_ctx *m, const char *p, size_t n, int depth)
 	if (!mime_param(p, hl, "filename", name, sizeof(name)) && !mime_param(p, hl, "name", name, sizeof(name)))
 		return;   /* a body, not an attachment */
 	if (strcasestr(p, "base64") && strcasestr(p, "base64") < blank) {
-		char *out = malloc(bl / 4 * 3 + 4);
+		struct buf out;
 
-		if (!out) {
-			m->rc = lerr_set(m->e, LERR_INTERNAL, NULL, "out of memory");
-			return;
-		}
-		attachment(m, name, out, b64decode(body, bl, out));
-		free(out);
+		buf_init(&out, bl / 4 * 3 + 4);
+		if (base64_decode(body, bl, &out))
+			log_warn("org=%s: attachment %s of message %lu skipped: not base64", m->p->siren, name, m->uid);
+		else
+			attachment(m, name, out.data, out.len);
+		buf_fini(&out);
 	} else {
 		attachment(m, name, body, bl);
 	}

@@ -23,12 +23,6 @@ js(json_t *o, const char *k)
 	return s ? s : "";
 }
 
-static const char *
-actor(struct page *p)
-{
-	return arena_printf(p->a, "person:%s", p->me.email);
-}
-
 void
 web_admin_nav(struct page *p, const char *cur)
 {
@@ -227,7 +221,7 @@ person_create(struct page *p, struct store_conn *c, struct lerr *e)
 	explicit_bzero((char *)pw, strlen(pw));
 	if (!rc)
 		rc = store_person_add(c, form_get(p, "email"), form_get(p, "nom"), hash,
-				      form_get(p, "operateur") != NULL, actor(p), NULL, e);
+				      form_get(p, "operateur") != NULL, page_actor(p), NULL, e);
 	explicit_bzero(hash, sizeof(hash));
 	return rc;
 }
@@ -248,13 +242,13 @@ web_admin_people_post(struct page *p)
 		rc = person_create(p, c, &e);
 	else if (!rc)
 		rc = store_role_add(c, form_get(p, "email"), form_get(p, "org"), form_get(p, "role"),
-				    form_get(p, "fonction"), actor(p), &e);
+				    form_get(p, "fonction"), page_actor(p), &e);
 	store_release(p->w->store, c);
 	if (rc)
 		page_flash(p, "error", arena_printf(p->a, "Refusé : %s%s%s", e.msg, e.hint[0] ? " — " : "", e.hint));
 	else
 		page_flash(p, "ok", !strcmp(what, "personne") ? "Personne créée." : "Rôle attribué.");
-	people_page(p, rc ? 422 : 200);
+	people_page(p, lerr_http_status(rc));
 }
 
 /* ---- vendor clients ---- */
@@ -317,37 +311,16 @@ web_admin_clients(struct page *p)
 }
 
 static int
-client_create(struct page *p, const char *name, const char *orgs, char key[64], struct lerr *e)
+client_create(struct page *p, struct store_conn *c, const char *name, char key[STORE_CLIENT_KEY_SIZE],
+	      struct lerr *e)
 {
 	const char *sirens[64];
-	char *list = arena_strdup(p->a, orgs), *save = NULL;
-	uint8_t raw[32], digest[SHA256_LEN];
-	struct store_conn *c = NULL;
-	long long id;
-	int n = 0, rc;
+	char *list = arena_strdup(p->a, form_get(p, "orgs")), *save = NULL;
+	int n = 0;
 
 	for (char *s = strtok_r(list, " ,;\t", &save); s && n < 64; s = strtok_r(NULL, " ,;\t", &save))
 		sirens[n++] = s;
-	if (!n)
-		return lerr_set(e, LERR_INVALID, "orgs", "no organisation");
-	if (random_bytes(raw, sizeof(raw)))
-		return lerr_set(e, LERR_INTERNAL, NULL, "no randomness");
-	memcpy(key, "lsk_", 4);
-	base64url_encode(raw, sizeof(raw), key + 4);
-	explicit_bzero(raw, sizeof(raw));
-	sha256_once(key, strlen(key), digest);
-	rc = store_acquire(p->w->store, &c, e);
-	if (!rc)
-		rc = store_begin(c, e);
-	if (!rc)
-		rc = store_client_insert(c, name, digest, sirens, n, &id, e);
-	if (!rc)
-		rc = store_journal(c, actor(p), "client.created", NULL, 0,
-				   arena_printf(p->a, "{\"client\":%lld}", id), e);
-	if (!rc)
-		rc = store_commit(c, e);
-	store_release(p->w->store, c);
-	return rc;
+	return store_client_create(c, name, sirens, n, page_actor(p), key, NULL, e);
 }
 
 void
@@ -355,30 +328,30 @@ web_admin_client_post(struct page *p)
 {
 	const char *revoke = form_get(p, "revoquer"), *name = form_get(p, "nom");
 	struct store_conn *c = NULL;
-	char key[64];
+	char key[STORE_CLIENT_KEY_SIZE];
 	struct lerr e;
 	int rc;
 
 	lerr_clear(&e);
-	if (revoke) {
-		rc = store_acquire(p->w->store, &c, &e);
-		if (!rc)
-			rc = store_client_revoke(c, revoke, &e);
-		store_release(p->w->store, c);
-		if (rc)
-			return page_lerr(p, &e);
-		page_flash(p, "ok", arena_printf(p->a, "Le client « %s » est révoqué : sa clé ne fonctionne plus.", revoke));
-		return clients_page(p, 200);
-	}
-	if (!name || !*name || !form_get(p, "orgs"))
+	if (!revoke && (!name || !*name || !form_get(p, "orgs")))
 		return page_error(p, 422, "Client incomplet", "Indiquez le nom du client et ses organisations.");
-	if ((rc = client_create(p, name, form_get(p, "orgs"), key, &e))) {
-		page_flash(p, "error", arena_printf(p->a, "Le client n’a pas été créé : %s %s", e.msg, e.detail));
-		return clients_page(p, rc == LERR_INVALID || rc == LERR_CONFLICT ? 422 : 500);
+	rc = store_acquire(p->w->store, &c, &e);
+	if (!rc)
+		rc = revoke ? store_client_revoke(c, revoke, page_actor(p), &e) : client_create(p, c, name, key, &e);
+	store_release(p->w->store, c);
+	if (rc) {
+		page_flash(p, "error", arena_printf(p->a, "%s : %s%s%s", revoke ? "Le client n’a pas été révoqué" :
+						    "Le client n’a pas été créé", e.msg, e.detail[0] ? " — " : "",
+						    e.detail));
+		return clients_page(p, lerr_http_status(e.kind));
 	}
-	page_flash(p, "ok", arena_printf(p->a, "Client « %s » créé. Sa clé d’API, affichée une seule fois : %s",
-					 name, key));
-	explicit_bzero(key, sizeof(key));
+	if (revoke) {
+		page_flash(p, "ok", arena_printf(p->a, "Le client « %s » est révoqué : sa clé ne fonctionne plus.", revoke));
+	} else {
+		page_flash(p, "ok", arena_printf(p->a, "Client « %s » créé. Sa clé d’API, affichée une seule fois : %s",
+						 name, key));
+		explicit_bzero(key, sizeof(key));
+	}
 	clients_page(p, 200);
 }
 
@@ -474,7 +447,7 @@ cert_op(struct page *p, const char *op, long long id, struct lerr *e)
 	int rc = store_acquire(p->w->store, &c, e);
 
 	if (!rc)
-		rc = store_cert_admin(c, op, id, NULL, p->me.id, actor(p), &json, e);
+		rc = store_cert_admin(c, op, id, NULL, p->me.id, page_actor(p), &json, e);
 	store_release(p->w->store, c);
 	free(json);
 	return rc;
@@ -495,14 +468,15 @@ cert_import(struct page *p)
 		page_flash(p, "error", "Indiquez le titulaire et choisissez un fichier PKCS#12.");
 		return certs_page(p, 422);
 	}
-	rc = signdoc_import(p->w->store, p->me.id, email, f->value, f->len, pass ? pass : "", actor(p), &id,
+	rc = signdoc_import(p->w->store, p->me.id, email, f->value, f->len, pass ? pass : "", page_actor(p), &id,
 			    code, &e);
 	if (pass)
 		explicit_bzero((char *)pass, strlen(pass));
 	if (rc) {
 		page_flash(p, "error", arena_printf(p->a, "Import refusé : %s%s%s", e.msg, e.detail[0] ? " — " : "",
 						    e.detail));
-		return certs_page(p, rc == LERR_AUTH || rc == LERR_INVALID ? 422 : rc == LERR_NOTFOUND ? 404 : 500);
+		/* LERR_AUTH: the file's password, a field of this form, not the session. */
+		return certs_page(p, lerr_http_status(rc == LERR_AUTH ? LERR_INVALID : rc));
 	}
 	page_flash(p, "ok", arena_printf(p->a, "Certificat importé pour %s. Code d’enrôlement à remettre à l’élu, "
 					 "affiché une seule fois : %s", email, code));
@@ -515,15 +489,16 @@ web_admin_cert_post(struct page *p)
 {
 	const char *rev = form_get(p, "revoquer"), *unl = form_get(p, "debloquer");
 	struct lerr e;
+	int rc;
 
 	lerr_clear(&e);
 	if (!rev && !unl)
 		return cert_import(p);
-	if (cert_op(p, rev ? "revoke" : "unlock", atoll(rev ? rev : unl), &e))
+	if ((rc = cert_op(p, rev ? "revoke" : "unlock", atoll(rev ? rev : unl), &e)))
 		page_flash(p, "error", arena_printf(p->a, "Action refusée : %s", e.msg));
 	else
 		page_flash(p, "ok", rev ? "Certificat révoqué." : "Code PIN débloqué.");
-	certs_page(p, 200);
+	certs_page(p, lerr_http_status(rc));
 }
 
 /* ---- journal ---- */
@@ -693,7 +668,7 @@ web_admin_job_post(struct page *p)
 	lerr_clear(&e);
 	rc = store_acquire(p->w->store, &c, &e);
 	if (!rc)
-		rc = store_web_job_retry(c, id ? atoll(id) : 0, actor(p), &e);
+		rc = store_web_job_retry(c, id ? atoll(id) : 0, page_actor(p), &e);
 	store_release(p->w->store, c);
 	page_flash(p, rc ? "error" : "ok", rc ? "Cette tâche n’attend plus : rien à relancer." :
 		   "La tâche est relancée : un travailleur la reprend dans l’instant.");

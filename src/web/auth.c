@@ -215,7 +215,7 @@ web_logout(struct page *p)
 	if (!rc)
 		rc = store_session_delete(c, sha, &e);
 	if (!rc)
-		rc = store_journal(c, arena_printf(p->a, "person:%s", p->me.email), "logout", NULL, 0, NULL, &e);
+		rc = store_journal(c, page_actor(p), "logout", NULL, 0, NULL, &e);
 	store_release(p->w->store, c);
 	if (rc)
 		return page_lerr(p, &e);

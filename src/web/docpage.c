@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "core/util.h"
 
 static const char *
@@ -239,94 +238,27 @@ web_doc(struct page *p)
 
 /* ---- files ---- */
 
-struct reader {
-	struct store *store;
-	long long blob_id;
-	int seq;
-	size_t len;
-	char *buf;
-};
-
-static ssize_t
-file_read(void *cls, uint64_t pos, char *out, size_t max)
-{
-	struct reader *r = cls;
-	int seq = (int)(pos / STORE_CHUNK_SIZE);
-	size_t off = pos % STORE_CHUNK_SIZE, n;
-
-	if (seq != r->seq) {
-		struct store_conn *c = NULL;
-		struct lerr e;
-		int rc = store_acquire(r->store, &c, &e);
-
-		if (!rc)
-			rc = store_blob_chunk(c, r->blob_id, seq, r->buf, &r->len, &e);
-		store_release(r->store, c);
-		if (rc) {
-			log_error("web: download of blob %lld stopped: %s", r->blob_id, e.msg);
-			return -1;
-		}
-		r->seq = seq;
-	}
-	if (off >= r->len)
-		return -1;
-	n = r->len - off < max ? r->len - off : max;
-	memcpy(out, r->buf + off, n);
-	return (ssize_t)n;
-}
-
-static void
-file_release(void *cls)
-{
-	struct reader *r = cls;
-
-	free(r->buf);
-	free(r);
-}
-
-static char *
-disposition(struct page *p, const char *kind, const char *name)
-{
-	size_t n = strlen(name), o = 0;
-	char *enc = arena_alloc(p->a, 3 * n + 1);
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)name[i];
-
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		    strchr("-._~", ch))
-			enc[o++] = (char)ch;
-		else
-			o += (size_t)sprintf(enc + o, "%%%02X", ch);
-	}
-	enc[o] = '\0';
-	return arena_printf(p->a, "%s; filename*=UTF-8''%s", kind, enc);
-}
-
 static void
 serve(struct page *p, const struct doc_file *f)
 {
-	struct reader *r = calloc(1, sizeof(*r));
+	struct store_blob_stream *st = store_blob_stream_create(p->w->store, f->blob_id, 0);
 	int pdf = !strcmp(f->media_type, "application/pdf");
 
-	if (!r || !(r->buf = malloc(STORE_CHUNK_SIZE)))
+	if (!st)
 		abort();
-	r->store = p->w->store;
-	r->blob_id = f->blob_id;
-	r->seq = -1;
 	p->r->status = 200;
 	/* Only PDFs are shown in the page; anything else (XML could carry
 	 * script) is a download, sandboxed in case a browser renders it. */
 	p->r->ctype = pdf ? "application/pdf" : arena_strdup(p->a, f->media_type);
-	page_header(p, "Content-Disposition", disposition(p, pdf ? "inline" : "attachment", f->name));
+	page_header(p, "Content-Disposition", content_disposition(p->a, pdf ? "inline" : "attachment", f->name));
 	page_header(p, "Content-Security-Policy", pdf ? "frame-ancestors 'self'" :
 		    "default-src 'none'; sandbox; frame-ancestors 'none'");
 	page_header(p, "X-Frame-Options", "SAMEORIGIN");
 	page_header(p, "ETag", arena_printf(p->a, "\"%s\"", f->sha256_hex));
 	p->r->stream_size = f->size;
-	p->r->stream_read = file_read;
-	p->r->stream_release = file_release;
-	p->r->stream_cls = r;
+	p->r->stream_read = store_blob_stream_read;
+	p->r->stream_release = store_blob_stream_destroy;
+	p->r->stream_cls = st;
 }
 
 void
@@ -345,7 +277,7 @@ web_doc_file(struct page *p)
 	if (!rc)
 		rc = store_web_file(c, p->me.id, p->params[0], (int)n, &f, &e);
 	if (!rc)
-		rc = store_journal(c, arena_printf(p->a, "person:%s", p->me.email), "file.downloaded",
+		rc = store_journal(c, page_actor(p), "file.downloaded",
 				   p->params[0], 0, arena_printf(p->a, "{\"file\":%ld}", n), &e);
 	store_release(p->w->store, c);
 	if (rc)
@@ -371,7 +303,7 @@ web_doc_reject(struct page *p)
 	lerr_clear(&e);
 	rc = store_acquire(p->w->store, &c, &e);
 	if (!rc)
-		rc = store_doc_reject(c, p->me.id, id, reason, arena_printf(p->a, "person:%s", p->me.email),
+		rc = store_doc_reject(c, p->me.id, id, reason, page_actor(p),
 				      &json, &e);
 	store_release(p->w->store, c);
 	free(json);

@@ -147,22 +147,39 @@ page_error(struct page *p, unsigned status, const char *title, const char *text)
 	page_send(p, status);
 }
 
+const char *
+page_actor(struct page *p)
+{
+	return arena_printf(p->a, "person:%s", p->me.email);
+}
+
+/* The error page of e, with the status the API would answer (lerr_http_status)
+ * and, in French, what went wrong. */
 void
 page_lerr(struct page *p, const struct lerr *e)
 {
-	switch (e->kind) {
-	case LERR_NOTFOUND:
-		page_error(p, 404, "Introuvable", "Ce document ou cette page n’existe pas, ou vous n’y avez pas accès.");
-		return;
-	case LERR_FORBIDDEN:
-		page_error(p, 403, "Accès refusé", "Vous n’avez pas les droits nécessaires pour cette action.");
-		return;
-	case LERR_UNAVAILABLE:
-		page_error(p, 503, "Service indisponible", "La base de données ne répond pas ; réessayez dans un instant.");
-		return;
-	default:
+	static const char *const pages[][2] = {
+		[LERR_MALFORMED] = { "Demande illisible", "Le formulaire envoyé n’a pas pu être lu ; rechargez la page "
+				     "et recommencez." },
+		[LERR_INVALID] = { "Données refusées", "Une valeur saisie ne convient pas" },
+		[LERR_AUTH] = { "Connexion requise", "Votre session a pris fin ; reconnectez-vous pour continuer." },
+		[LERR_FORBIDDEN] = { "Accès refusé", "Vous n’avez pas les droits nécessaires pour cette action." },
+		[LERR_NOTFOUND] = { "Introuvable", "Ce document ou cette page n’existe pas, ou vous n’y avez pas accès." },
+		[LERR_CONFLICT] = { "Action impossible", "Cette action ne convient pas à l’état actuel des choses" },
+		[LERR_TOOLARGE] = { "Trop volumineux", "Le fichier ou le formulaire dépasse la taille permise." },
+		[LERR_MEDIATYPE] = { "Type de fichier refusé", "Ce type de fichier n’est pas accepté ici." },
+		[LERR_RANGE] = { "Plage invalide", "La partie demandée du fichier n’existe pas." },
+		[LERR_UNAVAILABLE] = { "Service indisponible", "La base de données ne répond pas ; réessayez dans un instant." },
+	};
+	unsigned k = e->kind;
+
+	if (k == LERR_INVALID || k == LERR_CONFLICT)
+		page_error(p, lerr_http_status(e->kind), pages[k][0],
+			   arena_printf(p->a, "%s : %s%s%s.", pages[k][1], e->msg, e->hint[0] ? " — " : "", e->hint));
+	else if (k < sizeof(pages) / sizeof(pages[0]) && pages[k][0])
+		page_error(p, lerr_http_status(e->kind), pages[k][0], pages[k][1]);
+	else
 		page_error(p, 500, "Erreur", e->msg[0] ? e->msg : "Une erreur inattendue s’est produite.");
-	}
 }
 
 static const char *const states[][2] = {

@@ -52,34 +52,6 @@ struct pes_sum {
 	struct piece *pce;
 };
 
-struct src {
-	struct store_conn *c;
-	long long blob;
-	int seq, nchunks;
-	char *buf;
-	size_t len, off;
-};
-
-static int
-read_cb(void *ctx, char *out, int max)
-{
-	struct src *s = ctx;
-	struct lerr e;
-	size_t n;
-
-	if (s->off == s->len) {
-		if (s->seq >= s->nchunks)
-			return 0;
-		if (store_blob_chunk(s->c, s->blob, s->seq++, s->buf, &s->len, &e))
-			return -1;
-		s->off = 0;
-	}
-	n = s->len - s->off < (size_t)max ? s->len - s->off : (size_t)max;
-	memcpy(out, s->buf + s->off, n);
-	s->off += n;
-	return (int)n;
-}
-
 static int
 close_cb(void *ctx)
 {
@@ -319,44 +291,23 @@ render_bord(struct page *p, const struct bord *b)
 	h_raw(p, "</section>");
 }
 
-/* Every byte goes through core/xmlguard before the reader sees it. */
-struct guarded {
-	int (*readfn)(void *ctx, char *out, int max);
-	void *ctx;
-	struct xmlguard g;
-};
-
-static int
-guarded_read(void *ctx, char *out, int max)
-{
-	struct guarded *gr = ctx;
-	struct lerr e;
-	int n = gr->readfn(gr->ctx, out, max);
-
-	if (n > 0 && xmlguard_feed(&gr->g, out, (size_t)n, &e)) {
-		log_warn("PES summary stopped: %s %s", e.msg, e.detail);
-		return -1;
-	}
-	return n;
-}
-
 void
 pes_summary_io(struct page *p, int (*readfn)(void *ctx, char *out, int max), void *ctx)
 {
 	struct pes_sum *ps = arena_zalloc(p->a, sizeof(*ps));
-	struct guarded *gr = arena_zalloc(p->a, sizeof(*gr));
+	struct xmlguard_io *io = arena_zalloc(p->a, sizeof(*io));   /* every byte through the guard */
 	xmlTextReaderPtr r;
 	int rc = -1;
 
-	gr->readfn = readfn;
-	gr->ctx = ctx;
-	xmlguard_init(&gr->g, SIZE_MAX);
-	r = xmlReaderForIO(guarded_read, close_cb, gr, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS |
+	xmlguard_io_init(io, readfn, ctx);
+	r = xmlReaderForIO(xmlguard_io_read, close_cb, io, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOBLANKS |
 			   XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (r) {
 		rc = walk(p, r, ps);
 		xmlFreeTextReader(r);
 	}
+	if (io->refused)
+		log_warn("PES summary stopped: %s %s", io->refusal.msg, io->refusal.detail);
 	h_raw(p, "<section class=\"pes\" aria-labelledby=\"pes-titre\"><h2 id=\"pes-titre\">Flux comptable PES</h2>");
 	if (rc)
 		h_raw(p, "<p class=\"flash error\">Le fichier PES n’a pas pu être lu en entier ; "
@@ -372,11 +323,10 @@ pes_summary_io(struct page *p, int (*readfn)(void *ctx, char *out, int max), voi
 void
 pes_summary(struct page *p, struct store_conn *c, const struct doc_file *f)
 {
-	struct src s = { .c = c, .blob = f->blob_id, .nchunks = f->nchunks };
+	struct store_blob_reader s;
+	struct lerr e;
 
-	s.buf = malloc(STORE_CHUNK_SIZE);
-	if (!s.buf)
-		return;
-	pes_summary_io(p, read_cb, &s);
-	free(s.buf);
+	if (!store_blob_reader_init(&s, c, f->blob_id, f->nchunks, &e))
+		pes_summary_io(p, store_blob_read, &s);
+	store_blob_reader_fini(&s);
 }

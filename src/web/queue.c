@@ -287,7 +287,7 @@ web_queue_sign(struct page *p)
 {
 	const char **docs = arena_zalloc(p->a, sizeof(*docs) * WEB_MAX_FIELDS);
 	struct signdoc_batch b = { .person_id = p->me.id,
-		.actor = arena_printf(p->a, "person:%s", p->me.email), .docs = docs };
+		.actor = page_actor(p), .docs = docs };
 	const char *pin = form_get(p, "pin"), *stop = NULL;
 	struct lerr e;
 
@@ -487,7 +487,7 @@ web_delegation_post(struct page *p)
 	json_t *j;
 
 	g.d.from_person = p->me.id;
-	g.d.actor = arena_printf(p->a, "person:%s", p->me.email);
+	g.d.actor = page_actor(p);
 	g.revoke = form_get(p, "revoquer") ? atoll(form_get(p, "revoquer")) : 0;
 	g.d.to_email = form_get(p, "a");
 	g.d.siren = form_get(p, "org") && *form_get(p, "org") ? form_get(p, "org") : NULL;
@@ -569,7 +569,7 @@ web_mycert_post(struct page *p)
 		page_flash(p, "error", "Les deux codes PIN saisis diffèrent.");
 		rc = LERR_INVALID;
 	} else if ((rc = signdoc_enrol(p->w->store, p->me.id, code, pin,
-				       arena_printf(p->a, "person:%s", p->me.email), &json, &left, &e))) {
+				       page_actor(p), &json, &left, &e))) {
 		page_flash(p, "error", e.kind == LERR_FORBIDDEN ?
 			   arena_printf(p->a, "Code d’enrôlement incorrect : il reste %d essai%s.", left, left > 1 ? "s" : "") :
 			   arena_printf(p->a, "Code PIN refusé : %s %s", e.msg, e.hint));

@@ -79,8 +79,12 @@ void page_send(struct page *p, unsigned status);
 void page_redirect(struct page *p, const char *location);   /* 303 See Other */
 /* An error page with a title and a sentence. */
 void page_error(struct page *p, unsigned status, const char *title, const char *text);
-/* The error page for a failed store call. */
+/* The error page for a failed store call, with the status the API would give
+ * (lerr_http_status) and what is wrong in French. */
 void page_lerr(struct page *p, const struct lerr *e);
+/* Who the journal credits for what this page does: "person:<email>" of the
+ * logged-in person, as http_actor() writes it for the API. */
+const char *page_actor(struct page *p);
 void page_header(struct page *p, const char *name, const char *value);
 /* The hidden CSRF field of every form. */
 void page_csrf_field(struct page *p);

@@ -126,6 +126,9 @@ describe('liasse admin CLI', () => {
 		const r = await h.cli(['client', 'revoke', 'a-revoquer']);
 		assert.equal(r.code, 0, r.stderr);
 		assert.equal(await h.psql("SELECT revoked_at IS NOT NULL FROM api_client WHERE name = 'a-revoquer'"), 't');
+		assert.equal(await h.psql(`SELECT string_agg(actor || ' ' || action, ',' ORDER BY seq) FROM journal
+			WHERE detail->>'name' = 'a-revoquer'`), 'cli client.created,cli client.revoked',
+		'one journal entry each, credited to the command line');
 		await failsWithOneLine(['client', 'revoke', 'personne']);
 	});
 

@@ -7,6 +7,7 @@
 #include "tap.h"
 
 #include <stdint.h>
+#include <string.h>
 
 static void
 test_buf(void)
@@ -59,6 +60,52 @@ test_util(void)
 	ok(filename_safe("délibération 12.pdf"), "ordinary accented file name accepted");
 	ok(uuid_valid("0b7c2f0e-9a4d-4d3c-8f3e-2b1d6a9e5c11"), "uuid accepted");
 	ok(!uuid_valid("0b7c2f0e-9a4d-4d3c-8f3e-2b1d6a9e5c1"), "short uuid refused");
+}
+
+/* base64: round trips of every length around the 3-byte groups, line
+ * breaks every 64 characters, white space and line breaks on reading. */
+static void
+test_base64(void)
+{
+	uint8_t raw[200], back[200];
+	char url[300];
+	struct buf b, d;
+	struct arena *a = arena_create();
+	size_t len = 0;
+	int good = 1;
+
+	for (size_t i = 0; i < sizeof(raw); i++)
+		raw[i] = (uint8_t)(i * 37 + 11);
+	buf_init(&b, 1 << 16);
+	buf_init(&d, 1 << 16);
+	for (size_t n = 0; n < sizeof(raw) && good; n++) {
+		buf_reset(&b);
+		buf_reset(&d);
+		memset(url, '#', sizeof(url));
+		base64url_encode(raw, n, url);
+		good = strlen(url) == (4 * n + 2) / 3 && url[strlen(url) + 1] == '#' &&
+		       !base64_encode(raw, n, n % 2, &b) && !base64_decode(b.data, b.len, &d) &&
+		       d.len == n && !memcmp(d.data, raw, n) && !strchr(url, '=') &&
+		       !base64url_decode(url, back, sizeof(back), &len) && len == n && !memcmp(back, raw, n);
+	}
+	ok(good, "base64 and base64url round trips of 0 to 199 bytes, base64url writing no more than it needs");
+	buf_reset(&b);
+	ok(!base64_encode(raw, 100, 1, &b) && strchr(b.data, '\n') - b.data == 64 &&
+	   b.data[b.len - 1] != '\n', "a line break every 64 characters, none at the end");
+	buf_reset(&d);
+	ok(!base64_decode(" AQID\r\nBA==\n", 12, &d) && d.len == 4 && !memcmp(d.data, "\1\2\3\4", 4),
+	   "white space and line breaks are skipped");
+	buf_reset(&d);
+	ok(base64_decode("AQ*D", 4, &d) != 0, "a character outside the alphabet is refused");
+	ok(base64url_decode("AQ+D", back, sizeof(back), &len) != 0 &&
+	   base64url_decode("AQID", back, 2, &len) != 0, "base64url: '+' refused, and more than max bytes");
+	is_str(content_disposition(a, "attachment", "délib n°1.pdf"),
+	       "attachment; filename*=UTF-8''d%C3%A9lib%20n%C2%B01.pdf", "Content-Disposition, RFC 8187");
+	is_int(hex_digit('F'), 15, "hex digit");
+	is_int(hex_digit('g'), -1, "not a hex digit");
+	buf_fini(&b);
+	buf_fini(&d);
+	arena_destroy(a);
 }
 
 static void
@@ -123,6 +170,7 @@ main(void)
 	test_buf();
 	test_arena();
 	test_util();
+	test_base64();
 	test_config();
 	test_config_documented();
 	return tap_done();

@@ -147,7 +147,7 @@ seed(struct store_conn *c, char *doc_id)
 {
 	struct org o;
 	struct lerr e;
-	uint8_t key[32] = { 1 };
+	char key[STORE_CLIENT_KEY_SIZE];
 	const char *sirens[] = { "214500999" };
 	long long client;
 	struct doc_file_in f = { .role = "main", .name = "a.pdf", .media_type = "application/pdf",
@@ -160,8 +160,8 @@ seed(struct store_conn *c, char *doc_id)
 	store_org_init(&o);
 	strcpy(o.siren, "214500999");
 	strcpy(o.name, "Commune");
-	ok(store_begin(c, &e) == 0 && store_org_insert(c, &o, &e) == 0 &&
-	   store_client_insert(c, "v", key, sirens, 1, &client, &e) == 0 &&
+	ok(store_begin(c, &e) == 0 && store_org_insert(c, &o, "test", &e) == 0 &&
+	   store_client_create(c, "v", sirens, 1, "test", key, &client, &e) == 0 &&
 	   store_org_get(c, "214500999", &o, &e) == 0, "organisation and client created");
 	ok(store_commit(c, &e) == 0, "committed");
 	sha256_once("%PDF-", 5, f.sha256);
@@ -331,6 +331,33 @@ test_state_schema(void)
 
 /* store_journal_verify: in its own snapshot or in the caller's transaction;
  * the head it reports; an entry altered behind the trigger. */
+/* A client's creation and revocation: one journal entry each, under the
+ * actor given; a creation that fails leaves neither client nor entry. */
+static void
+test_client_actor(struct store *s)
+{
+	const char *good[] = { "214500999" }, *bad[] = { "214500999", "000000000" };
+	struct store_conn *c = NULL;
+	char key[STORE_CLIENT_KEY_SIZE], out[256];
+	struct lerr e;
+
+	if (!ok(store_acquire(s, &c, &e) == 0, "connection for the clients"))
+		return;
+	ok(store_client_create(c, "w", good, 1, "person:admin@test", key, NULL, &e) == 0 &&
+	   !strncmp(key, "lsk_", 4) && strlen(key) == 47, "a client is created with a new key");
+	ok(store_client_revoke(c, "w", "person:other@test", &e) == 0, "and revoked");
+	psql_line("SELECT string_agg(actor || ' ' || action, ',' ORDER BY seq) FROM journal"
+		  " WHERE detail->>'name' = 'w'", out, sizeof(out));
+	is_str(out, "person:admin@test client.created,person:other@test client.revoked",
+	       "one journal entry each, under the actor given");
+	ok(store_client_create(c, "x", bad, 2, "test", key, NULL, &e) == LERR_NOTFOUND &&
+	   !store_in_txn(c), "a client for an unknown organisation is refused");
+	psql_line("SELECT count(*) FROM api_client WHERE name = 'x'", out, sizeof(out));
+	is_str(out, "0", "and nothing of it is kept");
+	ok(store_client_revoke(c, "nobody", "test", &e) == LERR_NOTFOUND, "revoking an unknown client: not found");
+	store_release(s, c);
+}
+
 static void
 test_journal_verify(struct store *s)
 {
@@ -383,6 +410,7 @@ main(void)
 	seed(c, doc);
 	store_release(s, c);
 	test_jobs(s, doc);
+	test_client_actor(s);
 	if (ok(store_acquire(s, &c, &e) == 0, "connection again"))
 		test_events(c, doc);
 	test_state_schema();

@@ -524,6 +524,17 @@ test('administrator: a vendor client created then revoked, a failed job retried,
 	await page.locator('tbody tr', { hasText: 'editeur-web' }).getByRole('button', { name: /Révoquer/ }).click();
 	await page.locator('.flash.ok').filter({ hasText: 'révoqué' }).waitFor();
 	assert.equal((await vendor.get('/api/v1/documents')).status, 401, 'revoked: the key no longer works');
+	assert.equal(await h.psql(`SELECT string_agg(actor || ' ' || action, ',' ORDER BY seq) FROM journal
+		WHERE action LIKE 'client.%' AND detail->>'name' = 'editeur-web'`),
+	`person:${ADMIN} client.created,person:${ADMIN} client.revoked`,
+	'one journal entry for the creation and one for the revocation, both the logged-in administrator\'s');
+	await page.goto('/admin/clients');
+	await page.getByLabel(/Nom du logiciel/).fill('editeur-web');
+	await page.getByLabel(/SIREN des organisations/).fill(s.orgA);
+	const again = page.waitForResponse((r) => r.url().endsWith('/admin/clients') && r.request().method() === 'POST');
+	await page.getByRole('button', { name: 'Créer le client' }).click();
+	assert.equal((await again).status(), 409, 'a name taken: 409, as the API would answer');
+	assert.match(await page.locator('.flash.error').textContent(), /n’a pas été créé.*exists already/);
 
 	const job = await h.psql(`INSERT INTO job (kind, doc_id, run_at, attempts, last_error)
 		VALUES ('transmit', '${docs.evil}', now() + interval '1 hour', 3, 'FTP: connexion refusée') RETURNING id`);

@@ -268,6 +268,37 @@ test_pes_summary(void)
 	summary_of("parapheur-v5/files/xml/PESALR1_unsigned.xml", utf8, 2);
 }
 
+/* Error pages answer the status the API would (lerr_http_status) and say in
+ * French what is wrong. */
+static void
+test_error_pages(void)
+{
+	static const struct { enum lerr_kind kind; unsigned status; const char *says; } cases[] = {
+		{ LERR_INVALID, 422, "Une valeur saisie ne convient pas : bad SIREN — 9 digits." },
+		{ LERR_CONFLICT, 409, "Cette action ne convient pas à l’état actuel des choses : bad SIREN" },
+		{ LERR_NOTFOUND, 404, "Introuvable" }, { LERR_FORBIDDEN, 403, "Accès refusé" },
+		{ LERR_UNAVAILABLE, 503, "réessayez" }, { LERR_INTERNAL, 500, "bad SIREN" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct arena *a = arena_create();
+		struct page *p = new_page(a);
+		struct web_reply r = { 0 };
+		struct lerr e;
+
+		p->r = &r;
+		lerr_set(&e, cases[i].kind, "siren", "bad SIREN");
+		if (cases[i].kind == LERR_INVALID)
+			lerr_hint(&e, "9 digits");
+		page_lerr(p, &e);
+		ok(r.status == lerr_http_status(cases[i].kind) && r.status == cases[i].status &&
+		   r.body && strstr(r.body, cases[i].says), "%s: %u, \"%s\"", lerr_kind_name(cases[i].kind),
+		   cases[i].status, cases[i].says);
+		free(r.body);
+		arena_destroy(a);
+	}
+}
+
 int
 main(void)
 {
@@ -277,5 +308,6 @@ main(void)
 	test_login_form();
 	test_forms();
 	test_pes_summary();
+	test_error_pages();
 	return tap_done();
 }
