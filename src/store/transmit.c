@@ -46,7 +46,7 @@ store_connector_set(struct store_conn *c, const char *siren, const char *kind,
 	if (!rc)
 		rc = sq_exec(c, "INSERT INTO job (kind, doc_id) SELECT 'transmit', d.id FROM document d"
 			     " JOIN organisation o ON o.id = d.org_id WHERE o.siren = $1 AND d.state = 'queued'"
-			     " AND d.kind IN ('pes', 'acte') AND NOT EXISTS (SELECT 1 FROM job j WHERE j.doc_id = d.id"
+			     " AND NOT EXISTS (SELECT 1 FROM job j WHERE j.doc_id = d.id"
 			     "  AND j.kind = 'transmit' AND j.done_at IS NULL)", p, 1, NULL, e);
 	return rc;
 }

@@ -65,6 +65,7 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "core/kind.h"
 #include "core/log.h"
 
 #define S2LOW_MAX_PARTS 210
@@ -337,12 +338,20 @@ struct collect {
 	struct lerr *e;
 };
 
+/* S²LOW has two modules: Hélios for the kinds the helios connector carries
+ * (PES), @ctes for the others it carries (acts).  From the kinds table. */
+static int
+helios_side(const char *kind)
+{
+	return doc_kind_carried_by(doc_kind_get(kind), "helios");
+}
+
 /* The form field of a file: a PES goes in "enveloppe" (its signed version
  * replaces the unsigned one); an act's files in S²LOW's act fields. */
 static const char *
 field_of(const char *kind, int n, const char *role)
 {
-	if (!strcmp(kind, "pes"))
+	if (helios_side(kind))
 		return n == 0 || !strcmp(role, "signed") ? "enveloppe" : NULL;
 	if (!strcmp(role, "main"))
 		return "acte_pdf_file";
@@ -514,7 +523,7 @@ static enum xmit_outcome
 s2low_send(struct xmit_job *x, struct lerr *e)
 {
 	struct s2low_parts *ps = x->priv;
-	int pes = !strcmp(x->t.kind, "pes"), doc_refused;
+	int pes = helios_side(x->t.kind), doc_refused;
 	struct xmit_curl xc;
 	curl_mime *m = NULL;
 	enum xmit_outcome out = XMIT_UNSENT;
@@ -990,7 +999,7 @@ out:
 static int
 answer_one(struct xmit_poll *p, const char *doc, const char *kind, const char *id, struct lerr *e)
 {
-	int pes = !strcmp(kind, "pes"), st = 0, rc;
+	int pes = helios_side(kind), st = 0, rc;
 	const struct status *s;
 	const char *rest;
 	char url[1300], msg[900], reason[1100];

@@ -238,7 +238,7 @@ web_admin_connector_post(struct page *p)
 	if (!rc)
 		rc = store_connector_set(c, org, kind, json, &e);
 	if (!rc)
-		rc = store_journal(c, arena_printf(p->a, "person:%s", p->me.email), "connector.set", NULL, 0,
+		rc = store_journal(c, page_actor(p), "connector.set", NULL, 0,
 				   arena_printf(p->a, "{\"org\":\"%s\",\"kind\":\"%s\"}", org, kind), &e);
 	store_release(p->w->store, c);
 	free(json);
