@@ -16,6 +16,14 @@ if (spawnSync('python3', ['-c', 'import socket; socket.AF_UNIX']).status !== 0)
 
 const h = newHarness('daemon-notify');
 
+// The promise's value, or 'timeout' after ms (the timer does not keep node alive).
+function within(promise, ms) {
+	let t;
+	const timeout = new Promise((resolve) => { t = setTimeout(() => resolve('timeout'), ms); });
+	return Promise.race([promise, timeout]).finally(() => clearTimeout(t));
+}
+
+
 // One datagram per stdout line, JSON-encoded, with its arrival time.
 const RECEIVER = `
 import json, os, socket, sys, time
@@ -126,7 +134,7 @@ describe('liassed and the service manager', () => {
 		const r = await poll;
 		assert.equal(r.status, 200, r.text);
 		assert.ok(Date.now() - t0 < 5000, `the long poll answered after ${Date.now() - t0} ms`);
-		const st = await Promise.race([d.exited, sleep(10000).then(() => 'timeout')]);
+		const st = await within(d.exited, 10000);
 		assert.deepEqual(st, { code: 0, signal: null });
 		assert.doesNotMatch(d.logs(), /shutdown_timeout .* reached/);
 	});
@@ -137,7 +145,7 @@ describe('liassed and the service manager', () => {
 		await sleep(700);
 		const t0 = Date.now();
 		d.kill('SIGTERM');
-		const st = await Promise.race([d.exited, sleep(15000).then(() => 'timeout')]);
+		const st = await within(d.exited, 15000);
 		sock.destroy();
 		const took = Date.now() - t0;
 		assert.deepEqual(st, { code: 0, signal: null }, d.logs());
