@@ -55,8 +55,10 @@ set_doing(struct worker *w, const char *what, long long id, const char *doc)
 	pthread_mutex_lock(&w->pool->lock);
 	if (!what)
 		w->doing[0] = '\0';
-	else if (id)
+	else if (id && doc && *doc)
 		snprintf(w->doing, sizeof(w->doing), "%s job %lld (doc %s)", what, id, doc);
+	else if (id)
+		snprintf(w->doing, sizeof(w->doing), "%s job %lld", what, id);
 	else
 		snprintf(w->doing, sizeof(w->doing), "%s", what);
 	pthread_mutex_unlock(&w->pool->lock);

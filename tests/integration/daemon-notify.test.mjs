@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { newHarness, request, skip, sleep } from '../lib/harness.mjs';
+import { newHarness, request, skip, sleep, docMeta, pdfFile } from '../lib/harness.mjs';
 
 if (spawnSync('python3', ['-c', 'import socket; socket.AF_UNIX']).status !== 0)
 	skip('python3 with unix sockets is needed to receive the notifications');
@@ -151,5 +151,40 @@ describe('liassed and the service manager', () => {
 		assert.deepEqual(st, { code: 0, signal: null }, d.logs());
 		assert.ok(took >= 1500 && took < 5000, `stopped after ${took} ms (shutdown_timeout 2s)`);
 		assert.match(d.logs(), /shutdown_timeout \(2s\) reached, exiting now; abandoned: 1 request\(s\) in flight/);
+	});
+
+	it('shutdown_timeout bounds the stop: a worker stuck in a job is abandoned and named in the log', async () => {
+		// A webhook receiver that accepts and never answers.
+		const held = [];
+		const srv = net.createServer((c) => { held.push(c); c.on('error', () => {}); });
+		await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+		const conf = h.writeConfig({ database: h.pg.conninfo, webhook_allow_private: 'yes' });
+		const w = await h.cli(['webhook', 'add', '--client', 'vendor-a', '--url',
+			`http://127.0.0.1:${srv.address().port}/hook`], { config: conf });
+		assert.equal(w.code, 0, w.stderr);
+		const d = await h.startLiassed({ workers: 1, webhook_allow_private: 'yes', webhook_timeout: '10m',
+			shutdown_timeout: '3s' });
+		try {
+			const r = await d.client(s.keyA).postDocument(docMeta(s.orgA, { title: 'webhook bloqué' }), pdfFile(2000));
+			assert.equal(r.status, 201, r.text);
+			for (let i = 0; i < 200 && !held.length; i++)
+				await sleep(100);
+			if (!held.length)
+				assert.fail(`the webhook delivery did not start:\n${d.logs()}\n` +
+					await h.psql('SELECT kind, run_at, attempts FROM job') + '\n' +
+					await h.psql('SELECT * FROM webhook') + '\n' + await h.psql('SELECT * FROM webhook_delivery') +
+					'\n' + await h.psql('SELECT id, seq FROM event'));
+			const t0 = Date.now();
+			d.kill('SIGTERM');
+			const st = await within(d.exited, 15000);
+			const took = Date.now() - t0;
+			assert.deepEqual(st, { code: 0, signal: null }, d.logs());
+			assert.ok(took >= 2500 && took < 6000, `stopped after ${took} ms (shutdown_timeout 3s)`);
+			assert.match(d.logs(), /shutdown_timeout \(3s\) reached, exiting now; abandoned: 0 request\(s\) in flight, 1 worker\(s\) busy: webhook job \d+$/m);
+		} finally {
+			for (const c of held)
+				c.destroy();
+			srv.close();
+		}
 	});
 });
