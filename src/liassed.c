@@ -197,7 +197,8 @@ watchdog(void *arg)
 	log_warn("shutdown: shutdown_timeout (%llds) reached, exiting now; abandoned: %d request(s) in flight, "
 		 "%d worker(s) busy%s%s", stopping.timeout_s, reqs, busy, busy ? ": " : "", busy ? jobs : "");
 	if (busy)
-		log_warn("shutdown: the abandoned jobs' transactions roll back; they run again at the next start");
+		log_warn("shutdown: the abandoned jobs' transactions roll back; they run again later, "
+			 "in this liassed once restarted or in another");
 	fflush(NULL);
 	_exit(0);
 	return NULL;
