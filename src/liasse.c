@@ -15,53 +15,145 @@
 #include "store/store.h"
 #include "transmit/tsa.h"
 
+/*
+ * The one table of commands: dispatch and every help text come from it.
+ * "liasse help" (or --help) lists everything; "liasse help GROUP",
+ * "liasse GROUP --help" or a bare "liasse GROUP" (on stderr, exit 2, as git
+ * does) list a group's commands; "--help" after a command prints its usage.
+ */
 struct command {
 	const char *group, *name;   /* "org", "add"; name NULL: the group is the command */
 	int (*fn)(int argc, char **argv);
 	int needs_config;
-	const char *synopsis;
+	const char *args;           /* its arguments, "" when none */
+	const char *summary;        /* what it does, one line */
 };
 
 static const struct command commands[] = {
-	{ "db", "migrate", cli_db_migrate, 1, "apply the pending database migrations" },
-	{ "org", "add", cli_org_add, 1, "--siren S --name N [--parent S] [--departement D] ..." },
-	{ "org", "list", cli_org_list, 1, "list the organisations, parents first" },
-	{ "client", "add", cli_client_add, 1, "--name N --org SIREN [--org SIREN]...  (prints the API key once)" },
-	{ "client", "list", cli_client_list, 1, "list the API clients" },
-	{ "client", "revoke", cli_client_revoke, 1, "NAME" },
-	{ "doc", "show", cli_doc_show, 1, "ID" },
-	{ "sign", NULL, cli_sign_main, 1, "--profile pes|xades-bb|xades-bt|cades --p12 F --pass-file F [...] IN OUT" },
-	{ "verify", NULL, cli_verify_main, 1, "FILE [--data DATA] --trust DIR [--at TIME] [--json] [--fr]" },
-	{ "journal", "verify", cli_journal_verify, 1, "check the hash chain of the journal" },
-	{ "cert", "import", cli_cert_import, 1, "EMAIL FILE.p12  (PKCS#12 password on stdin; prints the enrolment code once)" },
-	{ "cert", "list", cli_cert_list, 1, "list the signing certificates, nearest expiry first" },
-	{ "cert", "enrol", cli_cert_enrol, 1, "EMAIL  (enrolment code and new PIN on stdin, two lines)" },
-	{ "cert", "unlock", cli_cert_unlock, 1, "EMAIL  (after five wrong PINs)" },
-	{ "cert", "revoke", cli_cert_revoke, 1, "EMAIL  (the current certificate can no longer sign)" },
-	{ "webhook", "add", cli_webhook_add, 1, "--client NAME --url URL  (prints the signing secret once)" },
-	{ "webhook", "list", cli_webhook_list, 1, "[--client NAME]  list the webhooks" },
-	{ "webhook", "delete", cli_webhook_delete, 1, "ID  stop sending to a webhook" },
-	{ "person", "add", cli_person_add, 1, "--email E --name N [--operator] [--no-password]  (password on stdin)" },
-	{ "person", "passwd", cli_person_passwd, 1, "EMAIL  (new password on stdin)" },
-	{ "person", "totp", cli_person_totp, 1, "EMAIL [--remove]  (prints the otpauth:// address once)" },
-	{ "person", "list", cli_person_list, 1, "list people with their roles and delegations (JSON)" },
-	{ "role", "add", cli_role_add, 1, "EMAIL --org SIREN --role signer|agent|org_admin [--function F]" },
-	{ "routing", "add", cli_routing_add, 1, "--org SIREN --kind K [--nature N] --person EMAIL" },
-	{ "routing", "list", cli_routing_list, 1, "list the routing rules (JSON)" },
-	{ "connector", "set", cli_connector_set, 1, "--org SIREN --kind KIND key=value...  (kinds: connector kinds)" },
-	{ "connector", "list", cli_connector_list, 1, "[--org SIREN]  the connectors and their settings" },
-	{ "connector", "kinds", cli_connector_kinds, 0, "[--kind KIND]  each connector, what it carries, its settings" },
-	{ "connector", "test", cli_connector_test, 1, "--org SIREN  reach the platforms without sending anything" },
-	{ "delegation", "add", cli_delegation_add, 1, "--from E --to E [--starts T] --ends T [--kind K]... [--org SIREN]" },
+	{ "db", "migrate", cli_db_migrate, 1, "", "apply the pending database migrations" },
+	{ "org", "add", cli_org_add, 1, "--siren S --name N [--parent S] [--departement D] ...",
+	  "add an organisation (a local authority, a grouping)" },
+	{ "org", "list", cli_org_list, 1, "", "list the organisations, parents first" },
+	{ "client", "add", cli_client_add, 1, "--name N --org SIREN [--org SIREN]...",
+	  "add a vendor's API client (prints the API key once)" },
+	{ "client", "list", cli_client_list, 1, "", "list the API clients" },
+	{ "client", "revoke", cli_client_revoke, 1, "NAME", "revoke an API client's key" },
+	{ "doc", "show", cli_doc_show, 1, "ID", "show a document (JSON)" },
+	{ "sign", NULL, cli_sign_main, 1, "--profile pes|xades-bb|xades-bt|cades --p12 F --pass-file F [...] IN OUT",
+	  "sign a file with a PKCS#12 key" },
+	{ "verify", NULL, cli_verify_main, 1, "FILE [--data DATA] --trust DIR [--at TIME] [--json] [--fr]",
+	  "verify the signatures of a file" },
+	{ "journal", "verify", cli_journal_verify, 1, "", "check the hash chain of the journal" },
+	{ "cert", "import", cli_cert_import, 1, "EMAIL FILE.p12",
+	  "import a signing certificate (PKCS#12 password on stdin; prints the enrolment code once)" },
+	{ "cert", "list", cli_cert_list, 1, "", "list the signing certificates, nearest expiry first" },
+	{ "cert", "enrol", cli_cert_enrol, 1, "EMAIL",
+	  "set the PIN of an imported certificate (enrolment code and new PIN on stdin, two lines)" },
+	{ "cert", "unlock", cli_cert_unlock, 1, "EMAIL", "unlock a certificate after five wrong PINs" },
+	{ "cert", "revoke", cli_cert_revoke, 1, "EMAIL", "revoke the current certificate: it can no longer sign" },
+	{ "webhook", "add", cli_webhook_add, 1, "--client NAME --url URL",
+	  "add a webhook to an API client (prints the signing secret once)" },
+	{ "webhook", "list", cli_webhook_list, 1, "[--client NAME]", "list the webhooks" },
+	{ "webhook", "delete", cli_webhook_delete, 1, "ID", "stop sending to a webhook" },
+	{ "person", "add", cli_person_add, 1, "--email E --name N [--operator] [--no-password]",
+	  "add a person who logs in (password on stdin)" },
+	{ "person", "passwd", cli_person_passwd, 1, "EMAIL", "set a person's password (new password on stdin)" },
+	{ "person", "totp", cli_person_totp, 1, "EMAIL [--remove]",
+	  "turn on (or off) the second factor (prints the otpauth:// address once)" },
+	{ "person", "list", cli_person_list, 1, "", "list people with their roles and delegations (JSON)" },
+	{ "role", "add", cli_role_add, 1, "EMAIL --org SIREN --role signer|agent|org_admin [--function F]",
+	  "give a person a role in an organisation" },
+	{ "routing", "add", cli_routing_add, 1, "--org SIREN --kind K [--nature N] --person EMAIL",
+	  "send an organisation's documents of a kind to a person's queue" },
+	{ "routing", "list", cli_routing_list, 1, "", "list the routing rules (JSON)" },
+	{ "connector", "set", cli_connector_set, 1, "--org SIREN --kind KIND key=value...",
+	  "set an organisation's connection to a state platform (KIND: see connector kinds)" },
+	{ "connector", "list", cli_connector_list, 1, "[--org SIREN]", "list the connectors and their settings" },
+	{ "connector", "kinds", cli_connector_kinds, 0, "[--kind KIND]",
+	  "each connector, what it carries, its settings" },
+	{ "connector", "test", cli_connector_test, 1, "--org SIREN", "reach the platforms without sending anything" },
+	{ "delegation", "add", cli_delegation_add, 1, "--from E --to E [--starts T] --ends T [--kind K]... [--org SIREN]",
+	  "let another person sign in one's stead for a period" },
+	{ "help", NULL, NULL, 0, "[COMMAND]", "list the commands, or those of one group" },
 };
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void
+print_command(FILE *f, const struct command *c)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s%s%s", c->group, c->name ? " " : "", c->name ? c->name : "");
+	fprintf(f, "  %-18s %s\n", name, c->summary);
+	if (*c->args)
+		fprintf(f, "  %-18s   %s\n", "", c->args);
+}
+
+/* Every command, or those of one group. */
+static void
+list_commands(FILE *f, const char *group)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!group || !strcmp(commands[i].group, group))
+			print_command(f, &commands[i]);
+}
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: liasse [-c FILE] [-o key=value]... COMMAND [ARGS]\n\ncommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %s%s%s  %s\n", commands[i].group, commands[i].name ? " " : "",
-			commands[i].name ? commands[i].name : "", commands[i].synopsis);
+	fprintf(f, "usage: liasse [-c FILE] [-o key=value]... COMMAND [ARGS]\n"
+		"  -c, --config FILE   configuration file (default $LIASSE_CONF or %s/liasse.conf)\n"
+		"  -o key=value        override one configuration key\n"
+		"  -h, --help          this list; COMMAND --help: that command's usage\n"
+		"  --version           print the version and exit\n\ncommands:\n", LIASSE_SYSCONFDIR);
+	list_commands(f, NULL);
+}
+
+static int
+is_group(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].group, name))
+			return 1;
+	return 0;
+}
+
+static void
+group_usage(FILE *f, const char *group)
+{
+	fprintf(f, "usage: liasse %s COMMAND [ARGS]\n\ncommands:\n", group);
+	list_commands(f, group);
+}
+
+/* "--help" or "-h" among the command's own arguments (up to "--"). */
+static int
+wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return 1;
+	return 0;
+}
+
+/* liasse help [GROUP [COMMAND]] */
+static int
+help(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	if (!is_group(argv[1]))
+		return cli_usage("unknown command \"%s\" (liasse help lists them)", argv[1]);
+	for (size_t i = 0; argc > 2 && i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].group, argv[1]) && commands[i].name && !strcmp(commands[i].name, argv[2])) {
+			print_command(stdout, &commands[i]);
+			return 0;
+		}
+	if (argc > 2)
+		return cli_usage("unknown command \"%s %s\" (liasse help %s lists them)", argv[1], argv[2], argv[1]);
+	group_usage(stdout, argv[1]);
+	return 0;
 }
 
 int
@@ -99,7 +191,7 @@ cli_open_store(struct store **s)
 static const struct command *
 find(int argc, char **argv, int *used)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+	for (size_t i = 0; i < NCOMMANDS; i++) {
 		const struct command *c = &commands[i];
 
 		if (strcmp(argv[0], c->group))
@@ -144,9 +236,26 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!(cmd = find(argc, argv, &used)))
-		return cli_usage("unknown command \"%s%s%s\" (liasse --help lists them)", argv[0],
-				 argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+	if (!strcmp(argv[0], "help"))
+		return help(argc, argv);
+	if (!(cmd = find(argc, argv, &used))) {
+		if (!is_group(argv[0]))
+			return cli_usage("unknown command \"%s\" (liasse help lists them)", argv[0]);
+		if (argc > 1 && wants_help(argc - 1, argv + 1)) {
+			group_usage(stdout, argv[0]);
+			return 0;
+		}
+		if (argc == 1) {
+			group_usage(stderr, argv[0]);
+			return 2;
+		}
+		return cli_usage("unknown command \"%s %s\" (liasse help %s lists them)", argv[0], argv[1], argv[0]);
+	}
+	if (wants_help(argc - used, argv + used)) {
+		printf("usage: liasse %s%s%s%s%s\n  %s\n", cmd->group, cmd->name ? " " : "",
+		       cmd->name ? cmd->name : "", *cmd->args ? " " : "", cmd->args, cmd->summary);
+		return 0;
+	}
 	lerr_clear(&e);
 	if (cmd->needs_config && app_config(conf, overrides, nover, &e))
 		return cli_fail(&e);

@@ -4,8 +4,13 @@
  *
  * Signals are blocked in every thread and taken synchronously by the main
  * thread: SIGHUP re-reads the reloadable keys, SIGTERM/SIGINT stop accepting
- * connections, let requests in flight finish (up to shutdown_timeout), stop
- * the workers between two jobs, and exit 0.
+ * connections, let requests in flight finish, stop the workers between two
+ * jobs, and exit 0.  shutdown_timeout is a hard bound: when it is reached, a
+ * watchdog thread logs the requests and jobs still running and exits 0 at
+ * once; what it abandons is safe (a job's transaction rolls back and the job
+ * runs again; a transmission's exactly-once survives even kill -9, see
+ * src/transmit/README).  The service manager is told READY=1 once the listen
+ * socket accepts and STOPPING=1 at SIGTERM (src/notify.h).
  */
 #include "config.h"
 
@@ -28,6 +33,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "flow/pes_xsd.h"
+#include "notify.h"
 #include "http/http.h"
 #include "sign/sign.h"
 #include "store/store.h"
@@ -169,17 +175,63 @@ check_config(struct lerr *e)
 	return rc;
 }
 
+/* The shutdown in progress, read by the watchdog thread. */
+static struct {
+	struct http_server *http;
+	struct worker_pool *workers;
+	struct timespec deadline;     /* CLOCK_MONOTONIC */
+	long long timeout_s;
+} stopping;
+
+/* Sleeps until the shutdown deadline, then ends the process whatever is
+ * still running: the stop is bounded by shutdown_timeout. */
+static void *
+watchdog(void *arg)
+{
+	char jobs[1024];
+	int reqs, busy;
+
+	(void)arg;
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &stopping.deadline, NULL) == EINTR)
+		;
+	reqs = http_in_flight(stopping.http);
+	busy = worker_pool_busy(stopping.workers, jobs, sizeof(jobs));
+	log_warn("shutdown: shutdown_timeout (%llds) reached, exiting now; abandoned: %d request(s) in flight, "
+		 "%d worker(s) busy%s%s", stopping.timeout_s, reqs, busy, busy ? ": " : "", busy ? jobs : "");
+	if (busy)
+		log_warn("shutdown: the abandoned jobs' transactions roll back; they run again later, "
+			 "in this liassed once restarted or in another");
+	fflush(NULL);
+	_exit(0);
+	return NULL;
+}
+
+static void
+start_watchdog(struct http_server *h, struct worker_pool *wp)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+
+	stopping.http = h;
+	stopping.workers = wp;
+	stopping.timeout_s = config_int("shutdown_timeout");
+	clock_gettime(CLOCK_MONOTONIC, &stopping.deadline);
+	stopping.deadline.tv_sec += (time_t)stopping.timeout_s;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, watchdog, NULL) != 0)
+		log_warn("shutdown: cannot start the shutdown_timeout watchdog; the stop is not bounded");
+	pthread_attr_destroy(&attr);
+}
+
+/* Until no request is in flight (the watchdog bounds the wait). */
 static void
 wait_for_requests(struct http_server *h)
 {
-	time_t deadline = time(NULL) + (time_t)config_int("shutdown_timeout");
 	struct timespec tick = { 0, 50 * 1000 * 1000 };
 
-	while (http_in_flight(h) > 0 && time(NULL) < deadline)
+	while (http_in_flight(h) > 0)
 		nanosleep(&tick, NULL);
-	if (http_in_flight(h) > 0)
-		log_warn("shutdown: %d request(s) still running after %llds, stopping anyway",
-			 http_in_flight(h), config_int("shutdown_timeout"));
 }
 
 static int
@@ -229,19 +281,27 @@ serve(struct store *s, sigset_t *sigs, const struct buf *openapi)
 	    worker_pool_start(s, (int)config_int("workers"), job_handlers, housekeeping, &wp, &e))
 		die(&e);
 	log_info("liassed: listening on http://%s:%d", ho.address, http_port(h));
+	if (notify_send("READY=1\nSTATUS=listening on http://%s:%d", ho.address, http_port(h)))
+		log_warn("cannot notify the service manager (NOTIFY_SOCKET=%s): %s", getenv("NOTIFY_SOCKET"),
+			 strerror(errno));
 	for (;;) {
 		if (sigwait(sigs, &sig))
 			continue;
 		if (sig != SIGHUP)
 			break;
+		(void)notify_send("RELOADING=1\nSTATUS=reloading the configuration");
 		if (config_reload(app_config_path(), &e))
 			log_error("reload failed, keeping the old configuration: %s", e.msg);
 		else
 			log_info("configuration reloaded");
+		(void)notify_send("READY=1\nSTATUS=listening on http://%s:%d", ho.address, http_port(h));
 	}
-	log_info("%s: stopping (no new connections; %d request(s) in flight)", strsignal(sig),
-		 http_in_flight(h));
+	log_info("%s: stopping (no new connections; %d request(s) in flight; at most %llds)", strsignal(sig),
+		 http_in_flight(h), config_int("shutdown_timeout"));
+	(void)notify_send("STOPPING=1\nSTATUS=stopping: %d request(s) in flight", http_in_flight(h));
+	start_watchdog(h, wp);
 	http_quiesce(h);
+	http_events_stop();
 	wait_for_requests(h);
 	worker_pool_stop(wp);
 	http_stop(h);

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,12 +12,19 @@
 #define IDLE_WAIT_MS 1000
 #define MAX_BACKOFF_S 3600
 
+/* What one worker thread is doing, for the log of an abandoned shutdown. */
+struct worker {
+	struct worker_pool *pool;
+	pthread_t thread;
+	char doing[128];             /* "" when idle; under pool->lock */
+};
+
 struct worker_pool {
 	struct store *store;
 	const struct job_handler *handlers;
 	int (*periodic)(struct store_conn *c, struct lerr *e);
 	int n;
-	pthread_t *threads;
+	struct worker *threads;
 	atomic_int stop;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -41,10 +49,26 @@ backoff(int attempts)
 	return s < MAX_BACKOFF_S ? s : MAX_BACKOFF_S;
 }
 
+static void
+set_doing(struct worker *w, const char *what, long long id, const char *doc)
+{
+	pthread_mutex_lock(&w->pool->lock);
+	if (!what)
+		w->doing[0] = '\0';
+	else if (id && doc && *doc)
+		snprintf(w->doing, sizeof(w->doing), "%s job %lld (doc %s)", what, id, doc);
+	else if (id)
+		snprintf(w->doing, sizeof(w->doing), "%s job %lld", what, id);
+	else
+		snprintf(w->doing, sizeof(w->doing), "%s", what);
+	pthread_mutex_unlock(&w->pool->lock);
+}
+
 /* One job, if any: 1 when a job ran, 0 when there was none, -1 on failure. */
 static int
-run_one(struct worker_pool *p, struct store_conn *c)
+run_one(struct worker *w, struct store_conn *c)
 {
+	struct worker_pool *p = w->pool;
 	const struct job_handler *h;
 	struct job j;
 	struct lerr e;
@@ -56,6 +80,7 @@ run_one(struct worker_pool *p, struct store_conn *c)
 		return rc ? -1 : 0;
 	}
 	log_set_context("job=%lld doc=%s", j.id, j.doc_id);
+	set_doing(w, j.kind, j.id, j.doc_id);
 	h = handler_for(p, j.kind);
 	rc = h ? h->run(c, &j, &e) : lerr_set(&e, LERR_INTERNAL, NULL, "no handler for job kind %s", j.kind);
 	if (rc) {
@@ -70,6 +95,7 @@ run_one(struct worker_pool *p, struct store_conn *c)
 	}
 	if (!rc)
 		rc = store_commit(c, &e);
+	set_doing(w, NULL, 0, NULL);
 	log_set_context(NULL);
 	return rc ? -1 : 1;
 }
@@ -95,7 +121,8 @@ idle(struct worker_pool *p, int ms)
 static void *
 worker_main(void *arg)
 {
-	struct worker_pool *p = arg;
+	struct worker *w = arg;
+	struct worker_pool *p = w->pool;
 
 	while (!atomic_load(&p->stop)) {
 		struct store_conn *c = NULL;
@@ -106,10 +133,12 @@ worker_main(void *arg)
 			idle(p, 5 * IDLE_WAIT_MS);
 			continue;
 		}
-		while ((ran = run_one(p, c)) > 0 && !atomic_load(&p->stop))
+		while ((ran = run_one(w, c)) > 0 && !atomic_load(&p->stop))
 			;
-		if (p->periodic && p->periodic(c, &e))
+		set_doing(w, "housekeeping (journal, events, platform returns)", 0, NULL);
+		if (p->periodic && !atomic_load(&p->stop) && p->periodic(c, &e))
 			log_warn("periodic task failed: %s %s", e.msg, e.detail);
+		set_doing(w, NULL, 0, NULL);
 		store_release(p->store, c);
 		idle(p, ran < 0 ? 5 * IDLE_WAIT_MS : IDLE_WAIT_MS);
 	}
@@ -123,7 +152,7 @@ worker_pool_start(struct store *s, int n, const struct job_handler *handlers,
 {
 	struct worker_pool *p = calloc(1, sizeof(*p));
 
-	if (!p || !(p->threads = calloc((size_t)(n > 0 ? n : 1), sizeof(pthread_t)))) {
+	if (!p || !(p->threads = calloc((size_t)(n > 0 ? n : 1), sizeof(*p->threads)))) {
 		free(p);
 		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
 	}
@@ -133,7 +162,8 @@ worker_pool_start(struct store *s, int n, const struct job_handler *handlers,
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
 	for (int i = 0; i < n; i++) {
-		if (pthread_create(&p->threads[i], NULL, worker_main, p) != 0)
+		p->threads[i].pool = p;
+		if (pthread_create(&p->threads[i].thread, NULL, worker_main, &p->threads[i]) != 0)
 			break;
 		p->n++;
 	}
@@ -151,9 +181,32 @@ worker_pool_stop(struct worker_pool *p)
 	pthread_cond_broadcast(&p->wake);
 	pthread_mutex_unlock(&p->lock);
 	for (int i = 0; i < p->n; i++)
-		pthread_join(p->threads[i], NULL);
+		pthread_join(p->threads[i].thread, NULL);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->wake);
 	free(p->threads);
 	free(p);
+}
+
+int
+worker_pool_busy(struct worker_pool *p, char *out, size_t n)
+{
+	size_t used = 0;
+	int busy = 0;
+
+	if (n)
+		out[0] = '\0';
+	if (!p)
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	for (int i = 0; i < p->n; i++) {
+		if (!p->threads[i].doing[0])
+			continue;
+		if (used < n)
+			used += (size_t)snprintf(out + used, n - used, "%s%s", busy ? "; " : "",
+						 p->threads[i].doing);
+		busy++;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return busy;
 }

@@ -9,6 +9,8 @@
 #ifndef LIASSE_WORKER_H
 #define LIASSE_WORKER_H
 
+#include <stddef.h>
+
 #include "core/err.h"
 #include "store/store.h"
 
@@ -27,5 +29,9 @@ int worker_pool_start(struct store *s, int n, const struct job_handler *handlers
 		      struct worker_pool **out, struct lerr *e) LERR_WUR;
 /* Sets the stop flag, wakes the workers and waits for them. */
 void worker_pool_stop(struct worker_pool *p);
+/* How many workers are inside a job or the periodic task; what they are
+ * doing, "; "-separated, in out (truncated to n).  Safe from any thread
+ * while the pool runs (liassed's shutdown deadline logs it). */
+int worker_pool_busy(struct worker_pool *p, char *out, size_t n);
 
 #endif

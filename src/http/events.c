@@ -6,6 +6,7 @@
 #include "http/http_int.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,14 @@
 #define FEED_LIMIT_MAX 500
 #define WAIT_MAX 30             /* a stopping liassed waits for requests in flight */
 #define WAIT_TICK_MS 250
+
+static atomic_int stopping;     /* set at SIGTERM: long polls answer at once */
+
+void
+http_events_stop(void)
+{
+	atomic_store(&stopping, 1);
+}
 
 /* An optional integer query parameter in [lo, hi]. */
 static int
@@ -107,7 +116,8 @@ events(struct req *rq)
 	if ((rc = feed_params(rq, &q, &e)))
 		return http_reply_problem(rq, &e);
 	deadline = time(NULL) + (time_t)q.wait;
-	while (!(rc = feed_once(rq, &q, &items, &count, &last, &e)) && count == 0 && time(NULL) < deadline) {
+	while (!(rc = feed_once(rq, &q, &items, &count, &last, &e)) && count == 0 && time(NULL) < deadline &&
+	       !atomic_load(&stopping)) {
 		free(items);
 		items = NULL;
 		nanosleep(&tick, NULL);

@@ -35,6 +35,8 @@ void http_quiesce(struct http_server *h);
 /* Requests between their first byte and their completion. */
 int http_in_flight(const struct http_server *h);
 void http_stop(struct http_server *h);
+/* At shutdown: the long polls of GET /api/v1/events answer now (src/http/events.c). */
+void http_events_stop(void);
 
 enum http_auth {
 	HTTP_AUTH_NONE = 0,
