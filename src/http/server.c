@@ -740,7 +740,7 @@ http_start(const struct http_opts *o, struct http_server **out, struct lerr *e)
 		free(srv);
 		return lerr_set(e, LERR_INTERNAL, NULL, "cannot start the connection deadline thread");
 	}
-	srv->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+	srv->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD |
 				  MHD_USE_ERROR_LOG, 0, NULL, NULL, access_cb, srv,
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
 				  MHD_OPTION_SOCK_ADDR, &sa,
