@@ -710,12 +710,36 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	log_set_context(NULL);
 }
 
+/* A connection refused at a limit is logged by libmicrohttpd at each
+ * attempt: an attacker would write the log at the rate it can connect.
+ * Those lines are summed up, one every LIMIT_LOG_S. */
+#define LIMIT_LOG_S 10
+
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	static atomic_llong limit_logged_us;
+	static atomic_int limit_refused;
 	char line[512];
+	size_t n;
 
+	(void)cls;
 	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '.'))
+		line[--n] = '\0';
+	if (strcasestr(line, "connection limit")) {
+		long long last = atomic_load(&limit_logged_us), now = now_us();
+
+		atomic_fetch_add(&limit_refused, 1);
+		if ((last && now - last < LIMIT_LOG_S * 1000000LL) ||
+		    !atomic_compare_exchange_strong(&limit_logged_us, &last, now))
+			return;
+		log_warn("microhttpd: %s; %d refused since the last such line "
+			 "(max_connections, max_connections_per_address)", line,
+			 atomic_exchange(&limit_refused, 0));
+		return;
+	}
 	log_warn("microhttpd: %s", line);
 }
 

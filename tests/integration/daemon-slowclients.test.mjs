@@ -143,6 +143,11 @@ describe('slow clients', () => {
 			const logs = s.d.logs();
 			assert.match(logs, /closed a connection from 127\.0\.0\.2: the request headers not received within 3 s/);
 			assert.match(logs, /closed a connection from 127\.0\.0\.3: the next 64 KiB of the body not received within 3 s/);
+			// The refusals at the per-address limit are summed up in the log.
+			const limitLines = logs.split('\n').filter((l) => /connection limit/.test(l));
+			assert.ok(limitLines.length >= 1 && limitLines.length <= 4,
+				`${limitLines.length} connection-limit lines:\n${limitLines.slice(0, 5).join('\n')}`);
+			console.log(`# ${limitLines[0]}`);
 			assertSameCounts(assert, before, await h.snapshot(), 'after the short bodies');
 		});
 
