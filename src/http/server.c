@@ -482,6 +482,7 @@ struct watch {
 	atomic_llong deadline_us;    /* monotonic; 0: none */
 	atomic_int waiting;          /* enum wait_for */
 	uint64_t part_end;           /* body bytes ending the current part (connection's thread) */
+	atomic_int answered;         /* requests completed on the connection */
 	int cut;                     /* shut down (under wlock) */
 	char addr[INET6_ADDRSTRLEN];
 };
@@ -586,9 +587,13 @@ reap(struct http_server *srv, int64_t now)
 			continue;
 		w->cut = 1;
 		shutdown(w->fd, SHUT_RDWR);
-		log_info("closed a connection from %s: %s not received within %d s", w->addr,
-			 what == WAIT_BODY ? "the next 64 KiB of the body" : "the request headers",
-			 wait_secs(srv, what));
+		if (what == WAIT_HEADERS && atomic_load(&w->answered))   /* most likely idle */
+			log_debug("closed a kept-alive connection from %s: no new request within %d s",
+				  w->addr, wait_secs(srv, what));
+		else
+			log_info("closed a connection from %s: %s not received within %d s", w->addr,
+				 what == WAIT_BODY ? "the next 64 KiB of the body" : "the request headers",
+				 wait_secs(srv, what));
 	}
 }
 
@@ -695,8 +700,12 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct http_server *srv = cls;
 	struct req *rq = *con_cls;
+	struct watch *w = watch_of(conn);
 
-	watch_await(srv, watch_of(conn), WAIT_HEADERS, now_us());   /* the next request, if any */
+	if (w) {          /* the next request, if any */
+		atomic_fetch_add(&w->answered, 1);
+		watch_await(srv, w, WAIT_HEADERS, now_us());
+	}
 	if (!rq)
 		return;
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
