@@ -9,8 +9,23 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import {
-	newHarness, request, assertSameCounts, docMeta, pdfFile, documentParts, multipart, sleep,
+	newHarness, request, assertSameCounts, docMeta, pdfFile, documentParts, multipart, sleep, skip,
 } from '../lib/harness.mjs';
+
+// Whether this host lets a socket use addr, another loopback address, as its source.
+function canUseSource(addr) {
+	return new Promise((resolve) => {
+		const srv = net.createServer((c) => c.destroy()).listen(0, '127.0.0.1', () => {
+			const c = net.connect({ host: '127.0.0.1', port: srv.address().port, localAddress: addr });
+			const done = (ok) => { c.destroy(); srv.close(); resolve(ok); };
+			c.on('connect', () => done(true));
+			c.on('error', () => done(false));
+		});
+	});
+}
+for (const a of ['127.0.0.2', '127.0.0.3'])
+	if (!(await canUseSource(a)))
+		skip(`no loopback source address ${a} here`);
 
 const h = newHarness('daemon-slowclients');
 
