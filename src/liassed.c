@@ -264,7 +264,10 @@ serve(struct store *s, sigset_t *sigs, const struct buf *openapi)
 	struct http_opts ho = {
 		.address = config_str("listen_address"), .port = (int)config_int("listen_port"),
 		.max_connections = (int)config_int("max_connections"),
+		.max_per_address = (int)config_int("max_connections_per_address"),
 		.timeout_s = (int)config_int("connection_timeout"),
+		.header_timeout_s = (int)config_int("header_timeout"),
+		.body_timeout_s = (int)config_int("body_timeout"),
 		.header_limit = (size_t)config_int("header_limit"),
 		.max_request = (uint64_t)config_int("max_request_size"),
 		.openapi = openapi->data, .openapi_len = openapi->len,

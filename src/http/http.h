@@ -18,7 +18,10 @@ struct http_opts {
 	const char *address;
 	int port;                    /* 0: any free port */
 	int max_connections;
-	int timeout_s;
+	int max_per_address;         /* connections from one address (0: no limit) */
+	int timeout_s;               /* idle connection */
+	int header_timeout_s;        /* request line and headers, from the connection or the last reply (0: none) */
+	int body_timeout_s;          /* each HTTP_BODY_PART bytes of a body (0: none) */
 	size_t header_limit;
 	uint64_t max_request;
 	const char *openapi;         /* the OpenAPI document served (kept by the caller) */
@@ -27,6 +30,10 @@ struct http_opts {
 	int session_idle_s;          /* a session unused this long expires */
 	int session_lifetime_s;      /* and every session after this long */
 };
+
+/* The body deadline is per part of this size: a large upload from a client
+ * that keeps sending is never cut, a body that stalls is. */
+#define HTTP_BODY_PART (64 * 1024)
 
 int http_start(const struct http_opts *o, struct http_server **out, struct lerr *e) LERR_WUR;
 int http_port(const struct http_server *h);

@@ -2,7 +2,9 @@
  * server.c - the libmicrohttpd daemon, routing and the request lifecycle.
  *
  * One thread per connection: handlers may block on PostgreSQL while a large
- * upload streams in, without stalling other clients.  A request owns an arena
+ * upload streams in, without stalling other clients.  Slow clients are kept
+ * from holding those threads by a per-address connection limit and by
+ * deadlines (see "Slow clients" below).  A request owns an arena
  * freed in the completion callback; a request that fails in the middle of its
  * body keeps reading (and discarding) the rest, then answers problem+json,
  * because libmicrohttpd queues responses only before or after the body.
@@ -11,11 +13,14 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -23,12 +28,20 @@
 #include "core/util.h"
 #include "web/web.h"
 
+struct watch;
+
 struct http_server {
 	struct MHD_Daemon *d;
 	struct http_opts o;
 	int port;
 	atomic_int in_flight;
 	atomic_ulong next_id;
+	/* the connections and their deadlines, checked by the reaper thread */
+	pthread_mutex_t wlock;
+	pthread_cond_t wcond;
+	struct watch *watches;
+	pthread_t reaper;
+	int reaper_on, stopping;
 };
 
 /* The change feed and webhooks (events.c). */
@@ -114,20 +127,27 @@ http_reply_json_text(struct req *rq, unsigned status, char *json)
 	return http_reply_raw(rq, status, "application/json", json, strlen(json));
 }
 
-const char *
-http_client_address(struct req *rq)
+/* A peer's address as text into out[INET6_ADDRSTRLEN] ("" when unknown). */
+static void
+address_text(const struct sockaddr *sa, char *out)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	char *out = arena_zalloc(rq->arena, INET6_ADDRSTRLEN);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-
+	out[0] = '\0';
 	if (sa && sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
 			  INET6_ADDRSTRLEN);
 	else if (sa && sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
 			  INET6_ADDRSTRLEN);
+}
+
+const char *
+http_client_address(struct req *rq)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char *out = arena_zalloc(rq->arena, INET6_ADDRSTRLEN);
+
+	address_text(ci ? ci->client_addr : NULL, out);
 	return out;
 }
 
@@ -430,17 +450,225 @@ last_call(struct req *rq)
 	return 0;
 }
 
+/*
+ * Slow clients (issue 16).  libmicrohttpd's connection_timeout is an idle
+ * timeout: a client that sends a header line every few seconds, or a body
+ * shorter than its Content-Length a few bytes at a time, would keep its
+ * thread and its connection slot for ever.  Each connection is watched from
+ * its accept to its close (MHD_OPTION_NOTIFY_CONNECTION) with a deadline for
+ * what the server waits for from the client:
+ *   - the request line and headers, within header_timeout of the accept or
+ *     of the previous answer (which also bounds an idle keep-alive);
+ *   - the body, each HTTP_BODY_PART bytes within body_timeout, so that a
+ *     large upload at a sane rate is never cut but a stalled body is;
+ *   - nothing while a handler works or an answer is sent (the idle timeout
+ *     covers a client that does not read).
+ * A reaper thread shuts down the socket of a connection past its deadline:
+ * shutdown(2), not close, for the descriptor stays libmicrohttpd's.  The
+ * connection's thread then reads the end of the stream and closes it; a
+ * request in progress ends as a client abort (an upload rolls back).  A
+ * watch leaves the list under wlock in the CLOSED notification, which
+ * libmicrohttpd sends before it closes the descriptor: the reaper never
+ * shuts down a descriptor already reused.  With MHD_OPTION_PER_IP_CONNECTION_LIMIT
+ * one address cannot take every slot.
+ */
+enum wait_for { WAIT_NOTHING, WAIT_HEADERS, WAIT_BODY };
+
+#define REAP_TICK_MS 250
+
+struct watch {
+	struct watch *prev, *next;
+	MHD_socket fd;
+	atomic_llong deadline_us;    /* monotonic; 0: none */
+	atomic_int waiting;          /* enum wait_for */
+	uint64_t part_end;           /* body bytes ending the current part (connection's thread) */
+	atomic_int answered;         /* requests completed on the connection */
+	int cut;                     /* shut down (under wlock) */
+	char addr[INET6_ADDRSTRLEN];
+};
+
+static int
+wait_secs(const struct http_server *srv, int what)
+{
+	return what == WAIT_HEADERS ? srv->o.header_timeout_s :
+		what == WAIT_BODY ? srv->o.body_timeout_s : 0;
+}
+
+/* From now on the connection waits for what, from from_us. */
+static void
+watch_await(struct http_server *srv, struct watch *w, enum wait_for what, int64_t from_us)
+{
+	int secs = wait_secs(srv, what);
+
+	if (!w)
+		return;
+	atomic_store(&w->waiting, what);
+	atomic_store(&w->deadline_us, secs > 0 ? from_us + (int64_t)secs * 1000000 : 0);
+}
+
+static struct watch *
+watch_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+/* After a chunk of body: a new part has begun, a new deadline; else the same
+ * one, pushed back by the time the server itself spent on the chunk. */
+static void
+watch_body(struct http_server *srv, struct watch *w, uint64_t received, int64_t t0,
+	   long long before)
+{
+	int64_t now = now_us();
+
+	if (!w)
+		return;
+	if (received >= w->part_end) {
+		w->part_end = (received / HTTP_BODY_PART + 1) * HTTP_BODY_PART;
+		watch_await(srv, w, WAIT_BODY, now);
+		return;
+	}
+	atomic_store(&w->waiting, WAIT_BODY);
+	atomic_store(&w->deadline_us, before ? before + (now - t0) : 0);
+}
+
+static void
+connection_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
+	      enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *srv = cls;
+	struct watch *w = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *fd =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		const union MHD_ConnectionInfo *ad =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+		if (!fd || !(w = calloc(1, sizeof(*w))))
+			return;     /* unwatched: the idle timeout still applies */
+		w->fd = fd->connect_fd;
+		address_text(ad ? ad->client_addr : NULL, w->addr);
+		watch_await(srv, w, WAIT_HEADERS, now_us());
+		pthread_mutex_lock(&srv->wlock);
+		w->next = srv->watches;
+		if (w->next)
+			w->next->prev = w;
+		srv->watches = w;
+		pthread_mutex_unlock(&srv->wlock);
+		*socket_context = w;
+		return;
+	}
+	if (!w)
+		return;
+	pthread_mutex_lock(&srv->wlock);
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		srv->watches = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	pthread_mutex_unlock(&srv->wlock);
+	free(w);
+	*socket_context = NULL;
+}
+
+/* Shuts down the connections past their deadline (under wlock). */
+static void
+reap(struct http_server *srv, int64_t now)
+{
+	for (struct watch *w = srv->watches; w; w = w->next) {
+		long long d = atomic_load(&w->deadline_us);
+		int what = atomic_load(&w->waiting);
+
+		if (!d || now < d || w->cut)
+			continue;
+		w->cut = 1;
+		shutdown(w->fd, SHUT_RDWR);
+		if (what == WAIT_HEADERS && atomic_load(&w->answered))   /* most likely idle */
+			log_debug("closed a kept-alive connection from %s: no new request within %d s",
+				  w->addr, wait_secs(srv, what));
+		else
+			log_info("closed a connection from %s: %s not received within %d s", w->addr,
+				 what == WAIT_BODY ? "the next 64 KiB of the body" : "the request headers",
+				 wait_secs(srv, what));
+	}
+}
+
+static void *
+reaper_main(void *arg)
+{
+	struct http_server *srv = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&srv->wlock);
+	while (!srv->stopping) {
+		reap(srv, now_us());
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += REAP_TICK_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&srv->wcond, &srv->wlock, &ts);
+	}
+	pthread_mutex_unlock(&srv->wlock);
+	return NULL;
+}
+
+static int
+reaper_start(struct http_server *srv)
+{
+	pthread_condattr_t ca;
+	int rc;
+
+	pthread_mutex_init(&srv->wlock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&srv->wcond, &ca);
+	pthread_condattr_destroy(&ca);
+	rc = pthread_create(&srv->reaper, NULL, reaper_main, srv);
+	srv->reaper_on = !rc;
+	return rc;
+}
+
+static void
+reaper_stop(struct http_server *srv)
+{
+	if (srv->reaper_on) {
+		pthread_mutex_lock(&srv->wlock);
+		srv->stopping = 1;
+		pthread_cond_signal(&srv->wcond);
+		pthread_mutex_unlock(&srv->wlock);
+		pthread_join(srv->reaper, NULL);
+	}
+	pthread_cond_destroy(&srv->wcond);
+	pthread_mutex_destroy(&srv->wlock);
+}
+
 static enum MHD_Result
 access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 	  const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
+	struct http_server *srv = cls;
+	struct watch *w = watch_of(conn);
 	struct req *rq = *con_cls;
+	long long before = w ? atomic_load(&w->deadline_us) : 0;
+	int64_t t0 = now_us();
 
+	(void)version;
+	watch_await(srv, w, WAIT_NOTHING, 0);    /* the server's turn */
 	if (!rq) {
-		rq = req_create(cls, conn, url, method);
+		rq = req_create(srv, conn, url, method);
 		*con_cls = rq;
 		log_set_context("req=%s", rq->id);
 		first_call(rq);
+		if (!rq->replied && w) {
+			w->part_end = HTTP_BODY_PART;
+			watch_await(srv, w, WAIT_BODY, now_us());
+		}
 		return MHD_YES;
 	}
 	log_set_context("req=%s%s%s", rq->id, rq->client.id ? " client=" : "", rq->client.name);
@@ -448,9 +676,11 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 		size_t n = *upload_data_size;
 
 		*upload_data_size = 0;
-		if (rq->replied)       /* answered before the body: drop the rest */
-			return MHD_YES;
-		body_chunk(rq, upload_data, n);
+		if (!rq->replied)      /* else answered before the body: drop the rest */
+			body_chunk(rq, upload_data, n);
+		else
+			rq->received += n;
+		watch_body(srv, w, rq->received, t0, before);
 		/* libmicrohttpd 0.9 queues no response while a body is coming in:
 		 * a refused body is read and dropped so that the client gets its
 		 * problem+json at the end, up to twice the limit; beyond that the
@@ -470,7 +700,12 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct http_server *srv = cls;
 	struct req *rq = *con_cls;
+	struct watch *w = watch_of(conn);
 
+	if (w) {          /* the next request, if any */
+		atomic_fetch_add(&w->answered, 1);
+		watch_await(srv, w, WAIT_HEADERS, now_us());
+	}
 	if (!rq)
 		return;
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
@@ -484,12 +719,36 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	log_set_context(NULL);
 }
 
+/* A connection refused at a limit is logged by libmicrohttpd at each
+ * attempt: an attacker would write the log at the rate it can connect.
+ * Those lines are summed up, one every LIMIT_LOG_S. */
+#define LIMIT_LOG_S 10
+
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	static atomic_llong limit_logged_us;
+	static atomic_int limit_refused;
 	char line[512];
+	size_t n;
 
+	(void)cls;
 	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '.'))
+		line[--n] = '\0';
+	if (strcasestr(line, "connection limit")) {
+		long long last = atomic_load(&limit_logged_us), now = now_us();
+
+		atomic_fetch_add(&limit_refused, 1);
+		if ((last && now - last < LIMIT_LOG_S * 1000000LL) ||
+		    !atomic_compare_exchange_strong(&limit_logged_us, &last, now))
+			return;
+		log_warn("microhttpd: %s; %d refused since the last such line "
+			 "(max_connections, max_connections_per_address)", line,
+			 atomic_exchange(&limit_refused, 0));
+		return;
+	}
 	log_warn("microhttpd: %s", line);
 }
 
@@ -509,16 +768,24 @@ http_start(const struct http_opts *o, struct http_server **out, struct lerr *e)
 		return LERR_INVALID;
 	}
 	srv->o = *o;
-	srv->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+	if (reaper_start(srv)) {
+		reaper_stop(srv);
+		free(srv);
+		return lerr_set(e, LERR_INTERNAL, NULL, "cannot start the connection deadline thread");
+	}
+	srv->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL_INTERNAL_THREAD |
 				  MHD_USE_ERROR_LOG, 0, NULL, NULL, access_cb, srv,
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
 				  MHD_OPTION_SOCK_ADDR, &sa,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)o->max_per_address,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->timeout_s,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_limit,
 				  MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv,
+				  MHD_OPTION_NOTIFY_CONNECTION, connection_cb, srv,
 				  MHD_OPTION_END);
 	if (!srv->d) {
+		reaper_stop(srv);
 		free(srv);
 		lerr_set(e, LERR_UNAVAILABLE, NULL, "cannot listen on %s:%d", o->address, o->port);
 		lerr_hint(e, "is another process using the port? change listen_port");
@@ -556,7 +823,8 @@ http_stop(struct http_server *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->d);
+	MHD_stop_daemon(h->d);   /* every connection closed: no watch left */
+	reaper_stop(h);
 	free(h);
 }
 
