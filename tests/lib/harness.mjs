@@ -448,8 +448,10 @@ class Daemon {
 		if (!this.running)
 			return this.exitStatus;
 		this.kill('SIGTERM');
-		const t = sleep(timeoutMs).then(() => 'timeout');
+		let timer;
+		const t = new Promise((r) => { timer = setTimeout(() => r('timeout'), timeoutMs); });
 		const r = await Promise.race([this.exited, t]);
+		clearTimeout(timer);   // a pending timer would keep node alive for timeoutMs
 		if (r === 'timeout') {
 			this.kill('SIGKILL');
 			throw new Error(`liassed did not stop within ${timeoutMs} ms after SIGTERM`);
