@@ -763,7 +763,8 @@ xmit_s2low_prefdocs(json_t *settings, void (*fn)(void *arg, const struct xmit_s2
 	buf_init(&b, ANSWER_MAX);
 	if ((rc = url_of(url, sizeof(url), settings, P_PREF_LIST, NULL, e)) || (rc = call(settings, url, NULL, &b, e)))
 		goto out;
-	if (!json_is_array(list = json_loads(b.data, 0, &jerr))) {
+	list = json_loads(b.data, 0, &jerr);   /* not inside json_is_array(): a macro that evaluates it twice */
+	if (!json_is_array(list)) {
 		text_verdict(b.data, &rest);
 		to_utf8(rest, strcspn(rest, "\r\n"), msg, sizeof(msg));
 		rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW did not list the prefecture's documents");
