@@ -12,6 +12,9 @@
 
 #define HTTP_MAX_PARAMS 2
 #define HTTP_SMALL_BODY (64 * 1024)
+/* Seconds a client waits before retrying a 503 (a database restart, a full
+ * disk being cleared): short, for most outages are a restart. */
+#define HTTP_RETRY_AFTER "5"
 
 struct req {
 	struct http_server *srv;

@@ -17,6 +17,10 @@ http_reply_response(struct req *rq, unsigned status, struct MHD_Response *resp)
 	}
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	/* Every 503 is "a dependency is down, try again": say when (RFC 9110 10.2.3). */
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE &&
+	    !MHD_get_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, HTTP_RETRY_AFTER);
 	if (MHD_queue_response(rq->conn, status, resp) != MHD_YES) {
 		MHD_destroy_response(resp);
 		log_debug("cannot queue a %u response yet for %s %s", status, rq->method, rq->url);

@@ -37,9 +37,16 @@ connect_one(struct store *s, struct store_conn **out, struct lerr *e)
 	}
 	pg = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(pg) != CONNECTION_OK) {
+		/* libpq's words name the socket or the host: the log only */
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", PQerrorMessage(pg));
+		why[strcspn(why, "\n")] = '\0';
+		log_error("cannot connect to the database: %s", why);
 		lerr_set(e, LERR_UNAVAILABLE, NULL, "cannot connect to the database");
-		lerr_detail(e, "%s", PQerrorMessage(pg));
-		lerr_hint(e, "check the \"database\" configuration key and that PostgreSQL is running");
+		lerr_detail(e, "PostgreSQL did not accept a connection; the server's log says why");
+		lerr_hint(e, "retry later; an operator checks the \"database\" configuration key and "
+			  "that PostgreSQL is running");
 		PQfinish(pg);
 		return LERR_UNAVAILABLE;
 	}
@@ -172,30 +179,70 @@ map_refusal(PGresult *r, const char *state, struct lerr *e)
 	return 0;
 }
 
+/* SQLSTATEs of a database that cannot serve now but may in a moment: the
+ * request was fine and the same one may succeed later (503, Retry-After).
+ * The first match wins: exact codes before their class. */
+static const char *
+unavailable_why(const char *state)
+{
+	static const struct { const char *prefix, *why; } map[] = {
+		{ "53100", "the database server's disk is full" },
+		{ "53200", "the database server is out of memory" },
+		{ "53300", "the database server has too many connections" },
+		{ "53", "the database server lacks resources" },
+		{ "08", "the connection to the database was lost" },
+		{ "57P", "the database server is shutting down or restarting" },
+	};
+
+	for (size_t i = 0; state && i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strncmp(state, map[i].prefix, strlen(map[i].prefix)))
+			return map[i].why;
+	return NULL;
+}
+
+/* PostgreSQL's own words name files, sockets, constraints and hosts: they go
+ * to the log (whose lines carry the request), the caller gets the kind, the
+ * SQLSTATE and a sentence of ours.  Integrity violations (23xxx) keep the
+ * primary message: it is about the caller's data and names no file. */
 static int
 map_error(struct store_conn *c, PGresult *r, struct lerr *e)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	enum lerr_kind kind = LERR_INTERNAL;
+	const char *why = unavailable_why(state);
+	enum lerr_kind kind;
+	char full[512];
 
 	if (state && !strncmp(state, "LQ", 2) && (kind = map_refusal(r, state, e)))
 		return kind;
+	snprintf(full, sizeof(full), "%s", msg ? msg : PQerrorMessage(c->pg));
+	full[strcspn(full, "\n")] = '\0';
 	kind = LERR_INTERNAL;
-	if (PQstatus(c->pg) != CONNECTION_OK)
+	if (PQstatus(c->pg) != CONNECTION_OK && !why)
+		why = "the connection to the database was lost";
+	if (why)
 		kind = LERR_UNAVAILABLE;
 	else if (state && !strcmp(state, "23505"))
 		kind = LERR_CONFLICT;
 	else if (state && !strncmp(state, "23", 2))
 		kind = LERR_INVALID;
-	else if (state && (!strncmp(state, "08", 2) || !strncmp(state, "57P", 3)))
-		kind = LERR_UNAVAILABLE;
 	lerr_set(e, kind, NULL, "database error");
-	lerr_detail(e, "%s", msg ? msg : PQerrorMessage(c->pg));
 	if (state)
 		snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", state);
-	if (kind == LERR_INTERNAL || kind == LERR_UNAVAILABLE)
-		log_error("sql failed (%s): %s", state ? state : "-", e->detail);
+	if (kind == LERR_CONFLICT || kind == LERR_INVALID) {
+		lerr_detail(e, "%s", full);
+		return kind;
+	}
+	if (why) {
+		lerr_set(e, kind, NULL, "database unavailable");
+		lerr_detail(e, "%s%s%s%s", why, state ? " (SQLSTATE " : "", state ? state : "",
+			    state ? ")" : "");
+		lerr_hint(e, "retry later");
+	} else {
+		lerr_detail(e, "the statement failed%s%s%s; the server's log has the details",
+			    state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "");
+	}
+	log_error("sql failed (%s): %s", state ? state : "-", full);
 	return kind;
 }
 
