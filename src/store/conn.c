@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,53 @@ store_close(struct store *s)
 	free(s);
 }
 
+/*
+ * An idle connection whose server went away (a restart, a crash, an
+ * administrator's pg_terminate_backend) still says CONNECTION_OK until it is
+ * used: the server's FATAL message and the end of the stream wait unread in
+ * its socket.  Nothing else arrives on an idle pool connection (none
+ * LISTENs), so one with anything to read is taken for dead and reset before
+ * it is handed out: after a PostgreSQL restart every pooled connection is
+ * replaced at its next use, rather than failing one request each.
+ */
+static int
+idle_alive(PGconn *pg)
+{
+	struct pollfd p = { .fd = PQsocket(pg), .events = POLLIN };
+
+	return PQstatus(pg) == CONNECTION_OK && p.fd >= 0 && poll(&p, 1, 0) == 0 &&
+	       PQtransactionStatus(pg) == PQTRANS_IDLE;
+}
+
+/* c was pooled but is dead: a new session in its place, or c freed. */
+static int
+revive(struct store *s, struct store_conn *c, struct lerr *e)
+{
+	char why[512];
+
+	log_info("a pooled database connection was closed by the server; reconnecting");
+	PQreset(c->pg);
+	c->nprep = 0;   /* a new session has no prepared statements */
+	c->in_txn = 0;
+	if (PQstatus(c->pg) == CONNECTION_OK) {
+		PQsetNoticeProcessor(c->pg, notice, NULL);
+		return 0;
+	}
+	snprintf(why, sizeof(why), "%s", PQerrorMessage(c->pg));
+	why[strcspn(why, "\n")] = '\0';
+	log_error("cannot connect to the database: %s", why);
+	PQfinish(c->pg);
+	free(c);
+	pthread_mutex_lock(&s->lock);
+	s->open--;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	lerr_set(e, LERR_UNAVAILABLE, NULL, "cannot connect to the database");
+	lerr_detail(e, "PostgreSQL did not accept a connection; the server's log says why");
+	lerr_hint(e, "retry later");
+	return LERR_UNAVAILABLE;
+}
+
 int
 store_acquire(struct store *s, struct store_conn **out, struct lerr *e)
 {
@@ -113,10 +161,9 @@ store_acquire(struct store *s, struct store_conn **out, struct lerr *e)
 	if (c) {
 		s->free = c->next;
 		pthread_mutex_unlock(&s->lock);
-		if (PQstatus(c->pg) != CONNECTION_OK) {
-			PQreset(c->pg);
-			c->nprep = 0;   /* a new session has no prepared statements */
-		}
+		c->next = NULL;
+		if (!idle_alive(c->pg) && (rc = revive(s, c, e)))
+			return rc;
 		*out = c;
 		return 0;
 	}
@@ -140,7 +187,7 @@ store_release(struct store *s, struct store_conn *c)
 	if (c->in_txn)
 		store_rollback(c);
 	pthread_mutex_lock(&s->lock);
-	if (PQstatus(c->pg) != CONNECTION_OK) {
+	if (PQstatus(c->pg) != CONNECTION_OK || PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
 		PQfinish(c->pg);
 		free(c);
 		s->open--;
