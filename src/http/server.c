@@ -865,6 +865,9 @@ health(struct req *rq)
 	return http_reply_json(rq, 200, json_pack("{s:s}", "status", "ok"));
 }
 
+/* Ready: the database answers and takes a write that reaches its disk
+ * (store_write_probe); a SELECT alone said ready while every upload failed
+ * on a full disk. */
 static int
 ready(struct req *rq)
 {
@@ -872,8 +875,13 @@ ready(struct req *rq)
 	struct lerr e;
 	int rc = store_acquire(http_store(rq), &c, &e);
 
-	if (!rc)
-		rc = store_ping(c, &e);
+	if (!rc && (rc = store_ping(c, &e)) == 0 && (rc = store_write_probe(c, &e))) {
+		store_release(http_store(rq), c);
+		e.kind = LERR_UNAVAILABLE;
+		snprintf(e.msg, sizeof(e.msg), "the database refuses writes");
+		lerr_hint(&e, "check the database server's disk and its log");
+		return http_reply_problem(rq, &e);
+	}
 	store_release(http_store(rq), c);
 	if (rc) {
 		lerr_set(&e, LERR_UNAVAILABLE, NULL, "the database is unreachable");

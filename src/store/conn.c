@@ -415,6 +415,24 @@ store_ping(struct store_conn *c, struct lerr *e)
 	return sq_exec(c, "SELECT 1", NULL, 0, NULL, e);
 }
 
+/* A write that reaches the disk, kept nowhere (009_ready_probe.sql): a new
+ * file for ready_probe and one block in it, rolled back.  Two probes at once
+ * queue on the TRUNCATE's lock, for at most lock_timeout. */
+int
+store_write_probe(struct store_conn *c, struct lerr *e)
+{
+	int rc = store_begin(c, e);
+
+	if (!rc)
+		rc = sq_exec(c, "SET LOCAL lock_timeout = '2s'", NULL, 0, NULL, e);
+	if (!rc)
+		rc = sq_exec(c, "TRUNCATE ready_probe", NULL, 0, NULL, e);
+	if (!rc)
+		rc = sq_exec(c, "INSERT INTO ready_probe DEFAULT VALUES", NULL, 0, NULL, e);
+	store_rollback(c);
+	return rc;
+}
+
 /* ---- migrations ---- */
 
 static int
