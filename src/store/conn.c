@@ -25,6 +25,17 @@ notice(void *arg, const char *msg)
 	log_debug("postgres: %s", msg);
 }
 
+/* libpq's reason names the socket or the host: a private detail, which the
+ * command line prints and the API logs but does not send. */
+static void
+connect_failed(PGconn *pg, struct lerr *e)
+{
+	lerr_set(e, LERR_UNAVAILABLE, NULL, "cannot connect to the database");
+	lerr_detail(e, "%s", PQerrorMessage(pg));
+	e->detail[strcspn(e->detail, "\n")] = '\0';
+	e->detail_private = 1;
+}
+
 static int
 connect_one(struct store *s, struct store_conn **out, struct lerr *e)
 {
@@ -38,16 +49,8 @@ connect_one(struct store *s, struct store_conn **out, struct lerr *e)
 	}
 	pg = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(pg) != CONNECTION_OK) {
-		/* libpq's words name the socket or the host: the log only */
-		char why[512];
-
-		snprintf(why, sizeof(why), "%s", PQerrorMessage(pg));
-		why[strcspn(why, "\n")] = '\0';
-		log_error("cannot connect to the database: %s", why);
-		lerr_set(e, LERR_UNAVAILABLE, NULL, "cannot connect to the database");
-		lerr_detail(e, "PostgreSQL did not accept a connection; the server's log says why");
-		lerr_hint(e, "retry later; an operator checks the \"database\" configuration key and "
-			  "that PostgreSQL is running");
+		connect_failed(pg, e);
+		lerr_hint(e, "check the \"database\" configuration key and that PostgreSQL is running");
 		PQfinish(pg);
 		return LERR_UNAVAILABLE;
 	}
@@ -123,8 +126,6 @@ idle_alive(PGconn *pg)
 static int
 revive(struct store *s, struct store_conn *c, struct lerr *e)
 {
-	char why[512];
-
 	log_info("a pooled database connection was closed by the server; reconnecting");
 	PQreset(c->pg);
 	c->nprep = 0;   /* a new session has no prepared statements */
@@ -133,18 +134,14 @@ revive(struct store *s, struct store_conn *c, struct lerr *e)
 		PQsetNoticeProcessor(c->pg, notice, NULL);
 		return 0;
 	}
-	snprintf(why, sizeof(why), "%s", PQerrorMessage(c->pg));
-	why[strcspn(why, "\n")] = '\0';
-	log_error("cannot connect to the database: %s", why);
+	connect_failed(c->pg, e);
+	lerr_hint(e, "check the \"database\" configuration key and that PostgreSQL is running");
 	PQfinish(c->pg);
 	free(c);
 	pthread_mutex_lock(&s->lock);
 	s->open--;
 	pthread_cond_signal(&s->cond);
 	pthread_mutex_unlock(&s->lock);
-	lerr_set(e, LERR_UNAVAILABLE, NULL, "cannot connect to the database");
-	lerr_detail(e, "PostgreSQL did not accept a connection; the server's log says why");
-	lerr_hint(e, "retry later");
 	return LERR_UNAVAILABLE;
 }
 
