@@ -270,7 +270,7 @@ map_error(struct store_conn *c, PGresult *r, struct lerr *e)
 		kind = LERR_CONFLICT;
 	else if (state && !strncmp(state, "23", 2))
 		kind = LERR_INVALID;
-	lerr_set(e, kind, NULL, "database error");
+	lerr_set(e, kind, NULL, why ? "database unavailable" : "database error");
 	if (state)
 		snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", state);
 	if (kind == LERR_CONFLICT || kind == LERR_INVALID) {
@@ -278,7 +278,6 @@ map_error(struct store_conn *c, PGresult *r, struct lerr *e)
 		return kind;
 	}
 	if (why) {
-		lerr_set(e, kind, NULL, "database unavailable");
 		lerr_detail(e, "%s%s%s%s", why, state ? " (SQLSTATE " : "", state ? state : "",
 			    state ? ")" : "");
 		lerr_hint(e, "retry later");
