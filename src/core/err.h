@@ -34,6 +34,8 @@ struct lerr {
 	char detail[768];
 	char hint[384];
 	char sqlstate[6];   /* filled by store/ when the failure came from SQL */
+	int detail_private; /* detail names server internals (paths, a socket): for the
+			     * log and the command line, never sent to an API client */
 };
 
 #define LERR_WUR __attribute__((warn_unused_result))

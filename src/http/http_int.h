@@ -12,6 +12,12 @@
 
 #define HTTP_MAX_PARAMS 2
 #define HTTP_SMALL_BODY (64 * 1024)
+/* Seconds a client waits before retrying a 503 (a database restart, a full
+ * disk being cleared): short, for most outages are a restart. */
+#define HTTP_RETRY_AFTER "5"
+/* The most of a body read and dropped so that a client refused with a 503
+ * before its body (the database is down) reads the answer (server.c). */
+#define HTTP_DISCARD_MAX (16 * 1024 * 1024)
 
 struct req {
 	struct http_server *srv;
@@ -28,6 +34,7 @@ struct req {
 	int replied;                 /* a response is queued */
 	struct lerr err;             /* a failure waiting to be replied at the end of the body */
 	int failed;
+	uint64_t discard_max;        /* a failed body is dropped up to this (0: twice max_request) */
 	const char *content_range;   /* Content-Range of a 416 answer */
 	const char *allow;           /* Allow of a 405 answer */
 	char id[20];

@@ -17,6 +17,10 @@ http_reply_response(struct req *rq, unsigned status, struct MHD_Response *resp)
 	}
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	/* Every 503 is "a dependency is down, try again": say when (RFC 9110 10.2.3). */
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE &&
+	    !MHD_get_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, HTTP_RETRY_AFTER);
 	if (MHD_queue_response(rq->conn, status, resp) != MHD_YES) {
 		MHD_destroy_response(resp);
 		log_debug("cannot queue a %u response yet for %s %s", status, rq->method, rq->url);
@@ -66,7 +70,7 @@ http_problem_json(unsigned status, const struct lerr *e)
 	json_t *p = json_pack("{s:s+,s:s,s:i}", "type", "urn:liasse:problem:", lerr_kind_name(e->kind),
 			      "title", e->msg[0] ? e->msg : lerr_kind_name(e->kind), "status", status);
 
-	if (e->detail[0])
+	if (e->detail[0] && !e->detail_private)
 		json_object_set_new(p, "detail", json_string(e->detail));
 	if (e->field[0])
 		json_object_set_new(p, "field", json_string(e->field));
@@ -82,7 +86,7 @@ http_reply_problem_status(struct req *rq, unsigned status, const struct lerr *e)
 	char *text;
 	struct MHD_Response *resp;
 
-	if (status >= 500)
+	if (status >= 500 || e->detail_private)   /* the one place a private detail is told */
 		log_error("%s %s -> %u %s: %s", rq->method, rq->url, status, e->msg, e->detail);
 	text = json_dumps(p, JSON_COMPACT);
 	json_decref(p);

@@ -385,6 +385,34 @@ framing_refused(struct req *rq)
 	return 1;
 }
 
+/*
+ * A refusal before the body.  libmicrohttpd then closes the connection
+ * without reading the body, and a client still sending it sees a broken pipe
+ * (EPIPE, ECONNRESET) rather than the answer.  That is fine for a stranger
+ * (401) but not for a client turned away because the database is down
+ * (503): it must read that it may retry.  Its body, up to HTTP_DISCARD_MAX,
+ * is read and dropped and the problem answered after it.  A client that sent
+ * "Expect: 100-continue" waits for the answer and sends no body: it gets it
+ * at once, as does a body larger than the bound (it may see a broken pipe).
+ */
+static int
+refuse_before_body(struct req *rq)
+{
+	const char *cl = http_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *te = http_header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	const char *expect = http_header(rq, MHD_HTTP_HEADER_EXPECT);
+	unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
+
+	if (rq->err.kind != LERR_UNAVAILABLE || (!te && !n) || n > HTTP_DISCARD_MAX ||
+	    (expect && !strcasecmp(expect, "100-continue")))
+		return http_reply_problem(rq, &rq->err);
+	rq->failed = 1;
+	rq->discard_max = HTTP_DISCARD_MAX;
+	log_info("%s %s refused: %s; the body is read and dropped first", rq->method, rq->url,
+		 rq->err.msg);
+	return 0;
+}
+
 /* The first call: headers are in, no body yet. */
 static int
 first_call(struct req *rq)
@@ -404,7 +432,7 @@ first_call(struct req *rq)
 		return http_reply_problem(rq, &rq->err);
 	}
 	if (rq->route->auth && authenticate(rq))
-		return http_reply_problem(rq, &rq->err);
+		return refuse_before_body(rq);
 	if (rq->route->handler->begin)
 		return rq->route->handler->begin(rq);
 	return 0;
@@ -685,7 +713,8 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 		 * a refused body is read and dropped so that the client gets its
 		 * problem+json at the end, up to twice the limit; beyond that the
 		 * connection is closed (the refusal is in the log). */
-		if (rq->failed && rq->received > 2 * rq->srv->o.max_request)
+		if (rq->failed && rq->received > (rq->discard_max ? rq->discard_max :
+						  2 * rq->srv->o.max_request))
 			return MHD_NO;
 		return MHD_YES;
 	}
@@ -836,6 +865,9 @@ health(struct req *rq)
 	return http_reply_json(rq, 200, json_pack("{s:s}", "status", "ok"));
 }
 
+/* Ready: the database answers and takes a write that reaches its disk
+ * (store_write_probe); a SELECT alone said ready while every upload failed
+ * on a full disk. */
 static int
 ready(struct req *rq)
 {
@@ -843,8 +875,13 @@ ready(struct req *rq)
 	struct lerr e;
 	int rc = store_acquire(http_store(rq), &c, &e);
 
-	if (!rc)
-		rc = store_ping(c, &e);
+	if (!rc && (rc = store_ping(c, &e)) == 0 && (rc = store_write_probe(c, &e))) {
+		store_release(http_store(rq), c);
+		e.kind = LERR_UNAVAILABLE;
+		snprintf(e.msg, sizeof(e.msg), "the database refuses writes");
+		lerr_hint(&e, "check the database server's disk and its log");
+		return http_reply_problem(rq, &e);
+	}
 	store_release(http_store(rq), c);
 	if (rc) {
 		lerr_set(&e, LERR_UNAVAILABLE, NULL, "the database is unreachable");

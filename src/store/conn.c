@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,17 @@ notice(void *arg, const char *msg)
 	log_debug("postgres: %s", msg);
 }
 
+/* libpq's reason names the socket or the host: a private detail, which the
+ * command line prints and the API logs but does not send. */
+static void
+connect_failed(PGconn *pg, struct lerr *e)
+{
+	lerr_set(e, LERR_UNAVAILABLE, NULL, "cannot connect to the database");
+	lerr_detail(e, "%s", PQerrorMessage(pg));
+	e->detail[strcspn(e->detail, "\n")] = '\0';
+	e->detail_private = 1;
+}
+
 static int
 connect_one(struct store *s, struct store_conn **out, struct lerr *e)
 {
@@ -37,8 +49,7 @@ connect_one(struct store *s, struct store_conn **out, struct lerr *e)
 	}
 	pg = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(pg) != CONNECTION_OK) {
-		lerr_set(e, LERR_UNAVAILABLE, NULL, "cannot connect to the database");
-		lerr_detail(e, "%s", PQerrorMessage(pg));
+		connect_failed(pg, e);
 		lerr_hint(e, "check the \"database\" configuration key and that PostgreSQL is running");
 		PQfinish(pg);
 		return LERR_UNAVAILABLE;
@@ -93,6 +104,47 @@ store_close(struct store *s)
 	free(s);
 }
 
+/*
+ * An idle connection whose server went away (a restart, a crash, an
+ * administrator's pg_terminate_backend) still says CONNECTION_OK until it is
+ * used: the server's FATAL message and the end of the stream wait unread in
+ * its socket.  Nothing else arrives on an idle pool connection (none
+ * LISTENs), so one with anything to read is taken for dead and reset before
+ * it is handed out: after a PostgreSQL restart every pooled connection is
+ * replaced at its next use, rather than failing one request each.
+ */
+static int
+idle_alive(PGconn *pg)
+{
+	struct pollfd p = { .fd = PQsocket(pg), .events = POLLIN };
+
+	return PQstatus(pg) == CONNECTION_OK && p.fd >= 0 && poll(&p, 1, 0) == 0 &&
+	       PQtransactionStatus(pg) == PQTRANS_IDLE;
+}
+
+/* c was pooled but is dead: a new session in its place, or c freed. */
+static int
+revive(struct store *s, struct store_conn *c, struct lerr *e)
+{
+	log_info("a pooled database connection was closed by the server; reconnecting");
+	PQreset(c->pg);
+	c->nprep = 0;   /* a new session has no prepared statements */
+	c->in_txn = 0;
+	if (PQstatus(c->pg) == CONNECTION_OK) {
+		PQsetNoticeProcessor(c->pg, notice, NULL);
+		return 0;
+	}
+	connect_failed(c->pg, e);
+	lerr_hint(e, "check the \"database\" configuration key and that PostgreSQL is running");
+	PQfinish(c->pg);
+	free(c);
+	pthread_mutex_lock(&s->lock);
+	s->open--;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	return LERR_UNAVAILABLE;
+}
+
 int
 store_acquire(struct store *s, struct store_conn **out, struct lerr *e)
 {
@@ -106,10 +158,9 @@ store_acquire(struct store *s, struct store_conn **out, struct lerr *e)
 	if (c) {
 		s->free = c->next;
 		pthread_mutex_unlock(&s->lock);
-		if (PQstatus(c->pg) != CONNECTION_OK) {
-			PQreset(c->pg);
-			c->nprep = 0;   /* a new session has no prepared statements */
-		}
+		c->next = NULL;
+		if (!idle_alive(c->pg) && (rc = revive(s, c, e)))
+			return rc;
 		*out = c;
 		return 0;
 	}
@@ -133,7 +184,7 @@ store_release(struct store *s, struct store_conn *c)
 	if (c->in_txn)
 		store_rollback(c);
 	pthread_mutex_lock(&s->lock);
-	if (PQstatus(c->pg) != CONNECTION_OK) {
+	if (PQstatus(c->pg) != CONNECTION_OK || PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
 		PQfinish(c->pg);
 		free(c);
 		s->open--;
@@ -172,30 +223,69 @@ map_refusal(PGresult *r, const char *state, struct lerr *e)
 	return 0;
 }
 
+/* SQLSTATEs of a database that cannot serve now but may in a moment: the
+ * request was fine and the same one may succeed later (503, Retry-After).
+ * The first match wins: exact codes before their class. */
+static const char *
+unavailable_why(const char *state)
+{
+	static const struct { const char *prefix, *why; } map[] = {
+		{ "53100", "the database server's disk is full" },
+		{ "53200", "the database server is out of memory" },
+		{ "53300", "the database server has too many connections" },
+		{ "53", "the database server lacks resources" },
+		{ "08", "the connection to the database was lost" },
+		{ "57P", "the database server is shutting down or restarting" },
+	};
+
+	for (size_t i = 0; state && i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strncmp(state, map[i].prefix, strlen(map[i].prefix)))
+			return map[i].why;
+	return NULL;
+}
+
+/* PostgreSQL's own words name files, sockets, constraints and hosts: they go
+ * to the log (whose lines carry the request), the caller gets the kind, the
+ * SQLSTATE and a sentence of ours.  Integrity violations (23xxx) keep the
+ * primary message: it is about the caller's data and names no file. */
 static int
 map_error(struct store_conn *c, PGresult *r, struct lerr *e)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	enum lerr_kind kind = LERR_INTERNAL;
+	const char *why = unavailable_why(state);
+	enum lerr_kind kind;
+	char full[512];
 
 	if (state && !strncmp(state, "LQ", 2) && (kind = map_refusal(r, state, e)))
 		return kind;
+	snprintf(full, sizeof(full), "%s", msg ? msg : PQerrorMessage(c->pg));
+	full[strcspn(full, "\n")] = '\0';
 	kind = LERR_INTERNAL;
-	if (PQstatus(c->pg) != CONNECTION_OK)
+	if (PQstatus(c->pg) != CONNECTION_OK && !why)
+		why = "the connection to the database was lost";
+	if (why)
 		kind = LERR_UNAVAILABLE;
 	else if (state && !strcmp(state, "23505"))
 		kind = LERR_CONFLICT;
 	else if (state && !strncmp(state, "23", 2))
 		kind = LERR_INVALID;
-	else if (state && (!strncmp(state, "08", 2) || !strncmp(state, "57P", 3)))
-		kind = LERR_UNAVAILABLE;
-	lerr_set(e, kind, NULL, "database error");
-	lerr_detail(e, "%s", msg ? msg : PQerrorMessage(c->pg));
+	lerr_set(e, kind, NULL, why ? "database unavailable" : "database error");
 	if (state)
 		snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", state);
-	if (kind == LERR_INTERNAL || kind == LERR_UNAVAILABLE)
-		log_error("sql failed (%s): %s", state ? state : "-", e->detail);
+	if (kind == LERR_CONFLICT || kind == LERR_INVALID) {
+		lerr_detail(e, "%s", full);
+		return kind;
+	}
+	if (why) {
+		lerr_detail(e, "%s%s%s%s", why, state ? " (SQLSTATE " : "", state ? state : "",
+			    state ? ")" : "");
+		lerr_hint(e, "retry later");
+	} else {
+		lerr_detail(e, "the statement failed%s%s%s; the server's log has the details",
+			    state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "");
+	}
+	log_error("sql failed (%s): %s", state ? state : "-", full);
 	return kind;
 }
 
@@ -319,6 +409,24 @@ int
 store_ping(struct store_conn *c, struct lerr *e)
 {
 	return sq_exec(c, "SELECT 1", NULL, 0, NULL, e);
+}
+
+/* A write that reaches the disk, kept nowhere (009_ready_probe.sql): a new
+ * file for ready_probe and one block in it, rolled back.  Two probes at once
+ * queue on the TRUNCATE's lock, for at most lock_timeout. */
+int
+store_write_probe(struct store_conn *c, struct lerr *e)
+{
+	int rc = store_begin(c, e);
+
+	if (!rc)
+		rc = sq_exec(c, "SET LOCAL lock_timeout = '2s'", NULL, 0, NULL, e);
+	if (!rc)
+		rc = sq_exec(c, "TRUNCATE ready_probe", NULL, 0, NULL, e);
+	if (!rc)
+		rc = sq_exec(c, "INSERT INTO ready_probe DEFAULT VALUES", NULL, 0, NULL, e);
+	store_rollback(c);
+	return rc;
 }
 
 /* ---- migrations ---- */

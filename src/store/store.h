@@ -34,6 +34,9 @@ int store_commit(struct store_conn *c, struct lerr *e) LERR_WUR;
 void store_rollback(struct store_conn *c);
 int store_in_txn(const struct store_conn *c);
 int store_ping(struct store_conn *c, struct lerr *e) LERR_WUR;
+/* A write that must reach the disk, then rolled back (/readyz): fails as the
+ * application's writes do on a full disk or a read-only database. */
+int store_write_probe(struct store_conn *c, struct lerr *e) LERR_WUR;
 
 /* Applies the *.sql files of sqldir not yet recorded, in name order, each in
  * its own transaction, under an advisory lock (two daemons starting together

@@ -29,7 +29,8 @@ struct sqlp {
 
 /* Runs sql with parameters; *res (may be NULL) gets the result, which the
  * caller PQclear()s.  Maps failures to lerr kinds (unique violation ->
- * LERR_CONFLICT, connection loss -> LERR_UNAVAILABLE, else LERR_INTERNAL). */
+ * LERR_CONFLICT, connection loss, SQLSTATE 08/57P/53 -> LERR_UNAVAILABLE,
+ * else LERR_INTERNAL); PostgreSQL's message goes to the log, not e->detail. */
 int sq_exec(struct store_conn *c, const char *sql, const struct sqlp *p, int np,
 	    PGresult **res, struct lerr *e) LERR_WUR;
 /* Same, binary result format (for bytea reads). */

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
+
 /* Frames: only our own pages may frame our files (the PDF viewer). */
 #define CSP "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
 	"object-src 'self'; frame-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'"
@@ -173,6 +175,8 @@ page_lerr(struct page *p, const struct lerr *e)
 	};
 	unsigned k = e->kind;
 
+	if (lerr_http_status(e->kind) >= 500 || e->detail_private)   /* the page says less */
+		log_error("page error: %s: %s", e->msg, e->detail);
 	if (k == LERR_INVALID || k == LERR_CONFLICT)
 		page_error(p, lerr_http_status(e->kind), pages[k][0],
 			   arena_printf(p->a, "%s : %s%s%s.", pages[k][1], e->msg, e->hint[0] ? " — " : "", e->hint));
