@@ -44,17 +44,19 @@ pes_file_end(struct door *d, const char *role, const void *head, size_t headlen,
 	return 0;
 }
 
-/* One of the comma-separated list. */
+/* v is one of the comma-separated list. */
 static int
 in_list(const char *list, const char *v)
 {
-	size_t n = strlen(v);
+	size_t n = strlen(v), len;
 
-	for (const char *p = list; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
-		if (strcspn(p, ",") == n && !strncmp(p, v, n))
+	for (const char *p = list;; p += len + 1) {
+		len = strcspn(p, ",");
+		if (len == n && !strncmp(p, v, n))
 			return 1;
+		if (!p[len])
+			return 0;
 	}
-	return 0;
 }
 
 /* A list for people to read: "01, 02". */
@@ -71,11 +73,13 @@ list_text(const char *list, char *out, size_t n)
 int
 door_pes_owner(const struct pes_info *pi, const struct door_owner *o, struct lerr *e)
 {
-	const struct { const char *field, *name, *file, *org; } f[] = {
-		{ "pes.idcoll", "IdColl", pi->idcoll, o->idcoll },
-		{ "pes.codcol", "CodCol", pi->codcol, o->codcol },
-		{ "pes.idpost", "IdPost", pi->idpost, o->idpost },
-		{ "pes.codbud", "CodBud", pi->codbud, o->codbuds },
+	/* In this order: the first that differs is named.  list: the
+	 * organisation has several (its budgets), the file's must be one. */
+	const struct { const char *field, *name, *file, *org; int list; } f[] = {
+		{ "pes.idcoll", "IdColl", pi->idcoll, o->idcoll, 0 },
+		{ "pes.codcol", "CodCol", pi->codcol, o->codcol, 0 },
+		{ "pes.idpost", "IdPost", pi->idpost, o->idpost, 0 },
+		{ "pes.codbud", "CodBud", pi->codbud, o->codbuds, 1 },
 	};
 	char has[BUDGETS_TEXT];
 
@@ -91,9 +95,7 @@ door_pes_owner(const struct pes_info *pi, const struct door_owner *o, struct ler
 		return LERR_INVALID;
 	}
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		int last = i + 1 == sizeof(f) / sizeof(f[0]);
-
-		if (last ? in_list(f[i].org, f[i].file) : !strcmp(f[i].org, f[i].file))
+		if (f[i].list ? in_list(f[i].org, f[i].file) : !strcmp(f[i].org, f[i].file))
 			continue;
 		list_text(f[i].org, has, sizeof(has));
 		lerr_set(e, LERR_INVALID, f[i].field, "the PES is not organisation %s's: its %s differs",
