@@ -59,6 +59,20 @@ copy_opt(char *dst, size_t n, const char *src, const char *what)
 	return 0;
 }
 
+/* --codbud, repeated or comma-separated: the organisation's budgets. */
+static int
+add_codbud(struct org *o, const char *v)
+{
+	size_t n = strlen(o->codbuds);
+
+	if (n + 1 + strlen(v) >= sizeof(o->codbuds))
+		return cli_usage("--codbud: at most %d budgets", STORE_ORG_BUDGETS);
+	snprintf(o->codbuds + n, sizeof(o->codbuds) - n, "%s%s", n ? "," : "", v);
+	if (!store_org_codbuds_valid(o->codbuds))
+		return cli_usage("--codbud \"%s\": a CodBud is 1 or 2 letters or digits, each given once", v);
+	return 0;
+}
+
 static int
 org_insert(struct store_conn *c, void *arg, struct lerr *e)
 {
@@ -91,7 +105,7 @@ cli_org_add(int argc, char **argv)
 		case 'i': rc = copy_opt(org.idcoll, sizeof(org.idcoll), optarg, "--idcoll"); break;
 		case 'C': rc = copy_opt(org.codcol, sizeof(org.codcol), optarg, "--codcol"); break;
 		case 'P': rc = copy_opt(org.idpost, sizeof(org.idpost), optarg, "--idpost"); break;
-		case 'b': rc = copy_opt(org.codbud, sizeof(org.codbud), optarg, "--codbud"); break;
+		case 'b': rc = add_codbud(&org, optarg); break;
 		case 'y': rc = copy_opt(org.city, sizeof(org.city), optarg, "--city"); break;
 		case 'z': rc = copy_opt(org.postal_code, sizeof(org.postal_code), optarg, "--postal-code"); break;
 		case 'D': rc = copy_opt(org.p_dest, sizeof(org.p_dest), optarg, "--p-dest"); break;
@@ -105,6 +119,53 @@ cli_org_add(int argc, char **argv)
 	if (cli_in_txn(org_insert, &org))
 		return 1;
 	printf("%s\n", org.siren);
+	return 0;
+}
+
+struct org_set {
+	const char *siren;
+	struct org o;
+};
+
+static int
+org_set(struct store_conn *c, void *arg, struct lerr *e)
+{
+	struct org_set *a = arg;
+
+	return store_org_set_helios(c, a->siren, &a->o, "cli", e);
+}
+
+int
+cli_org_set(int argc, char **argv)
+{
+	static const struct option o[] = {
+		{ "idcoll", 1, NULL, 'i' }, { "codcol", 1, NULL, 'C' }, { "idpost", 1, NULL, 'P' },
+		{ "codbud", 1, NULL, 'b' }, { "p-dest", 1, NULL, 'D' }, { NULL, 0, NULL, 0 },
+	};
+	struct org_set a;
+	int ch, rc = 0;
+
+	store_org_init(&a.o);
+	optind = 0;
+	while (!rc && (ch = getopt_long(argc, argv, "", o, NULL)) != -1) {
+		switch (ch) {
+		case 'i': rc = copy_opt(a.o.idcoll, sizeof(a.o.idcoll), optarg, "--idcoll"); break;
+		case 'C': rc = copy_opt(a.o.codcol, sizeof(a.o.codcol), optarg, "--codcol"); break;
+		case 'P': rc = copy_opt(a.o.idpost, sizeof(a.o.idpost), optarg, "--idpost"); break;
+		case 'b': rc = add_codbud(&a.o, optarg); break;
+		case 'D': rc = copy_opt(a.o.p_dest, sizeof(a.o.p_dest), optarg, "--p-dest"); break;
+		default: return 2;
+		}
+	}
+	if (rc)
+		return rc;
+	if (optind + 1 != argc)
+		return cli_usage("usage: liasse org set SIREN [--idcoll I] [--codcol C] [--idpost P] "
+				 "[--codbud B]... [--p-dest D]");
+	a.siren = argv[optind];
+	if (cli_in_txn(org_set, &a))
+		return 1;
+	printf("%s\n", a.siren);
 	return 0;
 }
 

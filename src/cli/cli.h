@@ -15,6 +15,7 @@ struct store;
 int cli_db_migrate(int argc, char **argv);
 int cli_org_add(int argc, char **argv);
 int cli_org_list(int argc, char **argv);
+int cli_org_set(int argc, char **argv);
 int cli_client_add(int argc, char **argv);
 int cli_client_list(int argc, char **argv);
 int cli_client_revoke(int argc, char **argv);

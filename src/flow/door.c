@@ -12,6 +12,8 @@
 #include "flow/media.h"
 #include "flow/meta.h"
 
+#define BUDGETS_TEXT (64 * 4 + 1)   /* 64 CodBud as "01, 02, ..." */
+
 /* ---- pes: one PES_Aller, scanned as it streams in ---- */
 
 static int
@@ -42,8 +44,80 @@ pes_file_end(struct door *d, const char *role, const void *head, size_t headlen,
 	return 0;
 }
 
+/* v is one of the comma-separated list. */
+static int
+in_list(const char *list, const char *v)
+{
+	size_t n = strlen(v), len;
+
+	for (const char *p = list;; p += len + 1) {
+		len = strcspn(p, ",");
+		if (len == n && !strncmp(p, v, n))
+			return 1;
+		if (!p[len])
+			return 0;
+	}
+}
+
+/* A list for people to read: "01, 02". */
+static void
+list_text(const char *list, char *out, size_t n)
+{
+	size_t o = 0;
+
+	for (const char *p = list; *p && o + 3 < n; p++)
+		o += (size_t)snprintf(out + o, n - o, *p == ',' ? ", " : "%c", *p);
+	out[o < n ? o : n - 1] = '\0';
+}
+
+int
+door_pes_owner(const struct pes_info *pi, const struct door_owner *o, struct lerr *e)
+{
+	/* In this order: the first that differs is named.  list: the
+	 * organisation has several (its budgets), the file's must be one. */
+	const struct { const char *field, *name, *file, *org; int list; } f[] = {
+		{ "pes.idcoll", "IdColl", pi->idcoll, o->idcoll, 0 },
+		{ "pes.codcol", "CodCol", pi->codcol, o->codcol, 0 },
+		{ "pes.idpost", "IdPost", pi->idpost, o->idpost, 0 },
+		{ "pes.codbud", "CodBud", pi->codbud, o->codbuds, 1 },
+	};
+	char has[BUDGETS_TEXT];
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (f[i].org && f[i].org[0])
+			continue;
+		lerr_set(e, LERR_INVALID, "metadata.organisation",
+			 "organisation %s has no Hélios %s: it cannot take a PES", o->siren, f[i].name);
+		lerr_detail(e, "the file says %s %s; without the organisation's IdColl, CodCol, IdPost "
+			    "and budgets, liasse cannot tell whose accounts it holds", f[i].name, f[i].file);
+		lerr_hint(e, "ask the operator to set them: liasse org set %s --idcoll ... --codcol ... "
+			  "--idpost ... --codbud ...", o->siren);
+		return LERR_INVALID;
+	}
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (f[i].list ? in_list(f[i].org, f[i].file) : !strcmp(f[i].org, f[i].file))
+			continue;
+		list_text(f[i].org, has, sizeof(has));
+		lerr_set(e, LERR_INVALID, f[i].field, "the PES is not organisation %s's: its %s differs",
+			 o->siren, f[i].name);
+		lerr_detail(e, "the file says %s, organisation %s has %s", f[i].file, o->siren, has);
+		lerr_hint(e, "post the file for the organisation whose %s it carries; if this one's "
+			  "Hélios identifiers are wrong or incomplete, the operator corrects them with "
+			  "liasse org set %s", f[i].name, o->siren);
+		return LERR_INVALID;
+	}
+	return 0;
+}
+
+static int
+pes_owner(struct door *d, const struct door_owner *o, struct lerr *e)
+{
+	return door_pes_owner(pes_scan_info(d->ps), o, e);
+}
+
 static const struct door_ops door_pes = {
 	.kind = "pes", .file_begin = pes_file_begin, .file_feed = pes_file_feed, .file_end = pes_file_end,
+	.owner = pes_owner,
 };
 
 /* ---- acte: the "acte" object, a PDF and its annexes ---- */
@@ -229,6 +303,18 @@ int
 door_complete(struct door *d, size_t n_annexes, struct lerr *e)
 {
 	return d->ops->complete ? d->ops->complete(d, n_annexes, e) : 0;
+}
+
+int
+door_wants_owner(const struct door *d)
+{
+	return d->ops->owner != NULL;
+}
+
+int
+door_owner(struct door *d, const struct door_owner *o, struct lerr *e)
+{
+	return d->ops->owner ? d->ops->owner(d, o, e) : 0;
 }
 
 long long

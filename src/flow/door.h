@@ -26,6 +26,14 @@ struct door {
 	json_t *warnings;               /* JSON array of warnings, or NULL */
 };
 
+/* The organisation a document is posted for, as the door compares it with
+ * the file: its SIREN and Hélios identifiers ("" when not configured;
+ * codbuds comma-separated). */
+struct door_owner {
+	const char *siren;
+	const char *idcoll, *codcol, *idpost, *codbuds;
+};
+
 /* A kind's checks; any may be NULL (nothing to check). */
 struct door_ops {
 	const char *kind;               /* the struct doc_kind it checks */
@@ -42,6 +50,10 @@ struct door_ops {
 			const char **media_type, struct lerr *e);
 	/* All parts arrived (n_annexes after the main file). */
 	int (*complete)(struct door *d, size_t n_annexes, struct lerr *e);
+	/* The file belongs to the organisation it was posted for (after
+	 * complete; the caller looks the organisation up only for kinds that
+	 * have this check: door_wants_owner()). */
+	int (*owner)(struct door *d, const struct door_owner *o, struct lerr *e);
 };
 
 /* Finds the kind and its checks (LERR_INVALID "metadata.kind" when unknown). */
@@ -57,6 +69,14 @@ int door_file_feed(struct door *d, const void *p, size_t n, struct lerr *e) LERR
 int door_file_end(struct door *d, const char *role, const void *head, size_t headlen,
 		  const char **media_type, struct lerr *e) LERR_WUR;
 int door_complete(struct door *d, size_t n_annexes, struct lerr *e) LERR_WUR;
+/* 1 when the kind compares the file with its organisation (door_owner). */
+int door_wants_owner(const struct door *d);
+int door_owner(struct door *d, const struct door_owner *o, struct lerr *e) LERR_WUR;
+/* The Hélios check of door_owner, on a scanned PES: IdColl, CodCol, IdPost
+ * and CodBud (one of the organisation's budgets) must be the organisation's;
+ * LERR_INVALID naming "pes.<field>" otherwise, or "metadata.organisation"
+ * when the organisation has no Hélios identifiers. */
+int door_pes_owner(const struct pes_info *pi, const struct door_owner *o, struct lerr *e) LERR_WUR;
 /* Bytes the next file may hold, total: the bytes of the files before it. */
 long long door_file_limit(const struct door *d, long long total);
 

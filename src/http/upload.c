@@ -435,9 +435,14 @@ reply_created(struct req *rq, struct upload *u, int status, const char *id, char
 	} else if (status == 422) {
 		const struct pes_info *pi = pes_scan_info(u->door.ps);
 
-		lerr_set(&e, LERR_INVALID, "file", "NomFic \"%s\" was already sent for CodCol %s",
-			 pi->nomfic, pi->codcol);
-		lerr_detail(&e, "document %s carries the same Enveloppe/Parametres/NomFic", other ? other : "?");
+		lerr_set(&e, LERR_INVALID, "file", "NomFic \"%s\" was already sent for IdColl %s and CodCol %s",
+			 pi->nomfic, pi->idcoll, pi->codcol);
+		if (other)
+			lerr_detail(&e, "document %s carries the same Enveloppe/Parametres/NomFic", other);
+		else
+			lerr_detail(&e, "a document of another organisation with the same IdColl and CodCol "
+				    "carries the same Enveloppe/Parametres/NomFic (Hélios keeps NomFic unique "
+				    "per IdColl and CodCol)");
 		lerr_hint(&e, "give each PES file its own NomFic, or cancel the earlier document");
 	}
 	json_decref(j);
@@ -488,6 +493,25 @@ check_complete(struct req *rq, struct upload *u)
 	if (door_complete(&u->door, (size_t)u->nfiles - 1, &rq->err))
 		return http_fail(rq, &rq->err);
 	return 0;
+}
+
+/* The file belongs to the organisation it is posted for (a PES's Hélios
+ * identifiers): looked up only for the kinds that compare. */
+static int
+check_owner(struct req *rq, struct upload *u, struct lerr *e)
+{
+	struct org o;
+	int rc;
+
+	if (!door_wants_owner(&u->door))
+		return 0;
+	if (!u->c && (rc = store_acquire(http_store(rq), &u->c, e)))
+		return rc;
+	if ((rc = store_client_org_get(u->c, rq->client.id, u->org, &o, e)))
+		return rc;
+	struct door_owner ow = { .siren = o.siren, .idcoll = o.idcoll, .codcol = o.codcol,
+				 .idpost = o.idpost, .codbuds = o.codbuds };
+	return door_owner(&u->door, &ow, e);
 }
 
 /* One statement creates the document (with its small files); large files
@@ -542,8 +566,10 @@ upload_end(struct req *rq)
 	if (http_multipart_close(rq, &u->pp) || (u->cur != P_NONE && part_end(rq, u)) ||
 	    check_complete(rq, u))
 		return 0;
-	request_digest(u, digest);
 	lerr_clear(&e);
+	if (check_owner(rq, u, &e))
+		return http_reply_problem(rq, &e);
+	request_digest(u, digest);
 	rc = create(rq, u, key, digest, &status, id, &body, &e);
 	/* Twin requests with one new key: the loser replays the winner's answer. */
 	if (rc == LERR_CONFLICT && key && all_inline(u))

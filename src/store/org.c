@@ -38,6 +38,34 @@ atomically(struct store_conn *c, int (*fn)(struct store_conn *, void *, struct l
 }
 
 int
+store_org_codbuds_valid(const char *codbuds)
+{
+	const char *p = codbuds;
+	int n = 0;
+
+	for (;;) {
+		size_t len = strspn(p, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
+		if (len < 1 || len > 2 || ++n > STORE_ORG_BUDGETS || (p[len] && p[len] != ','))
+			return 0;
+		for (const char *q = codbuds; q < p; q += strcspn(q, ",") + 1)
+			if (strcspn(q, ",") == len && !strncmp(q, p, len))
+				return 0;
+		if (!p[len])
+			return 1;
+		p += len + 1;
+	}
+}
+
+static int
+codbuds_invalid(struct lerr *e, const char *codbuds)
+{
+	lerr_set(e, LERR_INVALID, "codbud", "invalid list of budgets \"%s\"", codbuds);
+	lerr_hint(e, "give each CodBud (1 or 2 letters or digits) once, comma-separated, e.g. 01,02");
+	return LERR_INVALID;
+}
+
+int
 store_org_insert(struct store_conn *c, const struct org *o, const char *actor, struct lerr *e)
 {
 	char arr[16], nat[16];
@@ -49,15 +77,17 @@ store_org_insert(struct store_conn *c, const struct org *o, const char *actor, s
 		SQLP_TEXT(o->siren), SQLP_TEXT(o->name), SQLP_TEXT(opt(o->parent_siren)),
 		SQLP_TEXT(opt(o->departement)), SQLP_TEXT(o->arrondissement >= 0 ? arr : NULL),
 		SQLP_TEXT(o->nature_actes >= 0 ? nat : NULL), SQLP_TEXT(opt(o->idcoll)),
-		SQLP_TEXT(opt(o->codcol)), SQLP_TEXT(opt(o->idpost)), SQLP_TEXT(opt(o->codbud)),
+		SQLP_TEXT(opt(o->codcol)), SQLP_TEXT(opt(o->idpost)), SQLP_TEXT(opt(o->codbuds)),
 		SQLP_TEXT(opt(o->city)), SQLP_TEXT(opt(o->postal_code)), SQLP_TEXT(opt(o->p_dest)),
 	};
 	PGresult *r = NULL;
 
+	if (o->codbuds[0] && !store_org_codbuds_valid(o->codbuds))
+		return codbuds_invalid(e, o->codbuds);
 	rc = sq_exec(c, "INSERT INTO organisation (siren, name, parent_id, departement, arrondissement,"
-		     " nature_actes, idcoll, codcol, idpost, codbud, city, postal_code, p_dest)"
+		     " nature_actes, idcoll, codcol, idpost, codbuds, city, postal_code, p_dest)"
 		     " SELECT $1, $2, (SELECT id FROM organisation WHERE siren = $3), $4, $5, $6, $7, $8,"
-		     " $9, $10, $11, $12, $13"
+		     " $9, coalesce(string_to_array($10::text, ','), '{}'), $11, $12, $13"
 		     " WHERE $3::text IS NULL OR EXISTS (SELECT 1 FROM organisation WHERE siren = $3)"
 		     " RETURNING id, json_build_object('siren', siren, 'name', name)::text", p, 13, &r, e);
 	if (rc == LERR_CONFLICT) {
@@ -90,7 +120,7 @@ store_org_insert(struct store_conn *c, const struct org *o, const char *actor, s
 
 #define ORG_COLUMNS "o.id, o.siren, o.name, coalesce(p.siren, ''), coalesce(o.departement, ''), " \
 	"coalesce(o.arrondissement, -1), coalesce(o.nature_actes, -1), coalesce(o.idcoll, ''), " \
-	"coalesce(o.codcol, ''), coalesce(o.idpost, ''), coalesce(o.codbud, ''), " \
+	"coalesce(o.codcol, ''), coalesce(o.idpost, ''), array_to_string(o.codbuds, ','), " \
 	"coalesce(o.city, ''), coalesce(o.postal_code, ''), coalesce(o.p_dest, '')"
 
 static void
@@ -107,7 +137,8 @@ org_from_row(PGresult *r, int i, struct org *o)
 	snprintf(o->idcoll, sizeof(o->idcoll), "%s", PQgetvalue(r, i, 7));
 	snprintf(o->codcol, sizeof(o->codcol), "%s", PQgetvalue(r, i, 8));
 	snprintf(o->idpost, sizeof(o->idpost), "%s", PQgetvalue(r, i, 9));
-	snprintf(o->codbud, sizeof(o->codbud), "%s", PQgetvalue(r, i, 10));
+	snprintf(o->codbuds, sizeof(o->codbuds), "%s", PQgetvalue(r, i, 10));
+	snprintf(o->codbud, sizeof(o->codbud), "%.*s", (int)strcspn(o->codbuds, ","), o->codbuds);
 	snprintf(o->city, sizeof(o->city), "%s", PQgetvalue(r, i, 11));
 	snprintf(o->postal_code, sizeof(o->postal_code), "%s", PQgetvalue(r, i, 12));
 	snprintf(o->p_dest, sizeof(o->p_dest), "%s", PQgetvalue(r, i, 13));
@@ -127,6 +158,66 @@ store_org_get(struct store_conn *c, const char *siren, struct org *out, struct l
 		rc = lerr_set(e, LERR_NOTFOUND, "organisation", "no organisation with SIREN %s", siren);
 	else
 		org_from_row(r, 0, out);
+	PQclear(r);
+	return rc;
+}
+
+int
+store_client_org_get(struct store_conn *c, long long client_id, const char *siren, struct org *out,
+		     struct lerr *e)
+{
+	char idtext[32];
+	PGresult *r = NULL;
+	int rc;
+
+	snprintf(idtext, sizeof(idtext), "%lld", client_id);
+	struct sqlp p[2] = { SQLP_TEXT(idtext), SQLP_TEXT(siren) };
+	rc = sq_exec(c, "SELECT " ORG_COLUMNS " FROM organisation o"
+		     " JOIN api_client_org co ON co.org_id = o.id AND co.client_id = $1"
+		     " LEFT JOIN organisation p ON p.id = o.parent_id WHERE o.siren = $2", p, 2, &r, e);
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0) {
+		rc = lerr_set(e, LERR_FORBIDDEN, "metadata.organisation",
+			      "organisation %s is not one of this client's organisations", siren);
+		lerr_hint(e, "use the SIREN of an organisation your API key was issued for");
+	} else {
+		org_from_row(r, 0, out);
+	}
+	PQclear(r);
+	return rc;
+}
+
+int
+store_org_set_helios(struct store_conn *c, const char *siren, const struct org *o, const char *actor,
+		     struct lerr *e)
+{
+	struct sqlp p[] = {
+		SQLP_TEXT(siren), SQLP_TEXT(opt(o->idcoll)), SQLP_TEXT(opt(o->codcol)),
+		SQLP_TEXT(opt(o->idpost)), SQLP_TEXT(opt(o->codbuds)), SQLP_TEXT(opt(o->p_dest)),
+		SQLP_TEXT(actor),
+	};
+	PGresult *r = NULL;
+	int rc;
+
+	if (o->codbuds[0] && !store_org_codbuds_valid(o->codbuds))
+		return codbuds_invalid(e, o->codbuds);
+	rc = sq_exec(c, "WITH u AS (UPDATE organisation SET idcoll = coalesce($2, idcoll),"
+		     " codcol = coalesce($3, codcol), idpost = coalesce($4, idpost),"
+		     " codbuds = coalesce(string_to_array($5::text, ','), codbuds),"
+		     " p_dest = coalesce($6, p_dest) WHERE siren = $1"
+		     " RETURNING id, siren, idcoll, codcol, idpost, codbuds, p_dest)"
+		     " SELECT journal_append($7, 'organisation.updated', NULL, id, json_build_object("
+		     " 'siren', siren, 'idcoll', idcoll, 'codcol', codcol, 'idpost', idpost,"
+		     " 'codbuds', codbuds, 'p_dest', p_dest)::jsonb) FROM u", p, 7, &r, e);
+	if (rc == LERR_INVALID) {
+		lerr_hint(e, "CodCol at most 3, IdColl at most 14, IdPost at most 7 characters");
+		return rc;
+	}
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0)
+		rc = lerr_set(e, LERR_NOTFOUND, "siren", "no organisation with SIREN %s", siren);
 	PQclear(r);
 	return rc;
 }

@@ -44,6 +44,7 @@ int store_write_probe(struct store_conn *c, struct lerr *e) LERR_WUR;
 int store_migrate(struct store_conn *c, const char *sqldir, int *applied, struct lerr *e) LERR_WUR;
 
 /* ---- organisations ---- */
+#define STORE_ORG_BUDGETS 64         /* CodBud values an organisation may keep */
 struct org {
 	long long id;
 	char siren[10], parent_siren[10];
@@ -51,7 +52,10 @@ struct org {
 	char departement[4];
 	int arrondissement;          /* -1: unset */
 	int nature_actes;            /* -1: unset */
-	char idcoll[15], codcol[4], idpost[8], codbud[3];
+	char idcoll[15], codcol[4], idpost[8];
+	/* Its budgets' CodBud, comma-separated ("01,02"); codbud is the first
+	 * (the budget principal, SITE P_MSG's default). */
+	char codbuds[STORE_ORG_BUDGETS * 3], codbud[3];
 	char city[101], postal_code[11];
 	char p_dest[65];             /* Hélios FTP SITE P_DEST */
 };
@@ -61,6 +65,17 @@ void store_org_init(struct org *o);
 int store_org_insert(struct store_conn *c, const struct org *o, const char *actor,
 		     struct lerr *e) LERR_WUR;
 int store_org_get(struct store_conn *c, const char *siren, struct org *out, struct lerr *e) LERR_WUR;
+/* The organisation siren if it is one of client_id's (LERR_FORBIDDEN
+ * "metadata.organisation" otherwise), with its identifiers. */
+int store_client_org_get(struct store_conn *c, long long client_id, const char *siren,
+			 struct org *out, struct lerr *e) LERR_WUR;
+/* Sets the Hélios identifiers of siren (NULL or "": left unchanged; codbuds
+ * replaces the list) and journals organisation.updated under actor. */
+int store_org_set_helios(struct store_conn *c, const char *siren, const struct org *o,
+			 const char *actor, struct lerr *e) LERR_WUR;
+/* 1 when codbuds is a list of 1 to STORE_ORG_BUDGETS CodBud of 1-2 letters or
+ * digits, comma-separated, without repeats. */
+int store_org_codbuds_valid(const char *codbuds);
 /* Calls fn for each organisation, parents before children. */
 int store_org_each(struct store_conn *c, void (*fn)(void *arg, const struct org *o),
 		   void *arg, struct lerr *e) LERR_WUR;

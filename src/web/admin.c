@@ -87,7 +87,8 @@ org_tree(struct page *p, struct orgs *t, const char *parent, int depth)
 		if (o->departement[0])
 			h_fmt(p, ", département %s", o->departement);
 		if (o->codcol[0])
-			h_fmt(p, ", Hélios %s/%s/%s", o->idcoll, o->codcol, o->idpost);
+			h_fmt(p, ", Hélios %s/%s/%s, budgets %s", o->idcoll, o->codcol, o->idpost,
+			      o->codbuds[0] ? o->codbuds : "aucun");
 		h_raw(p, "</span>");
 		org_tree(p, t, o->siren, depth + 1);
 		h_raw(p, "</li>");

@@ -4,7 +4,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import {
-	newHarness, multipart, documentParts, docMeta, acteMeta, pdfFile, pesFile,
+	newHarness, multipart, documentParts, docMeta, acteMeta, pdfFile, pesFile, pesFor, ORG_A, ORG_B,
 	assertProblem, assertSameCounts, sleep,
 } from '../lib/harness.mjs';
 
@@ -329,7 +329,7 @@ describe('documents', () => {
 		});
 	});
 
-	describe('PES NomFic unique per organisation and CodCol', { skip: !pesFile() && 'fixture absent' }, () => {
+	describe('PES NomFic unique per IdColl and CodCol', { skip: !pesFile() && 'fixture absent' }, () => {
 		it('a second live PES with the same NomFic is refused (field file), nothing stored', async () => {
 			const meta = { kind: 'pes', organisation: s.orgA, title: 'PES unique' };
 			const first = await s.a.postDocument(meta, pesFile('NOMFICUNIQUE01'), [], { idempotencyKey: 'pes-u-1' });
@@ -353,11 +353,21 @@ describe('documents', () => {
 			assert.equal(n, '1');
 		});
 
-		it('another organisation may use the same NomFic', async () => {
+		it('another organisation (another IdColl and CodCol) may use the same NomFic', async () => {
 			const key = await h.addClient('vendor-a-and-b-pes', [s.orgA, s.orgB]);
 			const r = await s.d.client(key).postDocument({ kind: 'pes', organisation: s.orgB, title: 'PES de B' },
-				pesFile('NOMFICUNIQUE01'));
+				pesFor(pesFile('NOMFICUNIQUE01'), ORG_B));
 			assert.equal(r.status, 201, r.text);
+		});
+
+		it('organisation A\'s PES is not organisation B\'s: 422 naming IdColl and both values', async () => {
+			const key = await h.addClient('vendor-a-and-b-pes2', [s.orgA, s.orgB]);
+			const before = await h.snapshot();
+			const r = await s.d.client(key).postDocument({ kind: 'pes', organisation: s.orgB, title: 'PES de A' },
+				pesFile('NOMFICOFA01'));
+			assertProblem(assert, r, { status: 422, field: 'pes.idcoll', hint: true,
+				detail: new RegExp(`the file says ${ORG_A.idcoll}, organisation ${s.orgB} has ${ORG_B.idcoll}`) });
+			assertSameCounts(assert, before, await h.snapshot());
 		});
 
 		it('once the first document is cancelled the NomFic can be sent again', async () => {

@@ -72,9 +72,29 @@ describe('liasse admin CLI', () => {
 		// Tree order: a subtree is contiguous.
 		const subtree = [epci, c1, c2, sub].map((x) => pos[x]).sort((a, b) => a - b);
 		assert.equal(subtree[3] - subtree[0], 3, `subtree of ${epci} is contiguous: ${r.stdout}`);
-		const stored = await h.psql(`SELECT idcoll || ' ' || codcol || ' ' || idpost || ' ' || codbud || ' ' ||
-			city || ' ' || postal_code FROM organisation WHERE siren = '${c1}'`);
+		const stored = await h.psql(`SELECT idcoll || ' ' || codcol || ' ' || idpost || ' ' ||
+			array_to_string(codbuds, ',') || ' ' || city || ' ' || postal_code FROM organisation WHERE siren = '${c1}'`);
 		assert.equal(stored, '12345678912345 123 034000 12 Orléans 45000');
+	});
+
+	it('an organisation keeps several budgets; org set changes its Hélios identifiers', async () => {
+		const s = siren('21450007');
+		const budgets = () => h.psql(`SELECT idcoll || ' ' || codcol || ' ' || idpost || ' ' ||
+			array_to_string(codbuds, ',') FROM organisation WHERE siren = '${s}'`);
+		let r = await h.cli(['org', 'add', '--siren', s, '--name', 'Commune aux budgets annexes',
+			'--idcoll', '21450007000019', '--codcol', '045', '--idpost', '045012', '--codbud', '01',
+			'--codbud', '02,03']);
+		assert.equal(r.code, 0, r.stderr);
+		assert.equal(await budgets(), '21450007000019 045 045012 01,02,03');
+		r = await h.cli(['org', 'set', s, '--idpost', '045013', '--codbud', '01', '--codbud', '04']);
+		assert.equal(r.code, 0, r.stderr);
+		assert.equal(await budgets(), '21450007000019 045 045013 01,04', 'the list is replaced, the rest kept');
+		assert.equal(await h.psql(`SELECT count(*) FROM journal WHERE action = 'organisation.updated'
+			AND detail->>'siren' = '${s}'`), '1');
+		await failsWithOneLine(['org', 'set', s, '--codbud', '123'], [1, 2]);
+		await failsWithOneLine(['org', 'set', s, '--codbud', '01,01'], [1, 2]);
+		await failsWithOneLine(['org', 'set', siren('21990009'), '--codbud', '01']);
+		assert.equal(await budgets(), '21450007000019 045 045013 01,04');
 	});
 
 	it('org add refuses bad input with one line', async () => {

@@ -50,7 +50,7 @@ describe('liasse help', () => {
 		assert.equal(r.code, 2);
 		assert.equal(r.stdout, '');
 		assert.match(r.stderr, /^usage: liasse org COMMAND/);
-		assert.deepEqual(listed(r.stderr), ['org add', 'org list']);
+		assert.deepEqual(listed(r.stderr), ['org add', 'org list', 'org set']);
 	});
 
 	it('liasse help GROUP and liasse GROUP --help: on stdout, exit 0', () => {

@@ -3,7 +3,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { newHarness, fixture, skip, sleep } from '../lib/harness.mjs';
+import { newHarness, fixture, skip, sleep, pesFor, ORG_A } from '../lib/harness.mjs';
 
 const xsd = fixture('parapheur-v5/xsd/schemas_pes_v5.17/PES_V2/Rev0/PES_Aller.xsd');
 const deviant = fixture('s2low/helios/fixtures/pes_aller.xml');     // IdBord of 10 digits
@@ -16,7 +16,8 @@ const h = newHarness('pes-xsd');
 function pes(path, nomfic) {
 	const text = fs.readFileSync(path).toString('latin1')
 		.replace(/<NomFic V="[^"]*"/, `<NomFic V="${nomfic}"`);
-	return { name: 'pes.xml', type: 'application/xml', data: Buffer.from(text, 'latin1') };
+	// Organisation A's header (pes_aller.xml carries CodCol 400 and CodBud 01).
+	return pesFor({ name: 'pes.xml', type: 'application/xml', data: Buffer.from(text, 'latin1') }, ORG_A);
 }
 
 async function jobDone(id) {

@@ -9,7 +9,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { newHarness, pesFile, fixture, skip, sleep, download } from '../lib/harness.mjs';
+import { newHarness, pesFile, pesFor, ORG_B, fixture, skip, sleep, download } from '../lib/harness.mjs';
 import { requireStatesim, startStatesim, configureHelios, waitState, FAST } from './transmit-common.mjs';
 
 requireStatesim();
@@ -158,13 +158,13 @@ test('a wrong P_DEST is refused by the gateway: failed with the reason, nothing 
 });
 
 test('without a connector the PES waits in queued; "connector set" sends it', async () => {
-	const src = fixture('s2low/helios/fixtures/pes_aller.xml');   // organisation B's CodCol and IdColl
+	const src = fixture('s2low/helios/fixtures/pes_aller.xml');   // organisation B's CodCol, not its IdColl
 	if (!src)
 		return;
 	const data = Buffer.from(fs.readFileSync(src).toString('latin1').replace('<IdBord V="1093357910"/>',
 		'<IdBord V="12345"/>').replace(/NomFic V="[^"]*"/, `NomFic V="liasse-parked-${process.pid}"`), 'latin1');
 	const r = await env.b.postDocument({ kind: 'pes', organisation: env.orgB, title: 'En attente', sign: false,
-		transmit: true }, { name: 'pes.xml', type: 'application/xml', data });
+		transmit: true }, pesFor({ name: 'pes.xml', type: 'application/xml', data }, ORG_B));
 	assert.equal(r.status, 201, r.text);
 	await sleep(3000);
 	const jobs = await h.psql(`SELECT count(*) FROM job WHERE doc_id = '${r.json.id}'`);

@@ -559,7 +559,8 @@ export function pdfFile(size = 2000, name = 'acte.pdf') {
 	return { name, type: 'application/pdf', data: pdfBytes(size, name) };
 }
 
-// pes_aller_ok.xml with its NomFic replaced (NomFic is unique per CodCol);
+// pes_aller_ok.xml with its NomFic replaced (NomFic is unique per IdColl and
+// CodCol); its header is organisation A's (ORG_A);
 // null when the fixture is absent.
 export function pesFile(nomfic) {
 	const p = fixture('s2low/helios/fixtures/pes_aller_ok.xml');
@@ -568,6 +569,19 @@ export function pesFile(nomfic) {
 	const text = fs.readFileSync(p).toString('latin1');
 	const data = Buffer.from(nomfic ? text.replace('03f432a4f6d35110bf309fb525eb61f7', nomfic) : text, 'latin1');
 	return { name: 'pes_aller.xml', type: 'application/xml', data };
+}
+
+// A PES file (as pesFile() returns it) with its header's Hélios identifiers
+// replaced by an organisation's ({idcoll, codcol, idpost, codbud}, e.g.
+// ORG_B): the door compares them with the organisation's.
+export function pesFor(file, ids) {
+	if (!file)
+		return null;
+	let text = file.data.toString('latin1');
+	for (const [k, tag] of [['idcoll', 'IdColl'], ['codcol', 'CodCol'], ['idpost', 'IdPost'], ['codbud', 'CodBud']])
+		if (ids[k])
+			text = text.replace(new RegExp(`<${tag} V="[^"]*"`), `<${tag} V="${ids[k]}"`);
+	return { ...file, data: Buffer.from(text, 'latin1') };
 }
 
 /* ---------------------------------------------------------------- HTTP */

@@ -986,6 +986,47 @@ test_kinds(void)
 	}
 }
 
+/* A PES belongs to its collectivité: the header against the organisation's
+ * Hélios identifiers, field by field (the fixtures: tests/integration/pes-owner). */
+static void
+test_pes_owner(void)
+{
+	struct pes_info pi;
+	struct lerr e;
+	struct door_owner o = { .siren = "214500999", .idcoll = "12345678912345", .codcol = "123",
+				.idpost = "034000", .codbuds = "01,12" };
+	struct door_owner none = { .siren = "214500998", .idcoll = "", .codcol = "", .idpost = "",
+				   .codbuds = "" };
+
+	memset(&pi, 0, sizeof(pi));
+	strcpy(pi.idcoll, "12345678912345");
+	strcpy(pi.codcol, "123");
+	strcpy(pi.idpost, "034000");
+	strcpy(pi.codbud, "12");
+	lerr_clear(&e);
+	is_int(door_pes_owner(&pi, &o, &e), 0, "owner: every identifier matches, CodBud among the budgets");
+	strcpy(pi.codbud, "1");
+	is_int(door_pes_owner(&pi, &o, &e), LERR_INVALID, "owner: CodBud 1 is not 01 nor 12");
+	is_str(e.field, "pes.codbud", "owner: names pes.codbud");
+	is_str(e.detail, "the file says 1, organisation 214500999 has 01, 12", "owner: both values, the list readable");
+	strcpy(pi.codbud, "12");
+	strcpy(pi.idpost, "0340000");
+	is_int(door_pes_owner(&pi, &o, &e), LERR_INVALID, "owner: IdPost of 7 digits differs");
+	is_str(e.field, "pes.idpost", "owner: names pes.idpost");
+	strcpy(pi.codcol, "400");
+	is_int(door_pes_owner(&pi, &o, &e), LERR_INVALID, "owner: CodCol differs");
+	is_str(e.field, "pes.codcol", "owner: CodCol before IdPost");
+	strcpy(pi.idcoll, "21450099900012");
+	is_int(door_pes_owner(&pi, &o, &e), LERR_INVALID, "owner: IdColl differs");
+	is_str(e.field, "pes.idcoll", "owner: IdColl first");
+	is_str(e.detail, "the file says 21450099900012, organisation 214500999 has 12345678912345",
+	       "owner: the issue's detail");
+	ok(e.hint[0] != '\0', "owner: a hint");
+	is_int(door_pes_owner(&pi, &none, &e), LERR_INVALID, "owner: no identifiers configured");
+	is_str(e.field, "metadata.organisation", "owner: names the organisation");
+	ok(strstr(e.hint, "liasse org set 214500998") != NULL, "owner: the hint says how to configure");
+}
+
 int
 main(void)
 {
@@ -1004,5 +1045,6 @@ main(void)
 	test_acte_files();
 	test_acte_classification();
 	test_kinds();
+	test_pes_owner();
 	return tap_done();
 }

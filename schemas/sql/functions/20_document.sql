@@ -87,7 +87,8 @@ END $$;
 -- Returns (status, out_id, body): 201 and the document; 200 and the earlier document
 -- for a replayed idempotency key; 409 {"doc"} for a key used with another
 -- request; 403 {} for an organisation the client may not use; 422 {"doc"}
--- for a NomFic already sent for this CodCol.  A document to sign is routed
+-- for a NomFic already sent for this IdColl and CodCol (doc null when the
+-- earlier document is not one this client may see).  A document to sign is routed
 -- to one official's queue (event 'route') or refused with status 422 and
 -- {"signer": why}; a document only to transmit is queued for transmission
 -- (event 'queue', with its 'transmit' job); the first state is the one the
@@ -102,6 +103,7 @@ DECLARE
 	v_doc document%ROWTYPE;
 	v_prev idempotency%ROWTYPE;
 	v_other uuid;
+	v_other_org bigint;
 	v_file jsonb;
 	v_blob bigint;
 	v_n integer := 0;
@@ -138,13 +140,21 @@ BEGIN
 	END IF;
 	v_state := document_first_state(v_event);
 	IF p_kind = 'pes' THEN
-		PERFORM pg_advisory_xact_lock(hashtextextended(v_org || '/' || (p_meta->>'codcol') || '/' ||
-			(p_meta->>'nomfic'), 0));
-		SELECT id INTO v_other FROM document WHERE kind = 'pes' AND org_id = v_org
-			AND meta->>'codcol' = p_meta->>'codcol' AND meta->>'nomfic' = p_meta->>'nomfic'
+		-- NomFic is unique per IdColl and CodCol across all organisations, as
+		-- Hélios applies it (index document_pes_nomfic, 013_helios_owner.sql).
+		PERFORM pg_advisory_xact_lock(hashtextextended('nomfic/' || (p_meta->>'idcoll') || '/' ||
+			(p_meta->>'codcol') || '/' || (p_meta->>'nomfic'), 0));
+		SELECT id, org_id INTO v_other, v_other_org FROM document WHERE kind = 'pes'
+			AND meta->>'idcoll' = p_meta->>'idcoll' AND meta->>'codcol' = p_meta->>'codcol'
+			AND meta->>'nomfic' = p_meta->>'nomfic'
 			AND state NOT IN ('cancelled', 'rejected', 'refused', 'failed') LIMIT 1;
 		IF FOUND THEN
-			status := 422; body := jsonb_build_object('doc', v_other); RETURN;
+			-- Another client's document is not named to this one.
+			status := 422;
+			body := CASE WHEN EXISTS (SELECT 1 FROM api_client_org WHERE client_id = p_client
+					AND org_id = v_other_org)
+				THEN jsonb_build_object('doc', v_other) ELSE jsonb_build_object('doc', NULL) END;
+			RETURN;
 		END IF;
 	END IF;
 	INSERT INTO document (org_id, client_id, kind, state, title, signer_hint, want_sign, want_transmit,
