@@ -133,6 +133,10 @@ export function run(cmd, args, opts = {}) {
 		p.stdout.on('data', (d) => out.push(d));
 		p.stderr.on('data', (d) => err.push(d));
 		p.on('error', reject);
+		// A child that exits before reading its input (a refusal, a usage
+		// error) closes the pipe: EPIPE there is not the test's failure, its
+		// exit status is.
+		p.stdin.on('error', () => {});
 		p.on('close', (code, signal) => resolve({
 			code, signal,
 			stdout: Buffer.concat(out).toString(),
