@@ -114,6 +114,7 @@ export async function startTsa(pki, options = {}) {
 			if (exited)
 				return;
 			const done = new Promise((r) => child.once("exit", r));
+			child.ref();   // unref'd above: wait for it, or node ends with the promise pending
 			child.kill("SIGTERM");
 			await done;
 		},
