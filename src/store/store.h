@@ -290,9 +290,12 @@ int store_me_json(struct store_conn *c, long long person_id, char **json, struct
 
 struct queue_filter {
 	const char *org, *kind, *client;   /* SIREN, kind, vendor client name; NULL: any */
-	int limit;                         /* 0: 500 */
+	const char *cursor;                /* next_cursor of the previous page; NULL: first page */
+	int limit;                         /* 0: 100 */
 };
-/* {"items":[document + organisation_name, vendor, on_behalf_of], "counts":{...}} */
+/* A page: {"items":[document + organisation_name, vendor, on_behalf_of],
+ * "counts":{...} (the whole queue), "next_cursor"}; a cursor that is not one
+ * is LERR_MALFORMED (field "cursor"). */
 int store_queue_json(struct store_conn *c, long long person_id, const struct queue_filter *f,
 		     char **json, struct lerr *e) LERR_WUR;
 /* The document with history, may_sign, on_behalf_of; LERR_NOTFOUND if not visible. */
