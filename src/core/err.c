@@ -55,7 +55,7 @@ lerr_kind_name(enum lerr_kind kind)
 		[LERR_TOOLARGE] = "too-large", [LERR_MEDIATYPE] = "unsupported-media-type",
 		[LERR_RANGE] = "range-not-satisfiable",
 		[LERR_UNAVAILABLE] = "unavailable", [LERR_INTERNAL] = "internal",
-		[LERR_MALFORMED] = "malformed-request",
+		[LERR_MALFORMED] = "malformed-request", [LERR_GONE] = "gone",
 	};
 
 	if ((unsigned)kind >= sizeof(names) / sizeof(names[0]))

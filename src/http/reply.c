@@ -21,6 +21,7 @@ http_status_of(const struct lerr *e)
 	case LERR_TOOLARGE: return 413;
 	case LERR_MEDIATYPE: return 415;
 	case LERR_RANGE: return 416;
+	case LERR_GONE: return 410;
 	case LERR_UNAVAILABLE: return 503;
 	case LERR_INTERNAL: break;
 	}
