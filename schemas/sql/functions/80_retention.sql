@@ -57,7 +57,8 @@ BEGIN
 		RETURN 0;
 	END IF;
 	SELECT array_agg(id) INTO v_ids FROM (SELECT id FROM webhook_delivery
-		WHERE state <> 'pending' AND done_at < now() - p_keep ORDER BY done_at LIMIT p_batch) d;
+		WHERE state <> 'pending' AND done_at < now() - p_keep ORDER BY done_at LIMIT p_batch
+		FOR UPDATE SKIP LOCKED) d;
 	IF v_ids IS NULL THEN
 		RETURN 0;
 	END IF;
