@@ -40,6 +40,7 @@
 #include "transmit/tsa.h"
 #include "transmit/webhook.h"
 #include "transmit/xmit.h"
+#include "retention.h"
 #include "worker.h"
 
 static const struct job_handler job_handlers[] = {
@@ -98,6 +99,8 @@ housekeeping(struct store_conn *c, struct lerr *e)
 	/* What the state platforms sent back; transmissions a dead process left. */
 	if (!rc)
 		rc = xmit_periodic(c, e);
+	if (!rc)   /* events, deliveries, jobs, sessions past their retention (src/retention.c) */
+		rc = retention_periodic(c, e);
 	return rc;
 }
 

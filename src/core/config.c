@@ -39,7 +39,7 @@ defaults(void)
 	loaded = 1;
 }
 
-/* Parse "12", "12k", "3M", "1G" (SIZE) or "30", "30s", "5m", "2h" (SECS). */
+/* Parse "12", "12k", "3M", "1G" (SIZE) or "30", "30s", "5m", "2h", "90d" (SECS). */
 static int
 parse_number(enum config_type type, const char *s, long long *out)
 {
@@ -61,6 +61,7 @@ parse_number(enum config_type type, const char *s, long long *out)
 		case 's': end++; break;
 		case 'm': v *= 60; end++; break;
 		case 'h': v *= 3600; end++; break;
+		case 'd': v *= 86400; end++; break;
 		}
 	}
 	if (*end)

@@ -59,6 +59,7 @@ lerr_http_status(enum lerr_kind kind)
 	case LERR_TOOLARGE: return 413;
 	case LERR_MEDIATYPE: return 415;
 	case LERR_RANGE: return 416;
+	case LERR_GONE: return 410;
 	case LERR_UNAVAILABLE: return 503;
 	case LERR_INTERNAL: break;
 	}
@@ -75,7 +76,7 @@ lerr_kind_name(enum lerr_kind kind)
 		[LERR_TOOLARGE] = "too-large", [LERR_MEDIATYPE] = "unsupported-media-type",
 		[LERR_RANGE] = "range-not-satisfiable",
 		[LERR_UNAVAILABLE] = "unavailable", [LERR_INTERNAL] = "internal",
-		[LERR_MALFORMED] = "malformed-request",
+		[LERR_MALFORMED] = "malformed-request", [LERR_GONE] = "gone",
 	};
 
 	if ((unsigned)kind >= sizeof(names) / sizeof(names[0]))

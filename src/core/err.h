@@ -25,6 +25,7 @@ enum lerr_kind {
 	LERR_UNAVAILABLE,  /* a dependency is down: 503 */
 	LERR_INTERNAL,     /* a bug or an unexpected library failure: 500 */
 	LERR_MALFORMED,    /* the request itself cannot be read: 400 */
+	LERR_GONE,         /* existed, purged after its retention period: 410 */
 };
 
 struct lerr {

@@ -83,19 +83,38 @@ feed_params(struct req *rq, struct feed_query *q, struct lerr *e)
 	return 0;
 }
 
+/* A reader whose position predates what retention purged has lost events:
+ * 410, naming `after` and where the feed now starts. */
+static int
+gone(const struct feed_query *q, long long purged, struct lerr *e)
+{
+	lerr_set(e, LERR_GONE, "after", "events after %lld were purged", q->after);
+	lerr_detail(e, "events up to position %lld are past their retention period (retention_events)"
+		    " and were deleted; the oldest position available is after=%lld", purged, purged);
+	lerr_hint(e, "resynchronise the documents (GET /api/v1/documents?updated_since=...), then read"
+		  " the feed from after=%lld", purged);
+	return LERR_GONE;
+}
+
 /* One look: seal what committed, then read a page. */
 static int
 feed_once(struct req *rq, const struct feed_query *q, char **items, int *count, long long *last,
 	  struct lerr *e)
 {
 	struct store_conn *c = NULL;
+	long long purged = 0;
 	int n, rc = store_acquire(http_store(rq), &c, e);
 
 	if (!rc)
 		rc = store_event_seal(c, &n, e);
 	if (!rc)
-		rc = store_event_list(c, rq->client.id, q->after, (int)q->limit, items, count, last, e);
+		rc = store_event_list(c, rq->client.id, q->after, (int)q->limit, items, count, last, &purged, e);
 	store_release(http_store(rq), c);
+	if (!rc && q->after < purged) {
+		free(*items);
+		*items = NULL;
+		rc = gone(q, purged, e);
+	}
 	return rc;
 }
 

@@ -1,6 +1,9 @@
 /*
  * queue.c - an official's queue: GET /api/v1/queue, a document with its
  * history, rejection with a reason, and the official's delegations.
+ * The queue is paged like the vendor listing: next_cursor is the sort key
+ * of the page's last document (queue_json() in functions/40_people.sql), so
+ * documents signed between two pages move no other one.
  * Signing lives in sign.c.  Every rule (who may see, sign, reject, delegate)
  * is checked by the store's SQL functions, once, for the API and the web.
  */
@@ -12,6 +15,9 @@
 
 #include "core/kind.h"
 #include "core/util.h"
+
+#define QUEUE_LIMIT 100         /* documents per page when limit is not given */
+#define QUEUE_LIMIT_MAX 500
 
 /* Replies status with *json when rc is 0 (json is read after rc is known:
  * pass &json, not json, next to a call that fills it). */
@@ -37,7 +43,7 @@ list(struct req *rq, struct store_conn *c, struct lerr *e)
 {
 	struct queue_filter f = {
 		.org = http_query(rq, "organisation"), .kind = http_query(rq, "kind"),
-		.client = http_query(rq, "vendor"),
+		.client = http_query(rq, "vendor"), .cursor = http_query(rq, "cursor"),
 	};
 	const char *lim = http_query(rq, "limit");
 	char *json = NULL;
@@ -47,9 +53,15 @@ list(struct req *rq, struct store_conn *c, struct lerr *e)
 		lerr_hint(e, "kind is one of %s", doc_kind_names(", "));
 		return LERR_MALFORMED;
 	}
-	if (lim && ((f.limit = atoi(lim)) < 1 || f.limit > 5000 || strspn(lim, "0123456789") != strlen(lim))) {
-		lerr_set(e, LERR_MALFORMED, "limit", "limit must be an integer from 1 to 5000");
-		lerr_hint(e, "leave it out for the first 500");
+	if (lim && (strspn(lim, "0123456789") != strlen(lim) || strlen(lim) > 4 ||
+		    (f.limit = atoi(lim)) < 1 || f.limit > QUEUE_LIMIT_MAX)) {
+		lerr_set(e, LERR_MALFORMED, "limit", "limit must be an integer from 1 to %d", QUEUE_LIMIT_MAX);
+		lerr_hint(e, "leave it out for pages of %d; follow next_cursor for the next page", QUEUE_LIMIT);
+		return LERR_MALFORMED;
+	}
+	if (f.cursor && (!*f.cursor || strlen(f.cursor) > 200)) {
+		lerr_set(e, LERR_MALFORMED, "cursor", "not a cursor returned by this API");
+		lerr_hint(e, "pass next_cursor as is, or leave cursor out for the first page");
 		return LERR_MALFORMED;
 	}
 	return reply(rq, store_queue_json(c, rq->person.id, &f, &json, e), 200, &json);

@@ -147,17 +147,25 @@ store_doc_list(struct store_conn *c, long long client_id, const struct doc_filte
 	snprintf(limit, sizeof(limit), "%d", f->limit);
 	struct sqlp p[] = { SQLP_TEXT(limit), SQLP_TEXT(client), SQLP_TEXT(f->state), SQLP_TEXT(f->kind),
 			    SQLP_TEXT(f->updated_since), SQLP_TEXT(f->after_ts), SQLP_TEXT(f->after_id) };
+	/* The page's JSON from joins (doc_json_of, as queue_json does), not
+	 * doc_json() run once per row: the same document JSON, in one pass. */
 	rc = sq_exec(c,
-		"WITH page AS (SELECT d.* FROM document d WHERE " VISIBLE
+		"WITH page AS MATERIALIZED (SELECT d FROM document d WHERE " VISIBLE
 		" AND ($3::doc_state IS NULL OR d.state = $3::doc_state)"
 		" AND ($4::doc_kind IS NULL OR d.kind = $4::doc_kind)"
 		" AND ($5::timestamptz IS NULL OR d.updated_at >= $5::timestamptz)"
 		" AND ($6::bigint IS NULL OR (d.updated_at, d.id) >"
 		"      (timestamptz 'epoch' + $6::bigint * interval '1 microsecond', $7::uuid))"
 		" ORDER BY d.updated_at, d.id LIMIT $1::int)"
-		" SELECT coalesce(jsonb_agg(doc_json(page) ORDER BY updated_at, id), '[]')::text, count(*),"
-		" (SELECT (extract(epoch FROM updated_at) * 1000000)::bigint || ' ' || id FROM page"
-		"  ORDER BY updated_at DESC, id DESC LIMIT 1) FROM page", p, 7, &r, e);
+		" SELECT coalesce(jsonb_agg(doc_json_of(p.d, o.siren, fl.files, person_brief_of(pa),"
+		"   person_brief_of(pb), person_brief_of(pf)) ORDER BY (p.d).updated_at, (p.d).id), '[]')::text,"
+		" count(*), (SELECT (extract(epoch FROM (x.d).updated_at) * 1000000)::bigint || ' ' || (x.d).id"
+		"  FROM page x ORDER BY (x.d).updated_at DESC, (x.d).id DESC LIMIT 1)"
+		" FROM page p JOIN organisation o ON o.id = (p.d).org_id"
+		" LEFT JOIN LATERAL (SELECT jsonb_agg(doc_file_json(f, b) ORDER BY f.n) AS files"
+		"   FROM document_file f JOIN blob b ON b.id = f.blob_id WHERE f.doc_id = (p.d).id) fl ON true"
+		" LEFT JOIN person pa ON pa.id = (p.d).signer_id LEFT JOIN person pb ON pb.id = (p.d).signed_by"
+		" LEFT JOIN person pf ON pf.id = (p.d).signed_for", p, 7, &r, e);
 	if (rc)
 		return rc;
 	*count = atoi(PQgetvalue(r, 0, 1));

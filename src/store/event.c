@@ -48,7 +48,7 @@ store_event_seal(struct store_conn *c, int *n, struct lerr *e)
 
 int
 store_event_list(struct store_conn *c, long long client_id, long long after, int limit,
-		 char **items_json, int *count, long long *last, struct lerr *e)
+		 char **items_json, int *count, long long *last, long long *purged, struct lerr *e)
 {
 	char client[24], aft[24], lim[16];
 	PGresult *r = NULL;
@@ -59,7 +59,9 @@ store_event_list(struct store_conn *c, long long client_id, long long after, int
 	snprintf(lim, sizeof(lim), "%d", limit);
 	struct sqlp p[3] = { SQLP_TEXT(client), SQLP_TEXT(aft), SQLP_TEXT(lim) };
 	rc = sq_exec(c, "SELECT coalesce(jsonb_agg(j ORDER BY seq), '[]')::text, count(*),"
-		     " coalesce(max(seq), $2::bigint) FROM (SELECT event_json(ev) AS j, ev.seq FROM event ev"
+		     " coalesce(max(seq), $2::bigint),"
+		     " coalesce((SELECT upto FROM event_purged WHERE client_id = $1::bigint), 0)"
+		     " FROM (SELECT event_json(ev) AS j, ev.seq FROM event ev"
 		     "  WHERE ev.client_id = $1::bigint AND ev.seq > $2::bigint"
 		     "  AND ev.org_id IN (SELECT org_id FROM api_client_org WHERE client_id = $1::bigint)"
 		     "  ORDER BY ev.seq LIMIT $3::int) page", p, 3, &r, e);
@@ -67,6 +69,7 @@ store_event_list(struct store_conn *c, long long client_id, long long after, int
 		return rc;
 	*count = atoi(PQgetvalue(r, 0, 1));
 	*last = atoll(PQgetvalue(r, 0, 2));
+	*purged = atoll(PQgetvalue(r, 0, 3));
 	rc = dup_result(r, 0, 0, items_json, e);
 	PQclear(r);
 	return rc;

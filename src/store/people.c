@@ -147,11 +147,11 @@ store_queue_json(struct store_conn *c, long long person_id, const struct queue_f
 {
 	char pid[24], lim[24];
 	struct sqlp p[] = { SQLP_TEXT(pid), SQLP_TEXT(opt(f->org)), SQLP_TEXT(opt(f->kind)),
-			    SQLP_TEXT(opt(f->client)), SQLP_TEXT(lim) };
+			    SQLP_TEXT(opt(f->client)), SQLP_TEXT(lim), SQLP_TEXT(opt(f->cursor)) };
 
 	lltoa(person_id, pid);
-	lltoa(f->limit > 0 ? f->limit : 500, lim);
-	return sq_json(c, "SELECT queue_json($1::bigint, $2, $3, $4, $5::integer)::text", p, 5, json, e);
+	lltoa(f->limit > 0 ? f->limit : 100, lim);
+	return sq_json(c, "SELECT queue_json($1::bigint, $2, $3, $4, $5::integer, $6)::text", p, 6, json, e);
 }
 
 int

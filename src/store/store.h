@@ -349,9 +349,12 @@ int store_me_json(struct store_conn *c, long long person_id, char **json, struct
 
 struct queue_filter {
 	const char *org, *kind, *client;   /* SIREN, kind, vendor client name; NULL: any */
-	int limit;                         /* 0: 500 */
+	const char *cursor;                /* next_cursor of the previous page; NULL: first page */
+	int limit;                         /* 0: 100 */
 };
-/* {"items":[document + organisation_name, vendor, on_behalf_of], "counts":{...}} */
+/* A page: {"items":[document + organisation_name, vendor, on_behalf_of],
+ * "counts":{...} (the whole queue), "next_cursor"}; a cursor that is not one
+ * is LERR_MALFORMED (field "cursor"). */
 int store_queue_json(struct store_conn *c, long long person_id, const struct queue_filter *f,
 		     char **json, struct lerr *e) LERR_WUR;
 /* The document with history, may_sign, on_behalf_of; LERR_NOTFOUND if not visible. */
@@ -600,9 +603,26 @@ int store_sign_finish_many(struct store_conn *c, long long person_id, const char
 int store_event_seal(struct store_conn *c, int *n, struct lerr *e) LERR_WUR;
 /* The client's events after feed position `after`, ascending, at most
  * limit: a JSON array text (malloc'd), its length, and the last position
- * (after itself when the page is empty). */
+ * (after itself when the page is empty).  *purged: the highest position of
+ * this client's events purged after their retention period (0: none), read
+ * in the same snapshot: when after < *purged, events were lost to this
+ * reader (src/http/events.c answers 410). */
 int store_event_list(struct store_conn *c, long long client_id, long long after, int limit,
-		     char **items_json, int *count, long long *last, struct lerr *e) LERR_WUR;
+		     char **items_json, int *count, long long *last, long long *purged,
+		     struct lerr *e) LERR_WUR;
+
+/* ---- retention (src/store/retention.c, 012_retention.sql) ---- */
+enum store_purge {
+	STORE_PURGE_EVENTS,        /* feed events, as a prefix of the feed, and their finished deliveries */
+	STORE_PURGE_DELIVERIES,    /* finished webhook deliveries and their attempts */
+	STORE_PURGE_JOBS,          /* finished jobs no webhook names */
+	STORE_PURGE_SESSIONS,      /* expired sessions (idle_s: session_idle_timeout) */
+};
+/* Deletes at most batch rows past keep_s seconds, in one transaction of
+ * its own (call it outside any); *n: rows deleted (call again while it is
+ * batch).  keep_s <= 0 deletes nothing. */
+int store_retention_purge(struct store_conn *c, enum store_purge what, long long keep_s, long long idle_s,
+			  int batch, int *n, struct lerr *e) LERR_WUR;
 
 #define STORE_WEBHOOKS_MAX 10        /* live webhooks per client */
 /* Creates a webhook for client_id, or (client_id 0) for the live client

@@ -246,6 +246,63 @@ describe('officials, queues and delegation', () => {
 		});
 	});
 
+	describe('paging', () => {
+		// Official B's queue, paged 7 at a time while documents leave it
+		// (signed: the 'sign' event that sign_finish() applies, through the
+		// same document_apply(); rejected through the API) and arrive.
+		it('pages follow next_cursor: each remaining document once, in order, while others are signed', async () => {
+			const dues = ['2031-03-01', null, '2031-01-15', '2031-01-15', null, '2031-02-01'];
+			for (let i = 0; i < 24; i++)
+				await post(s.b, docMeta(s.orgB, { title: `page ${i}`, signer: 'president',
+					...(dues[i % dues.length] ? { due_date: dues[i % dues.length] } : {}) }));
+			const whole = await officialB.get('/api/v1/queue?limit=500');
+			assert.equal(whole.status, 200, whole.text);
+			assert.equal(whole.json.next_cursor, null);
+			const all = whole.json.items.map((d) => d.id);
+			assert.ok(all.length >= 24);
+			assert.equal(whole.json.counts.total, all.length);
+			const first = await officialB.get('/api/v1/queue?limit=7');
+			assert.deepEqual(first.json.items.map((d) => d.id), all.slice(0, 7));
+			assert.equal(first.json.counts.total, all.length, 'counts are over the whole queue');
+			assert.equal(typeof first.json.next_cursor, 'string');
+			// between two pages: one seen and two unseen documents signed, one
+			// unseen rejected, and a new one due first (before the cursor)
+			const gone = [all[3], all[9], all[15]];
+			for (const id of gone)
+				await h.psql(`SELECT document_apply('${id}', 'sign', 'person:${OFFICIAL_B}')`);
+			const rj = await officialB.postJson(`/api/v1/queue/${all[20]}/reject`, { reason: 'rejeté entre deux pages' });
+			assert.equal(rj.status, 200, rj.text);
+			gone.push(all[20]);
+			const early = await post(s.b, docMeta(s.orgB, { title: 'arrived', signer: 'president', due_date: '2020-01-01' }));
+			const seen = first.json.items.map((d) => d.id);
+			let cursor = first.json.next_cursor, pages = 1;
+			while (cursor) {
+				const r = await officialB.get(`/api/v1/queue?limit=7&cursor=${encodeURIComponent(cursor)}`);
+				assert.equal(r.status, 200, r.text);
+				assert.ok(r.json.items.length > 0 && r.json.items.length <= 7);
+				assert.equal(r.json.counts.total, all.length - gone.length + 1);
+				seen.push(...r.json.items.map((d) => d.id));
+				cursor = r.json.next_cursor;
+				assert.ok(++pages < 10, 'the pages end');
+			}
+			assert.equal(new Set(seen).size, seen.length, 'no document twice');
+			const expect = all.filter((id, i) => i < 7 || !gone.includes(id));
+			assert.deepEqual(seen, expect, 'every document still waiting once, in queue order');
+			assert.ok(!seen.includes(early.id), 'a document sorted before the cursor waits for the next reading');
+			const again = await officialB.get('/api/v1/queue?limit=500');
+			assert.equal(again.json.items[0].id, early.id);
+		});
+
+		it('a cursor or a limit that is not one is refused with 400', async () => {
+			assertProblem(assert, await officialB.get('/api/v1/queue?cursor=bm90IGEgY3Vyc29y'), { status: 400, field: 'cursor' });
+			assertProblem(assert, await officialB.get('/api/v1/queue?cursor=%25%25'), { status: 400, field: 'cursor' });
+			assertProblem(assert, await officialB.get('/api/v1/queue?limit=0'), { status: 400, field: 'limit' });
+			assertProblem(assert, await officialB.get('/api/v1/queue?limit=501'), { status: 400, field: 'limit' });
+			const d = await officialB.get('/api/v1/queue');
+			assert.ok(d.json.items.length <= 100, 'pages of 100 by default');
+		});
+	});
+
 	describe('delegation', () => {
 		let pes, doc;
 		before(async () => {

@@ -13,17 +13,29 @@ CREATE OR REPLACE FUNCTION ts_text(t timestamptz) RETURNS text LANGUAGE sql IMMU
 	SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
 $$;
 
--- The document as shown to vendors, now with who must sign and who signed.
 CREATE OR REPLACE FUNCTION person_brief(p_id bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
 	SELECT jsonb_build_object('name', name, 'email', email) FROM person WHERE id = p_id
 $$;
 
-CREATE OR REPLACE FUNCTION doc_json(d document) RETURNS jsonb LANGUAGE sql STABLE AS $$
+-- The same from a person row (from an outer join: NULL when there is none).
+CREATE OR REPLACE FUNCTION person_brief_of(p person) RETURNS jsonb LANGUAGE sql STABLE AS $$
+	SELECT CASE WHEN p.id IS NOT NULL THEN jsonb_build_object('name', p.name, 'email', p.email) END
+$$;
+
+-- The document's JSON from its row and what other tables add: its
+-- organisation's SIREN, its files (doc_file_json) and the people
+-- (person_brief) it was assigned to, signed by and for.  No table is read
+-- here: doc_json() below looks these up for one document, and a list (the
+-- official's queue, queue_json) joins them for a whole page in one pass
+-- instead of running doc_json() once per row.  STABLE, as what it calls
+-- (jsonb_build_object), so that PostgreSQL inlines it into the caller.
+CREATE OR REPLACE FUNCTION doc_json_of(d document, p_siren text, p_files jsonb, p_assigned jsonb,
+	p_signed_by jsonb, p_signed_for jsonb) RETURNS jsonb LANGUAGE sql STABLE AS $$
 	SELECT jsonb_build_object(
 		'id', d.id,
 		'kind', d.kind,
 		'state', d.state,
-		'organisation', (SELECT siren FROM organisation WHERE id = d.org_id),
+		'organisation', p_siren,
 		'title', d.title,
 		'signer', d.signer_hint,
 		'sign', d.want_sign,
@@ -32,20 +44,31 @@ CREATE OR REPLACE FUNCTION doc_json(d document) RETURNS jsonb LANGUAGE sql STABL
 		'external_ref', d.external_ref,
 		'created_at', ts_text(d.created_at),
 		'updated_at', ts_text(d.updated_at),
-		'files', coalesce((SELECT jsonb_agg(jsonb_build_object(
-				'id', f.n, 'role', f.role, 'name', f.name, 'media_type', f.media_type,
-				'size', b.size, 'sha256', encode(b.sha256, 'hex'),
-				'href', '/api/v1/documents/' || d.id || '/files/' || f.n) ORDER BY f.n)
-			FROM document_file f JOIN blob b ON b.id = f.blob_id WHERE f.doc_id = d.id), '[]'),
+		'files', coalesce(p_files, '[]'),
 		'warnings', d.warnings,
 		'reason', d.reason,
-		'assigned_to', person_brief(d.signer_id),
+		'assigned_to', p_assigned,
 		'signature', CASE WHEN d.signed_by IS NULL THEN NULL ELSE jsonb_build_object(
-			'by', person_brief(d.signed_by),
-			'on_behalf_of', person_brief(d.signed_for),
+			'by', p_signed_by,
+			'on_behalf_of', p_signed_for,
 			'at', ts_text(d.signed_at)) END)
 		|| CASE WHEN d.kind IN ('pes', 'acte') THEN jsonb_build_object(d.kind::text, d.meta)
 			ELSE '{}'::jsonb END
+$$;
+
+-- One file of a document as doc_json shows it (aggregate with ORDER BY f.n).
+CREATE OR REPLACE FUNCTION doc_file_json(f document_file, b blob) RETURNS jsonb LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object('id', f.n, 'role', f.role, 'name', f.name, 'media_type', f.media_type,
+		'size', b.size, 'sha256', encode(b.sha256, 'hex'),
+		'href', '/api/v1/documents/' || f.doc_id || '/files/' || f.n)
+$$;
+
+-- The document as shown to vendors, now with who must sign and who signed.
+CREATE OR REPLACE FUNCTION doc_json(d document) RETURNS jsonb LANGUAGE sql STABLE AS $$
+	SELECT doc_json_of(d, (SELECT siren FROM organisation WHERE id = d.org_id),
+		(SELECT jsonb_agg(doc_file_json(f, b) ORDER BY f.n)
+			FROM document_file f JOIN blob b ON b.id = f.blob_id WHERE f.doc_id = d.id),
+		person_brief(d.signer_id), person_brief(d.signed_by), person_brief(d.signed_for))
 $$;
 
 CREATE OR REPLACE FUNCTION blob_put_small(p_sha bytea, p_data bytea) RETURNS bigint

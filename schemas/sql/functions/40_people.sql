@@ -310,34 +310,94 @@ LANGUAGE sql STABLE AS $$
 	  AND (d.signer_id = p_person OR delegation_active(d.signer_id, p_person, d.org_id, d.kind) IS NOT NULL)
 $$;
 
-CREATE OR REPLACE FUNCTION queue_json(p_person bigint, p_org text, p_kind text, p_client text, p_limit integer)
-RETURNS jsonb LANGUAGE sql STABLE AS $$
-	WITH q AS (
-		SELECT DISTINCT ON ((x.doc).id) x.doc, x.for_person, o.siren, o.name AS org_name,
-			c.name AS client
+-- The queue's cursor: base64url of "<due date or infinity> <created_at in
+-- microseconds> <id>", the sort key of the last item of a page.  A page
+-- starts strictly after it, so documents signed, rejected or added between
+-- two pages shift no other document: none is shown twice or skipped.
+CREATE OR REPLACE FUNCTION queue_cursor(p_due date, p_created timestamptz, p_id uuid) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT rtrim(translate(encode(convert_to(concat_ws(' ', coalesce(p_due, 'infinity'::date),
+		(extract(epoch FROM p_created) * 1000000)::bigint, p_id), 'UTF8'), 'base64'), E'+/\n', '-_'), '=')
+$$;
+
+CREATE OR REPLACE FUNCTION queue_cursor_key(p_cursor text, OUT due date, OUT created timestamptz, OUT id uuid)
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+	v_parts text[];
+BEGIN
+	IF p_cursor IS NULL THEN
+		RETURN;
+	END IF;
+	BEGIN
+		v_parts := string_to_array(convert_from(decode(translate(p_cursor, '-_', '+/')
+			|| repeat('=', (4 - length(p_cursor) % 4) % 4), 'base64'), 'UTF8'), ' ');
+		due := v_parts[1]::date;
+		created := timestamptz 'epoch' + v_parts[2]::bigint * interval '1 microsecond';
+		id := v_parts[3]::uuid;
+		IF cardinality(v_parts) <> 3 OR p_cursor !~ '^[A-Za-z0-9_-]+$' THEN
+			RAISE EXCEPTION 'malformed';
+		END IF;
+	EXCEPTION WHEN OTHERS THEN
+		RAISE EXCEPTION 'not a cursor returned by this API' USING ERRCODE = 'LQ400', COLUMN = 'cursor',
+			HINT = 'pass next_cursor as is, or leave cursor out for the first page';
+	END;
+END $$;
+
+-- A page of the official's queue: {"items": [document + organisation_name,
+-- vendor, on_behalf_of], "counts": {...}, "next_cursor": text or null}.
+-- The counts are over the whole queue (total, by_organisation, by_kind,
+-- overdue) and over the filtered queue (matching), whatever the page.  One
+-- pass over the queue (the partial index document_queue) with the few
+-- columns that sort and count; the page's JSON is built from joins over its
+-- rows (doc_json_of), not by running doc_json() once per row.  PL/pgSQL, so
+-- that each connection plans the statement once (a LANGUAGE sql function
+-- with this many CTEs is planned again at every call).
+DROP FUNCTION IF EXISTS queue_json(bigint, text, text, text, integer);
+CREATE OR REPLACE FUNCTION queue_json(p_person bigint, p_org text, p_kind text, p_client text,
+	p_limit integer, p_cursor text) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	RETURN (WITH q AS MATERIALIZED (
+		SELECT (x.doc).id, (x.doc).org_id, (x.doc).client_id, (x.doc).kind, (x.doc).due_date,
+			(x.doc).created_at, x.for_person, coalesce((x.doc).due_date, 'infinity'::date) AS due_key
 		FROM queue_docs(p_person) x
-		JOIN organisation o ON o.id = (x.doc).org_id
-		JOIN api_client c ON c.id = (x.doc).client_id
 	), f AS (
-		SELECT * FROM q WHERE (p_org IS NULL OR siren = p_org)
-		  AND (p_kind IS NULL OR (doc).kind::text = p_kind) AND (p_client IS NULL OR client = p_client)
+		SELECT * FROM q
+		WHERE (p_org IS NULL OR org_id = (SELECT id FROM organisation WHERE siren = p_org))
+		  AND (p_kind IS NULL OR kind::text = p_kind)
+		  AND (p_client IS NULL OR client_id = (SELECT id FROM api_client WHERE name = p_client))
+	), after AS (
+		SELECT * FROM queue_cursor_key(p_cursor)
 	), page AS (
-		SELECT * FROM f ORDER BY (doc).due_date NULLS LAST, (doc).created_at, (doc).id LIMIT p_limit
+		SELECT s.*, row_number() OVER (ORDER BY due_key, created_at, id) AS rn FROM (
+			SELECT * FROM f WHERE p_cursor IS NULL
+			   OR (due_key, created_at, id) > (SELECT a.due, a.created, a.id FROM after a)
+			ORDER BY due_key, created_at, id LIMIT p_limit + 1) s
 	)
 	SELECT jsonb_build_object(
-		'items', coalesce((SELECT jsonb_agg(doc_json(doc) || jsonb_build_object(
-				'organisation_name', org_name, 'vendor', client,
-				'on_behalf_of', CASE WHEN for_person <> p_person THEN person_brief(for_person) END)
-				ORDER BY (doc).due_date NULLS LAST, (doc).created_at, (doc).id) FROM page), '[]'),
+		'items', coalesce((SELECT jsonb_agg(doc_json_of(d, o.siren, files.files, person_brief_of(pa),
+				person_brief_of(pb), person_brief_of(pf)) || jsonb_build_object(
+				'organisation_name', o.name, 'vendor', c.name,
+				'on_behalf_of', CASE WHEN pg.for_person <> p_person THEN person_brief_of(pr) END)
+				ORDER BY pg.rn)
+			FROM page pg JOIN document d ON d.id = pg.id
+			JOIN organisation o ON o.id = d.org_id JOIN api_client c ON c.id = d.client_id
+			LEFT JOIN LATERAL (SELECT jsonb_agg(doc_file_json(fl, b) ORDER BY fl.n) AS files
+				FROM document_file fl JOIN blob b ON b.id = fl.blob_id WHERE fl.doc_id = d.id) files ON true
+			LEFT JOIN person pa ON pa.id = d.signer_id LEFT JOIN person pb ON pb.id = d.signed_by
+			LEFT JOIN person pf ON pf.id = d.signed_for LEFT JOIN person pr ON pr.id = pg.for_person
+			WHERE pg.rn <= p_limit), '[]'),
+		'next_cursor', (SELECT queue_cursor(due_date, created_at, id) FROM page
+			WHERE rn = p_limit AND EXISTS (SELECT 1 FROM page WHERE rn > p_limit)),
 		'counts', jsonb_build_object(
 			'total', (SELECT count(*) FROM q),
 			'matching', (SELECT count(*) FROM f),
-			'by_organisation', coalesce((SELECT jsonb_object_agg(siren, n) FROM
-				(SELECT siren, count(*) AS n FROM q GROUP BY siren) s), '{}'),
+			'by_organisation', coalesce((SELECT jsonb_object_agg(o.siren, s.n) FROM
+				(SELECT org_id, count(*) AS n FROM q GROUP BY org_id) s
+				JOIN organisation o ON o.id = s.org_id), '{}'),
 			'by_kind', coalesce((SELECT jsonb_object_agg(k, n) FROM
-				(SELECT (doc).kind::text AS k, count(*) AS n FROM q GROUP BY 1) s), '{}'),
-			'overdue', (SELECT count(*) FROM q WHERE (doc).due_date < current_date)))
-$$;
+				(SELECT kind::text AS k, count(*) AS n FROM q GROUP BY 1) s), '{}'),
+			'overdue', (SELECT count(*) FROM q WHERE due_date < current_date))));
+END $$;
 
 -- A document as a person sees it: the document, its history, and whether
 -- they may sign it (and for whom).

@@ -61,7 +61,8 @@ BEGIN
 		RETURN 0;
 	END IF;
 	-- A statement after the lock: its snapshot sees the previous sealer's commit.
-	SELECT coalesce(max(seq), 0) INTO v_seq FROM event;
+	-- Positions purged (event_purged, 012_retention.sql) are never given again.
+	SELECT greatest((SELECT max(seq) FROM event), (SELECT max(upto) FROM event_purged), 0) INTO v_seq;
 	WITH todo AS (
 		SELECT id, row_number() OVER (ORDER BY id) AS rn FROM event
 		WHERE seq IS NULL ORDER BY id LIMIT 10000)

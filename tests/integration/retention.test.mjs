@@ -1,0 +1,155 @@
+// Retention (issue 17, point 4): liassed's workers purge feed events,
+// finished webhook deliveries, finished jobs and expired sessions after their
+// periods, in small batches, and nothing else: documents, files and the
+// journal stay (the journal still verifies).  The feed stays gap-free for a
+// consumer reading within the period; one whose position is older gets 410
+// naming `after` and the oldest position available.  Periods of seconds here.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+
+import {
+	newHarness, docMeta, pdfFile, assertProblem, sleep, OFFICIAL_A, PASSWORD,
+} from '../lib/harness.mjs';
+
+const h = newHarness('retention');
+const KEEP_S = 6;
+
+async function post(client, org, title) {
+	const r = await client.postDocument(docMeta(org, { title }), pdfFile(1500, `${title}.pdf`));
+	assert.equal(r.status, 201, r.text);
+	return r.json;
+}
+
+async function until(what, pred, seconds = 40) {
+	for (let i = 0; i < seconds * 5; i++) {
+		if (await pred())
+			return;
+		await sleep(200);
+	}
+	throw new Error(`timed out waiting for ${what}`);
+}
+
+const sql = (q) => h.psql(q);
+
+describe('retention', () => {
+	let s;
+	const counts = {};
+
+	before(async () => {
+		s = await h.setup({
+			retention_interval: '1s', retention_batch: 2, retention_events: `${KEEP_S}s`,
+			retention_webhook_deliveries: `${KEEP_S}s`, retention_jobs: `${KEEP_S}s`, retention_sessions: '1s',
+		});
+		await h.mustCli(['person', 'passwd', OFFICIAL_A], { input: PASSWORD + '\n' });
+	});
+	after(() => h.stopAll());
+
+	it('a consumer within the period reads every event once; an older position gets 410', async () => {
+		// A webhook, deleted (nothing is sent), holding one delivery pending
+		// and one finished for the first two events of client A.
+		const first = await post(s.a, s.orgA, 'first');
+		const second = await post(s.a, s.orgA, 'second');
+		const posted = [first.id, second.id];
+		let feed = [], pos = 0;
+		const read = async () => {
+			for (;;) {
+				const r = await s.a.get(`/api/v1/events?after=${pos}&limit=3`);
+				assert.equal(r.status, 200, r.text);
+				feed = feed.concat(r.json.items);
+				pos = r.json.next_after;
+				if (r.json.items.length < 3)
+					return;
+			}
+		};
+		await until('the two first events', async () => { await read(); return feed.length >= 2; });
+		const [e1, e2] = feed;
+		await sql(`INSERT INTO webhook (client_id, url, secret, deleted_at)
+			SELECT client_id, 'https://vendor.example/hook', repeat('s', 32), now() FROM event WHERE seq = ${e1.id}`);
+		await sql(`INSERT INTO webhook_delivery (webhook_id, event_id, state, done_at)
+			SELECT (SELECT max(id) FROM webhook), id, 'delivered', now() FROM event WHERE seq = ${e1.id}`);
+		await sql(`INSERT INTO webhook_attempt (delivery_id, n, http_status, outcome)
+			SELECT max(id), 1, 200, 'delivered' FROM webhook_delivery`);
+		await sql(`INSERT INTO webhook_delivery (webhook_id, event_id)
+			SELECT (SELECT max(id) FROM webhook), id FROM event WHERE seq = ${e2.id}`);
+
+		// The steady consumer reads every 200 ms while documents keep coming
+		// and the old events go.
+		const t0 = Date.now();
+		for (let i = 0; Date.now() - t0 < (KEEP_S + 4) * 1000; i++) {
+			if (i % 5 === 0)
+				posted.push((await post(s.a, s.orgA, `doc ${i}`)).id);
+			await read();
+			await sleep(200);
+		}
+		counts.docs = await sql('SELECT count(*) FROM document');
+		counts.files = await sql('SELECT count(*) FROM document_file');
+		counts.blobs = await sql('SELECT count(*) FROM blob_chunk');
+		// The event with a pending delivery stops the purge there: only e1 went.
+		assert.equal(await sql('SELECT upto FROM event_purged WHERE client_id = (SELECT client_id FROM event'
+			+ ` WHERE seq = ${e2.id})`), String(e1.id));
+		assert.equal(await sql(`SELECT count(*) FROM webhook_delivery WHERE event_id NOT IN (SELECT id FROM event)`), '0');
+		assert.equal(await sql('SELECT count(*) FROM webhook_attempt'), '0', 'the attempts went with their delivery');
+		// The delivery ends (failed): the purge goes on past it.
+		await sql("UPDATE webhook_delivery SET state = 'failed', done_at = now() WHERE state = 'pending'");
+		await until('the events older than the period to go', async () => {
+			await read();
+			return Number(await sql(`SELECT count(*) FROM event WHERE seq <= ${e2.id}`)) === 0;
+		});
+		await read();
+		const ids = feed.map((e) => e.id);
+		assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'in increasing position');
+		assert.equal(new Set(ids).size, ids.length, 'none twice');
+		assert.deepEqual(feed.map((e) => e.document).sort(), [...posted].sort(), 'every document\'s event, none missing');
+		const purged = Number(await sql('SELECT upto FROM event_purged WHERE client_id = (SELECT client_id FROM'
+			+ ' api_client_org JOIN organisation o ON o.id = org_id WHERE o.siren = \'' + s.orgA + '\')'));
+		assert.ok(purged >= e2.id, `purged up to ${purged}`);
+
+		// A consumer still at a purged position: 410, naming after and where to resume.
+		const late = await s.a.get('/api/v1/events?after=0');
+		assertProblem(assert, late, { status: 410, field: 'after' });
+		assert.match(late.json.detail, new RegExp(`after=${purged}\\b`));
+		assertProblem(assert, await s.a.get(`/api/v1/events?after=${purged - 1}`), { status: 410, field: 'after' });
+		const resume = await s.a.get(`/api/v1/events?after=${purged}`);
+		assert.equal(resume.status, 200, resume.text);
+	});
+
+	it('positions are never given twice, even once every event is purged', async () => {
+		await until('every event to go', async () => (await sql('SELECT count(*) FROM event')) === '0');
+		const top = Number(await sql('SELECT max(upto) FROM event_purged'));
+		const d = await post(s.a, s.orgA, 'after the purge');
+		await until('its event', async () => (await sql(`SELECT seq FROM event WHERE doc_id = '${d.id}'`)) !== '');
+		assert.ok(Number(await sql(`SELECT seq FROM event WHERE doc_id = '${d.id}'`)) > top);
+		const r = await s.a.get(`/api/v1/events?after=${top}`);
+		assert.deepEqual(r.json.items.map((e) => e.document), [d.id]);
+	});
+
+	it('documents, files and the journal stay, and the journal still verifies', async () => {
+		assert.equal(await sql('SELECT count(*) FROM document WHERE title <> \'after the purge\''), counts.docs);
+		assert.equal(await sql('SELECT count(*) FROM document_file f JOIN document d ON d.id = f.doc_id'
+			+ ' WHERE d.title <> \'after the purge\''), counts.files);
+		assert.ok(Number(await sql('SELECT count(*) FROM blob_chunk')) >= Number(counts.blobs));
+		assert.ok(Number(await sql("SELECT count(*) FROM journal WHERE action = 'document.received'")) >= Number(counts.docs));
+		const v = await h.cli(['journal', 'verify']);
+		assert.equal(v.code, 0, v.stderr);
+		assert.match(v.stdout, /chain intact/);
+	});
+
+	it('finished jobs go, but not one a webhook still names; expired sessions go, live ones stay', async () => {
+		await sql("INSERT INTO job (kind, done_at) VALUES ('test-old', now() - interval '1 hour'),"
+			+ " ('test-named', now() - interval '1 hour'), ('test-open', NULL)");
+		await sql("UPDATE webhook SET job_id = (SELECT id FROM job WHERE kind = 'test-named')");
+		const live = await s.d.login(OFFICIAL_A);
+		const old = await s.d.login(OFFICIAL_A);
+		assert.equal((await old.get('/api/v1/queue')).status, 200);
+		await sql("UPDATE session SET expires_at = now() - interval '1 minute'"
+			+ ' WHERE created_at = (SELECT max(created_at) FROM session)');
+		await until('the old job and the expired session to go', async () =>
+			(await sql("SELECT count(*) FROM job WHERE kind = 'test-old'")) === '0'
+			&& (await sql('SELECT count(*) FROM session WHERE expires_at < now()')) === '0');
+		assert.equal(await sql("SELECT count(*) FROM job WHERE kind IN ('test-named', 'test-open')"), '2');
+		assert.equal((await live.get('/api/v1/queue')).status, 200, 'the live session stays');
+		assert.equal((await old.get('/api/v1/queue')).status, 401);
+		assert.match(fs.readFileSync(h.daemons[0].logFile, 'utf8'), /retention: \d+ sessions purged/);
+	});
+});
