@@ -2,14 +2,16 @@
 // port of its own.  The exposition parses (text format 0.0.4), request
 // counters by route template and status grow by exactly what was sent, a
 // histogram is cumulative with +Inf = _count, the queue-depth gauge equals
-// the pending documents in the database, and the API port does not serve
-// /metrics.
+// the pending documents in the database, a login lockout is counted and
+// shown, the API port does not serve /metrics, and --check-config checks
+// metrics_listen.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import net from 'node:net';
+import path from 'node:path';
 import {
-	newHarness, docMeta, pdfFile, request, sleep, OFFICIAL_A,
+	newHarness, docMeta, pdfFile, request, run, sleep, topBuilddir, OFFICIAL_A,
 } from '../lib/harness.mjs';
 
 const h = newHarness('daemon-metrics');
@@ -100,10 +102,8 @@ describe('Prometheus metrics on metrics_listen', () => {
 		assert.equal(missing.status, 404, missing.text);
 		const anon = await request(s.d.url, { path: '/api/v1/documents' });
 		assert.equal(anon.status, 401, anon.text);
-		const login = await request(s.d.url, { method: 'POST', path: '/api/v1/session',
-			headers: { 'Content-Type': 'application/json' },
-			body: JSON.stringify({ email: OFFICIAL_A, password: 'not the password' }) });
-		assert.equal(login.status, 401, login.text);
+		const failed = await login('not the password');
+		assert.equal(failed.status, 401, failed.text);
 		await sleep(100);    // the completion callback runs after the answer is sent
 		const after = await scrape();
 		const delta = (labels) => value(after, 'liasse_http_requests_total', labels) -
@@ -142,12 +142,31 @@ describe('Prometheus metrics on metrics_listen', () => {
 		assert.ok(value(exp, `${name}_sum`, labels) > 0);
 	});
 
-	it('queue depth equals the documents pending signature; pool gauges present', async () => {
+	const login = (password) => request(s.d.url, { method: 'POST', path: '/api/v1/session',
+		headers: { 'Content-Type': 'application/json' },
+		body: JSON.stringify({ email: OFFICIAL_A, password }) });
+
+	it('queue depth equals the documents pending signature; lockouts; pool gauges', async () => {
+		const before = await scrape();
 		const r = await s.a.postDocument(docMeta(s.orgA, { title: 'Second' }), pdfFile(1200));
 		assert.equal(r.status, 201, r.text);
 		assert.equal(r.json.state, 'pending_signature');
+		// five failures in a row lock the login; the next attempt is refused as locked
+		let refused = null;
+		for (let i = 0; i < 6 && !refused; i++) {
+			const l = await login(`wrong ${i}`);
+			if (l.status === 403)
+				refused = l;
+			else
+				assert.equal(l.status, 401, l.text);
+		}
+		assert.ok(refused, 'the login got locked');
 		await sleep(5500);   // past the 5 s cache of the database gauges
 		const exp = await scrape();
+		assert.equal(value(exp, 'liasse_logins_total', { outcome: 'locked' }) -
+			value(before, 'liasse_logins_total', { outcome: 'locked' }), 1);
+		assert.equal(value(exp, 'liasse_locked', { what: 'login' }), 1);
+		assert.equal(value(exp, 'liasse_locked', { what: 'pin' }), 0);
 		const pending = Number(await h.psql("SELECT count(*) FROM document WHERE state = 'pending_signature'"));
 		assert.ok(pending >= 2);
 		assert.equal(value(exp, 'liasse_database_gauges_up'), 1);
@@ -166,5 +185,18 @@ describe('Prometheus metrics on metrics_listen', () => {
 		assert.doesNotMatch(r.text, /liasse_http_requests_total/);
 		const other = await request(murl, { path: '/api/v1/documents' });
 		assert.equal(other.status, 404);
+	});
+
+	it('--check-config checks metrics_listen', async () => {
+		const liassed = path.join(topBuilddir, 'src', 'liassed');
+		for (const bad of ['9464', 'localhost:9464', '127.0.0.1:', '127.0.0.1:70000', '[::1]:9464']) {
+			const r = await run(liassed, ['-o', `database=${h.pg.conninfo}`, '-o', `metrics_listen=${bad}`,
+				'--check-config']);
+			assert.notEqual(r.code, 0, bad);
+			assert.match(r.stderr, /metrics_listen/, bad);
+		}
+		const good = await run(liassed, ['-o', `database=${h.pg.conninfo}`, '-o',
+			'metrics_listen=0.0.0.0:9464', '--check-config']);
+		assert.equal(good.code, 0, good.stderr);
 	});
 });
