@@ -172,6 +172,8 @@ check_config(struct lerr *e)
 		rc = lerr_set(e, LERR_INVALID, "user", "no such user \"%s\"", name);
 	if (!rc && *pw && !(rc = config_read_secret(pw, secret, sizeof(secret), e)))
 		explicit_bzero(secret, sizeof(secret));
+	if (!rc && *config_str("metrics_listen"))
+		rc = http_metrics_check(config_str("metrics_listen"), e);
 	if (!rc && (config_int("listen_port") > 65535 || config_int("db_pool_size") < 1 ||
 		    config_int("workers") < 0))
 		rc = lerr_set(e, LERR_INVALID, NULL, "listen_port must be 0-65535, db_pool_size >= 1, workers >= 0");
@@ -278,14 +280,19 @@ serve(struct store *s, sigset_t *sigs, const struct buf *openapi)
 		.session_idle_s = (int)config_int("session_idle_timeout"),
 		.session_lifetime_s = (int)config_int("session_lifetime"),
 	};
+	const char *ml = config_str("metrics_listen");
+	struct http_metrics *hm = NULL;
 	struct worker_pool *wp = NULL;
 	struct http_server *h = NULL;
 	struct lerr e;
 	int sig = 0;
 
-	if (http_start(&ho, &h, &e) ||
+	if ((*ml && http_metrics_start(ml, s, &hm, &e)) || http_start(&ho, &h, &e) ||
 	    worker_pool_start(s, (int)config_int("workers"), job_handlers, housekeeping, &wp, &e))
 		die(&e);
+	if (hm)
+		log_info("liassed: metrics on http://%.*s:%d/metrics (no authentication: keep it private)",
+			 (int)(strrchr(ml, ':') - ml), ml, http_metrics_port(hm));
 	log_info("liassed: listening on http://%s:%d", ho.address, http_port(h));
 	if (notify_send("READY=1\nSTATUS=listening on http://%s:%d", ho.address, http_port(h)))
 		log_warn("cannot notify the service manager (NOTIFY_SOCKET=%s): %s", getenv("NOTIFY_SOCKET"),
@@ -311,6 +318,7 @@ serve(struct store *s, sigset_t *sigs, const struct buf *openapi)
 	wait_for_requests(h);
 	worker_pool_stop(wp);
 	http_stop(h);
+	http_metrics_stop(hm);
 	log_info("stopped");
 }
 

@@ -25,6 +25,7 @@
 #include "core/config.h"
 #include "core/kind.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/util.h"
 #include "sign/certkey.h"
 #include "sign/sign.h"
@@ -87,8 +88,10 @@ attempt_begin(struct attempt *a, struct lerr *e)
 {
 	int rc = store_cert_pin_reserve(a->c, a->cr->id, &a->left, e);
 
-	if (rc == LERR_FORBIDDEN && !strcmp(e->field, "pin"))
+	if (rc == LERR_FORBIDDEN && !strcmp(e->field, "pin")) {
 		a->locked = 1;
+		metrics_inc(METRIC_PIN_ATTEMPTS, "locked");
+	}
 	return rc;
 }
 
@@ -103,8 +106,12 @@ attempt_end(struct attempt *a, int rc, const char *field, const char *what, stru
 	lerr_clear(&e2);
 	if (store_cert_pin_outcome(a->c, a->cr->id, outcome, a->actor, &left, &e2))
 		log_error("certificate %lld: cannot record the PIN attempt: %s", a->cr->id, e2.msg);
+	if (rc == 0 || rc == LERR_AUTH)
+		metrics_inc(METRIC_PIN_ATTEMPTS, rc ? "wrong" : "ok");
 	if (rc != LERR_AUTH)
 		return rc;
+	if (left <= 0)
+		metrics_add(METRIC_PIN_LOCKOUTS, 1);
 	a->left = left;
 	wrong_secret(e, field, what, left);
 	return LERR_FORBIDDEN;
@@ -712,6 +719,8 @@ signdoc_batch(struct store *s, struct signdoc_batch *b, struct lerr *e)
 	(void)sign_all(&rn, &e2);       /* its failure is in every document's result */
 	for (size_t i = 0; i < b->ndocs; i++) {
 		b->nsigned += b->results[i].ok;
+		metrics_inc(METRIC_SIGNATURES, b->results[i].ok ? "signed" :
+			    lerr_kind_name(b->results[i].err.kind));
 		if (b->results[i].ok)
 			log_info("doc=%s signed by %s (%s)", b->results[i].id, b->actor, b->results[i].state);
 	}

@@ -42,6 +42,14 @@ void http_quiesce(struct http_server *h);
 /* Requests between their first byte and their completion. */
 int http_in_flight(const struct http_server *h);
 void http_stop(struct http_server *h);
+/* GET /metrics (Prometheus) on its own daemon at listen, "ADDRESS:PORT"
+ * (src/http/metrics.c, doc/metrics.md); never on the API port. */
+struct http_metrics;
+int http_metrics_check(const char *listen, struct lerr *e) LERR_WUR;
+int http_metrics_start(const char *listen, struct store *s, struct http_metrics **out,
+		       struct lerr *e) LERR_WUR;
+int http_metrics_port(const struct http_metrics *m);
+void http_metrics_stop(struct http_metrics *m);
 /* At shutdown: the long polls of GET /api/v1/events answer now (src/http/events.c). */
 void http_events_stop(void);
 

@@ -32,6 +32,8 @@ struct req {
 	struct buf body;             /* small bodies of non-streaming routes */
 	void *state;                 /* the handler's own (upload) */
 	int replied;                 /* a response is queued */
+	unsigned status;             /* its status (0: none yet) */
+	int64_t t0;                  /* now_us() at the first byte, for the metrics */
 	struct lerr err;             /* a failure waiting to be replied at the end of the body */
 	int failed;
 	uint64_t discard_max;        /* a failed body is dropped up to this (0: twice max_request) */

@@ -28,6 +28,7 @@ http_reply_response(struct req *rq, unsigned status, struct MHD_Response *resp)
 	}
 	MHD_destroy_response(resp);
 	rq->replied = 1;
+	rq->status = status;
 	log_info("%s %s -> %u", rq->method, rq->url, status);
 	return 0;
 }

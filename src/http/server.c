@@ -25,6 +25,7 @@
 #include <openssl/crypto.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/util.h"
 #include "web/web.h"
 
@@ -329,6 +330,7 @@ req_create(struct http_server *srv, struct MHD_Connection *conn, const char *url
 	rq->method = arena_strdup(a, method);
 	snprintf(rq->id, sizeof(rq->id), "%lx", (unsigned long)atomic_fetch_add(&srv->next_id, 1));
 	buf_init(&rq->body, HTTP_SMALL_BODY);
+	rq->t0 = now_us();
 	atomic_fetch_add(&srv->in_flight, 1);
 	return rq;
 }
@@ -723,6 +725,24 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *m
 	return MHD_YES;
 }
 
+/* The request's counters: its route template (never the raw path, whose ids
+ * would make a series each), method and status; status "0": no answer sent. */
+static void
+count_request(const struct req *rq)
+{
+	static const char *const methods[] = { "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS" };
+	const char *method = "other", *route;
+	char status[12];
+
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (!strcmp(rq->method, methods[i]))
+			method = methods[i];
+	route = rq->route == &http_web_route ? "web" : rq->route ? rq->route->pattern : "unmatched";
+	snprintf(status, sizeof(status), "%u", rq->status);
+	metrics_inc(METRIC_HTTP_REQUESTS, method, route, status);
+	metrics_observe(METRIC_HTTP_DURATION, (double)(now_us() - rq->t0) / 1e6, method, route);
+}
+
 static void
 completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	     enum MHD_RequestTerminationCode toe)
@@ -741,6 +761,7 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 		log_info("%s %s ended early (code %d): nothing kept", rq->method, rq->url, (int)toe);
 	if (rq->route && rq->route->handler->done)
 		rq->route->handler->done(rq);
+	count_request(rq);
 	buf_fini(&rq->body);
 	arena_destroy(rq->arena);
 	*con_cls = NULL;

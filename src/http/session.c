@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/secret.h"
 #include "core/util.h"
 
@@ -90,6 +91,7 @@ http_login(struct req *rq, const char *email, const char *password, const char *
 	if (rc)
 		goto out;
 	bad = check_login(&li, password, totp, e);
+	metrics_inc(METRIC_LOGINS, !bad ? "ok" : li.id && li.locked ? "locked" : "failed");
 	if (li.id && !li.locked) {
 		struct lerr e2;
 

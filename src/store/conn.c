@@ -15,6 +15,8 @@ struct store {
 	char *conninfo, *password;
 	int poolsize, open;
 	struct store_conn *free;
+	int nfree, waiting;          /* idle connections; callers waiting for one */
+	unsigned long long waits;    /* store_acquire calls that had to wait */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 };
@@ -152,11 +154,17 @@ store_acquire(struct store *s, struct store_conn **out, struct lerr *e)
 	int rc;
 
 	pthread_mutex_lock(&s->lock);
-	while (!s->free && s->open >= s->poolsize)
-		pthread_cond_wait(&s->cond, &s->lock);
+	if (!s->free && s->open >= s->poolsize) {
+		s->waits++;
+		s->waiting++;
+		while (!s->free && s->open >= s->poolsize)
+			pthread_cond_wait(&s->cond, &s->lock);
+		s->waiting--;
+	}
 	c = s->free;
 	if (c) {
 		s->free = c->next;
+		s->nfree--;
 		pthread_mutex_unlock(&s->lock);
 		c->next = NULL;
 		if (!idle_alive(c->pg) && (rc = revive(s, c, e)))
@@ -191,8 +199,21 @@ store_release(struct store *s, struct store_conn *c)
 	} else {
 		c->next = s->free;
 		s->free = c;
+		s->nfree++;
 	}
 	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void
+store_pool_stats(struct store *s, struct store_pool_stats *out)
+{
+	pthread_mutex_lock(&s->lock);
+	out->size = s->poolsize;
+	out->open = s->open;
+	out->idle = s->nfree;
+	out->waiting = s->waiting;
+	out->waits = s->waits;
 	pthread_mutex_unlock(&s->lock);
 }
 

@@ -661,4 +661,20 @@ int store_webhook_record(struct store_conn *c, long long delivery_id, int http_s
 			 const char *error, int duration_ms, int ok, int retry_s,
 			 struct lerr *e) LERR_WUR;
 
+/* Metrics (http/metrics.c, doc/metrics.md).  The pool now: connections
+ * allowed, open, idle, callers waiting; waits: acquisitions that waited. */
+struct store_pool_stats {
+	int size, open, idle, waiting;
+	unsigned long long waits;
+};
+void store_pool_stats(struct store *s, struct store_pool_stats *out);
+/* The gauges read at scrape time, one call of fn per row: family
+ * "documents" (kind, state), "jobs" (kind, "ready" | "scheduled"),
+ * "transmissions" (connector, "sending" | "sent"), "locked" ("login" |
+ * "pin", ""), and the count. */
+typedef void store_metrics_row_fn(void *arg, const char *family, const char *a, const char *b,
+				  long long n);
+int store_metrics_scrape(struct store_conn *c, store_metrics_row_fn *fn, void *arg,
+			 struct lerr *e) LERR_WUR;
+
 #endif

@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "core/kind.h"
 #include "core/log.h"
+#include "core/metrics.h"
 
 #define BODY_MAX (1u << 20)
 
@@ -375,6 +376,8 @@ send_committed(struct xmit_job *x, const struct xmit_connector *k, long long job
 	lerr_clear(&why);
 	rewind(x->spool);
 	out = k->send(x, &why);
+	metrics_inc(METRIC_TRANSMISSIONS, k->name, out == XMIT_SENT ? "sent" : out == XMIT_REFUSED ?
+		    "refused" : out == XMIT_UNSENT ? "unsent" : "uncertain");
 	if ((rc = store_begin(x->c, e)))
 		return rc;   /* the lease runs out, the next attempt reconciles */
 	switch (out) {
