@@ -308,13 +308,17 @@ struct login_info {
 	char hash[128];
 	uint8_t totp[64];
 	size_t totplen;              /* 0: no second factor */
-	int locked;                  /* too many failures lately */
 };
 int store_login_lookup(struct store_conn *c, const char *email, struct login_info *out,
 		       struct lerr *e) LERR_WUR;
-/* Counts a failure (5 in a row lock the login for 15 minutes) or clears them; journaled. */
-int store_login_record(struct store_conn *c, long long person_id, int ok, const char *from,
-		       struct lerr *e) LERR_WUR;
+/* Reserves a password try before it is checked, committed at once (the
+ * connection must not be in a transaction): *left the tries left after it
+ * (0..4), -1 when the login is locked (5 tries within lock_s seconds). */
+int store_login_reserve(struct store_conn *c, long long person_id, int lock_s, int *left,
+			struct lerr *e) LERR_WUR;
+/* The reserved try's outcome: ok clears the count and the lock; journaled. */
+int store_login_outcome(struct store_conn *c, long long person_id, int ok, const char *from,
+			struct lerr *e) LERR_WUR;
 int store_session_create(struct store_conn *c, long long person_id, const uint8_t sha[32],
 			 const char *csrf, int lifetime_s, struct lerr *e) LERR_WUR;
 /* LERR_AUTH when unknown, expired, idle longer than idle_s, or the person disabled. */
