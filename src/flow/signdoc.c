@@ -699,9 +699,9 @@ out:
 /* ---- import and enrolment ---- */
 
 int
-signdoc_import(struct store *s, long long admin_id, const char *email, const void *p12,
-	       size_t len, const char *password, const char *actor, long long *id,
-	       char code[CUSTODY_CODE_SIZE], struct lerr *e)
+signdoc_import_ex(struct store *s, long long admin_id, const char *email, const void *p12,
+		  size_t len, const char *password, const char *actor, long long *id,
+		  long long *replaced, char code[CUSTODY_CODE_SIZE], struct lerr *e)
 {
 	struct certkey_info ci;
 	struct buf der, chain, blob;
@@ -712,6 +712,7 @@ signdoc_import(struct store *s, long long admin_id, const char *email, const voi
 	buf_init(&der, 64 * 1024);
 	buf_init(&chain, 256 * 1024);
 	buf_init(&blob, 64 * 1024);
+	*id = *replaced = 0;
 	if ((rc = certkey_import(p12, len, password, &ci, &der, &chain, &blob, code, e)) ||
 	    (rc = store_acquire(s, &c, e)))
 		goto out;
@@ -720,7 +721,7 @@ signdoc_import(struct store *s, long long admin_id, const char *email, const voi
 		.bloblen = blob.len, .sha256 = ci.sha256, .subject = ci.subject, .issuer = ci.issuer,
 		.serial = ci.serial, .not_before = ci.not_before, .not_after = ci.not_after,
 		.actor = actor };
-	rc = store_cert_add(c, &n, id, e);
+	rc = store_cert_add(c, &n, id, replaced, e);
 out:
 	if (rc)
 		explicit_bzero(code, CUSTODY_CODE_SIZE);
@@ -729,6 +730,16 @@ out:
 	buf_fini(&chain);
 	buf_fini(&blob);
 	return rc;
+}
+
+int
+signdoc_import(struct store *s, long long admin_id, const char *email, const void *p12,
+	       size_t len, const char *password, const char *actor, long long *id,
+	       char code[CUSTODY_CODE_SIZE], struct lerr *e)
+{
+	long long replaced;
+
+	return signdoc_import_ex(s, admin_id, email, p12, len, password, actor, id, &replaced, code, e);
 }
 
 static int

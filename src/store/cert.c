@@ -18,7 +18,8 @@ lltoa(long long v, char *out, size_t n)
 }
 
 int
-store_cert_add(struct store_conn *c, const struct cert_new *n, long long *id, struct lerr *e)
+store_cert_add(struct store_conn *c, const struct cert_new *n, long long *id, long long *replaced,
+	       struct lerr *e)
 {
 	char nb[24], na[24], adm[24];
 	PGresult *r = NULL;
@@ -28,15 +29,19 @@ store_cert_add(struct store_conn *c, const struct cert_new *n, long long *id, st
 	lltoa(n->not_before, nb, sizeof(nb));
 	lltoa(n->not_after, na, sizeof(na));
 	struct sqlp p[] = {
-		SQLP_TEXT(n->email), SQLP_BIN(n->der, n->derlen), SQLP_BIN(n->chain, n->chainlen),
+		/* no chain is an empty one: a NULL pointer would be SQL NULL */
+		SQLP_TEXT(n->email), SQLP_BIN(n->der, n->derlen),
+		SQLP_BIN(n->chainlen ? n->chain : "", n->chainlen),
 		SQLP_BIN(n->sha256, 32), SQLP_TEXT(n->subject), SQLP_TEXT(n->issuer),
 		SQLP_TEXT(n->serial), SQLP_TEXT(nb), SQLP_TEXT(na), SQLP_BIN(n->blob, n->bloblen),
 		SQLP_TEXT(n->actor), SQLP_TEXT(n->admin_id ? adm : NULL),
 	};
-	rc = sq_exec(c, "SELECT cert_add($12::bigint, $1, $2, $3, $4, $5, $6, $7, to_timestamp($8::bigint),"
-		     " to_timestamp($9::bigint), $10, $11)", p, 12, &r, e);
-	if (!rc)
+	rc = sq_exec(c, "SELECT id, replaced FROM cert_add($12::bigint, $1, $2, $3, $4, $5, $6, $7,"
+		     " to_timestamp($8::bigint), to_timestamp($9::bigint), $10, $11)", p, 12, &r, e);
+	if (!rc) {
 		*id = atoll(PQgetvalue(r, 0, 0));
+		*replaced = PQgetisnull(r, 0, 1) ? 0 : atoll(PQgetvalue(r, 0, 1));
+	}
 	PQclear(r);
 	return rc;
 }

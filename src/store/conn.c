@@ -186,6 +186,8 @@ map_error(struct store_conn *c, PGresult *r, struct lerr *e)
 		kind = LERR_UNAVAILABLE;
 	else if (state && !strcmp(state, "23505"))
 		kind = LERR_CONFLICT;
+	else if (state && !strcmp(state, "23502"))
+		kind = LERR_INTERNAL;   /* a NULL we passed into NOT NULL: our bug, not the caller's */
 	else if (state && !strncmp(state, "23", 2))
 		kind = LERR_INVALID;
 	else if (state && (!strncmp(state, "08", 2) || !strncmp(state, "57P", 3)))

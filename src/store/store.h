@@ -451,7 +451,8 @@ struct cert_new {
 	long long not_before, not_after;   /* Unix time */
 	const char *actor;
 };
-int store_cert_add(struct store_conn *c, const struct cert_new *n, long long *id,
+/* *replaced: the certificate awaiting enrolment this one replaces (0: none). */
+int store_cert_add(struct store_conn *c, const struct cert_new *n, long long *id, long long *replaced,
 		   struct lerr *e) LERR_WUR;
 /* JSON array, nearest expiry first (revoked last); person_id 0: everyone the
  * admin may see. */

@@ -8,6 +8,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import {
 	newHarness, multipart, docMeta, pdfFile, OFFICIAL_A, OFFICIAL_B, PASSWORD,
 } from '../lib/harness.mjs';
@@ -65,7 +66,8 @@ describe('enrolment', () => {
 
 	test('the administrator imports a PKCS#12 and gets a one-time code, never a PIN', async () => {
 		const bad = await importViaApi(OFFICIAL_A, pki.signer.p12, 'wrong password');
-		assert.equal(bad.status, 401, bad.text);
+		assert.equal(bad.status, 422, bad.text);
+		assert.equal(bad.json.field, 'password');
 		const r = await importViaApi(OFFICIAL_A, pki.signer.p12);
 		assert.equal(r.status, 201, r.text);
 		assert.match(r.json.enrolment_code, CODE_RE);
@@ -229,6 +231,112 @@ function keyNeedles(keyFile) {
 	needles.push({ what: 'decimal d', text: BigInt('0x' + Buffer.from(jwk.d, 'base64url').toString('hex')).toString().slice(0, 40) });
 	return needles;
 }
+
+// Issue 16, point 7: a PKCS#12 with only the certificate and its key (no CA
+// chain, as many authorities deliver) imports and signs; a failed import
+// stores nothing; importing again replaces the certificate awaiting enrolment.
+describe('imports without a chain, failed or repeated', () => {
+	const ADJ = 'adjoint@saint-essai.test';
+	let chainless, keyOnly;
+	const certsOf = async (email) => Number(await h.psql('SELECT count(*) FROM certificate WHERE person_id =' +
+		` (SELECT id FROM person WHERE email = '${email}')`));
+
+	before(async () => {
+		await h.person({ email: ADJ, name: 'Paul Durand', password: PASSWORD,
+			roles: [{ org: s.orgA, role: 'signer', function: 'adjoint' }] });
+		const openssl = process.env.OPENSSL || 'openssl';
+		chainless = pki.file('chainless.p12');
+		keyOnly = pki.file('keyonly.p12');
+		execFileSync(openssl, ['pkcs12', '-export', '-inkey', pki.signer2.key, '-in', pki.signer2.pem,
+			'-name', 'signer2 without chain', '-passout', `file:${pki.pass}`, '-out', chainless]);
+		execFileSync(openssl, ['pkcs12', '-export', '-nocerts', '-inkey', pki.signer2.key,
+			'-passout', `file:${pki.pass}`, '-out', keyOnly]);
+	});
+
+	test('a failed import stores nothing and names the field at fault (422)', async () => {
+		const before = await h.psql('SELECT count(*) FROM certificate');
+		const wrong = await importViaApi(ADJ, chainless, 'not the password');
+		assert.equal(wrong.status, 422, wrong.text);
+		assert.equal(wrong.json.field, 'password');
+		assert.ok(wrong.json.hint);
+		const noCert = await importViaApi(ADJ, keyOnly);
+		assert.equal(noCert.status, 422, noCert.text);
+		assert.equal(noCert.json.field, 'file');
+		assert.match(noCert.json.title, /no certificate/);
+		assert.match(noCert.json.hint, /pkcs12 -export/);
+		const notP12 = await importViaApi(ADJ, pki.signer2.pem);
+		assert.equal(notP12.status, 422, notP12.text);
+		assert.equal(notP12.json.field, 'file');
+		const cli = await h.cli(['cert', 'import', ADJ, keyOnly], { input: pki.password + '\n' });
+		assert.notEqual(cli.code, 0);
+		assert.match(cli.stderr, /no certificate/);
+		assert.equal(await h.psql('SELECT count(*) FROM certificate'), before, 'nothing stored');
+	});
+
+	test('a PKCS#12 without its CA chain imports (empty chain), enrols and signs', async () => {
+		const r = await importViaApi(ADJ, chainless);
+		assert.equal(r.status, 201, r.text);
+		assert.match(r.json.enrolment_code, CODE_RE);
+		assert.ok(!('replaced' in r.json));
+		assert.equal(await h.psql(`SELECT length(chain_der) FROM certificate WHERE id = ${r.json.id}`), '0');
+		const adj = await s.d.login(ADJ);
+		const en = await adj.postJson('/api/v1/me/certificate/enrol', { code: r.json.enrolment_code, pin: PIN });
+		assert.equal(en.status, 200, en.text);
+		const doc = await s.a.postDocument(docMeta(s.orgA, { title: 'Sans chaine', signer: ADJ }),
+			pdfFile(2500, 'sans-chaine.pdf'));
+		assert.equal(doc.status, 201, doc.text);
+		const ok = await sign(adj, [doc.json.id], PIN);
+		assert.equal(ok.status, 200, ok.text);
+		assert.equal(ok.json.results[0].status, 'signed', ok.text);
+		// an independent verifier finds the intermediate CA among its trust anchors
+		let V;
+		try {
+			V = await import('../js/verify-xades.mjs');
+		} catch {
+			return;   /* tests/node_modules missing */
+		}
+		const d = await s.a.get(`/api/v1/documents/${doc.json.id}`);
+		const sig = await s.a.get(d.json.files.find((x) => x.role === 'signature').href);
+		const data = await s.a.get(d.json.files.find((x) => x.id === 0).href);
+		assert.equal(sig.status, 200);
+		assert.equal(data.status, 200);
+		const v = V.verifyXades(sig.body, { trust: [pki.trust], data: data.body, profile: 'xades' });
+		assert.ok(v.valid, JSON.stringify(v.signatures.map((x) => x.checks.filter((c) => c.status === 'fail'))));
+	});
+
+	test('importing again replaces the certificate awaiting enrolment, and says so', async () => {
+		const ELU = 'elu@saint-essai.test';
+		await h.person({ email: ELU, name: 'Élu', password: PASSWORD,
+			roles: [{ org: s.orgA, role: 'signer', function: 'conseiller' }] });
+		const first = await importViaApi(ELU, pki.signer2.p12);
+		assert.equal(first.status, 201, first.text);
+		assert.ok(!('replaced' in first.json));
+		const second = await importViaApi(ELU, chainless);
+		assert.equal(second.status, 201, second.text);
+		assert.equal(second.json.replaced, first.json.id);
+		assert.match(second.json.note, new RegExp(`replaces certificate ${first.json.id}`));
+		const cli = await h.cli(['cert', 'import', ELU, pki.signer2.p12], { input: pki.password + '\n' });
+		assert.equal(cli.code, 0, cli.stderr);
+		assert.match(cli.stderr, new RegExp(`certificate ${second.json.id}, which awaited enrolment, is replaced`));
+		assert.equal(await certsOf(ELU), 1, 'one pending certificate, the last imported');
+		assert.equal(await h.psql("SELECT count(*) FROM journal WHERE action = 'certificate.replaced'"), '2');
+		// a failed import replaces nothing
+		const bad = await importViaApi(ELU, keyOnly);
+		assert.equal(bad.status, 422, bad.text);
+		assert.equal(await certsOf(ELU), 1);
+		// the replaced certificates' codes are dead; the last one works
+		const elu = await s.d.login(ELU);
+		let en = await elu.postJson('/api/v1/me/certificate/enrol', { code: second.json.enrolment_code, pin: PIN });
+		assert.equal(en.status, 403, en.text);
+		en = await elu.postJson('/api/v1/me/certificate/enrol', { code: cli.stdout.trim(), pin: PIN });
+		assert.equal(en.status, 200, en.text);
+		assert.equal(en.json.state, 'active');
+	});
+
+	test('no import logged a database error', () => {
+		assert.doesNotMatch(s.d.logs(), /sql failed|null value in column/);
+	});
+});
 
 describe('no key material at rest', () => {
 	test('pg_dump and the daemon log hold no private key, in any encoding', async () => {
