@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,12 +94,61 @@ store_close(struct store *s)
 	free(s);
 }
 
+/* Whether an idle pooled connection still has its server.  libpq calls a
+ * connection CONNECTION_OK until it uses it; one whose server went away
+ * while it sat in the pool (a restart, a terminated backend, a proxy's idle
+ * timeout) has a readable socket: the FATAL sent before closing, or EOF.
+ * liasse LISTENs on no pooled connection, so an idle one has nothing to
+ * read otherwise; whatever came, the connection is not trusted (a FATAL may
+ * come before its EOF).  One poll() with no wait. */
+static int
+idle_alive(struct store_conn *c)
+{
+	struct pollfd pfd = { .fd = PQsocket(c->pg), .events = POLLIN };
+	int n;
+
+	if (PQstatus(c->pg) != CONNECTION_OK || pfd.fd < 0)
+		return 0;
+	do
+		n = poll(&pfd, 1, 0);
+	while (n < 0 && errno == EINTR);
+	return n == 0;
+}
+
+/* A pooled connection made usable again, or freed (then *cp is NULL). */
+static int
+revive(struct store *s, struct store_conn **cp, struct lerr *e)
+{
+	struct store_conn *c = *cp;
+
+	if (idle_alive(c))
+		return 0;
+	log_info("database connection lost while idle; reconnecting");
+	PQreset(c->pg);
+	c->nprep = 0;   /* a new session has no prepared statements */
+	c->in_txn = 0;
+	if (PQstatus(c->pg) == CONNECTION_OK)
+		return 0;
+	lerr_set(e, LERR_UNAVAILABLE, NULL, "cannot connect to the database");
+	lerr_detail(e, "%s", PQerrorMessage(c->pg));
+	lerr_hint(e, "check that PostgreSQL is running; try again in a moment");
+	PQfinish(c->pg);
+	free(c);
+	*cp = NULL;
+	pthread_mutex_lock(&s->lock);
+	s->open--;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	return LERR_UNAVAILABLE;
+}
+
 int
 store_acquire(struct store *s, struct store_conn **out, struct lerr *e)
 {
 	struct store_conn *c;
 	int rc;
 
+	*out = NULL;
 	pthread_mutex_lock(&s->lock);
 	while (!s->free && s->open >= s->poolsize)
 		pthread_cond_wait(&s->cond, &s->lock);
@@ -106,10 +156,8 @@ store_acquire(struct store *s, struct store_conn **out, struct lerr *e)
 	if (c) {
 		s->free = c->next;
 		pthread_mutex_unlock(&s->lock);
-		if (PQstatus(c->pg) != CONNECTION_OK) {
-			PQreset(c->pg);
-			c->nprep = 0;   /* a new session has no prepared statements */
-		}
+		if ((rc = revive(s, &c, e)))
+			return rc;
 		*out = c;
 		return 0;
 	}
