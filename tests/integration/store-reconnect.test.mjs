@@ -26,7 +26,7 @@ describe('connection pool and a PostgreSQL restart', () => {
 	after(() => h.stopAll());
 
 	for (const mode of ['fast', 'immediate']) {
-		it(`after ${mode === "fast" ? "a" : "an"} ${mode} restart, the next requests succeed`, async () => {
+		it(`after ${mode === 'fast' ? 'a' : 'an'} ${mode} restart, the next requests succeed`, async () => {
 			await fillPool();
 			await h.pg.stop(mode);
 			await h.pg.start();
