@@ -775,14 +775,8 @@ signdoc_enrol(struct store *s, long long person_id, const char *code, const char
 
 	*attempts_left = 0;
 	if ((rc = custody_code_normalise(code ? code : "", canon, e)) ||
-	    (rc = store_acquire(s, &c, e)) || (rc = store_cert_current(c, person_id, &cr, e)))
+	    (rc = store_acquire(s, &c, e)) || (rc = store_cert_pending(c, person_id, &cr, e)))
 		goto out;
-	if (strcmp(cr.state, "enrolment")) {
-		rc = lerr_set(e, LERR_CONFLICT, "code", "no certificate awaits enrolment");
-		lerr_detail(e, "your current certificate is %s", cr.state);
-		lerr_hint(e, "an enrolment code works once; ask an administrator for a new import");
-		goto out;
-	}
 	rc = enrol_with(c, &cr, canon, pin ? pin : "", actor, json, attempts_left, e);
 out:
 	explicit_bzero(canon, sizeof(canon));

@@ -477,6 +477,10 @@ struct cert_row {
 /* The person's current certificate (cert_current() in SQL); LERR_FORBIDDEN when none. */
 int store_cert_current(struct store_conn *c, long long person_id, struct cert_row *out,
 		       struct lerr *e) LERR_WUR;
+/* The person's certificate awaiting enrolment, even while an older one is
+ * active (a renewal); LERR_CONFLICT when none. */
+int store_cert_pending(struct store_conn *c, long long person_id, struct cert_row *out,
+		       struct lerr *e) LERR_WUR;
 void store_cert_row_fini(struct cert_row *r);
 /* PIN attempts, each in its own committed transaction (call outside one):
  * reserve before trying (LERR_FORBIDDEN when locked or revoked; *left =

@@ -304,6 +304,26 @@ describe('imports without a chain, failed or repeated', () => {
 		assert.ok(v.valid, JSON.stringify(v.signatures.map((x) => x.checks.filter((c) => c.status === 'fail'))));
 	});
 
+	test('a renewal is enrolled while the old certificate is active, which signs until then', async () => {
+		const renewal = await importViaApi(ADJ, pki.signer2.p12);
+		assert.equal(renewal.status, 201, renewal.text);
+		assert.ok(!('replaced' in renewal.json), 'an active certificate is not replaced');
+		const adj = await s.d.login(ADJ);
+		const doc = await s.a.postDocument(docMeta(s.orgA, { title: 'Avant renouvellement', signer: ADJ }),
+			pdfFile(2000, 'avant.pdf'));
+		const before = await sign(adj, [doc.json.id], PIN);
+		assert.equal(before.status, 200, before.text);
+		assert.equal(before.json.results[0].status, 'signed', before.text);
+		const en = await adj.postJson('/api/v1/me/certificate/enrol',
+			{ code: renewal.json.enrolment_code, pin: PIN });
+		assert.equal(en.status, 200, en.text);
+		assert.equal(en.json.id, renewal.json.id);
+		assert.equal(en.json.state, 'active');
+		const again = await adj.postJson('/api/v1/me/certificate/enrol',
+			{ code: renewal.json.enrolment_code, pin: PIN });
+		assert.equal(again.status, 409, again.text);
+	});
+
 	test('importing again replaces the certificate awaiting enrolment, and says so', async () => {
 		const ELU = 'elu@saint-essai.test';
 		await h.person({ email: ELU, name: 'Élu', password: PASSWORD,
