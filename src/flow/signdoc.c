@@ -698,6 +698,24 @@ out:
 
 /* ---- import and enrolment ---- */
 
+/* An expired certificate could never sign: refused at import rather than
+ * enrolled to fail at the first signature.  (One not valid yet is kept: an
+ * authority may deliver a renewal ahead of its start.) */
+static int
+import_valid(const struct certkey_info *ci, struct lerr *e)
+{
+	char t[32];
+	struct tm tm;
+
+	if (time(NULL) < ci->not_after)
+		return 0;
+	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&ci->not_after, &tm));
+	lerr_set(e, LERR_INVALID, "file", "the certificate has expired");
+	lerr_detail(e, "certificate \"%s\" was valid until %s", ci->subject, t);
+	lerr_hint(e, "import the renewed certificate the certification authority delivered");
+	return LERR_INVALID;
+}
+
 int
 signdoc_import_ex(struct store *s, long long admin_id, const char *email, const void *p12,
 		  size_t len, const char *password, const char *actor, long long *id,
@@ -714,7 +732,7 @@ signdoc_import_ex(struct store *s, long long admin_id, const char *email, const 
 	buf_init(&blob, 64 * 1024);
 	*id = *replaced = 0;
 	if ((rc = certkey_import(p12, len, password, &ci, &der, &chain, &blob, code, e)) ||
-	    (rc = store_acquire(s, &c, e)))
+	    (rc = import_valid(&ci, e)) || (rc = store_acquire(s, &c, e)))
 		goto out;
 	n = (struct cert_new){ .admin_id = admin_id, .email = email, .der = der.data,
 		.derlen = der.len, .chain = chain.data, .chainlen = chain.len, .blob = blob.data,

@@ -1,22 +1,25 @@
 // Key custody: an administrator imports an official's PKCS#12 (API and CLI),
 // the official exchanges the one-time enrolment code for a PIN the
 // administrator never learns, five wrong PINs lock signing until an
-// administrator unlocks it (also under concurrent attempts), expired and
-// revoked certificates cannot sign, and no private key material reaches a
-// pg_dump of the database nor the daemon's log.
+// administrator unlocks it (also under concurrent attempts), an expired
+// certificate is refused at import, expired and revoked certificates cannot
+// sign, and no private key material reaches a pg_dump of the database nor
+// the daemon's log.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import {
 	newHarness, multipart, docMeta, pdfFile, OFFICIAL_A, OFFICIAL_B, PASSWORD,
 } from '../lib/harness.mjs';
-import { makePki } from '../lib/pki.mjs';
+import { makePki, srcdir } from '../lib/pki.mjs';
 
 const h = newHarness('custody-keys');
 const ADMIN = 'admin@opsn.test';
 const PIN = '4711-pomme';
+const OPENSSL = process.env.OPENSSL || 'openssl';
 const CODE_RE = /^[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}$/;
 let s, pki, admin, offA, offB, memOwnerAtStart;
 
@@ -173,17 +176,45 @@ describe('PIN lockout', () => {
 });
 
 describe('certificates that cannot sign', () => {
-	test('an expired certificate is refused, and its expiry is visible', async () => {
+	test('an expired certificate is refused at import (API and CLI), and nothing is stored', async () => {
+		const before = await h.psql('SELECT count(*) FROM certificate');
 		const imp = await h.cli(['cert', 'import', OFFICIAL_B, pki.expired.p12], { input: pki.password + '\n' });
+		assert.notEqual(imp.code, 0);
+		assert.match(imp.stderr, /expired/);
+		assert.equal(imp.stdout.trim(), '', 'no enrolment code');
+		const r = await importViaApi(OFFICIAL_B, pki.expired.p12);
+		assert.equal(r.status, 422, r.text);
+		assert.equal(r.json.field, 'file');
+		assert.match(r.json.detail, /2020-01-01/);
+		assert.match(r.json.hint, /renewed/);
+		assert.equal(await h.psql('SELECT count(*) FROM certificate'), before);
+	});
+
+	test('a certificate that expires after its enrolment cannot sign, and its expiry is visible', async () => {
+		// issued by the test CA for 20 seconds
+		const env = { ...process.env, PKI_DIR: pki.dir };
+		const cnf = path.join(srcdir, 'certs', 'openssl.cnf');
+		const gt = (d) => d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
+		const until = new Date(Math.ceil(Date.now() / 1000) * 1000 + 20000);
+		execFileSync(OPENSSL, ['req', '-new', '-config', cnf, '-utf8', '-key', pki.signer.key,
+			'-subj', '/C=FR/O=Commune de Céret-sur-Test/CN=Eric Éphémère', '-out', pki.file('short.csr')], { env });
+		execFileSync(OPENSSL, ['ca', '-config', cnf, '-name', 'inter_ca', '-batch', '-notext', '-utf8',
+			'-extensions', 'ext_signer', '-startdate', gt(new Date(Date.now() - 3600e3)), '-enddate', gt(until),
+			'-in', pki.file('short.csr'), '-out', pki.file('short.pem')], { env, stdio: 'ignore' });
+		execFileSync(OPENSSL, ['pkcs12', '-export', '-inkey', pki.signer.key, '-in', pki.file('short.pem'),
+			'-certfile', pki.chain, '-passout', `file:${pki.pass}`, '-out', pki.file('short.p12')]);
+		const imp = await h.cli(['cert', 'import', OFFICIAL_B, pki.file('short.p12')], { input: pki.password + '\n' });
 		assert.equal(imp.code, 0, imp.stderr);
 		const code = imp.stdout.trim();
 		assert.match(code, CODE_RE);
 		const en = await h.cli(['cert', 'enrol', OFFICIAL_B], { input: `${code}\n${PIN}\n` });
 		assert.equal(en.code, 0, en.stderr);
+		await new Promise((resolve) => setTimeout(resolve, Math.max(0, until - Date.now()) + 1000));
 		const list = await h.cli(['cert', 'list']);
 		assert.equal(list.code, 0, list.stderr);
 		const lines = list.stdout.trim().split('\n');
-		assert.match(lines[1], new RegExp(`${OFFICIAL_B}\\s+expired\\s+2020-01-01`), 'nearest expiry first');
+		const day = until.toISOString().slice(0, 10);
+		assert.match(lines[1], new RegExp(`${OFFICIAL_B}\\s+expired\\s+${day}`), 'nearest expiry first');
 		assert.match(lines[2], new RegExp(`${OFFICIAL_A}\\s+active\\s+2045-01-01`));
 		const id = await pendingDoc(s.b, s.orgB, 'Expire');
 		const r = await sign(offB, [id], PIN);
@@ -244,12 +275,11 @@ describe('imports without a chain, failed or repeated', () => {
 	before(async () => {
 		await h.person({ email: ADJ, name: 'Paul Durand', password: PASSWORD,
 			roles: [{ org: s.orgA, role: 'signer', function: 'adjoint' }] });
-		const openssl = process.env.OPENSSL || 'openssl';
 		chainless = pki.file('chainless.p12');
 		keyOnly = pki.file('keyonly.p12');
-		execFileSync(openssl, ['pkcs12', '-export', '-inkey', pki.signer2.key, '-in', pki.signer2.pem,
+		execFileSync(OPENSSL, ['pkcs12', '-export', '-inkey', pki.signer2.key, '-in', pki.signer2.pem,
 			'-name', 'signer2 without chain', '-passout', `file:${pki.pass}`, '-out', chainless]);
-		execFileSync(openssl, ['pkcs12', '-export', '-nocerts', '-inkey', pki.signer2.key,
+		execFileSync(OPENSSL, ['pkcs12', '-export', '-nocerts', '-inkey', pki.signer2.key,
 			'-passout', `file:${pki.pass}`, '-out', keyOnly]);
 	});
 
