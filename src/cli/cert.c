@@ -51,7 +51,7 @@ cli_cert_import(int argc, char **argv)
 	struct lerr e;
 	char *p12 = NULL;
 	size_t len = 0;
-	long long id = 0;
+	long long id = 0, replaced = 0;
 	int rc;
 
 	if (argc != 3)
@@ -65,9 +65,12 @@ cli_cert_import(int argc, char **argv)
 		rc = -1;          /* printed */
 		goto out;
 	}
-	rc = signdoc_import(s, 0, argv[1], p12, len, pass, "cli", &id, code, &e);
+	rc = signdoc_import_ex(s, 0, argv[1], p12, len, pass, "cli", &id, &replaced, code, &e);
 	if (!rc) {
 		printf("%s\n", code);
+		if (replaced)
+			fprintf(stderr, "certificate %lld, which awaited enrolment, is replaced: it and its"
+				" enrolment code are gone\n", replaced);
 		fprintf(stderr, "certificate %lld imported for %s; give the enrolment code above to the "
 			"official only: it is shown once\n", id, argv[1]);
 		explicit_bzero(code, sizeof(code));

@@ -741,10 +741,28 @@ out:
 
 /* ---- import and enrolment ---- */
 
+/* An expired certificate could never sign: refused at import rather than
+ * enrolled to fail at the first signature.  (One not valid yet is kept: an
+ * authority may deliver a renewal ahead of its start.) */
+static int
+import_valid(const struct certkey_info *ci, struct lerr *e)
+{
+	char t[32];
+	struct tm tm;
+
+	if (time(NULL) < ci->not_after)
+		return 0;
+	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&ci->not_after, &tm));
+	lerr_set(e, LERR_INVALID, "file", "the certificate has expired");
+	lerr_detail(e, "certificate \"%s\" was valid until %s", ci->subject, t);
+	lerr_hint(e, "import the renewed certificate the certification authority delivered");
+	return LERR_INVALID;
+}
+
 int
-signdoc_import(struct store *s, long long admin_id, const char *email, const void *p12,
-	       size_t len, const char *password, const char *actor, long long *id,
-	       char code[CUSTODY_CODE_SIZE], struct lerr *e)
+signdoc_import_ex(struct store *s, long long admin_id, const char *email, const void *p12,
+		  size_t len, const char *password, const char *actor, long long *id,
+		  long long *replaced, char code[CUSTODY_CODE_SIZE], struct lerr *e)
 {
 	struct certkey_info ci;
 	struct buf der, chain, blob;
@@ -755,15 +773,16 @@ signdoc_import(struct store *s, long long admin_id, const char *email, const voi
 	buf_init(&der, 64 * 1024);
 	buf_init(&chain, 256 * 1024);
 	buf_init(&blob, 64 * 1024);
+	*id = *replaced = 0;
 	if ((rc = certkey_import(p12, len, password, &ci, &der, &chain, &blob, code, e)) ||
-	    (rc = store_acquire(s, &c, e)))
+	    (rc = import_valid(&ci, e)) || (rc = store_acquire(s, &c, e)))
 		goto out;
 	n = (struct cert_new){ .admin_id = admin_id, .email = email, .der = der.data,
 		.derlen = der.len, .chain = chain.data, .chainlen = chain.len, .blob = blob.data,
 		.bloblen = blob.len, .sha256 = ci.sha256, .subject = ci.subject, .issuer = ci.issuer,
 		.serial = ci.serial, .not_before = ci.not_before, .not_after = ci.not_after,
 		.actor = actor };
-	rc = store_cert_add(c, &n, id, e);
+	rc = store_cert_add(c, &n, id, replaced, e);
 out:
 	if (rc)
 		explicit_bzero(code, CUSTODY_CODE_SIZE);
@@ -772,6 +791,16 @@ out:
 	buf_fini(&chain);
 	buf_fini(&blob);
 	return rc;
+}
+
+int
+signdoc_import(struct store *s, long long admin_id, const char *email, const void *p12,
+	       size_t len, const char *password, const char *actor, long long *id,
+	       char code[CUSTODY_CODE_SIZE], struct lerr *e)
+{
+	long long replaced;
+
+	return signdoc_import_ex(s, admin_id, email, p12, len, password, actor, id, &replaced, code, e);
 }
 
 static int
@@ -807,14 +836,8 @@ signdoc_enrol(struct store *s, long long person_id, const char *code, const char
 
 	*attempts_left = 0;
 	if ((rc = custody_code_normalise(code ? code : "", canon, e)) ||
-	    (rc = store_acquire(s, &c, e)) || (rc = store_cert_current(c, person_id, &cr, e)))
+	    (rc = store_acquire(s, &c, e)) || (rc = store_cert_pending(c, person_id, &cr, e)))
 		goto out;
-	if (strcmp(cr.state, "enrolment")) {
-		rc = lerr_set(e, LERR_CONFLICT, "code", "no certificate awaits enrolment");
-		lerr_detail(e, "your current certificate is %s", cr.state);
-		lerr_hint(e, "an enrolment code works once; ask an administrator for a new import");
-		goto out;
-	}
 	rc = enrol_with(c, &cr, canon, pin ? pin : "", actor, json, attempts_left, e);
 out:
 	explicit_bzero(canon, sizeof(canon));

@@ -76,8 +76,14 @@ int signdoc_profile_known(const char *name);
  * Import a PKCS#12 for the person with e-mail email: the key is wrapped
  * under a new one-time enrolment code, written to code (show it once).
  * admin_id: the administrator acting (0: the command line).  *id: the new
- * certificate's id.
+ * certificate's id; *replaced: the person's certificate awaiting enrolment
+ * it replaces (0: none).  A failed import stores nothing; its refusals name
+ * the field at fault ("file", "password", "person").
  */
+int signdoc_import_ex(struct store *s, long long admin_id, const char *email, const void *p12,
+		      size_t len, const char *password, const char *actor, long long *id,
+		      long long *replaced, char code[CUSTODY_CODE_SIZE], struct lerr *e) LERR_WUR;
+/* The same, not telling which certificate was replaced. */
 int signdoc_import(struct store *s, long long admin_id, const char *email, const void *p12,
 		   size_t len, const char *password, const char *actor, long long *id,
 		   char code[CUSTODY_CODE_SIZE], struct lerr *e) LERR_WUR;

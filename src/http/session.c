@@ -6,7 +6,11 @@
  * only the SHA-256 is stored, usable as a bearer token or as the HttpOnly,
  * Secure, SameSite=Strict cookie liasse_session; the CSRF token returned
  * with it must accompany every cookie-authenticated change.  Five failures
- * in a row lock the login for 15 minutes (004_people.sql, login_record).
+ * in a row lock the login for login_lockout (15 minutes by default).  Each
+ * try is reserved, and the reservation committed, before the password's
+ * scrypt check (functions/40_people.sql, login_reserve): however many tries
+ * arrive at once, at most five passwords are checked per lock window.  The
+ * web form logs in through http_login() too (http/web.c).
  */
 #include "http/http_int.h"
 
@@ -17,6 +21,7 @@
 
 #include <openssl/crypto.h>
 
+#include "core/config.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/secret.h"
@@ -28,26 +33,36 @@ static const char decoy_hash[] =
 	"$scrypt$ln=15,r=8,p=1$bGlhc3NlLWRlY295LXNhbHQ$Cz1fTm9uZS1vZi10aGlzLWlzLWEtcmVhbC1oYXNoLTEyMw";
 
 static int
+lockout_minutes(void)
+{
+	long long s = config_int("login_lockout");
+
+	return s <= 60 ? 1 : (int)((s + 59) / 60);
+}
+
+static int
 wrong_credentials(struct lerr *e)
 {
 	lerr_set(e, LERR_AUTH, NULL, "wrong e-mail address or password");
-	lerr_hint(e, "check both; after 5 failures in a row the login is locked for 15 minutes");
+	lerr_hint(e, "check both; after 5 failures in a row the login is locked for %d minute%s",
+		  lockout_minutes(), lockout_minutes() > 1 ? "s" : "");
 	return LERR_AUTH;
 }
 
-/* Checks password and second factor; the caller records the outcome. */
+static int
+locked_out(struct lerr *e)
+{
+	lerr_set(e, LERR_FORBIDDEN, NULL, "this login is locked after repeated failures");
+	lerr_hint(e, "wait %d minute%s, or ask an administrator to set a new password",
+		  lockout_minutes(), lockout_minutes() > 1 ? "s" : "");
+	return LERR_FORBIDDEN;
+}
+
+/* Checks password and second factor of a known person whose try is reserved;
+ * the caller records the outcome. */
 static int
 check_login(const struct login_info *li, const char *password, const char *totp, struct lerr *e)
 {
-	if (!li->id) {
-		(void)passwd_check(password, decoy_hash);
-		return wrong_credentials(e);
-	}
-	if (li->locked) {
-		lerr_set(e, LERR_FORBIDDEN, NULL, "this login is locked after repeated failures");
-		lerr_hint(e, "wait 15 minutes, or ask an administrator to set a new password");
-		return LERR_FORBIDDEN;
-	}
 	if (!passwd_check(password, li->hash))
 		return wrong_credentials(e);
 	if (li->totplen && !totp_check(li->totp, li->totplen, totp, time(NULL))) {
@@ -82,24 +97,36 @@ http_login(struct req *rq, const char *email, const char *password, const char *
 {
 	struct store_conn *c = NULL;
 	struct login_info li;
-	int rc, bad;
+	struct lerr e2;
+	int rc, left = -1;
 
 	memset(out, 0, sizeof(*out));
+	memset(&li, 0, sizeof li);
 	rc = store_acquire(http_store(rq), &c, e);
 	if (!rc)
 		rc = store_login_lookup(c, email, &li, e);
 	if (rc)
 		goto out;
-	bad = check_login(&li, password, totp, e);
-	metrics_inc(METRIC_LOGINS, !bad ? "ok" : li.id && li.locked ? "locked" : "failed");
-	if (li.id && !li.locked) {
-		struct lerr e2;
-
-		lerr_clear(&e2);
-		if (store_login_record(c, li.id, !bad, http_client_address(rq), &e2))
-			log_warn("login of %s not recorded: %s", email, e2.msg);
+	if (!li.id) {             /* as long as for a known address */
+		(void)passwd_check(password, decoy_hash);
+		metrics_inc(METRIC_LOGINS, "failed");
+		rc = wrong_credentials(e);
+		goto out;
 	}
-	rc = bad ? bad : new_session(c, li.id, http_opts_of(rq)->session_lifetime_s, out, e);
+	if ((rc = store_login_reserve(c, li.id, (int)config_int("login_lockout"), &left, e)))
+		goto out;
+	if (left < 0) {
+		metrics_inc(METRIC_LOGINS, "locked");
+		rc = locked_out(e);
+		goto out;
+	}
+	rc = check_login(&li, password, totp, e);
+	metrics_inc(METRIC_LOGINS, rc ? "failed" : "ok");
+	lerr_clear(&e2);
+	if (store_login_outcome(c, li.id, !rc, http_client_address(rq), &e2))
+		log_warn("login of %s not recorded: %s", email, e2.msg);
+	if (!rc)
+		rc = new_session(c, li.id, http_opts_of(rq)->session_lifetime_s, out, e);
 out:
 	OPENSSL_cleanse(&li, sizeof li);
 	store_release(http_store(rq), c);

@@ -283,7 +283,8 @@ imp_end(struct req *rq)
 {
 	struct imp *im = rq->state;
 	char code[CUSTODY_CODE_SIZE];
-	long long id = 0;
+	long long id = 0, replaced = 0;
+	json_t *body;
 	struct lerr e;
 	int rc;
 
@@ -296,14 +297,20 @@ imp_end(struct req *rq)
 		lerr_hint(&e, "send the parts person (e-mail address), file (PKCS#12) and password");
 		return http_reply_problem(rq, &e);
 	}
-	rc = signdoc_import(http_store(rq), rq->person.id, im->person.data, im->file.data,
-			    im->file.len, im->password.len ? im->password.data : "", http_actor(rq),
-			    &id, code, &e);
+	rc = signdoc_import_ex(http_store(rq), rq->person.id, im->person.data, im->file.data,
+			       im->file.len, im->password.len ? im->password.data : "", http_actor(rq),
+			       &id, &replaced, code, &e);
 	if (rc)
 		return http_reply_problem(rq, &e);
-	rc = http_reply_json(rq, 201, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id,
-						"enrolment_code", code, "note",
-						"give this code to the official only; it is shown once"));
+	body = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "enrolment_code", code, "note",
+			 "give this code to the official only; it is shown once");
+	if (replaced) {
+		json_object_set_new(body, "replaced", json_integer(replaced));
+		json_object_set_new(body, "note", json_sprintf("give this code to the official only; it"
+			" is shown once.  It replaces certificate %lld, which awaited enrolment: that"
+			" certificate and its enrolment code are gone", replaced));
+	}
+	rc = http_reply_json(rq, 201, body);
 	explicit_bzero(code, sizeof(code));
 	return rc;
 }

@@ -7,6 +7,7 @@
 #include <openssl/asn1.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "core/log.h"
@@ -69,6 +70,28 @@ add_der(X509 *x, struct buf *out, struct lerr *e)
 	return rc;
 }
 
+/* Keys the signers use (xades.c, cades.c): RSA of 2048 bits or more, ECDSA
+ * on the NIST curves the signature policies accept. */
+static int
+key_supported(EVP_PKEY *pk, struct lerr *e)
+{
+	char group[64] = "";
+	int bits = EVP_PKEY_get_bits(pk);
+
+	if (EVP_PKEY_base_id(pk) == EVP_PKEY_RSA && bits >= 2048)
+		return 0;
+	if (EVP_PKEY_base_id(pk) == EVP_PKEY_EC &&
+	    EVP_PKEY_get_group_name(pk, group, sizeof(group), NULL) &&
+	    (!strcmp(group, "prime256v1") || !strcmp(group, "secp384r1") || !strcmp(group, "secp521r1")))
+		return 0;
+	ERR_clear_error();
+	lerr_set(e, LERR_INVALID, "file", "unsupported signing key: %s of %d bits",
+		 EVP_PKEY_get0_type_name(pk) ? EVP_PKEY_get0_type_name(pk) : "unknown", bits);
+	lerr_hint(e, "an RGS signing certificate has an RSA key of 2048 bits or more, or an ECDSA"
+		  " key on P-256, P-384 or P-521");
+	return LERR_INVALID;
+}
+
 int
 certkey_import(const void *p12, size_t len, const char *pass, struct certkey_info *info,
 	       struct buf *cert_der, struct buf *chain_der, struct buf *blob,
@@ -80,7 +103,8 @@ certkey_import(const void *p12, size_t len, const char *pass, struct certkey_inf
 	certkey_harden();
 	if ((rc = sign_init(e)) || (rc = sign_key_from_p12(&k, p12, len, pass, e)))
 		return rc;
-	if ((rc = info_of(k.cert, info, e)) || (rc = add_der(k.cert, cert_der, e)))
+	if ((rc = key_supported(k.pkey, e)) || (rc = info_of(k.cert, info, e)) ||
+	    (rc = add_der(k.cert, cert_der, e)))
 		goto out;
 	for (i = 0; k.chain && i < sk_X509_num(k.chain); i++)
 		if ((rc = add_der(sk_X509_value(k.chain, i), chain_der, e)))

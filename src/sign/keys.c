@@ -1,6 +1,7 @@
 /* keys.c - signing keys (PKCS#12, PEM, bare EVP_PKEY) and certificate facts. */
 #include "sign/sign_int.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -36,6 +37,18 @@ key_matches(struct sign_key *k, struct lerr *e)
 	return 0;
 }
 
+/* Whether pass opens p12's integrity MAC (none: nothing to check); PKCS12_parse
+ * tries "" and no password alike, so does this. */
+static int
+p12_pass_ok(PKCS12 *p12, const char *pass)
+{
+	if (!PKCS12_mac_present(p12))
+		return 1;
+	if (PKCS12_verify_mac(p12, pass, -1))
+		return 1;
+	return !*pass && PKCS12_verify_mac(p12, NULL, 0);
+}
+
 int
 sign_key_from_p12(struct sign_key *k, const void *der, size_t len, const char *pass,
 		  struct lerr *e)
@@ -45,18 +58,32 @@ sign_key_from_p12(struct sign_key *k, const void *der, size_t len, const char *p
 	int rc = 0;
 
 	memset(k, 0, sizeof(*k));
+	if (!pass)
+		pass = "";
 	if (!b || !(p12 = d2i_PKCS12_bio(b, NULL))) {
-		rc = lerr_set(e, LERR_INVALID, NULL, "not a PKCS#12 file");
+		rc = lerr_set(e, LERR_INVALID, "file", "not a PKCS#12 file");
 		sx_ssl_detail(e);
+		lerr_hint(e, "give the .p12 or .pfx file the certification authority delivered");
 		goto out;
 	}
-	if (!PKCS12_parse(p12, pass ? pass : "", &k->pkey, &k->cert, &k->chain)) {
-		rc = lerr_set(e, LERR_AUTH, NULL, "cannot open the PKCS#12 file");
-		sx_ssl_detail(e);
-		lerr_hint(e, "check the password");
+	if (!p12_pass_ok(p12, pass)) {
+		ERR_clear_error();
+		rc = lerr_set(e, LERR_INVALID, "password", "wrong password for the PKCS#12 file");
+		lerr_hint(e, "give the password the file was exported with");
 		goto out;
 	}
-	rc = key_matches(k, e);
+	if (!PKCS12_parse(p12, pass, &k->pkey, &k->cert, &k->chain)) {
+		rc = lerr_set(e, LERR_INVALID, "file", "the PKCS#12 file cannot be read");
+		sx_ssl_detail(e);
+		lerr_hint(e, "it may use an obsolete encryption (RC2, 3DES): export it again with"
+			  " \"openssl pkcs12 -export -keypbe AES-256-CBC -certpbe AES-256-CBC\"");
+		goto out;
+	}
+	if ((rc = key_matches(k, e))) {
+		snprintf(e->field, sizeof(e->field), "file");
+		lerr_hint(e, "export the certificate with its own private key: \"openssl pkcs12 -export"
+			  " -inkey KEY.pem -in CERT.pem -out FILE.p12\"");
+	}
 out:
 	if (rc)
 		sign_key_fini(k);

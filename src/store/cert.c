@@ -2,8 +2,9 @@
  * cert.c - officials' certificates and wrapped keys (005_certificate.sql):
  * import, listing, enrolment, PIN attempts, unlock and revocation.
  *
- * The key blob is only ever read by store_cert_current() for the person who
- * is about to give their PIN, and never shown: cert_json() leaves it out.
+ * The key blob is only ever read by store_cert_current() (signing) and
+ * store_cert_pending() (enrolment) for the person who is about to give
+ * their PIN or code, and never shown: cert_json() leaves it out.
  */
 #include "store/store_int.h"
 
@@ -18,7 +19,8 @@ lltoa(long long v, char *out, size_t n)
 }
 
 int
-store_cert_add(struct store_conn *c, const struct cert_new *n, long long *id, struct lerr *e)
+store_cert_add(struct store_conn *c, const struct cert_new *n, long long *id, long long *replaced,
+	       struct lerr *e)
 {
 	char nb[24], na[24], adm[24];
 	PGresult *r = NULL;
@@ -28,15 +30,19 @@ store_cert_add(struct store_conn *c, const struct cert_new *n, long long *id, st
 	lltoa(n->not_before, nb, sizeof(nb));
 	lltoa(n->not_after, na, sizeof(na));
 	struct sqlp p[] = {
-		SQLP_TEXT(n->email), SQLP_BIN(n->der, n->derlen), SQLP_BIN(n->chain, n->chainlen),
+		/* no chain is an empty one: a NULL pointer would be SQL NULL */
+		SQLP_TEXT(n->email), SQLP_BIN(n->der, n->derlen),
+		SQLP_BIN(n->chainlen ? n->chain : "", n->chainlen),
 		SQLP_BIN(n->sha256, 32), SQLP_TEXT(n->subject), SQLP_TEXT(n->issuer),
 		SQLP_TEXT(n->serial), SQLP_TEXT(nb), SQLP_TEXT(na), SQLP_BIN(n->blob, n->bloblen),
 		SQLP_TEXT(n->actor), SQLP_TEXT(n->admin_id ? adm : NULL),
 	};
-	rc = sq_exec(c, "SELECT cert_add($12::bigint, $1, $2, $3, $4, $5, $6, $7, to_timestamp($8::bigint),"
-		     " to_timestamp($9::bigint), $10, $11)", p, 12, &r, e);
-	if (!rc)
+	rc = sq_exec(c, "SELECT id, replaced FROM cert_add($12::bigint, $1, $2, $3, $4, $5, $6, $7,"
+		     " to_timestamp($8::bigint), to_timestamp($9::bigint), $10, $11)", p, 12, &r, e);
+	if (!rc) {
 		*id = atoll(PQgetvalue(r, 0, 0));
+		*replaced = PQgetisnull(r, 0, 1) ? 0 : atoll(PQgetvalue(r, 0, 1));
+	}
 	PQclear(r);
 	return rc;
 }
@@ -99,8 +105,9 @@ fill_row(PGresult *r, struct cert_row *out, struct lerr *e)
 	return rc;
 }
 
-int
-store_cert_current(struct store_conn *c, long long person_id, struct cert_row *out, struct lerr *e)
+static int
+cert_row(struct store_conn *c, const char *sql, long long person_id, struct cert_row *out,
+	 struct lerr *e)
 {
 	char pid[24];
 	PGresult *r = NULL;
@@ -109,22 +116,45 @@ store_cert_current(struct store_conn *c, long long person_id, struct cert_row *o
 	memset(out, 0, sizeof(*out));
 	lltoa(person_id, pid, sizeof(pid));
 	struct sqlp p[] = { SQLP_TEXT(pid) };
-	/* Binary results: every non-bytea column is cast to text. */
-	rc = sq_exec_bin(c, "SELECT id::text, state::text, pin_failures::text,"
-			 " (locked_at IS NOT NULL OR pin_failures >= 5)::text,"
-			 " extract(epoch FROM not_before)::bigint::text,"
-			 " extract(epoch FROM not_after)::bigint::text, subject, cert_der, chain_der, key_blob"
-			 " FROM certificate WHERE id = cert_current($1::bigint)", p, 1, &r, e);
-	if (rc)
-		return rc;
-	if (PQntuples(r) == 0) {
+	rc = sq_exec_bin(c, sql, p, 1, &r, e);
+	if (!rc && PQntuples(r) == 0)
+		rc = LERR_NOTFOUND;
+	else if (!rc)
+		rc = fill_row(r, out, e);
+	PQclear(r);
+	return rc;
+}
+
+/* Binary results: every non-bytea column is cast to text. */
+#define CERT_ROW_COLUMNS "SELECT id::text, state::text, pin_failures::text," \
+	" (locked_at IS NOT NULL OR pin_failures >= 5)::text," \
+	" extract(epoch FROM not_before)::bigint::text," \
+	" extract(epoch FROM not_after)::bigint::text, subject, cert_der, chain_der, key_blob" \
+	" FROM certificate "
+
+int
+store_cert_current(struct store_conn *c, long long person_id, struct cert_row *out, struct lerr *e)
+{
+	int rc = cert_row(c, CERT_ROW_COLUMNS "WHERE id = cert_current($1::bigint)", person_id, out, e);
+
+	if (rc == LERR_NOTFOUND) {
 		rc = lerr_set(e, LERR_FORBIDDEN, NULL, "no signing certificate");
 		lerr_detail(e, "no certificate has been imported for this person");
 		lerr_hint(e, "ask an administrator to import your certificate (liasse cert import)");
-	} else {
-		rc = fill_row(r, out, e);
 	}
-	PQclear(r);
+	return rc;
+}
+
+int
+store_cert_pending(struct store_conn *c, long long person_id, struct cert_row *out, struct lerr *e)
+{
+	int rc = cert_row(c, CERT_ROW_COLUMNS "WHERE person_id = $1::bigint AND state = 'enrolment'"
+			  " ORDER BY id DESC LIMIT 1", person_id, out, e);
+
+	if (rc == LERR_NOTFOUND) {
+		rc = lerr_set(e, LERR_CONFLICT, "code", "no certificate awaits enrolment");
+		lerr_hint(e, "an enrolment code works once; ask an administrator for a new import");
+	}
 	return rc;
 }
 

@@ -153,6 +153,7 @@ store_acquire(struct store *s, struct store_conn **out, struct lerr *e)
 	struct store_conn *c;
 	int rc;
 
+	*out = NULL;
 	pthread_mutex_lock(&s->lock);
 	if (!s->free && s->open >= s->poolsize) {
 		s->waits++;
@@ -289,6 +290,8 @@ map_error(struct store_conn *c, PGresult *r, struct lerr *e)
 		kind = LERR_UNAVAILABLE;
 	else if (state && !strcmp(state, "23505"))
 		kind = LERR_CONFLICT;
+	else if (state && !strcmp(state, "23502"))
+		kind = LERR_INTERNAL;   /* a NULL we passed into NOT NULL: our bug, not the caller's */
 	else if (state && !strncmp(state, "23", 2))
 		kind = LERR_INVALID;
 	lerr_set(e, kind, NULL, why ? "database unavailable" : "database error");

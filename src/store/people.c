@@ -203,8 +203,7 @@ store_login_lookup(struct store_conn *c, const char *email, struct login_info *o
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = sq_exec_bin(c, "SELECT id, coalesce(password_hash, ''), totp_secret,"
-			 " (locked_at IS NOT NULL AND locked_at > now() - interval '15 minutes')"
+	rc = sq_exec_bin(c, "SELECT id, coalesce(password_hash, ''), totp_secret"
 			 " FROM person WHERE email = lower(btrim($1)) AND disabled_at IS NULL",
 			 p, 1, &r, e);
 	if (rc)
@@ -219,21 +218,38 @@ store_login_lookup(struct store_conn *c, const char *email, struct login_info *o
 			out->totplen = (size_t)PQgetlength(r, 0, 2);
 			memcpy(out->totp, PQgetvalue(r, 0, 2), out->totplen);
 		}
-		out->locked = PQgetvalue(r, 0, 3)[0] != 0;
 	}
 	PQclear(r);
 	return 0;
 }
 
 int
-store_login_record(struct store_conn *c, long long person_id, int ok, const char *from,
-		   struct lerr *e)
+store_login_reserve(struct store_conn *c, long long person_id, int lock_s, int *left, struct lerr *e)
+{
+	char pid[24], lock[24];
+	struct sqlp p[] = { SQLP_TEXT(pid), SQLP_TEXT(lock) };
+	PGresult *r = NULL;
+	int rc;
+
+	lltoa(person_id, pid);
+	lltoa(lock_s, lock);
+	/* Outside any transaction: the reservation is committed before the check. */
+	rc = sq_exec(c, "SELECT login_reserve($1::bigint, make_interval(secs => $2::bigint))", p, 2, &r, e);
+	if (!rc)
+		*left = PQntuples(r) == 1 && !PQgetisnull(r, 0, 0) ? atoi(PQgetvalue(r, 0, 0)) : -1;
+	PQclear(r);
+	return rc;
+}
+
+int
+store_login_outcome(struct store_conn *c, long long person_id, int ok, const char *from,
+		    struct lerr *e)
 {
 	char pid[24];
 	struct sqlp p[] = { SQLP_TEXT(pid), SQLP_TEXT(ok ? "t" : "f"), SQLP_TEXT(from) };
 
 	lltoa(person_id, pid);
-	return sq_exec(c, "SELECT login_record($1::bigint, $2::boolean, $3)", p, 3, NULL, e);
+	return sq_exec(c, "SELECT login_outcome($1::bigint, $2::boolean, $3)", p, 3, NULL, e);
 }
 
 int

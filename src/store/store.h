@@ -370,13 +370,17 @@ struct login_info {
 	char hash[128];
 	uint8_t totp[64];
 	size_t totplen;              /* 0: no second factor */
-	int locked;                  /* too many failures lately */
 };
 int store_login_lookup(struct store_conn *c, const char *email, struct login_info *out,
 		       struct lerr *e) LERR_WUR;
-/* Counts a failure (5 in a row lock the login for 15 minutes) or clears them; journaled. */
-int store_login_record(struct store_conn *c, long long person_id, int ok, const char *from,
-		       struct lerr *e) LERR_WUR;
+/* Reserves a password try before it is checked, committed at once (the
+ * connection must not be in a transaction): *left the tries left after it
+ * (0..4), -1 when the login is locked (5 tries within lock_s seconds). */
+int store_login_reserve(struct store_conn *c, long long person_id, int lock_s, int *left,
+			struct lerr *e) LERR_WUR;
+/* The reserved try's outcome: ok clears the count and the lock; journaled. */
+int store_login_outcome(struct store_conn *c, long long person_id, int ok, const char *from,
+			struct lerr *e) LERR_WUR;
 int store_session_create(struct store_conn *c, long long person_id, const uint8_t sha[32],
 			 const char *csrf, int lifetime_s, struct lerr *e) LERR_WUR;
 /* LERR_AUTH when unknown, expired, idle longer than idle_s, or the person disabled. */
@@ -509,7 +513,8 @@ struct cert_new {
 	long long not_before, not_after;   /* Unix time */
 	const char *actor;
 };
-int store_cert_add(struct store_conn *c, const struct cert_new *n, long long *id,
+/* *replaced: the certificate awaiting enrolment this one replaces (0: none). */
+int store_cert_add(struct store_conn *c, const struct cert_new *n, long long *id, long long *replaced,
 		   struct lerr *e) LERR_WUR;
 /* JSON array, nearest expiry first (revoked last); person_id 0: everyone the
  * admin may see. */
@@ -533,6 +538,10 @@ struct cert_row {
 };
 /* The person's current certificate (cert_current() in SQL); LERR_FORBIDDEN when none. */
 int store_cert_current(struct store_conn *c, long long person_id, struct cert_row *out,
+		       struct lerr *e) LERR_WUR;
+/* The person's certificate awaiting enrolment, even while an older one is
+ * active (a renewal); LERR_CONFLICT when none. */
+int store_cert_pending(struct store_conn *c, long long person_id, struct cert_row *out,
 		       struct lerr *e) LERR_WUR;
 void store_cert_row_fini(struct cert_row *r);
 /* PIN attempts, each in its own committed transaction (call outside one):

@@ -146,7 +146,7 @@ login_refusal(const struct lerr *e, unsigned *status)
 {
 	*status = e->kind == LERR_FORBIDDEN ? 403 : e->kind == LERR_AUTH ? 401 : 500;
 	if (e->kind == LERR_FORBIDDEN)
-		return "Connexion verrouillée après des échecs répétés : réessayez dans 15 minutes "
+		return "Connexion verrouillée après des échecs répétés : réessayez plus tard "
 		       "ou demandez à un administrateur un nouveau mot de passe.";
 	if (e->kind == LERR_AUTH && !strcmp(e->field, "totp"))
 		return "Le code à usage unique est absent ou incorrect : saisissez le code à 6 chiffres "

@@ -1,21 +1,25 @@
 // Key custody: an administrator imports an official's PKCS#12 (API and CLI),
 // the official exchanges the one-time enrolment code for a PIN the
 // administrator never learns, five wrong PINs lock signing until an
-// administrator unlocks it (also under concurrent attempts), expired and
-// revoked certificates cannot sign, and no private key material reaches a
-// pg_dump of the database nor the daemon's log.
+// administrator unlocks it (also under concurrent attempts), an expired
+// certificate is refused at import, expired and revoked certificates cannot
+// sign, and no private key material reaches a pg_dump of the database nor
+// the daemon's log.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import {
 	newHarness, multipart, docMeta, pdfFile, OFFICIAL_A, OFFICIAL_B, PASSWORD,
 } from '../lib/harness.mjs';
-import { makePki } from '../lib/pki.mjs';
+import { makePki, srcdir } from '../lib/pki.mjs';
 
 const h = newHarness('custody-keys');
 const ADMIN = 'admin@opsn.test';
 const PIN = '4711-pomme';
+const OPENSSL = process.env.OPENSSL || 'openssl';
 const CODE_RE = /^[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}$/;
 let s, pki, admin, offA, offB, memOwnerAtStart;
 
@@ -65,7 +69,8 @@ describe('enrolment', () => {
 
 	test('the administrator imports a PKCS#12 and gets a one-time code, never a PIN', async () => {
 		const bad = await importViaApi(OFFICIAL_A, pki.signer.p12, 'wrong password');
-		assert.equal(bad.status, 401, bad.text);
+		assert.equal(bad.status, 422, bad.text);
+		assert.equal(bad.json.field, 'password');
 		const r = await importViaApi(OFFICIAL_A, pki.signer.p12);
 		assert.equal(r.status, 201, r.text);
 		assert.match(r.json.enrolment_code, CODE_RE);
@@ -171,17 +176,45 @@ describe('PIN lockout', () => {
 });
 
 describe('certificates that cannot sign', () => {
-	test('an expired certificate is refused, and its expiry is visible', async () => {
+	test('an expired certificate is refused at import (API and CLI), and nothing is stored', async () => {
+		const before = await h.psql('SELECT count(*) FROM certificate');
 		const imp = await h.cli(['cert', 'import', OFFICIAL_B, pki.expired.p12], { input: pki.password + '\n' });
+		assert.notEqual(imp.code, 0);
+		assert.match(imp.stderr, /expired/);
+		assert.equal(imp.stdout.trim(), '', 'no enrolment code');
+		const r = await importViaApi(OFFICIAL_B, pki.expired.p12);
+		assert.equal(r.status, 422, r.text);
+		assert.equal(r.json.field, 'file');
+		assert.match(r.json.detail, /2020-01-01/);
+		assert.match(r.json.hint, /renewed/);
+		assert.equal(await h.psql('SELECT count(*) FROM certificate'), before);
+	});
+
+	test('a certificate that expires after its enrolment cannot sign, and its expiry is visible', async () => {
+		// issued by the test CA for 20 seconds
+		const env = { ...process.env, PKI_DIR: pki.dir };
+		const cnf = path.join(srcdir, 'certs', 'openssl.cnf');
+		const gt = (d) => d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
+		const until = new Date(Math.ceil(Date.now() / 1000) * 1000 + 20000);
+		execFileSync(OPENSSL, ['req', '-new', '-config', cnf, '-utf8', '-key', pki.signer.key,
+			'-subj', '/C=FR/O=Commune de Céret-sur-Test/CN=Eric Éphémère', '-out', pki.file('short.csr')], { env });
+		execFileSync(OPENSSL, ['ca', '-config', cnf, '-name', 'inter_ca', '-batch', '-notext', '-utf8',
+			'-extensions', 'ext_signer', '-startdate', gt(new Date(Date.now() - 3600e3)), '-enddate', gt(until),
+			'-in', pki.file('short.csr'), '-out', pki.file('short.pem')], { env, stdio: 'ignore' });
+		execFileSync(OPENSSL, ['pkcs12', '-export', '-inkey', pki.signer.key, '-in', pki.file('short.pem'),
+			'-certfile', pki.chain, '-passout', `file:${pki.pass}`, '-out', pki.file('short.p12')]);
+		const imp = await h.cli(['cert', 'import', OFFICIAL_B, pki.file('short.p12')], { input: pki.password + '\n' });
 		assert.equal(imp.code, 0, imp.stderr);
 		const code = imp.stdout.trim();
 		assert.match(code, CODE_RE);
 		const en = await h.cli(['cert', 'enrol', OFFICIAL_B], { input: `${code}\n${PIN}\n` });
 		assert.equal(en.code, 0, en.stderr);
+		await new Promise((resolve) => setTimeout(resolve, Math.max(0, until - Date.now()) + 1000));
 		const list = await h.cli(['cert', 'list']);
 		assert.equal(list.code, 0, list.stderr);
 		const lines = list.stdout.trim().split('\n');
-		assert.match(lines[1], new RegExp(`${OFFICIAL_B}\\s+expired\\s+2020-01-01`), 'nearest expiry first');
+		const day = until.toISOString().slice(0, 10);
+		assert.match(lines[1], new RegExp(`${OFFICIAL_B}\\s+expired\\s+${day}`), 'nearest expiry first');
 		assert.match(lines[2], new RegExp(`${OFFICIAL_A}\\s+active\\s+2045-01-01`));
 		const id = await pendingDoc(s.b, s.orgB, 'Expire');
 		const r = await sign(offB, [id], PIN);
@@ -229,6 +262,131 @@ function keyNeedles(keyFile) {
 	needles.push({ what: 'decimal d', text: BigInt('0x' + Buffer.from(jwk.d, 'base64url').toString('hex')).toString().slice(0, 40) });
 	return needles;
 }
+
+// Issue 16, point 7: a PKCS#12 with only the certificate and its key (no CA
+// chain, as many authorities deliver) imports and signs; a failed import
+// stores nothing; importing again replaces the certificate awaiting enrolment.
+describe('imports without a chain, failed or repeated', () => {
+	const ADJ = 'adjoint@saint-essai.test';
+	let chainless, keyOnly;
+	const certsOf = async (email) => Number(await h.psql('SELECT count(*) FROM certificate WHERE person_id =' +
+		` (SELECT id FROM person WHERE email = '${email}')`));
+
+	before(async () => {
+		await h.person({ email: ADJ, name: 'Paul Durand', password: PASSWORD,
+			roles: [{ org: s.orgA, role: 'signer', function: 'adjoint' }] });
+		chainless = pki.file('chainless.p12');
+		keyOnly = pki.file('keyonly.p12');
+		execFileSync(OPENSSL, ['pkcs12', '-export', '-inkey', pki.signer2.key, '-in', pki.signer2.pem,
+			'-name', 'signer2 without chain', '-passout', `file:${pki.pass}`, '-out', chainless]);
+		execFileSync(OPENSSL, ['pkcs12', '-export', '-nocerts', '-inkey', pki.signer2.key,
+			'-passout', `file:${pki.pass}`, '-out', keyOnly]);
+	});
+
+	test('a failed import stores nothing and names the field at fault (422)', async () => {
+		const before = await h.psql('SELECT count(*) FROM certificate');
+		const wrong = await importViaApi(ADJ, chainless, 'not the password');
+		assert.equal(wrong.status, 422, wrong.text);
+		assert.equal(wrong.json.field, 'password');
+		assert.ok(wrong.json.hint);
+		const noCert = await importViaApi(ADJ, keyOnly);
+		assert.equal(noCert.status, 422, noCert.text);
+		assert.equal(noCert.json.field, 'file');
+		assert.match(noCert.json.title, /no certificate/);
+		assert.match(noCert.json.hint, /pkcs12 -export/);
+		const notP12 = await importViaApi(ADJ, pki.signer2.pem);
+		assert.equal(notP12.status, 422, notP12.text);
+		assert.equal(notP12.json.field, 'file');
+		const cli = await h.cli(['cert', 'import', ADJ, keyOnly], { input: pki.password + '\n' });
+		assert.notEqual(cli.code, 0);
+		assert.match(cli.stderr, /no certificate/);
+		assert.equal(await h.psql('SELECT count(*) FROM certificate'), before, 'nothing stored');
+	});
+
+	test('a PKCS#12 without its CA chain imports (empty chain), enrols and signs', async () => {
+		const r = await importViaApi(ADJ, chainless);
+		assert.equal(r.status, 201, r.text);
+		assert.match(r.json.enrolment_code, CODE_RE);
+		assert.ok(!('replaced' in r.json));
+		assert.equal(await h.psql(`SELECT length(chain_der) FROM certificate WHERE id = ${r.json.id}`), '0');
+		const adj = await s.d.login(ADJ);
+		const en = await adj.postJson('/api/v1/me/certificate/enrol', { code: r.json.enrolment_code, pin: PIN });
+		assert.equal(en.status, 200, en.text);
+		const doc = await s.a.postDocument(docMeta(s.orgA, { title: 'Sans chaine', signer: ADJ }),
+			pdfFile(2500, 'sans-chaine.pdf'));
+		assert.equal(doc.status, 201, doc.text);
+		const ok = await sign(adj, [doc.json.id], PIN);
+		assert.equal(ok.status, 200, ok.text);
+		assert.equal(ok.json.results[0].status, 'signed', ok.text);
+		// an independent verifier finds the intermediate CA among its trust anchors
+		let V;
+		try {
+			V = await import('../js/verify-xades.mjs');
+		} catch {
+			return;   /* tests/node_modules missing */
+		}
+		const d = await s.a.get(`/api/v1/documents/${doc.json.id}`);
+		const sig = await s.a.get(d.json.files.find((x) => x.role === 'signature').href);
+		const data = await s.a.get(d.json.files.find((x) => x.id === 0).href);
+		assert.equal(sig.status, 200);
+		assert.equal(data.status, 200);
+		const v = V.verifyXades(sig.body, { trust: [pki.trust], data: data.body, profile: 'xades' });
+		assert.ok(v.valid, JSON.stringify(v.signatures.map((x) => x.checks.filter((c) => c.status === 'fail'))));
+	});
+
+	test('a renewal is enrolled while the old certificate is active, which signs until then', async () => {
+		const renewal = await importViaApi(ADJ, pki.signer2.p12);
+		assert.equal(renewal.status, 201, renewal.text);
+		assert.ok(!('replaced' in renewal.json), 'an active certificate is not replaced');
+		const adj = await s.d.login(ADJ);
+		const doc = await s.a.postDocument(docMeta(s.orgA, { title: 'Avant renouvellement', signer: ADJ }),
+			pdfFile(2000, 'avant.pdf'));
+		const before = await sign(adj, [doc.json.id], PIN);
+		assert.equal(before.status, 200, before.text);
+		assert.equal(before.json.results[0].status, 'signed', before.text);
+		const en = await adj.postJson('/api/v1/me/certificate/enrol',
+			{ code: renewal.json.enrolment_code, pin: PIN });
+		assert.equal(en.status, 200, en.text);
+		assert.equal(en.json.id, renewal.json.id);
+		assert.equal(en.json.state, 'active');
+		const again = await adj.postJson('/api/v1/me/certificate/enrol',
+			{ code: renewal.json.enrolment_code, pin: PIN });
+		assert.equal(again.status, 409, again.text);
+	});
+
+	test('importing again replaces the certificate awaiting enrolment, and says so', async () => {
+		const ELU = 'elu@saint-essai.test';
+		await h.person({ email: ELU, name: 'Élu', password: PASSWORD,
+			roles: [{ org: s.orgA, role: 'signer', function: 'conseiller' }] });
+		const first = await importViaApi(ELU, pki.signer2.p12);
+		assert.equal(first.status, 201, first.text);
+		assert.ok(!('replaced' in first.json));
+		const second = await importViaApi(ELU, chainless);
+		assert.equal(second.status, 201, second.text);
+		assert.equal(second.json.replaced, first.json.id);
+		assert.match(second.json.note, new RegExp(`replaces certificate ${first.json.id}`));
+		const cli = await h.cli(['cert', 'import', ELU, pki.signer2.p12], { input: pki.password + '\n' });
+		assert.equal(cli.code, 0, cli.stderr);
+		assert.match(cli.stderr, new RegExp(`certificate ${second.json.id}, which awaited enrolment, is replaced`));
+		assert.equal(await certsOf(ELU), 1, 'one pending certificate, the last imported');
+		assert.equal(await h.psql("SELECT count(*) FROM journal WHERE action = 'certificate.replaced'"), '2');
+		// a failed import replaces nothing
+		const bad = await importViaApi(ELU, keyOnly);
+		assert.equal(bad.status, 422, bad.text);
+		assert.equal(await certsOf(ELU), 1);
+		// the replaced certificates' codes are dead; the last one works
+		const elu = await s.d.login(ELU);
+		let en = await elu.postJson('/api/v1/me/certificate/enrol', { code: second.json.enrolment_code, pin: PIN });
+		assert.equal(en.status, 403, en.text);
+		en = await elu.postJson('/api/v1/me/certificate/enrol', { code: cli.stdout.trim(), pin: PIN });
+		assert.equal(en.status, 200, en.text);
+		assert.equal(en.json.state, 'active');
+	});
+
+	test('no import logged a database error', () => {
+		assert.doesNotMatch(s.d.logs(), /sql failed|null value in column/);
+	});
+});
 
 describe('no key material at rest', () => {
 	test('pg_dump and the daemon log hold no private key, in any encoding', async () => {

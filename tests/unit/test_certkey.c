@@ -13,11 +13,11 @@
 #include "sign/certkey.h"
 #include "tap.h"
 
-/* A self-signed certificate valid from nb to na (days from now) in a PKCS#12. */
+/* A self-signed certificate of key k valid from nb to na (days from now) in
+ * a PKCS#12; k is freed. */
 static int
-make_p12(int nb, int na, const char *pass, struct buf *out)
+make_p12_with(EVP_PKEY *k, int nb, int na, const char *pass, struct buf *out)
 {
-	EVP_PKEY *k = EVP_RSA_gen(2048);
 	X509 *x = X509_new();
 	X509_NAME *n = X509_get_subject_name(x);
 	PKCS12 *p = NULL;
@@ -30,7 +30,7 @@ make_p12(int nb, int na, const char *pass, struct buf *out)
 	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (unsigned char *)"Marie Test", -1, -1, 0);
 	X509_set_issuer_name(x, n);
 	X509_set_pubkey(x, k);
-	X509_sign(x, k, EVP_sha256());
+	X509_sign(x, k, EVP_PKEY_base_id(k) == EVP_PKEY_ED25519 ? NULL : EVP_sha256());
 	p = PKCS12_create(pass, "test", k, x, NULL, 0, 0, 0, 0, 0);
 	if (p && (len = i2d_PKCS12(p, &der)) > 0 && !buf_add(out, der, (size_t)len))
 		rc = 0;
@@ -39,6 +39,12 @@ make_p12(int nb, int na, const char *pass, struct buf *out)
 	X509_free(x);
 	EVP_PKEY_free(k);
 	return rc;
+}
+
+static int
+make_p12(int nb, int na, const char *pass, struct buf *out)
+{
+	return make_p12_with(EVP_RSA_gen(2048), nb, na, pass, out);
 }
 
 struct imported {
@@ -146,6 +152,45 @@ test_validity(void)
 	fini(&im);
 }
 
+/* Only keys the signers can use are imported: RSA >= 2048, ECDSA P-256/384/521. */
+static void
+test_key_types(void)
+{
+	static const struct { const char *what; int ok; } cases[] = {
+		{ "RSA 1024", 0 }, { "EC P-256", 1 }, { "EC secp256k1", 0 }, { "Ed25519", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		EVP_PKEY *k = i == 0 ? EVP_RSA_gen(1024) : i == 1 ? EVP_EC_gen("P-256") :
+			i == 2 ? EVP_EC_gen("secp256k1") : EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+		struct buf p12, der, chain, blob;
+		struct certkey_info info;
+		char code[CUSTODY_CODE_SIZE];
+		struct lerr e;
+		int rc;
+
+		lerr_clear(&e);
+		buf_init(&p12, 1 << 20);
+		buf_init(&der, 1 << 20);
+		buf_init(&chain, 1 << 20);
+		buf_init(&blob, 1 << 20);
+		if (!k || make_p12_with(k, -1, 365, "pw", &p12)) {
+			ok(0, "%s: test PKCS#12 made", cases[i].what);
+			continue;
+		}
+		rc = certkey_import(p12.data, p12.len, "pw", &info, &der, &chain, &blob, code, &e);
+		if (cases[i].ok)
+			is_int(rc, 0, "%s imported", cases[i].what);
+		else
+			ok(rc == LERR_INVALID && !strcmp(e.field, "file") && blob.len == 0,
+			   "%s refused, field file: %s", cases[i].what, e.msg);
+		buf_fini(&p12);
+		buf_fini(&der);
+		buf_fini(&chain);
+		buf_fini(&blob);
+	}
+}
+
 int
 main(void)
 {
@@ -156,5 +201,6 @@ main(void)
 		return 1;
 	test_roundtrip();
 	test_validity();
+	test_key_types();
 	return tap_done();
 }

@@ -1149,8 +1149,23 @@ test_keys(void)
 
 	ok(sign_key_from_p12(&k, der, (size_t)len, "secret", &e) == 0 && k.cert, "PKCS#12 from memory");
 	sign_key_fini(&k);
-	is_int(sign_key_from_p12(&k, der, (size_t)len, "wrong", &e), LERR_AUTH,
-	       "PKCS#12 with a wrong password: LERR_AUTH");
+	is_int(sign_key_from_p12(&k, der, (size_t)len, "wrong", &e), LERR_INVALID,
+	       "PKCS#12 with a wrong password: LERR_INVALID (422, the administrator's input)");
+	is_str(e.field, "password", "... naming the field password");
+	is_int(sign_key_from_p12(&k, "not a p12", 9, "secret", &e), LERR_INVALID, "not a PKCS#12: LERR_INVALID");
+	is_str(e.field, "file", "... naming the field file");
+	{
+		PKCS12 *kp = PKCS12_create("secret", "key only", signer.key, NULL, NULL, 0, 0, 0, 0, 0);
+		unsigned char *kder = NULL;
+		int klen = i2d_PKCS12(kp, &kder);
+
+		is_int(sign_key_from_p12(&k, kder, (size_t)klen, "secret", &e), LERR_INVALID,
+		       "PKCS#12 without a certificate: LERR_INVALID");
+		ok(!strcmp(e.field, "file") && strstr(e.msg, "no certificate") && strstr(e.hint, "pkcs12 -export"),
+		   "... naming the field file, with the export command as hint");
+		OPENSSL_free(kder);
+		PKCS12_free(kp);
+	}
 	PEM_write_bio_PrivateKey(b, signer.key, NULL, NULL, 0, NULL, NULL);
 	PEM_write_bio_X509(b, signer.cert);
 	n = BIO_get_mem_data(b, &pem);

@@ -457,22 +457,44 @@ BEGIN
 	RETURN doc_json(v_doc);
 END $$;
 
--- Logging in: the stored secrets of an e-mail address (none when unknown or
--- disabled), then the outcome, which counts failures: after 5 in a row the
--- account is locked for 15 minutes.
-CREATE OR REPLACE FUNCTION login_record(p_person bigint, p_ok boolean, p_from text) RETURNS void
+-- Logging in (http/session.c, for the API and the web form alike).  A try
+-- is reserved before the password's (slow, scrypt) check, under the person's
+-- row lock, by a statement committed on its own (as cert_pin_reserve):
+-- concurrent tries can never check more than five passwords per lock window,
+-- whatever their number.  failed_logins counts the tries reserved since the
+-- last success or the end of the last lock; the fifth sets locked_at, and
+-- for p_lock from then every try is refused unchecked (the right password
+-- too).  A try reserved and never concluded (a crash) counts as a failure.
+DROP FUNCTION IF EXISTS login_record(bigint, boolean, text);
+
+-- The tries left after this one (0..4), or NULL when the login is locked.
+CREATE OR REPLACE FUNCTION login_reserve(p_person bigint, p_lock interval) RETURNS integer
+LANGUAGE sql AS $$
+	UPDATE person SET
+		failed_logins = CASE WHEN locked_at <= now() - p_lock THEN 1 ELSE failed_logins + 1 END,
+		locked_at = CASE WHEN locked_at <= now() - p_lock THEN NULL
+			WHEN failed_logins + 1 >= 5 THEN now() ELSE locked_at END
+	WHERE id = p_person AND disabled_at IS NULL
+	  AND (locked_at <= now() - p_lock OR (locked_at IS NULL AND failed_logins < 5))
+	RETURNING 5 - failed_logins
+$$;
+
+-- The reserved try's outcome, journaled: p_ok clears the count and the
+-- lock; a failure keeps its reservation.
+CREATE OR REPLACE FUNCTION login_outcome(p_person bigint, p_ok boolean, p_from text) RETURNS void
 LANGUAGE plpgsql AS $$
+DECLARE
+	v_p person%ROWTYPE;
 BEGIN
 	IF p_ok THEN
-		UPDATE person SET failed_logins = 0, locked_at = NULL WHERE id = p_person;
+		UPDATE person SET failed_logins = 0, locked_at = NULL WHERE id = p_person RETURNING * INTO v_p;
 	ELSE
-		UPDATE person SET failed_logins = failed_logins + 1,
-			locked_at = CASE WHEN failed_logins + 1 >= 5 THEN now() ELSE locked_at END
-		WHERE id = p_person;
+		SELECT * INTO v_p FROM person WHERE id = p_person;
 	END IF;
-	PERFORM journal_append('person:' || (SELECT email FROM person WHERE id = p_person),
-		CASE WHEN p_ok THEN 'login' ELSE 'login.failed' END, NULL, NULL,
-		jsonb_build_object('from', p_from));
+	PERFORM journal_append('person:' || v_p.email, CASE WHEN p_ok THEN 'login' ELSE 'login.failed' END,
+		NULL, NULL, jsonb_build_object('from', p_from) || CASE WHEN p_ok THEN '{}'::jsonb
+			ELSE jsonb_build_object('failures', v_p.failed_logins,
+				'locked', v_p.locked_at IS NOT NULL) END);
 END $$;
 
 CREATE OR REPLACE FUNCTION session_auth(p_sha bytea, p_idle interval) RETURNS TABLE (id bigint, email text,

@@ -39,25 +39,45 @@ $$;
 -- Administration.  Refusals meant for the caller are raised with SQLSTATE
 -- LQ<http status> (as in 004_people.sql).
 
-CREATE OR REPLACE FUNCTION cert_add(p_admin bigint, p_email text, p_der bytea, p_chain bytea, p_sha bytea, p_subject text,
-	p_issuer text, p_serial text, p_not_before timestamptz, p_not_after timestamptz,
-	p_blob bytea, p_actor text) RETURNS bigint LANGUAGE plpgsql AS $$
+-- An import.  The chain is what the PKCS#12 held besides the certificate:
+-- often nothing ('', never NULL); verifiers then build the path from their
+-- trust anchors (trust_dir).  A certificate of the person still awaiting
+-- enrolment is replaced (deleted, with its key blob, whose code dies with
+-- it): an administrator importing again, because a code was lost or the
+-- first file was the wrong one, never leaves two pending certificates.
+-- The person's row lock serialises two imports for the same person.
+-- Returns the new id and the one replaced (NULL if none).
+DROP FUNCTION IF EXISTS cert_add(bigint, text, bytea, bytea, bytea, text, text, text, timestamptz,
+	timestamptz, bytea, text);
+CREATE OR REPLACE FUNCTION cert_add(p_admin bigint, p_email text, p_der bytea, p_chain bytea, p_sha bytea,
+	p_subject text, p_issuer text, p_serial text, p_not_before timestamptz, p_not_after timestamptz,
+	p_blob bytea, p_actor text, OUT id bigint, OUT replaced bigint) LANGUAGE plpgsql AS $$
 DECLARE
 	v_person bigint := person_id_of(p_email);
-	v_id bigint;
+	v_old bigint[];
 BEGIN
 	IF NOT cert_admin_may(p_admin, v_person) THEN
 		RAISE EXCEPTION 'you do not administer %', p_email USING ERRCODE = 'LQ403', COLUMN = 'person',
 			HINT = 'an administrator of one of their organisations, or an operator, may import it';
 	END IF;
+	PERFORM 1 FROM person WHERE person.id = v_person FOR NO KEY UPDATE;
+	WITH d AS (DELETE FROM certificate c WHERE c.person_id = v_person AND c.state = 'enrolment'
+		RETURNING c.id)
+	SELECT array_agg(d.id ORDER BY d.id DESC) INTO v_old FROM d;
 	INSERT INTO certificate (person_id, cert_der, chain_der, cert_sha256, subject, issuer, serial,
 		not_before, not_after, key_blob, created_by)
-	VALUES (v_person, p_der, p_chain, p_sha, p_subject, p_issuer, p_serial, p_not_before,
-		p_not_after, p_blob, p_actor) RETURNING id INTO v_id;
+	VALUES (v_person, p_der, coalesce(p_chain, ''), p_sha, p_subject, p_issuer, p_serial, p_not_before,
+		p_not_after, p_blob, p_actor) RETURNING certificate.id INTO id;
+	replaced := v_old[1];
+	IF v_old IS NOT NULL THEN
+		PERFORM journal_append(p_actor, 'certificate.replaced', NULL, NULL,
+			jsonb_build_object('certificates', to_jsonb(v_old), 'by', id, 'email', lower(p_email),
+				'reason', 'awaiting enrolment, replaced by a new import'));
+	END IF;
 	PERFORM journal_append(p_actor, 'certificate.imported', NULL, NULL,
-		jsonb_build_object('certificate', v_id, 'email', lower(p_email), 'subject', p_subject,
-			'serial', p_serial, 'not_after', ts_text(p_not_after)));
-	RETURN v_id;
+		jsonb_build_object('certificate', id, 'email', lower(p_email), 'subject', p_subject,
+			'serial', p_serial, 'not_after', ts_text(p_not_after), 'replaces', v_old[1],
+			'chain', length(coalesce(p_chain, '')) > 0));
 END $$;
 
 -- Whether p_admin may manage p_person's certificates: an operator
