@@ -325,6 +325,8 @@ mail_subject(const struct actes_reply *r, const char *archive, char *out, size_t
 		snprintf(out, cap, "[ACTES] Anomalie enveloppe - %s", archive);
 	else if (r->anomaly == 1)
 		snprintf(out, cap, "[ACTES] Anomalie acte - %s", r->idacte);
+	else if (r->annulation)
+		snprintf(out, cap, "[ACTES] Accuse de reception d'annulation - acte %s", r->idacte);
 	else
 		snprintf(out, cap, "[ACTES] Accuse de reception - acte %s", r->idacte);
 }
@@ -391,12 +393,13 @@ process(struct statesim *s, const char *name, const unsigned char *data, size_t 
 		actes_reply_free(&r);
 		return;
 	}
-	fprintf(stderr, "statesim: actes: %s -> %s%s%s\n", name, kinds[r.anomaly],
-		r.anomaly ? ": " : "", r.detail);
+	const char *kind = r.annulation && !r.anomaly ? "ARAnnulation" : kinds[r.anomaly];
+
+	fprintf(stderr, "statesim: actes: %s -> %s%s%s\n", name, kind, r.anomaly ? ": " : "", r.detail);
 	if (delay > 0)
 		statesim_wait(s, -1, delay * 1000L);
 	if (send_reply(s, &r, name) == 0)
-		statesim_count(s, "actes", kinds[r.anomaly]);
+		statesim_count(s, "actes", kind);
 	actes_reply_free(&r);
 }
 

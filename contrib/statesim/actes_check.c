@@ -21,6 +21,11 @@
  *   no file in the archive that nothing references                      AnomalieEnveloppe 003
  *   IDActe not acknowledged before (unless actes.allow_duplicates=1)   AnomalieActe 005
  * Otherwise: ARActe with IDActe <DDD>-<SIREN>-<YYYYMMDD>-<NUM>-<NN>.
+ *
+ * A form named <IDActe>-6-1_0.xml is an annulation (6-1): an actes:Annulation
+ * valid against the XSD (AnomalieEnveloppe 002) whose @IDActe is the name's,
+ * about an act this platform acknowledged and did not cancel yet
+ * (AnomalieEnveloppe 003); answered by 6-2 ARAnnulation <IDActe>-6-2_0.xml.
  */
 #include "actes_int.h"
 #include "actes_tar.h"
@@ -505,6 +510,50 @@ duplicate(struct check *c)
 		fail(c, 1, "005", "acte %s déjà reçu et acquitté (doublon)", c->stem);
 }
 
+/* 6-1: <IDActe>-6-1_0.xml, actes:Annulation of an act acknowledged here. */
+static int
+is_annulation(struct check *c)
+{
+	regmatch_t m[3];
+
+	if (!match("^(([0-9]{2}[0-9AB])-[0-9]{9}-[0-9]{8}-[0-9A-Z_]{2,15}-(DE|AR|AI|CC|BF|AU))-6-1_0\\.xml$",
+		   c->form, m, 3))
+		return 0;
+	group(c->form, &m[1], c->stem, sizeof(c->stem));
+	return 1;
+}
+
+static void
+check_annulation(struct check *c)
+{
+	struct tar_file *f = find_file(c, c->form);
+	char why[512], id[128], path[4096];
+	xmlNodePtr root;
+
+	c->r->annulation = 1;
+	if (!f) {
+		fail(c, 2, "003", "formulaire %s absent de l'archive", c->form);
+		return;
+	}
+	c->msg = parse_valid(f, why, sizeof(why));
+	root = c->msg ? xmlDocGetRootElement(c->msg) : NULL;
+	if (!root || !is_actes(root, "Annulation")) {
+		fail(c, 2, "002", "%s", c->msg ? "le formulaire n'est pas un actes:Annulation" : why);
+		return;
+	}
+	get_prop(root, "IDActe", ACTES_NS, id, sizeof(id));
+	snprintf(path, sizeof(path), "%s/actes/acts/%s", c->s->dir, c->stem);
+	if (strcmp(id, c->stem))
+		fail(c, 2, "003", "%s : IDActe %s différent de celui du nom du fichier", c->form, id);
+	else if (access(path, F_OK) != 0)
+		fail(c, 2, "003", "annulation de l'acte %s, inconnu ou non acquitté", id);
+	else if (snprintf(path, sizeof(path), "%s/actes/acts/%s.annule", c->s->dir, c->stem),
+		 access(path, F_OK) == 0)
+		fail(c, 2, "003", "acte %s déjà annulé", id);
+	if (!c->kind)
+		unused_files(c);
+}
+
 static void
 run_checks(struct check *c, const char *name, const unsigned char *gz, size_t gzlen)
 {
@@ -524,7 +573,13 @@ run_checks(struct check *c, const char *name, const unsigned char *gz, size_t gz
 		fail(c, 2, "001", "%s", why);
 		return;
 	}
-	if (check_envelope(c) || check_message(c))
+	if (check_envelope(c))
+		return;
+	if (is_annulation(c)) {
+		check_annulation(c);
+		return;
+	}
+	if (check_message(c))
 		return;
 	acte = xmlDocGetRootElement(c->msg);
 	get_text(child(acte, "ClassificationDateVersion"), c->classif, sizeof(c->classif));
@@ -671,6 +726,15 @@ answer(struct check *c)
 		snprintf(form, sizeof(form), "%s-1-3_0.xml", c->stem);
 		return add_pair(c->s, r, c->prefix, c->dept, c->arr, c->siren, form,
 				ax_anomalie_acte(acte, c->nature, c->detail, c->today, c->classif));
+	}
+	if (r->annulation) {   /* 6-2 */
+		char rel[300];
+
+		snprintf(rel, sizeof(rel), "actes/acts/%.200s.annule", c->stem);
+		(void)statesim_write_file(c->s, rel, c->today, strlen(c->today));
+		snprintf(form, sizeof(form), "%s-6-2_0.xml", c->stem);
+		return add_pair(c->s, r, c->prefix, c->dept, c->arr, c->siren, form,
+				ax_arannulation(c->stem, c->today));
 	}
 	remember_act(c);
 	snprintf(form, sizeof(form), "%s-1-2_0.xml", c->stem);

@@ -63,6 +63,7 @@ struct actes_reply {
 	int anomaly;            /* 0 ARActe(s), 1 AnomalieActe, 2 AnomalieEnveloppe */
 	char detail[512];       /* the reason of an anomaly, in French */
 	int letter;             /* 2..5 for a prefecture letter, else 0 */
+	int annulation;         /* a 6-1 Annulation: ARAnnulation (6-2) when anomaly is 0 */
 	char idacte[64];        /* the act's IDActe (ARActe, AnomalieActe, letter) */
 	char to[256];           /* the envelope's first AdressesRetour/Email */
 	struct mail_part parts[8];

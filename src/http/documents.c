@@ -60,7 +60,7 @@ one_of(const char *v, const char *const *allowed)
 
 static const char *const states[] = {
 	"received", "pending_signature", "signed", "rejected", "queued", "transmitting",
-	"transmitted", "acknowledged", "refused", "cancelled", "failed", NULL
+	"transmitted", "acknowledged", "cancelling", "refused", "cancelled", "failed", NULL
 };
 static const char *const kinds[] = { "pes", "acte", "document", NULL };
 
@@ -123,7 +123,7 @@ parse_filter(struct req *rq, struct doc_filter *f, struct lerr *e)
 	f->limit = 50;
 	if (f->state && !one_of(f->state, states))
 		return bad_param(e, "state", "unknown state", "use received, pending_signature, signed, "
-				 "rejected, queued, transmitting, transmitted, acknowledged, refused, cancelled or failed");
+				 "rejected, queued, transmitting, transmitted, acknowledged, cancelling, refused, cancelled or failed");
 	if (f->kind && !one_of(f->kind, kinds))
 		return bad_param(e, "kind", "unknown kind", "use pes, acte or document");
 	if (f->updated_since && !valid_timestamp(f->updated_since))
@@ -185,7 +185,8 @@ cancel(struct req *rq, struct store_conn *c, struct lerr *e)
 	if (!rc)
 		rc = store_commit(c, e);
 	if (rc == LERR_CONFLICT)
-		lerr_hint(e, "a document already handed to a state platform cannot be cancelled");
+		lerr_hint(e, "a document handed to a state platform can be cancelled once the prefecture"
+			  " has acknowledged it (an act: the annulation is then sent)");
 	return rc ? rc : get_one(rq, c, e);
 }
 

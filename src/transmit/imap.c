@@ -284,6 +284,7 @@ text_of(xmlNode *n, char *out, size_t sz)
 struct verdict {
 	const char *role;
 	int accepted;        /* 1, 0, -1 (no change) */
+	int cancelled;       /* a 6-2 ARAnnulation: the act's annulation acknowledged */
 	char reason[900];
 	char key[128];
 };
@@ -299,6 +300,9 @@ judge(xmlNode *root, const char *name, struct verdict *v)
 	if (!strcmp(r, "ARActe")) {
 		v->role = "ack";
 		v->accepted = 1;
+	} else if (!strcmp(r, "ARAnnulation")) {
+		v->role = "cancel_ack";
+		v->cancelled = 1;
 	} else if (!strcmp(r, "AnomalieActe") || !strcmp(r, "AnomalieEnveloppe")) {
 		v->role = "anomaly";
 		v->accepted = 0;
@@ -362,6 +366,8 @@ xmit_actes_return(struct xmit_poll *p, const char *name, const void *xml, size_t
 		reason_utf8(&v);
 	if ((rc = xmit_returned(p->c, doc_id, v.role, name, "application/xml", xml, len, v.accepted,
 				v.reason, e)))
+		return rc;
+	if (v.cancelled && (rc = store_cancel_answer(p->c, doc_id, e)))
 		return rc;
 	p->handled++;
 	return store_inbox_add(p->c, source, item, doc_id, (const char *)v.role, e);
