@@ -29,8 +29,13 @@ CREATE TABLE cancellation (
 	updated_at    timestamptz NOT NULL DEFAULT now()
 );
 
--- The date the prefecture gives its classification (DateClassification of
--- the 7-2), written into ClassificationDateVersion of every message, and
--- when it was received.
+-- The organisation's classification (7-2 RetourClassification): the file
+-- stays in organisation.classification (001) as received; beside it its
+-- DateClassification, written into ClassificationDateVersion of every act,
+-- when it was received, and its content as JSON (natures with their
+-- typologies, matières with their labels: flow/acte_classjson.c), which the
+-- API serves and the door checks (functions/76_classification.sql).
 ALTER TABLE organisation ADD COLUMN IF NOT EXISTS classification_date date,
-	ADD COLUMN IF NOT EXISTS classification_at timestamptz;
+	ADD COLUMN IF NOT EXISTS classification_at timestamptz,
+	ADD COLUMN IF NOT EXISTS classification_json jsonb
+		CHECK (jsonb_typeof(classification_json) = 'object');

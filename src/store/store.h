@@ -426,6 +426,16 @@ int store_cancel_retry_later(struct store_conn *c, const char *doc_id, const cha
 /* The 6-2 ARAnnulation came: document 'cancelled'. */
 int store_cancel_answer(struct store_conn *c, const char *doc_id, struct lerr *e) LERR_WUR;
 
+/* ---- an organisation's @ctes classification (classification.c) ---- */
+/* The 7-2 as received, and its JSON (flow/acte_classjson.c), whose date
+ * becomes classification_date; journaled. */
+int store_org_classification_set(struct store_conn *c, long long org_id, const void *xml, size_t len,
+				 const char *json, struct lerr *e) LERR_WUR;
+/* The JSON with received_at (malloc'd), LERR_NOTFOUND when none was received. */
+int store_org_classification_get(struct store_conn *c, long long org_id, char **json, struct lerr *e) LERR_WUR;
+/* Its DateClassification, YYYY-MM-DD, "" when none. */
+int store_org_classification_date(struct store_conn *c, long long org_id, char date[11], struct lerr *e) LERR_WUR;
+
 /* ---- web pages (src/store/web.c, owner: web): reads as JSON text (malloc'd),
  * scoped to the person asking ---- */
 struct web_queue_filter {

@@ -15,7 +15,9 @@
  * (sha256//... of the server key), trigramme (default LIA), test, email
  * (AdressesRetour), referent_nom, referent_telephone, referent_email,
  * classification_date, field (multipart field, default: the archive name),
- * reconcile_wait, and the IMAP keys of imap.c.
+ * reconcile_wait, and the IMAP keys of imap.c.  ClassificationDateVersion is
+ * the date of the organisation's classification (7-2) when one was received,
+ * else classification_date, else today.
  */
 #include "transmit/xmit_int.h"
 
@@ -42,6 +44,7 @@ struct acte_build {
 	json_t *meta;
 	char stem[96], env[96];
 	struct piece p[ACTES_MAX_FILES];
+	char class_date[11];          /* the organisation's DateClassification, "" if none */
 	int np, annexes;
 	int sig;                      /* index of the signature piece, -1 */
 	struct lerr *e;
@@ -249,7 +252,8 @@ message_xml(struct acte_build *b, struct buf *o)
 		rc = buf_printf(o, " <actes:CodeMatiere%d actes:CodeMatiere=\"%s\"/>\n", i + 1, mat[i]);
 	rc = rc || buf_addstr(o, " <actes:Objet>") || esc(o, json_string_value(json_object_get(m, "objet"))) ||
 	     buf_printf(o, "</actes:Objet>\n <actes:ClassificationDateVersion>%s</actes:ClassificationDateVersion>\n",
-			cdate ? cdate : xmit_setting(b->x->settings, "classification_date", today));
+			b->class_date[0] ? b->class_date : cdate ? cdate :
+			xmit_setting(b->x->settings, "classification_date", today));
 	for (int i = 0; !rc && i < b->np; i++) {
 		if (b->p[i].role != 0)
 			continue;
@@ -395,7 +399,10 @@ actes_prepare(struct xmit_job *x, struct lerr *e)
 	b->e = e;
 	b->sig = -1;
 	b->meta = json_loads(x->t.meta_json, 0, &jerr);
-	if (!(rc = make_stem(b)) && !(rc = xmit_actes_names(x, b->env, sizeof(b->env), e)))
+	/* ClassificationDateVersion: the date of the classification the
+	 * prefecture sent (7-2), not today's */
+	if (!(rc = make_stem(b)) && !(rc = store_org_classification_date(x->c, x->t.org_id, b->class_date, e)) &&
+	    !(rc = xmit_actes_names(x, b->env, sizeof(b->env), e)))
 		rc = build(b);
 	if (!rc) {
 		snprintf(x->t.match_key, sizeof(x->t.match_key), "%s", b->stem);

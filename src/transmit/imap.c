@@ -331,6 +331,53 @@ reason_utf8(struct verdict *v)
 	memcpy(v->reason, tmp, sizeof(v->reason));
 }
 
+/* The SIREN a classification file name carries (DDD-SIREN----7-2_0.xml, as
+ * S²LOW names the 7-1 it sends: 001-000000000----7-1_0.xml), "" if none. */
+static void
+name_siren(const char *name, char siren[10])
+{
+	const char *d = strchr(name, '-');
+
+	siren[0] = '\0';
+	if (d && strspn(d + 1, "0123456789") == 9 && d[10] == '-')
+		snprintf(siren, 10, "%.9s", d + 1);
+}
+
+/* A 7-2 RetourClassification carries no IDActe: it is the organisation's
+ * (the one the file name names, when it names one), whose classification it
+ * replaces.  The file stays as received; its JSON goes beside it. */
+static int
+classification_return(struct xmit_poll *p, const char *name, const void *xml, size_t len,
+		      const char *source, const char *item, struct lerr *e)
+{
+	json_t *j = NULL;
+	char siren[10], *text;
+	struct lerr why;
+	int rc;
+
+	name_siren(name, siren);
+	if (siren[0] && strcmp(siren, p->siren))
+		return 0;   /* another organisation's, read by its own poll */
+	lerr_clear(&why);
+	if (xmit_actes_classification_json(xml, len, &j, &why)) {
+		log_warn("org=%s: classification %s skipped: %s %s", p->siren, name, why.msg, why.detail);
+		return 0;
+	}
+	text = json_dumps(j, JSON_COMPACT);
+	rc = text ? store_org_classification_set(p->c, p->org_id, xml, len, text, e) :
+		    lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	if (!rc) {
+		log_info("org=%s: classification of %s received (%s, %zu matières)", p->siren,
+			 json_string_value(json_object_get(j, "date")), name,
+			 json_array_size(json_object_get(j, "matieres")));
+		p->handled++;
+		rc = store_inbox_add(p->c, source, item, NULL, "RetourClassification", e);
+	}
+	free(text);
+	json_decref(j);
+	return rc;
+}
+
 int
 xmit_actes_return(struct xmit_poll *p, const char *name, const void *xml, size_t len, const char *source,
 		  const char *item, struct lerr *e)
@@ -352,6 +399,10 @@ xmit_actes_return(struct xmit_poll *p, const char *name, const void *xml, size_t
 	if (!root || !strncmp((const char *)root->name, "Enveloppe", 9)) {
 		xmlFreeDoc(doc);
 		return 0;   /* the envelope of the message, or not XML: nothing to attach */
+	}
+	if (!strcmp((const char *)root->name, "RetourClassification")) {
+		xmlFreeDoc(doc);
+		return classification_return(p, name, xml, len, source, item, e);
 	}
 	judge(root, name, &v);
 	xmlFreeDoc(doc);

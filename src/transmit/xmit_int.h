@@ -154,6 +154,12 @@ int xmit_actes_envelope(struct xmit_job *x, const char *form, struct buf *o) LER
 int xmit_actes_add_xml(struct xmit_tgz *t, const char *name, struct buf *utf8, long long mtime,
 		       struct lerr *e) LERR_WUR;
 
+/* ---- the classification (actes_class.c) ---- */
+/* A RetourClassification (7-2) as JSON: date, natures (code, type_abrege,
+ * libelle, typologies [{code, libelle}]), matieres [{code "1.2", libelle}];
+ * xmlguard first, no DTD, no network, at most 1 MiB. */
+int xmit_actes_classification_json(const void *xml, size_t n, json_t **out, struct lerr *e) LERR_WUR;
+
 /* ---- returns (xmit.c) ---- */
 /* A file from the platform about a document: attached (role ack, anomaly,
  * letter) and, verdict 1 / 0, the document acknowledged / refused with
