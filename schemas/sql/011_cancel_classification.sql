@@ -38,4 +38,9 @@ CREATE TABLE cancellation (
 ALTER TABLE organisation ADD COLUMN IF NOT EXISTS classification_date date,
 	ADD COLUMN IF NOT EXISTS classification_at timestamptz,
 	ADD COLUMN IF NOT EXISTS classification_json jsonb
-		CHECK (jsonb_typeof(classification_json) = 'object');
+		CHECK (jsonb_typeof(classification_json) = 'object'),
+	-- a 7-1 DemandeClassification is due when wanted is later than the last
+	-- request (on demand, at the first act, when an ARActe names a later
+	-- classification), or a day after a request left unanswered
+	ADD COLUMN IF NOT EXISTS classification_wanted timestamptz,
+	ADD COLUMN IF NOT EXISTS classification_requested_at timestamptz;

@@ -435,6 +435,13 @@ int store_org_classification_set(struct store_conn *c, long long org_id, const v
 int store_org_classification_get(struct store_conn *c, long long org_id, char **json, struct lerr *e) LERR_WUR;
 /* Its DateClassification, YYYY-MM-DD, "" when none. */
 int store_org_classification_date(struct store_conn *c, long long org_id, char date[11], struct lerr *e) LERR_WUR;
+/* A 7-1 wanted now: on demand (later_than NULL), or when an ARActe names a
+ * classification of date later_than later than the stored one (*wanted: recorded). */
+int store_org_classification_want(struct store_conn *c, long long org_id, const char *later_than, int *wanted,
+				  struct lerr *e) LERR_WUR;
+/* Whether a 7-1 is due (wanted since the last request, or unanswered for a day). */
+int store_org_classification_due(struct store_conn *c, long long org_id, int *due, struct lerr *e) LERR_WUR;
+int store_org_classification_requested(struct store_conn *c, long long org_id, struct lerr *e) LERR_WUR;
 
 /* ---- web pages (src/store/web.c, owner: web): reads as JSON text (malloc'd),
  * scoped to the person asking ---- */

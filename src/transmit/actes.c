@@ -489,11 +489,21 @@ actes_test(struct xmit_poll *p, struct lerr *e)
 	return rc;
 }
 
+/* The returns by e-mail, then the classification request (7-1) when one
+ * is due (doc/actes-classification.md). */
+static int
+actes_poll(struct xmit_poll *p, struct lerr *e)
+{
+	int rc = xmit_imap_poll(p, e);
+
+	return rc ? rc : xmit_actes_classification_request(p, e);
+}
+
 const struct xmit_connector xmit_actes = {
 	.name = "actes",
 	.prepare = actes_prepare,
 	.send = actes_send,
 	.reconcile = actes_reconcile,
-	.poll = xmit_imap_poll,
+	.poll = actes_poll,
 	.test = actes_test,
 };

@@ -26,6 +26,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "core/config.h"
+#include "core/log.h"
 
 #define NS_ACTES "http://www.interieur.gouv.fr/ACTES#v1.1-20040216"
 #define CLASS_MAX_SIZE (1024 * 1024)
@@ -201,5 +205,88 @@ out:
 	json_decref(o);
 	xmlFree(date);
 	xmlFreeDoc(doc);
+	return rc;
+}
+
+/* ---- the 7-1 DemandeClassification ---- */
+
+#define NS_DECL "xmlns:actes=\"" NS_ACTES "\" xmlns:insee=\"http://xml.insee.fr/schema\"" \
+	" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"" \
+	" xsi:schemaLocation=\"" NS_ACTES " actesv1_1.xsd\""
+
+/* The archive: envelope + <DDD>-<SIREN>----7-1_0.xml (the name S²LOW
+ * gives it), with the stored DateClassification when there is one. */
+static int
+request_build(struct xmit_job *x, const char *date, struct lerr *e)
+{
+	struct xmit_tgz *t = NULL;
+	struct buf env, msg;
+	char envname[128], form[64];
+	long long now = (long long)time(NULL);
+	int rc;
+
+	buf_init(&env, 64 * 1024);
+	buf_init(&msg, 4096);
+	snprintf(form, sizeof(form), "%.3s-%.9s----7-1_0.xml", x->org.departement, x->t.siren);
+	if ((rc = xmit_actes_names(x, envname, sizeof(envname), e)))
+		goto out;
+	if (xmit_actes_envelope(x, form, &env) ||
+	    buf_printf(&msg, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<actes:DemandeClassification " NS_DECL
+		       ">\n%s%s%s</actes:DemandeClassification>\n", date[0] ? " <actes:DateClassification>" : "",
+		       date, date[0] ? "</actes:DateClassification>\n" : "")) {
+		rc = lerr_set(e, LERR_INVALID, NULL, "the @ctes classification request is too large");
+		goto out;
+	}
+	if ((rc = xmit_tgz_open(&t, x->spool, e)) || (rc = xmit_actes_add_xml(t, envname, &env, now, e)) ||
+	    (rc = xmit_actes_add_xml(t, form, &msg, now, e)))
+		goto out;
+	rc = xmit_tgz_close(t, e);
+	t = NULL;
+	x->spool_size = ftell(x->spool);
+out:
+	xmit_tgz_close(t, NULL);
+	buf_fini(&env);
+	buf_fini(&msg);
+	return rc;
+}
+
+/* Asking twice only brings the classification twice: a request is sent
+ * at least once, not exactly once.  It is recorded after a send that the
+ * platform took; a failed one is tried again at the next poll. */
+int
+xmit_actes_classification_request(struct xmit_poll *p, struct lerr *e)
+{
+	struct xmit_job x = { .c = p->c, .settings = p->settings };
+	struct lerr why;
+	char date[11];
+	int rc, due = 0;
+
+	if ((rc = store_org_classification_due(p->c, p->org_id, &due, e)) || !due)
+		return rc;
+	if ((rc = store_org_get(p->c, p->siren, &x.org, e)) ||
+	    (rc = store_org_classification_date(p->c, p->org_id, date, e)))
+		return rc;
+	x.t.org_id = p->org_id;
+	snprintf(x.t.siren, sizeof(x.t.siren), "%s", p->siren);
+	x.timeout_s = (long)config_int("transmit_timeout");
+	if (!(x.spool = tmpfile()))
+		return lerr_set(e, LERR_INTERNAL, NULL, "cannot create a spool file");
+	lerr_clear(&why);
+	if ((rc = request_build(&x, date, &why)) == 0) {
+		rewind(x.spool);
+		if (xmit_actes.send(&x, &why) == XMIT_SENT) {
+			log_info("org=%s: classification requested (7-1) in %s", p->siren, x.t.remote_name);
+			rc = store_org_classification_requested(p->c, p->org_id, e);
+		} else {
+			log_warn("org=%s: the classification request %s failed: %s %s", p->siren, x.t.remote_name,
+				 why.msg, why.detail);
+		}
+	} else if (why.sqlstate[0]) {
+		*e = why;
+	} else {
+		log_warn("org=%s: cannot build the classification request: %s %s", p->siren, why.msg, why.detail);
+		rc = 0;
+	}
+	fclose(x.spool);
 	return rc;
 }

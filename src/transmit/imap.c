@@ -285,6 +285,7 @@ struct verdict {
 	const char *role;
 	int accepted;        /* 1, 0, -1 (no change) */
 	int cancelled;       /* a 6-2 ARAnnulation: the act's annulation acknowledged */
+	char class_date[16]; /* an ARActe's ClassificationDateVersionEnCours */
 	char reason[900];
 	char key[128];
 };
@@ -300,6 +301,7 @@ judge(xmlNode *root, const char *name, struct verdict *v)
 	if (!strcmp(r, "ARActe")) {
 		v->role = "ack";
 		v->accepted = 1;
+		text_of(find_el(root, "ClassificationDateVersionEnCours"), v->class_date, sizeof(v->class_date));
 	} else if (!strcmp(r, "ARAnnulation")) {
 		v->role = "cancel_ack";
 		v->cancelled = 1;
@@ -420,6 +422,15 @@ xmit_actes_return(struct xmit_poll *p, const char *name, const void *xml, size_t
 		return rc;
 	if (v.cancelled && (rc = store_cancel_answer(p->c, doc_id, e)))
 		return rc;
+	if (v.class_date[0]) {   /* the prefecture's classification is later than ours: ask for it */
+		int wanted = 0;
+
+		if ((rc = store_org_classification_want(p->c, p->org_id, v.class_date, &wanted, e)))
+			return rc;
+		if (wanted)
+			log_info("org=%s: the prefecture's classification is of %s: requesting it", p->siren,
+				 v.class_date);
+	}
 	p->handled++;
 	return store_inbox_add(p->c, source, item, doc_id, (const char *)v.role, e);
 }

@@ -159,6 +159,9 @@ int xmit_actes_add_xml(struct xmit_tgz *t, const char *name, struct buf *utf8, l
  * libelle, typologies [{code, libelle}]), matieres [{code "1.2", libelle}];
  * xmlguard first, no DTD, no network, at most 1 MiB. */
 int xmit_actes_classification_json(const void *xml, size_t n, json_t **out, struct lerr *e) LERR_WUR;
+/* Sends the 7-1 DemandeClassification over @ctes when one is due for the
+ * organisation (store_org_classification_due()); the 7-2 comes by e-mail. */
+int xmit_actes_classification_request(struct xmit_poll *p, struct lerr *e) LERR_WUR;
 
 /* ---- returns (xmit.c) ---- */
 /* A file from the platform about a document: attached (role ack, anomaly,

@@ -4,8 +4,10 @@
 // served to vendors (GET /api/v1/organisations/{siren}/classification);
 // acts are checked against it at the door (matière; the typologies of the
 // act and of each annexe, from TypePJNatureActe, for the nature), the field
-// named; each act carries its date as ClassificationDateVersion.  The
-// simulator keeps its own classification and refuses acts outside it.
+// named; each act carries its date as ClassificationDateVersion.  liasse
+// asks for it (7-1) at the first act, on demand and when an ARActe names a
+// later one.  The simulator keeps its own classification, answers the 7-1
+// and refuses acts outside it.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -43,6 +45,10 @@ async function restartSim(file) {
 	const exited = new Promise((res) => sim.proc.once('exit', res));
 	sim.stop();
 	await exited;
+	// a new platform: what the old one mailed is not read again
+	const inbox = path.join(sim.dir, 'mail', 'INBOX');
+	for (const f of fs.readdirSync(inbox))
+		fs.rmSync(path.join(inbox, f));
 	sim = await startStatesim(h, { tls, set: { 'actes.xsd': xsd, 'actes.classification': file } });
 	await configureActes(h, env.orgA, sim, tls);
 	await configureActes(h, env.orgB, sim, tls);
@@ -114,6 +120,12 @@ test('the simulator refuses an act outside its own classification (AnomalieActe)
 	const done = await waitState(env.b, r.json.id, ['acknowledged', 'refused', 'failed']);
 	assert.equal(done.state, 'refused', JSON.stringify(done));
 	assert.match(done.reason, /AnomalieActe.*006.*9\.9/);
+	// its first act asked for the classification (7-1, valid for the platform): it came back
+	const c = await classification(env.b, env.orgB, '2004-04-01');
+	assert.equal(c.status, 200, c.text);
+	assert.ok((await sim.counts()).actes.RetourClassification >= 1);
+	const req = await h.psql(`SELECT classification_requested_at IS NOT NULL FROM organisation WHERE siren = '${env.orgB}'`);
+	assert.equal(req, 't');
 });
 
 test('typologies: the act\'s and each annexe\'s must be the nature\'s (TypePJNatureActe)', async () => {
@@ -161,4 +173,44 @@ test('typologies: the act\'s and each annexe\'s must be the nature\'s (TypePJNat
 	const bd = await waitState(env.b, b.json.id, ['acknowledged', 'refused', 'failed']);
 	assert.equal(bd.state, 'refused', JSON.stringify(bd));
 	assert.match(bd.reason, /AnomalieActe.*007.*41_NC/);
+});
+
+test('a later classification named by an ARActe, or asked for, is requested (7-1) and replaces the stored one', async () => {
+	const text = fs.readFileSync(real).toString('latin1')
+		.replace('<actes:DateClassification>2004-04-01<', '<actes:DateClassification>2026-02-01<');
+	const file = path.join(h.tmp, 'classification-2026-02.xml');
+	fs.writeFileSync(file, Buffer.from(text, 'latin1'));
+	await restartSim(file);
+	// orgB holds 2004-04-01: the ARActe says 2026-02-01
+	const r = await post(env.b, env.orgB, { classification: '1.1' });
+	assert.equal(r.status, 201, r.text);
+	const done = await waitState(env.b, r.json.id, ['acknowledged', 'refused', 'failed']);
+	assert.equal(done.state, 'acknowledged', JSON.stringify(done));
+	const b = await classification(env.b, env.orgB, '2026-02-01');
+	assert.equal(b.status, 200, b.text);
+	assert.equal(b.json.date, '2026-02-01');
+	// on demand
+	const q = await env.a.post(`/api/v1/organisations/${env.orgA}/classification/request`);
+	assert.equal(q.status, 202, q.text);
+	const a = await classification(env.a, env.orgA, '2026-02-01');
+	assert.equal(a.json.date, '2026-02-01', a.text);
+	assert.equal((await env.b.post(`/api/v1/organisations/${env.orgA}/classification/request`)).status, 403);
+	// the 7-1 as the platform received it: valid, the stored date in it
+	const names = fs.readdirSync(path.join(sim.dir, 'actes', 'received'));
+	let found = 0;
+	for (const name of names) {
+		const dir = path.join(h.tmp, `r-${name}`);
+		fs.mkdirSync(dir);
+		execFileSync('tar', ['-xzf', path.join(sim.dir, 'actes', 'received', name), '-C', dir]);
+		const form = fs.readdirSync(dir).find((f) => f === `045-${env.orgA}----7-1_0.xml`);
+		if (!form)
+			continue;
+		const x = fs.readFileSync(path.join(dir, form), 'latin1');
+		if (!/2026-01-15/.test(x))
+			continue;
+		assert.match(x, /<actes:DemandeClassification [^>]*>\s*<actes:DateClassification>2026-01-15<\/actes:DateClassification>/);
+		execFileSync('xmllint', ['--noout', '--nonet', '--schema', xsd, path.join(dir, form)], { stdio: 'pipe' });
+		found++;
+	}
+	assert.equal(found, 1, names.join(' '));
 });

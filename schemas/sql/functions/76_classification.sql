@@ -56,11 +56,33 @@ BEGIN
 	END LOOP;
 END $$;
 
+-- The first act of an organisation without a classification asks for one.
 CREATE OR REPLACE FUNCTION acte_classification_door() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 	PERFORM acte_classification_check(NEW.org_id, NEW.meta);
+	UPDATE organisation SET classification_wanted = now()
+	WHERE id = NEW.org_id AND classification_json IS NULL AND classification_wanted IS NULL;
 	RETURN NEW;
 END $$;
+
+-- A 7-1 wanted now (on demand; an ARActe naming a classification later than
+-- the stored one, p_date).  Returns whether it was recorded.
+CREATE OR REPLACE FUNCTION organisation_classification_want(p_org bigint, p_date date DEFAULT NULL)
+RETURNS boolean LANGUAGE sql AS $$
+	UPDATE organisation SET classification_wanted = now()
+	WHERE id = p_org AND (p_date IS NULL OR classification_date IS NULL OR p_date > classification_date)
+	RETURNING true
+$$;
+
+-- Whether a 7-1 is due for the organisation: wanted since the last request,
+-- or a request unanswered for a day.
+CREATE OR REPLACE FUNCTION organisation_classification_due(p_org bigint) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+	SELECT classification_wanted IS NOT NULL AND (classification_requested_at IS NULL
+		OR classification_requested_at < classification_wanted
+		OR classification_requested_at < now() - interval '1 day')
+	FROM organisation WHERE id = p_org
+$$;
 
 -- Every act, whichever door it came in by (API, compatibility front doors).
 CREATE OR REPLACE TRIGGER document_acte_classification BEFORE INSERT ON document
