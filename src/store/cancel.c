@@ -123,3 +123,24 @@ store_cancel_answer(struct store_conn *c, const char *doc_id, struct lerr *e)
 		rc = store_doc_event(c, doc_id, 0, "cancelled_ack", "transmit", NULL, e);
 	return rc;
 }
+
+/* The document whose annulation archive the returned envelope names
+ * (AnomalieEnveloppe ANO_<envelope>): doc_id "" if none. */
+int
+store_cancel_find(struct store_conn *c, long long org_id, const char *envelope, char doc_id[37], struct lerr *e)
+{
+	char org[24];
+	PGresult *r = NULL;
+	int rc;
+
+	snprintf(org, sizeof(org), "%lld", org_id);
+	struct sqlp p[2] = { SQLP_TEXT(org), SQLP_TEXT(envelope) };
+	doc_id[0] = '\0';
+	if ((rc = sq_exec(c, "SELECT doc_id FROM cancellation WHERE org_id = $1::bigint"
+			  " AND remote_name LIKE '___-' || $2 || '.tar.gz' LIMIT 1", p, 2, &r, e)))
+		return rc;
+	if (PQntuples(r) > 0)
+		copy(doc_id, 37, PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}

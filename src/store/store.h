@@ -425,6 +425,9 @@ int store_cancel_retry_later(struct store_conn *c, const char *doc_id, const cha
 			     struct lerr *e) LERR_WUR;
 /* The 6-2 ARAnnulation came: document 'cancelled'. */
 int store_cancel_answer(struct store_conn *c, const char *doc_id, struct lerr *e) LERR_WUR;
+/* The document whose 6-1 archive is <tri>-<envelope>.tar.gz (doc_id "" if none). */
+int store_cancel_find(struct store_conn *c, long long org_id, const char *envelope, char doc_id[37],
+		      struct lerr *e) LERR_WUR;
 
 /* ---- an organisation's @ctes classification (classification.c) ---- */
 /* The 7-2 as received, and its JSON (flow/acte_classjson.c), whose date

@@ -286,6 +286,7 @@ struct verdict {
 	int accepted;        /* 1, 0, -1 (no change) */
 	int cancelled;       /* a 6-2 ARAnnulation: the act's annulation acknowledged */
 	char class_date[16]; /* an ARActe's ClassificationDateVersionEnCours */
+	int about_cancel;    /* an anomaly about a 6-1 Annulation (its form is <IDActe>-6-1_0.xml) */
 	char reason[900];
 	char key[128];
 };
@@ -316,6 +317,7 @@ judge(xmlNode *root, const char *name, struct verdict *v)
 		snprintf(v->key, sizeof(v->key), "%s", id);
 	else if (!name_stem(name, v->key, sizeof(v->key))) {
 		text_of(find_el(root, "NomFichier"), nf, sizeof(nf));
+		v->about_cancel = v->accepted == 0 && strstr(nf, "-6-1_0.xml") != NULL;
 		if (!name_stem(nf, v->key, sizeof(v->key)) && !strncmp(name, "ANO_", 4))
 			snprintf(v->key, sizeof(v->key), "%.*s", (int)strlen(name + 4) - 4, name + 4);
 	}
@@ -380,6 +382,23 @@ classification_return(struct xmit_poll *p, const char *name, const void *xml, si
 	return rc;
 }
 
+/* The platform refused the 6-1: the anomaly attached, the act acknowledged
+ * again with the platform's words as its reason. */
+static int
+cancel_refused(struct xmit_poll *p, const char *doc_id, const char *name, const void *xml, size_t len,
+	       struct verdict *v, const char *source, const char *item, struct lerr *e)
+{
+	int rc;
+
+	reason_utf8(v);
+	if ((rc = xmit_returned(p->c, doc_id, "anomaly", name, "application/xml", xml, len, -1, NULL, e)) ||
+	    (rc = store_cancel_outcome(p->c, doc_id, "refused", v->reason, e)))
+		return rc;
+	log_warn("doc=%s: the annulation was refused: %s", doc_id, v->reason);
+	p->handled++;
+	return store_inbox_add(p->c, source, item, doc_id, "anomaly", e);
+}
+
 int
 xmit_actes_return(struct xmit_poll *p, const char *name, const void *xml, size_t len, const char *source,
 		  const char *item, struct lerr *e)
@@ -410,6 +429,14 @@ xmit_actes_return(struct xmit_poll *p, const char *name, const void *xml, size_t
 	xmlFreeDoc(doc);
 	if (v.key[0] && (rc = store_xmit_find(p->c, p->org_id, v.key, doc_id, e)))
 		return rc;
+	if (doc_id[0] && v.about_cancel)
+		return cancel_refused(p, doc_id, name, xml, len, &v, source, item, e);
+	if (!doc_id[0] && v.accepted == 0 && v.key[0]) {   /* an anomaly about an annulation's archive */
+		if ((rc = store_cancel_find(p->c, p->org_id, v.key, doc_id, e)))
+			return rc;
+		if (doc_id[0])
+			return cancel_refused(p, doc_id, name, xml, len, &v, source, item, e);
+	}
 	if (!doc_id[0]) {
 		log_warn("org=%s: @ctes message %s (%s) matches no act of this organisation", p->siren, name,
 			 v.key[0] ? v.key : "no IDActe");

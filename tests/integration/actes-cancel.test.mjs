@@ -17,7 +17,7 @@ const xsd = fixture('parapheur-v5/xsd/actesv1_1.xsd');
 if (!xsd)
 	skip('ACTES XSD absent (LIASSE_FIXTURES)');
 const h = newHarness('actes-cancel');
-let env, sim, tls, n = 0;
+let env, sim, tls, n = 0, firstCancelled;
 
 async function acknowledgedActe() {
 	n++;
@@ -83,6 +83,26 @@ test('annulation of an acknowledged act: 6-1 sent, 6-2 attached, cancelled', asy
 	const again = await env.a.post(`/api/v1/documents/${doc.id}/cancel`);
 	assert.equal(again.status, 200, again.text);
 	assert.equal(again.json.state, 'cancelled');
+	firstCancelled = doc.id;
+});
+
+test('an annulation the platform refuses: the act acknowledged again, the anomaly attached, its reason given', async () => {
+	// liasse forgot (a restored database): the act it cancelled looks acknowledged again
+	await h.psql(`UPDATE document SET state = 'acknowledged' WHERE id = '${firstCancelled}'`);
+	const c = await env.a.post(`/api/v1/documents/${firstCancelled}/cancel`);
+	assert.equal(c.status, 200, c.text);
+	const t0 = Date.now();
+	let d;
+	do {
+		await new Promise((res) => setTimeout(res, 300));
+		d = (await env.a.get(`/api/v1/documents/${firstCancelled}`)).json;
+	} while (d.state === 'cancelling' && Date.now() - t0 < 60000);
+	assert.equal(d.state, 'acknowledged', JSON.stringify(d));
+	assert.match(d.reason, /AnomalieEnveloppe.*déjà annulé/);
+	assert.equal(d.files.filter((f) => f.role === 'anomaly').length, 1);
+	const [state, sends] = await row(`SELECT state, sends FROM cancellation WHERE doc_id = '${firstCancelled}'`);
+	assert.equal(state, 'refused');
+	assert.equal(Number(sends), 1, 'a new archive for the new annulation, sent once');
 });
 
 test('before the acknowledgement: queued is withdrawn at once, transmitted is refused (409), as S²LOW does', async () => {
