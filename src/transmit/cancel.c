@@ -205,8 +205,11 @@ cancel(struct xmit_job *x, struct cancel_row *k, long long job_id, struct lerr *
 	int rc, found = XMIT_ABSENT;
 
 	lerr_clear(&why);
-	if (!k->idacte[0] || !k->connector[0])
+	if (!k->connector[0] || (!strcmp(k->connector, "actes") && !k->idacte[0]) ||
+	    (!strcmp(k->connector, "s2low") && !k->remote_id[0])) {
+		log_warn("doc=%s: annulation given up: the act has no @ctes transmission", x->t.doc_id);
 		return store_cancel_outcome(x->c, x->t.doc_id, "refused", "the act has no @ctes transmission", e);
+	}
 	if ((rc = store_org_get(x->c, k->siren, &x->org, e)))
 		return rc;
 	if (settings_of(x, k->connector, &why))
