@@ -47,6 +47,7 @@ static const struct job_handler job_handlers[] = {
 	{ PES_XSD_JOB, pes_xsd_job },
 	{ WEBHOOK_JOB, xmit_webhook_job },
 	{ XMIT_JOB, xmit_job_transmit },          /* send to @ctes / Hélios, exactly once */
+	{ XMIT_CANCEL_JOB, xmit_job_cancel },     /* the 6-1 Annulation of an acknowledged act */
 	{ NULL, NULL },
 };
 

@@ -325,6 +325,10 @@ mail_subject(const struct actes_reply *r, const char *archive, char *out, size_t
 		snprintf(out, cap, "[ACTES] Anomalie enveloppe - %s", archive);
 	else if (r->anomaly == 1)
 		snprintf(out, cap, "[ACTES] Anomalie acte - %s", r->idacte);
+	else if (r->annulation)
+		snprintf(out, cap, "[ACTES] Accuse de reception d'annulation - acte %s", r->idacte);
+	else if (r->classification)
+		snprintf(out, cap, "[ACTES] Classification - %s", r->idacte);
 	else
 		snprintf(out, cap, "[ACTES] Accuse de reception - acte %s", r->idacte);
 }
@@ -391,12 +395,14 @@ process(struct statesim *s, const char *name, const unsigned char *data, size_t 
 		actes_reply_free(&r);
 		return;
 	}
-	fprintf(stderr, "statesim: actes: %s -> %s%s%s\n", name, kinds[r.anomaly],
-		r.anomaly ? ": " : "", r.detail);
+	const char *kind = r.anomaly ? kinds[r.anomaly] : r.annulation ? "ARAnnulation" :
+			   r.classification ? "RetourClassification" : kinds[0];
+
+	fprintf(stderr, "statesim: actes: %s -> %s%s%s\n", name, kind, r.anomaly ? ": " : "", r.detail);
 	if (delay > 0)
 		statesim_wait(s, -1, delay * 1000L);
 	if (send_reply(s, &r, name) == 0)
-		statesim_count(s, "actes", kinds[r.anomaly]);
+		statesim_count(s, "actes", kind);
 	actes_reply_free(&r);
 }
 
@@ -576,7 +582,8 @@ actes_send(struct statesim *s, const char *kind, const char *idacte, char *msg,
 	struct actes_reply r;
 	int rc;
 
-	if (actes_letter(s, kind, idacte, &r, msg, msglen))
+	if (!strcmp(kind, "classification") ? actes_classification_mail(s, idacte, &r, msg, msglen) :
+	    actes_letter(s, kind, idacte, &r, msg, msglen))
 		return -1;
 	rc = send_reply(s, &r, "-");
 	actes_reply_free(&r);

@@ -21,6 +21,11 @@
  *   no file in the archive that nothing references                      AnomalieEnveloppe 003
  *   IDActe not acknowledged before (unless actes.allow_duplicates=1)   AnomalieActe 005
  * Otherwise: ARActe with IDActe <DDD>-<SIREN>-<YYYYMMDD>-<NUM>-<NN>.
+ *
+ * A form named <IDActe>-6-1_0.xml is an annulation (6-1): an actes:Annulation
+ * valid against the XSD (AnomalieEnveloppe 002) whose @IDActe is the name's,
+ * about an act this platform acknowledged and did not cancel yet
+ * (AnomalieEnveloppe 003); answered by 6-2 ARAnnulation <IDActe>-6-2_0.xml.
  */
 #include "actes_int.h"
 #include "actes_tar.h"
@@ -49,6 +54,21 @@ static pthread_mutex_t serial_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *natures[] = { "", "DE", "AR", "AI", "CC", "BF", "AU" };
 
+/* The platform's own classification (--set actes.classification=FILE, a
+ * RetourClassification): sent on 7-1, acts checked against it. */
+#define CLASS_MAX 4096
+static struct {
+	int loaded;
+	char *raw;              /* the file as given (ISO-8859-1 XML) */
+	size_t len;
+	char date[11];
+	char codes[CLASS_MAX][16];  /* "1", "1.1", ... */
+	int ncodes;
+	char types[CLASS_MAX][8];   /* CodeTypePJ ... */
+	int type_nature[CLASS_MAX]; /* ... of nature */
+	int ntypes;
+} cls;
+
 struct check {
 	struct statesim *s;
 	struct actes_reply *r;
@@ -64,6 +84,11 @@ struct check {
 	int kind;               /* 0 ok, 1 AnomalieActe, 2 AnomalieEnveloppe */
 	char nature[4], detail[512];
 };
+
+static int class_load(struct statesim *s);
+static int add_envelope(struct statesim *s, struct actes_reply *r, const char *prefix, const char *dept,
+			const char *arr, const char *siren, const char *form);
+static int add_part(struct actes_reply *r, const char *name, const char *type, char *data, size_t len);
 
 int
 actes_check_init(struct statesim *s)
@@ -81,7 +106,7 @@ actes_check_init(struct statesim *s)
 	if (!xsd || !*xsd) {
 		fprintf(stderr, "statesim: actes: no --set actes.xsd=FILE (nor $LIASSE_FIXTURES): the envelope and "
 			"the message are checked without the ACTES XSD\n");
-		return 0;
+		return class_load(s);
 	}
 	pc = xmlSchemaNewParserCtxt(xsd);
 	schema = pc ? xmlSchemaParse(pc) : NULL;
@@ -91,7 +116,7 @@ actes_check_init(struct statesim *s)
 		return -1;
 	}
 	fprintf(stderr, "statesim: actes: envelopes and messages validated against %s\n", xsd);
-	return 0;
+	return class_load(s);
 }
 
 size_t
@@ -184,27 +209,15 @@ xsd_error(void *ctx, const xmlError *err)
 		buf[--n] = '\0';
 }
 
-/* Parse without network nor entity expansion; validate when the XSD is
- * loaded.  NULL with a reason in why. */
-static xmlDocPtr
-parse_valid(const struct tar_file *f, char *why, size_t whylen)
+/* Validate doc when the XSD is loaded: 0, or -1 with libxml2's first error in err. */
+static int
+validate_doc(xmlDocPtr doc, char *err, size_t errlen)
 {
-	char err[300] = "";
 	xmlSchemaValidCtxtPtr vc;
-	xmlDocPtr doc;
 	int rc;
 
-	doc = xmlReadMemory((const char *)f->data, (int)f->len, f->name, NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!doc) {
-		const xmlError *e = xmlGetLastError();
-
-		snprintf(why, whylen, "%s : XML mal formé (%s)", f->name,
-			 e && e->message ? e->message : "?");
-		return NULL;
-	}
 	if (!schema)
-		return doc;
+		return 0;
 	pthread_mutex_lock(&schema_mu);
 	vc = xmlSchemaNewValidCtxt(schema);
 	if (vc) {
@@ -215,7 +228,28 @@ parse_valid(const struct tar_file *f, char *why, size_t whylen)
 		rc = -1;
 	}
 	pthread_mutex_unlock(&schema_mu);
-	if (rc == 0)
+	(void)errlen;
+	return rc == 0 ? 0 : -1;
+}
+
+/* Parse without network nor entity expansion; validate when the XSD is
+ * loaded.  NULL with a reason in why. */
+static xmlDocPtr
+parse_valid(const struct tar_file *f, char *why, size_t whylen)
+{
+	char err[300] = "";
+	xmlDocPtr doc;
+
+	doc = xmlReadMemory((const char *)f->data, (int)f->len, f->name, NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc) {
+		const xmlError *e = xmlGetLastError();
+
+		snprintf(why, whylen, "%s : XML mal formé (%s)", f->name,
+			 e && e->message ? e->message : "?");
+		return NULL;
+	}
+	if (validate_doc(doc, err, sizeof(err)) == 0)
 		return doc;
 	snprintf(why, whylen, "%s : non conforme au schéma ACTES (%s)", f->name,
 		 err[0] ? err : "erreur de validation");
@@ -505,6 +539,285 @@ duplicate(struct check *c)
 		fail(c, 1, "005", "acte %s déjà reçu et acquitté (doublon)", c->stem);
 }
 
+/* ---- the platform's classification ---- */
+
+static void
+class_walk(xmlNodePtr n, int level, const char *prefix)
+{
+	char name[24], code[8], full[64];
+
+	snprintf(name, sizeof(name), "Matiere%d", level);
+	for (xmlNodePtr m = n ? n->children : NULL; m && level <= 5; m = m->next) {
+		if (!is_actes(m, name) || cls.ncodes >= CLASS_MAX)
+			continue;
+		get_prop(m, "CodeMatiere", ACTES_NS, code, sizeof(code));
+		snprintf(full, sizeof(full), "%s%s%d", prefix, *prefix ? "." : "", atoi(code));
+		snprintf(cls.codes[cls.ncodes++], sizeof(cls.codes[0]), "%.15s", full);
+		class_walk(m, level + 1, full);
+	}
+}
+
+/* The classification against the ACTES XSD v1.1, which predates the
+ * typologies: a copy without its TypePJNatureActe elements is validated
+ * (the platform added them to NatureActe later; S²LOW and Pastell read
+ * them there).  0 when valid. */
+static int
+class_invalid(xmlDocPtr doc, char *why, size_t whylen)
+{
+	xmlDocPtr copy = xmlCopyDoc(doc, 1);
+	xmlNodePtr nat = copy ? child(xmlDocGetRootElement(copy), "NaturesActes") : NULL;
+	char err[300] = "";
+	int rc;
+
+	if (!copy)
+		return snprintf(why, whylen, "out of memory"), -1;
+	for (xmlNodePtr n = nat ? nat->children : NULL; n; n = n->next) {
+		xmlNodePtr t = n->children, next;
+
+		for (; t; t = next) {
+			next = t->next;
+			if (is_actes(t, "TypePJNatureActe") || xmlIsBlankNode(t)) {
+				xmlUnlinkNode(t);
+				xmlFreeNode(t);
+			}
+		}
+	}
+	rc = validate_doc(copy, err, sizeof(err));
+	xmlFreeDoc(copy);
+	if (rc)
+		snprintf(why, whylen, "non conforme au schéma ACTES (%s)", err[0] ? err : "erreur de validation");
+	return rc;
+}
+
+/* Read, validate (XSD) and index --set actes.classification=FILE. */
+static int
+class_load(struct statesim *s)
+{
+	const char *path = statesim_opt(s, "actes.classification", NULL);
+	char why[512], nat[8];
+	xmlDocPtr doc;
+	xmlNodePtr root;
+	FILE *fp;
+	long n;
+
+	if (!path || !*path)
+		return 0;
+	if (!(fp = fopen(path, "rb")) || fseek(fp, 0, SEEK_END) || (n = ftell(fp)) <= 0 || n > (1 << 20) ||
+	    fseek(fp, 0, SEEK_SET) || !(cls.raw = malloc((size_t)n)) ||
+	    fread(cls.raw, 1, (size_t)n, fp) != (size_t)n) {
+		fprintf(stderr, "statesim: actes: cannot read actes.classification %s\n", path);
+		if (fp)
+			fclose(fp);
+		return -1;
+	}
+	fclose(fp);
+	cls.len = (size_t)n;
+	doc = xmlReadMemory(cls.raw, (int)cls.len, "classification.xml", NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root || !is_actes(root, "RetourClassification") || class_invalid(doc, why, sizeof(why))) {
+		fprintf(stderr, "statesim: actes: actes.classification %s: %s\n", path,
+			!root ? "not well-formed XML" : !is_actes(root, "RetourClassification") ?
+			"not an actes:RetourClassification" : why);
+		xmlFreeDoc(doc);
+		return -1;
+	}
+	get_text(child(root, "DateClassification"), cls.date, sizeof(cls.date));
+	for (xmlNodePtr na = child(root, "NaturesActes") ? child(root, "NaturesActes")->children : NULL; na;
+	     na = na->next) {
+		if (!is_actes(na, "NatureActe"))
+			continue;
+		get_prop(na, "CodeNatureActe", ACTES_NS, nat, sizeof(nat));
+		for (xmlNodePtr t = na->children; t; t = t->next) {
+			if (!is_actes(t, "TypePJNatureActe") || cls.ntypes >= CLASS_MAX)
+				continue;
+			get_prop(t, "CodeTypePJ", ACTES_NS, cls.types[cls.ntypes], sizeof(cls.types[0]));
+			cls.type_nature[cls.ntypes++] = atoi(nat);
+		}
+	}
+	class_walk(child(root, "Matieres"), 1, "");
+	xmlFreeDoc(doc);
+	cls.loaded = 1;
+	fprintf(stderr, "statesim: actes: classification of %s: %d matières, %d typologies\n", cls.date,
+		cls.ncodes, cls.ntypes);
+	return 0;
+}
+
+static int
+class_has_code(const char *code)
+{
+	for (int i = 0; i < cls.ncodes; i++)
+		if (!strcmp(cls.codes[i], code))
+			return 1;
+	return 0;
+}
+
+/* -1 when the nature has no typology listed, else 1 / 0. */
+static int
+class_has_type(int nature, const char *type)
+{
+	int listed = 0;
+
+	for (int i = 0; i < cls.ntypes; i++) {
+		if (cls.type_nature[i] != nature)
+			continue;
+		listed = 1;
+		if (!strcmp(cls.types[i], type))
+			return 1;
+	}
+	return listed ? 0 : -1;
+}
+
+/* The typology a piece's file name starts with ("" when it has none). */
+static void
+piece_type(const char *name, const char *stem, char *out, size_t cap)
+{
+	const char *at = strstr(name, stem);
+
+	out[0] = '\0';
+	if (at && at > name && at[-1] == '-')
+		snprintf(out, cap, "%.*s", (int)(at - name - 1), name);
+}
+
+/* 0 when the piece's typology is not one the classification lists for the
+ * nature (a nature without a list takes any). */
+static int
+type_ok(struct check *c, xmlNodePtr piece, int nature)
+{
+	char name[256], type[32];
+
+	get_text(child(piece, "NomFichier"), name, sizeof(name));
+	piece_type(name, c->stem, type, sizeof(type));
+	if (!type[0] || class_has_type(nature, type) != 0)
+		return 1;
+	fail(c, 1, "007", "%s : typologie %s non prévue pour la nature %d dans la classification du %s",
+	     name, type, nature, cls.date);
+	return 0;
+}
+
+/* The act's matière (CodeMatiere1..5, the trailing zeros dropped) and the
+ * typology of each piece against the platform's classification. */
+static void
+check_classification(struct check *c, xmlNodePtr acte)
+{
+	char code[48] = "", v[8], nat[8], el[16];
+	xmlNodePtr annexes = child(acte, "Annexes");
+	int nature;
+
+	if (!cls.loaded)
+		return;
+	for (int i = 1; i <= 5; i++) {
+		snprintf(el, sizeof(el), "CodeMatiere%d", i);
+		get_prop(child(acte, el), "CodeMatiere", ACTES_NS, v, sizeof(v));
+		if (!v[0] || atoi(v) == 0)
+			break;
+		snprintf(code + strlen(code), sizeof(code) - strlen(code), "%s%d", i > 1 ? "." : "", atoi(v));
+	}
+	if (!class_has_code(code)) {
+		fail(c, 1, "006", "matière %s absente de la classification du %s", code[0] ? code : "(aucune)",
+		     cls.date);
+		return;
+	}
+	get_prop(acte, "CodeNatureActe", ACTES_NS, nat, sizeof(nat));
+	nature = atoi(nat);
+	if (!type_ok(c, child(acte, "Document"), nature))
+		return;
+	for (xmlNodePtr a = annexes ? annexes->children : NULL; a; a = a->next)
+		if (is_actes(a, "Annexe") && !type_ok(c, a, nature))
+			return;
+}
+
+/* 7-1: <DDD>-<SIREN>----7-1_0.xml, actes:DemandeClassification. */
+static int
+is_class_request(struct check *c)
+{
+	return match("^[0-9]{2}[0-9AB]-[0-9]{9}----7-1_0\\.xml$", c->form, NULL, 0);
+}
+
+static void
+check_class_request(struct check *c)
+{
+	struct tar_file *f = find_file(c, c->form);
+	char why[512];
+
+	c->r->classification = 1;
+	if (!f) {
+		fail(c, 2, "003", "formulaire %s absent de l'archive", c->form);
+		return;
+	}
+	c->msg = parse_valid(f, why, sizeof(why));
+	if (!c->msg || !is_actes(xmlDocGetRootElement(c->msg), "DemandeClassification"))
+		fail(c, 2, "002", "%s", c->msg ? "le formulaire n'est pas un actes:DemandeClassification" : why);
+	else if (!cls.loaded)
+		fail(c, 2, "003", "demande de classification : la plateforme n'en a pas (actes.classification)");
+	if (!c->kind)
+		unused_files(c);
+}
+
+/* The 7-2 (the platform's file, as is: checked against the XSD when it
+ * was loaded) under a return envelope. */
+static int
+add_classification(struct statesim *s, struct actes_reply *r, const char *prefix, const char *dept,
+		   const char *arr, const char *siren)
+{
+	char form[64], *copy = malloc(cls.len);
+
+	if (!copy)
+		return -1;
+	memcpy(copy, cls.raw, cls.len);
+	snprintf(form, sizeof(form), "%.3s-%.9s----7-2_0.xml", dept, siren);
+	snprintf(r->idacte, sizeof(r->idacte), "%.3s-%.9s", dept, siren);
+	if (add_envelope(s, r, prefix, dept, arr, siren, form)) {
+		free(copy);
+		return -1;
+	}
+	return add_part(r, form, "application/xml", copy, cls.len);
+}
+
+/* 6-1: <IDActe>-6-1_0.xml, actes:Annulation of an act acknowledged here. */
+static int
+is_annulation(struct check *c)
+{
+	regmatch_t m[3];
+
+	if (!match("^(([0-9]{2}[0-9AB])-[0-9]{9}-[0-9]{8}-[0-9A-Z_]{2,15}-(DE|AR|AI|CC|BF|AU))-6-1_0\\.xml$",
+		   c->form, m, 3))
+		return 0;
+	group(c->form, &m[1], c->stem, sizeof(c->stem));
+	return 1;
+}
+
+static void
+check_annulation(struct check *c)
+{
+	struct tar_file *f = find_file(c, c->form);
+	char why[512], id[128], path[4096];
+	xmlNodePtr root;
+
+	c->r->annulation = 1;
+	if (!f) {
+		fail(c, 2, "003", "formulaire %s absent de l'archive", c->form);
+		return;
+	}
+	c->msg = parse_valid(f, why, sizeof(why));
+	root = c->msg ? xmlDocGetRootElement(c->msg) : NULL;
+	if (!root || !is_actes(root, "Annulation")) {
+		fail(c, 2, "002", "%s", c->msg ? "le formulaire n'est pas un actes:Annulation" : why);
+		return;
+	}
+	get_prop(root, "IDActe", ACTES_NS, id, sizeof(id));
+	snprintf(path, sizeof(path), "%s/actes/acts/%s", c->s->dir, c->stem);
+	if (strcmp(id, c->stem))
+		fail(c, 2, "003", "%s : IDActe %s différent de celui du nom du fichier", c->form, id);
+	else if (access(path, F_OK) != 0)
+		fail(c, 2, "003", "annulation de l'acte %s, inconnu ou non acquitté", id);
+	else if (snprintf(path, sizeof(path), "%s/actes/acts/%s.annule", c->s->dir, c->stem),
+		 access(path, F_OK) == 0)
+		fail(c, 2, "003", "acte %s déjà annulé", id);
+	if (!c->kind)
+		unused_files(c);
+}
+
 static void
 run_checks(struct check *c, const char *name, const unsigned char *gz, size_t gzlen)
 {
@@ -524,11 +837,24 @@ run_checks(struct check *c, const char *name, const unsigned char *gz, size_t gz
 		fail(c, 2, "001", "%s", why);
 		return;
 	}
-	if (check_envelope(c) || check_message(c))
+	if (check_envelope(c))
+		return;
+	if (is_annulation(c)) {
+		check_annulation(c);
+		return;
+	}
+	if (is_class_request(c)) {
+		check_class_request(c);
+		return;
+	}
+	if (check_message(c))
 		return;
 	acte = xmlDocGetRootElement(c->msg);
 	get_text(child(acte, "ClassificationDateVersion"), c->classif, sizeof(c->classif));
 	if (check_acte_fields(c, acte) || check_pieces(c, acte))
+		return;
+	check_classification(c, acte);
+	if (c->kind)
 		return;
 	unused_files(c);
 	if (!c->kind)
@@ -615,10 +941,10 @@ next_serial(struct statesim *s)
 	return n;
 }
 
-/* Return envelope + message, named like the platform's files. */
+/* The return envelope listing form, named like the platform's files. */
 static int
-add_pair(struct statesim *s, struct actes_reply *r, const char *prefix, const char *dept,
-	 const char *arr, const char *siren, const char *form, xmlDocPtr msg)
+add_envelope(struct statesim *s, struct actes_reply *r, const char *prefix, const char *dept,
+	     const char *arr, const char *siren, const char *form)
 {
 	char envname[128], ymd[11], d8[9];
 
@@ -626,7 +952,15 @@ add_pair(struct statesim *s, struct actes_reply *r, const char *prefix, const ch
 	snprintf(d8, sizeof(d8), "%.4s%.2s%.2s", ymd, ymd + 5, ymd + 8);
 	snprintf(envname, sizeof(envname), "%s--SPREF%s%s-%s-%s-%u.xml", prefix, dept,
 		 arr, siren, d8, next_serial(s));
-	if (add_doc(r, envname, ax_enveloppe_retour(dept, arr, siren, form))) {
+	return add_doc(r, envname, ax_enveloppe_retour(dept, arr, siren, form));
+}
+
+/* Return envelope + message. */
+static int
+add_pair(struct statesim *s, struct actes_reply *r, const char *prefix, const char *dept,
+	 const char *arr, const char *siren, const char *form, xmlDocPtr msg)
+{
+	if (add_envelope(s, r, prefix, dept, arr, siren, form)) {
 		xmlFreeDoc(msg);
 		return -1;
 	}
@@ -666,11 +1000,24 @@ answer(struct check *c)
 		return add_doc(r, ano, ax_anomalie_enveloppe(c->env ? xmlDocGetRootElement(c->env) : NULL,
 							     c->siren, c->nature, detail, c->today));
 	}
+	if (r->classification)   /* 7-2 */
+		return add_classification(c->s, r, c->prefix, c->dept, c->arr, c->siren);
 	snprintf(r->idacte, sizeof(r->idacte), "%.63s", c->stem);
+	if (cls.loaded)   /* the platform's current classification: tells a client it changed */
+		snprintf(c->classif, sizeof(c->classif), "%s", cls.date);
 	if (c->kind == 1) {
 		snprintf(form, sizeof(form), "%s-1-3_0.xml", c->stem);
 		return add_pair(c->s, r, c->prefix, c->dept, c->arr, c->siren, form,
 				ax_anomalie_acte(acte, c->nature, c->detail, c->today, c->classif));
+	}
+	if (r->annulation) {   /* 6-2 */
+		char rel[300];
+
+		snprintf(rel, sizeof(rel), "actes/acts/%.200s.annule", c->stem);
+		(void)statesim_write_file(c->s, rel, c->today, strlen(c->today));
+		snprintf(form, sizeof(form), "%s-6-2_0.xml", c->stem);
+		return add_pair(c->s, r, c->prefix, c->dept, c->arr, c->siren, form,
+				ax_arannulation(c->stem, c->today));
 	}
 	remember_act(c);
 	snprintf(form, sizeof(form), "%s-1-2_0.xml", c->stem);
@@ -764,4 +1111,27 @@ actes_letter(struct statesim *s, const char *kind, const char *idacte,
 oom:
 	actes_reply_free(r);
 	return snprintf(msg, msglen, "out of memory"), -1;
+}
+
+int
+actes_classification_mail(struct statesim *s, const char *org, struct actes_reply *r, char *msg,
+			  size_t msglen)
+{
+	char dept[4], siren[10];
+
+	memset(r, 0, sizeof(*r));
+	if (!cls.loaded)
+		return snprintf(msg, msglen, "no classification (--set actes.classification=FILE)"), -1;
+	if (!match("^[0-9]{2}[0-9AB]-[0-9]{9}$", org, NULL, 0))
+		return snprintf(msg, msglen, "idacte must be <DDD>-<SIREN> for kind=classification"), -1;
+	snprintf(dept, sizeof(dept), "%.3s", org);
+	snprintf(siren, sizeof(siren), "%.9s", org + 4);
+	snprintf(r->to, sizeof(r->to), "%s", statesim_opt(s, "actes.mail_to", "liasse@localhost"));
+	r->classification = 1;
+	if (add_classification(s, r, "EACT", dept, "0", siren)) {
+		actes_reply_free(r);
+		return snprintf(msg, msglen, "cannot build the 7-2"), -1;
+	}
+	snprintf(msg, msglen, "%s-%s----7-2_0.xml", dept, siren);
+	return 0;
 }

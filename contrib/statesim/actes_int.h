@@ -63,6 +63,8 @@ struct actes_reply {
 	int anomaly;            /* 0 ARActe(s), 1 AnomalieActe, 2 AnomalieEnveloppe */
 	char detail[512];       /* the reason of an anomaly, in French */
 	int letter;             /* 2..5 for a prefecture letter, else 0 */
+	int annulation;         /* a 6-1 Annulation: ARAnnulation (6-2) when anomaly is 0 */
+	int classification;     /* a 7-1 DemandeClassification, or the control's: 7-2 */
 	char idacte[64];        /* the act's IDActe (ARActe, AnomalieActe, letter) */
 	char to[256];           /* the envelope's first AdressesRetour/Email */
 	struct mail_part parts[8];
@@ -84,5 +86,9 @@ int actes_check(struct statesim *s, const char *name, const unsigned char *gz,
 int actes_letter(struct statesim *s, const char *kind, const char *idacte,
 		 struct actes_reply *r, char *msg, size_t msglen);
 void actes_reply_free(struct actes_reply *r);
+/* The platform's classification (7-2) mailed unasked, as when it changes:
+ * org "<DDD>-<SIREN>".  -1 and a reason in msg without one. */
+int actes_classification_mail(struct statesim *s, const char *org, struct actes_reply *r, char *msg,
+			      size_t msglen);
 
 #endif

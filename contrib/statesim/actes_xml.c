@@ -107,6 +107,19 @@ ax_aracte(xmlNodePtr acte, const char *idacte, const char *today, const char *cl
 }
 
 xmlDocPtr
+ax_arannulation(const char *idacte, const char *today)
+{
+	xmlNsPtr ns;
+	xmlDocPtr doc = ax_new("ARAnnulation", &ns);
+
+	if (!doc)
+		return NULL;
+	ax_attr(xmlDocGetRootElement(doc), ns, "IDActe", idacte);
+	ax_attr(xmlDocGetRootElement(doc), ns, "DateReception", today);
+	return doc;
+}
+
+xmlDocPtr
 ax_anomalie_acte(xmlNodePtr acte, const char *nature, const char *detail,
 		 const char *today, const char *classif)
 {

@@ -19,6 +19,8 @@ void ax_attr(xmlNodePtr n, xmlNsPtr ns, const char *name, const char *value);
 xmlDocPtr ax_aracte(xmlNodePtr acte, const char *idacte, const char *today,
 		    const char *classif);
 /* AnomalieActe (1-3); nature is 3 digits. */
+/* 6-2: the annulation of act idacte acknowledged on today. */
+xmlDocPtr ax_arannulation(const char *idacte, const char *today);
 xmlDocPtr ax_anomalie_acte(xmlNodePtr acte, const char *nature, const char *detail,
 			   const char *today, const char *classif);
 /* AnomalieEnveloppe; env is the received EnveloppeCLMISILL root or NULL

@@ -52,7 +52,7 @@ one_of(const char *v, const char *const *allowed)
 
 static const char *const states[] = {
 	"received", "pending_signature", "signed", "rejected", "queued", "transmitting",
-	"transmitted", "acknowledged", "refused", "cancelled", "failed", NULL
+	"transmitted", "acknowledged", "cancelling", "refused", "cancelled", "failed", NULL
 };
 
 /* The cursor is base64url("<microseconds> <uuid>") of the last item seen. */
@@ -150,7 +150,7 @@ parse_filter(struct req *rq, struct doc_filter *f, struct lerr *e)
 	f->limit = 50;
 	if (f->state && !one_of(f->state, states))
 		return http_bad_query(e, "state", "unknown state", "use received, pending_signature, signed, "
-				 "rejected, queued, transmitting, transmitted, acknowledged, refused, cancelled or failed");
+				 "rejected, queued, transmitting, transmitted, acknowledged, cancelling, refused, cancelled or failed");
 	if (f->kind && !doc_kind_get(f->kind))
 		return http_bad_query(e, "kind", "unknown kind", arena_printf(rq->arena, "use one of %s",
 									       doc_kind_names(", ")));
@@ -213,7 +213,8 @@ cancel(struct req *rq, struct store_conn *c, struct lerr *e)
 	if (!rc)
 		rc = store_commit(c, e);
 	if (rc == LERR_CONFLICT)
-		lerr_hint(e, "a document already handed to a state platform cannot be cancelled");
+		lerr_hint(e, "a document handed to a state platform can be cancelled once the prefecture"
+			  " has acknowledged it (an act: the annulation is then sent)");
 	return rc ? rc : get_one(rq, c, e);
 }
 

@@ -463,6 +463,55 @@ int store_xmit_sent_each(struct store_conn *c, long long org_id, const char *con
 /* Transmissions left half-sent by a dead process: their job made due now. */
 int store_xmit_recover(struct store_conn *c, int lease_s, struct lerr *e) LERR_WUR;
 
+/* ---- the annulation of an acknowledged act (cancel.c, 011_cancel_classification.sql) ---- */
+struct cancel_row {
+	char doc_id[37];
+	char doc_state[24];
+	long long org_id;
+	char siren[10];
+	char connector[16];          /* of the act's transmission */
+	char idacte[128];            /* the act's IDActe (its transmission's match_key) */
+	char remote_id[128];         /* the act's S²LOW transaction */
+	char state[16];              /* new | sending | sent | acknowledged | refused | "" */
+	int sends, tries;
+	char remote_name[256];       /* the archive of the 6-1 */
+	long long sending_age_s;
+};
+/* Loads and locks (FOR UPDATE) the document and its cancellation. */
+int store_cancel_load(struct store_conn *c, const char *doc_id, struct cancel_row *k, struct lerr *e) LERR_WUR;
+/* Cancellation 'sending' (sends + 1, remote_name kept), job out of reach
+ * for lease_s seconds: commit this before the first byte is sent. */
+int store_cancel_start_send(struct store_conn *c, const struct cancel_row *k, long long job_id, int lease_s,
+			    struct lerr *e) LERR_WUR;
+/* state sent, new or refused (the document back to acknowledged, error its reason). */
+int store_cancel_outcome(struct store_conn *c, const char *doc_id, const char *state, const char *error,
+			 struct lerr *e) LERR_WUR;
+/* tries + 1 and a new job 'cancel' in delay_s seconds. */
+int store_cancel_retry_later(struct store_conn *c, const char *doc_id, const char *error, int delay_s,
+			     struct lerr *e) LERR_WUR;
+/* The 6-2 ARAnnulation came: document 'cancelled'. */
+int store_cancel_answer(struct store_conn *c, const char *doc_id, struct lerr *e) LERR_WUR;
+/* The document whose 6-1 archive is <tri>-<envelope>.tar.gz (doc_id "" if none). */
+int store_cancel_find(struct store_conn *c, long long org_id, const char *envelope, char doc_id[37],
+		      struct lerr *e) LERR_WUR;
+
+/* ---- an organisation's @ctes classification (classification.c) ---- */
+/* The 7-2 as received, and its JSON (flow/acte_classjson.c), whose date
+ * becomes classification_date; journaled. */
+int store_org_classification_set(struct store_conn *c, long long org_id, const void *xml, size_t len,
+				 const char *json, struct lerr *e) LERR_WUR;
+/* The JSON with received_at (malloc'd), LERR_NOTFOUND when none was received. */
+int store_org_classification_get(struct store_conn *c, long long org_id, char **json, struct lerr *e) LERR_WUR;
+/* Its DateClassification, YYYY-MM-DD, "" when none. */
+int store_org_classification_date(struct store_conn *c, long long org_id, char date[11], struct lerr *e) LERR_WUR;
+/* A 7-1 wanted now: on demand (later_than NULL), or when an ARActe names a
+ * classification of date later_than later than the stored one (*wanted: recorded). */
+int store_org_classification_want(struct store_conn *c, long long org_id, const char *later_than, int *wanted,
+				  struct lerr *e) LERR_WUR;
+/* Whether a 7-1 is due (wanted since the last request, or unanswered for a day). */
+int store_org_classification_due(struct store_conn *c, long long org_id, int *due, struct lerr *e) LERR_WUR;
+int store_org_classification_requested(struct store_conn *c, long long org_id, struct lerr *e) LERR_WUR;
+
 /* ---- web pages (src/store/web.c, owner: web): reads as JSON text (malloc'd),
  * scoped to the person asking ---- */
 struct web_queue_filter {

@@ -15,7 +15,9 @@
  * (sha256//... of the server key), trigramme (default LIA), test, email
  * (AdressesRetour), referent_nom, referent_telephone, referent_email,
  * classification_date, field (multipart field, default: the archive name),
- * reconcile_wait, and the IMAP keys of imap.c.
+ * reconcile_wait, and the IMAP keys of imap.c.  ClassificationDateVersion is
+ * the date of the organisation's classification (7-2) when one was received,
+ * else classification_date, else today.
  */
 #include "transmit/xmit_int.h"
 
@@ -42,6 +44,7 @@ struct acte_build {
 	json_t *meta;
 	char stem[96], env[96];
 	struct piece p[ACTES_MAX_FILES];
+	char class_date[11];          /* the organisation's DateClassification, "" if none */
 	int np, annexes;
 	int sig;                      /* index of the signature piece, -1 */
 	struct lerr *e;
@@ -78,10 +81,9 @@ make_stem(struct acte_build *b)
 
 /* The envelope name: kept in remote_name once given, so a resend is the
  * same archive. */
-static int
-make_names(struct acte_build *b)
+int
+xmit_actes_names(struct xmit_job *x, char *env, size_t envsz, struct lerr *e)
 {
-	struct xmit_job *x = b->x;
 	const char *tri = xmit_setting(x->settings, "trigramme", "LIA");
 	const char *kind = !strcmp(xmit_setting(x->settings, "test", "0"), "1") ? "TACT" : "EACT";
 	long long n = 0;
@@ -94,17 +96,15 @@ make_names(struct acte_build *b)
 		const char *dash = strchr(x->t.remote_name, '-');
 		size_t len = strlen(x->t.remote_name);
 
-		snprintf(b->env, sizeof(b->env), "%.*s.xml", (int)(len - (size_t)(dash - x->t.remote_name) - 8),
-			 dash + 1);
+		snprintf(env, envsz, "%.*s.xml", (int)(len - (size_t)(dash - x->t.remote_name) - 8), dash + 1);
 		return 0;
 	}
-	if ((rc = store_xmit_counter(x->c, x->t.org_id, "actes", &n, b->e)))
+	if ((rc = store_xmit_counter(x->c, x->t.org_id, "actes", &n, e)))
 		return rc;
 	gmtime_r(&now, &tm);
 	strftime(day, sizeof(day), "%Y%m%d", &tm);
-	snprintf(b->env, sizeof(b->env), "%s--%s--%s-%lld.xml", kind, x->t.siren, day, n);
-	snprintf(x->t.remote_name, sizeof(x->t.remote_name), "%s-%.*s.tar.gz", tri,
-		 (int)strlen(b->env) - 4, b->env);
+	snprintf(env, envsz, "%s--%s--%s-%lld.xml", kind, x->t.siren, day, n);
+	snprintf(x->t.remote_name, sizeof(x->t.remote_name), "%s-%.*s.tar.gz", tri, (int)strlen(env) - 4, env);
 	return 0;
 }
 
@@ -252,7 +252,8 @@ message_xml(struct acte_build *b, struct buf *o)
 		rc = buf_printf(o, " <actes:CodeMatiere%d actes:CodeMatiere=\"%s\"/>\n", i + 1, mat[i]);
 	rc = rc || buf_addstr(o, " <actes:Objet>") || esc(o, json_string_value(json_object_get(m, "objet"))) ||
 	     buf_printf(o, "</actes:Objet>\n <actes:ClassificationDateVersion>%s</actes:ClassificationDateVersion>\n",
-			cdate ? cdate : xmit_setting(b->x->settings, "classification_date", today));
+			b->class_date[0] ? b->class_date : cdate ? cdate :
+			xmit_setting(b->x->settings, "classification_date", today));
 	for (int i = 0; !rc && i < b->np; i++) {
 		if (b->p[i].role != 0)
 			continue;
@@ -267,10 +268,9 @@ message_xml(struct acte_build *b, struct buf *o)
 	return rc || buf_addstr(o, " </actes:Annexes>\n</actes:Acte>\n");
 }
 
-static int
-envelope_xml(struct acte_build *b, struct buf *o)
+int
+xmit_actes_envelope(struct xmit_job *x, const char *form, struct buf *o)
 {
-	struct xmit_job *x = b->x;
 	json_t *s = x->settings;
 	const char *nom = xmit_setting(s, "referent_nom", NULL), *tel = xmit_setting(s, "referent_telephone", NULL);
 	const char *mail = xmit_setting(s, "referent_email", NULL);
@@ -293,14 +293,14 @@ envelope_xml(struct acte_build *b, struct buf *o)
 	rc = rc || buf_addstr(o, " </actes:Emetteur>\n <actes:AdressesRetour>\n  <actes:Email>") ||
 	     esc(o, xmit_setting(s, "email", "liasse@example.org")) ||
 	     buf_printf(o, "</actes:Email>\n </actes:AdressesRetour>\n <actes:FormulairesEnvoyes>\n"
-			"  <actes:Formulaire>\n   <actes:NomFichier>%s-1-1_0.xml</actes:NomFichier>\n"
-			"  </actes:Formulaire>\n </actes:FormulairesEnvoyes>\n</actes:EnveloppeCLMISILL>\n", b->stem);
+			"  <actes:Formulaire>\n   <actes:NomFichier>%s</actes:NomFichier>\n"
+			"  </actes:Formulaire>\n </actes:FormulairesEnvoyes>\n</actes:EnveloppeCLMISILL>\n", form);
 	return rc;
 }
 
 /* One XML member, written in ISO-8859-1. */
-static int
-add_xml(struct xmit_tgz *t, const char *name, struct buf *utf8, long long mtime, struct lerr *e)
+int
+xmit_actes_add_xml(struct xmit_tgz *t, const char *name, struct buf *utf8, long long mtime, struct lerr *e)
 {
 	struct buf latin;
 	int rc;
@@ -367,14 +367,14 @@ build(struct acte_build *b)
 		rc = lerr_set(b->e, LERR_INVALID, NULL, "the act has no main PDF");
 		goto out;
 	}
-	if ((rc = envelope_xml(b, &env)) || (rc = message_xml(b, &msg))) {
+	snprintf(form, sizeof(form), "%s-1-1_0.xml", b->stem);
+	if ((rc = xmit_actes_envelope(x, form, &env)) || (rc = message_xml(b, &msg))) {
 		if (!b->e->kind)
 			rc = lerr_set(b->e, LERR_INVALID, NULL, "the @ctes message is too large");
 		goto out;
 	}
-	snprintf(form, sizeof(form), "%s-1-1_0.xml", b->stem);
-	if ((rc = xmit_tgz_open(&t, x->spool, b->e)) || (rc = add_xml(t, b->env, &env, now, b->e)) ||
-	    (rc = add_xml(t, form, &msg, now, b->e)) || (rc = add_pieces(b, t, now)))
+	if ((rc = xmit_tgz_open(&t, x->spool, b->e)) || (rc = xmit_actes_add_xml(t, b->env, &env, now, b->e)) ||
+	    (rc = xmit_actes_add_xml(t, form, &msg, now, b->e)) || (rc = add_pieces(b, t, now)))
 		goto out;
 	rc = xmit_tgz_close(t, b->e);
 	t = NULL;
@@ -399,7 +399,10 @@ actes_prepare(struct xmit_job *x, struct lerr *e)
 	b->e = e;
 	b->sig = -1;
 	b->meta = json_loads(x->t.meta_json, 0, &jerr);
-	if (!(rc = make_stem(b)) && !(rc = make_names(b)))
+	/* ClassificationDateVersion: the date of the classification the
+	 * prefecture sent (7-2), not today's */
+	if (!(rc = make_stem(b)) && !(rc = store_org_classification_date(x->c, x->t.org_id, b->class_date, e)) &&
+	    !(rc = xmit_actes_names(x, b->env, sizeof(b->env), e)))
 		rc = build(b);
 	if (!rc) {
 		snprintf(x->t.match_key, sizeof(x->t.match_key), "%s", b->stem);
@@ -486,11 +489,21 @@ actes_test(struct xmit_poll *p, struct lerr *e)
 	return rc;
 }
 
+/* The returns by e-mail, then the classification request (7-1) when one
+ * is due (doc/actes-classification.md). */
+static int
+actes_poll(struct xmit_poll *p, struct lerr *e)
+{
+	int rc = xmit_imap_poll(p, e);
+
+	return rc ? rc : xmit_actes_classification_request(p, e);
+}
+
 const struct xmit_connector xmit_actes = {
 	.name = "actes",
 	.prepare = actes_prepare,
 	.send = actes_send,
 	.reconcile = actes_reconcile,
-	.poll = xmit_imap_poll,
+	.poll = actes_poll,
 	.test = actes_test,
 };

@@ -251,6 +251,9 @@ text_of(xmlNode *n, char *out, size_t sz)
 struct verdict {
 	const char *role;
 	int accepted;        /* 1, 0, -1 (no change) */
+	int cancelled;       /* a 6-2 ARAnnulation: the act's annulation acknowledged */
+	char class_date[16]; /* an ARActe's ClassificationDateVersionEnCours */
+	int about_cancel;    /* an anomaly about a 6-1 Annulation (its form is <IDActe>-6-1_0.xml) */
 	char reason[900];
 	char key[128];
 };
@@ -266,6 +269,10 @@ judge(xmlNode *root, const char *name, struct verdict *v)
 	if (!strcmp(r, "ARActe")) {
 		v->role = "ack";
 		v->accepted = 1;
+		text_of(find_el(root, "ClassificationDateVersionEnCours"), v->class_date, sizeof(v->class_date));
+	} else if (!strcmp(r, "ARAnnulation")) {
+		v->role = "cancel_ack";
+		v->cancelled = 1;
 	} else if (!strcmp(r, "AnomalieActe") || !strcmp(r, "AnomalieEnveloppe")) {
 		v->role = "anomaly";
 		v->accepted = 0;
@@ -277,6 +284,7 @@ judge(xmlNode *root, const char *name, struct verdict *v)
 		snprintf(v->key, sizeof(v->key), "%s", id);
 	else if (!name_stem(name, v->key, sizeof(v->key))) {
 		text_of(find_el(root, "NomFichier"), nf, sizeof(nf));
+		v->about_cancel = v->accepted == 0 && strstr(nf, "-6-1_0.xml") != NULL;
 		if (!name_stem(nf, v->key, sizeof(v->key)) && !strncmp(name, "ANO_", 4))
 			snprintf(v->key, sizeof(v->key), "%.*s", (int)strlen(name + 4) - 4, name + 4);
 	}
@@ -292,6 +300,70 @@ reason_utf8(struct verdict *v)
 		return;
 	xmit_latin1_to_utf8(v->reason, tmp, sizeof(v->reason));
 	memcpy(v->reason, tmp, sizeof(v->reason));
+}
+
+/* The SIREN a classification file name carries (DDD-SIREN----7-2_0.xml, as
+ * S²LOW names the 7-1 it sends: 001-000000000----7-1_0.xml), "" if none. */
+static void
+name_siren(const char *name, char siren[10])
+{
+	const char *d = strchr(name, '-');
+
+	siren[0] = '\0';
+	if (d && strspn(d + 1, "0123456789") == 9 && d[10] == '-')
+		snprintf(siren, 10, "%.9s", d + 1);
+}
+
+/* A 7-2 RetourClassification carries no IDActe: it is the organisation's
+ * (the one the file name names, when it names one), whose classification it
+ * replaces.  The file stays as received; its JSON goes beside it. */
+static int
+classification_return(struct xmit_poll *p, const char *name, const void *xml, size_t len,
+		      const char *source, const char *item, struct lerr *e)
+{
+	json_t *j = NULL;
+	char siren[10], *text;
+	struct lerr why;
+	int rc;
+
+	name_siren(name, siren);
+	if (siren[0] && strcmp(siren, p->siren))
+		return 0;   /* another organisation's, read by its own poll */
+	lerr_clear(&why);
+	if (xmit_actes_classification_json(xml, len, &j, &why)) {
+		log_warn("org=%s: classification %s skipped: %s %s", p->siren, name, why.msg, why.detail);
+		return 0;
+	}
+	text = json_dumps(j, JSON_COMPACT);
+	rc = text ? store_org_classification_set(p->c, p->org_id, xml, len, text, e) :
+		    lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	if (!rc) {
+		log_info("org=%s: classification of %s received (%s, %zu matières)", p->siren,
+			 json_string_value(json_object_get(j, "date")), name,
+			 json_array_size(json_object_get(j, "matieres")));
+		p->handled++;
+		rc = store_inbox_add(p->c, source, item, NULL, "RetourClassification", e);
+	}
+	free(text);
+	json_decref(j);
+	return rc;
+}
+
+/* The platform refused the 6-1: the anomaly attached, the act acknowledged
+ * again with the platform's words as its reason. */
+static int
+cancel_refused(struct xmit_poll *p, const char *doc_id, const char *name, const void *xml, size_t len,
+	       struct verdict *v, const char *source, const char *item, struct lerr *e)
+{
+	int rc;
+
+	reason_utf8(v);
+	if ((rc = xmit_returned(p->c, doc_id, "anomaly", name, "application/xml", xml, len, -1, NULL, e)) ||
+	    (rc = store_cancel_outcome(p->c, doc_id, "refused", v->reason, e)))
+		return rc;
+	log_warn("doc=%s: the annulation was refused: %s", doc_id, v->reason);
+	p->handled++;
+	return store_inbox_add(p->c, source, item, doc_id, "anomaly", e);
 }
 
 int
@@ -316,10 +388,22 @@ xmit_actes_return(struct xmit_poll *p, const char *name, const void *xml, size_t
 		xmlFreeDoc(doc);
 		return 0;   /* the envelope of the message, or not XML: nothing to attach */
 	}
+	if (!strcmp((const char *)root->name, "RetourClassification")) {
+		xmlFreeDoc(doc);
+		return classification_return(p, name, xml, len, source, item, e);
+	}
 	judge(root, name, &v);
 	xmlFreeDoc(doc);
 	if (v.key[0] && (rc = store_xmit_find(p->c, p->org_id, v.key, doc_id, e)))
 		return rc;
+	if (doc_id[0] && v.about_cancel)
+		return cancel_refused(p, doc_id, name, xml, len, &v, source, item, e);
+	if (!doc_id[0] && v.accepted == 0 && v.key[0]) {   /* an anomaly about an annulation's archive */
+		if ((rc = store_cancel_find(p->c, p->org_id, v.key, doc_id, e)))
+			return rc;
+		if (doc_id[0])
+			return cancel_refused(p, doc_id, name, xml, len, &v, source, item, e);
+	}
 	if (!doc_id[0]) {
 		log_warn("org=%s: @ctes message %s (%s) matches no act of this organisation", p->siren, name,
 			 v.key[0] ? v.key : "no IDActe");
@@ -330,6 +414,17 @@ xmit_actes_return(struct xmit_poll *p, const char *name, const void *xml, size_t
 	if ((rc = xmit_returned(p->c, doc_id, v.role, name, "application/xml", xml, len, v.accepted,
 				v.reason, e)))
 		return rc;
+	if (v.cancelled && (rc = store_cancel_answer(p->c, doc_id, e)))
+		return rc;
+	if (v.class_date[0]) {   /* the prefecture's classification is later than ours: ask for it */
+		int wanted = 0;
+
+		if ((rc = store_org_classification_want(p->c, p->org_id, v.class_date, &wanted, e)))
+			return rc;
+		if (wanted)
+			log_info("org=%s: the prefecture's classification is of %s: requesting it", p->siren,
+				 v.class_date);
+	}
 	p->handled++;
 	return store_inbox_add(p->c, source, item, doc_id, (const char *)v.role, e);
 }

@@ -1034,6 +1034,47 @@ out:
 	return rc;
 }
 
+/* The organisation's classification, when one is due
+ * (store_org_classification_due(): at the first act, on demand, ...):
+ * S²LOW keeps the prefecture's last 7-2 and hands it over as is
+ * (actes_classification_fetch.php?api=1; "KO" and a message when it has
+ * none).  Stored as the 7-2 read by IMAP is (doc/actes-classification.md). */
+static int
+fetch_classification(struct xmit_poll *p, struct lerr *e)
+{
+	char url[1200], *text = NULL;
+	const char *rest;
+	struct lerr why;
+	struct buf b;
+	json_t *j = NULL;
+	int rc, due = 0;
+
+	if ((rc = store_org_classification_due(p->c, p->org_id, &due, e)) || !due)
+		return rc;
+	lerr_clear(&why);
+	buf_init(&b, RETURN_MAX);
+	if (url_of(url, sizeof(url), p->settings, P_CLASSIFICATION, NULL, &why) ||
+	    call(p->settings, url, NULL, &b, &why)) {
+		log_warn("org=%s: S²LOW classification: %s %s", p->siren, why.msg, why.detail);
+	} else if (text_verdict(b.data, &rest) == 0) {
+		log_warn("org=%s: S²LOW has no classification: %.200s", p->siren, rest);
+		rc = store_org_classification_requested(p->c, p->org_id, e);
+	} else if (xmit_actes_classification_json(b.data, b.len, &j, &why)) {
+		log_warn("org=%s: S²LOW classification unreadable: %s %s", p->siren, why.msg, why.detail);
+		rc = store_org_classification_requested(p->c, p->org_id, e);
+	} else if (!(text = json_dumps(j, JSON_COMPACT))) {
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	} else if (!(rc = store_org_classification_requested(p->c, p->org_id, e)) &&
+		   !(rc = store_org_classification_set(p->c, p->org_id, b.data, b.len, text, e))) {
+		log_info("org=%s: classification of %s fetched from S²LOW", p->siren,
+			 json_string_value(json_object_get(j, "date")));
+	}
+	free(text);
+	json_decref(j);
+	buf_fini(&b);
+	return rc;
+}
+
 static int
 s2low_poll(struct xmit_poll *p, struct lerr *e)
 {
@@ -1056,7 +1097,7 @@ s2low_poll(struct xmit_poll *p, struct lerr *e)
 		}
 	}
 	free(pd);
-	return rc;
+	return rc ? rc : fetch_classification(p, e);
 }
 
 /* ---- test: S²LOW's own connection test, then the classification ---- */

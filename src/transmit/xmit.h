@@ -15,9 +15,12 @@
 #include "store/store.h"
 
 #define XMIT_JOB "transmit"            /* one per document: send it, exactly once */
+#define XMIT_CANCEL_JOB "cancel"       /* the 6-1 Annulation of an acknowledged act, exactly once */
 
 /* The job handler (struct job_handler of src/worker.h). */
 int xmit_job_transmit(struct store_conn *c, const struct job *j, struct lerr *e) LERR_WUR;
+/* The job of a document in 'cancelling' (cancel.c). */
+int xmit_job_cancel(struct store_conn *c, const struct job *j, struct lerr *e) LERR_WUR;
 
 /* Between jobs (liassed's periodic housekeeping; c outside a transaction):
  * every transmit_poll_interval, or at once after a send, read the return

@@ -146,6 +146,26 @@ int xmit_s2low_retours(json_t *settings, void (*fn)(void *arg, const struct xmit
 int xmit_s2low_retour_get(json_t *settings, const char *id, struct buf *out, struct lerr *e) LERR_WUR;
 int xmit_s2low_retour_read(json_t *settings, const char *id, struct lerr *e) LERR_WUR;
 
+/* ---- @ctes pieces the 6-1 Annulation shares with the act (actes.c) ---- */
+struct xmit_tgz;
+/* The envelope's name (env) and, when x->t.remote_name is empty, the
+ * archive's, from the organisation's 'actes' counter. */
+int xmit_actes_names(struct xmit_job *x, char *env, size_t envsz, struct lerr *e) LERR_WUR;
+/* The EnveloppeCLMISILL listing the one form named form (UTF-8). */
+int xmit_actes_envelope(struct xmit_job *x, const char *form, struct buf *o) LERR_WUR;
+/* One XML member written in ISO-8859-1. */
+int xmit_actes_add_xml(struct xmit_tgz *t, const char *name, struct buf *utf8, long long mtime,
+		       struct lerr *e) LERR_WUR;
+
+/* ---- the classification (actes_class.c) ---- */
+/* A RetourClassification (7-2) as JSON: date, natures (code, type_abrege,
+ * libelle, typologies [{code, libelle}]), matieres [{code "1.2", libelle}];
+ * xmlguard first, no DTD, no network, at most 1 MiB. */
+int xmit_actes_classification_json(const void *xml, size_t n, json_t **out, struct lerr *e) LERR_WUR;
+/* Sends the 7-1 DemandeClassification over @ctes when one is due for the
+ * organisation (store_org_classification_due()); the 7-2 comes by e-mail. */
+int xmit_actes_classification_request(struct xmit_poll *p, struct lerr *e) LERR_WUR;
+
 /* ---- returns (xmit.c) ---- */
 /* A file from the platform about a document: attached (role ack, anomaly,
  * letter) and, verdict 1 / 0, the document acknowledged / refused with

@@ -39,7 +39,7 @@ file_role(const char *role)
 	static const char *const roles[][2] = {
 		{ "main", "Document principal" }, { "annexe", "Annexe" }, { "signed", "Document signé" },
 		{ "signature", "Signature" }, { "ack", "Accusé de réception" }, { "anomaly", "Anomalie" },
-		{ "letter", "Courrier de la préfecture" },
+		{ "letter", "Courrier de la préfecture" }, { "cancel_ack", "Accusé de réception de l’annulation" },
 	};
 
 	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
@@ -330,7 +330,7 @@ follow_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
 }
 
 static const char *const states[] = { "pending_signature", "signed", "rejected", "queued", "transmitting",
-	"transmitted", "acknowledged", "refused", "cancelled", "failed" };
+	"transmitted", "acknowledged", "cancelling", "refused", "cancelled", "failed" };
 
 static void
 follow_filters(struct page *p, json_t *orgs, const struct farg *f)

@@ -189,7 +189,8 @@ page_lerr(struct page *p, const struct lerr *e)
 static const char *const states[][2] = {
 	{ "received", "Reçu" }, { "pending_signature", "À signer" }, { "signed", "Signé" },
 	{ "rejected", "Refusé" }, { "queued", "En attente d’envoi" }, { "transmitting", "En cours d’envoi" },
-	{ "transmitted", "Transmis" }, { "acknowledged", "Acquitté" }, { "refused", "Rejeté par la plateforme" },
+	{ "transmitted", "Transmis" }, { "acknowledged", "Acquitté" },
+	{ "cancelling", "Annulation demandée à la préfecture" }, { "refused", "Rejeté par la plateforme" },
 	{ "cancelled", "Annulé" }, { "failed", "En échec" },
 };
 

@@ -305,8 +305,8 @@ describe('documents', () => {
 			assert.equal(g.json.state, 'cancelled');
 		});
 
-		it('a document already transmitted cannot be cancelled (409), nor acknowledged or transmitting', async () => {
-			for (const state of ['transmitting', 'transmitted', 'acknowledged', 'refused']) {
+		it('a document already transmitted cannot be cancelled (409), nor transmitting or refused', async () => {
+			for (const state of ['transmitting', 'transmitted', 'refused']) {
 				const r = await s.a.postDocument(acteMeta(s.orgA, `C2026_${state.slice(0, 5).toUpperCase()}`),
 					pdfFile(1000));
 				assert.equal(r.status, 201, r.text);
@@ -316,6 +316,17 @@ describe('documents', () => {
 				const g = await s.a.get(`/api/v1/documents/${r.json.id}`);
 				assert.equal(g.json.state, state, 'state unchanged');
 			}
+		});
+
+		it('an acknowledged act: cancelling, its annulation (6-1) to send in a job "cancel"', async () => {
+			const r = await s.a.postDocument(acteMeta(s.orgA, 'C2026_ACK61'), pdfFile(1000));
+			assert.equal(r.status, 201, r.text);
+			await h.psql(`UPDATE document SET state = 'acknowledged' WHERE id = '${r.json.id}'`);
+			const c = await s.a.post(`/api/v1/documents/${r.json.id}/cancel`);
+			assert.equal(c.status, 200, c.text);
+			assert.equal(c.json.state, 'cancelling');
+			assert.equal(await h.psql(`SELECT count(*) FROM job WHERE kind = 'cancel' AND doc_id = '${r.json.id}'`), '1');
+			// (no @ctes transmission here: the job gives the annulation up, the act is acknowledged again)
 		});
 
 		it('the states the contract lists can be cancelled', async () => {

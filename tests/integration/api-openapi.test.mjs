@@ -376,6 +376,28 @@ describe('liassed answers as doc/openapi.json says', () => {
 		conforms('DELETE', '/api/v1/webhooks/{id}', await s.a.delete(`/api/v1/webhooks/${w.json.id}`));
 	});
 
+	it("an organisation's classification", async () => {
+		const g = '/api/v1/organisations/{siren}/classification';
+		const url = `/api/v1/organisations/${s.orgA}/classification`;
+		let r = await s.a.get(url);
+		conforms('GET', g, r);
+		assert.equal(r.status, 404);
+		r = await s.a.post(`${url}/request`, Buffer.alloc(0), { 'Content-Type': 'application/json' });
+		conforms('POST', `${g}/request`, r);
+		assert.equal(r.status, 202, r.text);
+		await h.psql(`UPDATE organisation SET classification_at = now(), classification_date = '2004-04-01',
+			classification_json = '{"date": "2004-04-01", "natures": [{"code": 1, "type_abrege": "DE",
+			"libelle": "Deliberations", "typologies": [{"code": "99_DE", "libelle": "Délibération"}]}],
+			"matieres": [{"code": "7", "libelle": "Finances locales"}, {"code": "7.1", "libelle": "Decisions budgetaires"}]}'
+			WHERE siren = '${s.orgA}'`);
+		r = await s.a.get(url);
+		conforms('GET', g, r);
+		assert.equal(r.status, 200, r.text);
+		conforms('GET', g, await s.b.get(url));
+		await h.psql(`UPDATE organisation SET classification_json = NULL, classification_date = NULL,
+			classification_wanted = NULL WHERE siren = '${s.orgA}'`);
+	});
+
 	it('every documented operation was exercised', () => {
 		const all = [];
 		for (const [p, item] of Object.entries(api.paths))

@@ -229,3 +229,41 @@ test('the prefecture\'s documents: listed, fetched through the redirection to th
 	assert.equal((await s2lowCall('prefdoc-read', id)).code, 0);
 	assert.equal((await s2lowCall('prefdocs')).stdout, '');
 });
+
+// h11 (issue 11): the classification and the annulation through S²LOW.
+test('the classification is fetched from S²LOW (actes_classification_fetch.php) after the first act', async () => {
+	const t0 = Date.now();
+	let r;
+	do {
+		r = await env.a.get(`/api/v1/organisations/${env.orgA}/classification`);
+		if (r.status === 200)
+			break;
+		await new Promise((res) => setTimeout(res, 300));
+	} while (Date.now() - t0 < 30000);
+	assert.equal(r.status, 200, r.text);
+	assert.equal(r.json.date, '2004-04-01');
+	assert.equal(r.json.matieres.find((m) => m.code === '7.1').libelle, 'Decisions budgetaires');
+});
+
+test('POST .../cancel of an act acknowledged through S²LOW: S²LOW is asked to cancel it', async () => {
+	const r = await env.a.postDocument(acteMeta(env.orgA, 'S2L_CANCEL', { sign: false, transmit: true }),
+		pdfFile(2000, 'acte.pdf'));
+	assert.equal(r.status, 201, r.text);
+	const done = await waitState(env.a, r.json.id, ENDS);
+	assert.equal(done.state, 'acknowledged', JSON.stringify(done));
+	const c = await env.a.post(`/api/v1/documents/${r.json.id}/cancel`);
+	assert.equal(c.status, 200, c.text);
+	assert.equal(c.json.state, 'cancelling');
+	const id = await h.psql(`SELECT remote_id FROM transmission WHERE doc_id = '${r.json.id}'`);
+	const t0 = Date.now();
+	let row;
+	do {
+		await new Promise((res) => setTimeout(res, 300));
+		row = await h.psql(`SELECT state || ' ' || remote_name FROM cancellation WHERE doc_id = '${r.json.id}'`);
+	} while (!row.startsWith('sent') && Date.now() - t0 < 30000);
+	const m = /^sent s2low:(\d+)$/.exec(row);
+	assert.ok(m, row);
+	const tx = fake.tx.get(m[1]);
+	assert.equal(tx.kind, 'annulation');
+	assert.equal(tx.related, id);
+});

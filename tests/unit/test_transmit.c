@@ -175,9 +175,62 @@ partial(void)
 	xmit_acquit_fini(&a);
 }
 
+/* The 7-2 RetourClassification (actes_class.c): the real file, typologies,
+ * and what is refused. */
+static void
+classification(void)
+{
+	static const char typed[] = "<?xml version=\"1.0\"?>\n<actes:RetourClassification"
+		" xmlns:actes=\"http://www.interieur.gouv.fr/ACTES#v1.1-20040216\">"
+		"<actes:DateClassification>2026-01-15</actes:DateClassification><actes:NaturesActes>"
+		"<actes:NatureActe actes:CodeNatureActe=\"1\" actes:Libelle=\"D\" actes:TypeAbrege=\"DE\">"
+		"<actes:TypePJNatureActe actes:CodeTypePJ=\"99_DE\" actes:Libelle=\"Délibération\"/>"
+		"</actes:NatureActe></actes:NaturesActes><actes:Matieres>"
+		"<actes:Matiere1 actes:CodeMatiere=\"7\" actes:Libelle=\"F\"><actes:Matiere2 actes:CodeMatiere=\"1\""
+		" actes:Libelle=\"B\"><actes:Matiere3 actes:CodeMatiere=\"03\" actes:Libelle=\"C\"/></actes:Matiere2>"
+		"</actes:Matiere1></actes:Matieres></actes:RetourClassification>";
+	static const char dtd[] = "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"b\">]>"
+		"<actes:RetourClassification xmlns:actes=\"http://www.interieur.gouv.fr/ACTES#v1.1-20040216\"/>";
+	static const char other[] = "<actes:ARActe xmlns:actes=\"http://www.interieur.gouv.fr/ACTES#v1.1-20040216\"/>";
+	char path[1024];
+	const char *data;
+	size_t len;
+	json_t *j = NULL, *m;
+	struct lerr e;
+
+	lerr_clear(&e);
+	is_int(xmit_actes_classification_json(typed, strlen(typed), &j, &e), 0, "a 7-2 with typologies is read");
+	is_str(json_string_value(json_object_get(j, "date")), "2026-01-15", "its date");
+	m = json_object_get(j, "matieres");
+	is_int((long long)json_array_size(m), 3, "three matières at three levels");
+	is_str(json_string_value(json_object_get(json_array_get(m, 2), "code")), "7.1.3", "codes joined, zeros dropped");
+	is_str(json_string_value(json_object_get(json_array_get(json_object_get(json_array_get(
+		json_object_get(j, "natures"), 0), "typologies"), 0), "code")), "99_DE", "the nature's typology");
+	json_decref(j);
+	j = NULL;
+	lerr_clear(&e);
+	ok(xmit_actes_classification_json(dtd, strlen(dtd), &j, &e) != 0 && !j, "a DTD is refused before libxml2");
+	lerr_clear(&e);
+	ok(xmit_actes_classification_json(other, strlen(other), &j, &e) == LERR_INVALID && !j,
+	   "another message is not a classification");
+	if (!tap_fixture(path, sizeof(path), "s2low/class/fixtures/classification.xml")) {
+		printf("# fixtures absent: classification.xml not read\n");
+		return;
+	}
+	data = slurp(path, &len);
+	lerr_clear(&e);
+	is_int(xmit_actes_classification_json(data, len, &j, &e), 0, "the real classification.xml is read");
+	is_int((long long)json_array_size(json_object_get(j, "natures")), 6, "six natures");
+	is_int((long long)json_array_size(json_object_get(j, "matieres")), 66, "9 + 57 matières");
+	is_str(json_string_value(json_object_get(json_array_get(json_object_get(j, "matieres"), 1), "libelle")),
+	       "Marchés publics", "labels in UTF-8 from ISO-8859-1");
+	json_decref(j);
+}
+
 int
 main(void)
 {
+	classification();
 	fixtures();
 	booleans();
 	domains();

@@ -51,7 +51,16 @@ CREATE OR REPLACE VIEW document_transition (from_state, event, to_state) AS VALU
 	('rejected',          'cancel',      'cancelled'),
 	('queued',            'cancel',      'cancelled'),
 	('failed',            'cancel',      'cancelled'),
-	('cancelled',         'cancel',      'cancelled');
+	('cancelled',         'cancel',      'cancelled'),
+	-- the annulation of an acknowledged act (@ctes 6-1, functions/75_cancel.sql):
+	-- only once the prefecture acknowledged it, as S²LOW's
+	-- actes_transac_cancel.php requires ("Acquittement reçu")
+	('acknowledged',      'cancel',      'cancelling'),        -- the 6-1 to send
+	('cancelling',        'cancel',      'cancelling'),
+	('cancelling',        'cancelled_ack', 'cancelled'),       -- the 6-2 ARAnnulation came
+	('cancelled',         'cancelled_ack', 'cancelled'),
+	('cancelling',        'cancel_refused', 'acknowledged'),   -- the platform refused the 6-1
+	('cancelling',        'acknowledge', 'cancelling');        -- a second ARActe: the file only
 
 -- The state p_event leads to from p_state; NULL when it does not apply.
 CREATE OR REPLACE FUNCTION document_next(p_state doc_state, p_event text) RETURNS doc_state

@@ -1,0 +1,146 @@
+/*
+ * cancel.c - the rows of the annulation of an acknowledged act
+ * (011_cancel_classification.sql, functions/75_cancel.sql): what the job
+ * "cancel" (src/transmit/cancel.c) reads and records, with the same
+ * exactly-once bookkeeping as the first send (src/transmit/README).
+ */
+#include "store/store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+copy(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src ? src : "");
+}
+
+int
+store_cancel_load(struct store_conn *c, const char *doc_id, struct cancel_row *k, struct lerr *e)
+{
+	struct sqlp p[1] = { SQLP_TEXT(doc_id) };
+	PGresult *r = NULL;
+	int rc = sq_exec(c, "SELECT d.state, d.org_id, o.siren, coalesce(t.connector, ''), coalesce(t.match_key, ''),"
+			 " coalesce(t.remote_id, ''), coalesce(k.state, ''), coalesce(k.sends, 0), coalesce(k.tries, 0),"
+			 " coalesce(k.remote_name, ''),"
+			 " coalesce(extract(epoch FROM now() - k.sending_since)::bigint, 0)"
+			 " FROM document d JOIN organisation o ON o.id = d.org_id"
+			 " LEFT JOIN transmission t ON t.doc_id = d.id LEFT JOIN cancellation k ON k.doc_id = d.id"
+			 " WHERE d.id = $1::uuid FOR UPDATE OF d", p, 1, &r, e);
+
+	if (rc)
+		return rc;
+	memset(k, 0, sizeof(*k));
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return lerr_set(e, LERR_NOTFOUND, NULL, "no document %s", doc_id);
+	}
+	copy(k->doc_id, sizeof(k->doc_id), doc_id);
+	copy(k->doc_state, sizeof(k->doc_state), PQgetvalue(r, 0, 0));
+	k->org_id = atoll(PQgetvalue(r, 0, 1));
+	copy(k->siren, sizeof(k->siren), PQgetvalue(r, 0, 2));
+	copy(k->connector, sizeof(k->connector), PQgetvalue(r, 0, 3));
+	copy(k->idacte, sizeof(k->idacte), PQgetvalue(r, 0, 4));
+	copy(k->remote_id, sizeof(k->remote_id), PQgetvalue(r, 0, 5));
+	copy(k->state, sizeof(k->state), PQgetvalue(r, 0, 6));
+	k->sends = atoi(PQgetvalue(r, 0, 7));
+	k->tries = atoi(PQgetvalue(r, 0, 8));
+	copy(k->remote_name, sizeof(k->remote_name), PQgetvalue(r, 0, 9));
+	k->sending_age_s = atoll(PQgetvalue(r, 0, 10));
+	PQclear(r);
+	return 0;
+}
+
+int
+store_cancel_start_send(struct store_conn *c, const struct cancel_row *k, long long job_id, int lease_s,
+			struct lerr *e)
+{
+	char job[24], lease[16];
+	int rc;
+
+	snprintf(job, sizeof(job), "%lld", job_id);
+	snprintf(lease, sizeof(lease), "%d", lease_s);
+	struct sqlp p[2] = { SQLP_TEXT(k->doc_id), SQLP_TEXT(k->remote_name) };
+	rc = sq_exec(c, "UPDATE cancellation SET state = 'sending', sends = sends + 1, remote_name = $2,"
+		     " sending_since = now(), updated_at = now() WHERE doc_id = $1::uuid", p, 2, NULL, e);
+	if (!rc) {
+		struct sqlp q[2] = { SQLP_TEXT(job), SQLP_TEXT(lease) };
+		rc = sq_exec(c, "UPDATE job SET run_at = now() + $2::int * interval '1 second'"
+			     " WHERE id = $1::bigint", q, 2, NULL, e);
+	}
+	return rc;
+}
+
+/* sent, new (certainly not sent) or refused (the document back to
+ * acknowledged, with the platform's answer as its reason). */
+int
+store_cancel_outcome(struct store_conn *c, const char *doc_id, const char *state, const char *error,
+		     struct lerr *e)
+{
+	struct sqlp p[3] = { SQLP_TEXT(doc_id), SQLP_TEXT(state), SQLP_TEXT(error) };
+	int rc = sq_exec(c, "UPDATE cancellation SET state = $2, last_error = coalesce($3, last_error),"
+			 " sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END,"
+			 " answered_at = CASE WHEN $2 = 'refused' THEN now() ELSE answered_at END,"
+			 " updated_at = now() WHERE doc_id = $1::uuid", p, 3, NULL, e);
+
+	if (!rc && !strcmp(state, "refused"))
+		rc = store_doc_event(c, doc_id, 0, "cancel_refused", "transmit", error, e);
+	return rc;
+}
+
+int
+store_cancel_retry_later(struct store_conn *c, const char *doc_id, const char *error, int delay_s,
+			 struct lerr *e)
+{
+	char delay[16];
+
+	snprintf(delay, sizeof(delay), "%d", delay_s);
+	struct sqlp p[3] = { SQLP_TEXT(doc_id), SQLP_TEXT(error), SQLP_TEXT(delay) };
+	return sq_exec(c, "WITH k AS (UPDATE cancellation SET tries = tries + 1, last_error = $2,"
+		       "  updated_at = now() WHERE doc_id = $1::uuid)"
+		       " INSERT INTO job (kind, doc_id, run_at, last_error)"
+		       " VALUES ('cancel', $1::uuid, now() + $3::int * interval '1 second', $2)",
+		       p, 3, NULL, e);
+}
+
+/* The ARAnnulation came: the document cancelled, unless it cannot take it
+ * (a second 6-2: the file only). */
+int
+store_cancel_answer(struct store_conn *c, const char *doc_id, struct lerr *e)
+{
+	struct sqlp p[1] = { SQLP_TEXT(doc_id) };
+	PGresult *r = NULL;
+	int rc = sq_exec(c, "SELECT document_next(d.state, 'cancelled_ack') IS NOT NULL FROM document d"
+			 " WHERE d.id = $1::uuid", p, 1, &r, e);
+	int apply = !rc && PQntuples(r) > 0 && !strcmp(PQgetvalue(r, 0, 0), "t");
+
+	PQclear(r);
+	if (!rc)
+		rc = sq_exec(c, "UPDATE cancellation SET state = 'acknowledged', answered_at = now(),"
+			     " updated_at = now() WHERE doc_id = $1::uuid", p, 1, NULL, e);
+	if (!rc && apply)
+		rc = store_doc_event(c, doc_id, 0, "cancelled_ack", "transmit", NULL, e);
+	return rc;
+}
+
+/* The document whose annulation archive the returned envelope names
+ * (AnomalieEnveloppe ANO_<envelope>): doc_id "" if none. */
+int
+store_cancel_find(struct store_conn *c, long long org_id, const char *envelope, char doc_id[37], struct lerr *e)
+{
+	char org[24];
+	PGresult *r = NULL;
+	int rc;
+
+	snprintf(org, sizeof(org), "%lld", org_id);
+	struct sqlp p[2] = { SQLP_TEXT(org), SQLP_TEXT(envelope) };
+	doc_id[0] = '\0';
+	if ((rc = sq_exec(c, "SELECT doc_id FROM cancellation WHERE org_id = $1::bigint"
+			  " AND remote_name LIKE '___-' || $2 || '.tar.gz' LIMIT 1", p, 2, &r, e)))
+		return rc;
+	if (PQntuples(r) > 0)
+		copy(doc_id, 37, PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
