@@ -167,10 +167,7 @@ esc(struct buf *o, const char *s)
 	return rc;
 }
 
-#define NS "xmlns:actes=\"http://www.interieur.gouv.fr/ACTES#v1.1-20040216\"" \
-	" xmlns:insee=\"http://xml.insee.fr/schema\"" \
-	" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"" \
-	" xsi:schemaLocation=\"http://www.interieur.gouv.fr/ACTES#v1.1-20040216 actesv1_1.xsd\""
+#define NS XMIT_ACTES_NS
 
 static void
 collect(void *arg, const void *p, size_t n)
@@ -312,6 +309,34 @@ xmit_actes_add_xml(struct xmit_tgz *t, const char *name, struct buf *utf8, long 
 	}
 	rc = xmit_tgz_add(t, name, latin.data, latin.len, mtime, e);
 	buf_fini(&latin);
+	return rc;
+}
+
+int
+xmit_actes_archive_one(struct xmit_job *x, const char *form, struct buf *msg, struct lerr *e)
+{
+	struct xmit_tgz *t = NULL;
+	struct buf env;
+	char envname[128];
+	long long now = (long long)time(NULL);
+	int rc;
+
+	buf_init(&env, MSG_MAX);
+	if ((rc = xmit_actes_names(x, envname, sizeof(envname), e)))
+		goto out;
+	if (xmit_actes_envelope(x, form, &env)) {
+		rc = lerr_set(e, LERR_INVALID, NULL, "the @ctes envelope of %s is too large", form);
+		goto out;
+	}
+	if ((rc = xmit_tgz_open(&t, x->spool, e)) || (rc = xmit_actes_add_xml(t, envname, &env, now, e)) ||
+	    (rc = xmit_actes_add_xml(t, form, msg, now, e)))
+		goto out;
+	rc = xmit_tgz_close(t, e);
+	t = NULL;
+	x->spool_size = ftell(x->spool);
+out:
+	xmit_tgz_close(t, NULL);
+	buf_fini(&env);
 	return rc;
 }
 

@@ -210,42 +210,24 @@ out:
 
 /* ---- the 7-1 DemandeClassification ---- */
 
-#define NS_DECL "xmlns:actes=\"" NS_ACTES "\" xmlns:insee=\"http://xml.insee.fr/schema\"" \
-	" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"" \
-	" xsi:schemaLocation=\"" NS_ACTES " actesv1_1.xsd\""
-
 /* The archive: envelope + <DDD>-<SIREN>----7-1_0.xml (the name S²LOW
  * gives it), with the stored DateClassification when there is one. */
 static int
 request_build(struct xmit_job *x, const char *date, struct lerr *e)
 {
-	struct xmit_tgz *t = NULL;
-	struct buf env, msg;
-	char envname[128], form[64];
-	long long now = (long long)time(NULL);
+	struct buf msg;
+	char form[64];
 	int rc;
 
-	buf_init(&env, 64 * 1024);
 	buf_init(&msg, 4096);
 	snprintf(form, sizeof(form), "%.3s-%.9s----7-1_0.xml", x->org.departement, x->t.siren);
-	if ((rc = xmit_actes_names(x, envname, sizeof(envname), e)))
-		goto out;
-	if (xmit_actes_envelope(x, form, &env) ||
-	    buf_printf(&msg, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<actes:DemandeClassification " NS_DECL
-		       ">\n%s%s%s</actes:DemandeClassification>\n", date[0] ? " <actes:DateClassification>" : "",
-		       date, date[0] ? "</actes:DateClassification>\n" : "")) {
+	if (buf_printf(&msg, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<actes:DemandeClassification "
+		       XMIT_ACTES_NS ">\n%s%s%s</actes:DemandeClassification>\n",
+		       date[0] ? " <actes:DateClassification>" : "", date,
+		       date[0] ? "</actes:DateClassification>\n" : ""))
 		rc = lerr_set(e, LERR_INVALID, NULL, "the @ctes classification request is too large");
-		goto out;
-	}
-	if ((rc = xmit_tgz_open(&t, x->spool, e)) || (rc = xmit_actes_add_xml(t, envname, &env, now, e)) ||
-	    (rc = xmit_actes_add_xml(t, form, &msg, now, e)))
-		goto out;
-	rc = xmit_tgz_close(t, e);
-	t = NULL;
-	x->spool_size = ftell(x->spool);
-out:
-	xmit_tgz_close(t, NULL);
-	buf_fini(&env);
+	else
+		rc = xmit_actes_archive_one(x, form, &msg, e);
 	buf_fini(&msg);
 	return rc;
 }

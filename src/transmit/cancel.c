@@ -29,57 +29,21 @@
 
 #define MSG_MAX (64u * 1024)
 
-#define NS "xmlns:actes=\"http://www.interieur.gouv.fr/ACTES#v1.1-20040216\"" \
-	" xmlns:insee=\"http://xml.insee.fr/schema\"" \
-	" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"" \
-	" xsi:schemaLocation=\"http://www.interieur.gouv.fr/ACTES#v1.1-20040216 actesv1_1.xsd\""
-
-static int
-lease_s(void)
-{
-	return (int)config_int("transmit_timeout") + 30;
-}
-
-static int
-backoff_s(int tries)
-{
-	long long d = config_int("transmit_retry_base"), cap = config_int("transmit_retry_cap");
-
-	for (int i = 0; i < tries && d < cap; i++)
-		d *= 2;
-	return (int)(d < cap ? d : cap);
-}
-
 /* The 6-1 archive into x->spool: the envelope and the Annulation. */
 static int
 build(struct xmit_job *x, const char *idacte, struct lerr *e)
 {
-	struct xmit_tgz *t = NULL;
-	struct buf env, msg;
-	char envname[128], form[192];
-	long long now = (long long)time(NULL);
+	struct buf msg;
+	char form[192];
 	int rc;
 
-	buf_init(&env, MSG_MAX);
 	buf_init(&msg, MSG_MAX);
 	snprintf(form, sizeof(form), "%s-6-1_0.xml", idacte);
-	if ((rc = xmit_actes_names(x, envname, sizeof(envname), e)))
-		goto out;
-	if (xmit_actes_envelope(x, form, &env) ||
-	    buf_printf(&msg, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<actes:Annulation " NS
-		       " actes:IDActe=\"%s\"/>\n", idacte)) {
+	if (buf_printf(&msg, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<actes:Annulation " XMIT_ACTES_NS
+		       " actes:IDActe=\"%s\"/>\n", idacte))
 		rc = lerr_set(e, LERR_INVALID, NULL, "the @ctes annulation is too large");
-		goto out;
-	}
-	if ((rc = xmit_tgz_open(&t, x->spool, e)) || (rc = xmit_actes_add_xml(t, envname, &env, now, e)) ||
-	    (rc = xmit_actes_add_xml(t, form, &msg, now, e)))
-		goto out;
-	rc = xmit_tgz_close(t, e);
-	t = NULL;
-	x->spool_size = ftell(x->spool);
-out:
-	xmit_tgz_close(t, NULL);
-	buf_fini(&env);
+	else
+		rc = xmit_actes_archive_one(x, form, &msg, e);
 	buf_fini(&msg);
 	return rc;
 }
@@ -88,7 +52,7 @@ static int
 again(struct xmit_job *x, const struct cancel_row *k, const struct lerr *why, struct lerr *e)
 {
 	char line[1200];
-	int delay = backoff_s(k->tries);
+	int delay = xmit_backoff_s(k->tries);
 
 	lerr_oneline(why, line, sizeof(line));
 	if (k->tries + 1 >= config_int("transmit_max_tries")) {
@@ -111,7 +75,7 @@ send_committed(struct xmit_job *x, struct cancel_row *k, long long job_id, struc
 	int rc;
 
 	snprintf(k->remote_name, sizeof(k->remote_name), "%s", x->t.remote_name);
-	if ((rc = store_cancel_start_send(x->c, k, job_id, lease_s(), e)) || (rc = store_commit(x->c, e)))
+	if ((rc = store_cancel_start_send(x->c, k, job_id, xmit_lease_s(), e)) || (rc = store_commit(x->c, e)))
 		return rc;
 	log_info("doc=%s: sending the annulation %s (send %d)", x->t.doc_id, k->remote_name, k->sends + 1);
 	lerr_clear(&why);

@@ -314,14 +314,14 @@ pick_connector(struct xmit_job *x, const struct xmit_connector **out, struct ler
 
 static void poll_soon(void);
 
-static int
-lease_s(void)
+int
+xmit_lease_s(void)
 {
 	return (int)config_int("transmit_timeout") + 30;
 }
 
-static int
-backoff_s(int tries)
+int
+xmit_backoff_s(int tries)
 {
 	long long d = config_int("transmit_retry_base"), cap = config_int("transmit_retry_cap");
 
@@ -336,7 +336,7 @@ static int
 again(struct xmit_job *x, const struct lerr *why, struct lerr *e)
 {
 	char line[1200], reason[1400];
-	int delay = backoff_s(x->t.tries);
+	int delay = xmit_backoff_s(x->t.tries);
 
 	lerr_oneline(why, line, sizeof(line));
 	if (x->t.tries + 1 >= config_int("transmit_max_tries")) {
@@ -369,7 +369,7 @@ send_committed(struct xmit_job *x, const struct xmit_connector *k, long long job
 	struct lerr why;
 	int rc;
 
-	if ((rc = store_xmit_start_send(x->c, &x->t, job_id, lease_s(), e)) || (rc = store_commit(x->c, e)))
+	if ((rc = store_xmit_start_send(x->c, &x->t, job_id, xmit_lease_s(), e)) || (rc = store_commit(x->c, e)))
 		return rc;
 	log_info("doc=%s: sending %s over %s (send %d)", x->t.doc_id, x->t.remote_name, k->name,
 		 x->t.sends + 1);
@@ -570,7 +570,7 @@ xmit_periodic(struct store_conn *c, struct lerr *e)
 	atomic_store(&soon, 0);
 	if ((rc = store_begin(c, e)))
 		return rc;
-	if (!(rc = poll_all(c, e)) && !(rc = store_xmit_recover(c, lease_s(), e)))
+	if (!(rc = poll_all(c, e)) && !(rc = store_xmit_recover(c, xmit_lease_s(), e)))
 		rc = store_commit(c, e);
 	if (rc)
 		store_rollback(c);

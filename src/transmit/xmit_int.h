@@ -80,6 +80,12 @@ extern const struct xmit_connector xmit_helios, xmit_actes, xmit_s2low;
 /* The connector's functions by its name (connectors.c), or NULL. */
 const struct xmit_connector *xmit_connector_named(const char *name);
 
+/* ---- the transmission job's timing (xmit.c), shared by the 6-1 job ---- */
+/* How long a send keeps its job out of reach (transmit_timeout + 30 s). */
+int xmit_lease_s(void);
+/* The delay before try number tries + 1 (transmit_retry_base doubled, capped). */
+int xmit_backoff_s(int tries);
+
 /* ---- settings (xmit.c) ---- */
 const char *xmit_setting(json_t *settings, const char *key, const char *def);
 /* The secret in the file named by settings[key] (mode 0600), "" when unset. */
@@ -156,6 +162,14 @@ int xmit_actes_envelope(struct xmit_job *x, const char *form, struct buf *o) LER
 /* One XML member written in ISO-8859-1. */
 int xmit_actes_add_xml(struct xmit_tgz *t, const char *name, struct buf *utf8, long long mtime,
 		       struct lerr *e) LERR_WUR;
+/* The namespace declarations of an @ctes business message's root element. */
+#define XMIT_ACTES_NS "xmlns:actes=\"http://www.interieur.gouv.fr/ACTES#v1.1-20040216\"" \
+	" xmlns:insee=\"http://xml.insee.fr/schema\"" \
+	" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"" \
+	" xsi:schemaLocation=\"http://www.interieur.gouv.fr/ACTES#v1.1-20040216 actesv1_1.xsd\""
+/* An archive of one business message (a 6-1, a 7-1) into x->spool: its
+ * envelope and the message msg (UTF-8) named form. */
+int xmit_actes_archive_one(struct xmit_job *x, const char *form, struct buf *msg, struct lerr *e) LERR_WUR;
 
 /* ---- the classification (actes_class.c) ---- */
 /* A RetourClassification (7-2) as JSON: date, natures (code, type_abrege,
