@@ -429,6 +429,10 @@ int store_inbox_seen(struct store_conn *c, const char *source, const char *item,
 int store_inbox_add(struct store_conn *c, const char *source, const char *item, const char *doc_id,
 		    const char *what, struct lerr *e) LERR_WUR;
 int store_inbox_lock(struct store_conn *c, const char *source, int *got, struct lerr *e) LERR_WUR;
+/* The same lock held by the session across commits; not transaction-scoped.
+ * The transaction must not be in error when it is released. */
+int store_inbox_hold(struct store_conn *c, const char *source, int *got, struct lerr *e) LERR_WUR;
+int store_inbox_release(struct store_conn *c, const char *source, struct lerr *e) LERR_WUR;
 int store_inbox_count(struct store_conn *c, const char *doc_id, int *n, struct lerr *e) LERR_WUR;
 int store_inbox_recent(struct store_conn *c, const char *source, int seconds, int *any, struct lerr *e) LERR_WUR;
 int store_inbox_last_uid(struct store_conn *c, const char *source, long long *uid, struct lerr *e) LERR_WUR;

@@ -444,6 +444,32 @@ store_inbox_lock(struct store_conn *c, const char *source, int *got, struct lerr
 	return 0;
 }
 
+/* The same lock held by the database session, across the commits of a
+ * poll that commits each item it reads (not waited for: *got = 0 when
+ * another session or transaction holds it).  store_inbox_release() gives it
+ * back; a session that ends (liassed killed, the server restarted) drops it. */
+int
+store_inbox_hold(struct store_conn *c, const char *source, int *got, struct lerr *e)
+{
+	struct sqlp p[1] = { SQLP_TEXT(source) };
+	PGresult *r = NULL;
+	int rc = sq_exec(c, "SELECT pg_try_advisory_lock(74616362, hashtext($1))", p, 1, &r, e);
+
+	if (rc)
+		return rc;
+	*got = !strcmp(PQgetvalue(r, 0, 0), "t");
+	PQclear(r);
+	return 0;
+}
+
+int
+store_inbox_release(struct store_conn *c, const char *source, struct lerr *e)
+{
+	struct sqlp p[1] = { SQLP_TEXT(source) };
+
+	return sq_exec(c, "SELECT pg_advisory_unlock(74616362, hashtext($1))", p, 1, NULL, e);
+}
+
 /* The transmissions of org over connector that were sent and wait for
  * their answer. */
 int

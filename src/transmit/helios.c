@@ -493,9 +493,9 @@ match_acquit(struct xmit_poll *p, const char *name, const struct xmit_acquit *a,
 	return rc;
 }
 
-/* Files collected by an earlier poll (committed since) are deleted from the
- * response directory, as the gateway expects; a failed DELE is tried again
- * at the next poll. */
+/* Files collected and committed (by this poll, each file in its own
+ * transaction, or an earlier one) are deleted from the response directory,
+ * as the gateway expects; a failed DELE is tried again at the next poll. */
 static void
 delete_collected(struct xmit_poll *p, const char *dir, struct curl_slist *names)
 {
@@ -538,24 +538,37 @@ answer(struct xmit_poll *p, const char *doc, const char *name, const struct buf 
 	return rc;
 }
 
+/* "DELE <path>" of an acquit collected and committed, for delete_collected:
+ * QUOTE commands run before the CWD, so the file is named by its path. */
+static void
+collect_name(struct curl_slist **collected, const char *url, const char *name)
+{
+	const char *host = strstr(url, "://"), *path = host ? strchr(host + 3, '/') : NULL;
+	char cmd[1500];
+
+	snprintf(cmd, sizeof(cmd), "DELE %s", path ? path : name);
+	*collected = curl_slist_append(*collected, cmd);
+}
+
+/* One file of the response directory, unless an earlier poll read it
+ * (then, attached to one of ours, it is only to be deleted; another
+ * organisation's stays).  *attached: it became a file of one of our
+ * documents.  Each file over its own FTP connection: libcurl reusing the
+ * connection (EPSV) stalled a second every other file against the
+ * simulator, ten times slower. */
 static int
 one_acquit(struct xmit_poll *p, const char *source, const char *name, const char *url,
-	   struct curl_slist **collected, struct lerr *e)
+	   struct curl_slist **collected, int *attached, struct lerr *e)
 {
 	struct xmit_acquit a;
 	struct buf data;
 	char doc[37] = "";
 	int rc, seen = 0;
 
+	*attached = 0;
 	if ((rc = store_inbox_seen(p->c, source, name, &seen, e)) || seen) {
-		if (seen == 1) {   /* attached to one of ours: collected (another's stays) */
-			/* QUOTE commands run before the CWD: name the file by its path. */
-			const char *host = strstr(url, "://"), *path = host ? strchr(host + 3, '/') : NULL;
-			char cmd[1500];
-
-			snprintf(cmd, sizeof(cmd), "DELE %s", path ? path : name);
-			*collected = curl_slist_append(*collected, cmd);
-		}
+		if (seen == 1)
+			collect_name(collected, url, name);
 		return rc;
 	}
 	buf_init(&data, ACQUIT_MAX);
@@ -574,19 +587,69 @@ one_acquit(struct xmit_poll *p, const char *source, const char *name, const char
 	}
 	if (!rc)
 		rc = store_inbox_add(p->c, source, name, doc, doc[0] ? "PES_ACQUIT" : "unmatched", e);
+	*attached = !rc && doc[0];
 out:
 	xmit_acquit_fini(&a);
 	buf_fini(&data);
 	return rc;
 }
 
+/* Every file of the listing, each in its own transaction: an acquit's
+ * document is answered (and its answered_at taken) when the acquit is read,
+ * and what was read survives a stop, a crash or a database restart in the
+ * middle of a long directory.  Between two files the poll ends when liassed
+ * stops; the next poll reads the rest. */
+static int
+read_listing(struct xmit_poll *p, const char *source, const char *dir, char *list,
+	     struct curl_slist **collected, int *left, struct lerr *e)
+{
+	char url[1400];
+	int rc = 0, attached;
+
+	for (char *save = NULL, *n = strtok_r(list, "\r\n", &save); !rc && n; n = strtok_r(NULL, "\r\n", &save)) {
+		const char *base = strrchr(n, ' ') ? strrchr(n, ' ') + 1 : n;
+
+		if (!strstr(base, ".xml") && !strstr(base, ".XML"))
+			continue;
+		if (xmit_stopping()) {
+			(*left)++;
+			continue;
+		}
+		snprintf(url, sizeof(url), "%s%s", dir, base);
+		if (!(rc = one_acquit(p, source, base, url, collected, &attached, e)) &&
+		    !(rc = xmit_poll_commit(p, e)) && attached)
+			collect_name(collected, url, base);
+	}
+	return rc;
+}
+
+/* The response directory: its listing, then each file. */
+static int
+read_dir(struct xmit_poll *p, const char *source, const char *dir, struct lerr *e)
+{
+	struct curl_slist *collected = NULL;
+	struct buf list;
+	int rc, left = 0;
+
+	buf_init(&list, LIST_MAX);
+	if (!(rc = fetch(p->settings, dir, &list, LIST_MAX, (long)config_int("transmit_timeout"), e)))
+		rc = read_listing(p, source, dir, list.data, &collected, &left, e);
+	if (left)
+		log_info("org=%s: stopping; %d file(s) of the Hélios response directory left for the next poll",
+			 p->siren, left);
+	else if (!rc)
+		delete_collected(p, dir, collected);
+	curl_slist_free_all(collected);
+	buf_fini(&list);
+	return rc;
+}
+
 static int
 helios_poll(struct xmit_poll *p, struct lerr *e)
 {
-	char dir[900], source[1000], url[1400];
-	struct curl_slist *collected = NULL;
-	struct buf list;
-	int rc, waiting = 0, got = 0;
+	char dir[900], source[1000];
+	struct lerr e2;
+	int rc, r2, waiting = 0, got = 0;
 
 	retour_url(p->settings, dir, sizeof(dir));
 	snprintf(source, sizeof(source), "ftp:%s:%s", p->siren, dir);   /* several organisations may share it */
@@ -595,24 +658,20 @@ helios_poll(struct xmit_poll *p, struct lerr *e)
 	    (!waiting && (rc = store_inbox_recent(p->c, source, 2 * (int)config_int("transmit_poll_interval") + 60,
 						  &waiting, e))) || !waiting)
 		return rc;
-	if ((rc = store_inbox_lock(p->c, source, &got, e)) || !got)
+	/* A lock that outlives the commits of read_listing (a transaction's
+	 * would end with the first): one poller per directory and organisation. */
+	if ((rc = store_inbox_hold(p->c, source, &got, e)) || !got)
 		return rc;
-	buf_init(&list, LIST_MAX);
-	if (!(rc = fetch(p->settings, dir, &list, LIST_MAX, (long)config_int("transmit_timeout"), e))) {
-		for (char *save = NULL, *n = strtok_r(list.data, "\r\n", &save); !rc && n;
-		     n = strtok_r(NULL, "\r\n", &save)) {
-			const char *base = strrchr(n, ' ') ? strrchr(n, ' ') + 1 : n;
-
-			if (!strstr(base, ".xml") && !strstr(base, ".XML"))
-				continue;
-			snprintf(url, sizeof(url), "%s%s", dir, base);
-			rc = one_acquit(p, source, base, url, &collected, e);
-		}
+	if ((rc = read_dir(p, source, dir, e))) {
+		store_rollback(p->c);   /* the file in hand; the lock is released outside it */
+		lerr_clear(&e2);
+		(void)!store_begin(p->c, &e2);
 	}
-	if (!rc)
-		delete_collected(p, dir, collected);
-	curl_slist_free_all(collected);
-	buf_fini(&list);
+	lerr_clear(&e2);
+	if ((r2 = store_inbox_release(p->c, source, &e2)) && !rc) {
+		*e = e2;
+		rc = r2;
+	}
 	return rc;
 }
 
