@@ -26,6 +26,7 @@
 
 #define ACQUIT_MAX (8u << 20)
 #define LIST_MAX (4u << 20)
+#define STOP_GRACE_S 2
 
 static int
 helios_handle(struct xmit_curl *xc, json_t *s, const char *url, long timeout, size_t max,
@@ -40,6 +41,30 @@ helios_handle(struct xmit_curl *xc, json_t *s, const char *url, long timeout, si
 		curl_easy_setopt(xc->h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	curl_easy_setopt(xc->h, CURLOPT_FTP_CREATE_MISSING_DIRS, 0L);
 	return 0;
+}
+
+/* libcurl asks at least once a second while a transfer runs: a transfer of
+ * a poll still running STOP_GRACE_S seconds after liassed began to stop
+ * (xmit_stop) is cut short, so that a gateway that hangs does not hold the
+ * stop until transmit_timeout, while a file in hand (milliseconds) is still
+ * read, committed, and not read again after the restart.  Not for a send: a
+ * job is never cut in the middle. */
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)arg;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return xmit_stopped_for() >= STOP_GRACE_S;
+}
+
+static void
+stoppable(struct xmit_curl *xc)
+{
+	curl_easy_setopt(xc->h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(xc->h, CURLOPT_NOPROGRESS, 0L);
 }
 
 static void
@@ -471,7 +496,10 @@ fetch(json_t *s, const char *url, struct buf *out, size_t max, long timeout, str
 	int rc = helios_handle(&xc, s, url, timeout, max, e);
 
 	if (!rc) {
-		if ((cc = curl_easy_perform(xc.h)) != CURLE_OK)
+		stoppable(&xc);
+		if ((cc = curl_easy_perform(xc.h)) == CURLE_ABORTED_BY_CALLBACK)
+			rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "reading the Hélios response directory: liassed stops");
+		else if (cc != CURLE_OK)
 			rc = xmit_curl_error(&xc, cc, "reading the Hélios response directory", e);
 		else if (buf_add(out, xc.body.data, xc.body.len))
 			rc = lerr_set(e, LERR_TOOLARGE, NULL, "%s is too large", url);
@@ -507,6 +535,7 @@ delete_collected(struct xmit_poll *p, const char *dir, struct curl_slist *names)
 	if (!names || !strcmp(xmit_setting(p->settings, "delete_collected", "1"), "0"))
 		return;
 	if (!helios_handle(&xc, p->settings, dir, (long)config_int("transmit_timeout"), 0, &e)) {
+		stoppable(&xc);
 		curl_easy_setopt(xc.h, CURLOPT_QUOTE, names);
 		curl_easy_setopt(xc.h, CURLOPT_NOBODY, 1L);
 		if ((cc = curl_easy_perform(xc.h)) != CURLE_OK) {

@@ -513,18 +513,28 @@ free_list(struct conn_list *l)
 	free(l);
 }
 
-static atomic_int stopping;
+static atomic_llong stopped_at;      /* time(NULL) of xmit_stop(); 0: running */
 
 void
 xmit_stop(void)
 {
-	atomic_store(&stopping, 1);
+	long long none = 0;
+
+	atomic_compare_exchange_strong(&stopped_at, &none, (long long)time(NULL));
 }
 
 int
 xmit_stopping(void)
 {
-	return atomic_load(&stopping);
+	return atomic_load(&stopped_at) != 0;
+}
+
+long long
+xmit_stopped_for(void)
+{
+	long long at = atomic_load(&stopped_at);
+
+	return at ? (long long)time(NULL) - at : -1;
 }
 
 int

@@ -64,6 +64,8 @@ struct xmit_poll {
 int xmit_poll_commit(struct xmit_poll *p, struct lerr *e) LERR_WUR;
 /* 1 once liassed stops (xmit_stop()): a long poll returns between two items. */
 int xmit_stopping(void);
+/* Seconds since liassed began to stop, -1 while it runs. */
+long long xmit_stopped_for(void);
 
 /* A connector: httpd's procs[] (see xmit.c's table). */
 struct xmit_connector {

@@ -8,14 +8,17 @@
 // and one event "acknowledged" per document, the collected files deleted.
 // Then a PostgreSQL restart in the middle of a poll: what was committed
 // stays, the rest is collected once liassed has reconnected, and only the
-// acquit in hand may be read again.  Prints the figures: time to the first
+// acquit in hand may be read again.  Last, a gateway that hangs in the
+// middle of a poll (transmit_timeout 120 s) does not hold a SIGTERM until
+// shutdown_timeout.  Prints the figures: time to the first
 // acknowledged, to the SIGTERM's end, and to the last.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { newHarness, pesFile, skip, sleep } from '../lib/harness.mjs';
-import { requireStatesim, startStatesim, configureHelios, waitState, FAST } from './transmit-common.mjs';
+import { requireStatesim, startStatesim, configureHelios, connectorSet, waitState, FAST } from './transmit-common.mjs';
 
 requireStatesim();
 if (!pesFile())
@@ -170,4 +173,49 @@ test('a PostgreSQL restart mid-poll: what was committed stays, the rest is read 
 		retr.set(m[1], (retr.get(m[1]) || 0) + 1);
 	const again = names.filter((n) => retr.get(n) !== 1);
 	assert.ok(again.length <= 1 && again.every((n) => retr.get(n) === 2), `read again: ${again.join(' ')}`);
+});
+
+test('a gateway that hangs in the middle of a poll does not hold the stop (transmit_timeout 120 s)', async () => {
+	// An FTP server that logs in and then never answers (EPSV/PASV).
+	let hung = false;
+	const srv = net.createServer((s) => {
+		s.write('220 hang\r\n');
+		let pending = '';
+		s.on('data', (d) => {
+			pending += d.toString();
+			for (let i; (i = pending.indexOf('\n')) >= 0; pending = pending.slice(i + 1)) {
+				const verb = pending.slice(0, i).trim().split(' ')[0].toUpperCase();
+				const answer = { USER: '331 ok', PASS: '230 ok', PWD: '257 "/"', CWD: '250 ok', TYPE: '200 ok' }[verb];
+				if (answer)
+					s.write(`${answer}\r\n`);
+				else
+					hung = true;
+			}
+		});
+		s.on('error', () => {});
+	});
+	await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+	try {
+		await connectorSet(h, env.orgB, 'helios', { url: `ftp://127.0.0.1:${srv.address().port}/`, p_dest: 'DGFIP-TEST' });
+		const model = await h.psql(`SELECT id FROM document WHERE title = 'Modèle'`);
+		await h.psql(`WITH d AS (INSERT INTO document (org_id, client_id, kind, state, title, want_sign, want_transmit, meta)
+			SELECT o.id, c.client_id, m.kind, 'transmitted', 'hang', false, true, m.meta FROM document m,
+			organisation o, api_client_org c WHERE m.id = '${model}' AND o.siren = '${env.orgB}' AND c.org_id = o.id
+			LIMIT 1 RETURNING id, org_id)
+			INSERT INTO transmission (doc_id, org_id, connector, state, sends, remote_name, sent_at)
+			SELECT id, org_id, 'helios', 'sent', 1, 'PESALR2_${env.orgB}_261206_001.xml', now() FROM d`);
+		for (const d of h.daemons)
+			if (d.running)
+				await d.stop();
+		const d = await h.startLiassed({ ...CONF, transmit_timeout: '120s' });
+		await until('the poll hanging', () => hung, 30000);
+		const ts = Date.now();
+		await d.stop(SHUTDOWN_S * 1000 + 20000);
+		const tStop = Date.now() - ts;
+		console.log(`# stopped in ${tStop} ms while the gateway hung`);
+		assert.ok(!/shutdown_timeout .* reached/.test(d.logs()), 'stopped before the watchdog had to');
+		assert.ok(tStop < SHUTDOWN_S * 1000, `stopped in ${tStop} ms, within shutdown_timeout`);
+	} finally {
+		srv.close();
+	}
 });
