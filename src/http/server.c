@@ -58,6 +58,8 @@ const struct http_route http_routes[] = {
 	{ "GET", "/api/v1/documents/{id}/files/{n}", 1, &http_h_doc_file },
 	{ "POST", "/api/v1/documents/{id}/cancel", 1, &http_h_doc_cancel },
 	{ "POST", "/api/v1/verify", 1, &http_h_verify },
+	{ "GET", "/api/v1/organisations/{siren}/returns", 1, &http_h_org_returns },
+	{ "GET", "/api/v1/organisations/{siren}/returns/{id}", 1, &http_h_org_return_file },
 	{ "GET", "/api/v1/events", 1, &http_h_events },
 	{ "GET", "/api/v1/webhooks", 1, &http_h_webhook_list },
 	{ "POST", "/api/v1/webhooks", 1, &http_h_webhook_post },

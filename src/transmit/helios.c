@@ -10,7 +10,9 @@
  * default url + "retour/"), user, password_file, appli (P_APPLI, default
  * GHELPES2), p_dest (default: the organisation's), tls (1: explicit FTPS on
  * an ftp:// URL), cacert, pin, reconcile_wait (seconds), delete_collected
- * (default 1: acquits already collected are deleted at the next poll).
+ * (default 1: acquits already collected are deleted at the next poll),
+ * retour_interval (seconds between readings of the response directory when
+ * no acquit is awaited, for the PES_Retour; default 900).
  */
 #include "transmit/xmit_int.h"
 
@@ -567,6 +569,46 @@ answer(struct xmit_poll *p, const char *doc, const char *name, const struct buf 
 	return rc;
 }
 
+/* 1 when data is a PES_Retour (payment returns: root PES_Retour, any
+ * namespace), read with the same guards as an acquit; idcoll gets its
+ * EnTetePES/IdColl (the SIRET of the organisation it is for). */
+static int
+pes_retour(const void *data, size_t len, char idcoll[32])
+{
+	struct lerr e;
+	xmlDoc *doc;
+	xmlNode *root;
+	const char *v;
+	int yes;
+
+	idcoll[0] = '\0';
+	lerr_clear(&e);
+	if (xmlguard_check(data, len, XMIT_MAX_XML_RETURN, &e))
+		return 0;
+	doc = xmlReadMemory(data, (int)len, "retour.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
+	yes = root && !strcmp((const char *)root->name, "PES_Retour");
+	if (yes && (v = attr_v(child(child(root, "EnTetePES"), "IdColl"))))
+		snprintf(idcoll, 32, "%s", v);
+	xmlFreeDoc(doc);
+	return yes;
+}
+
+/* A PES_Retour becomes a file of the organisation (GET
+ * /api/v1/organisations/{siren}/returns); collected like an acquit. */
+static int
+keep_retour(struct xmit_poll *p, const char *source, const char *name, const struct buf *data, struct lerr *e)
+{
+	int rc = store_org_return_add(p->c, p->org_id, "PES_Retour", name, "application/xml", data->data, data->len,
+				      source, e);
+
+	if (!rc)
+		rc = store_inbox_add(p->c, source, name, NULL, "PES_Retour", e);
+	if (!rc)
+		log_info("org=%s: PES_Retour %s collected from the Hélios response directory", p->siren, name);
+	return rc;
+}
+
 /* "DELE <path>" of an acquit collected and committed, for delete_collected:
  * QUOTE commands run before the CWD, so the file is named by its path. */
 static void
@@ -605,7 +647,21 @@ one_acquit(struct xmit_poll *p, const char *source, const char *name, const char
 	if ((rc = fetch(p->settings, url, &data, ACQUIT_MAX, (long)config_int("transmit_timeout"), e)))
 		goto out;
 	if (xmit_acquit_parse(data.data, data.len, &a, e)) {
-		log_warn("org=%s: %s in the Hélios response directory is not a PES_ACQUIT", p->siren, name);
+		char idcoll[32];
+		int retour = pes_retour(data.data, data.len, idcoll);
+
+		/* IdColl is a SIRET (SIREN + NIC); in a directory shared by several
+		 * organisations, another's PES_Retour stays for its own poll. */
+		if (retour && strlen(idcoll) >= 9 && !strncmp(idcoll, p->siren, 9)) {
+			*attached = !(rc = keep_retour(p, source, name, &data, e));
+			goto out;
+		}
+		if (retour)
+			log_info("org=%s: PES_Retour %s is for IdColl %s, not this organisation", p->siren, name,
+				 idcoll[0] ? idcoll : "(none)");
+		else
+			log_warn("org=%s: %s in the Hélios response directory is neither a PES_ACQUIT nor a PES_Retour",
+				 p->siren, name);
 	} else if ((rc = match_acquit(p, name, &a, doc, e))) {
 		goto out;
 	} else if (doc[0]) {
@@ -682,10 +738,13 @@ helios_poll(struct xmit_poll *p, struct lerr *e)
 
 	retour_url(p->settings, dir, sizeof(dir));
 	snprintf(source, sizeof(source), "ftp:%s:%s", p->siren, dir);   /* several organisations may share it */
-	/* Only while an acquit is awaited, or one collected lately is to be deleted. */
+	/* While an acquit is awaited, or one collected lately is to be deleted;
+	 * otherwise every retour_interval seconds, for the PES_Retour. */
 	if ((rc = store_xmit_waiting(p->c, p->org_id, "helios", &waiting, e)) ||
 	    (!waiting && (rc = store_inbox_recent(p->c, source, 2 * (int)config_int("transmit_poll_interval") + 60,
-						  &waiting, e))) || !waiting)
+						  &waiting, e))) ||
+	    (!waiting && (rc = store_inbox_due(p->c, source, atoi(xmit_setting(p->settings, "retour_interval", "900")),
+					       &waiting, e))) || !waiting)
 		return rc;
 	/* A lock that outlives the commits of read_listing (a transaction's
 	 * would end with the first): one poller per directory and organisation. */
