@@ -25,3 +25,10 @@ CREATE TABLE return_channel (
 	source    text PRIMARY KEY,
 	polled_at timestamptz NOT NULL
 );
+
+-- The vendor's feed and webhooks tell of a new return too: an event of type
+-- 'organisation.return' for each client of the organisation, about no
+-- document (functions/75_org_return.sql, event_json()).
+ALTER TABLE event ALTER COLUMN doc_id DROP NOT NULL, ALTER COLUMN state DROP NOT NULL,
+	ADD COLUMN return_id bigint REFERENCES org_return(id),
+	ADD CONSTRAINT event_about CHECK ((doc_id IS NOT NULL AND state IS NOT NULL) OR return_id IS NOT NULL);

@@ -224,9 +224,22 @@ test('a PES_Retour in the response directory reaches the vendor as a return of t
 	const d = await download(env.d.url, env.keyA, item.href);
 	assert.equal(d.status, 200);
 	assert.equal(d.sha256, item.sha256, 'the bytes Hélios wrote');
+	// Vendor A's feed tells of it.
+	let ev;
+	for (let i = 0; i < 40 && !ev; i++) {
+		ev = (await env.a.get('/api/v1/events?after=0&limit=500')).json.items.find((x) => x.type === 'organisation.return' &&
+			x.return && x.return.name === name);
+		if (!ev)
+			await sleep(250);
+	}
+	assert.ok(ev, 'an organisation.return event in the feed');
+	assert.equal(ev.organisation, env.orgA);
+	assert.equal(ev.document, null);
+	assert.equal(ev.return.href, item.href);
 	// Another vendor sees nothing of it.
 	assert.equal((await env.b.get(base)).status, 404);
 	assert.equal((await download(env.d.url, env.keyB, item.href)).status, 404);
+	assert.ok(!(await env.b.get('/api/v1/events?after=0&limit=500')).json.items.some((x) => x.type === 'organisation.return'));
 	// Collected once, then deleted from the response directory like an acquit.
 	for (let i = 0; i < 60 && fs.existsSync(path.join(retour, name)); i++)
 		await sleep(250);
