@@ -314,6 +314,7 @@ serve(struct store *s, sigset_t *sigs, const struct buf *openapi)
 		 http_in_flight(h), config_int("shutdown_timeout"));
 	(void)notify_send("STOPPING=1\nSTATUS=stopping: %d request(s) in flight", http_in_flight(h));
 	start_watchdog(h, wp);
+	xmit_stop();   /* a poll of the returns under way ends between two items */
 	http_quiesce(h);
 	http_events_stop();
 	wait_for_requests(h);

@@ -1,5 +1,6 @@
 /*
- * files.c - GET /api/v1/documents/{id}/files/{n}: a blob streamed out chunk by
+ * files.c - GET /api/v1/documents/{id}/files/{n} (and an organisation's
+ * returns, /api/v1/organisations/{siren}/returns/{id}): a blob streamed out chunk by
  * chunk (one chunk in memory), with an ETag from its SHA-256, If-None-Match
  * and single byte ranges.  A connection is taken from the pool per chunk, so
  * a slow reader holds none.
@@ -122,3 +123,68 @@ doc_file(struct req *rq)
 }
 
 const struct http_handler http_h_doc_file = { .handle = doc_file };
+
+/* ---- an organisation's returns (PES_Retour) ---- */
+
+/* The organisation of the path, if the client may see it (404 otherwise,
+ * as for another client's document). */
+static int
+client_org(struct req *rq, struct store_conn *c, long long *org_id, struct lerr *e)
+{
+	int rc = store_client_org(c, rq->client.id, rq->params[0], org_id, e);
+
+	if (rc == LERR_FORBIDDEN) {
+		rc = lerr_set(e, LERR_NOTFOUND, NULL, "no organisation %s for this client", rq->params[0]);
+		lerr_hint(e, "use the SIREN of an organisation your API key was issued for");
+	}
+	return rc;
+}
+
+static int
+returns_list(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	long long org_id = 0;
+	char *json = NULL;
+	int rc = client_org(rq, c, &org_id, e);
+
+	if (!rc)
+		rc = store_org_returns_json(c, org_id, &json, e);
+	return rc ? rc : http_reply_json_text(rq, 200, json);
+}
+
+static int
+org_returns(struct req *rq)
+{
+	return http_with_conn(rq, returns_list);
+}
+
+static int
+org_return_file(struct req *rq)
+{
+	struct store_conn *c = NULL;
+	struct doc_file f;
+	long long org_id = 0;
+	struct lerr e;
+	int rc;
+
+	lerr_clear(&e);
+	if (strspn(rq->params[1], "0123456789") != strlen(rq->params[1]) || strlen(rq->params[1]) > 18 ||
+	    !rq->params[1][0]) {
+		lerr_set(&e, LERR_NOTFOUND, NULL, "no such return");
+		lerr_hint(&e, "use the href of an entry of GET /api/v1/organisations/{siren}/returns");
+		return http_reply_problem(rq, &e);
+	}
+	rc = store_acquire(http_store(rq), &c, &e);
+	if (!rc)
+		rc = client_org(rq, c, &org_id, &e);
+	if (!rc)
+		rc = store_org_return_file(c, org_id, rq->params[1], &f, &e);
+	if (!rc)
+		rc = store_journal(c, http_actor(rq), "return.downloaded", NULL, org_id,
+				   arena_printf(rq->arena, "{\"return\":%s}", rq->params[1]), &e);
+	store_release(http_store(rq), c);
+	return rc ? http_reply_problem(rq, &e) : serve(rq, &f);
+}
+
+const struct http_handler http_h_org_returns = { .handle = org_returns };
+const struct http_handler http_h_org_return_file = { .handle = org_return_file };

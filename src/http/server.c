@@ -63,6 +63,8 @@ const struct http_route http_routes[] = {
 	{ "GET", "/api/v1/organisations/{siren}/classification", 1, &http_h_org_classification },
 	{ "POST", "/api/v1/organisations/{siren}/classification/request", 1, &http_h_org_classification_request },
 	{ "POST", "/api/v1/verify", 1, &http_h_verify },
+	{ "GET", "/api/v1/organisations/{siren}/returns", 1, &http_h_org_returns },
+	{ "GET", "/api/v1/organisations/{siren}/returns/{id}", 1, &http_h_org_return_file },
 	{ "GET", "/api/v1/events", 1, &http_h_events },
 	{ "GET", "/api/v1/webhooks", 1, &http_h_webhook_list },
 	{ "POST", "/api/v1/webhooks", 1, &http_h_webhook_post },

@@ -448,13 +448,28 @@ int store_xmit_files(struct store_conn *c, const char *doc_id,
 		     struct lerr *e) LERR_WUR;
 int store_xmit_waiting(struct store_conn *c, long long org_id, const char *connector, int *n,
 		       struct lerr *e) LERR_WUR;
-/* *seen: 0 not read yet, 1 read and attached to a document, 2 read, matched nothing. */
+/* *seen: 0 not read yet, 1 read and attached to a document (or kept as a
+ * PES_Retour of the organisation), 2 read, matched nothing. */
 int store_inbox_seen(struct store_conn *c, const char *source, const char *item, int *seen,
 		     struct lerr *e) LERR_WUR;
 int store_inbox_add(struct store_conn *c, const char *source, const char *item, const char *doc_id,
 		    const char *what, struct lerr *e) LERR_WUR;
 int store_inbox_lock(struct store_conn *c, const char *source, int *got, struct lerr *e) LERR_WUR;
+/* The same lock held by the session across commits; not transaction-scoped.
+ * The transaction must not be in error when it is released. */
+int store_inbox_hold(struct store_conn *c, const char *source, int *got, struct lerr *e) LERR_WUR;
+int store_inbox_release(struct store_conn *c, const char *source, struct lerr *e) LERR_WUR;
 int store_inbox_count(struct store_conn *c, const char *doc_id, int *n, struct lerr *e) LERR_WUR;
+/* Whether source is due for its scheduled reading (every `seconds`); takes the slot. */
+int store_inbox_due(struct store_conn *c, const char *source, int seconds, int *due, struct lerr *e) LERR_WUR;
+/* An organisation's returns (014_org_return.sql): a PES_Retour kept as a
+ * file of the organisation; their list as the API shows it; one as a file. */
+int store_org_return_add(struct store_conn *c, long long org_id, const char *kind, const char *name,
+			 const char *media_type, const void *data, size_t len, const char *source,
+			 struct lerr *e) LERR_WUR;
+int store_org_returns_json(struct store_conn *c, long long org_id, char **json, struct lerr *e) LERR_WUR;
+int store_org_return_file(struct store_conn *c, long long org_id, const char *id, struct doc_file *out,
+			  struct lerr *e) LERR_WUR;
 int store_inbox_recent(struct store_conn *c, const char *source, int seconds, int *any, struct lerr *e) LERR_WUR;
 int store_inbox_last_uid(struct store_conn *c, const char *source, long long *uid, struct lerr *e) LERR_WUR;
 int store_xmit_sent_each(struct store_conn *c, long long org_id, const char *connector,

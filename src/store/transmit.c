@@ -373,7 +373,8 @@ store_inbox_seen(struct store_conn *c, const char *source, const char *item, int
 {
 	struct sqlp p[2] = { SQLP_TEXT(source), SQLP_TEXT(item) };
 	PGresult *r = NULL;
-	int rc = sq_exec(c, "SELECT doc_id IS NULL FROM transmit_inbox WHERE source = $1 AND item = $2",
+	int rc = sq_exec(c, "SELECT doc_id IS NULL AND what <> 'PES_Retour' FROM transmit_inbox"
+			 " WHERE source = $1 AND item = $2",
 			 p, 2, &r, e);
 
 	if (rc)
@@ -444,6 +445,32 @@ store_inbox_lock(struct store_conn *c, const char *source, int *got, struct lerr
 	return 0;
 }
 
+/* The same lock held by the database session, across the commits of a
+ * poll that commits each item it reads (not waited for: *got = 0 when
+ * another session or transaction holds it).  store_inbox_release() gives it
+ * back; a session that ends (liassed killed, the server restarted) drops it. */
+int
+store_inbox_hold(struct store_conn *c, const char *source, int *got, struct lerr *e)
+{
+	struct sqlp p[1] = { SQLP_TEXT(source) };
+	PGresult *r = NULL;
+	int rc = sq_exec(c, "SELECT pg_try_advisory_lock(74616362, hashtext($1))", p, 1, &r, e);
+
+	if (rc)
+		return rc;
+	*got = !strcmp(PQgetvalue(r, 0, 0), "t");
+	PQclear(r);
+	return 0;
+}
+
+int
+store_inbox_release(struct store_conn *c, const char *source, struct lerr *e)
+{
+	struct sqlp p[1] = { SQLP_TEXT(source) };
+
+	return sq_exec(c, "SELECT pg_advisory_unlock(74616362, hashtext($1))", p, 1, NULL, e);
+}
+
 /* The transmissions of org over connector that were sent and wait for
  * their answer. */
 int
@@ -499,6 +526,82 @@ store_inbox_recent(struct store_conn *c, const char *source, int seconds, int *a
 	if (rc)
 		return rc;
 	*any = !strcmp(PQgetvalue(r, 0, 0), "t");
+	PQclear(r);
+	return 0;
+}
+
+/* ---- an organisation's returns (014_org_return.sql) ---- */
+
+int
+store_org_return_add(struct store_conn *c, long long org_id, const char *kind, const char *name,
+		     const char *media_type, const void *data, size_t len, const char *source, struct lerr *e)
+{
+	char org[24];
+
+	ll(org_id, org, sizeof(org));
+	struct sqlp p[6] = { SQLP_TEXT(org), SQLP_TEXT(kind), SQLP_TEXT(name), SQLP_TEXT(media_type),
+			     SQLP_BIN(data, len), SQLP_TEXT(source) };
+	return sq_exec(c, "SELECT org_return_add($1::bigint, $2, $3, $4, $5, $6)", p, 6, NULL, e);
+}
+
+int
+store_org_returns_json(struct store_conn *c, long long org_id, char **json, struct lerr *e)
+{
+	char org[24];
+
+	ll(org_id, org, sizeof(org));
+	struct sqlp p[1] = { SQLP_TEXT(org) };
+	return sq_json(c, "SELECT org_returns_json($1::bigint)::text", p, 1, json, e);
+}
+
+int
+store_org_return_file(struct store_conn *c, long long org_id, const char *id, struct doc_file *out,
+		      struct lerr *e)
+{
+	char org[24];
+	PGresult *r = NULL;
+	int rc;
+
+	ll(org_id, org, sizeof(org));
+	struct sqlp p[2] = { SQLP_TEXT(org), SQLP_TEXT(id) };
+	rc = sq_exec(c, "SELECT b.id, b.size, b.nchunks, encode(b.sha256, 'hex'), r.name, r.media_type"
+		     " FROM org_return r JOIN blob b ON b.id = r.blob_id"
+		     " WHERE r.org_id = $1::bigint AND r.id = $2::bigint", p, 2, &r, e);
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0) {
+		rc = lerr_set(e, LERR_NOTFOUND, NULL, "no such return");
+		lerr_hint(e, "GET /api/v1/organisations/{siren}/returns gives each return's href");
+	} else {
+		out->blob_id = atoll(PQgetvalue(r, 0, 0));
+		out->size = atoll(PQgetvalue(r, 0, 1));
+		out->nchunks = atoi(PQgetvalue(r, 0, 2));
+		copy(out->sha256_hex, sizeof(out->sha256_hex), PQgetvalue(r, 0, 3));
+		copy(out->name, sizeof(out->name), PQgetvalue(r, 0, 4));
+		copy(out->media_type, sizeof(out->media_type), PQgetvalue(r, 0, 5));
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* Whether source is due for its scheduled reading (every `seconds`); when
+ * it is, the slot is taken (polled_at = now()), so that one process reads it. */
+int
+store_inbox_due(struct store_conn *c, const char *source, int seconds, int *due, struct lerr *e)
+{
+	char sec[16];
+	PGresult *r = NULL;
+	int rc;
+
+	snprintf(sec, sizeof(sec), "%d", seconds);
+	struct sqlp p[2] = { SQLP_TEXT(source), SQLP_TEXT(sec) };
+	rc = sq_exec(c, "INSERT INTO return_channel (source, polled_at) VALUES ($1, now())"
+		     " ON CONFLICT (source) DO UPDATE SET polled_at = now()"
+		     " WHERE return_channel.polled_at <= now() - $2::int * interval '1 second' RETURNING 1",
+		     p, 2, &r, e);
+	if (rc)
+		return rc;
+	*due = PQntuples(r) > 0;
 	PQclear(r);
 	return 0;
 }

@@ -33,7 +33,9 @@ static const struct xmit_setting_info helios_settings[] = {
 	{ "reconcile_wait", "secondes d’attente avant de renvoyer un envoi interrompu "
 	  "(par défaut transmit_reconcile_wait)", 0 },
 	{ "delete_collected", "0 : garder les acquits déjà relevés dans le répertoire des réponses "
-	  "(par défaut 1 : supprimés au relevé suivant)", 0 },
+	  "(par défaut 1 : supprimés une fois relevés)", 0 },
+	{ "retour_interval", "secondes entre deux relevés du répertoire des réponses quand aucun "
+	  "acquit n’est attendu, pour les PES_Retour (par défaut 900)", 0 },
 	{ NULL, NULL, 0 },
 };
 

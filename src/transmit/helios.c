@@ -10,7 +10,9 @@
  * default url + "retour/"), user, password_file, appli (P_APPLI, default
  * GHELPES2), p_dest (default: the organisation's), tls (1: explicit FTPS on
  * an ftp:// URL), cacert, pin, reconcile_wait (seconds), delete_collected
- * (default 1: acquits already collected are deleted at the next poll).
+ * (default 1: acquits already collected are deleted at the next poll),
+ * retour_interval (seconds between readings of the response directory when
+ * no acquit is awaited, for the PES_Retour; default 900).
  */
 #include "transmit/xmit_int.h"
 
@@ -26,6 +28,7 @@
 
 #define ACQUIT_MAX (8u << 20)
 #define LIST_MAX (4u << 20)
+#define STOP_GRACE_S 2
 
 static int
 helios_handle(struct xmit_curl *xc, json_t *s, const char *url, long timeout, size_t max,
@@ -40,6 +43,30 @@ helios_handle(struct xmit_curl *xc, json_t *s, const char *url, long timeout, si
 		curl_easy_setopt(xc->h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	curl_easy_setopt(xc->h, CURLOPT_FTP_CREATE_MISSING_DIRS, 0L);
 	return 0;
+}
+
+/* libcurl asks at least once a second while a transfer runs: a transfer of
+ * a poll still running STOP_GRACE_S seconds after liassed began to stop
+ * (xmit_stop) is cut short, so that a gateway that hangs does not hold the
+ * stop until transmit_timeout, while a file in hand (milliseconds) is still
+ * read, committed, and not read again after the restart.  Not for a send: a
+ * job is never cut in the middle. */
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)arg;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return xmit_stopped_for() >= STOP_GRACE_S;
+}
+
+static void
+stoppable(struct xmit_curl *xc)
+{
+	curl_easy_setopt(xc->h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(xc->h, CURLOPT_NOPROGRESS, 0L);
 }
 
 static void
@@ -471,7 +498,10 @@ fetch(json_t *s, const char *url, struct buf *out, size_t max, long timeout, str
 	int rc = helios_handle(&xc, s, url, timeout, max, e);
 
 	if (!rc) {
-		if ((cc = curl_easy_perform(xc.h)) != CURLE_OK)
+		stoppable(&xc);
+		if ((cc = curl_easy_perform(xc.h)) == CURLE_ABORTED_BY_CALLBACK)
+			rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "reading the Hélios response directory: liassed stops");
+		else if (cc != CURLE_OK)
 			rc = xmit_curl_error(&xc, cc, "reading the Hélios response directory", e);
 		else if (buf_add(out, xc.body.data, xc.body.len))
 			rc = lerr_set(e, LERR_TOOLARGE, NULL, "%s is too large", url);
@@ -493,9 +523,9 @@ match_acquit(struct xmit_poll *p, const char *name, const struct xmit_acquit *a,
 	return rc;
 }
 
-/* Files collected by an earlier poll (committed since) are deleted from the
- * response directory, as the gateway expects; a failed DELE is tried again
- * at the next poll. */
+/* Files collected and committed (by this poll, each file in its own
+ * transaction, or an earlier one) are deleted from the response directory,
+ * as the gateway expects; a failed DELE is tried again at the next poll. */
 static void
 delete_collected(struct xmit_poll *p, const char *dir, struct curl_slist *names)
 {
@@ -507,6 +537,7 @@ delete_collected(struct xmit_poll *p, const char *dir, struct curl_slist *names)
 	if (!names || !strcmp(xmit_setting(p->settings, "delete_collected", "1"), "0"))
 		return;
 	if (!helios_handle(&xc, p->settings, dir, (long)config_int("transmit_timeout"), 0, &e)) {
+		stoppable(&xc);
 		curl_easy_setopt(xc.h, CURLOPT_QUOTE, names);
 		curl_easy_setopt(xc.h, CURLOPT_NOBODY, 1L);
 		if ((cc = curl_easy_perform(xc.h)) != CURLE_OK) {
@@ -538,24 +569,77 @@ answer(struct xmit_poll *p, const char *doc, const char *name, const struct buf 
 	return rc;
 }
 
+/* 1 when data is a PES_Retour (payment returns: root PES_Retour, any
+ * namespace), read with the same guards as an acquit; idcoll gets its
+ * EnTetePES/IdColl (the SIRET of the organisation it is for). */
+static int
+pes_retour(const void *data, size_t len, char idcoll[32])
+{
+	struct lerr e;
+	xmlDoc *doc;
+	xmlNode *root;
+	const char *v;
+	int yes;
+
+	idcoll[0] = '\0';
+	lerr_clear(&e);
+	if (xmlguard_check(data, len, XMIT_MAX_XML_RETURN, &e))
+		return 0;
+	doc = xmlReadMemory(data, (int)len, "retour.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
+	yes = root && !strcmp((const char *)root->name, "PES_Retour");
+	if (yes && (v = attr_v(child(child(root, "EnTetePES"), "IdColl"))))
+		snprintf(idcoll, 32, "%s", v);
+	xmlFreeDoc(doc);
+	return yes;
+}
+
+/* A PES_Retour becomes a file of the organisation (GET
+ * /api/v1/organisations/{siren}/returns); collected like an acquit. */
+static int
+keep_retour(struct xmit_poll *p, const char *source, const char *name, const struct buf *data, struct lerr *e)
+{
+	int rc = store_org_return_add(p->c, p->org_id, "PES_Retour", name, "application/xml", data->data, data->len,
+				      source, e);
+
+	if (!rc)
+		rc = store_inbox_add(p->c, source, name, NULL, "PES_Retour", e);
+	if (!rc)
+		log_info("org=%s: PES_Retour %s collected from the Hélios response directory", p->siren, name);
+	return rc;
+}
+
+/* "DELE <path>" of an acquit collected and committed, for delete_collected:
+ * QUOTE commands run before the CWD, so the file is named by its path. */
+static void
+collect_name(struct curl_slist **collected, const char *url, const char *name)
+{
+	const char *host = strstr(url, "://"), *path = host ? strchr(host + 3, '/') : NULL;
+	char cmd[1500];
+
+	snprintf(cmd, sizeof(cmd), "DELE %s", path ? path : name);
+	*collected = curl_slist_append(*collected, cmd);
+}
+
+/* One file of the response directory, unless an earlier poll read it
+ * (then, attached to one of ours, it is only to be deleted; another
+ * organisation's stays).  *attached: it became a file of one of our
+ * documents.  Each file over its own FTP connection: libcurl reusing the
+ * connection (EPSV) stalled a second every other file against the
+ * simulator, ten times slower. */
 static int
 one_acquit(struct xmit_poll *p, const char *source, const char *name, const char *url,
-	   struct curl_slist **collected, struct lerr *e)
+	   struct curl_slist **collected, int *attached, struct lerr *e)
 {
 	struct xmit_acquit a;
 	struct buf data;
 	char doc[37] = "";
 	int rc, seen = 0;
 
+	*attached = 0;
 	if ((rc = store_inbox_seen(p->c, source, name, &seen, e)) || seen) {
-		if (seen == 1) {   /* attached to one of ours: collected (another's stays) */
-			/* QUOTE commands run before the CWD: name the file by its path. */
-			const char *host = strstr(url, "://"), *path = host ? strchr(host + 3, '/') : NULL;
-			char cmd[1500];
-
-			snprintf(cmd, sizeof(cmd), "DELE %s", path ? path : name);
-			*collected = curl_slist_append(*collected, cmd);
-		}
+		if (seen == 1)
+			collect_name(collected, url, name);
 		return rc;
 	}
 	buf_init(&data, ACQUIT_MAX);
@@ -563,7 +647,21 @@ one_acquit(struct xmit_poll *p, const char *source, const char *name, const char
 	if ((rc = fetch(p->settings, url, &data, ACQUIT_MAX, (long)config_int("transmit_timeout"), e)))
 		goto out;
 	if (xmit_acquit_parse(data.data, data.len, &a, e)) {
-		log_warn("org=%s: %s in the Hélios response directory is not a PES_ACQUIT", p->siren, name);
+		char idcoll[32];
+		int retour = pes_retour(data.data, data.len, idcoll);
+
+		/* IdColl is a SIRET (SIREN + NIC); in a directory shared by several
+		 * organisations, another's PES_Retour stays for its own poll. */
+		if (retour && strlen(idcoll) >= 9 && !strncmp(idcoll, p->siren, 9)) {
+			*attached = !(rc = keep_retour(p, source, name, &data, e));
+			goto out;
+		}
+		if (retour)
+			log_info("org=%s: PES_Retour %s is for IdColl %s, not this organisation", p->siren, name,
+				 idcoll[0] ? idcoll : "(none)");
+		else
+			log_warn("org=%s: %s in the Hélios response directory is neither a PES_ACQUIT nor a PES_Retour",
+				 p->siren, name);
 	} else if ((rc = match_acquit(p, name, &a, doc, e))) {
 		goto out;
 	} else if (doc[0]) {
@@ -574,45 +672,94 @@ one_acquit(struct xmit_poll *p, const char *source, const char *name, const char
 	}
 	if (!rc)
 		rc = store_inbox_add(p->c, source, name, doc, doc[0] ? "PES_ACQUIT" : "unmatched", e);
+	*attached = !rc && doc[0];
 out:
 	xmit_acquit_fini(&a);
 	buf_fini(&data);
 	return rc;
 }
 
+/* Every file of the listing, each in its own transaction: an acquit's
+ * document is answered (and its answered_at taken) when the acquit is read,
+ * and what was read survives a stop, a crash or a database restart in the
+ * middle of a long directory.  Between two files the poll ends when liassed
+ * stops; the next poll reads the rest. */
 static int
-helios_poll(struct xmit_poll *p, struct lerr *e)
+read_listing(struct xmit_poll *p, const char *source, const char *dir, char *list,
+	     struct curl_slist **collected, int *left, struct lerr *e)
 {
-	char dir[900], source[1000], url[1400];
+	char url[1400];
+	int rc = 0, attached;
+
+	for (char *save = NULL, *n = strtok_r(list, "\r\n", &save); !rc && n; n = strtok_r(NULL, "\r\n", &save)) {
+		const char *base = strrchr(n, ' ') ? strrchr(n, ' ') + 1 : n;
+
+		if (!strstr(base, ".xml") && !strstr(base, ".XML"))
+			continue;
+		if (xmit_stopping()) {
+			(*left)++;
+			continue;
+		}
+		snprintf(url, sizeof(url), "%s%s", dir, base);
+		if (!(rc = one_acquit(p, source, base, url, collected, &attached, e)) &&
+		    !(rc = xmit_poll_commit(p, e)) && attached)
+			collect_name(collected, url, base);
+	}
+	return rc;
+}
+
+/* The response directory: its listing, then each file. */
+static int
+read_dir(struct xmit_poll *p, const char *source, const char *dir, struct lerr *e)
+{
 	struct curl_slist *collected = NULL;
 	struct buf list;
-	int rc, waiting = 0, got = 0;
+	int rc, left = 0;
 
-	retour_url(p->settings, dir, sizeof(dir));
-	snprintf(source, sizeof(source), "ftp:%s:%s", p->siren, dir);   /* several organisations may share it */
-	/* Only while an acquit is awaited, or one collected lately is to be deleted. */
-	if ((rc = store_xmit_waiting(p->c, p->org_id, "helios", &waiting, e)) ||
-	    (!waiting && (rc = store_inbox_recent(p->c, source, 2 * (int)config_int("transmit_poll_interval") + 60,
-						  &waiting, e))) || !waiting)
-		return rc;
-	if ((rc = store_inbox_lock(p->c, source, &got, e)) || !got)
-		return rc;
 	buf_init(&list, LIST_MAX);
-	if (!(rc = fetch(p->settings, dir, &list, LIST_MAX, (long)config_int("transmit_timeout"), e))) {
-		for (char *save = NULL, *n = strtok_r(list.data, "\r\n", &save); !rc && n;
-		     n = strtok_r(NULL, "\r\n", &save)) {
-			const char *base = strrchr(n, ' ') ? strrchr(n, ' ') + 1 : n;
-
-			if (!strstr(base, ".xml") && !strstr(base, ".XML"))
-				continue;
-			snprintf(url, sizeof(url), "%s%s", dir, base);
-			rc = one_acquit(p, source, base, url, &collected, e);
-		}
-	}
-	if (!rc)
+	if (!(rc = fetch(p->settings, dir, &list, LIST_MAX, (long)config_int("transmit_timeout"), e)))
+		rc = read_listing(p, source, dir, list.data, &collected, &left, e);
+	if (left)
+		log_info("org=%s: stopping; %d file(s) of the Hélios response directory left for the next poll",
+			 p->siren, left);
+	else if (!rc)
 		delete_collected(p, dir, collected);
 	curl_slist_free_all(collected);
 	buf_fini(&list);
+	return rc;
+}
+
+static int
+helios_poll(struct xmit_poll *p, struct lerr *e)
+{
+	char dir[900], source[1000];
+	struct lerr e2;
+	int rc, r2, waiting = 0, got = 0;
+
+	retour_url(p->settings, dir, sizeof(dir));
+	snprintf(source, sizeof(source), "ftp:%s:%s", p->siren, dir);   /* several organisations may share it */
+	/* While an acquit is awaited, or one collected lately is to be deleted;
+	 * otherwise every retour_interval seconds, for the PES_Retour. */
+	if ((rc = store_xmit_waiting(p->c, p->org_id, "helios", &waiting, e)) ||
+	    (!waiting && (rc = store_inbox_recent(p->c, source, 2 * (int)config_int("transmit_poll_interval") + 60,
+						  &waiting, e))) ||
+	    (!waiting && (rc = store_inbox_due(p->c, source, atoi(xmit_setting(p->settings, "retour_interval", "900")),
+					       &waiting, e))) || !waiting)
+		return rc;
+	/* A lock that outlives the commits of read_listing (a transaction's
+	 * would end with the first): one poller per directory and organisation. */
+	if ((rc = store_inbox_hold(p->c, source, &got, e)) || !got)
+		return rc;
+	if ((rc = read_dir(p, source, dir, e))) {
+		store_rollback(p->c);   /* the file in hand; the lock is released outside it */
+		lerr_clear(&e2);
+		(void)!store_begin(p->c, &e2);
+	}
+	lerr_clear(&e2);
+	if ((r2 = store_inbox_release(p->c, source, &e2)) && !rc) {
+		*e = e2;
+		rc = r2;
+	}
 	return rc;
 }
 

@@ -516,8 +516,41 @@ free_list(struct conn_list *l)
 	free(l);
 }
 
-/* Each connector's return channel; one platform down does not stop the
- * others (a database error does). */
+static atomic_llong stopped_at;      /* time(NULL) of xmit_stop(); 0: running */
+
+void
+xmit_stop(void)
+{
+	long long none = 0;
+
+	atomic_compare_exchange_strong(&stopped_at, &none, (long long)time(NULL));
+}
+
+int
+xmit_stopping(void)
+{
+	return atomic_load(&stopped_at) != 0;
+}
+
+long long
+xmit_stopped_for(void)
+{
+	long long at = atomic_load(&stopped_at);
+
+	return at ? (long long)time(NULL) - at : -1;
+}
+
+int
+xmit_poll_commit(struct xmit_poll *p, struct lerr *e)
+{
+	int rc = store_commit(p->c, e);
+
+	return rc ? rc : store_begin(p->c, e);
+}
+
+/* Each connector's return channel, each in its own transaction (a
+ * connector may commit more often: helios.c commits each acquit); one
+ * platform down does not stop the others (a database error does). */
 static int
 poll_all(struct store_conn *c, struct lerr *e)
 {
@@ -527,21 +560,24 @@ poll_all(struct store_conn *c, struct lerr *e)
 	if (!l)
 		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
 	rc = store_connector_each(c, NULL, collect, l, e);
-	for (int i = 0; !rc && i < l->n; i++) {
+	for (int i = 0; !rc && i < l->n && !xmit_stopping(); i++) {
 		const struct xmit_connector *k = xmit_connector_named(l->items[i].kind);
 		struct xmit_poll p = { .c = c, .org_id = l->items[i].org_id, .siren = l->items[i].siren,
 				       .settings = l->items[i].settings };
 		struct lerr why;
 
 		lerr_clear(&why);
-		if (!k || !k->poll || !p.settings || !k->poll(&p, &why))
+		if (!k || !k->poll || !p.settings)
 			continue;
-		if (why.sqlstate[0]) {
+		if (!k->poll(&p, &why)) {
+			rc = xmit_poll_commit(&p, e);
+		} else if (why.sqlstate[0]) {
 			*e = why;
 			rc = why.kind;
 		} else {
 			log_warn("org=%s: reading the %s returns failed: %s %s", p.siren, k->name, why.msg,
 				 why.detail);
+			rc = xmit_poll_commit(&p, e);
 		}
 	}
 	free_list(l);
@@ -570,6 +606,7 @@ xmit_periodic(struct store_conn *c, struct lerr *e)
 	atomic_store(&soon, 0);
 	if ((rc = store_begin(c, e)))
 		return rc;
+	/* poll_all commits as it goes and returns in a transaction. */
 	if (!(rc = poll_all(c, e)) && !(rc = store_xmit_recover(c, xmit_lease_s(), e)))
 		rc = store_commit(c, e);
 	if (rc)

@@ -28,6 +28,10 @@ int xmit_job_cancel(struct store_conn *c, const struct job *j, struct lerr *e) L
  * process left half-sent.  Cheap when it is not time yet. */
 int xmit_periodic(struct store_conn *c, struct lerr *e) LERR_WUR;
 
+/* liassed stops: a poll under way returns between two items (what it has
+ * read is committed, the rest is read by the next poll).  Any thread. */
+void xmit_stop(void);
+
 /* Reaches each configured connector of the organisation (login, directory
  * listing, TLS handshake with the pinned key) without sending anything;
  * report() gets one line per check.  0 when all succeeded. */

@@ -58,6 +58,15 @@ struct xmit_poll {
 	int handled;                 /* returns attached during this poll */
 };
 
+/* Commits what a poll has read so far and opens the next transaction: a
+ * poll that reads many items commits each one, so that its results appear as
+ * they arrive and survive an interruption (xmit.c). */
+int xmit_poll_commit(struct xmit_poll *p, struct lerr *e) LERR_WUR;
+/* 1 once liassed stops (xmit_stop()): a long poll returns between two items. */
+int xmit_stopping(void);
+/* Seconds since liassed began to stop, -1 while it runs. */
+long long xmit_stopped_for(void);
+
 /* A connector: httpd's procs[] (see xmit.c's table). */
 struct xmit_connector {
 	const char *name;
@@ -69,7 +78,10 @@ struct xmit_connector {
 	enum xmit_outcome (*send)(struct xmit_job *x, struct lerr *e);
 	/* After an interrupted send; *found is an enum xmit_found. */
 	int (*reconcile)(struct xmit_job *x, int *found, struct lerr *e);
-	/* Reads the return channel; attaches what came back. */
+	/* Reads the return channel; attaches what came back.  Called in a
+	 * transaction, returns in one (committed by the caller on success,
+	 * rolled back on a database error); may commit on the way
+	 * (xmit_poll_commit). */
 	int (*poll)(struct xmit_poll *p, struct lerr *e);
 	/* Reaches the platform without sending anything. */
 	int (*test)(struct xmit_poll *p, struct lerr *e);

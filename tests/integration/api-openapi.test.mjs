@@ -360,6 +360,21 @@ describe('liassed answers as doc/openapi.json says', () => {
 		}
 	});
 
+	it("an organisation's returns", async () => {
+		const base = `/api/v1/organisations/${s.orgA}/returns`;
+		conforms('GET', '/api/v1/organisations/{siren}/returns', await s.a.get(base));     // empty
+		const id = await h.psql(`SELECT org_return_add((SELECT id FROM organisation WHERE siren = '${s.orgA}'),
+			'PES_Retour', 'PES_RETOUR_1.xml', 'application/xml', convert_to('<n:PES_Retour/>', 'UTF8'), 'test')`);
+		const list = await s.a.get(base);
+		conforms('GET', '/api/v1/organisations/{siren}/returns', list);
+		assert.equal(list.json.items[0].href, `${base}/${id}`);
+		conforms('GET', '/api/v1/organisations/{siren}/returns', await s.b.get(base));     // 404
+		conforms('GET', '/api/v1/organisations/{siren}/returns', await anon.get(base));    // 401
+		conforms('GET', '/api/v1/organisations/{siren}/returns/{id}', await s.a.get(`${base}/${id}`));
+		conforms('GET', '/api/v1/organisations/{siren}/returns/{id}', await s.b.get(`${base}/${id}`));  // 404
+		conforms('GET', '/api/v1/organisations/{siren}/returns/{id}', await s.a.get(`${base}/999999`));
+	});
+
 	it('the change feed and webhooks', async () => {
 		const jh = { 'Content-Type': 'application/json' };
 		conforms('GET', '/api/v1/events', await s.a.get('/api/v1/events?after=0&limit=5'));

@@ -7,6 +7,7 @@
 // writes EtatAck as true/false (an xs:boolean, like 1/0).
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { newHarness, pesFile, pesFor, ORG_B, fixture, skip, sleep, download } from '../lib/harness.mjs';
@@ -193,4 +194,56 @@ test('a crash after the upload, before it was recorded: reconciled, not sent aga
 	const after = await transmission(doc.id);
 	assert.equal(after.sends, t.sends, 'not sent again: the acquit proves the gateway has it');
 	assert.equal((await sim.counts()).helios[t.name], 1);
+});
+
+test('a PES_Retour in the response directory reaches the vendor as a return of the organisation', async () => {
+	const src = fixture('s2low/helios/fixtures/pes_retour.xml');
+	if (!src)
+		return;
+	// Read every second even when no acquit is awaited (default 900 s).
+	await configureHelios(h, env.orgA, sim, { retour_interval: '1' });
+	// The fixture's IdColl (SIRET 12345678900035) made organisation A's; the
+	// response directory is shared with B, whose poll must leave it alone.
+	const bytes = Buffer.from(fs.readFileSync(src).toString('latin1').replace('<IdColl V="12345678900035"/>',
+		`<IdColl V="${env.orgA}00011"/>`), 'latin1');
+	const name = `PES_RETOUR_${process.pid}.xml`, retour = path.join(sim.dir, 'helios', 'retour');
+	fs.writeFileSync(path.join(sim.dir, name), bytes);
+	fs.renameSync(path.join(sim.dir, name), path.join(retour, name));   // whole, at once
+	const base = `/api/v1/organisations/${env.orgA}/returns`;
+	let item;
+	for (let i = 0; i < 120 && !item; i++) {
+		const r = await env.a.get(base);
+		assert.equal(r.status, 200, r.text);
+		item = r.json.items.find((x) => x.name === name);
+		if (!item)
+			await sleep(250);
+	}
+	assert.ok(item, `${name} listed in ${base}`);
+	assert.equal(item.kind, 'PES_Retour');
+	assert.equal(item.sha256, crypto.createHash('sha256').update(bytes).digest('hex'));
+	const d = await download(env.d.url, env.keyA, item.href);
+	assert.equal(d.status, 200);
+	assert.equal(d.sha256, item.sha256, 'the bytes Hélios wrote');
+	// Vendor A's feed tells of it.
+	let ev;
+	for (let i = 0; i < 40 && !ev; i++) {
+		ev = (await env.a.get('/api/v1/events?after=0&limit=500')).json.items.find((x) => x.type === 'organisation.return' &&
+			x.return && x.return.name === name);
+		if (!ev)
+			await sleep(250);
+	}
+	assert.ok(ev, 'an organisation.return event in the feed');
+	assert.equal(ev.organisation, env.orgA);
+	assert.equal(ev.document, null);
+	assert.equal(ev.return.href, item.href);
+	// Another vendor sees nothing of it.
+	assert.equal((await env.b.get(base)).status, 404);
+	assert.equal((await download(env.d.url, env.keyB, item.href)).status, 404);
+	assert.ok(!(await env.b.get('/api/v1/events?after=0&limit=500')).json.items.some((x) => x.type === 'organisation.return'));
+	// Collected once, then deleted from the response directory like an acquit.
+	for (let i = 0; i < 60 && fs.existsSync(path.join(retour, name)); i++)
+		await sleep(250);
+	assert.ok(!fs.existsSync(path.join(retour, name)), `${name} deleted from the response directory`);
+	assert.equal(await h.psql(`SELECT o.siren FROM org_return r JOIN organisation o ON o.id = r.org_id
+		WHERE r.name = '${name}'`), env.orgA, 'one return, of organisation A');
 });

@@ -6,7 +6,8 @@
 #  - the man pages pass "mandoc -T lint -W warning" (when mandoc is installed);
 #  - doc/openapi.json is OpenAPI 3.1 JSON in its canonical layout (2-space
 #    indentation, as JSON.stringify writes it), every $ref resolves and every
-#    operationId is unique (when node is installed).
+#    operationId is unique (when node is installed);
+#  - schemas/Makefile.inc installs every file of schemas/sql.
 # Output is TAP; the exit status is what make check reads.
 set -u
 
@@ -163,6 +164,19 @@ EOF
 	fi
 else
 	skip "node not installed"
+fi
+
+# Every migration and function file is installed (schemas/Makefile.inc): a
+# file only the tests read would be missing from an installed liassed.
+missing=
+for f in "$top"/schemas/sql/*.sql "$top"/schemas/sql/functions/*.sql; do
+	rel=${f#"$top"/}
+	grep -q "$rel" "$top/schemas/Makefile.inc" || missing="$missing $rel"
+done
+if [ -z "$missing" ]; then
+	ok "schemas/Makefile.inc installs every SQL file"
+else
+	not_ok "schemas/Makefile.inc does not install:$missing"
 fi
 
 echo "1..$n"

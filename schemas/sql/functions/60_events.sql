@@ -29,6 +29,8 @@ CREATE OR REPLACE FUNCTION event_json(ev event) RETURNS jsonb LANGUAGE sql STABL
 		'state', ev.state,
 		'reason', ev.reason,
 		'at', ts_text(ev.at))
+		|| CASE WHEN ev.return_id IS NULL THEN '{}'::jsonb   -- organisation.return (75_org_return.sql)
+			ELSE jsonb_build_object('return', org_return_json(ev.return_id)) END
 $$;
 
 -- Gives the webhook a delivery job at p_at unless it has a live one.  The
