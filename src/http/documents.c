@@ -10,6 +10,7 @@
 #include "core/kind.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "http/params.h"
 
 static int
 doc_id_param(struct req *rq, struct lerr *e)
@@ -55,37 +56,18 @@ static const char *const states[] = {
 	"transmitted", "acknowledged", "refused", "cancelled", "failed", NULL
 };
 
-/* The cursor is base64url("<microseconds> <uuid>") of the last item seen. */
-#define CURSOR_MAX_US 253402300799999999LL
+/* The cursor (http/params.h) of the last item seen. */
 static int
 parse_cursor(struct req *rq, const char *cur, struct doc_filter *f, struct lerr *e)
 {
-	char text[96] = "", ts[32], id[40];
-	size_t n = strlen(cur), o = 0;
-	unsigned acc = 0;
-	int bits = 0;
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	char ts[32], id[40];
+	int rc = http_cursor_parse(cur, ts, id);
 
-	for (size_t i = 0; i < n && o + 1 < sizeof(text); i++) {
-		const char *p = strchr(tab, cur[i]);
-
-		if (!p || !cur[i])
-			return http_bad_query(e, "cursor", "not a cursor returned by this API", "pass next_cursor as is");
-		acc = acc << 6 | (unsigned)(p - tab);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			text[o++] = (char)((acc >> bits) & 0xFF);
-		}
-	}
-	text[o] = '\0';
-	if (sscanf(text, "%31[0-9] %39s", ts, id) != 2 || !uuid_valid(id))
-		return http_bad_query(e, "cursor", "not a cursor returned by this API", "pass next_cursor as is");
-	/* microseconds since 1970: at most 9999-12-31T23:59:59.999999Z, as
-	 * every cursor this API gives (more would overflow in the query) */
-	if (strlen(ts) > 18 || strtoll(ts, NULL, 10) > CURSOR_MAX_US)
+	if (rc == HTTP_CURSOR_RANGE)
 		return http_bad_query(e, "cursor", "not a cursor returned by this API: its time is out of range",
 				      "pass next_cursor as is");
+	if (rc)
+		return http_bad_query(e, "cursor", "not a cursor returned by this API", "pass next_cursor as is");
 	f->after_ts = arena_strdup(rq->arena, ts);
 	f->after_id = arena_strdup(rq->arena, id);
 	return 0;
