@@ -73,52 +73,6 @@ parse_cursor(struct req *rq, const char *cur, struct doc_filter *f, struct lerr 
 	return 0;
 }
 
-/* Digits where tmpl has 'd', the same character elsewhere. */
-static int
-shaped(const char *s, const char *tmpl)
-{
-	for (; *tmpl; s++, tmpl++)
-		if (*tmpl == 'd' ? !(*s >= '0' && *s <= '9') : *s != *tmpl)
-			return 0;
-	return 1;
-}
-
-static int
-num(const char *s, int n)
-{
-	int v = 0;
-
-	while (n--)
-		v = v * 10 + (*s++ - '0');
-	return v;
-}
-
-/* An RFC 3339 date-time that PostgreSQL takes as it is: a day that exists,
- * hours, minutes and seconds in range, an offset within 15:59 (a value it
- * refuses would be a 500 with its message). */
-static int
-valid_timestamp(const char *s)
-{
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int y, mo, d;
-	const char *end = s + 19;
-
-	if (!shaped(s, "dddd-dd-ddTdd:dd:dd"))
-		return 0;
-	y = num(s, 4), mo = num(s + 5, 2), d = num(s + 8, 2);
-	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-	    (mo == 2 && d == 29 && (y % 4 || (y % 100 == 0 && y % 400))) ||
-	    num(s + 11, 2) > 23 || num(s + 14, 2) > 59 || num(s + 17, 2) > 59)
-		return 0;
-	if (*end == '.')
-		for (end++; *end >= '0' && *end <= '9'; end++)
-			;
-	if (!strcmp(end, "Z"))
-		return 1;
-	return (end[0] == '+' || end[0] == '-') && shaped(end + 1, "dd:dd") && !end[6] &&
-	       num(end + 1, 2) <= 15 && num(end + 4, 2) <= 59;
-}
-
 static int
 parse_filter(struct req *rq, struct doc_filter *f, struct lerr *e)
 {
@@ -136,7 +90,7 @@ parse_filter(struct req *rq, struct doc_filter *f, struct lerr *e)
 	if (f->kind && !doc_kind_get(f->kind))
 		return http_bad_query(e, "kind", "unknown kind", arena_printf(rq->arena, "use one of %s",
 									       doc_kind_names(", ")));
-	if (f->updated_since && !valid_timestamp(f->updated_since))
+	if (f->updated_since && !http_timestamp_valid(f->updated_since))
 		return http_bad_query(e, "updated_since", "not an RFC 3339 timestamp",
 				 "write e.g. 2026-11-28T17:00:00Z");
 	if (limit) {

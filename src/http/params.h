@@ -1,6 +1,6 @@
 /*
  * params.h - the parsers of request parameters that need no connection:
- * a Range header and a page cursor.  Pure functions (no microhttpd, no
+ * a Range header, a page cursor, a timestamp filter.  Pure functions (no microhttpd, no
  * arena), so tests/fuzz/fuzz_params drives them alone.
  */
 #ifndef LIASSE_HTTP_PARAMS_H
@@ -21,5 +21,9 @@ int http_range_parse(const char *h, int64_t size, int64_t *first, int64_t *last)
 #define HTTP_CURSOR_RANGE 2
 #define HTTP_CURSOR_MAX_US 253402300799999999LL
 int http_cursor_parse(const char *cur, char ts[32], char id[40]);
+
+/* 1 when s is an RFC 3339 date-time PostgreSQL takes as it is (a day that
+ * exists, hours, minutes and seconds in range, an offset within 15:59). */
+int http_timestamp_valid(const char *s);
 
 #endif

@@ -1,9 +1,10 @@
 /*
- * fuzz_params.c - libFuzzer target of http/params.c: the Range header and
- * the page cursor.  The input is one string; its first byte also picks the
- * file size the range is read against.  A range taken must lie inside the
- * file; a cursor taken must be digits and a UUID, and a cursor this API
- * would write from them must read back the same.  `make fuzz` builds it.
+ * fuzz_params.c - libFuzzer target of http/params.c: the Range header, the
+ * page cursor and the updated_since timestamp.  The input is one string;
+ * its first byte also picks the file size the range is read against.  A
+ * range taken must lie inside the file; a cursor taken must be digits and a
+ * UUID, and a cursor this API would write from them must read back the
+ * same.  `make fuzz` builds it.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -61,6 +62,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		range(h, sizes[i]);
 	range(NULL, 10);
 	cursor(s + 6);
+	if (http_timestamp_valid(s + 6) && (strlen(s + 6) < 20 || s[6 + 10] != 'T'))
+		abort();                /* at least YYYY-MM-DDTHH:MM:SSZ */
 	free(s);
 	return 0;
 }
