@@ -10,6 +10,7 @@
 #include "core/kind.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "http/params.h"
 
 static int
 doc_id_param(struct req *rq, struct lerr *e)
@@ -55,86 +56,21 @@ static const char *const states[] = {
 	"transmitted", "acknowledged", "cancelling", "refused", "cancelled", "failed", NULL
 };
 
-/* The cursor is base64url("<microseconds> <uuid>") of the last item seen. */
-#define CURSOR_MAX_US 253402300799999999LL
+/* The cursor (http/params.h) of the last item seen. */
 static int
 parse_cursor(struct req *rq, const char *cur, struct doc_filter *f, struct lerr *e)
 {
-	char text[96] = "", ts[32], id[40];
-	size_t n = strlen(cur), o = 0;
-	unsigned acc = 0;
-	int bits = 0;
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	char ts[32], id[40];
+	int rc = http_cursor_parse(cur, ts, id);
 
-	for (size_t i = 0; i < n && o + 1 < sizeof(text); i++) {
-		const char *p = strchr(tab, cur[i]);
-
-		if (!p || !cur[i])
-			return http_bad_query(e, "cursor", "not a cursor returned by this API", "pass next_cursor as is");
-		acc = acc << 6 | (unsigned)(p - tab);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			text[o++] = (char)((acc >> bits) & 0xFF);
-		}
-	}
-	text[o] = '\0';
-	if (sscanf(text, "%31[0-9] %39s", ts, id) != 2 || !uuid_valid(id))
-		return http_bad_query(e, "cursor", "not a cursor returned by this API", "pass next_cursor as is");
-	/* microseconds since 1970: at most 9999-12-31T23:59:59.999999Z, as
-	 * every cursor this API gives (more would overflow in the query) */
-	if (strlen(ts) > 18 || strtoll(ts, NULL, 10) > CURSOR_MAX_US)
+	if (rc == HTTP_CURSOR_RANGE)
 		return http_bad_query(e, "cursor", "not a cursor returned by this API: its time is out of range",
 				      "pass next_cursor as is");
+	if (rc)
+		return http_bad_query(e, "cursor", "not a cursor returned by this API", "pass next_cursor as is");
 	f->after_ts = arena_strdup(rq->arena, ts);
 	f->after_id = arena_strdup(rq->arena, id);
 	return 0;
-}
-
-/* Digits where tmpl has 'd', the same character elsewhere. */
-static int
-shaped(const char *s, const char *tmpl)
-{
-	for (; *tmpl; s++, tmpl++)
-		if (*tmpl == 'd' ? !(*s >= '0' && *s <= '9') : *s != *tmpl)
-			return 0;
-	return 1;
-}
-
-static int
-num(const char *s, int n)
-{
-	int v = 0;
-
-	while (n--)
-		v = v * 10 + (*s++ - '0');
-	return v;
-}
-
-/* An RFC 3339 date-time that PostgreSQL takes as it is: a day that exists,
- * hours, minutes and seconds in range, an offset within 15:59 (a value it
- * refuses would be a 500 with its message). */
-static int
-valid_timestamp(const char *s)
-{
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int y, mo, d;
-	const char *end = s + 19;
-
-	if (!shaped(s, "dddd-dd-ddTdd:dd:dd"))
-		return 0;
-	y = num(s, 4), mo = num(s + 5, 2), d = num(s + 8, 2);
-	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-	    (mo == 2 && d == 29 && (y % 4 || (y % 100 == 0 && y % 400))) ||
-	    num(s + 11, 2) > 23 || num(s + 14, 2) > 59 || num(s + 17, 2) > 59)
-		return 0;
-	if (*end == '.')
-		for (end++; *end >= '0' && *end <= '9'; end++)
-			;
-	if (!strcmp(end, "Z"))
-		return 1;
-	return (end[0] == '+' || end[0] == '-') && shaped(end + 1, "dd:dd") && !end[6] &&
-	       num(end + 1, 2) <= 15 && num(end + 4, 2) <= 59;
 }
 
 static int
@@ -154,7 +90,7 @@ parse_filter(struct req *rq, struct doc_filter *f, struct lerr *e)
 	if (f->kind && !doc_kind_get(f->kind))
 		return http_bad_query(e, "kind", "unknown kind", arena_printf(rq->arena, "use one of %s",
 									       doc_kind_names(", ")));
-	if (f->updated_since && !valid_timestamp(f->updated_since))
+	if (f->updated_since && !http_timestamp_valid(f->updated_since))
 		return http_bad_query(e, "updated_since", "not an RFC 3339 timestamp",
 				 "write e.g. 2026-11-28T17:00:00Z");
 	if (limit) {

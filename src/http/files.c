@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "http/params.h"
 
 /* libmicrohttpd's content reader over the stored blob. */
 static ssize_t
@@ -23,43 +24,13 @@ read_cb(void *cls, uint64_t pos, char *out, size_t max)
 	return n < 0 ? MHD_CONTENT_READER_END_WITH_ERROR : n;
 }
 
-/* Parses "bytes=a-b", "bytes=a-", "bytes=-n" against size.  0: a range,
- * 1: no usable Range header (serve all), LERR_RANGE: unsatisfiable. */
-static int
-parse_range(const char *h, int64_t size, int64_t *first, int64_t *last)
-{
-	long long a, b;
-	char tail;
-
-	if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
-		return 1;
-	h += 6;
-	if (sscanf(h, "-%lld%c", &b, &tail) == 1) {
-		if (b <= 0 || size == 0)
-			return LERR_RANGE;
-		*first = b >= size ? 0 : size - b;
-		*last = size - 1;
-		return 0;
-	}
-	int n = sscanf(h, "%lld-%lld%c", &a, &b, &tail);
-	if (n == 1 && h[strlen(h) - 1] == '-')
-		b = size - 1;
-	else if (n != 2)
-		return 1;
-	if (a < 0 || a >= size || b < a)
-		return LERR_RANGE;
-	*first = a;
-	*last = b >= size ? size - 1 : b;
-	return 0;
-}
-
 static int
 serve(struct req *rq, const struct doc_file *f)
 {
 	const char *inm = http_header(rq, MHD_HTTP_HEADER_IF_NONE_MATCH);
 	char *etag = arena_printf(rq->arena, "\"%s\"", f->sha256_hex);
 	int64_t first = 0, last = f->size - 1;
-	int ranged = parse_range(http_header(rq, MHD_HTTP_HEADER_RANGE), f->size, &first, &last);
+	int ranged = http_range_parse(http_header(rq, MHD_HTTP_HEADER_RANGE), f->size, &first, &last);
 	struct MHD_Response *resp;
 	struct store_blob_stream *st;
 
@@ -68,7 +39,7 @@ serve(struct req *rq, const struct doc_file *f)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
 		return http_reply_response(rq, 304, resp);
 	}
-	if (ranged == LERR_RANGE) {
+	if (ranged == HTTP_RANGE_UNSATISFIABLE) {
 		lerr_set(&rq->err, LERR_RANGE, "Range", "range not satisfiable");
 		lerr_detail(&rq->err, "the file has %lld bytes", (long long)f->size);
 		lerr_hint(&rq->err, "ask for bytes between 0 and %lld", (long long)f->size - 1);

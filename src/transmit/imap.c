@@ -16,6 +16,7 @@
  * imap_user, imap_password_file, imap_cacert, imap_pin.
  */
 #include "transmit/xmit_int.h"
+#include "transmit/mime.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -31,7 +32,6 @@
 
 #define MAIL_MAX (160u << 20)
 #define SEARCH_MAX (1u << 20)
-#define MIME_DEPTH 4
 
 struct mail_ctx {
 	struct xmit_poll *p;
@@ -90,101 +90,6 @@ fetch_uid(json_t *s, const char *url, unsigned long uid, struct buf *out, struct
 out:
 	xmit_curl_close(&xc);
 	return rc;
-}
-
-/* ---- MIME ---- */
-
-/* The value of param (boundary, name, filename) in a header block. */
-static int
-mime_param(const char *h, size_t hl, const char *param, char *out, size_t n)
-{
-	size_t pl = strlen(param);
-
-	for (size_t i = 0; i + pl + 1 < hl; i++) {
-		const char *v;
-		size_t k = 0;
-
-		if (strncasecmp(h + i, param, pl) || h[i + pl] != '=' || (i && isalnum((unsigned char)h[i - 1])))
-			continue;
-		v = h + i + pl + 1;
-		if (*v == '"') {
-			for (v++; v < h + hl && *v != '"' && k + 1 < n; v++)
-				out[k++] = *v;
-		} else {
-			for (; v < h + hl && !strchr(";\r\n \t", *v) && k + 1 < n; v++)
-				out[k++] = *v;
-		}
-		out[k] = '\0';
-		return 1;
-	}
-	return 0;
-}
-
-static const char *
-find_blank(const char *p, size_t n, size_t *skip)
-{
-	for (size_t i = 0; i + 1 < n; i++) {
-		if (p[i] == '\n' && p[i + 1] == '\n') {
-			*skip = 2;
-			return p + i;
-		}
-		if (i + 3 < n && !memcmp(p + i, "\r\n\r\n", 4)) {
-			*skip = 4;
-			return p + i;
-		}
-	}
-	return NULL;
-}
-
-static void attachment(struct mail_ctx *m, const char *name, const char *data, size_t len);
-
-static void
-mime_entity(struct mail_ctx *m, const char *p, size_t n, int depth)
-{
-	size_t skip = 0, bl;
-	const char *blank = find_blank(p, n, &skip), *body;
-	char bound[200], name[256] = "";
-	size_t hl;
-
-	if (!blank || depth > MIME_DEPTH || m->rc)
-		return;
-	hl = (size_t)(blank - p);
-	body = blank + skip;
-	bl = n - (size_t)(body - p);
-	if (mime_param(p, hl, "boundary", bound, sizeof(bound))) {
-		char delim[210];
-		const char *cur = body, *end = body + bl;
-
-		snprintf(delim, sizeof(delim), "--%s", bound);
-		cur = memmem(cur, (size_t)(end - cur), delim, strlen(delim));
-		while (cur) {
-			const char *start = cur + strlen(delim), *next;
-
-			if (start + 2 <= end && !memcmp(start, "--", 2))
-				break;
-			start += strspn(start, "\r\n") > 2 ? 2 : strspn(start, "\r\n");
-			next = memmem(start, (size_t)(end - start), delim, strlen(delim));
-			if (!next)
-				break;
-			mime_entity(m, start, (size_t)(next - start), depth + 1);
-			cur = next;
-		}
-		return;
-	}
-	if (!mime_param(p, hl, "filename", name, sizeof(name)) && !mime_param(p, hl, "name", name, sizeof(name)))
-		return;   /* a body, not an attachment */
-	if (strcasestr(p, "base64") && strcasestr(p, "base64") < blank) {
-		struct buf out;
-
-		buf_init(&out, bl / 4 * 3 + 4);
-		if (base64_decode(body, bl, &out))
-			log_warn("org=%s: attachment %s of message %lu skipped: not base64", m->p->siren, name, m->uid);
-		else
-			attachment(m, name, out.data, out.len);
-		buf_fini(&out);
-	} else {
-		attachment(m, name, body, bl);
-	}
 }
 
 /* ---- the prefecture's messages ---- */
@@ -459,13 +364,18 @@ tar_member(void *arg, const char *name, const void *data, size_t len)
 	return 0;
 }
 
-static void
-attachment(struct mail_ctx *m, const char *name, const char *data, size_t len)
+/* One attachment of a message (transmit/mime.h): a tar.gz of returns, an
+ * XML return or a PDF letter. */
+static int
+attachment(void *arg, const char *name, const void *data, size_t len)
 {
+	struct mail_ctx *m = arg;
 	size_t n = strlen(name);
 
-	if (m->rc)
-		return;
+	if (!data) {
+		log_warn("org=%s: attachment %s of message %lu skipped: not base64", m->p->siren, name, m->uid);
+		return 0;
+	}
 	if ((n > 7 && !strcasecmp(name + n - 7, ".tar.gz")) || (n > 4 && !strcasecmp(name + n - 4, ".tgz")))
 		m->rc = xmit_tgz_each(data, len, tar_member, m, m->e);
 	else
@@ -475,6 +385,7 @@ attachment(struct mail_ctx *m, const char *name, const char *data, size_t len)
 			 m->e->msg, m->e->detail);
 		m->rc = 0;
 	}
+	return m->rc;
 }
 
 static int
@@ -489,8 +400,7 @@ one_message(struct mail_ctx *m, const char *url)
 		return rc;
 	buf_init(&mail, MAIL_MAX);
 	if (!(rc = fetch_uid(m->p->settings, url, m->uid, &mail, m->e))) {
-		mime_entity(m, mail.data, mail.len, 0);
-		rc = m->rc;
+		rc = xmit_mime_each(mail.data, mail.len, attachment, m);
 	}
 	buf_fini(&mail);
 	if (!rc)

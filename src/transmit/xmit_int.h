@@ -204,7 +204,7 @@ void xmit_latin1_to_utf8(const char *in, char *out, size_t n);
 /* ISO-8859-1 from UTF-8; -1 when a character has no Latin-1 form. */
 int xmit_utf8_to_latin1(const char *in, struct buf *out);
 
-/* A PES_ACQUIT (helios.c), read as PES_V2_Acquit_Autonome_V2.xsd and
+/* A PES_ACQUIT (acquit.c), read as PES_V2_Acquit_Autonome_V2.xsd and
  * CommunAck.xsd define it: every ElementACQUIT, EtatAck an xs:boolean
  * (1/true, 0/false, whitespace collapsed), every Erreur of an element and of
  * its DetailPiece/DetailLigne, DomaineAck labelled as the schema does.
@@ -229,6 +229,12 @@ void xmit_acquit_fini(struct xmit_acquit *a);
  * when the file is accepted partially), nomfic (128 bytes). */
 int xmit_acquit_read(const void *data, size_t len, int *accepted, char *reason, size_t n, char *nomfic,
 		     struct lerr *e) LERR_WUR;
+
+/* The file name of one line of the response directory's listing (LIST:
+ * its last word, or NLST: the whole line), or NULL when it is not XML. */
+const char *xmit_ftp_entry(const char *line);
+/* 1 when data is a PES_Retour; idcoll gets its EnTetePES/IdColl (a SIRET). */
+int xmit_pes_retour(const void *data, size_t len, char idcoll[32]);
 
 /* ---- archives (tgz.c) ---- */
 struct xmit_tgz;

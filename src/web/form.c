@@ -84,7 +84,7 @@ parse_urlencoded(struct page *p, const char *s, size_t n)
 			v = url_decode(p->a, eq + 1, len - (size_t)(eq + 1 - s));
 			add_field(&p->form, url_decode(p->a, s, (size_t)(eq - s)), v, strlen(v), NULL);
 		}
-		s += len + 1;
+		s += len + (amp != NULL);
 	}
 	return 0;
 }
@@ -100,11 +100,15 @@ static char *
 disp_param(struct arena *a, const char *line, size_t n, const char *param)
 {
 	char *key = arena_printf(a, "%s=\"", param);
-	const char *k = memmem_s(line, n, key, strlen(key)), *q;
+	size_t kl = strlen(key);
+	const char *k = line, *q;
 
-	if (!k || (k > line && k[-1] != ' ' && k[-1] != ';'))
+	/* the parameter itself, not the end of another (name= in filename=) */
+	while ((k = memmem_s(k, n - (size_t)(k - line), key, kl)) && k > line && k[-1] != ' ' && k[-1] != ';')
+		k++;
+	if (!k)
 		return NULL;
-	k += strlen(key);
+	k += kl;
 	q = memchr(k, '"', n - (size_t)(k - line));
 	return q ? arena_strndup(a, k, (size_t)(q - k)) : NULL;
 }
@@ -135,12 +139,15 @@ parse_multipart(struct page *p, const char *ctype, const char *s, size_t n, stru
 {
 	const char *b = strstr(ctype, "boundary="), *end = s + n;
 	char *delim;
-	size_t dl;
+	size_t dl, bl;
 
 	if (!b)
 		return lerr_set(e, LERR_MALFORMED, NULL, "multipart body without a boundary");
 	b += 9;
-	delim = arena_printf(p->a, "\r\n--%.*s", (int)strcspn(b, "; \""), b + (*b == '"'));
+	bl = *b == '"' ? strcspn(++b, "\"") : strcspn(b, "; ");
+	if (bl == 0 || bl > 70)         /* RFC 2046: 1 to 70 characters */
+		return lerr_set(e, LERR_MALFORMED, NULL, "multipart boundary of %zu characters", bl);
+	delim = arena_printf(p->a, "\r\n--%.*s", (int)bl, b);
 	dl = strlen(delim);
 	/* the first delimiter has no CRLF before it */
 	if (n < dl - 2 || memcmp(s, delim + 2, dl - 2))

@@ -2,12 +2,15 @@
  * test_transmit - transmit/ pieces that need no network: the PES_ACQUIT
  * reader (helios.c), on DGFiP acquits from the fixtures (pes_acquit.xml,
  * pes_acquit_not_valid.xml) and on acquits written here after
- * PES_V2_Acquit_Autonome_V2.xsd and CommunAck.xsd.
+ * PES_V2_Acquit_Autonome_V2.xsd and CommunAck.xsd; the attachments of an
+ * @ctes e-mail (mime.c); the names of the Hélios listing.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tap.h"
+#include "transmit/mime.h"
 #include "transmit/xmit_int.h"
 
 #define HEAD "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n" \
@@ -227,6 +230,80 @@ classification(void)
 	json_decref(j);
 }
 
+struct seen {
+	int n, bad;
+	char names[4][64];
+	char data[4][64];
+};
+
+static int
+collect(void *arg, const char *name, const void *data, size_t len)
+{
+	struct seen *s = arg;
+
+	if (!data)
+		s->bad++;
+	else if (s->n < 4) {
+		snprintf(s->names[s->n], sizeof(s->names[0]), "%s", name);
+		snprintf(s->data[s->n++], sizeof(s->data[0]), "%.*s", (int)len, (const char *)data);
+	}
+	return 0;
+}
+
+/* Walks msg from an exact-size copy (no NUL after it: the sanitizer pass
+ * catches a read past the message). */
+static void
+walk(const char *msg, struct seen *s)
+{
+	size_t n = strlen(msg);
+	char *copy = malloc(n);
+
+	memcpy(copy, msg, n);
+	memset(s, 0, sizeof(*s));
+	(void)xmit_mime_each(copy, n, collect, s);
+	free(copy);
+}
+
+static void
+mime(void)
+{
+	struct seen s;
+
+	walk("Content-Type: multipart/mixed; boundary=\"o\"\r\n\r\npreamble\r\n"
+	     "--o\r\nContent-Type: text/plain\r\n\r\nthe body, not base64\r\n"
+	     "--o\r\nContent-Type: application/xml; name=\"A.xml\"\r\n\r\n<ARActe/>\r\n"
+	     "--o\r\nContent-Disposition: attachment; filename=b.pdf\r\nContent-Transfer-Encoding: Base64\r\n\r\n"
+	     "JVBE\r\nRi0=\r\n--o--\r\n", &s);
+	ok(s.n == 2 && !strcmp(s.names[0], "A.xml") && !strcmp(s.names[1], "b.pdf"), "two attachments, the body skipped");
+	is_str(s.data[0], "<ARActe/>\r\n", "a part without base64 is taken as it is");
+	is_str(s.data[1], "%PDF-", "a base64 part is decoded (line breaks, any case)");
+	walk("Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: x; name=a.xml\n\nsays base64\n--o--", &s);
+	is_str(s.data[0], "says base64\n", "base64 in the body does not make the part base64");
+	walk("Content-Type: application/pdf; name=c.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n!!", &s);
+	ok(s.n == 0 && s.bad == 1, "a part that is not base64 is reported as such");
+	/* The message ends right after a delimiter and one CR: the line break
+	 * after it is looked for within the message only (it read on past the
+	 * part, and relied on a NUL after the message). */
+	walk("Content-Type: multipart/mixed; boundary=i\r\n\r\n--i\r\nContent-Type: x; name=a\r\n\r\nv\r\n--i\r", &s);
+	ok(s.n == 1 && !strcmp(s.data[0], "v\r\n"), "a message cut after its last delimiter");
+	walk("Content-Type: multipart/mixed; boundary=i\r\n\r\n--i", &s);
+	ok(s.n == 0, "a message that ends with its first delimiter");
+	/* nested multiparts, no deeper than XMIT_MIME_DEPTH */
+	walk("Content-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: multipart/mixed; boundary=b\n\n"
+	     "--b\nContent-Type: x; name=deep.xml\n\n<x/>\n--b--\n--a--\n", &s);
+	ok(s.n == 1 && !strcmp(s.names[0], "deep.xml"), "an attachment inside a nested multipart");
+}
+
+static void
+listing(void)
+{
+	char line[] = "-rw-r--r-- 1 ftp ftp 812 Dec 01 10:00 ACK_1.xml";
+
+	is_str(xmit_ftp_entry(line), "ACK_1.xml", "LIST: the last word");
+	is_str(xmit_ftp_entry("PES2.XML"), "PES2.XML", "NLST: the whole line");
+	ok(xmit_ftp_entry("drwxr-xr-x 2 ftp ftp 4096 Dec 01 10:00 old") == NULL, "a directory is no acquit");
+}
+
 int
 main(void)
 {
@@ -236,5 +313,7 @@ main(void)
 	domains();
 	errors();
 	partial();
+	mime();
+	listing();
 	return tap_done();
 }

@@ -222,6 +222,17 @@ test_forms(void)
 	w.body_len = strlen(w.body);
 	f.ctype = "multipart/form-data; boundary=XyZ";
 	ok(form_parse(p, &e) == LERR_MALFORMED, "a body without its boundary is refused");
+	/* seen while writing tests/fuzz/fuzz_form's seeds: a quoted boundary, name= after filename= */
+	f.ctype = "multipart/form-data; boundary=\"a b\"";
+	w.body = "--a b\r\nContent-Disposition: form-data; filename=\"c.pem\"; name=\"cert\"\r\n\r\nPEM\r\n--a b--\r\n";
+	w.body_len = strlen(w.body);
+	ok(form_parse(p, &e) == 0 && p->form.n == 1, "a quoted boundary");
+	ok(form_field(p, "cert") && !strcmp(form_field(p, "cert")->filename, "c.pem") &&
+	   !strcmp(form_get(p, "cert"), "PEM"), "name= after filename=");
+	f.ctype = "multipart/form-data; boundary=\"\"";
+	w.body = "--\r\n\r\n--\r\n";
+	w.body_len = strlen(w.body);
+	ok(form_parse(p, &e) == LERR_MALFORMED, "an empty boundary is refused");
 	buf_fini(&p->out);
 	arena_destroy(a);
 }
