@@ -700,7 +700,7 @@ type_ok(struct check *c, xmlNodePtr piece, int nature)
 static void
 check_classification(struct check *c, xmlNodePtr acte)
 {
-	char code[48] = "", v[8], nat[8], el[16];
+	char code[48] = "", v[8], nat[8], el[24];
 	xmlNodePtr annexes = child(acte, "Annexes");
 	int nature;
 
