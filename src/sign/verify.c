@@ -10,6 +10,8 @@
  */
 #include "sign/sign_int.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -861,8 +863,10 @@ verify_one(struct vsig *v)
 struct cov {
 	struct sign_report *r;
 	xmlNodePtr root;
-	xmlNodePtr *signed_el;     /* targets of the valid signatures */
+	xmlNodePtr *signed_el;     /* targets of the valid signatures, sorted */
 	size_t nsigned;
+	xmlNodePtr *failed_el;     /* targets of the signatures that failed, sorted */
+	size_t nfailed;
 	int whole;                 /* a valid signature covers the root */
 	int nbord, lines, more;
 };
@@ -880,14 +884,24 @@ readable_bordereau(const struct cov *c, xmlNodePtr n)
 }
 
 static int
+ptr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(const xmlNodePtr *)a, y = (uintptr_t)*(const xmlNodePtr *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sorted so that a PES of many bordereaux costs n log n, not n^2. */
+static int
+in_set(xmlNodePtr *v, size_t n, xmlNodePtr el)
+{
+	return n && bsearch(&el, v, n, sizeof(*v), ptr_cmp) != NULL;
+}
+
+static int
 is_signed(const struct cov *c, xmlNodePtr n)
 {
-	size_t i;
-
-	for (i = 0; i < c->nsigned; i++)
-		if (c->signed_el[i] == n)
-			return 1;
-	return 0;
+	return in_set(c->signed_el, c->nsigned, n);
 }
 
 static void
@@ -913,10 +927,12 @@ cov_bordereau(struct cov *c, xmlNodePtr n)
 			 "does not read it (wrapping attempt)", id ? id : "none", pn);
 		cov_fail(c, fr, en);
 	} else if (c->nbord++, !c->whole && !is_signed(c, n)) {
-		snprintf(fr, sizeof(fr), "le bordereau %d (Id %.100s) n'est pas signé", c->nbord,
-			 id ? id : "absent");
-		snprintf(en, sizeof(en), "bordereau %d (Id %.100s) is not signed", c->nbord,
-			 id ? id : "none");
+		int tried = in_set(c->failed_el, c->nfailed, n);
+
+		snprintf(fr, sizeof(fr), "le bordereau %d (Id %.100s) n'est %s", c->nbord,
+			 id ? id : "absent", tried ? "couvert par aucune signature valide" : "pas signé");
+		snprintf(en, sizeof(en), "bordereau %d (Id %.100s) is %s", c->nbord,
+			 id ? id : "none", tried ? "covered by no valid signature" : "not signed");
 		cov_fail(c, fr, en);
 	}
 	xmlFree(id);
@@ -956,16 +972,22 @@ cov_walk(struct cov *c, xmlNodePtr n)
 	}
 }
 
+/* sigs->v[0..nsigned) are the targets of valid signatures, the rest those
+ * of signatures that failed (or NULL). */
 static void
-check_coverage(struct sign_report *r, xmlDocPtr doc, xmlNodePtr *signed_el, size_t nsigned)
+check_coverage(struct sign_report *r, xmlDocPtr doc, struct sigs *sigs, size_t nsigned)
 {
-	struct cov c = { .r = r, .root = xmlDocGetRootElement(doc), .signed_el = signed_el,
-			 .nsigned = nsigned };
+	struct cov c = { .r = r, .root = xmlDocGetRootElement(doc), .signed_el = sigs->v,
+			 .nsigned = nsigned, .failed_el = sigs->v + nsigned,
+			 .nfailed = sigs->n - nsigned };
+	xmlNodePtr *signed_el = sigs->v;
 	char fr[320], en[320], *id;
 	size_t i;
 
 	if (!c.root || strcmp((const char *)c.root->name, "PES_Aller") != 0)
 		return;
+	qsort(c.signed_el, c.nsigned, sizeof(xmlNodePtr), ptr_cmp);
+	qsort(c.failed_el, c.nfailed, sizeof(xmlNodePtr), ptr_cmp);
 	c.whole = is_signed(&c, c.root);
 	for (i = 0; i < nsigned; i++) {
 		if (signed_el[i] == c.root || readable_bordereau(&c, signed_el[i]) ||
@@ -1028,11 +1050,17 @@ verify_xml(const struct sign_verify_opts *o, struct trust *t, const void *in, si
 		struct vsig v = { .r = r, .o = o, .t = t, .sig = sigs.v[i] };
 
 		verify_one(&v);
-		if (v.target && r->sigs[v.idx].valid)
-			sigs.v[nsigned++] = v.target;   /* reuses the slot of a checked signature */
+		/* slot i is free now: valid targets are packed at the front,
+		 * failed ones kept behind them */
+		if (v.target && r->sigs[v.idx].valid) {
+			sigs.v[i] = sigs.v[nsigned];
+			sigs.v[nsigned++] = v.target;
+		} else {
+			sigs.v[i] = v.target;
+		}
 	}
 	if (sigs.n > 0)
-		check_coverage(r, doc, sigs.v, nsigned);
+		check_coverage(r, doc, &sigs, nsigned);
 out:
 	free(sigs.v);
 	xmlFreeDoc(doc);

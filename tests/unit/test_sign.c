@@ -511,6 +511,27 @@ test_pes_wrapping(void)
 	buf_fini(&in);
 	buf_fini(&moved);
 
+	/* a signed bordereau altered: its signature fails, so nothing covers it */
+	buf_init(&in, 1 << 20);
+	ok(!buf_add(&in, pes_signed.data, pes_signed.len) &&
+	   !subst(&in, "<MtBordHT V=\"75724.75\"/>", "<MtBordHT V=\"99999.99\"/>") &&
+	   verify(trust, &in, 0, NULL, 0, &r) == 0 && !r.valid && check_is(&r, "core", 0, 0) &&
+	   coverage_says(&r, "bordereau 1 (Id BORD1093357910) is covered by no valid signature"),
+	   "an altered signed bordereau: core fails and the bordereau is not covered");
+	sign_report_fini(&r);
+	buf_fini(&in);
+
+	/* a whole-file signature covers every bordereau */
+	buf_init(&in, 1 << 20);
+	ok(!buf_add(&in, pes_in.data, pes_in.len) &&
+	   !subst(&in, "<Bordereau Id=\"BORD1093357910\">", "<Bordereau>") &&
+	   pes_sign(&signer, SIGN_XADES_111, &in, &moved, &e) == 0 &&
+	   verify(trust, &moved, 0, NULL, 0, &r) == 0 && r.valid && check_is(&r, "coverage", -1, 1),
+	   "a whole-file signature: valid, every bordereau covered");
+	sign_report_fini(&r);
+	buf_fini(&in);
+	buf_fini(&moved);
+
 	/* an Id that is not an NCName is refused before signing */
 	buf_init(&in, 1 << 20);
 	ok(!buf_add(&in, pes_in.data, pes_in.len) &&
