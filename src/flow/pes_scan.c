@@ -225,6 +225,33 @@ classify(const struct pes_scan *ps, const xmlChar *name, const xmlChar *uri)
 	return T_OTHER;
 }
 
+/* An Id attribute must be an xs:ID (an NCName): liasse signs the element
+ * by "#Id", and a verifier (liasse's own, Hélios) resolves only an NCName. */
+static int
+check_ncname(struct pes_scan *ps, const char *what, const char *field, const char *v, size_t n)
+{
+	xmlChar *s;
+	int bad;
+	char shown[104];
+
+	if (ps->failed)
+		return -1;
+	s = xmlStrndup((const xmlChar *)v, (int)(n > 4096 ? 4096 : n));
+	bad = s == NULL || xmlValidateNCName(s, 0) != 0;
+
+	xmlFree(s);
+	if (!bad)
+		return 0;
+	copy_utf8(shown, sizeof(shown), v, n);
+	refuse(ps, "%s Id is not a valid xs:ID", what);
+	snprintf(ps->err.field, sizeof(ps->err.field), "%s", field);
+	lerr_detail(&ps->err, "Id=\"%s\" is not an NCName (a letter or _ first, then letters, "
+		    "digits, '.', '-', '_'; no ':', '/', '#' or space)", shown);
+	lerr_hint(&ps->err, "give the %s an Id such as BORD_2_26_42 in the finance software "
+		  "and send the file again", what);
+	return -1;
+}
+
 static int
 root_start(struct pes_scan *ps, const xmlChar *name, const xmlChar *uri,
 	   const xmlChar **attrs, int nb)
@@ -261,6 +288,8 @@ root_start(struct pes_scan *ps, const xmlChar *name, const xmlChar *uri,
 	}
 	id = attr(attrs, nb, "Id", &n);
 	if (id && n > 0) {
+		if (check_ncname(ps, "PES_Aller", "pes.id", id, n))
+			return -1;
 		pi->root_has_id = 1;
 		copy_utf8(pi->root_id, sizeof(pi->root_id), id, n);
 	}
@@ -342,8 +371,10 @@ on_tag(struct pes_scan *ps, enum tag t, const xmlChar **attrs, int nb)
 	case T_DEMAT_REC: demat(ps, &pi->demat_recette, "EnTeteRecette", v, n); break;
 	case T_BORD:
 		pi->n_bordereaux++;
-		if (attr(attrs, nb, "Id", &n) && n > 0)
+		if ((v = attr(attrs, nb, "Id", &n)) && n > 0) {
 			pi->n_bordereaux_with_id++;
+			check_ncname(ps, "bordereau", "pes.bordereau.id", v, n);
+		}
 		break;
 	case T_IDBORD: bordereau_id(ps, v, n); break;
 	case T_EXER: exercice(ps, v, n); break;

@@ -100,6 +100,31 @@ choose_targets(xmlDocPtr doc, struct targets *t, struct lerr *e)
 	return e->kind;
 }
 
+/* Each target is referenced by "#Id": an Id that is not an xs:ID (NCName)
+ * would give a signature no verifier resolves. */
+static int
+check_target_ids(struct targets *t, struct lerr *e)
+{
+	size_t i;
+	xmlChar *id;
+
+	for (i = 0; i < t->n; i++) {
+		id = xmlGetProp(t->node[i], BAD_CAST "Id");
+		if (id && xmlValidateNCName(id, 0) == 0) {
+			xmlFree(id);
+			continue;
+		}
+		lerr_set(e, LERR_INVALID, t->node[i] == t->root ? "pes.id" : "pes.bordereau.id",
+			 "%s Id is not a valid xs:ID", (const char *)t->node[i]->name);
+		lerr_detail(e, "Id=\"%.100s\" is not an NCName", id ? (const char *)id : "");
+		lerr_hint(e, "give it an Id made of letters, digits, '.', '-' and '_' "
+			  "(a letter or '_' first), e.g. BORD_2_26_42");
+		xmlFree(id);
+		return e->kind;
+	}
+	return 0;
+}
+
 static int
 check_unsigned(struct targets *t, struct lerr *e)
 {
@@ -195,7 +220,8 @@ sign_pes(const struct sign_key *k, const struct sign_pes_opts *o, const void *in
 		rc = lerr_set(e, LERR_INVALID, NULL, "the Id \"%s\" appears twice in the PES", dup);
 		goto out;
 	}
-	if ((rc = choose_targets(doc, t, e)) || (rc = check_unsigned(t, e)))
+	if ((rc = choose_targets(doc, t, e)) || (rc = check_target_ids(t, e)) ||
+	    (rc = check_unsigned(t, e)))
 		goto out;
 	sx_number_elements(doc);
 	set_dematerialised(xmlDocGetRootElement(doc), t);

@@ -10,6 +10,8 @@
  */
 #include "sign/sign_int.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -37,6 +39,7 @@ struct vsig {
 	int uriless;               /* references without URI: the detached data */
 	int name_mismatch;         /* the detached reference names another file */
 	char detached_uri[512];
+	xmlNodePtr target;         /* the signed element (the root for URI="") */
 };
 
 #define CHECK(v, id, ok, warn, fr, en) rep_add((v)->r, (v)->idx, id, ok, warn, fr, en)
@@ -294,8 +297,10 @@ data_ref_ok(struct vsig *v, xmlNodePtr ref, const char *uri)
 	xmlAttrPtr a;
 	xmlNodePtr el;
 
-	if (uri[0] == '\0')
+	if (uri[0] == '\0') {
+		v->target = xmlDocGetRootElement(v->sig->doc);
 		return has_enveloped(ref);
+	}
 	if (uri[0] != '#')
 		return v->o->data != NULL;
 	if (!(a = xmlGetID(v->sig->doc, BAD_CAST(uri + 1))) || !(el = a->parent))
@@ -305,6 +310,7 @@ data_ref_ok(struct vsig *v, xmlNodePtr ref, const char *uri)
 	if (has_enveloped(ref) && !is_ancestor(el, v->sig))
 		return 0;
 	snprintf(v->r->sigs[v->idx].target, sizeof(v->r->sigs[v->idx].target), "%s", uri + 1);
+	v->target = el;
 	return 1;
 }
 
@@ -843,13 +849,177 @@ verify_one(struct vsig *v)
 	sk_X509_pop_free(v->certs, X509_free);
 }
 
+/*
+ * Coverage of a PES_Aller (the signatures being checked one by one above):
+ * Hélios reads the bordereaux at PES_Aller/PES_DepenseAller/Bordereau and
+ * PES_Aller/PES_RecetteAller/Bordereau (the only places PES_Aller.xsd puts
+ * one).  Each of them must be the target of a valid signature of its own,
+ * or the whole file (PES_Aller, by its Id or URI="") the target of a valid
+ * signature; every block must hold a covered bordereau; a Bordereau or a
+ * signed element anywhere else is a wrapping attempt.
+ */
+#define COV_MAX_LINES 20
+
+struct cov {
+	struct sign_report *r;
+	xmlNodePtr root;
+	xmlNodePtr *signed_el;     /* targets of the valid signatures, sorted */
+	size_t nsigned;
+	xmlNodePtr *failed_el;     /* targets of the signatures that failed, sorted */
+	size_t nfailed;
+	int whole;                 /* a valid signature covers the root */
+	int nbord, lines, more;
+};
+
+static int
+is_block(xmlNodePtr n)
+{
+	return sx_is(n, NULL, "PES_DepenseAller") || sx_is(n, NULL, "PES_RecetteAller");
+}
+
+static int
+readable_bordereau(const struct cov *c, xmlNodePtr n)
+{
+	return sx_is(n, NULL, "Bordereau") && is_block(n->parent) && n->parent->parent == c->root;
+}
+
+static int
+ptr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(const xmlNodePtr *)a, y = (uintptr_t)*(const xmlNodePtr *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sorted so that a PES of many bordereaux costs n log n, not n^2. */
+static int
+in_set(xmlNodePtr *v, size_t n, xmlNodePtr el)
+{
+	return n && bsearch(&el, v, n, sizeof(*v), ptr_cmp) != NULL;
+}
+
+static int
+is_signed(const struct cov *c, xmlNodePtr n)
+{
+	return in_set(c->signed_el, c->nsigned, n);
+}
+
+static void
+cov_fail(struct cov *c, const char *fr, const char *en)
+{
+	if (c->lines++ < COV_MAX_LINES)
+		rep_add(c->r, -1, "coverage", 0, 0, fr, en);
+	else
+		c->more++;
+}
+
+static void
+cov_bordereau(struct cov *c, xmlNodePtr n)
+{
+	char *id = prop(n, "Id"), fr[320], en[320];
+	const char *pn = n->parent && n->parent->type == XML_ELEMENT_NODE ?
+		(const char *)n->parent->name : "(document)";
+
+	if (!readable_bordereau(c, n)) {
+		snprintf(fr, sizeof(fr), "un Bordereau (Id %.100s) est placé sous <%.60s>, là où "
+			 "Hélios ne le lit pas (tentative de substitution)", id ? id : "absent", pn);
+		snprintf(en, sizeof(en), "a Bordereau (Id %.100s) sits under <%.60s>, where Hélios "
+			 "does not read it (wrapping attempt)", id ? id : "none", pn);
+		cov_fail(c, fr, en);
+	} else if (c->nbord++, !c->whole && !is_signed(c, n)) {
+		int tried = in_set(c->failed_el, c->nfailed, n);
+
+		snprintf(fr, sizeof(fr), "le bordereau %d (Id %.100s) n'est %s", c->nbord,
+			 id ? id : "absent", tried ? "couvert par aucune signature valide" : "pas signé");
+		snprintf(en, sizeof(en), "bordereau %d (Id %.100s) is %s", c->nbord,
+			 id ? id : "none", tried ? "covered by no valid signature" : "not signed");
+		cov_fail(c, fr, en);
+	}
+	xmlFree(id);
+}
+
+static int
+block_covered(const struct cov *c, xmlNodePtr b)
+{
+	xmlNodePtr n;
+
+	for (n = b->children; n; n = n->next)
+		if (sx_is(n, NULL, "Bordereau") && is_signed(c, n))
+			return 1;
+	return 0;
+}
+
+static void
+cov_walk(struct cov *c, xmlNodePtr n)
+{
+	char fr[320], en[320];
+	int nblock = 0;
+
+	for (; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE || sx_is(n, NS_DS, "Signature"))
+			continue;
+		if (!strcmp((const char *)n->name, "Bordereau"))
+			cov_bordereau(c, n);
+		if (n->parent == c->root && is_block(n) && (nblock++, !c->whole) &&
+		    !block_covered(c, n)) {
+			snprintf(fr, sizeof(fr), "le bloc %s n° %d ne contient aucun bordereau signé",
+				 (const char *)n->name, nblock);
+			snprintf(en, sizeof(en), "block %s no. %d holds no signed bordereau",
+				 (const char *)n->name, nblock);
+			cov_fail(c, fr, en);
+		}
+		cov_walk(c, n->children);
+	}
+}
+
+/* sigs->v[0..nsigned) are the targets of valid signatures, the rest those
+ * of signatures that failed (or NULL). */
+static void
+check_coverage(struct sign_report *r, xmlDocPtr doc, struct sigs *sigs, size_t nsigned)
+{
+	struct cov c = { .r = r, .root = xmlDocGetRootElement(doc), .signed_el = sigs->v,
+			 .nsigned = nsigned, .failed_el = sigs->v + nsigned,
+			 .nfailed = sigs->n - nsigned };
+	xmlNodePtr *signed_el = sigs->v;
+	char fr[320], en[320], *id;
+	size_t i;
+
+	if (!c.root || strcmp((const char *)c.root->name, "PES_Aller") != 0)
+		return;
+	qsort(c.signed_el, c.nsigned, sizeof(xmlNodePtr), ptr_cmp);
+	qsort(c.failed_el, c.nfailed, sizeof(xmlNodePtr), ptr_cmp);
+	c.whole = is_signed(&c, c.root);
+	for (i = 0; i < nsigned; i++) {
+		if (signed_el[i] == c.root || readable_bordereau(&c, signed_el[i]) ||
+		    sx_is(signed_el[i], NULL, "Bordereau"))
+			continue;       /* a misplaced Bordereau is reported by the walk */
+		id = prop(signed_el[i], "Id");
+		snprintf(fr, sizeof(fr), "l'élément signé <%.60s> (Id %.100s) n'est ni PES_Aller ni "
+			 "un bordereau lu par Hélios", (const char *)signed_el[i]->name, id ? id : "");
+		snprintf(en, sizeof(en), "the signed element <%.60s> (Id %.100s) is neither PES_Aller "
+			 "nor a bordereau Hélios reads", (const char *)signed_el[i]->name, id ? id : "");
+		xmlFree(id);
+		cov_fail(&c, fr, en);
+	}
+	cov_walk(&c, c.root->children);
+	if (c.more) {
+		snprintf(fr, sizeof(fr), "et %d autres éléments non couverts", c.more);
+		snprintf(en, sizeof(en), "and %d more elements not covered", c.more);
+		rep_add(r, -1, "coverage", 0, 0, fr, en);
+	} else if (!c.lines) {
+		rep_add(r, -1, "coverage", 1, 0, c.whole ? "le fichier entier est signé" :
+			"chaque bordereau est couvert par sa signature",
+			c.whole ? "the whole file is signed" : "every bordereau is covered by its signature");
+	}
+}
+
 static int
 verify_xml(const struct sign_verify_opts *o, struct trust *t, const void *in, size_t inlen,
 	   struct sign_report *r, struct lerr *e)
 {
 	xmlDocPtr doc = NULL;
 	struct sigs sigs = { 0 };
-	size_t i;
+	size_t i, nsigned = 0;
 	char dup[128], fr[320], en[320];
 	struct lerr pe;
 	int rc = 0;
@@ -880,7 +1050,17 @@ verify_xml(const struct sign_verify_opts *o, struct trust *t, const void *in, si
 		struct vsig v = { .r = r, .o = o, .t = t, .sig = sigs.v[i] };
 
 		verify_one(&v);
+		/* slot i is free now: valid targets are packed at the front,
+		 * failed ones kept behind them */
+		if (v.target && r->sigs[v.idx].valid) {
+			sigs.v[i] = sigs.v[nsigned];
+			sigs.v[nsigned++] = v.target;
+		} else {
+			sigs.v[i] = v.target;
+		}
 	}
+	if (sigs.n > 0)
+		check_coverage(r, doc, &sigs, nsigned);
 out:
 	free(sigs.v);
 	xmlFreeDoc(doc);

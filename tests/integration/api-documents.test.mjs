@@ -381,6 +381,16 @@ describe('documents', () => {
 			assertSameCounts(assert, before, await h.snapshot());
 		});
 
+		it('a bordereau Id that is not an xs:ID (BORD_2/26#42): 422 on pes.bordereau.id, nothing stored', async () => {
+			const f = pesFile('NOMFICBADID01');
+			f.data = Buffer.from(f.data.toString('latin1').replace('Id="BORD1093357910"', 'Id="BORD_2/26#42"'), 'latin1');
+			const before = await h.snapshot();
+			const r = await s.a.postDocument({ kind: 'pes', organisation: s.orgA, title: 'PES Id invalide' }, f);
+			assertProblem(assert, r, { status: 422, field: 'pes.bordereau.id', hint: true,
+				detail: /BORD_2\/26#42.*NCName/ });
+			assertSameCounts(assert, before, await h.snapshot());
+		});
+
 		it('once the first document is cancelled the NomFic can be sent again', async () => {
 			const meta = { kind: 'pes', organisation: s.orgA, title: 'PES annulé' };
 			const first = await s.a.postDocument(meta, pesFile('NOMFICUNIQUE02'));

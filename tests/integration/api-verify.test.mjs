@@ -45,6 +45,7 @@ describe('POST /api/v1/verify', () => {
 			assert.ok(c.reason_fr && c.reason_en, 'each check explains itself in French and English');
 		}
 		assert.ok(r.json.checks.some((c) => c.id === 'chain'), 'the chain to the configured anchors is checked');
+		assert.ok(r.json.checks.some((c) => c.id === 'coverage' && c.ok), 'every bordereau is covered');
 	});
 
 	it('a signature that does not verify is reported invalid with the failing check', async () => {
@@ -55,6 +56,31 @@ describe('POST /api/v1/verify', () => {
 		const failed = r.json.checks.filter((c) => !c.ok);
 		assert.ok(failed.length > 0 && failed.some((c) => c.id === 'core'), r.text);
 	});
+
+	// Signature wrapping: the signed bordereau still verifies, but what Hélios
+	// would also read is not covered (the unit test test_sign builds the same
+	// cases from a PES liasse signs itself, and the moved-bordereau case).
+	const forged = '<Bordereau Id="BORD999999"><BlocBordereau><MtBordHT V="99999.99"/></BlocBordereau></Bordereau>';
+	for (const [what, edit, reasons] of [
+		['an extra unsigned bordereau (MtBordHT 99999.99)',
+			(t) => t.replace('</PES_DepenseAller>', `${forged}</PES_DepenseAller>`),
+			[/bordereau 2 \(Id BORD999999\) is not signed/]],
+		['an extra unsigned PES_DepenseAller block',
+			(t) => t.replace('</PES_DepenseAller>', `</PES_DepenseAller><PES_DepenseAller>${forged}</PES_DepenseAller>`),
+			[/block PES_DepenseAller no\. 2 holds no signed bordereau/, /bordereau 2 \(Id BORD999999\) is not signed/]],
+	]) {
+		it(`${what}: invalid, the coverage check names it`, async () => {
+			const data = Buffer.from(edit(fs.readFileSync(good).toString('latin1')), 'latin1');
+			const r = await post(s.a, [{ name: 'file', filename: 'pes.xml', type: 'application/xml', data }]);
+			assert.equal(r.status, 200, r.text);
+			assert.equal(r.json.valid, false, r.text);
+			assert.ok(r.json.signatures.every((g) => g.valid), 'the signature itself still verifies');
+			const failed = r.json.checks.filter((c) => !c.ok);
+			assert.ok(failed.every((c) => c.id === 'coverage'), r.text);
+			for (const re of reasons)
+				assert.ok(failed.some((c) => re.test(c.reason_en) && c.reason_fr), `${re}: ${r.text}`);
+		});
+	}
 
 	it('bad requests get problems: no file, wrong content type, no key', async () => {
 		assertProblem(assert, await post(s.a, [{ name: 'data', filename: 'x.pdf', data: '%PDF-' }]),

@@ -102,6 +102,24 @@ has(const char *hay, const char *needle)
 	"</BlocBordereau></Bordereau></PES_DepenseAller>"
 #define PES_TAIL "</n:PES_Aller>"
 
+/* b with the first from replaced by to (b keeps the result). */
+static const char *
+strrepl_first(struct buf *b, const char *from, const char *to)
+{
+	char *p = strstr(b->data, from);
+	struct buf n;
+
+	if (!p)
+		return b->data;
+	buf_init(&n, b->max);
+	if (buf_add(&n, b->data, (size_t)(p - b->data)) || buf_addstr(&n, to) ||
+	    buf_addstr(&n, p + strlen(from)))
+		return b->data;
+	buf_fini(b);
+	*b = n;
+	return b->data;
+}
+
 /* ---------------------------------------------------------------- PES: synthetic */
 
 static void
@@ -118,6 +136,19 @@ test_pes_synthetic(void)
 	is_int(pi.demat_depense, PES_DEMAT_YES, "pes: InfoDematerialisee 1");
 	ok(pi.root_has_id && strcmp(pi.root_id, "R1") == 0, "pes: root Id seen");
 	is_int(pi.n_bordereaux_with_id, 1, "pes: bordereau Id seen");
+
+	{
+		struct buf bad;
+
+		buf_init(&bad, 1 << 16);
+		ok(!buf_addstr(&bad, ok), "pes: copy");
+		is_int(scan_str(strrepl_first(&bad, "Id=\"B1\"", "Id=\"BORD_2/26#42\""), &e), LERR_INVALID,
+		       "pes: bordereau Id BORD_2/26#42 refused");
+		is_str(e.field, "pes.bordereau.id", "pes: bad Id: field pes.bordereau.id");
+		ok(has(e.detail, "BORD_2/26#42") && has(e.detail, "NCName") && e.hint[0],
+		   "pes: bad Id: detail and hint (%s / %s)", e.detail, e.hint);
+		buf_fini(&bad);
+	}
 
 	is_int(scan_str(PES_HEAD PES_ENTETE PES_BORD, &e), LERR_INVALID, "pes: truncated refused");
 	ok(has(e.msg, "not well-formed") && has(e.detail, "line"), "pes: truncated: %s / %s", e.msg, e.detail);

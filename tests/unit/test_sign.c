@@ -415,6 +415,135 @@ test_pes_multi(void)
 	buf_fini(&in);
 }
 
+/* A coverage failure whose reason mentions what. */
+static int
+coverage_says(const struct sign_report *r, const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (!strcmp(r->checks[i].id, "coverage") && !r->checks[i].ok &&
+		    strstr(r->checks[i].reason_en, what))
+			return 1;
+	fprintf(stderr, "#   no failed coverage check saying \"%s\"\n", what);
+	dump_failures(r);
+	return 0;
+}
+
+/* The unsigned bordereau of pes_in with another Id and MtBordHT 99999.99. */
+static int
+forged_bordereau(struct buf *out, const char *id)
+{
+	char *b = strstr(pes_in.data, "  <Bordereau Id=\"BORD1093357910\">");
+	char *end = b ? strstr(b, "</Bordereau>") : NULL, open[80];
+
+	if (!end)
+		return -1;
+	end += strlen("</Bordereau>\n");
+	snprintf(open, sizeof(open), "<Bordereau Id=\"%s\">", id);
+	buf_init(out, 1 << 20);
+	if (buf_add(out, b, (size_t)(end - b)) || subst(out, "<Bordereau Id=\"BORD1093357910\">", open) ||
+	    subst(out, "<MtBordHT V=\"75724.75\"/>", "<MtBordHT V=\"99999.99\"/>"))
+		return -1;
+	return 0;
+}
+
+/* Signature wrapping of a PES that liasse signed: every bordereau Hélios
+ * reads must be covered, and no signed element may sit elsewhere. */
+static void
+test_pes_wrapping(void)
+{
+	struct buf forged, in, moved;
+	struct sign_report r = { 0 };
+	struct lerr e;
+	char *b, *end;
+
+	if (!pes_signed.len || forged_bordereau(&forged, "BORD9999999999"))
+		return;
+	ok(verify(trust, &pes_signed, 0, NULL, 0, &r) == 0 && r.valid &&
+	   check_is(&r, "coverage", -1, 1), "the signed PES: every bordereau covered");
+	sign_report_fini(&r);
+
+	buf_init(&in, 1 << 20);
+	buf_init(&moved, 1 << 20);
+	ok(!buf_add(&moved, forged.data, forged.len) && !buf_addstr(&moved, " </PES_DepenseAller>") &&
+	   !buf_add(&in, pes_signed.data, pes_signed.len) &&
+	   !subst(&in, " </PES_DepenseAller>", moved.data) &&
+	   verify(trust, &in, 0, NULL, 0, &r) == 0 && !r.valid && r.nsig == 1 && r.sigs[0].valid &&
+	   coverage_says(&r, "bordereau 2 (Id BORD9999999999) is not signed"),
+	   "an extra unsigned bordereau (MtBordHT 99999.99): invalid, the bordereau named");
+	sign_report_fini(&r);
+	buf_fini(&moved);
+	buf_fini(&in);
+
+	/* an extra PES_DepenseAller block (its EnTeteDepense and the forged bordereau) */
+	buf_init(&in, 1 << 20);
+	buf_init(&moved, 1 << 20);
+	b = strstr(pes_in.data, " <PES_DepenseAller>");
+	end = b ? strstr(b, "  <Bordereau") : NULL;
+	ok(end && !buf_add(&moved, b, (size_t)(end - b)) && !buf_add(&moved, forged.data, forged.len) &&
+	   !buf_addstr(&moved, " </PES_DepenseAller>\n</n:PES_Aller>") &&
+	   !buf_add(&in, pes_signed.data, pes_signed.len) && !subst(&in, "</n:PES_Aller>", moved.data) &&
+	   verify(trust, &in, 0, NULL, 0, &r) == 0 && !r.valid && r.sigs[0].valid &&
+	   coverage_says(&r, "block PES_DepenseAller no. 2 holds no signed bordereau") &&
+	   coverage_says(&r, "bordereau 2 (Id BORD9999999999) is not signed"),
+	   "an extra unsigned PES_DepenseAller block: invalid, the block named");
+	sign_report_fini(&r);
+	buf_fini(&moved);
+	buf_fini(&in);
+
+	/* the signed bordereau moved under a foreign element, a forged one in its place */
+	b = strstr(pes_signed.data, "  <Bordereau Id=\"BORD1093357910\">");
+	end = b ? strstr(b, "</Bordereau>") : NULL;
+	end = end ? end + strlen("</Bordereau>\n") : NULL;
+	buf_init(&moved, 1 << 20);
+	buf_init(&in, 1 << 20);
+	ok(end && !buf_addstr(&moved, "<Annexe>") && !buf_add(&moved, b, (size_t)(end - b)) &&
+	   !buf_addstr(&moved, "</Annexe>\n</n:PES_Aller>") &&
+	   !buf_add(&in, pes_signed.data, (size_t)(b - pes_signed.data)) &&
+	   !buf_add(&in, forged.data, forged.len) && !buf_addstr(&in, end) &&
+	   !subst(&in, "</n:PES_Aller>", moved.data) &&
+	   verify(trust, &in, 0, NULL, 0, &r) == 0 && !r.valid && r.nsig == 1 &&
+	   r.sigs[0].valid && coverage_says(&r, "a Bordereau (Id BORD1093357910) sits under <Annexe>") &&
+	   coverage_says(&r, "bordereau 1 (Id BORD9999999999) is not signed"),
+	   "a signed bordereau moved under a foreign element, a forged one in its place: invalid");
+	sign_report_fini(&r);
+	buf_fini(&in);
+	buf_fini(&moved);
+
+	/* a signed bordereau altered: its signature fails, so nothing covers it */
+	buf_init(&in, 1 << 20);
+	ok(!buf_add(&in, pes_signed.data, pes_signed.len) &&
+	   !subst(&in, "<MtBordHT V=\"75724.75\"/>", "<MtBordHT V=\"99999.99\"/>") &&
+	   verify(trust, &in, 0, NULL, 0, &r) == 0 && !r.valid && check_is(&r, "core", 0, 0) &&
+	   coverage_says(&r, "bordereau 1 (Id BORD1093357910) is covered by no valid signature"),
+	   "an altered signed bordereau: core fails and the bordereau is not covered");
+	sign_report_fini(&r);
+	buf_fini(&in);
+
+	/* a whole-file signature covers every bordereau */
+	buf_init(&in, 1 << 20);
+	ok(!buf_add(&in, pes_in.data, pes_in.len) &&
+	   !subst(&in, "<Bordereau Id=\"BORD1093357910\">", "<Bordereau>") &&
+	   pes_sign(&signer, SIGN_XADES_111, &in, &moved, &e) == 0 &&
+	   verify(trust, &moved, 0, NULL, 0, &r) == 0 && r.valid && check_is(&r, "coverage", -1, 1),
+	   "a whole-file signature: valid, every bordereau covered");
+	sign_report_fini(&r);
+	buf_fini(&in);
+	buf_fini(&moved);
+
+	/* an Id that is not an NCName is refused before signing */
+	buf_init(&in, 1 << 20);
+	ok(!buf_add(&in, pes_in.data, pes_in.len) &&
+	   !subst(&in, "<Bordereau Id=\"BORD1093357910\">", "<Bordereau Id=\"BORD_2/26#42\">") &&
+	   pes_sign(&signer, SIGN_XADES_111, &in, &moved, &e) == LERR_INVALID &&
+	   !strcmp(e.field, "pes.bordereau.id") && e.hint[0],
+	   "a bordereau Id BORD_2/26#42 is refused at signing (%s)", e.msg);
+	buf_fini(&moved);
+	buf_fini(&in);
+	buf_fini(&forged);
+}
+
 static void
 test_pes_ecdsa(void)
 {
@@ -1424,6 +1553,7 @@ main(void)
 	test_pes_sign();
 	test_pes_122();
 	test_pes_multi();
+	test_pes_wrapping();
 	test_pes_targets();
 	test_pes_ecdsa();
 	test_pes_crlf_utf8();
