@@ -316,6 +316,8 @@ xmit_actes_add_xml(struct xmit_tgz *t, const char *name, struct buf *utf8, long 
 	return rc;
 }
 
+static int return_address_check(json_t *settings, int strict, struct lerr *e);
+
 int
 xmit_actes_archive_one(struct xmit_job *x, const char *form, struct buf *msg, struct lerr *e)
 {
@@ -326,6 +328,10 @@ xmit_actes_archive_one(struct xmit_job *x, const char *form, struct buf *msg, st
 	int rc;
 
 	buf_init(&env, MSG_MAX);
+	if (return_address_check(x->settings, 0, e)) {   /* the 6-1 and 7-1 need one too */
+		rc = e->kind = LERR_UNAVAILABLE;
+		goto out;
+	}
 	if ((rc = xmit_actes_names(x, envname, sizeof(envname), e)))
 		goto out;
 	if (xmit_actes_envelope(x, form, &env)) {
