@@ -17,6 +17,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "flow/acte.h"
 #include "flow/door.h"
 #include "flow/meta.h"
 #include "flow/pes_xsd.h"
@@ -426,6 +427,17 @@ reply_created(struct req *rq, struct upload *u, int status, const char *id, char
 		lerr_set(&e, LERR_FORBIDDEN, "metadata.organisation",
 			 "organisation %s is not one of this client's organisations", u->org);
 		lerr_hint(&e, "use the SIREN of an organisation your API key was issued for");
+	} else if (status == 409 && json_object_get(j, "duplicate")) {
+		/* document_create() refuses what @ctes would refuse as a duplicate. */
+		const char *dup = json_string_value(json_object_get(j, "duplicate"));
+
+		lerr_set(&e, LERR_CONFLICT, ACTE_PATH ".numero_interne",
+			 "organisation %s already has an act numbered \"%s\" decided on %s", u->org,
+			 json_string_value(json_object_get(u->door.meta, "numero_interne")),
+			 json_string_value(json_object_get(u->door.meta, "date_decision")));
+		lerr_detail(&e, "document %s carries the same numero_interne and date_decision; @ctes "
+			    "refuses a second act with the same number and decision date", dup ? dup : "?");
+		lerr_hint(&e, "give the act its own number, or cancel the earlier document first");
 	} else if (status == 409) {
 		lerr_set(&e, LERR_CONFLICT, "Idempotency-Key", "this Idempotency-Key was used for another request");
 		lerr_detail(&e, "it created document %s with different metadata or files", other ? other : "?");

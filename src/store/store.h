@@ -422,6 +422,11 @@ int store_xmit_load(struct store_conn *c, const char *doc_id, struct xmit_row *t
 /* The document (doc_id "" if none) whose transmission of org (0: any) carries match_key. */
 int store_xmit_find(struct store_conn *c, long long org_id, const char *match_key, char doc_id[37],
 		    struct lerr *e) LERR_WUR;
+/* The document whose transmission of org waits for an answer (sending or
+ * sent) and carries match_key, the latest sent; other is a second one
+ * waiting with the same key ("" if none). */
+int store_xmit_find_waiting(struct store_conn *c, long long org_id, const char *match_key, char doc_id[37],
+			    char other[37], struct lerr *e) LERR_WUR;
 /* The next value of an organisation's counter name ('helios', 'actes'). */
 int store_xmit_counter(struct store_conn *c, long long org_id, const char *name, long long *n,
 		       struct lerr *e) LERR_WUR;

@@ -160,6 +160,37 @@ store_xmit_find(struct store_conn *c, long long org_id, const char *match_key, c
 	return 0;
 }
 
+/* The transmissions waiting for an answer (state sending or sent) that
+ * match_key names, the latest sent first: an answer to a transmission is
+ * the answer of the latest one sent, older ones being answered already
+ * (refused, acknowledged, failed).  doc_id and other are "" when there are
+ * fewer; other set means two wait with the same key: the caller must not guess. */
+int
+store_xmit_find_waiting(struct store_conn *c, long long org_id, const char *match_key, char doc_id[37],
+			char other[37], struct lerr *e)
+{
+	char org[24];
+	PGresult *r = NULL;
+	int rc;
+
+	ll(org_id, org, sizeof(org));
+	struct sqlp p[2] = { SQLP_TEXT(org), SQLP_TEXT(match_key) };
+	rc = sq_exec(c, "SELECT doc_id FROM transmission WHERE ($1::bigint = 0 OR org_id = $1::bigint)"
+		     " AND (match_key = $2 OR remote_name = $2 OR remote_name LIKE '___-' || $2 || '.tar.gz')"
+		     " AND state IN ('sending', 'sent')"
+		     " ORDER BY coalesce(sent_at, sending_since, created_at) DESC, created_at DESC LIMIT 2",
+		     p, 2, &r, e);
+	if (rc)
+		return rc;
+	doc_id[0] = other[0] = '\0';
+	if (PQntuples(r) > 0)
+		copy(doc_id, 37, PQgetvalue(r, 0, 0));
+	if (PQntuples(r) > 1)
+		copy(other, 37, PQgetvalue(r, 1, 0));
+	PQclear(r);
+	return 0;
+}
+
 int
 store_xmit_counter(struct store_conn *c, long long org_id, const char *name, long long *n,
 		   struct lerr *e)

@@ -13,7 +13,7 @@
  *
  * Settings (liasse connector set --kind actes): url, cert, key, cacert, pin
  * (sha256//... of the server key), trigramme (default LIA), test, email
- * (AdressesRetour), referent_nom, referent_telephone, referent_email,
+ * (AdressesRetour, required: no default), referent_nom, referent_telephone, referent_email,
  * classification_date, field (multipart field, default: the archive name),
  * reconcile_wait, and the IMAP keys of imap.c.  ClassificationDateVersion is
  * the date of the organisation's classification (7-2) when one was received,
@@ -262,7 +262,11 @@ message_xml(struct acte_build *b, struct buf *o)
 		if (b->p[i].role == 1)
 			rc = buf_printf(o, "  <actes:Annexe>\n   <actes:NomFichier>%s</actes:NomFichier>\n"
 					"  </actes:Annexe>\n", b->p[i].name);
-	return rc || buf_addstr(o, " </actes:Annexes>\n</actes:Acte>\n");
+	/* DocumentPapier (O/N), after Annexes as the ministry's later schema and
+	 * S²LOW write it (doc/actes-message.md). */
+	return rc || buf_printf(o, " </actes:Annexes>\n <actes:DocumentPapier>%s</actes:DocumentPapier>\n"
+				"</actes:Acte>\n",
+				json_is_true(json_object_get(m, "document_papier")) ? "O" : "N");
 }
 
 int
@@ -288,7 +292,7 @@ xmit_actes_envelope(struct xmit_job *x, const char *form, struct buf *o)
 		rc = rc || buf_addstr(o, "  </actes:Referent>\n");
 	}
 	rc = rc || buf_addstr(o, " </actes:Emetteur>\n <actes:AdressesRetour>\n  <actes:Email>") ||
-	     esc(o, xmit_setting(s, "email", "liasse@example.org")) ||
+	     esc(o, xmit_setting(s, "email", "")) ||
 	     buf_printf(o, "</actes:Email>\n </actes:AdressesRetour>\n <actes:FormulairesEnvoyes>\n"
 			"  <actes:Formulaire>\n   <actes:NomFichier>%s</actes:NomFichier>\n"
 			"  </actes:Formulaire>\n </actes:FormulairesEnvoyes>\n</actes:EnveloppeCLMISILL>\n", form);
@@ -312,6 +316,8 @@ xmit_actes_add_xml(struct xmit_tgz *t, const char *name, struct buf *utf8, long 
 	return rc;
 }
 
+static int return_address_check(json_t *settings, int strict, struct lerr *e);
+
 int
 xmit_actes_archive_one(struct xmit_job *x, const char *form, struct buf *msg, struct lerr *e)
 {
@@ -322,6 +328,10 @@ xmit_actes_archive_one(struct xmit_job *x, const char *form, struct buf *msg, st
 	int rc;
 
 	buf_init(&env, MSG_MAX);
+	if (return_address_check(x->settings, 0, e)) {   /* the 6-1 and 7-1 need one too */
+		rc = e->kind = LERR_UNAVAILABLE;
+		goto out;
+	}
 	if ((rc = xmit_actes_names(x, envname, sizeof(envname), e)))
 		goto out;
 	if (xmit_actes_envelope(x, form, &env)) {
@@ -411,6 +421,26 @@ out:
 	return rc;
 }
 
+/* The return address (AdressesRetour/Email) is where the prefecture's
+ * answers go: without one no return would ever reach the organisation, and
+ * there is no default to guess.  The connector test also wants it to look
+ * like an address; the send leaves the rest to the platform's XSD. */
+static int
+return_address_check(json_t *settings, int strict, struct lerr *e)
+{
+	const char *mail = xmit_setting(settings, "email", NULL);
+
+	if (mail && *mail && (!strict || (strchr(mail, '@') && !strpbrk(mail, " <>\"\r\n"))))
+		return 0;
+	if (mail && *mail)
+		lerr_set(e, LERR_INVALID, "email", "the @ctes return address \"%.200s\" is not an e-mail address",
+			 mail);
+	else
+		lerr_set(e, LERR_INVALID, "email", "the @ctes return address (AdressesRetour) is not configured");
+	lerr_hint(e, "liasse connector set --org <SIREN> --kind actes email=<the mailbox the returns reach>");
+	return e->kind;
+}
+
 static int
 actes_prepare(struct xmit_job *x, struct lerr *e)
 {
@@ -424,6 +454,13 @@ actes_prepare(struct xmit_job *x, struct lerr *e)
 	b->e = e;
 	b->sig = -1;
 	b->meta = json_loads(x->t.meta_json, 0, &jerr);
+	/* A configuration error, not the act's: the job waits for the fix. */
+	if (return_address_check(x->settings, 0, e)) {
+		e->kind = LERR_UNAVAILABLE;
+		json_decref(b->meta);
+		free(b);
+		return e->kind;
+	}
 	/* ClassificationDateVersion: the date of the classification the
 	 * prefecture sent (7-2), not today's */
 	if (!(rc = make_stem(b)) && !(rc = store_org_classification_date(x->c, x->t.org_id, b->class_date, e)) &&
@@ -505,7 +542,12 @@ actes_reconcile(struct xmit_job *x, int *found, struct lerr *e)
 static int
 actes_test(struct xmit_poll *p, struct lerr *e)
 {
-	int rc = xmit_tls_handshake(p->settings, xmit_setting(p->settings, "url", ""), "the TLS handshake with @ctes", e);
+	int rc = return_address_check(p->settings, 1, e);
+
+	if (rc)
+		return rc;
+	p->report(p->arg, "actes", 1, "return address (AdressesRetour) configured");
+	rc = xmit_tls_handshake(p->settings, xmit_setting(p->settings, "url", ""), "the TLS handshake with @ctes", e);
 
 	if (!rc)
 		p->report(p->arg, "actes", 1, "TLS handshake with the client certificate and pinned key done");

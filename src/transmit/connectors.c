@@ -47,7 +47,7 @@ static const struct xmit_setting_info actes_settings[] = {
 	{ "pin", "sha256// et l’empreinte base64 de la clé publique de la plateforme", 0 },
 	{ "trigramme", "le trigramme de l’émetteur (par défaut LIA)", 0 },
 	{ "test", "1 : enveloppes de test (TACT)", 0 },
-	{ "email", "l’adresse de retour de l’enveloppe (AdressesRetour)", 0 },
+	{ "email", "l’adresse où la préfecture répond (AdressesRetour de l’enveloppe) ; obligatoire", 0 },
 	{ "referent_nom", "le nom du référent", 0 },
 	{ "referent_telephone", "le téléphone du référent", 0 },
 	{ "referent_email", "l’adresse électronique du référent", 0 },

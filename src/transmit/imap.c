@@ -271,6 +271,53 @@ cancel_refused(struct xmit_poll *p, const char *doc_id, const char *name, const 
 	return store_inbox_add(p->c, source, item, doc_id, "anomaly", e);
 }
 
+/* Two transmissions wait for an answer with the same IDActe: attaching it
+ * to either would be a guess.  Each document's journal says so, the log too,
+ * and the message is kept as read (an administrator settles it). */
+static int
+ambiguous(struct xmit_poll *p, const char *name, const struct verdict *v, const char *doc_id,
+	  const char *other, const char *source, const char *item, struct lerr *e)
+{
+	json_t *d = json_pack("{s:s, s:s, s:[s, s]}", "name", name, "idacte", v->key, "documents", doc_id, other);
+	char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
+	int rc;
+
+	json_decref(d);
+	log_error("org=%s: @ctes message %s (%s) answers two transmissions waiting, documents %s and %s:"
+		  " attached to neither", p->siren, name, v->key, doc_id, other);
+	if (!detail)
+		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	rc = store_journal(p->c, "transmit", "transmit.return_ambiguous", doc_id, p->org_id, detail, e);
+	rc = rc ? rc : store_journal(p->c, "transmit", "transmit.return_ambiguous", other, p->org_id, detail, e);
+	free(detail);
+	return rc ? rc : store_inbox_add(p->c, source, item, NULL, "ambiguous", e);
+}
+
+/* The document an answer is about: an ARActe or an anomaly answers the
+ * transmission waiting for it (the latest sent with its IDActe or archive
+ * name), not an earlier one of the same act already answered; other
+ * messages (letters, late copies) go to the latest transmission with the
+ * key.  -1 when the answer was set aside as ambiguous. */
+static int
+answered(struct xmit_poll *p, const char *name, const struct verdict *v, char doc_id[37],
+	 const char *source, const char *item, struct lerr *e)
+{
+	char other[37] = "";
+	int rc;
+
+	if (!v->key[0])
+		return 0;
+	if (v->accepted >= 0 && !v->about_cancel) {
+		if ((rc = store_xmit_find_waiting(p->c, p->org_id, v->key, doc_id, other, e)))
+			return rc;
+		if (other[0])
+			return (rc = ambiguous(p, name, v, doc_id, other, source, item, e)) ? rc : -1;
+		if (doc_id[0])
+			return 0;
+	}
+	return store_xmit_find(p->c, p->org_id, v->key, doc_id, e);
+}
+
 int
 xmit_actes_return(struct xmit_poll *p, const char *name, const void *xml, size_t len, const char *source,
 		  const char *item, struct lerr *e)
@@ -299,8 +346,8 @@ xmit_actes_return(struct xmit_poll *p, const char *name, const void *xml, size_t
 	}
 	judge(root, name, &v);
 	xmlFreeDoc(doc);
-	if (v.key[0] && (rc = store_xmit_find(p->c, p->org_id, v.key, doc_id, e)))
-		return rc;
+	if ((rc = answered(p, name, &v, doc_id, source, item, e)))
+		return rc < 0 ? 0 : rc;
 	if (doc_id[0] && v.about_cancel)
 		return cancel_refused(p, doc_id, name, xml, len, &v, source, item, e);
 	if (!doc_id[0] && v.accepted == 0 && v.key[0]) {   /* an anomaly about an annulation's archive */

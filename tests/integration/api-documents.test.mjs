@@ -307,7 +307,8 @@ describe('documents', () => {
 
 		it('a document already transmitted cannot be cancelled (409), nor transmitting or refused', async () => {
 			for (const state of ['transmitting', 'transmitted', 'refused']) {
-				const r = await s.a.postDocument(acteMeta(s.orgA, `C2026_${state.slice(0, 5).toUpperCase()}`),
+				// one number per act: the door refuses a second act with the same number and date
+				const r = await s.a.postDocument(acteMeta(s.orgA, `C2026_${state.slice(0, 5).toUpperCase()}${state.length}`),
 					pdfFile(1000));
 				assert.equal(r.status, 201, r.text);
 				await h.psql(`UPDATE document SET state = '${state}' WHERE id = '${r.json.id}'`);

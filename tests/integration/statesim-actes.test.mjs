@@ -55,9 +55,9 @@ const envelope = ({ siren = SIREN, form, email = 'actes@mairie-test.fr' }) =>
 </actes:EnveloppeCLMISILL>
 `;
 
-const acte = ({ numero, doc, signature, matiere = true, annexes = [] }) =>
+const acte = ({ numero, doc, signature, matiere = true, annexes = [], papier = 'N', code = 1 }) =>
 	`<?xml version="1.0" encoding="ISO-8859-1"?>
-<actes:Acte xmlns:actes="${NS}" xmlns:insee="http://xml.insee.fr/schema" actes:Date="2026-01-15" actes:NumeroInterne="${numero}" actes:CodeNatureActe="1">
+<actes:Acte xmlns:actes="${NS}" xmlns:insee="http://xml.insee.fr/schema" actes:Date="2026-01-15" actes:NumeroInterne="${numero}" actes:CodeNatureActe="${code}">
 ${matiere ? ' <actes:CodeMatiere1 actes:CodeMatiere="1"/>\n' : ''} <actes:CodeMatiere2 actes:CodeMatiere="1"/>
  <actes:Objet>Délibération fixant les tarifs de la cantine (test é à ç)</actes:Objet>
  <actes:ClassificationDateVersion>2017-04-19</actes:ClassificationDateVersion>
@@ -66,21 +66,22 @@ ${matiere ? ' <actes:CodeMatiere1 actes:CodeMatiere="1"/>\n' : ''} <actes:CodeMa
  </actes:Document>
  <actes:Annexes actes:Nombre="${annexes.length}">${annexes.map((a) =>
 	`<actes:Annexe><actes:NomFichier>${a}</actes:NomFichier></actes:Annexe>`).join('')}</actes:Annexes>
-</actes:Acte>
+${papier === null ? '' : ` <actes:DocumentPapier>${papier}</actes:DocumentPapier>\n`}</actes:Acte>
 `;
 
 // Builds an archive with the tar and gzip CLIs; `tweak` may change the
 // files (name -> Buffer) before packing.  Returns {file, name, idacte}.
-function makeArchive({ numero, tweak, siren, signature, matiere, archiveName } = {}) {
+function makeArchive({ numero, tweak, siren, signature, matiere, archiveName, papier, nature = 'DE' } = {}) {
 	const n = ++serial;
 	numero = numero || `D2026_${String(n).padStart(3, '0')}`;
-	const stem = `${DEPT}-${SIREN}-${DATE}-${numero}-DE`;
+	const stem = `${DEPT}-${SIREN}-${DATE}-${numero}-${nature}`;
 	const form = `${stem}-1-1_0.xml`;
-	const doc = `99_DE-${stem}-1-1_1.pdf`;
+	const doc = `99_${nature}-${stem}-1-1_1.pdf`;
 	const env = `EACT--${SIREN}--${DATE}-${n}.xml`;
 	let files = {
 		[env]: Buffer.from(envelope({ siren, form }), 'latin1'),
-		[form]: Buffer.from(acte({ numero, doc, signature, matiere }), 'latin1'),
+		[form]: Buffer.from(acte({ numero, doc, signature, matiere, papier,
+			code: ['DE', 'AR', 'AI', 'CC', 'BF', 'AU'].indexOf(nature) + 1 }), 'latin1'),
 		[doc]: PDF,
 	};
 	if (tweak)
@@ -372,6 +373,13 @@ describe('@ctes: bad archives are answered by anomalies', () => {
 		const counts = await sim.counts();
 		assert.equal(counts.actes[first.name], 1);
 		assert.equal(counts.actes[again.name], 1);
+		// the same number and decision date under another nature: still the same act for @ctes
+		const other = makeArchive({ numero: first.idacte.split('-')[3], nature: 'AR', papier: 'O' });
+		await acteAno(other, '005', /doublon/);
+	});
+	it('DocumentPapier absent, or neither O nor N: AnomalieEnveloppe 002', async () => {
+		await enveloppeAno(makeArchive({ papier: null }), '002', /DocumentPapier absent/);
+		await enveloppeAno(makeArchive({ papier: 'oui' }), '002', /DocumentPapier diff/);
 	});
 	it('the PDF named by the message is missing', async () => {
 		await acteAno(makeArchive({

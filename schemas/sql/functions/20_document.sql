@@ -111,7 +111,9 @@ END $$;
 -- for a replayed idempotency key; 409 {"doc"} for a key used with another
 -- request; 403 {} for an organisation the client may not use; 422 {"doc"}
 -- for a NomFic already sent for this IdColl and CodCol (doc null when the
--- earlier document is not one this client may see).  A document to sign is routed
+-- earlier document is not one this client may see); 409 {"duplicate"} for an
+-- act whose number and decision date another live act of the organisation
+-- carries.  A document to sign is routed
 -- to one official's queue (event 'route') or refused with status 422 and
 -- {"signer": why}; a document only to transmit is queued for transmission
 -- (event 'queue', with its 'transmit' job); the first state is the one the
@@ -178,6 +180,20 @@ BEGIN
 					AND org_id = v_other_org)
 				THEN jsonb_build_object('doc', v_other) ELSE jsonb_build_object('doc', NULL) END;
 			RETURN;
+		END IF;
+	END IF;
+	IF p_kind = 'acte' THEN
+		-- @ctes refuses a second act with the same number and decision date
+		-- from the same organisation (AnomalieActe): refused here first
+		-- (index document_acte_numero, 015_acte_numero.sql).
+		PERFORM pg_advisory_xact_lock(hashtextextended('acte/' || v_org || '/' ||
+			(p_meta->>'numero_interne') || '/' || (p_meta->>'date_decision'), 0));
+		SELECT id INTO v_other FROM document WHERE kind = 'acte' AND org_id = v_org
+			AND meta->>'numero_interne' = p_meta->>'numero_interne'
+			AND meta->>'date_decision' = p_meta->>'date_decision'
+			AND state NOT IN ('cancelled', 'rejected', 'refused', 'failed') LIMIT 1;
+		IF FOUND THEN
+			status := 409; body := jsonb_build_object('duplicate', v_other); RETURN;
 		END IF;
 	END IF;
 	INSERT INTO document (org_id, client_id, kind, state, title, signer_hint, want_sign, want_transmit,
