@@ -313,10 +313,13 @@ cert_json(const struct sign_key *k)
  * Signed files of more than one chunk are recorded one by one.
  *
  * Groups grow from SIGNDOC_EDGE (8, 16, then 32): the signatures start
- * after a short first claim while the next, larger group is claimed; the
- * last SIGNDOC_EDGE documents form a group of their own, so that what is
- * left to record after the last signature is short.  Both ends of the
- * pipeline are on the batch's critical path; the middle overlaps.
+ * after a short first claim while the next, larger group is claimed; at the
+ * end they shrink (at most half of what is left, down to SIGNDOC_EDGE), so
+ * that what is left to record after the last signature is short.  Both ends
+ * of the pipeline are on the batch's critical path; the middle overlaps.
+ * (A model of the pipeline with the per-document costs of liassed's log,
+ * claim 0.2 ms, record 0.45 ms, signature 0.7 ms, puts 100 documents at
+ * 91 ms in fixed groups of 32 and 82 ms in these.)
  */
 #define SIGNDOC_GROUP 32
 #define SIGNDOC_EDGE 8
@@ -560,8 +563,9 @@ group_at(struct run *rn, size_t k, int *n)
 	return rn->items + rn->bounds[k];
 }
 
-/* The groups' bounds: SIGNDOC_EDGE, twice that..., up to SIGNDOC_GROUP, the
- * last SIGNDOC_EDGE (or fewer) on their own (see "the batch" above). */
+/* The groups' bounds: SIGNDOC_EDGE, twice that..., up to SIGNDOC_GROUP, and
+ * at the end at most half of what is left, down to SIGNDOC_EDGE (100
+ * documents: 8 16 32 22 11 8 3; see "the batch" above). */
 static int
 plan_groups(struct run *rn, struct lerr *e)
 {
@@ -577,8 +581,8 @@ plan_groups(struct run *rn, struct lerr *e)
 			sz = SIGNDOC_GROUP;
 		if (left <= SIGNDOC_EDGE)
 			sz = left;
-		else if (left < sz + SIGNDOC_EDGE)
-			sz = left - SIGNDOC_EDGE;
+		else if (sz > (left + 1) / 2)
+			sz = (left + 1) / 2 > SIGNDOC_EDGE ? (left + 1) / 2 : SIGNDOC_EDGE;
 		rn->bounds[++g] = at += sz;
 	}
 	rn->ngroups = g;
