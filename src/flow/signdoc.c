@@ -311,8 +311,18 @@ cert_json(const struct sign_key *k)
  * document in its own subtransaction; one commit at the end.  Claims and
  * records run in a database thread while this one signs (pipeline()).
  * Signed files of more than one chunk are recorded one by one.
+ *
+ * Groups grow from SIGNDOC_EDGE (8, 16, then 32): the signatures start
+ * after a short first claim while the next, larger group is claimed; at the
+ * end they shrink (at most half of what is left, down to SIGNDOC_EDGE), so
+ * that what is left to record after the last signature is short.  Both ends
+ * of the pipeline are on the batch's critical path; the middle overlaps.
+ * (A model of the pipeline with the per-document costs of liassed's log,
+ * claim 0.2 ms, record 0.45 ms, signature 0.7 ms, puts 100 documents at
+ * 91 ms in fixed groups of 32 and 82 ms in these.)
  */
 #define SIGNDOC_GROUP 32
+#define SIGNDOC_EDGE 8
 
 struct item {
 	size_t idx;                     /* place in b->docs and b->results */
@@ -330,6 +340,7 @@ struct run {
 	json_t *cert;
 	struct item *items;
 	size_t n;                       /* distinct valid ids, sorted */
+	size_t *bounds, ngroups;        /* group k is items[bounds[k] .. bounds[k + 1]) */
 	int64_t us_claim, us_sign, us_record;   /* time spent, for the log */
 };
 
@@ -548,10 +559,34 @@ struct pipe {
 static struct item *
 group_at(struct run *rn, size_t k, int *n)
 {
-	size_t first = k * SIGNDOC_GROUP;
+	*n = (int)(rn->bounds[k + 1] - rn->bounds[k]);
+	return rn->items + rn->bounds[k];
+}
 
-	*n = (int)(rn->n - first < SIGNDOC_GROUP ? rn->n - first : SIGNDOC_GROUP);
-	return rn->items + first;
+/* The groups' bounds: SIGNDOC_EDGE, twice that..., up to SIGNDOC_GROUP, and
+ * at the end at most half of what is left, down to SIGNDOC_EDGE (100
+ * documents: 8 16 32 22 11 8 3; see "the batch" above). */
+static int
+plan_groups(struct run *rn, struct lerr *e)
+{
+	size_t at = 0, g = 0, sz;
+
+	if (!(rn->bounds = calloc(rn->n / SIGNDOC_EDGE + 3, sizeof(*rn->bounds))))
+		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	while (at < rn->n) {
+		size_t left = rn->n - at;
+
+		sz = g < 3 ? (size_t)SIGNDOC_EDGE << g : SIGNDOC_GROUP;
+		if (sz > SIGNDOC_GROUP)
+			sz = SIGNDOC_GROUP;
+		if (left <= SIGNDOC_EDGE)
+			sz = left;
+		else if (sz > (left + 1) / 2)
+			sz = (left + 1) / 2 > SIGNDOC_EDGE ? (left + 1) / 2 : SIGNDOC_EDGE;
+		rn->bounds[++g] = at += sz;
+	}
+	rn->ngroups = g;
+	return 0;
 }
 
 /* The database thread waits until group k is signed (or the batch stops). */
@@ -626,10 +661,13 @@ db_thread(void *arg)
 static int
 pipeline(struct run *rn, struct lerr *e)
 {
-	struct pipe p = { .rn = rn, .ngroups = (rn->n + SIGNDOC_GROUP - 1) / SIGNDOC_GROUP };
+	struct pipe p = { .rn = rn };
 	pthread_t t;
 	int n;
 
+	if (plan_groups(rn, e))
+		return LERR_INTERNAL;
+	p.ngroups = rn->ngroups;
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.cv, NULL);
 	if (pthread_create(&t, NULL, db_thread, &p))
@@ -733,6 +771,7 @@ out:
 	for (size_t i = 0; rn.items && i < rn.n; i++)
 		item_free(&rn.items[i]);
 	free(rn.items);
+	free(rn.bounds);
 	json_decref(rn.cert);
 	sign_key_fini(&k);
 	store_release(s, rn.c);

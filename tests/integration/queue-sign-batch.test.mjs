@@ -4,7 +4,10 @@
 // once sign each once; per-document refusals (unknown, not yours) do not
 // fail the batch; delegation is recorded "par délégation de"; actes get a
 // detached CMS, generic documents a detached XAdES B-B; with transmission
-// wanted the document is queued with a transmit job.
+// wanted the document is queued with a transmit job.  Groups are recorded
+// set-based, with the journal entries and events of the one-by-one path, and
+// a group that cannot be recorded at once falls back to one document at a
+// time, so that one bad document does not fail the others.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -54,6 +57,9 @@ async function fileOf(id, role) {
 }
 
 const sign = (who, ids, pin = PIN) => who.postJson('/api/v1/queue/sign', { documents: ids, pin });
+// A group is recorded set-based; PostgreSQL's log says when it fell back to
+// one document at a time (sign_finish_many, functions/50_certificate.sql).
+const fellBack = () => /one by one now/.test(fs.readFileSync(path.join(h.tmp, 'postgres.log'), 'latin1'));
 
 before(async () => {
 	s = await h.setup();
@@ -117,6 +123,34 @@ describe('a batch of 100 PES', { skip: !pesFile() && 'fixtures absent' }, () => 
 		const journal = await h.psql(`SELECT count(*) FROM journal WHERE action = 'document.signed'
 			AND actor = 'person:${OFFICIAL_A}' AND doc_id = ANY('{${ids.join(',')}}'::uuid[])`);
 		assert.equal(journal, '100');
+		// Recorded set-based, with the entries and events of the one-by-one path.
+		assert.equal(fellBack(), false, 'the batch was recorded one document at a time');
+		const detail = JSON.parse(await h.psql(`SELECT detail - 'certificate' FROM journal
+			WHERE action = 'document.signed' AND doc_id = '${ids[42]}'`));
+		assert.deepEqual(detail, { from: 'pending_signature', event: 'sign', reason: null, file: 1,
+			profile: 'pes-xades-epes', file_role: 'signed', signed_by: OFFICIAL_A });
+		const events = await h.psql(`SELECT count(*) FROM event WHERE state = 'signed'
+			AND doc_id = ANY('{${ids.join(',')}}'::uuid[])`);
+		assert.equal(events, '100');
+	});
+});
+
+describe('recording a group', { skip: !pesFile() && 'fixtures absent' }, () => {
+	test('a document that cannot be recorded does not fail the others', async () => {
+		const ids = [await postPes(300), await postPes(301), await postPes(302)];
+		await h.psql(`SELECT document_apply('${ids[1]}', 'reject', 'test')`);
+		const out = await h.psql(`SELECT string_agg(f.ord || ':' || coalesce(f.state, '') || ':' ||
+			coalesce(f.code, ''), ',' ORDER BY f.ord) FROM person p, LATERAL sign_finish_many(p.id,
+			'person:${OFFICIAL_A}', (SELECT jsonb_agg(jsonb_build_object('id', x.id, 'for', p.id,
+				'role', 'signed', 'name', 'x.xml', 'media_type', 'application/xml') ORDER BY x.o)
+			 FROM unnest('{${ids.join(',')}}'::uuid[]) WITH ORDINALITY x(id, o)),
+			ARRAY[convert_to('a', 'UTF8'), convert_to('b', 'UTF8'), convert_to('c', 'UTF8')]) f
+			WHERE p.email = '${OFFICIAL_A}'`);
+		assert.equal(out, '1:signed:,2::LQ409,3:signed:');
+		assert.equal(fellBack(), true);
+		const journal = await h.psql(`SELECT string_agg(action, ',' ORDER BY doc_id = '${ids[2]}', id)
+			FROM journal WHERE doc_id IN ('${ids[0]}', '${ids[2]}') AND action = 'document.signed'`);
+		assert.equal(journal, 'document.signed,document.signed');
 	});
 });
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # state_check.sh - document.state has one writer, SQL document_apply() in
-# schemas/sql/functions/30_state.sql (the table of transitions is there):
+# schemas/sql/functions/30_state.sql (the table of transitions is there),
+# and its set form document_apply_many() beside it:
 #  - no C string under src/ updates document.state or inserts a document with
 #    a state (adjacent string literals are joined first, as the compiler does);
 #  - no C code lists states to move a document between (store_doc_event()
@@ -59,8 +60,8 @@ check "no SQL file but functions/30_state.sql writes document.state" "$sql_write
 
 one=$(cd "$top/schemas/sql" && perl -0777 -ne '
 	$n++ while /UPDATE\s+document\s+SET\s+state\s*=/gi; END { print $n + 0 }' functions/30_state.sql)
-[ "$one" = 1 ] && ok "document_apply() is found by the same pattern" ||
-	not_ok "document_apply() is found by the same pattern ($one)"
+[ "$one" = 2 ] && ok "document_apply() and document_apply_many() are found by the same pattern" ||
+	not_ok "document_apply() and document_apply_many() are found by the same pattern ($one, not 2)"
 
 echo "1..$n"
 [ $failed -eq 0 ]

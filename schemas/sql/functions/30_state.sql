@@ -111,3 +111,56 @@ BEGIN
 		|| coalesce(p_detail, '{}'));
 	RETURN v_to;
 END $$;
+
+-- The set form of document_apply(), for a batch (sign_finish_many): p_event
+-- applied to every document of p_docs (distinct ids), their rows locked in id
+-- order (as sign_claim_many locks them: two batches cannot deadlock), each
+-- checked against the table as above (the first one that cannot take the
+-- event is refused, and nothing is written), then updated in one UPDATE and
+-- journaled in one INSERT, with the same entries as document_apply() would
+-- write one by one (p_details[i] is added to the detail of p_docs[i]).  The
+-- trigger of 60_events.sql fires for each row updated.  Returns each
+-- document's state after the event, in the order of p_docs.
+CREATE OR REPLACE FUNCTION document_apply_many(p_docs uuid[], p_event text, p_actor text,
+	p_reason text DEFAULT NULL, p_details jsonb[] DEFAULT NULL)
+RETURNS TABLE (doc_id uuid, state doc_state)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_bad record;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM document_transition t WHERE t.event = p_event) THEN
+		RAISE EXCEPTION 'unknown document event "%"', p_event;   -- a bug: XX000
+	END IF;
+	PERFORM 1 FROM document d WHERE d.id = ANY (p_docs) ORDER BY d.id FOR UPDATE;
+	SELECT x.id, d.id AS found, d.state AS st INTO v_bad
+	FROM unnest(p_docs) x(id) LEFT JOIN document d ON d.id = x.id
+	WHERE d.id IS NULL OR document_next(d.state, p_event) IS NULL
+	ORDER BY x.id LIMIT 1;
+	IF v_bad.found IS NULL AND v_bad.id IS NOT NULL THEN
+		RAISE EXCEPTION 'no document %', v_bad.id USING ERRCODE = 'LQ404', COLUMN = 'id',
+			HINT = 'check the document id';
+	ELSIF v_bad.id IS NOT NULL THEN
+		RAISE EXCEPTION 'the document cannot take event "%" in state %', p_event, v_bad.st
+			USING ERRCODE = 'LQ409', COLUMN = 'state',
+			DETAIL = format('document %s is %s', v_bad.id, v_bad.st),
+			HINT = 'reload the document to see its state';
+	END IF;
+	RETURN QUERY
+	WITH o AS (
+		SELECT x.id, x.i, d.state AS from_state, d.org_id, document_next(d.state, p_event) AS to_state
+		FROM unnest(p_docs) WITH ORDINALITY x(id, i) JOIN document d ON d.id = x.id),
+	u AS (
+		UPDATE document SET state = o.to_state, reason = coalesce(p_reason, document.reason),
+			updated_at = clock_timestamp()
+		FROM o WHERE document.id = o.id AND o.to_state <> o.from_state
+		RETURNING document.id),
+	j AS (
+		INSERT INTO journal (actor, action, doc_id, org_id, detail)
+		SELECT p_actor, 'document.' || o.to_state, o.id, o.org_id,
+			jsonb_build_object('from', o.from_state, 'event', p_event, 'reason', p_reason)
+			|| coalesce(p_details[o.i], '{}')
+		FROM o WHERE o.to_state <> o.from_state ORDER BY o.i
+		RETURNING 1)
+	SELECT o.id, o.to_state FROM o ORDER BY o.i;
+END $$;

@@ -287,31 +287,76 @@ BEGIN
 	RETURN document_apply(p_doc, 'queue', p_actor);
 END $$;
 
--- A batch at once (flow/signdoc.c): the documents claimed in the order given
--- (the caller sorts them, so that two batches lock in the same order and
--- never deadlock), then signed files recorded for many documents in one
--- statement, each in its own subtransaction: a failure is that document's.
+-- A batch at once (flow/signdoc.c), in set-based statements: the documents
+-- of a group locked in id order in one statement (the caller sorts them too,
+-- so that two batches lock in the same order and never deadlock), then
+-- judged in a second one that sees what committed before the locks were
+-- granted (the same answers as sign_claim(), row for row).
 CREATE OR REPLACE FUNCTION sign_claim_many(p_person bigint, p_ids uuid[])
 RETURNS TABLE (ord integer, status integer, state text, kind text, signed_for bigint, for_name text,
 	by_name text, signed_at text, want_transmit boolean, meta jsonb, city text, postal_code text,
 	role_function text, file_name text, media_type text, blob_id bigint, nchunks integer,
 	size bigint, data bytea)
 LANGUAGE plpgsql AS $$
+#variable_conflict use_column
 BEGIN
-	FOR i IN 1 .. coalesce(array_length(p_ids, 1), 0) LOOP
-		RETURN QUERY SELECT i, c.* FROM sign_claim(p_person, p_ids[i]) c;
-	END LOOP;
+	PERFORM 1 FROM document d WHERE d.id = ANY (p_ids) ORDER BY d.id FOR UPDATE;
+	RETURN QUERY
+	WITH c AS MATERIALIZED (       -- the access functions once per document
+		SELECT x.i::integer AS i, d.id, d.state AS st, d.kind AS knd, d.org_id, d.signed_by AS sby,
+			d.signed_at AS sat, d.want_transmit AS wt, d.meta AS m, s.sf,
+			CASE WHEN d.id IS NULL OR NOT person_may_see(p_person, d.id) THEN 404
+			     WHEN document_next(d.state, 'sign') IS NULL THEN 409
+			     WHEN s.sf IS NULL THEN 403 ELSE 0 END AS code
+		FROM unnest(p_ids) WITH ORDINALITY x(id, i)
+		LEFT JOIN document d ON d.id = x.id
+		LEFT JOIN LATERAL (SELECT person_may_sign(p_person, d.id) AS sf) s ON d.id IS NOT NULL)
+	SELECT c.i, c.code,
+		CASE WHEN c.code <> 404 THEN c.st::text END, CASE WHEN c.code <> 404 THEN c.knd::text END,
+		CASE WHEN c.code <> 404 THEN c.sf END,
+		CASE WHEN c.code = 0 THEN (SELECT p.name::text FROM person p WHERE p.id = c.sf AND c.sf <> p_person) END,
+		sb.name::text, CASE WHEN sb.id IS NOT NULL THEN ts_text(c.sat) END,
+		CASE WHEN c.code = 0 THEN c.wt::boolean END, CASE WHEN c.code = 0 THEN c.m::jsonb END,
+		o.city::text, o.postal_code::text,
+		CASE WHEN c.code = 0 THEN (SELECT r.function::text FROM person_role r WHERE r.org_id = c.org_id
+			AND r.role = 'signer' AND r.person_id = p_person LIMIT 1) END,
+		f.name::text, f.media_type::text, b.id::bigint, b.nchunks::integer, b.size::bigint,
+		CASE WHEN b.nchunks = 1 THEN (SELECT ch.data::bytea FROM blob_chunk ch WHERE ch.blob_id = b.id AND ch.seq = 0) END
+	FROM c
+	LEFT JOIN person sb ON c.code = 409 AND sb.id = c.sby
+	LEFT JOIN organisation o ON c.code = 0 AND o.id = c.org_id
+	LEFT JOIN document_file f ON c.code = 0 AND f.doc_id = c.id AND f.n = 0
+	LEFT JOIN blob b ON b.id = f.blob_id
+	ORDER BY c.i;
 END $$;
 
--- p_items: [{"id", "for", "role", "name", "media_type", "detail"}], p_data
--- the files in the same order.  Returns each document's new state, or the
--- error that kept it unsigned.
+-- p_items: [{"id", "for", "role", "name", "media_type", "detail"}] (distinct
+-- documents claimed by sign_claim_many in this transaction), p_data the
+-- files in the same order.  Returns each document's new state, or the error
+-- that kept it unsigned.  The whole group is recorded in set-based
+-- statements (sign_finish_set) in one subtransaction; should that fail,
+-- each document is recorded on its own in its own subtransaction
+-- (sign_finish), so that one bad document never fails the others.
 CREATE OR REPLACE FUNCTION sign_finish_many(p_person bigint, p_actor text, p_items jsonb, p_data bytea[])
 RETURNS TABLE (ord integer, state text, error text, code text)
 LANGUAGE plpgsql AS $$
 DECLARE
 	v jsonb;
+	v_states text[];
 BEGIN
+	BEGIN
+		SELECT array_agg(s.state::text ORDER BY s.ord) INTO v_states
+		FROM sign_finish_set(p_person, p_actor, p_items, p_data) s;
+	EXCEPTION WHEN OTHERS THEN
+		RAISE WARNING 'recording % signed files at once failed, one by one now: % (SQLSTATE %)',
+			jsonb_array_length(p_items), SQLERRM, SQLSTATE;
+		v_states := NULL;
+	END;
+	IF v_states IS NOT NULL THEN
+		RETURN QUERY SELECT s.i::integer, s.st, NULL::text, NULL::text
+			FROM unnest(v_states) WITH ORDINALITY s(st, i);
+		RETURN;
+	END IF;
 	FOR i IN 1 .. jsonb_array_length(p_items) LOOP
 		v := p_items->(i - 1);
 		ord := i; state := NULL; error := NULL; code := NULL;
@@ -324,4 +369,61 @@ BEGIN
 		END;
 		RETURN NEXT;
 	END LOOP;
+END $$;
+
+-- sign_finish() for a group at once: the files' blobs (content-addressed,
+-- one chunk each) in two statements, the files in one, who signed in one,
+-- the event 'sign' through document_apply_many() (then 'queue', with its
+-- 'transmit' jobs, for those the vendor wants transmitted), with the same
+-- journal details as sign_finish().  Any failure fails the whole group (the
+-- caller then records them one by one).  Returns each item's new state.
+CREATE OR REPLACE FUNCTION sign_finish_set(p_person bigint, p_actor text, p_items jsonb, p_data bytea[])
+RETURNS TABLE (ord integer, state doc_state)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_ids uuid[];
+	v_details jsonb[];
+	v_tx uuid[];
+	v_email text := (SELECT p.email FROM person p WHERE p.id = p_person);
+BEGIN
+	WITH f AS (SELECT DISTINCT ON (z.h) z.h, x.d FROM unnest(p_data) x(d), LATERAL (SELECT sha256(x.d) AS h) z),
+	b AS (INSERT INTO blob (sha256, size, nchunks) SELECT f.h, length(f.d), 1 FROM f
+		ON CONFLICT (sha256) DO NOTHING RETURNING blob.id, blob.sha256)
+	INSERT INTO blob_chunk (blob_id, seq, data) SELECT b.id, 0, f.d FROM b JOIN f ON f.h = b.sha256;
+	WITH it AS (
+		SELECT x.i::integer AS i, (x.v->>'id')::uuid AS id, (x.v->>'for')::bigint AS for_id,
+			x.v->>'role' AS role, x.v->>'name' AS name, x.v->>'media_type' AS media,
+			x.v->'detail' AS detail, sha256(p_data[x.i]) AS sha
+		FROM jsonb_array_elements(p_items) WITH ORDINALITY x(v, i)),
+	f AS (
+		INSERT INTO document_file (doc_id, n, role, name, media_type, blob_id)
+		SELECT it.id, (SELECT coalesce(max(df.n), -1) + 1 FROM document_file df WHERE df.doc_id = it.id),
+			it.role, it.name, it.media, bl.id
+		FROM it JOIN blob bl ON bl.sha256 = it.sha ORDER BY it.i
+		RETURNING document_file.doc_id, document_file.n)
+	SELECT array_agg(it.id ORDER BY it.i),
+		array_agg(coalesce(it.detail, '{}') || jsonb_build_object('file', f.n, 'signed_by', v_email)
+			|| CASE WHEN it.for_id <> p_person THEN jsonb_build_object('signed_for', pf.email,
+				'delegation', 'par délégation de ' || pf.name)
+			ELSE '{}'::jsonb END ORDER BY it.i)
+	INTO v_ids, v_details
+	FROM it JOIN f ON f.doc_id = it.id LEFT JOIN person pf ON pf.id = it.for_id;
+	IF coalesce(array_length(v_ids, 1), 0) <> jsonb_array_length(p_items) THEN
+		RAISE EXCEPTION 'recorded % signed files for % documents', coalesce(array_length(v_ids, 1), 0),
+			jsonb_array_length(p_items);
+	END IF;
+	UPDATE document SET signed_by = p_person,
+		signed_for = CASE WHEN it.for_id <> p_person THEN it.for_id END, signed_at = clock_timestamp()
+	FROM (SELECT (x->>'id')::uuid AS id, (x->>'for')::bigint AS for_id
+	      FROM jsonb_array_elements(p_items) x) it
+	WHERE document.id = it.id;
+	PERFORM count(*) FROM document_apply_many(v_ids, 'sign', p_actor, NULL, v_details);
+	SELECT array_agg(d.id ORDER BY d.id) INTO v_tx FROM document d WHERE d.id = ANY (v_ids) AND d.want_transmit;
+	IF v_tx IS NOT NULL THEN
+		INSERT INTO job (kind, doc_id) SELECT 'transmit', t.id FROM unnest(v_tx) t(id);
+		PERFORM count(*) FROM document_apply_many(v_tx, 'queue', p_actor);
+	END IF;
+	RETURN QUERY SELECT x.i::integer, d.state
+		FROM unnest(v_ids) WITH ORDINALITY x(id, i) JOIN document d ON d.id = x.id ORDER BY x.i;
 END $$;
