@@ -498,7 +498,7 @@ test_pes_memory(void)
 	is_int(pes_scan_info(ps)->n_bordereaux, nb, "memory: %zu bordereaux counted", nb);
 	is_int(pes_scan_info(ps)->n_bordereaux_kept, PES_BORD_KEPT, "memory: first %d IdBord kept",
 	       PES_BORD_KEPT);
-	ok(after - before < 4 * 1024, "memory: peak RSS grew by %ld KiB (< 4 MiB) over %zu bytes",
+	ok_rss(after - before < 4 * 1024, "memory: peak RSS grew by %ld KiB (< 4 MiB) over %zu bytes",
 	   after - before, total);
 	pes_scan_destroy(ps);
 }
@@ -527,7 +527,7 @@ test_pes_big_text(void)
 	after = maxrss_kib();
 	is_int(rc, 0, "big text: 20 MiB PJ content accepted (%s %s)", e.msg, e.detail);
 	is_int(pes_scan_info(ps)->n_pj, 1, "big text: one PJ");
-	ok(after - before < 4 * 1024, "big text: peak RSS grew by %ld KiB (< 4 MiB)", after - before);
+	ok_rss(after - before < 4 * 1024, "big text: peak RSS grew by %ld KiB (< 4 MiB)", after - before);
 	pes_scan_destroy(ps);
 }
 
