@@ -617,3 +617,19 @@ sq_json(struct store_conn *c, const char *sql, const struct sqlp *p, int np, cha
 	PQclear(r);
 	return rc;
 }
+
+int
+sq_int(struct store_conn *c, const char *sql, const struct sqlp *p, int np, long long *out,
+       struct lerr *e)
+{
+	PGresult *r = NULL;
+	const char *v;
+	int rc = sq_exec(c, sql, p, np, &r, e);
+
+	if (rc)
+		return rc;
+	v = PQntuples(r) == 1 && !PQgetisnull(r, 0, 0) ? PQgetvalue(r, 0, 0) : "0";
+	*out = !strcmp(v, "t") ? 1 : !strcmp(v, "f") ? 0 : atoll(v);
+	PQclear(r);
+	return 0;
+}

@@ -41,5 +41,9 @@ const char *sq_str(PGresult *r, int row, int col);  /* NULL when SQL NULL */
  * json may be NULL to ignore it).  No row or NULL: LERR_NOTFOUND. */
 int sq_json(struct store_conn *c, const char *sql, const struct sqlp *p, int np, char **json,
 	    struct lerr *e) LERR_WUR;
+/* Runs sql returning one row of one integer or boolean value ('t' is 1,
+ * 'f' and SQL NULL are 0) into *out. */
+int sq_int(struct store_conn *c, const char *sql, const struct sqlp *p, int np, long long *out,
+	   struct lerr *e) LERR_WUR;
 
 #endif

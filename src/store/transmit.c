@@ -196,16 +196,10 @@ store_xmit_counter(struct store_conn *c, long long org_id, const char *name, lon
 		   struct lerr *e)
 {
 	char org[24];
-	PGresult *r = NULL;
-	int rc;
 
 	ll(org_id, org, sizeof(org));
 	struct sqlp p[2] = { SQLP_TEXT(org), SQLP_TEXT(name) };
-	if ((rc = sq_exec(c, "SELECT transmit_counter_next($1::bigint, $2)", p, 2, &r, e)))
-		return rc;
-	*n = atoll(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return 0;
+	return sq_int(c, "SELECT transmit_counter_next($1::bigint, $2)", p, 2, n, e);
 }
 
 /* The job that runs this send keeps its row out of reach for lease_s
@@ -382,18 +376,16 @@ store_xmit_waiting(struct store_conn *c, long long org_id, const char *connector
 		   struct lerr *e)
 {
 	char org[24];
-	PGresult *r = NULL;
+	long long v = 0;
 	int rc;
 
 	ll(org_id, org, sizeof(org));
 	struct sqlp p[2] = { SQLP_TEXT(org), SQLP_TEXT(connector) };
-	rc = sq_exec(c, "SELECT count(*) FROM transmission WHERE org_id = $1::bigint AND connector = $2"
-		     " AND state IN ('sending', 'sent')", p, 2, &r, e);
-	if (rc)
-		return rc;
-	*n = atoi(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return 0;
+	rc = sq_int(c, "SELECT count(*) FROM transmission WHERE org_id = $1::bigint AND connector = $2"
+		    " AND state IN ('sending', 'sent')", p, 2, &v, e);
+	if (!rc)
+		*n = (int)v;
+	return rc;
 }
 
 /* ---- return channels ---- */
@@ -450,14 +442,12 @@ int
 store_inbox_count(struct store_conn *c, const char *doc_id, int *n, struct lerr *e)
 {
 	struct sqlp p[1] = { SQLP_TEXT(doc_id) };
-	PGresult *r = NULL;
-	int rc = sq_exec(c, "SELECT count(*) FROM transmit_inbox WHERE doc_id = $1::uuid", p, 1, &r, e);
+	long long v = 0;
+	int rc = sq_int(c, "SELECT count(*) FROM transmit_inbox WHERE doc_id = $1::uuid", p, 1, &v, e);
 
-	if (rc)
-		return rc;
-	*n = atoi(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return 0;
+	if (!rc)
+		*n = (int)v;
+	return rc;
 }
 
 /* A transaction-scoped advisory lock on a return channel (not waited for:
@@ -466,14 +456,12 @@ int
 store_inbox_lock(struct store_conn *c, const char *source, int *got, struct lerr *e)
 {
 	struct sqlp p[1] = { SQLP_TEXT(source) };
-	PGresult *r = NULL;
-	int rc = sq_exec(c, "SELECT pg_try_advisory_xact_lock(74616362, hashtext($1))", p, 1, &r, e);
+	long long v = 0;
+	int rc = sq_int(c, "SELECT pg_try_advisory_xact_lock(74616362, hashtext($1))", p, 1, &v, e);
 
-	if (rc)
-		return rc;
-	*got = !strcmp(PQgetvalue(r, 0, 0), "t");
-	PQclear(r);
-	return 0;
+	if (!rc)
+		*got = (int)v;
+	return rc;
 }
 
 /* The same lock held by the database session, across the commits of a
@@ -484,14 +472,12 @@ int
 store_inbox_hold(struct store_conn *c, const char *source, int *got, struct lerr *e)
 {
 	struct sqlp p[1] = { SQLP_TEXT(source) };
-	PGresult *r = NULL;
-	int rc = sq_exec(c, "SELECT pg_try_advisory_lock(74616362, hashtext($1))", p, 1, &r, e);
+	long long v = 0;
+	int rc = sq_int(c, "SELECT pg_try_advisory_lock(74616362, hashtext($1))", p, 1, &v, e);
 
-	if (rc)
-		return rc;
-	*got = !strcmp(PQgetvalue(r, 0, 0), "t");
-	PQclear(r);
-	return 0;
+	if (!rc)
+		*got = (int)v;
+	return rc;
 }
 
 int
@@ -531,15 +517,13 @@ int
 store_inbox_last_uid(struct store_conn *c, const char *source, long long *uid, struct lerr *e)
 {
 	struct sqlp p[1] = { SQLP_TEXT(source) };
-	PGresult *r = NULL;
-	int rc = sq_exec(c, "SELECT coalesce(max(item::bigint), 0) FROM transmit_inbox"
-			 " WHERE source = $1 AND item ~ '^[0-9]{1,18}$'", p, 1, &r, e);
+	long long v = 0;
+	int rc = sq_int(c, "SELECT coalesce(max(item::bigint), 0) FROM transmit_inbox"
+			" WHERE source = $1 AND item ~ '^[0-9]{1,18}$'", p, 1, &v, e);
 
-	if (rc)
-		return rc;
-	*uid = atoll(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return 0;
+	if (!rc)
+		*uid = v;
+	return rc;
 }
 
 /* Whether source had an item read within the last `seconds`. */
@@ -547,18 +531,16 @@ int
 store_inbox_recent(struct store_conn *c, const char *source, int seconds, int *any, struct lerr *e)
 {
 	char sec[16];
-	PGresult *r = NULL;
+	long long v = 0;
 	int rc;
 
 	snprintf(sec, sizeof(sec), "%d", seconds);
 	struct sqlp p[2] = { SQLP_TEXT(source), SQLP_TEXT(sec) };
-	rc = sq_exec(c, "SELECT EXISTS (SELECT 1 FROM transmit_inbox WHERE source = $1"
-		     " AND seen_at > now() - $2::int * interval '1 second')", p, 2, &r, e);
-	if (rc)
-		return rc;
-	*any = !strcmp(PQgetvalue(r, 0, 0), "t");
-	PQclear(r);
-	return 0;
+	rc = sq_int(c, "SELECT EXISTS (SELECT 1 FROM transmit_inbox WHERE source = $1"
+		    " AND seen_at > now() - $2::int * interval '1 second')", p, 2, &v, e);
+	if (!rc)
+		*any = (int)v;
+	return rc;
 }
 
 /* ---- an organisation's returns (014_org_return.sql) ---- */
