@@ -8,28 +8,12 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import {
-	newHarness, request, multipart, documentParts, docMeta, pdfFile, assertProblem, assertSameCounts, sleep,
+	newHarness, request, multipart, documentParts, docMeta, pdfFile, assertProblem, assertSameCounts, sleep, smallPes,
 } from '../lib/harness.mjs';
 
 const h = newHarness('api-badinput');
 
-// A small PES_Aller with what the platform rules need; `doctype` goes
-// between the prolog and the root, `extra` inside the bordereau's piece.
-function pes({ nomfic = 'NOMFICBADINPUT', doctype = '', extra = '' } = {}) {
-	return Buffer.from(`<?xml version="1.0" encoding="ISO-8859-1"?>
-${doctype}<n:PES_Aller xmlns:n="http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/aller" Id="ID1">
- <Enveloppe><Parametres><Version V="1"/><TypFic V="PESALR2"/><NomFic V="${nomfic}"/></Parametres>
-  <Emetteur><Sigle V="EM"/></Emetteur><Recepteur><Sigle V="HELIOS"/></Recepteur></Enveloppe>
- <EnTetePES><DteStr V="2026-01-15"/><IdPost V="034000"/><IdColl V="12345678912345"/>
-  <CodCol V="123"/><CodBud V="12"/><LibelleColBud V="COMMUNE"/></EnTetePES>
- <PES_DepenseAller><EnTeteDepense><IdVer V="1"/><InfoDematerialisee V="0"/></EnTeteDepense>
-  <Bordereau Id="B1"><BlocBordereau><Exer V="2026"/><IdBord V="42"/><DteBordEm V="2026-01-15"/>
-   <TypBord V="01"/><NbrPce V="1"/></BlocBordereau>
-   <Piece><BlocPiece><InfoPce><IdPce V="1"/><Obj V="TEST"/></InfoPce></BlocPiece>${extra}</Piece>
-  </Bordereau></PES_DepenseAller>
-</n:PES_Aller>
-`, 'latin1');
-}
+const pes = (o = {}) => smallPes({ nomfic: 'NOMFICBADINPUT', ...o });
 
 describe('hostile input', () => {
 	let s, listener, fetched = [], lport;

@@ -9,29 +9,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { newHarness, multipart, assertProblem, assertSameCounts } from '../lib/harness.mjs';
+import { newHarness, multipart, assertProblem, assertSameCounts, smallPes } from '../lib/harness.mjs';
 
 const h = newHarness('api-bombs');
 
-const PES_NS = 'http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/aller';
-
-// A small PES_Aller; `doctype` between the prolog and the root, `extra`
-// inside the piece, `pad` after the bordereau.
-function pes({ doctype = '', extra = '', pad = '' } = {}) {
-	return Buffer.from(`<?xml version="1.0" encoding="ISO-8859-1"?>
-${doctype}<n:PES_Aller xmlns:n="${PES_NS}" Id="ID1">
- <Enveloppe><Parametres><Version V="1"/><TypFic V="PESALR2"/><NomFic V="NOMFICBOMB"/></Parametres>
-  <Emetteur><Sigle V="EM"/></Emetteur><Recepteur><Sigle V="HELIOS"/></Recepteur></Enveloppe>
- <EnTetePES><DteStr V="2026-01-15"/><IdPost V="034000"/><IdColl V="12345678912345"/>
-  <CodCol V="123"/><CodBud V="12"/><LibelleColBud V="COMMUNE"/></EnTetePES>
- <PES_DepenseAller><EnTeteDepense><IdVer V="1"/><InfoDematerialisee V="0"/></EnTeteDepense>
-  <Bordereau Id="B1"><BlocBordereau><Exer V="2026"/><IdBord V="42"/><DteBordEm V="2026-01-15"/>
-   <TypBord V="01"/><NbrPce V="1"/></BlocBordereau>
-   <Piece><BlocPiece><InfoPce><IdPce V="1"/><Obj V="TEST"/></InfoPce></BlocPiece>${extra}</Piece>
-  </Bordereau></PES_DepenseAller>${pad}
-</n:PES_Aller>
-`, 'latin1');
-}
+const pes = (o = {}) => smallPes({ nomfic: 'NOMFICBOMB', ...o });
 
 // The billion laughs of the issue: 11 MB, most of it references.
 function billionLaughs() {

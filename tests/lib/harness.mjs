@@ -588,6 +588,25 @@ export function pesFor(file, ids) {
 	return { ...file, data: Buffer.from(text, 'latin1') };
 }
 
+// A small PES_Aller written here (no fixture needed) with what the platform
+// rules need; `doctype` goes between the prolog and the root, `extra` inside
+// the bordereau's piece, `pad` after the bordereau (hostile-input tests).
+export function smallPes({ nomfic = 'NOMFICSMALL', doctype = '', extra = '', pad = '' } = {}) {
+	return Buffer.from(`<?xml version="1.0" encoding="ISO-8859-1"?>
+${doctype}<n:PES_Aller xmlns:n="http://www.minefi.gouv.fr/cp/helios/pes_v2/Rev0/aller" Id="ID1">
+ <Enveloppe><Parametres><Version V="1"/><TypFic V="PESALR2"/><NomFic V="${nomfic}"/></Parametres>
+  <Emetteur><Sigle V="EM"/></Emetteur><Recepteur><Sigle V="HELIOS"/></Recepteur></Enveloppe>
+ <EnTetePES><DteStr V="2026-01-15"/><IdPost V="034000"/><IdColl V="12345678912345"/>
+  <CodCol V="123"/><CodBud V="12"/><LibelleColBud V="COMMUNE"/></EnTetePES>
+ <PES_DepenseAller><EnTeteDepense><IdVer V="1"/><InfoDematerialisee V="0"/></EnTeteDepense>
+  <Bordereau Id="B1"><BlocBordereau><Exer V="2026"/><IdBord V="42"/><DteBordEm V="2026-01-15"/>
+   <TypBord V="01"/><NbrPce V="1"/></BlocBordereau>
+   <Piece><BlocPiece><InfoPce><IdPce V="1"/><Obj V="TEST"/></InfoPce></BlocPiece>${extra}</Piece>
+  </Bordereau></PES_DepenseAller>${pad}
+</n:PES_Aller>
+`, 'latin1');
+}
+
 /* ---------------------------------------------------------------- HTTP */
 
 export function sha256(buf) {
