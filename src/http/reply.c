@@ -95,8 +95,13 @@ http_reply_problem_status(struct req *rq, unsigned status, const struct lerr *e)
 		abort();
 	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
-	if (status == 401)
+	if (status == 401) {
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"liasse\"");
+		/* not on a person's routes: a browser would open its own login box */
+		if (rq->route && rq->route->auth == HTTP_AUTH_CLIENT)
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+						"Basic realm=\"liasse\", charset=\"UTF-8\"");
+	}
 	if (rq->content_range)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, rq->content_range);
 	if (rq->allow)

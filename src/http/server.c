@@ -246,23 +246,55 @@ route(struct req *rq)
 	return 404;
 }
 
-static int
-authenticate_client(struct req *rq, const char *bearer)
+/* "Basic base64(name:key)", as the vendors' i-Parapheur and S2LOW connectors
+ * send their credentials (RFC 7617): the key must be the named client's.
+ * Fills name (the user-id) and returns the key, in the request's arena. */
+static const char *
+basic_credentials(struct req *rq, const char *h, const char **name)
 {
+	struct buf b;
+	const char *key = NULL;
+	char *colon;
+
+	buf_init(&b, 1024);
+	if (base64_decode(h, strlen(h), &b) == 0 && b.len && !memchr(b.data, '\0', b.len) &&
+	    (colon = strchr(b.data, ':')) && colon > b.data && colon[1]) {
+		*colon = '\0';
+		*name = arena_strdup(rq->arena, b.data);
+		key = arena_strdup(rq->arena, colon + 1);
+	}
+	buf_fini(&b);
+	return key;
+}
+
+static int
+authenticate_client(struct req *rq, const char *h)
+{
+	const char *name = NULL, *key = NULL;
 	struct store_conn *c = NULL;
 	uint8_t digest[SHA256_LEN];
 	int rc;
 
-	if (!bearer) {
+	if (h && !strncasecmp(h, "Bearer ", 7) && h[7])
+		key = h + 7;
+	else if (h && !strncasecmp(h, "Basic ", 6))
+		key = basic_credentials(rq, h + 6, &name);
+	if (!key) {
 		lerr_set(&rq->err, LERR_AUTH, NULL, "missing API key");
-		lerr_hint(&rq->err, "send \"Authorization: Bearer <key>\" with a key from \"liasse client add\"");
+		lerr_hint(&rq->err, "send \"Authorization: Bearer <key>\" (or HTTP Basic with the client's "
+			  "name and key) with a key from \"liasse client add\"");
 		return LERR_AUTH;
 	}
-	sha256_once(bearer, strlen(bearer), digest);
+	sha256_once(key, strlen(key), digest);
 	rc = store_acquire(http_store(rq), &c, &rq->err);
 	if (!rc)
 		rc = store_client_auth(c, digest, &rq->client, &rq->err);
 	store_release(http_store(rq), c);
+	if (!rc && name && strcmp(name, rq->client.name)) {
+		memset(&rq->client, 0, sizeof(rq->client));
+		rc = lerr_set(&rq->err, LERR_AUTH, NULL, "unknown or revoked API key");
+		lerr_hint(&rq->err, "HTTP Basic: the user name is the client's name, the password its key");
+	}
 	if (!rc)
 		log_set_context("req=%s client=%s", rq->id, rq->client.name);
 	return rc;
@@ -311,7 +343,7 @@ authenticate(struct req *rq)
 
 	if (rq->route->auth == HTTP_AUTH_PERSON)
 		return authenticate_person(rq, bearer);
-	return authenticate_client(rq, bearer);
+	return authenticate_client(rq, h);
 }
 
 int

@@ -56,6 +56,19 @@ describe('authentication and service endpoints', () => {
 			await expect401(withAuth(v), v);
 	});
 
+	it('HTTP Basic (RFC 7617) with the client\'s name and key, as i-Parapheur and S2LOW connectors send it', async () => {
+		const key = await h.addClient('vendor-basic', [s.orgA]);
+		const basic = (u, p) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+		const r = await withAuth(basic('vendor-basic', key)).get('/api/v1/documents');
+		assert.equal(r.status, 200, r.text);
+		// the key of another client, a wrong name, no password, not base64: refused
+		for (const v of [basic('vendor-basic', s.keyA), basic('vendor-other', key), basic('vendor-basic', ''),
+			basic('', key), 'Basic !!!', 'Basic '])
+			await expect401(withAuth(v), v);
+		const u = await withAuth(undefined).get('/api/v1/documents');
+		assert.match(String(u.headers['www-authenticate']), /Basic realm="liasse"/, 'Basic is offered');
+	});
+
 	it('the scheme is case-insensitive (RFC 7235)', async () => {
 		const r = await withAuth(`bearer ${s.keyA}`).get(`/api/v1/documents/${doc.id}`);
 		assert.equal(r.status, 200, r.text);
