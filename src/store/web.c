@@ -213,6 +213,14 @@ store_web_people(struct store_conn *c, char **json, struct lerr *e)
 		" ORDER BY p.name), '[]')::text FROM person p", NULL, 0, json, e);
 }
 
+/* The filters other than the actor's, on journal rows j ($2..$5). */
+#define JOURNAL_WHERE \
+	" ($2::text IS NULL OR j.action LIKE $2 || '%') AND ($3::uuid IS NULL OR j.doc_id = $3::uuid)" \
+	" AND ($4::date IS NULL OR j.at >= $4::date) AND j.id < $5::bigint"
+#define JOURNAL_ITEM \
+	"json_build_object('id', j.id, 'seq', j.seq, 'at', ts_text(j.at), 'actor', j.actor, 'action', j.action," \
+	" 'doc', j.doc_id, 'org', (SELECT name FROM organisation WHERE id = j.org_id), 'detail', j.detail)"
+
 int
 store_web_journal(struct store_conn *c, const struct web_journal_filter *f, char **json,
 		  struct lerr *e)
@@ -223,13 +231,17 @@ store_web_journal(struct store_conn *c, const struct web_journal_filter *f, char
 	snprintf(lim, sizeof(lim), "%d", f->limit > 0 && f->limit <= 1000 ? f->limit : 100);
 	struct sqlp p[] = { SQLP_TEXT(opt(f->actor)), SQLP_TEXT(opt(f->action)), SQLP_TEXT(opt(f->doc_id)),
 			    SQLP_TEXT(opt(f->since)), SQLP_TEXT(before), SQLP_TEXT(lim) };
-	return one_json(c, "SELECT coalesce(json_agg(json_build_object('id', j.id, 'seq', j.seq,"
-		" 'at', ts_text(j.at), 'actor', j.actor, 'action', j.action, 'doc', j.doc_id,"
-		" 'org', (SELECT name FROM organisation WHERE id = j.org_id), 'detail', j.detail)"
-		" ORDER BY j.id DESC), '[]')::text FROM (SELECT * FROM journal"
-		" WHERE ($1::text IS NULL OR actor ILIKE '%' || $1 || '%') AND ($2::text IS NULL OR action LIKE $2 || '%')"
-		" AND ($3::uuid IS NULL OR doc_id = $3::uuid) AND ($4::date IS NULL OR at >= $4::date)"
-		" AND id < $5::bigint ORDER BY id DESC LIMIT $6::int) j", p, 6, json, e);
+	if (!opt(f->actor))
+		return one_json(c, "SELECT json_build_object('capped', false, 'items', coalesce(json_agg("
+			JOURNAL_ITEM " ORDER BY j.id DESC), '[]'))::text FROM (SELECT * FROM journal j"
+			" WHERE $1::text IS NULL AND" JOURNAL_WHERE " ORDER BY j.id DESC LIMIT $6::int) j", p, 6, json, e);
+	/* each actor's newest entries from the index (actor, id), then merged */
+	return one_json(c, "WITH a AS (SELECT journal_actors($1) AS actor)"
+		" SELECT json_build_object('capped', (SELECT count(*) FROM a) > 100, 'items', coalesce(json_agg("
+		JOURNAL_ITEM " ORDER BY j.id DESC), '[]'))::text FROM (SELECT j.* FROM (SELECT actor FROM a"
+		" ORDER BY actor LIMIT 100) a CROSS JOIN LATERAL (SELECT * FROM journal j WHERE j.actor = a.actor"
+		" AND" JOURNAL_WHERE " ORDER BY j.id DESC LIMIT $6::int) j ORDER BY j.id DESC LIMIT $6::int) j",
+		p, 6, json, e);
 }
 
 int

@@ -534,7 +534,7 @@ static void
 journal_filters(struct page *p, const struct web_journal_filter *f)
 {
 	h_fmt(p, "<form class=\"card filters\" method=\"get\" action=\"/admin/journal\" role=\"search\" "
-	      "aria-label=\"Filtrer le journal\"><div><label for=\"j-actor\">Acteur</label><input type=\"text\" "
+	      "aria-label=\"Filtrer le journal\"><div><label for=\"j-actor\">Acteur (nom, adresse, client)</label><input type=\"text\" "
 	      "id=\"j-actor\" name=\"acteur\" value=\"%s\"></div><div><label for=\"j-action\">Action (début)</label>"
 	      "<input type=\"text\" id=\"j-action\" name=\"action\" value=\"%s\"></div><div><label for=\"j-doc\">"
 	      "Document (identifiant)</label><input type=\"text\" id=\"j-doc\" name=\"document\" value=\"%s\"></div>"
@@ -550,7 +550,7 @@ web_admin_journal(struct page *p)
 {
 	struct web_journal_filter f = { .actor = web_query(p, "acteur"), .action = web_query(p, "action"),
 		.doc_id = web_query(p, "document"), .since = web_query(p, "depuis"), .limit = 200 };
-	json_t *j, *x;
+	json_t *all, *j, *x;
 	size_t i;
 
 	if (f.doc_id && !uuid_valid(f.doc_id))
@@ -558,12 +558,17 @@ web_admin_journal(struct page *p)
 	if (f.since && strlen(f.since) != 10)
 		f.since = NULL;
 	f.before_id = web_query(p, "avant") ? atoll(web_query(p, "avant")) : 0;
-	if (!(j = web_json(p, journal_read, &f)))
+	if (!(all = web_json(p, journal_read, &f)))
 		return;
+	j = json_object_get(all, "items");
 	admin_begin(p, "Journal", "/admin/journal");
 	if (web_query(p, "verifier"))
 		journal_verify(p);
 	journal_filters(p, &f);
+	if (json_is_true(json_object_get(all, "capped")))
+		h_fmt(p, "<p class=\"flash\" role=\"status\">Plus de 100 personnes ou clients correspondent à "
+		      "« %s » : seuls les 100 premiers (par ordre alphabétique) sont pris en compte. "
+		      "Précisez l’acteur (adresse complète ou nom).</p>", f.actor);
 	h_raw(p, "<table class=\"stack\"><caption>Entrées, les plus récentes d’abord</caption><thead><tr>"
 	      "<th scope=\"col\">N°</th><th scope=\"col\">Date</th><th scope=\"col\">Acteur</th><th scope=\"col\">Action</th>"
 	      "<th scope=\"col\">Document</th><th scope=\"col\">Détail</th></tr></thead><tbody>");
@@ -581,10 +586,11 @@ web_admin_journal(struct page *p)
 		free(detail);
 	}
 	h_raw(p, "</tbody></table>");
-	if (json_array_size(j) == 200)
-		h_fmt(p, "<p><a href=\"/admin/journal?avant=%lld\">Entrées plus anciennes</a></p>",
+	if (json_array_size(j) == 200)    /* the next page keeps the filters */
+		h_fmt(p, "<p><a href=\"/admin/journal?acteur=%U&amp;action=%U&amp;document=%U&amp;depuis=%U&amp;"
+		      "avant=%lld\">Entrées plus anciennes</a></p>", f.actor, f.action, f.doc_id, f.since,
 		      (long long)json_integer_value(json_object_get(json_array_get(j, 199), "id")));
-	json_decref(j);
+	json_decref(all);
 	admin_end(p);
 }
 

@@ -551,6 +551,13 @@ test('administrator: a vendor client created then revoked, a failed job retried,
 	assert.ok(actions.includes('job.retried') && actions.includes('client.created'), actions.join(' '));
 	const actors = await page.locator('tbody tr td:nth-child(3)').allTextContents();
 	assert.ok(actors.every((a) => a === `person:${ADMIN}`), 'only that actor');
+	// a part of the person's name (any case) names the same actor
+	await page.goto(`/admin/journal?acteur=${encodeURIComponent('ALICE Opé')}`);
+	const byName = await page.locator('tbody tr td:nth-child(3)').allTextContents();
+	assert.ok(byName.length && byName.every((a) => a === `person:${ADMIN}`), byName.join(' '));
+	// "%" is a character, not a wildcard
+	await page.goto(`/admin/journal?acteur=${encodeURIComponent('%')}`);
+	assert.equal(await page.locator('tbody tr').count(), 0, 'no actor contains "%"');
 	await ctx.close();
 });
 

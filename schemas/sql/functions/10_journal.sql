@@ -57,3 +57,17 @@ BEGIN
 	END LOOP;
 	RETURN v_n;
 END $$;
+
+-- The actors an administrator's journal filter names: people whose e-mail or
+-- name contains it, vendor clients whose name contains it, and the text
+-- itself (a system actor such as 'transmit', or a whole 'person:…').  At most
+-- 101: the page reads the first 100 and says when the filter is broader.
+CREATE OR REPLACE FUNCTION journal_actors(p_filter text) RETURNS SETOF text LANGUAGE sql STABLE AS $$
+	WITH f AS (SELECT '%' || replace(replace(replace(p_filter, '\', '\\'), '%', '\%'), '_', '\_') || '%' AS pat)
+	SELECT actor FROM (
+		SELECT p_filter AS actor
+		UNION SELECT 'person:' || p.email FROM person p, f WHERE p.email ILIKE f.pat OR p.name ILIKE f.pat
+		UNION SELECT 'client:' || c.name FROM api_client c, f WHERE c.name ILIKE f.pat) a
+	ORDER BY actor
+	LIMIT 101
+$$;
