@@ -116,6 +116,11 @@ sink(char *p, size_t sz, size_t n, void *arg)
 	return sz * n;
 }
 
+/* The act numbers of this run: @ctes (and liasse's door) refuse a second act
+ * with the same number and date in one organisation, and one database may
+ * see several runs a day (bench/scale runs 1 then 8 clients). */
+static unsigned long run_id;
+
 /* The multipart body of document i: metadata, then the PDF. */
 static size_t
 build_body(char *body, size_t cap, const char *pdf, int t, long i)
@@ -124,10 +129,10 @@ build_body(char *body, size_t cap, const char *pdf, int t, long i)
 		"--liassebench\r\nContent-Disposition: form-data; name=\"metadata\"\r\n"
 		"Content-Type: application/json\r\n\r\n"
 		"{\"kind\":\"acte\",\"organisation\":\"%s\",\"title\":\"Bench %d-%ld\",\"acte\":{"
-		"\"nature\":1,\"numero_interne\":\"B%d_%ld\",\"objet\":\"Benchmark\","
+		"\"nature\":1,\"numero_interne\":\"R%04lX_%d_%ld\",\"objet\":\"Benchmark\","
 		"\"date_decision\":\"%s\",\"classification\":\"1.1\"}}\r\n"
 		"--liassebench\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bench.pdf\"\r\n"
-		"Content-Type: application/pdf\r\n\r\n", opt.org, t, i, t, i, today);
+		"Content-Type: application/pdf\r\n\r\n", opt.org, t, i, run_id, t, i, today);
 
 	memcpy(body + n, pdf, opt.size);
 	n += opt.size;
@@ -370,6 +375,7 @@ main(int argc, char **argv)
 	double secs;
 
 	parse_args(argc, argv);
+	run_id = ((unsigned long)t ^ ((unsigned long)getpid() << 4)) & 0xFFFF;  /* R1A2B_3_45: 15 at most */
 	gmtime_r(&t, &tm);
 	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
 	curl_global_init(CURL_GLOBAL_DEFAULT);

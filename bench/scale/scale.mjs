@@ -16,7 +16,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { newHarness, request, run, PASSWORD, RUN_USER } from '../../tests/lib/harness.mjs';
+import { newHarness, request, run, topBuilddir, PASSWORD, RUN_USER } from '../../tests/lib/harness.mjs';
 
 const N = Number(process.argv[2] || 1000000);
 const ROUNDS = Number(process.argv[3] || 30);
@@ -100,6 +100,23 @@ try {
 	await measure(d, 'admin journal page', '/admin/journal', { Cookie: admin.cookie });
 	await measure(d, 'admin journal, action=document.signed', '/admin/journal?action=document.signed', { Cookie: admin.cookie });
 	await measure(d, 'admin journal, acteur=p1@', '/admin/journal?acteur=p1%40', { Cookie: admin.cookie });
+	// Ingest at 1 and 8 clients into the full database, against raw INSERT +
+	// COMMIT into the same cluster in the same run (bench/ingest; `make
+	// bench/ingest` first, skipped when it is not built).
+	const ingest = path.join(topBuilddir, 'bench', 'ingest');
+	if (fs.existsSync(ingest)) {
+		const siren = await h.psql(`SELECT o.siren FROM organisation o JOIN api_client_org a ON a.org_id = o.id
+			WHERE a.client_id = ${vendor} ORDER BY o.id LIMIT 1`);
+		for (const clients of [1, 8]) {
+			const r = await run(ingest, ['-u', d.url, '-k', key, '-o', siren, '-c', String(clients), '-d', '15',
+				'-D', `host=${pg.sock} dbname=liasse user=${RUN_USER}`]);
+			if (r.code !== 0)
+				throw new Error(`bench/ingest: ${r.stderr}`);
+			console.log(`\n${r.stdout.trim()}`);
+		}
+	} else {
+		console.log('\n(ingest skipped: make bench/ingest to measure it)');
+	}
 	const load = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 	console.log(`\nload average at the end: ${load}`);
 } finally {
