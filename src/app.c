@@ -63,6 +63,7 @@ app_store(struct store **out, int poolsize, struct lerr *e)
 		return rc;
 	rc = store_open(out, config_str("database"), password, poolsize, e);
 	explicit_bzero(password, sizeof(password));
+	store_archive_set_dir(config_str("archive_dir"));
 	return rc;
 }
 

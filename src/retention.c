@@ -2,7 +2,8 @@
  * retention.c - the workers' purge of what is past its retention period:
  * feed events (as a prefix of the feed, so that a consumer within the
  * period sees no gap), finished webhook deliveries, finished jobs, expired
- * sessions.  Like xmit_periodic(): every retention_interval, cheap when it
+ * sessions; and the archiving of finished documents' files under their
+ * organisation's policy (archive_run()).  Like xmit_periodic(): every retention_interval, cheap when it
  * is not time yet (one atomic read), one worker of the process at a time.
  * Each batch is its own short transaction (functions/80_retention.sql), so
  * no lock is held long; a run stops after MAX_BATCHES batches of a kind and
@@ -17,6 +18,7 @@
 #include "core/log.h"
 
 #define MAX_BATCHES 50          /* per kind and run: a worker returns to its jobs */
+#define ARCHIVE_BATCH 20        /* documents archived per run */
 
 static atomic_llong next_run;
 
@@ -50,6 +52,39 @@ purge_kind(struct store_conn *c, int k, int batch, long long *total, int *more, 
 	return rc;
 }
 
+/* Documents due for archiving (their organisation's archive_after passed):
+ * files copied to archive_dir, then state and chunks in one transaction each
+ * (src/store/archive.c).  A document whose state changed meanwhile is left
+ * for the next run; 1 when the batch came back full. */
+static int
+archive_run(struct store_conn *c, int *more, struct lerr *e)
+{
+	char ids[ARCHIVE_BATCH][37];
+	int n = 0, done = 0, chunks, total = 0, rc;
+
+	*more = 0;
+	if (!*store_archive_dir())
+		return 0;
+	if ((rc = store_archive_due(c, ARCHIVE_BATCH, ids, &n, e)))
+		return rc;
+	for (int i = 0; !rc && i < n; i++) {
+		rc = store_archive_document(c, ids[i], "retention", &chunks, e);
+		if (rc == LERR_CONFLICT) {      /* it moved on since: next time */
+			rc = 0;
+			continue;
+		}
+		if (!rc) {
+			done++;
+			total += chunks;
+		}
+	}
+	if (done)
+		log_info("retention: %d document%s archived, %d chunks moved to %s", done, done == 1 ? "" : "s",
+			 total, store_archive_dir());
+	*more = n == ARCHIVE_BATCH;
+	return rc;
+}
+
 int
 retention_periodic(struct store_conn *c, struct lerr *e)
 {
@@ -68,6 +103,12 @@ retention_periodic(struct store_conn *c, struct lerr *e)
 		if (n)
 			log_info("retention: %lld %s purged (older than %llds)%s", n, kinds[k].name,
 				 config_int(kinds[k].key), m ? ", more next time" : "");
+		more |= m;
+	}
+	if (!rc) {
+		int m = 0;
+
+		rc = archive_run(c, &m, e);
 		more |= m;
 	}
 	if (more)

@@ -140,7 +140,8 @@ cli_org_set(int argc, char **argv)
 {
 	static const struct option o[] = {
 		{ "idcoll", 1, NULL, 'i' }, { "codcol", 1, NULL, 'C' }, { "idpost", 1, NULL, 'P' },
-		{ "codbud", 1, NULL, 'b' }, { "p-dest", 1, NULL, 'D' }, { NULL, 0, NULL, 0 },
+		{ "codbud", 1, NULL, 'b' }, { "p-dest", 1, NULL, 'D' }, { "archive-after", 1, NULL, 'A' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct org_set a;
 	int ch, rc = 0;
@@ -154,6 +155,7 @@ cli_org_set(int argc, char **argv)
 		case 'P': rc = copy_opt(a.o.idpost, sizeof(a.o.idpost), optarg, "--idpost"); break;
 		case 'b': rc = add_codbud(&a.o, optarg); break;
 		case 'D': rc = copy_opt(a.o.p_dest, sizeof(a.o.p_dest), optarg, "--p-dest"); break;
+		case 'A': rc = copy_opt(a.o.archive_after, sizeof(a.o.archive_after), optarg, "--archive-after"); break;
 		default: return 2;
 		}
 	}
@@ -161,7 +163,7 @@ cli_org_set(int argc, char **argv)
 		return rc;
 	if (optind + 1 != argc)
 		return cli_usage("usage: liasse org set SIREN [--idcoll I] [--codcol C] [--idpost P] "
-				 "[--codbud B]... [--p-dest D]");
+				 "[--codbud B]... [--p-dest D] [--archive-after DURATION|never]");
 	a.siren = argv[optind];
 	if (cli_in_txn(org_set, &a))
 		return 1;

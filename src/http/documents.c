@@ -9,6 +9,7 @@
 
 #include "core/kind.h"
 #include "core/log.h"
+#include "core/state.h"
 #include "core/util.h"
 #include "http/params.h"
 
@@ -42,20 +43,6 @@ doc_get(struct req *rq)
 
 /* ---- list ---- */
 
-static int
-one_of(const char *v, const char *const *allowed)
-{
-	for (int i = 0; allowed[i]; i++)
-		if (!strcmp(v, allowed[i]))
-			return 1;
-	return 0;
-}
-
-static const char *const states[] = {
-	"received", "pending_signature", "signed", "rejected", "queued", "transmitting",
-	"transmitted", "acknowledged", "cancelling", "refused", "cancelled", "failed", NULL
-};
-
 /* The cursor (http/params.h) of the last item seen. */
 static int
 parse_cursor(struct req *rq, const char *cur, struct doc_filter *f, struct lerr *e)
@@ -84,9 +71,9 @@ parse_filter(struct req *rq, struct doc_filter *f, struct lerr *e)
 	f->kind = http_query(rq, "kind");
 	f->updated_since = http_query(rq, "updated_since");
 	f->limit = 50;
-	if (f->state && !one_of(f->state, states))
-		return http_bad_query(e, "state", "unknown state", "use received, pending_signature, signed, "
-				 "rejected, queued, transmitting, transmitted, acknowledged, cancelling, refused, cancelled or failed");
+	if (f->state && !doc_state_get(f->state))
+		return http_bad_query(e, "state", "unknown state", arena_printf(rq->arena, "use %s",
+									       doc_state_names(", ", " or ")));
 	if (f->kind && !doc_kind_get(f->kind))
 		return http_bad_query(e, "kind", "unknown kind", arena_printf(rq->arena, "use one of %s",
 									       doc_kind_names(", ")));

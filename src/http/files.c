@@ -87,6 +87,8 @@ doc_file(struct req *rq)
 		rc = store_doc_file(c, rq->params[0], rq->route->auth == HTTP_AUTH_PERSON ? 0 : rq->client.id,
 				    (int)n, &f, &e);
 	if (!rc)
+		rc = store_blob_verify(c, f.blob_id, &e);
+	if (!rc)
 		rc = store_journal(c, http_actor(rq), "file.downloaded",
 				   rq->params[0], 0, arena_printf(rq->arena, "{\"file\":%ld}", n), &e);
 	store_release(http_store(rq), c);
@@ -150,6 +152,8 @@ org_return_file(struct req *rq)
 		rc = client_org(rq, c, &org_id, &e);
 	if (!rc)
 		rc = store_org_return_file(c, org_id, rq->params[1], &f, &e);
+	if (!rc)
+		rc = store_blob_verify(c, f.blob_id, &e);
 	if (!rc)
 		rc = store_journal(c, http_actor(rq), "return.downloaded", NULL, org_id,
 				   arena_printf(rq->arena, "{\"return\":%s}", rq->params[1]), &e);

@@ -199,9 +199,13 @@ store_blob_chunk(struct store_conn *c, long long blob_id, int seq, void *out, si
 			 p, 2, &r, e);
 	if (rc)
 		return rc;
-	if (PQntuples(r) == 0 || PQgetlength(r, 0, 0) > STORE_CHUNK_SIZE) {
+	if (PQntuples(r) == 0) {         /* moved to archive_dir (archive.c) */
 		PQclear(r);
-		return lerr_set(e, LERR_INTERNAL, NULL, "blob %lld has no chunk %d", blob_id, seq);
+		return store_archive_chunk(c, blob_id, seq, out, len, e);
+	}
+	if (PQgetlength(r, 0, 0) > STORE_CHUNK_SIZE) {
+		PQclear(r);
+		return lerr_set(e, LERR_INTERNAL, NULL, "blob %lld: chunk %d is too long", blob_id, seq);
 	}
 	*len = (size_t)PQgetlength(r, 0, 0);
 	memcpy(out, PQgetvalue(r, 0, 0), *len);
@@ -219,6 +223,10 @@ store_blob_reader_init(struct store_blob_reader *r, struct store_conn *c, long l
 	r->nchunks = nchunks;
 	if (!(r->chunk = malloc(STORE_CHUNK_SIZE)))
 		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	if (store_blob_verify(c, blob_id, e)) {      /* an archived copy, whole, first */
+		store_blob_reader_fini(r);
+		return e->kind;
+	}
 	return 0;
 }
 

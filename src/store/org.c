@@ -195,7 +195,7 @@ store_org_set_helios(struct store_conn *c, const char *siren, const struct org *
 	struct sqlp p[] = {
 		SQLP_TEXT(siren), SQLP_TEXT(opt(o->idcoll)), SQLP_TEXT(opt(o->codcol)),
 		SQLP_TEXT(opt(o->idpost)), SQLP_TEXT(opt(o->codbuds)), SQLP_TEXT(opt(o->p_dest)),
-		SQLP_TEXT(actor),
+		SQLP_TEXT(actor), SQLP_TEXT(opt(o->archive_after)),
 	};
 	PGresult *r = NULL;
 	int rc;
@@ -205,11 +205,15 @@ store_org_set_helios(struct store_conn *c, const char *siren, const struct org *
 	rc = sq_exec(c, "WITH u AS (UPDATE organisation SET idcoll = coalesce($2, idcoll),"
 		     " codcol = coalesce($3, codcol), idpost = coalesce($4, idpost),"
 		     " codbuds = coalesce(string_to_array($5::text, ','), codbuds),"
-		     " p_dest = coalesce($6, p_dest) WHERE siren = $1"
-		     " RETURNING id, siren, idcoll, codcol, idpost, codbuds, p_dest)"
+		     " p_dest = coalesce($6, p_dest), archive_after = CASE WHEN $8::text IS NULL THEN archive_after"
+		     " WHEN $8 = 'never' THEN NULL ELSE archive_policy($8) END WHERE siren = $1"
+		     " RETURNING id, siren, idcoll, codcol, idpost, codbuds, p_dest, archive_after)"
 		     " SELECT journal_append($7, 'organisation.updated', NULL, id, json_build_object("
 		     " 'siren', siren, 'idcoll', idcoll, 'codcol', codcol, 'idpost', idpost,"
-		     " 'codbuds', codbuds, 'p_dest', p_dest)::jsonb) FROM u", p, 7, &r, e);
+		     " 'codbuds', codbuds, 'p_dest', p_dest, 'archive_after', archive_after::text)::jsonb) FROM u",
+		     p, 8, &r, e);
+	if (rc == LERR_INVALID && e->field[0]) /* the SQL's own refusal says it all */
+		return rc;
 	if (rc == LERR_INVALID) {
 		lerr_hint(e, "CodCol at most 3, IdColl at most 14, IdPost at most 7 characters");
 		return rc;

@@ -58,6 +58,7 @@ struct org {
 	char codbuds[STORE_ORG_BUDGETS * 3], codbud[3];
 	char city[101], postal_code[11];
 	char p_dest[65];             /* Hélios FTP SITE P_DEST */
+	char archive_after[64];      /* an interval; "never": none; "": unchanged (org set) */
 };
 void store_org_init(struct org *o);
 /* Adds an organisation and journals organisation.created under actor
@@ -564,6 +565,35 @@ int store_web_journal(struct store_conn *c, const struct web_journal_filter *f, 
 		      struct lerr *e) LERR_WUR;
 int store_web_jobs(struct store_conn *c, char **json, struct lerr *e) LERR_WUR;
 int store_web_job_retry(struct store_conn *c, long long job, const char *actor, struct lerr *e) LERR_WUR;
+
+/* ---- archiving the files of finished documents (src/store/archive.c,
+ * functions/85_archive.sql, doc/retention.md) ---- */
+/* The directory of the copies (config archive_dir), set once at start-up;
+ * "" turns archiving off. */
+void store_archive_set_dir(const char *dir);
+const char *store_archive_dir(void);
+struct store_archive_blob {
+	long long id, size;
+	int nchunks;
+	uint8_t sha256[32];
+};
+/* Writes, syncs and checks the blob's copy in archive_dir. */
+int store_archive_copy(struct store_conn *c, const struct store_archive_blob *b, struct lerr *e) LERR_WUR;
+/* Chunk seq of a blob whose chunks were deleted, read from its copy;
+ * called by store_blob_chunk(). */
+int store_archive_chunk(struct store_conn *c, long long blob_id, int seq, void *out, size_t *len,
+			struct lerr *e) LERR_WUR;
+/* 0 when the blob is in the database or its archived copy hashes to its
+ * SHA-256 (read whole): called before a file is served or read, so that a
+ * damaged copy is an error and never wrong bytes. */
+int store_blob_verify(struct store_conn *c, long long blob_id, struct lerr *e) LERR_WUR;
+/* Up to batch documents due for archiving under their organisation's policy. */
+int store_archive_due(struct store_conn *c, int batch, char (*ids)[37], int *n, struct lerr *e) LERR_WUR;
+/* Copies the document's files, then in one transaction moves it to
+ * 'archived' and deletes the chunks nothing else needs (*chunks: how many).
+ * LERR_CONFLICT when the document's state no longer allows it. */
+int store_archive_document(struct store_conn *c, const char *doc, const char *actor, int *chunks,
+			   struct lerr *e) LERR_WUR;
 
 /* ---- certificates and wrapped keys (src/store/cert.c, 005_certificate.sql) ---- */
 /*

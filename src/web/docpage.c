@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/state.h"
 #include "core/util.h"
 
 static const char *
@@ -329,12 +330,10 @@ follow_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
 	return store_web_follow(c, f->person, f->state, f->siren, json, e);
 }
 
-static const char *const states[] = { "pending_signature", "signed", "rejected", "queued", "transmitting",
-	"transmitted", "acknowledged", "cancelling", "refused", "cancelled", "failed" };
-
 static void
 follow_filters(struct page *p, json_t *orgs, const struct farg *f)
 {
+	const struct doc_state_info *st;
 	json_t *o;
 	size_t i;
 
@@ -346,9 +345,10 @@ follow_filters(struct page *p, json_t *orgs, const struct farg *f)
 		      f->siren && !strcmp(f->siren, js(o, "siren")) ? " selected" : "", js(o, "name"));
 	h_raw(p, "</select></div><div><label for=\"s-state\">État</label><select id=\"s-state\" name=\"etat\">"
 	      "<option value=\"\">Tous</option>");
-	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
-		h_fmt(p, "<option value=\"%s\"%S>%s</option>", states[i],
-		      f->state && !strcmp(f->state, states[i]) ? " selected" : "", state_label(states[i]));
+	for (i = 0; (st = doc_state_at(i)); i++)
+		if (st->queue)
+			h_fmt(p, "<option value=\"%s\"%S>%s</option>", st->name,
+			      f->state && !strcmp(f->state, st->name) ? " selected" : "", st->label);
 	h_raw(p, "</select></div><div class=\"actions\"><button type=\"submit\">Filtrer</button></div></form>");
 }
 
@@ -380,12 +380,8 @@ web_follow(struct page *p)
 	json_t *j, *items, *d;
 	size_t i;
 
-	if (f.state) {
-		for (i = 0; i < sizeof(states) / sizeof(states[0]) && strcmp(states[i], f.state); i++)
-			;
-		if (i == sizeof(states) / sizeof(states[0]))
-			f.state = NULL;
-	}
+	if (f.state && (!doc_state_get(f.state) || !doc_state_get(f.state)->queue))
+		f.state = NULL;
 	if (!(j = web_json(p, follow_read, &f)))
 		return;
 	items = json_object_get(j, "items");

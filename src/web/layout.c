@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/state.h"
 
 /* Frames: only our own pages may frame our files (the PDF viewer). */
 #define CSP "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
@@ -186,21 +187,10 @@ page_lerr(struct page *p, const struct lerr *e)
 		page_error(p, 500, "Erreur", e->msg[0] ? e->msg : "Une erreur inattendue s’est produite.");
 }
 
-static const char *const states[][2] = {
-	{ "received", "Reçu" }, { "pending_signature", "À signer" }, { "signed", "Signé" },
-	{ "rejected", "Refusé" }, { "queued", "En attente d’envoi" }, { "transmitting", "En cours d’envoi" },
-	{ "transmitted", "Transmis" }, { "acknowledged", "Acquitté" },
-	{ "cancelling", "Annulation demandée à la préfecture" }, { "refused", "Rejeté par la plateforme" },
-	{ "cancelled", "Annulé" }, { "failed", "En échec" },
-};
-
 const char *
 state_label(const char *state)
 {
-	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
-		if (state && !strcmp(states[i][0], state))
-			return states[i][1];
-	return state ? state : "";
+	return doc_state_label(state);
 }
 
 const char *

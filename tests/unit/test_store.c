@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/state.h"
 #include "core/util.h"
 #include "store/store.h"
 #include "tap.h"
@@ -328,6 +329,9 @@ test_state_schema(void)
 	psql_line("SELECT string_agg(s::text, ',') FROM unnest(enum_range(NULL::doc_state)) s"
 		  " WHERE s::text NOT IN (SELECT to_state FROM document_transition)", out, sizeof(out));
 	is_str(out, "", "every doc_state can be reached");
+	psql_line("SELECT string_agg(s::text, ',' ORDER BY s) FROM unnest(enum_range(NULL::doc_state)) s",
+		  out, sizeof(out));
+	is_str(out, doc_state_names(",", ","), "core/state.c lists the states of the enum, in its order");
 }
 
 /* store_journal_verify: in its own snapshot or in the caller's transaction;

@@ -60,7 +60,14 @@ CREATE OR REPLACE VIEW document_transition (from_state, event, to_state) AS VALU
 	('cancelling',        'cancelled_ack', 'cancelled'),       -- the 6-2 ARAnnulation came
 	('cancelled',         'cancelled_ack', 'cancelled'),
 	('cancelling',        'cancel_refused', 'acknowledged'),   -- the platform refused the 6-1
-	('cancelling',        'acknowledge', 'cancelling');        -- a second ARActe: the file only
+	('cancelling',        'acknowledge', 'cancelling'),        -- a second ARActe: the file only
+	-- the organisation's archiving policy, once a document's life is over
+	-- (functions/85_archive.sql): its files leave the hot tables
+	('acknowledged',      'archive',     'archived'),
+	('cancelled',         'archive',     'archived'),
+	('refused',           'archive',     'archived'),
+	('rejected',          'archive',     'archived'),
+	('archived',          'archive',     'archived');
 
 -- The state p_event leads to from p_state; NULL when it does not apply.
 CREATE OR REPLACE FUNCTION document_next(p_state doc_state, p_event text) RETURNS doc_state
