@@ -47,7 +47,7 @@ info_of(X509 *x, struct certkey_info *info, struct lerr *e)
 
 	memset(info, 0, sizeof(*info));
 	sx_cert_subject(x, info->subject, sizeof(info->subject));
-	sx_cert_issuer(x, info->issuer, sizeof(info->issuer));
+	sx_cert_issuer_text(x, info->issuer, sizeof(info->issuer));
 	sx_cert_serial(x, info->serial, sizeof(info->serial));
 	if (asn1_time(X509_get0_notBefore(x), &info->not_before) ||
 	    asn1_time(X509_get0_notAfter(x), &info->not_after))

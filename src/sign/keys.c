@@ -212,6 +212,15 @@ sx_cert_issuer(X509 *cert, char *out, size_t outsz)
 	name_text(X509_get_issuer_name(cert), XN_FLAG_RFC2253, out, outsz);
 }
 
+/* The issuer for people (stored with a certificate, shown in the pages and
+ * the admin API): RFC 2253 order, UTF-8 left readable ("Autorité", not
+ * "Autorit\C3\A9"). */
+void
+sx_cert_issuer_text(X509 *cert, char *out, size_t outsz)
+{
+	name_text(X509_get_issuer_name(cert), XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB, out, outsz);
+}
+
 /* The subject for people: RFC 2253 order, UTF-8 left readable. */
 void
 sx_cert_subject(X509 *cert, char *out, size_t outsz)

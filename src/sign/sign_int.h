@@ -49,6 +49,7 @@ void sx_ssl_detail(struct lerr *e);
 void sx_cert_issuer(X509 *cert, char *out, size_t outsz);
 void sx_cert_serial(X509 *cert, char *out, size_t outsz);
 void sx_cert_subject(X509 *cert, char *out, size_t outsz);
+void sx_cert_issuer_text(X509 *cert, char *out, size_t outsz);
 int sign_check_cert_time(X509 *cert, time_t now, struct lerr *e) LERR_WUR;
 void sx_time_iso(time_t t, char *out, size_t outsz);
 int sx_time_parse(const char *s, time_t *t);

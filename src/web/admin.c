@@ -538,11 +538,12 @@ journal_filters(struct page *p, const struct web_journal_filter *f)
 	      "id=\"j-actor\" name=\"acteur\" value=\"%s\"></div><div><label for=\"j-action\">Action (début)</label>"
 	      "<input type=\"text\" id=\"j-action\" name=\"action\" value=\"%s\"></div><div><label for=\"j-doc\">"
 	      "Document (identifiant)</label><input type=\"text\" id=\"j-doc\" name=\"document\" value=\"%s\"></div>"
-	      "<div><label for=\"j-since\">Depuis le</label><input type=\"date\" id=\"j-since\" name=\"depuis\" "
-	      "value=\"%s\"></div><div class=\"actions\"><button type=\"submit\">Filtrer</button>"
+	      "<div><label for=\"j-since\">Depuis le</label>", f->actor ? f->actor : "", f->action ? f->action : "",
+	      f->doc_id ? f->doc_id : "");
+	h_date_input(p, "j-since", "depuis", f->since, 0);
+	h_raw(p, "</div><div class=\"actions\"><button type=\"submit\">Filtrer</button>"
 	      "<button type=\"submit\" name=\"verifier\" value=\"1\" class=\"secondary\">Vérifier la chaîne</button>"
-	      "</div></form>", f->actor ? f->actor : "", f->action ? f->action : "", f->doc_id ? f->doc_id : "",
-	      f->since ? f->since : "");
+	      "</div></form>");
 }
 
 void
@@ -555,8 +556,7 @@ web_admin_journal(struct page *p)
 
 	if (f.doc_id && !uuid_valid(f.doc_id))
 		f.doc_id = NULL;
-	if (f.since && strlen(f.since) != 10)
-		f.since = NULL;
+	f.since = web_date_iso(p, f.since);
 	f.before_id = web_query(p, "avant") ? atoll(web_query(p, "avant")) : 0;
 	if (!(all = web_json(p, journal_read, &f)))
 		return;

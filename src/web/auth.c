@@ -112,7 +112,7 @@ login_form(struct page *p, unsigned status, const char *error, const char *email
 	page_begin(p, "Connexion", NULL);
 	if (error)
 		h_fmt(p, "<p class=\"flash error\" role=\"alert\" id=\"erreur\">%s</p>", error);
-	h_fmt(p, "<form class=\"card\" method=\"post\" action=\"/connexion\" style=\"max-width:34rem\">"
+	h_fmt(p, "<form class=\"card narrow\" method=\"post\" action=\"/connexion\">"
 	      "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
 	      "<input type=\"hidden\" name=\"suite\" value=\"%s\">"
 	      "<label for=\"email\">Adresse électronique</label>"

@@ -83,7 +83,7 @@ acte_meta(struct page *p, json_t *m)
 	meta_item(p, "Numéro", js(m, "numero_interne"));
 	meta_item(p, "Objet", js(m, "objet"));
 	meta_item(p, "Classification", js(m, "classification"));
-	meta_item(p, "Date de décision", js(m, "date_decision"));
+	meta_item(p, "Date de décision", web_date_fr(p, js(m, "date_decision")));
 }
 
 static void
@@ -125,19 +125,63 @@ metadata(struct page *p, json_t *j)
 	}
 }
 
+/* A journal action in French: a change of state by its state's label. */
 static const char *
-action_label(const char *a)
+action_label(struct page *p, const char *a)
 {
 	static const char *const acts[][2] = {
-		{ "document.received", "Reçu" }, { "document.signed", "Signé" }, { "document.rejected", "Refusé" },
-		{ "document.cancelled", "Annulé" }, { "document.state", "Changement d’état" },
-		{ "file.downloaded", "Fichier consulté" },
+		{ "document.received", "Reçu de l’éditeur" }, { "document.file_returned", "Fichier reçu de la plateforme" },
+		{ "file.downloaded", "Fichier consulté" }, { "document.state", "Changement d’état" },
 	};
 
 	for (size_t i = 0; i < sizeof(acts) / sizeof(acts[0]); i++)
 		if (!strcmp(a, acts[i][0]))
 			return acts[i][1];
+	if (!strncmp(a, "document.", 9) && doc_state_get(a + 9))
+		return arena_printf(p->a, "État : %s", doc_state_label(a + 9));
 	return a;
+}
+
+/* Who acted, for people: a person's address, a vendor, liasse itself. */
+static const char *
+actor_label(struct page *p, const char *a)
+{
+	if (!strncmp(a, "person:", 7))
+		return a + 7;
+	if (!strncmp(a, "client:", 7))
+		return arena_printf(p->a, "éditeur %s", a + 7);
+	return "liasse";
+}
+
+/* The detail of a journal entry in words: "Motif : …", "État précédent : …". */
+static void
+detail_text(struct page *p, json_t *d)
+{
+	static const char *const keys[][2] = {
+		{ "reason", "Motif" }, { "from", "État précédent" }, { "file", "Fichier n°" },
+		{ "signed_by", "Signé par" }, { "delegation", "Délégation" }, { "name", "Fichier" },
+		{ "platform", "Plateforme" }, { "connector", "Connecteur" }, { "message", "Message" },
+	};
+	const char *k, *sep = "";
+	json_t *v;
+
+	json_object_foreach(d, k, v) {
+		const char *label = NULL, *text;
+
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && !label; i++)
+			if (!strcmp(k, keys[i][0]))
+				label = keys[i][1];
+		if (!label)      /* technical: the event's name, identifiers */
+			continue;
+		text = json_is_string(v) ? json_string_value(v) : json_is_integer(v) ?
+			arena_printf(p->a, "%lld", (long long)json_integer_value(v)) : NULL;
+		if (!text)
+			continue;
+		if (!strcmp(k, "from"))
+			text = doc_state_label(text);
+		h_fmt(p, "%S%s : %s", sep, label, text);
+		sep = " ; ";
+	}
 }
 
 static void
@@ -149,14 +193,13 @@ history(struct page *p, json_t *h)
 	h_raw(p, "<h2>Historique</h2><table class=\"stack\"><thead><tr><th scope=\"col\">Date</th>"
 	      "<th scope=\"col\">Action</th><th scope=\"col\">Par</th><th scope=\"col\">Détail</th></tr></thead><tbody>");
 	json_array_foreach(h, i, e) {
-		char *detail = json_dumps(json_object_get(e, "detail"), JSON_COMPACT);
-
 		h_raw(p, "<tr><td data-label=\"Date\">");
 		h_when(p, js(e, "at"));
-		h_fmt(p, "</td><td data-label=\"Action\">%s</td><td data-label=\"Par\">%s</td><td class=\"long\" data-label=\"Détail\">%s</td></tr>",
-		      action_label(js(e, "action")), js(e, "actor"),
-		      detail && strcmp(detail, "{}") ? detail : "");
-		free(detail);
+		h_fmt(p, "</td><td data-label=\"Action\">%s</td><td data-label=\"Par\">%s</td>"
+		      "<td class=\"long\" data-label=\"Détail\">", action_label(p, js(e, "action")),
+		      actor_label(p, js(e, "actor")));
+		detail_text(p, json_object_get(e, "detail"));
+		h_raw(p, "</td></tr>");
 	}
 	h_raw(p, "</tbody></table>");
 }
@@ -183,6 +226,20 @@ decide(struct page *p, json_t *j)
 	      "<button type=\"submit\" class=\"danger\">Refuser le document</button></div></form></section>");
 }
 
+/* The number of the document's enveloped signed file ("signed"), else 0
+ * (the main file as received). */
+static int
+signed_file(json_t *doc)
+{
+	json_t *f;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "files"), i, f)
+		if (!strcmp(js(f, "role"), "signed"))
+			return (int)json_integer_value(json_object_get(f, "id"));
+	return 0;
+}
+
 /* The main file: a PDF in a frame, a PES summarised, anything else as a link. */
 static void
 viewer(struct page *p, json_t *doc)
@@ -202,7 +259,8 @@ viewer(struct page *p, json_t *doc)
 	}
 	if (!json_is_object(json_object_get(doc, "pes")))    /* a PES: its summary */
 		return;
-	if (!store_acquire(p->w->store, &c, &e) && !store_doc_file(c, id, 0, 0, &f, &e))
+	/* once signed, the signed file: that is the one Hélios receives */
+	if (!store_acquire(p->w->store, &c, &e) && !store_doc_file(c, id, 0, signed_file(doc), &f, &e))
 		pes_summary(p, c, &f);
 	else
 		h_raw(p, "<p class=\"flash error\">Le flux PES n’a pas pu être lu.</p>");

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static void
 put(struct page *p, const char *s, size_t n)
@@ -181,4 +182,48 @@ h_when(struct page *p, const char *ts)
 		h_fmt(p, "%S", arena_printf(p->a, "%02d/%02d/%04d", d, mo, y));
 	else
 		h_text(p, ts);
+}
+
+void
+h_date_input(struct page *p, const char *id, const char *name, const char *iso, int required)
+{
+	int y = 0, mo = 0, d = 0;
+	const char *fr = iso && sscanf(iso, "%4d-%2d-%2d", &y, &mo, &d) == 3 ?
+		arena_printf(p->a, "%02d/%02d/%04d", d, mo, y) : "";
+
+	h_fmt(p, "<input type=\"text\" id=\"%s\" name=\"%s\" value=\"%s\" inputmode=\"numeric\" "
+	      "placeholder=\"jj/mm/aaaa\" pattern=\"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}\" "
+	      "title=\"une date jj/mm/aaaa\" autocomplete=\"off\"%S>", id, name, fr, required ? " required" : "");
+}
+
+const char *
+web_date_iso(struct page *p, const char *typed)
+{
+	int y, mo, d, n = 0;
+	struct tm tm = { 0 };
+
+	if (!typed)
+		return NULL;
+	if (sscanf(typed, "%2d/%2d/%4d%n", &d, &mo, &y, &n) != 3 || typed[n])
+		if (sscanf(typed, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || typed[n] || n != 10)
+			return NULL;
+	if (y < 1900 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31)
+		return NULL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = 12;
+	if (timegm(&tm) == (time_t)-1 || tm.tm_mday != d || tm.tm_mon != mo - 1)
+		return NULL;              /* 31/02/2026 */
+	return arena_printf(p->a, "%04d-%02d-%02d", y, mo, d);
+}
+
+const char *
+web_date_fr(struct page *p, const char *iso)
+{
+	int y, mo, d;
+
+	if (!iso)
+		return "";
+	return sscanf(iso, "%4d-%2d-%2d", &y, &mo, &d) == 3 ? arena_printf(p->a, "%02d/%02d/%04d", d, mo, y) : iso;
 }

@@ -33,8 +33,8 @@ nav_item(struct page *p, const char *cur, const char *id, const char *href, cons
 
 	h_fmt(p, "<li><a href=\"%S\"%S>%s", href, here ? " aria-current=\"page\"" : "", label);
 	if (!strcmp(id, "parapheur") && p->me.pending > 0)
-		h_fmt(p, " <span class=\"badge\" aria-label=\"%lld documents à signer\">%lld</span>",
-		      p->me.pending, p->me.pending);
+		h_fmt(p, " <span class=\"badge\" aria-label=\"%lld document%S à signer\">%lld</span>",
+		      p->me.pending, p->me.pending > 1 ? "s" : "", p->me.pending);
 	h_raw(p, "</a></li>");
 }
 

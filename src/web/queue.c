@@ -57,11 +57,10 @@ filters(struct page *p, json_t *q, const struct web_queue_filter *f)
 	      "<option value=\"\">Tous</option>");
 	json_array_foreach(json_object_get(q, "vendors"), i, v)
 		select_opt(p, json_string_value(v), json_string_value(v), f->client);
-	h_fmt(p, "</select></div><div><label for=\"f-due\">Échéance au plus tard le</label>"
-	      "<input type=\"date\" id=\"f-due\" name=\"echeance\" value=\"%s\"></div>"
-	      "<div class=\"actions\"><button type=\"submit\">Filtrer</button>"
-	      "<a class=\"button secondary\" href=\"/parapheur\">Tout afficher</a></div></form>",
-	      f->due_before ? f->due_before : "");
+	h_raw(p, "</select></div><div><label for=\"f-due\">Échéance au plus tard le</label>");
+	h_date_input(p, "f-due", "echeance", f->due_before, 0);
+	h_raw(p, "</div><div class=\"actions\"><button type=\"submit\">Filtrer</button>"
+	      "<a class=\"button secondary\" href=\"/parapheur\">Tout afficher</a></div></form>");
 }
 
 static const char *
@@ -105,7 +104,7 @@ sign_box(struct page *p)
 	      "<p id=\"pin-aide\" class=\"muted\">Le code est demandé une seule fois pour toute la sélection. "
 	      "Après cinq codes erronés, la signature est verrouillée.</p>"
 	      "<div class=\"actions\"><button type=\"submit\" data-sign>Signer la sélection</button></div>"
-	      "<div id=\"progression\" hidden><progress value=\"0\" max=\"1\" aria-label=\"Progression de la signature\">"
+	      "<div id=\"progression\" hidden><progress value=\"0\" max=\"1\" aria-label=\"Documents signés\">"
 	      "</progress><p role=\"status\" aria-live=\"polite\"></p><ul class=\"results\" aria-label=\"Résultats\"></ul>"
 	      "<button type=\"button\" id=\"recharger\" class=\"secondary\" hidden>Actualiser le parapheur</button>"
 	      "</div></div>");
@@ -174,15 +173,6 @@ valid_kind(const char *k)
 	return doc_kind_get(k) ? k : NULL;
 }
 
-static const char *
-valid_date(const char *d)
-{
-	int y, m, dd;
-	char tail;
-
-	return d && sscanf(d, "%4d-%2d-%2d%c", &y, &m, &dd, &tail) == 3 && strlen(d) == 10 ? d : NULL;
-}
-
 void
 web_queue(struct page *p)
 {
@@ -196,7 +186,7 @@ web_queue(struct page *p)
 	q.f.siren = web_query(p, "org");
 	q.f.kind = valid_kind(web_query(p, "type"));
 	q.f.client = web_query(p, "editeur");
-	q.f.due_before = valid_date(web_query(p, "echeance"));
+	q.f.due_before = web_date_iso(p, web_query(p, "echeance"));
 	j = web_json(p, queue_read, &q);
 	if (!j)
 		return;
@@ -269,8 +259,8 @@ sign_page(struct page *p, const struct signdoc_batch *b, const char *stop)
 	if (stop) {
 		h_fmt(p, "<p class=\"flash error\" role=\"alert\">%s</p>", stop);
 	} else {
-		h_fmt(p, "<p role=\"status\">%d sur %zu documents signés.</p><ul class=\"results\">",
-		      b->nsigned, b->ndocs);
+		h_fmt(p, "<p role=\"status\">%d document%S signé%S sur %zu.</p><ul class=\"results\">",
+		      b->nsigned, b->nsigned > 1 ? "s" : "", b->nsigned > 1 ? "s" : "", b->ndocs);
 		for (size_t i = 0; i < b->ndocs; i++)
 			h_fmt(p, "<li class=\"%S\"><a href=\"/documents/%s\">%s</a> : %s</li>",
 			      b->results[i].ok ? "res-ok" : "res-error", b->results[i].id, b->results[i].id,
@@ -419,9 +409,11 @@ deleg_form(struct page *p, json_t *orgs)
 	page_csrf_field(p);
 	h_raw(p, "<label for=\"dg-to\">Adresse électronique du délégataire</label>"
 	      "<input type=\"email\" id=\"dg-to\" name=\"a\" required>"
-	      "<label for=\"dg-from\">Début de la délégation</label><input type=\"date\" id=\"dg-from\" name=\"debut\" required>"
-	      "<label for=\"dg-until\">Fin de la délégation (jour inclus)</label><input type=\"date\" id=\"dg-until\" name=\"fin\" required>"
-	      "<label for=\"dg-org\">Organisation</label><select id=\"dg-org\" name=\"org\">"
+	      "<label for=\"dg-from\">Début de la délégation</label>");
+	h_date_input(p, "dg-from", "debut", NULL, 1);
+	h_raw(p, "<label for=\"dg-until\">Fin de la délégation (jour inclus)</label>");
+	h_date_input(p, "dg-until", "fin", NULL, 1);
+	h_raw(p, "<label for=\"dg-org\">Organisation</label><select id=\"dg-org\" name=\"org\">"
 	      "<option value=\"\">Toutes mes organisations</option>");
 	json_array_foreach(orgs, i, o)
 		select_opt(p, js(o, "siren"), js(o, "name"), NULL);
@@ -483,7 +475,7 @@ void
 web_delegation_post(struct page *p)
 {
 	struct dgarg g = { .p = p };
-	const char *until = valid_date(form_get(p, "fin"));
+	const char *until = web_date_iso(p, form_get(p, "fin"));
 	json_t *j;
 
 	g.d.from_person = p->me.id;
@@ -492,7 +484,7 @@ web_delegation_post(struct page *p)
 	g.d.to_email = form_get(p, "a");
 	g.d.siren = form_get(p, "org") && *form_get(p, "org") ? form_get(p, "org") : NULL;
 	g.d.kinds = kinds_array(p);
-	g.d.starts_at = valid_date(form_get(p, "debut"));
+	g.d.starts_at = web_date_iso(p, form_get(p, "debut"));
 	g.d.ends_at = until ? arena_printf(p->a, "%s 23:59:59", until) : NULL;
 	if (!g.revoke && (!g.d.to_email || !g.d.starts_at || !g.d.ends_at))
 		return page_error(p, 422, "Délégation incomplète",

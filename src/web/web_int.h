@@ -69,6 +69,16 @@ char *h_escape(struct arena *a, const char *s);
 void h_euros(struct page *p, const char *amount);
 /* "2026-11-28T20:18:20Z" as "28/11/2026 20:18" (UTC); dates "28/11/2026". */
 void h_when(struct page *p, const char *ts);
+/* A date field in French ("jj/mm/aaaa" whatever the browser's language, which
+ * a native date input would follow), its value the ISO date iso shown in
+ * French; required: 1 for a required field. */
+void h_date_input(struct page *p, const char *id, const char *name, const char *iso, int required);
+/* What a person typed in such a field, "jj/mm/aaaa" (or ISO "aaaa-mm-jj"),
+ * as an ISO date in the arena; NULL when it is not a real date. */
+const char *web_date_iso(struct page *p, const char *typed);
+/* An ISO date ("2026-01-15", or the date of a time-stamp) as "15/01/2026";
+ * anything else as it is, NULL as "". */
+const char *web_date_fr(struct page *p, const char *iso);
 
 /* ---- layout.c ---- */
 void page_begin(struct page *p, const char *title, const char *nav_current);

@@ -256,14 +256,21 @@ test('sign a batch of three with one PIN entry: progress and a result per docume
 	await page.getByLabel('Code PIN de signature').fill('0000-wrong');
 	await page.getByRole('button', { name: 'Signer la sélection' }).click();
 	await page.locator('#progression [role="status"]').filter({ hasText: 'Code PIN incorrect' }).waitFor();
+	assert.equal(await page.locator('#progression progress').evaluate((e) => e.value), 0,
+		'nothing signed: the bar stays empty');
 	await page.reload();
+	const badge = Number((await page.locator('.badge').textContent()).trim());
 	for (let i = 1; i <= 3; i++)
 		await page.getByLabel(`Sélectionner « Convention ${i} »`).check();
 	await page.getByLabel('Code PIN de signature').fill(PIN);
 	await page.getByRole('button', { name: 'Signer la sélection' }).click();
-	await page.locator('#progression [role="status"]').filter({ hasText: '3 sur 3 documents signés' }).waitFor({ timeout: 60000 });
+	await page.locator('#progression [role="status"]').filter({ hasText: '3 documents signés sur 3.' }).waitFor({ timeout: 60000 });
 	assert.equal(await page.locator('#progression progress').evaluate((e) => e.value), 3);
 	assert.equal(await page.locator('ul.results li.res-ok').count(), 3);
+	// signed documents leave the queue and the badge at once, without reloading
+	for (let i = 1; i <= 3; i++)
+		assert.equal(await page.getByLabel(`Sélectionner « Convention ${i} »`).count(), 0, `row ${i} gone`);
+	assert.equal((await page.locator('.badge').textContent()).trim(), String(badge - 3), 'the badge counts 3 less');
 	await shot(page, 'signature-lot');
 	for (const id of docs.batch) {
 		const d = await vendorView(id);
@@ -340,7 +347,7 @@ test('the whole signing path with the keyboard only, focus visible', async () =>
 	await tabTo(() => document.activeElement.hasAttribute('data-sign'), 'sign button');
 	await shot(page, 'clavier-focus');
 	await page.keyboard.press('Enter');
-	await page.locator('#progression [role="status"]').filter({ hasText: '1 sur 1 documents signés' }).waitFor({ timeout: 60000 });
+	await page.locator('#progression [role="status"]').filter({ hasText: '1 document signé sur 1.' }).waitFor({ timeout: 60000 });
 	assert.equal(await page.evaluate(() => document.activeElement.id), 'recharger', 'focus moves to the next action');
 	assert.equal((await vendorView(id)).state, 'signed');
 	await ctx.close();
@@ -480,8 +487,10 @@ test('an administrator adds a person and a role; an official delegates, then rev
 		/Signataire — Commune de Saint-Essai \(adjoint\)/);
 	await admin.ctx.close();
 
-	const today = new Date().toISOString().slice(0, 10);
-	const later = new Date(Date.now() + 7 * 86400000).toISOString().slice(0, 10);
+	// dates are typed the French way, whatever the browser's language
+	const fr = (t) => new Date(t).toISOString().slice(0, 10).split('-').reverse().join('/');
+	const today = fr(Date.now());
+	const later = fr(Date.now() + 7 * 86400000);
 	const off = await loggedIn(OFFICIAL_A);
 	await off.page.goto('/delegations');
 	await off.page.getByLabel('Adresse électronique du délégataire').fill(NEW);
@@ -576,4 +585,62 @@ test('agents see the prefecture\'s letters on an act', async () => {
 	await page.goto(`/documents/${docs.reject}`);
 	assert.ok(await page.getByText('Courrier de la préfecture').isVisible());
 	await ctx.close();
+});
+
+test('what a newcomer tripped over: French words, dates, plurals, the CSP', async () => {
+	// an English browser still gets French dates: the fields are not native date inputs
+	const ctx = await browser.newContext({ locale: 'en-US', baseURL: base, viewport: { width: 1280, height: 900 } });
+	const page = await ctx.newPage();
+	const violations = [];
+	page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) violations.push(m.text()); });
+	await page.goto('/connexion');
+	assert.equal(await page.locator('[style]').count(), 0, 'no inline style on the login page');
+	await page.getByLabel('Adresse électronique').fill(OFFICIAL_A);
+	await page.getByLabel('Mot de passe').fill(PASSWORD);
+	await page.getByRole('button', { name: 'Se connecter' }).click();
+	await page.waitForURL((u) => !u.pathname.startsWith('/connexion'));
+	await page.goto('/parapheur');
+	const due = page.getByLabel('Échéance au plus tard le');
+	assert.equal(await due.getAttribute('type'), 'text');
+	assert.equal(await due.getAttribute('placeholder'), 'jj/mm/aaaa');
+	await due.fill('28/02/2030');
+	await page.getByRole('button', { name: 'Filtrer' }).click();
+	await page.waitForURL(/echeance=28%2F02%2F2030/);
+	assert.equal(await page.getByLabel('Échéance au plus tard le').inputValue(), '28/02/2030', 'shown back in French');
+	await page.goto('/parapheur?echeance=31/02/2030');
+	assert.equal(await page.getByLabel('Échéance au plus tard le').inputValue(), '', 'not a date: no filter');
+	assert.deepEqual(violations, [], 'nothing blocked by the site\'s own CSP');
+
+	// the history of a signed document in words, the signed PES summarised as signed
+	const signed = (await vendorView(docs.batch[0]));
+	await page.goto(`/documents/${signed.id}`);
+	const hist = await page.locator('table', { hasText: 'Historique' }).or(page.locator('h2:has-text("Historique") + table')).first().textContent();
+	assert.match(hist, /Reçu de l’éditeur/);
+	assert.match(hist, /État : Signé/);
+	assert.doesNotMatch(hist, /document\.|[{}]|"from"/, 'no raw codes nor JSON');
+	assert.match(hist, /État précédent : À signer/);
+	await ctx.close();
+
+	// once signed, a PES page summarises the signed file: "signé", not "non signé"
+	if (docs.pes) {
+		const off = await loggedIn(OFFICIAL_A);
+		await off.page.goto(`/documents/${docs.pes}`);
+		assert.match(await off.page.locator('main').textContent(), /Signature\s*non signé/, 'before');
+		await off.page.getByLabel('Code PIN de signature').fill(PIN);
+		await off.page.getByRole('button', { name: 'Signer ce document' }).click();
+		await off.page.getByRole('status').filter({ hasText: 'signé sur 1.' }).waitFor({ timeout: 60000 });
+		await off.page.goto(`/documents/${docs.pes}`);
+		const main = await off.page.locator('main').textContent();
+		assert.match(main, /Signature\s*signé/, 'after');
+		assert.doesNotMatch(main, /non signé/);
+		await off.ctx.close();
+	}
+
+	// certificate issuers in UTF-8, not RFC 2253 escapes
+	const admin = await loggedIn(ADMIN);
+	await admin.page.goto('/admin/certificats');
+	const certs = await admin.page.locator('main').textContent();
+	assert.match(certs, /Autorité de test/);
+	assert.doesNotMatch(certs, /\\C3\\A9/);
+	await admin.ctx.close();
 });

@@ -29,6 +29,31 @@ function setupQueue(form) {
 	form.addEventListener('submit', function (ev) { signInSteps(form, ev); });
 }
 
+/* "0 document signé sur 2", "2 documents signés sur 3": French puts 0 and 1
+ * in the singular. */
+function signedText(ok, total) {
+	return ok + (ok > 1 ? ' documents signés' : ' document signé') + ' sur ' + total + '.';
+}
+
+/* A signed document leaves the queue at once: its row goes, the badge of
+ * the navigation counts one less. */
+function leaveQueue(form, id) {
+	var box = form.querySelector('input[name="doc"][value="' + id + '"]');
+	var row = box && box.closest('tr');
+	if (row)
+		row.parentNode.removeChild(row);
+	var badge = document.querySelector('.badge');
+	if (badge) {
+		var n = Math.max(0, parseInt(badge.textContent, 10) - 1);
+		if (n === 0) {
+			badge.parentNode.removeChild(badge);
+		} else {
+			badge.textContent = String(n);
+			badge.setAttribute('aria-label', n + (n > 1 ? ' documents à signer' : ' document à signer'));
+		}
+	}
+}
+
 function line(list, cls, text) {
 	var li = document.createElement('li');
 	li.className = cls;
@@ -67,7 +92,7 @@ function signInSteps(form, ev) {
 	}
 	function next() {
 		if (done >= docs.length)
-			return finish(ok + ' sur ' + docs.length + ' documents signés.');
+			return finish(signedText(ok, docs.length));
 		var part = docs.slice(done, done + step);
 		var body = new URLSearchParams();
 		body.append('csrf', csrf);
@@ -81,13 +106,15 @@ function signInSteps(form, ev) {
 			.then(function (res) {
 				(res.results || []).forEach(function (r) {
 					var t = (docs.find(function (d) { return d.id === r.id; }) || { title: r.id }).title;
-					if (r.status === 'signed')
+					if (r.status === 'signed') {
 						ok++;
+						leaveQueue(form, r.id);
+					}
 					line(list, r.status === 'signed' ? 'res-ok' : 'res-error',
 						t + ' : ' + (r.status === 'signed' ? 'signé' : (r.message || 'erreur')));
 				});
 				done += part.length;
-				bar.value = done;
+				bar.value = ok;          /* what is signed, not what was tried */
 				if (res.stop)
 					return finish(res.stop);
 				next();
