@@ -121,7 +121,8 @@ store_org_insert(struct store_conn *c, const struct org *o, const char *actor, s
 #define ORG_COLUMNS "o.id, o.siren, o.name, coalesce(p.siren, ''), coalesce(o.departement, ''), " \
 	"coalesce(o.arrondissement, -1), coalesce(o.nature_actes, -1), coalesce(o.idcoll, ''), " \
 	"coalesce(o.codcol, ''), coalesce(o.idpost, ''), array_to_string(o.codbuds, ','), " \
-	"coalesce(o.city, ''), coalesce(o.postal_code, ''), coalesce(o.p_dest, '')"
+	"coalesce(o.city, ''), coalesce(o.postal_code, ''), coalesce(o.p_dest, ''), " \
+	"coalesce(o.archive_after::text, '')"
 
 static void
 org_from_row(PGresult *r, int i, struct org *o)
@@ -142,6 +143,7 @@ org_from_row(PGresult *r, int i, struct org *o)
 	snprintf(o->city, sizeof(o->city), "%s", PQgetvalue(r, i, 11));
 	snprintf(o->postal_code, sizeof(o->postal_code), "%s", PQgetvalue(r, i, 12));
 	snprintf(o->p_dest, sizeof(o->p_dest), "%s", PQgetvalue(r, i, 13));
+	snprintf(o->archive_after, sizeof(o->archive_after), "%s", PQgetvalue(r, i, 14));
 }
 
 int

@@ -83,7 +83,8 @@ org_tree(struct page *p, struct orgs *t, const char *parent, int depth)
 		if (strcmp(o->parent_siren, parent) || depth > 16)
 			continue;
 		h_raw(p, any++ ? "" : "<ul>");
-		h_fmt(p, "<li><strong>%s</strong> <span class=\"muted\">SIREN %s", o->name, o->siren);
+		h_fmt(p, "<li><a href=\"/admin/organisations/%s\"><strong>%s</strong></a> <span class=\"muted\">SIREN %s",
+		      o->siren, o->name, o->siren);
 		if (o->departement[0])
 			h_fmt(p, ", département %s", o->departement);
 		if (o->codcol[0])
@@ -97,8 +98,31 @@ org_tree(struct page *p, struct orgs *t, const char *parent, int depth)
 		h_raw(p, "</ul>");
 }
 
-void
-web_admin_orgs(struct page *p)
+/* Creating an organisation: where it sits in the tree, what the signatures
+ * say of its place. */
+static void
+org_create_form(struct page *p, const struct orgs *t)
+{
+	h_raw(p, "<section class=\"card\" aria-labelledby=\"new-org\"><h2 id=\"new-org\">Nouvelle organisation</h2>"
+	      "<form method=\"post\" action=\"/admin\">");
+	page_csrf_field(p);
+	h_raw(p, "<label for=\"o-siren\">SIREN (9 chiffres)</label><input id=\"o-siren\" name=\"siren\" required "
+	      "inputmode=\"numeric\" pattern=\"[0-9]{9}\" maxlength=\"9\">"
+	      "<label for=\"o-name\">Nom</label><input id=\"o-name\" name=\"nom\" required maxlength=\"300\">"
+	      "<label for=\"o-parent\">Organisation parente</label><select id=\"o-parent\" name=\"parente\">"
+	      "<option value=\"\">Aucune (à la racine)</option>");
+	for (int i = 0; i < t->n; i++)
+		h_fmt(p, "<option value=\"%s\">%s (%s)</option>", t->o[i].siren, t->o[i].name, t->o[i].siren);
+	h_raw(p, "</select><label for=\"o-dep\">Département (3 caractères : 045, 02A)</label>"
+	      "<input id=\"o-dep\" name=\"departement\" maxlength=\"3\">"
+	      "<label for=\"o-city\">Commune, pour le lieu des signatures</label>"
+	      "<input id=\"o-city\" name=\"ville\" maxlength=\"100\">"
+	      "<label for=\"o-cp\">Code postal</label><input id=\"o-cp\" name=\"code_postal\" maxlength=\"10\">"
+	      "<div class=\"actions\"><button type=\"submit\">Créer l’organisation</button></div></form></section>");
+}
+
+static void
+orgs_page(struct page *p, int status)
 {
 	struct orgs t = { .p = p, .cap = 20000 };
 	struct store_conn *c = NULL;
@@ -116,12 +140,196 @@ web_admin_orgs(struct page *p)
 		free(t.o);
 		return page_lerr(p, &e);
 	}
-	admin_begin(p, "Organisations", "/admin");
+	page_begin(p, "Organisations", "admin");
+	web_admin_nav(p, "/admin");
 	h_fmt(p, "<p>%d organisations.</p><div class=\"card tree\">", t.n);
 	org_tree(p, &t, "", 0);
 	h_raw(p, "</div>");
+	org_create_form(p, &t);
 	free(t.o);
-	admin_end(p);
+	page_end(p);
+	page_send(p, status);
+}
+
+void
+web_admin_orgs(struct page *p)
+{
+	orgs_page(p, 200);
+}
+
+/* A refusal in French, with what liasse says of it and what to do. */
+static const char *
+refusal(struct page *p, const char *what, const struct lerr *e)
+{
+	return arena_printf(p->a, "%s : %s%s%s%s%s", what, e->msg, e->detail[0] ? " — " : "", e->detail,
+			    e->hint[0] ? " — " : "", e->hint);
+}
+
+static int
+copy_field(struct page *p, const char *name, char *out, size_t n, struct lerr *e)
+{
+	const char *v = form_get(p, name);
+
+	if (v && strlen(v) >= n)
+		return lerr_set(e, LERR_INVALID, name, "%s is too long (%zu characters at most)", name, n - 1);
+	snprintf(out, n, "%s", v ? v : "");
+	return 0;
+}
+
+void
+web_admin_org_post(struct page *p)
+{
+	struct store_conn *c = NULL;
+	struct org o;
+	struct lerr e;
+	int rc;
+
+	lerr_clear(&e);
+	store_org_init(&o);
+	rc = copy_field(p, "siren", o.siren, sizeof(o.siren), &e);
+	if (!rc)
+		rc = copy_field(p, "nom", o.name, sizeof(o.name), &e);
+	if (!rc)
+		rc = copy_field(p, "parente", o.parent_siren, sizeof(o.parent_siren), &e);
+	if (!rc)
+		rc = copy_field(p, "departement", o.departement, sizeof(o.departement), &e);
+	if (!rc)
+		rc = copy_field(p, "ville", o.city, sizeof(o.city), &e);
+	if (!rc)
+		rc = copy_field(p, "code_postal", o.postal_code, sizeof(o.postal_code), &e);
+	if (!rc && (!o.siren[0] || !o.name[0]))
+		rc = lerr_set(&e, LERR_INVALID, "siren", "the SIREN and the name are required");
+	if (!rc && !(rc = store_acquire(p->w->store, &c, &e)))
+		rc = store_org_insert(c, &o, page_actor(p), &e);
+	store_release(p->w->store, c);
+	if (rc) {
+		page_flash(p, "error", refusal(p, "L’organisation n’a pas été créée", &e));
+		return orgs_page(p, lerr_http_status(e.kind));
+	}
+	page_flash(p, "ok", arena_printf(p->a, "Organisation « %s » créée (SIREN %s).", o.name, o.siren));
+	orgs_page(p, 200);
+}
+
+/* ---- one organisation: Hélios identifiers, archiving, who holds what ---- */
+
+static int
+people_read(struct store_conn *c, void *arg, char **json, struct lerr *e);
+
+/* Who holds which office (and the other roles) in the organisation. */
+static void
+org_offices(struct page *p, const char *siren)
+{
+	json_t *people = web_json(p, people_read, NULL), *x, *r;
+	size_t i, k;
+	int any = 0;
+
+	if (!people)
+		return;
+	h_raw(p, "<h2>Fonctions et rôles</h2><table class=\"stack\"><thead><tr><th scope=\"col\">Fonction</th>"
+	      "<th scope=\"col\">Titulaire</th><th scope=\"col\">Adresse</th><th scope=\"col\">Rôle</th></tr>"
+	      "</thead><tbody>");
+	json_array_foreach(people, i, x)
+		json_array_foreach(json_object_get(x, "roles"), k, r) {
+			if (strcmp(js(r, "siren"), siren))
+				continue;
+			any = 1;
+			h_fmt(p, "<tr><td data-label=\"Fonction\">%s</td><td data-label=\"Titulaire\">%s</td>"
+			      "<td data-label=\"Adresse\">%s</td><td data-label=\"Rôle\">%s</td></tr>",
+			      *js(r, "function") ? js(r, "function") : "—", js(x, "name"), js(x, "email"),
+			      role_label(js(r, "role")));
+		}
+	if (!any)
+		h_raw(p, "<tr><td colspan=\"4\">Personne n’a encore de rôle dans cette organisation "
+		      "(<a href=\"/admin/personnes\">Personnes et rôles</a>).</td></tr>");
+	h_raw(p, "</tbody></table>");
+	json_decref(people);
+}
+
+/* After a refusal the form shows what was typed, not what is stored. */
+static const char *
+typed(struct page *p, const char *field, const char *stored)
+{
+	const char *v = strcmp(p->w->method, "POST") ? NULL : form_get(p, field);
+
+	return v ? v : stored;
+}
+
+static void
+org_page(struct page *p, const char *siren, int status)
+{
+	struct store_conn *c = NULL;
+	struct org o;
+	struct lerr e;
+	int rc = store_acquire(p->w->store, &c, &e);
+
+	if (!rc)
+		rc = store_org_get(c, siren, &o, &e);
+	store_release(p->w->store, c);
+	if (rc)
+		return page_lerr(p, &e);
+	page_begin(p, o.name, "admin");
+	web_admin_nav(p, "/admin");
+	h_fmt(p, "<p class=\"muted\">SIREN %s%S%s</p>", o.siren, o.parent_siren[0] ? ", rattachée à " : "",
+	      o.parent_siren);
+	h_fmt(p, "<form class=\"card\" method=\"post\" action=\"/admin/organisations/%s\">"
+	      "<h2>Hélios et archivage</h2>", o.siren);
+	page_csrf_field(p);
+	h_fmt(p, "<label for=\"h-idcoll\">IdColl (SIRET, 14 caractères au plus)</label>"
+	      "<input id=\"h-idcoll\" name=\"idcoll\" value=\"%s\" maxlength=\"14\">"
+	      "<label for=\"h-codcol\">CodCol (3 caractères au plus)</label>"
+	      "<input id=\"h-codcol\" name=\"codcol\" value=\"%s\" maxlength=\"3\">"
+	      "<label for=\"h-idpost\">IdPost (poste comptable, 7 caractères au plus)</label>"
+	      "<input id=\"h-idpost\" name=\"idpost\" value=\"%s\" maxlength=\"7\">"
+	      "<label for=\"h-codbud\">Budgets (CodBud, séparés par des virgules, le principal d’abord)</label>"
+	      "<input id=\"h-codbud\" name=\"budgets\" value=\"%s\">"
+	      "<label for=\"h-pdest\">Destination Hélios (SITE P_DEST)</label>"
+	      "<input id=\"h-pdest\" name=\"p_dest\" value=\"%s\" maxlength=\"64\">"
+	      "<label for=\"h-archive\">Archiver les documents terminés après (ex. « 10 years » ; vide : jamais)</label>"
+	      "<input id=\"h-archive\" name=\"archivage\" value=\"%s\" maxlength=\"60\">"
+	      "<div class=\"actions\"><button type=\"submit\">Enregistrer</button></div></form>",
+	      typed(p, "idcoll", o.idcoll), typed(p, "codcol", o.codcol), typed(p, "idpost", o.idpost),
+	      typed(p, "budgets", o.codbuds), typed(p, "p_dest", o.p_dest), typed(p, "archivage", o.archive_after));
+	org_offices(p, o.siren);
+	page_end(p);
+	page_send(p, status);
+}
+
+void
+web_admin_org(struct page *p)
+{
+	org_page(p, p->params[0], 200);
+}
+
+void
+web_admin_org_settings_post(struct page *p)
+{
+	const char *archive = form_get(p, "archivage");
+	struct store_conn *c = NULL;
+	struct org o;
+	struct lerr e;
+	int rc;
+
+	lerr_clear(&e);
+	store_org_init(&o);
+	rc = copy_field(p, "idcoll", o.idcoll, sizeof(o.idcoll), &e);
+	if (!rc)
+		rc = copy_field(p, "codcol", o.codcol, sizeof(o.codcol), &e);
+	if (!rc)
+		rc = copy_field(p, "idpost", o.idpost, sizeof(o.idpost), &e);
+	if (!rc)
+		rc = copy_field(p, "budgets", o.codbuds, sizeof(o.codbuds), &e);
+	if (!rc)
+		rc = copy_field(p, "p_dest", o.p_dest, sizeof(o.p_dest), &e);
+	if (!rc)
+		snprintf(o.archive_after, sizeof(o.archive_after), "%s", archive && *archive ? archive : "never");
+	if (!rc && !(rc = store_acquire(p->w->store, &c, &e)))
+		rc = store_org_set_helios(c, p->params[0], &o, page_actor(p), &e);
+	store_release(p->w->store, c);
+	if (rc)
+		page_flash(p, "error", refusal(p, "Les réglages n’ont pas été enregistrés", &e));
+	else
+		page_flash(p, "ok", "Réglages enregistrés.");
+	org_page(p, p->params[0], rc ? lerr_http_status(e.kind) : 200);
 }
 
 /* ---- people ---- */

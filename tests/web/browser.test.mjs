@@ -357,7 +357,7 @@ test('an administrator imports a certificate (PKCS#12) and sees it by expiry', a
 	const { ctx, page } = await loggedIn(ADMIN);
 	assert.match(page.url(), /\/admin$/);
 	await assertAccessible(page, 'admin organisations');
-	assert.ok(await page.getByText('Commune de Saint-Essai').isVisible());
+	assert.ok(await page.getByRole('link', { name: 'Commune de Saint-Essai' }).isVisible());
 	await shot(page, 'admin-organisations');
 	await page.goto('/admin/certificats');
 	await page.getByLabel('Adresse électronique du titulaire').fill(ADJOINT);
@@ -643,4 +643,52 @@ test('what a newcomer tripped over: French words, dates, plurals, the CSP', asyn
 	assert.match(certs, /Autorité de test/);
 	assert.doesNotMatch(certs, /\\C3\\A9/);
 	await admin.ctx.close();
+});
+
+test('an operator creates an organisation and sets its Hélios identifiers in the browser', async () => {
+	const { ctx, page } = await loggedIn(ADMIN);
+	await page.goto('/admin');
+	await page.getByLabel('SIREN (9 chiffres)').fill('200066777');
+	await page.getByLabel('Nom', { exact: true }).fill('Communauté de communes du Val d’Essai');
+	await page.getByLabel('Organisation parente').selectOption(s.orgA);
+	await page.getByLabel(/Département/).fill('045');
+	await page.getByRole('button', { name: 'Créer l’organisation' }).click();
+	await page.locator('.flash.ok').filter({ hasText: 'Organisation « Communauté de communes du Val d’Essai » créée' }).waitFor();
+	await assertAccessible(page, 'admin organisations');
+	// the same SIREN again: refused with the reason, nothing created
+	await page.getByLabel('SIREN (9 chiffres)').fill('200066777');
+	await page.getByLabel('Nom', { exact: true }).fill('Doublon');
+	const again = page.waitForResponse((r) => r.url().endsWith('/admin') && r.request().method() === 'POST');
+	await page.getByRole('button', { name: 'Créer l’organisation' }).click();
+	assert.equal((await again).status(), 409);
+	assert.match(await page.locator('.flash.error').textContent(), /n’a pas été créée.*exists already/);
+	assert.equal(await h.psql("SELECT count(*) FROM organisation WHERE siren = '200066777'"), '1');
+	assert.equal(await h.psql(`SELECT actor FROM journal WHERE action = 'organisation.created'
+		AND detail->>'siren' = '200066777'`), `person:${ADMIN}`, 'journaled with its real actor');
+
+	await page.getByRole('link', { name: 'Communauté de communes du Val d’Essai' }).click();
+	await page.getByLabel(/IdColl/).fill('20006677700019');
+	await page.getByLabel(/CodCol/).fill('123');
+	await page.getByLabel(/IdPost/).fill('045000');
+	await page.getByLabel(/Budgets/).fill('01,AB!');
+	await page.getByRole('button', { name: 'Enregistrer' }).click();
+	assert.match(await page.locator('.flash.error').textContent(), /n’ont pas été enregistrés/);
+	await page.getByLabel(/Budgets/).fill('01,02');
+	await page.getByLabel(/Archiver/).fill('dans longtemps');
+	await page.getByRole('button', { name: 'Enregistrer' }).click();
+	assert.match(await page.locator('.flash.error').textContent(), /archive_after .*not a positive duration/);
+	await page.getByLabel(/Archiver/).fill('10 years');
+	await page.getByRole('button', { name: 'Enregistrer' }).click();
+	await page.locator('.flash.ok').filter({ hasText: 'Réglages enregistrés' }).waitFor();
+	assert.equal(await h.psql(`SELECT concat_ws(' ', idcoll, codcol, idpost, array_to_string(codbuds, ','),
+		archive_after::text) FROM organisation WHERE siren = '200066777'`),
+	'20006677700019 123 045000 01,02 10 years');
+	assert.equal(await page.getByLabel(/Budgets/).inputValue(), '01,02', 'shown back');
+	await assertAccessible(page, 'admin organisation');
+	// who holds which office, in an organisation with people
+	await page.goto(`/admin/organisations/${s.orgA}`);
+	const offices = await page.locator('table', { hasText: 'Titulaire' }).textContent();
+	assert.match(offices, new RegExp(OFFICIAL_A.replace('.', '\\.')));
+	assert.match(offices, /Signataire/);
+	await ctx.close();
 });
