@@ -24,6 +24,7 @@ struct door {
 	struct acte_meta acte;          /* acte: the checked "acte" object */
 	json_t *meta;                   /* the kind's object of the document JSON, or NULL */
 	json_t *warnings;               /* JSON array of warnings, or NULL */
+	int asked_sign;                 /* "sign" as the vendor said it, -1: not said */
 };
 
 /* The organisation a document is posted for, as the door compares it with
@@ -77,6 +78,15 @@ int door_owner(struct door *d, const struct door_owner *o, struct lerr *e) LERR_
  * LERR_INVALID naming "pes.<field>" otherwise, or "metadata.organisation"
  * when the organisation has no Hélios identifiers. */
 int door_pes_owner(const struct pes_info *pi, const struct door_owner *o, struct lerr *e) LERR_WUR;
+/* A PES's existing signatures decide what liasse does with it (pes_signed.c,
+ * after door_owner): door_wants_signatures() says whether to call it; file is
+ * the main file's bytes (NULL when they could not be had: cannot says why).
+ * *sign and *transmit may change (a fully signed PES: sign 0); a refusal is
+ * LERR_INVALID on "metadata.sign", "pes.signatures" or
+ * "pes.infodematerialisee"; the report goes into the "pes" object. */
+int door_wants_signatures(const struct door *d);
+int door_pes_signatures(struct door *d, const void *file, size_t len, const char *cannot,
+			int *sign, int *transmit, struct lerr *e) LERR_WUR;
 /* Bytes the next file may hold, total: the bytes of the files before it. */
 long long door_file_limit(const struct door *d, long long total);
 
