@@ -213,8 +213,8 @@ refuse_bad(enum signed_state st, const char *why_en, size_t left, struct lerr *e
 	lerr_set(e, LERR_INVALID, "pes.signatures", st == S_BROKEN ?
 		 "the signatures the PES carries are not valid" :
 		 "the signatures the PES carries could not be verified");
-	lerr_detail(e, "%s%s", why_en, left ? "" : "; every bordereau already carries a "
-		    "signature, so none is left for an official to sign");
+	lerr_detail(e, "%s%s", why_en, left || st != S_BROKEN ? "" : "; every bordereau already "
+		    "carries a signature, so none is left for an official to sign");
 	lerr_hint(e, "send the file unsigned for the official to sign, or signed again; "
 		  "\"pes\".\"signatures\" of a sign-only document shows the whole report");
 	return LERR_INVALID;

@@ -157,7 +157,8 @@ pes_signatures(struct page *p, json_t *doc)
 		if (ok && !json_is_true(json_object_get(v, "warning")))
 			continue;
 		h_fmt(p, "<li class=\"%s\">", ok ? "muted" : "warn");
-		if (json_integer_value(json_object_get(v, "signature")) >= 0)
+		if (json_is_integer(json_object_get(v, "signature")) &&
+		    json_integer_value(json_object_get(v, "signature")) >= 0)
 			h_fmt(p, "Signature %lld : ", (long long)json_integer_value(json_object_get(v, "signature")) + 1);
 		h_fmt(p, "%s</li>", js(v, "reason_fr"));
 	}
@@ -278,8 +279,8 @@ web_doc(struct page *p)
 
 /* ---- files ---- */
 
-static void
-serve(struct page *p, const struct doc_file *f)
+void
+web_serve_file(struct page *p, const struct doc_file *f)
 {
 	struct store_blob_stream *st = store_blob_stream_create(p->w->store, f->blob_id, 0);
 	int pdf = !strcmp(f->media_type, "application/pdf");
@@ -322,7 +323,7 @@ web_doc_file(struct page *p)
 	store_release(p->w->store, c);
 	if (rc)
 		return page_lerr(p, &e);
-	serve(p, &f);
+	web_serve_file(p, &f);
 }
 
 /* ---- rejection ---- */
