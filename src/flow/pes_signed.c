@@ -277,11 +277,11 @@ door_pes_signatures(struct door *d, const void *file, size_t len, const char *ca
 	sign_report_init(&r);
 	lerr_clear(&ve);
 	if (!file) {
-		snprintf(why_en, sizeof(why_en), "%s", cannot ? cannot : "the file could not be read");
-		snprintf(why_fr, sizeof(why_fr), "vérification impossible : %s", why_en);
+		snprintf(why_en, sizeof(why_en), "%.900s", cannot ? cannot : "the file could not be read");
+		snprintf(why_fr, sizeof(why_fr), "vérification impossible : %.900s", why_en);
 	} else if (sign_verify_buffer(file, len, NULL, 0, NULL, &r, &ve)) {
-		snprintf(why_en, sizeof(why_en), "verification could not run: %s", ve.msg);
-		snprintf(why_fr, sizeof(why_fr), "vérification impossible : %s", ve.msg);
+		snprintf(why_en, sizeof(why_en), "verification could not run: %.900s", ve.msg);
+		snprintf(why_fr, sizeof(why_fr), "vérification impossible : %.900s", ve.msg);
 	} else {
 		have = 1;
 		st = judge(&r);
