@@ -313,6 +313,12 @@ door_wants_owner(const struct door *d)
 }
 
 int
+door_owner_ready(const struct door *d)
+{
+	return d->ps && pes_scan_info(d->ps)->header_ok;
+}
+
+int
 door_owner(struct door *d, const struct door_owner *o, struct lerr *e)
 {
 	return d->ops->owner ? d->ops->owner(d, o, e) : 0;

@@ -72,6 +72,10 @@ int door_file_end(struct door *d, const char *role, const void *head, size_t hea
 int door_complete(struct door *d, size_t n_annexes, struct lerr *e) LERR_WUR;
 /* 1 when the kind compares the file with its organisation (door_owner). */
 int door_wants_owner(const struct door *d);
+/* 1 once what door_owner compares is known, before the file's end (a PES:
+ * its header was read and checked), so that a file for another
+ * organisation is refused while it streams in. */
+int door_owner_ready(const struct door *d);
 int door_owner(struct door *d, const struct door_owner *o, struct lerr *e) LERR_WUR;
 /* The Hélios check of door_owner, on a scanned PES: IdColl, CodCol, IdPost
  * and CodBud (one of the organisation's budgets) must be the organisation's;

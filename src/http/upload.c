@@ -45,6 +45,7 @@ struct upload {
 	const char *kind, *org;
 	int want_sign, want_transmit;
 	struct door door;                 /* the kind's checks (flow/door.h) */
+	int owner_done;                   /* door_owner passed while the file streamed in */
 	/* the part being read */
 	enum { P_NONE, P_META, P_FILE } cur;
 	const char *cur_key;
@@ -162,6 +163,8 @@ meta_end(struct req *rq, struct upload *u)
 
 /* ---- files ---- */
 
+static int check_owner(struct req *rq, struct upload *u, struct lerr *e);
+
 static int
 file_begin(struct req *rq, struct upload *u, const char *key, const char *filename,
 	   const char *ctype)
@@ -219,6 +222,15 @@ file_data(struct req *rq, struct upload *u, const char *p, size_t n)
 			lerr_hint(&e, "%s", u->door.kind->too_large_hint);
 		}
 		return http_fail(rq, &e);
+	}
+	/* A file past one chunk holds a connection already (need_conn): once
+	 * its header is read, a PES for another organisation is refused now,
+	 * not after the whole body arrived. */
+	if (!u->owner_done && u->c && door_owner_ready(&u->door)) {
+		lerr_clear(&e);
+		if (check_owner(rq, u, &e))
+			return http_fail(rq, &e);
+		u->owner_done = 1;
 	}
 	return 0;
 }
@@ -515,7 +527,7 @@ check_owner(struct req *rq, struct upload *u, struct lerr *e)
 	struct org o;
 	int rc;
 
-	if (!door_wants_owner(&u->door))
+	if (!door_wants_owner(&u->door) || u->owner_done)
 		return 0;
 	if (!u->c && (rc = store_acquire(http_store(rq), &u->c, e)))
 		return rc;
