@@ -258,6 +258,7 @@ door_meta(struct door *d, json_t *m, int *sign, int *transmit, struct lerr *e)
 	if ((rc = meta_get_bool(m, "sign", "metadata", 0, sign, e)) ||
 	    (rc = meta_get_bool(m, "transmit", "metadata", 0, transmit, e)))
 		return rc;
+	d->asked_sign = json_object_get(m, "sign") ? *sign : -1;
 	if (!*sign && !*transmit) {
 		lerr_set(e, LERR_INVALID, "metadata.sign", "nothing to do: sign and transmit are both false");
 		lerr_hint(e, "ask for a signature, a transmission or both");
@@ -309,6 +310,12 @@ int
 door_wants_owner(const struct door *d)
 {
 	return d->ops->owner != NULL;
+}
+
+int
+door_owner_ready(const struct door *d)
+{
+	return d->ps && pes_scan_info(d->ps)->header_ok;
 }
 
 int

@@ -24,6 +24,7 @@ struct door {
 	struct acte_meta acte;          /* acte: the checked "acte" object */
 	json_t *meta;                   /* the kind's object of the document JSON, or NULL */
 	json_t *warnings;               /* JSON array of warnings, or NULL */
+	int asked_sign;                 /* "sign" as the vendor said it, -1: not said */
 };
 
 /* The organisation a document is posted for, as the door compares it with
@@ -71,12 +72,25 @@ int door_file_end(struct door *d, const char *role, const void *head, size_t hea
 int door_complete(struct door *d, size_t n_annexes, struct lerr *e) LERR_WUR;
 /* 1 when the kind compares the file with its organisation (door_owner). */
 int door_wants_owner(const struct door *d);
+/* 1 once what door_owner compares is known, before the file's end (a PES:
+ * its header was read and checked), so that a file for another
+ * organisation is refused while it streams in. */
+int door_owner_ready(const struct door *d);
 int door_owner(struct door *d, const struct door_owner *o, struct lerr *e) LERR_WUR;
 /* The Hélios check of door_owner, on a scanned PES: IdColl, CodCol, IdPost
  * and CodBud (one of the organisation's budgets) must be the organisation's;
  * LERR_INVALID naming "pes.<field>" otherwise, or "metadata.organisation"
  * when the organisation has no Hélios identifiers. */
 int door_pes_owner(const struct pes_info *pi, const struct door_owner *o, struct lerr *e) LERR_WUR;
+/* A PES's existing signatures decide what liasse does with it (pes_signed.c,
+ * after door_owner): door_wants_signatures() says whether to call it; file is
+ * the main file's bytes (NULL when they could not be had: cannot says why).
+ * *sign and *transmit may change (a fully signed PES: sign 0); a refusal is
+ * LERR_INVALID on "metadata.sign", "pes.signatures" or
+ * "pes.infodematerialisee"; the report goes into the "pes" object. */
+int door_wants_signatures(const struct door *d);
+int door_pes_signatures(struct door *d, const void *file, size_t len, const char *cannot,
+			int *sign, int *transmit, struct lerr *e) LERR_WUR;
 /* Bytes the next file may hold, total: the bytes of the files before it. */
 long long door_file_limit(const struct door *d, long long total);
 

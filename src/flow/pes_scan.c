@@ -457,6 +457,7 @@ check_header(struct pes_scan *ps)
 	if (check_max(ps, F_CODCOL, 3) || check_max(ps, F_IDCOLL, 14))
 		return -1;
 	header_warnings(ps);
+	ps->info.header_ok = 1;
 	return 0;
 }
 

@@ -61,6 +61,8 @@ struct pes_info {
 	size_t n_factures;         /* PES_Facture elements */
 	enum pes_demat demat_depense;   /* EnTeteDepense/InfoDematerialisee */
 	enum pes_demat demat_recette;   /* EnTeteRecette/InfoDematerialisee */
+	int header_ok;             /* Enveloppe and EnTetePES read and checked: the
+				    * Hélios identifiers above are final */
 	int is_signed;             /* a ds:Signature anywhere */
 	size_t n_signatures;
 	size_t n_warnings;

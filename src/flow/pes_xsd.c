@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "core/xmlguard.h"
+#include "flow/xsd_fr.h"
 
 static xmlSchemaPtr schema;
 
@@ -65,15 +66,11 @@ static void
 on_error(void *arg, xmlErrorPtr err)
 {
 	struct findings *f = arg;
-	char text[400];
-	size_t n;
+	char text[1200];
 
 	if (f->count++ >= PES_XSD_MAX_WARNINGS)
 		return;
-	snprintf(text, sizeof(text), "XSD, line %d: %s", err->line, err->message ? err->message : "?");
-	n = strlen(text);
-	while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
-		text[--n] = '\0';
+	xsd_error_fr(err, text, sizeof(text));   /* French, then libxml2's text */
 	json_array_append_new(f->warnings, json_string(text));
 }
 
@@ -125,12 +122,13 @@ pes_xsd_job(struct store_conn *c, const struct job *j, struct lerr *e)
 		goto out;
 	}
 	if (io.refused && f.count < PES_XSD_MAX_WARNINGS) {
-		json_array_append_new(f.warnings, json_sprintf("XSD check stopped: %s (%s)", io.refusal.msg,
+		json_array_append_new(f.warnings, json_sprintf("XSD : vérification arrêtée (XSD check stopped): %s (%s)", io.refusal.msg,
 							       io.refusal.detail));
 		f.count++;
 	}
 	if (f.count > PES_XSD_MAX_WARNINGS)
-		json_array_append_new(f.warnings, json_sprintf("XSD: %d more deviation(s) not listed",
+		json_array_append_new(f.warnings, json_sprintf("XSD : %d autre(s) écart(s) non listé(s) (%d more deviation(s) not listed)",
+							       f.count - PES_XSD_MAX_WARNINGS,
 							       f.count - PES_XSD_MAX_WARNINGS));
 	if (f.count) {
 		text = json_dumps(f.warnings, JSON_COMPACT);

@@ -45,6 +45,7 @@ struct upload {
 	const char *kind, *org;
 	int want_sign, want_transmit;
 	struct door door;                 /* the kind's checks (flow/door.h) */
+	int owner_done;                   /* door_owner passed while the file streamed in */
 	/* the part being read */
 	enum { P_NONE, P_META, P_FILE } cur;
 	const char *cur_key;
@@ -162,6 +163,8 @@ meta_end(struct req *rq, struct upload *u)
 
 /* ---- files ---- */
 
+static int check_owner(struct req *rq, struct upload *u, struct lerr *e);
+
 static int
 file_begin(struct req *rq, struct upload *u, const char *key, const char *filename,
 	   const char *ctype)
@@ -219,6 +222,15 @@ file_data(struct req *rq, struct upload *u, const char *p, size_t n)
 			lerr_hint(&e, "%s", u->door.kind->too_large_hint);
 		}
 		return http_fail(rq, &e);
+	}
+	/* A file past one chunk holds a connection already (need_conn): once
+	 * its header is read, a PES for another organisation is refused now,
+	 * not after the whole body arrived. */
+	if (!u->owner_done && u->c && door_owner_ready(&u->door)) {
+		lerr_clear(&e);
+		if (check_owner(rq, u, &e))
+			return http_fail(rq, &e);
+		u->owner_done = 1;
 	}
 	return 0;
 }
@@ -515,7 +527,7 @@ check_owner(struct req *rq, struct upload *u, struct lerr *e)
 	struct org o;
 	int rc;
 
-	if (!door_wants_owner(&u->door))
+	if (!door_wants_owner(&u->door) || u->owner_done)
 		return 0;
 	if (!u->c && (rc = store_acquire(http_store(rq), &u->c, e)))
 		return rc;
@@ -524,6 +536,57 @@ check_owner(struct req *rq, struct upload *u, struct lerr *e)
 	struct door_owner ow = { .siren = o.siren, .idcoll = o.idcoll, .codcol = o.codcol,
 				 .idpost = o.idpost, .codbuds = o.codbuds };
 	return door_owner(&u->door, &ow, e);
+}
+
+/* The main file's bytes, for the verifier: inline, or read back from the
+ * blob streamed in this transaction; NULL (and *cannot) past
+ * verify_max_size, the bound of every verification in memory. */
+static int
+main_bytes(struct req *rq, struct upload *u, struct buf *b, const char **cannot, struct lerr *e)
+{
+	const struct part *f = &u->files[0];
+	struct store_blob_reader r;
+	char tmp[65536];
+	int n, rc;
+
+	if (f->size > config_int("verify_max_size")) {
+		*cannot = arena_printf(rq->arena, "the file (%lld bytes) is over verify_max_size "
+				       "(%lld bytes)", (long long)f->size, config_int("verify_max_size"));
+		return 0;
+	}
+	if (!f->blob_id)
+		return buf_add(b, f->data, (size_t)f->size) ?
+			lerr_set(e, LERR_INTERNAL, NULL, "out of memory") : 0;
+	if ((rc = store_blob_reader_init(&r, u->c, f->blob_id,
+					  (int)((f->size + STORE_CHUNK_SIZE - 1) / STORE_CHUNK_SIZE), e)))
+		return rc;
+	while ((n = store_blob_read(&r, tmp, (int)sizeof(tmp))) > 0 && !buf_add(b, tmp, (size_t)n))
+		;
+	if (r.failed)
+		*e = r.err, rc = (int)e->kind;
+	else if (n > 0)
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	store_blob_reader_fini(&r);
+	return rc;
+}
+
+/* A PES's existing signatures: verified, and its state decides
+ * (flow/pes_signed.c). */
+static int
+check_signatures(struct req *rq, struct upload *u, struct lerr *e)
+{
+	const char *cannot = NULL;
+	struct buf b;
+	int rc;
+
+	if (!door_wants_signatures(&u->door))
+		return 0;
+	buf_init(&b, (size_t)config_int("verify_max_size"));
+	if (!(rc = pes_scan_info(u->door.ps)->n_signatures ? main_bytes(rq, u, &b, &cannot, e) : 0))
+		rc = door_pes_signatures(&u->door, cannot ? NULL : b.data, b.len, cannot,
+					 &u->want_sign, &u->want_transmit, e);
+	buf_fini(&b);
+	return rc;
 }
 
 /* One statement creates the document (with its small files); large files
@@ -579,7 +642,7 @@ upload_end(struct req *rq)
 	    check_complete(rq, u))
 		return 0;
 	lerr_clear(&e);
-	if (check_owner(rq, u, &e))
+	if (check_owner(rq, u, &e) || check_signatures(rq, u, &e))
 		return http_reply_problem(rq, &e);
 	request_digest(u, digest);
 	rc = create(rq, u, key, digest, &status, id, &body, &e);

@@ -125,10 +125,13 @@ check_target_ids(struct targets *t, struct lerr *e)
 	return 0;
 }
 
+/* Keeps the targets that carry no signature yet (a PES partly signed on its
+ * bordereaux: the official signs the rest); none left, or a signature of
+ * the whole file: LERR_CONFLICT. */
 static int
-check_unsigned(struct targets *t, struct lerr *e)
+keep_unsigned(struct targets *t, struct lerr *e)
 {
-	size_t i;
+	size_t i, kept = 0, first_signed = t->n;
 	xmlChar *id;
 
 	if (t->n && t->node[0] != t->root && sx_child(t->root, NS_DS, "Signature")) {
@@ -136,18 +139,22 @@ check_unsigned(struct targets *t, struct lerr *e)
 		lerr_detail(e, "signing its bordereaux now would invalidate that signature");
 		return e->kind;
 	}
-
 	for (i = 0; i < t->n; i++) {
 		if (!sx_child(t->node[i], NS_DS, "Signature"))
-			continue;
-		id = xmlGetProp(t->node[i], BAD_CAST "Id");
-		lerr_set(e, LERR_CONFLICT, NULL, "%s \"%s\" is already signed",
-			 (const char *)t->node[i]->name, id ? (const char *)id : "");
-		lerr_hint(e, "sign the unsigned file, or verify this one with liasse verify");
-		xmlFree(id);
-		return e->kind;
+			t->node[kept++] = t->node[i];
+		else if (first_signed == t->n)
+			first_signed = i;
 	}
-	return 0;
+	if (kept) {
+		t->n = kept;
+		return 0;
+	}
+	id = xmlGetProp(t->node[first_signed], BAD_CAST "Id");
+	lerr_set(e, LERR_CONFLICT, NULL, "%s \"%s\" is already signed",
+		 (const char *)t->node[first_signed]->name, id ? (const char *)id : "");
+	lerr_hint(e, "sign the unsigned file, or verify this one with liasse verify");
+	xmlFree(id);
+	return e->kind;
 }
 
 /* Refuse a certificate that is not valid at the signing time. */
@@ -221,7 +228,7 @@ sign_pes(const struct sign_key *k, const struct sign_pes_opts *o, const void *in
 		goto out;
 	}
 	if ((rc = choose_targets(doc, t, e)) || (rc = check_target_ids(t, e)) ||
-	    (rc = check_unsigned(t, e)))
+	    (rc = keep_unsigned(t, e)))
 		goto out;
 	sx_number_elements(doc);
 	set_dematerialised(xmlDocGetRootElement(doc), t);

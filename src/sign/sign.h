@@ -87,6 +87,9 @@ struct sign_pes_opts {
 
 /* Sign a PES_Aller: one signature per Bordereau when all have an Id, else
  * one on PES_Aller/@Id, else LERR_INVALID.  InfoDematerialisee set to 1.
+ * A PES partly signed on its bordereaux: only the bordereaux that carry no
+ * signature are signed (LERR_CONFLICT when none is left, or when the whole
+ * file is signed).
  * out receives the document in its own encoding (out->max is honoured). */
 int sign_pes(const struct sign_key *k, const struct sign_pes_opts *o,
 	     const void *in, size_t inlen, struct buf *out, struct lerr *e) LERR_WUR;
@@ -148,6 +151,11 @@ struct sign_report {
 	struct sign_sig_info *sigs;
 	size_t n, cap;
 	struct sign_check *checks;
+	/* A signed PES_Aller (the "coverage" check ran): the bordereaux Hélios
+	 * reads, those no signature targets (not signed at all), and the
+	 * elements signed or placed where Hélios does not read them. */
+	int pes_covered;        /* 1 when coverage was checked */
+	size_t pes_bordereaux, pes_unsigned, pes_misplaced;
 };
 
 struct sign_verify_opts {

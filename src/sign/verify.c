@@ -925,9 +925,13 @@ cov_bordereau(struct cov *c, xmlNodePtr n)
 			 "Hélios ne le lit pas (tentative de substitution)", id ? id : "absent", pn);
 		snprintf(en, sizeof(en), "a Bordereau (Id %.100s) sits under <%.60s>, where Hélios "
 			 "does not read it (wrapping attempt)", id ? id : "none", pn);
+		c->r->pes_misplaced++;
 		cov_fail(c, fr, en);
 	} else if (c->nbord++, !c->whole && !is_signed(c, n)) {
 		int tried = in_set(c->failed_el, c->nfailed, n);
+
+		if (!tried)
+			c->r->pes_unsigned++;
 
 		snprintf(fr, sizeof(fr), "le bordereau %d (Id %.100s) n'est %s", c->nbord,
 			 id ? id : "absent", tried ? "couvert par aucune signature valide" : "pas signé");
@@ -999,9 +1003,12 @@ check_coverage(struct sign_report *r, xmlDocPtr doc, struct sigs *sigs, size_t n
 		snprintf(en, sizeof(en), "the signed element <%.60s> (Id %.100s) is neither PES_Aller "
 			 "nor a bordereau Hélios reads", (const char *)signed_el[i]->name, id ? id : "");
 		xmlFree(id);
+		r->pes_misplaced++;
 		cov_fail(&c, fr, en);
 	}
+	r->pes_covered = 1;
 	cov_walk(&c, c.root->children);
+	r->pes_bordereaux = (size_t)c.nbord;
 	if (c.more) {
 		snprintf(fr, sizeof(fr), "et %d autres éléments non couverts", c.more);
 		snprintf(en, sizeof(en), "and %d more elements not covered", c.more);

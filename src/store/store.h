@@ -560,6 +560,13 @@ int store_web_signed(struct store_conn *c, long long person, char **json, struct
 int store_web_follow(struct store_conn *c, long long person, const char *state, const char *siren,
 		     char **json, struct lerr *e) LERR_WUR;
 int store_web_delegations(struct store_conn *c, long long person, char **json, struct lerr *e) LERR_WUR;
+/* The PES_Retour of the organisations person follows (siren NULL: all of
+ * them), newest first, 500 at most, with those organisations for a filter;
+ * one of them as a file (LERR_NOTFOUND when not theirs), its organisation. */
+int store_web_returns(struct store_conn *c, long long person, const char *siren, char **json,
+		      struct lerr *e) LERR_WUR;
+int store_web_return_file(struct store_conn *c, long long person, const char *return_id,
+			  long long *org_id, struct doc_file *out, struct lerr *e) LERR_WUR;
 int store_web_people(struct store_conn *c, char **json, struct lerr *e) LERR_WUR;
 int store_web_journal(struct store_conn *c, const struct web_journal_filter *f, char **json,
 		      struct lerr *e) LERR_WUR;

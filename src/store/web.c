@@ -178,6 +178,57 @@ store_web_follow(struct store_conn *c, long long person, const char *state, cons
 		"   FROM organisation WHERE id IN (SELECT id FROM orgs)))::text", p, 3, json, e);
 }
 
+/* The organisations whose documents (and returns) person follows: agents
+ * and organisation administrators of theirs, operators of all. */
+#define FOLLOWED_ORGS \
+	"SELECT o.id FROM organisation o, person p WHERE p.id = $1::bigint" \
+	"   AND (p.is_operator OR o.id IN (SELECT org_id FROM person_role WHERE person_id = p.id" \
+	"   AND role IN ('agent', 'org_admin')))"
+
+int
+store_web_returns(struct store_conn *c, long long person, const char *siren, char **json,
+		  struct lerr *e)
+{
+	char id[24];
+
+	snprintf(id, sizeof(id), "%lld", person);
+	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(opt(siren)) };
+	return one_json(c, "WITH orgs AS (" FOLLOWED_ORGS "),"
+		" rets AS (SELECT r.* FROM org_return r WHERE r.org_id IN (SELECT id FROM orgs)"
+		"   AND ($2::text IS NULL OR r.org_id = (SELECT id FROM organisation WHERE siren = $2))"
+		"   ORDER BY r.id DESC LIMIT 500)"
+		" SELECT json_build_object('items', coalesce((SELECT json_agg(json_build_object('id', r.id::text,"
+		"   'kind', r.kind, 'name', r.name, 'size', b.size, 'received_at', ts_text(r.received_at),"
+		"   'source', r.source, 'org', o.name, 'siren', o.siren) ORDER BY r.id DESC)"
+		"   FROM rets r JOIN blob b ON b.id = r.blob_id JOIN organisation o ON o.id = r.org_id), '[]'),"
+		" 'orgs', (SELECT coalesce(json_agg(json_build_object('siren', siren, 'name', name) ORDER BY name), '[]')"
+		"   FROM organisation WHERE id IN (SELECT id FROM orgs)))::text", p, 2, json, e);
+}
+
+int
+store_web_return_file(struct store_conn *c, long long person, const char *return_id,
+		      long long *org_id, struct doc_file *out, struct lerr *e)
+{
+	char id[24];
+	PGresult *r = NULL;
+	int rc;
+
+	snprintf(id, sizeof(id), "%lld", person);
+	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(return_id) };
+	rc = sq_exec(c, "SELECT r.org_id FROM org_return r WHERE r.id = $2::bigint"
+		     " AND r.org_id IN (" FOLLOWED_ORGS ")", p, 2, &r, e);
+	if (rc)
+		return rc;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		lerr_set(e, LERR_NOTFOUND, NULL, "no such return");
+		return LERR_NOTFOUND;
+	}
+	*org_id = atoll(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return store_org_return_file(c, *org_id, return_id, out, e);
+}
+
 int
 store_web_delegations(struct store_conn *c, long long person, char **json, struct lerr *e)
 {

@@ -74,6 +74,8 @@ static const struct xmit_setting_info s2low_settings[] = {
 	{ "password_file", "le fichier (mode 0600) qui contient le mot de passe HTTP", SECRET },
 	{ "reconcile_wait", "secondes d’attente avant de renvoyer un envoi interrompu "
 	  "(par défaut transmit_reconcile_wait)", 0 },
+	{ "retour_interval", "secondes entre deux relevés des PES_Retour non lus du tiers "
+	  "(par défaut 900)", 0 },
 	{ NULL, NULL, 0 },
 };
 

@@ -40,7 +40,8 @@
  *   returns  GET modules/helios/api/helios_get_list.php -> <liste> of the
  *            unread PES_Retour (<pes_retour><id/><nom/><date/>); the file from
  *            helios_get_retour.php?id=N; helios_change_status.php?id=N marks
- *            it read (xmit_s2low_retour_*(); nothing in liasse reads them yet)
+ *            it read (xmit_s2low_retour_*(); the poll collects them every
+ *            retour_interval seconds: collect_retours())
  *   PES      POST modules/helios/api/helios_importer_fichier.php, the file
  *            in the field "enveloppe" -> <import><id/><resultat/><message/>;
  *            GET modules/helios/api/helios_transac_get_status.php?
@@ -913,6 +914,118 @@ xmit_s2low_retour_read(json_t *settings, const char *id, struct lerr *e)
 	return rc;
 }
 
+/* ---- PES_Retour collected on a schedule (issue 12, point 4) ----
+ *
+ * When the organisation's Hélios connector is S²LOW (kinds.c prefers it),
+ * the DGFiP's PES_Retour reach S²LOW, not our response directory: every
+ * retour_interval seconds (default 900) the unread ones are listed
+ * (helios_get_list.php), each fetched (helios_get_retour.php), kept as a
+ * file of the organisation (org_return, the events and webhooks) in its
+ * own transaction, then marked read (helios_change_status.php), as Pastell's
+ * S2low::getPESRetour() does.  The inbox remembers S²LOW's id: a file whose
+ * marking failed is marked again, never stored twice.  An account shared by
+ * several organisations lists them all: a PES_Retour whose IdColl is not of
+ * this organisation's SIREN stays unread for the other's poll. */
+
+#define RETOURS_PER_POLL 200
+
+struct retours {
+	struct xmit_s2low_retour r[RETOURS_PER_POLL];
+	int n, more;
+};
+
+static void
+take_retour(void *arg, const struct xmit_s2low_retour *r)
+{
+	struct retours *l = arg;
+
+	if (l->n < RETOURS_PER_POLL)
+		l->r[l->n++] = *r;
+	else
+		l->more++;
+}
+
+static int
+keep_retour(struct xmit_poll *p, const char *source, const struct xmit_s2low_retour *r, const struct buf *data,
+	    struct lerr *e)
+{
+	char name[256];
+	int rc;
+
+	safe_name(name, sizeof(name), r->name[0] ? r->name : "PES_Retour.xml");
+	rc = store_org_return_add(p->c, p->org_id, "PES_Retour", name, "application/xml", data->data, data->len,
+				  source, e);
+	if (!rc)
+		rc = store_inbox_add(p->c, source, r->id, NULL, "PES_Retour", e);
+	if (!rc)
+		rc = xmit_poll_commit(p, e);
+	if (!rc) {
+		log_info("org=%s: PES_Retour %s (S²LOW id %s) collected from S²LOW", p->siren, name, r->id);
+		p->handled++;
+	}
+	return rc;
+}
+
+/* One unread PES_Retour: ours and new, kept; ours, marked read. */
+static int
+one_retour(struct xmit_poll *p, const char *source, const struct xmit_s2low_retour *r, struct lerr *e)
+{
+	char idcoll[32] = "";
+	struct buf data;
+	struct lerr why;
+	int rc, seen = 0, ours;
+
+	if ((rc = store_inbox_seen(p->c, source, r->id, &seen, e)))
+		return rc;
+	lerr_clear(&why);
+	if (!seen) {
+		buf_init(&data, RETURN_MAX);
+		if (xmit_s2low_retour_get(p->settings, r->id, &data, &why)) {
+			log_warn("org=%s: S²LOW's PES_Retour %s: %s %s", p->siren, r->id, why.msg, why.detail);
+			buf_fini(&data);
+			return 0;
+		}
+		ours = xmit_pes_retour(data.data, data.len, idcoll) && strlen(idcoll) >= 9 &&
+		       !strncmp(idcoll, p->siren, 9);
+		rc = ours ? keep_retour(p, source, r, &data, e) : 0;
+		buf_fini(&data);
+		if (rc || !ours) {
+			if (!ours)
+				log_info("org=%s: S²LOW's PES_Retour %s is for IdColl %s, not this organisation",
+					 p->siren, r->id, idcoll[0] ? idcoll : "(none)");
+			return rc;
+		}
+	}
+	if (xmit_s2low_retour_read(p->settings, r->id, &why))
+		log_warn("org=%s: S²LOW did not mark PES_Retour %s read: %s %s", p->siren, r->id, why.msg, why.detail);
+	return 0;
+}
+
+static int
+collect_retours(struct xmit_poll *p, struct lerr *e)
+{
+	char source[1300];
+	struct retours *l;
+	struct lerr why;
+	int rc, due = 0;
+
+	snprintf(source, sizeof(source), "s2low:%s:%s", p->siren, xmit_setting(p->settings, "url", ""));
+	if ((rc = store_inbox_due(p->c, source, atoi(xmit_setting(p->settings, "retour_interval", "900")), &due, e)) ||
+	    !due)
+		return rc;
+	if (!(l = calloc(1, sizeof(*l))))
+		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	lerr_clear(&why);
+	if (xmit_s2low_retours(p->settings, take_retour, l, &why))
+		log_warn("org=%s: S²LOW's list of PES_Retour: %s %s", p->siren, why.msg, why.detail);
+	for (int i = 0; !rc && i < l->n && !xmit_stopping(); i++)
+		rc = one_retour(p, source, &l->r[i], e);
+	if (l->more)
+		log_info("org=%s: %d more PES_Retour in S²LOW, for the next reading", p->siren, l->more);
+	free(l);
+	return rc;
+}
+
 /* ---- poll: the status of each transaction sent ---- */
 
 struct pending {
@@ -1097,7 +1210,9 @@ s2low_poll(struct xmit_poll *p, struct lerr *e)
 		}
 	}
 	free(pd);
-	return rc ? rc : fetch_classification(p, e);
+	if (!rc)
+		rc = fetch_classification(p, e);
+	return rc ? rc : collect_retours(p, e);
 }
 
 /* ---- test: S²LOW's own connection test, then the classification ---- */

@@ -38,6 +38,8 @@ static const struct web_route {
 	{ "GET", "/documents/{id}/fichiers/{n}", N_LOGGED, web_doc_file },
 	{ "POST", "/documents/{id}/refus", N_SIGNER, web_doc_reject },
 	{ "GET", "/suivi", N_STAFF, web_follow },
+	{ "GET", "/retours", N_STAFF, web_returns },
+	{ "GET", "/retours/{id}/fichier", N_STAFF, web_return_file },
 	{ "GET", "/admin", N_OPERATOR, web_admin_orgs },
 	{ "POST", "/admin", N_OPERATOR, web_admin_org_post },
 	{ "GET", "/admin/organisations/{siren}", N_OPERATOR, web_admin_org },

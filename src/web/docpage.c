@@ -86,6 +86,8 @@ acte_meta(struct page *p, json_t *m)
 	meta_item(p, "Date de décision", web_date_fr(p, js(m, "date_decision")));
 }
 
+static void pes_signatures(struct page *p, json_t *doc);
+
 static void
 metadata(struct page *p, json_t *j)
 {
@@ -123,6 +125,45 @@ metadata(struct page *p, json_t *j)
 			h_fmt(p, "<li class=\"warn\">%s</li>", json_string_value(v));
 		h_raw(p, "</ul>");
 	}
+	pes_signatures(p, doc);
+}
+
+/* A PES that arrived signed: the verifier's report stored at the door
+ * (flow/pes_signed.c), in French: the state, each signature, what failed. */
+static void
+pes_signatures(struct page *p, json_t *doc)
+{
+	json_t *sg = json_object_get(json_object_get(doc, "pes"), "signatures");
+	json_t *rep = json_object_get(sg, "report"), *v;
+	size_t i;
+
+	if (!json_is_object(sg))
+		return;
+	h_fmt(p, "<section class=\"signatures-existantes\" aria-labelledby=\"sigex\"><h3 id=\"sigex\">"
+	      "Signatures présentes à la réception</h3><p class=\"sig-%s\">%s", js(sg, "state"),
+	      js(sg, "summary_fr"));
+	if (json_is_integer(json_object_get(sg, "bordereaux")))
+		h_fmt(p, " (%lld bordereau(x), dont %lld non signé(s))",
+		      (long long)json_integer_value(json_object_get(sg, "bordereaux")),
+		      (long long)json_integer_value(json_object_get(sg, "unsigned")));
+	h_raw(p, ".</p>");
+	meta_item(p, "Motif", js(sg, "reason"));
+	h_raw(p, "<ul>");
+	json_array_foreach(json_object_get(rep, "signatures"), i, v)
+		h_fmt(p, "<li>Signature %lld : %s, le %s — %s</li>", (long long)i + 1, js(v, "signer"),
+		      js(v, "signing_time"), json_is_true(json_object_get(v, "valid")) ? "valide" : "non valide");
+	json_array_foreach(json_object_get(rep, "checks"), i, v) {
+		int ok = json_is_true(json_object_get(v, "ok"));
+
+		if (ok && !json_is_true(json_object_get(v, "warning")))
+			continue;
+		h_fmt(p, "<li class=\"%s\">", ok ? "muted" : "warn");
+		if (json_is_integer(json_object_get(v, "signature")) &&
+		    json_integer_value(json_object_get(v, "signature")) >= 0)
+			h_fmt(p, "Signature %lld : ", (long long)json_integer_value(json_object_get(v, "signature")) + 1);
+		h_fmt(p, "%s</li>", js(v, "reason_fr"));
+	}
+	h_raw(p, "</ul></section>");
 }
 
 /* A journal action in French: a change of state by its state's label. */
@@ -297,8 +338,8 @@ web_doc(struct page *p)
 
 /* ---- files ---- */
 
-static void
-serve(struct page *p, const struct doc_file *f)
+void
+web_serve_file(struct page *p, const struct doc_file *f)
 {
 	struct store_blob_stream *st = store_blob_stream_create(p->w->store, f->blob_id, 0);
 	int pdf = !strcmp(f->media_type, "application/pdf");
@@ -341,7 +382,7 @@ web_doc_file(struct page *p)
 	store_release(p->w->store, c);
 	if (rc)
 		return page_lerr(p, &e);
-	serve(p, &f);
+	web_serve_file(p, &f);
 }
 
 /* ---- rejection ---- */

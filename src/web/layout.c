@@ -49,8 +49,10 @@ nav(struct page *p, const char *cur)
 		nav_item(p, cur, "delegations", "/delegations", "Délégations");
 		nav_item(p, cur, "certificat", "/certificat", "Mon certificat");
 	}
-	if (p->me.is_agent || p->me.is_org_admin || p->me.is_operator)
+	if (p->me.is_agent || p->me.is_org_admin || p->me.is_operator) {
 		nav_item(p, cur, "suivi", "/suivi", "Suivi des documents");
+		nav_item(p, cur, "retours", "/retours", "Retours Hélios");
+	}
 	if (p->me.is_operator)
 		nav_item(p, cur, "admin", "/admin", "Administration");
 	h_raw(p, "</ul></nav>");

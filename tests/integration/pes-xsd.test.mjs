@@ -46,6 +46,8 @@ describe('PES XSD check in the background', () => {
 		assert.equal(d.json.state, 'pending_signature');
 		assert.equal(d.json.warnings.length, 1, JSON.stringify(d.json.warnings));
 		assert.match(d.json.warnings[0], /IdBord.*1093357910.*totalDigits|IdBord.*totalDigits.*1093357910/);
+		// In French for the agent (element, line, what was expected), libxml2's text beside it.
+		assert.match(d.json.warnings[0], /^XSD, ligne 52, élément « IdBord », attribut V : la valeur « 1093357910 » a trop de chiffres : 7 au plus\. \[libxml2, line 52: Element 'IdBord', attribute 'V': \[facet 'totalDigits'\]/);
 		assert.ok(d.json.updated_at > r.json.updated_at, 'the change shows in updated_at');
 	});
 

@@ -11,7 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { newHarness, topSrcdir, topBuilddir, skip, multipart, request, sleep } from '../lib/harness.mjs';
+import { newHarness, topSrcdir, topBuilddir, skip, multipart, request, sleep, fixture } from '../lib/harness.mjs';
 
 if (fs.realpathSync(topSrcdir) !== fs.realpathSync(topBuilddir))
 	skip('contrib/run-demo runs the binaries of the source tree; this is a VPATH build');
@@ -79,8 +79,15 @@ describe('contrib/run-demo', () => {
 			'making the demo\'s test PKI', 'migrating the database', 'seeding the demo'])
 			assert.ok(out.includes(`run-demo: ${step}`), `progress message "${step}" in:\n${out}`);
 
-		// A PES signed with the mayor's test certificate, verified by liassed.
+		// The official PES schema, when the fixtures have it (issue 12, point 7).
 		const conf = path.join(data, 'liasse.conf');
+		const xsd = fixture('parapheur-v5/xsd/schemas_pes_v5.17/PES_V2/Rev0/PES_Aller.xsd');
+		if (xsd) {
+			assert.match(fs.readFileSync(conf, 'utf8'), /^pes_xsd = \/.*\/PES_V2\/Rev0\/PES_Aller\.xsd$/m);
+			assert.ok(out.includes('PES schema loaded from'), `liassed loads the PES schema:\n${out}`);
+		}
+
+		// A PES signed with the mayor's test certificate, verified by liassed.
 		const signed = path.join(h.tmp, 'pes-signed.xml');
 		const sg = spawnSync(path.join(topBuilddir, 'src', 'liasse'), ['-c', conf, 'sign', '--profile', 'pes',
 			'--p12', path.join(data, 'pki', 'signer.p12'), '--pass-file', path.join(data, 'pki', 'signer.pass'),

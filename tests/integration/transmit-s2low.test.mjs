@@ -10,7 +10,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import zlib from 'node:zlib';
-import { newHarness, acteMeta, pdfFile, pesFile, fixture, skip, topBuilddir } from '../lib/harness.mjs';
+import { newHarness, acteMeta, pdfFile, pesFile, fixture, skip, topBuilddir, sleep } from '../lib/harness.mjs';
 import { startS2lowFake } from '../lib/s2low-fake.mjs';
 import { connectorSet, makeTls, secretFile, waitState, FAST } from './transmit-common.mjs';
 
@@ -30,7 +30,7 @@ test.before(async () => {
 	fake = await startS2lowFake(tls, { acquit, classification,
 		retours: [{ nom: 'PES_RETOUR_DEP_1.xml', date: '2026-12-01 10:00:00', file: pesRetour }] });
 	await connectorSet(h, env.orgA, 's2low', { url: fake.url, cert: tls.cert, key: tls.key, cacert: tls.ca,
-		pin: tls.pin });
+		pin: tls.pin, retour_interval: 1 });
 	await connectorSet(h, env.orgB, 's2low', { url: fake.url, cert: tls.cert, key: tls.key, cacert: tls.ca,
 		user: 'liasse', password_file: secretFile(h, 's2low.pass', 'wrong') });
 });
@@ -192,6 +192,44 @@ test('PES_Retour: listed, fetched, marked read (helios_get_list, helios_get_reto
 	assert.match(unknown.stderr, /retour id n'est pas correcte/);
 	assert.equal((await s2lowCall('retour-read', '900')).code, 0);
 	assert.equal((await s2lowCall('retours')).stdout, '');
+});
+
+// Issue 12, point 4: with S²LOW as its Hélios connector, the organisation's
+// PES_Retour are collected from S²LOW every retour_interval seconds into the
+// same store as those of the Hélios response directory.
+test('PES_Retour collected from S²LOW on a schedule: kept for the organisation, marked read; another\'s stays unread', async () => {
+	const text = fs.readFileSync(pesRetour).toString('latin1');
+	const mine = path.join(h.tmp, 'retour-mine.xml'), theirs = path.join(h.tmp, 'retour-theirs.xml');
+	fs.writeFileSync(mine, Buffer.from(text.replace('<IdColl V="12345678900035"', `<IdColl V="${env.orgA}00017"`), 'latin1'));
+	fs.writeFileSync(theirs, Buffer.from(text.replace('<IdColl V="12345678900035"', '<IdColl V="66920145100015"'), 'latin1'));
+	assert.notEqual(fs.readFileSync(mine).toString('latin1'), text, 'the IdColl was replaced');
+	fake.pesRetours.push({ id: '950', nom: 'PES_RETOUR_DEP_950.xml', date: '2026-12-05 09:00:00', file: mine, read: false },
+		{ id: '951', nom: 'PES_RETOUR_DEP_951.xml', date: '2026-12-05 09:00:00', file: theirs, read: false });
+	const r950 = fake.pesRetours.find((r) => r.id === '950');
+	const listed = async () => (await env.a.get(`/api/v1/organisations/${env.orgA}/returns`)).json.items;
+	const t0 = Date.now();
+	while (!r950.read || !(await listed()).some((x) => x.name === 'PES_RETOUR_DEP_950.xml')) {
+		assert.ok(Date.now() - t0 < 60000, 'the PES_Retour was not collected from S²LOW within 60 s');
+		await sleep(200);
+	}
+	const items = await listed();
+	const got = items.filter((x) => x.name === 'PES_RETOUR_DEP_950.xml');
+	assert.equal(got.length, 1);
+	assert.equal(got[0].kind, 'PES_Retour');
+	const file = await env.a.get(got[0].href);
+	assert.equal(file.status, 200);
+	assert.deepEqual(file.body, fs.readFileSync(mine), 'the bytes S²LOW served');
+	assert.ok(!items.some((x) => x.name === 'PES_RETOUR_DEP_951.xml'), 'another collectivité\'s return is not ours');
+	// Two more readings of the list: nothing stored twice, the other's left unread.
+	const n = fake.requests.filter((q) => q.path === '/modules/helios/api/helios_get_list.php').length;
+	while (fake.requests.filter((q) => q.path === '/modules/helios/api/helios_get_list.php').length < n + 2) {
+		assert.ok(Date.now() - t0 < 90000, 'S²LOW\'s list was not read again');
+		await sleep(200);
+	}
+	assert.equal((await listed()).filter((x) => x.name === 'PES_RETOUR_DEP_950.xml').length, 1);
+	assert.equal(fake.pesRetours.find((r) => r.id === '951').read, false);
+	const ev = await h.psql(`SELECT count(*) FROM event WHERE type = 'organisation.return' AND return_id = ${got[0].id}`);
+	assert.equal(ev, '1', 'the vendor is told (feed, webhooks)');
 });
 
 test('the act stamped by S²LOW (actes_transac_get_files_list, actes_download_file tampon=true)', async () => {

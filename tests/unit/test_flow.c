@@ -9,6 +9,8 @@
 #include "flow/media.h"
 #include "flow/meta.h"
 #include "flow/pes_scan.h"
+#include "flow/xsd_fr.h"
+#include <libxml/xmlschemas.h>
 #include "flow/signdoc.h"
 #include "transmit/xmit.h"
 
@@ -1058,6 +1060,79 @@ test_pes_owner(void)
 	ok(strstr(e.hint, "liasse org set 214500998") != NULL, "owner: the hint says how to configure");
 }
 
+/* ---- XSD deviations in French (flow/xsd_fr.c) through real libxml2 ---- */
+
+#define XSD_FR_SCHEMA "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\">" \
+	"<xs:element name=\"B\"><xs:complexType><xs:sequence>" \
+	"<xs:element name=\"CodCol\"><xs:complexType><xs:attribute name=\"V\" use=\"required\">" \
+	"<xs:simpleType><xs:restriction base=\"xs:string\"><xs:length value=\"3\"/></xs:restriction>" \
+	"</xs:simpleType></xs:attribute></xs:complexType></xs:element>" \
+	"<xs:element name=\"TypBord\"><xs:complexType><xs:attribute name=\"V\">" \
+	"<xs:simpleType><xs:restriction base=\"xs:string\"><xs:enumeration value=\"01\"/>" \
+	"<xs:enumeration value=\"02\"/></xs:restriction></xs:simpleType></xs:attribute>" \
+	"</xs:complexType></xs:element>" \
+	"<xs:element name=\"Dte\"><xs:complexType><xs:attribute name=\"V\" type=\"xs:date\"/>" \
+	"</xs:complexType></xs:element>" \
+	"<xs:element name=\"IdPost\"><xs:complexType><xs:attribute name=\"V\" use=\"required\"/>" \
+	"</xs:complexType></xs:element>" \
+	"</xs:sequence></xs:complexType></xs:element></xs:schema>"
+
+static char xsd_fr_out[8][1200];
+static int xsd_fr_n;
+
+static void
+xsd_fr_collect(void *arg, xmlErrorPtr err)
+{
+	(void)arg;
+	if (xsd_fr_n < 8)
+		xsd_error_fr(err, xsd_fr_out[xsd_fr_n++], sizeof(xsd_fr_out[0]));
+}
+
+static void
+xsd_fr_validate(xmlSchemaPtr s, const char *xml)
+{
+	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET);
+	xmlSchemaValidCtxtPtr v = xmlSchemaNewValidCtxt(s);
+
+	xsd_fr_n = 0;
+	xmlSchemaSetValidStructuredErrors(v, xsd_fr_collect, NULL);
+	(void)xmlSchemaValidateDoc(v, doc);
+	xmlSchemaFreeValidCtxt(v);
+	xmlFreeDoc(doc);
+}
+
+static void
+test_xsd_fr(void)
+{
+	xmlSchemaParserCtxtPtr pc = xmlSchemaNewMemParserCtxt(XSD_FR_SCHEMA, (int)strlen(XSD_FR_SCHEMA));
+	xmlSchemaPtr s = xmlSchemaParse(pc);
+
+	xmlSchemaFreeParserCtxt(pc);
+	ok(s != NULL, "xsd_fr: the test schema compiles");
+	if (!s)
+		return;
+	xsd_fr_validate(s, "<B>\n<CodCol V=\"1234\"/>\n<TypBord V=\"99\"/>\n<Dte V=\"2026-13-45\"/>\n<IdPost/>\n</B>");
+	is_int(xsd_fr_n, 4, "xsd_fr: four deviations");
+	ok(strstr(xsd_fr_out[0], "XSD, ligne 2, élément « CodCol », attribut V : la valeur « 1234 » a 4 "
+		  "caractères, il en faut exactement 3. [libxml2, line 2: Element 'CodCol', attribute 'V': "
+		  "[facet 'length']") == xsd_fr_out[0], "xsd_fr: length, element, line, expected: %s", xsd_fr_out[0]);
+	ok(strstr(xsd_fr_out[1], "ligne 3, élément « TypBord », attribut V : la valeur « 99 » n’est pas dans "
+		  "la liste permise : '01', '02'") != NULL, "xsd_fr: enumeration lists the values: %s", xsd_fr_out[1]);
+	ok(strstr(xsd_fr_out[2], "ligne 4, élément « Dte », attribut V : la valeur « 2026-13-45 » n’est pas "
+		  "du type attendu (xs:date)") != NULL, "xsd_fr: a type: %s", xsd_fr_out[2]);
+	ok(strstr(xsd_fr_out[3], "ligne 5, élément « IdPost », attribut V : l’attribut obligatoire « V » "
+		  "est absent") != NULL, "xsd_fr: a required attribute: %s", xsd_fr_out[3]);
+	xsd_fr_validate(s, "<B>\n<CodCol V=\"123\"/>\n<Intrus/>\n</B>");
+	ok(xsd_fr_n >= 1 && strstr(xsd_fr_out[0], "ligne 3, élément « Intrus » : cet élément n’est pas "
+		  "attendu à cet endroit ; le schéma attend TypBord") != NULL,
+	   "xsd_fr: an unexpected element, what was expected: %s", xsd_fr_out[0]);
+	xsd_fr_validate(s, "<B>\n<CodCol V=\"123\"/>\n</B>");
+	ok(xsd_fr_n >= 1 && strstr(xsd_fr_out[0], "ligne 1, élément « B » : il manque un élément à "
+		  "l’intérieur ; le schéma attend TypBord") != NULL,
+	   "xsd_fr: a missing element: %s", xsd_fr_out[0]);
+	xmlSchemaFree(s);
+}
+
 int
 main(void)
 {
@@ -1077,5 +1152,6 @@ main(void)
 	test_acte_classification();
 	test_kinds();
 	test_pes_owner();
+	test_xsd_fr();
 	return tap_done();
 }
