@@ -430,6 +430,7 @@ BEGIN
 		'may_sign', v_for IS NOT NULL,
 		'may_visa', circuit_action(v_doc) = 'visa' AND person_may_act(p_person, p_doc) IS NOT NULL,
 		'may_reject', person_may_act(p_person, p_doc) IS NOT NULL,
+		'may_remord', circuit_may_remord(p_person, v_doc),
 		'steps', circuit_doc_steps_json(p_person, v_doc),
 		'on_behalf_of', CASE WHEN v_for <> p_person THEN person_brief(v_for) END,
 		'history', coalesce((SELECT jsonb_agg(jsonb_build_object('at', ts_text(j.at), 'actor', j.actor,

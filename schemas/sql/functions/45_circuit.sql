@@ -346,6 +346,14 @@ BEGIN
 	RETURN doc_json(v_d);
 END $$;
 
+-- Whether p_person may take the document back now (document_remord()).
+CREATE OR REPLACE FUNCTION circuit_may_remord(p_person bigint, d document) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+	SELECT coalesce((SELECT s.action = 'visa' AND s.person_id = p_person AND d.state = 'pending_signature'
+			AND d.circuit_step = s.step + 1
+		FROM document_step s WHERE s.doc_id = d.id ORDER BY s.id DESC LIMIT 1), false)
+$$;
+
 -- The droit de remords: the person who put the last visa takes the
 -- document back to their step, as long as the next person has not acted
 -- (no visa, signature or rejection since).
