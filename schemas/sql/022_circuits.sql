@@ -57,8 +57,8 @@ CREATE TABLE document_step (
 	action             text NOT NULL CHECK (action IN ('visa', 'remord')),
 	person_id          bigint NOT NULL REFERENCES person(id),   -- who acted
 	for_person         bigint NOT NULL REFERENCES person(id),   -- whose step it was
-	annotation_public  text CHECK (length(annotation_public) <= 4000),
-	annotation_private text CHECK (length(annotation_private) <= 4000),
+	public_annotation  text CHECK (length(public_annotation) <= 4000),
+	private_annotation text CHECK (length(private_annotation) <= 4000),
 	at                 timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX document_step_doc ON document_step (doc_id, id);

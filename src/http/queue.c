@@ -106,14 +106,14 @@ visa(struct req *rq, struct store_conn *c, struct lerr *e)
 
 	if (!body)
 		return 0;
-	pub = json_object_get(body, "annotation_public");
-	priv = json_object_get(body, "annotation_private");
+	pub = json_object_get(body, "public_annotation");
+	priv = json_object_get(body, "private_annotation");
 	rc = bad_id(rq, e);
 	if (!rc && ((pub && !json_is_string(pub) && !json_is_null(pub)) ||
 		    (priv && !json_is_string(priv) && !json_is_null(priv)))) {
 		rc = lerr_set(e, LERR_INVALID, pub && !json_is_string(pub) && !json_is_null(pub) ?
-			      "annotation_public" : "annotation_private", "an annotation is a string");
-		lerr_hint(e, "send {\"annotation_public\": \"...\", \"annotation_private\": \"...\"}, "
+			      "public_annotation" : "private_annotation", "an annotation is a string");
+		lerr_hint(e, "send {\"public_annotation\": \"...\", \"private_annotation\": \"...\"}, "
 			  "both optional");
 	}
 	if (!rc)

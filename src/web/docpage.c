@@ -166,10 +166,10 @@ circuit_box(struct page *p, json_t *doc, json_t *steps)
 			h_fmt(p, " par délégation de %s", js(json_object_get(st, "for"), "name"));
 		h_raw(p, ", le ");
 		h_when(p, js(st, "at"));
-		if (*js(st, "annotation_public"))
-			h_fmt(p, "<br>Annotation publique : « %s »", js(st, "annotation_public"));
-		if (*js(st, "annotation_private"))
-			h_fmt(p, "<br>Annotation privée, pour vous : « %s »", js(st, "annotation_private"));
+		if (*js(st, "public_annotation"))
+			h_fmt(p, "<br>Annotation publique : « %s »", js(st, "public_annotation"));
+		if (*js(st, "private_annotation"))
+			h_fmt(p, "<br>Annotation privée, pour vous : « %s »", js(st, "private_annotation"));
 		h_raw(p, "</li>");
 	}
 	h_raw(p, "</ol>");

@@ -351,9 +351,9 @@ describe('liassed answers as doc/openapi.json says', () => {
 		conforms('POST', '/api/v1/documents', await s.a.postDocument(docMeta(s.orgA, { circuit: 'nope' }), pdfFile(1000)));
 		const id = d.json.id;
 		conforms('GET', '/api/v1/queue/{id}', await dgs.get(`/api/v1/queue/${id}`));
-		conforms('POST', '/api/v1/queue/{id}/visa', await dgs.postJson(`/api/v1/queue/${id}/visa`, { annotation_public: 1 }));
+		conforms('POST', '/api/v1/queue/{id}/visa', await dgs.postJson(`/api/v1/queue/${id}/visa`, { public_annotation: 1 }));
 		conforms('POST', '/api/v1/queue/{id}/visa', await dgs.postJson(`/api/v1/queue/${id}/visa`,
-			{ annotation_public: 'Vu', annotation_private: 'Pour le maire' }));
+			{ public_annotation: 'Vu', private_annotation: 'Pour le maire' }));
 		conforms('POST', '/api/v1/queue/{id}/visa', await dgs.postJson(`/api/v1/queue/${id}/visa`, {}));
 		conforms('GET', '/api/v1/queue/{id}', await me.get(`/api/v1/queue/${id}`));
 		conforms('GET', '/api/v1/documents/{id}', await s.a.get(`/api/v1/documents/${id}`));

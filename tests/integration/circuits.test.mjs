@@ -169,7 +169,7 @@ describe('circuits: visa, then signature', () => {
 
 		it('after the DGS\'s visa it waits in the maire\'s queue only; the vendor sees the step', async () => {
 			const r = await dgs.postJson(`/api/v1/queue/${doc.id}/visa`,
-				{ annotation_public: 'Vu, conforme au vote', annotation_private: 'Attention au quorum' });
+				{ public_annotation: 'Vu, conforme au vote', private_annotation: 'Attention au quorum' });
 			assert.equal(r.status, 200, r.text);
 			assert.equal(r.json.circuit.step, 2);
 			assert.equal(r.json.circuit.action, 'signature');
@@ -192,14 +192,14 @@ describe('circuits: visa, then signature', () => {
 			assert.equal(m.status, 200, m.text);
 			assert.equal(m.json.steps.length, 1);
 			assert.deepEqual([m.json.steps[0].step, m.json.steps[0].action, m.json.steps[0].by.email,
-				m.json.steps[0].annotation_public, m.json.steps[0].annotation_private],
+				m.json.steps[0].public_annotation, m.json.steps[0].private_annotation],
 			[1, 'visa', DGS, 'Vu, conforme au vote', 'Attention au quorum']);
 			const visa = m.json.history.find((x) => x.action === 'document.visa');
 			assert.equal(visa.actor, `person:${DGS}`);
-			assert.equal(visa.detail.annotation_publique, 'Vu, conforme au vote');
+			assert.equal(visa.detail.public_annotation, 'Vu, conforme au vote');
 			const a = await agent.get(`/api/v1/queue/${doc.id}`);
-			assert.equal(a.json.steps[0].annotation_public, 'Vu, conforme au vote');
-			assert.equal(a.json.steps[0].annotation_private, null, 'the private annotation is the next actor\'s');
+			assert.equal(a.json.steps[0].public_annotation, 'Vu, conforme au vote');
+			assert.equal(a.json.steps[0].private_annotation, null, 'the private annotation is the next actor\'s');
 			assert.ok(!JSON.stringify(a.json.history).includes('quorum'));
 		});
 
@@ -252,7 +252,7 @@ describe('circuits: visa, then signature', () => {
 			const item = q.json.items.find((x) => x.id === d.id);
 			assert.ok(item, 'the DGA sees the DGS\'s visa item');
 			assert.equal(item.on_behalf_of.email, DGS);
-			const r = await dga.postJson(`/api/v1/queue/${d.id}/visa`, { annotation_public: 'Pour la DGS' });
+			const r = await dga.postJson(`/api/v1/queue/${d.id}/visa`, { public_annotation: 'Pour la DGS' });
 			assert.equal(r.status, 200, r.text);
 			assert.equal(r.json.circuit.step, 2);
 			const m = await maire.get(`/api/v1/queue/${d.id}`);

@@ -321,7 +321,7 @@ BEGIN
 	END IF;
 	IF length(p_public) > 4000 OR length(p_private) > 4000 THEN
 		RAISE EXCEPTION 'an annotation has 4000 characters at most' USING ERRCODE = 'LQ422',
-			COLUMN = CASE WHEN length(p_public) > 4000 THEN 'annotation_public' ELSE 'annotation_private' END,
+			COLUMN = CASE WHEN length(p_public) > 4000 THEN 'public_annotation' ELSE 'private_annotation' END,
 			HINT = 'shorten it';
 	END IF;
 	v_next := circuit_doc_step_person(v_d, v_d.circuit_step + 1);
@@ -331,15 +331,15 @@ BEGIN
 			HINT = 'ask an administrator to give that office to one signer of the organisation';
 	END IF;
 	PERFORM document_apply(p_doc, 'visa', p_actor);     -- the state machine's word
-	INSERT INTO document_step (doc_id, step, action, person_id, for_person, annotation_public,
-		annotation_private)
+	INSERT INTO document_step (doc_id, step, action, person_id, for_person, public_annotation,
+		private_annotation)
 	VALUES (p_doc, v_d.circuit_step, 'visa', p_person, v_for, nullif(btrim(p_public), ''),
 		nullif(btrim(p_private), ''));
 	UPDATE document SET circuit_step = circuit_step + 1, signer_id = v_next, updated_at = clock_timestamp()
 	WHERE id = p_doc RETURNING * INTO v_d;
 	PERFORM journal_append(p_actor, 'document.visa', p_doc, v_d.org_id, jsonb_build_object(
 		'step', v_d.circuit_step - 1, 'of', v_of, 'by', (SELECT email FROM person WHERE id = p_person),
-		'annotation_publique', nullif(btrim(p_public), ''),
+		'public_annotation', nullif(btrim(p_public), ''),
 		'next', (SELECT email FROM person WHERE id = v_next))
 		|| CASE WHEN v_for <> p_person THEN jsonb_build_object('delegation',
 			'par délégation de ' || (SELECT name FROM person WHERE id = v_for)) ELSE '{}' END);
@@ -399,10 +399,10 @@ LANGUAGE sql STABLE AS $$
 	SELECT coalesce(jsonb_agg(jsonb_build_object('step', s.step, 'action', s.action,
 			'by', person_brief(s.person_id),
 			'for', CASE WHEN s.for_person <> s.person_id THEN person_brief(s.for_person) END,
-			'at', ts_text(s.at), 'annotation_public', s.annotation_public,
-			'annotation_private', CASE WHEN s.id = (SELECT max(x.id) FROM document_step x
+			'at', ts_text(s.at), 'public_annotation', s.public_annotation,
+			'private_annotation', CASE WHEN s.id = (SELECT max(x.id) FROM document_step x
 					WHERE x.doc_id = d.id) AND s.action = 'visa'
-				AND person_may_act(p_person, d.id) IS NOT NULL THEN s.annotation_private END)
+				AND person_may_act(p_person, d.id) IS NOT NULL THEN s.private_annotation END)
 		ORDER BY s.id), '[]')
 	FROM document_step s WHERE s.doc_id = d.id
 $$;
