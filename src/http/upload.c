@@ -96,9 +96,10 @@ metadata_keys(struct req *rq)
 }
 
 /* A circuit (doc/circuits.md) leads to a signature: it replaces the signer
- * and needs "sign". */
+ * and implies "sign" (an act, transmitted only by default, is then signed
+ * too); "sign": false with a circuit is a contradiction. */
 static int
-check_circuit(json_t *m, int want_sign, struct lerr *e)
+check_circuit(json_t *m, int *want_sign, struct lerr *e)
 {
 	if (!json_object_get(m, "circuit"))
 		return 0;
@@ -107,12 +108,13 @@ check_circuit(json_t *m, int want_sign, struct lerr *e)
 		lerr_hint(e, "the circuit names who acts at each step; leave signer out");
 		return LERR_INVALID;
 	}
-	if (!want_sign) {
+	if (json_is_false(json_object_get(m, "sign"))) {
 		lerr_set(e, LERR_INVALID, "metadata.circuit", "a circuit leads to a signature, and this "
-			 "document is not to be signed");
-		lerr_hint(e, "set \"sign\": true, or leave circuit out");
+			 "document is not to be signed (\"sign\": false)");
+		lerr_hint(e, "leave \"sign\" out or set it to true, or leave circuit out");
 		return LERR_INVALID;
 	}
+	*want_sign = 1;
 	return 0;
 }
 
@@ -141,7 +143,7 @@ check_metadata(struct req *rq, struct upload *u, json_t *m, struct lerr *e)
 	    (rc = meta_get_string(m, "circuit", "metadata", 0, 1, 64, &s, e)) ||
 	    (rc = door_meta(&u->door, m, &u->want_sign, &u->want_transmit, e)))
 		return rc;
-	return check_circuit(m, u->want_sign, e);
+	return check_circuit(m, &u->want_sign, e);
 }
 
 /* A file larger than one chunk needs the database before its end: a

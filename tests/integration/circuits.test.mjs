@@ -147,6 +147,20 @@ describe('circuits: visa, then signature', () => {
 			assert.equal(q.json.may_sign, false);
 		});
 
+		it('a circuit implies the signature; it contradicts "sign": false and a signer', async () => {
+			const r = await s.a.postDocument(acteMeta(s.orgA, 'CIRCS01', { circuit: 'deliberation' }), pdfFile(1000));
+			assert.equal(r.status, 201, r.text);
+			assert.deepEqual([r.json.sign, r.json.transmit, r.json.circuit.step, r.json.assigned_to.email],
+				[true, true, 1, DGS]);
+			assert.equal((await s.a.post(`/api/v1/documents/${r.json.id}/cancel`)).status, 200);
+			const no = await s.a.postDocument(acteMeta(s.orgA, 'CIRCS02', { circuit: 'deliberation', sign: false }),
+				pdfFile(1000));
+			assertProblem(assert, no, { status: 422, field: 'circuit', hint: true });
+			const both = await s.a.postDocument(acteMeta(s.orgA, 'CIRCS03', { circuit: 'deliberation', sign: true,
+				signer: 'maire' }), pdfFile(1000));
+			assertProblem(assert, both, { status: 422, field: 'circuit', hint: true });
+		});
+
 		it('an unknown circuit is refused naming metadata.circuit, with the known names', async () => {
 			const r = await s.a.postDocument(acteMeta(s.orgA, 'CIRCX01', { sign: true, circuit: 'budget' }),
 				pdfFile(1000));
