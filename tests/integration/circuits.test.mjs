@@ -274,9 +274,8 @@ describe('circuits: visa, then signature', () => {
 			assert.equal(m.json.steps[0].for.email, DGS);
 			assert.match(m.json.history.find((x) => x.action === 'document.visa').detail.delegation,
 				/par délégation de Denise Générale/);
-			const rv = await dga.delete(`/api/v1/me/delegations/${dl.json.id}`);
-			assert.ok([200, 403, 404].includes(rv.status));
-			await h.psql('UPDATE delegation SET revoked_at = now()');
+			const rv = await dgs.delete(`/api/v1/me/delegations/${dl.json.id}`);
+			assert.equal(rv.status, 200, rv.text);
 		});
 
 		it('at the signature step the maire signs in a batch, and no visa is asked of the signature', async () => {
