@@ -132,6 +132,24 @@ describe('circuits: visa, then signature', () => {
 		});
 	});
 
+	describe('the CLI', () => {
+		it('liasse circuit add/list refuse bad steps in one line on stderr and store nothing', async () => {
+			const before = await h.psql('SELECT count(*) FROM circuit');
+			const usage = await h.cli(['circuit', 'add', '--org', s.orgA, '--name', 'cli', 'visa']);
+			assert.equal(usage.code, 2);
+			assert.equal(usage.stderr.trim().split('\n').length, 1, usage.stderr);
+			const bad = await h.cli(['circuit', 'add', '--org', s.orgA, '--name', 'cli', 'visa:tresorier',
+				'signature:maire']);
+			assert.notEqual(bad.code, 0);
+			assert.match(bad.stderr, /tresorier/);
+			assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+			assert.equal(await h.psql('SELECT count(*) FROM circuit'), before);
+			const l = await h.cli(['circuit', 'list', '--org', s.orgA]);
+			assert.equal(l.code, 0, l.stderr);
+			assert.deepEqual(JSON.parse(l.stdout).map((c) => c.name), ['deliberation']);
+		});
+	});
+
 	describe('a délibération along the circuit', () => {
 		let doc;
 
