@@ -217,6 +217,10 @@ describe('circuits: visa, then signature', () => {
 			assert.ok(step, JSON.stringify(ev));
 			assert.deepEqual([step.circuit.step, step.circuit.action, step.circuit.person.email],
 				[2, 'signature', OFFICIAL_A]);
+			assert.deepEqual([step.circuit.last_action.action, step.circuit.last_action.by.email,
+				step.circuit.last_action.public_annotation], ['visa', DGS, 'Vu, conforme au vote'],
+			'the vendor reads the public annotation, never the private one');
+			assert.ok(!JSON.stringify(ev).includes('quorum'));
 		});
 
 		it('the history shows who did what, with the annotations (the private one to the next actor)', async () => {

@@ -391,6 +391,14 @@ BEGIN
 	RETURN doc_json(v_d);
 END $$;
 
+-- The last action at a step of the document (what a 'document.step' event
+-- tells the vendor, 60_events.sql): {step, action, by, public_annotation}.
+CREATE OR REPLACE FUNCTION circuit_last_action_json(p_doc uuid) RETURNS jsonb LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object('step', s.step, 'action', s.action, 'by', person_brief(s.person_id),
+		'public_annotation', s.public_annotation)
+	FROM document_step s WHERE s.doc_id = p_doc ORDER BY s.id DESC LIMIT 1
+$$;
+
 -- The steps of a document as p_person sees them: who did what at each
 -- step, with the public annotations; the private annotation of the last
 -- visa only to whom may act on the document now.

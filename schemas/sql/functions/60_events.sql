@@ -8,11 +8,15 @@
 -- The document's reason after the change (the same as GET /documents/{id}).
 CREATE OR REPLACE FUNCTION event_on_document() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	-- type 'document.step' when only the circuit's step moved (45_circuit.sql)
+	-- type 'document.step' when only the circuit's step moved, with what
+	-- moved it (a visa and its public annotation, a remords: 45_circuit.sql)
 	INSERT INTO event (client_id, org_id, doc_id, state, reason, type, circuit)
-	VALUES (NEW.client_id, NEW.org_id, NEW.id, NEW.state, NEW.reason,
-		CASE WHEN TG_OP = 'UPDATE' AND OLD.state = NEW.state THEN 'document.step' ELSE 'document.state' END,
-		circuit_doc_json(NEW, person_brief(NEW.signer_id)));
+	SELECT NEW.client_id, NEW.org_id, NEW.id, NEW.state, NEW.reason, t.type,
+		circuit_doc_json(NEW, person_brief(NEW.signer_id))
+		|| CASE WHEN t.type = 'document.step' THEN jsonb_build_object('last_action',
+			circuit_last_action_json(NEW.id)) ELSE '{}'::jsonb END
+	FROM (SELECT CASE WHEN TG_OP = 'UPDATE' AND OLD.state = NEW.state THEN 'document.step'
+		ELSE 'document.state' END AS type) t;
 	RETURN NULL;
 END $$;
 
