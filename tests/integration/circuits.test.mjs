@@ -365,6 +365,19 @@ describe('circuits: visa, then signature', () => {
 			assert.equal((await vendorDoc(d.id)).circuit.step, 2);
 			const l = await admin.get('/api/v1/admin/circuits');
 			assert.deepEqual(l.json, []);
+			// a rule to a circuit can become a rule to a person again
+			const back = await admin.postJson('/api/v1/admin/routing',
+				{ organisation: s.orgA, kind: 'acte', nature: 3, circuit: 'nope' });
+			assertProblem(assert, back, { status: 422, field: 'circuit', hint: true });
+			assert.equal((await admin.postJson('/api/v1/admin/circuits', { organisation: s.orgA, name: 'visa-dgs',
+				steps: [{ action: 'visa', office: 'dgs' }, { action: 'signature', office: 'maire' }] })).status, 201);
+			assert.equal((await admin.postJson('/api/v1/admin/routing',
+				{ organisation: s.orgA, kind: 'acte', nature: 3, circuit: 'visa-dgs' })).status, 201);
+			const p = await admin.postJson('/api/v1/admin/routing',
+				{ organisation: s.orgA, kind: 'acte', nature: 3, signer: OFFICIAL_A });
+			assert.equal(p.status, 201, p.text);
+			const rule = p.json.find((x) => x.kind === 'acte' && x.nature === 3);
+			assert.deepEqual([rule.signer.email, rule.circuit], [OFFICIAL_A, null]);
 		});
 	});
 });

@@ -217,7 +217,8 @@ BEGIN
 	END IF;
 	INSERT INTO routing_rule (org_id, kind, nature, person_id)
 	VALUES (v_org, p_kind::doc_kind, p_nature, v_person)
-	ON CONFLICT (org_id, kind, coalesce(nature, 0)) DO UPDATE SET person_id = EXCLUDED.person_id;
+	ON CONFLICT (org_id, kind, coalesce(nature, 0))
+	DO UPDATE SET person_id = EXCLUDED.person_id, circuit_id = NULL;   -- a rule to a circuit before
 	PERFORM journal_append(p_actor, 'routing.set', NULL, v_org,
 		jsonb_build_object('kind', p_kind, 'nature', p_nature, 'email', lower(p_email)));
 END $$;
