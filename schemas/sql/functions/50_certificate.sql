@@ -315,7 +315,7 @@ BEGIN
 		LEFT JOIN document d ON d.id = x.id
 		LEFT JOIN LATERAL (SELECT person_may_sign(p_person, d.id) AS sf) s ON d.id IS NOT NULL)
 	SELECT c.i, c.code,
-		CASE WHEN c.code = 409 AND c.act = 'visa' THEN 'awaiting a visa'
+		CASE WHEN c.code = 409 AND c.act = 'visa' AND c.st = 'pending_signature' THEN 'awaiting a visa'
 		     WHEN c.code <> 404 THEN c.st::text END, CASE WHEN c.code <> 404 THEN c.knd::text END,
 		CASE WHEN c.code <> 404 THEN c.sf END,
 		CASE WHEN c.code = 0 THEN (SELECT p.name::text FROM person p WHERE p.id = c.sf AND c.sf <> p_person) END,
