@@ -57,6 +57,7 @@ read_password_hash(char hash[PASSWD_HASH_MAX], int optional)
 
 struct person_args {
 	const char *email, *name, *siren, *role, *function, *kind, *to, *starts, *ends;
+	const char *circuit;         /* routing add --circuit */
 	char kinds[64];
 	int operator, nature;
 	char hash[PASSWD_HASH_MAX];
@@ -227,6 +228,8 @@ routing_add(struct store_conn *c, void *arg, struct lerr *e)
 {
 	struct person_args *a = arg;
 
+	if (a->circuit)
+		return store_routing_add_circuit(c, a->siren, a->kind, a->nature, a->circuit, "cli", e);
 	return store_routing_add(c, a->siren, a->kind, a->nature, a->email, "cli", e);
 }
 
@@ -235,7 +238,7 @@ cli_routing_add(int argc, char **argv)
 {
 	static const struct option o[] = {
 		{ "org", 1, NULL, 'o' }, { "kind", 1, NULL, 'k' }, { "nature", 1, NULL, 'n' },
-		{ "person", 1, NULL, 'p' }, { NULL, 0, NULL, 0 },
+		{ "person", 1, NULL, 'p' }, { "circuit", 1, NULL, 'c' }, { NULL, 0, NULL, 0 },
 	};
 	struct person_args a = { 0 };
 	int ch;
@@ -250,12 +253,14 @@ cli_routing_add(int argc, char **argv)
 			continue;
 		else if (ch == 'p')
 			a.email = optarg;
+		else if (ch == 'c')
+			a.circuit = optarg;
 		else
 			return cli_usage("liasse routing add: bad option (nature is 1 to 6)");
 	}
-	if (optind != argc || !a.siren || !a.kind || !a.email)
+	if (optind != argc || !a.siren || !a.kind || !a.email == !a.circuit)
 		return cli_usage("usage: liasse routing add --org SIREN --kind pes|acte|document [--nature N]"
-				 " --person EMAIL");
+				 " --person EMAIL|--circuit NAME");
 	return cli_in_txn(routing_add, &a);
 }
 

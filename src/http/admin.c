@@ -3,7 +3,8 @@
  * rules.  Operator administrators may do everything; an organisation's
  * administrator may add people and give roles and routing rules in their
  * organisation.  (Certificates: sign.c; organisations and vendor clients:
- * the CLI and the web pages.)
+ * the CLI and the web pages.)  Circuits: ordered visa and signature steps,
+ * versioned (doc/circuits.md).
  */
 #include "http/http_int.h"
 
@@ -95,10 +96,107 @@ add_routing(struct req *rq, struct store_conn *c, json_t *body, char **json, str
 		rc = lerr_set(e, LERR_INVALID, "nature", "nature must be an integer from 1 to 6");
 		lerr_hint(e, "1 DE, 2 AR, 3 AI, 4 CC, 5 BF, 6 AU; leave it out for every nature");
 	}
-	if (!rc)
+	if (!rc && str(body, "circuit") && str(body, "signer")) {
+		rc = lerr_set(e, LERR_INVALID, "circuit", "a rule leads to a signer or a circuit, not both");
+		lerr_hint(e, "send \"signer\" (a one-step circuit) or \"circuit\" (its name)");
+	}
+	if (!rc && str(body, "circuit"))
+		rc = store_routing_add_circuit(c, org, str(body, "kind"), nat ? (int)json_integer_value(nat) : 0,
+					       str(body, "circuit"), http_actor(rq), e);
+	else if (!rc)
 		rc = store_routing_add(c, org, str(body, "kind"), nat ? (int)json_integer_value(nat) : 0,
 				       str(body, "signer"), http_actor(rq), e);
 	return rc ? rc : store_routing_list(c, json, e);
+}
+
+/* ---- circuits (doc/circuits.md) ---- */
+
+static int
+circuits(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	const char *org = http_query(rq, "organisation");
+	char *json = NULL;
+	int rc = store_person_is_admin(c, rq->person.id, org, e);
+
+	if (rc == LERR_FORBIDDEN && !org)
+		lerr_hint(e, "an organisation's administrator adds ?organisation=<SIREN>");
+	return reply(rq, rc ? rc : store_circuits_json(c, org, &json, e), 200, &json);
+}
+
+/* "steps" as JSON text (NULL when absent: the store refuses it). */
+static char *
+steps_text(struct req *rq, json_t *body)
+{
+	json_t *steps = json_object_get(body, "steps");
+	char *t = steps ? json_dumps(steps, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	char *out = t ? arena_printf(rq->arena, "%s", t) : NULL;
+
+	free(t);
+	return out;
+}
+
+static int
+add_circuit(struct req *rq, struct store_conn *c, json_t *body, char **json, struct lerr *e)
+{
+	const char *org = str(body, "organisation");
+	int rc = store_person_is_admin(c, rq->person.id, org ? org : "", e);
+
+	if (!rc && !org) {
+		rc = lerr_set(e, LERR_INVALID, "organisation", "the circuit's organisation is required");
+		lerr_hint(e, "send \"organisation\": its SIREN");
+	}
+	return rc ? rc : store_circuit_save(c, 0, org, str(body, "name"), steps_text(rq, body),
+					    http_actor(rq), json, e);
+}
+
+/* The circuit {id} of the URL, and whether the caller administers its
+ * organisation. */
+static int
+circuit_id(struct req *rq, struct store_conn *c, long long *id, struct lerr *e)
+{
+	const char *s = rq->params[0];
+	char *siren = NULL;
+	int rc;
+
+	*id = atoll(s);
+	if (*id <= 0 || strspn(s, "0123456789") != strlen(s) || strlen(s) > 18) {
+		lerr_set(e, LERR_NOTFOUND, "id", "no such circuit");
+		lerr_hint(e, "GET /api/v1/admin/circuits lists them");
+		return LERR_NOTFOUND;
+	}
+	rc = store_circuit_org(c, *id, &siren, e);
+	if (!rc)
+		rc = store_person_is_admin(c, rq->person.id, siren, e);
+	free(siren);
+	return rc;
+}
+
+static int
+edit_circuit(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	json_t *body = http_json_body(rq);
+	char *json = NULL;
+	long long id;
+	int rc;
+
+	if (!body)
+		return 0;
+	rc = circuit_id(rq, c, &id, e);
+	if (!rc)
+		rc = store_circuit_save(c, id, NULL, str(body, "name"), steps_text(rq, body),
+					http_actor(rq), &json, e);
+	json_decref(body);
+	return reply(rq, rc, 200, &json);
+}
+
+static int
+retire_circuit(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	char *json = NULL;
+	long long id;
+	int rc = circuit_id(rq, c, &id, e);
+
+	return reply(rq, rc ? rc : store_circuit_retire(c, id, http_actor(rq), &json, e), 200, &json);
 }
 
 /* The POSTs: a JSON body, one change, 201 with what it made. */
@@ -136,6 +234,36 @@ routing_post_c(struct req *rq, struct store_conn *c, struct lerr *e)
 }
 
 static int
+circuit_post_c(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	return post(rq, c, e, add_circuit);
+}
+
+static int
+circuits_get(struct req *rq)
+{
+	return http_with_conn(rq, circuits);
+}
+
+static int
+circuit_post(struct req *rq)
+{
+	return http_with_conn(rq, circuit_post_c);
+}
+
+static int
+circuit_put(struct req *rq)
+{
+	return http_with_conn(rq, edit_circuit);
+}
+
+static int
+circuit_delete(struct req *rq)
+{
+	return http_with_conn(rq, retire_circuit);
+}
+
+static int
 people_get(struct req *rq)
 {
 	return http_with_conn(rq, people);
@@ -170,3 +298,7 @@ const struct http_handler http_h_admin_person_post = { .handle = person_post };
 const struct http_handler http_h_admin_role_post = { .handle = role_post };
 const struct http_handler http_h_admin_routing = { .handle = routing_get };
 const struct http_handler http_h_admin_routing_post = { .handle = routing_post };
+const struct http_handler http_h_admin_circuits = { .handle = circuits_get };
+const struct http_handler http_h_admin_circuit_post = { .handle = circuit_post };
+const struct http_handler http_h_admin_circuit_put = { .handle = circuit_put };
+const struct http_handler http_h_admin_circuit_delete = { .handle = circuit_delete };

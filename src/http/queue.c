@@ -1,6 +1,7 @@
 /*
  * queue.c - an official's queue: GET /api/v1/queue, a document with its
- * history, rejection with a reason, and the official's delegations.
+ * history, rejection with a reason, a visa and the droit de remords at a
+ * circuit's step (doc/circuits.md), and the official's delegations.
  * The queue is paged like the vendor listing: next_cursor is the sort key
  * of the page's last document (queue_json() in functions/40_people.sql), so
  * documents signed between two pages move no other one.
@@ -92,6 +93,45 @@ reject(struct req *rq, struct store_conn *c, struct lerr *e)
 				      json_string_value(json_object_get(body, "reason")), http_actor(rq), &json, e);
 	json_decref(body);
 	return reply(rq, rc, 200, &json);
+}
+
+/* A visa at a circuit's step, with optional annotations (doc/circuits.md). */
+static int
+visa(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	json_t *body = http_json_body(rq);
+	json_t *pub, *priv;
+	char *json = NULL;
+	int rc;
+
+	if (!body)
+		return 0;
+	pub = json_object_get(body, "public_annotation");
+	priv = json_object_get(body, "private_annotation");
+	rc = bad_id(rq, e);
+	if (!rc && ((pub && !json_is_string(pub) && !json_is_null(pub)) ||
+		    (priv && !json_is_string(priv) && !json_is_null(priv)))) {
+		rc = lerr_set(e, LERR_INVALID, pub && !json_is_string(pub) && !json_is_null(pub) ?
+			      "public_annotation" : "private_annotation", "an annotation is a string");
+		lerr_hint(e, "send {\"public_annotation\": \"...\", \"private_annotation\": \"...\"}, "
+			  "both optional");
+	}
+	if (!rc)
+		rc = store_doc_visa(c, rq->person.id, rq->params[0], json_string_value(pub),
+				    json_string_value(priv), http_actor(rq), &json, e);
+	json_decref(body);
+	return reply(rq, rc, 200, &json);
+}
+
+static int
+remord(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	char *json = NULL;
+
+	if (bad_id(rq, e))
+		return LERR_NOTFOUND;
+	return reply(rq, store_doc_remord(c, rq->person.id, rq->params[0], http_actor(rq), &json, e),
+		     200, &json);
 }
 
 /* ---- delegations ---- */
@@ -201,6 +241,18 @@ queue_reject(struct req *rq)
 }
 
 static int
+queue_visa(struct req *rq)
+{
+	return http_with_conn(rq, visa);
+}
+
+static int
+queue_remord(struct req *rq)
+{
+	return http_with_conn(rq, remord);
+}
+
+static int
 delegation_list(struct req *rq)
 {
 	return http_with_conn(rq, delegations);
@@ -221,6 +273,8 @@ delegation_delete(struct req *rq)
 const struct http_handler http_h_queue = { .handle = queue };
 const struct http_handler http_h_queue_doc = { .handle = queue_doc };
 const struct http_handler http_h_queue_reject = { .handle = queue_reject };
+const struct http_handler http_h_queue_visa = { .handle = queue_visa };
+const struct http_handler http_h_queue_remord = { .handle = queue_remord };
 const struct http_handler http_h_delegations = { .handle = delegation_list };
 const struct http_handler http_h_delegation_post = { .handle = delegation_post };
 const struct http_handler http_h_delegation_delete = { .handle = delegation_delete };

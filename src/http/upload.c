@@ -76,6 +76,7 @@ fail(struct req *rq, enum lerr_kind kind, const char *field, const char *msg, co
 
 static const char *const top_keys[] = {
 	"kind", "organisation", "title", "signer", "sign", "transmit", "due_date", "external_ref",
+	"circuit",
 };
 
 /* The keys above and each kind's own object ("acte"...), NULL-ended. */
@@ -93,6 +94,29 @@ metadata_keys(struct req *rq)
 			keys[o++] = k->meta_key;
 	keys[o] = NULL;
 	return keys;
+}
+
+/* A circuit (doc/circuits.md) leads to a signature: it replaces the signer
+ * and implies "sign" (an act, transmitted only by default, is then signed
+ * too); "sign": false with a circuit is a contradiction. */
+static int
+check_circuit(json_t *m, int *want_sign, struct lerr *e)
+{
+	if (!json_object_get(m, "circuit"))
+		return 0;
+	if (json_object_get(m, "signer")) {
+		lerr_set(e, LERR_INVALID, "metadata.circuit", "give a circuit or a signer, not both");
+		lerr_hint(e, "the circuit names who acts at each step; leave signer out");
+		return LERR_INVALID;
+	}
+	if (json_is_false(json_object_get(m, "sign"))) {
+		lerr_set(e, LERR_INVALID, "metadata.circuit", "a circuit leads to a signature, and this "
+			 "document is not to be signed (\"sign\": false)");
+		lerr_hint(e, "leave \"sign\" out or set it to true, or leave circuit out");
+		return LERR_INVALID;
+	}
+	*want_sign = 1;
+	return 0;
 }
 
 static int
@@ -117,9 +141,10 @@ check_metadata(struct req *rq, struct upload *u, json_t *m, struct lerr *e)
 	    (rc = meta_get_string(m, "signer", "metadata", 0, 1, 200, &s, e)) ||
 	    (rc = meta_get_string(m, "external_ref", "metadata", 0, 1, 200, &s, e)) ||
 	    (rc = meta_get_date(m, "due_date", "metadata", 0, &due, e)) ||
+	    (rc = meta_get_string(m, "circuit", "metadata", 0, 1, 64, &s, e)) ||
 	    (rc = door_meta(&u->door, m, &u->want_sign, &u->want_transmit, e)))
 		return rc;
-	return 0;
+	return check_circuit(m, &u->want_sign, e);
 }
 
 /* A file larger than one chunk needs the database before its end: a
@@ -425,6 +450,35 @@ unroutable(struct lerr *e, const struct upload *u, const char *why)
 	}
 }
 
+/* The circuit the vendor named is not one of the organisation's, or nobody
+ * holds its first step's office now. */
+static void
+unknown_circuit(struct lerr *e, const struct upload *u, json_t *j)
+{
+	const char *name = json_string_value(json_object_get(u->meta_json, "circuit"));
+	json_t *known = json_object_get(j, "known"), *k;
+	char names[1024] = "";
+	const char *why = json_string_value(json_object_get(j, "circuit"));
+	size_t i, n = 0;
+
+	if (why && !strcmp(why, "circuit_unresolved")) {
+		lerr_set(e, LERR_INVALID, "metadata.circuit",
+			 "nobody holds the office of the first step of circuit \"%s\" now", name);
+		lerr_hint(e, "ask the organisation's administrator to give that office to one signer");
+		return;
+	}
+	json_array_foreach(known, i, k)
+		if (n < sizeof(names))
+			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s\"%s\"", i ? ", " : "",
+					      json_string_value(k));
+	lerr_set(e, LERR_INVALID, "metadata.circuit", "organisation %s has no circuit named \"%s\"",
+		 u->org, name);
+	if (i)
+		lerr_hint(e, "its circuits are %s; or leave circuit out to use the routing rules", names);
+	else
+		lerr_hint(e, "it has no circuit: leave circuit out to use the routing rules");
+}
+
 /* What store_doc_create() answered, as an HTTP answer. */
 static int
 reply_created(struct req *rq, struct upload *u, int status, const char *id, char *body)
@@ -454,6 +508,8 @@ reply_created(struct req *rq, struct upload *u, int status, const char *id, char
 		lerr_set(&e, LERR_CONFLICT, "Idempotency-Key", "this Idempotency-Key was used for another request");
 		lerr_detail(&e, "it created document %s with different metadata or files", other ? other : "?");
 		lerr_hint(&e, "use a new key for a new document");
+	} else if (status == 422 && json_object_get(j, "circuit")) {
+		unknown_circuit(&e, u, j);
 	} else if (status == 422 && json_object_get(j, "signer")) {
 		unroutable(&e, u, json_string_value(json_object_get(j, "signer")));
 	} else if (status == 422) {
@@ -496,6 +552,7 @@ describe(struct req *rq, struct upload *u, struct doc_file_in *files, const char
 		.client_id = rq->client.id, .siren = u->org, .kind = u->kind,
 		.title = json_string_value(json_object_get(m, "title")),
 		.signer = json_string_value(json_object_get(m, "signer")),
+		.circuit = json_string_value(json_object_get(m, "circuit")),
 		.due_date = json_string_value(json_object_get(m, "due_date")),
 		.external_ref = json_string_value(json_object_get(m, "external_ref")),
 		.want_sign = u->want_sign, .want_transmit = u->want_transmit,

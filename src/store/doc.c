@@ -84,10 +84,10 @@ store_doc_create(struct store_conn *c, const struct doc_create *d, int *status, 
 		SQLP_TEXT(d->warnings_json ? d->warnings_json : "[]"), SQLP_TEXT(files),
 		SQLP_BIN(data, total), SQLP_TEXT(d->idem_key),
 		d->idem_key ? SQLP_BIN(d->idem_sha256, 32) : SQLP_TEXT(NULL), SQLP_TEXT(d->actor),
-		SQLP_TEXT(d->job),
+		SQLP_TEXT(d->job), SQLP_TEXT(d->circuit),
 	};
 	rc = sq_exec(c, "SELECT status, coalesce(out_id::text, ''), body::text FROM document_create($1, $2, $3, $4, $5, $6, $7,"
-		     " $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)", p, 17, &r, e);
+		     " $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)", p, 18, &r, e);
 	if (rc)
 		goto out;
 	*status = atoi(PQgetvalue(r, 0, 0));

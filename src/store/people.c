@@ -100,7 +100,8 @@ int
 store_routing_list(struct store_conn *c, char **json, struct lerr *e)
 {
 	return sq_json(c, "SELECT coalesce(jsonb_agg(jsonb_build_object('organisation', o.siren,"
-		       " 'kind', r.kind, 'nature', r.nature, 'signer', person_brief(r.person_id))"
+		       " 'kind', r.kind, 'nature', r.nature, 'signer', person_brief(r.person_id),"
+		       " 'circuit', (SELECT c.name FROM circuit c WHERE c.id = r.circuit_id))"
 		       " ORDER BY o.siren, r.kind, r.nature NULLS FIRST), '[]')::text"
 		       " FROM routing_rule r JOIN organisation o ON o.id = r.org_id", NULL, 0, json, e);
 }

@@ -195,12 +195,14 @@ struct doc_create {
 	const uint8_t *idem_sha256;  /* what the request means */
 	const char *actor;
 	const char *job;             /* a job kind to queue for it, or NULL */
+	const char *circuit;         /* the circuit the vendor named, or NULL (routing rules) */
 };
 
 /* Creates the document with its files, journal entry, idempotency record and
  * job in one statement.  *status: 201 created, 200 replay of the same
  * idempotent request, 409 key used for another request, 403 organisation not
- * the client's, 422 NomFic already sent; id (37 bytes): the document's id for
+ * the client's, 422 NomFic already sent (or {"signer": why} / {"circuit": why,
+ * "known": [names]} when it cannot be routed); id (37 bytes): the document's id for
  * 201/200, "" otherwise; *body (malloc'd JSON): the document, or {"doc": id}
  * for 409/422. */
 int store_doc_create(struct store_conn *c, const struct doc_create *d, int *status, char *id,
@@ -365,6 +367,30 @@ int store_person_may_see(struct store_conn *c, long long person_id, const char *
 			 struct lerr *e) LERR_WUR;
 int store_doc_reject(struct store_conn *c, long long person_id, const char *doc_id, const char *reason,
 		     const char *actor, char **json, struct lerr *e) LERR_WUR;
+
+/* ---- circuits (circuit.c; 022_circuits.sql, doc/circuits.md) ---- */
+/* The current circuits of an organisation (every one when siren is NULL):
+ * [{id, organisation, name, version, steps: [{action, person, office,
+ * resolves_to}], routing, updated_at, retired_at}], for the admin API and
+ * the SOAP layer (GetListeSousTypes, GetCircuit). */
+int store_circuits_json(struct store_conn *c, const char *siren, char **json, struct lerr *e) LERR_WUR;
+/* Creates a circuit (id 0) or writes the next version of circuit id;
+ * steps_json: [{"action", "person" | "office"}].  Refusals name the field. */
+int store_circuit_save(struct store_conn *c, long long id, const char *siren, const char *name,
+		       const char *steps_json, const char *actor, char **json, struct lerr *e) LERR_WUR;
+int store_circuit_retire(struct store_conn *c, long long id, const char *actor, char **json,
+			 struct lerr *e) LERR_WUR;
+/* The SIREN (malloc'd) of circuit id's organisation; LERR_NOTFOUND. */
+int store_circuit_org(struct store_conn *c, long long id, char **siren, struct lerr *e) LERR_WUR;
+/* A routing rule (kind, nature 0 for every one) leading to a circuit. */
+int store_routing_add_circuit(struct store_conn *c, const char *siren, const char *kind, int nature,
+			      const char *circuit, const char *actor, struct lerr *e) LERR_WUR;
+/* A visa at the document's current step (annotations may be NULL), and the
+ * droit de remords of the person who put the last one; *json: the document. */
+int store_doc_visa(struct store_conn *c, long long person_id, const char *doc_id, const char *public_note,
+		   const char *private_note, const char *actor, char **json, struct lerr *e) LERR_WUR;
+int store_doc_remord(struct store_conn *c, long long person_id, const char *doc_id, const char *actor,
+		     char **json, struct lerr *e) LERR_WUR;
 
 struct login_info {
 	long long id;                /* 0: no such (enabled) person */

@@ -46,7 +46,7 @@ one_json(struct store_conn *c, const char *sql, const struct sqlp *p, int np, ch
  * CTE is materialised. */
 #define MINE_SQL \
 	"SELECT (q.doc).id, (q.doc).title, (q.doc).kind, (q.doc).due_date, (q.doc).created_at," \
-	" (q.doc).org_id, (q.doc).client_id," \
+	" (q.doc).org_id, (q.doc).client_id, circuit_action(q.doc) AS action," \
 	" CASE WHEN q.for_person = $1::bigint THEN NULL ELSE q.for_person END AS for_id" \
 	" FROM queue_docs($1::bigint) q"
 
@@ -89,7 +89,7 @@ store_web_queue(struct store_conn *c, long long person, const struct web_queue_f
 		" 'items', coalesce((SELECT json_agg(json_build_object('id', pg.id, 'title', pg.title, 'kind', pg.kind,"
 		"   'siren', o.siren, 'org', o.name, 'vendor', cl.name, 'due_date', pg.due_date,"
 		"   'created_at', ts_text(pg.created_at), 'overdue', pg.due_date < current_date,"
-		"   'for', (SELECT name FROM person WHERE id = pg.for_id))"
+		"   'for', (SELECT name FROM person WHERE id = pg.for_id), 'action', pg.action)"
 		"   ORDER BY pg.due_date NULLS LAST, pg.created_at, pg.id)"
 		"   FROM page pg JOIN organisation o ON o.id = pg.org_id JOIN api_client cl ON cl.id = pg.client_id), '[]'),"
 		" 'orgs', (SELECT coalesce(json_agg(json_build_object('siren', siren, 'name', name) ORDER BY name), '[]')"
@@ -110,6 +110,11 @@ store_web_doc(struct store_conn *c, long long person, const char *doc_id, char *
 		" 'meta', d.meta, 'may_sign', person_may_sign($1::bigint, d.id) IS NOT NULL,"
 		" 'for', (SELECT name FROM person WHERE id = person_may_sign($1::bigint, d.id) AND id <> $1::bigint),"
 		" 'signer', person_brief(d.signer_id),"
+		" 'may_visa', circuit_action(d) = 'visa' AND person_may_act($1::bigint, d.id) IS NOT NULL,"
+		" 'may_reject', person_may_act($1::bigint, d.id) IS NOT NULL,"
+		" 'act_for', (SELECT name FROM person WHERE id = person_may_act($1::bigint, d.id) AND id <> $1::bigint),"
+		" 'may_remord', circuit_may_remord($1::bigint, d),"
+		" 'steps', circuit_doc_steps_json($1::bigint, d),"
 		" 'history', (SELECT coalesce(json_agg(json_build_object('at', ts_text(j.at), 'actor', j.actor,"
 		"   'action', j.action, 'detail', j.detail) ORDER BY j.id), '[]') FROM journal j WHERE j.doc_id = d.id))::text"
 		" FROM document d JOIN organisation o ON o.id = d.org_id JOIN api_client cl ON cl.id = d.client_id"

@@ -1,6 +1,7 @@
 /*
  * docpage.c - one document: the PDF in the page, a PES as a readable
- * summary, annexes and returned files, metadata, history; sign or reject
+ * summary, annexes and returned files, metadata, history; sign, visa (a
+ * circuit's visa step, with annotations), take back (droit de remords) or reject
  * it; its files served to people who may see it.  Also the agents' page
  * of their organisations' documents.
  */
@@ -166,6 +167,56 @@ pes_signatures(struct page *p, json_t *doc)
 	h_raw(p, "</ul></section>");
 }
 
+/* The droit de remords: who put the last visa takes the document back
+ * while the next person has not acted. */
+static void
+remord_form(struct page *p, const char *id)
+{
+	h_fmt(p, "<section class=\"card\" aria-labelledby=\"remords\"><h2 id=\"remords\">Droit de remords</h2>"
+	      "<p>Vous avez visé ce document ; tant que la personne suivante n’a pas agi, vous pouvez le "
+	      "reprendre.</p><form method=\"post\" action=\"/documents/%s/remords\">", id);
+	page_csrf_field(p);
+	h_raw(p, "<div class=\"actions\"><button type=\"submit\" class=\"secondary\">Reprendre le document"
+	      "</button></div></form></section>");
+}
+
+/* The circuit (doc/circuits.md): where the document stands, then who did
+ * what at each step, with the annotations. */
+static void
+circuit_box(struct page *p, json_t *doc, json_t *steps)
+{
+	json_t *c = json_object_get(doc, "circuit"), *st;
+	size_t i;
+
+	if (!json_is_object(c))
+		return;
+	h_fmt(p, "<h2>Circuit « %s »</h2><p>Version %lld, étape %lld sur %lld : %s", js(c, "name"),
+	      json_integer_value(json_object_get(c, "version")), json_integer_value(json_object_get(c, "step")),
+	      json_integer_value(json_object_get(c, "of")),
+	      !strcmp(js(c, "action"), "visa") ? "visa" : "signature");
+	if (*js(json_object_get(c, "person"), "name"))
+		h_fmt(p, " de %s", js(json_object_get(c, "person"), "name"));
+	h_raw(p, ".</p>");
+	if (!json_array_size(steps))
+		return;
+	h_raw(p, "<ol class=\"steps\">");
+	json_array_foreach(steps, i, st) {
+		h_fmt(p, "<li>Étape %lld : %s par %s", json_integer_value(json_object_get(st, "step")),
+		      !strcmp(js(st, "action"), "visa") ? "visa" : "reprise (droit de remords)",
+		      js(json_object_get(st, "by"), "name"));
+		if (*js(json_object_get(st, "for"), "name"))
+			h_fmt(p, " par délégation de %s", js(json_object_get(st, "for"), "name"));
+		h_raw(p, ", le ");
+		h_when(p, js(st, "at"));
+		if (*js(st, "public_annotation"))
+			h_fmt(p, "<br>Annotation publique : « %s »", js(st, "public_annotation"));
+		if (*js(st, "private_annotation"))
+			h_fmt(p, "<br>Annotation privée, pour vous : « %s »", js(st, "private_annotation"));
+		h_raw(p, "</li>");
+	}
+	h_raw(p, "</ol>");
+}
+
 /* A journal action in French: a change of state by its state's label. */
 static const char *
 action_label(struct page *p, const char *a)
@@ -173,6 +224,7 @@ action_label(struct page *p, const char *a)
 	static const char *const acts[][2] = {
 		{ "document.received", "Reçu de l’éditeur" }, { "document.file_returned", "Fichier reçu de la plateforme" },
 		{ "file.downloaded", "Fichier consulté" }, { "document.state", "Changement d’état" },
+		{ "document.visa", "Visé" }, { "document.remord", "Repris (droit de remords)" },
 	};
 
 	for (size_t i = 0; i < sizeof(acts) / sizeof(acts[0]); i++)
@@ -202,6 +254,7 @@ detail_text(struct page *p, json_t *d)
 		{ "reason", "Motif" }, { "from", "État précédent" }, { "file", "Fichier n°" },
 		{ "signed_by", "Signé par" }, { "delegation", "Délégation" }, { "name", "Fichier" },
 		{ "platform", "Plateforme" }, { "connector", "Connecteur" }, { "message", "Message" },
+		{ "step", "Étape" }, { "public_annotation", "Annotation publique" },
 	};
 	const char *k, *sep = "";
 	json_t *v;
@@ -212,7 +265,7 @@ detail_text(struct page *p, json_t *d)
 		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && !label; i++)
 			if (!strcmp(k, keys[i][0]))
 				label = keys[i][1];
-		if (!label)      /* technical: the event's name, identifiers */
+		if (!label)      /* technical (the event's name, identifiers), or private */
 			continue;
 		text = json_is_string(v) ? json_string_value(v) : json_is_integer(v) ?
 			arena_printf(p->a, "%lld", (long long)json_integer_value(v)) : NULL;
@@ -245,6 +298,23 @@ history(struct page *p, json_t *h)
 	h_raw(p, "</tbody></table>");
 }
 
+/* A visa at a circuit's visa step, with the optional annotations. */
+static void
+visa_form(struct page *p, const char *id)
+{
+	h_fmt(p, "<form method=\"post\" action=\"/documents/%s/visa\">", id);
+	page_csrf_field(p);
+	h_raw(p, "<label for=\"annotation-publique\">Annotation publique (facultative)</label>"
+	      "<textarea id=\"annotation-publique\" name=\"annotation_publique\" maxlength=\"4000\" "
+	      "aria-describedby=\"pub-aide\"></textarea><p id=\"pub-aide\" class=\"muted\">Lue par les "
+	      "personnes suivantes du circuit et par l’éditeur.</p>"
+	      "<label for=\"annotation-privee\">Annotation privée (facultative)</label>"
+	      "<textarea id=\"annotation-privee\" name=\"annotation_privee\" maxlength=\"4000\" "
+	      "aria-describedby=\"priv-aide\"></textarea><p id=\"priv-aide\" class=\"muted\">Lue par la "
+	      "personne suivante seulement.</p><div class=\"actions\"><button type=\"submit\">Viser</button>"
+	      "</div></form>");
+}
+
 static void
 decide(struct page *p, json_t *j)
 {
@@ -252,13 +322,18 @@ decide(struct page *p, json_t *j)
 	const char *id = js(doc, "id");
 
 	h_raw(p, "<section class=\"card\" aria-labelledby=\"decider\"><h2 id=\"decider\">Décider</h2>");
-	if (*js(j, "for"))
-		h_fmt(p, "<p>Vous signez par délégation de %s.</p>", js(j, "for"));
-	h_fmt(p, "<form method=\"post\" action=\"/parapheur/signer\"><input type=\"hidden\" name=\"doc\" value=\"%s\">", id);
-	page_csrf_field(p);
-	h_raw(p, "<label for=\"pin\">Code PIN de signature</label><input type=\"password\" id=\"pin\" name=\"pin\" "
-	      "inputmode=\"numeric\" autocomplete=\"off\" required><div class=\"actions\">"
-	      "<button type=\"submit\">Signer ce document</button></div></form>");
+	if (*js(j, "act_for"))
+		h_fmt(p, "<p>Vous agissez par délégation de %s.</p>", js(j, "act_for"));
+	if (json_is_true(json_object_get(j, "may_visa")))
+		visa_form(p, id);
+	if (json_is_true(json_object_get(j, "may_sign"))) {
+		h_fmt(p, "<form method=\"post\" action=\"/parapheur/signer\"><input type=\"hidden\" name=\"doc\" "
+		      "value=\"%s\">", id);
+		page_csrf_field(p);
+		h_raw(p, "<label for=\"pin\">Code PIN de signature</label><input type=\"password\" id=\"pin\" "
+		      "name=\"pin\" inputmode=\"numeric\" autocomplete=\"off\" required><div class=\"actions\">"
+		      "<button type=\"submit\">Signer ce document</button></div></form>");
+	}
 	h_fmt(p, "<form method=\"post\" action=\"/documents/%s/refus\">", id);
 	page_csrf_field(p);
 	h_raw(p, "<label for=\"motif\">Motif du refus</label><textarea id=\"motif\" name=\"motif\" required "
@@ -319,16 +394,25 @@ web_doc(struct page *p)
 	if (!(j = web_json(p, doc_read, &d)))
 		return;
 	doc = json_object_get(j, "doc");
-	page_begin(p, js(doc, "title"), json_is_true(json_object_get(j, "may_sign")) ? "parapheur" : NULL);
+	page_begin(p, js(doc, "title"), json_is_true(json_object_get(j, "may_reject")) ? "parapheur" : NULL);
 	if (web_query(p, "refuse"))
 		h_raw(p, "<p class=\"flash ok\" role=\"status\">Le document a été refusé ; l’éditeur est informé du motif.</p>");
+	if (web_query(p, "vise"))
+		h_raw(p, "<p class=\"flash ok\" role=\"status\">Le document est visé ; il passe à l’étape suivante "
+		      "du circuit.</p>");
+	if (web_query(p, "repris"))
+		h_raw(p, "<p class=\"flash ok\" role=\"status\">Le document est repris : il attend de nouveau votre "
+		      "visa.</p>");
 	h_raw(p, "<div class=\"docgrid\"><div>");
 	viewer(p, doc);
 	files_list(p, doc);
 	h_raw(p, "</div><div>");
-	if (json_is_true(json_object_get(j, "may_sign")))
+	if (json_is_true(json_object_get(j, "may_reject")))
 		decide(p, j);
+	if (json_is_true(json_object_get(j, "may_remord")))
+		remord_form(p, js(doc, "id"));
 	metadata(p, j);
+	circuit_box(p, doc, json_object_get(j, "steps"));
 	h_raw(p, "</div></div>");
 	history(p, json_object_get(j, "history"));
 	json_decref(j);
@@ -412,6 +496,61 @@ web_doc_reject(struct page *p)
 	if (rc)
 		return page_lerr(p, &e);
 	page_redirect(p, arena_printf(p->a, "/documents/%s?refuse=1", id));
+}
+
+/* ---- circuits: a visa, the droit de remords (doc/circuits.md) ---- */
+
+static void
+step_done(struct page *p, int rc, struct lerr *e, const char *id, const char *flag)
+{
+	if (rc == LERR_CONFLICT)
+		return page_error(p, 409, "Action impossible", !strcmp(flag, "vise") ?
+				  "Ce document n’attend plus votre visa : rechargez-le." :
+				  "La personne suivante a déjà agi : le document ne peut plus être repris.");
+	if (rc)
+		return page_lerr(p, e);
+	page_redirect(p, arena_printf(p->a, "/documents/%s?%s=1", id, flag));
+}
+
+void
+web_doc_visa(struct page *p)
+{
+	const char *id = p->params[0];
+	struct store_conn *c = NULL;
+	char *json = NULL;
+	struct lerr e;
+	int rc;
+
+	if (!uuid_valid(id))
+		return page_error(p, 404, "Introuvable", "Ce document n’existe pas.");
+	lerr_clear(&e);
+	rc = store_acquire(p->w->store, &c, &e);
+	if (!rc)
+		rc = store_doc_visa(c, p->me.id, id, form_get(p, "annotation_publique"),
+				    form_get(p, "annotation_privee"), page_actor(p), &json, &e);
+	store_release(p->w->store, c);
+	free(json);
+	step_done(p, rc, &e, id, "vise");
+}
+
+void
+web_doc_remord(struct page *p)
+{
+	const char *id = p->params[0];
+	struct store_conn *c = NULL;
+	char *json = NULL;
+	struct lerr e;
+	int rc;
+
+	if (!uuid_valid(id))
+		return page_error(p, 404, "Introuvable", "Ce document n’existe pas.");
+	lerr_clear(&e);
+	rc = store_acquire(p->w->store, &c, &e);
+	if (!rc)
+		rc = store_doc_remord(c, p->me.id, id, page_actor(p), &json, &e);
+	store_release(p->w->store, c);
+	free(json);
+	step_done(p, rc, &e, id, "repris");
 }
 
 /* ---- agents: the organisation's documents ---- */

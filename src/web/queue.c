@@ -1,7 +1,8 @@
 /*
  * queue.c - the official's pages: "Mon parapheur" (the queue across
  * organisations, vendors and delegations, with filters), batch signing
- * with one PIN (flow/signdoc.h), what I signed, and delegations.
+ * with one PIN (flow/signdoc.h), the visas of circuits' visa steps
+ * ("Viser", docpage.c), what I signed, and delegations.
  */
 #include "web/web_int.h"
 
@@ -71,16 +72,34 @@ js(json_t *o, const char *k)
 	return s ? s : "";
 }
 
+/* The row's first cell: a checkbox to sign it with the selection, or, at a
+ * visa step of its circuit (doc/circuits.md), the button "Viser" (no PIN:
+ * a visa is not a signature; the form's PIN field is not required for it). */
+static void
+row_action(struct page *p, json_t *d)
+{
+	const char *id = js(d, "id");
+
+	if (!strcmp(js(d, "action"), "visa")) {
+		h_fmt(p, "<td><button type=\"submit\" class=\"secondary\" formaction=\"/documents/%s/visa\" "
+		      "formnovalidate data-visa aria-label=\"Viser « %s »\">Viser</button></td>", id, js(d, "title"));
+		return;
+	}
+	h_fmt(p, "<td><input type=\"checkbox\" name=\"doc\" value=\"%s\" id=\"d-%s\" data-title=\"%s\">"
+	      "<label class=\"sr-only\" for=\"d-%s\">Sélectionner « %s »</label></td>",
+	      id, id, js(d, "title"), id, js(d, "title"));
+}
+
 static void
 queue_row(struct page *p, json_t *d)
 {
 	const char *id = js(d, "id"), *forwhom = js(d, "for");
 
-	h_fmt(p, "<tr%S><td><input type=\"checkbox\" name=\"doc\" value=\"%s\" id=\"d-%s\" data-title=\"%s\">"
-	      "<label class=\"sr-only\" for=\"d-%s\">Sélectionner « %s »</label></td>"
-	      "<td data-label=\"Document\"><a href=\"/documents/%s\">%s</a>",
-	      json_is_true(json_object_get(d, "overdue")) ? " class=\"overdue\"" : "",
-	      id, id, js(d, "title"), id, js(d, "title"), id, js(d, "title"));
+	h_fmt(p, "<tr%S>", json_is_true(json_object_get(d, "overdue")) ? " class=\"overdue\"" : "");
+	row_action(p, d);
+	h_fmt(p, "<td data-label=\"Document\"><a href=\"/documents/%s\">%s</a>", id, js(d, "title"));
+	if (!strcmp(js(d, "action"), "visa"))
+		h_raw(p, "<br><span class=\"muted\">à viser</span>");
 	if (*forwhom)
 		h_fmt(p, "<br><span class=\"muted\">par délégation de %s</span>", forwhom);
 	h_fmt(p, "</td><td data-label=\"Organisation\">%s</td><td data-label=\"Type\">%s</td>"
@@ -143,8 +162,8 @@ queue_page(struct page *p, json_t *q, const struct web_queue_filter *f)
 	size_t i;
 
 	page_begin(p, "Mon parapheur", "parapheur");
-	h_fmt(p, "<p class=\"lead\"><strong>%lld</strong> document%S en attente de votre signature", total,
-	      total > 1 ? "s" : "");
+	h_fmt(p, "<p class=\"lead\"><strong>%lld</strong> document%S en attente de votre signature ou de votre visa",
+	      total, total > 1 ? "s" : "");
 	if (count != total)
 		h_fmt(p, ", dont <strong>%lld</strong> avec ces filtres", count);
 	h_raw(p, ".</p>");

@@ -319,6 +319,53 @@ describe('liassed answers as doc/openapi.json says', () => {
 		conforms('DELETE', '/api/v1/session', await me.delete('/api/v1/session'));
 	});
 
+	it('circuits: administration, visa, droit de remords (doc/circuits.md)', async () => {
+		const { OFFICIAL_A, PASSWORD, request } = await import('../lib/harness.mjs');
+		await h.person({ email: 'dgs@openapi.test', name: 'DGS', password: PASSWORD,
+			roles: [{ org: s.orgA, role: 'signer', function: 'dgs' }] });
+		const ops = await s.d.login('ops@openapi.test');
+		const dgs = await s.d.login('dgs@openapi.test');
+		const me = await s.d.login(OFFICIAL_A);
+		const put = (p, o) => request(ops.url, { method: 'PUT', path: p,
+			headers: ops.headers({ 'Content-Type': 'application/json' }), body: JSON.stringify(o) });
+		const steps = [{ action: 'visa', office: 'dgs' }, { action: 'signature', person: OFFICIAL_A }];
+		const c = await ops.postJson('/api/v1/admin/circuits', { organisation: s.orgA, name: 'deliberation', steps });
+		conforms('POST', '/api/v1/admin/circuits', c);
+		conforms('POST', '/api/v1/admin/circuits', await ops.postJson('/api/v1/admin/circuits',
+			{ organisation: s.orgA, name: 'vide', steps: [] }));
+		conforms('POST', '/api/v1/admin/circuits', await ops.postJson('/api/v1/admin/circuits',
+			{ organisation: s.orgA, name: 'deliberation', steps }));
+		conforms('POST', '/api/v1/admin/circuits', await me.postJson('/api/v1/admin/circuits',
+			{ organisation: s.orgA, name: 'x', steps }));
+		conforms('GET', '/api/v1/admin/circuits', await ops.get('/api/v1/admin/circuits'));
+		conforms('GET', '/api/v1/admin/circuits', await me.get('/api/v1/admin/circuits'));
+		conforms('PUT', '/api/v1/admin/circuits/{id}', await put(`/api/v1/admin/circuits/${c.json.id}`, { steps }));
+		conforms('PUT', '/api/v1/admin/circuits/{id}', await put(`/api/v1/admin/circuits/${c.json.id}`,
+			{ steps: [{ action: 'visa', office: 'dgs' }] }));
+		conforms('PUT', '/api/v1/admin/circuits/{id}', await put('/api/v1/admin/circuits/999999', { steps }));
+		conforms('POST', '/api/v1/admin/routing', await ops.postJson('/api/v1/admin/routing',
+			{ organisation: s.orgA, kind: 'acte', nature: 2, circuit: 'deliberation' }));
+		conforms('GET', '/api/v1/admin/routing', await ops.get('/api/v1/admin/routing'));
+		const d = await s.a.postDocument(docMeta(s.orgA, { title: 'circuit', circuit: 'deliberation' }), pdfFile(1000));
+		conforms('POST', '/api/v1/documents', d);
+		conforms('POST', '/api/v1/documents', await s.a.postDocument(docMeta(s.orgA, { circuit: 'nope' }), pdfFile(1000)));
+		const id = d.json.id;
+		conforms('GET', '/api/v1/queue/{id}', await dgs.get(`/api/v1/queue/${id}`));
+		conforms('POST', '/api/v1/queue/{id}/visa', await dgs.postJson(`/api/v1/queue/${id}/visa`, { public_annotation: 1 }));
+		conforms('POST', '/api/v1/queue/{id}/visa', await dgs.postJson(`/api/v1/queue/${id}/visa`,
+			{ public_annotation: 'Vu', private_annotation: 'Pour le maire' }));
+		conforms('POST', '/api/v1/queue/{id}/visa', await dgs.postJson(`/api/v1/queue/${id}/visa`, {}));
+		conforms('GET', '/api/v1/queue/{id}', await me.get(`/api/v1/queue/${id}`));
+		conforms('GET', '/api/v1/documents/{id}', await s.a.get(`/api/v1/documents/${id}`));
+		conforms('POST', '/api/v1/queue/{id}/remord', await dgs.postJson(`/api/v1/queue/${id}/remord`, {}));
+		conforms('POST', '/api/v1/queue/{id}/remord', await dgs.postJson(`/api/v1/queue/${id}/remord`, {}));
+		conforms('POST', '/api/v1/queue/{id}/remord', await dgs.postJson('/api/v1/queue/not-a-uuid/remord', {}));
+		conforms('GET', '/api/v1/events', await s.a.get('/api/v1/events?limit=500'));
+		conforms('DELETE', '/api/v1/admin/circuits/{id}', await ops.delete(`/api/v1/admin/circuits/${c.json.id}`));
+		conforms('DELETE', '/api/v1/admin/circuits/{id}', await ops.delete(`/api/v1/admin/circuits/${c.json.id}`));
+		conforms('DELETE', '/api/v1/admin/circuits/{id}', await me.delete(`/api/v1/admin/circuits/${c.json.id}`));
+	});
+
 	it('signing from the queue and certificates (custody)', async () => {
 		const { OFFICIAL_A, PASSWORD } = await import('../lib/harness.mjs');
 		const { makePki } = await import('../lib/pki.mjs');

@@ -50,6 +50,44 @@ function demoProcesses() {
 	return found;
 }
 
+// The demo's circuit (doc/circuits.md): the DGS logs in with the mayor's
+// password, the circuit "deliberation" (visa by the DGS, then the mayor's
+// signature) takes délibérations, and the mayor's certificate bears her name.
+async function demoCircuit(url, key) {
+	const login = async (email) => {
+		const r = await request(url, { method: 'POST', path: '/api/v1/session',
+			headers: { 'Content-Type': 'application/json' },
+			body: JSON.stringify({ email, password: 'demo-liasse-2026' }) });
+		assert.equal(r.status, 201, `${email}: ${r.text}`);
+		return { Authorization: `Bearer ${r.json.token}` };
+	};
+	const dgs = await login('dgs@saint-eloi.demo');
+	const admin = await login('admin@opsn.demo');
+	const maire = await login('maire@saint-eloi.demo');
+	const c = await request(url, { path: '/api/v1/admin/circuits?organisation=214500999', headers: admin });
+	assert.equal(c.status, 200, c.text);
+	assert.deepEqual(c.json.map((x) => [x.name, x.steps.map((st) => [st.action, st.resolves_to.email]),
+		x.routing]), [['deliberation', [['visa', 'dgs@saint-eloi.demo'], ['signature', 'maire@saint-eloi.demo']],
+		[{ kind: 'acte', nature: 1 }]]]);
+	const meta = { kind: 'acte', organisation: '214500999', title: 'Tarifs de la cantine', sign: true,
+		transmit: false, acte: { nature: 1, numero_interne: 'DEMO_CIRC_1', objet: 'Tarifs de la cantine',
+			date_decision: new Date().toISOString().slice(0, 10), classification: '7.1' } };
+	const mp = multipart([{ name: 'metadata', type: 'application/json', data: JSON.stringify(meta) },
+		{ name: 'file', filename: 'deliberation.pdf', type: 'application/pdf',
+			data: fs.readFileSync(path.join(topSrcdir, 'contrib', 'samples', 'deliberation-demo.pdf')) }]);
+	const d = await request(url, { method: 'POST', path: '/api/v1/documents',
+		headers: { Authorization: `Bearer ${key}`, 'Content-Type': mp.contentType }, body: mp.body });
+	assert.equal(d.status, 201, d.text);
+	assert.deepEqual([d.json.circuit.name, d.json.circuit.action, d.json.assigned_to.email],
+		['deliberation', 'visa', 'dgs@saint-eloi.demo']);
+	const q = await request(url, { path: '/api/v1/queue', headers: dgs });
+	assert.ok(q.json.items.some((x) => x.id === d.json.id), 'the délibération waits for the DGS\'s visa');
+	const me = await request(url, { path: '/api/v1/me', headers: maire });
+	const cert = await request(url, { path: '/api/v1/me/certificate', headers: maire });
+	assert.equal(cert.status, 200, cert.text);
+	assert.ok(cert.text.includes(`CN=${me.json.name}`), `the mayor's certificate bears her name (${me.json.name}): ${cert.text}`);
+}
+
 describe('contrib/run-demo', () => {
 	let demo, out = '';
 
@@ -100,6 +138,8 @@ describe('contrib/run-demo', () => {
 		assert.equal(r.status, 200, r.text);
 		assert.equal(r.json.valid, true, r.text);
 		assert.ok(r.json.checks.some((c) => c.id === 'chain' && c.ok), r.text);
+
+		await demoCircuit(`http://127.0.0.1:${port}`, key);
 
 		assert.ok(demoProcesses().some((p) => /postgres/.test(p)), 'the demo\'s PostgreSQL runs');
 		process.kill(-demo.pid, 'SIGINT');	// Ctrl-C

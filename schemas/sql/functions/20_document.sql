@@ -48,6 +48,7 @@ CREATE OR REPLACE FUNCTION doc_json_of(d document, p_siren text, p_files jsonb, 
 		'warnings', d.warnings,
 		'reason', d.reason,
 		'assigned_to', p_assigned,
+		'circuit', circuit_doc_json(d, p_assigned),
 		'signature', CASE WHEN d.signed_by IS NULL THEN NULL ELSE jsonb_build_object(
 			'by', p_signed_by,
 			'on_behalf_of', p_signed_for,
@@ -118,10 +119,12 @@ END $$;
 -- {"signer": why}; a document only to transmit is queued for transmission
 -- (event 'queue', with its 'transmit' job); the first state is the one the
 -- transitions table (30_state.sql) gives the creation event.
+DROP FUNCTION IF EXISTS document_create(bigint, text, doc_kind, text, text, boolean, boolean, date, text,
+	jsonb, jsonb, jsonb, bytea, text, bytea, text, text);
 CREATE OR REPLACE FUNCTION document_create(p_client bigint, p_siren text, p_kind doc_kind, p_title text,
 	p_signer text, p_sign boolean, p_transmit boolean, p_due date, p_ext text, p_meta jsonb,
 	p_warnings jsonb, p_files jsonb, p_data bytea, p_idem_key text, p_idem_sha bytea,
-	p_actor text, p_job text, OUT status integer, OUT out_id uuid, OUT body jsonb)
+	p_actor text, p_job text, p_circuit text, OUT status integer, OUT out_id uuid, OUT body jsonb)
 LANGUAGE plpgsql AS $$
 DECLARE
 	v_org bigint;
@@ -133,6 +136,7 @@ DECLARE
 	v_blob bigint;
 	v_n integer := 0;
 	v_signer bigint;
+	v_circuit jsonb;
 	v_why text;
 	v_event text := 'receive';
 	v_state doc_state;
@@ -154,9 +158,13 @@ BEGIN
 		END IF;
 	END IF;
 	IF p_sign THEN
-		SELECT r.person_id, r.why INTO v_signer, v_why
-		FROM route_signer(v_org, p_kind, (p_meta->>'nature')::smallint, p_signer) r;
-		IF v_signer IS NULL THEN
+		SELECT r.person_id, r.circuit, r.why INTO v_signer, v_circuit, v_why
+		FROM route_document(v_org, p_kind, (p_meta->>'nature')::smallint, p_signer, p_circuit) r;
+		IF v_signer IS NULL AND v_why LIKE 'circuit%' THEN
+			status := 422; body := jsonb_build_object('circuit', v_why, 'known',
+				(SELECT coalesce(jsonb_agg(c.name ORDER BY c.name), '[]') FROM circuit c
+				 WHERE c.org_id = v_org AND c.retired_at IS NULL)); RETURN;
+		ELSIF v_signer IS NULL THEN
 			status := 422; body := jsonb_build_object('signer', v_why); RETURN;
 		END IF;
 		v_event := 'route';
@@ -197,9 +205,10 @@ BEGIN
 		END IF;
 	END IF;
 	INSERT INTO document (org_id, client_id, kind, state, title, signer_hint, want_sign, want_transmit,
-		due_date, external_ref, meta, warnings, signer_id)
+		due_date, external_ref, meta, warnings, signer_id, circuit, circuit_step)
 	VALUES (v_org, p_client, p_kind, v_state, p_title, p_signer, p_sign, p_transmit, p_due, p_ext,
-		coalesce(p_meta, '{}'), coalesce(p_warnings, '[]'), v_signer)
+		coalesce(p_meta, '{}'), coalesce(p_warnings, '[]'), v_signer, v_circuit,
+		CASE WHEN v_circuit IS NOT NULL THEN 1 END)
 	RETURNING * INTO v_doc;
 	FOR v_file IN SELECT * FROM jsonb_array_elements(p_files) LOOP
 		v_blob := (v_file->>'blob')::bigint;
@@ -224,7 +233,10 @@ BEGIN
 	PERFORM journal_append(p_actor, 'document.received', v_doc.id, v_org,
 		CASE WHEN v_signer IS NULL THEN '{}'::jsonb
 		ELSE jsonb_build_object('state', v_state, 'signer',
-			(SELECT email FROM person WHERE id = v_signer)) END);
+			(SELECT email FROM person WHERE id = v_signer))
+			|| CASE WHEN v_circuit IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('circuit',
+				v_circuit->'name', 'version', v_circuit->'version', 'step', 1,
+				'action', v_circuit->'steps'->>0) END END);
 	status := 201;
 	out_id := v_doc.id;
 	body := doc_json(v_doc);

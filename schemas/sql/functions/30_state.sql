@@ -31,6 +31,10 @@ CREATE OR REPLACE VIEW document_transition (from_state, event, to_state) AS VALU
 	-- signature (sign_finish, document_reject)
 	('pending_signature', 'sign',        'signed'),
 	('pending_signature', 'reject',      'rejected'),
+	-- circuits (functions/45_circuit.sql): a visa moves the document to the
+	-- next step's person, the droit de remords back; the state stays
+	('pending_signature', 'visa',        'pending_signature'),
+	('pending_signature', 'remord',      'pending_signature'),
 	('signed',            'queue',       'queued'),            -- signed and to transmit
 	-- transmission (store/transmit.c)
 	('queued',            'send',        'transmitting'),

@@ -16,9 +16,10 @@ RETURNS bigint LANGUAGE sql STABLE AS $$
 	ORDER BY id LIMIT 1
 $$;
 
--- Whom p_person signs this document for: themselves, or the delegator; NULL
--- when they may not sign it (not theirs, or not awaiting a signature).
-CREATE OR REPLACE FUNCTION person_may_sign(p_person bigint, p_doc uuid) RETURNS bigint
+-- Whom p_person acts for on this document at its current step (a visa or
+-- a signature, or a rejection at either): themselves, or the delegator;
+-- NULL when they may not (not theirs, or not pending).
+CREATE OR REPLACE FUNCTION person_may_act(p_person bigint, p_doc uuid) RETURNS bigint
 LANGUAGE sql STABLE AS $$
 	SELECT CASE WHEN d.signer_id = p_person THEN p_person
 		WHEN delegation_active(d.signer_id, p_person, d.org_id, d.kind) IS NOT NULL THEN d.signer_id
@@ -27,9 +28,17 @@ LANGUAGE sql STABLE AS $$
 	WHERE d.id = p_doc AND d.state = 'pending_signature'
 $$;
 
+-- Whom p_person signs this document for: as person_may_act(), when the
+-- document awaits a signature (not a visa: functions/45_circuit.sql).
+CREATE OR REPLACE FUNCTION person_may_sign(p_person bigint, p_doc uuid) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+	SELECT person_may_act(p_person, p_doc) FROM document d
+	WHERE d.id = p_doc AND circuit_action(d) = 'signature'
+$$;
+
 -- Whether p_person may read the document: operator, administrator or agent
--- of its organisation, the official it was routed to, who signed it, or an
--- active delegate of its signer.
+-- of its organisation, the official it was routed to, who signed it, an
+-- active delegate of its signer, or who acted at a step of its circuit.
 CREATE OR REPLACE FUNCTION person_may_see(p_person bigint, p_doc uuid) RETURNS boolean
 LANGUAGE sql STABLE AS $$
 	SELECT coalesce((
@@ -37,6 +46,8 @@ LANGUAGE sql STABLE AS $$
 			OR EXISTS (SELECT 1 FROM person_role r WHERE r.person_id = p_person
 				AND r.org_id = d.org_id AND r.role IN ('org_admin', 'agent'))
 			OR delegation_active(d.signer_id, p_person, d.org_id, d.kind) IS NOT NULL
+			OR EXISTS (SELECT 1 FROM document_step st WHERE st.doc_id = d.id   -- 45_circuit.sql
+				AND p_person IN (st.person_id, st.for_person))
 		FROM document d JOIN person p ON p.id = p_person AND p.disabled_at IS NULL
 		WHERE d.id = p_doc), false)
 $$;
@@ -206,7 +217,8 @@ BEGIN
 	END IF;
 	INSERT INTO routing_rule (org_id, kind, nature, person_id)
 	VALUES (v_org, p_kind::doc_kind, p_nature, v_person)
-	ON CONFLICT (org_id, kind, coalesce(nature, 0)) DO UPDATE SET person_id = EXCLUDED.person_id;
+	ON CONFLICT (org_id, kind, coalesce(nature, 0))
+	DO UPDATE SET person_id = EXCLUDED.person_id, circuit_id = NULL;   -- a rule to a circuit before
 	PERFORM journal_append(p_actor, 'routing.set', NULL, v_org,
 		jsonb_build_object('kind', p_kind, 'nature', p_nature, 'email', lower(p_email)));
 END $$;
@@ -417,6 +429,10 @@ BEGIN
 		'organisation_name', (SELECT name FROM organisation WHERE id = v_doc.org_id),
 		'vendor', (SELECT name FROM api_client WHERE id = v_doc.client_id),
 		'may_sign', v_for IS NOT NULL,
+		'may_visa', circuit_action(v_doc) = 'visa' AND person_may_act(p_person, p_doc) IS NOT NULL,
+		'may_reject', person_may_act(p_person, p_doc) IS NOT NULL,
+		'may_remord', circuit_may_remord(p_person, v_doc),
+		'steps', circuit_doc_steps_json(p_person, v_doc),
 		'on_behalf_of', CASE WHEN v_for <> p_person THEN person_brief(v_for) END,
 		'history', coalesce((SELECT jsonb_agg(jsonb_build_object('at', ts_text(j.at), 'actor', j.actor,
 				'action', j.action, 'detail', j.detail) ORDER BY j.id)
@@ -445,10 +461,10 @@ BEGIN
 		RAISE EXCEPTION 'the document is % and no longer awaits a signature', v_doc.state
 			USING ERRCODE = 'LQ409', COLUMN = 'state', HINT = 'reload the document';
 	END IF;
-	v_for := person_may_sign(p_person, p_doc);
+	v_for := person_may_act(p_person, p_doc);
 	IF v_for IS NULL THEN
 		RAISE EXCEPTION 'this document awaits another official''s signature' USING ERRCODE = 'LQ403',
-			COLUMN = 'id', HINT = 'only its signer or their delegate may reject it';
+			COLUMN = 'id', HINT = 'only the person of its current step or their delegate may reject it';
 	END IF;
 	PERFORM document_apply(p_doc, 'reject', p_actor, btrim(p_reason),
 		CASE WHEN v_for <> p_person THEN jsonb_build_object('par_delegation_de',

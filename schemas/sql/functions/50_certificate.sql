@@ -230,6 +230,9 @@ BEGIN
 		SELECT p.name, ts_text(v_d.signed_at) INTO by_name, signed_at FROM person p WHERE p.id = v_d.signed_by;
 		RETURN;
 	END IF;
+	IF circuit_action(v_d) = 'visa' THEN     -- a visa step (functions/45_circuit.sql)
+		status := 409; state := 'awaiting a visa'; RETURN;
+	END IF;
 	IF signed_for IS NULL THEN
 		status := 403; RETURN;
 	END IF;
@@ -304,15 +307,16 @@ BEGIN
 	RETURN QUERY
 	WITH c AS MATERIALIZED (       -- the access functions once per document
 		SELECT x.i::integer AS i, d.id, d.state AS st, d.kind AS knd, d.org_id, d.signed_by AS sby,
-			d.signed_at AS sat, d.want_transmit AS wt, d.meta AS m, s.sf,
+			d.signed_at AS sat, d.want_transmit AS wt, d.meta AS m, s.sf, circuit_action(d) AS act,
 			CASE WHEN d.id IS NULL OR NOT person_may_see(p_person, d.id) THEN 404
-			     WHEN document_next(d.state, 'sign') IS NULL THEN 409
+			     WHEN document_next(d.state, 'sign') IS NULL OR circuit_action(d) = 'visa' THEN 409
 			     WHEN s.sf IS NULL THEN 403 ELSE 0 END AS code
 		FROM unnest(p_ids) WITH ORDINALITY x(id, i)
 		LEFT JOIN document d ON d.id = x.id
 		LEFT JOIN LATERAL (SELECT person_may_sign(p_person, d.id) AS sf) s ON d.id IS NOT NULL)
 	SELECT c.i, c.code,
-		CASE WHEN c.code <> 404 THEN c.st::text END, CASE WHEN c.code <> 404 THEN c.knd::text END,
+		CASE WHEN c.code = 409 AND c.act = 'visa' AND c.st = 'pending_signature' THEN 'awaiting a visa'
+		     WHEN c.code <> 404 THEN c.st::text END, CASE WHEN c.code <> 404 THEN c.knd::text END,
 		CASE WHEN c.code <> 404 THEN c.sf END,
 		CASE WHEN c.code = 0 THEN (SELECT p.name::text FROM person p WHERE p.id = c.sf AND c.sf <> p_person) END,
 		sb.name::text, CASE WHEN sb.id IS NOT NULL THEN ts_text(c.sat) END,

@@ -8,16 +8,24 @@
 -- The document's reason after the change (the same as GET /documents/{id}).
 CREATE OR REPLACE FUNCTION event_on_document() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	INSERT INTO event (client_id, org_id, doc_id, state, reason)
-	VALUES (NEW.client_id, NEW.org_id, NEW.id, NEW.state, NEW.reason);
+	-- type 'document.step' when only the circuit's step moved, with what
+	-- moved it (a visa and its public annotation, a remords: 45_circuit.sql)
+	INSERT INTO event (client_id, org_id, doc_id, state, reason, type, circuit)
+	SELECT NEW.client_id, NEW.org_id, NEW.id, NEW.state, NEW.reason, t.type,
+		circuit_doc_json(NEW, person_brief(NEW.signer_id))
+		|| CASE WHEN t.type = 'document.step' THEN jsonb_build_object('last_action',
+			circuit_last_action_json(NEW.id)) ELSE '{}'::jsonb END
+	FROM (SELECT CASE WHEN TG_OP = 'UPDATE' AND OLD.state = NEW.state THEN 'document.step'
+		ELSE 'document.state' END AS type) t;
 	RETURN NULL;
 END $$;
 
 CREATE OR REPLACE TRIGGER document_event_insert AFTER INSERT ON document
 	FOR EACH ROW EXECUTE FUNCTION event_on_document();
 
-CREATE OR REPLACE TRIGGER document_event_state AFTER UPDATE OF state ON document
-	FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state) EXECUTE FUNCTION event_on_document();
+CREATE OR REPLACE TRIGGER document_event_state AFTER UPDATE OF state, circuit_step ON document
+	FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state OR OLD.circuit_step IS DISTINCT FROM NEW.circuit_step)
+	EXECUTE FUNCTION event_on_document();
 
 -- An event as the feed and the webhooks show it.
 CREATE OR REPLACE FUNCTION event_json(ev event) RETURNS jsonb LANGUAGE sql STABLE AS $$
@@ -29,6 +37,7 @@ CREATE OR REPLACE FUNCTION event_json(ev event) RETURNS jsonb LANGUAGE sql STABL
 		'state', ev.state,
 		'reason', ev.reason,
 		'at', ts_text(ev.at))
+		|| CASE WHEN ev.circuit IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('circuit', ev.circuit) END
 		|| CASE WHEN ev.return_id IS NULL THEN '{}'::jsonb   -- organisation.return (75_org_return.sql)
 			ELSE jsonb_build_object('return', org_return_json(ev.return_id)) END
 $$;

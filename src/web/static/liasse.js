@@ -66,6 +66,8 @@ function signInSteps(form, ev) {
 	var docs = selected(form).map(function (c) { return { id: c.value, title: c.getAttribute('data-title') || c.value }; });
 	var pin = form.querySelector('input[name="pin"]');
 	var box = document.getElementById('progression');
+	if (ev.submitter && ev.submitter.hasAttribute('data-visa'))
+		return;		/* "Viser": the form goes to the visa's own address */
 	if (!docs.length || !box || !window.fetch)
 		return;
 	ev.preventDefault();
