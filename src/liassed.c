@@ -37,6 +37,7 @@
 #include "http/http.h"
 #include "sign/sign.h"
 #include "store/store.h"
+#include "transmit/notice.h"
 #include "transmit/tsa.h"
 #include "transmit/webhook.h"
 #include "transmit/xmit.h"
@@ -48,6 +49,7 @@ static const struct job_handler job_handlers[] = {
 	{ WEBHOOK_JOB, xmit_webhook_job },
 	{ XMIT_JOB, xmit_job_transmit },          /* send to @ctes / Hélios, exactly once */
 	{ XMIT_CANCEL_JOB, xmit_job_cancel },     /* the 6-1 Annulation of an acknowledged act */
+	{ NOTICE_JOB, xmit_notice_job },          /* an e-mail notification (doc/notifications.md) */
 	{ NULL, NULL },
 };
 
@@ -102,6 +104,8 @@ housekeeping(struct store_conn *c, struct lerr *e)
 		rc = xmit_periodic(c, e);
 	if (!rc)   /* events, deliveries, jobs, sessions past their retention (src/retention.c) */
 		rc = retention_periodic(c, e);
+	if (!rc)   /* today's e-mail digests, during notify_digest_hour */
+		rc = xmit_notice_periodic(c, e);
 	return rc;
 }
 

@@ -52,6 +52,7 @@ nav(struct page *p, const char *cur)
 		nav_item(p, cur, "suivi", "/suivi", "Suivi des documents");
 	if (p->me.is_operator)
 		nav_item(p, cur, "admin", "/admin", "Administration");
+	nav_item(p, cur, "compte", "/compte", "Mon compte");
 	h_raw(p, "</ul></nav>");
 }
 
