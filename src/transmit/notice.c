@@ -147,10 +147,12 @@ xmit_notice_compose(const char *content, const char *base, struct buf *subject, 
 	json_array_foreach(docs, i, d)
 		if (!rc && i < DIGEST_LIST_MAX)
 			rc = doc_lines(d, base, text, html);
-	if (!rc && total > (long long)json_array_size(docs))
-		rc = buf_printf(text, "… et %lld autres.\n\n", total - (long long)json_array_size(docs)) ||
-		     buf_printf(html, "<li>… et %lld autres.</li>\n",
-				total - (long long)json_array_size(docs));
+	if (!rc && total > (long long)json_array_size(docs)) {
+		long long more = total - (long long)json_array_size(docs);
+
+		rc = buf_printf(text, "… et %lld autre%s.\n\n", more, more > 1 ? "s" : "") ||
+		     buf_printf(html, "<li>… et %lld autre%s.</li>\n", more, more > 1 ? "s" : "");
+	}
 	if (!rc)
 		rc = buf_addstr(html, "</ul>\n") || closing(base, text, html);
 	if (!rc)
