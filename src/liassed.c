@@ -182,6 +182,8 @@ check_config(struct lerr *e)
 	if (!rc && (config_int("listen_port") > 65535 || config_int("db_pool_size") < 1 ||
 		    config_int("workers") < 0))
 		rc = lerr_set(e, LERR_INVALID, NULL, "listen_port must be 0-65535, db_pool_size >= 1, workers >= 0");
+	if (!rc)   /* e-mail notifications: the server, the sender, the credentials file */
+		rc = xmit_notice_config_check(1, e);
 	return rc;
 }
 
@@ -358,7 +360,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	lerr_clear(&e);
-	if (app_config(conf, overrides, nover, &e) || (check && check_config(&e)))
+	if (app_config(conf, overrides, nover, &e) || (check && check_config(&e)) ||
+	    xmit_notice_config_check(0, &e))
 		die(&e);
 	if (check) {
 		printf("configuration OK%s%s\n", app_config_path() ? ": " : " (defaults)",

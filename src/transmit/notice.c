@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/config.h"
 #include "core/kind.h"
@@ -246,4 +247,54 @@ xmit_notice_periodic(struct store_conn *c, struct lerr *e)
 	if (!rc && planned)
 		log_info("notifications: %d daily digest%s planned", planned, planned == 1 ? "" : "s");
 	return rc;
+}
+
+static int
+bad_key(struct lerr *e, const char *key, const char *msg, const char *hint)
+{
+	lerr_set(e, LERR_INVALID, key, "%s", msg);
+	lerr_hint(e, "%s", hint);
+	return LERR_INVALID;
+}
+
+static int
+credentials_ok(struct lerr *e)
+{
+	const char *file = config_str("notify_smtp_credentials_file");
+	char secret[1024], *nl;
+	int rc;
+
+	if (!*file || (rc = config_read_secret(file, secret, sizeof(secret), e)))
+		return *file ? rc : 0;
+	nl = strchr(secret, '\n');
+	rc = !nl || nl == secret || !nl[1];
+	explicit_bzero(secret, sizeof(secret));
+	return rc ? bad_key(e, "notify_smtp_credentials_file", "the SMTP credentials file does not hold a user"
+			    " name and a password", "write the user name on the first line and the password on"
+			    " the second") : 0;
+}
+
+int
+xmit_notice_config_check(int read_secrets, struct lerr *e)
+{
+	const char *url = config_str("notify_smtp_url"), *tz = config_str("notify_timezone");
+	long long hour = config_int("notify_digest_hour");
+	char zone[512];
+
+	if (hour < 0 || hour > 23)
+		return bad_key(e, "notify_digest_hour", "notify_digest_hour must be an hour from 0 to 23",
+			       "8 sends the digests between 8:00 and 8:59");
+	if (!*url)
+		return 0;
+	snprintf(zone, sizeof(zone), "/usr/share/zoneinfo/%s", tz);
+	if (strcmp(tz, "UTC") && (!*tz || strstr(tz, "..") || access(zone, R_OK)))
+		return bad_key(e, "notify_timezone", "notify_timezone is not a known time zone",
+			       "use a name of the tz database such as Europe/Paris or UTC");
+	if (strncmp(url, "smtp://", 7) && strncmp(url, "smtps://", 8))
+		return bad_key(e, "notify_smtp_url", "notify_smtp_url must start with smtp:// or smtps://",
+			       "smtp://host:587 (STARTTLS) or smtps://host:465");
+	if (!xmit_mail_addr_ok(config_str("notify_from")))
+		return bad_key(e, "notify_from", "notify_from must be the sender's e-mail address when"
+			       " notify_smtp_url is set", "set notify_from = parapheur@your-domain");
+	return read_secrets ? credentials_ok(e) : 0;
 }

@@ -22,6 +22,12 @@ int xmit_notice_job(struct store_conn *c, const struct job *j, struct lerr *e) L
 /* Between jobs: plans today's digests during notify_digest_hour. */
 int xmit_notice_periodic(struct store_conn *c, struct lerr *e) LERR_WUR;
 
+/* The notify_* keys make sense: an smtp:// or smtps:// URL, a sender
+ * address, an hour 0-23, a known time zone; with read_secrets, the
+ * credentials file too (mode 0600, two lines).  LERR_INVALID naming the key,
+ * with a hint. */
+int xmit_notice_config_check(int read_secrets, struct lerr *e) LERR_WUR;
+
 /* The message of content (notification_content() JSON) addressed to base
  * (public_url): subject, text and HTML bodies; 0, or -1 when a buffer is full. */
 int xmit_notice_compose(const char *content, const char *base, struct buf *subject,

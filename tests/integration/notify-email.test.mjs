@@ -13,7 +13,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { newHarness, docMeta, pdfFile, OFFICIAL_A, OFFICIAL_B, PASSWORD, isRoot, runUserIds } from '../lib/harness.mjs';
+import { newHarness, docMeta, pdfFile, OFFICIAL_A, OFFICIAL_B, PASSWORD, isRoot, runUserIds, run, topBuilddir } from '../lib/harness.mjs';
 import { makeTls } from './transmit-common.mjs';
 import { startSmtp, parseMail, decodeWords } from '../lib/smtp-server.mjs';
 import { makePki } from '../lib/pki.mjs';
@@ -283,5 +283,38 @@ describe('a failing mail server', () => {
 		await until('the list emptied', async () =>
 			!(await ops.get('/api/v1/admin/notifications')).json.find((x) => x.doc === id));
 		assert.equal(await h.psql(`SELECT sent_at IS NOT NULL FROM notification WHERE doc_id = '${id}'`), 't');
+	});
+});
+
+describe('configuration', () => {
+	const liassed = path.join(topBuilddir, 'src', 'liassed');
+	const good = () => ({ database: h.pg.conninfo, notify_smtp_url: 'smtps://mail.opsn.test:465',
+		notify_from: FROM, notify_smtp_credentials_file: secretFile('ok.cred', 'u\np\n') });
+	for (const [what, extra, word] of [
+		['a URL that is not smtp:// or smtps://', { notify_smtp_url: 'http://mail.opsn.test' }, 'notify_smtp_url'],
+		['no sender', { notify_from: null }, 'notify_from'],
+		['an hour out of 0-23', { notify_digest_hour: 24 }, 'notify_digest_hour'],
+		['an unknown time zone', { notify_timezone: 'Europe/Atlantis' }, 'notify_timezone'],
+		['a credentials file readable by others', { notify_smtp_credentials_file: 'OPEN' }, 'chmod 600'],
+		['a credentials file without a password', { notify_smtp_credentials_file: 'SHORT' }, 'notify_smtp_credentials_file'],
+	]) {
+		test(`--check-config refuses ${what} in one line`, async () => {
+			const v = { ...good(), ...extra };
+			if (v.notify_smtp_credentials_file === 'OPEN') {
+				v.notify_smtp_credentials_file = path.join(h.tmp, 'open.cred');
+				fs.writeFileSync(v.notify_smtp_credentials_file, 'u\np\n', { mode: 0o644 });
+				fs.chmodSync(v.notify_smtp_credentials_file, 0o644);
+			} else if (v.notify_smtp_credentials_file === 'SHORT') {
+				v.notify_smtp_credentials_file = secretFile('short.cred', 'only-a-user\n');
+			}
+			const r = await run(liassed, ['-c', h.writeConfig(v), '--check-config']);
+			assert.notEqual(r.code, 0);
+			assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+			assert.ok(r.stderr.includes(word), r.stderr);
+		});
+	}
+	test('--check-config accepts a complete notification setting', async () => {
+		const r = await run(liassed, ['-c', h.writeConfig(good()), '--check-config']);
+		assert.equal(r.code, 0, r.stderr);
 	});
 });
