@@ -114,6 +114,9 @@ describe('immediate notification', () => {
 		assert.match(p.header('from'), /<parapheur@opsn\.test>$/);
 		assert.match(p.header('to'), /<maire@saint-essai\.test>$/);
 		assert.equal(p.header('mime-version'), '1.0');
+		for (const name of ['date', 'message-id', 'from', 'to', 'subject', 'mime-version'])
+			assert.equal(p.headers.filter(([k]) => k === name).length, 1, `one ${name} header`);
+		assert.equal(p.header('auto-submitted'), 'auto-generated');
 		assert.match(p.header('subject'), /^=\?UTF-8\?B\?/, 'non-ASCII subject as RFC 2047 words');
 		assert.equal(p.subject, `Document à signer : ${title}`);
 		for (const line of p.rawHead.split('\r\n'))
