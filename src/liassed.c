@@ -37,6 +37,7 @@
 #include "http/http.h"
 #include "sign/sign.h"
 #include "store/store.h"
+#include "transmit/notice.h"
 #include "transmit/tsa.h"
 #include "transmit/webhook.h"
 #include "transmit/xmit.h"
@@ -48,6 +49,7 @@ static const struct job_handler job_handlers[] = {
 	{ WEBHOOK_JOB, xmit_webhook_job },
 	{ XMIT_JOB, xmit_job_transmit },          /* send to @ctes / Hélios, exactly once */
 	{ XMIT_CANCEL_JOB, xmit_job_cancel },     /* the 6-1 Annulation of an acknowledged act */
+	{ NOTICE_JOB, xmit_notice_job },          /* an e-mail notification (doc/notifications.md) */
 	{ NULL, NULL },
 };
 
@@ -102,6 +104,8 @@ housekeeping(struct store_conn *c, struct lerr *e)
 		rc = xmit_periodic(c, e);
 	if (!rc)   /* events, deliveries, jobs, sessions past their retention (src/retention.c) */
 		rc = retention_periodic(c, e);
+	if (!rc)   /* today's e-mail digests, during notify_digest_hour */
+		rc = xmit_notice_periodic(c, e);
 	return rc;
 }
 
@@ -178,6 +182,8 @@ check_config(struct lerr *e)
 	if (!rc && (config_int("listen_port") > 65535 || config_int("db_pool_size") < 1 ||
 		    config_int("workers") < 0))
 		rc = lerr_set(e, LERR_INVALID, NULL, "listen_port must be 0-65535, db_pool_size >= 1, workers >= 0");
+	if (!rc)   /* e-mail notifications: the server, the sender, the credentials file */
+		rc = xmit_notice_config_check(1, e);
 	return rc;
 }
 
@@ -354,7 +360,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	lerr_clear(&e);
-	if (app_config(conf, overrides, nover, &e) || (check && check_config(&e)))
+	if (app_config(conf, overrides, nover, &e) || (check && check_config(&e)) ||
+	    xmit_notice_config_check(0, &e))
 		die(&e);
 	if (check) {
 		printf("configuration OK%s%s\n", app_config_path() ? ": " : " (defaults)",

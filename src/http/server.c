@@ -50,6 +50,9 @@ extern const struct http_handler http_h_events, http_h_webhook_post, http_h_webh
 	http_h_webhook_delete, http_h_webhook_deliveries;
 /* An organisation's @ctes classification (classification.c). */
 extern const struct http_handler http_h_org_classification, http_h_org_classification_request;
+/* E-mail notifications: one's preference, the failed ones (notice.c). */
+extern const struct http_handler http_h_me_notifications, http_h_me_notifications_put,
+	http_h_admin_notifications;
 
 const struct http_route http_routes[] = {
 	{ "GET", "/healthz", 0, &http_h_health },
@@ -76,6 +79,9 @@ const struct http_route http_routes[] = {
 	{ "GET", "/api/v1/me/delegations", HTTP_AUTH_PERSON, &http_h_delegations },
 	{ "POST", "/api/v1/me/delegations", HTTP_AUTH_PERSON, &http_h_delegation_post },
 	{ "DELETE", "/api/v1/me/delegations/{id}", HTTP_AUTH_PERSON, &http_h_delegation_delete },
+	{ "GET", "/api/v1/me/notifications", HTTP_AUTH_PERSON, &http_h_me_notifications },
+	{ "PUT", "/api/v1/me/notifications", HTTP_AUTH_PERSON, &http_h_me_notifications_put },
+	{ "GET", "/api/v1/admin/notifications", HTTP_AUTH_PERSON, &http_h_admin_notifications },
 	{ "GET", "/api/v1/queue", HTTP_AUTH_PERSON, &http_h_queue },
 	{ "GET", "/api/v1/queue/{id}", HTTP_AUTH_PERSON, &http_h_queue_doc },
 	{ "GET", "/api/v1/queue/{id}/files/{n}", HTTP_AUTH_PERSON, &http_h_doc_file },

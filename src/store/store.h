@@ -261,6 +261,24 @@ int store_job_done(struct store_conn *c, long long id, struct lerr *e) LERR_WUR;
 int store_job_retry(struct store_conn *c, long long id, const char *error, int delay_s,
 		    struct lerr *e) LERR_WUR;
 
+/* ---- e-mail notifications (notice.c, 025_notification.sql) ---- */
+/* What the 'notify' job job has to send (notification_content() as JSON);
+ * LERR_NOTFOUND when it has nothing (already sent, skipped, obsolete). */
+int store_notice_content(struct store_conn *c, long long job, char **json, struct lerr *e) LERR_WUR;
+int store_notice_sent(struct store_conn *c, long long id, const char *message_id, int ndocs,
+		      struct lerr *e) LERR_WUR;
+/* Nothing to send, for good (why: in words, shown to administrators). */
+int store_notice_skipped(struct store_conn *c, long long id, const char *why, struct lerr *e) LERR_WUR;
+/* Today's digests when the local hour in tz is hour; *planned counts them. */
+int store_notice_plan_digests(struct store_conn *c, int hour, const char *tz, int *planned,
+			      struct lerr *e) LERR_WUR;
+/* A person's preference {"mode", "email"}; setting it journals under actor. */
+int store_notice_pref_json(struct store_conn *c, long long person, char **json, struct lerr *e) LERR_WUR;
+int store_notice_pref_set(struct store_conn *c, long long person, const char *mode, const char *actor,
+			  struct lerr *e) LERR_WUR;
+/* The notifications whose sending fails and is retried, with the error. */
+int store_notice_failed_json(struct store_conn *c, char **json, struct lerr *e) LERR_WUR;
+
 /* ---- journal ---- */
 /* Chains the committed entries not chained yet (see 001_init.sql); *n
  * counts them.  Safe to call from several processes at once. */

@@ -30,7 +30,7 @@ web_admin_nav(struct page *p, const char *cur)
 		{ "/admin", "Organisations" }, { "/admin/personnes", "Personnes et rôles" },
 		{ "/admin/clients", "Clients des éditeurs" }, { "/admin/certificats", "Certificats" },
 		{ "/admin/connecteurs", "Connecteurs" }, { "/admin/journal", "Journal" },
-		{ "/admin/taches", "Tâches" },
+		{ "/admin/taches", "Tâches" }, { "/admin/notifications", "Notifications" },
 	};
 
 	h_raw(p, "<nav aria-label=\"Administration\"><ul class=\"nav card\">");

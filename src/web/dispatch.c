@@ -57,6 +57,9 @@ static const struct web_route {
 	{ "POST", "/admin/taches", N_OPERATOR, web_admin_job_post },
 	{ "GET", "/admin/connecteurs", N_OPERATOR, web_admin_connectors },
 	{ "POST", "/admin/connecteurs", N_OPERATOR, web_admin_connector_post },
+	{ "GET", "/compte", N_LOGGED, web_account },
+	{ "POST", "/compte", N_LOGGED, web_account_post },
+	{ "GET", "/admin/notifications", N_OPERATOR, web_admin_notices },
 	{ "GET", "/static/{name}", N_PUBLIC, web_asset },
 };
 

@@ -55,6 +55,7 @@ nav(struct page *p, const char *cur)
 	}
 	if (p->me.is_operator)
 		nav_item(p, cur, "admin", "/admin", "Administration");
+	nav_item(p, cur, "compte", "/compte", "Mon compte");
 	h_raw(p, "</ul></nav>");
 }
 

@@ -164,6 +164,10 @@ void web_admin_connectors(struct page *p);
 void web_admin_nav(struct page *p, const char *cur);
 void web_admin_connector_post(struct page *p);
 void web_asset(struct page *p);
+/* notices.c: "Mon compte" (notification preference), failed notifications */
+void web_account(struct page *p);
+void web_account_post(struct page *p);
+void web_admin_notices(struct page *p);
 
 /* ---- pes_summary.c ---- */
 /* A readable summary of a PES_Aller read from a stored file (blob). */

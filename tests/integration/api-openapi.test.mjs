@@ -315,6 +315,17 @@ describe('liassed answers as doc/openapi.json says', () => {
 		conforms('GET', '/api/v1/admin/routing', await ops.get('/api/v1/admin/routing'));
 		conforms('POST', '/api/v1/admin/routing', await ops.postJson('/api/v1/admin/routing', { organisation: s.orgA, kind: 'pes', signer: 'adjoint@openapi.test' }));
 		conforms('POST', '/api/v1/admin/routing', await ops.postJson('/api/v1/admin/routing', { organisation: s.orgA, kind: 'pes', signer: 'new@openapi.test' }));
+		// e-mail notifications (h5, issue 13 point 3): one's preference, the failed ones
+		const { request } = await import('../lib/harness.mjs');
+		const put = (c, o) => request(c.url, { method: 'PUT', path: '/api/v1/me/notifications', body: json(o),
+			headers: c.headers({ ...jh, 'Content-Length': json(o).length }) });
+		conforms('GET', '/api/v1/me/notifications', await me.get('/api/v1/me/notifications'));
+		conforms('GET', '/api/v1/me/notifications', await anon.get('/api/v1/me/notifications'));
+		conforms('PUT', '/api/v1/me/notifications', await put(me, { mode: 'digest' }));
+		conforms('PUT', '/api/v1/me/notifications', await put(me, { mode: 'weekly' }));
+		conforms('PUT', '/api/v1/me/notifications', await put(me, {}));
+		conforms('GET', '/api/v1/admin/notifications', await ops.get('/api/v1/admin/notifications'));
+		conforms('GET', '/api/v1/admin/notifications', await me.get('/api/v1/admin/notifications'));
 		conforms('DELETE', '/api/v1/session', await me.delete('/api/v1/session'));
 		conforms('DELETE', '/api/v1/session', await me.delete('/api/v1/session'));
 	});

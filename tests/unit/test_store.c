@@ -195,6 +195,12 @@ test_jobs(struct store *s, const char *doc)
 	struct lerr e;
 
 	ok(store_acquire(s, &a, &e) == 0 && store_acquire(s, &b, &e) == 0, "two connections");
+	/* seed()'s document entered its official's queue: that gave them an
+	 * e-mail notification job (functions/85_notify.sql); out of the way. */
+	while (store_begin(a, &e) == 0 && store_job_claim(a, &jc, &fc, &e) == 0 && fc &&
+	       store_job_done(a, jc.id, &e) == 0 && store_commit(a, &e) == 0)
+		;
+	store_rollback(a);
 	ok(store_job_add(a, "test.one", doc, &e) == 0 && store_job_add(a, "test.two", doc, &e) == 0,
 	   "two jobs queued");
 	ok(store_begin(a, &e) == 0 && store_job_claim(a, &ja, &fa, &e) == 0 && fa, "worker A claims a job");

@@ -1,0 +1,99 @@
+/*
+ * notice.c - the store's half of e-mail notifications (025_notification.sql,
+ * functions/85_notify.sql): what a 'notify' job has to send, its outcome,
+ * the daily digests' plan, each person's preference, the failed ones.
+ */
+#include "store/store_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int
+store_notice_content(struct store_conn *c, long long job, char **json, struct lerr *e)
+{
+	char id[24];
+
+	snprintf(id, sizeof(id), "%lld", job);
+	struct sqlp p[] = { SQLP_TEXT(id) };
+	return sq_json(c, "SELECT notification_content($1::bigint)::text", p, 1, json, e);
+}
+
+int
+store_notice_sent(struct store_conn *c, long long id, const char *message_id, int ndocs,
+		  struct lerr *e)
+{
+	char ids[24], n[16];
+
+	snprintf(ids, sizeof(ids), "%lld", id);
+	snprintf(n, sizeof(n), "%d", ndocs);
+	struct sqlp p[] = { SQLP_TEXT(ids), SQLP_TEXT(message_id), SQLP_TEXT(n) };
+	return sq_exec(c, "UPDATE notification SET sent_at = now(), message_id = $2,"
+		       " documents = $3::int WHERE id = $1::bigint", p, 3, NULL, e);
+}
+
+int
+store_notice_skipped(struct store_conn *c, long long id, const char *why, struct lerr *e)
+{
+	char ids[24];
+
+	snprintf(ids, sizeof(ids), "%lld", id);
+	struct sqlp p[] = { SQLP_TEXT(ids), SQLP_TEXT(why) };
+	return sq_exec(c, "UPDATE notification SET skipped = $2 WHERE id = $1::bigint", p, 2, NULL, e);
+}
+
+int
+store_notice_plan_digests(struct store_conn *c, int hour, const char *tz, int *planned,
+			  struct lerr *e)
+{
+	char h[16];
+	long long n = 0;
+	int rc;
+
+	snprintf(h, sizeof(h), "%d", hour);
+	struct sqlp p[] = { SQLP_TEXT(h), SQLP_TEXT(tz) };
+	rc = sq_int(c, "SELECT notification_digest_plan($1::int, $2)", p, 2, &n, e);
+	*planned = (int)n;
+	return rc;
+}
+
+int
+store_notice_pref_json(struct store_conn *c, long long person, char **json, struct lerr *e)
+{
+	char id[24];
+
+	snprintf(id, sizeof(id), "%lld", person);
+	struct sqlp p[] = { SQLP_TEXT(id) };
+	return sq_json(c, "SELECT json_build_object('mode', notify_mode, 'email', email)::text"
+		       " FROM person WHERE id = $1::bigint", p, 1, json, e);
+}
+
+int
+store_notice_pref_set(struct store_conn *c, long long person, const char *mode, const char *actor,
+		      struct lerr *e)
+{
+	char id[24];
+
+	if (!mode || (strcmp(mode, "immediate") && strcmp(mode, "digest") && strcmp(mode, "none"))) {
+		lerr_set(e, LERR_INVALID, "mode", "unknown notification mode \"%s\"", mode ? mode : "");
+		lerr_hint(e, "use \"immediate\" (one e-mail per document), \"digest\" (one e-mail a day)"
+			  " or \"none\"");
+		return LERR_INVALID;
+	}
+	snprintf(id, sizeof(id), "%lld", person);
+	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(mode), SQLP_TEXT(actor) };
+	return sq_exec(c, "WITH u AS (UPDATE person SET notify_mode = $2 WHERE id = $1::bigint"
+		       " RETURNING id) SELECT journal_append($3, 'person.notifications', NULL, NULL,"
+		       " jsonb_build_object('mode', $2::text)) FROM u", p, 3, NULL, e);
+}
+
+int
+store_notice_failed_json(struct store_conn *c, char **json, struct lerr *e)
+{
+	return sq_json(c, "SELECT coalesce(json_agg(json_build_object('id', f.id, 'kind', f.kind,"
+		       " 'person', f.email, 'doc', f.doc_id, 'title', f.title, 'day', f.day,"
+		       " 'created_at', ts_text(f.created_at), 'attempts', f.attempts,"
+		       " 'error', f.last_error, 'next_attempt', ts_text(f.next_attempt))"
+		       " ORDER BY f.id DESC), '[]')::text"
+		       " FROM (SELECT * FROM notification_failed ORDER BY id DESC LIMIT 500) f",
+		       NULL, 0, json, e);
+}

@@ -1,0 +1,133 @@
+/*
+ * notices.c - the pages of the e-mail notifications (doc/notifications.md):
+ * "Mon compte" (/compte), where every person chooses how they are told that
+ * documents wait for them, and the operators' list of the notifications
+ * whose sending fails (/admin/notifications), each with its error.
+ */
+#include "web/web_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const modes[][3] = {
+	{ "immediate", "Un message pour chaque document",
+	  "dès qu’un document arrive dans mon parapheur" },
+	{ "digest", "Un récapitulatif par jour",
+	  "un seul message le matin, s’il y a des documents qui m’attendent" },
+	{ "none", "Aucun message", "je consulte mon parapheur moi-même" },
+};
+
+static const char *
+js(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "";
+}
+
+static int
+pref_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
+{
+	return store_notice_pref_json(c, *(long long *)arg, json, e);
+}
+
+static void
+account_page(struct page *p, unsigned status)
+{
+	json_t *j = web_json(p, pref_read, &p->me.id);
+	const char *mode;
+
+	if (!j)
+		return;
+	mode = js(j, "mode");
+	page_begin(p, "Mon compte", "compte");
+	h_fmt(p, "<section class=\"card\"><h2>Mes coordonnées</h2><p>%s</p><p>Adresse électronique : %s</p></section>",
+	      p->me.name, js(j, "email"));
+	h_raw(p, "<form class=\"card\" method=\"post\" action=\"/compte\"><fieldset>"
+	      "<legend>Être prévenu par courriel des documents qui m’attendent</legend>");
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		h_fmt(p, "<label><input type=\"radio\" name=\"notifications\" value=\"%S\"%S> "
+		      "<strong>%s</strong> : %s</label>", modes[i][0],
+		      !strcmp(mode, modes[i][0]) ? " checked" : "", modes[i][1], modes[i][2]);
+	page_csrf_field(p);
+	h_raw(p, "</fieldset><p class=\"muted\">Les messages contiennent un lien vers chaque document, "
+	      "jamais le document lui-même.</p><div class=\"actions\"><button type=\"submit\">"
+	      "Enregistrer mes préférences</button></div></form>");
+	json_decref(j);
+	page_end(p);
+	page_send(p, status);
+}
+
+void
+web_account(struct page *p)
+{
+	account_page(p, 200);
+}
+
+void
+web_account_post(struct page *p)
+{
+	struct store_conn *c = NULL;
+	struct lerr e;
+	int rc;
+
+	lerr_clear(&e);
+	rc = store_acquire(p->w->store, &c, &e);
+	if (!rc)
+		rc = store_notice_pref_set(c, p->me.id, form_get(p, "notifications"), page_actor(p), &e);
+	store_release(p->w->store, c);
+	page_flash(p, rc ? "error" : "ok", rc ? "Choisissez l’une des trois façons d’être prévenu." :
+		   "Vos préférences sont enregistrées.");
+	account_page(p, rc ? 400 : 200);
+}
+
+/* ---- the operators' list ---- */
+
+static int
+failed_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
+{
+	(void)arg;
+	return store_notice_failed_json(c, json, e);
+}
+
+static void
+failed_row(struct page *p, json_t *x)
+{
+	h_fmt(p, "<tr><td data-label=\"Destinataire\">%s</td><td class=\"long\" data-label=\"Objet\">",
+	      js(x, "person"));
+	if (!strcmp(js(x, "kind"), "digest"))
+		h_fmt(p, "Récapitulatif du %s", js(x, "day"));
+	else
+		h_fmt(p, "<a href=\"/documents/%U\">%s</a>", js(x, "doc"), js(x, "title"));
+	h_fmt(p, "</td><td data-label=\"Essais\">%lld</td><td class=\"long\" data-label=\"Erreur\">%s</td>"
+	      "<td data-label=\"Prochain essai\">", (long long)json_integer_value(json_object_get(x, "attempts")),
+	      js(x, "error"));
+	h_when(p, js(x, "next_attempt"));
+	h_raw(p, "</td></tr>");
+}
+
+void
+web_admin_notices(struct page *p)
+{
+	json_t *j = web_json(p, failed_read, NULL), *x;
+	size_t i;
+
+	if (!j)
+		return;
+	page_begin(p, "Notifications en échec", "admin");
+	web_admin_nav(p, "/admin/notifications");
+	if (!json_array_size(j))
+		h_raw(p, "<p class=\"muted\">Aucune notification en échec : tous les courriels sont partis.</p>");
+	else
+		h_raw(p, "<table class=\"stack\"><caption>Courriels que le serveur de messagerie n’a pas pris, "
+		      "réessayés automatiquement</caption><thead><tr><th scope=\"col\">Destinataire</th>"
+		      "<th scope=\"col\">Objet</th><th scope=\"col\">Essais</th><th scope=\"col\">Dernière erreur</th>"
+		      "<th scope=\"col\">Prochain essai</th></tr></thead><tbody>");
+	json_array_foreach(j, i, x)
+		failed_row(p, x);
+	if (json_array_size(j))
+		h_raw(p, "</tbody></table>");
+	json_decref(j);
+	page_end(p);
+	page_send(p, 200);
+}
