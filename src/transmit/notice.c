@@ -26,14 +26,15 @@ js(json_t *o, const char *k)
 	return s ? s : "";
 }
 
-/* What the person is asked to do, by the state the document waits in. */
+/* What the person is asked to do: the circuit's step (a visa), else by the
+ * state the document waits in. */
 static const char *
-action(const char *state)
+action(json_t *d)
 {
-	if (!strcmp(state, "pending_signature"))
-		return "signer";
-	if (!strcmp(state, "pending_visa"))
+	if (!strcmp(js(d, "step"), "visa"))
 		return "viser";
+	if (!strcmp(js(d, "state"), "pending_signature"))
+		return "signer";
 	return "traiter";
 }
 
@@ -78,14 +79,14 @@ doc_lines(json_t *d, const char *base, struct buf *text, struct buf *html)
 	xmit_mail_oneline(js(d, "organisation"), org, sizeof(org));
 	date_fr(js(d, "due_date"), due);
 	if (buf_printf(text, "- %s\n  %s, %s, à %s%s%s\n  %s/documents/%s\n\n", title, org,
-		       doc_kind_label(js(d, "kind")), action(js(d, "state")),
+		       doc_kind_label(js(d, "kind")), action(d),
 		       *due ? " avant le " : "", due, base, id))
 		return -1;
 	return buf_addstr(html, "<li><a href=\"") || html_text(html, base) ||
 	       buf_printf(html, "/documents/%s\">", id) || html_text(html, title) ||
 	       buf_addstr(html, "</a><br>") || html_text(html, org) ||
 	       buf_printf(html, ", %s, à %s%s%s</li>\n", doc_kind_label(js(d, "kind")),
-			  action(js(d, "state")), *due ? " avant le " : "", due);
+			  action(d), *due ? " avant le " : "", due);
 }
 
 static int
@@ -121,8 +122,8 @@ intro(json_t *n, long long total, struct buf *subject, struct buf *text, struct 
 
 	if (!strcmp(js(n, "kind"), "document")) {
 		xmit_mail_oneline(js(first, "title"), title, sizeof(title));
-		snprintf(line, sizeof(line), "Un document attend que vous le %s", action(js(first, "state")));
-		return buf_printf(subject, "Document à %s : %s", action(js(first, "state")), title) ||
+		snprintf(line, sizeof(line), "Un document attend que vous le %s", action(first));
+		return buf_printf(subject, "Document à %s : %s", action(first), title) ||
 		       buf_printf(text, "%s :\n\n", line) ||
 		       buf_printf(html, "<p>%s :</p>\n<ul>\n", line);
 	}

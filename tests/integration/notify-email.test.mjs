@@ -97,6 +97,28 @@ after(async () => {
 		await pki.cleanup();
 });
 
+describe('a circuit (issue 13, points 1-2)', () => {
+	test('a visa step asks its person to "viser", the signature step then asks the official to "signer"', async () => {
+		const DGS = 'dgs@saint-essai.test';
+		await h.person({ email: DGS, name: 'Didier Général', password: PASSWORD,
+			roles: [{ org: s.orgA, role: 'signer', function: 'dgs' }] });
+		await h.mustCli(['circuit', 'add', '--org', s.orgA, '--name', 'visa-signature', `visa:${DGS}`,
+			`signature:${OFFICIAL_A}`]);
+		const r = await s.a.postDocument(docMeta(s.orgA, { title: 'Délibération du conseil', circuit: 'visa-signature' }),
+			pdfFile(3000, 'deliberation.pdf'));
+		assert.equal(r.status, 201, r.text);
+		const id = r.json.id;
+		const first = parseMail((await smtp.waitFor((x) => to(DGS)(x) && waiting(id)(x))).data);
+		assert.equal(first.subject, 'Document à viser : Délibération du conseil');
+		assert.match(first.text, /Un document attend que vous le viser/);
+		assert.equal(smtp.messages.filter((x) => to(OFFICIAL_A)(x) && waiting(id)(x)).length, 0, 'not the mayor yet');
+		const dgs = await s.d.login(DGS);
+		assert.equal((await dgs.postJson(`/api/v1/queue/${id}/visa`, {})).status, 200);
+		const next = parseMail((await smtp.waitFor((x) => to(OFFICIAL_A)(x) && waiting(id)(x))).data);
+		assert.equal(next.subject, 'Document à signer : Délibération du conseil');
+	});
+});
+
 describe('immediate notification', () => {
 	test('a document entering the queue sends one e-mail over STARTTLS with AUTH PLAIN, in French, with a link and no attachment', async () => {
 		const title = 'Convention d’occupation du domaine public « Les Étangs »';

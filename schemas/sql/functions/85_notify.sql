@@ -48,7 +48,9 @@ CREATE OR REPLACE FUNCTION notification_waiting(p_person bigint, p_only uuid, p_
 RETURNS jsonb LANGUAGE sql STABLE AS $$
 	SELECT coalesce(jsonb_agg(jsonb_build_object('id', d.id, 'title', d.title, 'kind', d.kind,
 		'organisation', (SELECT name FROM organisation o WHERE o.id = d.org_id),
-		'due_date', d.due_date, 'state', d.state)
+		'due_date', d.due_date, 'state', d.state,
+		-- at a circuit's visa step (022_circuits.sql) the person is asked a visa
+		'step', d.circuit->'steps'->>(d.circuit_step - 1))
 		ORDER BY d.due_date NULLS LAST, d.created_at), '[]')
 	FROM (SELECT * FROM document WHERE signer_id = p_person AND document_awaits_person(state)
 	      AND (p_only IS NULL OR id = p_only)
