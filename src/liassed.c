@@ -48,6 +48,7 @@ static const struct job_handler job_handlers[] = {
 	{ WEBHOOK_JOB, xmit_webhook_job },
 	{ XMIT_JOB, xmit_job_transmit },          /* send to @ctes / Hélios, exactly once */
 	{ XMIT_CANCEL_JOB, xmit_job_cancel },     /* the 6-1 Annulation of an acknowledged act */
+	{ XMIT_LETTER_JOB, xmit_job_letter_answer }, /* an answer to a letter of the prefecture */
 	{ NULL, NULL },
 };
 

@@ -321,6 +321,13 @@ static int return_address_check(json_t *settings, int strict, struct lerr *e);
 int
 xmit_actes_archive_one(struct xmit_job *x, const char *form, struct buf *msg, struct lerr *e)
 {
+	return xmit_actes_archive_with(x, form, msg, NULL, NULL, e);
+}
+
+int
+xmit_actes_archive_with(struct xmit_job *x, const char *form, struct buf *msg, xmit_tgz_more_fn *more,
+			void *arg, struct lerr *e)
+{
 	struct xmit_tgz *t = NULL;
 	struct buf env;
 	char envname[128];
@@ -339,7 +346,7 @@ xmit_actes_archive_one(struct xmit_job *x, const char *form, struct buf *msg, st
 		goto out;
 	}
 	if ((rc = xmit_tgz_open(&t, x->spool, e)) || (rc = xmit_actes_add_xml(t, envname, &env, now, e)) ||
-	    (rc = xmit_actes_add_xml(t, form, msg, now, e)))
+	    (rc = xmit_actes_add_xml(t, form, msg, now, e)) || (more && (rc = more(arg, t, now, e))))
 		goto out;
 	rc = xmit_tgz_close(t, e);
 	t = NULL;

@@ -182,6 +182,10 @@ int xmit_actes_add_xml(struct xmit_tgz *t, const char *name, struct buf *utf8, l
 /* An archive of one business message (a 6-1, a 7-1) into x->spool: its
  * envelope and the message msg (UTF-8) named form. */
 int xmit_actes_archive_one(struct xmit_job *x, const char *form, struct buf *msg, struct lerr *e) LERR_WUR;
+/* The same with more members after the form: more() adds them to t. */
+typedef int xmit_tgz_more_fn(void *arg, struct xmit_tgz *t, long long mtime, struct lerr *e);
+int xmit_actes_archive_with(struct xmit_job *x, const char *form, struct buf *msg, xmit_tgz_more_fn *more,
+			    void *arg, struct lerr *e) LERR_WUR;
 
 /* ---- the classification (actes_class.c) ---- */
 /* A RetourClassification (7-2) as JSON: date, natures (code, type_abrege,
