@@ -25,6 +25,7 @@ CREATE TABLE letter (
 	files         text[] NOT NULL DEFAULT '{}', -- the NomFichier the letter lists
 	deadline      date,                       -- the answer's legal deadline, NULL when none
 	received_at   timestamptz NOT NULL DEFAULT now(),
+	remote_id     text,                       -- through S²LOW: its transaction of the letter
 	-- the answer
 	answer_code   text CHECK (answer_code IN ('2-2', '3-2', '3-3', '4-2', '4-3')),
 	answer_state  text NOT NULL DEFAULT 'none'

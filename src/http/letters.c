@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "flow/acte.h"
 
 #define ANSWER_FILES 20
 #define ANSWER_MAX (64u << 20)   /* all the files of one answer */
@@ -151,37 +152,6 @@ answer_data(struct req *rq, const char *p, size_t n)
 	return http_multipart_feed(rq, a->pp, p, n);
 }
 
-/* What the ACTES XSD lets each answer carry: one Document, or the
- * Documents of a 3-2; PDF files. */
-static int
-answer_check(struct areq *a, struct lerr *e)
-{
-	static const char *const codes[] = { "2-2", "3-2", "3-3", "4-2", "4-3", NULL };
-	int known = 0;
-
-	for (int i = 0; codes[i]; i++)
-		known |= !strcmp(a->code, codes[i]);
-	if (!known) {
-		lerr_set(e, LERR_INVALID, "code", "\"%s\" is not the code of an answer to the prefecture", a->code);
-		lerr_hint(e, "2-2 answers a courrier simple; 3-2 sends the pieces asked for, 3-3 refuses them;"
-			  " 4-2 answers a lettre d'observations, 4-3 refuses to");
-		return LERR_INVALID;
-	}
-	if (a->nfiles == 0 || (a->nfiles > 1 && strcmp(a->code, "3-2"))) {
-		lerr_set(e, LERR_INVALID, "file", "a %s carries %s", a->code,
-			 strcmp(a->code, "3-2") ? "exactly one file" : "one file or more");
-		lerr_hint(e, "send the answer's PDF as a \"file\" part (the pieces of a 3-2 as several)");
-		return LERR_INVALID;
-	}
-	for (int i = 0; i < a->nfiles; i++)
-		if (a->files[i].len < 5 || memcmp(a->files[i].data, "%PDF-", 5)) {
-			lerr_set(e, LERR_INVALID, "file", "%s is not a PDF", a->names[i]);
-			lerr_hint(e, "@ctes carries the answers to the prefecture as PDF files");
-			return LERR_INVALID;
-		}
-	return 0;
-}
-
 static int
 answer_store(struct req *rq, struct store_conn *c, struct lerr *e)
 {
@@ -190,7 +160,11 @@ answer_store(struct req *rq, struct store_conn *c, struct lerr *e)
 	long long lid;
 	int rc = ids(rq, &lid, e);
 
-	rc = rc ? rc : answer_check(a, e);
+	struct acte_answer_file f[ANSWER_FILES];
+
+	for (int i = 0; i < a->nfiles; i++)
+		f[i] = (struct acte_answer_file){ a->names[i], a->files[i].data, a->files[i].len };
+	rc = rc ? rc : acte_answer_check(a->code, f, a->nfiles, e);
 	rc = rc ? rc : store_begin(c, e);
 	if (!rc)
 		rc = store_letter_answer_begin(c, rq->params[0], rq->client.id, lid, a->code,

@@ -22,11 +22,11 @@ int
 store_letter_add(struct store_conn *c, const char *doc_id, const struct letter_in *l, long long *id,
 		 struct lerr *e)
 {
-	struct sqlp p[7] = { SQLP_TEXT(doc_id), SQLP_TEXT(l->code), SQLP_TEXT(l->form), SQLP_TEXT(l->idacte),
-			     SQLP_TEXT(l->date), SQLP_TEXT(l->text), SQLP_TEXT(l->files_json) };
+	struct sqlp p[8] = { SQLP_TEXT(doc_id), SQLP_TEXT(l->code), SQLP_TEXT(l->form), SQLP_TEXT(l->idacte),
+			     SQLP_TEXT(l->date), SQLP_TEXT(l->text), SQLP_TEXT(l->files_json), SQLP_TEXT(l->remote_id) };
 
 	return sq_int(c, "SELECT letter_add($1::uuid, $2, $3, $4, nullif($5, '')::date, nullif($6, ''),"
-		      " ARRAY(SELECT jsonb_array_elements_text($7::jsonb)))", p, 7, id, e);
+		      " ARRAY(SELECT jsonb_array_elements_text($7::jsonb)), $8)", p, 8, id, e);
 }
 
 static int
@@ -117,8 +117,9 @@ store_letter_answer_load(struct store_conn *c, const char *doc_id, struct letter
 	int rc = sq_exec(c, "SELECT l.id, l.org_id, o.siren, coalesce(t.connector, ''), coalesce(t.remote_id, ''),"
 			 " l.idacte, l.answer_code, coalesce(l.date_courrier::text, ''), l.answer_state,"
 			 " coalesce(l.answer_name, ''), l.answer_sends, l.answer_tries,"
-			 " coalesce(extract(epoch FROM now() - l.answer_sending_since)::bigint, 0)"
-			 " FROM letter l JOIN organisation o ON o.id = l.org_id"
+			 " coalesce(extract(epoch FROM now() - l.answer_sending_since)::bigint, 0),"
+			 " coalesce(l.remote_id, ''), coalesce(d.meta->>'type_piece', '')"
+			 " FROM letter l JOIN organisation o ON o.id = l.org_id JOIN document d ON d.id = l.doc_id"
 			 " LEFT JOIN transmission t ON t.doc_id = l.doc_id"
 			 " WHERE l.doc_id = $1::uuid AND l.answer_state IN ('new', 'sending')"
 			 " ORDER BY l.id LIMIT 1 FOR UPDATE OF l", p, 1, &r, e);
@@ -142,6 +143,8 @@ store_letter_answer_load(struct store_conn *c, const char *doc_id, struct letter
 		a->sends = atoi(PQgetvalue(r, 0, 10));
 		a->tries = atoi(PQgetvalue(r, 0, 11));
 		a->sending_age_s = atoll(PQgetvalue(r, 0, 12));
+		copy(a->letter_remote, sizeof(a->letter_remote), PQgetvalue(r, 0, 13));
+		copy(a->type_piece, sizeof(a->type_piece), PQgetvalue(r, 0, 14));
 	}
 	PQclear(r);
 	return 0;
@@ -216,4 +219,23 @@ store_letter_answer_sending(struct store_conn *c, long long letter_id, const cha
 	struct sqlp q[2] = { SQLP_TEXT(job), SQLP_TEXT(lease) };
 	return sq_exec(c, "UPDATE job SET run_at = now() + $2::int * interval '1 second' WHERE id = $1::bigint",
 		       q, 2, NULL, e);
+}
+
+int
+store_xmit_find_remote(struct store_conn *c, long long org_id, const char *connector, const char *remote_id,
+		       char doc_id[37], struct lerr *e)
+{
+	char org[24];
+	PGresult *r = NULL;
+	int rc;
+
+	snprintf(org, sizeof(org), "%lld", org_id);
+	struct sqlp p[3] = { SQLP_TEXT(org), SQLP_TEXT(connector), SQLP_TEXT(remote_id) };
+	rc = sq_exec(c, "SELECT doc_id FROM transmission WHERE org_id = $1::bigint AND connector = $2"
+		     " AND remote_id = $3 ORDER BY created_at DESC LIMIT 1", p, 3, &r, e);
+	if (rc)
+		return rc;
+	copy(doc_id, 37, PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
+	PQclear(r);
+	return 0;
 }

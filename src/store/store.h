@@ -420,6 +420,10 @@ struct xmit_row {
 /* Loads and locks (FOR UPDATE) the document. */
 int store_xmit_load(struct store_conn *c, const char *doc_id, struct xmit_row *t, struct lerr *e) LERR_WUR;
 /* The document (doc_id "" if none) whose transmission of org (0: any) carries match_key. */
+/* The document whose transmission over connector went as remote_id (S²LOW's
+ * transaction), doc_id "" if none. */
+int store_xmit_find_remote(struct store_conn *c, long long org_id, const char *connector, const char *remote_id,
+			   char doc_id[37], struct lerr *e) LERR_WUR;
 int store_xmit_find(struct store_conn *c, long long org_id, const char *match_key, char doc_id[37],
 		    struct lerr *e) LERR_WUR;
 /* The document whose transmission of org waits for an answer (sending or
@@ -559,6 +563,8 @@ int store_web_signed(struct store_conn *c, long long person, char **json, struct
 int store_web_follow(struct store_conn *c, long long person, const char *state, const char *siren,
 		     char **json, struct lerr *e) LERR_WUR;
 int store_web_delegations(struct store_conn *c, long long person, char **json, struct lerr *e) LERR_WUR;
+int store_web_letter(struct store_conn *c, long long person, const char *doc_id, long long letter, char **json,
+		     struct lerr *e) LERR_WUR;
 int store_web_people(struct store_conn *c, char **json, struct lerr *e) LERR_WUR;
 int store_web_journal(struct store_conn *c, const struct web_journal_filter *f, char **json,
 		      struct lerr *e) LERR_WUR;
@@ -763,6 +769,7 @@ struct letter_in {
 	const char *date;            /* YYYY-MM-DD or "" */
 	const char *text;            /* DescriptionPieces, Motif, NatureIllegalite or "" */
 	const char *files_json;      /* JSON array of the NomFichier it lists */
+	const char *remote_id;       /* through S²LOW: its transaction of the letter, else NULL */
 };
 /* Records a letter of doc_id (event and journal); *id 0 when it was known. */
 int store_letter_add(struct store_conn *c, const char *doc_id, const struct letter_in *l, long long *id,
@@ -785,6 +792,8 @@ struct letter_answer_row {
 	char siren[10];
 	char connector[16];          /* of the act's transmission */
 	char remote_id[128];         /* the act's S²LOW transaction */
+	char letter_remote[64];      /* S²LOW's transaction of the letter */
+	char type_piece[16];         /* the act's typology (S²LOW's type_acte) */
 	char idacte[128];
 	char code[4];                /* the answer's: 2-2 3-2 3-3 4-2 4-3 */
 	char date[11];               /* the letter's DateCourrierPref */

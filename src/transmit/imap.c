@@ -370,11 +370,12 @@ answered(struct xmit_poll *p, const char *name, const struct verdict *v, char do
 /* A letter of the prefecture: its row, its event (the vendor's feed and
  * webhooks), its deadline (functions/77_letter.sql). */
 static int
-letter_record(struct xmit_poll *p, const char *doc_id, const char *name, struct verdict *v, struct lerr *e)
+letter_record(struct xmit_poll *p, const char *doc_id, const char *name, struct verdict *v, const char *remote,
+	      struct lerr *e)
 {
 	char *files = v->files ? json_dumps(v->files, JSON_COMPACT) : NULL;
 	struct letter_in l = { .code = v->letter, .form = name, .idacte = v->key, .date = v->date,
-			       .text = v->text, .files_json = files ? files : "[]" };
+			       .text = v->text, .files_json = files ? files : "[]", .remote_id = remote };
 	long long id = 0;
 	int rc = store_letter_add(p->c, doc_id, &l, &id, e);
 
@@ -416,7 +417,7 @@ judged(struct xmit_poll *p, const char *name, const void *xml, size_t len, struc
 		return rc;
 	if (v.cancelled && (rc = store_cancel_answer(p->c, doc_id, e)))
 		return rc;
-	if (v.letter && (rc = letter_record(p, doc_id, name, &v, e)))
+	if (v.letter && (rc = letter_record(p, doc_id, name, &v, NULL, e)))
 		return rc;
 	if (v.class_date[0]) {   /* the prefecture's classification is later than ours: ask for it */
 		int wanted = 0;
@@ -459,6 +460,44 @@ xmit_actes_return(struct xmit_poll *p, const char *name, const void *xml, size_t
 	judge(root, name, &v);
 	xmlFreeDoc(doc);
 	rc = judged(p, name, xml, len, &v, source, item, e);
+	json_decref(v.files);
+	return rc;
+}
+
+/* One file of a letter S²LOW holds for the act doc_id (s2low_letters.c):
+ * attached to it (role 'letter'); its form recorded as a letter whose
+ * answer goes back through S²LOW's transaction remote. */
+int
+xmit_actes_letter_file(struct xmit_poll *p, const char *doc_id, const char *name, const void *data, size_t len,
+		       const char *remote, struct lerr *e)
+{
+	size_t n;
+
+	while (!strncmp(name, "./", 2))   /* tar -C dir . */
+		name += 2;
+	n = strlen(name);
+	xmlDoc *doc = NULL;
+	xmlNode *root;
+	struct verdict v = { .role = NULL };
+	struct lerr ge;
+	int rc;
+
+	if (n > 4 && !strcasecmp(name + n - 4, ".pdf"))
+		return store_xmit_attach(p->c, doc_id, "letter", name, "application/pdf", data, len, e);
+	if (n <= 4 || strcasecmp(name + n - 4, ".xml") || xmlguard_check(data, len, XMIT_MAX_XML_RETURN, &ge))
+		return 0;
+	doc = xmlReadMemory(data, (int)len, name, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+			    XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root || !strncmp((const char *)root->name, "Enveloppe", 9)) {
+		xmlFreeDoc(doc);
+		return 0;
+	}
+	judge(root, name, &v);
+	xmlFreeDoc(doc);
+	rc = store_xmit_attach(p->c, doc_id, "letter", name, "application/xml", data, len, e);
+	if (!rc && v.letter)
+		rc = letter_record(p, doc_id, name, &v, remote, e);
 	json_decref(v.files);
 	return rc;
 }

@@ -18,6 +18,11 @@
  * an interrupted send cannot be reconciled from the mailbox: the same
  * archive (same envelope) is sent again once reconcile_wait has passed,
  * which the ministry recognises as the same envelope.
+ *
+ * An act sent through S²LOW is answered through S²LOW: one API call
+ * (xmit_s2low_reply()) on the letter's S²LOW transaction, S²LOW builds the
+ * message; an uncertain outcome is tried again (S²LOW would then hold two
+ * answers: known limit, as for its cancellation).
  */
 #include "transmit/xmit_int.h"
 
@@ -211,6 +216,77 @@ settings_of(struct xmit_job *x, const char *kind, struct lerr *e)
 	return x->settings ? 0 : lerr_set(e, LERR_INTERNAL, NULL, "bad %s connector settings", kind);
 }
 
+/* ---- through S²LOW ---- */
+
+struct spooled {
+	struct xmit_job *x;
+	struct xmit_s2low_file f[FILES_MAX];
+	char names[FILES_MAX][200];
+	int n, rc;
+	struct lerr *e;
+};
+
+static void
+spool_file(void *arg, int n, const char *name, const char *type, long long blob, long long size, int nchunks)
+{
+	struct spooled *s = arg;
+
+	(void)type;
+	if (s->rc || s->n == FILES_MAX)
+		return;
+	snprintf(s->names[s->n], sizeof(s->names[s->n]), "reponse-%d.pdf", n);
+	(void)name;
+	s->f[s->n].name = s->names[s->n];
+	s->f[s->n].size = size;
+	if (!(s->f[s->n].f = tmpfile())) {
+		s->rc = lerr_set(s->e, LERR_INTERNAL, NULL, "cannot create a spool file");
+		return;
+	}
+	s->rc = xmit_spool_blob(s->x->c, blob, nchunks, s->f[s->n].f, NULL, NULL, s->e);
+	rewind(s->f[s->n++].f);
+}
+
+/* One API call under the row lock, as the S²LOW cancellation: S²LOW builds
+ * and sends the answer itself (actes_transac_reponse_create.php); its
+ * transaction is kept as the answer's name.  type_envoie 3 for a refusal
+ * (3-3, 4-3), 4 otherwise, as Pastell posts it (S2low::sendReponseType());
+ * type_acte the act's typology. */
+static int
+via_s2low(struct xmit_job *x, struct letter_answer_row *a, struct lerr *e)
+{
+	struct spooled *s = calloc(1, sizeof(*s));
+	enum xmit_outcome out;
+	char id[64] = "", name[80], line[1200];
+	struct lerr why;
+	int rc;
+
+	if (!s)
+		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	s->x = x;
+	s->e = e;
+	lerr_clear(&why);
+	if ((rc = store_letter_answer_files(x->c, a->id, spool_file, s, e)) || (rc = s->rc))
+		goto out;
+	out = xmit_s2low_reply(x->settings, a->letter_remote, a->code[2] == '3' ? 3 : 4,
+			       a->type_piece[0] ? a->type_piece : "99_AU", s->f, s->n, id, sizeof(id), &why);
+	lerr_oneline(&why, line, sizeof(line));
+	snprintf(name, sizeof(name), "s2low:%s", id);
+	if (out == XMIT_SENT) {
+		log_info("doc=%s: answer %s sent through S²LOW as transaction %s", x->t.doc_id, a->code, id);
+		rc = store_letter_answer_state(x->c, a->id, "sent", name, NULL, e);
+	} else if (out == XMIT_REFUSED) {
+		log_warn("doc=%s: S²LOW refused the answer %s: %s", x->t.doc_id, a->code, line);
+		rc = store_letter_answer_state(x->c, a->id, "refused", NULL, line, e);
+	} else {
+		rc = again(x, a, &why, e);
+	}
+out:
+	for (int i = 0; i < s->n; i++)
+		fclose(s->f[i].f);
+	free(s);
+	return rc;
+}
+
 static int
 answer(struct xmit_job *x, struct letter_answer_row *a, long long job_id, struct lerr *e)
 {
@@ -225,8 +301,7 @@ answer(struct xmit_job *x, struct letter_answer_row *a, long long job_id, struct
 	if (settings_of(x, a->connector, &why))
 		return again(x, a, &why, e);
 	if (!strcmp(a->connector, "s2low"))
-		return store_letter_answer_state(x->c, a->id, "refused", NULL,
-						 "answers through S²LOW are not sent by liasse yet", e);
+		return via_s2low(x, a, e);
 	snprintf(x->t.remote_name, sizeof(x->t.remote_name), "%s", a->name);
 	if (!strcmp(a->state, "sending") && a->sending_age_s < xmit_reconcile_wait(x->settings)) {
 		lerr_set(&why, LERR_UNAVAILABLE, NULL, "an interrupted send of %s: waiting before sending it again",

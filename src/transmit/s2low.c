@@ -87,6 +87,7 @@
 #define P_PREF_GET "modules/actes/actes_transac_get_document.php?id="
 #define P_PREF_ENVELOPE "modules/actes/actes_download_file.php?env="
 #define P_PREF_READ "modules/actes/api/document_prefecture_mark_as_read.php?transaction_id="
+#define P_PREF_REPLY "modules/actes/actes_transac_reponse_create.php?api=1"
 #define P_RETOUR_LIST "modules/helios/api/helios_get_list.php"
 #define P_RETOUR_GET "modules/helios/api/helios_get_retour.php?id="
 #define P_RETOUR_READ "modules/helios/api/helios_change_status.php?id="
@@ -827,6 +828,79 @@ xmit_s2low_prefdoc_read(json_t *settings, const char *id, struct lerr *e)
 	return rc;
 }
 
+/* actes_transac_reponse_create.php reads api from the query string only,
+ * the rest from the form; it answers "OK : id généré : <id>" or
+ * "KO : <message>" (sortir_atrc()), or "KO\n<message>" from
+ * Helpers::returnAndExit() (typology missing). */
+static enum xmit_outcome
+reply_answer(const char *body, char *id, size_t idn, struct lerr *e)
+{
+	char msg[600];
+	const char *rest;
+	int v = text_verdict(body, &rest);
+
+	if (v == 1) {
+		const char *d = body + strcspn(body, "0123456789");
+
+		snprintf(id, idn, "%.*s", (int)strspn(d, "0123456789"), d);
+		if (id[0])
+			return XMIT_SENT;
+	}
+	rest += strspn(rest, " :");
+	to_utf8(rest, strlen(rest), msg, sizeof(msg));
+	one_line(msg);
+	lerr_set(e, v == 0 && !not_about_document(msg) ? LERR_INVALID : LERR_UNAVAILABLE, NULL,
+		 "S²LOW refused the answer to the prefecture");
+	lerr_detail(e, "%s", msg[0] ? msg : "(no answer)");
+	return v == 0 && !not_about_document(msg) ? XMIT_REFUSED : XMIT_UNSENT;
+}
+
+enum xmit_outcome
+xmit_s2low_reply(json_t *settings, const char *prefdoc, int type_envoie, const char *type_acte,
+		 const struct xmit_s2low_file *files, int n, char *id, size_t idn, struct lerr *e)
+{
+	enum xmit_outcome out = XMIT_UNSENT;
+	struct xmit_curl xc;
+	curl_mime *m = NULL;
+	char url[1200], v[16];
+	long status = 0;
+	CURLcode cc;
+
+	if (url_of(url, sizeof(url), settings, P_PREF_REPLY, NULL, e) || !*prefdoc ||
+	    strspn(prefdoc, "0123456789") != strlen(prefdoc))
+		return lerr_set(e, LERR_INVALID, NULL, "no S²LOW transaction to answer"), XMIT_REFUSED;
+	if (xmit_curl_open(&xc, settings, "", "https", (long)config_int("transmit_timeout"), ANSWER_MAX, e))
+		return XMIT_UNSENT;
+	m = curl_mime_init(xc.h);
+	field(m, "id", prefdoc);
+	snprintf(v, sizeof(v), "%d", type_envoie);
+	field(m, "type_envoie", v);
+	field(m, "type_acte", type_acte);
+	for (int i = 0; i < n; i++) {
+		if (i)
+			field(m, "type_pj[]", type_acte);
+		if (xmit_mime_spool(m, i ? "acte_attachments[]" : "acte_pdf_file", files[i].name, "application/pdf",
+				    files[i].f, files[i].size, e))
+			goto out;
+	}
+	curl_easy_setopt(xc.h, CURLOPT_URL, url);
+	curl_easy_setopt(xc.h, CURLOPT_MIMEPOST, m);
+	cc = curl_easy_perform(xc.h);
+	curl_easy_getinfo(xc.h, CURLINFO_RESPONSE_CODE, &status);
+	if (cc != CURLE_OK) {
+		out = xmit_curl_unsent(cc) ? XMIT_UNSENT : XMIT_UNCERTAIN;
+		xmit_curl_error(&xc, cc, "the answer's POST to S²LOW", e);
+	} else if (status != 200) {
+		lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW answered HTTP %ld to the answer", status);
+	} else if (!buf_add(&xc.body, "", 1)) {
+		out = reply_answer(xc.body.data, id, idn, e);
+	}
+out:
+	curl_mime_free(m);
+	xmit_curl_close(&xc);
+	return out;
+}
+
 /* ---- PES_Retour (the DGFiP's returns S²LOW collected for the organisation) ---- */
 
 /* A "KO" in an S²LOW XML answer: the error with its message. */
@@ -1097,6 +1171,7 @@ s2low_poll(struct xmit_poll *p, struct lerr *e)
 		}
 	}
 	free(pd);
+	rc = rc ? rc : xmit_s2low_letters_poll(p, e);
 	return rc ? rc : fetch_classification(p, e);
 }
 

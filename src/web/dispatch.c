@@ -38,6 +38,8 @@ static const struct web_route {
 	{ "GET", "/documents/{id}/fichiers/{n}", N_LOGGED, web_doc_file },
 	{ "POST", "/documents/{id}/refus", N_SIGNER, web_doc_reject },
 	{ "GET", "/suivi", N_STAFF, web_follow },
+	{ "GET", "/documents/{id}/courriers/{lid}", N_STAFF, web_letter },
+	{ "POST", "/documents/{id}/courriers/{lid}", N_STAFF, web_letter_post },
 	{ "GET", "/admin", N_OPERATOR, web_admin_orgs },
 	{ "GET", "/admin/personnes", N_OPERATOR, web_admin_people },
 	{ "POST", "/admin/personnes", N_OPERATOR, web_admin_people_post },

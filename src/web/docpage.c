@@ -365,6 +365,21 @@ follow_row(struct page *p, json_t *d)
 	if (*js(d, "reason"))
 		h_fmt(p, "<br><span class=\"muted\">Motif : %s</span>", js(d, "reason"));
 	h_raw(p, "</td><td data-label=\"Courriers\">");
+	json_array_foreach(json_object_get(d, "courriers"), i, l) {
+		const char *ans = js(l, "answer");
+
+		h_fmt(p, "<a href=\"/documents/%s/courriers/%lld\">%s</a>", js(d, "id"),
+		      (long long)json_integer_value(json_object_get(l, "id")), js(l, "label"));
+		if (*js(l, "deadline") && !strcmp(ans, "none")) {
+			h_raw(p, " <span class=\"muted\">à répondre avant le ");
+			h_when(p, js(l, "deadline"));
+			h_raw(p, "</span>");
+		} else if (strcmp(ans, "none")) {
+			h_fmt(p, " <span class=\"muted\">%s</span>", !strcmp(ans, "sent") ? "répondu" :
+			      !strcmp(ans, "refused") ? "réponse refusée" : "réponse en cours d’envoi");
+		}
+		h_raw(p, "<br>");
+	}
 	json_array_foreach(letters, i, l)
 		h_fmt(p, "<a href=\"/documents/%s/fichiers/%lld\">%s</a><br>", js(d, "id"),
 		      (long long)json_integer_value(json_object_get(l, "n")), js(l, "name"));

@@ -129,6 +129,8 @@ void web_mycert(struct page *p);
 void web_mycert_post(struct page *p);
 void web_delegation_post(struct page *p);
 void web_follow(struct page *p);
+void web_letter(struct page *p);
+void web_letter_post(struct page *p);
 void web_admin_orgs(struct page *p);
 void web_admin_people(struct page *p);
 void web_admin_people_post(struct page *p);

@@ -266,6 +266,39 @@ export function startS2lowFake(tlsFiles, { acquit, classification, retours = [],
 				return send(200, 'application/pdf', Buffer.concat([t.pdf.subarray(0, nl), Buffer.from(stamp), t.pdf.subarray(nl)]));
 			}
 
+			// actes_transac_reponse_create.php: api read from the query string
+			// only; sortir_atrc() answers "KO : <message>", the typology check
+			// Helpers::returnAndExit(); a new transaction of the letter's type
+			if (p === '/modules/actes/actes_transac_reponse_create.php' && req.method === 'POST') {
+				const apiGet = u.searchParams.get('api') === '1';
+				const ko = (msg) => (apiGet ? send(200, 'text/plain', latin1(`KO : ${msg}`)) :
+					send(302, 'text/html', '', { Location: '/' }));
+				if (!authOk)
+					return ko("Échec de l'authentification");
+				const rel = tx.get(String(field('id') || ''));
+				if (!field('type_acte'))
+					return apiGet ? send(200, 'text/html', latin1('KO\nErreur lors de la réception du fichier : typologie absente\n')) :
+						send(302, 'text/html', '', { Location: '/' });
+				const acte = files('acte_pdf_file');
+				if (!acte.length)
+					return ko('Envoi de fichier illégal.');
+				if (!rel || rel.kind !== 'prefdoc')
+					return ko("Erreur lors de l'enregistrement de la transaction :\nla transaction n'existe pas");
+				const annexes = files('acte_attachments[]');
+				const typePj = fieldAll('type_pj[]');
+				for (let i = 0; i < annexes.length; i++)
+					if (!typePj[i])
+						return apiGet ? send(200, 'text/html', latin1(`KO\nErreur lors de la réception du fichier annexe ${annexes[i].filename} : typologie absente\n`)) :
+							send(302, 'text/html', '', { Location: '/' });
+				for (const f of [acte[0], ...annexes])
+					if (f.data.subarray(0, 5).toString() !== '%PDF-')
+						return ko(`Erreur de validation du fichier de l'acte :\nLe fichier ${f.filename} n'est pas un PDF\n`);
+				const id = newTx({ kind: 'reponse', related: field('id'), type: rel.type, type_envoie: field('type_envoie'),
+					type_acte: field('type_acte'), type_pj: typePj, files: [acte[0], ...annexes].map((f) => f.data),
+					number: rel.number, script: [1] });
+				return send(200, 'text/plain', latin1(`OK : id généré : ${id}\n`));
+			}
+
 			if (p === '/modules/actes/actes_transac_cancel.php' && req.method === 'POST') {
 				if (!authOk)
 					return returnAndExit(1, "Échec de l'authentification");

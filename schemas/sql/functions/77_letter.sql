@@ -28,15 +28,15 @@ $$;
 -- is ignored: 0), journalled, and an event 'document.letter' for the
 -- document's client (its feed and webhooks).  Returns the letter id or 0.
 CREATE OR REPLACE FUNCTION letter_add(p_doc uuid, p_code text, p_form text, p_idacte text, p_date date,
-	p_text text, p_files text[]) RETURNS bigint LANGUAGE plpgsql AS $$
+	p_text text, p_files text[], p_remote text DEFAULT NULL) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
 	v_doc document;
 	v_id bigint;
 BEGIN
 	SELECT * INTO v_doc FROM document WHERE id = p_doc;
-	INSERT INTO letter (doc_id, org_id, code, form_name, idacte, date_courrier, text, files, deadline)
+	INSERT INTO letter (doc_id, org_id, code, form_name, idacte, date_courrier, text, files, deadline, remote_id)
 	VALUES (p_doc, v_doc.org_id, p_code, p_form, p_idacte, p_date, p_text, coalesce(p_files, '{}'),
-		letter_deadline(p_code, p_date))
+		letter_deadline(p_code, p_date), p_remote)
 	ON CONFLICT (doc_id, form_name) DO NOTHING RETURNING id INTO v_id;
 	IF v_id IS NULL THEN
 		RETURN 0;
