@@ -36,7 +36,10 @@
  *            actes_transac_get_document.php?id=N redirects to
  *            actes_download_file.php?env=E, the archive (tar.gz);
  *            api/document_prefecture_mark_as_read.php?transaction_id=N ->
- *            {"result":"ok"} (xmit_s2low_prefdoc*(); nothing calls them yet)
+ *            {"result":"ok"} (xmit_s2low_prefdoc*(), read by the poll:
+ *            s2low_letters.c); the answer: POST modules/actes/
+ *            actes_transac_reponse_create.php?api=1 -> "OK : id généré : N"
+ *            or "KO : <message>" (xmit_s2low_reply(), from letters.c)
  *   returns  GET modules/helios/api/helios_get_list.php -> <liste> of the
  *            unread PES_Retour (<pes_retour><id/><nom/><date/>); the file from
  *            helios_get_retour.php?id=N; helios_change_status.php?id=N marks

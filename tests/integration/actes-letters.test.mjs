@@ -102,12 +102,16 @@ test('the real courrier simple and déféré come back over IMAP and land on the
 	assert.equal(await h.psql(`SELECT match_key FROM transmission WHERE doc_id = '${doc.id}'`),
 		'034-000000000-20170701-20170725A-AI');
 	const since = Number(await h.psql('SELECT coalesce(max(id), 0) FROM event'));
-	for (const dir of ['test-courrier-simple', 'test-defere-ta']) {
+	for (const dir of ['test-courrier-simple', 'test-defere-ta', 'test-courrier-simple-renumerote']) {
 		const s = await sim.actesSend('files', path.join(letters, dir));
 		assert.equal(s.status, 200, s.text);
 	}
-	const items = await waitLetters(z, doc.id, 2);
-	const cs = items.find((l) => l.code === '2-1'), ta = items.find((l) => l.code === '5-1');
+	const items = await waitLetters(z, doc.id, 3);
+	const cs = items.find((l) => l.form.endsWith('-2-1_0.xml')), ta = items.find((l) => l.code === '5-1');
+	// the renumbered one (form _17, document _16) is a letter of its own on the same act
+	const re = items.find((l) => l.form === '034-000000000-20170701-20170725A-AI-2-1_17.xml');
+	assert.ok(re, JSON.stringify(items));
+	assert.equal(re.code, '2-1');
 	assert.ok(cs && ta, JSON.stringify(items));
 	assert.equal(cs.label, 'Courrier simple');
 	assert.equal(cs.idacte, '034-000000000-20170701-20170725A-AI');
@@ -129,13 +133,21 @@ test('the real courrier simple and déféré come back over IMAP and land on the
 	// an event for each, in the vendor's feed, naming the letter
 	const ev = await h.psql(`SELECT string_agg(letter_id::text, ',' ORDER BY letter_id)
 		FROM event WHERE id > ${since} AND doc_id = '${doc.id}' AND type = 'document.letter'`);
-	assert.equal(ev, [cs.id, ta.id].sort((a, b) => a - b).join(','));
+	assert.equal(ev, [cs.id, ta.id, re.id].sort((a, b) => a - b).join(','));
 	// the déféré cannot be answered: 409 with the reason
 	const r = await answer(z, doc.id, ta.id, '2-2', [pdfFile(900, 'x.pdf')]);
 	assert.equal(r.status, 409, r.text);
 	assert.match(r.json.detail || r.json.title, /not answered through @ctes/);
-	// read again (the same mail seen by a later poll): no second letter
-	assert.equal(await h.psql(`SELECT count(*) FROM letter WHERE doc_id = '${doc.id}'`), '2');
+	// the same courrier mailed again: its file is kept, no second letter
+	const files = Number(await h.psql(`SELECT count(*) FROM document_file WHERE doc_id = '${doc.id}'`));
+	assert.equal((await sim.actesSend('files', path.join(letters, 'test-courrier-simple'))).status, 200);
+	for (const t0 = Date.now(); Date.now() - t0 < 60000;) {
+		if (Number(await h.psql(`SELECT count(*) FROM document_file WHERE doc_id = '${doc.id}'`)) > files)
+			break;
+		await sleep(300);
+	}
+	assert.ok(Number(await h.psql(`SELECT count(*) FROM document_file WHERE doc_id = '${doc.id}'`)) > files);
+	assert.equal(await h.psql(`SELECT count(*) FROM letter WHERE doc_id = '${doc.id}'`), '3');
 });
 
 test('a courrier simple answered from the API: the simulator receives a valid 2-2', async () => {
