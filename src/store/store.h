@@ -515,6 +515,12 @@ int store_cancel_retry_later(struct store_conn *c, const char *doc_id, const cha
 			     struct lerr *e) LERR_WUR;
 /* The 6-2 ARAnnulation came: document 'cancelled'. */
 int store_cancel_answer(struct store_conn *c, const char *doc_id, struct lerr *e) LERR_WUR;
+/* The annulations sent through S²LOW and not answered yet, for org_id:
+ * the document and S²LOW's cancellation transaction (remote_name
+ * "s2low:<id>"). */
+int store_cancel_s2low_each(struct store_conn *c, long long org_id,
+			    void (*fn)(void *arg, const char *doc_id, const char *cancel_id), void *arg,
+			    struct lerr *e) LERR_WUR;
 /* The document whose 6-1 archive is <tri>-<envelope>.tar.gz (doc_id "" if none). */
 int store_cancel_find(struct store_conn *c, long long org_id, const char *envelope, char doc_id[37],
 		      struct lerr *e) LERR_WUR;

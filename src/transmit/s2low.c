@@ -23,7 +23,8 @@
  *            modules/actes/actes_transac_get_ARActe.php?id=N
  *   cancel   POST modules/actes/actes_transac_cancel.php (api=1, id) ->
  *            "OK\n<id of the cancellation>\n" (xmit_s2low_cancel(), only for an
- *            act whose status is 4)
+ *            act whose status is 4); that transaction's status followed by
+ *            the poll: 4 with the ARAnnulation -> cancelled (follow_cancels())
  *   stamped  GET modules/actes/actes_transac_get_files_list.php?transaction=N
  *            -> JSON [{id, name, posted_filename, mimetype, size, sign,
  *            code_pj}] (or "KO\n<message>" before the ARActe), then the act's
@@ -1111,6 +1112,87 @@ out:
 	return rc;
 }
 
+/* ---- the annulations S²LOW sent for us ---- */
+
+/* S²LOW's cancellation transaction (actes_transac_cancel.php created it)
+ * has a status of its own, read with actes_transac_get_status.php as an
+ * act's: when the ARAnnulation comes, S²LOW sets it to 4 with the
+ * ARAnnulation as its return, and the act's own transaction to 0 annulé
+ * (ActesAnalyseFichierRecuController::traitementARAnnulation()).  4: the
+ * 6-2 attached (role cancel_ack), the act cancelled; -1 or 6: the
+ * annulation refused, the act acknowledged again; else wait. */
+static int
+cancel_one(struct xmit_poll *p, const char *doc, const char *id, struct lerr *e)
+{
+	char url[1300], msg[900], reason[1100], name[96];
+	const struct status *s;
+	const char *rest;
+	struct buf b;
+	int st = 0, rc;
+
+	buf_init(&b, RETURN_MAX);
+	if ((rc = url_of(url, sizeof(url), p->settings, P_ACTE_STATUS, id, e)) ||
+	    (rc = call(p->settings, url, NULL, &b, e)) ||
+	    (rc = status_of(b.data, 0, &st, &rest, msg, sizeof(msg), e)))
+		goto out;
+	s = status_named(0, st);
+	if (st == 4 && strstr(rest, "ARAnnulation")) {
+		snprintf(name, sizeof(name), "ARAnnulation-%.63s.xml", id);
+		if (!(rc = xmit_returned(p->c, doc, "cancel_ack", name, "application/xml", rest, strlen(rest), -1, NULL,
+					 e)))
+			rc = store_cancel_answer(p->c, doc, e);
+		p->handled++;
+	} else if (st == -1 || st == 6) {
+		snprintf(reason, sizeof(reason), "S²LOW cancellation %.63s %s (status %d)%s%.900s", id,
+			 s ? s->label : "", st, msg[0] && !strchr(msg, '<') ? ": " : "", strchr(msg, '<') ? "" : msg);
+		rc = store_cancel_outcome(p->c, doc, "refused", reason, e);
+		p->handled++;
+	}
+out:
+	buf_fini(&b);
+	return rc;
+}
+
+struct cancels {
+	struct { char doc[37], id[64]; } k[100];
+	int n;
+};
+
+static void
+take_cancel(void *arg, const char *doc, const char *id)
+{
+	struct cancels *c = arg;
+
+	if (c->n < 100 && *id) {
+		snprintf(c->k[c->n].doc, sizeof(c->k[c->n].doc), "%.36s", doc);
+		snprintf(c->k[c->n].id, sizeof(c->k[c->n].id), "%.63s", id);
+		c->n++;
+	}
+}
+
+static int
+follow_cancels(struct xmit_poll *p, struct lerr *e)
+{
+	struct cancels *c = calloc(1, sizeof(*c));
+	int rc = c ? store_cancel_s2low_each(p->c, p->org_id, take_cancel, c, e) :
+		 lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+
+	for (int i = 0; !rc && c && i < c->n; i++) {
+		struct lerr why;
+
+		lerr_clear(&why);
+		if (cancel_one(p, c->k[i].doc, c->k[i].id, &why)) {
+			if (why.sqlstate[0])
+				rc = (*e = why).kind;
+			else
+				log_warn("doc=%s: S²LOW cancellation %s: %s %s", c->k[i].doc, c->k[i].id, why.msg,
+					 why.detail);
+		}
+	}
+	free(c);
+	return rc;
+}
+
 /* The organisation's classification, when one is due
  * (store_org_classification_due(): at the first act, on demand, ...):
  * S²LOW keeps the prefecture's last 7-2 and hands it over as is
@@ -1174,6 +1256,7 @@ s2low_poll(struct xmit_poll *p, struct lerr *e)
 		}
 	}
 	free(pd);
+	rc = rc ? rc : follow_cancels(p, e);
 	rc = rc ? rc : xmit_s2low_letters_poll(p, e);
 	return rc ? rc : fetch_classification(p, e);
 }

@@ -318,10 +318,18 @@ test('POST .../cancel of an act acknowledged through S²LOW: S²LOW is asked to 
 	do {
 		await new Promise((res) => setTimeout(res, 300));
 		row = await h.psql(`SELECT state || ' ' || remote_name FROM cancellation WHERE doc_id = '${r.json.id}'`);
-	} while (!row.startsWith('sent') && Date.now() - t0 < 30000);
-	const m = /^sent s2low:(\d+)$/.exec(row);
+	} while (!/^(sent|acknowledged) /.test(row) && Date.now() - t0 < 30000);
+	const m = /^(?:sent|acknowledged) s2low:(\d+)$/.exec(row);
 	assert.ok(m, row);
 	const tx = fake.tx.get(m[1]);
 	assert.equal(tx.kind, 'annulation');
 	assert.equal(tx.related, id);
+	// followed in S²LOW to its ARAnnulation (status 4 of the cancellation transaction): cancelled
+	const done2 = await waitState(env.a, r.json.id, ['cancelled', 'acknowledged'], 30000);
+	assert.equal(done2.state, 'cancelled', JSON.stringify(done2));
+	const ack = done2.files.find((f) => f.role === 'cancel_ack');
+	assert.ok(ack, JSON.stringify(done2.files));
+	assert.equal(ack.name, `ARAnnulation-${m[1]}.xml`);
+	assert.equal(fake.tx.get(id).status, 0, 'the act annulé in S²LOW');
+	assert.equal(await h.psql(`SELECT state FROM cancellation WHERE doc_id = '${r.json.id}'`), 'acknowledged');
 });

@@ -186,6 +186,13 @@ export function startS2lowFake(tlsFiles, { acquit, classification, retours = [],
 					return echo('KO\nNuméro de transaction invalide.');
 				const s = statusOf(t);
 				let flux = '';
+				// traitementARAnnulation(): the cancellation transaction 4 with the
+				// ARAnnulation as its return, the act's own transaction 0 annulé
+				if (s === 4 && t.kind === 'annulation') {
+					flux = `<?xml version="1.0" encoding="ISO-8859-1"?>\n<actes:ARAnnulation xmlns:actes="http://www.interieur.gouv.fr/ACTES#v1.1-20040216" actes:IDActe="fake-${t.number}" actes:DateReception="${new Date().toISOString().slice(0, 10)}"/>\n`;
+					tx.get(t.related).status = 0;
+					return send(200, 'text/html; charset=ISO-8859-1', latin1(`OK\n${s}\n${flux}`));
+				}
 				if (s === 4)
 					flux = `<?xml version="1.0" encoding="ISO-8859-1"?>\n<actes:ARActe xmlns:actes="http://www.interieur.gouv.fr/ACTES#v1.1-20040216" actes:IDActe="fake-${t.number}" actes:DateReception="${new Date().toISOString().slice(0, 10)}"/>\n`;
 				if (s === -1)
