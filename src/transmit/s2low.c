@@ -315,7 +315,8 @@ url_of(char *out, size_t n, json_t *settings, const char *path, const char *arg,
 struct s2low_part {
 	FILE *f;
 	long long size;
-	const char *field;           /* a literal */
+	const char *field;           /* a literal, or fieldbuf */
+	char fieldbuf[48];
 	char name[256];
 	char type[128];
 };
@@ -364,6 +365,8 @@ field_of(const char *kind, int n, const char *role)
 		return "acte_attachments[]";
 	if (!strcmp(role, "signature"))
 		return "acte_pdf_file_sign";
+	if (!strcmp(role, "annexe_signature"))
+		return "acte_attachments_sign[]";   /* indexed by take_file() */
 	return NULL;
 }
 
@@ -407,6 +410,10 @@ take_file(void *arg, int n, const char *role, const char *name, const char *type
 	c->ps->annexes += !strcmp(field, "acte_attachments[]");
 	p->size = size;
 	p->field = field;
+	if (!strcmp(field, "acte_attachments_sign[]")) {   /* S²LOW reads it at its annexe's index */
+		snprintf(p->fieldbuf, sizeof(p->fieldbuf), "acte_attachments_sign[%d]", c->ps->annexes - 1);
+		p->field = p->fieldbuf;
+	}
 	safe_name(p->name, sizeof(p->name), name);
 	snprintf(p->type, sizeof(p->type), "%s", strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789/.+-") ==
 		 strlen(type) ? type : "application/octet-stream");

@@ -231,6 +231,31 @@ test('the prefecture\'s documents: listed, fetched through the redirection to th
 	assert.equal((await s2lowCall('prefdocs')).stdout, '');
 });
 
+// h3 (issue 11): an annexe's own signature goes to S²LOW at its annexe's index
+test('an annexe\'s signature is posted as acte_attachments_sign[i], i its annexe\'s index', async () => {
+	const key = path.join(h.tmp, 'sig.key'), cert = path.join(h.tmp, 'sig.pem');
+	const run = (args) => new Promise((res, rej) => execFile('openssl', args, (e) => (e ? rej(e) : res())));
+	await run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=s', '-days', '1']);
+	const a1 = pdfFile(1000, 'a1.pdf'), a2 = pdfFile(1100, 'a2.pdf');
+	fs.writeFileSync(path.join(h.tmp, 'a2.pdf'), a2.data);
+	await run(['cms', '-sign', '-binary', '-in', path.join(h.tmp, 'a2.pdf'), '-signer', cert, '-inkey', key,
+		'-outform', 'DER', '-out', path.join(h.tmp, 'a2.p7s')]);
+	const sig = fs.readFileSync(path.join(h.tmp, 'a2.p7s'));
+	const meta = acteMeta(env.orgA, 'S2L_SIG', { sign: false, transmit: true });
+	const r = await env.a.postParts([{ name: 'metadata', type: 'application/json', data: JSON.stringify(meta) },
+		{ name: 'file', filename: 'acte.pdf', type: 'application/pdf', data: pdfFile(2000).data },
+		{ name: 'annexe', filename: a1.name, type: a1.type, data: a1.data },
+		{ name: 'annexe', filename: a2.name, type: a2.type, data: a2.data },
+		{ name: 'annexe_signature', filename: 'a2.p7s', type: 'application/pkcs7-signature', data: sig }]);
+	assert.equal(r.status, 201, r.text);
+	const done = await waitState(env.a, r.json.id, ENDS);
+	assert.equal(done.state, 'acknowledged', JSON.stringify(done));
+	const t = [...fake.tx.values()].find((x) => x.number === 'S2L_SIG');
+	assert.deepEqual(Object.keys(t.fields.annexe_signs), ['1']);
+	assert.deepEqual(t.fields.annexe_signs['1'], sig);
+	assert.equal(t.fields.annexes.length, 2);
+});
+
 // h3 (issue 11, point 4): a letter of the prefecture through S²LOW, answered.
 test('a courrier simple through S²LOW lands on its act and is answered through actes_transac_reponse_create.php', async () => {
 	const letters = fixture('s2low/class/fixtures/test-courrier-simple');

@@ -174,7 +174,10 @@ export function startS2lowFake(tlsFiles, { acquit, classification, retours = [],
 					number.startsWith('ERR') ? [3, -1] : [1, 3, 4], fields: {
 					nature: field('nature_code'), classif1: field('classif1'), classif2: field('classif2'),
 					date, subject: field('subject'), type_acte: field('type_acte'), type_pj: typePj,
-					annexes: annexes.map((a) => a.filename) } });
+					annexes: annexes.map((a) => a.filename),
+					// $_FILES['acte_attachments_sign']['tmp_name'][$i]: the signature of annex i
+					annexe_signs: Object.fromEntries(parts.filter((x) => /^acte_attachments_sign\[\d*\]$/.test(x.name) && x.filename !== null)
+						.map((x, k) => [/\[(\d+)\]/.exec(x.name) ? /\[(\d+)\]/.exec(x.name)[1] : String(k), x.data])) } });
 				return returnAndExit(0, `Création de l'enveloppe n°${id}. Résultat ok.`, `${id}\n`);
 			}
 
