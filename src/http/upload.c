@@ -22,7 +22,8 @@
 #include "flow/meta.h"
 #include "flow/pes_xsd.h"
 
-#define MAX_FILES 201                 /* the main file, up to 100 annexes and their signatures */
+#define MAX_ANNEXES 100
+#define MAX_FILES (1 + 2 * MAX_ANNEXES)  /* the main file, the annexes and their signatures */
 #define HEAD_SIZE 4096                /* bytes kept for sniffing */
 #define META_MAX (64 * 1024)
 
@@ -162,6 +163,17 @@ meta_end(struct req *rq, struct upload *u)
 
 /* ---- files ---- */
 
+/* The annexes among the files (not their signatures). */
+static size_t
+annexes_of(const struct upload *u)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < u->nfiles; i++)
+		n += !strcmp(u->files[i].role, "annexe");
+	return n;
+}
+
 static int
 file_begin(struct req *rq, struct upload *u, const char *key, const char *filename,
 	   const char *ctype)
@@ -185,7 +197,7 @@ file_begin(struct req *rq, struct upload *u, const char *key, const char *filena
 		return fail(rq, LERR_MALFORMED, "annexe", "annexes must come after the main file", NULL);
 	if (!sig && door_file_begin(&u->door, main_file, &e))
 		return http_fail(rq, &e);
-	if (u->nfiles == MAX_FILES)
+	if (u->nfiles == MAX_FILES || (!main_file && !sig && annexes_of(u) == MAX_ANNEXES))
 		return fail(rq, LERR_INVALID, "annexe", "too many annexes", "send at most 100 annexes");
 	if (!filename || !filename_safe(filename)) {
 		lerr_set(&e, LERR_INVALID, key, "unsafe or missing file name");
@@ -379,17 +391,6 @@ request_digest(struct upload *u, uint8_t out[SHA256_LEN])
 		sha256_update(&h, u->files[i].sha, SHA256_LEN);
 	}
 	sha256_final(&h, out);
-}
-
-/* The annexes among the files (not their signatures). */
-static size_t
-annexes_of(const struct upload *u)
-{
-	size_t n = 0;
-
-	for (int i = 0; i < u->nfiles; i++)
-		n += !strcmp(u->files[i].role, "annexe");
-	return n;
 }
 
 static int
