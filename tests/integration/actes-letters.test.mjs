@@ -10,6 +10,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { newHarness, acteMeta, pdfFile, fixture, skip, multipart, download, sleep, sha256 } from '../lib/harness.mjs';
 import { requireStatesim, startStatesim, configureActes, makeTls, waitState, FAST } from './transmit-common.mjs';
@@ -21,7 +22,8 @@ if (!xsd || !letters)
 	skip('ACTES XSD or s2low/class/fixtures absent (LIASSE_FIXTURES)');
 const h = newHarness('actes-letters');
 const ORG_Z = '000000000';   // the organisation of the fixtures' letters (034-000000000-...)
-let env, sim, tls, z, zKey, n = 0;
+let env, sim, tls, z, zKey, rx, n = 0;
+const deliveries = [];
 
 async function acknowledged(client, org, numero, acte = {}) {
 	const meta = acteMeta(org, numero, { sign: false, transmit: true }, acte);
@@ -81,7 +83,20 @@ function received(name, code) {
 }
 
 test.before(async () => {
-	env = await h.setup(FAST);
+	env = await h.setup({ ...FAST, webhook_allow_private: 'yes' });
+	// vendor A's webhook receiver: every delivery kept
+	rx = http.createServer((req, res) => {
+		const c = [];
+		req.on('data', (d) => c.push(d));
+		req.on('end', () => {
+			deliveries.push(JSON.parse(Buffer.concat(c).toString()));
+			res.end('ok');
+		});
+	});
+	await new Promise((res) => rx.listen(0, '127.0.0.1', res));
+	const w = await env.a.post('/api/v1/webhooks', Buffer.from(JSON.stringify({ url: `http://127.0.0.1:${rx.address().port}/hook` })),
+		{ 'Content-Type': 'application/json' });
+	assert.equal(w.status, 201, w.text);
 	tls = makeTls(h);
 	sim = await startStatesim(h, { tls, set: { 'actes.xsd': xsd } });
 	await configureActes(h, env.orgA, sim, tls);
@@ -92,6 +107,7 @@ test.before(async () => {
 });
 
 test.after(async () => {
+	rx.close();
 	sim.stop();
 	await h.stopAll();
 });
@@ -166,6 +182,14 @@ test('a courrier simple answered from the API: the simulator receives a valid 2-
 	assert.ok(ev, feed.text);
 	assert.equal(ev.letter.id, letter.id);
 	assert.equal(ev.state, 'acknowledged');
+	// and the webhook pushes the same event
+	for (const t0 = Date.now(); Date.now() - t0 < 30000 && !deliveries.some((d) => d.type === 'document.letter' &&
+		d.document === doc.id);)
+		await sleep(300);
+	const hook = deliveries.find((d) => d.type === 'document.letter' && d.document === doc.id);
+	assert.ok(hook, JSON.stringify(deliveries.map((d) => d.type)));
+	assert.equal(hook.letter.code, '2-1');
+	assert.equal(hook.id, ev.id);
 
 	// bad answers are refused before anything is written
 	let r = await answer(env.a, doc.id, letter.id, '3-2', [pdfFile(900, 'x.pdf')]);
