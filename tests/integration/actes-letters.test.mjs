@@ -251,3 +251,22 @@ test('a demande de pièces complémentaires: deadline two months on, answered by
 		+ `<actes:NomFichier>${key}-3-2_2.pdf</actes:NomFichier>`));
 	assert.deepEqual(fs.readFileSync(path.join(a.dir, `${key}-3-2_2.pdf`)), pieces[1].data);
 });
+
+test('a lettre d\'observations refused (4-3): RejetLettreObservations valid, then no second answer', async () => {
+	const doc = await acknowledged(env.a, env.orgA, `L${process.pid % 1000}_3`);
+	const key = await h.psql(`SELECT match_key FROM transmission WHERE doc_id = '${doc.id}'`);
+	assert.equal((await sim.actesSend('observations', key)).status, 200);
+	const [letter] = await waitLetters(env.a, doc.id, 1);
+	assert.equal(letter.code, '4-1');
+	assert.match(letter.text, /Observations sur la légalité/);
+	assert.ok(letter.deadline, JSON.stringify(letter));
+	assert.deepEqual(letter.answers, ['4-2', '4-3']);
+	const r = await answer(env.a, doc.id, letter.id, '4-3', [pdfFile(1400, 'refus.pdf')]);
+	assert.equal(r.status, 202, r.text);
+	const done = await waitAnswer(env.a, doc.id, letter.id, ['sent', 'refused']);
+	assert.equal(done.answer.state, 'sent', JSON.stringify(done));
+	assert.equal((await sim.counts()).actes.RejetLettreObservations, 1);
+	const a = received(done.answer.name, '4-3');
+	assert.match(a.form, new RegExp(`<actes:RejetLettreObservations [^>]*actes:IDActe="${key}"`));
+	assert.equal((await answer(env.a, doc.id, letter.id, '4-2', [pdfFile(1400, 'r.pdf')])).status, 409);
+});
