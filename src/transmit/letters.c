@@ -231,11 +231,10 @@ spool_file(void *arg, int n, const char *name, const char *type, long long blob,
 {
 	struct spooled *s = arg;
 
-	(void)type;
+	(void)type, (void)name;   /* S²LOW names the files itself; ours stay plain */
 	if (s->rc || s->n == FILES_MAX)
 		return;
 	snprintf(s->names[s->n], sizeof(s->names[s->n]), "reponse-%d.pdf", n);
-	(void)name;
 	s->f[s->n].name = s->names[s->n];
 	s->f[s->n].size = size;
 	if (!(s->f[s->n].f = tmpfile())) {
