@@ -29,7 +29,7 @@ CREATE TABLE letter (
 	-- the answer
 	answer_code   text CHECK (answer_code IN ('2-2', '3-2', '3-3', '4-2', '4-3')),
 	answer_state  text NOT NULL DEFAULT 'none'
-		CHECK (answer_state IN ('none', 'new', 'sending', 'sent', 'refused')),
+		CHECK (answer_state IN ('none', 'new', 'sending', 'sent', 'refused', 'acknowledged')),
 	answer_by     text,                       -- who answered (API client or agent)
 	answer_name   text,                       -- the archive, named once
 	answer_error  text,
@@ -37,6 +37,7 @@ CREATE TABLE letter (
 	answer_tries  integer NOT NULL DEFAULT 0,
 	answer_sending_since timestamptz,
 	answered_at   timestamptz,
+	answer_ack_at timestamptz,                -- ARPieceComplementaire, ARReponseRejetLettreObservations
 	UNIQUE (doc_id, form_name)
 );
 CREATE INDEX ON letter (org_id, id);

@@ -239,3 +239,12 @@ store_xmit_find_remote(struct store_conn *c, long long org_id, const char *conne
 	PQclear(r);
 	return 0;
 }
+
+int
+store_letter_answer_ack(struct store_conn *c, const char *doc_id, const char *code, const char *date,
+			long long *id, struct lerr *e)
+{
+	struct sqlp p[3] = { SQLP_TEXT(doc_id), SQLP_TEXT(code), SQLP_TEXT(date) };
+
+	return sq_int(c, "SELECT letter_answer_ack($1::uuid, $2, nullif($3, '')::date)", p, 3, id, e);
+}

@@ -791,6 +791,10 @@ int store_letter_answer_begin(struct store_conn *c, const char *doc_id, long lon
 			      const char *code, const char *by, struct lerr *e) LERR_WUR;
 int store_letter_answer_file(struct store_conn *c, long long letter_id, const char *name, const char *media_type,
 			     const void *data, size_t len, struct lerr *e) LERR_WUR;
+/* The platform acknowledged the answer to doc_id's letter of code (3-1,
+ * 4-1) dated date: *id the letter (0 when none such was sent). */
+int store_letter_answer_ack(struct store_conn *c, const char *doc_id, const char *code, const char *date,
+			    long long *id, struct lerr *e) LERR_WUR;
 /* The answer the job "letter_answer" of doc_id has to send (locked). */
 struct letter_answer_row {
 	long long id, org_id;

@@ -163,6 +163,7 @@ struct verdict {
 	char key[128];
 	/* a letter of the prefecture (doc/actes-letters.md) */
 	const char *letter;  /* 2-1 3-1 4-1 5-1, NULL */
+	const char *ack_of;  /* an AR of our answer to a 3-1 or 4-1, NULL */
 	char date[16];       /* DateCourrierPref, DateDepot */
 	char text[2000];     /* DescriptionPieces, Motif, NatureIllegalite */
 	json_t *files;       /* the NomFichier it lists */
@@ -220,6 +221,15 @@ judge(xmlNode *root, const char *name, struct verdict *v)
 	v->accepted = -1;
 	if ((v->letter = letter_code(r)))
 		letter_read(root, v);
+	v->ack_of = !strcmp(r, "ARPieceComplementaire") ? "3-1" : !strcmp(r, "ARReponseRejetLettreObservations") ?
+		    "4-1" : NULL;
+	if (v->ack_of) {   /* InfosCourrierPref: the act and the letter answered */
+		xmlNode *info = find_el(root, "InfosCourrierPref");
+
+		id = local_attr(info, "IDActe");
+		snprintf(v->date, sizeof(v->date), "%s", local_attr(info, "DateCourrierPref") ?
+			 local_attr(info, "DateCourrierPref") : "");
+	}
 	if (!strcmp(r, "ARActe")) {
 		v->role = "ack";
 		v->accepted = 1;
@@ -419,6 +429,14 @@ judged(struct xmit_poll *p, const char *name, const void *xml, size_t len, struc
 		return rc;
 	if (v.letter && (rc = letter_record(p, doc_id, name, &v, NULL, e)))
 		return rc;
+	if (v.ack_of) {
+		long long lid = 0;
+
+		if ((rc = store_letter_answer_ack(p->c, doc_id, v.ack_of, v.date, &lid, e)))
+			return rc;
+		if (lid)
+			log_info("doc=%s: the answer to letter %lld acknowledged by %s", doc_id, lid, name);
+	}
 	if (v.class_date[0]) {   /* the prefecture's classification is later than ours: ask for it */
 		int wanted = 0;
 

@@ -375,7 +375,7 @@ follow_row(struct page *p, json_t *d)
 			h_when(p, js(l, "deadline"));
 			h_raw(p, "</span>");
 		} else if (strcmp(ans, "none")) {
-			h_fmt(p, " <span class=\"muted\">%s</span>", !strcmp(ans, "sent") ? "répondu" :
+			h_fmt(p, " <span class=\"muted\">%s</span>", !strcmp(ans, "sent") || !strcmp(ans, "acknowledged") ? "répondu" :
 			      !strcmp(ans, "refused") ? "réponse refusée" : "réponse en cours d’envoi");
 		}
 		h_raw(p, "<br>");

@@ -43,7 +43,8 @@ static const char *
 answer_state(const char *s)
 {
 	return !strcmp(s, "new") ? "enregistrée, en attente d’envoi" : !strcmp(s, "sending") ? "en cours d’envoi" :
-	       !strcmp(s, "sent") ? "envoyée à la préfecture" : !strcmp(s, "refused") ? "refusée par la plateforme" : s;
+	       !strcmp(s, "sent") ? "envoyée à la préfecture" : !strcmp(s, "refused") ? "refusée par la plateforme" :
+	       !strcmp(s, "acknowledged") ? "reçue par la préfecture (accusé de réception)" : s;
 }
 
 /* The file number n of an API href .../files/<n>. */

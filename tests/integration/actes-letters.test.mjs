@@ -250,6 +250,20 @@ test('a demande de pièces complémentaires: deadline two months on, answered by
 	assert.match(a.form, new RegExp(`<actes:NomFichier>${key}-3-2_1.pdf</actes:NomFichier>[\\s\\S]*`
 		+ `<actes:NomFichier>${key}-3-2_2.pdf</actes:NomFichier>`));
 	assert.deepEqual(fs.readFileSync(path.join(a.dir, `${key}-3-2_2.pdf`)), pieces[1].data);
+
+	// the platform's ARPieceComplementaire (ACTES XSD: ARReponseCL, InfosCourrierPref naming the act
+	// and the letter's date; written here, checked against the XSD) acknowledges the answer
+	const dir = path.join(h.tmp, 'arpc');
+	fs.mkdirSync(dir);
+	const ar = path.join(dir, `ARPieceComplementaire-${key}.xml`);
+	fs.writeFileSync(ar, Buffer.from(`<?xml version="1.0" encoding="ISO-8859-1"?>\n<actes:ARPieceComplementaire `
+		+ `xmlns:actes="http://www.interieur.gouv.fr/ACTES#v1.1-20040216" actes:DateReception="${letter.date}">`
+		+ `<actes:InfosCourrierPref actes:IDActe="${key}" actes:DateCourrierPref="${letter.date}"/>`
+		+ '</actes:ARPieceComplementaire>\n', 'latin1'));
+	execFileSync('xmllint', ['--noout', '--nonet', '--schema', xsd, ar], { stdio: 'pipe' });
+	assert.equal((await sim.actesSend('files', dir)).status, 200);
+	const acked = await waitAnswer(env.a, doc.id, letter.id, ['acknowledged']);
+	assert.ok(acked.answer.acknowledged_at, JSON.stringify(acked));
 });
 
 test('a lettre d\'observations refused (4-3): RejetLettreObservations valid, then no second answer', async () => {

@@ -72,7 +72,7 @@ CREATE OR REPLACE FUNCTION letter_json(p_id bigint) RETURNS jsonb LANGUAGE sql S
 		'answer', CASE WHEN l.answer_state = 'none' THEN NULL ELSE jsonb_build_object(
 			'code', l.answer_code, 'label', letter_label(l.answer_code), 'state', l.answer_state,
 			'error', l.answer_error, 'by', l.answer_by, 'name', l.answer_name,
-			'answered_at', ts_text(l.answered_at),
+			'answered_at', ts_text(l.answered_at), 'acknowledged_at', ts_text(l.answer_ack_at),
 			'files', coalesce((SELECT jsonb_agg(jsonb_build_object('n', a.n, 'name', a.name,
 					'media_type', a.media_type, 'size', b.size) ORDER BY a.n)
 				FROM letter_answer_file a JOIN blob b ON b.id = a.blob_id WHERE a.letter_id = l.id),
@@ -119,6 +119,27 @@ BEGIN
 	PERFORM journal_append('transmit', 'document.letter_answer', p_doc, v.org_id,
 		jsonb_build_object('letter', v.id, 'code', p_code, 'by', p_by));
 	status := 0;
+END $$;
+
+-- The platform acknowledged an answer (ARPieceComplementaire for a 3-2 or
+-- 3-3, ARReponseRejetLettreObservations for a 4-2 or 4-3: InfosCourrierPref
+-- names the act and the letter's date): the answer of the act's letter of
+-- that code and date, sent, becomes acknowledged.  Returns its id or 0.
+CREATE OR REPLACE FUNCTION letter_answer_ack(p_doc uuid, p_code text, p_date date) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+	v letter;
+BEGIN
+	UPDATE letter SET answer_state = 'acknowledged', answer_ack_at = now()
+	WHERE id = (SELECT id FROM letter WHERE doc_id = p_doc AND code = p_code
+		AND date_courrier IS NOT DISTINCT FROM p_date AND answer_state = 'sent' ORDER BY id DESC LIMIT 1)
+	RETURNING * INTO v;
+	IF v.id IS NULL THEN
+		RETURN 0;
+	END IF;
+	PERFORM journal_append('transmit', 'document.letter_answer_ack', p_doc, v.org_id,
+		jsonb_build_object('letter', v.id, 'code', v.answer_code));
+	RETURN v.id;
 END $$;
 
 CREATE OR REPLACE FUNCTION letter_answer_file_add(p_letter bigint, p_name text, p_type text, p_data bytea)
