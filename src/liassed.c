@@ -50,6 +50,7 @@ static const struct job_handler job_handlers[] = {
 	{ XMIT_JOB, xmit_job_transmit },          /* send to @ctes / Hélios, exactly once */
 	{ XMIT_CANCEL_JOB, xmit_job_cancel },     /* the 6-1 Annulation of an acknowledged act */
 	{ NOTICE_JOB, xmit_notice_job },          /* an e-mail notification (doc/notifications.md) */
+	{ XMIT_LETTER_JOB, xmit_job_letter_answer }, /* an answer to a letter of the prefecture */
 	{ NULL, NULL },
 };
 

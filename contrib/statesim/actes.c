@@ -321,6 +321,8 @@ mail_subject(const struct actes_reply *r, const char *archive, char *out, size_t
 
 	if (r->letter)
 		snprintf(out, cap, "[ACTES] %s - acte %s", letters[r->letter], r->idacte);
+	else if (r->files)
+		snprintf(out, cap, "[ACTES] Message de la prefecture");
 	else if (r->anomaly == 2)
 		snprintf(out, cap, "[ACTES] Anomalie enveloppe - %s", archive);
 	else if (r->anomaly == 1)
@@ -382,6 +384,14 @@ send_reply(struct statesim *s, const struct actes_reply *r, const char *archive)
 	return rc;
 }
 
+static const char *
+answer_name(const char *code)
+{
+	return !strcmp(code, "2-2") ? "ReponseCourrierSimple" : !strcmp(code, "3-2") ? "PieceComplementaire" :
+	    !strcmp(code, "3-3") ? "RefusPieceComplementaire" : !strcmp(code, "4-2") ?
+	    "ReponseLettreObservations" : "RejetLettreObservations";
+}
+
 /* Check the archive and mail the answer (after delay seconds). */
 static void
 process(struct statesim *s, const char *name, const unsigned char *data, size_t len,
@@ -396,12 +406,13 @@ process(struct statesim *s, const char *name, const unsigned char *data, size_t 
 		return;
 	}
 	const char *kind = r.anomaly ? kinds[r.anomaly] : r.annulation ? "ARAnnulation" :
-			   r.classification ? "RetourClassification" : kinds[0];
+			   r.classification ? "RetourClassification" : r.answer_code[0] ? answer_name(r.answer_code) :
+			   kinds[0];
 
 	fprintf(stderr, "statesim: actes: %s -> %s%s%s\n", name, kind, r.anomaly ? ": " : "", r.detail);
 	if (delay > 0)
 		statesim_wait(s, -1, delay * 1000L);
-	if (send_reply(s, &r, name) == 0)
+	if (r.nomail || send_reply(s, &r, name) == 0)
 		statesim_count(s, "actes", kind);
 	actes_reply_free(&r);
 }
@@ -583,6 +594,7 @@ actes_send(struct statesim *s, const char *kind, const char *idacte, char *msg,
 	int rc;
 
 	if (!strcmp(kind, "classification") ? actes_classification_mail(s, idacte, &r, msg, msglen) :
+	    !strcmp(kind, "files") ? actes_mail_dir(s, idacte, &r, msg, msglen) :
 	    actes_letter(s, kind, idacte, &r, msg, msglen))
 		return -1;
 	rc = send_reply(s, &r, "-");

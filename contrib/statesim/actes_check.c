@@ -860,6 +860,102 @@ check_annulation(struct check *c)
 		unused_files(c);
 }
 
+/* 2-2, 3-2, 3-3, 4-2, 4-3: <IDActe>-<c>_0.xml, an answer to a letter. */
+static int
+is_letter_answer(struct check *c)
+{
+	regmatch_t m[4];
+
+	if (!match("^(([0-9]{2}[0-9AB])-[0-9]{9}-[0-9]{8}-[0-9A-Z_]{2,15}-(DE|AR|AI|CC|BF|AU))-"
+		   "(2-2|3-2|3-3|4-2|4-3)_0\\.xml$", c->form, m, 4))
+		return 0;
+	group(c->form, &m[1], c->stem, sizeof(c->stem));
+	snprintf(c->r->answer_code, sizeof(c->r->answer_code), "%.3s", c->form + strlen(c->stem) + 1);
+	return 1;
+}
+
+static const char *
+answer_root(const char *code)
+{
+	return !strcmp(code, "2-2") ? "ReponseCourrierSimple" : !strcmp(code, "3-2") ? "PieceComplementaire" :
+	    !strcmp(code, "3-3") ? "RefusPieceComplementaire" : !strcmp(code, "4-2") ?
+	    "ReponseLettreObservations" : "RejetLettreObservations";
+}
+
+/* Each Document/NomFichier of the answer: in the archive, a PDF named
+ * <IDActe>-<c>_<n>.pdf. */
+static void
+answer_files(struct check *c, xmlNodePtr n, int *count)
+{
+	char name[256], re[300];
+	struct tar_file *f;
+
+	for (xmlNodePtr k = n ? n->children : NULL; k && !c->kind; k = k->next) {
+		if (k->type != XML_ELEMENT_NODE)
+			continue;
+		if (!is_actes(k, "NomFichier")) {
+			answer_files(c, k, count);
+			continue;
+		}
+		get_text(k, name, sizeof(name));
+		snprintf(re, sizeof(re), "^%s-%s_[1-9][0-9]{0,2}\\.pdf$", c->stem, c->r->answer_code);
+		(*count)++;
+		if (!(f = find_file(c, name)))
+			fail(c, 2, "003", "fichier %s référencé par la réponse mais absent de l'archive", name);
+		else if (!match(re, name, NULL, 0))
+			fail(c, 2, "003", "%s : nom de pièce invalide (attendu %s-%s_<n>.pdf)", name, c->stem,
+			     c->r->answer_code);
+		else if (f->len < 5 || memcmp(f->data, "%PDF-", 5) != 0)
+			fail(c, 2, "003", "%s : ce n'est pas un PDF", name);
+	}
+}
+
+/* The answer: valid against the XSD, the root its code's, @IDActe the
+ * name's, @DateCourrierPref the date of the letter of that kind sent here
+ * for the act (DIR/actes/acts/<IDActe>.letter<k>), its files present. */
+static void
+check_letter_answer(struct check *c)
+{
+	struct tar_file *f = find_file(c, c->form);
+	char why[512], id[128], date[16], sent[16] = "", rel[300];
+	const char *want = answer_root(c->r->answer_code);
+	xmlNodePtr root;
+	int count = 0;
+	FILE *in;
+
+	if (!f) {
+		fail(c, 2, "003", "formulaire %s absent de l'archive", c->form);
+		return;
+	}
+	c->msg = parse_valid(f, 0, why, sizeof(why));
+	root = c->msg ? xmlDocGetRootElement(c->msg) : NULL;
+	if (!root || !is_actes(root, want)) {
+		fail(c, 2, "002", "%s", c->msg ? "le formulaire n'est pas celui de son numéro de message" : why);
+		return;
+	}
+	get_prop(root, "IDActe", ACTES_NS, id, sizeof(id));
+	get_prop(root, "DateCourrierPref", ACTES_NS, date, sizeof(date));
+	snprintf(rel, sizeof(rel), "%s/actes/acts/%.200s.letter%c", c->s->dir, c->stem, c->r->answer_code[0]);
+	if ((in = fopen(rel, "r"))) {
+		if (!fgets(sent, sizeof(sent), in))
+			sent[0] = '\0';
+		fclose(in);
+	}
+	if (strcmp(id, c->stem))
+		fail(c, 2, "003", "%s : IDActe %s différent de celui du nom du fichier", c->form, id);
+	else if (!sent[0])
+		fail(c, 2, "003", "réponse %s pour l'acte %s, à qui aucun courrier de ce type n'a été envoyé",
+		     c->r->answer_code, id);
+	else if (strcmp(date, sent))
+		fail(c, 2, "003", "DateCourrierPref %s : le courrier répondu est du %s", date, sent);
+	if (!c->kind)
+		answer_files(c, root, &count);
+	if (!c->kind && !count)
+		fail(c, 2, "003", "la réponse ne porte aucun document");
+	if (!c->kind)
+		unused_files(c);
+}
+
 static void
 run_checks(struct check *c, const char *name, const unsigned char *gz, size_t gzlen)
 {
@@ -887,6 +983,10 @@ run_checks(struct check *c, const char *name, const unsigned char *gz, size_t gz
 	}
 	if (is_class_request(c)) {
 		check_class_request(c);
+		return;
+	}
+	if (is_letter_answer(c)) {
+		check_letter_answer(c);
 		return;
 	}
 	if (check_message(c))
@@ -1042,6 +1142,11 @@ answer(struct check *c)
 		return add_doc(r, ano, ax_anomalie_enveloppe(c->env ? xmlDocGetRootElement(c->env) : NULL,
 							     c->siren, c->nature, detail, c->today));
 	}
+	if (r->answer_code[0]) {   /* an answer to a letter: counted, nothing mailed */
+		snprintf(r->idacte, sizeof(r->idacte), "%.63s", c->stem);
+		r->nomail = 1;
+		return 0;
+	}
 	if (r->classification)   /* 7-2 */
 		return add_classification(c->s, r, c->prefix, c->dept, c->arr, c->siren);
 	snprintf(r->idacte, sizeof(r->idacte), "%.63s", c->stem);
@@ -1102,6 +1207,27 @@ actes_reply_free(struct actes_reply *r)
 /* ---- letters ---- */
 
 static int
+read_whole(const char *path, char **out, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	long n;
+
+	*out = NULL;
+	if (!f)
+		return -1;
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || n > (16L << 20) || fseek(f, 0, SEEK_SET) ||
+	    !(*out = malloc((size_t)n + 1)) || fread(*out, 1, (size_t)n, f) != (size_t)n) {
+		fclose(f);
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	fclose(f);
+	*len = (size_t)n;
+	return 0;
+}
+
+static int
 letter_code(const char *kind)
 {
 	return !strcmp(kind, "courrier") ? 2 : !strcmp(kind, "pieces") ? 3 :
@@ -1145,6 +1271,8 @@ actes_letter(struct statesim *s, const char *kind, const char *idacte,
 	r->letter = code;
 	if (add_pair(s, r, prefix, dept, arr, siren, form, ax_letter(kind, idacte, ymd, pdfname)))
 		goto oom;
+	snprintf(path, sizeof(path), "actes/acts/%s.letter%d", idacte, code);
+	(void)statesim_write_file(s, path, ymd, strlen(ymd));
 	pdf = ax_pdf(title, &pdflen);
 	if (!pdf || add_part(r, pdfname, "application/pdf", pdf, pdflen))
 		goto oom;
@@ -1176,4 +1304,35 @@ actes_classification_mail(struct statesim *s, const char *org, struct actes_repl
 	}
 	snprintf(msg, msglen, "%s-%s----7-2_0.xml", dept, siren);
 	return 0;
+}
+
+/* The files of a directory mailed as they are, one message (a test's way to
+ * hand liasse the real platform's files: s2low/class/fixtures/...). */
+int
+actes_mail_dir(struct statesim *s, const char *dir, struct actes_reply *r, char *msg, size_t msglen)
+{
+	struct dirent **ents = NULL;
+	int n = dir[0] == '/' ? scandir(dir, &ents, NULL, alphasort) : -1;
+	size_t o = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (n < 0)
+		return snprintf(msg, msglen, "dir must be an absolute path to a readable directory"), -1;
+	snprintf(r->to, sizeof(r->to), "%s", statesim_opt(s, "actes.mail_to", "liasse@localhost"));
+	r->files = 1;
+	msg[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name, *dot = strrchr(name, '.');
+		int xml = dot && !strcmp(dot, ".xml"), pdf = dot && !strcmp(dot, ".pdf");
+		char path[4096], *data = NULL;
+		size_t len = 0;
+
+		if ((xml || pdf) && snprintf(path, sizeof(path), "%s/%s", dir, name) < (int)sizeof(path) &&
+		    !read_whole(path, &data, &len) && !add_part(r, name, xml ? "application/xml" : "application/pdf",
+								data, len) && o + 2 < msglen)
+			o += (size_t)snprintf(msg + o, msglen - o, "%s%s", o ? " " : "", name);
+		free(ents[i]);
+	}
+	free(ents);
+	return r->nparts ? 0 : (snprintf(msg, msglen, "no .xml or .pdf file in %s", dir), -1);
 }

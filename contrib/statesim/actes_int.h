@@ -65,6 +65,9 @@ struct actes_reply {
 	int letter;             /* 2..5 for a prefecture letter, else 0 */
 	int annulation;         /* a 6-1 Annulation: ARAnnulation (6-2) when anomaly is 0 */
 	int classification;     /* a 7-1 DemandeClassification, or the control's: 7-2 */
+	char answer_code[4];    /* an answer to a letter: 2-2 3-2 3-3 4-2 4-3 */
+	int nomail;             /* nothing to mail back (a valid answer) */
+	int files;              /* the control's kind=files: a directory mailed as is */
 	char idacte[64];        /* the act's IDActe (ARActe, AnomalieActe, letter) */
 	char to[256];           /* the envelope's first AdressesRetour/Email */
 	struct mail_part parts[8];
@@ -86,6 +89,9 @@ int actes_check(struct statesim *s, const char *name, const unsigned char *gz,
 int actes_letter(struct statesim *s, const char *kind, const char *idacte,
 		 struct actes_reply *r, char *msg, size_t msglen);
 void actes_reply_free(struct actes_reply *r);
+/* The .xml and .pdf files of directory dir (absolute), mailed as they are
+ * in one message.  -1 and a reason in msg when there is none. */
+int actes_mail_dir(struct statesim *s, const char *dir, struct actes_reply *r, char *msg, size_t msglen);
 /* The platform's classification (7-2) mailed unasked, as when it changes:
  * org "<DDD>-<SIREN>".  -1 and a reason in msg without one. */
 int actes_classification_mail(struct statesim *s, const char *org, struct actes_reply *r, char *msg,

@@ -5,7 +5,8 @@
  *   GET  /counts                              what each service received
  *   POST /fault?service=S&mode=M[&count=N][&seconds=T]
  *   POST /reset                               counts and faults cleared
- *   POST /actes/send?kind=K&idacte=ID         a prefecture message (actes.c)
+ *   POST /actes/send?kind=K&idacte=ID         a prefecture message (actes.c);
+ *        kind=files&idacte=DIR: the .xml/.pdf files of DIR mailed as they are
  */
 #include "statesim.h"
 
@@ -133,7 +134,7 @@ do_fault(struct statesim *s, int fd, const char *q)
 static void
 do_actes_send(struct statesim *s, int fd, const char *q)
 {
-	char kind[32] = "", id[128] = "", msg[512] = "", esc[600];
+	char kind[32] = "", id[1024] = "", msg[512] = "", esc[600];
 	size_t i, o = 0;
 	int rc;
 

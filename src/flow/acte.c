@@ -299,6 +299,25 @@ acte_check_annexes(const struct acte_meta *m, size_t n_annexes, struct lerr *e)
 	return LERR_INVALID;
 }
 
+/* An annexe's signature: a PKCS#7 (CMS) SignedData, DER (a SEQUENCE whose
+ * first member is the OID 1.2.840.113549.1.7.2) or PEM, as @ctes carries it
+ * in Annexe/Signature (base64, the XSD's FichierSigne). */
+static int
+signature_check(const unsigned char *h, size_t n, const char **media_type, struct lerr *e)
+{
+	static const unsigned char signed_data[] = { 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02 };
+	size_t off = n > 1 && h[0] == 0x30 ? (h[1] < 0x80 ? 2 : 2 + (h[1] & 0x7f)) : 0;
+
+	if ((off && off + sizeof(signed_data) <= n && !memcmp(h + off, signed_data, sizeof(signed_data))) ||
+	    (n >= 16 && (!memcmp(h, "-----BEGIN PKCS7", 16) || !memcmp(h, "-----BEGIN CMS--", 16)))) {
+		*media_type = "application/pkcs7-signature";
+		return 0;
+	}
+	lerr_set(e, LERR_INVALID, "annexe_signature", "an annexe's signature must be a PKCS#7 (CMS) SignedData");
+	lerr_hint(e, "send the detached signature of the annexe, DER or PEM (openssl cms -sign -binary -outform DER)");
+	return LERR_INVALID;
+}
+
 int
 acte_file_check(const char *role, const void *head, size_t headlen, const char **media_type,
 		struct lerr *e)
@@ -307,6 +326,8 @@ acte_file_check(const char *role, const void *head, size_t headlen, const char *
 	const char *t = media_sniff(head, headlen);
 
 	*media_type = NULL;
+	if (!strcmp(role, "annexe_signature"))
+		return signature_check(head, headlen, media_type, e);
 	if (main_file && headlen >= 5 && memcmp(head, "%PDF-", 5) == 0) {
 		*media_type = MEDIA_PDF;
 		return 0;

@@ -82,4 +82,15 @@ const char *acte_nature_code(int nature);
 /* The default CodeTypePJ of a nature (99_DE, 99_AR, 99_AI, 99_DC, 99_BU, 99_AU). */
 const char *acte_default_type(int nature);
 
+/* An answer to a letter of the prefecture (doc/actes-letters.md), from the
+ * API or the web pages: code 2-2 3-2 3-3 4-2 4-3; one PDF, or one or more
+ * for a 3-2 (the XSD's Document, Documents).  LERR_INVALID on "code" or
+ * "file" with a hint. */
+struct acte_answer_file {
+	const char *name;
+	const void *data;
+	size_t len;
+};
+int acte_answer_check(const char *code, const struct acte_answer_file *f, int n, struct lerr *e) LERR_WUR;
+
 #endif

@@ -48,6 +48,8 @@ struct http_server {
 /* The change feed and webhooks (events.c). */
 extern const struct http_handler http_h_events, http_h_webhook_post, http_h_webhook_list,
 	http_h_webhook_delete, http_h_webhook_deliveries;
+/* The prefecture's letters about an act and the answers (letters.c). */
+extern const struct http_handler http_h_letters, http_h_letter, http_h_letter_answer;
 /* An organisation's @ctes classification (classification.c). */
 extern const struct http_handler http_h_org_classification, http_h_org_classification_request;
 /* E-mail notifications: one's preference, the failed ones (notice.c). */
@@ -63,6 +65,9 @@ const struct http_route http_routes[] = {
 	{ "GET", "/api/v1/documents/{id}", 1, &http_h_doc_get },
 	{ "GET", "/api/v1/documents/{id}/files/{n}", 1, &http_h_doc_file },
 	{ "POST", "/api/v1/documents/{id}/cancel", 1, &http_h_doc_cancel },
+	{ "GET", "/api/v1/documents/{id}/letters", 1, &http_h_letters },
+	{ "GET", "/api/v1/documents/{id}/letters/{lid}", 1, &http_h_letter },
+	{ "POST", "/api/v1/documents/{id}/letters/{lid}/answer", 1, &http_h_letter_answer },
 	{ "GET", "/api/v1/organisations/{siren}/classification", 1, &http_h_org_classification },
 	{ "POST", "/api/v1/organisations/{siren}/classification/request", 1, &http_h_org_classification_request },
 	{ "POST", "/api/v1/verify", 1, &http_h_verify },

@@ -22,7 +22,8 @@
 #include "flow/meta.h"
 #include "flow/pes_xsd.h"
 
-#define MAX_FILES 101                 /* the main file and up to 100 annexes */
+#define MAX_ANNEXES 100
+#define MAX_FILES (1 + 2 * MAX_ANNEXES)  /* the main file, the annexes and their signatures */
 #define HEAD_SIZE 4096                /* bytes kept for sniffing */
 #define META_MAX (64 * 1024)
 
@@ -190,25 +191,41 @@ meta_end(struct req *rq, struct upload *u)
 
 static int check_owner(struct req *rq, struct upload *u, struct lerr *e);
 
+/* The annexes among the files (not their signatures). */
+static size_t
+annexes_of(const struct upload *u)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < u->nfiles; i++)
+		n += !strcmp(u->files[i].role, "annexe");
+	return n;
+}
+
 static int
 file_begin(struct req *rq, struct upload *u, const char *key, const char *filename,
 	   const char *ctype)
 {
 	int64_t limit;
 	struct lerr e;
-	int main_file = !strcmp(key, "file");
+	int main_file = !strcmp(key, "file"), sig = !strcmp(key, "annexe_signature");
 
 	if (!u->meta_json)
 		return fail(rq, LERR_MALFORMED, "metadata", "the metadata part must come first",
 			    "send the \"metadata\" part before the file parts");
+	if (sig && (strcmp(u->door.kind->name, "acte") || u->nfiles < 2 ||
+		    strcmp(u->files[u->nfiles - 1].role, "annexe")))
+		return fail(rq, LERR_INVALID, "annexe_signature", "an annexe's signature must follow its annexe",
+			    "send the detached PKCS#7 signature of an act's annexe as an \"annexe_signature\" part "
+			    "right after that \"annexe\" part (doc/actes-message.md)");
 	if (main_file && u->nfiles > 0)
 		return fail(rq, LERR_INVALID, "file", "more than one main file",
 			    "send exactly one \"file\" part; extra files are \"annexe\" parts");
 	if (!main_file && u->nfiles == 0)
 		return fail(rq, LERR_MALFORMED, "annexe", "annexes must come after the main file", NULL);
-	if (door_file_begin(&u->door, main_file, &e))
+	if (!sig && door_file_begin(&u->door, main_file, &e))
 		return http_fail(rq, &e);
-	if (u->nfiles == MAX_FILES)
+	if (u->nfiles == MAX_FILES || (!main_file && !sig && annexes_of(u) == MAX_ANNEXES))
 		return fail(rq, LERR_INVALID, "annexe", "too many annexes", "send at most 100 annexes");
 	if (!filename || !filename_safe(filename)) {
 		lerr_set(&e, LERR_INVALID, key, "unsafe or missing file name");
@@ -222,7 +239,7 @@ file_begin(struct req *rq, struct upload *u, const char *key, const char *filena
 		return http_fail(rq, &e);
 	u->writing = 1;
 	u->headlen = 0;
-	u->files[u->nfiles].role = main_file ? "main" : "annexe";
+	u->files[u->nfiles].role = main_file ? "main" : sig ? "annexe_signature" : "annexe";
 	u->files[u->nfiles].name = arena_strdup(rq->arena, filename);
 	u->files[u->nfiles].media_type = ctype ? arena_strdup(rq->arena, ctype) : NULL;
 	return 0;
@@ -319,13 +336,13 @@ part_begin(struct req *rq, struct upload *u, const char *key, const char *filena
 		u->cur = P_META;
 		return 0;
 	}
-	if (!strcmp(key, "file") || !strcmp(key, "annexe")) {
+	if (!strcmp(key, "file") || !strcmp(key, "annexe") || !strcmp(key, "annexe_signature")) {
 		u->cur = P_FILE;
 		return file_begin(rq, u, key, filename, ctype);
 	}
 	struct lerr e;
 	lerr_set(&e, LERR_MALFORMED, key, "unexpected part \"%s\"", key);
-	lerr_hint(&e, "the parts are \"metadata\", \"file\" and \"annexe\"");
+	lerr_hint(&e, "the parts are \"metadata\", \"file\", \"annexe\" and, for an act, \"annexe_signature\"");
 	return http_fail(rq, &e);
 }
 
@@ -571,7 +588,7 @@ check_complete(struct req *rq, struct upload *u)
 	if (u->nfiles == 0)
 		return fail(rq, LERR_INVALID, "file", "missing \"file\" part",
 			    "send the document as a \"file\" part");
-	if (door_complete(&u->door, (size_t)u->nfiles - 1, &rq->err))
+	if (door_complete(&u->door, annexes_of(u), &rq->err))
 		return http_fail(rq, &rq->err);
 	return 0;
 }

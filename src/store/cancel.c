@@ -144,3 +144,25 @@ store_cancel_find(struct store_conn *c, long long org_id, const char *envelope, 
 	PQclear(r);
 	return 0;
 }
+
+int
+store_cancel_s2low_each(struct store_conn *c, long long org_id,
+			void (*fn)(void *arg, const char *doc_id, const char *cancel_id), void *arg, struct lerr *e)
+{
+	char org[24];
+	PGresult *r = NULL;
+	int rc;
+
+	snprintf(org, sizeof(org), "%lld", org_id);
+	struct sqlp p[1] = { SQLP_TEXT(org) };
+	rc = sq_exec(c, "SELECT k.doc_id, substr(k.remote_name, 7) FROM cancellation k"
+		     " JOIN document d ON d.id = k.doc_id WHERE k.org_id = $1::bigint AND k.state = 'sent'"
+		     " AND k.remote_name LIKE 's2low:%' AND d.state = 'cancelling' ORDER BY k.sent_at LIMIT 500",
+		     p, 1, &r, e);
+	if (rc)
+		return rc;
+	for (int i = 0; i < PQntuples(r); i++)
+		fn(arg, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+	PQclear(r);
+	return 0;
+}

@@ -465,6 +465,10 @@ struct xmit_row {
 /* Loads and locks (FOR UPDATE) the document. */
 int store_xmit_load(struct store_conn *c, const char *doc_id, struct xmit_row *t, struct lerr *e) LERR_WUR;
 /* The document (doc_id "" if none) whose transmission of org (0: any) carries match_key. */
+/* The document whose transmission over connector went as remote_id (S²LOW's
+ * transaction), doc_id "" if none. */
+int store_xmit_find_remote(struct store_conn *c, long long org_id, const char *connector, const char *remote_id,
+			   char doc_id[37], struct lerr *e) LERR_WUR;
 int store_xmit_find(struct store_conn *c, long long org_id, const char *match_key, char doc_id[37],
 		    struct lerr *e) LERR_WUR;
 /* The document whose transmission of org waits for an answer (sending or
@@ -556,6 +560,12 @@ int store_cancel_retry_later(struct store_conn *c, const char *doc_id, const cha
 			     struct lerr *e) LERR_WUR;
 /* The 6-2 ARAnnulation came: document 'cancelled'. */
 int store_cancel_answer(struct store_conn *c, const char *doc_id, struct lerr *e) LERR_WUR;
+/* The annulations sent through S²LOW and not answered yet, for org_id:
+ * the document and S²LOW's cancellation transaction (remote_name
+ * "s2low:<id>"). */
+int store_cancel_s2low_each(struct store_conn *c, long long org_id,
+			    void (*fn)(void *arg, const char *doc_id, const char *cancel_id), void *arg,
+			    struct lerr *e) LERR_WUR;
 /* The document whose 6-1 archive is <tri>-<envelope>.tar.gz (doc_id "" if none). */
 int store_cancel_find(struct store_conn *c, long long org_id, const char *envelope, char doc_id[37],
 		      struct lerr *e) LERR_WUR;
@@ -611,6 +621,8 @@ int store_web_returns(struct store_conn *c, long long person, const char *siren,
 		      struct lerr *e) LERR_WUR;
 int store_web_return_file(struct store_conn *c, long long person, const char *return_id,
 			  long long *org_id, struct doc_file *out, struct lerr *e) LERR_WUR;
+int store_web_letter(struct store_conn *c, long long person, const char *doc_id, long long letter, char **json,
+		     struct lerr *e) LERR_WUR;
 int store_web_people(struct store_conn *c, char **json, struct lerr *e) LERR_WUR;
 int store_web_journal(struct store_conn *c, const struct web_journal_filter *f, char **json,
 		      struct lerr *e) LERR_WUR;
@@ -835,5 +847,68 @@ typedef void store_metrics_row_fn(void *arg, const char *family, const char *a, 
 				  long long n);
 int store_metrics_scrape(struct store_conn *c, store_metrics_row_fn *fn, void *arg,
 			 struct lerr *e) LERR_WUR;
+
+/* ---- the prefecture's letters and their answers (letter.c, 020_letter.sql) ---- */
+struct letter_in {
+	const char *code;            /* 2-1 3-1 4-1 5-1 */
+	const char *form;            /* the form's file name */
+	const char *idacte;
+	const char *date;            /* YYYY-MM-DD or "" */
+	const char *text;            /* DescriptionPieces, Motif, NatureIllegalite or "" */
+	const char *files_json;      /* JSON array of the NomFichier it lists */
+	const char *remote_id;       /* through S²LOW: its transaction of the letter, else NULL */
+};
+/* Records a letter of doc_id (event and journal); *id 0 when it was known. */
+int store_letter_add(struct store_conn *c, const char *doc_id, const struct letter_in *l, long long *id,
+		     struct lerr *e) LERR_WUR;
+/* {"items":[...]} of a document visible to client_id (0: any). */
+int store_letters_json(struct store_conn *c, const char *doc_id, long long client_id, char **json,
+		       struct lerr *e) LERR_WUR;
+int store_letter_json(struct store_conn *c, const char *doc_id, long long letter_id, char **json,
+		      struct lerr *e) LERR_WUR;
+/* Inside a transaction: the answer recorded (state new, a job
+ * "letter_answer"); 404, 409 or 422 as lerr kinds with the reason. */
+int store_letter_answer_begin(struct store_conn *c, const char *doc_id, long long client_id, long long letter_id,
+			      const char *code, const char *by, struct lerr *e) LERR_WUR;
+int store_letter_answer_file(struct store_conn *c, long long letter_id, const char *name, const char *media_type,
+			     const void *data, size_t len, struct lerr *e) LERR_WUR;
+/* The platform acknowledged the answer to doc_id's letter of code (3-1,
+ * 4-1) dated date: *id the letter (0 when none such was sent). */
+int store_letter_answer_ack(struct store_conn *c, const char *doc_id, const char *code, const char *date,
+			    long long *id, struct lerr *e) LERR_WUR;
+/* The answer the job "letter_answer" of doc_id has to send (locked). */
+struct letter_answer_row {
+	long long id, org_id;
+	char doc_id[37];
+	char siren[10];
+	char connector[16];          /* of the act's transmission */
+	char remote_id[128];         /* the act's S²LOW transaction */
+	char letter_remote[64];      /* S²LOW's transaction of the letter */
+	char type_piece[16];         /* the act's typology (S²LOW's type_acte) */
+	char idacte[128];
+	char code[4];                /* the answer's: 2-2 3-2 3-3 4-2 4-3 */
+	char date[11];               /* the letter's DateCourrierPref */
+	char state[16];              /* new | sending */
+	char name[256];              /* the archive, once named */
+	int sends, tries;
+	long long sending_age_s;
+};
+/* *found 0 when doc_id has no answer to send. */
+int store_letter_answer_load(struct store_conn *c, const char *doc_id, struct letter_answer_row *a, int *found,
+			     struct lerr *e) LERR_WUR;
+int store_letter_answer_files(struct store_conn *c, long long letter_id,
+			      void (*fn)(void *arg, int n, const char *name, const char *media_type, long long blob,
+					 long long size, int nchunks),
+			      void *arg, struct lerr *e) LERR_WUR;
+/* state sending (sends + 1, the archive name kept), sent, new or refused
+ * (error the reason); retry: tries + 1 and a new job in delay_s seconds. */
+int store_letter_answer_state(struct store_conn *c, long long letter_id, const char *state, const char *name,
+			      const char *error, struct lerr *e) LERR_WUR;
+/* state sending (sends + 1, the archive named), the job out of reach for
+ * lease_s seconds: commit this before the first byte is sent. */
+int store_letter_answer_sending(struct store_conn *c, long long letter_id, const char *name, long long job_id,
+				int lease_s, struct lerr *e) LERR_WUR;
+int store_letter_answer_retry(struct store_conn *c, const char *doc_id, long long letter_id, const char *error,
+			      int delay_s, struct lerr *e) LERR_WUR;
 
 #endif

@@ -177,7 +177,10 @@ store_web_follow(struct store_conn *c, long long person, const char *state, cons
 		"   'title', d.title, 'kind', d.kind, 'state', d.state, 'reason', d.reason, 'org', o.name,"
 		"   'updated_at', ts_text(d.updated_at), 'signer', (SELECT name FROM person WHERE id = d.signer_id),"
 		"   'letters', (SELECT coalesce(json_agg(json_build_object('n', f.n, 'name', f.name) ORDER BY f.n), '[]')"
-		"     FROM document_file f WHERE f.doc_id = d.id AND f.role = 'letter'))"
+		"     FROM document_file f WHERE f.doc_id = d.id AND f.role = 'letter'),"
+		"   'courriers', (SELECT coalesce(json_agg(json_build_object('id', l.id, 'label', letter_label(l.code),"
+		"     'deadline', l.deadline, 'answer', l.answer_state, 'answers', cardinality(letter_answers(l.code)))"
+		"     ORDER BY l.id), '[]') FROM letter l WHERE l.doc_id = d.id))"
 		"   ORDER BY d.updated_at DESC) FROM docs d JOIN organisation o ON o.id = d.org_id), '[]'),"
 		" 'orgs', (SELECT coalesce(json_agg(json_build_object('siren', siren, 'name', name) ORDER BY name), '[]')"
 		"   FROM organisation WHERE id IN (SELECT id FROM orgs)))::text", p, 3, json, e);
@@ -338,5 +341,29 @@ store_web_job_retry(struct store_conn *c, long long job, const char *actor, stru
 	PQclear(r);
 	if (rc)
 		lerr_set(e, LERR_NOTFOUND, NULL, "no such job waiting");
+	return rc;
+}
+
+/* A letter of the prefecture (letter_json) with its document's title, for
+ * an agent or administrator of the document's organisation (or an
+ * operator); LERR_NOTFOUND otherwise. */
+int
+store_web_letter(struct store_conn *c, long long person, const char *doc_id, long long letter, char **json,
+		 struct lerr *e)
+{
+	char id[24], lid[24];
+	int rc;
+
+	snprintf(id, sizeof(id), "%lld", person);
+	snprintf(lid, sizeof(lid), "%lld", letter);
+	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(doc_id), SQLP_TEXT(lid) };
+	rc = one_json(c, "SELECT (letter_json(l.id) || jsonb_build_object('title', d.title, 'org', o.name,"
+		" 'doc', d.id))::text FROM letter l JOIN document d ON d.id = l.doc_id"
+		" JOIN organisation o ON o.id = d.org_id, person p"
+		" WHERE l.id = $3::bigint AND l.doc_id = $2::uuid AND p.id = $1::bigint"
+		" AND (p.is_operator OR d.org_id IN (SELECT org_id FROM person_role WHERE person_id = p.id"
+		" AND role IN ('agent', 'org_admin')))", p, 3, json, e);
+	if (rc == LERR_NOTFOUND)
+		lerr_set(e, LERR_NOTFOUND, NULL, "no such letter");
 	return rc;
 }

@@ -32,7 +32,8 @@
 #define MSG_MAX (1u << 20)
 
 struct piece {
-	int n, role;                  /* role: 0 act, 1 annexe, 2 signature of the act */
+	int n, role;                  /* role: 0 act, 1 annexe, 2 signature of the act, 3 of an annexe */
+	int sig1;                     /* an annexe: 1 + the index of its signature piece, 0 if none */
 	long long blob, size;
 	int nchunks;
 	char name[200];               /* in the archive */
@@ -125,7 +126,7 @@ add_piece(void *arg, int n, const char *role, const char *name, const char *type
 	struct piece *p;
 	char nm[200];
 	int kind = !strcmp(role, "main") ? 0 : !strcmp(role, "annexe") ? 1 :
-		   !strcmp(role, "signature") ? 2 : -1;
+		   !strcmp(role, "signature") ? 2 : !strcmp(role, "annexe_signature") ? 3 : -1;
 
 	(void)name;
 	if (kind < 0 || b->np >= ACTES_MAX_FILES)
@@ -140,6 +141,10 @@ add_piece(void *arg, int n, const char *role, const char *name, const char *type
 		snprintf(nm, sizeof(nm), "%s-%s-1-1_%d.%s", annexe_type(b, b->annexes), b->stem,
 			 b->annexes + 2, p->type);
 		b->annexes++;
+	} else if (kind == 3) {   /* the vendor's signature of the annexe just before it */
+		nm[0] = '\0';
+		if (b->np > 0 && b->p[b->np - 1].role == 1)
+			b->p[b->np - 1].sig1 = b->np + 1;
 	} else {
 		nm[0] = '\0';
 		b->sig = b->np;
@@ -178,10 +183,11 @@ collect(void *arg, const void *p, size_t n)
 		b->max = 0;   /* mark: too large */
 }
 
+/* The Signature element of a FichierSigne: the PKCS#7 of piece k, base64. */
 static int
-sig_element(struct acte_build *b, struct buf *o)
+sig_element(struct acte_build *b, int idx, struct buf *o)
 {
-	struct piece *s = &b->p[b->sig];
+	struct piece *s = &b->p[idx];
 	struct buf raw;
 	int rc;
 
@@ -192,7 +198,7 @@ sig_element(struct acte_build *b, struct buf *o)
 		char *body = strchr(raw.data, '\n'), *end = strstr(raw.data, "-----END");
 
 		if (!body || !end || end < body) {
-			rc = lerr_set(b->e, LERR_INVALID, NULL, "the act's signature is not a PEM PKCS#7");
+			rc = lerr_set(b->e, LERR_INVALID, NULL, "a signature of the act or an annexe is not a PEM PKCS#7");
 			goto out;
 		}
 		rc = buf_addstr(o, "  <actes:Signature>") || buf_add(o, body + 1, (size_t)(end - body - 1)) ||
@@ -216,7 +222,7 @@ sig_element(struct acte_build *b, struct buf *o)
 		free(b64);
 	}
 	if (rc && !b->e->kind)
-		rc = lerr_set(b->e, LERR_INVALID, NULL, "the act's signature is too large");
+		rc = lerr_set(b->e, LERR_INVALID, NULL, "a signature of the act or an annexe is too large");
 out:
 	buf_fini(&raw);
 	return rc;
@@ -255,13 +261,13 @@ message_xml(struct acte_build *b, struct buf *o)
 		if (b->p[i].role != 0)
 			continue;
 		rc = buf_printf(o, " <actes:Document>\n  <actes:NomFichier>%s</actes:NomFichier>\n", b->p[i].name) ||
-		     (b->sig >= 0 && sig_element(b, o)) || buf_addstr(o, " </actes:Document>\n");
+		     (b->sig >= 0 && sig_element(b, b->sig, o)) || buf_addstr(o, " </actes:Document>\n");
 	}
 	rc = rc || buf_printf(o, " <actes:Annexes actes:Nombre=\"%d\">\n", b->annexes);
 	for (int i = 0; !rc && i < b->np; i++)
 		if (b->p[i].role == 1)
-			rc = buf_printf(o, "  <actes:Annexe>\n   <actes:NomFichier>%s</actes:NomFichier>\n"
-					"  </actes:Annexe>\n", b->p[i].name);
+			rc = buf_printf(o, "  <actes:Annexe>\n   <actes:NomFichier>%s</actes:NomFichier>\n", b->p[i].name) ||
+			     (b->p[i].sig1 && sig_element(b, b->p[i].sig1 - 1, o)) || buf_addstr(o, "  </actes:Annexe>\n");
 	/* DocumentPapier (O/N), after Annexes as the ministry's later schema and
 	 * S²LOW write it (doc/actes-message.md). */
 	return rc || buf_printf(o, " </actes:Annexes>\n <actes:DocumentPapier>%s</actes:DocumentPapier>\n"
@@ -321,6 +327,13 @@ static int return_address_check(json_t *settings, int strict, struct lerr *e);
 int
 xmit_actes_archive_one(struct xmit_job *x, const char *form, struct buf *msg, struct lerr *e)
 {
+	return xmit_actes_archive_with(x, form, msg, NULL, NULL, e);
+}
+
+int
+xmit_actes_archive_with(struct xmit_job *x, const char *form, struct buf *msg, xmit_tgz_more_fn *more,
+			void *arg, struct lerr *e)
+{
 	struct xmit_tgz *t = NULL;
 	struct buf env;
 	char envname[128];
@@ -339,7 +352,7 @@ xmit_actes_archive_one(struct xmit_job *x, const char *form, struct buf *msg, st
 		goto out;
 	}
 	if ((rc = xmit_tgz_open(&t, x->spool, e)) || (rc = xmit_actes_add_xml(t, envname, &env, now, e)) ||
-	    (rc = xmit_actes_add_xml(t, form, msg, now, e)))
+	    (rc = xmit_actes_add_xml(t, form, msg, now, e)) || (more && (rc = more(arg, t, now, e))))
 		goto out;
 	rc = xmit_tgz_close(t, e);
 	t = NULL;
@@ -374,7 +387,7 @@ add_pieces(struct acte_build *b, struct xmit_tgz *t, long long mtime)
 		struct piece *p = &b->p[i];
 		struct member m = { t, b->e, 0 };
 
-		if (p->role == 2)
+		if (p->role >= 2)   /* signatures travel in the message */
 			continue;
 		if ((rc = xmit_tgz_begin(t, p->name, (unsigned long long)p->size, mtime, b->e)))
 			break;

@@ -15,8 +15,9 @@
  * same archive is sent again only once reconcile_wait has passed.
  *
  * An act sent through an S²LOW connector is cancelled by S²LOW itself
- * (xmit_s2low_cancel(): S²LOW builds and sends the 6-1); its 6-2 is then
- * S²LOW's to follow, not read here yet (doc/actes-cancel.md).
+ * (xmit_s2low_cancel(): S²LOW builds and sends the 6-1); the S²LOW poll
+ * follows its cancellation transaction to the 6-2 (s2low.c,
+ * follow_cancels(); doc/actes-cancel.md).
  */
 #include "transmit/xmit_int.h"
 

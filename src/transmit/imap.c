@@ -161,7 +161,55 @@ struct verdict {
 	int about_cancel;    /* an anomaly about a 6-1 Annulation (its form is <IDActe>-6-1_0.xml) */
 	char reason[900];
 	char key[128];
+	/* a letter of the prefecture (doc/actes-letters.md) */
+	const char *letter;  /* 2-1 3-1 4-1 5-1, NULL */
+	const char *ack_of;  /* an AR of our answer to a 3-1 or 4-1, NULL */
+	char date[16];       /* DateCourrierPref, DateDepot */
+	char text[2000];     /* DescriptionPieces, Motif, NatureIllegalite */
+	json_t *files;       /* the NomFichier it lists */
 };
+
+static const char *
+letter_code(const char *root)
+{
+	return !strcmp(root, "CourrierSimple") ? "2-1" : !strcmp(root, "DemandePieceComplementaire") ? "3-1" :
+	       !strcmp(root, "LettreObservations") ? "4-1" : !strcmp(root, "DefereTA") ? "5-1" : NULL;
+}
+
+static void
+list_names(xmlNode *n, json_t *out)
+{
+	char name[256];
+
+	for (xmlNode *c = n ? n->children : NULL; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (!strcmp((const char *)c->name, "NomFichier")) {
+			text_of(c, name, sizeof(name));
+			json_array_append_new(out, json_string(name));
+		} else {
+			list_names(c, out);
+		}
+	}
+}
+
+/* What the letter says: its date, its text, its files. */
+static void
+letter_read(xmlNode *root, struct verdict *v)
+{
+	const char *d = local_attr(root, "DateCourrierPref");
+	xmlNode *t = find_el(root, "DescriptionPieces");
+
+	t = t ? t : find_el(root, "Motif");
+	t = t ? t : find_el(root, "NatureIllegalite");
+	if (d)
+		snprintf(v->date, sizeof(v->date), "%s", d);
+	else
+		text_of(find_el(root, "DateDepot"), v->date, sizeof(v->date));
+	text_of(t, v->text, sizeof(v->text));
+	if ((v->files = json_array()))
+		list_names(root, v->files);
+}
 
 static void
 judge(xmlNode *root, const char *name, struct verdict *v)
@@ -171,6 +219,17 @@ judge(xmlNode *root, const char *name, struct verdict *v)
 
 	v->role = "letter";
 	v->accepted = -1;
+	if ((v->letter = letter_code(r)))
+		letter_read(root, v);
+	v->ack_of = !strcmp(r, "ARPieceComplementaire") ? "3-1" : !strcmp(r, "ARReponseRejetLettreObservations") ?
+		    "4-1" : NULL;
+	if (v->ack_of) {   /* InfosCourrierPref: the act and the letter answered */
+		xmlNode *info = find_el(root, "InfosCourrierPref");
+
+		id = local_attr(info, "IDActe");
+		snprintf(v->date, sizeof(v->date), "%s", local_attr(info, "DateCourrierPref") ?
+			 local_attr(info, "DateCourrierPref") : "");
+	}
 	if (!strcmp(r, "ARActe")) {
 		v->role = "ack";
 		v->accepted = 1;
@@ -318,34 +377,34 @@ answered(struct xmit_poll *p, const char *name, const struct verdict *v, char do
 	return store_xmit_find(p->c, p->org_id, v->key, doc_id, e);
 }
 
-int
-xmit_actes_return(struct xmit_poll *p, const char *name, const void *xml, size_t len, const char *source,
-		  const char *item, struct lerr *e)
+/* A letter of the prefecture: its row, its event (the vendor's feed and
+ * webhooks), its deadline (functions/77_letter.sql). */
+static int
+letter_record(struct xmit_poll *p, const char *doc_id, const char *name, struct verdict *v, const char *remote,
+	      struct lerr *e)
 {
-	xmlDoc *doc = NULL;
-	xmlNode *root;
-	struct verdict v = { .role = NULL };
+	char *files = v->files ? json_dumps(v->files, JSON_COMPACT) : NULL;
+	struct letter_in l = { .code = v->letter, .form = name, .idacte = v->key, .date = v->date,
+			       .text = v->text, .files_json = files ? files : "[]", .remote_id = remote };
+	long long id = 0;
+	int rc = store_letter_add(p->c, doc_id, &l, &id, e);
+
+	if (!rc && id)
+		log_info("doc=%s: letter %s (%s) of the prefecture received as letter %lld", doc_id, name, v->letter,
+			 id);
+	free(files);
+	return rc;
+}
+
+/* An answer read (judge()): attached to its act, the act's state moved. */
+static int
+judged(struct xmit_poll *p, const char *name, const void *xml, size_t len, struct verdict *vp,
+       const char *source, const char *item, struct lerr *e)
+{
+	struct verdict v = *vp;
 	char doc_id[37] = "";
-	struct lerr ge;
 	int rc = 0;
 
-	if (xmlguard_check(xml, len, XMIT_MAX_XML_RETURN, &ge)) {
-		log_warn("org=%s: @ctes message %s skipped: %s %s", p->siren, name, ge.msg, ge.detail);
-		return 0;
-	}
-	doc = xmlReadMemory(xml, (int)len, name, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-			    XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
-	root = doc ? xmlDocGetRootElement(doc) : NULL;
-	if (!root || !strncmp((const char *)root->name, "Enveloppe", 9)) {
-		xmlFreeDoc(doc);
-		return 0;   /* the envelope of the message, or not XML: nothing to attach */
-	}
-	if (!strcmp((const char *)root->name, "RetourClassification")) {
-		xmlFreeDoc(doc);
-		return classification_return(p, name, xml, len, source, item, e);
-	}
-	judge(root, name, &v);
-	xmlFreeDoc(doc);
 	if ((rc = answered(p, name, &v, doc_id, source, item, e)))
 		return rc < 0 ? 0 : rc;
 	if (doc_id[0] && v.about_cancel)
@@ -368,6 +427,16 @@ xmit_actes_return(struct xmit_poll *p, const char *name, const void *xml, size_t
 		return rc;
 	if (v.cancelled && (rc = store_cancel_answer(p->c, doc_id, e)))
 		return rc;
+	if (v.letter && (rc = letter_record(p, doc_id, name, &v, NULL, e)))
+		return rc;
+	if (v.ack_of) {
+		long long lid = 0;
+
+		if ((rc = store_letter_answer_ack(p->c, doc_id, v.ack_of, v.date, &lid, e)))
+			return rc;
+		if (lid)
+			log_info("doc=%s: the answer to letter %lld acknowledged by %s", doc_id, lid, name);
+	}
 	if (v.class_date[0]) {   /* the prefecture's classification is later than ours: ask for it */
 		int wanted = 0;
 
@@ -379,6 +448,76 @@ xmit_actes_return(struct xmit_poll *p, const char *name, const void *xml, size_t
 	}
 	p->handled++;
 	return store_inbox_add(p->c, source, item, doc_id, (const char *)v.role, e);
+}
+
+int
+xmit_actes_return(struct xmit_poll *p, const char *name, const void *xml, size_t len, const char *source,
+		  const char *item, struct lerr *e)
+{
+	xmlDoc *doc = NULL;
+	xmlNode *root;
+	struct verdict v = { .role = NULL };
+	struct lerr ge;
+	int rc = 0;
+
+	if (xmlguard_check(xml, len, XMIT_MAX_XML_RETURN, &ge)) {
+		log_warn("org=%s: @ctes message %s skipped: %s %s", p->siren, name, ge.msg, ge.detail);
+		return 0;
+	}
+	doc = xmlReadMemory(xml, (int)len, name, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+			    XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root || !strncmp((const char *)root->name, "Enveloppe", 9)) {
+		xmlFreeDoc(doc);
+		return 0;   /* the envelope of the message, or not XML: nothing to attach */
+	}
+	if (!strcmp((const char *)root->name, "RetourClassification")) {
+		xmlFreeDoc(doc);
+		return classification_return(p, name, xml, len, source, item, e);
+	}
+	judge(root, name, &v);
+	xmlFreeDoc(doc);
+	rc = judged(p, name, xml, len, &v, source, item, e);
+	json_decref(v.files);
+	return rc;
+}
+
+/* One file of a letter S²LOW holds for the act doc_id (s2low_letters.c):
+ * attached to it (role 'letter'); its form recorded as a letter whose
+ * answer goes back through S²LOW's transaction remote. */
+int
+xmit_actes_letter_file(struct xmit_poll *p, const char *doc_id, const char *name, const void *data, size_t len,
+		       const char *remote, struct lerr *e)
+{
+	size_t n;
+
+	while (!strncmp(name, "./", 2))   /* tar -C dir . */
+		name += 2;
+	n = strlen(name);
+	xmlDoc *doc = NULL;
+	xmlNode *root;
+	struct verdict v = { .role = NULL };
+	struct lerr ge;
+	int rc;
+
+	if (n > 4 && !strcasecmp(name + n - 4, ".pdf"))
+		return store_xmit_attach(p->c, doc_id, "letter", name, "application/pdf", data, len, e);
+	if (n <= 4 || strcasecmp(name + n - 4, ".xml") || xmlguard_check(data, len, XMIT_MAX_XML_RETURN, &ge))
+		return 0;
+	doc = xmlReadMemory(data, (int)len, name, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+			    XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root || !strncmp((const char *)root->name, "Enveloppe", 9)) {
+		xmlFreeDoc(doc);
+		return 0;
+	}
+	judge(root, name, &v);
+	xmlFreeDoc(doc);
+	rc = store_xmit_attach(p->c, doc_id, "letter", name, "application/xml", data, len, e);
+	if (!rc && v.letter)
+		rc = letter_record(p, doc_id, name, &v, remote, e);
+	json_decref(v.files);
+	return rc;
 }
 
 /* A PDF of a letter: attached to the act its name points to. */

@@ -23,7 +23,8 @@
  *            modules/actes/actes_transac_get_ARActe.php?id=N
  *   cancel   POST modules/actes/actes_transac_cancel.php (api=1, id) ->
  *            "OK\n<id of the cancellation>\n" (xmit_s2low_cancel(), only for an
- *            act whose status is 4)
+ *            act whose status is 4); that transaction's status followed by
+ *            the poll: 4 with the ARAnnulation -> cancelled (follow_cancels())
  *   stamped  GET modules/actes/actes_transac_get_files_list.php?transaction=N
  *            -> JSON [{id, name, posted_filename, mimetype, size, sign,
  *            code_pj}] (or "KO\n<message>" before the ARActe), then the act's
@@ -36,7 +37,10 @@
  *            actes_transac_get_document.php?id=N redirects to
  *            actes_download_file.php?env=E, the archive (tar.gz);
  *            api/document_prefecture_mark_as_read.php?transaction_id=N ->
- *            {"result":"ok"} (xmit_s2low_prefdoc*(); nothing calls them yet)
+ *            {"result":"ok"} (xmit_s2low_prefdoc*(), read by the poll:
+ *            s2low_letters.c); the answer: POST modules/actes/
+ *            actes_transac_reponse_create.php?api=1 -> "OK : id généré : N"
+ *            or "KO : <message>" (xmit_s2low_reply(), from letters.c)
  *   returns  GET modules/helios/api/helios_get_list.php -> <liste> of the
  *            unread PES_Retour (<pes_retour><id/><nom/><date/>); the file from
  *            helios_get_retour.php?id=N; helios_change_status.php?id=N marks
@@ -88,6 +92,7 @@
 #define P_PREF_GET "modules/actes/actes_transac_get_document.php?id="
 #define P_PREF_ENVELOPE "modules/actes/actes_download_file.php?env="
 #define P_PREF_READ "modules/actes/api/document_prefecture_mark_as_read.php?transaction_id="
+#define P_PREF_REPLY "modules/actes/actes_transac_reponse_create.php?api=1"
 #define P_RETOUR_LIST "modules/helios/api/helios_get_list.php"
 #define P_RETOUR_GET "modules/helios/api/helios_get_retour.php?id="
 #define P_RETOUR_READ "modules/helios/api/helios_change_status.php?id="
@@ -311,7 +316,8 @@ url_of(char *out, size_t n, json_t *settings, const char *path, const char *arg,
 struct s2low_part {
 	FILE *f;
 	long long size;
-	const char *field;           /* a literal */
+	const char *field;           /* a literal, or fieldbuf */
+	char fieldbuf[48];
 	char name[256];
 	char type[128];
 };
@@ -360,6 +366,8 @@ field_of(const char *kind, int n, const char *role)
 		return "acte_attachments[]";
 	if (!strcmp(role, "signature"))
 		return "acte_pdf_file_sign";
+	if (!strcmp(role, "annexe_signature"))
+		return "acte_attachments_sign[]";   /* indexed by take_file() */
 	return NULL;
 }
 
@@ -403,6 +411,10 @@ take_file(void *arg, int n, const char *role, const char *name, const char *type
 	c->ps->annexes += !strcmp(field, "acte_attachments[]");
 	p->size = size;
 	p->field = field;
+	if (!strcmp(field, "acte_attachments_sign[]")) {   /* S²LOW reads it at its annexe's index */
+		snprintf(p->fieldbuf, sizeof(p->fieldbuf), "acte_attachments_sign[%d]", c->ps->annexes - 1);
+		p->field = p->fieldbuf;
+	}
 	safe_name(p->name, sizeof(p->name), name);
 	snprintf(p->type, sizeof(p->type), "%s", strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789/.+-") ==
 		 strlen(type) ? type : "application/octet-stream");
@@ -828,6 +840,79 @@ xmit_s2low_prefdoc_read(json_t *settings, const char *id, struct lerr *e)
 	return rc;
 }
 
+/* actes_transac_reponse_create.php reads api from the query string only,
+ * the rest from the form; it answers "OK : id généré : <id>" or
+ * "KO : <message>" (sortir_atrc()), or "KO\n<message>" from
+ * Helpers::returnAndExit() (typology missing). */
+static enum xmit_outcome
+reply_answer(const char *body, char *id, size_t idn, struct lerr *e)
+{
+	char msg[600];
+	const char *rest;
+	int v = text_verdict(body, &rest);
+
+	if (v == 1) {
+		const char *d = body + strcspn(body, "0123456789");
+
+		snprintf(id, idn, "%.*s", (int)strspn(d, "0123456789"), d);
+		if (id[0])
+			return XMIT_SENT;
+	}
+	rest += strspn(rest, " :");
+	to_utf8(rest, strlen(rest), msg, sizeof(msg));
+	one_line(msg);
+	lerr_set(e, v == 0 && !not_about_document(msg) ? LERR_INVALID : LERR_UNAVAILABLE, NULL,
+		 "S²LOW refused the answer to the prefecture");
+	lerr_detail(e, "%s", msg[0] ? msg : "(no answer)");
+	return v == 0 && !not_about_document(msg) ? XMIT_REFUSED : XMIT_UNSENT;
+}
+
+enum xmit_outcome
+xmit_s2low_reply(json_t *settings, const char *prefdoc, int type_envoie, const char *type_acte,
+		 const struct xmit_s2low_file *files, int n, char *id, size_t idn, struct lerr *e)
+{
+	enum xmit_outcome out = XMIT_UNSENT;
+	struct xmit_curl xc;
+	curl_mime *m = NULL;
+	char url[1200], v[16];
+	long status = 0;
+	CURLcode cc;
+
+	if (url_of(url, sizeof(url), settings, P_PREF_REPLY, NULL, e) || !*prefdoc ||
+	    strspn(prefdoc, "0123456789") != strlen(prefdoc))
+		return lerr_set(e, LERR_INVALID, NULL, "no S²LOW transaction to answer"), XMIT_REFUSED;
+	if (xmit_curl_open(&xc, settings, "", "https", (long)config_int("transmit_timeout"), ANSWER_MAX, e))
+		return XMIT_UNSENT;
+	m = curl_mime_init(xc.h);
+	field(m, "id", prefdoc);
+	snprintf(v, sizeof(v), "%d", type_envoie);
+	field(m, "type_envoie", v);
+	field(m, "type_acte", type_acte);
+	for (int i = 0; i < n; i++) {
+		if (i)
+			field(m, "type_pj[]", type_acte);
+		if (xmit_mime_spool(m, i ? "acte_attachments[]" : "acte_pdf_file", files[i].name, "application/pdf",
+				    files[i].f, files[i].size, e))
+			goto out;
+	}
+	curl_easy_setopt(xc.h, CURLOPT_URL, url);
+	curl_easy_setopt(xc.h, CURLOPT_MIMEPOST, m);
+	cc = curl_easy_perform(xc.h);
+	curl_easy_getinfo(xc.h, CURLINFO_RESPONSE_CODE, &status);
+	if (cc != CURLE_OK) {
+		out = xmit_curl_unsent(cc) ? XMIT_UNSENT : XMIT_UNCERTAIN;
+		xmit_curl_error(&xc, cc, "the answer's POST to S²LOW", e);
+	} else if (status != 200) {
+		lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW answered HTTP %ld to the answer", status);
+	} else if (!buf_add(&xc.body, "", 1)) {
+		out = reply_answer(xc.body.data, id, idn, e);
+	}
+out:
+	curl_mime_free(m);
+	xmit_curl_close(&xc);
+	return out;
+}
+
 /* ---- PES_Retour (the DGFiP's returns S²LOW collected for the organisation) ---- */
 
 /* A "KO" in an S²LOW XML answer: the error with its message. */
@@ -1147,6 +1232,87 @@ out:
 	return rc;
 }
 
+/* ---- the annulations S²LOW sent for us ---- */
+
+/* S²LOW's cancellation transaction (actes_transac_cancel.php created it)
+ * has a status of its own, read with actes_transac_get_status.php as an
+ * act's: when the ARAnnulation comes, S²LOW sets it to 4 with the
+ * ARAnnulation as its return, and the act's own transaction to 0 annulé
+ * (ActesAnalyseFichierRecuController::traitementARAnnulation()).  4: the
+ * 6-2 attached (role cancel_ack), the act cancelled; -1 or 6: the
+ * annulation refused, the act acknowledged again; else wait. */
+static int
+cancel_one(struct xmit_poll *p, const char *doc, const char *id, struct lerr *e)
+{
+	char url[1300], msg[900], reason[1100], name[96];
+	const struct status *s;
+	const char *rest;
+	struct buf b;
+	int st = 0, rc;
+
+	buf_init(&b, RETURN_MAX);
+	if ((rc = url_of(url, sizeof(url), p->settings, P_ACTE_STATUS, id, e)) ||
+	    (rc = call(p->settings, url, NULL, &b, e)) ||
+	    (rc = status_of(b.data, 0, &st, &rest, msg, sizeof(msg), e)))
+		goto out;
+	s = status_named(0, st);
+	if (st == 4 && strstr(rest, "ARAnnulation")) {
+		snprintf(name, sizeof(name), "ARAnnulation-%.63s.xml", id);
+		if (!(rc = xmit_returned(p->c, doc, "cancel_ack", name, "application/xml", rest, strlen(rest), -1, NULL,
+					 e)))
+			rc = store_cancel_answer(p->c, doc, e);
+		p->handled++;
+	} else if (st == -1 || st == 6) {
+		snprintf(reason, sizeof(reason), "S²LOW cancellation %.63s %s (status %d)%s%.900s", id,
+			 s ? s->label : "", st, msg[0] && !strchr(msg, '<') ? ": " : "", strchr(msg, '<') ? "" : msg);
+		rc = store_cancel_outcome(p->c, doc, "refused", reason, e);
+		p->handled++;
+	}
+out:
+	buf_fini(&b);
+	return rc;
+}
+
+struct cancels {
+	struct { char doc[37], id[64]; } k[100];
+	int n;
+};
+
+static void
+take_cancel(void *arg, const char *doc, const char *id)
+{
+	struct cancels *c = arg;
+
+	if (c->n < 100 && *id) {
+		snprintf(c->k[c->n].doc, sizeof(c->k[c->n].doc), "%.36s", doc);
+		snprintf(c->k[c->n].id, sizeof(c->k[c->n].id), "%.63s", id);
+		c->n++;
+	}
+}
+
+static int
+follow_cancels(struct xmit_poll *p, struct lerr *e)
+{
+	struct cancels *c = calloc(1, sizeof(*c));
+	int rc = c ? store_cancel_s2low_each(p->c, p->org_id, take_cancel, c, e) :
+		 lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+
+	for (int i = 0; !rc && c && i < c->n; i++) {
+		struct lerr why;
+
+		lerr_clear(&why);
+		if (cancel_one(p, c->k[i].doc, c->k[i].id, &why)) {
+			if (why.sqlstate[0])
+				rc = (*e = why).kind;
+			else
+				log_warn("doc=%s: S²LOW cancellation %s: %s %s", c->k[i].doc, c->k[i].id, why.msg,
+					 why.detail);
+		}
+	}
+	free(c);
+	return rc;
+}
+
 /* The organisation's classification, when one is due
  * (store_org_classification_due(): at the first act, on demand, ...):
  * S²LOW keeps the prefecture's last 7-2 and hands it over as is
@@ -1210,8 +1376,9 @@ s2low_poll(struct xmit_poll *p, struct lerr *e)
 		}
 	}
 	free(pd);
-	if (!rc)
-		rc = fetch_classification(p, e);
+	rc = rc ? rc : follow_cancels(p, e);
+	rc = rc ? rc : xmit_s2low_letters_poll(p, e);
+	rc = rc ? rc : fetch_classification(p, e);
 	return rc ? rc : collect_retours(p, e);
 }
 

@@ -16,11 +16,14 @@
 
 #define XMIT_JOB "transmit"            /* one per document: send it, exactly once */
 #define XMIT_CANCEL_JOB "cancel"       /* the 6-1 Annulation of an acknowledged act, exactly once */
+#define XMIT_LETTER_JOB "letter_answer" /* an answer to a prefecture's letter (2-2, 3-2...), exactly once */
 
 /* The job handler (struct job_handler of src/worker.h). */
 int xmit_job_transmit(struct store_conn *c, const struct job *j, struct lerr *e) LERR_WUR;
 /* The job of a document in 'cancelling' (cancel.c). */
 int xmit_job_cancel(struct store_conn *c, const struct job *j, struct lerr *e) LERR_WUR;
+/* The job of an answer to a letter of the prefecture (letters.c). */
+int xmit_job_letter_answer(struct store_conn *c, const struct job *j, struct lerr *e) LERR_WUR;
 
 /* Between jobs (liassed's periodic housekeeping; c outside a transaction):
  * every transmit_poll_interval, or at once after a send, read the return

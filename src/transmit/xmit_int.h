@@ -154,6 +154,22 @@ int xmit_s2low_prefdocs(json_t *settings, void (*fn)(void *arg, const struct xmi
 			struct lerr *e) LERR_WUR;
 int xmit_s2low_prefdoc_get(json_t *settings, const char *id, struct buf *out, struct lerr *e) LERR_WUR;
 int xmit_s2low_prefdoc_read(json_t *settings, const char *id, struct lerr *e) LERR_WUR;
+/* An answer to a letter (actes_transac_reponse_create.php): the letter's
+ * S²LOW transaction prefdoc, type_envoie 4 (an answer) or 3 (a refusal),
+ * type_acte the typology, the files (the first as acte_pdf_file, the
+ * others as acte_attachments[] with type_pj[]).  S²LOW's new transaction
+ * in id.  XMIT_SENT, XMIT_REFUSED (its "KO" message in e), else not sent
+ * or uncertain. */
+struct xmit_s2low_file {
+	FILE *f;
+	const char *name;
+	long long size;
+};
+enum xmit_outcome xmit_s2low_reply(json_t *settings, const char *prefdoc, int type_envoie, const char *type_acte,
+				   const struct xmit_s2low_file *files, int n, char *id, size_t idn, struct lerr *e);
+/* The prefecture's letters S²LOW holds about our acts: fetched, attached,
+ * recorded, marked read (s2low_letters.c; called by the S²LOW poll). */
+int xmit_s2low_letters_poll(struct xmit_poll *p, struct lerr *e) LERR_WUR;
 /* The PES_Retour S²LOW holds unread for the organisation, then one of them
  * (its XML in out), and marking one read. */
 struct xmit_s2low_retour {
@@ -182,6 +198,10 @@ int xmit_actes_add_xml(struct xmit_tgz *t, const char *name, struct buf *utf8, l
 /* An archive of one business message (a 6-1, a 7-1) into x->spool: its
  * envelope and the message msg (UTF-8) named form. */
 int xmit_actes_archive_one(struct xmit_job *x, const char *form, struct buf *msg, struct lerr *e) LERR_WUR;
+/* The same with more members after the form: more() adds them to t. */
+typedef int xmit_tgz_more_fn(void *arg, struct xmit_tgz *t, long long mtime, struct lerr *e);
+int xmit_actes_archive_with(struct xmit_job *x, const char *form, struct buf *msg, xmit_tgz_more_fn *more,
+			    void *arg, struct lerr *e) LERR_WUR;
 
 /* ---- the classification (actes_class.c) ---- */
 /* A RetourClassification (7-2) as JSON: date, natures (code, type_abrege,
@@ -256,6 +276,9 @@ int xmit_spool_blob(struct store_conn *c, long long blob_id, int nchunks, FILE *
 		    void (*each)(void *arg, const void *p, size_t n), void *arg, struct lerr *e) LERR_WUR;
 
 /* ---- @ctes returns (imap.c) ---- */
+/* One file of a prefecture's letter S²LOW held for the act doc_id. */
+int xmit_actes_letter_file(struct xmit_poll *p, const char *doc_id, const char *name, const void *data, size_t len,
+			   const char *remote, struct lerr *e) LERR_WUR;
 int xmit_imap_poll(struct xmit_poll *p, struct lerr *e) LERR_WUR;
 int xmit_imap_test(struct xmit_poll *p, struct lerr *e) LERR_WUR;
 /* One XML message from the prefecture (already out of its mail and archive). */

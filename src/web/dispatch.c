@@ -42,6 +42,8 @@ static const struct web_route {
 	{ "GET", "/suivi", N_STAFF, web_follow },
 	{ "GET", "/retours", N_STAFF, web_returns },
 	{ "GET", "/retours/{id}/fichier", N_STAFF, web_return_file },
+	{ "GET", "/documents/{id}/courriers/{lid}", N_STAFF, web_letter },
+	{ "POST", "/documents/{id}/courriers/{lid}", N_STAFF, web_letter_post },
 	{ "GET", "/admin", N_OPERATOR, web_admin_orgs },
 	{ "POST", "/admin", N_OPERATOR, web_admin_org_post },
 	{ "GET", "/admin/organisations/{siren}", N_OPERATOR, web_admin_org },

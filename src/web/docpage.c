@@ -41,7 +41,7 @@ file_role(const char *role)
 	static const char *const roles[][2] = {
 		{ "main", "Document principal" }, { "annexe", "Annexe" }, { "signed", "Document signé" },
 		{ "signature", "Signature" }, { "ack", "Accusé de réception" }, { "anomaly", "Anomalie" },
-		{ "letter", "Courrier de la préfecture" }, { "cancel_ack", "Accusé de réception de l’annulation" },
+		{ "letter", "Courrier de la préfecture" }, { "annexe_signature", "Signature de l’annexe" }, { "cancel_ack", "Accusé de réception de l’annulation" },
 	};
 
 	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
@@ -603,6 +603,21 @@ follow_row(struct page *p, json_t *d)
 	if (*js(d, "reason"))
 		h_fmt(p, "<br><span class=\"muted\">Motif : %s</span>", js(d, "reason"));
 	h_raw(p, "</td><td data-label=\"Courriers\">");
+	json_array_foreach(json_object_get(d, "courriers"), i, l) {
+		const char *ans = js(l, "answer");
+
+		h_fmt(p, "<a href=\"/documents/%s/courriers/%lld\">%s</a>", js(d, "id"),
+		      (long long)json_integer_value(json_object_get(l, "id")), js(l, "label"));
+		if (*js(l, "deadline") && !strcmp(ans, "none")) {
+			h_raw(p, " <span class=\"muted\">à répondre avant le ");
+			h_when(p, js(l, "deadline"));
+			h_raw(p, "</span>");
+		} else if (strcmp(ans, "none")) {
+			h_fmt(p, " <span class=\"muted\">%s</span>", !strcmp(ans, "sent") || !strcmp(ans, "acknowledged") ? "répondu" :
+			      !strcmp(ans, "refused") ? "réponse refusée" : "réponse en cours d’envoi");
+		}
+		h_raw(p, "<br>");
+	}
 	json_array_foreach(letters, i, l)
 		h_fmt(p, "<a href=\"/documents/%s/fichiers/%lld\">%s</a><br>", js(d, "id"),
 		      (long long)json_integer_value(json_object_get(l, "n")), js(l, "name"));

@@ -146,6 +146,8 @@ void web_return_file(struct page *p);
 /* A stored file sent to the browser (PDF inline, anything else a sandboxed
  * download), read chunk by chunk. */
 void web_serve_file(struct page *p, const struct doc_file *f);
+void web_letter(struct page *p);
+void web_letter_post(struct page *p);
 void web_admin_orgs(struct page *p);
 void web_admin_org_post(struct page *p);
 void web_admin_org(struct page *p);

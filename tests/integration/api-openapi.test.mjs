@@ -471,6 +471,35 @@ describe('liassed answers as doc/openapi.json says', () => {
 			classification_wanted = NULL WHERE siren = '${s.orgA}'`);
 	});
 
+	it('the prefecture\'s letters about an act and the answer to one', async () => {
+		const g = '/api/v1/documents/{id}/letters';
+		const url = `/api/v1/documents/${acteId}/letters`;
+		let r = await s.a.get(url);
+		conforms('GET', g, r);
+		assert.deepEqual(r.json.items, []);
+		conforms('GET', g, await s.b.get(url));   // 404: not vendor B's
+		const lid = await h.psql(`SELECT letter_add('${acteId}', '2-1', 'X-2-1_0.xml', 'X', '2026-01-05', NULL, '{}')`);
+		r = await s.a.get(url);
+		conforms('GET', g, r);
+		assert.equal(r.json.items.length, 1);
+		conforms('GET', `${g}/{lid}`, await s.a.get(`${url}/${lid}`));
+		conforms('GET', `${g}/{lid}`, await s.a.get(`${url}/999999`));
+		const post = (code, data) => {
+			const mp = multipart([{ name: 'code', data: code }, { name: 'file', filename: 'r.pdf', type: 'application/pdf', data }]);
+			return s.a.post(`${url}/${lid}/answer`, mp.body, { 'Content-Type': mp.contentType });
+		};
+		const pdf = pdfFile(900).data;
+		r = await post('3-2', pdf);
+		conforms('POST', `${g}/{lid}/answer`, r);
+		assert.equal(r.status, 422, r.text);
+		r = await post('2-2', pdf);
+		conforms('POST', `${g}/{lid}/answer`, r);
+		assert.equal(r.status, 202, r.text);
+		r = await post('2-2', pdf);
+		conforms('POST', `${g}/{lid}/answer`, r);
+		assert.equal(r.status, 409, r.text);
+	});
+
 	it('every documented operation was exercised', () => {
 		const all = [];
 		for (const [p, item] of Object.entries(api.paths))

@@ -252,12 +252,13 @@ test('the act stamped by S²LOW (actes_transac_get_files_list, actes_download_fi
 });
 
 test('the prefecture\'s documents: listed, fetched through the redirection to their archive, marked read', async () => {
-	const act = [...fake.tx.entries()].find(([, t]) => t.number === 'S2L_1')[0];
+	// about an act posted to S²LOW by someone else (liasse's poll leaves it unread)
+	const act = [...fake.tx.entries()].find(([, t]) => t.number === 'NOACK_1')[0];
 	const archive = zlib.gzipSync(Buffer.from('courrier simple de la préfecture'));
 	const id = fake.addPrefDoc(act, 2, archive);
 	const list = await s2lowCall('prefdocs');
 	assert.equal(list.code, 0, list.stderr);
-	assert.equal(list.stdout, `${id}\t2\t${act}\tS2L_1\t034-000000000-20260101-S2L_1-DE\t7\n`);
+	assert.equal(list.stdout, `${id}\t2\t${act}\tNOACK_1\t034-000000000-20260101-NOACK_1-DE\t7\n`);
 	const got = await s2lowCall('prefdoc', id);
 	assert.equal(got.code, 0, got.stderr);
 	assert.ok(Buffer.from(got.stdout, 'latin1').equals(archive));
@@ -266,6 +267,88 @@ test('the prefecture\'s documents: listed, fetched through the redirection to th
 	assert.match(Buffer.from(notDoc.stderr, 'latin1').toString(), /Numéro de transaction invalide/);
 	assert.equal((await s2lowCall('prefdoc-read', id)).code, 0);
 	assert.equal((await s2lowCall('prefdocs')).stdout, '');
+});
+
+// h3 (issue 11): an annexe's own signature goes to S²LOW at its annexe's index
+test('an annexe\'s signature is posted as acte_attachments_sign[i], i its annexe\'s index', async () => {
+	const key = path.join(h.tmp, 'sig.key'), cert = path.join(h.tmp, 'sig.pem');
+	const run = (args) => new Promise((res, rej) => execFile('openssl', args, (e) => (e ? rej(e) : res())));
+	await run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=s', '-days', '1']);
+	const a1 = pdfFile(1000, 'a1.pdf'), a2 = pdfFile(1100, 'a2.pdf');
+	fs.writeFileSync(path.join(h.tmp, 'a2.pdf'), a2.data);
+	await run(['cms', '-sign', '-binary', '-in', path.join(h.tmp, 'a2.pdf'), '-signer', cert, '-inkey', key,
+		'-outform', 'DER', '-out', path.join(h.tmp, 'a2.p7s')]);
+	const sig = fs.readFileSync(path.join(h.tmp, 'a2.p7s'));
+	const meta = acteMeta(env.orgA, 'S2L_SIG', { sign: false, transmit: true });
+	const r = await env.a.postParts([{ name: 'metadata', type: 'application/json', data: JSON.stringify(meta) },
+		{ name: 'file', filename: 'acte.pdf', type: 'application/pdf', data: pdfFile(2000).data },
+		{ name: 'annexe', filename: a1.name, type: a1.type, data: a1.data },
+		{ name: 'annexe', filename: a2.name, type: a2.type, data: a2.data },
+		{ name: 'annexe_signature', filename: 'a2.p7s', type: 'application/pkcs7-signature', data: sig }]);
+	assert.equal(r.status, 201, r.text);
+	const done = await waitState(env.a, r.json.id, ENDS);
+	assert.equal(done.state, 'acknowledged', JSON.stringify(done));
+	const t = [...fake.tx.values()].find((x) => x.number === 'S2L_SIG');
+	assert.deepEqual(Object.keys(t.fields.annexe_signs), ['1']);
+	assert.deepEqual(t.fields.annexe_signs['1'], sig);
+	assert.equal(t.fields.annexes.length, 2);
+});
+
+// h3 (issue 11, point 4): a letter of the prefecture through S²LOW, answered.
+test('a courrier simple through S²LOW lands on its act and is answered through actes_transac_reponse_create.php', async () => {
+	const letters = fixture('s2low/class/fixtures/test-courrier-simple');
+	const doc = await h.psql(`SELECT doc_id FROM transmission t JOIN document d ON d.id = t.doc_id
+		WHERE d.meta->>'numero_interne' = 'S2L_1'`);
+	const act = await h.psql(`SELECT remote_id FROM transmission WHERE doc_id = '${doc}'`);
+	// the archive S²LOW hands over: the real courrier simple, its envelope and a PDF
+	const dir = path.join(h.tmp, 's2low-courrier');
+	fs.mkdirSync(dir);
+	for (const f of fs.readdirSync(letters))
+		fs.copyFileSync(path.join(letters, f), path.join(dir, f));
+	fs.writeFileSync(path.join(dir, '034-000000000-20170701-20170725A-AI-2-1_1.pdf'), pdfFile(1200, 'c.pdf').data);
+	const tgz = path.join(h.tmp, 's2low-courrier.tar.gz');
+	await new Promise((res, rej) => execFile('tar', ['-czf', tgz, '-C', dir, '.'], (e) => (e ? rej(e) : res())));
+	const id = fake.addPrefDoc(act, 2, fs.readFileSync(tgz));
+	let items = [];
+	for (const t0 = Date.now(); !items.length && Date.now() - t0 < 30000;) {
+		await new Promise((res) => setTimeout(res, 300));
+		items = (await env.a.get(`/api/v1/documents/${doc}/letters`)).json.items;
+	}
+	assert.equal(items.length, 1, 'the letter came through S²LOW');
+	const [letter] = items;
+	assert.equal(letter.code, '2-1');
+	assert.equal(letter.date, '2017-07-25');
+	assert.ok(letter.files.some((f) => f.name.endsWith('-2-1_1.pdf')), JSON.stringify(letter.files));
+	assert.equal(fake.tx.get(id).lu, true, 'marked read in S²LOW');
+	assert.equal(await h.psql(`SELECT remote_id FROM letter WHERE id = ${letter.id}`), id);
+
+	const pdf = pdfFile(2500, 'reponse.pdf');
+	const parts = [{ name: 'code', data: '2-2' }, { name: 'file', filename: pdf.name, type: 'application/pdf', data: pdf.data }];
+	const { multipart } = await import('../lib/harness.mjs');
+	const mp = multipart(parts);
+	const r = await env.a.post(`/api/v1/documents/${doc}/letters/${letter.id}/answer`, mp.body,
+		{ 'Content-Type': mp.contentType });
+	assert.equal(r.status, 202, r.text);
+	let a;
+	for (const t0 = Date.now(); Date.now() - t0 < 30000;) {
+		a = (await env.a.get(`/api/v1/documents/${doc}/letters/${letter.id}`)).json.answer;
+		if (['sent', 'refused'].includes(a.state))
+			break;
+		await new Promise((res) => setTimeout(res, 300));
+	}
+	assert.equal(a.state, 'sent', JSON.stringify(a));
+	const m = /^s2low:(\d+)$/.exec(a.name);
+	assert.ok(m, a.name);
+	const reply = fake.tx.get(m[1]);
+	assert.equal(reply.kind, 'reponse');
+	assert.equal(reply.related, id);
+	assert.equal(reply.type_envoie, '4');
+	assert.equal(reply.type_acte, '99_DE');
+	assert.deepEqual(reply.files, [pdf.data]);
+	// what S²LOW refuses: no typology, no api in the query string
+	const ko = await post('modules/actes/actes_transac_reponse_create.php?api=1', [{ name: 'id', data: id },
+		{ name: 'acte_pdf_file', filename: 'r.pdf', data: pdf.data }]);
+	assert.match(ko.text, /^KO\n.*typologie absente/);
 });
 
 // h11 (issue 11): the classification and the annulation through S²LOW.
@@ -298,10 +381,18 @@ test('POST .../cancel of an act acknowledged through S²LOW: S²LOW is asked to 
 	do {
 		await new Promise((res) => setTimeout(res, 300));
 		row = await h.psql(`SELECT state || ' ' || remote_name FROM cancellation WHERE doc_id = '${r.json.id}'`);
-	} while (!row.startsWith('sent') && Date.now() - t0 < 30000);
-	const m = /^sent s2low:(\d+)$/.exec(row);
+	} while (!/^(sent|acknowledged) /.test(row) && Date.now() - t0 < 30000);
+	const m = /^(?:sent|acknowledged) s2low:(\d+)$/.exec(row);
 	assert.ok(m, row);
 	const tx = fake.tx.get(m[1]);
 	assert.equal(tx.kind, 'annulation');
 	assert.equal(tx.related, id);
+	// followed in S²LOW to its ARAnnulation (status 4 of the cancellation transaction): cancelled
+	const done2 = await waitState(env.a, r.json.id, ['cancelled', 'acknowledged'], 30000);
+	assert.equal(done2.state, 'cancelled', JSON.stringify(done2));
+	const ack = done2.files.find((f) => f.role === 'cancel_ack');
+	assert.ok(ack, JSON.stringify(done2.files));
+	assert.equal(ack.name, `ARAnnulation-${m[1]}.xml`);
+	assert.equal(fake.tx.get(id).status, 0, 'the act annulé in S²LOW');
+	assert.equal(await h.psql(`SELECT state FROM cancellation WHERE doc_id = '${r.json.id}'`), 'acknowledged');
 });

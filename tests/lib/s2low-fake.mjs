@@ -174,7 +174,10 @@ export function startS2lowFake(tlsFiles, { acquit, classification, retours = [],
 					number.startsWith('ERR') ? [3, -1] : [1, 3, 4], fields: {
 					nature: field('nature_code'), classif1: field('classif1'), classif2: field('classif2'),
 					date, subject: field('subject'), type_acte: field('type_acte'), type_pj: typePj,
-					annexes: annexes.map((a) => a.filename) } });
+					annexes: annexes.map((a) => a.filename),
+					// $_FILES['acte_attachments_sign']['tmp_name'][$i]: the signature of annex i
+					annexe_signs: Object.fromEntries(parts.filter((x) => /^acte_attachments_sign\[\d*\]$/.test(x.name) && x.filename !== null)
+						.map((x, k) => [/\[(\d+)\]/.exec(x.name) ? /\[(\d+)\]/.exec(x.name)[1] : String(k), x.data])) } });
 				return returnAndExit(0, `Création de l'enveloppe n°${id}. Résultat ok.`, `${id}\n`);
 			}
 
@@ -186,6 +189,13 @@ export function startS2lowFake(tlsFiles, { acquit, classification, retours = [],
 					return echo('KO\nNuméro de transaction invalide.');
 				const s = statusOf(t);
 				let flux = '';
+				// traitementARAnnulation(): the cancellation transaction 4 with the
+				// ARAnnulation as its return, the act's own transaction 0 annulé
+				if (s === 4 && t.kind === 'annulation') {
+					flux = `<?xml version="1.0" encoding="ISO-8859-1"?>\n<actes:ARAnnulation xmlns:actes="http://www.interieur.gouv.fr/ACTES#v1.1-20040216" actes:IDActe="fake-${t.number}" actes:DateReception="${new Date().toISOString().slice(0, 10)}"/>\n`;
+					tx.get(t.related).status = 0;
+					return send(200, 'text/html; charset=ISO-8859-1', latin1(`OK\n${s}\n${flux}`));
+				}
 				if (s === 4)
 					flux = `<?xml version="1.0" encoding="ISO-8859-1"?>\n<actes:ARActe xmlns:actes="http://www.interieur.gouv.fr/ACTES#v1.1-20040216" actes:IDActe="fake-${t.number}" actes:DateReception="${new Date().toISOString().slice(0, 10)}"/>\n`;
 				if (s === -1)
@@ -264,6 +274,39 @@ export function startS2lowFake(tlsFiles, { acquit, classification, retours = [],
 				const nl = t.pdf.indexOf(10) + 1;
 				const stamp = u.searchParams.get('tampon') ? `% tampon S2LOW transaction ${[...tx.entries()].find(([, x]) => x === t)[0]}\n` : '';
 				return send(200, 'application/pdf', Buffer.concat([t.pdf.subarray(0, nl), Buffer.from(stamp), t.pdf.subarray(nl)]));
+			}
+
+			// actes_transac_reponse_create.php: api read from the query string
+			// only; sortir_atrc() answers "KO : <message>", the typology check
+			// Helpers::returnAndExit(); a new transaction of the letter's type
+			if (p === '/modules/actes/actes_transac_reponse_create.php' && req.method === 'POST') {
+				const apiGet = u.searchParams.get('api') === '1';
+				const ko = (msg) => (apiGet ? send(200, 'text/plain', latin1(`KO : ${msg}`)) :
+					send(302, 'text/html', '', { Location: '/' }));
+				if (!authOk)
+					return ko("Échec de l'authentification");
+				const rel = tx.get(String(field('id') || ''));
+				if (!field('type_acte'))
+					return apiGet ? send(200, 'text/html', latin1('KO\nErreur lors de la réception du fichier : typologie absente\n')) :
+						send(302, 'text/html', '', { Location: '/' });
+				const acte = files('acte_pdf_file');
+				if (!acte.length)
+					return ko('Envoi de fichier illégal.');
+				if (!rel || rel.kind !== 'prefdoc')
+					return ko("Erreur lors de l'enregistrement de la transaction :\nla transaction n'existe pas");
+				const annexes = files('acte_attachments[]');
+				const typePj = fieldAll('type_pj[]');
+				for (let i = 0; i < annexes.length; i++)
+					if (!typePj[i])
+						return apiGet ? send(200, 'text/html', latin1(`KO\nErreur lors de la réception du fichier annexe ${annexes[i].filename} : typologie absente\n`)) :
+							send(302, 'text/html', '', { Location: '/' });
+				for (const f of [acte[0], ...annexes])
+					if (f.data.subarray(0, 5).toString() !== '%PDF-')
+						return ko(`Erreur de validation du fichier de l'acte :\nLe fichier ${f.filename} n'est pas un PDF\n`);
+				const id = newTx({ kind: 'reponse', related: field('id'), type: rel.type, type_envoie: field('type_envoie'),
+					type_acte: field('type_acte'), type_pj: typePj, files: [acte[0], ...annexes].map((f) => f.data),
+					number: rel.number, script: [1] });
+				return send(200, 'text/plain', latin1(`OK : id généré : ${id}\n`));
 			}
 
 			if (p === '/modules/actes/actes_transac_cancel.php' && req.method === 'POST') {

@@ -587,6 +587,50 @@ test('agents see the prefecture\'s letters on an act', async () => {
 	await ctx.close();
 });
 
+test('an agent answers a demande de pièces complémentaires in the browser, with the pieces', async () => {
+	const lid = await h.psql(`SELECT letter_add('${docs.reject}', '3-1', 'X-3-1_0.xml', 'X', '2026-11-20',
+		'Le plan annexé à la délibération', '{}')`);
+	const { ctx, page } = await loggedIn(AGENT);
+	const row = page.locator('tbody tr', { hasText: 'Marché à refuser' });
+	const link = row.getByRole('link', { name: 'Demande de pièces complémentaires' });
+	assert.match(await row.textContent(), /à répondre avant le 20\/01\/2027/);
+	await link.click();
+	await page.waitForURL(new RegExp(`/courriers/${lid}$`));
+	await assertAccessible(page, 'letter');
+	assert.match(await page.locator('main').textContent(), /avant le 20\/01\/2027.*refus implicite/s);
+	assert.ok(await page.getByText('Le plan annexé à la délibération').isVisible());
+	// a file that is not a PDF is refused, nothing recorded
+	await page.getByLabel('Réponse').selectOption('3-2');
+	await page.getByLabel(/Fichier PDF/).setInputFiles([{ name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') }]);
+	await page.getByRole('button', { name: 'Envoyer la réponse' }).click();
+	assert.match(await page.locator('main').textContent(), /note\.txt is not a PDF/);
+	assert.equal(await h.psql(`SELECT answer_state FROM letter WHERE id = ${lid}`), 'none');
+	await page.goto(`/documents/${docs.reject}/courriers/${lid}`);
+	await page.getByLabel('Réponse').selectOption('3-2');
+	await page.getByLabel(/Fichier PDF/).setInputFiles([
+		{ name: 'plan.pdf', mimeType: 'application/pdf', buffer: pdfFile(1800, 'plan.pdf').data },
+		{ name: 'deliberation.pdf', mimeType: 'application/pdf', buffer: pdfFile(2200, 'deliberation.pdf').data }]);
+	await shot(page, 'courrier');
+	await page.getByRole('button', { name: 'Envoyer la réponse' }).click();
+	await page.waitForURL(/repondu=1/);
+	assert.match(await page.locator('main').textContent(), /Transmission de pièces complémentaires \(3-2\)/);
+	const [code, by, files] = (await h.psql(`SELECT answer_code, answer_by,
+		(SELECT string_agg(name, ',' ORDER BY n) FROM letter_answer_file WHERE letter_id = ${lid})
+		FROM letter WHERE id = ${lid}`)).split('|');
+	assert.equal(code, '3-2');
+	assert.equal(by, `person:${AGENT}`);
+	assert.equal(files, 'plan.pdf,deliberation.pdf');
+	// the vendor sees the same answer
+	const v = await s.a.get(`/api/v1/documents/${docs.reject}/letters/${lid}`);
+	assert.equal(v.json.answer.code, '3-2', v.text);
+	// a signer who is no agent of the organisation cannot open it
+	await ctx.close();
+	const other = await loggedIn(ADJOINT);
+	const r = await other.page.request.get(`/documents/${docs.reject}/courriers/${lid}`, { maxRedirects: 0 });
+	assert.equal(r.status(), 403);
+	await other.ctx.close();
+});
+
 test('what a newcomer tripped over: French words, dates, plurals, the CSP', async () => {
 	// an English browser still gets French dates: the fields are not native date inputs
 	const ctx = await browser.newContext({ locale: 'en-US', baseURL: base, viewport: { width: 1280, height: 900 } });

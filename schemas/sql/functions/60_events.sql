@@ -40,6 +40,8 @@ CREATE OR REPLACE FUNCTION event_json(ev event) RETURNS jsonb LANGUAGE sql STABL
 		|| CASE WHEN ev.circuit IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('circuit', ev.circuit) END
 		|| CASE WHEN ev.return_id IS NULL THEN '{}'::jsonb   -- organisation.return (75_org_return.sql)
 			ELSE jsonb_build_object('return', org_return_json(ev.return_id)) END
+		|| CASE WHEN ev.letter_id IS NULL THEN '{}'::jsonb   -- document.letter (77_letter.sql)
+			ELSE jsonb_build_object('letter', letter_json(ev.letter_id)) END
 $$;
 
 -- Gives the webhook a delivery job at p_at unless it has a live one.  The

@@ -1,0 +1,347 @@
+/*
+ * letters.c - the answers to the prefecture's letters over @ctes
+ * (doc/actes-letters.md): 2-2 ReponseCourrierSimple, 3-2
+ * PieceComplementaire, 3-3 RefusPieceComplementaire, 4-2
+ * ReponseLettreObservations, 4-3 RejetLettreObservations (ACTES XSD
+ * actesv1_1.xsd: @actes:IDActe and @actes:DateCourrierPref of the letter
+ * answered, then Document, or Documents for a 3-2), in their own archive:
+ * the envelope EnveloppeCLMISILL listing <IDActe>-<c>_0.xml, the form, the
+ * PDFs <IDActe>-<c>_<n>.pdf; sent by the same HTTPS POST as the act.
+ * S²LOW builds the same answer (public.ssl/modules/actes/
+ * actes_transac_reponse_create.php: a transaction of the letter's type, the
+ * answer type "type_envoie", one acte_pdf_file and, for pieces,
+ * acte_attachments; a new envelope serial).
+ *
+ * Exactly once as the 6-1 (cancel.c): the archive is named once
+ * (letter.answer_name), 'sending' is committed before the POST, the outcome
+ * recorded in a new transaction.  No @ctes message acknowledges a 2-2, so
+ * an interrupted send cannot be reconciled from the mailbox: the same
+ * archive (same envelope) is sent again once reconcile_wait has passed,
+ * which the ministry recognises as the same envelope.
+ *
+ * An act sent through S²LOW is answered through S²LOW: one API call
+ * (xmit_s2low_reply()) on the letter's S²LOW transaction, S²LOW builds the
+ * message; an uncertain outcome is tried again (S²LOW would then hold two
+ * answers: known limit, as for its cancellation).
+ */
+#include "transmit/xmit_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/log.h"
+
+#define MSG_MAX (64u * 1024)
+#define FILES_MAX 20
+
+struct afile {
+	char name[200];
+	long long blob, size;
+	int nchunks;
+};
+
+struct answer {
+	struct xmit_job *x;
+	struct letter_answer_row *a;
+	struct afile f[FILES_MAX];
+	int nf;
+};
+
+static void
+take_file(void *arg, int n, const char *name, const char *type, long long blob, long long size, int nchunks)
+{
+	struct answer *b = arg;
+
+	(void)name, (void)type;
+	if (b->nf == FILES_MAX)
+		return;
+	snprintf(b->f[b->nf].name, sizeof(b->f[b->nf].name), "%s-%s_%d.pdf", b->a->idacte, b->a->code, n);
+	b->f[b->nf].blob = blob;
+	b->f[b->nf].size = size;
+	b->f[b->nf].nchunks = nchunks;
+	b->nf++;
+}
+
+static const char *
+root_of(const char *code)
+{
+	return !strcmp(code, "2-2") ? "ReponseCourrierSimple" : !strcmp(code, "3-2") ? "PieceComplementaire" :
+	       !strcmp(code, "3-3") ? "RefusPieceComplementaire" : !strcmp(code, "4-2") ?
+	       "ReponseLettreObservations" : "RejetLettreObservations";
+}
+
+/* The form, as the XSD writes it. */
+static int
+message(struct answer *b, struct buf *o)
+{
+	const char *root = root_of(b->a->code);
+	int many = !strcmp(b->a->code, "3-2");
+	int rc = buf_printf(o, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<actes:%s " XMIT_ACTES_NS
+			    " actes:IDActe=\"%s\" actes:DateCourrierPref=\"%s\">\n%s", root, b->a->idacte,
+			    b->a->date, many ? " <actes:Documents>\n" : "");
+
+	for (int i = 0; !rc && i < b->nf; i++)
+		rc = buf_printf(o, "%s <actes:Document>\n%s  <actes:NomFichier>%s</actes:NomFichier>\n%s"
+				" </actes:Document>\n", many ? " " : "", many ? " " : "", b->f[i].name,
+				many ? " " : "");
+	return rc || buf_printf(o, "%s</actes:%s>\n", many ? " </actes:Documents>\n" : "", root);
+}
+
+struct member {
+	struct xmit_tgz *t;
+	struct lerr *e;
+	int rc;
+};
+
+static void
+member_chunk(void *arg, const void *p, size_t n)
+{
+	struct member *m = arg;
+
+	if (!m->rc)
+		m->rc = xmit_tgz_write(m->t, p, n, m->e);
+}
+
+static int
+add_files(void *arg, struct xmit_tgz *t, long long mtime, struct lerr *e)
+{
+	struct answer *b = arg;
+	int rc = 0;
+
+	for (int i = 0; !rc && i < b->nf; i++) {
+		struct member m = { t, e, 0 };
+
+		if ((rc = xmit_tgz_begin(t, b->f[i].name, (unsigned long long)b->f[i].size, mtime, e)))
+			break;
+		rc = xmit_spool_blob(b->x->c, b->f[i].blob, b->f[i].nchunks, NULL, member_chunk, &m, e);
+		rc = rc ? rc : m.rc ? m.rc : xmit_tgz_end(t, e);
+	}
+	return rc;
+}
+
+static int
+build(struct xmit_job *x, struct letter_answer_row *a, struct lerr *e)
+{
+	struct answer *b = calloc(1, sizeof(*b));
+	struct buf msg;
+	char form[192];
+	int rc;
+
+	if (!b)
+		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	b->x = x;
+	b->a = a;
+	buf_init(&msg, MSG_MAX);
+	if ((rc = store_letter_answer_files(x->c, a->id, take_file, b, e)))
+		goto out;
+	if (b->nf == 0) {
+		rc = lerr_set(e, LERR_INVALID, NULL, "the answer has no file");
+		goto out;
+	}
+	snprintf(form, sizeof(form), "%s-%s_0.xml", a->idacte, a->code);
+	if (message(b, &msg))
+		rc = lerr_set(e, LERR_INVALID, NULL, "the @ctes answer is too large");
+	else
+		rc = xmit_actes_archive_with(x, form, &msg, add_files, b, e);
+out:
+	buf_fini(&msg);
+	free(b);
+	return rc;
+}
+
+static int
+again(struct xmit_job *x, const struct letter_answer_row *a, const struct lerr *why, struct lerr *e)
+{
+	char line[1200];
+	int delay = xmit_backoff_s(a->tries);
+
+	lerr_oneline(why, line, sizeof(line));
+	if (a->tries + 1 >= config_int("transmit_max_tries")) {
+		log_warn("doc=%s: answer %s to the prefecture abandoned after %d attempts: %s", x->t.doc_id, a->code,
+			 a->tries + 1, line);
+		return store_letter_answer_state(x->c, a->id, "refused", NULL, line, e);
+	}
+	log_warn("doc=%s: answer %s: %s (attempt %d); next attempt in %ds", x->t.doc_id, a->code, line,
+		 a->tries + 1, delay);
+	return store_letter_answer_retry(x->c, x->t.doc_id, a->id, line, delay, e);
+}
+
+static int
+send_committed(struct xmit_job *x, struct letter_answer_row *a, long long job_id, struct lerr *e)
+{
+	enum xmit_outcome out;
+	struct lerr why;
+	char line[1200];
+	int rc;
+
+	if ((rc = store_letter_answer_sending(x->c, a->id, x->t.remote_name, job_id, xmit_lease_s(), e)) ||
+	    (rc = store_commit(x->c, e)))
+		return rc;
+	log_info("doc=%s: sending the answer %s as %s (send %d)", x->t.doc_id, a->code, x->t.remote_name,
+		 a->sends + 1);
+	lerr_clear(&why);
+	rewind(x->spool);
+	out = xmit_actes.send(x, &why);
+	if ((rc = store_begin(x->c, e)))
+		return rc;
+	switch (out) {
+	case XMIT_SENT:
+		log_info("doc=%s: answer %s sent as %s", x->t.doc_id, a->code, x->t.remote_name);
+		return store_letter_answer_state(x->c, a->id, "sent", NULL, NULL, e);
+	case XMIT_REFUSED:
+		lerr_oneline(&why, line, sizeof(line));
+		log_warn("doc=%s: answer %s refused: %s", x->t.doc_id, a->code, line);
+		return store_letter_answer_state(x->c, a->id, "refused", NULL, line, e);
+	case XMIT_UNSENT:
+		if ((rc = store_letter_answer_state(x->c, a->id, "new", NULL, NULL, e)))
+			return rc;
+		/* fall through */
+	default:
+		return again(x, a, &why, e);
+	}
+}
+
+static int
+settings_of(struct xmit_job *x, const char *kind, struct lerr *e)
+{
+	char *json = NULL;
+	json_error_t jerr;
+	int rc = store_connector_get(x->c, x->t.org_id, kind, &json, e);
+
+	if (rc)
+		return rc;
+	x->settings = json_loads(json, 0, &jerr);
+	free(json);
+	return x->settings ? 0 : lerr_set(e, LERR_INTERNAL, NULL, "bad %s connector settings", kind);
+}
+
+/* ---- through S²LOW ---- */
+
+struct spooled {
+	struct xmit_job *x;
+	struct xmit_s2low_file f[FILES_MAX];
+	char names[FILES_MAX][200];
+	int n, rc;
+	struct lerr *e;
+};
+
+static void
+spool_file(void *arg, int n, const char *name, const char *type, long long blob, long long size, int nchunks)
+{
+	struct spooled *s = arg;
+
+	(void)type, (void)name;   /* S²LOW names the files itself; ours stay plain */
+	if (s->rc || s->n == FILES_MAX)
+		return;
+	snprintf(s->names[s->n], sizeof(s->names[s->n]), "reponse-%d.pdf", n);
+	s->f[s->n].name = s->names[s->n];
+	s->f[s->n].size = size;
+	if (!(s->f[s->n].f = tmpfile())) {
+		s->rc = lerr_set(s->e, LERR_INTERNAL, NULL, "cannot create a spool file");
+		return;
+	}
+	s->rc = xmit_spool_blob(s->x->c, blob, nchunks, s->f[s->n].f, NULL, NULL, s->e);
+	rewind(s->f[s->n++].f);
+}
+
+/* One API call under the row lock, as the S²LOW cancellation: S²LOW builds
+ * and sends the answer itself (actes_transac_reponse_create.php); its
+ * transaction is kept as the answer's name.  type_envoie 3 for a refusal
+ * (3-3, 4-3), 4 otherwise, as Pastell posts it (S2low::sendReponseType());
+ * type_acte the act's typology. */
+static int
+via_s2low(struct xmit_job *x, struct letter_answer_row *a, struct lerr *e)
+{
+	struct spooled *s = calloc(1, sizeof(*s));
+	enum xmit_outcome out;
+	char id[64] = "", name[80], line[1200];
+	struct lerr why;
+	int rc;
+
+	if (!s)
+		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	s->x = x;
+	s->e = e;
+	lerr_clear(&why);
+	if ((rc = store_letter_answer_files(x->c, a->id, spool_file, s, e)) || (rc = s->rc))
+		goto out;
+	out = xmit_s2low_reply(x->settings, a->letter_remote, a->code[2] == '3' ? 3 : 4,
+			       a->type_piece[0] ? a->type_piece : "99_AU", s->f, s->n, id, sizeof(id), &why);
+	lerr_oneline(&why, line, sizeof(line));
+	snprintf(name, sizeof(name), "s2low:%s", id);
+	if (out == XMIT_SENT) {
+		log_info("doc=%s: answer %s sent through S²LOW as transaction %s", x->t.doc_id, a->code, id);
+		rc = store_letter_answer_state(x->c, a->id, "sent", name, NULL, e);
+	} else if (out == XMIT_REFUSED) {
+		log_warn("doc=%s: S²LOW refused the answer %s: %s", x->t.doc_id, a->code, line);
+		rc = store_letter_answer_state(x->c, a->id, "refused", NULL, line, e);
+	} else {
+		rc = again(x, a, &why, e);
+	}
+out:
+	for (int i = 0; i < s->n; i++)
+		fclose(s->f[i].f);
+	free(s);
+	return rc;
+}
+
+static int
+answer(struct xmit_job *x, struct letter_answer_row *a, long long job_id, struct lerr *e)
+{
+	struct lerr why;
+	int rc;
+
+	lerr_clear(&why);
+	if (strcmp(a->connector, "actes") && strcmp(a->connector, "s2low"))
+		return store_letter_answer_state(x->c, a->id, "refused", NULL, "the act has no @ctes transmission", e);
+	if ((rc = store_org_get(x->c, a->siren, &x->org, e)))
+		return rc;
+	if (settings_of(x, a->connector, &why))
+		return again(x, a, &why, e);
+	if (!strcmp(a->connector, "s2low"))
+		return via_s2low(x, a, e);
+	snprintf(x->t.remote_name, sizeof(x->t.remote_name), "%s", a->name);
+	if (!strcmp(a->state, "sending") && a->sending_age_s < xmit_reconcile_wait(x->settings)) {
+		lerr_set(&why, LERR_UNAVAILABLE, NULL, "an interrupted send of %s: waiting before sending it again",
+			 a->name);
+		return again(x, a, &why, e);
+	}
+	if (!(x->spool = tmpfile()))
+		return lerr_set(e, LERR_INTERNAL, NULL, "cannot create a spool file");
+	if ((rc = build(x, a, &why)))
+		return why.kind == LERR_INVALID ? store_letter_answer_state(x->c, a->id, "refused", NULL, why.msg, e) :
+		       why.kind == LERR_UNAVAILABLE ? again(x, a, &why, e) : (*e = why, rc);
+	return send_committed(x, a, job_id, e);
+}
+
+int
+xmit_job_letter_answer(struct store_conn *c, const struct job *j, struct lerr *e)
+{
+	struct xmit_job *x = calloc(1, sizeof(*x));
+	struct letter_answer_row *a = calloc(1, sizeof(*a));
+	int rc = 0, found = 0;
+
+	if (!x || !a) {
+		free(x);
+		free(a);
+		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	}
+	x->c = c;
+	x->timeout_s = (long)config_int("transmit_timeout");
+	rc = store_letter_answer_load(c, j->doc_id, a, &found, e);
+	if (!rc && found) {
+		snprintf(x->t.doc_id, sizeof(x->t.doc_id), "%s", a->doc_id);
+		snprintf(x->t.siren, sizeof(x->t.siren), "%s", a->siren);
+		snprintf(x->t.connector, sizeof(x->t.connector), "%s", a->connector);
+		snprintf(x->t.kind, sizeof(x->t.kind), "acte");
+		x->t.org_id = a->org_id;
+		rc = answer(x, a, j->id, e);
+	}
+	if (x->spool)
+		fclose(x->spool);
+	json_decref(x->settings);
+	free(a);
+	free(x);
+	return rc;
+}
