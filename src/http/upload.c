@@ -45,8 +45,9 @@ struct upload {
 	const char *kind, *org;
 	int want_sign, want_transmit;
 	struct door door;                 /* the kind's checks (flow/door.h) */
+	const struct http_ingest *in;     /* a drop-in protocol's form (NULL: the API's) */
 	/* the part being read */
-	enum { P_NONE, P_META, P_FILE } cur;
+	enum { P_NONE, P_META, P_FILE, P_FIELD, P_SKIP } cur;
 	const char *cur_key;
 	uint64_t cur_bytes;
 	struct store_blob_writer w;
@@ -156,6 +157,18 @@ meta_end(struct req *rq, struct upload *u)
 	}
 	lerr_clear(&e);
 	if (check_metadata(rq, u, u->meta_json, &e))
+		return http_fail(rq, &e);
+	return 0;
+}
+
+/* A drop-in protocol's form: the metadata made from the fields read so far. */
+static int
+ingest_meta(struct req *rq, struct upload *u)
+{
+	struct lerr e;
+
+	lerr_clear(&e);
+	if (!(u->meta_json = u->in->metadata(rq, &e)) || check_metadata(rq, u, u->meta_json, &e))
 		return http_fail(rq, &e);
 	return 0;
 }
@@ -270,12 +283,36 @@ part_end(struct req *rq, struct upload *u)
 	return rc;
 }
 
+/* A part of a drop-in protocol's form: a field, a file in the role the
+ * protocol gives it, or a part it ignores. */
+static int
+ingest_part_begin(struct req *rq, struct upload *u, const char *key, const char *filename,
+		  const char *ctype)
+{
+	const char *role = filename ? u->in->file_role(rq, key, filename) : NULL;
+
+	if (!filename) {
+		u->cur = P_FIELD;
+		return 0;
+	}
+	if (!role || !*role) {
+		u->cur = P_SKIP;
+		return 0;
+	}
+	if (!u->meta_json && ingest_meta(rq, u))
+		return -1;
+	u->cur = P_FILE;
+	return file_begin(rq, u, role, filename, ctype);
+}
+
 static int
 part_begin(struct req *rq, struct upload *u, const char *key, const char *filename,
 	   const char *ctype)
 {
 	u->cur_key = arena_strdup(rq->arena, key);
 	u->cur_bytes = 0;
+	if (u->in)
+		return ingest_part_begin(rq, u, key, filename, ctype);
 	if (!strcmp(key, "metadata")) {
 		if (u->meta_json || u->nfiles)
 			return fail(rq, LERR_MALFORMED, "metadata", "the metadata part must come first, once", NULL);
@@ -307,6 +344,8 @@ part_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *filenam
 			return MHD_NO;
 	}
 	u->cur_bytes += size;
+	if (u->cur == P_FIELD && u->in->field(rq, u->cur_key, data, size, off == 0))
+		return MHD_NO;
 	if (u->cur == P_META && buf_add(&u->meta, data, size))
 		return fail(rq, LERR_TOOLARGE, "metadata", "the metadata part is larger than 64 KiB",
 			    "keep the metadata short; files go in their own parts"),
@@ -333,10 +372,17 @@ idempotency_key_valid(const char *k)
 static int
 upload_begin(struct req *rq)
 {
+	return http_upload_begin(rq, NULL);
+}
+
+int
+http_upload_begin(struct req *rq, const struct http_ingest *in)
+{
 	struct upload *u = arena_zalloc(rq->arena, sizeof(*u));
-	const char *key = http_header(rq, "Idempotency-Key");
+	const char *key = in ? NULL : http_header(rq, "Idempotency-Key");
 
 	rq->state = u;
+	u->in = in;
 	buf_init(&u->meta, META_MAX);
 	if (key && !idempotency_key_valid(key)) {
 		lerr_set(&rq->err, LERR_MALFORMED, "Idempotency-Key", "invalid Idempotency-Key");
@@ -347,8 +393,8 @@ upload_begin(struct req *rq)
 	return 0;
 }
 
-static int
-upload_data(struct req *rq, const char *p, size_t n)
+int
+http_upload_data(struct req *rq, const char *p, size_t n)
 {
 	struct upload *u = rq->state;
 
@@ -458,10 +504,12 @@ reply_created(struct req *rq, struct upload *u, int status, const char *id, char
 		lerr_hint(&e, "give each PES file its own NomFic, or cancel the earlier document");
 	}
 	json_decref(j);
-	if (e.kind) {
+	if (e.kind || u->in)
 		free(body);
+	if (e.kind)
 		return http_reply_problem(rq, &e);
-	}
+	if (u->in)
+		return u->in->reply(rq, status, id);
 	return reply_document(rq, id, body, (unsigned)status);
 }
 
@@ -542,7 +590,11 @@ create(struct req *rq, struct upload *u, const char *key, const uint8_t *digest,
 	d.warnings_json = warn = u->door.warnings ? json_dumps(u->door.warnings, JSON_COMPACT) : NULL;
 	if (!u->c && (rc = store_acquire(http_store(rq), &u->c, e)))
 		goto out;
+	if (u->in && !store_in_txn(u->c) && (rc = store_begin(u->c, e)))
+		goto out;
 	rc = store_doc_create(u->c, &d, status, id, body, e);
+	if (!rc && *status == 201 && u->in && u->in->created)
+		rc = u->in->created(rq, u->c, id, e);
 	if (store_in_txn(u->c)) {
 		if (!rc && *status == 201)
 			rc = store_commit(u->c, e);
@@ -565,8 +617,8 @@ all_inline(const struct upload *u)
 	return 1;
 }
 
-static int
-upload_end(struct req *rq)
+int
+http_upload_end(struct req *rq)
 {
 	struct upload *u = rq->state;
 	const char *key = http_header(rq, "Idempotency-Key");
@@ -576,7 +628,7 @@ upload_end(struct req *rq)
 	struct lerr e;
 
 	if (http_multipart_close(rq, &u->pp) || (u->cur != P_NONE && part_end(rq, u)) ||
-	    check_complete(rq, u))
+	    (u->in && !u->meta_json && ingest_meta(rq, u)) || check_complete(rq, u))
 		return 0;
 	lerr_clear(&e);
 	if (check_owner(rq, u, &e))
@@ -594,8 +646,8 @@ upload_end(struct req *rq)
 	return reply_created(rq, u, status, id, body);
 }
 
-static void
-upload_done(struct req *rq)
+void
+http_upload_done(struct req *rq)
 {
 	struct upload *u = rq->state;
 
@@ -612,5 +664,5 @@ upload_done(struct req *rq)
 }
 
 const struct http_handler http_h_doc_post = {
-	.begin = upload_begin, .data = upload_data, .end = upload_end, .done = upload_done,
+	.begin = upload_begin, .data = http_upload_data, .end = http_upload_end, .done = http_upload_done,
 };
