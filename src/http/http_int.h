@@ -118,12 +118,16 @@ const char *http_client_address(struct req *rq);
  * problem(), its answer through reply().
  */
 struct http_ingest {
+	const char *kind;            /* the documents' kind */
+	/* At the first file part (or the end of a form without one): the
+	 * organisation's SIREN, kept by the protocol for the request. */
+	int (*prepare)(struct req *rq, const char **siren, struct lerr *e);
 	/* A form field's bytes; first: the start of a new value. */
 	int (*field)(struct req *rq, const char *key, const char *data, size_t n, int first);
 	/* The role of a file part: "file", "annexe", or "" / NULL to ignore it. */
 	const char *(*file_role)(struct req *rq, const char *key, const char *filename);
-	/* The metadata (as POST /api/v1/documents takes it), at the first file
-	 * part or the end of the form; NULL and e set to refuse. */
+	/* The metadata (as POST /api/v1/documents takes it), at the end of the
+	 * form; NULL and e set to refuse. */
 	json_t *(*metadata)(struct req *rq, struct lerr *e);
 	/* In the document's transaction, once it is created (may be NULL). */
 	int (*created)(struct req *rq, struct store_conn *c, const char *doc_id, struct lerr *e);

@@ -41,6 +41,7 @@ struct s2low_req {
 	struct s2low_acte_form form;
 	const char *pes_name;
 	char siren[10];
+	int sign;                            /* the organisation routes the kind to an official */
 	long long tx;                        /* the transaction made */
 	/* a small form (cancel) */
 	struct MHD_PostProcessor *pp;
@@ -337,25 +338,33 @@ pes_file(struct req *rq, const char *key, const char *filename)
 	return "file";
 }
 
-/* Signed first when the organisation routes this kind to an official. */
-static json_t *
-ingest_metadata(struct req *rq, struct lerr *e)
+/* The organisation, and whether it routes this kind to an official (then
+ * the document is signed in the official's queue before it is sent). */
+static int
+ingest_prepare(struct req *rq, const char **siren, struct lerr *e)
 {
 	struct s2low_req *s = state(rq);
 	struct store_conn *c = NULL;
 	long long org_id;
-	int sign = 0, rc = store_acquire(http_store(rq), &c, e);
+	int rc = store_acquire(http_store(rq), &c, e);
 
 	if (!rc)
 		rc = organisation(rq, c, s->siren, &org_id, e);
 	if (!rc)
-		rc = store_routing_exists(c, s->siren, s->kind, &sign, e);
+		rc = store_routing_exists(c, s->siren, s->kind, &s->sign, e);
 	store_release(http_store(rq), c);
-	if (rc)
-		return NULL;
+	*siren = s->siren;
+	return rc;
+}
+
+static json_t *
+ingest_metadata(struct req *rq, struct lerr *e)
+{
+	struct s2low_req *s = state(rq);
+
 	if (!strcmp(s->kind, "pes"))
-		return s2low_pes_metadata(s->siren, s->pes_name, sign);
-	return s2low_acte_metadata(&s->form, s->siren, sign, e);
+		return s2low_pes_metadata(s->siren, s->pes_name, s->sign);
+	return s2low_acte_metadata(&s->form, s->siren, s->sign, e);
 }
 
 static int
@@ -381,11 +390,11 @@ ingest_reply(struct req *rq, int status, const char *doc_id)
 }
 
 static const struct http_ingest acte_ingest = {
-	.field = ingest_field, .file_role = acte_file, .metadata = ingest_metadata,
+	.kind = "acte", .prepare = ingest_prepare, .field = ingest_field, .file_role = acte_file, .metadata = ingest_metadata,
 	.created = ingest_created, .reply = ingest_reply,
 };
 static const struct http_ingest pes_ingest = {
-	.field = ingest_field, .file_role = pes_file, .metadata = ingest_metadata,
+	.kind = "pes", .prepare = ingest_prepare, .field = ingest_field, .file_role = pes_file, .metadata = ingest_metadata,
 	.created = ingest_created, .reply = ingest_reply,
 };
 

@@ -110,7 +110,7 @@ check_metadata(struct req *rq, struct upload *u, json_t *m, struct lerr *e)
 	if ((rc = meta_check_object(m, metadata_keys(rq), "metadata", e)))
 		return rc;
 	if ((rc = meta_get_string(m, "kind", "metadata", META_REQUIRED, 1, 16, &u->kind, e)) ||
-	    (rc = door_init(&u->door, u->kind, e)))
+	    (!u->door.kind && (rc = door_init(&u->door, u->kind, e))))   /* a protocol's: at its first file */
 		return rc;
 	if ((rc = meta_get_string(m, "organisation", "metadata", META_REQUIRED, 9, 9, &u->org, e)) ||
 	    (rc = meta_get_string(m, "title", "metadata", META_REQUIRED, 1, 300, &s, e)) ||
@@ -161,13 +161,30 @@ meta_end(struct req *rq, struct upload *u)
 	return 0;
 }
 
-/* A drop-in protocol's form: the metadata made from the fields read so far. */
+/* A drop-in protocol's form names its fields as it likes and in any order
+ * (S2LOW's classif1..5 come after the files): its kind's door is opened at
+ * the first file, with the organisation (which a large file's transaction
+ * needs at once), and the metadata made from all its fields at the end. */
+static int
+ingest_door(struct req *rq, struct upload *u)
+{
+	struct lerr e;
+
+	lerr_clear(&e);
+	if (u->in->prepare(rq, &u->org, &e) || door_init(&u->door, u->in->kind, &e))
+		return http_fail(rq, &e);
+	u->kind = u->in->kind;
+	return 0;
+}
+
 static int
 ingest_meta(struct req *rq, struct upload *u)
 {
 	struct lerr e;
 
 	lerr_clear(&e);
+	if ((!u->door.kind && ingest_door(rq, u)) || rq->failed)
+		return -1;
 	if (!(u->meta_json = u->in->metadata(rq, &e)) || check_metadata(rq, u, u->meta_json, &e))
 		return http_fail(rq, &e);
 	return 0;
@@ -183,7 +200,7 @@ file_begin(struct req *rq, struct upload *u, const char *key, const char *filena
 	struct lerr e;
 	int main_file = !strcmp(key, "file");
 
-	if (!u->meta_json)
+	if (!u->meta_json && !u->in)
 		return fail(rq, LERR_MALFORMED, "metadata", "the metadata part must come first",
 			    "send the \"metadata\" part before the file parts");
 	if (main_file && u->nfiles > 0)
@@ -299,7 +316,7 @@ ingest_part_begin(struct req *rq, struct upload *u, const char *key, const char 
 		u->cur = P_SKIP;
 		return 0;
 	}
-	if (!u->meta_json && ingest_meta(rq, u))
+	if (!u->door.kind && ingest_door(rq, u))
 		return -1;
 	u->cur = P_FILE;
 	return file_begin(rq, u, role, filename, ctype);
