@@ -54,4 +54,22 @@ char *s2low_utf8(struct arena *a, const char *latin1);
 /* XML text escaped as PHP's htmlspecialchars(ENT_QUOTES), in arena a. */
 char *s2low_xml_escape(struct arena *a, const char *s);
 
+/*
+ * Pastell writes the multipart body itself when two fields share a name
+ * (type_pj[], acte_attachments[]: CurlWrapper's
+ * curlSetPostDataWithSimilarFilename()), with unquoted names
+ * ("Content-Disposition: form-data; name=type_pj[]"), which libmicrohttpd's
+ * form reader skips.  This filter quotes such names as the body streams
+ * through (a part header split across chunks is carried over); everything
+ * else passes unchanged.
+ */
+#define S2LOW_UNQUOTE_CARRY 512
+struct s2low_unquote {
+	char carry[S2LOW_UNQUOTE_CARRY];
+	size_t n;
+};
+typedef int (*s2low_emit_fn)(void *arg, const char *p, size_t n);
+int s2low_unquote_feed(struct s2low_unquote *u, const char *p, size_t n, s2low_emit_fn emit, void *arg);
+int s2low_unquote_end(struct s2low_unquote *u, s2low_emit_fn emit, void *arg);
+
 #endif

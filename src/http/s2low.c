@@ -43,6 +43,7 @@ struct s2low_req {
 	char siren[10];
 	int sign;                            /* the organisation routes the kind to an official */
 	long long tx;                        /* the transaction made */
+	struct s2low_unquote uq;             /* Pastell's bare part names quoted */
 	/* a small form (cancel) */
 	struct MHD_PostProcessor *pp;
 	const char *keys[FORM_FIELDS], *values[FORM_FIELDS];
@@ -412,6 +413,30 @@ pes_begin(struct req *rq)
 	return http_upload_begin(rq, &pes_ingest);
 }
 
+static int
+unquoted(void *arg, const char *p, size_t n)
+{
+	return n ? http_upload_data(arg, p, n) : 0;
+}
+
+static int
+acte_data(struct req *rq, const char *p, size_t n)
+{
+	if (s2low_unquote_feed(&state(rq)->uq, p, n, unquoted, rq) < 0) {
+		lerr_set(&rq->err, LERR_INTERNAL, NULL, "out of memory");
+		return http_fail(rq, &rq->err);
+	}
+	return 0;
+}
+
+static int
+acte_end(struct req *rq)
+{
+	if (!rq->failed && s2low_unquote_end(&state(rq)->uq, unquoted, rq) < 0)
+		return 0;
+	return http_upload_end(rq);
+}
+
 /* ---- actes_transac_get_status.php ---- */
 
 /* An annulation: posted (3) until the prefecture acknowledges it (4). */
@@ -732,7 +757,7 @@ const struct http_handler http_h_s2low_test = { .handle = test_connexion, .probl
 const struct http_handler http_h_s2low_classification = { .handle = classification_fetch,
 							   .problem = ko_latin1 };
 const struct http_handler http_h_s2low_acte_create = {
-	.begin = acte_begin, .data = http_upload_data, .end = http_upload_end,
+	.begin = acte_begin, .data = acte_data, .end = acte_end,
 	.done = http_upload_done, .problem = ko_latin1,
 };
 const struct http_handler http_h_s2low_acte_status = { .handle = actes_get_status, .problem = ko_utf8 };

@@ -107,7 +107,7 @@ async function startNginx(upstreamPort) {
 // curl(path, {cert: 'client'|'other'|null, form: [[name, value]...], headers,
 // direct: true (to liassed, around the proxy), basic: 'user:pass'})
 // -> {status, body (Buffer), text (latin1), headers}
-async function curl(p, { cert = 'client', form, headers = {}, direct = false, basic } = {}) {
+async function curl(p, { cert = 'client', form, headers = {}, direct = false, basic, raw } = {}) {
 	const out = path.join(h.tmp, `curl-${++n}.out`);
 	const hdr = path.join(h.tmp, `curl-${n}.hdr`);
 	const args = ['-sS', '-o', out, '-D', hdr, '-w', '%{http_code}', '--max-time', '120'];
@@ -120,6 +120,8 @@ async function curl(p, { cert = 'client', form, headers = {}, direct = false, ba
 	}
 	for (const [k, v] of form || [])
 		args.push('-F', `${k}=${v}`);
+	if (raw)
+		args.push('--data-binary', `@${raw}`);
 	for (const [k, v] of Object.entries(headers))
 		args.push('-H', `${k}: ${v}`);
 	if (basic)
@@ -300,6 +302,38 @@ test('refusals of the door come back as S²LOW words them, and write nothing', a
 	const notAck = await curl('/modules/actes/actes_transac_cancel.php', { form: [['api', '1'], ['id', /^OK\n(\d+)/.exec(first.text)[1]]] });
 	assert.match(notAck.text, /^KO\nImpossible d'annuler une transaction qui n'est pas en état « Acquittement reçu »\.\n$/);
 	assert.deepEqual(await h.snapshot(), before, 'nothing written');
+});
+
+// Pastell's CurlWrapper builds the body itself when two fields share a name
+// (type_pj[], acte_attachments[]: curlSetPostDataWithSimilarFilename()):
+// unquoted names, CRLF lines, "Expect: 100-continue".
+test('an act with several annexes, in the body Pastell writes by hand for them', async () => {
+	const boundary = '----------------------------0123456789ab';
+	const number = `S2L${process.pid % 1000}M`;
+	const today = new Date().toISOString().slice(0, 10);
+	const parts = [];
+	for (const [k, v] of [['api', '1'], ['nature_code', '3'], ['number', number], ['subject', 'Arrêté'],
+		['decision_date', today], ['en_attente', '0'], ['document_papier', '0'], ['type_acte', '99_AI'],
+		['type_pj[]', '99_AU'], ['type_pj[]', '99_AU']])
+		parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name=${k}\r\n\r\n`, 'latin1'),
+			Buffer.from(v, 'latin1'), Buffer.from('\r\n'));
+	for (const [k, name, data] of [['acte_pdf_file', 'arrete.pdf', pdfFile(2500, 'arrete.pdf').data],
+		['acte_attachments[]', 'plan.pdf', pdfFile(1200, 'plan.pdf').data],
+		['acte_attachments[]', 'avis.pdf', pdfFile(1300, 'avis.pdf').data]])
+		parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name=${k}; filename="${name}"\r\n` +
+			'Content-Type: application/octet-stream\r\n\r\n'), data, Buffer.from('\r\n'));
+	for (const [k, v] of [['classif1', '7'], ['classif2', '1']])
+		parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name=${k}\r\n\r\n${v}\r\n`));
+	parts.push(Buffer.from(`--${boundary}--\r\n`));
+	const r = await curl('/modules/actes/actes_transac_create.php', { raw: file('pastell-body', Buffer.concat(parts)),
+		headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}`, Expect: '100-continue' } });
+	const m = /^OK\n(\d+)\n\n$/.exec(r.text);
+	assert.ok(m, r.text);
+	const docId = await h.psql(`SELECT doc_id FROM s2low_transaction WHERE id = ${m[1]}`);
+	const doc = (await env.a.get(`/api/v1/documents/${docId}`)).json;
+	assert.deepEqual(doc.files.map((f) => f.name), ['arrete.pdf', 'plan.pdf', 'avis.pdf']);
+	assert.equal(doc.acte.objet, 'Arrêté');
+	assert.deepEqual(doc.acte.annexes_types, ['99_AU', '99_AU']);
 });
 
 test('an act posted as Pastell posts it goes to the official\'s queue, is signed, transmitted and acknowledged', async () => {
