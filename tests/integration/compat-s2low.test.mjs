@@ -15,8 +15,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import {
-	newHarness, pdfFile, pesFile, isRoot, runUserIds, RUN_USER, topSrcdir, skip, sleep,
-	OFFICIAL_A, PASSWORD,
+	newHarness, pdfFile, pesFile, isRoot, runUserIds, RUN_USER, topSrcdir, topBuilddir, skip, sleep,
+	OFFICIAL_A, PASSWORD, run,
 } from '../lib/harness.mjs';
 import { makePki, freePort } from '../lib/pki.mjs';
 import { requireStatesim, startStatesim, configureActes, configureHelios, makeTls, FAST } from './transmit-common.mjs';
@@ -234,6 +234,20 @@ test('liasse client cert list and remove; a second binding is refused', async ()
 	assert.match(sha, /^[0-9a-f]{64}$/);
 	const j = await h.psql(`SELECT count(*) FROM journal WHERE action IN ('client.cert_added', 'client.cert_removed')`);
 	assert.equal(j, '3');
+});
+
+test('trusted_proxies: addresses and CIDR blocks, anything else refused by --check-config', async () => {
+	const liassed = path.join(topBuilddir, 'src', 'liassed');
+	for (const [value, good] of [['127.0.0.1, 10.0.0.0/8 fd00::/8', true], ['10.0.0.0/33', false],
+		['localhost', false], ['127.0.0.1,, ::1', true]]) {
+		const conf = h.writeConfig({ listen_port: 0, database: h.pg.conninfo, user: RUN_USER, trusted_proxies: value });
+		const r = await run(liassed, ['-c', conf, '--check-config']);
+		assert.equal(r.code === 0, good, `${value}: ${r.stderr}`);
+		if (!good) {
+			assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+			assert.match(r.stderr, /trusted_proxies|not an address or CIDR block/);
+		}
+	}
 });
 
 test('test-connexion through nginx: the certificate authenticates; no certificate, an unbound one, or a forged header do not', async () => {
