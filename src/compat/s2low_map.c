@@ -257,7 +257,9 @@ s2low_refusal(struct arena *a, const struct lerr *e, const char *kind)
 		m = pes_refusal(e);
 	if (m)
 		return m;
-	if (!strncmp(e->field, "form.", 5))      /* s2low_acte_metadata()'s own */
+	if (!strcmp(e->field, "organisation"))   /* store_client_only_org() */
+		return "Ce compte sert plusieurs collectivités et son certificat n'en désigne aucune";
+	if (!strncmp(e->field, "form.", 5))      /* already in S2LOW's words (a form field's) */
 		return e->msg;
 	/* liasse's own words for what S2LOW has no words for, marked as such */
 	return arena_printf(a, "Document refusé par liasse : %s%s%s", e->msg,

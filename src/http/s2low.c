@@ -701,7 +701,7 @@ retours(struct req *rq, struct store_conn *c, struct lerr *e)
 			       "  <resultat/>\n  <message>liste réussi</message>\n  <dateDemande>%s</dateDemande>\n",
 			       siren, now);
 	json_array_foreach(json_object_get(j, "items"), i, it)
-		if (!strcmp(json_string_value(json_object_get(it, "kind")) ?: "", "pes_retour"))
+		if (!strcmp(json_string_value(json_object_get(it, "kind")) ?: "", "PES_Retour"))
 			x = arena_printf(rq->arena, "%s  <pes_retour>\n    <id>%s</id>\n    <nom>%s</nom>\n"
 					 "    <date>%.10s</date>\n  </pes_retour>\n", x,
 					 json_string_value(json_object_get(it, "id")),
@@ -728,9 +728,9 @@ retour(struct req *rq, struct store_conn *c, struct lerr *e)
 	int rc = organisation(rq, c, siren, &org_id, e);
 
 	if (!rc && (!id || !*id || strspn(id, "0123456789") != strlen(id)))
-		rc = lerr_set(e, LERR_NOTFOUND, "id", "retour id n'est pas correcte");
+		rc = lerr_set(e, LERR_NOTFOUND, "form.id", "retour id n'est pas correcte");
 	if (!rc && (rc = store_org_return_file(c, org_id, id, &f, e)) == LERR_NOTFOUND)
-		lerr_set(e, LERR_NOTFOUND, "id", "retour id n'est pas correcte");
+		lerr_set(e, LERR_NOTFOUND, "form.id", "retour id n'est pas correcte");
 	return rc ? rc : http_serve_file(rq, &f);
 }
 

@@ -424,8 +424,16 @@ test('a PES posted as "enveloppe" is transmitted and its PES_Acquit downloaded',
 	assert.match(other.utf8, /<resultat>KO<\/resultat>/);
 	const noAck = await curl('/modules/helios/helios_download_acquit.php?id=999999');
 	assert.equal(noAck.status, 302);
+	// a PES_Retour liasse collected for organisation A: listed, then fetched
+	const retourId = await h.psql(`SELECT org_return_add((SELECT id FROM organisation WHERE siren = '${env.orgA}'),
+		'PES_Retour', 'PES_RETOUR_S2LOW.xml', 'application/xml', convert_to('<PES_Retour/>', 'UTF8'), 'test')`);
 	const list = await curl('/modules/helios/api/helios_get_list.php');
 	assert.match(list.utf8, /^<\?xml version="1.0"\?>\n<liste>\n/);
+	assert.match(list.utf8, new RegExp(`<pes_retour>\\n    <id>${retourId}</id>\\n    <nom>PES_RETOUR_S2LOW.xml</nom>`));
+	const got = await curl(`/modules/helios/api/helios_get_retour.php?id=${retourId}`);
+	assert.equal(got.utf8, '<PES_Retour/>');
+	const none = await curl('/modules/helios/api/helios_get_retour.php?id=999999');
+	assert.match(none.utf8, /<get_retour>[^]*<resultat>KO<\/resultat>\n  <message>retour id n&#039;est pas correcte<\/message>/);
 });
 
 test('liasse\'s own S²LOW client talks to liasse\'s S²LOW-compatible API', async () => {
