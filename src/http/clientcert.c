@@ -154,6 +154,21 @@ refuse(struct req *rq, enum lerr_kind kind, const char *msg, const char *hint)
 }
 
 int
+http_cert_header_refused(struct req *rq)
+{
+	const char *h = http_header(rq, HTTP_CERT_HEADER);
+
+	if (!h || !*h || from_trusted_proxy(rq))
+		return 0;
+	log_warn("%s %s refused: a %s header from %s, which is not one of trusted_proxies",
+		 rq->method, rq->url, HTTP_CERT_HEADER, http_client_address(rq));
+	rq->plain_problem = 1;
+	return refuse(rq, LERR_FORBIDDEN, "client certificate header from an untrusted address",
+		      "present the certificate to the TLS reverse proxy (trusted_proxies), not to "
+		      "liassed directly");
+}
+
+int
 http_client_cert(struct req *rq, struct x509id *id, int *present)
 {
 	const char *h = http_header(rq, HTTP_CERT_HEADER);
@@ -163,14 +178,8 @@ http_client_cert(struct req *rq, struct x509id *id, int *present)
 	*present = h && *h;
 	if (!*present)
 		return 0;
-	if (!from_trusted_proxy(rq)) {
-		log_warn("%s %s refused: a %s header from %s, which is not one of trusted_proxies",
-			 rq->method, rq->url, HTTP_CERT_HEADER, http_client_address(rq));
-		rq->plain_problem = 1;
-		return refuse(rq, LERR_FORBIDDEN, "client certificate header from an untrusted address",
-			      "present the certificate to the TLS reverse proxy (trusted_proxies), not to "
-			      "liassed directly");
-	}
+	if (http_cert_header_refused(rq))
+		return LERR_FORBIDDEN;
 	if (!verify || strcmp(verify, "SUCCESS")) {
 		log_warn("%s %s refused: the proxy did not verify the client certificate (%s)", rq->method,
 			 rq->url, verify ? verify : "no " HTTP_VERIFY_HEADER);

@@ -147,6 +147,9 @@ struct x509id;
  * verified certificate.  Fails (rq->err set, logged) when the header comes
  * from outside trusted_proxies or the proxy did not verify it. */
 int http_client_cert(struct req *rq, struct x509id *id, int *present) LERR_WUR;
+/* On any route: 1 (rq->err set, logged) when the request carries
+ * HTTP_CERT_HEADER from outside trusted_proxies. */
+int http_cert_header_refused(struct req *rq);
 /* Serves a stored file of a document (files.c), ranges included. */
 struct doc_file;
 int http_serve_file(struct req *rq, const struct doc_file *f);

@@ -527,6 +527,8 @@ first_call(struct req *rq)
 		lerr_hint(&rq->err, "split the document or ask the operator to raise max_request_size");
 		return http_reply_problem(rq, &rq->err);
 	}
+	if (http_cert_header_refused(rq))     /* on every route, not only the clients' */
+		return http_reply_problem(rq, &rq->err);
 	if (rq->route->auth && authenticate(rq))
 		return refuse_before_body(rq);
 	if (rq->route->handler->begin)

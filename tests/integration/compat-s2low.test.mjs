@@ -277,10 +277,12 @@ test('the certificate header sent to liassed around the proxy is refused with a 
 	const p = JSON.parse(r.utf8);
 	assert.match(p.title || p.detail || '', /untrusted address/);
 	assert.match(env.d.logs(), /X-SSL-Client-Cert header from 127\.0\.0\.1, which is not one of trusted_proxies/);
-	// the same on the native API
-	const api = await curl('/api/v1/documents', { direct: true,
-		headers: { 'X-SSL-Client-Cert': pem, 'X-SSL-Client-Verify': 'SUCCESS' } });
-	assert.equal(api.status, 403);
+	// the same on the native API, a person's route and a web page
+	for (const p of ['/api/v1/documents', '/api/v1/me', '/connexion']) {
+		const api = await curl(p, { direct: true,
+			headers: { 'X-SSL-Client-Cert': pem, 'X-SSL-Client-Verify': 'SUCCESS' } });
+		assert.equal(api.status, 403, p);
+	}
 	const post = await curl('/modules/actes/actes_transac_create.php', { direct: true,
 		headers: { 'X-SSL-Client-Cert': pem, 'X-SSL-Client-Verify': 'SUCCESS' },
 		form: acteForm('AROUND1', file('around.pdf', pdfFile(2000).data)) });
