@@ -15,11 +15,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import {
-	newHarness, pdfFile, pesFile, isRoot, runUserIds, RUN_USER, topSrcdir, topBuilddir, skip, sleep,
+	newHarness, pdfFile, pesFile, acteMeta, siren, isRoot, runUserIds, RUN_USER, topSrcdir, topBuilddir, skip, sleep,
 	OFFICIAL_A, PASSWORD, run,
 } from '../lib/harness.mjs';
 import { makePki, freePort } from '../lib/pki.mjs';
-import { requireStatesim, startStatesim, configureActes, configureHelios, makeTls, FAST } from './transmit-common.mjs';
+import { requireStatesim, startStatesim, configureActes, configureHelios, makeTls, waitState, FAST } from './transmit-common.mjs';
 
 requireStatesim();
 if (!pesFile())
@@ -446,4 +446,30 @@ test('liasse\'s own S²LOW client talks to liasse\'s S²LOW-compatible API', asy
 	assert.equal(r.code, 0, r.stderr);
 	const t = await h.cli(['connector', 'test', '--org', env.orgB]);
 	assert.match(t.stdout + t.stderr, /s2low: ok/, t.stdout + t.stderr);
+});
+
+// liasse as its own S²LOW: organisation B's connector is S²LOW at this API,
+// with the certificate of a client "relay" that serves organisation C, whose
+// connector is @ctes.  An act of B goes out through liasse's S²LOW client,
+// becomes C's document through the S²LOW-compatible API, reaches the
+// simulator, and its ARActe comes back the same way and acknowledges B's.
+test('an act relayed through liasse\'s S²LOW client and liasse\'s S²LOW API is acknowledged at both ends', async () => {
+	const orgC = siren('21450303');
+	await h.addOrg(orgC, { name: 'Commune relais', departement: '045', arrondissement: 1, natureActes: 3 });
+	await h.addClient('relay', [orgC]);
+	await configureActes(h, orgC, sim, tls);
+	const bound = await h.cli(['client', 'cert', 'add', 'relay', path.join(tls.dir, 'other.pem')]);
+	assert.equal(bound.code, 0, bound.stderr);
+	const r = await h.cli(['connector', 'set', '--org', env.orgB, '--kind', 's2low', `url=${base}/`,
+		`cert=${path.join(tls.dir, 'other.pem')}`, `key=${path.join(tls.dir, 'other.key')}`, `cacert=${tls.ca}`]);
+	assert.equal(r.code, 0, r.stderr);
+	const meta = acteMeta(env.orgB, `RELAY${process.pid % 1000}`, { sign: false, transmit: true });
+	const posted = await env.b.postDocument(meta, pdfFile(2500, 'relais.pdf'));
+	assert.equal(posted.status, 201, posted.text);
+	const done = await waitState(env.b, posted.json.id, ['acknowledged', 'refused', 'failed'], 120000);
+	assert.equal(done.state, 'acknowledged', JSON.stringify(done));
+	const relayed = await h.psql(`SELECT d.state FROM s2low_transaction t JOIN document d ON d.id = t.doc_id
+		JOIN organisation o ON o.id = d.org_id WHERE o.siren = '${orgC}'`);
+	assert.equal(relayed, 'acknowledged');
+	assert.ok(done.files.some((f) => f.role === 'ack'), JSON.stringify(done.files));
 });
