@@ -740,15 +740,34 @@ helios_get_retour(struct req *rq)
 	return http_with_conn(rq, retour);
 }
 
-/* liasse keeps no "read" mark on a PES_Retour: every one stays listed. */
+/* liasse keeps no "read" mark on a PES_Retour: every one stays listed; an
+ * unknown id is refused as S2LOW refuses it. */
+static int
+change_status(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	const char *id = http_query(rq, "id");
+	char siren[10];
+	long long org_id;
+	struct doc_file f;
+	int rc = organisation(rq, c, siren, &org_id, e);
+	const char *ok[] = { "idRetour", id, "resultat", "OK", "message", "reussi de changer status", NULL };
+	const char *ko[] = { "idRetour", id ? id : "", "resultat", "KO", "message",
+			     id && *id ? "Changement de status est echoué." : "retour id est vide ou incorrecte.", NULL };
+
+	if (rc)
+		return rc;
+	if (!id || !*id || strspn(id, "0123456789") != strlen(id) ||
+	    (rc = store_org_return_file(c, org_id, id, &f, e)) == LERR_NOTFOUND) {
+		lerr_clear(e);
+		return dom_xml(rq, 200, "transaction", ko, 0);
+	}
+	return rc ? rc : dom_xml(rq, 200, "transaction", ok, 0);
+}
+
 static int
 helios_change_status(struct req *rq)
 {
-	const char *id = http_query(rq, "id");
-	const char *kv[] = { "idRetour", id ? id : "", "resultat", id && *id ? "OK" : "KO", "message",
-			     id && *id ? "reussi de changer status" : "retour id est vide ou incorrecte.", NULL };
-
-	return dom_xml(rq, 200, "transaction", kv, 0);
+	return http_with_conn(rq, change_status);
 }
 
 /* ---- the handlers ---- */

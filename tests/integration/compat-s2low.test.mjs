@@ -434,6 +434,10 @@ test('a PES posted as "enveloppe" is transmitted and its PES_Acquit downloaded',
 	assert.match(list.utf8, new RegExp(`<pes_retour>\\n    <id>${retourId}</id>\\n    <nom>PES_RETOUR_S2LOW.xml</nom>`));
 	const got = await curl(`/modules/helios/api/helios_get_retour.php?id=${retourId}`);
 	assert.equal(got.utf8, '<PES_Retour/>');
+	const read = await curl(`/modules/helios/api/helios_change_status.php?id=${retourId}`);
+	assert.match(read.utf8, /<resultat>OK<\/resultat>/);
+	const readNone = await curl('/modules/helios/api/helios_change_status.php?id=999999');
+	assert.match(readNone.utf8, /<resultat>KO<\/resultat>\n  <message>Changement de status est echoué\.<\/message>/);
 	const none = await curl('/modules/helios/api/helios_get_retour.php?id=999999');
 	assert.match(none.utf8, /<get_retour>[^]*<resultat>KO<\/resultat>\n  <message>retour id n&#039;est pas correcte<\/message>/);
 });
