@@ -41,6 +41,8 @@ static const struct command commands[] = {
 	  "add a vendor's API client (prints the API key once)" },
 	{ "client", "list", cli_client_list, 1, "", "list the API clients" },
 	{ "client", "revoke", cli_client_revoke, 1, "NAME", "revoke an API client's key" },
+	{ "client", "cert", cli_client_cert, 1, "add CLIENT CERT.pem [--org SIREN] | list [CLIENT] | remove CLIENT SHA256",
+	  "bind (list, unbind) the TLS client certificates of an API client" },
 	{ "doc", "show", cli_doc_show, 1, "ID", "show a document (JSON)" },
 	{ "sign", NULL, cli_sign_main, 1, "--profile pes|xades-bb|xades-bt|cades --p12 F --pass-file F [...] IN OUT",
 	  "sign a file with a PKCS#12 key" },

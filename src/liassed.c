@@ -180,6 +180,8 @@ check_config(struct lerr *e)
 		explicit_bzero(secret, sizeof(secret));
 	if (!rc && *config_str("metrics_listen"))
 		rc = http_metrics_check(config_str("metrics_listen"), e);
+	if (!rc)
+		rc = http_proxies_check(config_str("trusted_proxies"), e);
 	if (!rc && (config_int("listen_port") > 65535 || config_int("db_pool_size") < 1 ||
 		    config_int("workers") < 0))
 		rc = lerr_set(e, LERR_INVALID, NULL, "listen_port must be 0-65535, db_pool_size >= 1, workers >= 0");
@@ -287,6 +289,7 @@ serve(struct store *s, sigset_t *sigs, const struct buf *openapi)
 		.store = s,
 		.session_idle_s = (int)config_int("session_idle_timeout"),
 		.session_lifetime_s = (int)config_int("session_lifetime"),
+		.trusted_proxies = config_str("trusted_proxies"),
 	};
 	const char *ml = config_str("metrics_listen");
 	struct http_metrics *hm = NULL;

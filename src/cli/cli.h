@@ -19,6 +19,7 @@ int cli_org_set(int argc, char **argv);
 int cli_client_add(int argc, char **argv);
 int cli_client_list(int argc, char **argv);
 int cli_client_revoke(int argc, char **argv);
+int cli_client_cert(int argc, char **argv);      /* src/cli/clientcert.c */
 int cli_doc_show(int argc, char **argv);
 int cli_sign_main(int argc, char **argv);     /* src/cli/sign.c */
 int cli_verify_main(int argc, char **argv);

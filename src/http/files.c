@@ -24,8 +24,8 @@ read_cb(void *cls, uint64_t pos, char *out, size_t max)
 	return n < 0 ? MHD_CONTENT_READER_END_WITH_ERROR : n;
 }
 
-static int
-serve(struct req *rq, const struct doc_file *f)
+int
+http_serve_file(struct req *rq, const struct doc_file *f)
 {
 	const char *inm = http_header(rq, MHD_HTTP_HEADER_IF_NONE_MATCH);
 	char *etag = arena_printf(rq->arena, "\"%s\"", f->sha256_hex);
@@ -92,7 +92,7 @@ doc_file(struct req *rq)
 		rc = store_journal(c, http_actor(rq), "file.downloaded",
 				   rq->params[0], 0, arena_printf(rq->arena, "{\"file\":%ld}", n), &e);
 	store_release(http_store(rq), c);
-	return rc ? http_reply_problem(rq, &e) : serve(rq, &f);
+	return rc ? http_reply_problem(rq, &e) : http_serve_file(rq, &f);
 }
 
 const struct http_handler http_h_doc_file = { .handle = doc_file };
@@ -158,7 +158,7 @@ org_return_file(struct req *rq)
 		rc = store_journal(c, http_actor(rq), "return.downloaded", NULL, org_id,
 				   arena_printf(rq->arena, "{\"return\":%s}", rq->params[1]), &e);
 	store_release(http_store(rq), c);
-	return rc ? http_reply_problem(rq, &e) : serve(rq, &f);
+	return rc ? http_reply_problem(rq, &e) : http_serve_file(rq, &f);
 }
 
 const struct http_handler http_h_org_returns = { .handle = org_returns };

@@ -29,6 +29,7 @@ struct http_opts {
 	struct store *store;
 	int session_idle_s;          /* a session unused this long expires */
 	int session_lifetime_s;      /* and every session after this long */
+	const char *trusted_proxies; /* addresses/CIDRs whose client-certificate header is believed */
 };
 
 /* The body deadline is per part of this size: a large upload from a client
@@ -53,6 +54,9 @@ void http_metrics_stop(struct http_metrics *m);
 /* At shutdown: the long polls of GET /api/v1/events answer now (src/http/events.c). */
 void http_events_stop(void);
 
+/* trusted_proxies: addresses or CIDR blocks, spaces or commas between. */
+int http_proxies_check(const char *list, struct lerr *e) LERR_WUR;
+
 enum http_auth {
 	HTTP_AUTH_NONE = 0,
 	HTTP_AUTH_CLIENT = 1,        /* a vendor's API key: rq->client */
@@ -68,5 +72,9 @@ struct http_route {
 };
 extern const struct http_route http_routes[];
 extern const size_t http_nroutes;
+/* The drop-in protocols' paths (S2LOW: src/http/s2low.c), documented in
+ * doc/compat.md and only listed under "x-compat" in the OpenAPI document. */
+extern const struct http_route http_compat_routes[];
+extern const size_t http_ncompat_routes;
 
 #endif

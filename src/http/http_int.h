@@ -31,6 +31,7 @@ struct req {
 	uint64_t received;           /* body bytes so far */
 	struct buf body;             /* small bodies of non-streaming routes */
 	void *state;                 /* the handler's own (upload) */
+	void *compat;                /* a drop-in protocol's own (src/http/s2low.c) */
 	int replied;                 /* a response is queued */
 	unsigned status;             /* its status (0: none yet) */
 	int64_t t0;                  /* now_us() at the first byte, for the metrics */
@@ -39,6 +40,7 @@ struct req {
 	uint64_t discard_max;        /* a failed body is dropped up to this (0: twice max_request) */
 	const char *content_range;   /* Content-Range of a 416 answer */
 	const char *allow;           /* Allow of a 405 answer */
+	int plain_problem;           /* a refusal answered as problem+json even on a compat route */
 	char id[20];
 };
 
@@ -50,6 +52,9 @@ struct http_handler {
 	int (*data)(struct req *rq, const char *p, size_t n);
 	int (*end)(struct req *rq);
 	void (*done)(struct req *rq);  /* completion, success or not: release resources */
+	/* A drop-in protocol's own form of a refusal (S2LOW's "KO\n..."), used by
+	 * http_reply_problem*() instead of problem+json; NULL: problem+json. */
+	int (*problem)(struct req *rq, unsigned status, const struct lerr *e);
 };
 
 struct store *http_store(struct req *rq);
@@ -104,6 +109,50 @@ int http_login(struct req *rq, const char *email, const char *password, const ch
 int http_reply_session(struct req *rq, const struct http_login *lg, json_t *body);
 /* The peer's address as text ("" when unknown). */
 const char *http_client_address(struct req *rq);
+
+/*
+ * A drop-in protocol's post of a document (S2LOW's actes_transac_create.php,
+ * helios_importer_fichier.php) through the same door as POST
+ * /api/v1/documents (upload.c): its form fields make the metadata, its file
+ * parts are the document's files, its refusals go through the handler's
+ * problem(), its answer through reply().
+ */
+struct http_ingest {
+	const char *kind;            /* the documents' kind */
+	/* At the first file part (or the end of a form without one): the
+	 * organisation's SIREN, kept by the protocol for the request. */
+	int (*prepare)(struct req *rq, const char **siren, struct lerr *e);
+	/* A form field's bytes; first: the start of a new value. */
+	int (*field)(struct req *rq, const char *key, const char *data, size_t n, int first);
+	/* The role of a file part: "file", "annexe", or "" / NULL to ignore it. */
+	const char *(*file_role)(struct req *rq, const char *key, const char *filename);
+	/* The metadata (as POST /api/v1/documents takes it), at the end of the
+	 * form; NULL and e set to refuse. */
+	json_t *(*metadata)(struct req *rq, struct lerr *e);
+	/* In the document's transaction, once it is created (may be NULL). */
+	int (*created)(struct req *rq, struct store_conn *c, const char *doc_id, struct lerr *e);
+	/* The answer once the document is created (201) or replayed (200). */
+	int (*reply)(struct req *rq, int status, const char *doc_id);
+};
+int http_upload_begin(struct req *rq, const struct http_ingest *in);
+int http_upload_data(struct req *rq, const char *p, size_t n);
+int http_upload_end(struct req *rq);
+void http_upload_done(struct req *rq);
+
+/* TLS client certificates passed by the reverse proxy (clientcert.c). */
+#define HTTP_CERT_HEADER "X-SSL-Client-Cert"
+#define HTTP_VERIFY_HEADER "X-SSL-Client-Verify"
+struct x509id;
+/* *present: the request carries HTTP_CERT_HEADER; then id is the proxy's
+ * verified certificate.  Fails (rq->err set, logged) when the header comes
+ * from outside trusted_proxies or the proxy did not verify it. */
+int http_client_cert(struct req *rq, struct x509id *id, int *present) LERR_WUR;
+/* On any route: 1 (rq->err set, logged) when the request carries
+ * HTTP_CERT_HEADER from outside trusted_proxies. */
+int http_cert_header_refused(struct req *rq);
+/* Serves a stored file of a document (files.c), ranges included. */
+struct doc_file;
+int http_serve_file(struct req *rq, const struct doc_file *f);
 
 /* The web pages (web.c): every path outside the API goes there. */
 extern const struct http_route http_web_route;

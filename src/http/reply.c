@@ -83,10 +83,13 @@ http_problem_json(unsigned status, const struct lerr *e)
 int
 http_reply_problem_status(struct req *rq, unsigned status, const struct lerr *e)
 {
-	json_t *p = http_problem_json(status, e);
+	json_t *p;
 	char *text;
 	struct MHD_Response *resp;
 
+	if (rq->route && rq->route->handler->problem && !rq->plain_problem)
+		return rq->route->handler->problem(rq, status, e);
+	p = http_problem_json(status, e);
 	if (status >= 500 || e->detail_private)   /* the one place a private detail is told */
 		log_error("%s %s -> %u %s: %s", rq->method, rq->url, status, e->msg, e->detail);
 	text = json_dumps(p, JSON_COMPACT);

@@ -27,6 +27,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/util.h"
+#include "core/x509id.h"
 #include "web/web.h"
 
 struct watch;
@@ -232,21 +233,31 @@ match(struct req *rq, const char *pattern, const char *url)
 	return !*pattern && !*url;
 }
 
+/* The route of rq in table t (n entries), or the methods it allows. */
+static int
+route_in(struct req *rq, const struct http_route *t, size_t n, char **allow)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!match(rq, t[i].pattern, rq->url))
+			continue;
+		if (!strcmp(t[i].method, rq->method)) {
+			rq->route = &t[i];
+			return 1;
+		}
+		*allow = *allow ? arena_printf(rq->arena, "%s, %s", *allow, t[i].method) :
+			arena_strdup(rq->arena, t[i].method);
+	}
+	return 0;
+}
+
 static int
 route(struct req *rq)
 {
 	char *allow = NULL;
 
-	for (size_t i = 0; i < http_nroutes; i++) {
-		if (!match(rq, http_routes[i].pattern, rq->url))
-			continue;
-		if (!strcmp(http_routes[i].method, rq->method)) {
-			rq->route = &http_routes[i];
-			return 0;
-		}
-		allow = allow ? arena_printf(rq->arena, "%s, %s", allow, http_routes[i].method) :
-			arena_strdup(rq->arena, http_routes[i].method);
-	}
+	if (route_in(rq, http_routes, http_nroutes, &allow) ||
+	    route_in(rq, http_compat_routes, http_ncompat_routes, &allow))
+		return 0;
 	if (allow) {
 		rq->allow = allow;
 		lerr_set(&rq->err, LERR_MALFORMED, NULL, "method %s not allowed on %s", rq->method, rq->url);
@@ -284,8 +295,10 @@ basic_credentials(struct req *rq, const char *h, const char **name)
 	return key;
 }
 
+/* The client whose API key the Authorization header carries (Bearer, or
+ * Basic with the client's name as user). */
 static int
-authenticate_client(struct req *rq, const char *h)
+key_client(struct req *rq, const char *h, struct client *out)
 {
 	const char *name = NULL, *key = NULL;
 	struct store_conn *c = NULL;
@@ -299,19 +312,62 @@ authenticate_client(struct req *rq, const char *h)
 	if (!key) {
 		lerr_set(&rq->err, LERR_AUTH, NULL, "missing API key");
 		lerr_hint(&rq->err, "send \"Authorization: Bearer <key>\" (or HTTP Basic with the client's "
-			  "name and key) with a key from \"liasse client add\"");
+			  "name and key, or a client certificate through the TLS proxy) with a key from "
+			  "\"liasse client add\"");
 		return LERR_AUTH;
 	}
 	sha256_once(key, strlen(key), digest);
 	rc = store_acquire(http_store(rq), &c, &rq->err);
 	if (!rc)
-		rc = store_client_auth(c, digest, &rq->client, &rq->err);
+		rc = store_client_auth(c, digest, out, &rq->err);
 	store_release(http_store(rq), c);
-	if (!rc && name && strcmp(name, rq->client.name)) {
-		memset(&rq->client, 0, sizeof(rq->client));
+	if (!rc && name && strcmp(name, out->name)) {
+		memset(out, 0, sizeof(*out));
 		rc = lerr_set(&rq->err, LERR_AUTH, NULL, "unknown or revoked API key");
 		lerr_hint(&rq->err, "HTTP Basic: the user name is the client's name, the password its key");
 	}
+	return rc;
+}
+
+/* The client a verified certificate is bound to (liasse client cert add);
+ * with an Authorization header too (S2LOW's certificate and login), both
+ * must name the same client. */
+static int
+cert_client(struct req *rq, const struct x509id *id, const char *h)
+{
+	struct store_conn *c = NULL;
+	struct client other;
+	int rc = store_acquire(http_store(rq), &c, &rq->err);
+
+	if (!rc)
+		rc = store_client_cert_auth(c, id->sha256, &rq->client, &rq->err);
+	store_release(http_store(rq), c);
+	if (rc) {
+		log_warn("%s %s refused: certificate %s (%s) is bound to no client", rq->method, rq->url,
+			 id->sha256_hex, id->subject);
+		return rc;
+	}
+	if (h && (rc = key_client(rq, h, &other)) == 0 && other.id != rq->client.id) {
+		rc = lerr_set(&rq->err, LERR_AUTH, NULL, "the certificate and the API key are two clients'");
+		lerr_hint(&rq->err, "send the key of the client the certificate is bound to, or no key");
+	}
+	if (rc)
+		memset(&rq->client, 0, sizeof(rq->client));
+	return rc;
+}
+
+/* A vendor client: its verified TLS certificate (from a trusted proxy), else
+ * its API key (Bearer, or HTTP Basic as the i-Parapheur and S2LOW
+ * connectors send it). */
+static int
+authenticate_client(struct req *rq, const char *h)
+{
+	struct x509id id;
+	int has_cert = 0;
+	int rc = http_client_cert(rq, &id, &has_cert);
+
+	if (!rc)
+		rc = has_cert ? cert_client(rq, &id, h) : key_client(rq, h, &rq->client);
 	if (!rc)
 		log_set_context("req=%s client=%s", rq->id, rq->client.name);
 	return rc;
@@ -488,6 +544,8 @@ first_call(struct req *rq)
 		lerr_hint(&rq->err, "split the document or ask the operator to raise max_request_size");
 		return http_reply_problem(rq, &rq->err);
 	}
+	if (http_cert_header_refused(rq))     /* on every route, not only the clients' */
+		return http_reply_problem(rq, &rq->err);
 	if (rq->route->auth && authenticate(rq))
 		return refuse_before_body(rq);
 	if (rq->route->handler->begin)
@@ -866,6 +924,10 @@ http_start(const struct http_opts *o, struct http_server **out, struct lerr *e)
 
 	if (!srv)
 		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	if (http_proxies_check(o->trusted_proxies, e)) {
+		free(srv);
+		return LERR_INVALID;
+	}
 	if (inet_pton(AF_INET, o->address, &sa.sin_addr) != 1) {
 		free(srv);
 		lerr_set(e, LERR_INVALID, "listen_address", "invalid listen_address \"%s\"", o->address);

@@ -47,8 +47,9 @@ struct upload {
 	int want_sign, want_transmit;
 	struct door door;                 /* the kind's checks (flow/door.h) */
 	int owner_done;                   /* door_owner passed while the file streamed in */
+	const struct http_ingest *in;     /* a drop-in protocol's form (NULL: the API's) */
 	/* the part being read */
-	enum { P_NONE, P_META, P_FILE } cur;
+	enum { P_NONE, P_META, P_FILE, P_FIELD, P_SKIP } cur;
 	const char *cur_key;
 	uint64_t cur_bytes;
 	struct store_blob_writer w;
@@ -135,7 +136,7 @@ check_metadata(struct req *rq, struct upload *u, json_t *m, struct lerr *e)
 	if ((rc = meta_check_object(m, metadata_keys(rq), "metadata", e)))
 		return rc;
 	if ((rc = meta_get_string(m, "kind", "metadata", META_REQUIRED, 1, 16, &u->kind, e)) ||
-	    (rc = door_init(&u->door, u->kind, e)))
+	    (!u->door.kind && (rc = door_init(&u->door, u->kind, e))))   /* a protocol's: at its first file */
 		return rc;
 	if ((rc = meta_get_string(m, "organisation", "metadata", META_REQUIRED, 9, 9, &u->org, e)) ||
 	    (rc = meta_get_string(m, "title", "metadata", META_REQUIRED, 1, 300, &s, e)) ||
@@ -187,6 +188,35 @@ meta_end(struct req *rq, struct upload *u)
 	return 0;
 }
 
+/* A drop-in protocol's form names its fields as it likes and in any order
+ * (S2LOW's classif1..5 come after the files): its kind's door is opened at
+ * the first file, with the organisation (which a large file's transaction
+ * needs at once), and the metadata made from all its fields at the end. */
+static int
+ingest_door(struct req *rq, struct upload *u)
+{
+	struct lerr e;
+
+	lerr_clear(&e);
+	if (u->in->prepare(rq, &u->org, &e) || door_init(&u->door, u->in->kind, &e))
+		return http_fail(rq, &e);
+	u->kind = u->in->kind;
+	return 0;
+}
+
+static int
+ingest_meta(struct req *rq, struct upload *u)
+{
+	struct lerr e;
+
+	lerr_clear(&e);
+	if ((!u->door.kind && ingest_door(rq, u)) || rq->failed)
+		return -1;
+	if (!(u->meta_json = u->in->metadata(rq, &e)) || check_metadata(rq, u, u->meta_json, &e))
+		return http_fail(rq, &e);
+	return 0;
+}
+
 /* ---- files ---- */
 
 static int check_owner(struct req *rq, struct upload *u, struct lerr *e);
@@ -210,7 +240,7 @@ file_begin(struct req *rq, struct upload *u, const char *key, const char *filena
 	struct lerr e;
 	int main_file = !strcmp(key, "file"), sig = !strcmp(key, "annexe_signature");
 
-	if (!u->meta_json)
+	if (!u->meta_json && !u->in)
 		return fail(rq, LERR_MALFORMED, "metadata", "the metadata part must come first",
 			    "send the \"metadata\" part before the file parts");
 	if (sig && (strcmp(u->door.kind->name, "acte") || u->nfiles < 2 ||
@@ -324,12 +354,36 @@ part_end(struct req *rq, struct upload *u)
 	return rc;
 }
 
+/* A part of a drop-in protocol's form: a field, a file in the role the
+ * protocol gives it, or a part it ignores. */
+static int
+ingest_part_begin(struct req *rq, struct upload *u, const char *key, const char *filename,
+		  const char *ctype)
+{
+	const char *role = filename ? u->in->file_role(rq, key, filename) : NULL;
+
+	if (!filename) {
+		u->cur = P_FIELD;
+		return 0;
+	}
+	if (!role || !*role) {
+		u->cur = P_SKIP;
+		return 0;
+	}
+	if (!u->door.kind && ingest_door(rq, u))
+		return -1;
+	u->cur = P_FILE;
+	return file_begin(rq, u, role, filename, ctype);
+}
+
 static int
 part_begin(struct req *rq, struct upload *u, const char *key, const char *filename,
 	   const char *ctype)
 {
 	u->cur_key = arena_strdup(rq->arena, key);
 	u->cur_bytes = 0;
+	if (u->in)
+		return ingest_part_begin(rq, u, key, filename, ctype);
 	if (!strcmp(key, "metadata")) {
 		if (u->meta_json || u->nfiles)
 			return fail(rq, LERR_MALFORMED, "metadata", "the metadata part must come first, once", NULL);
@@ -361,6 +415,8 @@ part_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *filenam
 			return MHD_NO;
 	}
 	u->cur_bytes += size;
+	if (u->cur == P_FIELD && u->in->field(rq, u->cur_key, data, size, off == 0))
+		return MHD_NO;
 	if (u->cur == P_META && buf_add(&u->meta, data, size))
 		return fail(rq, LERR_TOOLARGE, "metadata", "the metadata part is larger than 64 KiB",
 			    "keep the metadata short; files go in their own parts"),
@@ -387,10 +443,17 @@ idempotency_key_valid(const char *k)
 static int
 upload_begin(struct req *rq)
 {
+	return http_upload_begin(rq, NULL);
+}
+
+int
+http_upload_begin(struct req *rq, const struct http_ingest *in)
+{
 	struct upload *u = arena_zalloc(rq->arena, sizeof(*u));
-	const char *key = http_header(rq, "Idempotency-Key");
+	const char *key = in ? NULL : http_header(rq, "Idempotency-Key");
 
 	rq->state = u;
+	u->in = in;
 	buf_init(&u->meta, META_MAX);
 	if (key && !idempotency_key_valid(key)) {
 		lerr_set(&rq->err, LERR_MALFORMED, "Idempotency-Key", "invalid Idempotency-Key");
@@ -401,8 +464,8 @@ upload_begin(struct req *rq)
 	return 0;
 }
 
-static int
-upload_data(struct req *rq, const char *p, size_t n)
+int
+http_upload_data(struct req *rq, const char *p, size_t n)
 {
 	struct upload *u = rq->state;
 
@@ -543,10 +606,12 @@ reply_created(struct req *rq, struct upload *u, int status, const char *id, char
 		lerr_hint(&e, "give each PES file its own NomFic, or cancel the earlier document");
 	}
 	json_decref(j);
-	if (e.kind) {
+	if (e.kind || u->in)
 		free(body);
+	if (e.kind)
 		return http_reply_problem(rq, &e);
-	}
+	if (u->in)
+		return u->in->reply(rq, status, id);
 	return reply_document(rq, id, body, (unsigned)status);
 }
 
@@ -679,7 +744,11 @@ create(struct req *rq, struct upload *u, const char *key, const uint8_t *digest,
 	d.warnings_json = warn = u->door.warnings ? json_dumps(u->door.warnings, JSON_COMPACT) : NULL;
 	if (!u->c && (rc = store_acquire(http_store(rq), &u->c, e)))
 		goto out;
+	if (u->in && !store_in_txn(u->c) && (rc = store_begin(u->c, e)))
+		goto out;
 	rc = store_doc_create(u->c, &d, status, id, body, e);
+	if (!rc && *status == 201 && u->in && u->in->created)
+		rc = u->in->created(rq, u->c, id, e);
 	if (store_in_txn(u->c)) {
 		if (!rc && *status == 201)
 			rc = store_commit(u->c, e);
@@ -702,8 +771,8 @@ all_inline(const struct upload *u)
 	return 1;
 }
 
-static int
-upload_end(struct req *rq)
+int
+http_upload_end(struct req *rq)
 {
 	struct upload *u = rq->state;
 	const char *key = http_header(rq, "Idempotency-Key");
@@ -713,7 +782,7 @@ upload_end(struct req *rq)
 	struct lerr e;
 
 	if (http_multipart_close(rq, &u->pp) || (u->cur != P_NONE && part_end(rq, u)) ||
-	    check_complete(rq, u))
+	    (u->in && !u->meta_json && ingest_meta(rq, u)) || check_complete(rq, u))
 		return 0;
 	lerr_clear(&e);
 	if (check_owner(rq, u, &e) || check_signatures(rq, u, &e))
@@ -731,8 +800,8 @@ upload_end(struct req *rq)
 	return reply_created(rq, u, status, id, body);
 }
 
-static void
-upload_done(struct req *rq)
+void
+http_upload_done(struct req *rq)
 {
 	struct upload *u = rq->state;
 
@@ -749,5 +818,5 @@ upload_done(struct req *rq)
 }
 
 const struct http_handler http_h_doc_post = {
-	.begin = upload_begin, .data = upload_data, .end = upload_end, .done = upload_done,
+	.begin = upload_begin, .data = http_upload_data, .end = http_upload_end, .done = http_upload_done,
 };

@@ -85,6 +85,7 @@ int store_org_each(struct store_conn *c, void (*fn)(void *arg, const struct org 
 struct client {
 	long long id;
 	char name[201];
+	char siren[10];              /* the organisation its certificate names ("": none) */
 };
 /* "lsk_" and 43 base64url characters. */
 #define STORE_CLIENT_KEY_SIZE 48
@@ -107,6 +108,40 @@ int store_client_org(struct store_conn *c, long long client_id, const char *sire
 int store_client_each(struct store_conn *c, void (*fn)(void *arg, const char *name,
 		      const char *orgs, const char *created, int revoked), void *arg,
 		      struct lerr *e) LERR_WUR;
+
+/* ---- TLS client certificates, S²LOW transactions (compat.c, 029, 030) ---- */
+/* Binds the certificate (SHA-256 of its DER) to the live client named client,
+ * speaking for organisation siren (NULL: the client's only one, which must
+ * then be one of its own); journals client.cert_added under actor.
+ * LERR_NOTFOUND: no such client; LERR_CONFLICT: the certificate is bound. */
+int store_client_cert_add(struct store_conn *c, const char *client, const uint8_t sha256[32],
+			  const char *subject, const char *not_after, const char *siren,
+			  const char *actor, struct lerr *e) LERR_WUR;
+/* Unbinds (sha256_hex: 64 hex digits) and journals client.cert_removed. */
+int store_client_cert_remove(struct store_conn *c, const char *client, const char *sha256_hex,
+			     const char *actor, struct lerr *e) LERR_WUR;
+/* The certificates of client (NULL: all) as a JSON array (malloc'd). */
+int store_client_cert_list(struct store_conn *c, const char *client, char **json,
+			   struct lerr *e) LERR_WUR;
+/* LERR_AUTH when no live client holds this certificate; out->siren is set. */
+int store_client_cert_auth(struct store_conn *c, const uint8_t sha256[32], struct client *out,
+			   struct lerr *e) LERR_WUR;
+/* The SIREN of the client's one organisation; LERR_INVALID when it has several. */
+int store_client_only_org(struct store_conn *c, long long client_id, char siren[10],
+			  struct lerr *e) LERR_WUR;
+/* 1 in *yes when organisation siren routes documents of kind to a signer. */
+int store_routing_exists(struct store_conn *c, const char *siren, const char *kind, int *yes,
+			 struct lerr *e) LERR_WUR;
+/* A new S²LOW transaction number for the client's document (kind "acte",
+ * "pes", "annulation"); the existing one when the pair has one. */
+int store_s2low_tx_add(struct store_conn *c, long long client_id, const char *doc_id,
+		       const char *kind, long long *id, struct lerr *e) LERR_WUR;
+/* The RetourClassification of organisation siren as received (malloc'd). */
+int store_org_classification_xml(struct store_conn *c, const char *siren, char **xml, size_t *len,
+				 struct lerr *e) LERR_WUR;
+/* The document and kind of the client's transaction id; LERR_NOTFOUND. */
+int store_s2low_tx_get(struct store_conn *c, long long client_id, long long id, char kind[16],
+		       char doc_id[37], struct lerr *e) LERR_WUR;
 
 /* ---- blobs: content-addressed, chunked, streamed ---- */
 /*

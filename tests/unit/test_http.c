@@ -46,6 +46,21 @@ main(void)
 			if (json_object_get(item, methods[k]))
 				ok(route_exists(methods[k], p), "documented %s %s is served", methods[k], p);
 	}
+	/* The drop-in protocols' paths: listed under x-compat (links to
+	 * doc/compat.md), never among the API's paths. */
+	json_t *ops = json_object_get(json_object_get(doc, "x-compat"), "operations"), *op;
+	for (size_t i = 0; i < http_ncompat_routes; i++) {
+		size_t k, found = 0;
+
+		json_array_foreach(ops, k, op)
+			found |= !strcmp(json_string_value(json_object_get(op, "path")) ?: "",
+					 http_compat_routes[i].pattern) &&
+				 !strcmp(json_string_value(json_object_get(op, "method")) ?: "",
+					 http_compat_routes[i].method);
+		ok(found && !json_object_get(paths, http_compat_routes[i].pattern),
+		   "compat route %s %s is listed under x-compat only", http_compat_routes[i].method,
+		   http_compat_routes[i].pattern);
+	}
 	json_decref(doc);
 	return tap_done();
 }
