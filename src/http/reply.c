@@ -83,9 +83,16 @@ http_problem_json(unsigned status, const struct lerr *e)
 int
 http_reply_problem_status(struct req *rq, unsigned status, const struct lerr *e)
 {
-	json_t *p = http_problem_json(status, e);
+	json_t *p;
 	char *text;
 	struct MHD_Response *resp;
+
+	if (rq->capture) {          /* http_ingest(): the caller answers */
+		rq->capture->status = status;
+		rq->capture->err = *e;
+		return 0;
+	}
+	p = http_problem_json(status, e);
 
 	if (status >= 500 || e->detail_private)   /* the one place a private detail is told */
 		log_error("%s %s -> %u %s: %s", rq->method, rq->url, status, e->msg, e->detail);
