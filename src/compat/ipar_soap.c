@@ -355,24 +355,48 @@ serialise(struct ipar_resp *w, struct buf *out)
 	return rc;
 }
 
-#define MTOM_BOUNDARY "liasse-mtom-2b7e1516"
 #define MTOM_ROOT "root@liasse"
+
+static int
+holds(const struct buf *b, const char *delim)
+{
+	return b->len && memmem(b->data, b->len, delim, strlen(delim)) != NULL;
+}
+
+/* A boundary that no part holds ("liasse-mtom-N", N from 0 up). */
+static void
+boundary(struct ipar_resp *w, const struct buf *xml, char out[48])
+{
+	char delim[56];
+
+	for (unsigned n = 0;; n++) {
+		int clash = 0;
+
+		snprintf(out, 48, "liasse-mtom-%u", n);
+		snprintf(delim, sizeof(delim), "\r\n--%s", out);
+		clash = holds(xml, delim);
+		for (size_t i = 0; !clash && i < w->natt; i++)
+			clash = holds(w->att[i], delim);
+		if (!clash)
+			return;
+	}
+}
 
 /* The MTOM package: the envelope as the root part (application/xop+xml),
  * then each binary as its own part, as Spring-WS and CXF answer. */
 static int
-package(struct ipar_resp *w, struct buf *out, struct buf *xml)
+package(struct ipar_resp *w, struct buf *out, struct buf *xml, const char *b)
 {
 	int rc = buf_printf(out, "--%s\r\nContent-Type: application/xop+xml; charset=UTF-8; "
 			    "type=\"text/xml\"\r\nContent-Transfer-Encoding: binary\r\n"
-			    "Content-ID: <%s>\r\n\r\n", MTOM_BOUNDARY, MTOM_ROOT) ||
+			    "Content-ID: <%s>\r\n\r\n", b, MTOM_ROOT) ||
 		 buf_add(out, xml->data, xml->len);
 
 	for (size_t i = 0; !rc && i < w->natt; i++)
 		rc = buf_printf(out, "\r\n--%s\r\nContent-Type: %s\r\nContent-Transfer-Encoding: binary\r\n"
-				"Content-ID: <part%zu@liasse>\r\n\r\n", MTOM_BOUNDARY, w->att_type[i], i + 1) ||
+				"Content-ID: <part%zu@liasse>\r\n\r\n", b, w->att_type[i], i + 1) ||
 		     buf_add(out, w->att[i]->data, w->att[i]->len);
-	return rc || buf_printf(out, "\r\n--%s--\r\n", MTOM_BOUNDARY);
+	return rc || buf_printf(out, "\r\n--%s--\r\n", b);
 }
 
 int
@@ -383,9 +407,13 @@ ipar_resp_finish(struct ipar_resp *w, char **out, size_t *n, char **ctype, struc
 
 	buf_init(&xml, (size_t)1 << 31);
 	buf_init(&all, (size_t)1 << 31);
+	char b[48] = "";
+
 	rc = serialise(w, &xml);
-	if (!rc && w->mtom)
-		rc = package(w, &all, &xml);
+	if (!rc && w->mtom) {
+		boundary(w, &xml, b);
+		rc = package(w, &all, &xml, b);
+	}
 	if (rc) {
 		buf_fini(&xml);
 		buf_fini(&all);
@@ -394,8 +422,10 @@ ipar_resp_finish(struct ipar_resp *w, char **out, size_t *n, char **ctype, struc
 	if (w->mtom) {
 		buf_fini(&xml);
 		xml = all;
-		*ctype = strdup("multipart/related; type=\"application/xop+xml\"; boundary=\""
-				MTOM_BOUNDARY "\"; start=\"<" MTOM_ROOT ">\"; start-info=\"text/xml\"");
+		*ctype = NULL;
+		if (asprintf(ctype, "multipart/related; type=\"application/xop+xml\"; boundary=\"%s\"; "
+			     "start=\"<" MTOM_ROOT ">\"; start-info=\"text/xml\"", b) < 0)
+			*ctype = NULL;
 	} else {
 		buf_fini(&all);
 		*ctype = strdup("text/xml; charset=utf-8");
