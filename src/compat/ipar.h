@@ -76,7 +76,7 @@ struct ipar_resp {
 	xmlNsPtr ns;                     /* the i-Parapheur namespace, on the answer element */
 	int mtom;                        /* binaries go as MTOM parts */
 	struct buf *att[IPAR_MAX_PARTS]; /* their bytes */
-	const char *att_type[IPAR_MAX_PARTS];
+	char *att_type[IPAR_MAX_PARTS];  /* their media types (copies) */
 	size_t natt;
 };
 

@@ -255,6 +255,7 @@ ipar_resp_fini(struct ipar_resp *w)
 	for (size_t i = 0; i < w->natt; i++) {
 		buf_fini(w->att[i]);
 		free(w->att[i]);
+		free(w->att_type[i]);
 	}
 	memset(w, 0, sizeof(*w));
 }
@@ -291,7 +292,9 @@ ipar_resp_binary(struct ipar_resp *w, xmlNodePtr parent, const char *name, const
 		buf_init(a, n + 1);
 		if (buf_add(a, p, n))
 			abort();
-		w->att_type[w->natt] = ctype ? ctype : "application/octet-stream";
+		w->att_type[w->natt] = strdup(ctype ? ctype : "application/octet-stream");
+		if (!w->att_type[w->natt])
+			abort();
 		w->att[w->natt++] = a;
 		inc = xmlNewChild(el, NULL, (const xmlChar *)"Include", NULL);
 		xmlSetNs(inc, xmlNewNs(inc, (const xmlChar *)IPAR_XOP_NS, (const xmlChar *)"xop"));
