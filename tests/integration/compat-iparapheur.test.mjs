@@ -115,6 +115,14 @@ test('the WSDL names liasse as the address, and the types are the organisation\'
 	assert.deepEqual([].concat(types.result.TypeTechnique).sort(), ['ACTES', 'PES']);
 	assert.deepEqual([].concat(sous.result.SousType), ['Délibération']);
 	assert.equal(unknownSous.result.SousType, undefined);
+	// until circuits land: one step, the official the routing picks
+	const [circuit, noCircuit] = php([{ op: 'GetCircuit', arg: { TypeTechnique: 'ACTES', SousType: 'Délibération' } },
+		{ op: 'GetCircuit', arg: { TypeTechnique: 'ACTES', SousType: 'Inexistant' } }]);
+	const steps = [].concat(circuit.result.EtapeCircuit);
+	assert.equal(steps.length, 1, JSON.stringify(circuit));
+	assert.equal(steps[0].Parapheur, OFFICIAL_A);
+	assert.equal(steps[0].Role, 'SIGNATAIRE');
+	assert.match(noCircuit.fault, /sous-type Inexistant n'existe pas/);
 	const bad = one('echo', 'x', { password: s.keyB });
 	assert.ok(bad.fault, 'the key of another client is refused');
 });
@@ -139,6 +147,9 @@ test('CreerDossier (act) and CreerDossierPES: signed in liasse, given back by Ge
 	assert.equal(doc.state, 'pending_signature');
 	assert.equal(await h.psql(`SELECT actor FROM journal WHERE action = 'document.received' AND doc_id = '${acte.id}'`),
 		'client:vendor-a');
+	const ev = (await s.a.get('/api/v1/events?after=0&limit=100')).json.items;
+	assert.ok(ev.some((e) => e.document === acte.id) && ev.some((e) => e.document === doc.id),
+		'the change feed has them');
 	const q = (await official.get('/api/v1/queue')).json;
 	assert.ok(JSON.stringify(q).includes(acte.id) && JSON.stringify(q).includes(doc.id), 'in the queue');
 
@@ -258,4 +269,37 @@ test('MTOM: a multipart/related request sent with curl is accepted and answered 
 	r = spawnSync('curl', ['-sS', '-u', `vendor-a:${s.keyA}`, '-H', `Content-Type: ${ctype}`,
 		'--data-binary', `@${file}`, `${s.d.url}/ws-iparapheur-no-mtom`], { encoding: 'utf8' });
 	assert.match(r.stdout, /soap:Fault.*MTOM/s);
+});
+
+test('a rejected dossier: RejetSignataire, EffacerDossierRejete; a circuit passed on; XPathPourSignaturePES', async () => {
+	const r = await h.cli(['iparapheur', 'add', '--org', s.orgA, '--type', 'ACTES', '--sous-type', 'Arrêté visé',
+		'--kind', 'acte', '--circuit', 'visa-dgs-maire']);
+	assert.equal(r.code, 0, r.stderr);
+	const c = creerActe('ARR-VISA-1', pdfFile(1500, 'arrete.pdf'), { SousType: 'Arrêté visé' });
+	assert.equal(retour(c).codeRetour, 'OK', JSON.stringify(c));
+	const list = (await s.a.get('/api/v1/documents')).json.items;
+	const d = list.find((x) => x.external_ref === 'ARR-VISA-1');
+	assert.equal(retour(one('EffacerDossierRejete', 'ARR-VISA-1')).codeRetour, 'KO', 'not rejected yet');
+	const rj = await official.postJson(`/api/v1/queue/${d.id}/reject`, { reason: 'Mauvais montant' });
+	assert.equal(rj.status, 200, rj.text);
+	const histo = one('GetHistoDossier', 'ARR-VISA-1');
+	assert.deepEqual(logs(histo).map((l) => l.status), ['NonLu', 'RejetSignataire']);
+	assert.equal(logs(histo)[1].annotation, 'Mauvais montant');
+	assert.equal(logs(one('GetStatutTdT', 'ARR-VISA-1'))[0].status, 'RejetSignataire');
+	assert.equal(retour(one('EffacerDossierRejete', 'ARR-VISA-1')).codeRetour, 'OK');
+	assert.equal((await s.a.get(`/api/v1/documents/${d.id}`)).json.state, 'cancelled');
+	// a PES type through CreerDossier, an XPath liasse does not sign: KO
+	const wrong = creerActe('PES-X', pdfFile(900), { TypeTechnique: 'PES', SousType: 'Bordereau' });
+	assert.match(retour(wrong).message, /CreerDossierPES/);
+	const pes = pesFile('IPARPES0002');
+	const xp = one('CreerDossierPES', {
+		TypeTechnique: 'PES', SousType: 'Bordereau', EmailEmetteur: 'x@saint-essai.test', DossierID: 'PES-XP',
+		FichierPES: { _: b64(pes.data), contentType: 'text/xml' },
+		VisuelPDF: { _: b64(pdfFile(800).data), contentType: 'application/pdf' },
+		XPathPourSignaturePES: '//Piece', AnnotationPublique: null, AnnotationPrivee: null,
+		Visibilite: 'SERVICE', DateLimite: null });
+	assert.equal(retour(xp).codeRetour, 'KO');
+	assert.match(retour(xp).message, /XPathPourSignaturePES/);
+	assert.equal(retour(one('ForcerEtape', { DossierID: 'ARR-VISA-1', CodeTransition: 'OK',
+		AnnotationPublique: null, AnnotationPrivee: null })).codeRetour, 'KO');
 });
