@@ -188,6 +188,9 @@ test('CreerDossier (act) and CreerDossierPES: signed in liasse, given back by Ge
 		const x = V.verifyXades(signed, { trust: [pki.trust], requireSha256: true });
 		assert.equal(x.error, null, x.error);
 		assert.ok(x.signatures.length >= 1 && x.signatures.every((g) => g.valid));
+		console.log(`# FichierPES: ${x.signatures.length} XAdES signature(s) verified by xml-crypto`);
+	} else {
+		console.log('# tests/node_modules missing: the PES signature was not verified');
 	}
 	assert.equal(retour(one('ArchiverDossier', { DossierID: 'PES-2026-7', ArchivageAction: 'EFFACER' })).codeRetour, 'OK');
 });
