@@ -101,6 +101,25 @@ after(async () => {
 	await h.stopAll();
 });
 
+test('liasse iparapheur: list, and bad input refused in one line', async () => {
+	const l = await h.cli(['iparapheur', 'list']);
+	assert.equal(l.code, 0, l.stderr);
+	assert.match(l.stdout, new RegExp(`^${s.orgA}\tACTES\tDélibération\tacte\t-$`, 'm'));
+	for (const [args, re] of [
+		[['--org', '999999999', '--type', 'A', '--sous-type', 'B', '--kind', 'acte'], /no organisation 999999999/],
+		[['--org', s.orgA, '--type', 'A', '--sous-type', 'B', '--kind', 'bulletin'], /unknown kind "bulletin"/]]) {
+		const r = await h.cli(['iparapheur', 'add', ...args]);
+		assert.equal(r.code, 1, r.stdout);
+		assert.match(r.stderr, re);
+		assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+	}
+	const u = await h.cli(['iparapheur', 'add', '--org', s.orgA]);
+	assert.equal(u.code, 2);
+	const rm = await h.cli(['iparapheur', 'remove', '--org', s.orgA, '--type', 'ACTES', '--sous-type', 'Nope']);
+	assert.equal(rm.code, 1);
+	assert.match(rm.stderr, /has no type ACTES\/Nope/);
+});
+
 test('the WSDL names liasse as the address, and the types are the organisation\'s', async () => {
 	const w = await request(s.d.url, { path: '/ws-iparapheur?wsdl' });
 	assert.equal(w.status, 200, w.text);
