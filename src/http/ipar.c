@@ -593,6 +593,8 @@ soap_end(struct req *rq)
 	if (ipar_parse(&s->in, ctype, s->body.data, s->body.len, &e))
 		return fault(s, arena_printf(rq->arena, "Requête SOAP illisible : %s%s%s", e.msg,
 					     e.detail[0] ? " : " : "", e.detail));
+	if (!s->in.mtom)
+		buf_fini(&s->body);   /* the tree holds it all now; MTOM parts still point into it */
 	if (s->in.mtom && !mtom_route)
 		return fault(s, "MTOM refusé sur /ws-iparapheur-no-mtom : envoyez les fichiers en base64 "
 			     "ou utilisez /ws-iparapheur");

@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import {
 	newHarness, fixture, skip, pdfFile, pesFile, OFFICIAL_A, PASSWORD, request,
 } from '../lib/harness.mjs';
@@ -79,6 +80,15 @@ function creerPes(id, pes) {
 }
 
 const retour = (r) => r.result?.MessageRetour;
+// liassed's VmHWM (kB), from /proc, or '?'.
+function peakRss() {
+	try {
+		const pid = s.d.proc.pid;
+		return /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1];
+	} catch {
+		return '?';
+	}
+}
 const logs = (r) => [].concat(r.result?.LogDossier ?? []);
 
 before(async () => {
@@ -324,4 +334,38 @@ test('a rejected dossier: RejetSignataire, EffacerDossierRejete; a circuit passe
 	assert.match(retour(xp).message, /XPathPourSignaturePES/);
 	assert.equal(retour(one('ForcerEtape', { DossierID: 'ARR-VISA-1', CodeTransition: 'OK',
 		AnnotationPublique: null, AnnotationPrivee: null })).codeRetour, 'KO');
+});
+
+test('a 24 MiB act: streamed into chunks by the same ingest, inline and as MTOM, given back identical', async () => {
+	const pdf = pdfFile(24 << 20, 'gros.pdf');
+	let t0 = Date.now();
+	const r = creerActe('GROS-1', pdf);
+	const inlineMs = Date.now() - t0;
+	assert.equal(retour(r).codeRetour, 'OK', JSON.stringify(r).slice(0, 500));
+	const doc = (await s.a.get('/api/v1/documents')).json.items.find((d) => d.external_ref === 'GROS-1');
+	assert.equal(doc.files[0].size, pdf.data.length);
+	assert.equal(doc.files[0].sha256, crypto.createHash('sha256').update(pdf.data).digest('hex'));
+	assert.ok(Number(await h.psql(`SELECT nchunks FROM blob WHERE sha256 = '\\x${doc.files[0].sha256}'`)) > 1,
+		'stored in chunks');
+	// the same size as MTOM, the file in binary beside the envelope (curl)
+	const big = pdfFile(24 << 20, 'gros2.pdf');
+	const B = 'MIMEBoundary_big';
+	const env = `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns="http://www.adullact.org/spring-ws/iparapheur/1.0" xmlns:xop="http://www.w3.org/2004/08/xop/include"><soap:Body><ns:CreerDossierRequest><ns:TypeTechnique>ACTES</ns:TypeTechnique><ns:SousType>Délibération</ns:SousType><ns:DossierID>GROS-2</ns:DossierID><ns:DocumentPrincipal><xop:Include href="cid:gros"/></ns:DocumentPrincipal><ns:NomDocPrincipal>gros2.pdf</ns:NomDocPrincipal><ns:MetaDataTdtACTES><ns:nature>DE</ns:nature><ns:classification>7.1</ns:classification><ns:date>${today}</ns:date><ns:objet>Gros</ns:objet></ns:MetaDataTdtACTES><ns:Visibilite>SERVICE</ns:Visibilite></ns:CreerDossierRequest></soap:Body></soap:Envelope>`;
+	const file = path.join(h.tmp, 'big.bin');
+	fs.writeFileSync(file, Buffer.concat([
+		Buffer.from(`--${B}\r\nContent-Type: application/xop+xml; type="text/xml"\r\nContent-ID: <env>\r\n\r\n${env}\r\n` +
+			`--${B}\r\nContent-Type: application/pdf\r\nContent-ID: <gros>\r\n\r\n`), big.data,
+		Buffer.from(`\r\n--${B}--\r\n`)]));
+	t0 = Date.now();
+	const c = spawnSync('curl', ['-sS', '-u', `vendor-a:${s.keyA}`, '-H',
+		`Content-Type: multipart/related; type="application/xop+xml"; boundary=${B}; start="<env>"`,
+		'--data-binary', `@${file}`, `${s.d.url}/ws-iparapheur`], { encoding: 'utf8', timeout: 120000 });
+	const mtomMs = Date.now() - t0;
+	assert.match(c.stdout, /<ns:codeRetour>OK<\/ns:codeRetour>/, c.stdout + c.stderr);
+	t0 = Date.now();
+	const g = one('GetDossier', 'GROS-2');
+	const getMs = Date.now() - t0;
+	assert.ok(bytes(g.result.DocPrincipal._).equals(big.data), 'GetDossier gives the same bytes back');
+	console.log(`# 24 MiB CreerDossier: ${inlineMs} ms inline base64 (PHP SoapClient), ${mtomMs} ms MTOM (curl); ` +
+		`GetDossier ${getMs} ms; liassed peak RSS ${peakRss()} kB`);
 });
