@@ -490,11 +490,30 @@ op_envoyer_tdt(struct soap *s)
 	return 0;
 }
 
+/* GetClassificationActesTdt: the organisation's @ctes classification, the
+ * 7-2 RetourClassification as the prefecture sent it, in the WSDL's
+ * classification element (a TypeDoc).  DemanderMiseAJourTdt is not acted on:
+ * liasse asks for a new one by itself (doc/actes-classification.md). */
 static int
 op_classification(struct soap *s)
 {
-	return ipar_ko(s, "GetClassificationActesTdt n'est pas servi ici : la classification @ctes de "
-		       "l'organisation est à GET /api/v1/organisations/{siren}/classification");
+	char *type = ipar_text(s->in.op, "TypeTechnique");
+	void *xml = NULL;
+	size_t n = 0;
+	struct lerr e;
+
+	lerr_clear(&e);
+	if (ipar_conn(s, &e) || store_ipar_classification(s->c, s->rq->client.id, type && *type ? type : NULL,
+							  &xml, &n, &e))
+		ipar_ko(s, "%s", e.kind == LERR_NOTFOUND ? "Aucune classification @ctes n'a encore été reçue "
+			"de la préfecture pour cette collectivité" : ipar_refusal(s, &e));
+	else if (ipar_resp_binary(&s->out, s->answer, "classification", xml, n, "text/xml"))
+		ipar_ko(s, "Classification illisible");
+	else
+		ipar_resp_retour(&s->out, s->answer, 1, "");
+	free(xml);
+	free(type);
+	return 0;
 }
 
 static int

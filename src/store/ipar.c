@@ -142,3 +142,34 @@ store_ipar_circuit_json(struct store_conn *c, long long client_id, const char *t
 	struct sqlp p[3] = { SQLP_TEXT(id), SQLP_TEXT(type_technique), SQLP_TEXT(sous_type) };
 	return sq_json(c, "SELECT ipar_circuit_json($1::bigint, $2, $3)::text", p, 3, json, e);
 }
+
+int
+store_ipar_classification(struct store_conn *c, long long client_id, const char *type_technique,
+			  void **xml, size_t *len, struct lerr *e)
+{
+	char id[24];
+	PGresult *r = NULL;
+	int rc;
+
+	snprintf(id, sizeof(id), "%lld", client_id);
+	struct sqlp p[2] = { SQLP_TEXT(id), SQLP_TEXT(type_technique) };
+	*xml = NULL;
+	*len = 0;
+	rc = sq_exec_bin(c, "SELECT o.classification FROM organisation o"
+			 " WHERE o.id IN (SELECT org_id FROM api_client_org WHERE client_id = $1::bigint)"
+			 "  AND ($2::text IS NULL OR o.id IN (SELECT org_id FROM ipar_type"
+			 "   WHERE type_technique = $2::text))"
+			 " ORDER BY o.siren LIMIT 1", p, 2, &r, e);
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0 || PQgetisnull(r, 0, 0)) {
+		rc = lerr_set(e, LERR_NOTFOUND, "classification", "no classification received");
+	} else {
+		*len = (size_t)PQgetlength(r, 0, 0);
+		if (!(*xml = malloc(*len + 1)))
+			abort();
+		memcpy(*xml, PQgetvalue(r, 0, 0), *len);
+	}
+	PQclear(r);
+	return rc;
+}

@@ -798,4 +798,10 @@ int store_ipar_search_json(struct store_conn *c, long long client_id, const stru
 int store_ipar_circuit_json(struct store_conn *c, long long client_id, const char *type_technique,
 			    const char *sous_type, char **json, struct lerr *e) LERR_WUR;
 
+/* GetClassificationActesTdt: the @ctes 7-2 as received (malloc'd) of the
+ * client's organisation that has type_technique (NULL: its first by SIREN);
+ * LERR_NOTFOUND when none was received. */
+int store_ipar_classification(struct store_conn *c, long long client_id, const char *type_technique,
+			      void **xml, size_t *len, struct lerr *e) LERR_WUR;
+
 #endif

@@ -332,6 +332,19 @@ test('a rejected dossier: RejetSignataire, EffacerDossierRejete; a circuit passe
 		Visibilite: 'SERVICE', DateLimite: null });
 	assert.equal(retour(xp).codeRetour, 'KO');
 	assert.match(retour(xp).message, /XPathPourSignaturePES/);
+	// GetClassificationActesTdt: none received yet, then the 7-2 as the prefecture sent it
+	const none = one('GetClassificationActesTdt', { TypeTechnique: 'ACTES', DemanderMiseAJourTdt: null });
+	assert.equal(retour(none).codeRetour, 'KO');
+	assert.match(retour(none).message, /Aucune classification/);
+	const cf = fixture('s2low/class/fixtures/classification.xml');
+	if (cf) {
+		const xml = fs.readFileSync(cf);
+		await h.psql(`UPDATE organisation SET classification = decode('${xml.toString('hex')}', 'hex')
+			WHERE siren = '${s.orgA}'`);
+		const got = one('GetClassificationActesTdt', { TypeTechnique: 'ACTES', DemanderMiseAJourTdt: null });
+		assert.equal(retour(got).codeRetour, 'OK', JSON.stringify(got).slice(0, 300));
+		assert.ok(bytes(got.result.classification._).equals(xml));
+	}
 	assert.equal(retour(one('ForcerEtape', { DossierID: 'ARR-VISA-1', CodeTransition: 'OK',
 		AnnotationPublique: null, AnnotationPrivee: null })).codeRetour, 'KO');
 });
