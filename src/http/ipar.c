@@ -39,7 +39,7 @@ ipar_ko(struct soap *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_info("req=%s i-Parapheur %s: KO %s", s->rq->id, s->in.op_name, msg);
+	log_info("i-Parapheur %s: KO %s", s->in.op_name, msg);
 	ipar_resp_retour(&s->out, s->answer, 0, msg);
 	return 0;
 }
@@ -569,7 +569,7 @@ fault(struct soap *s, const char *msg)
 	ipar_resp_fini(&s->out);
 	ipar_resp_begin(&s->out, "Fault", s->in.mtom);
 	ipar_resp_fault(&s->out, 1, msg);
-	log_info("req=%s i-Parapheur fault: %s", s->rq->id, msg);
+	log_info("i-Parapheur fault: %s", msg);
 	return soap_reply(s, 500);
 }
 

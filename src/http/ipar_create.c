@@ -264,8 +264,8 @@ created(struct soap *s, struct dossier_in *d, const struct http_ingest_out *out)
 	struct lerr e;
 
 	if (ipar_conn(s, &e) || store_ipar_dossier_add(s->c, out->id, s->rq->client.id, &row, &e))
-		log_warn("req=%s dossier %s (document %s): %s", s->rq->id, d->id, out->id, e.msg);
-	log_info("req=%s i-Parapheur dossier %s is document %s", s->rq->id, d->id, out->id);
+		log_warn("i-Parapheur dossier %s (document %s) not recorded: %s", d->id, out->id, e.msg);
+	log_info("i-Parapheur dossier %s is document %s", d->id, out->id);
 	ipar_resp_retour(&s->out, s->answer, 1, "Dossier déposé avec succès");
 	return 0;
 }

@@ -49,7 +49,7 @@ const bytes = (v) => Buffer.from(v._b64, 'base64');
 function php(calls, { login = 'vendor-a', password = s.keyA } = {}) {
 	const r = spawnSync('php', [CLIENT], {
 		input: JSON.stringify({ wsdl: `${s.d.url}/ws-iparapheur?wsdl`, login, password, calls }),
-		encoding: 'utf8', timeout: 120000, maxBuffer: 64 << 20,
+		encoding: 'utf8', timeout: 900000, maxBuffer: 256 << 20,
 	});
 	assert.equal(r.status, 0, r.stderr);
 	const out = JSON.parse(r.stdout);
@@ -372,7 +372,7 @@ test('a 24 MiB act: streamed into chunks by the same ingest, inline and as MTOM,
 	t0 = Date.now();
 	const c = spawnSync('curl', ['-sS', '-u', `vendor-a:${s.keyA}`, '-H',
 		`Content-Type: multipart/related; type="application/xop+xml"; boundary=${B}; start="<env>"`,
-		'--data-binary', `@${file}`, `${s.d.url}/ws-iparapheur`], { encoding: 'utf8', timeout: 120000 });
+		'--data-binary', `@${file}`, `${s.d.url}/ws-iparapheur`], { encoding: 'utf8', timeout: 900000 });
 	const mtomMs = Date.now() - t0;
 	assert.match(c.stdout, /<ns:codeRetour>OK<\/ns:codeRetour>/, c.stdout + c.stderr);
 	t0 = Date.now();

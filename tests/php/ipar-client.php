@@ -10,6 +10,8 @@
 // answer as PHP sees it with every TypeDoc value ("_") base64-encoded, or
 // {"fault": faultstring, "faultcode": code}.
 $in = json_decode(stream_get_contents(STDIN), true);
+// Large dossiers on a loaded machine (or a sanitizer build): wait for the answer.
+ini_set('default_socket_timeout', '900');
 
 function decode_args($v) {
 	if (is_array($v)) {
