@@ -342,20 +342,32 @@ ipar_resp_fault(struct ipar_resp *w, int client, const char *message)
 }
 
 static int
+write_buf(void *ctx, const char *p, int n)
+{
+	return n < 0 || buf_add(ctx, p, (size_t)n) ? -1 : n;
+}
+
+static int
+close_buf(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+/* Straight into a struct buf, which doubles as it grows (an xmlBuffer
+ * reallocates to the exact size at each write: quadratic on a large file). */
+static int
 serialise(struct ipar_resp *w, struct buf *out)
 {
-	xmlBufferPtr xb = xmlBufferCreate();
-	xmlSaveCtxtPtr s = xb ? xmlSaveToBuffer(xb, "UTF-8", XML_SAVE_AS_XML) : NULL;
-	int rc = -1;
+	xmlSaveCtxtPtr s = xmlSaveToIO(write_buf, close_buf, out, "UTF-8", XML_SAVE_AS_XML);
 
-	if (s && xmlSaveDoc(s, w->doc) >= 0 && xmlSaveClose(s) >= 0) {
-		s = NULL;
-		rc = buf_add(out, xmlBufferContent(xb), (size_t)xmlBufferLength(xb));
-	}
-	if (s)
+	if (!s)
+		return -1;
+	if (xmlSaveDoc(s, w->doc) < 0) {
 		xmlSaveClose(s);
-	xmlBufferFree(xb);
-	return rc;
+		return -1;
+	}
+	return xmlSaveClose(s) < 0 ? -1 : 0;
 }
 
 #define MTOM_ROOT "root@liasse"
