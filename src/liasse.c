@@ -85,6 +85,12 @@ static const struct command commands[] = {
 	{ "connector", "test", cli_connector_test, 1, "--org SIREN", "reach the platforms without sending anything" },
 	{ "delegation", "add", cli_delegation_add, 1, "--from E --to E [--starts T] --ends T [--kind K]... [--org SIREN]",
 	  "let another person sign in one's stead for a period" },
+	{ "iparapheur", "add", cli_ipar_add, 1,
+	  "--org SIREN --type TYPE --sous-type SOUS_TYPE --kind KIND [--circuit NAME]",
+	  "map an i-Parapheur TypeTechnique/SousType to a kind and circuit (doc/compat.md)" },
+	{ "iparapheur", "list", cli_ipar_list, 1, "", "list the i-Parapheur types of every organisation" },
+	{ "iparapheur", "remove", cli_ipar_remove, 1, "--org SIREN --type TYPE --sous-type SOUS_TYPE",
+	  "remove an i-Parapheur type" },
 	{ "help", NULL, NULL, 0, "[COMMAND]", "list the commands, or those of one group" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

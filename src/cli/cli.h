@@ -69,4 +69,9 @@ int cli_connector_list(int argc, char **argv);
 int cli_connector_kinds(int argc, char **argv);
 int cli_connector_test(int argc, char **argv);
 
+/* i-Parapheur types and sub-types (src/cli/ipar.c). */
+int cli_ipar_add(int argc, char **argv);
+int cli_ipar_list(int argc, char **argv);
+int cli_ipar_remove(int argc, char **argv);
+
 #endif

@@ -19,6 +19,8 @@
  * before its body (the database is down) reads the answer (server.c). */
 #define HTTP_DISCARD_MAX (16 * 1024 * 1024)
 
+struct http_ingest_out;
+
 struct req {
 	struct http_server *srv;
 	struct MHD_Connection *conn;
@@ -42,6 +44,7 @@ struct req {
 	const char *allow;           /* Allow of a 405 answer */
 	int plain_problem;           /* a refusal answered as problem+json even on a compat route */
 	char id[20];
+	struct http_ingest_out *capture;  /* http_ingest_parts() running: answers are captured */
 };
 
 /* A handler: either a whole-request function (body, if any, is buffered up to
@@ -82,6 +85,27 @@ int http_multipart_feed(struct req *rq, struct MHD_PostProcessor *pp, const char
 int http_multipart_close(struct req *rq, struct MHD_PostProcessor **pp);
 
 const char *http_header(struct req *rq, const char *name);
+
+/* POST /api/v1/documents from parts in memory, for the compatibility entry
+ * points (http/ipar.c): the same checks at the door, the same creation, with
+ * the request's client as the actor.  Nothing is replied: what the upload
+ * would have answered is in out (status 201/200 with the document's id and
+ * JSON body, malloc'd; or the problem's status and lerr).  Returns 0 for
+ * 201/200, else the lerr kind. */
+struct http_ingest_file {
+	const char *key;             /* "file" (first) or "annexe" */
+	const char *name, *ctype;
+	const void *data;
+	size_t len;
+};
+struct http_ingest_out {
+	unsigned status;
+	char id[37];
+	char *body;                  /* free() */
+	struct lerr err;
+};
+int http_ingest_parts(struct req *rq, json_t *meta, const struct http_ingest_file *files, int nfiles,
+		      const char *key, struct http_ingest_out *out) LERR_WUR;
 
 #define HTTP_SESSION_COOKIE "liasse_session"
 /* 1 if token is the CSRF token of the request's session (constant time). */
@@ -167,6 +191,9 @@ extern const struct http_handler http_h_session_post, http_h_session_delete, htt
 	http_h_admin_person_post, http_h_admin_role_post, http_h_admin_routing,
 	http_h_admin_routing_post, http_h_queue_visa, http_h_queue_remord, http_h_admin_circuits,
 	http_h_admin_circuit_post, http_h_admin_circuit_put, http_h_admin_circuit_delete;
+
+/* ipar.c: the i-Parapheur web services (doc/compat.md). */
+extern const struct http_handler http_h_ipar, http_h_ipar_wsdl;
 
 /* sign.c (custody): signing from the queue, certificates. */
 extern const struct http_handler http_h_queue_sign, http_h_me_certificate, http_h_me_enrol,

@@ -87,6 +87,11 @@ http_reply_problem_status(struct req *rq, unsigned status, const struct lerr *e)
 	char *text;
 	struct MHD_Response *resp;
 
+	if (rq->capture) {          /* http_ingest_parts(): the caller answers */
+		rq->capture->status = status;
+		rq->capture->err = *e;
+		return 0;
+	}
 	if (rq->route && rq->route->handler->problem && !rq->plain_problem)
 		return rq->route->handler->problem(rq, status, e);
 	p = http_problem_json(status, e);

@@ -60,6 +60,11 @@ extern const struct http_handler http_h_me_notifications, http_h_me_notification
 const struct http_route http_routes[] = {
 	{ "GET", "/healthz", 0, &http_h_health },
 	{ "GET", "/readyz", 0, &http_h_ready },
+	/* i-Parapheur web services (doc/compat.md): the WSDL is public, the calls
+	 * authenticate the vendor's client (HTTP Basic, as SoapClient sends it). */
+	{ "GET", "/ws-iparapheur", HTTP_AUTH_NONE, &http_h_ipar_wsdl },
+	{ "POST", "/ws-iparapheur", HTTP_AUTH_CLIENT, &http_h_ipar },
+	{ "POST", "/ws-iparapheur-no-mtom", HTTP_AUTH_CLIENT, &http_h_ipar },
 	{ "GET", "/api/v1/openapi.json", 0, &http_h_openapi },
 	{ "POST", "/api/v1/documents", 1, &http_h_doc_post },
 	{ "GET", "/api/v1/documents", 1, &http_h_doc_list },

@@ -142,6 +142,7 @@ check_metadata(struct req *rq, struct upload *u, json_t *m, struct lerr *e)
 	    (rc = meta_get_string(m, "title", "metadata", META_REQUIRED, 1, 300, &s, e)) ||
 	    (rc = meta_get_string(m, "signer", "metadata", 0, 1, 200, &s, e)) ||
 	    (rc = meta_get_string(m, "external_ref", "metadata", 0, 1, 200, &s, e)) ||
+	    (rc = meta_get_string(m, "circuit", "metadata", 0, 1, 200, &s, e)) ||
 	    (rc = meta_get_date(m, "due_date", "metadata", 0, &due, e)) ||
 	    (rc = meta_get_string(m, "circuit", "metadata", 0, 1, 64, &s, e)) ||
 	    (rc = door_meta(&u->door, m, &u->want_sign, &u->want_transmit, e)))
@@ -496,7 +497,15 @@ request_digest(struct upload *u, uint8_t out[SHA256_LEN])
 static int
 reply_document(struct req *rq, const char *id, char *json, unsigned status)
 {
-	struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(json), json, MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *resp;
+
+	if (rq->capture) {          /* http_ingest_parts(): the caller answers */
+		rq->capture->status = status;
+		snprintf(rq->capture->id, sizeof(rq->capture->id), "%s", id);
+		rq->capture->body = json;
+		return 0;
+	}
+	resp = MHD_create_response_from_buffer(strlen(json), json, MHD_RESPMEM_MUST_FREE);
 
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION,
@@ -771,17 +780,16 @@ all_inline(const struct upload *u)
 	return 1;
 }
 
-int
-http_upload_end(struct req *rq)
+/* The upload complete: checked, created, answered (key: the idempotency key). */
+static int
+finish(struct req *rq, struct upload *u, const char *key)
 {
-	struct upload *u = rq->state;
-	const char *key = http_header(rq, "Idempotency-Key");
 	uint8_t digest[SHA256_LEN];
 	char *body = NULL, id[37];
 	int status = 0, rc;
 	struct lerr e;
 
-	if (http_multipart_close(rq, &u->pp) || (u->cur != P_NONE && part_end(rq, u)) ||
+	if ((u->cur != P_NONE && part_end(rq, u)) ||
 	    (u->in && !u->meta_json && ingest_meta(rq, u)) || check_complete(rq, u))
 		return 0;
 	lerr_clear(&e);
@@ -798,6 +806,16 @@ http_upload_end(struct req *rq)
 		log_info("document %s received (%s, %d file(s), %lld bytes)", id, u->kind, u->nfiles,
 			 (long long)u->total);
 	return reply_created(rq, u, status, id, body);
+}
+
+int
+http_upload_end(struct req *rq)
+{
+	struct upload *u = rq->state;
+
+	if (http_multipart_close(rq, &u->pp))
+		return 0;
+	return finish(rq, u, http_header(rq, "Idempotency-Key"));
 }
 
 void
@@ -820,3 +838,44 @@ http_upload_done(struct req *rq)
 const struct http_handler http_h_doc_post = {
 	.begin = upload_begin, .data = http_upload_data, .end = http_upload_end, .done = http_upload_done,
 };
+
+/* ---- the same upload from parts in memory (http_int.h) ---- */
+
+static int
+ingest_part(struct req *rq, struct upload *u, const char *key, const char *name, const char *ctype,
+	    const void *data, size_t len)
+{
+	if (part_cb(rq, MHD_POSTDATA_KIND, key, name, ctype, NULL, data, 0, len) != MHD_YES)
+		return -1;
+	return part_end(rq, u);
+}
+
+int
+http_ingest_parts(struct req *rq, json_t *meta, const struct http_ingest_file *files, int nfiles,
+	    const char *key, struct http_ingest_out *out)
+{
+	struct upload *u = arena_zalloc(rq->arena, sizeof(*u));
+	char *text = json_dumps(meta, JSON_COMPACT);
+	void *saved = rq->state;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	rq->state = u;
+	rq->capture = out;
+	buf_init(&u->meta, META_MAX);
+	if (!text)
+		abort();
+	for (int i = -1; i < nfiles && !rc; i++)
+		rc = i < 0 ? ingest_part(rq, u, "metadata", NULL, "application/json", text, strlen(text)) :
+			ingest_part(rq, u, files[i].key, files[i].name, files[i].ctype, files[i].data,
+				    files[i].len);
+	if (!rc)
+		finish(rq, u, key);
+	free(text);
+	http_upload_done(rq);
+	rq->state = saved;
+	rq->capture = NULL;
+	rq->failed = 0;
+	lerr_clear(&rq->err);
+	return out->status >= 200 && out->status < 300 ? 0 : out->err.kind ? out->err.kind : LERR_INTERNAL;
+}

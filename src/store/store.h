@@ -946,4 +946,53 @@ int store_letter_answer_sending(struct store_conn *c, long long letter_id, const
 int store_letter_answer_retry(struct store_conn *c, const char *doc_id, long long letter_id, const char *error,
 			      int delay_s, struct lerr *e) LERR_WUR;
 
+/* ---- the i-Parapheur web services (ipar.c, 027_iparapheur.sql; doc/compat.md) ---- */
+struct ipar_type {
+	const char *type_technique, *sous_type;
+	const char *kind;             /* doc_kind */
+	const char *circuit;          /* NULL: the organisation's routing (one step) */
+};
+/* Adds or replaces an organisation's (TypeTechnique, SousType); journaled. */
+int store_ipar_type_add(struct store_conn *c, const char *siren, const struct ipar_type *t,
+			const char *actor, struct lerr *e) LERR_WUR;
+int store_ipar_type_remove(struct store_conn *c, const char *siren, const char *type_technique,
+			   const char *sous_type, const char *actor, struct lerr *e) LERR_WUR;
+/* [{siren, type, sous_type, kind, circuit}] of the client's organisations
+ * (client_id 0: of all), malloc'd JSON text. */
+int store_ipar_types_json(struct store_conn *c, long long client_id, char **json, struct lerr *e) LERR_WUR;
+/* What a dossier created through CreerDossier keeps beyond its document. */
+struct ipar_dossier {
+	const char *dossier_id, *type_technique, *sous_type;
+	const char *annotation_publique, *annotation_privee, *visibilite;   /* NULL: none */
+};
+int store_ipar_dossier_add(struct store_conn *c, const char *doc_id, long long client_id,
+			   const struct ipar_dossier *d, struct lerr *e) LERR_WUR;
+/* {document, type_technique, sous_type, annotation_*, visibilite, archived,
+ * history: [{at, state, reason, actor}]} of the client's dossier (malloc'd);
+ * LERR_NOTFOUND when the client has no such DossierID. */
+int store_ipar_dossier_json(struct store_conn *c, long long client_id, const char *dossier_id,
+			    char **json, struct lerr *e) LERR_WUR;
+/* ArchiverDossier: marks the dossier archived (LERR_NOTFOUND when unknown). */
+int store_ipar_dossier_archive(struct store_conn *c, long long client_id, const char *dossier_id,
+			       struct lerr *e) LERR_WUR;
+
+/* RechercherDossiers: [{dossier_id, state, at, reason}], newest first. */
+struct ipar_search {
+	const char *type_technique, *sous_type;   /* NULL: any */
+	const char *states, *ids;                 /* JSON arrays of strings, NULL: any */
+	int limit;                                /* 0: 1000 */
+};
+int store_ipar_search_json(struct store_conn *c, long long client_id, const struct ipar_search *s,
+			   char **json, struct lerr *e) LERR_WUR;
+/* GetCircuit: {siren, kind, circuit, steps: [{name, email}]}; LERR_NOTFOUND
+ * when no organisation of the client has the (type, sub-type). */
+int store_ipar_circuit_json(struct store_conn *c, long long client_id, const char *type_technique,
+			    const char *sous_type, char **json, struct lerr *e) LERR_WUR;
+
+/* GetClassificationActesTdt: the @ctes 7-2 as received (malloc'd) of the
+ * client's organisation that has type_technique (NULL: its first by SIREN);
+ * LERR_NOTFOUND when none was received. */
+int store_ipar_classification(struct store_conn *c, long long client_id, const char *type_technique,
+			      void **xml, size_t *len, struct lerr *e) LERR_WUR;
+
 #endif

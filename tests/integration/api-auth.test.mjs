@@ -117,8 +117,11 @@ describe('authentication and service endpoints', () => {
 		for (const [p, ops] of Object.entries(api.paths)) {
 			for (const method of Object.keys(ops).filter((m) => /^(get|post|put|delete|patch)$/.test(m))) {
 				const url = p.replace(/\{id\}/g, doc.id).replace(/\{[^}]+\}/g, '0');
-				const full = url.startsWith('/api/') || url.startsWith('/healthz') || url.startsWith('/readyz')
-					? url : `/api/v1${url}`;
+				// the i-Parapheur web services (doc/compat.md) live at their own paths;
+				// their GET needs ?wsdl (which needs iparapheur_wsdl) or ?xsd=xmlmime
+				const top = /^\/(api\/|healthz|readyz|ws-iparapheur)/.test(url);
+				const full = (top ? url : `/api/v1${url}`) +
+					(method === 'get' && p === '/ws-iparapheur' ? '?xsd=xmlmime' : '');
 				const r = method === 'get' ? await c.get(full)
 					: method === 'delete' ? await c.delete(full)
 						: await c.post(full, Buffer.alloc(0), { 'Content-Type': 'application/json' });

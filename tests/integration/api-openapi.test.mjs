@@ -500,6 +500,25 @@ describe('liassed answers as doc/openapi.json says', () => {
 		assert.equal(r.status, 409, r.text);
 	});
 
+	it('the i-Parapheur web services (described in doc/compat.md)', async () => {
+		const env = '<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">' +
+			'<soap:Body><ns:echoRequest xmlns:ns="http://www.adullact.org/spring-ws/iparapheur/1.0">bonjour' +
+			'</ns:echoRequest></soap:Body></soap:Envelope>';
+		const anon = new Client(s.d.url, null);
+		conforms('GET', '/ws-iparapheur', await anon.get('/ws-iparapheur?wsdl'));   /* none installed: 404 */
+		conforms('GET', '/ws-iparapheur', await anon.get('/ws-iparapheur?xsd=xmlmime'));
+		const x = { 'Content-Type': 'text/xml; charset=utf-8' };
+		for (const p of ['/ws-iparapheur', '/ws-iparapheur-no-mtom']) {
+			let r = await s.a.post(p, Buffer.from(env), x);
+			conforms('POST', p, r);
+			assert.equal(r.status, 200, r.text);
+			r = await s.a.post(p, Buffer.from('<nope/>'), x);
+			conforms('POST', p, r);
+			assert.equal(r.status, 500, r.text);
+			conforms('POST', p, await anon.post(p, Buffer.from(env), x));
+		}
+	});
+
 	it('every documented operation was exercised', () => {
 		const all = [];
 		for (const [p, item] of Object.entries(api.paths))
