@@ -304,6 +304,8 @@ test('MTOM: a multipart/related request sent with curl is accepted and answered 
 });
 
 test('a rejected dossier: RejetSignataire, EffacerDossierRejete; a circuit passed on; XPathPourSignaturePES', async () => {
+	// the sub-type names a circuit of the organisation (doc/circuits.md)
+	await h.mustCli(['circuit', 'add', '--org', s.orgA, '--name', 'visa-dgs-maire', `signature:${OFFICIAL_A}`]);
 	const r = await h.cli(['iparapheur', 'add', '--org', s.orgA, '--type', 'ACTES', '--sous-type', 'Arrêté visé',
 		'--kind', 'acte', '--circuit', 'visa-dgs-maire']);
 	assert.equal(r.code, 0, r.stderr);
