@@ -755,4 +755,26 @@ typedef void store_metrics_row_fn(void *arg, const char *family, const char *a, 
 int store_metrics_scrape(struct store_conn *c, store_metrics_row_fn *fn, void *arg,
 			 struct lerr *e) LERR_WUR;
 
+/* ---- secrets at rest (secrets.c, functions/85_secrets.sql, core/kek.h) ---- */
+
+struct secret_inventory {
+	long long current, previous;   /* sealed under the current key, under a previous one */
+	long long clear;               /* not sealed (written before sealing was on) */
+	long long unknown;             /* sealed under a key the keyring does not hold */
+	char unknown_kid[2 * 8 + 1];   /* one of those keys */
+};
+/* Counts the secret values by the key that sealed them (all zero before the
+ * migrations). */
+int store_secret_inventory(struct store_conn *c, struct secret_inventory *out, struct lerr *e) LERR_WUR;
+
+struct reseal_stats {
+	long long resealed, changed, failed, batches;
+	char first_failure[300];
+};
+/* Seals every value not sealed under the current key (in clear, or under a
+ * previous key) under the current key, batch values per transaction;
+ * changed: rewritten meanwhile (left for another pass); failed: does not
+ * open (first_failure says the first). */
+int store_secret_reseal(struct store_conn *c, int batch, struct reseal_stats *st, struct lerr *e) LERR_WUR;
+
 #endif

@@ -1,0 +1,154 @@
+/* test_kek.c - core/kek: sealing and opening secrets under file keys. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/kek.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/test_kek.XXXXXX";
+
+static const char *
+path(const char *name)
+{
+	static char p[4][256];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+	return p[i];
+}
+
+static int
+set(const char *key, const char *value)
+{
+	struct lerr e;
+
+	lerr_clear(&e);
+	return config_set(key, value, &e);
+}
+
+static int
+configure(struct lerr *e)
+{
+	lerr_clear(e);
+	return kek_configure(e);
+}
+
+static void
+test_clear_without_key(void)
+{
+	struct buf b;
+	struct lerr e;
+
+	buf_init(&b, 1024);
+	ok(!configure(&e) && !kek_enabled(), "no key configured: sealing is off");
+	ok(!kek_seal("t:1", "abc", 3, &b, &e) && b.len == 3 && !memcmp(b.data, "abc", 3),
+	   "without a key a value is written as it is");
+	buf_fini(&b);
+}
+
+static void
+test_seal_open(void)
+{
+	struct buf s, o;
+	struct lerr e;
+	char id[2 * KEK_ID_LEN + 1];
+
+	lerr_clear(&e);
+	ok(!kek_new_file(path("a.key"), &e), "new-key writes a key file");
+	ok(kek_new_file(path("a.key"), &e) != 0, "new-key never overwrites");
+	ok(!set("kek_file", path("a.key")) && !configure(&e) && kek_enabled(), "the file key is loaded");
+	kek_current_id(id);
+	ok(strlen(id) == 16 && kek_known(id), "the current key has an id: %s", id);
+	buf_init(&s, 4096);
+	buf_init(&o, 4096);
+	ok(!kek_seal("certificate.key_blob:aa", "secret value", 12, &s, &e), "seal");
+	ok(kek_is_sealed(s.data, s.len) && s.len == 12 + KEK_OVERHEAD && !memmem(s.data, s.len, "secret", 6),
+	   "the sealed value carries no clear text");
+	ok(!kek_open("certificate.key_blob:aa", s.data, s.len, &o, &e) && o.len == 12 &&
+	   !memcmp(o.data, "secret value", 12), "open gives the value back");
+	buf_reset(&o);
+	ok(kek_open("certificate.key_blob:bb", s.data, s.len, &o, &e) == LERR_INTERNAL,
+	   "another row's context does not open it: %s", e.msg);
+	s.data[s.len - 1] ^= 1;
+	buf_reset(&o);
+	ok(kek_open("certificate.key_blob:aa", s.data, s.len, &o, &e) == LERR_INTERNAL, "an altered value does not open");
+	buf_fini(&s);
+	buf_fini(&o);
+}
+
+static void
+test_text_and_rotation(void)
+{
+	struct buf s, s2, o;
+	struct lerr e;
+
+	buf_init(&s, 4096);
+	buf_init(&s2, 4096);
+	buf_init(&o, 4096);
+	ok(!kek_seal_text("webhook.secret:7", "whsec_abcdefghijklmnop", &s, &e) &&
+	   !strncmp(s.data, KEK_TEXT_PREFIX, 5), "a text value is sealed as lks1:base64");
+	ok(!kek_new_file(path("b.key"), &e), "a second key");
+	ok(!set("kek_file", path("b.key")) && !set("kek_previous_files", path("a.key")) && !configure(&e),
+	   "b current, a previous");
+	ok(!kek_open_text("webhook.secret:7", s.data, &o, &e) && !strcmp(o.data, "whsec_abcdefghijklmnop"),
+	   "a value sealed under the previous key still opens");
+	ok(!kek_seal_text("webhook.secret:7", "whsec_abcdefghijklmnop", &s2, &e) && strcmp(s.data, s2.data),
+	   "new values are sealed under the current key");
+	ok(!set("kek_previous_files", "") && !configure(&e), "a removed");
+	buf_reset(&o);
+	ok(kek_open_text("webhook.secret:7", s.data, &o, &e) == LERR_UNAVAILABLE && strstr(e.msg, "not configured"),
+	   "a value under a removed key: %s", e.msg);
+	buf_reset(&o);
+	ok(!kek_open_text("webhook.secret:7", "whsec_clear", &o, &e) && !strcmp(o.data, "whsec_clear"),
+	   "a value written before sealing reads as it is");
+	buf_fini(&s);
+	buf_fini(&s2);
+	buf_fini(&o);
+}
+
+static void
+test_bad_files(void)
+{
+	struct lerr e;
+
+	ok(!set("kek_previous_files", "") && !set("kek_file", path("a.key")) && !configure(&e), "a again");
+	chmod(path("a.key"), 0640);
+	ok(configure(&e) && strstr(e.msg, "mode 640") && strstr(e.msg, "0600"), "mode 0640 refused: %s", e.msg);
+	ok(kek_enabled(), "a failed reload keeps the keys in use");
+	chmod(path("a.key"), 0600);
+	ok(!set("kek_file", path("none.key")) && configure(&e) && strstr(e.msg, "cannot open"),
+	   "a missing file: %s", e.msg);
+	int fd = open(path("short.key"), O_WRONLY | O_CREAT, 0600);
+	ok(fd >= 0 && write(fd, "abcd\n", 5) == 5 && !close(fd), "a short file");
+	ok(!set("kek_file", path("short.key")) && configure(&e) && strstr(e.msg, "64 hex digits"),
+	   "not a key: %s", e.msg);
+	ok(!set("kek_file", path("a.key")) && !set("kek_pkcs11_key", "k") && configure(&e) &&
+	   strstr(e.msg, "both set"), "two current keys refused");
+	ok(!set("kek_pkcs11_key", ""), "reset");
+}
+
+int
+main(void)
+{
+	struct lerr e;
+
+	lerr_clear(&e);
+	if (!mkdtemp(dir) || config_load(NULL, &e))
+		return 1;
+	test_clear_without_key();
+	test_seal_open();
+	test_text_and_rotation();
+	test_bad_files();
+	kek_shutdown();
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd))
+		return 1;
+	return tap_done();
+}
