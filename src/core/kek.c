@@ -406,7 +406,7 @@ open_locked(const char *ctx, const unsigned char *in, size_t n, struct buf *out,
 			  : "configure kek_file or kek_pkcs11_key (doc/secrets.md)");
 		return LERR_UNAVAILABLE;
 	}
-	if (!(v = malloc(len ? len : 1)))
+	if (!(v = malloc(len + KEK_TAG_LEN)))
 		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
 	ok = key_gcm(k, 0, in, ctx, in + KEK_HEADER_LEN, len, v);
 	if (ok != 1) {
@@ -414,7 +414,7 @@ open_locked(const char *ctx, const unsigned char *in, size_t n, struct buf *out,
 		lerr_detail(e, ok ? "the key-encryption key failed" : "altered, or moved from another row");
 	} else if (buf_add(out, v, len))
 		rc = lerr_set(e, LERR_TOOLARGE, NULL, "an opened secret does not fit its buffer");
-	OPENSSL_cleanse(v, len);
+	OPENSSL_cleanse(v, len + KEK_TAG_LEN);
 	free(v);
 	return rc;
 }

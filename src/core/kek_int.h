@@ -13,7 +13,8 @@ int kek_p11_open(const char *module, const char *token, const char *pinfile, str
 		 struct lerr *e) LERR_WUR;
 /* The AES secret key labelled label; warns when it is extractable. */
 int kek_p11_key(struct kek_p11 *t, const char *label, unsigned long *handle, struct lerr *e) LERR_WUR;
-/* AES-GCM on the token: out gets n bytes (+ the 16-byte tag when enc).
+/* AES-GCM on the token: out gets n bytes (+ the 16-byte tag when enc); out
+ * has room for n + 16 bytes either way (SoftHSM2 wants it when decrypting).
  * 1: done, 0: the tag does not match, -1: a token failure. */
 int kek_p11_gcm(struct kek_p11 *t, unsigned long key, int enc, const unsigned char *iv,
 		const unsigned char *aad, size_t aadlen, const unsigned char *in, size_t n,

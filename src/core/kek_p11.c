@@ -178,7 +178,7 @@ kek_p11_gcm(struct kek_p11 *t, unsigned long key, int enc, const unsigned char *
 {
 	CK_GCM_PARAMS gp = { (unsigned char *)iv, 12, 96, (unsigned char *)aad, aadlen, 128 };
 	CK_MECHANISM m = { CKM_AES_GCM, &gp, sizeof(gp) };
-	CK_ULONG outlen = enc ? n + 16 : n;
+	CK_ULONG outlen = n + 16;     /* decrypting, a token may want room for the tag too */
 	CK_RV rv;
 
 	pthread_mutex_lock(&t->mu);

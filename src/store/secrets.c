@@ -118,9 +118,9 @@ reseal_batch(struct store_conn *c, int batch, char *col, char *id, int *n, struc
 	struct sqlp p[] = { SQLP_TEXT(cur), SQLP_TEXT(col), SQLP_TEXT(id), SQLP_TEXT(lim) };
 	if ((rc = store_begin(c, e)))
 		return rc;
-	rc = sq_exec_bin(c, "SELECT col, row_id::text, row_key, val FROM secret_at_rest"
+	rc = sq_exec_bin(c, "SELECT col, row_id::text AS id, row_key, val FROM secret_at_rest s"
 			 " WHERE kid IS DISTINCT FROM $1 AND (col, row_id) > ($2, $3::bigint)"
-			 " ORDER BY col, row_id LIMIT $4::int", p, 4, &r, e);
+			 " ORDER BY s.col, s.row_id LIMIT $4::int", p, 4, &r, e);
 	*n = rc ? 0 : PQntuples(r);
 	for (int i = 0; !rc && i < *n; i++)
 		rc = reseal_row(c, r, i, st, e);
