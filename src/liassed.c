@@ -384,5 +384,6 @@ main(int argc, char **argv)
 	buf_fini(&openapi);
 	pes_xsd_free();
 	store_close(s);
+	kek_shutdown();
 	return 0;
 }

@@ -231,6 +231,7 @@ kek_shutdown(void)
 	ring_free(ring);
 	ring = NULL;
 	pthread_rwlock_unlock(&ring_lock);
+	kek_p11_unload();
 }
 
 int

@@ -32,6 +32,7 @@
  * keyring in use is kept and e says which key could not be read.  No key
  * configured: sealing is off (values are written and read in clear). */
 int kek_configure(struct lerr *e) LERR_WUR;
+/* Forgets the keys (wiped) and unloads the PKCS#11 module: at exit only. */
 void kek_shutdown(void);
 /* 1 when a current key is configured (values are sealed when written). */
 int kek_enabled(void);

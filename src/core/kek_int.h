@@ -20,5 +20,7 @@ int kek_p11_gcm(struct kek_p11 *t, unsigned long key, int enc, const unsigned ch
 		const unsigned char *aad, size_t aadlen, const unsigned char *in, size_t n,
 		unsigned char *out);
 void kek_p11_close(struct kek_p11 *t);
+/* C_Finalize and dlclose, after the last kek_p11_close (kek_shutdown). */
+void kek_p11_unload(void);
 
 #endif

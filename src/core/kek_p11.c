@@ -201,3 +201,17 @@ kek_p11_close(struct kek_p11 *t)
 	pthread_mutex_destroy(&t->mu);
 	free(t);
 }
+
+void
+kek_p11_unload(void)
+{
+	pthread_mutex_lock(&mod.mu);
+	if (mod.f)
+		(void)mod.f->C_Finalize(NULL);
+	if (mod.dl)
+		dlclose(mod.dl);
+	mod.f = NULL;
+	mod.dl = NULL;
+	mod.path[0] = '\0';
+	pthread_mutex_unlock(&mod.mu);
+}

@@ -210,9 +210,9 @@ describe('a database dump', () => {
 });
 
 describe('liassed with a file key', () => {
-	test('signs, checks TOTP codes and signs webhook deliveries', async () => {
+	test('signs, checks TOTP codes and signs webhook deliveries', async (t) => {
 		const ms = await signOne('Avant rotation');
-		test.diagnostic?.(`one signature with a file key: ${ms.toFixed(0)} ms`);
+		t.diagnostic(`one signature with a file key: ${ms.toFixed(0)} ms`);
 		const c = await s.d.login(OFFICIAL_B, PASSWORD, totp(totpB));
 		assert.ok(c);
 		await waitFor(() => rx.got.length > 0, 'a webhook delivery');
@@ -276,7 +276,7 @@ describe('refusals', () => {
 });
 
 describe('rotation while liassed runs', () => {
-	test('file key A -> file key B: documents signed before, during and after; A removed', async () => {
+	test('file key A -> file key B: documents signed before, during and after; A removed', async (t) => {
 		// secrets written before sealing existed: 300 TOTP secrets in clear
 		await h.psql(`INSERT INTO person (email, name, totp_secret) SELECT 'ancien' || g || '@saint-essai.test',
 			'Ancien ' || g, decode(md5(g::text) || 'a1b2c3d4', 'hex') FROM generate_series(1, 300) g`);
@@ -294,7 +294,7 @@ describe('rotation while liassed runs', () => {
 		const r = await reseal;
 		assert.equal(r.code, 0, r.stderr);
 		assert.match(r.stdout, /^30[4-9] secret\(s\) sealed under the current key/m, r.stdout);
-		test.diagnostic?.(`${during} signature(s) during the reseal: ${r.stdout.trim()}`);
+		t.diagnostic(`${during} signature(s) during the reseal: ${r.stdout.trim()}`);
 		const st = await cliAs(['secrets', 'status'], cli);
 		assert.match(st.stdout, /^sealed under a previous key\t0$/m, st.stdout);
 		assert.match(st.stdout, /^in clear\t0$/m);
@@ -342,10 +342,10 @@ describe('a key-encryption key on a PKCS#11 token (SoftHSM2)', () => {
 		const t0 = Date.now();
 		r = await cliAs(['secrets', 'reseal', '--batch', '50'], cli);
 		assert.equal(r.code, 0, r.stderr);
-		test.diagnostic?.(`reseal under the token: ${r.stdout.trim()} in ${Date.now() - t0} ms`);
+		t.diagnostic(`reseal under the token: ${r.stdout.trim()} in ${Date.now() - t0} ms`);
 		await reload({ kek_file: null, ...token, kek_pkcs11_key: 'kek-hsm-1', kek_previous_files: null });
 		const ms = await signOne('Après HSM');
-		test.diagnostic?.(`one signature with a SoftHSM2 key: ${ms.toFixed(0)} ms`);
+		t.diagnostic(`one signature with a SoftHSM2 key: ${ms.toFixed(0)} ms`);
 		assert.ok(await s.d.login(OFFICIAL_B, PASSWORD, totp(totpB)));
 		assert.doesNotMatch(s.d.logs(), /is extractable/);
 		const st = await cliAs(['secrets', 'status'], h.writeConfig({ database: h.pg.conninfo, kek_file: null,
