@@ -103,6 +103,9 @@ app_kek(struct store *s, int check, struct lerr *e)
 	if (!(rc = store_acquire(s, &c, e)))
 		rc = store_secret_inventory(c, &inv, e);
 	store_release(s, c);
+	if (!rc && kek_enabled() && (inv.clear || inv.previous))
+		log_warn("%lld secret(s) in clear and %lld under a previous key-encryption key:"
+			 " liasse secrets reseal seals them under the current one", inv.clear, inv.previous);
 	if (rc || !inv.unknown)
 		return rc;
 	if (!kek_enabled() && !inv.previous)

@@ -78,6 +78,12 @@ async function waitFor(pred, what, ms = 60000) {
 	}
 }
 
+// liassed expected to refuse to start; one that starts anyway is stopped
+// after 60 s (and the test fails) rather than left running.
+function runLiassed(args) {
+	return run(liassedBin, args, { timeout: 60000, killSignal: 'SIGKILL' });
+}
+
 // The CLI as the user liassed runs as (the token's files stay its own).
 function cliAs(args, conf, input) {
 	const cmd = isRoot ? ['runuser', ['-u', RUN_USER, '--', liasseBin, '-c', conf, ...args]]
@@ -252,24 +258,24 @@ describe('refusals', () => {
 	test('a key file readable by others: one line, non-zero exit (liassed and liasse)', async () => {
 		const wide = newKeyFile('wide.key');
 		fs.chmodSync(wide, 0o644);
-		const r = await run(liassedBin, ['-c', daemonConf({ kek_file: wide })]);
+		const r = await runLiassed(['-c', daemonConf({ kek_file: wide })]);
 		assert.notEqual(r.code, 0);
 		assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
 		assert.match(r.stderr, /key-encryption key file .*wide\.key has mode 644: it must be 0600/);
 		const c = await h.cli(['secrets', 'status'], { config: h.writeConfig({ database: h.pg.conninfo, kek_file: wide }) });
 		assert.equal(c.code, 1);
 		assert.match(c.stderr, /^liasse: .*mode 644/);
-		const gone = await run(liassedBin, ['-c', daemonConf({ kek_file: path.join(h.tmp, 'none.key') })]);
+		const gone = await runLiassed(['-c', daemonConf({ kek_file: path.join(h.tmp, 'none.key') })]);
 		assert.notEqual(gone.code, 0);
 		assert.match(gone.stderr, /cannot open the key-encryption key file/);
 	});
 
 	test('sealed data and no key, or not its key: liassed refuses to start', async () => {
-		const none = await run(liassedBin, ['-c', daemonConf({ kek_file: null })]);
+		const none = await runLiassed(['-c', daemonConf({ kek_file: null })]);
 		assert.notEqual(none.code, 0);
 		assert.equal(none.stderr.trim().split('\n').length, 1, none.stderr);
 		assert.match(none.stderr, /the database holds 4 sealed secret\(s\) and no key-encryption key is configured/);
-		const other = await run(liassedBin, ['-c', daemonConf({ kek_file: newKeyFile('stranger.key') })]);
+		const other = await runLiassed(['-c', daemonConf({ kek_file: newKeyFile('stranger.key') })]);
 		assert.notEqual(other.code, 0);
 		assert.match(other.stderr, /4 secret\(s\) in the database are sealed under the key-encryption key [0-9a-f]{16}, which is not configured/);
 	});
@@ -305,7 +311,7 @@ describe('rotation while liassed runs', () => {
 		await s.a.postDocument(docMeta(s.orgA, { title: 'Webhook après' }), pdfFile(1200, 'w.pdf'));
 		await waitFor(() => rx.got.length > n, 'a delivery after the rotation');
 		assert.ok(rx.got.slice(n).every((g) => signedWith(hookSecret, g)));
-		const old = await run(liassedBin, ['-c', h.writeConfig({ listen_port: 0, database: h.pg.conninfo,
+		const old = await runLiassed(['-c', h.writeConfig({ listen_port: 0, database: h.pg.conninfo,
 			...(isRoot ? { user: RUN_USER } : {}), kek_file: keyA })]);
 		assert.notEqual(old.code, 0, 'key A alone no longer opens anything');
 		assert.match(old.stderr, /sealed under the key-encryption key/);
