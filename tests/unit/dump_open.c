@@ -70,7 +70,7 @@ main(int argc, char **argv)
 	const char *value = NULL, *ctx = "", *kek = NULL, *pin = NULL, *sha = "";
 	struct buf in, pt;
 	struct lerr e;
-	int ch, rc;
+	int ch, rc = 0;
 
 	if (argc == 1)
 		return 77;
@@ -87,17 +87,18 @@ main(int argc, char **argv)
 	lerr_clear(&e);
 	buf_init(&in, 1 << 20);
 	buf_init(&pt, 1 << 20);
-	if (!value || unhex(value, &in))
-		return fprintf(stderr, "dump_open: --value HEX is required\n"), 2;
-	if (config_load(NULL, &e) || (kek && config_set("kek_file", kek, &e)) || kek_configure(&e))
-		return fail("the key-encryption key", &e);
-	if (kek_open(ctx, in.data, in.len, &pt, &e))
-		return fail("opening the sealed value", &e);
-	if (pin) {
-		if ((rc = unwrap(&pt, pin, sha, &e)))
-			return fail("unwrapping the key with the PIN", &e);
+	if (!value || unhex(value, &in)) {
+		fprintf(stderr, "dump_open: --value HEX is required\n");
+		rc = 2;
+	} else if (config_load(NULL, &e) || (kek && config_set("kek_file", kek, &e)) || kek_configure(&e))
+		rc = fail("the key-encryption key", &e);
+	else if (kek_open(ctx, in.data, in.len, &pt, &e))
+		rc = fail("opening the sealed value", &e);
+	else if (pin && unwrap(&pt, pin, sha, &e))
+		rc = fail("unwrapping the key with the PIN", &e);
+	else if (pin)
 		printf("unwrapped\n");
-	} else {
+	else {
 		for (size_t i = 0; i < pt.len; i++)
 			printf("%02x", (unsigned char)pt.data[i]);
 		printf("\n");
@@ -105,5 +106,5 @@ main(int argc, char **argv)
 	buf_fini(&in);
 	buf_fini(&pt);
 	kek_shutdown();
-	return 0;
+	return rc;
 }
