@@ -134,6 +134,66 @@ test_bad_files(void)
 	ok(!set("kek_pkcs11_key", ""), "reset");
 }
 
+#define SOFTHSM "/usr/lib/softhsm/libsofthsm2.so"
+
+/* A SoftHSM2 token in dir/softhsm with one AES-256 key "kek-1". */
+static int
+make_token(void)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/softhsm/tokens && printf 'directories.tokendir = %s/softhsm/tokens\\n"
+		 "objectstore.backend = file\\nlog.level = ERROR\\n' > %s/softhsm/conf && "
+		 "SOFTHSM2_CONF=%s/softhsm/conf softhsm2-util --init-token --free --label unit --pin 123456 "
+		 "--so-pin 654321 >/dev/null && SOFTHSM2_CONF=%s/softhsm/conf pkcs11-tool --module " SOFTHSM
+		 " --token-label unit --login --pin 123456 --keygen --key-type AES:32 --label kek-1 >/dev/null 2>&1",
+		 dir, dir, dir, dir, dir);
+	if (system(cmd))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "%s/softhsm/conf", dir);
+	setenv("SOFTHSM2_CONF", cmd, 1);
+	snprintf(cmd, sizeof(cmd), "printf '123456\\n' > %s/softhsm/pin && chmod 600 %s/softhsm/pin", dir, dir);
+	return system(cmd) ? -1 : 0;
+}
+
+static void
+test_token(void)
+{
+	struct buf s, o;
+	struct lerr e;
+
+	if (access(SOFTHSM, R_OK) || make_token()) {
+		ok(1, "# SKIP no SoftHSM2 (" SOFTHSM ", softhsm2-util, pkcs11-tool)");
+		return;
+	}
+	buf_init(&s, 4096);
+	buf_init(&o, 4096);
+	ok(!set("kek_file", "") && !set("kek_previous_files", path("a.key")) && !set("kek_pkcs11_module", SOFTHSM) &&
+	   !set("kek_pkcs11_token", "unit") && !set("kek_pkcs11_pin_file", path("softhsm/pin")) &&
+	   !set("kek_pkcs11_key", "kek-1") && !configure(&e), "the token key is current: %s", e.msg);
+	ok(!kek_seal("webhook.secret:3", "whsec_token", 11, &s, &e) && kek_is_sealed(s.data, s.len),
+	   "sealed by the token");
+	ok(!kek_open("webhook.secret:3", s.data, s.len, &o, &e) && o.len == 11 && !memcmp(o.data, "whsec_token", 11),
+	   "opened by the token");
+	buf_reset(&o);
+	ok(kek_open("webhook.secret:4", s.data, s.len, &o, &e) == LERR_INTERNAL, "another row's context: %s", e.msg);
+	ok(!set("kek_pkcs11_key", "kek-2") && configure(&e) && strstr(e.msg, "no AES key labelled \"kek-2\""),
+	   "an unknown key label: %s", e.msg);
+	ok(!set("kek_pkcs11_key", "kek-1") && !set("kek_pkcs11_token", "nope") && configure(&e) &&
+	   strstr(e.msg, "no PKCS#11 token labelled"), "an unknown token: %s", e.msg);
+	/* a token session logged in (the keyring in use) logs in every other one:
+	 * a wrong PIN shows from a process that holds none */
+	kek_shutdown();
+	ok(!set("kek_pkcs11_token", "unit") && !set("kek_pkcs11_pin_file", path("a.key")) && configure(&e) &&
+	   strstr(e.msg, "C_Login"), "a wrong PIN: %s", e.msg);
+	ok(!set("kek_pkcs11_pin_file", path("softhsm/pin")) && !configure(&e), "the token again");
+	buf_reset(&o);
+	ok(!kek_open("webhook.secret:3", s.data, s.len, &o, &e) && o.len == 11, "still opens after a reload");
+	ok(!set("kek_pkcs11_key", "") && !set("kek_previous_files", "") && !set("kek_pkcs11_token", ""), "reset");
+	buf_fini(&s);
+	buf_fini(&o);
+}
+
 static double
 now_us(void)
 {
@@ -189,6 +249,7 @@ main(void)
 	test_text_and_rotation();
 	test_bad_files();
 	test_cost();
+	test_token();
 	kek_shutdown();
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
