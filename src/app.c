@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/kek.h"
 #include "core/log.h"
 
 static const char *config_path;
@@ -90,3 +91,31 @@ app_migrate(struct store *s, int *applied, struct lerr *e)
 		*applied = n;
 	return rc;
 }
+
+int
+app_kek(struct store *s, int check, struct lerr *e)
+{
+	struct store_conn *c = NULL;
+	struct secret_inventory inv;
+	int rc = kek_configure(e);
+
+	if (rc || !check)
+		return rc;
+	if (!(rc = store_acquire(s, &c, e)))
+		rc = store_secret_inventory(c, &inv, e);
+	store_release(s, c);
+	if (!rc && kek_enabled() && (inv.clear || inv.previous))
+		log_warn("%lld secret(s) in clear and %lld under a previous key-encryption key:"
+			 " liasse secrets reseal seals them under the current one", inv.clear, inv.previous);
+	if (rc || !inv.unknown)
+		return rc;
+	if (!kek_enabled() && !inv.previous)
+		lerr_set(e, LERR_INVALID, "kek_file", "the database holds %lld sealed secret(s) and no key-encryption key"
+			 " is configured (set kek_file or kek_pkcs11_key, doc/secrets.md)", inv.unknown);
+	else
+		lerr_set(e, LERR_INVALID, "kek_file", "%lld secret(s) in the database are sealed under the key-encryption"
+			 " key %s, which is not configured (add it to kek_previous_files or kek_pkcs11_previous_keys)",
+			 inv.unknown, inv.unknown_kid);
+	return LERR_INVALID;
+}
+

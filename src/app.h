@@ -15,5 +15,9 @@ int app_store(struct store **out, int poolsize, struct lerr *e) LERR_WUR;
 const char *app_sqldir(void);
 /* Applies the pending migrations of app_sqldir(); *applied (may be NULL) counts them. */
 int app_migrate(struct store *s, int *applied, struct lerr *e) LERR_WUR;
+/* Loads the key-encryption keys (kek_configure); with check, refuses a
+ * database holding secrets sealed under a key the keyring lacks (or any
+ * sealed secret when no key is configured). */
+int app_kek(struct store *s, int check, struct lerr *e) LERR_WUR;
 
 #endif

@@ -91,6 +91,12 @@ static const struct command commands[] = {
 	{ "iparapheur", "list", cli_ipar_list, 1, "", "list the i-Parapheur types of every organisation" },
 	{ "iparapheur", "remove", cli_ipar_remove, 1, "--org SIREN --type TYPE --sous-type SOUS_TYPE",
 	  "remove an i-Parapheur type" },
+	{ "secrets", "new-key", cli_secrets_new_key, 0, "FILE",
+	  "write a new key-encryption key (64 hex digits) into a new file of mode 0600" },
+	{ "secrets", "status", cli_secrets_status, 1, "",
+	  "count the secrets at rest by the key-encryption key that sealed them" },
+	{ "secrets", "reseal", cli_secrets_reseal, 1, "[--batch N]",
+	  "seal every secret under the current key-encryption key (rotation; clear ones too)" },
 	{ "help", NULL, NULL, 0, "[COMMAND]", "list the commands, or those of one group" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -202,7 +208,14 @@ cli_open_store(struct store **s)
 	struct lerr e;
 
 	lerr_clear(&e);
-	return app_store(s, 1, &e) ? cli_fail(&e) : 0;
+	if (app_store(s, 1, &e))
+		return cli_fail(&e);
+	if (app_kek(*s, !cli_kek_lenient, &e)) {
+		store_close(*s);
+		*s = NULL;
+		return cli_fail(&e);
+	}
+	return 0;
 }
 
 static const struct command *

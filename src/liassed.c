@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "core/kek.h"
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -178,6 +179,8 @@ check_config(struct lerr *e)
 		rc = lerr_set(e, LERR_INVALID, "user", "no such user \"%s\"", name);
 	if (!rc && *pw && !(rc = config_read_secret(pw, secret, sizeof(secret), e)))
 		explicit_bzero(secret, sizeof(secret));
+	if (!rc)
+		rc = kek_configure(e);
 	if (!rc && *config_str("metrics_listen"))
 		rc = http_metrics_check(config_str("metrics_listen"), e);
 	if (!rc)
@@ -316,6 +319,8 @@ serve(struct store *s, sigset_t *sigs, const struct buf *openapi)
 		(void)notify_send("RELOADING=1\nSTATUS=reloading the configuration");
 		if (config_reload(app_config_path(), &e))
 			log_error("reload failed, keeping the old configuration: %s", e.msg);
+		else if (kek_configure(&e))
+			log_error("reload: the key-encryption keys in use are kept: %s", e.msg);
 		else
 			log_info("configuration reloaded");
 		(void)notify_send("READY=1\nSTATUS=listening on http://%s:%d", ho.address, http_port(h));
@@ -383,11 +388,13 @@ main(int argc, char **argv)
 	sign_set_http_post(xmit_post_bytes);
 	if (refuse_bare_root(&e) || sign_init(&e) ||
 	    (*config_str("pes_xsd") && pes_xsd_load(config_str("pes_xsd"), &e)) || app_store(&s, (int)config_int("db_pool_size"), &e) || app_migrate(s, NULL, &e) ||
+	    app_kek(s, 1, &e) ||
 	    load_openapi(&openapi, &e) || drop_privileges(&e))
 		die(&e);
 	serve(s, &sigs, &openapi);
 	buf_fini(&openapi);
 	pes_xsd_free();
 	store_close(s);
+	kek_shutdown();
 	return 0;
 }

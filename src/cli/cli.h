@@ -73,5 +73,11 @@ int cli_connector_test(int argc, char **argv);
 int cli_ipar_add(int argc, char **argv);
 int cli_ipar_list(int argc, char **argv);
 int cli_ipar_remove(int argc, char **argv);
+/* The key-encryption key (src/cli/secrets.c); cli_kek_lenient: set by the
+ * commands that report on sealed data cli_open_store() would refuse. */
+extern int cli_kek_lenient;
+int cli_secrets_new_key(int argc, char **argv);
+int cli_secrets_status(int argc, char **argv);
+int cli_secrets_reseal(int argc, char **argv);
 
 #endif

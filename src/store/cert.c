@@ -7,6 +7,8 @@
  * their PIN or code, and never shown: cert_json() leaves it out.
  */
 #include "store/store_int.h"
+#include "core/kek.h"
+#include "core/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +24,18 @@ int
 store_cert_add(struct store_conn *c, const struct cert_new *n, long long *id, long long *replaced,
 	       struct lerr *e)
 {
-	char nb[24], na[24], adm[24];
+	char nb[24], na[24], adm[24], hex[65], ctx[96];
+	struct buf blob;
 	PGresult *r = NULL;
 	int rc;
 
+	hex_encode(n->sha256, 32, hex);
+	kek_context(ctx, sizeof(ctx), "certificate.key_blob", hex);
+	buf_init(&blob, KEK_MAX_PLAIN + KEK_OVERHEAD);
+	if ((rc = kek_seal(ctx, n->blob, n->bloblen, &blob, e))) {
+		buf_fini(&blob);
+		return rc;
+	}
 	lltoa(n->admin_id, adm, sizeof(adm));
 	lltoa(n->not_before, nb, sizeof(nb));
 	lltoa(n->not_after, na, sizeof(na));
@@ -34,7 +44,7 @@ store_cert_add(struct store_conn *c, const struct cert_new *n, long long *id, lo
 		SQLP_TEXT(n->email), SQLP_BIN(n->der, n->derlen),
 		SQLP_BIN(n->chainlen ? n->chain : "", n->chainlen),
 		SQLP_BIN(n->sha256, 32), SQLP_TEXT(n->subject), SQLP_TEXT(n->issuer),
-		SQLP_TEXT(n->serial), SQLP_TEXT(nb), SQLP_TEXT(na), SQLP_BIN(n->blob, n->bloblen),
+		SQLP_TEXT(n->serial), SQLP_TEXT(nb), SQLP_TEXT(na), SQLP_BIN(blob.data, blob.len),
 		SQLP_TEXT(n->actor), SQLP_TEXT(n->admin_id ? adm : NULL),
 	};
 	rc = sq_exec(c, "SELECT id, replaced FROM cert_add($12::bigint, $1, $2, $3, $4, $5, $6, $7,"
@@ -44,6 +54,7 @@ store_cert_add(struct store_conn *c, const struct cert_new *n, long long *id, lo
 		*replaced = PQgetisnull(r, 0, 1) ? 0 : atoll(PQgetvalue(r, 0, 1));
 	}
 	PQclear(r);
+	buf_fini(&blob);
 	return rc;
 }
 
@@ -86,6 +97,30 @@ copy_bytes(PGresult *r, int col, void **out, size_t *len, struct lerr *e)
 	return 0;
 }
 
+/* The key blob of column 9, opened with the certificate's digest (column 10). */
+static int
+open_blob(PGresult *r, struct cert_row *out, struct lerr *e)
+{
+	char hex[65], ctx[96];
+	struct buf b;
+	int rc;
+
+	if (PQgetlength(r, 0, 10) != 32)
+		return lerr_set(e, LERR_INTERNAL, NULL, "a certificate without its digest");
+	hex_encode((const uint8_t *)PQgetvalue(r, 0, 10), 32, hex);
+	kek_context(ctx, sizeof(ctx), "certificate.key_blob", hex);
+	buf_init(&b, KEK_MAX_PLAIN);
+	rc = kek_open(ctx, PQgetvalue(r, 0, 9), (size_t)PQgetlength(r, 0, 9), &b, e);
+	if (!rc && !(out->blob = malloc(b.len ? b.len : 1)))
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	if (!rc) {
+		memcpy(out->blob, b.data, b.len);
+		out->bloblen = b.len;
+	}
+	buf_fini(&b);
+	return rc;
+}
+
 static int
 fill_row(PGresult *r, struct cert_row *out, struct lerr *e)
 {
@@ -100,7 +135,7 @@ fill_row(PGresult *r, struct cert_row *out, struct lerr *e)
 	snprintf(out->subject, sizeof(out->subject), "%s", PQgetvalue(r, 0, 6));
 	if ((rc = copy_bytes(r, 7, &out->der, &out->derlen, e)) ||
 	    (rc = copy_bytes(r, 8, &out->chain, &out->chainlen, e)) ||
-	    (rc = copy_bytes(r, 9, &out->blob, &out->bloblen, e)))
+	    (rc = open_blob(r, out, e)))
 		store_cert_row_fini(out);
 	return rc;
 }
@@ -129,7 +164,8 @@ cert_row(struct store_conn *c, const char *sql, long long person_id, struct cert
 #define CERT_ROW_COLUMNS "SELECT id::text, state::text, pin_failures::text," \
 	" (locked_at IS NOT NULL OR pin_failures >= 5)::text," \
 	" extract(epoch FROM not_before)::bigint::text," \
-	" extract(epoch FROM not_after)::bigint::text, subject, cert_der, chain_der, key_blob" \
+	" extract(epoch FROM not_after)::bigint::text, subject, cert_der, chain_der, key_blob," \
+	" cert_sha256" \
 	" FROM certificate "
 
 int
@@ -214,11 +250,28 @@ int
 store_cert_enrolled(struct store_conn *c, long long cert_id, const void *blob, size_t len,
 		    const char *actor, char **json, struct lerr *e)
 {
-	char cid[24];
+	char cid[24], hex[65] = "", ctx[96];
+	struct sqlp q[] = { SQLP_TEXT(cid) };
+	struct buf b;
+	PGresult *r = NULL;
+	int rc;
 
 	lltoa(cert_id, cid, sizeof(cid));
-	struct sqlp p[] = { SQLP_TEXT(cid), SQLP_BIN(blob, len), SQLP_TEXT(actor) };
-	return sq_json(c, "SELECT cert_enrolled($1::bigint, $2, $3)::text", p, 3, json, e);
+	rc = sq_exec(c, "SELECT encode(cert_sha256, 'hex') FROM certificate WHERE id = $1::bigint", q, 1, &r, e);
+	if (!rc && PQntuples(r) == 1)
+		snprintf(hex, sizeof(hex), "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if (rc)
+		return rc;
+	kek_context(ctx, sizeof(ctx), "certificate.key_blob", hex);
+	buf_init(&b, KEK_MAX_PLAIN + KEK_OVERHEAD);
+	if (!(rc = kek_seal(ctx, blob, len, &b, e))) {
+		struct sqlp p[] = { SQLP_TEXT(cid), SQLP_BIN(b.data, b.len), SQLP_TEXT(actor) };
+
+		rc = sq_json(c, "SELECT cert_enrolled($1::bigint, $2, $3)::text", p, 3, json, e);
+	}
+	buf_fini(&b);
+	return rc;
 }
 
 int

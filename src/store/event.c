@@ -9,6 +9,7 @@
  * records the attempt with store_webhook_record().
  */
 #include "store/store_int.h"
+#include "core/kek.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,23 +80,38 @@ int
 store_webhook_add(struct store_conn *c, long long client_id, const char *client_name,
 		  const char *url, const char *secret, const char *actor, char **json, struct lerr *e)
 {
-	char client[24], max[16];
+	char client[24], max[16], id[24] = "", ctx[64];
+	struct buf sealed;
 	PGresult *r = NULL;
 	int rc;
 
+	/* The id first: the sealed secret is bound to its row (kek_context). */
+	rc = sq_exec(c, "SELECT nextval(pg_get_serial_sequence('webhook', 'id'))", NULL, 0, &r, e);
+	if (!rc)
+		snprintf(id, sizeof(id), "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	r = NULL;
+	kek_context(ctx, sizeof(ctx), "webhook.secret", id);
+	buf_init(&sealed, 1024);
+	if (rc || (rc = kek_seal_text(ctx, secret, &sealed, e))) {
+		buf_fini(&sealed);
+		return rc;
+	}
 	snprintf(client, sizeof(client), "%lld", client_id);
 	snprintf(max, sizeof(max), "%d", STORE_WEBHOOKS_MAX);
-	struct sqlp p[6] = { SQLP_TEXT(client), SQLP_TEXT(client_name), SQLP_TEXT(url), SQLP_TEXT(secret),
-			     SQLP_TEXT(max), SQLP_TEXT(actor) };
+	struct sqlp p[7] = { SQLP_TEXT(client), SQLP_TEXT(client_name), SQLP_TEXT(url), SQLP_TEXT(sealed.data),
+			     SQLP_TEXT(max), SQLP_TEXT(actor), SQLP_TEXT(id) };
 	rc = sq_exec(c, "WITH cl AS (SELECT id, name FROM api_client WHERE revoked_at IS NULL"
 		     "  AND (id = $1::bigint OR ($1::bigint = 0 AND name = $2)))"
-		     ", ins AS (INSERT INTO webhook (client_id, url, secret) SELECT cl.id, $3, $4 FROM cl"
+		     ", ins AS (INSERT INTO webhook (id, client_id, url, secret) OVERRIDING SYSTEM VALUE"
+		     "  SELECT $7::bigint, cl.id, $3, $4 FROM cl"
 		     "  WHERE (SELECT count(*) FROM webhook w WHERE w.client_id = cl.id AND w.deleted_at IS NULL)"
 		     "  < $5::int RETURNING *)"
 		     ", j AS (SELECT journal_append($6, 'webhook.created', NULL, NULL, jsonb_build_object("
 		     "  'webhook', ins.id, 'client', cl.name, 'url', ins.url)) FROM ins JOIN cl ON cl.id = ins.client_id)"
 		     " SELECT (SELECT count(*) FROM cl), (SELECT webhook_json(ins)::text FROM ins),"
-		     " (SELECT count(*) FROM j)", p, 6, &r, e);
+		     " (SELECT count(*) FROM j)", p, 7, &r, e);
+	buf_fini(&sealed);
 	if (rc)
 		return rc;
 	if (atoi(PQgetvalue(r, 0, 0)) == 0) {
@@ -200,6 +216,23 @@ store_webhook_deliveries(struct store_conn *c, long long client_id, const char *
 	return rc;
 }
 
+/* A webhook's secret, opened into out (n bytes). */
+static int
+open_secret(const char *webhook_id, const char *sealed, char *out, size_t n, struct lerr *e)
+{
+	char ctx[64];
+	struct buf b;
+	int rc;
+
+	kek_context(ctx, sizeof(ctx), "webhook.secret", webhook_id);
+	buf_init(&b, n - 1);
+	rc = kek_open_text(ctx, sealed, &b, e);
+	if (!rc)
+		snprintf(out, n, "%s", b.data);
+	buf_fini(&b);
+	return rc;
+}
+
 int
 store_webhook_next(struct store_conn *c, long long job_id, int lease_s, int more,
 		   struct webhook_send *out, int *found, struct lerr *e)
@@ -212,8 +245,9 @@ store_webhook_next(struct store_conn *c, long long job_id, int lease_s, int more
 	snprintf(lease, sizeof(lease), "%d", lease_s);
 	struct sqlp p[3] = { SQLP_TEXT(job), SQLP_TEXT(lease), SQLP_TEXT(more ? "true" : "false") };
 	memset(out, 0, sizeof(*out));
-	rc = sq_exec(c, "SELECT delivery_id, attempt, url, secret, event_seq, body"
-		     " FROM webhook_next($1::bigint, $2::int, $3::boolean)", p, 3, &r, e);
+	rc = sq_exec(c, "SELECT n.delivery_id, n.attempt, n.url, n.secret, n.event_seq, n.body, d.webhook_id"
+		     " FROM webhook_next($1::bigint, $2::int, $3::boolean) n"
+		     " JOIN webhook_delivery d ON d.id = n.delivery_id", p, 3, &r, e);
 	if (rc)
 		return rc;
 	*found = PQntuples(r) > 0;
@@ -221,9 +255,10 @@ store_webhook_next(struct store_conn *c, long long job_id, int lease_s, int more
 		out->delivery_id = atoll(PQgetvalue(r, 0, 0));
 		out->attempt = atoi(PQgetvalue(r, 0, 1));
 		snprintf(out->url, sizeof(out->url), "%s", PQgetvalue(r, 0, 2));
-		snprintf(out->secret, sizeof(out->secret), "%s", PQgetvalue(r, 0, 3));
 		out->event_seq = atoll(PQgetvalue(r, 0, 4));
-		rc = dup_result(r, 0, 5, &out->body, e);
+		rc = open_secret(PQgetvalue(r, 0, 6), PQgetvalue(r, 0, 3), out->secret, sizeof(out->secret), e);
+		if (!rc)
+			rc = dup_result(r, 0, 5, &out->body, e);
 	}
 	PQclear(r);
 	return rc;

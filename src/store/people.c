@@ -6,6 +6,7 @@
  * their refusals arrive here as struct lerr with field and hint already set.
  */
 #include "store/store_int.h"
+#include "core/kek.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,11 +52,30 @@ int
 store_person_set_totp(struct store_conn *c, const char *email, const uint8_t *secret, size_t len,
 		      const char *actor, struct lerr *e)
 {
-	struct sqlp p[] = { SQLP_TEXT(email), SQLP_BIN(secret, len), SQLP_TEXT(actor) };
+	struct sqlp q[] = { SQLP_TEXT(email) };
+	char ctx[64];
+	struct buf b;
+	PGresult *r = NULL;
+	int rc;
 
-	if (!secret)
-		p[1] = SQLP_TEXT(NULL);
-	return sq_exec(c, "SELECT person_set_totp($1, $2::bytea, $3)", p, 3, NULL, e);
+	if (!secret) {
+		struct sqlp p[] = { SQLP_TEXT(email), SQLP_TEXT(NULL), SQLP_TEXT(actor) };
+
+		return sq_exec(c, "SELECT person_set_totp($1, $2::bytea, $3)", p, 3, NULL, e);
+	}
+	/* person_id_of() refuses an unknown email with the message of the CLI */
+	if ((rc = sq_exec(c, "SELECT person_id_of($1)", q, 1, &r, e)))
+		return rc;
+	kek_context(ctx, sizeof(ctx), "person.totp_secret", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	buf_init(&b, 1024);
+	if (!(rc = kek_seal(ctx, secret, len, &b, e))) {
+		struct sqlp p[] = { SQLP_TEXT(email), SQLP_BIN(b.data, b.len), SQLP_TEXT(actor) };
+
+		rc = sq_exec(c, "SELECT person_set_totp($1, $2::bytea, $3)", p, 3, NULL, e);
+	}
+	buf_fini(&b);
+	return rc;
 }
 
 int
@@ -196,6 +216,26 @@ store_doc_reject(struct store_conn *c, long long person_id, const char *doc_id, 
 	return sq_json(c, "SELECT document_reject($1::bigint, $2::uuid, $3, $4)::text", p, 4, json, e);
 }
 
+/* The TOTP secret of out->id, opened. */
+static int
+open_totp(struct login_info *out, const char *v, size_t n, struct lerr *e)
+{
+	char ctx[64], id[24];
+	struct buf b;
+	int rc;
+
+	snprintf(id, sizeof(id), "%lld", out->id);
+	kek_context(ctx, sizeof(ctx), "person.totp_secret", id);
+	buf_init(&b, sizeof(out->totp));
+	rc = kek_open(ctx, v, n, &b, e);
+	if (!rc) {
+		memcpy(out->totp, b.data, b.len);
+		out->totplen = b.len;
+	}
+	buf_fini(&b);
+	return rc;
+}
+
 int
 store_login_lookup(struct store_conn *c, const char *email, struct login_info *out, struct lerr *e)
 {
@@ -215,13 +255,11 @@ store_login_lookup(struct store_conn *c, const char *email, struct login_info *o
 		for (int i = 0; i < 8; i++)
 			out->id = (out->id << 8) | (unsigned char)id[i];
 		snprintf(out->hash, sizeof(out->hash), "%.*s", PQgetlength(r, 0, 1), PQgetvalue(r, 0, 1));
-		if (!PQgetisnull(r, 0, 2) && PQgetlength(r, 0, 2) <= (int)sizeof(out->totp)) {
-			out->totplen = (size_t)PQgetlength(r, 0, 2);
-			memcpy(out->totp, PQgetvalue(r, 0, 2), out->totplen);
-		}
+		if (!PQgetisnull(r, 0, 2))
+			rc = open_totp(out, PQgetvalue(r, 0, 2), (size_t)PQgetlength(r, 0, 2), e);
 	}
 	PQclear(r);
-	return 0;
+	return rc;
 }
 
 int

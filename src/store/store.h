@@ -994,5 +994,26 @@ int store_ipar_circuit_json(struct store_conn *c, long long client_id, const cha
  * LERR_NOTFOUND when none was received. */
 int store_ipar_classification(struct store_conn *c, long long client_id, const char *type_technique,
 			      void **xml, size_t *len, struct lerr *e) LERR_WUR;
+/* ---- secrets at rest (secrets.c, functions/85_secrets.sql, core/kek.h) ---- */
+
+struct secret_inventory {
+	long long current, previous;   /* sealed under the current key, under a previous one */
+	long long clear;               /* not sealed (written before sealing was on) */
+	long long unknown;             /* sealed under a key the keyring does not hold */
+	char unknown_kid[2 * 8 + 1];   /* one of those keys */
+};
+/* Counts the secret values by the key that sealed them (all zero before the
+ * migrations). */
+int store_secret_inventory(struct store_conn *c, struct secret_inventory *out, struct lerr *e) LERR_WUR;
+
+struct reseal_stats {
+	long long resealed, changed, failed, batches;
+	char first_failure[300];
+};
+/* Seals every value not sealed under the current key (in clear, or under a
+ * previous key) under the current key, batch values per transaction;
+ * changed: rewritten meanwhile (left for another pass); failed: does not
+ * open (first_failure says the first). */
+int store_secret_reseal(struct store_conn *c, int batch, struct reseal_stats *st, struct lerr *e) LERR_WUR;
 
 #endif

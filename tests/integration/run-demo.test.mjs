@@ -140,6 +140,16 @@ describe('contrib/run-demo', () => {
 		assert.ok(r.json.checks.some((c) => c.id === 'chain' && c.ok), r.text);
 
 		await demoCircuit(`http://127.0.0.1:${port}`, key);
+		// Its secrets are sealed under a 0600 key-encryption key file (doc/secrets.md).
+		const kek = path.join(data, 'kek.key');
+		assert.ok(out.includes('run-demo: making the key-encryption key'), out);
+		assert.equal(fs.statSync(kek).mode & 0o777, 0o600);
+		assert.match(fs.readFileSync(conf, 'utf8'), new RegExp(`^kek_file = ${kek}$`, 'm'));
+		const ss = spawnSync(path.join(topBuilddir, 'src', 'liasse'), ['-c', conf, 'secrets', 'status'],
+			{ encoding: 'utf8' });
+		assert.equal(ss.status, 0, ss.stderr);
+		assert.match(ss.stdout, /^current key\t[0-9a-f]{16}$/m, ss.stdout);
+		assert.match(ss.stdout, /^in clear\t0$/m, ss.stdout);
 
 		assert.ok(demoProcesses().some((p) => /postgres/.test(p)), 'the demo\'s PostgreSQL runs');
 		process.kill(-demo.pid, 'SIGINT');	// Ctrl-C

@@ -272,8 +272,23 @@ class Harness {
 		return snap;
 	}
 
+	/* The key-encryption key every test runs with (doc/secrets.md): 64 hex
+	 * digits, mode 0600, owned by the user liassed runs as. */
+	kekFile() {
+		if (!this.kek) {
+			this.kek = path.join(this.tmp, 'kek.key');
+			fs.writeFileSync(this.kek, crypto.randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+			this.chownRunUser(this.kek);
+		}
+		return this.kek;
+	}
+
+	// A configuration naming a database seals its secrets with kekFile()
+	// unless values say otherwise (kek_file: null leaves the key out).
 	writeConfig(values, name) {
 		const file = path.join(this.tmp, name || `liasse-${++this.confCount}.conf`);
+		if ('database' in values && !('kek_file' in values))
+			values = { kek_file: this.kekFile(), ...values };
 		const text = Object.entries(values).filter(([, v]) => v !== null && v !== undefined)
 			.map(([k, v]) => `${k} = ${v}`).join('\n') + '\n';
 		fs.writeFileSync(file, text, { mode: 0o644 });
