@@ -24,6 +24,7 @@ struct door {
 	struct acte_meta acte;          /* acte: the checked "acte" object */
 	json_t *meta;                   /* the kind's object of the document JSON, or NULL */
 	json_t *warnings;               /* JSON array of warnings, or NULL */
+	json_t *sigopts;                /* signature_profile, signature_position, or NULL */
 };
 
 /* The organisation a document is posted for, as the door compares it with
@@ -69,6 +70,9 @@ int door_file_feed(struct door *d, const void *p, size_t n, struct lerr *e) LERR
 int door_file_end(struct door *d, const char *role, const void *head, size_t headlen,
 		  const char **media_type, struct lerr *e) LERR_WUR;
 int door_complete(struct door *d, size_t n_annexes, struct lerr *e) LERR_WUR;
+/* The document's meta: the kind's object with the vendor's signature choices
+ * (signature_profile, signature_position) merged in; new reference or NULL. */
+json_t *door_meta_json(const struct door *d);
 /* 1 when the kind compares the file with its organisation (door_owner). */
 int door_wants_owner(const struct door *d);
 int door_owner(struct door *d, const struct door_owner *o, struct lerr *e) LERR_WUR;

@@ -534,11 +534,14 @@ create(struct req *rq, struct upload *u, const char *key, const uint8_t *digest,
 {
 	struct doc_file_in *files = arena_alloc(rq->arena, sizeof(*files) * (size_t)u->nfiles);
 	char *json = NULL, *warn = NULL;
+	json_t *meta;
 	struct doc_create d;
 	int rc;
 
 	describe(rq, u, files, key, digest, &d);
-	d.meta_json = json = u->door.meta ? json_dumps(u->door.meta, JSON_COMPACT) : NULL;
+	meta = door_meta_json(&u->door);
+	d.meta_json = json = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
+	json_decref(meta);
 	d.warnings_json = warn = u->door.warnings ? json_dumps(u->door.warnings, JSON_COMPACT) : NULL;
 	if (!u->c && (rc = store_acquire(http_store(rq), &u->c, e)))
 		goto out;

@@ -94,10 +94,10 @@ out:
 	return rc;
 }
 
-static void
-cert_cn(X509 *cert, char *out, size_t outsz)
+void
+sign_key_cn(const struct sign_key *k, char *out, size_t outsz)
 {
-	X509_NAME *n = X509_get_subject_name(cert);
+	X509_NAME *n = X509_get_subject_name(k->cert);
 	int i = X509_NAME_get_index_by_NID(n, NID_commonName, -1);
 	ASN1_STRING *s = i >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(n, i)) : NULL;
 	unsigned char *u = NULL;
@@ -121,7 +121,7 @@ sign_pades(const struct sign_key *k, const struct sign_pades_opts *o, const void
 
 	if ((rc = sign_init(e)) || (rc = sign_check_cert_time(k->cert, time(NULL), e)))
 		return rc;
-	cert_cn(k->cert, cn, sizeof(cn));
+	sign_key_cn(k, cn, sizeof(cn));
 	return lpdf_sign(&po, in, len, out, e);
 }
 
@@ -161,8 +161,6 @@ struct pv {
 static void
 coverage(const struct lpdf_sig *s, struct sign_report *r, int sig)
 {
-	char fr[320], en[320];
-
 	if (!s->range_ok) {
 		rep_add(r, sig, "byte_range", 0, 0, "ByteRange incorrect : il doit couvrir tout le "
 			"fichier sauf /Contents", "bad ByteRange: it must cover the whole file but "
@@ -171,6 +169,23 @@ coverage(const struct lpdf_sig *s, struct sign_report *r, int sig)
 	}
 	rep_add(r, sig, "byte_range", 1, 0, "ByteRange couvre la révision sauf /Contents",
 		"ByteRange covers the revision but /Contents");
+}
+
+/* After the CMS check: changed bytes (core failed), or later revisions. */
+static void
+modified(const struct lpdf_sig *s, struct sign_report *r, int sig)
+{
+	const struct sign_check *core = sign_report_find(r, "core", sig);
+	char fr[320], en[320];
+
+	if (!s->range_ok || !core)
+		return;
+	if (!core->ok) {
+		rep_add(r, sig, "modified", 0, 0, "document modifié après signature : les octets "
+			"signés ont changé", "document modified after signing: the signed bytes "
+			"changed");
+		return;
+	}
 	if (s->whole_file) {
 		rep_add(r, sig, "modified", 1, 0, "document non modifié depuis cette signature",
 			"document not modified since this signature");
@@ -205,6 +220,7 @@ one_pdf_sig(void *arg, size_t idx, const struct lpdf_sig *s, struct lerr *e)
 			"/Contents is not a readable CMS signature");
 	else if (s->range_ok)
 		cms_check(v->o, v->t, cms, s->data.data, s->data.len, v->r, sig);
+	modified(s, v->r, sig);
 	CMS_ContentInfo_free(cms);
 	ERR_clear_error();
 	return 0;

@@ -122,6 +122,8 @@ struct sign_pades_opts {
 };
 int sign_pades(const struct sign_key *k, const struct sign_pades_opts *o, const void *in,
 	       size_t len, struct buf *out, struct lerr *e) LERR_WUR;
+/* The signing certificate's common name (UTF-8), "" without one. */
+void sign_key_cn(const struct sign_key *k, char *out, size_t outsz);
 
 /* RFC 3161: ask the TSA for a token over digest (SHA-256), check the
  * reply (status, nonce, imprint, signature) and return the token (DER
