@@ -75,6 +75,7 @@ fail(struct req *rq, enum lerr_kind kind, const char *field, const char *msg, co
 
 static const char *const top_keys[] = {
 	"kind", "organisation", "title", "signer", "sign", "transmit", "due_date", "external_ref",
+	"signature_profile", "signature_position",
 };
 
 /* The keys above and each kind's own object ("acte"...), NULL-ended. */

@@ -133,6 +133,8 @@ lpdf_open(fz_context *ctx, const void *in, size_t len)
 				 "table had to be rebuilt)");
 		if (pdf_count_pages(ctx, doc) < 1)
 			fz_throw(ctx, FZ_ERROR_SYNTAX, "the PDF has no page");
+		/* The page tree walked to its first page (a cycle, a lie). */
+		fz_drop_page(ctx, (fz_page *)pdf_load_page(ctx, doc, 0));
 	} fz_always(ctx) {
 		fz_drop_stream(ctx, s);
 	} fz_catch(ctx) {
