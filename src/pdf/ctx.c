@@ -112,6 +112,44 @@ lpdf_ctx_free(fz_context *ctx)
 	free(h);
 }
 
+/* Every object parsed now: MuPDF repairs a broken cross-reference table
+ * when it meets a bad offset, which would otherwise happen in the middle of
+ * an edit (where fuzzing found MuPDF 1.21 crashing, pdf_create_annot). */
+static void
+load_all(fz_context *ctx, pdf_document *doc)
+{
+	int n = pdf_xref_len(ctx, doc);
+
+	for (int i = 1; i < n && !pdf_was_repaired(ctx, doc); i++) {
+		pdf_xref_entry *x = pdf_get_xref_entry_no_null(ctx, doc, i);
+
+		if (x->type == 'n' || x->type == 'o')
+			pdf_drop_obj(ctx, pdf_load_object(ctx, doc, i));
+	}
+}
+
+/* What liasse edits is what the PDF specification says a page is: MuPDF
+ * 1.21's annotation code fails badly (pdf_create_annot: a pointer not kept
+ * across its error path) on pages that are not, as fuzzing found. */
+static void
+page_sane(fz_context *ctx, pdf_document *doc)
+{
+	pdf_obj *pg = pdf_lookup_page_obj(ctx, doc, 0);
+	pdf_obj *parent = pdf_dict_get(ctx, pg, PDF_NAME(Parent));
+	pdf_obj *annots = pdf_dict_get(ctx, pg, PDF_NAME(Annots));
+	pdf_obj *root = pdf_dict_get(ctx, pdf_trailer(ctx, doc), PDF_NAME(Root));
+	pdf_obj *form = pdf_dict_get(ctx, root, PDF_NAME(AcroForm));
+
+	if (!pdf_name_eq(ctx, pdf_dict_get(ctx, pg, PDF_NAME(Type)), PDF_NAME(Page)) ||
+	    !pdf_name_eq(ctx, pdf_dict_get(ctx, parent, PDF_NAME(Type)), PDF_NAME(Pages)) ||
+	    !pdf_name_eq(ctx, pdf_dict_get(ctx, pdf_dict_get(ctx, root, PDF_NAME(Pages)),
+					   PDF_NAME(Type)), PDF_NAME(Pages)) ||
+	    (annots && !pdf_is_array(ctx, annots)) || (form && !pdf_is_dict(ctx, form)) ||
+	    (form && pdf_dict_get(ctx, form, PDF_NAME(Fields)) &&
+	     !pdf_is_array(ctx, pdf_dict_get(ctx, form, PDF_NAME(Fields)))))
+		fz_throw(ctx, FZ_ERROR_SYNTAX, "the PDF's page tree or form is malformed");
+}
+
 pdf_document *
 lpdf_open(fz_context *ctx, const void *in, size_t len)
 {
@@ -128,6 +166,7 @@ lpdf_open(fz_context *ctx, const void *in, size_t len)
 		if (pdf_needs_password(ctx, doc) || doc->crypt ||
 		    pdf_dict_get(ctx, pdf_trailer(ctx, doc), PDF_NAME(Encrypt)))
 			fz_throw(ctx, FZ_ERROR_GENERIC, "the PDF is encrypted");
+		load_all(ctx, doc);
 		if (pdf_was_repaired(ctx, doc))
 			fz_throw(ctx, FZ_ERROR_SYNTAX, "the PDF is malformed (its cross-reference "
 				 "table had to be rebuilt)");
@@ -135,6 +174,7 @@ lpdf_open(fz_context *ctx, const void *in, size_t len)
 			fz_throw(ctx, FZ_ERROR_SYNTAX, "the PDF has no page");
 		/* The page tree walked to its first page (a cycle, a lie). */
 		fz_drop_page(ctx, (fz_page *)pdf_load_page(ctx, doc, 0));
+		page_sane(ctx, doc);
 	} fz_always(ctx) {
 		fz_drop_stream(ctx, s);
 	} fz_catch(ctx) {
