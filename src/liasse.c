@@ -41,7 +41,7 @@ static const struct command commands[] = {
 	{ "client", "list", cli_client_list, 1, "", "list the API clients" },
 	{ "client", "revoke", cli_client_revoke, 1, "NAME", "revoke an API client's key" },
 	{ "doc", "show", cli_doc_show, 1, "ID", "show a document (JSON)" },
-	{ "sign", NULL, cli_sign_main, 1, "--profile pes|xades-bb|xades-bt|cades --p12 F --pass-file F [...] IN OUT",
+	{ "sign", NULL, cli_sign_main, 1, "--profile pes|xades-bb|xades-bt|cades|pades-bb|pades-bt --p12 F --pass-file F [...] IN OUT",
 	  "sign a file with a PKCS#12 key" },
 	{ "verify", NULL, cli_verify_main, 1, "FILE [--data DATA] --trust DIR [--at TIME] [--json] [--fr]",
 	  "verify the signatures of a file" },
