@@ -83,7 +83,8 @@ lpdf_ctx_new(size_t inlen)
 
 	if (!h || !lpdf_nojs())
 		return NULL;
-	h->max = LPDF_MAX_HEAP + inlen;   /* the output is a copy of the input */
+	h->max = LPDF_MAX_HEAP;
+	(void)inlen;
 	/* The store (MuPDF's cache of decoded resources) stays small. */
 	if (!(ctx = fz_new_context(&a, NULL, 4u << 20))) {
 		free(h);
@@ -199,10 +200,11 @@ lpdf_caught(fz_context *ctx, const char *what, struct lerr *e)
 	return LERR_INVALID;
 }
 
-/* An fz_output into a buffer that MuPDF can seek in and read back, as
- * its signing pass needs (fz_new_output_with_buffer can do neither). */
+/* An fz_output into the caller's struct buf that MuPDF can seek in and read
+ * back, as its signing pass needs (fz_new_output_with_buffer can do
+ * neither): the file is written once, where the caller wants it. */
 struct bufout {
-	fz_buffer *b;
+	struct buf *b;
 	size_t pos;
 };
 
@@ -213,7 +215,9 @@ bo_write(fz_context *ctx, void *state, const void *data, size_t n)
 	size_t over = o->pos < o->b->len ? fz_minz(n, o->b->len - o->pos) : 0;
 
 	memcpy(o->b->data + o->pos, data, over);
-	fz_append_data(ctx, o->b, (const char *)data + over, n - over);
+	if (buf_add(o->b, (const char *)data + over, n - over))
+		fz_throw(ctx, FZ_ERROR_GENERIC, "the PDF written would be larger than %zu bytes",
+			 o->b->max);
 	o->pos += n;
 }
 
@@ -241,22 +245,27 @@ bo_truncate(fz_context *ctx, void *state)
 	struct bufout *o = state;
 
 	o->b->len = o->pos;
+	o->b->data[o->pos] = 0;
 }
 
+/* Read back while nothing is written (MuPDF's signing pass). */
 static fz_stream *
 bo_stream(fz_context *ctx, void *state)
 {
-	return fz_open_buffer(ctx, ((struct bufout *)state)->b);
+	struct bufout *o = state;
+
+	return fz_open_memory(ctx, (const unsigned char *)o->b->data, o->b->len);
 }
 
-fz_buffer *
-lpdf_save_incremental(fz_context *ctx, pdf_document *doc, size_t inlen)
+void
+lpdf_save_incremental(fz_context *ctx, pdf_document *doc, struct buf *out)
 {
 	pdf_write_options wo = pdf_default_write_options;
-	struct bufout bo = { fz_new_buffer(ctx, inlen + 65536), 0 };
+	struct bufout bo = { out, 0 };
 	fz_output *o = NULL;
 
 	fz_var(o);
+	buf_reset(out);
 	wo.do_incremental = 1;
 	fz_try(ctx) {
 		o = fz_new_output(ctx, 0, &bo, bo_write, NULL, NULL);
@@ -269,10 +278,8 @@ lpdf_save_incremental(fz_context *ctx, pdf_document *doc, size_t inlen)
 	} fz_always(ctx) {
 		fz_drop_output(ctx, o);
 	} fz_catch(ctx) {
-		fz_drop_buffer(ctx, bo.b);
 		fz_rethrow(ctx);
 	}
-	return bo.b;
 }
 
 int

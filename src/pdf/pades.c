@@ -194,37 +194,27 @@ lpdf_sign(const struct lpdf_sign_opts *o, const void *in, size_t len, struct buf
 			    o, e, 0, 0 };
 	fz_context *ctx = lpdf_ctx_new(len);
 	pdf_document *doc = NULL;
-	fz_buffer *b = NULL;
-	unsigned char *p;
-	size_t n;
 	int rc = 0;
 
 	if (!ctx)
 		return lerr_set(e, LERR_INTERNAL, NULL, "cannot create a MuPDF context");
 	fz_var(doc);
-	fz_var(b);
 	fz_try(ctx) {
 		doc = lpdf_open(ctx, in, len);
 		sign_page(ctx, doc, &g);
-		b = lpdf_save_incremental(ctx, doc, len);
+		lpdf_save_incremental(ctx, doc, out);
 	} fz_always(ctx) {
 		pdf_drop_document(ctx, doc);
 	} fz_catch(ctx) {
 		rc = g.rc ? g.rc : lpdf_caught(ctx, "cannot sign the PDF", e);
 	}
-	if (!rc) {
-		n = fz_buffer_storage(ctx, b, &p);
-		buf_reset(out);
-		if (n < len || memcmp(p, in, len))
-			rc = lerr_set(e, LERR_INTERNAL, NULL, "the signed PDF does not start with "
-				      "the original bytes");
-		else if (buf_add(out, p, n))
-			rc = lerr_set(e, LERR_TOOLARGE, NULL, "signed PDF larger than %zu bytes",
-				      out->max);
-		else
-			rc = fix_subfilter(len, out, e);
-	}
-	fz_drop_buffer(ctx, b);
+	if (!rc && (out->len < len || memcmp(out->data, in, len)))
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "the signed PDF does not start with the "
+			      "original bytes");
+	if (!rc)
+		rc = fix_subfilter(len, out, e);
+	if (rc)
+		buf_reset(out);         /* nothing half-written */
 	lpdf_ctx_free(ctx);
 	return rc;
 }

@@ -6,8 +6,8 @@
 #include <mupdf/pdf.h>
 #include "pdf/pdf.h"
 
-/* A context whose allocations are capped at LPDF_MAX_HEAP + inlen (the
- * room of the written copy), NULL if none. */
+/* A context whose allocations are capped at LPDF_MAX_HEAP (the input is
+ * read in place and the output written to the caller's buffer), NULL if none. */
 fz_context *lpdf_ctx_new(size_t inlen);
 void lpdf_ctx_free(fz_context *ctx);
 /* Opens in (not copied: it must outlive the document) and refuses what
@@ -15,7 +15,8 @@ void lpdf_ctx_free(fz_context *ctx);
 pdf_document *lpdf_open(fz_context *ctx, const void *in, size_t len);
 /* The caught MuPDF error as an lerr (what: "cannot sign the PDF"...). */
 int lpdf_caught(fz_context *ctx, const char *what, struct lerr *e);
-/* Writes doc's changes as one incremental update after its bytes. */
-fz_buffer *lpdf_save_incremental(fz_context *ctx, pdf_document *doc, size_t inlen);
+/* Writes doc's bytes and its changes as one incremental update into out
+ * (out->max honoured); throws. */
+void lpdf_save_incremental(fz_context *ctx, pdf_document *doc, struct buf *out);
 
 #endif

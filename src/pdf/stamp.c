@@ -71,39 +71,29 @@ lpdf_stamp(const void *in, size_t len, const char *const *lines, size_t n, struc
 {
 	fz_context *ctx = lpdf_ctx_new(len);
 	pdf_document *doc = NULL;
-	fz_buffer *b = NULL;
 	char *text = NULL;
-	unsigned char *p;
-	size_t bn;
 	int rc = 0;
 
 	if (!ctx)
 		return lerr_set(e, LERR_INTERNAL, NULL, "cannot create a MuPDF context");
 	fz_var(doc);
-	fz_var(b);
 	fz_var(text);
 	fz_try(ctx) {
 		doc = lpdf_open(ctx, in, len);
 		text = join_lines(ctx, lines, n);
 		stamp_page(ctx, doc, text, n);
-		b = lpdf_save_incremental(ctx, doc, len);
+		lpdf_save_incremental(ctx, doc, out);
 	} fz_always(ctx) {
 		fz_free(ctx, text);
 		pdf_drop_document(ctx, doc);
 	} fz_catch(ctx) {
 		rc = lpdf_caught(ctx, "cannot stamp the PDF", e);
 	}
-	if (!rc) {
-		bn = fz_buffer_storage(ctx, b, &p);
-		buf_reset(out);
-		if (bn < len || memcmp(p, in, len))
-			rc = lerr_set(e, LERR_INTERNAL, NULL, "the stamped PDF does not start with "
-				      "the original bytes");
-		else if (buf_add(out, p, bn))
-			rc = lerr_set(e, LERR_TOOLARGE, NULL, "stamped PDF larger than %zu bytes",
-				      out->max);
-	}
-	fz_drop_buffer(ctx, b);
+	if (!rc && (out->len < len || memcmp(out->data, in, len)))
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "the stamped PDF does not start with the "
+			      "original bytes");
+	if (rc)
+		buf_reset(out);         /* nothing half-written */
 	lpdf_ctx_free(ctx);
 	return rc;
 }
