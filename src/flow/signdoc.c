@@ -287,8 +287,10 @@ pades_text(const struct sign_key *k, const struct sign_claim *cl, time_t now, ch
 	if (cl->for_name[0])
 		snprintf(dlg, sizeof(dlg), ", pour %s", cl->for_name);
 	paris_time(now, &tm);
-	snprintf(out, n, "Signé par %s%s%s, le %02d/%02d/%04d à %02d:%02d", cn, office, dlg,
-		 tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900, tm.tm_hour, tm.tm_min);
+	snprintf(out, n, "Signé par %s%s%s, le %02u/%02u/%04u à %02u:%02u", cn, office, dlg,
+		 (unsigned)tm.tm_mday % 100u, (unsigned)(tm.tm_mon + 1) % 100u,
+		 (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)tm.tm_hour % 100u,
+		 (unsigned)tm.tm_min % 100u);
 }
 
 /* metadata.signature_position, else the bottom left of the last page. */
@@ -312,7 +314,7 @@ sign_pades_doc(const struct sign_key *k, const struct sign_claim *cl, const stru
 	struct sign_pades_opts o = { 0 };
 	struct sign_tsa tsa = { 0 };
 	const char *url = config_str("tsa_url");
-	char text[600];
+	char text[1024];
 
 	o.now = time(NULL);
 	pades_text(k, cl, o.now, text, sizeof(text));
