@@ -92,4 +92,15 @@ test('a PAdES-signed act, acknowledged, comes back stamped with its signature in
 	assert.match(mod.reason_en, new RegExp(`covers the revision of bytes 0 to ${signed.length}`));
 	// @ctes got the signed PDF itself, no separate PKCS#7.
 	assert.ok(!d.files.find((x) => x.role === 'signature'));
+	// The official's web page of the document lists it and serves it.
+	const page = await off.get(`/documents/${p.json.id}`, { Cookie: off.cookie });
+	assert.equal(page.status, 200);
+	const html = page.body.toString('utf8');
+	assert.match(html, /Acte tamponné/);
+	const n = d.files.find((x) => x.role === 'acte_tamponne').id;
+	const link = `/documents/${p.json.id}/fichiers/${n}`;
+	assert.ok(html.includes(link), `the page links ${link}`);
+	const web = await off.get(link, { Cookie: off.cookie });
+	assert.equal(web.status, 200);
+	assert.ok(Buffer.from(web.body).equals(stamped), 'the web page serves the stamped act');
 });
