@@ -34,7 +34,7 @@ static const struct command commands[] = {
 	{ "org", "add", cli_org_add, 1, "--siren S --name N [--parent S] [--departement D] ...",
 	  "add an organisation (a local authority, a grouping)" },
 	{ "org", "list", cli_org_list, 1, "", "list the organisations, parents first" },
-	{ "org", "set", cli_org_set, 1, "SIREN [--idcoll I] [--codcol C] [--idpost P] [--codbud B]...",
+	{ "org", "set", cli_org_set, 1, "SIREN [--idcoll I] [--codcol C] [--idpost P] [--codbud B]... [--acte-signature cades|pades] [--pades-position P,X,Y]",
 	  "set an organisation's Hélios identifiers and budgets" },
 	{ "client", "add", cli_client_add, 1, "--name N --org SIREN [--org SIREN]...",
 	  "add a vendor's API client (prints the API key once)" },

@@ -314,6 +314,39 @@ pades_needs_pdf(const struct door *d, const char *role, const char *media_type, 
 	return LERR_INVALID;
 }
 
+static const char *
+sig_profile(const struct door *d)
+{
+	return json_string_value(json_object_get(d->sigopts, "signature_profile"));
+}
+
+int
+door_wants_org_signature(const struct door *d)
+{
+	const char *p = sig_profile(d);
+
+	return (!p && !strcmp(d->kind->name, "acte")) ||
+	       (p && !strcmp(p, "pades") && !json_object_get(d->sigopts, "signature_position"));
+}
+
+int
+door_org_signature(struct door *d, const char *acte_signature, int page, float x, float y,
+		   struct lerr *e)
+{
+	json_t *pos;
+
+	if (!sig_profile(d) && acte_signature && !strcmp(acte_signature, "pades") &&
+	    doc_kind_profile_allowed(d->kind, "pades"))
+		d->sigopts = json_pack("{s:s}", "signature_profile", "pades");
+	if (!d->sigopts)
+		return 0;
+	if (page > 0 && !json_object_get(d->sigopts, "signature_position") &&
+	    (!(pos = json_pack("{s:i, s:f, s:f}", "page", page, "x", (double)x, "y", (double)y)) ||
+	     json_object_set_new(d->sigopts, "signature_position", pos)))
+		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	return 0;
+}
+
 json_t *
 door_meta_json(const struct door *d)
 {

@@ -527,6 +527,23 @@ check_owner(struct req *rq, struct upload *u, struct lerr *e)
 	return door_owner(&u->door, &ow, e);
 }
 
+/* An acte to sign without signature_profile takes its organisation's
+ * (PAdES when set so), a PAdES block without place the organisation's. */
+static int
+org_signature(struct req *rq, struct upload *u, struct lerr *e)
+{
+	struct org o;
+	int rc;
+
+	if (!u->want_sign || !door_wants_org_signature(&u->door))
+		return 0;
+	if (!u->c && (rc = store_acquire(http_store(rq), &u->c, e)))
+		return rc;
+	if ((rc = store_client_org_get(u->c, rq->client.id, u->org, &o, e)))
+		return rc;
+	return door_org_signature(&u->door, o.acte_signature, o.pades_page, o.pades_x, o.pades_y, e);
+}
+
 /* One statement creates the document (with its small files); large files
  * were streamed in the transaction need_conn opened, which commits with it. */
 static int
@@ -583,7 +600,7 @@ upload_end(struct req *rq)
 	    check_complete(rq, u))
 		return 0;
 	lerr_clear(&e);
-	if (check_owner(rq, u, &e))
+	if (check_owner(rq, u, &e) || org_signature(rq, u, &e))
 		return http_reply_problem(rq, &e);
 	request_digest(u, digest);
 	rc = create(rq, u, key, digest, &status, id, &body, &e);

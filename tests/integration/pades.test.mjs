@@ -237,6 +237,36 @@ describe('the vendor asks for PAdES', { skip: !POPPLER && 'poppler-utils absent'
 		assert.ok(darkPixels(w('acte-signe.pdf'), 1, { x: 320, y: 50, w: 260, h: 54 }) > 200);
 	});
 
+	test('an organisation that signs its acts in PAdES: the default, at its place', async () => {
+		const set = await h.cli(['org', 'set', s.orgA, '--acte-signature', 'pades', '--pades-position', '1,300,120']);
+		assert.equal(set.code, 0, set.stderr);
+		const bad = await h.cli(['org', 'set', s.orgA, '--pades-position', '0,1,1']);
+		assert.equal(bad.code, 2);
+		assert.match(bad.stderr, /--pades-position takes PAGE,X,Y/);
+		try {
+			const meta = acteMeta(s.orgA, 'ARR2026_018', { sign: true, transmit: false });
+			const p = await s.a.postDocument(meta, { name: 'a.pdf', type: 'application/pdf', data: makePdf() });
+			assert.equal(p.status, 201, p.text);
+			const r = await off.postJson('/api/v1/queue/sign', { documents: [p.json.id], pin: PIN });
+			assert.equal(r.json.results[0].status, 'signed', JSON.stringify(r.json));
+			const d = await s.a.get(`/api/v1/documents/${p.json.id}`);
+			const f = d.json.files.find((x) => x.role === 'signed');
+			assert.ok(f && !d.json.files.find((x) => x.role === 'signature'), JSON.stringify(d.json.files));
+			fs.writeFileSync(w('org-default.pdf'), (await s.a.get(f.href)).body);
+			const ps = pdfsig(w('org-default.pdf'));
+			assert.ok(ps.sigs.length === 1 && ps.sigs[0].valid && ps.sigs[0].type === 'ETSI.CAdES.detached', ps.out);
+			assert.ok(darkPixels(w('org-default.pdf'), 1, { x: 300, y: 120, w: 260, h: 54 }) > 200);
+			// A document (not an act) keeps its kind's default, XAdES.
+			const doc = await s.a.postDocument(docMeta(s.orgA), { name: 'b.pdf', type: 'application/pdf', data: makePdf() });
+			const r2 = await off.postJson('/api/v1/queue/sign', { documents: [doc.json.id], pin: PIN });
+			assert.equal(r2.json.results[0].status, 'signed', JSON.stringify(r2.json));
+			const d2 = await s.a.get(`/api/v1/documents/${doc.json.id}`);
+			assert.ok(d2.json.files.find((x) => x.role === 'signature' && /xades/.test(x.name)), JSON.stringify(d2.json.files));
+		} finally {
+			assert.equal((await h.cli(['org', 'set', s.orgA, '--acte-signature', 'cades', '--pades-position', 'none'])).code, 0);
+		}
+	});
+
 	test('the door refuses pades for a PES, a position without pades, a bad position', async () => {
 		const bad = [
 			[{ kind: 'pes', organisation: s.orgA, title: 'PES', signature_profile: 'pades' }, pesFile('PADESPES1'), /cannot be signed with profile "pades"/],
