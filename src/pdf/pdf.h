@@ -63,7 +63,7 @@ typedef int lpdf_sig_fn(void *arg, size_t idx, const struct lpdf_sig *s, struct 
 int lpdf_signatures(const void *in, size_t len, lpdf_sig_fn *fn, void *arg, size_t *nsig,
 		    struct lerr *e) LERR_WUR;
 
-/* Stamp the first page (lines of UTF-8 text in a framed block at its top
+/* Stamp the first page (lines of UTF-8 text in a block at its top
  * right) in an incremental update: earlier signatures stay valid. */
 int lpdf_stamp(const void *in, size_t len, const char *const *lines, size_t n,
 	       struct buf *out, struct lerr *e) LERR_WUR;

@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#define STAMP_W 250.0f
+#define STAMP_W 300.0f
 #define LINE_H 14.0f
 #define MARGIN 20.0f
 
