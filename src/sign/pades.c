@@ -6,6 +6,7 @@
  */
 #include "sign/sign_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
@@ -38,8 +39,101 @@ add_timestamp(CMS_SignerInfo *si, const struct sign_tsa *tsa, struct lerr *e)
 	return rc;
 }
 
+static int
+der_cmp(const void *a, const void *b)
+{
+	const struct buf *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->data, y->data, n);
+
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* DER length octets of n into p (at most 5), their count. */
+static size_t
+der_len(size_t n, unsigned char *p)
+{
+	size_t k = 0;
+
+	if (n < 128) {
+		p[0] = (unsigned char)n;
+		return 1;
+	}
+	for (size_t m = n; m; m >>= 8)
+		k++;
+	p[0] = (unsigned char)(0x80 | k);
+	for (size_t i = 0; i < k; i++)
+		p[1 + i] = (unsigned char)(n >> (8 * (k - 1 - i)));
+	return k + 1;
+}
+
+/* The signed attributes as the signature covers them: SET OF Attribute,
+ * DER (elements sorted by their encodings). */
+static int
+signed_attrs_der(CMS_SignerInfo *si, struct buf *out)
+{
+	int n = CMS_signed_get_attr_count(si), rc = 0;
+	struct buf el[16];
+	size_t total = 0, hl;
+	unsigned char hdr[6] = { 0x31 };
+
+	if (n < 1 || n > 16)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		unsigned char *d = NULL;
+		int l = i2d_X509_ATTRIBUTE(CMS_signed_get_attr(si, i), &d);
+
+		buf_init(&el[i], 1 << 16);
+		if (l <= 0 || buf_add(&el[i], d, (size_t)l))
+			rc = -1;
+		OPENSSL_free(d);
+		total += el[i].len;
+	}
+	qsort(el, (size_t)n, sizeof(el[0]), der_cmp);
+	hl = 1 + der_len(total, hdr + 1);
+	rc |= buf_add(out, hdr, hl);
+	for (int i = 0; i < n; i++) {
+		rc |= buf_add(out, el[i].data, el[i].len);
+		buf_fini(&el[i]);
+	}
+	return rc;
+}
+
+/* PAdES baseline: no CMS signing-time (the claimed time is the PDF's /M;
+ * EN 319 142-1, 5.4.2 / 6.3).  OpenSSL's CMS_SignerInfo_sign() always adds
+ * one: it is removed and the SignerInfo signed again over the DER of what
+ * is left (RSA PKCS#1 v1.5 or ECDSA with SHA-256, as CMS_add1_signer chose). */
+static int
+drop_signing_time(CMS_SignerInfo *si, EVP_PKEY *pkey)
+{
+	int i = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1);
+	EVP_MD_CTX *md = NULL;
+	unsigned char *sig = NULL;
+	size_t siglen = 0;
+	struct buf der;
+	int rc = -1;
+
+	if (i < 0)
+		return 0;
+	X509_ATTRIBUTE_free(CMS_signed_delete_attr(si, i));
+	buf_init(&der, 1 << 20);
+	if (signed_attrs_der(si, &der) || !(md = EVP_MD_CTX_new()) ||
+	    EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, pkey) != 1 ||
+	    EVP_DigestSign(md, NULL, &siglen, (unsigned char *)der.data, der.len) != 1 ||
+	    !(sig = OPENSSL_malloc(siglen)) ||
+	    EVP_DigestSign(md, sig, &siglen, (unsigned char *)der.data, der.len) != 1 ||
+	    !ASN1_STRING_set(CMS_SignerInfo_get0_signature(si), sig, (int)siglen))
+		goto out;
+	rc = 0;
+out:
+	OPENSSL_free(sig);
+	EVP_MD_CTX_free(md);
+	buf_fini(&der);
+	return rc;
+}
+
 /* SignedData, detached, signed attributes contentType, messageDigest (the
- * given digest), signingCertificateV2 (CAdES), signingTime (OpenSSL's). */
+ * given digest), signingCertificateV2 (CAdES); no signingTime (PAdES). */
 static CMS_ContentInfo *
 cms_over_digest(const struct sign_key *k, const unsigned char md[32], CMS_SignerInfo **psi)
 {
@@ -57,7 +151,7 @@ cms_over_digest(const struct sign_key *k, const unsigned char md[32], CMS_Signer
 					 OBJ_nid2obj(NID_pkcs7_data), -1) ||
 	    !CMS_signed_add1_attr_by_NID(si, NID_pkcs9_messageDigest, V_ASN1_OCTET_STRING,
 					 md, 32) ||
-	    CMS_SignerInfo_sign(si) != 1)
+	    CMS_SignerInfo_sign(si) != 1 || drop_signing_time(si, k->pkey))
 		goto fail;
 	*psi = si;
 	return cms;

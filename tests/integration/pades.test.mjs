@@ -128,6 +128,11 @@ describe('liasse sign --profile pades-bb / pades-bt', { skip: !POPPLER && 'poppl
 		const c = byteRangeChecks(w('arrete-signe.pdf'));
 		assert.equal(c.length, 1);
 		assert.ok(c[0].ok, c[0].out);
+		// PAdES baseline: signingCertificateV2, no CMS signing-time (the time is /M).
+		const attrs = run('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', w('br0.der')]).stdout;
+		assert.match(attrs, /signingCertificateV2/);
+		assert.match(attrs, /messageDigest/);
+		assert.doesNotMatch(attrs, /signingTime/);
 		const txt = run('pdftotext', ['-layout', w('arrete-signe.pdf'), '-']).stdout.replace(/\s+/g, ' ');
 		assert.match(txt, /Signé par Jeanne Martin, Maire/);
 		assert.match(txt, /06\/12\/2026 à 14:05/);
