@@ -214,7 +214,8 @@ bo_write(fz_context *ctx, void *state, const void *data, size_t n)
 	struct bufout *o = state;
 	size_t over = o->pos < o->b->len ? fz_minz(n, o->b->len - o->pos) : 0;
 
-	memcpy(o->b->data + o->pos, data, over);
+	if (over)
+		memcpy(o->b->data + o->pos, data, over);
 	if (buf_add(o->b, (const char *)data + over, n - over))
 		fz_throw(ctx, FZ_ERROR_GENERIC, "the PDF written would be larger than %zu bytes",
 			 o->b->max);
