@@ -4,13 +4,18 @@
  * second, peak memory, and the ratio of one-bordereau PES signing to
  * `openssl speed -seconds 3 rsa2048` signs/s measured in the same run.
  *
- *   make bench/sign && bench/sign [SECONDS [all|small|big|verify [PES]]]
+ *   make bench/sign && bench/sign [SECONDS [all|small|big|verify|pades [PES]]]
  *   (default 3 s per figure; with a name, that figure only, for profiling;
  *   PES: a one-bordereau file to use instead of the generated one, e.g. to
  *   compare with node bench/sign-npm.mjs on the same document)
  *
  * The PES and a throwaway RSA-2048 key are made in memory; nothing is
  * read from the fixtures.  Not run by make check.
+ *
+ * "pades": PAdES B-B signatures/s (visible block) of a 1-page and a 200-page
+ * PDF made here, against openssl speed rsa2048 in the same run, and the
+ * peak RSS of one signature of a 150 MiB PDF in a child process, beyond
+ * what the child holds before (the input).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -18,6 +23,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <openssl/evp.h>
@@ -47,6 +53,47 @@ static const char piece[] =
 	"</BlocLignePiece><Tiers><InfoTiers><RefTiers V=\"%d\"/><CatTiers V=\"01\"/><NatJur V=\"01\"/>"
 	"<Nom V=\"LIBRAIRIE DU CENTRE\"/></InfoTiers></Tiers></LigneDePiece></Piece>\n";
 static const char tail[] = "  </Bordereau>\n </PES_DepenseAller>\n</n:PES_Aller>\n";
+
+/* A PDF of n pages, page 1's content padded to about pad bytes, with a
+ * correct cross-reference table. */
+static int
+make_pdf(struct buf *b, int n, size_t pad)
+{
+	size_t *off = calloc((size_t)(2 * n + 4), sizeof(*off)), xref;
+	int o = 0, rc = 0;
+
+	buf_init(b, pad + (size_t)n * 512 + (1 << 20));
+	rc |= buf_printf(b, "%%PDF-1.7\n");
+	off[++o] = b->len;
+	rc |= buf_printf(b, "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+	off[++o] = b->len;
+	rc |= buf_printf(b, "2 0 obj\n<< /Type /Pages /Count %d /Kids [", n);
+	for (int i = 0; i < n; i++)
+		rc |= buf_printf(b, "%d 0 R ", 4 + 2 * i);
+	rc |= buf_printf(b, "] >>\nendobj\n");
+	off[++o] = b->len;
+	rc |= buf_printf(b, "3 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>\nendobj\n");
+	for (int i = 0; i < n; i++) {
+		size_t len = 60 + (i == 0 ? pad : 0);
+
+		off[++o] = b->len;
+		rc |= buf_printf(b, "%d 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+				 "/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>\nendobj\n", o, o + 1);
+		off[++o] = b->len;
+		rc |= buf_printf(b, "%d 0 obj\n<< /Length %zu >>\nstream\n", o, len);
+		rc |= buf_printf(b, "BT /F1 18 Tf 72 760 Td (Arrete page %5d) Tj ET\n%%", i + 1);
+		for (size_t k = 0; k < len - 46; k++)
+			rc |= buf_add(b, k % 70 == 69 ? "\n" : "x", 1);
+		rc |= buf_printf(b, "\nendstream\nendobj\n");
+	}
+	xref = b->len;
+	rc |= buf_printf(b, "xref\n0 %d\n0000000000 65535 f \n", o + 1);
+	for (int i = 1; i <= o; i++)
+		rc |= buf_printf(b, "%010zu 00000 n \n", off[i]);
+	rc |= buf_printf(b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n", o + 1, xref);
+	free(off);
+	return rc;
+}
 
 static struct sign_key key;
 static char trust[128];
@@ -150,7 +197,7 @@ worker(void *arg)
 
 	buf_init(&out, 128 << 20);
 	while (now_s() < end) {
-		if (j->verify) {
+		if (j->verify == 1) {
 			sign_report_init(&r);
 			if (sign_verify(&vo, j->in->data, j->in->len, &r, &e) || !r.valid) {
 				if (!j->failed && sign_report_failed(&r))
@@ -159,6 +206,15 @@ worker(void *arg)
 				j->failed = 1;
 			}
 			sign_report_fini(&r);
+		} else if (j->verify == 2) {
+			struct sign_pades_opts pa = { .text = "Signé par Bench, Maire de Test, le 01/01/2026 à 12:00",
+						      .x = 36, .y = 36, .w = 260, .h = 54 };
+
+			if (sign_pades(&key, &pa, j->in->data, j->in->len, &out, &e)) {
+				if (!j->failed)
+					fprintf(stderr, "bench: %s %s\n", e.msg, e.detail);
+				j->failed = 1;
+			}
 		} else if (sign_pes(&key, &po, j->in->data, j->in->len, &out, &e)) {
 			j->failed = 1;
 		}
@@ -220,6 +276,77 @@ openssl_speed(void)
 	return sign_s;
 }
 
+/* Peak RSS (MB) of one PAdES signature of a PDF of about mib MiB, in a
+ * child, beyond its RSS once the input is built (mb[0]) and beyond input
+ * and signed output (mb[1]); -1 on failure. */
+static void
+pades_peak(size_t mib, double mb[2])
+{
+	int fd[2];
+	pid_t pid;
+
+	mb[0] = mb[1] = -1;
+	if (pipe(fd) || (pid = fork()) < 0)
+		return;
+	if (pid == 0) {
+		struct sign_pades_opts pa = { .text = "Signé par Bench", .x = 36, .y = 36 };
+		struct buf in, out;
+		struct rusage ru;
+		struct lerr e;
+		double base, peak[2] = { -1, -1 };
+
+		if (make_pdf(&in, 1, mib << 20) == 0) {
+			getrusage(RUSAGE_SELF, &ru);
+			base = (double)ru.ru_maxrss / 1024;
+			buf_init(&out, in.len + (16u << 20));
+			if (!sign_pades(&key, &pa, in.data, in.len, &out, &e)) {
+				getrusage(RUSAGE_SELF, &ru);
+				peak[0] = (double)ru.ru_maxrss / 1024 - base;
+				peak[1] = peak[0] - (double)out.len / (1 << 20);
+			} else {
+				fprintf(stderr, "bench: %s %s\n", e.msg, e.detail);
+			}
+		}
+		if (write(fd[1], peak, sizeof(peak)) != sizeof(peak))
+			_exit(1);
+		_exit(0);
+	}
+	close(fd[1]);
+	if (read(fd[0], mb, 2 * sizeof(*mb)) != (ssize_t)(2 * sizeof(*mb)))
+		mb[0] = mb[1] = -1;
+	close(fd[0]);
+	waitpid(pid, NULL, 0);
+}
+
+static int
+bench_pades(void)
+{
+	struct buf one, many;
+	double r1, r1cpu, r200, peak[2], ossl;
+
+	if (make_pdf(&one, 1, 0) || make_pdf(&many, 200, 0)) {
+		fprintf(stderr, "bench: cannot make the PDFs\n");
+		return 1;
+	}
+	printf("PDF sizes: 1 page %zu bytes, 200 pages %zu bytes; %.0f s per figure\n", one.len,
+	       many.len, seconds);
+	r1 = rate(&one, 1, 2);
+	r1cpu = last_cpu_rate;
+	printf("PAdES B-B, 1-page PDF, 1 thread  : %8.1f signatures/s (%.1f per CPU second)\n", r1, r1cpu);
+	r200 = rate(&many, 1, 2);
+	printf("PAdES B-B, 200-page PDF, 1 thread: %8.1f signatures/s\n", r200);
+	ossl = openssl_speed();
+	printf("openssl speed -seconds 3 rsa2048 : %8.1f signs/s\n", ossl);
+	if (ossl > 0)
+		printf("ratio PAdES 1-page / openssl rsa2048 sign: %.2f per CPU second\n", r1cpu / ossl);
+	pades_peak(150, peak);
+	printf("PAdES of a 150 MiB PDF: peak RSS +%.1f MB over the input held in memory, "
+	       "+%.1f MB over input and signed output (target < 64 MiB)\n", peak[0], peak[1]);
+	buf_fini(&one);
+	buf_fini(&many);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -245,6 +372,8 @@ main(int argc, char **argv)
 	}
 	printf("PES sizes: small %zu bytes, large %zu bytes; %.0f s per figure\n", small.len, big.len,
 	       seconds);
+	if (argc > 2 && !strcmp(argv[2], "pades"))
+		return bench_pades();
 	if (argc > 2 && strcmp(argv[2], "all")) {  /* one figure only: small, big or verify */
 		printf("%s: %.2f/s\n", argv[2], rate(!strcmp(argv[2], "big") ? &big : !strcmp(argv[2],
 		       "verify") ? &signed_small : &small, 1, !strcmp(argv[2], "verify")));

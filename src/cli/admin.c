@@ -126,14 +126,36 @@ cli_org_add(int argc, char **argv)
 struct org_set {
 	const char *siren;
 	struct org o;
+	int signature;          /* --acte-signature or --pades-position given */
 };
 
 static int
 org_set(struct store_conn *c, void *arg, struct lerr *e)
 {
 	struct org_set *a = arg;
+	int rc = store_org_set_helios(c, a->siren, &a->o, "cli", e);
 
-	return store_org_set_helios(c, a->siren, &a->o, "cli", e);
+	if (!rc && a->signature)
+		rc = store_org_set_signature(c, a->siren, &a->o, "cli", e);
+	return rc;
+}
+
+/* --pades-position PAGE,X,Y (points from the bottom left), or "none". */
+static int
+pades_position(struct org *o, const char *v)
+{
+	char end;
+
+	if (!strcmp(v, "none")) {
+		o->pades_page = -1;
+		return 0;
+	}
+	if (sscanf(v, "%d,%f,%f%c", &o->pades_page, &o->pades_x, &o->pades_y, &end) != 3 ||
+	    o->pades_page < 1 || o->pades_x < 0 || o->pades_y < 0 || o->pades_x > 14400 ||
+	    o->pades_y > 14400)
+		return cli_usage("--pades-position takes PAGE,X,Y (page from 1, x and y in points "
+				 "from the bottom left, 0 to 14400) or none");
+	return 0;
 }
 
 int
@@ -142,9 +164,9 @@ cli_org_set(int argc, char **argv)
 	static const struct option o[] = {
 		{ "idcoll", 1, NULL, 'i' }, { "codcol", 1, NULL, 'C' }, { "idpost", 1, NULL, 'P' },
 		{ "codbud", 1, NULL, 'b' }, { "p-dest", 1, NULL, 'D' }, { "archive-after", 1, NULL, 'A' },
-		{ NULL, 0, NULL, 0 },
+		{ "acte-signature", 1, NULL, 'S' }, { "pades-position", 1, NULL, 'X' }, { NULL, 0, NULL, 0 },
 	};
-	struct org_set a;
+	struct org_set a = { 0 };
 	int ch, rc = 0;
 
 	store_org_init(&a.o);
@@ -157,6 +179,13 @@ cli_org_set(int argc, char **argv)
 		case 'b': rc = add_codbud(&a.o, optarg); break;
 		case 'D': rc = copy_opt(a.o.p_dest, sizeof(a.o.p_dest), optarg, "--p-dest"); break;
 		case 'A': rc = copy_opt(a.o.archive_after, sizeof(a.o.archive_after), optarg, "--archive-after"); break;
+		case 'S':
+			if (strcmp(optarg, "cades") && strcmp(optarg, "pades"))
+				return cli_usage("--acte-signature takes cades or pades");
+			snprintf(a.o.acte_signature, sizeof(a.o.acte_signature), "%s", optarg);
+			a.signature = 1;
+			break;
+		case 'X': rc = pades_position(&a.o, optarg); a.signature = 1; break;
 		default: return 2;
 		}
 	}
@@ -164,7 +193,8 @@ cli_org_set(int argc, char **argv)
 		return rc;
 	if (optind + 1 != argc)
 		return cli_usage("usage: liasse org set SIREN [--idcoll I] [--codcol C] [--idpost P] "
-				 "[--codbud B]... [--p-dest D] [--archive-after DURATION|never]");
+				 "[--codbud B]... [--p-dest D] [--archive-after DURATION|never] "
+				 "[--acte-signature cades|pades] [--pades-position PAGE,X,Y|none]");
 	a.siren = argv[optind];
 	if (cli_in_txn(org_set, &a))
 		return 1;

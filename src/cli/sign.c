@@ -1,9 +1,11 @@
 /*
  * cli/sign.c - "liasse sign" and "liasse verify".
  *
- *   liasse sign --profile pes|xades-bb|xades-bt|cades --p12 FILE --pass-file FILE
+ *   liasse sign --profile pes|xades-bb|xades-bt|cades|pades-bb|pades-bt --p12 FILE
+ *               --pass-file FILE
  *               [--xades 1.1.1|1.2.2] [--city C --postal-code P --role R]
- *               [--tsa URL] [--enveloped] [--mime TYPE] [--base64] IN OUT
+ *               [--tsa URL] [--enveloped] [--mime TYPE] [--base64]
+ *               [--text TEXT] [--page N] [--x X --y Y] IN OUT
  *   liasse verify FILE [--data DATA] --trust DIR [--at TIME] [--json] [--fr]
  *
  * Exit status: 0 signed / valid, 1 error or not valid, 2 bad usage.
@@ -112,8 +114,22 @@ base_name(const char *path)
 
 struct sign_args {
 	const char *profile, *p12, *pass_file, *xades, *city, *postal, *role, *tsa, *mime;
-	int enveloped, b64;
+	const char *text;
+	int enveloped, b64, page;
+	float x, y;
 };
+
+static int
+do_pades(const struct sign_args *a, const struct sign_key *k, const struct buf *data,
+	 struct buf *res, struct lerr *e)
+{
+	struct sign_tsa tsa = { .url = a->tsa ? a->tsa : config_str("tsa_url") };
+	struct sign_pades_opts o = { .text = a->text, .page = a->page, .x = a->x, .y = a->y };
+
+	if (!strcmp(a->profile, "pades-bt"))
+		o.tsa = &tsa;
+	return sign_pades(k, &o, data->data, data->len, res, e);
+}
 
 static int
 do_sign(const struct sign_args *a, const char *in, const char *out, struct lerr *e)
@@ -138,6 +154,8 @@ do_sign(const struct sign_args *a, const char *in, const char *out, struct lerr 
 		rc = sign_pes(&k, &po, data.data, data.len, &res, e);
 	} else if (!strcmp(a->profile, "cades")) {
 		rc = sign_cades(&k, data.data, data.len, a->b64, &res, e);
+	} else if (!strncmp(a->profile, "pades", 5)) {
+		rc = do_pades(a, &k, &data, &res, e);
 	} else {
 		xo.enveloped = a->enveloped;
 		xo.data_name = base_name(in);
@@ -163,7 +181,8 @@ cli_sign_main(int argc, char **argv)
 		{ "profile", 1, 0, 'P' }, { "p12", 1, 0, 'k' }, { "pass-file", 1, 0, 'p' },
 		{ "xades", 1, 0, 'x' }, { "city", 1, 0, 'c' }, { "postal-code", 1, 0, 'z' },
 		{ "role", 1, 0, 'r' }, { "tsa", 1, 0, 't' }, { "enveloped", 0, 0, 'e' },
-		{ "mime", 1, 0, 'm' }, { "base64", 0, 0, 'b' }, { 0, 0, 0, 0 } };
+		{ "mime", 1, 0, 'm' }, { "base64", 0, 0, 'b' }, { "text", 1, 0, 'T' },
+		{ "page", 1, 0, 'g' }, { "x", 1, 0, 'X' }, { "y", 1, 0, 'Y' }, { 0, 0, 0, 0 } };
 	struct sign_args a = { 0 };
 	struct lerr e;
 	int ch;
@@ -184,12 +203,19 @@ cli_sign_main(int argc, char **argv)
 		case 'e': a.enveloped = 1; break;
 		case 'm': a.mime = optarg; break;
 		case 'b': a.b64 = 1; break;
+		case 'T': a.text = optarg; break;
+		case 'g': a.page = atoi(optarg); break;
+		case 'X': a.x = strtof(optarg, NULL); break;
+		case 'Y': a.y = strtof(optarg, NULL); break;
 		default: return usage("sign", "unknown option or missing value");
 		}
 	}
 	if (!a.profile || (strcmp(a.profile, "pes") && strcmp(a.profile, "xades-bb") &&
-			   strcmp(a.profile, "xades-bt") && strcmp(a.profile, "cades")))
-		return usage("sign", "--profile pes|xades-bb|xades-bt|cades is required");
+			   strcmp(a.profile, "xades-bt") && strcmp(a.profile, "cades") &&
+			   strcmp(a.profile, "pades-bb") && strcmp(a.profile, "pades-bt")))
+		return usage("sign", "--profile pes|xades-bb|xades-bt|cades|pades-bb|pades-bt is required");
+	if (a.page < 0)
+		return usage("sign", "--page takes a page number from 1");
 	if (!a.p12 || !a.pass_file)
 		return usage("sign", "--p12 FILE and --pass-file FILE are required");
 	if (a.xades && strcmp(a.xades, "1.1.1") && strcmp(a.xades, "1.2.2"))

@@ -12,8 +12,8 @@
 #include <string.h>
 
 static const char *const pes_profiles[] = { "pes-xades-epes", NULL };
-static const char *const acte_profiles[] = { "cades", NULL };
-static const char *const document_profiles[] = { "xades-baseline", NULL };
+static const char *const acte_profiles[] = { "cades", "pades", NULL };
+static const char *const document_profiles[] = { "xades-baseline", "pades", NULL };
 
 /* A tiers de télétransmission first: an organisation that has one sends
  * everything through it; otherwise the platform's own door. */

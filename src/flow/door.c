@@ -225,6 +225,7 @@ door_fini(struct door *d)
 {
 	pes_scan_destroy(d->ps);
 	json_decref(d->meta);
+	json_decref(d->sigopts);
 	json_decref(d->warnings);
 	memset(d, 0, sizeof(*d));
 }
@@ -245,6 +246,120 @@ foreign_object(const struct door *d, json_t *m, struct lerr *e)
 		return LERR_INVALID;
 	}
 	return 0;
+}
+
+/* metadata.signature_position: {"page": n >= 1, "x": pt, "y": pt} from the
+ * bottom left of the page, for the PAdES visible block. */
+static int
+sig_position(json_t *pos, struct lerr *e)
+{
+	json_t *pg = json_object_get(pos, "page"), *x = json_object_get(pos, "x"),
+	       *y = json_object_get(pos, "y");
+
+	if (!json_is_object(pos) || json_object_size(pos) != 3 || !json_is_integer(pg) ||
+	    json_integer_value(pg) < 1 || json_integer_value(pg) > 100000 ||
+	    !json_is_number(x) || !json_is_number(y) || json_number_value(x) < 0 ||
+	    json_number_value(y) < 0 || json_number_value(x) > 14400 || json_number_value(y) > 14400) {
+		lerr_set(e, LERR_INVALID, "metadata.signature_position",
+			 "signature_position must be {\"page\": n, \"x\": points, \"y\": points}");
+		lerr_hint(e, "page from 1, x and y in points (1/72 inch) from the bottom left corner "
+			  "of the page, 0 to 14400");
+		return LERR_INVALID;
+	}
+	return 0;
+}
+
+/* metadata.signature_profile: one of the kind's profiles (core/kind.c). */
+static int
+sig_options(struct door *d, json_t *m, struct lerr *e)
+{
+	json_t *p = json_object_get(m, "signature_profile"), *pos = json_object_get(m, "signature_position");
+	const char *name = json_string_value(p);
+
+	if (p && !doc_kind_profile_allowed(d->kind, name)) {
+		lerr_set(e, LERR_INVALID, "metadata.signature_profile",
+			 "kind \"%s\" cannot be signed with profile \"%s\"", d->kind->name,
+			 name ? name : "(not a string)");
+		lerr_hint(e, "leave signature_profile out for the kind's default (%s)%s",
+			  doc_kind_profile(d->kind), doc_kind_profile_allowed(d->kind, "pades") ?
+			  ", or give \"pades\" for a signed PDF" : "");
+		return LERR_INVALID;
+	}
+	if (pos && (!name || strcmp(name, "pades"))) {
+		lerr_set(e, LERR_INVALID, "metadata.signature_position",
+			 "signature_position is only for signature_profile \"pades\"");
+		lerr_hint(e, "add \"signature_profile\": \"pades\", or remove signature_position");
+		return LERR_INVALID;
+	}
+	if (pos && sig_position(pos, e))
+		return LERR_INVALID;
+	if (p && !(d->sigopts = json_pack("{s:O, s:O*}", "signature_profile", p,
+					  "signature_position", pos)))
+		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	return 0;
+}
+
+static int
+pades_needs_pdf(const struct door *d, const char *role, const char *media_type, struct lerr *e)
+{
+	const char *p = json_string_value(json_object_get(d->sigopts, "signature_profile"));
+
+	if (!p || strcmp(p, "pades") || !strcmp(role, "annexe") ||
+	    (media_type && !strcmp(media_type, "application/pdf")))
+		return 0;
+	lerr_set(e, LERR_INVALID, "metadata.signature_profile",
+		 "signature_profile \"pades\" signs a PDF, and the file is %s",
+		 media_type ? media_type : "of an unknown type");
+	lerr_hint(e, "send the document as a PDF, or leave signature_profile out");
+	return LERR_INVALID;
+}
+
+static const char *
+sig_profile(const struct door *d)
+{
+	return json_string_value(json_object_get(d->sigopts, "signature_profile"));
+}
+
+int
+door_wants_org_signature(const struct door *d)
+{
+	const char *p = sig_profile(d);
+
+	return (!p && !strcmp(d->kind->name, "acte")) ||
+	       (p && !strcmp(p, "pades") && !json_object_get(d->sigopts, "signature_position"));
+}
+
+int
+door_org_signature(struct door *d, const char *acte_signature, int page, float x, float y,
+		   struct lerr *e)
+{
+	json_t *pos;
+
+	if (!sig_profile(d) && acte_signature && !strcmp(acte_signature, "pades") &&
+	    doc_kind_profile_allowed(d->kind, "pades"))
+		d->sigopts = json_pack("{s:s}", "signature_profile", "pades");
+	if (!d->sigopts)
+		return 0;
+	if (page > 0 && !json_object_get(d->sigopts, "signature_position") &&
+	    (!(pos = json_pack("{s:i, s:f, s:f}", "page", page, "x", (double)x, "y", (double)y)) ||
+	     json_object_set_new(d->sigopts, "signature_position", pos)))
+		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	return 0;
+}
+
+json_t *
+door_meta_json(const struct door *d)
+{
+	json_t *m;
+
+	if (!d->sigopts)
+		return d->meta ? json_incref(d->meta) : NULL;
+	m = d->meta ? json_deep_copy(d->meta) : json_object();
+	if (m && json_object_update(m, d->sigopts)) {
+		json_decref(m);
+		return NULL;
+	}
+	return m;
 }
 
 int
@@ -269,7 +384,7 @@ door_meta(struct door *d, json_t *m, int *sign, int *transmit, struct lerr *e)
 		lerr_hint(e, "use a kind the state platforms take, or set transmit to false");
 		return LERR_INVALID;
 	}
-	if ((rc = foreign_object(d, m, e)))
+	if ((rc = foreign_object(d, m, e)) || (rc = sig_options(d, m, e)))
 		return rc;
 	if (d->ops->meta)
 		return d->ops->meta(d, k->meta_key ? json_object_get(m, k->meta_key) : NULL, e);
@@ -297,7 +412,9 @@ int
 door_file_end(struct door *d, const char *role, const void *head, size_t headlen,
 	      const char **media_type, struct lerr *e)
 {
-	return d->ops->file_end ? d->ops->file_end(d, role, head, headlen, media_type, e) : 0;
+	int rc = d->ops->file_end ? d->ops->file_end(d, role, head, headlen, media_type, e) : 0;
+
+	return rc ? rc : pades_needs_pdf(d, role, *media_type, e);
 }
 
 int

@@ -25,6 +25,7 @@ struct door {
 	json_t *meta;                   /* the kind's object of the document JSON, or NULL */
 	json_t *warnings;               /* JSON array of warnings, or NULL */
 	int asked_sign;                 /* "sign" as the vendor said it, -1: not said */
+	json_t *sigopts;                /* signature_profile, signature_position, or NULL */
 };
 
 /* The organisation a document is posted for, as the door compares it with
@@ -70,6 +71,16 @@ int door_file_feed(struct door *d, const void *p, size_t n, struct lerr *e) LERR
 int door_file_end(struct door *d, const char *role, const void *head, size_t headlen,
 		  const char **media_type, struct lerr *e) LERR_WUR;
 int door_complete(struct door *d, size_t n_annexes, struct lerr *e) LERR_WUR;
+/* 1 when the organisation's signature settings may apply: an acte, or a
+ * PAdES document without signature_position. */
+int door_wants_org_signature(const struct door *d);
+/* The organisation's acts default (acte_signature "pades") and PAdES block
+ * place (page 0: none), for what the vendor left out. */
+int door_org_signature(struct door *d, const char *acte_signature, int page, float x, float y,
+		       struct lerr *e) LERR_WUR;
+/* The document's meta: the kind's object with the vendor's signature choices
+ * (signature_profile, signature_position) merged in; new reference or NULL. */
+json_t *door_meta_json(const struct door *d);
 /* 1 when the kind compares the file with its organisation (door_owner). */
 int door_wants_owner(const struct door *d);
 /* 1 once what door_owner compares is known, before the file's end (a PES:

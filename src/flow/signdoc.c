@@ -242,6 +242,94 @@ sign_cades_doc(const struct sign_key *k, const struct sign_claim *cl, const stru
 	return sign_cades(k, in->data, in->len, 0, out, e);
 }
 
+/* French legal time (Europe/Paris): UTC+1, UTC+2 from the last Sunday of
+ * March to the last Sunday of October at 01:00 UTC (EU rule since 1996).
+ * Computed here: glibc converts to another zone only through TZ, which is
+ * process-wide and not for a threaded daemon. */
+static time_t
+last_sunday_1h(int year, int mon)
+{
+	struct tm tm = { .tm_year = year - 1900, .tm_mon = mon, .tm_mday = 31, .tm_hour = 1 };
+	time_t t = timegm(&tm);
+	struct tm g;
+
+	gmtime_r(&t, &g);
+	return t - (time_t)g.tm_wday * 86400;
+}
+
+static void
+paris_time(time_t t, struct tm *out)
+{
+	struct tm g;
+
+	gmtime_r(&t, &g);
+	t += 3600;
+	if (t - 3600 >= last_sunday_1h(g.tm_year + 1900, 2) &&
+	    t - 3600 < last_sunday_1h(g.tm_year + 1900, 9))
+		t += 3600;
+	gmtime_r(&t, out);
+}
+
+/* "Signé par Prénom Nom, Maire de Ville, le jj/mm/aaaa à hh:mm" (the name
+ * is the certificate's, the office the person's function in the
+ * organisation); under delegation ", pour Prénom Nom". */
+static void
+pades_text(const struct sign_key *k, const struct sign_claim *cl, time_t now, char *out,
+	   size_t n)
+{
+	char cn[200] = "", fn[48], office[160] = "", dlg[220] = "";
+	const char *f = claimed_role(cl->role_function, fn, sizeof(fn));
+	struct tm tm;
+
+	sign_key_cn(k, cn, sizeof(cn));
+	if (f)
+		snprintf(office, sizeof(office), ", %s%s%s", f, cl->city[0] ? " de " : "", cl->city);
+	if (cl->for_name[0])
+		snprintf(dlg, sizeof(dlg), ", pour %s", cl->for_name);
+	paris_time(now, &tm);
+	snprintf(out, n, "Signé par %s%s%s, le %02u/%02u/%04u à %02u:%02u", cn, office, dlg,
+		 (unsigned)tm.tm_mday % 100u, (unsigned)(tm.tm_mon + 1) % 100u,
+		 (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)tm.tm_hour % 100u,
+		 (unsigned)tm.tm_min % 100u);
+}
+
+/* metadata.signature_position, else the bottom left of the last page. */
+static void
+pades_position(const char *meta, struct sign_pades_opts *o)
+{
+	json_t *m = json_loads(meta, 0, NULL), *pos = json_object_get(m, "signature_position");
+
+	o->page = (int)json_integer_value(json_object_get(pos, "page"));
+	o->x = pos ? (float)json_number_value(json_object_get(pos, "x")) : 36;
+	o->y = pos ? (float)json_number_value(json_object_get(pos, "y")) : 36;
+	o->w = 260;
+	o->h = 54;
+	json_decref(m);
+}
+
+static int
+sign_pades_doc(const struct sign_key *k, const struct sign_claim *cl, const struct buf *in,
+	       struct buf *out, struct signed_file *f, struct lerr *e)
+{
+	struct sign_pades_opts o = { 0 };
+	struct sign_tsa tsa = { 0 };
+	const char *url = config_str("tsa_url");
+	char text[1024];
+
+	o.now = time(NULL);
+	pades_text(k, cl, o.now, text, sizeof(text));
+	o.text = text;
+	pades_position(cl->meta, &o);
+	if (url && url[0]) {
+		tsa.url = url;
+		o.tsa = &tsa;
+	}
+	f->role = "signed";
+	f->media_type = "application/pdf";
+	snprintf(f->name, sizeof(f->name), "%s", cl->file_name);
+	return sign_pades(k, &o, in->data, in->len, out, e);
+}
+
 /* The signature profiles a kind may name (core/kind.c): the signer of each
  * and the files it makes.  A new profile: one line here, its signer in its
  * own file under sign/. */
@@ -253,6 +341,7 @@ static const struct {
 	{ "pes-xades-epes", sign_pes_doc },    /* enveloped XAdES-EPES of the PES_Aller (Hélios) */
 	{ "cades", sign_cades_doc },           /* detached CAdES, <file>.p7s (@ctes) */
 	{ "xades-baseline", sign_generic_doc }, /* XAdES-B-B/B-T, enveloped or <file>.xades.xml */
+	{ "pades", sign_pades_doc },           /* PAdES B-B/B-T, the signed PDF (role signed) */
 };
 
 int
@@ -264,12 +353,29 @@ signdoc_profile_known(const char *name)
 	return 0;
 }
 
-/* The kind's default profile: its signer and its name for the journal. */
+/* metadata.signature_profile when the kind allows it (the door checked),
+ * else the kind's default. */
+static const char *
+profile_of(const struct sign_claim *cl)
+{
+	const struct doc_kind *kind = doc_kind_get(cl->kind);
+	json_t *m = json_loads(cl->meta, 0, NULL);
+	const char *p = json_string_value(json_object_get(m, "signature_profile"));
+	const char *name = doc_kind_profile(kind);
+
+	for (size_t i = 0; p && i < sizeof(profiles) / sizeof(profiles[0]); i++)
+		if (!strcmp(profiles[i].name, p) && doc_kind_profile_allowed(kind, p))
+			name = profiles[i].name;
+	json_decref(m);
+	return name;
+}
+
+/* The document's profile: its signer and its name for the journal. */
 static int
 sign_by_kind(const struct sign_key *k, const struct sign_claim *cl, const struct buf *in,
 	     struct buf *out, struct signed_file *f, const char **profile, struct lerr *e)
 {
-	const char *name = doc_kind_profile(doc_kind_get(cl->kind));
+	const char *name = profile_of(cl);
 
 	for (size_t i = 0; name && i < sizeof(profiles) / sizeof(profiles[0]); i++) {
 		if (strcmp(profiles[i].name, name))

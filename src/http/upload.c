@@ -79,6 +79,7 @@ fail(struct req *rq, enum lerr_kind kind, const char *field, const char *msg, co
 static const char *const top_keys[] = {
 	"kind", "organisation", "title", "signer", "sign", "transmit", "due_date", "external_ref",
 	"circuit",
+	"signature_profile", "signature_position",
 };
 
 /* The keys above and each kind's own object ("acte"...), NULL-ended. */
@@ -735,6 +736,21 @@ check_signatures(struct req *rq, struct upload *u, struct lerr *e)
 					 &u->want_sign, &u->want_transmit, e);
 	buf_fini(&b);
 	return rc;
+/* An acte to sign without signature_profile takes its organisation's
+ * (PAdES when set so), a PAdES block without place the organisation's. */
+static int
+org_signature(struct req *rq, struct upload *u, struct lerr *e)
+{
+	struct org o;
+	int rc;
+
+	if (!u->want_sign || !door_wants_org_signature(&u->door))
+		return 0;
+	if (!u->c && (rc = store_acquire(http_store(rq), &u->c, e)))
+		return rc;
+	if ((rc = store_client_org_get(u->c, rq->client.id, u->org, &o, e)))
+		return rc;
+	return door_org_signature(&u->door, o.acte_signature, o.pades_page, o.pades_x, o.pades_y, e);
 }
 
 /* One statement creates the document (with its small files); large files
@@ -745,11 +761,14 @@ create(struct req *rq, struct upload *u, const char *key, const uint8_t *digest,
 {
 	struct doc_file_in *files = arena_alloc(rq->arena, sizeof(*files) * (size_t)u->nfiles);
 	char *json = NULL, *warn = NULL;
+	json_t *meta;
 	struct doc_create d;
 	int rc;
 
 	describe(rq, u, files, key, digest, &d);
-	d.meta_json = json = u->door.meta ? json_dumps(u->door.meta, JSON_COMPACT) : NULL;
+	meta = door_meta_json(&u->door);
+	d.meta_json = json = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
+	json_decref(meta);
 	d.warnings_json = warn = u->door.warnings ? json_dumps(u->door.warnings, JSON_COMPACT) : NULL;
 	if (!u->c && (rc = store_acquire(http_store(rq), &u->c, e)))
 		goto out;
@@ -793,7 +812,7 @@ finish(struct req *rq, struct upload *u, const char *key)
 	    (u->in && !u->meta_json && ingest_meta(rq, u)) || check_complete(rq, u))
 		return 0;
 	lerr_clear(&e);
-	if (check_owner(rq, u, &e) || check_signatures(rq, u, &e))
+	if (check_owner(rq, u, &e) || check_signatures(rq, u, &e) || org_signature(rq, u, &e))
 		return http_reply_problem(rq, &e);
 	request_digest(u, digest);
 	rc = create(rq, u, key, digest, &status, id, &body, &e);

@@ -78,7 +78,7 @@ read_cms(const void *in, size_t inlen)
 }
 
 static void
-cms_time(CMS_SignerInfo *si, struct sign_report *r, time_t *when)
+cms_time(CMS_SignerInfo *si, struct sign_report *r, int sig, time_t *when)
 {
 	int i = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1);
 	X509_ATTRIBUTE *a = i >= 0 ? CMS_signed_get_attr(si, i) : NULL;
@@ -88,13 +88,51 @@ cms_time(CMS_SignerInfo *si, struct sign_report *r, time_t *when)
 	if (t && (t->type == V_ASN1_UTCTIME || t->type == V_ASN1_GENERALIZEDTIME) &&
 	    ASN1_TIME_to_tm(t->value.utctime, &tm)) {
 		*when = timegm(&tm);
-		sx_time_iso(*when, r->sigs[0].signing_time, sizeof(r->sigs[0].signing_time));
-		rep_add(r, 0, "signing_time", 1, 0, "heure de signature déclarée présente",
+		sx_time_iso(*when, r->sigs[sig].signing_time, sizeof(r->sigs[sig].signing_time));
+		rep_add(r, sig, "signing_time", 1, 0, "heure de signature déclarée présente",
 			"claimed signing time present");
+	} else if (r->sigs[sig].signing_time[0]) {
+		sx_time_parse(r->sigs[sig].signing_time, when);
+		rep_add(r, sig, "signing_time", 1, 0, "heure de signature déclarée (/M du PDF)",
+			"claimed signing time (the PDF's /M)");
 	} else {
-		rep_add(r, 0, "signing_time", 1, 1, "pas d'heure de signature : vérification à "
+		rep_add(r, sig, "signing_time", 1, 1, "pas d'heure de signature : vérification à "
 			"l'heure actuelle", "no signing time: checked at the current time");
 	}
+}
+
+/* The CMS over data, its signer and chain: checks of signature sig. */
+void
+cms_check(const struct sign_verify_opts *o, struct trust *t, CMS_ContentInfo *cms,
+	  const void *d, size_t dlen, struct sign_report *r, int sig)
+{
+	STACK_OF(X509) *signers = NULL, *certs = CMS_get1_certs(cms);
+	BIO *data = BIO_new_mem_buf(d, (int)dlen);
+	X509 *signer;
+	time_t when = 0, tst = 0;
+	int ok;
+
+	ok = data && CMS_verify(cms, NULL, NULL, data, NULL,
+				CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) == 1;
+	rep_add(r, sig, "core", ok, 0, ok ? "empreinte et signature CMS correctes" :
+		"la signature CMS ne correspond pas au document", ok ? "CMS digest and signature match" :
+		"the CMS signature does not match the data");
+	ERR_clear_error();
+	signers = CMS_get0_signers(cms);
+	if (!(signer = sk_X509_num(signers) == 1 ? sk_X509_value(signers, 0) : NULL)) {
+		rep_add(r, sig, "chain", 0, 0, "un seul signataire attendu", "exactly one signer expected");
+		goto out;
+	}
+	sx_cert_subject(signer, r->sigs[sig].signer, sizeof(r->sigs[sig].signer));
+	cms_time(sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0), r, sig, &when);
+	cms_timestamp(sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0), t, r, sig, &tst);
+	key_usage_check(signer, r, sig);
+	trust_report(t, signer, certs, o->at ? o->at : tst ? tst : when ? when : time(NULL),
+		     o->at || tst || !when, sx_ocsp_url(o), r, sig);
+out:
+	sk_X509_free(signers);
+	sk_X509_pop_free(certs, X509_free);
+	BIO_free(data);
 }
 
 int
@@ -102,11 +140,6 @@ cades_verify(const struct sign_verify_opts *o, struct trust *t, const void *in, 
 	     struct sign_report *r, struct lerr *e)
 {
 	CMS_ContentInfo *cms = read_cms(in, inlen);
-	STACK_OF(X509) *signers = NULL, *certs = NULL;
-	BIO *data = NULL;
-	X509 *signer;
-	time_t when = 0;
-	int ok;
 
 	(void)e;
 	snprintf(r->format, sizeof(r->format), "cades");
@@ -120,27 +153,8 @@ cades_verify(const struct sign_verify_opts *o, struct trust *t, const void *in, 
 			"detached signature: the signed data is required");
 		goto out;
 	}
-	data = BIO_new_mem_buf(o->data, (int)o->datalen);
-	certs = CMS_get1_certs(cms);
-	ok = CMS_verify(cms, NULL, NULL, data, NULL, CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY) == 1;
-	rep_add(r, 0, "core", ok, 0, ok ? "empreinte et signature CMS correctes" :
-		"la signature CMS ne correspond pas au document", ok ? "CMS digest and signature match" :
-		"the CMS signature does not match the data");
-	ERR_clear_error();
-	signers = CMS_get0_signers(cms);
-	if (!(signer = sk_X509_num(signers) == 1 ? sk_X509_value(signers, 0) : NULL)) {
-		rep_add(r, 0, "chain", 0, 0, "un seul signataire attendu", "exactly one signer expected");
-		goto out;
-	}
-	sx_cert_subject(signer, r->sigs[0].signer, sizeof(r->sigs[0].signer));
-	cms_time(sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0), r, &when);
-	key_usage_check(signer, r, 0);
-	trust_report(t, signer, certs, o->at ? o->at : when ? when : time(NULL), o->at || !when,
-		     sx_ocsp_url(o), r, 0);
+	cms_check(o, t, cms, o->data, o->datalen, r, 0);
 out:
-	sk_X509_free(signers);
-	sk_X509_pop_free(certs, X509_free);
-	BIO_free(data);
 	CMS_ContentInfo_free(cms);
 	ERR_clear_error();
 	return 0;

@@ -112,6 +112,22 @@ int sign_xades(const struct sign_key *k, const struct sign_xades_opts *o,
 int sign_cades(const struct sign_key *k, const void *data, size_t len, int b64,
 	       struct buf *out, struct lerr *e) LERR_WUR;
 
+/* PAdES baseline B-B (B-T with a TSA) of a PDF: one incremental revision
+ * with a signature field, its widget showing text (NULL: invisible) at
+ * (x, y) from the bottom left of page (1-based, 0: the last), size w x h
+ * points (0: 220 x 60).  The original bytes are kept. */
+struct sign_pades_opts {
+	const char *text;
+	int page;
+	float x, y, w, h;
+	const struct sign_tsa *tsa;
+	time_t now;
+};
+int sign_pades(const struct sign_key *k, const struct sign_pades_opts *o, const void *in,
+	       size_t len, struct buf *out, struct lerr *e) LERR_WUR;
+/* The signing certificate's common name (UTF-8), "" without one. */
+void sign_key_cn(const struct sign_key *k, char *out, size_t outsz);
+
 /* RFC 3161: ask the TSA for a token over digest (SHA-256), check the
  * reply (status, nonce, imprint, signature) and return the token (DER
  * ContentInfo) and its time.  trust_dir NULL: configuration trust_dir. */

@@ -108,6 +108,15 @@ void rep_add(struct sign_report *r, int sig, const char *id, int ok, int warning
 int rep_sig(struct sign_report *r, const char *id);
 
 /* verify.c / cades.c */
+struct CMS_ContentInfo_st;
+struct CMS_SignerInfo_st;
+void cms_check(const struct sign_verify_opts *o, struct trust *t, struct CMS_ContentInfo_st *cms,
+	       const void *d, size_t dlen, struct sign_report *r, int sig);
+/* pades.c: the signature time-stamp (unsigned attribute) of a SignerInfo. */
+void cms_timestamp(struct CMS_SignerInfo_st *si, struct trust *t,
+		   struct sign_report *r, int sig, time_t *tst);
+int pades_verify(const struct sign_verify_opts *o, struct trust *t, const void *in,
+		 size_t inlen, struct sign_report *r, struct lerr *e) LERR_WUR;
 int cades_verify(const struct sign_verify_opts *o, struct trust *t, const void *in,
 		 size_t inlen, struct sign_report *r, struct lerr *e) LERR_WUR;
 int key_usage_check(X509 *cert, struct sign_report *r, int sig);

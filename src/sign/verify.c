@@ -1099,6 +1099,8 @@ sign_verify(const struct sign_verify_opts *o, const void *in, size_t inlen,
 		return rc;
 	if (looks_xml(in, inlen))
 		rc = verify_xml(o, &t, in, inlen, r, e);
+	else if (inlen >= 5 && !memcmp(in, "%PDF-", 5))
+		rc = pades_verify(o, &t, in, inlen, r, e);
 	else
 		rc = cades_verify(o, &t, in, inlen, r, e);
 	trust_fini(&t);

@@ -122,7 +122,8 @@ store_org_insert(struct store_conn *c, const struct org *o, const char *actor, s
 	"coalesce(o.arrondissement, -1), coalesce(o.nature_actes, -1), coalesce(o.idcoll, ''), " \
 	"coalesce(o.codcol, ''), coalesce(o.idpost, ''), array_to_string(o.codbuds, ','), " \
 	"coalesce(o.city, ''), coalesce(o.postal_code, ''), coalesce(o.p_dest, ''), " \
-	"coalesce(o.archive_after::text, '')"
+	"coalesce(o.archive_after::text, ''), " \
+	"o.acte_signature, coalesce(o.pades_page, 0), coalesce(o.pades_x, 0), coalesce(o.pades_y, 0)"
 
 static void
 org_from_row(PGresult *r, int i, struct org *o)
@@ -144,6 +145,44 @@ org_from_row(PGresult *r, int i, struct org *o)
 	snprintf(o->postal_code, sizeof(o->postal_code), "%s", PQgetvalue(r, i, 12));
 	snprintf(o->p_dest, sizeof(o->p_dest), "%s", PQgetvalue(r, i, 13));
 	snprintf(o->archive_after, sizeof(o->archive_after), "%s", PQgetvalue(r, i, 14));
+	snprintf(o->acte_signature, sizeof(o->acte_signature), "%s", PQgetvalue(r, i, 15));
+	o->pades_page = atoi(PQgetvalue(r, i, 16));
+	o->pades_x = strtof(PQgetvalue(r, i, 17), NULL);
+	o->pades_y = strtof(PQgetvalue(r, i, 18), NULL);
+}
+
+int
+store_org_set_signature(struct store_conn *c, const char *siren, const struct org *o,
+			const char *actor, struct lerr *e)
+{
+	char page[16], x[32], y[32];
+	PGresult *r = NULL;
+	int rc;
+
+	snprintf(page, sizeof(page), "%d", o->pades_page);
+	snprintf(x, sizeof(x), "%.2f", (double)o->pades_x);
+	snprintf(y, sizeof(y), "%.2f", (double)o->pades_y);
+	struct sqlp p[] = { SQLP_TEXT(siren), SQLP_TEXT(opt(o->acte_signature)), SQLP_TEXT(page),
+			    SQLP_TEXT(x), SQLP_TEXT(y), SQLP_TEXT(actor) };
+	rc = sq_exec(c, "WITH u AS (UPDATE organisation SET acte_signature = coalesce($2, acte_signature),"
+		     " pades_page = CASE $3::int WHEN 0 THEN pades_page WHEN -1 THEN NULL ELSE $3::int END,"
+		     " pades_x = CASE $3::int WHEN 0 THEN pades_x WHEN -1 THEN NULL ELSE $4::real END,"
+		     " pades_y = CASE $3::int WHEN 0 THEN pades_y WHEN -1 THEN NULL ELSE $5::real END"
+		     " WHERE siren = $1 RETURNING id, siren, acte_signature, pades_page, pades_x, pades_y)"
+		     " SELECT journal_append($6, 'organisation.updated', NULL, id, json_build_object("
+		     " 'siren', siren, 'acte_signature', acte_signature, 'pades_page', pades_page,"
+		     " 'pades_x', pades_x, 'pades_y', pades_y)::jsonb) FROM u", p, 6, &r, e);
+	if (rc == LERR_INVALID) {
+		lerr_hint(e, "--acte-signature cades or pades; --pades-position PAGE,X,Y with a page "
+			  "from 1 and x, y from 0 to 14400 points");
+		return rc;
+	}
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0)
+		rc = lerr_set(e, LERR_NOTFOUND, "siren", "no organisation with SIREN %s", siren);
+	PQclear(r);
+	return rc;
 }
 
 int

@@ -59,6 +59,9 @@ struct org {
 	char city[101], postal_code[11];
 	char p_dest[65];             /* Hélios FTP SITE P_DEST */
 	char archive_after[64];      /* an interval; "never": none; "": unchanged (org set) */
+	char acte_signature[8];      /* "cades" or "pades": its acts' default profile */
+	int pades_page;              /* 0: no default place for the PAdES block */
+	float pades_x, pades_y;
 };
 void store_org_init(struct org *o);
 /* Adds an organisation and journals organisation.created under actor
@@ -66,6 +69,10 @@ void store_org_init(struct org *o);
 int store_org_insert(struct store_conn *c, const struct org *o, const char *actor,
 		     struct lerr *e) LERR_WUR;
 int store_org_get(struct store_conn *c, const char *siren, struct org *out, struct lerr *e) LERR_WUR;
+/* Its acts' default signature (acte_signature "cades" or "pades", "" keeps
+ * it) and the PAdES block's place (page 0 keeps it, -1 clears it). */
+int store_org_set_signature(struct store_conn *c, const char *siren, const struct org *o,
+			    const char *actor, struct lerr *e) LERR_WUR;
 /* The organisation siren if it is one of client_id's (LERR_FORBIDDEN
  * "metadata.organisation" otherwise), with its identifiers. */
 int store_client_org_get(struct store_conn *c, long long client_id, const char *siren,
@@ -531,6 +538,8 @@ int store_xmit_unsent(struct store_conn *c, const char *doc_id, struct lerr *e) 
 /* A returned file as the document's next file (role ack, anomaly, letter). */
 int store_xmit_attach(struct store_conn *c, const char *doc_id, const char *role, const char *name,
 		      const char *media_type, const void *data, size_t len, struct lerr *e) LERR_WUR;
+/* dd/mm/yyyy (Europe/Paris) the transmission was sent, "" if never. */
+int store_xmit_sent_day(struct store_conn *c, const char *doc_id, char day[11], struct lerr *e) LERR_WUR;
 int store_xmit_files(struct store_conn *c, const char *doc_id,
 		     void (*fn)(void *arg, int n, const char *role, const char *name, const char *media_type,
 				long long blob_id, long long size, int nchunks), void *arg,

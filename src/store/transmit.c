@@ -349,6 +349,24 @@ store_xmit_attach(struct store_conn *c, const char *doc_id, const char *role, co
 	return sq_exec(c, "SELECT document_file_attach($1::uuid, $2, $3, $4, $5)", p, 5, NULL, e);
 }
 
+/* dd/mm/yyyy of the transmission's sending, French legal time ("" if never sent). */
+int
+store_xmit_sent_day(struct store_conn *c, const char *doc_id, char day[11], struct lerr *e)
+{
+	struct sqlp p[1] = { SQLP_TEXT(doc_id) };
+	PGresult *r = NULL;
+	int rc = sq_exec(c, "SELECT to_char(sent_at AT TIME ZONE 'Europe/Paris', 'DD/MM/YYYY')"
+			 " FROM transmission WHERE doc_id = $1::uuid AND sent_at IS NOT NULL", p, 1, &r, e);
+
+	day[0] = 0;
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 1)
+		snprintf(day, 11, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
 int
 store_xmit_files(struct store_conn *c, const char *doc_id,
 		 void (*fn)(void *arg, int n, const char *role, const char *name, const char *media_type,

@@ -125,13 +125,20 @@ add_piece(void *arg, int n, const char *role, const char *name, const char *type
 	struct acte_build *b = arg;
 	struct piece *p;
 	char nm[200];
-	int kind = !strcmp(role, "main") ? 0 : !strcmp(role, "annexe") ? 1 :
+	int kind = !strcmp(role, "main") || !strcmp(role, "signed") ? 0 : !strcmp(role, "annexe") ? 1 :
 		   !strcmp(role, "signature") ? 2 : !strcmp(role, "annexe_signature") ? 3 : -1;
 
 	(void)name;
 	if (kind < 0 || b->np >= ACTES_MAX_FILES)
 		return;
 	p = &b->p[b->np];
+	for (int i = 0; kind == 0 && i < b->np; i++)
+		if (b->p[i].role == 0) {        /* PAdES: the signed PDF is the act itself */
+			b->p[i].blob = blob;
+			b->p[i].size = size;
+			b->p[i].nchunks = nchunks;
+			return;
+		}
 	*p = (struct piece){ .n = n, .role = kind, .blob = blob, .size = size, .nchunks = nchunks };
 	snprintf(p->type, sizeof(p->type), "%s", ext_of(type));
 	if (kind == 0) {

@@ -360,7 +360,7 @@ field_of(const char *kind, int n, const char *role)
 {
 	if (helios_side(kind))
 		return n == 0 || !strcmp(role, "signed") ? "enveloppe" : NULL;
-	if (!strcmp(role, "main"))
+	if (!strcmp(role, "main") || !strcmp(role, "signed"))   /* signed: the PAdES PDF */
 		return "acte_pdf_file";
 	if (!strcmp(role, "annexe"))
 		return "acte_attachments[]";
@@ -403,11 +403,18 @@ take_file(void *arg, int n, const char *role, const char *name, const char *type
 		c->ps->n = 0;
 	}
 	p = &c->ps->p[c->ps->n];
+	for (int i = 0; !strcmp(field, "acte_pdf_file") && i < c->ps->n; i++)
+		if (!strcmp(c->ps->p[i].field, field)) {     /* the PAdES-signed act replaces it */
+			p = &c->ps->p[i];
+			fclose(p->f);
+			p->f = NULL;
+		}
 	if (!(p->f = tmpfile())) {
 		c->rc = lerr_set(c->e, LERR_INTERNAL, NULL, "cannot create a spool file");
 		return;
 	}
-	c->ps->n++;
+	if (p == &c->ps->p[c->ps->n])
+		c->ps->n++;
 	c->ps->annexes += !strcmp(field, "acte_attachments[]");
 	p->size = size;
 	p->field = field;

@@ -220,6 +220,8 @@ xmit_returned(struct store_conn *c, const char *doc_id, const char *role, const 
 
 	if (!rc && verdict >= 0)
 		rc = store_xmit_answer(c, doc_id, verdict, reason, e);
+	if (!rc && verdict == 1 && !strcmp(role, "ack"))
+		rc = xmit_stamp_acte(c, doc_id, data, len, e);
 	if (!rc)
 		log_info("doc=%s: %s %s came back%s%s", doc_id, role, name,
 			 verdict == 1 ? ", acknowledged" : verdict == 0 ? ", refused: " : "",

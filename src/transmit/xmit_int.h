@@ -136,6 +136,13 @@ int xmit_mime_spool(curl_mime *m, const char *field, const char *filename, const
  * pinned key; nothing is sent.  what names it in the error. */
 int xmit_tls_handshake(json_t *settings, const char *url, const char *what, struct lerr *e) LERR_WUR;
 
+/* ---- the stamped act (stamp.c) ---- */
+/* ack an ARActe of doc_id: its PDF stamped ("Envoyé/Reçu en préfecture le",
+ * "ID : ...") as the document's file role acte_tamponne.  Anything else, or
+ * a PDF that cannot be stamped (logged), adds nothing. */
+int xmit_stamp_acte(struct store_conn *c, const char *doc_id, const void *ack, size_t acklen,
+		    struct lerr *e) LERR_WUR;
+
 /* ---- S²LOW (s2low.c) ---- */
 /* Asks S²LOW to cancel an acknowledged act (its transaction number);
  * cancel_id the number of the cancellation transaction S²LOW created. */

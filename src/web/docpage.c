@@ -42,6 +42,7 @@ file_role(const char *role)
 		{ "main", "Document principal" }, { "annexe", "Annexe" }, { "signed", "Document signé" },
 		{ "signature", "Signature" }, { "ack", "Accusé de réception" }, { "anomaly", "Anomalie" },
 		{ "letter", "Courrier de la préfecture" }, { "annexe_signature", "Signature de l’annexe" }, { "cancel_ack", "Accusé de réception de l’annulation" },
+		{ "acte_tamponne", "Acte tamponné (reçu en préfecture)" },
 	};
 
 	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)

@@ -39,6 +39,9 @@ fuzz_imap)
 			mail "${d%/}" > "$out/mail-$(basename "$d").eml"
 		done
 	fi ;;
+fuzz_pdf)
+	# the PDFs of the fixtures: the i-Parapheur source and its PAdES signature
+	[ -d "$fx" ] && find "$fx" -iname '*.pdf' -size -512k -exec cp {} "$out"/ ';' ;;
 fuzz_meta)
 	# the metadata of the API cases (tests/data/api), placeholders filled
 	for c in "$src"/tests/data/api/*.case; do

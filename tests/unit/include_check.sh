@@ -23,7 +23,8 @@ not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
 RULES='libpq-fe\.h|libpq/|pg_config|postgres_ext\.h store libpq
 xmlsec/ sign xmlsec
 curl/ transmit libcurl
-microhttpd\.h http libmicrohttpd'
+microhttpd\.h http libmicrohttpd
+mupdf/ pdf libmupdf'
 
 # scan DIR: prints one line per offending include, returns 1 if any.
 scan() {
@@ -50,12 +51,12 @@ if [ $# -gt 0 ]; then
 	exit $?
 fi
 
-echo "1..4"
+echo "1..5"
 if res=$(scan "$top/src"); then
-	ok "src/: libpq, xmlsec, curl and microhttpd stay in their modules"
+	ok "src/: libpq, xmlsec, curl, microhttpd and MuPDF stay in their modules"
 else
 	echo "$res" | sed 's/^/# /'
-	not_ok "src/: libpq, xmlsec, curl and microhttpd stay in their modules"
+	not_ok "src/: libpq, xmlsec, curl, microhttpd and MuPDF stay in their modules"
 fi
 
 # The self-test: a scratch tree with one stray include per library.
@@ -84,7 +85,7 @@ fi
 # The fence: the real headers compile, the same include with the flags of
 # every module (AM_CPPFLAGS, from make check) does not.
 cc=${CC:-cc}
-flags=${LIASSE_AM_CPPFLAGS:-"-I$top/src/fence/nocurl -I$top/src/fence/nomhd"}
+flags=${LIASSE_AM_CPPFLAGS:-"-I$top/src/fence/nocurl -I$top/src/fence/nomhd -I$top/src/fence/nomupdf"}
 fence_case() {   # header, description
 	printf '#include <%s>\nint x;\n' "$1" > "$tmp/fence.c"
 	if ! $cc -fsyntax-only -c "$tmp/fence.c" -o /dev/null 2>/dev/null; then
@@ -103,4 +104,5 @@ fence_case() {   # header, description
 }
 fence_case curl/curl.h "<curl/curl.h> outside transmit/"
 fence_case microhttpd.h "<microhttpd.h> outside http/"
+fence_case mupdf/fitz.h "<mupdf/fitz.h> outside pdf/"
 exit $((failed > 0))

@@ -928,7 +928,9 @@ test_kinds(void)
 	   !doc_kind_profile_allowed(doc, "cades"), "other kinds' profiles are not allowed");
 	ok(!doc_kind_profile_allowed(pes, NULL) && !doc_kind_profile_allowed(NULL, "cades") &&
 	   !doc_kind_profile(NULL), "NULL kind or profile");
-	ok(!signdoc_profile_known("pades") && !signdoc_profile_known(NULL), "no PAdES signer yet");
+	ok(signdoc_profile_known("pades") && !signdoc_profile_known(NULL), "a PAdES signer (issue 15)");
+	ok(doc_kind_profile_allowed(acte, "pades") && doc_kind_profile_allowed(doc, "pades") &&
+	   !doc_kind_profile_allowed(pes, "pades"), "PAdES for actes and documents, not for PES");
 	ok(doc_kind_transmittable(pes) && doc_kind_transmittable(acte) && !doc_kind_transmittable(doc),
 	   "pes and acte are transmitted, document is not");
 	ok(pes->sign && pes->transmit && !acte->sign && acte->transmit && doc->sign && !doc->transmit,

@@ -736,3 +736,38 @@ test('an operator creates an organisation and sets its Hélios identifiers in th
 	assert.match(offices, /Signataire/);
 	await ctx.close();
 });
+
+// Issue 15, "done when": a mayor signs an arrêté in the browser and the
+// vendor gets back the PDF signed in PAdES with its visible block, which
+// poppler's pdfsig reports valid with the mayor's name.
+test('a mayor signs an arrêté in PAdES in the browser: the vendor gets the signed PDF', async () => {
+	const { spawnSync } = await import('node:child_process');
+	const { makePdf } = await import('../lib/pdf.mjs');
+	if (spawnSync('pdfsig', ['-v']).error)
+		return;
+	const today = new Date().toISOString().slice(0, 10);
+	const id = await post({ kind: 'acte', organisation: s.orgA, title: 'Arrêté de voirie', sign: true,
+		transmit: false, signature_profile: 'pades', acte: { nature: 2, numero_interne: 'AV2026_01',
+			objet: 'Circulation rue Haute', date_decision: today, classification: '7.1' } },
+	{ name: 'arrete-voirie.pdf', type: 'application/pdf', data: makePdf({ text: 'Arrete de voirie' }) });
+	const { ctx, page } = await loggedIn(OFFICIAL_A);
+	await page.goto('/parapheur');
+	await page.getByLabel('Sélectionner « Arrêté de voirie »').check();
+	await page.getByLabel('Code PIN de signature').fill(PIN);
+	await page.getByRole('button', { name: 'Signer la sélection' }).click();
+	await page.locator('#progression [role="status"]').filter({ hasText: '1 sur 1 documents signés' }).waitFor({ timeout: 60000 });
+	await ctx.close();
+	const d = await vendorView(id);
+	assert.equal(d.state, 'signed');
+	const f = d.files.find((x) => x.role === 'signed');
+	assert.ok(f, JSON.stringify(d.files));
+	const pdf = (await s.a.get(f.href)).body;
+	const file = path.join(ART, 'arrete-pades.pdf');
+	fs.writeFileSync(file, pdf);
+	const sig = spawnSync('pdfsig', ['-nocert', file]).stdout.toString();
+	assert.match(sig, /Signer Certificate Common Name: Jeanne Martin/);
+	assert.match(sig, /Signature Type: ETSI\.CAdES\.detached/);
+	assert.match(sig, /Signature Validation: Signature is Valid\./);
+	const txt = spawnSync('pdftotext', [file, '-']).stdout.toString().replace(/\s+/g, ' ');
+	assert.match(txt, /Signé par Jeanne Martin, Maire de .*, le \d\d\/\d\d\/20\d\d à \d\d:\d\d/);
+});

@@ -1,0 +1,51 @@
+/*
+ * fuzz_pdf.c - libFuzzer target for pdf/ (MuPDF): the input is opened as
+ * signing would (lpdf_check), its signature fields listed with their
+ * ByteRange and /Contents (lpdf_signatures, what verification reads), and,
+ * when it opens, stamped (lpdf_stamp); the stamped output must start with
+ * the input's bytes.  MuPDF's allocations are capped (LPDF_MAX_HEAP): an
+ * input that needs more is refused, not an OOM.  Built by `make fuzz`.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "pdf/pdf.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n);
+
+static int
+each(void *arg, size_t idx, const struct lpdf_sig *s, struct lerr *e)
+{
+	size_t *sum = arg;
+
+	(void)idx;
+	(void)e;
+	if (s->range_ok && s->data.len != s->range[1] + s->range[3])
+		abort();        /* the covered bytes are the two ranges */
+	*sum += s->cmslen;
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
+{
+	static const char *const lines[] = { "Envoyé en préfecture le 01/01/2026", "ID : fuzz" };
+	struct lerr e;
+	struct buf out;
+	size_t nsig = 0, sum = 0;
+	int pages = 0;
+
+	log_set_level(LOG_LVL_ERROR);
+	lerr_clear(&e);
+	if (lpdf_check(p, n, &pages, &e))
+		return 0;
+	if (lpdf_signatures(p, n, each, &sum, &nsig, &e))
+		return 0;
+	buf_init(&out, LPDF_MAX_DOC);
+	if (!lpdf_stamp(p, n, lines, 2, &out, &e) && (out.len < n || memcmp(out.data, p, n)))
+		abort();        /* an incremental update keeps the input */
+	buf_fini(&out);
+	return 0;
+}

@@ -1,0 +1,106 @@
+// Issue 15, point 4: the stamped act.  An arrêté signed in PAdES from the
+// queue goes to @ctes as the signed PDF itself; when the simulator's ARActe
+// comes back, liasse adds the "acte tamponné" (role acte_tamponne): the
+// first page stamped "Envoyé en préfecture le", "Reçu en préfecture le",
+// "ID : <IDActe>" in an incremental update, so that the signature still
+// verifies (pdfsig) and covers the original revision (liasse verify).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { newHarness, acteMeta, fixture, skip, OFFICIAL_A, PASSWORD } from '../lib/harness.mjs';
+import { requireStatesim, startStatesim, configureActes, makeTls, waitState, FAST } from './transmit-common.mjs';
+import { makePki } from '../lib/pki.mjs';
+import { makePdf } from '../lib/pdf.mjs';
+import { have } from '../js/tools.mjs';
+
+requireStatesim();
+const xsd = fixture('parapheur-v5/xsd/actesv1_1.xsd');
+if (!xsd)
+	skip('ACTES XSD absent (LIASSE_FIXTURES)');
+if (!have('pdfsig', ['-v']) || !have('pdftotext', ['-v']))
+	skip('poppler-utils absent');
+const h = newHarness('pades-stamp');
+const PIN = 'capucine-2026';
+let env, sim, tls, pki, off, work;
+
+function run(cmd, args) {
+	const r = spawnSync(cmd, args, { maxBuffer: 1 << 26 });
+	return { code: r.status, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
+}
+
+test.before(async () => {
+	pki = await makePki();
+	const trust = path.join(h.tmp, 'trust');
+	fs.mkdirSync(trust, { recursive: true, mode: 0o755 });
+	for (const f of fs.readdirSync(pki.trust))
+		fs.copyFileSync(path.join(pki.trust, f), path.join(trust, f));
+	env = await h.setup({ ...FAST, trust_dir: trust });
+	work = fs.mkdtempSync(path.join(h.tmp, 'stamp-'));
+	tls = makeTls(h);
+	sim = await startStatesim(h, { tls, set: { 'actes.xsd': xsd } });
+	await configureActes(h, env.orgA, sim, tls);
+	assert.equal((await h.cli(['person', 'passwd', OFFICIAL_A], { input: PASSWORD + '\n' })).code, 0);
+	const imp = await h.cli(['cert', 'import', OFFICIAL_A, pki.signer.p12], { input: pki.password + '\n' });
+	assert.equal(imp.code, 0, imp.stderr);
+	assert.equal((await h.cli(['cert', 'enrol', OFFICIAL_A], { input: `${imp.stdout.trim()}\n${PIN}\n` })).code, 0);
+	off = await env.d.login(OFFICIAL_A);
+});
+
+test.after(async () => {
+	sim.stop();
+	await h.stopAll();
+	await pki.cleanup();
+});
+
+test('a PAdES-signed act, acknowledged, comes back stamped with its signature intact', async () => {
+	const numero = `P${process.pid % 1000}_1`;
+	const meta = acteMeta(env.orgA, numero, { sign: true, transmit: true, signature_profile: 'pades' });
+	const p = await env.a.postDocument(meta, { name: 'arrete.pdf', type: 'application/pdf', data: makePdf({ text: 'Arrete du maire' }) });
+	assert.equal(p.status, 201, p.text);
+	const s = await off.postJson('/api/v1/queue/sign', { documents: [p.json.id], pin: PIN });
+	assert.equal(s.status, 200, s.text);
+	assert.equal(s.json.results[0].status, 'signed', JSON.stringify(s.json));
+	const done = await waitState(env.a, p.json.id, ['acknowledged', 'refused', 'failed']);
+	assert.equal(done.state, 'acknowledged', JSON.stringify(done));
+	const d = (await env.a.get(`/api/v1/documents/${p.json.id}`)).json;
+	const get = async (role) => {
+		const f = d.files.find((x) => x.role === role);
+		assert.ok(f, `${role} in ${JSON.stringify(d.files.map((x) => x.role))}`);
+		return (await env.a.get(f.href)).body;
+	};
+	const signed = await get('signed');
+	const stamped = await get('acte_tamponne');
+	const ack = (await get('ack')).toString('latin1');
+	const id = ack.match(/IDActe="([^"]+)"/)[1];
+	const [, y, m, dd] = ack.match(/DateReception="(\d{4})-(\d\d)-(\d\d)"/);
+	assert.ok(stamped.subarray(0, signed.length).equals(signed), 'the signed revision is kept byte for byte');
+	fs.writeFileSync(path.join(work, 'tampon.pdf'), stamped);
+	const txt = run('pdftotext', ['-f', '1', '-l', '1', path.join(work, 'tampon.pdf'), '-']).stdout.replace(/\s+/g, ' ');
+	assert.match(txt, /Envoyé en préfecture le \d\d\/\d\d\/20\d\d/);
+	assert.ok(txt.includes(`Reçu en préfecture le ${dd}/${m}/${y}`), txt);
+	assert.ok(txt.includes(`ID : ${id}`), txt);
+	assert.match(id, new RegExp(`^045-214502494-\\d{8}-${numero}-[A-Z]{2}$`));
+	const ps = run('pdfsig', ['-nocert', path.join(work, 'tampon.pdf')]).stdout;
+	assert.match(ps, /Signature Validation: Signature is Valid\./, ps);
+	assert.match(ps, /Not total document signed/);
+	const v = JSON.parse((await h.cli(['verify', path.join(work, 'tampon.pdf'), '--trust', pki.trust, '--json'])).stdout);
+	assert.equal(v.valid, true, JSON.stringify(v.checks));
+	const mod = v.checks.find((c) => c.id === 'modified');
+	assert.equal(mod.warning, true);
+	assert.match(mod.reason_en, new RegExp(`covers the revision of bytes 0 to ${signed.length}`));
+	// @ctes got the signed PDF itself, no separate PKCS#7.
+	assert.ok(!d.files.find((x) => x.role === 'signature'));
+	// The official's web page of the document lists it and serves it.
+	const page = await off.get(`/documents/${p.json.id}`, { Cookie: off.cookie });
+	assert.equal(page.status, 200);
+	const html = page.body.toString('utf8');
+	assert.match(html, /Acte tamponné/);
+	const n = d.files.find((x) => x.role === 'acte_tamponne').id;
+	const link = `/documents/${p.json.id}/fichiers/${n}`;
+	assert.ok(html.includes(link), `the page links ${link}`);
+	const web = await off.get(link, { Cookie: off.cookie });
+	assert.equal(web.status, 200);
+	assert.ok(Buffer.from(web.body).equals(stamped), 'the web page serves the stamped act');
+});
