@@ -736,6 +736,8 @@ check_signatures(struct req *rq, struct upload *u, struct lerr *e)
 					 &u->want_sign, &u->want_transmit, e);
 	buf_fini(&b);
 	return rc;
+}
+
 /* An acte to sign without signature_profile takes its organisation's
  * (PAdES when set so), a PAdES block without place the organisation's. */
 static int
