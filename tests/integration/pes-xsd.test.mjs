@@ -22,7 +22,7 @@ function pes(path, nomfic) {
 
 async function jobDone(id) {
 	for (let i = 0; i < 100; i++) {
-		const n = await h.psql(`SELECT count(*) FROM job WHERE doc_id = '${id}' AND done_at IS NOT NULL`);
+		const n = await h.psql(`SELECT count(*) FROM job WHERE doc_id = '${id}' AND kind = 'pes.xsd' AND done_at IS NOT NULL`);
 		if (n === '1')
 			return;
 		await sleep(100);

@@ -755,7 +755,7 @@ test('a mayor signs an arrêté in PAdES in the browser: the vendor gets the sig
 	await page.getByLabel('Sélectionner « Arrêté de voirie »').check();
 	await page.getByLabel('Code PIN de signature').fill(PIN);
 	await page.getByRole('button', { name: 'Signer la sélection' }).click();
-	await page.locator('#progression [role="status"]').filter({ hasText: '1 sur 1 documents signés' }).waitFor({ timeout: 60000 });
+	await page.locator('#progression [role="status"]').filter({ hasText: '1 document signé sur 1.' }).waitFor({ timeout: 60000 });
 	await ctx.close();
 	const d = await vendorView(id);
 	assert.equal(d.state, 'signed');

@@ -76,7 +76,7 @@ async function partlySigned() {
 
 async function xsdDone(id) {
 	for (let i = 0; i < 300; i++) {
-		if (await h.psql(`SELECT count(*) FROM job WHERE doc_id = '${id}' AND done_at IS NOT NULL`) === '1')
+		if (await h.psql(`SELECT count(*) FROM job WHERE doc_id = '${id}' AND kind = 'pes.xsd' AND done_at IS NOT NULL`) === '1')
 			return;
 		await sleep(100);
 	}
