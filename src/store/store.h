@@ -650,6 +650,12 @@ int store_web_me(struct store_conn *c, long long person, char **json, struct ler
 int store_web_queue(struct store_conn *c, long long person, const struct web_queue_filter *f,
 		    char **json, struct lerr *e) LERR_WUR;
 /* {doc (doc_json),org,vendor,meta,may_sign,for,signer,history}; LERR_NOTFOUND if not visible. */
+/* An agent, administrator or operator asks for the document's cancellation
+ * (for an acknowledged act: the annulation sent to the prefecture), as a
+ * vendor's POST .../cancel does: LERR_FORBIDDEN for anyone else, the
+ * transitions table's LERR_CONFLICT when its state does not allow it. */
+int store_web_doc_cancel(struct store_conn *c, long long person, const char *doc_id, const char *actor,
+			 const char *reason, struct lerr *e) LERR_WUR;
 int store_web_doc(struct store_conn *c, long long person, const char *doc_id, char **json,
 		  struct lerr *e) LERR_WUR;
 int store_web_file(struct store_conn *c, long long person, const char *doc_id, int n,

@@ -37,6 +37,7 @@ static const struct web_route {
 	{ "GET", "/documents/{id}", N_LOGGED, web_doc },
 	{ "GET", "/documents/{id}/fichiers/{n}", N_LOGGED, web_doc_file },
 	{ "POST", "/documents/{id}/refus", N_SIGNER, web_doc_reject },
+	{ "POST", "/documents/{id}/annulation", N_STAFF, web_doc_annul },
 	{ "POST", "/documents/{id}/visa", N_SIGNER, web_doc_visa },
 	{ "POST", "/documents/{id}/remords", N_SIGNER, web_doc_remord },
 	{ "GET", "/suivi", N_STAFF, web_follow },

@@ -384,6 +384,21 @@ viewer(struct page *p, json_t *doc)
 	store_release(p->w->store, c);
 }
 
+static void
+annul_form(struct page *p, const char *id)
+{
+	h_raw(p, "<section class=\"card\" aria-labelledby=\"annuler\"><h2 id=\"annuler\">Annuler l’acte</h2>"
+	      "<p>La préfecture a acquitté cet acte. Une demande d’annulation lui est transmise ; l’acte est "
+	      "annulé quand elle en accuse réception.</p>");
+	h_fmt(p, "<form method=\"post\" action=\"/documents/%s/annulation\" "
+	      "data-confirm=\"Demander à la préfecture l’annulation de cet acte ?\">", id);
+	page_csrf_field(p);
+	h_raw(p, "<label for=\"motif-annulation\">Motif (facultatif, pour l’historique)</label>"
+	      "<textarea id=\"motif-annulation\" name=\"motif\" maxlength=\"2000\"></textarea>"
+	      "<div class=\"actions\"><button type=\"submit\" class=\"danger\">Demander l’annulation</button>"
+	      "</div></form></section>");
+}
+
 void
 web_doc(struct page *p)
 {
@@ -401,6 +416,9 @@ web_doc(struct page *p)
 	if (web_query(p, "vise"))
 		h_raw(p, "<p class=\"flash ok\" role=\"status\">Le document est visé ; il passe à l’étape suivante "
 		      "du circuit.</p>");
+	if (web_query(p, "annulation"))
+		h_raw(p, "<p class=\"flash ok\" role=\"status\">La demande d’annulation est envoyée à la préfecture ; "
+		      "l’acte sera annulé à son accusé de réception.</p>");
 	if (web_query(p, "repris"))
 		h_raw(p, "<p class=\"flash ok\" role=\"status\">Le document est repris : il attend de nouveau votre "
 		      "visa.</p>");
@@ -412,6 +430,8 @@ web_doc(struct page *p)
 		decide(p, j);
 	if (json_is_true(json_object_get(j, "may_remord")))
 		remord_form(p, js(doc, "id"));
+	if (json_is_true(json_object_get(j, "may_annul")))
+		annul_form(p, js(doc, "id"));
 	metadata(p, j);
 	circuit_box(p, doc, json_object_get(j, "steps"));
 	h_raw(p, "</div></div>");
@@ -497,6 +517,32 @@ web_doc_reject(struct page *p)
 	if (rc)
 		return page_lerr(p, &e);
 	page_redirect(p, arena_printf(p->a, "/documents/%s?refuse=1", id));
+}
+
+/* An agent asks the prefecture to annul an acknowledged act (the 6-1 of
+ * doc/actes-cancel.md), as a vendor's POST .../cancel does. */
+void
+web_doc_annul(struct page *p)
+{
+	const char *reason = form_get(p, "motif"), *id = p->params[0];
+	struct store_conn *c = NULL;
+	struct lerr e;
+	int rc;
+
+	if (!uuid_valid(id))
+		return page_error(p, 404, "Introuvable", "Ce document n’existe pas.");
+	lerr_clear(&e);
+	rc = store_acquire(p->w->store, &c, &e);
+	if (!rc)
+		rc = store_web_doc_cancel(c, p->me.id, id, page_actor(p),
+					  reason && reason[strspn(reason, " \t\r\n")] ? reason : NULL, &e);
+	store_release(p->w->store, c);
+	if (rc == LERR_CONFLICT)
+		return page_error(p, 409, "Annulation impossible", "Seul un acte acquitté par la préfecture peut "
+				  "faire l’objet d’une demande d’annulation.");
+	if (rc)
+		return page_lerr(p, &e);
+	page_redirect(p, arena_printf(p->a, "/documents/%s?annulation=1", id));
 }
 
 /* ---- circuits: a visa, the droit de remords (doc/circuits.md) ---- */

@@ -134,6 +134,7 @@ void web_signed(struct page *p);
 void web_doc(struct page *p);
 void web_doc_file(struct page *p);
 void web_doc_reject(struct page *p);
+void web_doc_annul(struct page *p);
 void web_doc_visa(struct page *p);
 void web_doc_remord(struct page *p);
 void web_delegations(struct page *p);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { newHarness, acteMeta, pdfFile, fixture, skip, download } from '../lib/harness.mjs';
+import { newHarness, acteMeta, pdfFile, fixture, skip, download, request, PASSWORD, OFFICIAL_A } from '../lib/harness.mjs';
 import { requireStatesim, startStatesim, configureActes, makeTls, waitState, FAST } from './transmit-common.mjs';
 
 requireStatesim();
@@ -84,6 +84,36 @@ test('annulation of an acknowledged act: 6-1 sent, 6-2 attached, cancelled', asy
 	assert.equal(again.status, 200, again.text);
 	assert.equal(again.json.state, 'cancelled');
 	firstCancelled = doc.id;
+});
+
+test('an agent asks for the annulation from the act\'s page; a signer who is not an agent may not', async () => {
+	const doc = await acknowledgedActe();
+	const AGENT = 'agent-annulation@saint-essai.test';
+	await h.person({ email: AGENT, name: 'Agathe Agente', password: PASSWORD, roles: [{ org: env.orgA, role: 'agent' }] });
+	await h.mustCli(['person', 'passwd', OFFICIAL_A], { input: PASSWORD + '\n' });
+	const form = async (email) => {
+		const who = await env.d.login(email);
+		const page = await request(env.d.url, { path: `/documents/${doc.id}`, headers: { Cookie: who.cookie } });
+		return { who, page };
+	};
+	const post = (who, body) => request(env.d.url, { method: 'POST', path: `/documents/${doc.id}/annulation`,
+		headers: { Cookie: who.cookie, 'Content-Type': 'application/x-www-form-urlencoded' },
+		body: Buffer.from(new URLSearchParams(body).toString()) });
+	// the official who may see the act is offered no annulation and is refused one
+	const off = await form(OFFICIAL_A);
+	assert.doesNotMatch(off.page.text, /Demander l’annulation/);
+	const refused = await post(off.who, { csrf: off.who.session.csrf });
+	assert.equal(refused.status, 403, refused.text);
+	const ag = await form(AGENT);
+	assert.equal(ag.page.status, 200);
+	assert.match(ag.page.text, /Demander l’annulation/);
+	assert.equal((await post(ag.who, { motif: 'Erreur de visa' })).status, 403, 'no CSRF token, no annulation');
+	const r = await post(ag.who, { csrf: ag.who.session.csrf, motif: 'Délibération rapportée' });
+	assert.equal(r.status, 303, r.text);
+	const done = await waitState(env.a, doc.id, ['cancelled', 'acknowledged'], 60000);
+	assert.equal(done.state, 'cancelled', JSON.stringify(done));
+	assert.equal(await h.psql(`SELECT actor FROM journal WHERE doc_id = '${doc.id}' AND action = 'document.cancelling'`),
+		`person:${AGENT}`, 'journaled with the agent as actor');
 });
 
 test('an annulation the platform refuses: the act acknowledged again, the anomaly attached, its reason given', async () => {

@@ -36,6 +36,17 @@ LANGUAGE sql STABLE AS $$
 	WHERE d.id = p_doc AND circuit_action(d) = 'signature'
 $$;
 
+-- Who may ask, from the pages, for what a vendor asks with
+-- POST /api/v1/documents/{id}/cancel (for an acknowledged act: the
+-- annulation sent to the prefecture, functions/75_cancel.sql): an operator,
+-- or an agent or administrator of the document's organisation.
+CREATE OR REPLACE FUNCTION person_may_manage(p_person bigint, p_doc uuid) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+	SELECT coalesce((SELECT p.is_operator OR EXISTS (SELECT 1 FROM person_role r JOIN document d ON d.id = p_doc
+			WHERE r.person_id = p_person AND r.org_id = d.org_id AND r.role IN ('org_admin', 'agent'))
+		FROM person p WHERE p.id = p_person), false)
+$$;
+
 -- Whether p_person may read the document: operator, administrator or agent
 -- of its organisation, the official it was routed to, who signed it, an
 -- active delegate of its signer, or who acted at a step of its circuit.
