@@ -6,6 +6,7 @@
  */
 #include "web/web_int.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +15,6 @@
 #include "core/secret.h"
 #include "core/util.h"
 #include "flow/signdoc.h"
-
-static const char *
-js(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
-}
 
 void
 web_admin_nav(struct page *p, const char *cur)
@@ -176,6 +169,31 @@ copy_field(struct page *p, const char *name, char *out, size_t n, struct lerr *e
 	return 0;
 }
 
+/* The form fields of an organisation, each into its member of struct org. */
+struct org_field {
+	const char *form;
+	size_t off, size;
+};
+#define ORG_FIELD(form, member) { form, offsetof(struct org, member), sizeof(((struct org *)0)->member) }
+static const struct org_field create_fields[] = {
+	ORG_FIELD("siren", siren), ORG_FIELD("nom", name), ORG_FIELD("parente", parent_siren),
+	ORG_FIELD("departement", departement), ORG_FIELD("ville", city), ORG_FIELD("code_postal", postal_code),
+};
+static const struct org_field settings_fields[] = {
+	ORG_FIELD("idcoll", idcoll), ORG_FIELD("codcol", codcol), ORG_FIELD("idpost", idpost),
+	ORG_FIELD("budgets", codbuds), ORG_FIELD("p_dest", p_dest),
+};
+
+static int
+copy_fields(struct page *p, struct org *o, const struct org_field *f, size_t n, struct lerr *e)
+{
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = copy_field(p, f[i].form, (char *)o + f[i].off, f[i].size, e);
+	return rc;
+}
+
 void
 web_admin_org_post(struct page *p)
 {
@@ -186,17 +204,7 @@ web_admin_org_post(struct page *p)
 
 	lerr_clear(&e);
 	store_org_init(&o);
-	rc = copy_field(p, "siren", o.siren, sizeof(o.siren), &e);
-	if (!rc)
-		rc = copy_field(p, "nom", o.name, sizeof(o.name), &e);
-	if (!rc)
-		rc = copy_field(p, "parente", o.parent_siren, sizeof(o.parent_siren), &e);
-	if (!rc)
-		rc = copy_field(p, "departement", o.departement, sizeof(o.departement), &e);
-	if (!rc)
-		rc = copy_field(p, "ville", o.city, sizeof(o.city), &e);
-	if (!rc)
-		rc = copy_field(p, "code_postal", o.postal_code, sizeof(o.postal_code), &e);
+	rc = copy_fields(p, &o, create_fields, sizeof(create_fields) / sizeof(create_fields[0]), &e);
 	if (!rc && (!o.siren[0] || !o.name[0]))
 		rc = lerr_set(&e, LERR_INVALID, "siren", "the SIREN and the name are required");
 	if (!rc && !(rc = store_acquire(p->w->store, &c, &e)))
@@ -311,15 +319,7 @@ web_admin_org_settings_post(struct page *p)
 
 	lerr_clear(&e);
 	store_org_init(&o);
-	rc = copy_field(p, "idcoll", o.idcoll, sizeof(o.idcoll), &e);
-	if (!rc)
-		rc = copy_field(p, "codcol", o.codcol, sizeof(o.codcol), &e);
-	if (!rc)
-		rc = copy_field(p, "idpost", o.idpost, sizeof(o.idpost), &e);
-	if (!rc)
-		rc = copy_field(p, "budgets", o.codbuds, sizeof(o.codbuds), &e);
-	if (!rc)
-		rc = copy_field(p, "p_dest", o.p_dest, sizeof(o.p_dest), &e);
+	rc = copy_fields(p, &o, settings_fields, sizeof(settings_fields) / sizeof(settings_fields[0]), &e);
 	if (!rc)
 		snprintf(o.archive_after, sizeof(o.archive_after), "%s", archive && *archive ? archive : "never");
 	if (!rc && !(rc = store_acquire(p->w->store, &c, &e)))

@@ -14,14 +14,6 @@
 #include "core/state.h"
 #include "core/util.h"
 
-static const char *
-js(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
-}
-
 struct darg {
 	long long person;
 	const char *id;

@@ -227,3 +227,11 @@ web_date_fr(struct page *p, const char *iso)
 		return "";
 	return sscanf(iso, "%4d-%2d-%2d", &y, &mo, &d) == 3 ? arena_printf(p->a, "%02d/%02d/%04d", d, mo, y) : iso;
 }
+
+const char *
+js(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "";
+}

@@ -18,14 +18,6 @@
 
 #define ANSWER_FILES 20
 
-static const char *
-js(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
-}
-
 struct larg {
 	long long person, lid;
 	const char *doc;

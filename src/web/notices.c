@@ -17,14 +17,6 @@ static const char *const modes[][3] = {
 	{ "none", "Aucun message", "je consulte mon parapheur moi-même" },
 };
 
-static const char *
-js(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
-}
-
 static int
 pref_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
 {

@@ -64,14 +64,6 @@ filters(struct page *p, json_t *q, const struct web_queue_filter *f)
 	      "<a class=\"button secondary\" href=\"/parapheur\">Tout afficher</a></div></form>");
 }
 
-static const char *
-js(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
-}
-
 /* The row's first cell: a checkbox to sign it with the selection, or, at a
  * visa step of its circuit (doc/circuits.md), the button "Viser" (no PIN:
  * a visa is not a signature; the form's PIN field is not required for it). */

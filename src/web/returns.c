@@ -10,14 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *
-js(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
-}
-
 struct rarg {
 	long long person;
 	const char *siren;

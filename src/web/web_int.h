@@ -63,6 +63,8 @@ struct page {
 void h_fmt(struct page *p, const char *fmt, ...);
 void h_raw(struct page *p, const char *s);
 void h_text(struct page *p, const char *s);
+/* The string member k of a JSON object, "" when absent or not a string. */
+const char *js(json_t *o, const char *k);
 /* HTML-escapes s into the arena. */
 char *h_escape(struct arena *a, const char *s);
 /* Amount in euros with French grouping ("1 234,56 €") from a decimal string. */
