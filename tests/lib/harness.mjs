@@ -194,7 +194,10 @@ class Harness {
 	}
 
 	/* PostgreSQL: a private cluster on a unix socket only. */
-	async startPostgres() {
+	// durable: PostgreSQL's own settings (fsync, full_page_writes and
+	// synchronous_commit on), as a deployment has them; the tests turn them
+	// off, the benchmarks that compare with raw PostgreSQL may not.
+	async startPostgres({ durable = false } = {}) {
 		const bindir = pgBindir();
 		const data = path.join(this.tmp, 'pg');
 		const sock = path.join(this.tmp, 'sock');
@@ -209,16 +212,16 @@ class Harness {
 		await mustRun(c1, a1);
 		const pgctl = asRunUser(path.join(bindir, 'pg_ctl'), []);
 		const cluster = { data, pgctl: [pgctl[0], ...pgctl[1]] };
-		const opts = `-k ${sock} -c listen_addresses='' -c fsync=off -c full_page_writes=off ` +
-			`-c synchronous_commit=off -c max_connections=100`;
+		const opts = () => `-k ${sock} -c listen_addresses='' -c max_connections=100` +
+			(self.pg.durable ? '' : ' -c fsync=off -c full_page_writes=off -c synchronous_commit=off');
 		const self = this;
 		this.pg = {
 			bindir, data, sock, logf,
 			conninfo: `host=${sock} dbname=liasse user=${RUN_USER}`,
-			running: false,
+			running: false, durable,
 			async start() {
 				await mustRun(cluster.pgctl[0], [...cluster.pgctl.slice(1), '-D', data, '-l', logf,
-					'-w', '-t', '60', '-o', opts, 'start']);
+					'-w', '-t', '60', '-o', opts(), 'start']);
 				clusters.add(cluster);
 				this.running = true;
 			},

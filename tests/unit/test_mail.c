@@ -94,7 +94,7 @@ test_compose(void)
 		" \"state\": \"pending_signature\"}]}";
 	const char *dig = "{\"id\": 8, \"kind\": \"digest\", \"name\": \"Paul\", \"total\": 3, \"docs\": ["
 		"{\"id\": \"a\", \"title\": \"Un\", \"kind\": \"pes\", \"state\": \"pending_signature\"},"
-		"{\"id\": \"b\", \"title\": \"Deux\", \"kind\": \"document\", \"state\": \"pending_visa\"}]}";
+		"{\"id\": \"b\", \"title\": \"Deux\", \"kind\": \"document\", \"state\": \"pending_signature\", \"step\": \"visa\"}]}";
 
 	buf_init(&subj, 1024);
 	buf_init(&text, 65536);
