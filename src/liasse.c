@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "pdf/pdf.h"
 #include "sign/sign.h"
 #include "store/store.h"
 #include "transmit/tsa.h"
@@ -255,7 +256,7 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'c': conf = optarg; break;
 		case 'o': if (nover < 64) overrides[nover++] = optarg; break;
-		case 'V': printf("liasse %s\n", PACKAGE_VERSION); return 0;
+		case 'V': printf("liasse %s (MuPDF %s, static)\n", PACKAGE_VERSION, lpdf_version()); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

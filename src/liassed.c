@@ -36,6 +36,7 @@
 #include "flow/pes_xsd.h"
 #include "notify.h"
 #include "http/http.h"
+#include "pdf/pdf.h"
 #include "sign/sign.h"
 #include "store/store.h"
 #include "transmit/notice.h"
@@ -359,7 +360,7 @@ main(int argc, char **argv)
 		case 'c': conf = optarg; break;
 		case 'o': if (nover < 64) overrides[nover++] = optarg; break;
 		case 'k': check = 1; break;
-		case 'V': printf("liassed %s\n", PACKAGE_VERSION); return 0;
+		case 'V': printf("liassed %s (MuPDF %s, static)\n", PACKAGE_VERSION, lpdf_version()); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

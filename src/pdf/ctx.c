@@ -15,8 +15,6 @@ struct heap {
 
 #define HDR 16
 
-int lpdf_nojs(void);    /* nojs.c */
-
 static void *
 heap_malloc(void *user, size_t n)
 {
@@ -67,6 +65,12 @@ heap_realloc(void *user, void *ptr, size_t n)
 	return q + HDR;
 }
 
+const char *
+lpdf_version(void)
+{
+	return FZ_VERSION;
+}
+
 static void
 quiet(void *user, const char *msg)
 {
@@ -81,7 +85,7 @@ lpdf_ctx_new(size_t inlen)
 	fz_alloc_context a = { h, heap_malloc, heap_realloc, heap_free };
 	fz_context *ctx;
 
-	if (!h || !lpdf_nojs())
+	if (!h)
 		return NULL;
 	h->max = LPDF_MAX_HEAP;
 	(void)inlen;

@@ -68,6 +68,10 @@ int lpdf_signatures(const void *in, size_t len, lpdf_sig_fn *fn, void *arg, size
 int lpdf_stamp(const void *in, size_t len, const char *const *lines, size_t n,
 	       struct buf *out, struct lerr *e) LERR_WUR;
 
+/* The MuPDF version liasse was built with ("1.21.1"): the library is linked
+ * statically, so this is the one that runs (--version prints it). */
+const char *lpdf_version(void);
+
 /* Opens the PDF as signing would: 0, or LERR_INVALID saying what is wrong. */
 int lpdf_check(const void *in, size_t len, int *pages, struct lerr *e) LERR_WUR;
 
