@@ -538,6 +538,128 @@ helios_download_acquit(struct req *rq)
 	return http_with_conn(rq, acquit);
 }
 
+/* ---- actes_transac_get_files_list.php, actes_download_file.php ---- */
+
+/* S2LOW numbers an envelope's files globally; liasse names them after the
+ * act's transaction: transaction x FILE_ID_BASE + the document's file
+ * number (doc/compat.md). */
+#define FILE_ID_BASE 1000
+
+/* One row of ActesTransaction::fetchFilesList(), as PostgreSQL gives it
+ * (every value a string, or null). */
+static json_t *
+files_row(long long tx, json_t *f, const char *code_pj)
+{
+	char id[32], size[32];
+
+	snprintf(id, sizeof(id), "%lld", tx * FILE_ID_BASE + json_integer_value(json_object_get(f, "id")));
+	snprintf(size, sizeof(size), "%lld", (long long)json_integer_value(json_object_get(f, "size")));
+	return json_pack("{s:s, s:O, s:O, s:O, s:s, s:n, s:s?}", "id", id, "name", json_object_get(f, "name"),
+			 "posted_filename", json_object_get(f, "name"), "mimetype", json_object_get(f, "media_type"),
+			 "size", size, "sign", "code_pj", code_pj);
+}
+
+/* The act's files as S2LOW lists its envelope: first its XML (liasse keeps
+ * the ARActe, not the 1-1 form it sent), then the act, then its annexes. */
+static json_t *
+files_list(long long tx, json_t *doc)
+{
+	json_t *a = json_array(), *acte = json_object_get(doc, "acte"), *f;
+	json_t *types = json_object_get(acte, "annexes_types");
+	const char *role;
+	size_t i, k = 0;
+
+	json_array_foreach(json_object_get(doc, "files"), i, f)
+		if ((role = json_string_value(json_object_get(f, "role"))) && !strcmp(role, "ack"))
+			json_array_append_new(a, files_row(tx, f, NULL));
+	json_array_foreach(json_object_get(doc, "files"), i, f)
+		if ((role = json_string_value(json_object_get(f, "role"))) && !strcmp(role, "main"))
+			json_array_append_new(a, files_row(tx, f, json_string_value(json_object_get(acte, "type_piece"))));
+	json_array_foreach(json_object_get(doc, "files"), i, f)
+		if ((role = json_string_value(json_object_get(f, "role"))) && !strcmp(role, "annexe"))
+			json_array_append_new(a, files_row(tx, f, json_string_value(json_array_get(types, k++))));
+	return a;
+}
+
+static int
+files(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	long long id = number_param(rq, "transaction");
+	char kind[16], *text;
+	json_t *doc = NULL, *list;
+	int code, rc = load(rq, c, id, "acte", kind, &doc, e);
+
+	if (rc == LERR_NOTFOUND || (!rc && strcmp(kind, "acte"))) {
+		lerr_clear(e);
+		json_decref(doc);
+		return echo(rq, 200, "KO\nNuméro de transaction invalide.");
+	}
+	if (rc)
+		return rc;
+	code = s2low_actes_status(json_string_value(json_object_get(doc, "state")));
+	if (code >= 1 && code <= 3 && file_of(doc, "ack") < 0) {
+		json_decref(doc);
+		return echo(rq, 200, "KO\nPas d'acquittement recu");
+	}
+	list = files_list(id, doc);
+	/* PHP's json_encode(): "\/" and \uXXXX */
+	text = json_dumps(list, JSON_COMPACT | JSON_ESCAPE_SLASH | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
+	rc = text ? echo(rq, 200, arena_strdup(rq->arena, text)) : lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	free(text);
+	json_decref(list);
+	json_decref(doc);
+	return rc;
+}
+
+static int
+actes_files_list(struct req *rq)
+{
+	return http_with_conn(rq, files);
+}
+
+/* file=ID: the act's file; with tampon=true, the act stamped when the
+ * ARActe came (role acte_tamponne, transmit/stamp.c) in place of the act. */
+static int
+download(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	long long id = number_param(rq, "file");
+	char kind[16];
+	const char *tampon = http_query(rq, "tampon"), *role = NULL;
+	json_t *doc = NULL, *f;
+	struct doc_file df;
+	int n = (int)(id % FILE_ID_BASE), rc = load(rq, c, id / FILE_ID_BASE, "acte", kind, &doc, e);
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "files"), i, f)
+		if (json_integer_value(json_object_get(f, "id")) == n)
+			role = json_string_value(json_object_get(f, "role"));
+	if (!rc && (strcmp(kind, "acte") || !role || (strcmp(role, "main") && strcmp(role, "annexe") &&
+						      strcmp(role, "ack"))))
+		rc = lerr_set(e, LERR_NOTFOUND, "file", "no file %lld", id);
+	if (!rc && tampon && *tampon && !strcmp(role, "main") && file_of(doc, "acte_tamponne") >= 0)
+		n = file_of(doc, "acte_tamponne");
+	if (!rc)
+		rc = store_doc_file(c, json_string_value(json_object_get(doc, "id")), rq->client.id, n, &df, e);
+	json_decref(doc);
+	return rc ? rc : http_serve_file(rq, &df);
+}
+
+static int
+actes_download_file(struct req *rq)
+{
+	if (!http_query(rq, "file") && !http_query(rq, "env"))
+		return redirect(rq, "/");
+	return http_with_conn(rq, download);
+}
+
+/* actes_download_file.php: any failure sends the browser back home. */
+static int
+to_home(struct req *rq, unsigned status, const struct lerr *e)
+{
+	(void)e;
+	return status >= 500 ? echo(rq, status, "KO\n") : redirect(rq, "/");
+}
+
 /* ---- helios_transac_get_status.php ---- */
 
 static int
@@ -781,6 +903,8 @@ const struct http_handler http_h_s2low_acte_create = {
 };
 const struct http_handler http_h_s2low_acte_status = { .handle = actes_get_status, .problem = ko_utf8 };
 const struct http_handler http_h_s2low_acte_aracte = { .handle = actes_get_aracte, .problem = ko_latin1 };
+const struct http_handler http_h_s2low_acte_files = { .handle = actes_files_list, .problem = ko_utf8 };
+const struct http_handler http_h_s2low_acte_file = { .handle = actes_download_file, .problem = to_home };
 const struct http_handler http_h_s2low_acte_cancel = {
 	.begin = form_begin, .data = form_data, .end = form_end, .done = form_done, .problem = ko_latin1,
 };
@@ -804,6 +928,8 @@ const struct http_route http_compat_routes[] = {
 	{ "GET", "/modules/actes/actes_transac_get_status.php", HTTP_AUTH_CLIENT, &http_h_s2low_acte_status },
 	{ "GET", "/modules/actes/actes_transac_get_ARActe.php", HTTP_AUTH_CLIENT, &http_h_s2low_acte_aracte },
 	{ "POST", "/modules/actes/actes_transac_cancel.php", HTTP_AUTH_CLIENT, &http_h_s2low_acte_cancel },
+	{ "GET", "/modules/actes/actes_transac_get_files_list.php", HTTP_AUTH_CLIENT, &http_h_s2low_acte_files },
+	{ "GET", "/modules/actes/actes_download_file.php", HTTP_AUTH_CLIENT, &http_h_s2low_acte_file },
 	{ "POST", "/modules/helios/api/helios_importer_fichier.php", HTTP_AUTH_CLIENT, &http_h_s2low_pes_import },
 	{ "GET", "/modules/helios/api/helios_transac_get_status.php", HTTP_AUTH_CLIENT, &http_h_s2low_pes_status },
 	{ "GET", "/modules/helios/helios_download_acquit.php", HTTP_AUTH_CLIENT, &http_h_s2low_pes_acquit },

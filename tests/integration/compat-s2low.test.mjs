@@ -10,7 +10,8 @@
 // refused.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
@@ -19,6 +20,7 @@ import {
 	OFFICIAL_A, PASSWORD, run,
 } from '../lib/harness.mjs';
 import { makePki, freePort } from '../lib/pki.mjs';
+import { makePdf } from '../lib/pdf.mjs';
 import { requireStatesim, startStatesim, configureActes, configureHelios, makeTls, waitState, FAST } from './transmit-common.mjs';
 
 requireStatesim();
@@ -353,7 +355,8 @@ test('an act with several annexes, in the body Pastell writes by hand for them',
 });
 
 test('an act posted as Pastell posts it goes to the official\'s queue, is signed, transmitted and acknowledged', async () => {
-	const pdf = file('deliberation.pdf', pdfFile(3000, 'deliberation.pdf').data);
+	// a real PDF (tests/lib/pdf.mjs): liasse stamps it when the ARActe comes (transmit/stamp.c)
+	const pdf = file('deliberation.pdf', makePdf({ text: 'Deliberation budgetaire' }));
 	const annexe = file('annexe.pdf', pdfFile(1500, 'annexe.pdf').data);
 	const number = `S2L${process.pid % 1000}A`;
 	const r = await curl('/modules/actes/actes_transac_create.php', { form: acteForm(number, pdf, { annexe }) });
@@ -388,6 +391,33 @@ test('an act posted as Pastell posts it goes to the official\'s queue, is signed
 	const ar = await curl(`/modules/actes/actes_transac_get_ARActe.php?id=${tx}`);
 	assert.equal(ar.status, 200);
 	assert.match(ar.text, /ARActe/);
+	// the stamped act as Pastell's S2low::getActeTamponne() fetches it: the files list
+	// (json_encode()d rows, the act second), then file [1] with tampon=true
+	const fl = await curl(`/modules/actes/actes_transac_get_files_list.php?transaction=${tx}`);
+	assert.equal(fl.status, 200);
+	assert.match(fl.text, /"mimetype":"application\\\/pdf"/, 'PHP\'s json_encode() escapes "/"');
+	const list = JSON.parse(fl.text);
+	assert.deepEqual(list.map((f) => [f.posted_filename, f.mimetype, f.code_pj]),
+		[[list[0].posted_filename, list[0].mimetype, null], ['deliberation.pdf', 'application/pdf', '99_DE'],
+			['annexe.pdf', 'application/pdf', '99_AU']]);
+	assert.ok(list.every((f) => typeof f.id === 'string' && typeof f.size === 'string' && f.sign === null));
+	const acked = (await env.a.get(`/api/v1/documents/${docId}`)).json;
+	const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
+	const byRole = (role) => acked.files.find((f) => f.role === role);
+	assert.ok(byRole('acte_tamponne'), JSON.stringify(acked.files));
+	const stamped = await curl(`/modules/actes/actes_download_file.php?file=${list[1].id}&tampon=true`);
+	assert.equal(stamped.status, 200);
+	assert.equal(sha(stamped.body), byRole('acte_tamponne').sha256, 'tampon=true: the stamped act');
+	const pdftext = spawnSync('pdftotext', ['-', '-'], { input: stamped.body, encoding: 'utf8' });
+	assert.match(pdftext.stdout, /Reçu en préfecture le/);
+	const plain = await curl(`/modules/actes/actes_download_file.php?file=${list[1].id}`);
+	assert.equal(sha(plain.body), byRole('main').sha256, 'without tampon: the act as posted');
+	const annexDl = await curl(`/modules/actes/actes_download_file.php?file=${list[2].id}&tampon=true`);
+	assert.equal(sha(annexDl.body), byRole('annexe').sha256);
+	for (const bad of [`${tx}999`, '0', 'abc'])
+		assert.equal((await curl(`/modules/actes/actes_download_file.php?file=${bad}`)).status, 302);
+	assert.equal((await curl('/modules/actes/actes_transac_get_files_list.php?transaction=999999')).utf8,
+		'KO\nNuméro de transaction invalide.');
 	// cancelled as S²LOW does: an annulation transaction of its own
 	const c = await curl('/modules/actes/actes_transac_cancel.php', { form: [['api', '1'], ['id', tx]] });
 	const cm = /^OK\n(\d+)\n\n$/.exec(c.text);
