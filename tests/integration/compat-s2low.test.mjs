@@ -418,6 +418,75 @@ test('an act posted as Pastell posts it goes to the official\'s queue, is signed
 		assert.equal((await curl(`/modules/actes/actes_download_file.php?file=${bad}`)).status, 302);
 	assert.equal((await curl('/modules/actes/actes_transac_get_files_list.php?transaction=999999')).utf8,
 		'KO\nNuméro de transaction invalide.');
+
+	// the prefecture writes (a courrier simple through @ctes): Pastell's getListDocumentPrefecture()
+	const key = await h.psql(`SELECT match_key FROM transmission WHERE doc_id = '${docId}'`);
+	assert.equal((await sim.actesSend('courrier', key)).status, 200);
+	const letters = await waitFor('the letter', async () => {
+		const x = await env.a.get(`/api/v1/documents/${docId}/letters`);
+		return { done: x.json.items.length === 1, items: x.json.items };
+	});
+	let pl = await curl('/modules/actes/api/list_document_prefecture.php');
+	assert.equal(pl.status, 200);
+	const rows = JSON.parse(pl.utf8);
+	assert.equal(rows.length, 1, pl.utf8);
+	const courrier = rows[0].id;
+	assert.deepEqual(rows[0], { id: courrier, type: '2', related_transaction_id: tx, number, unique_id: key,
+		last_status_id: '21' });
+	assert.notEqual(courrier, tx);
+	// the act's documents as "type-status-id" lines, then the letter's envelope (a .tar.gz)
+	const lines = await curl(`/modules/actes/actes_transac_get_document.php?id=${tx}`);
+	assert.equal(lines.utf8, `2-21-${courrier}\n`);
+	const redir = await curl(`/modules/actes/actes_transac_get_document.php?id=${courrier}`);
+	assert.equal(redir.status, 302);
+	assert.equal(redir.headers.location, `actes_download_file.php?env=${courrier}`);
+	const tgz = await curl(`/modules/actes/${redir.headers.location}`);
+	assert.equal(tgz.status, 200);
+	const names = execFileSync('tar', ['-tzf', file('courrier.tar.gz', tgz.body)], { encoding: 'utf8' }).trim().split('\n');
+	assert.ok(names.includes(letters.items[0].form), names.join(' '));
+	assert.equal(names.length, letters.items[0].files.length, JSON.stringify(letters.items[0].files));
+	assert.equal((await curl('/modules/actes/actes_transac_get_document.php?id=999999')).utf8,
+		'KO\nNuméro de transaction invalide.');
+	// the answer, as Pastell's sendReponseType() posts it (api=1 in the body): "OK\n<id>\n\n"
+	const reponse = file('reponse.pdf', pdfFile(1800, 'reponse.pdf').data);
+	const answerForm = (id, over = {}) => Object.entries({ type_acte: '99_AU', id, api: '1', type_envoie: '4',
+		acte_pdf_file: `@${reponse};filename=reponse.pdf;type=application/pdf`, ...over })
+		.filter(([, v]) => v !== null);
+	const api = '/modules/actes/actes_transac_reponse_create.php?api=1';
+	for (const [form, p, want] of [
+		[answerForm(courrier, { type_acte: null }), api, 'KO\nErreur lors de la réception du fichier : typologie absente\n'],
+		[answerForm(courrier, { acte_pdf_file: null }), api, 'KO : Envoi de fichier illégal.'],
+		[answerForm(courrier, { acte_pdf_file: `@${file('pas-pdf.pdf', 'bonjour')};filename=pas-pdf.pdf` }), api,
+			"KO : Erreur de validation du fichier de l'acte :\nLe fichier pas-pdf.pdf n'est pas un PDF\n"],
+		[answerForm(tx), api, "KO : Erreur lors de l'enregistrement de la transaction :\nla transaction n'existe pas"],
+		[answerForm('999999'), '/modules/actes/actes_transac_reponse_create.php',
+			"KO\nErreur lors de l'enregistrement de la transaction :\nla transaction n'existe pas\n"]]) {
+		const k = await curl(p, { form });
+		assert.equal(k.status, 200);
+		// Helpers::returnAndExit() answers in ISO-8859-1, sortir_atrc() echoes UTF-8
+		assert.equal(want.startsWith('KO\n') ? k.text : k.utf8, want);
+	}
+	assert.equal(await h.psql(`SELECT answer_state FROM letter WHERE doc_id = '${docId}'`), 'none', 'nothing written');
+	const ok = await curl('/modules/actes/actes_transac_reponse_create.php', { form: answerForm(courrier) });
+	const om = /^OK\n(\d+)\n\n$/.exec(ok.text);
+	assert.ok(om, ok.text);
+	assert.ok(![tx, courrier].includes(om[1]), 'the answer is a transaction of its own');
+	const sent = await waitFor('the answer sent', async () => {
+		const x = await env.a.get(`/api/v1/documents/${docId}/letters/${letters.items[0].id}`);
+		return { done: ['sent', 'refused'].includes(x.json.answer?.state), x: x.json };
+	});
+	assert.equal(sent.x.answer.state, 'sent', JSON.stringify(sent.x));
+	assert.equal(sent.x.answer.code, '2-2');
+	assert.equal(sent.x.answer.by, 'client:vendor-a');
+	const twice = await curl(api, { form: answerForm(courrier) });
+	assert.match(twice.utf8, /^KO : Erreur lors de l'enregistrement de la transaction :\n.*answered already/);
+	// read: no longer listed; S²LOW says ok whatever the id
+	for (const id of [courrier, '999999'])
+		assert.equal((await curl(`/modules/actes/api/document_prefecture_mark_as_read.php?transaction_id=${id}`)).utf8,
+			'{"result":"ok"}');
+	pl = await curl('/modules/actes/api/list_document_prefecture.php');
+	assert.equal(pl.utf8, '[]');
+
 	// cancelled as S²LOW does: an annulation transaction of its own
 	const c = await curl('/modules/actes/actes_transac_cancel.php', { form: [['api', '1'], ['id', tx]] });
 	const cm = /^OK\n(\d+)\n\n$/.exec(c.text);
