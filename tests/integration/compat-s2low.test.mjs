@@ -447,6 +447,9 @@ test('an act posted as Pastell posts it goes to the official\'s queue, is signed
 	assert.equal(names.length, letters.items[0].files.length, JSON.stringify(letters.items[0].files));
 	assert.equal((await curl('/modules/actes/actes_transac_get_document.php?id=999999')).utf8,
 		'KO\nNuméro de transaction invalide.');
+	assert.equal((await curl(`/modules/actes/actes_download_file.php?env=${tx}`)).status, 302, 'an act is no envelope');
+	assert.equal((await curl('/modules/actes/api/list_document_prefecture.php', { cert: null })).utf8,
+		"KO\nÉchec de l'authentification");
 	// the answer, as Pastell's sendReponseType() posts it (api=1 in the body): "OK\n<id>\n\n"
 	const reponse = file('reponse.pdf', pdfFile(1800, 'reponse.pdf').data);
 	const answerForm = (id, over = {}) => Object.entries({ type_acte: '99_AU', id, api: '1', type_envoie: '4',
