@@ -100,6 +100,8 @@ int ipar_resp_finish(struct ipar_resp *w, char **out, size_t *n, char **ctype,
 /* i-Parapheur's status name for a liasse document state ("Signe"...); the
  * table is in ipar_status.c with the client code it follows. */
 const char *ipar_status(const char *state);
+/* EtapeCircuit's Role ("VISEUR", "SIGNATAIRE") for a circuit step's action. */
+const char *ipar_role(const char *action);
 /* 1 when the i-Parapheur status names a state a dossier can be searched by
  * (RechercherDossiers' Status), with the liasse states it covers. */
 int ipar_status_states(const char *status, const char *states[8]);

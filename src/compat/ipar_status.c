@@ -6,7 +6,9 @@
  * connecteur/iParapheur/IParapheur.php (REJECTED_STATE RejetVisa,
  * RejetSignataire..., SIGNED_STATE Signe, the final state "[Archive]"), and
  * webdelib's Parafwebservice callers (EnCoursTransmission, Vise, Signe,
- * Archive).  See doc/compat.md.
+ * Archive).  The pseudo-states "visa" and "rejected_visa" are the SQL
+ * ipar_state()'s (functions/85_iparapheur.sql): a dossier waiting after a
+ * visa, one rejected at a visa step.  See doc/compat.md.
  */
 #include "compat/ipar.h"
 
@@ -16,7 +18,9 @@ static const struct {
 	const char *state, *status;
 } names[] = {
 	{ "received",          "Archive" },              /* nothing to sign: done */
-	{ "pending_signature", "NonLu" },
+	{ "pending_signature", "NonLu" },             /* at its first step */
+	{ "visa",              "Vise" },              /* waiting after a visa */
+	{ "rejected_visa",     "RejetVisa" },         /* rejected at a visa step */
 	{ "signed",            "Signe" },
 	{ "rejected",          "RejetSignataire" },
 	{ "queued",            "PretTdT" },
@@ -36,6 +40,14 @@ ipar_status(const char *state)
 		if (!strcmp(names[i].state, state))
 			return names[i].status;
 	return "NonLu";
+}
+
+/* EtapeCircuit's Role for a circuit step's action (the WSDL documents
+ * "Role = VISEUR | SIGNATAIRE | TDT | ARCHIVAGE"). */
+const char *
+ipar_role(const char *action)
+{
+	return action && !strcmp(action, "visa") ? "VISEUR" : "SIGNATAIRE";
 }
 
 int

@@ -45,6 +45,10 @@ const char *s2low_helios_words(int status);
 
 /* A refusal of liasse's door in S2LOW's words (French, UTF-8), in arena a. */
 const char *s2low_refusal(struct arena *a, const struct lerr *e, const char *kind);
+/* The @ctes answer (2-2, 3-2, 3-3, 4-2, 4-3) to a letter of code letter
+ * (2-1, 3-1, 4-1) for actes_transac_reponse_create.php's type_envoie (3: a
+ * refusal, else an answer); NULL when the letter takes none (5-1). */
+const char *s2low_answer_code(const char *letter, const char *type_envoie);
 
 /* UTF-8 text as ISO-8859-1 (characters outside it become '?'), in arena a;
  * *n: its length. */

@@ -236,6 +236,25 @@ pes_refusal(const struct lerr *e)
 	return NULL;
 }
 
+/* actes_transac_reponse_create.php's type_envoie (Pastell's S2low::
+ * sendReponseType(): 3 a refusal, 4 an answer) for a letter of code
+ * letter: the @ctes answer; NULL for a 5-1 (no answer through @ctes). */
+const char *
+s2low_answer_code(const char *letter, const char *type_envoie)
+{
+	int refus = type_envoie && !strcmp(type_envoie, "3");
+
+	if (!letter)
+		return NULL;
+	if (!strcmp(letter, "2-1"))
+		return "2-2";
+	if (!strcmp(letter, "3-1"))
+		return refus ? "3-3" : "3-2";
+	if (!strcmp(letter, "4-1"))
+		return refus ? "4-3" : "4-2";
+	return NULL;
+}
+
 const char *
 s2low_refusal(struct arena *a, const struct lerr *e, const char *kind)
 {

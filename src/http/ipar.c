@@ -184,6 +184,24 @@ op_meta_donnees(struct soap *s)
 	return 0;
 }
 
+/* <EtapeCircuit><Parapheur/><Prenom/><Nom/><Role/></EtapeCircuit>: Role
+ * VISEUR or SIGNATAIRE (the WSDL's EtapeCircuit documentation); Parapheur
+ * the e-mail of whom the step resolves to now, else the office it names. */
+static void
+etape_circuit(struct soap *s, json_t *step)
+{
+	xmlNodePtr et = xmlNewChild(s->answer, s->out.ns, (const xmlChar *)"EtapeCircuit", NULL);
+	const char *name = jstr(step, "name"), *email = jstr(step, "email"), *sp;
+
+	if (!name)
+		name = "";
+	sp = strchr(name, ' ');
+	ipar_resp_text(&s->out, et, "Parapheur", email ? email : jstr(step, "office") ? jstr(step, "office") : "");
+	ipar_resp_text(&s->out, et, "Prenom", sp ? arena_strndup(s->rq->arena, name, (size_t)(sp - name)) : "");
+	ipar_resp_text(&s->out, et, "Nom", sp ? sp + 1 : name);
+	ipar_resp_text(&s->out, et, "Role", ipar_role(jstr(step, "action")));
+}
+
 static int
 op_circuit(struct soap *s)
 {
@@ -202,17 +220,13 @@ op_circuit(struct soap *s)
 				arena_printf(s->rq->arena, "Le sous-type %s n'existe pas pour le type %s",
 					     st ? st : "", type ? type : "") : ipar_refusal(s, &e));
 		s->answer = NULL;
+	} else if (json_is_true(json_object_get(j, "missing"))) {
+		ipar_resp_fault(&s->out, 0, arena_printf(s->rq->arena, "Le circuit %s du sous-type %s n'existe "
+				"plus", jstr(j, "circuit"), st ? st : ""));
+		s->answer = NULL;
 	} else {
-		json_array_foreach(json_object_get(j, "steps"), i, step) {
-			xmlNodePtr et = xmlNewChild(s->answer, s->out.ns, (const xmlChar *)"EtapeCircuit", NULL);
-			const char *name = jstr(step, "name"), *sp = strchr(name, ' ');
-
-			ipar_resp_text(&s->out, et, "Parapheur", jstr(step, "email"));
-			ipar_resp_text(&s->out, et, "Prenom", sp ? arena_strndup(s->rq->arena, name,
-						(size_t)(sp - name)) : "");
-			ipar_resp_text(&s->out, et, "Nom", sp ? sp + 1 : name);
-			ipar_resp_text(&s->out, et, "Role", "SIGNATAIRE");
-		}
+		json_array_foreach(json_object_get(j, "steps"), i, step)
+			etape_circuit(s, step);
 	}
 	json_decref(j);
 	free(text);
@@ -249,7 +263,7 @@ op_statut_tdt(struct soap *s)
 	json_t *d = dossier(s, id), *doc = json_object_get(d, "document");
 
 	if (d) {
-		log_dossier(s, jstr(doc, "updated_at"), id, jstr(doc, "state"), jstr(doc, "reason"));
+		log_dossier(s, jstr(doc, "updated_at"), id, jstr(d, "ipar_state"), jstr(doc, "reason"));
 		ipar_resp_retour(&s->out, s->answer, 1, "");
 	}
 	json_decref(d);
@@ -426,7 +440,7 @@ dossier_event(struct soap *s, const char *event, const char *from, const char *r
 	doc = json_object_get(d, "document");
 	lerr_clear(&e);
 	if (d && from && strcmp(jstr(doc, "state"), from))
-		ipar_ko(s, "%s : le dossier %s est %s", refused, id, ipar_status(jstr(doc, "state")));
+		ipar_ko(s, "%s : le dossier %s est %s", refused, id, ipar_status(jstr(d, "ipar_state")));
 	else if (d && store_doc_event(s->c, jstr(doc, "id"), s->rq->client.id, event,
 				      http_actor(s->rq), NULL, &e))
 		ipar_ko(s, "%s", ipar_refusal(s, &e));

@@ -28,6 +28,8 @@
 
 #include "compat/s2low.h"
 #include "core/log.h"
+#include "flow/acte.h"
+#include "transmit/tgz.h"
 
 #define FILE_MAX (1 << 20)          /* an ARActe read into a status answer */
 #define FORM_FIELDS 8
@@ -35,6 +37,8 @@
 #define LATIN1 "text/html; charset=ISO-8859-1"
 #define UTF8 "text/html; charset=UTF-8"
 #define AUTH_KO "Échec de l'authentification"
+#define REPONSE_FILES 21                /* the answer and 20 pieces */
+#define REPONSE_MAX (64u << 20)         /* all its files */
 
 struct s2low_req {
 	const char *kind;                    /* "acte", "pes" */
@@ -44,6 +48,7 @@ struct s2low_req {
 	int sign;                            /* the organisation routes the kind to an official */
 	long long tx;                        /* the transaction made */
 	struct s2low_unquote uq;             /* Pastell's bare part names quoted */
+	struct reponse *rep;                 /* actes_transac_reponse_create.php */
 	/* a small form (cancel) */
 	struct MHD_PostProcessor *pp;
 	const char *keys[FORM_FIELDS], *values[FORM_FIELDS];
@@ -538,6 +543,538 @@ helios_download_acquit(struct req *rq)
 	return http_with_conn(rq, acquit);
 }
 
+/* ---- actes_transac_get_files_list.php, actes_download_file.php ---- */
+
+/* S2LOW numbers an envelope's files globally; liasse names them after the
+ * act's transaction: transaction x FILE_ID_BASE + the document's file
+ * number (doc/compat.md). */
+#define FILE_ID_BASE 1000
+
+/* One row of ActesTransaction::fetchFilesList(), as PostgreSQL gives it
+ * (every value a string, or null). */
+static json_t *
+files_row(long long tx, json_t *f, const char *code_pj)
+{
+	char id[32], size[32];
+
+	snprintf(id, sizeof(id), "%lld", tx * FILE_ID_BASE + json_integer_value(json_object_get(f, "id")));
+	snprintf(size, sizeof(size), "%lld", (long long)json_integer_value(json_object_get(f, "size")));
+	return json_pack("{s:s, s:O, s:O, s:O, s:s, s:n, s:s?}", "id", id, "name", json_object_get(f, "name"),
+			 "posted_filename", json_object_get(f, "name"), "mimetype", json_object_get(f, "media_type"),
+			 "size", size, "sign", "code_pj", code_pj);
+}
+
+/* The act's files as S2LOW lists its envelope: first its XML (liasse keeps
+ * the ARActe, not the 1-1 form it sent), then the act, then its annexes. */
+static json_t *
+files_list(long long tx, json_t *doc)
+{
+	json_t *a = json_array(), *acte = json_object_get(doc, "acte"), *f;
+	json_t *types = json_object_get(acte, "annexes_types");
+	const char *role;
+	size_t i, k = 0;
+
+	json_array_foreach(json_object_get(doc, "files"), i, f)
+		if ((role = json_string_value(json_object_get(f, "role"))) && !strcmp(role, "ack"))
+			json_array_append_new(a, files_row(tx, f, NULL));
+	json_array_foreach(json_object_get(doc, "files"), i, f)
+		if ((role = json_string_value(json_object_get(f, "role"))) && !strcmp(role, "main"))
+			json_array_append_new(a, files_row(tx, f, json_string_value(json_object_get(acte, "type_piece"))));
+	json_array_foreach(json_object_get(doc, "files"), i, f)
+		if ((role = json_string_value(json_object_get(f, "role"))) && !strcmp(role, "annexe"))
+			json_array_append_new(a, files_row(tx, f, json_string_value(json_array_get(types, k++))));
+	return a;
+}
+
+static int
+files(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	long long id = number_param(rq, "transaction");
+	char kind[16], *text;
+	json_t *doc = NULL, *list;
+	int code, rc = load(rq, c, id, "acte", kind, &doc, e);
+
+	if (rc == LERR_NOTFOUND || (!rc && strcmp(kind, "acte"))) {
+		lerr_clear(e);
+		json_decref(doc);
+		return echo(rq, 200, "KO\nNuméro de transaction invalide.");
+	}
+	if (rc)
+		return rc;
+	code = s2low_actes_status(json_string_value(json_object_get(doc, "state")));
+	if (code >= 1 && code <= 3 && file_of(doc, "ack") < 0) {
+		json_decref(doc);
+		return echo(rq, 200, "KO\nPas d'acquittement recu");
+	}
+	list = files_list(id, doc);
+	/* PHP's json_encode(): "\/" and \uXXXX */
+	text = json_dumps(list, JSON_COMPACT | JSON_ESCAPE_SLASH | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
+	rc = text ? echo(rq, 200, arena_strdup(rq->arena, text)) : lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	free(text);
+	json_decref(list);
+	json_decref(doc);
+	return rc;
+}
+
+static int
+actes_files_list(struct req *rq)
+{
+	return http_with_conn(rq, files);
+}
+
+/* file=ID: the act's file; with tampon=true, the act stamped when the
+ * ARActe came (role acte_tamponne, transmit/stamp.c) in place of the act. */
+static int
+download(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	long long id = number_param(rq, "file");
+	char kind[16];
+	const char *tampon = http_query(rq, "tampon"), *role = NULL;
+	json_t *doc = NULL, *f;
+	struct doc_file df;
+	int n = (int)(id % FILE_ID_BASE), rc = load(rq, c, id / FILE_ID_BASE, "acte", kind, &doc, e);
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "files"), i, f)
+		if (json_integer_value(json_object_get(f, "id")) == n)
+			role = json_string_value(json_object_get(f, "role"));
+	if (!rc && (strcmp(kind, "acte") || !role || (strcmp(role, "main") && strcmp(role, "annexe") &&
+						      strcmp(role, "ack"))))
+		rc = lerr_set(e, LERR_NOTFOUND, "file", "no file %lld", id);
+	if (!rc && tampon && *tampon && !strcmp(role, "main") && file_of(doc, "acte_tamponne") >= 0)
+		n = file_of(doc, "acte_tamponne");
+	if (!rc)
+		rc = store_doc_file(c, json_string_value(json_object_get(doc, "id")), rq->client.id, n, &df, e);
+	json_decref(doc);
+	return rc ? rc : http_serve_file(rq, &df);
+}
+
+static int envelope(struct req *rq, struct store_conn *c, struct lerr *e);
+
+static int
+actes_download_file(struct req *rq)
+{
+	if (!http_query(rq, "file") && !http_query(rq, "env"))
+		return redirect(rq, "/");
+	return http_with_conn(rq, http_query(rq, "file") ? download : envelope);
+}
+
+/* actes_download_file.php: any failure sends the browser back home. */
+static int
+to_home(struct req *rq, unsigned status, const struct lerr *e)
+{
+	(void)e;
+	return status >= 500 ? echo(rq, status, "KO\n") : redirect(rq, "/");
+}
+
+/* ---- the prefecture's letters: list_document_prefecture.php,
+ * document_prefecture_mark_as_read.php, actes_transac_get_document.php,
+ * actes_download_file.php?env= ---- */
+
+/* PHP's json_encode() of what SQL made: "\/" and \uXXXX. */
+static int
+php_json(struct req *rq, const char *json, struct lerr *e)
+{
+	json_t *j = json_loads(json, 0, NULL);
+	char *t = j ? json_dumps(j, JSON_COMPACT | JSON_ESCAPE_SLASH | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER) : NULL;
+	int rc = t ? echo(rq, 200, arena_strdup(rq->arena, t)) : lerr_set(e, LERR_INTERNAL, NULL, "bad JSON");
+
+	free(t);
+	json_decref(j);
+	return rc;
+}
+
+static int
+prefdocs(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	char *json = NULL;
+	int rc = store_s2low_prefdocs_json(c, rq->client.id, &json, e);
+
+	if (!rc)
+		rc = php_json(rq, json, e);
+	free(json);
+	return rc;
+}
+
+static int
+list_document_prefecture(struct req *rq)
+{
+	return http_with_conn(rq, prefdocs);
+}
+
+/* {"result":"ok"} whatever the id, as S2LOW answers. */
+static int
+mark_read(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	long long id = number_param(rq, "transaction_id");
+	int rc = id ? store_s2low_prefdoc_read(c, rq->client.id, id, e) : 0;
+
+	return rc ? rc : echo(rq, 200, "{\"result\":\"ok\"}");
+}
+
+static int
+document_prefecture_mark_as_read(struct req *rq)
+{
+	return http_with_conn(rq, mark_read);
+}
+
+/* For an act: "type-status-id\n" per letter; for a letter: a redirection
+ * to its envelope's archive (env = the letter's transaction). */
+static int
+get_document(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	long long id = number_param(rq, "id");
+	char *json = NULL, *t = arena_strdup(rq->arena, "");
+	json_t *j, *l;
+	size_t i;
+	int rc = id ? store_s2low_prefdoc_json(c, rq->client.id, id, &json, e) : LERR_NOTFOUND;
+
+	if (rc == LERR_NOTFOUND) {
+		lerr_clear(e);
+		return http_reply_text(rq, 200, "text/plain", "KO\nNuméro de transaction invalide.",
+				       strlen("KO\nNuméro de transaction invalide."));
+	}
+	if (rc)
+		return rc;
+	j = json_loads(json, 0, NULL);
+	free(json);
+	if (strcmp(json_string_value(json_object_get(j, "kind")) ?: "", "acte")) {
+		json_decref(j);
+		return redirect(rq, arena_printf(rq->arena, "actes_download_file.php?env=%lld", id));
+	}
+	json_array_foreach(json_object_get(j, "letters"), i, l)
+		t = arena_printf(rq->arena, "%s%s-%s-%s\n", t, json_string_value(json_object_get(l, "type")),
+				 json_string_value(json_object_get(l, "status")),
+				 json_string_value(json_object_get(l, "id")));
+	json_decref(j);
+	return http_reply_text(rq, 200, "text/plain", t, strlen(t));
+}
+
+static int
+actes_get_document(struct req *rq)
+{
+	return http_with_conn(rq, get_document);
+}
+
+/* One stored file of the document as an entry of the archive. */
+static int
+tgz_file(struct req *rq, struct store_conn *c, struct xmit_tgz *t, const char *doc_id, int n, struct lerr *e)
+{
+	struct store_blob_reader r;
+	struct doc_file f;
+	char chunk[16384];
+	int got, rc = store_doc_file(c, doc_id, rq->client.id, n, &f, e);
+
+	if (rc || (rc = store_blob_reader_init(&r, c, f.blob_id, f.nchunks, e)))
+		return rc;
+	rc = xmit_tgz_begin(t, f.name, (unsigned long long)f.size, (long long)time(NULL), e);
+	while (!rc && (got = store_blob_read(&r, chunk, sizeof(chunk))) > 0)
+		rc = xmit_tgz_write(t, chunk, (size_t)got, e);
+	if (!rc && got < 0)
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "cannot read file %d", n);
+	if (!rc)
+		rc = xmit_tgz_end(t, e);
+	store_blob_reader_fini(&r);
+	return rc;
+}
+
+/* env=N: the letter's envelope as S2LOW keeps it, a .tar.gz of the form
+ * and the PDFs it names (the files liasse attached to the act). */
+static int
+envelope(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	long long id = number_param(rq, "env");
+	char *json = NULL, *out = NULL;
+	size_t len = 0, i;
+	json_t *j = NULL, *f;
+	struct xmit_tgz *t = NULL;
+	FILE *mem = NULL;
+	int rc = id ? store_s2low_prefdoc_json(c, rq->client.id, id, &json, e) :
+		lerr_set(e, LERR_NOTFOUND, "env", "no envelope");
+
+	if (!rc && (!(j = json_loads(json, 0, NULL)) ||
+		    strcmp(json_string_value(json_object_get(j, "kind")) ?: "", "courrier")))
+		rc = lerr_set(e, LERR_NOTFOUND, "env", "no envelope %lld", id);
+	if (!rc && !(mem = open_memstream(&out, &len)))
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	if (!rc)
+		rc = xmit_tgz_open(&t, mem, e);
+	json_array_foreach(json_object_get(j, "files"), i, f)
+		if (!rc)
+			rc = tgz_file(rq, c, t, json_string_value(json_object_get(j, "doc_id")),
+				      (int)json_integer_value(json_object_get(f, "n")), e);
+	if (t && xmit_tgz_close(t, rc ? NULL : e) && !rc)
+		rc = LERR_INTERNAL;
+	if (mem)
+		fclose(mem);
+	if (!rc) {
+		rc = http_reply_raw(rq, 200, "application/x-gzip", out, len);
+		out = NULL;   /* the reply owns it */
+	}
+	free(out);
+	free(json);
+	json_decref(j);
+	return rc;
+}
+
+/* ---- actes_transac_reponse_create.php: the answer to a letter ---- */
+
+struct reponse {
+	struct MHD_PostProcessor *pp;
+	char id[32], type_acte[64], type_envoie[8];
+	const char *type_pj[REPONSE_FILES];
+	int ntype_pj;
+	struct buf files[REPONSE_FILES];  /* [0] acte_pdf_file, then acte_attachments[] */
+	const char *names[REPONSE_FILES];
+	int nfiles, has_acte;
+	size_t total;
+	struct buf *cur;
+};
+
+static int
+reponse_api(struct req *rq)
+{
+	const char *api = http_query(rq, "api");    /* read from the query string only */
+
+	return api && *api && strcmp(api, "0");
+}
+
+/* sortir_atrc(): "KO : <message>" (UTF-8) for ?api=1, else
+ * Helpers::returnAndExit(). */
+static int
+sortir_atrc(struct req *rq, unsigned status, const char *msg)
+{
+	const char *t;
+
+	if (!reponse_api(rq))
+		return return_and_exit(rq, ko_status(status), 1, msg);
+	t = arena_printf(rq->arena, "KO : %s", msg);
+	return http_reply_text(rq, ko_status(status), "text/plain", t, strlen(t));
+}
+
+static int
+reponse_ko(struct req *rq, unsigned status, const struct lerr *e)
+{
+	return sortir_atrc(rq, status, refusal(rq, e));
+}
+
+static void
+copy_value(char *dst, size_t max, const char *p, uint64_t off, size_t n)
+{
+	size_t have = strlen(dst);
+
+	if (off == 0)
+		have = 0;
+	if (have + n < max) {
+		memcpy(dst + have, p, n);
+		dst[have + n] = '\0';
+	}
+}
+
+/* A file part: the act (index 0) or an annex. */
+static int
+reponse_file(struct req *rq, struct reponse *r, const char *key, const char *filename, const char *p,
+	     uint64_t off, size_t n)
+{
+	int acte = !strcmp(key, "acte_pdf_file");
+
+	if (off == 0) {
+		int i = acte ? 0 : (r->nfiles ? r->nfiles : 1);
+
+		r->cur = NULL;
+		if (i >= REPONSE_FILES || (acte && r->has_acte))
+			return 0;    /* S2LOW reads the first act and at most these annexes */
+		buf_init(&r->files[i], REPONSE_MAX);
+		r->names[i] = arena_strdup(rq->arena, filename);
+		r->cur = &r->files[i];
+		r->has_acte |= acte;
+		r->nfiles = i >= r->nfiles ? i + 1 : r->nfiles;
+	}
+	r->total += n;
+	if (r->total > REPONSE_MAX || (r->cur && buf_add(r->cur, p, n))) {
+		lerr_set(&rq->err, LERR_TOOLARGE, NULL, "the answer's files are too large");
+		return -1;
+	}
+	return 0;
+}
+
+static enum MHD_Result
+reponse_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename, const char *ctype,
+	   const char *encoding, const char *p, uint64_t off, size_t n)
+{
+	struct req *rq = cls;
+	struct reponse *r = state(rq)->rep;
+
+	(void)kind, (void)ctype, (void)encoding;
+	if (!key)
+		return MHD_YES;
+	if (filename && (!strcmp(key, "acte_pdf_file") || !strcmp(key, "acte_attachments[]")))
+		return reponse_file(rq, r, key, filename, p, off, n) ? MHD_NO : MHD_YES;
+	if (!strcmp(key, "id"))
+		copy_value(r->id, sizeof(r->id), p, off, n);
+	else if (!strcmp(key, "type_acte"))
+		copy_value(r->type_acte, sizeof(r->type_acte), p, off, n);
+	else if (!strcmp(key, "type_envoie"))
+		copy_value(r->type_envoie, sizeof(r->type_envoie), p, off, n);
+	else if (!strcmp(key, "type_pj[]") && off == 0 && r->ntype_pj < REPONSE_FILES)
+		r->type_pj[r->ntype_pj++] = arena_strndup(rq->arena, p, n);
+	return MHD_YES;
+}
+
+static int
+reponse_begin(struct req *rq)
+{
+	struct s2low_req *s = state(rq);
+
+	s->kind = "acte";
+	s->rep = arena_zalloc(rq->arena, sizeof(*s->rep));
+	s->rep->pp = MHD_create_post_processor(rq->conn, 64 * 1024, reponse_cb, rq);
+	if (!s->rep->pp) {
+		lerr_set(&rq->err, LERR_MALFORMED, "Content-Type", "expected a form");
+		return http_fail(rq, &rq->err);
+	}
+	return 0;
+}
+
+static int
+reponse_post(void *arg, const char *p, size_t n)
+{
+	struct req *rq = arg;
+
+	if (!n || rq->failed || MHD_post_process(state(rq)->rep->pp, p, n) == MHD_YES)
+		return 0;
+	if (!rq->err.kind)
+		lerr_set(&rq->err, LERR_MALFORMED, NULL, "malformed form");
+	http_fail(rq, &rq->err);
+	return 0;
+}
+
+static int
+reponse_data(struct req *rq, const char *p, size_t n)
+{
+	if (s2low_unquote_feed(&state(rq)->uq, p, n, reponse_post, rq) < 0) {
+		lerr_set(&rq->err, LERR_INTERNAL, NULL, "out of memory");
+		return http_fail(rq, &rq->err);
+	}
+	return 0;
+}
+
+static int
+is_pdf(const struct buf *b)
+{
+	return b->len >= 5 && !memcmp(b->data, "%PDF-", 5);
+}
+
+/* What S2LOW checks before it builds the envelope, in its order; the
+ * answer (0) or the refusal already sent (1). */
+static int
+reponse_refused(struct req *rq, struct reponse *r)
+{
+	if (!r->type_acte[0])
+		return return_and_exit(rq, 200, 1, "Erreur lors de la réception du fichier : typologie absente"), 1;
+	if (!r->has_acte)
+		return sortir_atrc(rq, 200, "Envoi de fichier illégal."), 1;
+	if (!is_pdf(&r->files[0]))
+		return sortir_atrc(rq, 200, arena_printf(rq->arena, "Erreur de validation du fichier de l'acte :\n"
+				   "Le fichier %s n'est pas un PDF\n", r->names[0])), 1;
+	for (int i = 1; i < r->nfiles; i++) {
+		if (i > r->ntype_pj || !*r->type_pj[i - 1])
+			return return_and_exit(rq, 200, 1, arena_printf(rq->arena, "Erreur lors de la réception du "
+					       "fichier annexe %s : typologie absente", r->names[i])), 1;
+		if (!is_pdf(&r->files[i]))
+			return sortir_atrc(rq, 200, arena_printf(rq->arena, "Erreur de validation d'un fichier de pièce"
+					   " jointe :\nLe fichier %s n'est pas un PDF\n", r->names[i])), 1;
+	}
+	return 0;
+}
+
+/* The letter's answer, as POST .../letters/{lid}/answer records it, and its
+ * S2LOW transaction. */
+static int
+reponse_store(struct req *rq, struct store_conn *c, struct reponse *r, json_t *l, long long *tx, struct lerr *e)
+{
+	const char *doc = json_string_value(json_object_get(l, "doc_id"));
+	long long lid = strtoll(json_string_value(json_object_get(l, "letter")) ?: "0", NULL, 10);
+	const char *code = s2low_answer_code(json_string_value(json_object_get(l, "code")), r->type_envoie);
+	struct acte_answer_file f[REPONSE_FILES];
+	int rc;
+
+	if (!code)
+		return lerr_set(e, LERR_CONFLICT, "form.id", "Un déféré au tribunal administratif ne se répond pas "
+				"par @ctes");
+	for (int i = 0; i < r->nfiles; i++)
+		f[i] = (struct acte_answer_file){ r->names[i], r->files[i].data, r->files[i].len };
+	if ((rc = acte_answer_check(code, f, r->nfiles, e)) || (rc = store_begin(c, e)))
+		return rc;
+	rc = store_letter_answer_begin(c, doc, rq->client.id, lid, code, http_actor(rq), e);
+	for (int i = 0; !rc && i < r->nfiles; i++)
+		rc = store_letter_answer_file(c, lid, r->names[i], "application/pdf", r->files[i].data,
+					      r->files[i].len, e);
+	if (!rc && !(rc = store_s2low_reponse_tx(c, rq->client.id, lid, tx, e)))
+		rc = store_commit(c, e);
+	if (rc)
+		store_rollback(c);
+	return rc;
+}
+
+static int
+reponse(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	struct reponse *r = state(rq)->rep;
+	long long id = strtoll(r->id, NULL, 10), tx = 0;
+	char *json = NULL;
+	json_t *l = NULL;
+	int rc;
+
+	if (reponse_refused(rq, r))
+		return 0;
+	rc = id > 0 ? store_s2low_prefdoc_letter(c, rq->client.id, id, &json, e) : LERR_NOTFOUND;
+	if (rc == LERR_NOTFOUND) {
+		lerr_clear(e);
+		return sortir_atrc(rq, 200, "Erreur lors de l'enregistrement de la transaction :\n"
+				   "la transaction n'existe pas");
+	}
+	if (!rc && !(l = json_loads(json, 0, NULL)))
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "bad JSON");
+	free(json);
+	if (!rc && (rc = reponse_store(rq, c, r, l, &tx, e)) && rc != LERR_INTERNAL && rc != LERR_UNAVAILABLE) {
+		rc = sortir_atrc(rq, 200, arena_printf(rq->arena, "Erreur lors de l'enregistrement de la transaction"
+				 " :\n%s", refusal(rq, e)));
+		lerr_clear(e);
+	} else if (!rc && reponse_api(rq)) {
+		const char *t = arena_printf(rq->arena, "OK : id généré : %lld\n", tx);
+
+		rc = http_reply_text(rq, 200, "text/plain", t, strlen(t));
+	} else if (!rc) {
+		rc = return_and_exit(rq, 200, 0, arena_printf(rq->arena, "%lld\n", tx));
+	}
+	json_decref(l);
+	return rc;
+}
+
+static int
+reponse_end(struct req *rq)
+{
+	if (!rq->failed && s2low_unquote_end(&state(rq)->uq, reponse_post, rq) < 0)
+		return 0;
+	if (rq->failed)
+		return 0;
+	return http_with_conn(rq, reponse);
+}
+
+static void
+reponse_done(struct req *rq)
+{
+	struct s2low_req *s = rq->compat;
+
+	if (!s || !s->rep)
+		return;
+	if (s->rep->pp)
+		MHD_destroy_post_processor(s->rep->pp);
+	for (int i = 0; i < s->rep->nfiles; i++)
+		buf_fini(&s->rep->files[i]);
+}
+
 /* ---- helios_transac_get_status.php ---- */
 
 static int
@@ -781,6 +1318,16 @@ const struct http_handler http_h_s2low_acte_create = {
 };
 const struct http_handler http_h_s2low_acte_status = { .handle = actes_get_status, .problem = ko_utf8 };
 const struct http_handler http_h_s2low_acte_aracte = { .handle = actes_get_aracte, .problem = ko_latin1 };
+const struct http_handler http_h_s2low_acte_files = { .handle = actes_files_list, .problem = ko_utf8 };
+const struct http_handler http_h_s2low_acte_file = { .handle = actes_download_file, .problem = to_home };
+const struct http_handler http_h_s2low_prefdocs = { .handle = list_document_prefecture, .problem = ko_utf8 };
+const struct http_handler http_h_s2low_prefdoc_read = { .handle = document_prefecture_mark_as_read,
+							 .problem = ko_utf8 };
+const struct http_handler http_h_s2low_get_document = { .handle = actes_get_document, .problem = ko_latin1 };
+const struct http_handler http_h_s2low_reponse = {
+	.begin = reponse_begin, .data = reponse_data, .end = reponse_end, .done = reponse_done,
+	.problem = reponse_ko,
+};
 const struct http_handler http_h_s2low_acte_cancel = {
 	.begin = form_begin, .data = form_data, .end = form_end, .done = form_done, .problem = ko_latin1,
 };
@@ -804,6 +1351,13 @@ const struct http_route http_compat_routes[] = {
 	{ "GET", "/modules/actes/actes_transac_get_status.php", HTTP_AUTH_CLIENT, &http_h_s2low_acte_status },
 	{ "GET", "/modules/actes/actes_transac_get_ARActe.php", HTTP_AUTH_CLIENT, &http_h_s2low_acte_aracte },
 	{ "POST", "/modules/actes/actes_transac_cancel.php", HTTP_AUTH_CLIENT, &http_h_s2low_acte_cancel },
+	{ "GET", "/modules/actes/actes_transac_get_files_list.php", HTTP_AUTH_CLIENT, &http_h_s2low_acte_files },
+	{ "GET", "/modules/actes/actes_download_file.php", HTTP_AUTH_CLIENT, &http_h_s2low_acte_file },
+	{ "GET", "/modules/actes/api/list_document_prefecture.php", HTTP_AUTH_CLIENT, &http_h_s2low_prefdocs },
+	{ "GET", "/modules/actes/api/document_prefecture_mark_as_read.php", HTTP_AUTH_CLIENT,
+	  &http_h_s2low_prefdoc_read },
+	{ "GET", "/modules/actes/actes_transac_get_document.php", HTTP_AUTH_CLIENT, &http_h_s2low_get_document },
+	{ "POST", "/modules/actes/actes_transac_reponse_create.php", HTTP_AUTH_CLIENT, &http_h_s2low_reponse },
 	{ "POST", "/modules/helios/api/helios_importer_fichier.php", HTTP_AUTH_CLIENT, &http_h_s2low_pes_import },
 	{ "GET", "/modules/helios/api/helios_transac_get_status.php", HTTP_AUTH_CLIENT, &http_h_s2low_pes_status },
 	{ "GET", "/modules/helios/helios_download_acquit.php", HTTP_AUTH_CLIENT, &http_h_s2low_pes_acquit },

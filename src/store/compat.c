@@ -146,9 +146,10 @@ store_s2low_tx_add(struct store_conn *c, long long client_id, const char *doc_id
 	snprintf(idtext, sizeof(idtext), "%lld", client_id);
 	struct sqlp p[3] = { SQLP_TEXT(idtext), SQLP_TEXT(doc_id), SQLP_TEXT(kind) };
 	return sq_int(c, "WITH i AS (INSERT INTO s2low_transaction (client_id, doc_id, kind)"
-		      " VALUES ($1, $2, $3) ON CONFLICT (doc_id, kind) DO NOTHING RETURNING id)"
+		      " VALUES ($1, $2, $3) ON CONFLICT (doc_id, kind) WHERE letter_id IS NULL DO NOTHING"
+		      " RETURNING id)"
 		      " SELECT coalesce((SELECT id FROM i), (SELECT id FROM s2low_transaction"
-		      "  WHERE doc_id = $2 AND kind = $3))", p, 3, id, e);
+		      "  WHERE doc_id = $2 AND kind = $3 AND letter_id IS NULL))", p, 3, id, e);
 }
 
 int
@@ -174,6 +175,65 @@ store_s2low_tx_get(struct store_conn *c, long long client_id, long long id, char
 	}
 	PQclear(r);
 	return rc;
+}
+
+/* "SELECT fn($1::bigint, $2::bigint)" style calls: the client and a number. */
+static int
+client_call(struct store_conn *c, const char *sql, long long client_id, long long n, char **json,
+	    long long *out, struct lerr *e)
+{
+	char ctext[32], ntext[32];
+
+	snprintf(ctext, sizeof(ctext), "%lld", client_id);
+	snprintf(ntext, sizeof(ntext), "%lld", n);
+	struct sqlp p[2] = { SQLP_TEXT(ctext), SQLP_TEXT(ntext) };
+	if (out)
+		return sq_int(c, sql, p, 2, out, e);
+	if (json)
+		return sq_json(c, sql, p, 2, json, e);
+	return sq_exec(c, sql, p, 2, NULL, e);
+}
+
+int
+store_s2low_prefdocs_json(struct store_conn *c, long long client_id, char **json, struct lerr *e)
+{
+	return client_call(c, "SELECT s2low_prefdocs_json($1::bigint)::text WHERE $2::bigint = 0", client_id, 0,
+			   json, NULL, e);
+}
+
+int
+store_s2low_prefdoc_json(struct store_conn *c, long long client_id, long long tx, char **json, struct lerr *e)
+{
+	int rc = client_call(c, "SELECT s2low_prefdoc_json($1::bigint, $2::bigint)::text", client_id, tx, json,
+			     NULL, e);
+
+	if (rc == LERR_NOTFOUND)
+		lerr_set(e, LERR_NOTFOUND, "id", "no transaction %lld", tx);
+	return rc;
+}
+
+int
+store_s2low_prefdoc_read(struct store_conn *c, long long client_id, long long tx, struct lerr *e)
+{
+	return client_call(c, "SELECT s2low_prefdoc_read($1::bigint, $2::bigint)", client_id, tx, NULL, NULL, e);
+}
+
+int
+store_s2low_prefdoc_letter(struct store_conn *c, long long client_id, long long tx, char **json, struct lerr *e)
+{
+	int rc = client_call(c, "SELECT s2low_prefdoc_letter($1::bigint, $2::bigint)::text", client_id, tx, json,
+			     NULL, e);
+
+	if (rc == LERR_NOTFOUND)
+		lerr_set(e, LERR_NOTFOUND, "id", "no document of the prefecture %lld", tx);
+	return rc;
+}
+
+int
+store_s2low_reponse_tx(struct store_conn *c, long long client_id, long long letter_id, long long *id,
+		       struct lerr *e)
+{
+	return client_call(c, "SELECT s2low_reponse_tx($1::bigint, $2::bigint)", client_id, letter_id, NULL, id, e);
 }
 
 int

@@ -149,6 +149,20 @@ int store_org_classification_xml(struct store_conn *c, const char *siren, char *
 /* The document and kind of the client's transaction id; LERR_NOTFOUND. */
 int store_s2low_tx_get(struct store_conn *c, long long client_id, long long id, char kind[16],
 		       char doc_id[37], struct lerr *e) LERR_WUR;
+/* The prefecture's letters through the S²LOW API (functions/87_s2low.sql):
+ * the client's unread ones as list_document_prefecture.php's rows; what
+ * transaction tx is (an act's letters, or a letter's files; LERR_NOTFOUND
+ * when it is none of the client's); its "read" mark; the letter of a
+ * letter's transaction ({letter, doc_id, code}, LERR_NOTFOUND); the
+ * transaction of the answer to a letter. */
+int store_s2low_prefdocs_json(struct store_conn *c, long long client_id, char **json, struct lerr *e) LERR_WUR;
+int store_s2low_prefdoc_json(struct store_conn *c, long long client_id, long long tx, char **json,
+			     struct lerr *e) LERR_WUR;
+int store_s2low_prefdoc_read(struct store_conn *c, long long client_id, long long tx, struct lerr *e) LERR_WUR;
+int store_s2low_prefdoc_letter(struct store_conn *c, long long client_id, long long tx, char **json,
+			       struct lerr *e) LERR_WUR;
+int store_s2low_reponse_tx(struct store_conn *c, long long client_id, long long letter_id, long long *id,
+			   struct lerr *e) LERR_WUR;
 
 /* ---- blobs: content-addressed, chunked, streamed ---- */
 /*

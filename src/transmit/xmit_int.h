@@ -5,6 +5,7 @@
 #ifndef LIASSE_XMIT_INT_H
 #define LIASSE_XMIT_INT_H
 
+#include "transmit/tgz.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <curl/curl.h>
@@ -263,20 +264,7 @@ const char *xmit_ftp_entry(const char *line);
 /* 1 when data is a PES_Retour; idcoll gets its EnTetePES/IdColl (a SIRET). */
 int xmit_pes_retour(const void *data, size_t len, char idcoll[32]);
 
-/* ---- archives (tgz.c) ---- */
-struct xmit_tgz;
-int xmit_tgz_open(struct xmit_tgz **out, FILE *f, struct lerr *e) LERR_WUR;
-int xmit_tgz_begin(struct xmit_tgz *t, const char *name, unsigned long long size, long long mtime,
-		   struct lerr *e) LERR_WUR;
-int xmit_tgz_write(struct xmit_tgz *t, const void *p, size_t n, struct lerr *e) LERR_WUR;
-int xmit_tgz_end(struct xmit_tgz *t, struct lerr *e) LERR_WUR;
-int xmit_tgz_add(struct xmit_tgz *t, const char *name, const void *p, size_t n, long long mtime,
-		 struct lerr *e) LERR_WUR;
-/* Finishes the stream (e NULL: abandons it) and frees t. */
-int xmit_tgz_close(struct xmit_tgz *t, struct lerr *e);
-int xmit_tgz_each(const void *gz, size_t n,
-		  int (*fn)(void *arg, const char *name, const void *data, size_t len), void *arg,
-		  struct lerr *e) LERR_WUR;
+/* ---- archives (tgz.c): transmit/tgz.h ---- */
 
 /* ---- spooling a stored file (xmit.c) ---- */
 int xmit_spool_blob(struct store_conn *c, long long blob_id, int nchunks, FILE *f,

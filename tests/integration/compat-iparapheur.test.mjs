@@ -144,7 +144,7 @@ test('the WSDL names liasse as the address, and the types are the organisation\'
 	assert.deepEqual([].concat(types.result.TypeTechnique).sort(), ['ACTES', 'PES']);
 	assert.deepEqual([].concat(sous.result.SousType), ['Délibération']);
 	assert.equal(unknownSous.result.SousType, undefined);
-	// until circuits land: one step, the official the routing picks
+	// a type mapped to no circuit: one step, the official the routing picks
 	const [circuit, noCircuit] = php([{ op: 'GetCircuit', arg: { TypeTechnique: 'ACTES', SousType: 'Délibération' } },
 		{ op: 'GetCircuit', arg: { TypeTechnique: 'ACTES', SousType: 'Inexistant' } }]);
 	const steps = [].concat(circuit.result.EtapeCircuit);
@@ -383,4 +383,56 @@ test('a 24 MiB act: streamed into chunks by the same ingest, inline and as MTOM,
 	assert.ok(bytes(g.result.DocPrincipal._).equals(big.data), 'GetDossier gives the same bytes back');
 	console.log(`# 24 MiB CreerDossier: ${inlineMs} ms inline base64 (PHP SoapClient), ${mtomMs} ms MTOM (curl); ` +
 		`GetDossier ${getMs} ms; liassed peak RSS ${peakRss()} kB`);
+});
+
+test('a circuit visa then signature: GetCircuit\'s steps, Vise and RejetVisa through the visa', async () => {
+	const DGS = 'dgs@saint-essai.test';
+	await h.person({ email: DGS, name: 'Denise Générale', password: PASSWORD,
+		roles: [{ org: s.orgA, role: 'signer', function: 'dgs' }] });
+	const dgs = await s.d.login(DGS);
+	await h.mustCli(['circuit', 'add', '--org', s.orgA, '--name', 'visa-puis-signature', 'visa:dgs',
+		`signature:${OFFICIAL_A}`]);
+	await h.mustCli(['iparapheur', 'add', '--org', s.orgA, '--type', 'ACTES', '--sous-type', 'Délibération visée',
+		'--kind', 'acte', '--circuit', 'visa-puis-signature']);
+	// the sub-types mapped for the type; GetCircuit: the circuit's steps, whom each resolves to now
+	const [sous, circ, routed] = php([{ op: 'GetListeSousTypes', arg: 'ACTES' },
+		{ op: 'GetCircuit', arg: { TypeTechnique: 'ACTES', SousType: 'Délibération visée' } },
+		{ op: 'GetCircuit', arg: { TypeTechnique: 'ACTES', SousType: 'Délibération' } }]);
+	assert.ok([].concat(sous.result.SousType).includes('Délibération visée'), JSON.stringify(sous));
+	assert.deepEqual([].concat(circ.result.EtapeCircuit).map((e) => [e.Role, e.Parapheur, e.Prenom, e.Nom]),
+		[['VISEUR', DGS, 'Denise', 'Générale'], ['SIGNATAIRE', OFFICIAL_A, 'Marie', 'Ordonnatrice']]);
+	assert.deepEqual([].concat(routed.result.EtapeCircuit).map((e) => [e.Role, e.Parapheur]),
+		[['SIGNATAIRE', OFFICIAL_A]], 'a type without circuit: the one step the routing picks');
+
+	// a dossier at the visa step: NonLu; after the visa: Vise (history and search); then Signe
+	const pdf = pdfFile(1800, 'visee.pdf');
+	assert.equal(retour(creerActe('DEL-VISA-1', pdf, { SousType: 'Délibération visée' })).codeRetour, 'OK');
+	const items = (await s.a.get('/api/v1/documents')).json.items;
+	const d = items.find((x) => x.external_ref === 'DEL-VISA-1');
+	assert.equal(d.circuit.action, 'visa');
+	assert.deepEqual(logs(one('GetHistoDossier', 'DEL-VISA-1')).map((l) => l.status), ['NonLu']);
+	assert.equal(logs(one('GetStatutTdT', 'DEL-VISA-1'))[0].status, 'NonLu');
+	const v = await dgs.postJson(`/api/v1/queue/${d.id}/visa`, { public_annotation: 'Vu, bon pour signature' });
+	assert.equal(v.status, 200, v.text);
+	let histo = one('GetHistoDossier', 'DEL-VISA-1');
+	assert.deepEqual(logs(histo).map((l) => l.status), ['NonLu', 'Vise']);
+	assert.equal(logs(histo)[1].annotation, 'Vu, bon pour signature');
+	assert.equal(logs(one('GetStatutTdT', 'DEL-VISA-1'))[0].status, 'Vise');
+	assert.deepEqual(logs(one('RechercherDossiers', { Status: 'Vise' })).map((l) => l.nom), ['DEL-VISA-1']);
+	assert.ok(!logs(one('RechercherDossiers', { Status: 'NonLu' })).some((l) => l.nom === 'DEL-VISA-1'));
+	const sr = await official.postJson('/api/v1/queue/sign', { documents: [d.id], pin: PIN });
+	assert.equal(sr.status, 200, sr.text);
+	histo = one('GetHistoDossier', 'DEL-VISA-1');
+	assert.deepEqual(logs(histo).map((l) => l.status), ['NonLu', 'Vise', 'Signe']);
+
+	// rejected at the visa step: RejetVisa, which Pastell counts as a rejection
+	assert.equal(retour(creerActe('DEL-VISA-2', pdf, { SousType: 'Délibération visée' })).codeRetour, 'OK');
+	const d2 = (await s.a.get('/api/v1/documents')).json.items.find((x) => x.external_ref === 'DEL-VISA-2');
+	const rj = await dgs.postJson(`/api/v1/queue/${d2.id}/reject`, { reason: 'Pièce manquante' });
+	assert.equal(rj.status, 200, rj.text);
+	histo = one('GetHistoDossier', 'DEL-VISA-2');
+	assert.deepEqual(logs(histo).map((l) => l.status), ['NonLu', 'RejetVisa']);
+	assert.equal(logs(histo)[1].annotation, 'Pièce manquante');
+	assert.deepEqual(logs(one('RechercherDossiers', { Status: 'RejetVisa' })).map((l) => l.nom), ['DEL-VISA-2']);
+	assert.equal(retour(one('EffacerDossierRejete', 'DEL-VISA-2')).codeRetour, 'OK');
 });

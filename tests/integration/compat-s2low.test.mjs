@@ -10,7 +10,8 @@
 // refused.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
@@ -19,6 +20,7 @@ import {
 	OFFICIAL_A, PASSWORD, run,
 } from '../lib/harness.mjs';
 import { makePki, freePort } from '../lib/pki.mjs';
+import { makePdf } from '../lib/pdf.mjs';
 import { requireStatesim, startStatesim, configureActes, configureHelios, makeTls, waitState, FAST } from './transmit-common.mjs';
 
 requireStatesim();
@@ -353,7 +355,8 @@ test('an act with several annexes, in the body Pastell writes by hand for them',
 });
 
 test('an act posted as Pastell posts it goes to the official\'s queue, is signed, transmitted and acknowledged', async () => {
-	const pdf = file('deliberation.pdf', pdfFile(3000, 'deliberation.pdf').data);
+	// a real PDF (tests/lib/pdf.mjs): liasse stamps it when the ARActe comes (transmit/stamp.c)
+	const pdf = file('deliberation.pdf', makePdf({ text: 'Deliberation budgetaire' }));
 	const annexe = file('annexe.pdf', pdfFile(1500, 'annexe.pdf').data);
 	const number = `S2L${process.pid % 1000}A`;
 	const r = await curl('/modules/actes/actes_transac_create.php', { form: acteForm(number, pdf, { annexe }) });
@@ -388,6 +391,105 @@ test('an act posted as Pastell posts it goes to the official\'s queue, is signed
 	const ar = await curl(`/modules/actes/actes_transac_get_ARActe.php?id=${tx}`);
 	assert.equal(ar.status, 200);
 	assert.match(ar.text, /ARActe/);
+	// the stamped act as Pastell's S2low::getActeTamponne() fetches it: the files list
+	// (json_encode()d rows, the act second), then file [1] with tampon=true
+	const fl = await curl(`/modules/actes/actes_transac_get_files_list.php?transaction=${tx}`);
+	assert.equal(fl.status, 200);
+	assert.match(fl.text, /"mimetype":"application\\\/pdf"/, 'PHP\'s json_encode() escapes "/"');
+	const list = JSON.parse(fl.text);
+	assert.deepEqual(list.map((f) => [f.posted_filename, f.mimetype, f.code_pj]),
+		[[list[0].posted_filename, list[0].mimetype, null], ['deliberation.pdf', 'application/pdf', '99_DE'],
+			['annexe.pdf', 'application/pdf', '99_AU']]);
+	assert.ok(list.every((f) => typeof f.id === 'string' && typeof f.size === 'string' && f.sign === null));
+	const acked = (await env.a.get(`/api/v1/documents/${docId}`)).json;
+	const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
+	const byRole = (role) => acked.files.find((f) => f.role === role);
+	assert.ok(byRole('acte_tamponne'), JSON.stringify(acked.files));
+	const stamped = await curl(`/modules/actes/actes_download_file.php?file=${list[1].id}&tampon=true`);
+	assert.equal(stamped.status, 200);
+	assert.equal(sha(stamped.body), byRole('acte_tamponne').sha256, 'tampon=true: the stamped act');
+	const pdftext = spawnSync('pdftotext', ['-', '-'], { input: stamped.body, encoding: 'utf8' });
+	assert.match(pdftext.stdout, /Reçu en préfecture le/);
+	const plain = await curl(`/modules/actes/actes_download_file.php?file=${list[1].id}`);
+	assert.equal(sha(plain.body), byRole('main').sha256, 'without tampon: the act as posted');
+	const annexDl = await curl(`/modules/actes/actes_download_file.php?file=${list[2].id}&tampon=true`);
+	assert.equal(sha(annexDl.body), byRole('annexe').sha256);
+	for (const bad of [`${tx}999`, '0', 'abc'])
+		assert.equal((await curl(`/modules/actes/actes_download_file.php?file=${bad}`)).status, 302);
+	assert.equal((await curl('/modules/actes/actes_transac_get_files_list.php?transaction=999999')).utf8,
+		'KO\nNuméro de transaction invalide.');
+
+	// the prefecture writes (a courrier simple through @ctes): Pastell's getListDocumentPrefecture()
+	const key = await h.psql(`SELECT match_key FROM transmission WHERE doc_id = '${docId}'`);
+	assert.equal((await sim.actesSend('courrier', key)).status, 200);
+	const letters = await waitFor('the letter', async () => {
+		const x = await env.a.get(`/api/v1/documents/${docId}/letters`);
+		return { done: x.json.items.length === 1, items: x.json.items };
+	});
+	let pl = await curl('/modules/actes/api/list_document_prefecture.php');
+	assert.equal(pl.status, 200);
+	const rows = JSON.parse(pl.utf8);
+	assert.equal(rows.length, 1, pl.utf8);
+	const courrier = rows[0].id;
+	assert.deepEqual(rows[0], { id: courrier, type: '2', related_transaction_id: tx, number, unique_id: key,
+		last_status_id: '21' });
+	assert.notEqual(courrier, tx);
+	// the act's documents as "type-status-id" lines, then the letter's envelope (a .tar.gz)
+	const lines = await curl(`/modules/actes/actes_transac_get_document.php?id=${tx}`);
+	assert.equal(lines.utf8, `2-21-${courrier}\n`);
+	const redir = await curl(`/modules/actes/actes_transac_get_document.php?id=${courrier}`);
+	assert.equal(redir.status, 302);
+	assert.equal(redir.headers.location, `actes_download_file.php?env=${courrier}`);
+	const tgz = await curl(`/modules/actes/${redir.headers.location}`);
+	assert.equal(tgz.status, 200);
+	const names = execFileSync('tar', ['-tzf', file('courrier.tar.gz', tgz.body)], { encoding: 'utf8' }).trim().split('\n');
+	assert.ok(names.includes(letters.items[0].form), names.join(' '));
+	assert.equal(names.length, letters.items[0].files.length, JSON.stringify(letters.items[0].files));
+	assert.equal((await curl('/modules/actes/actes_transac_get_document.php?id=999999')).utf8,
+		'KO\nNuméro de transaction invalide.');
+	assert.equal((await curl(`/modules/actes/actes_download_file.php?env=${tx}`)).status, 302, 'an act is no envelope');
+	assert.equal((await curl('/modules/actes/api/list_document_prefecture.php', { cert: null })).utf8,
+		"KO\nÉchec de l'authentification");
+	// the answer, as Pastell's sendReponseType() posts it (api=1 in the body): "OK\n<id>\n\n"
+	const reponse = file('reponse.pdf', pdfFile(1800, 'reponse.pdf').data);
+	const answerForm = (id, over = {}) => Object.entries({ type_acte: '99_AU', id, api: '1', type_envoie: '4',
+		acte_pdf_file: `@${reponse};filename=reponse.pdf;type=application/pdf`, ...over })
+		.filter(([, v]) => v !== null);
+	const api = '/modules/actes/actes_transac_reponse_create.php?api=1';
+	for (const [form, p, want] of [
+		[answerForm(courrier, { type_acte: null }), api, 'KO\nErreur lors de la réception du fichier : typologie absente\n'],
+		[answerForm(courrier, { acte_pdf_file: null }), api, 'KO : Envoi de fichier illégal.'],
+		[answerForm(courrier, { acte_pdf_file: `@${file('pas-pdf.pdf', 'bonjour')};filename=pas-pdf.pdf` }), api,
+			"KO : Erreur de validation du fichier de l'acte :\nLe fichier pas-pdf.pdf n'est pas un PDF\n"],
+		[answerForm(tx), api, "KO : Erreur lors de l'enregistrement de la transaction :\nla transaction n'existe pas"],
+		[answerForm('999999'), '/modules/actes/actes_transac_reponse_create.php',
+			"KO\nErreur lors de l'enregistrement de la transaction :\nla transaction n'existe pas\n"]]) {
+		const k = await curl(p, { form });
+		assert.equal(k.status, 200);
+		// Helpers::returnAndExit() answers in ISO-8859-1, sortir_atrc() echoes UTF-8
+		assert.equal(want.startsWith('KO\n') ? k.text : k.utf8, want);
+	}
+	assert.equal(await h.psql(`SELECT answer_state FROM letter WHERE doc_id = '${docId}'`), 'none', 'nothing written');
+	const ok = await curl('/modules/actes/actes_transac_reponse_create.php', { form: answerForm(courrier) });
+	const om = /^OK\n(\d+)\n\n$/.exec(ok.text);
+	assert.ok(om, ok.text);
+	assert.ok(![tx, courrier].includes(om[1]), 'the answer is a transaction of its own');
+	const sent = await waitFor('the answer sent', async () => {
+		const x = await env.a.get(`/api/v1/documents/${docId}/letters/${letters.items[0].id}`);
+		return { done: ['sent', 'refused'].includes(x.json.answer?.state), x: x.json };
+	});
+	assert.equal(sent.x.answer.state, 'sent', JSON.stringify(sent.x));
+	assert.equal(sent.x.answer.code, '2-2');
+	assert.equal(sent.x.answer.by, 'client:vendor-a');
+	const twice = await curl(api, { form: answerForm(courrier) });
+	assert.match(twice.utf8, /^KO : Erreur lors de l'enregistrement de la transaction :\n.*answered already/);
+	// read: no longer listed; S²LOW says ok whatever the id
+	for (const id of [courrier, '999999'])
+		assert.equal((await curl(`/modules/actes/api/document_prefecture_mark_as_read.php?transaction_id=${id}`)).utf8,
+			'{"result":"ok"}');
+	pl = await curl('/modules/actes/api/list_document_prefecture.php');
+	assert.equal(pl.utf8, '[]');
+
 	// cancelled as S²LOW does: an annulation transaction of its own
 	const c = await curl('/modules/actes/actes_transac_cancel.php', { form: [['api', '1'], ['id', tx]] });
 	const cm = /^OK\n(\d+)\n\n$/.exec(c.text);

@@ -106,6 +106,13 @@ main(void)
 	lerr_clear(&e);
 	ok(!s2low_acte_metadata(&f, "123456789", 0, &e) && !strcmp(e.msg, "Le numéro n'est pas correct"),
 	   "no number: S2LOW's words");
+	/* actes_transac_reponse_create.php's type_envoie: 3 refuses, 4 answers */
+	is_str(s2low_answer_code("2-1", "4"), "2-2", "a courrier simple: 2-2");
+	is_str(s2low_answer_code("3-1", "4"), "3-2", "pieces sent: 3-2");
+	is_str(s2low_answer_code("3-1", "3"), "3-3", "pieces refused: 3-3");
+	is_str(s2low_answer_code("4-1", "4"), "4-2", "observations answered: 4-2");
+	is_str(s2low_answer_code("4-1", "3"), "4-3", "observations rejected: 4-3");
+	ok(!s2low_answer_code("5-1", "4"), "a deferral takes no answer");
 	arena_destroy(a);
 	return tap_done();
 }
