@@ -289,5 +289,15 @@ test('a routing rule added in the pages sends a posted délibération along the 
 	assert.equal(again.status, 201, again.text);
 	assert.equal(again.json.circuit, null);
 	assert.equal(again.json.assigned_to.email, OFFICIAL_A);
+	// the same from the command line: a rule that is not there is one line on stderr
+	const none = await h.cli(['routing', 'remove', '--org', s.orgA, '--kind', 'acte', '--nature', '1']);
+	assert.notEqual(none.code, 0);
+	assert.match(none.stderr.trim(), /^[^\n]*no routing rule for acte documents of nature 1[^\n]*$/);
+	assert.match(await table.textContent(), /Document, toutes les natures/);
+	const cli = await h.cli(['routing', 'remove', '--org', s.orgA, '--kind', 'document']);
+	assert.equal(cli.code, 0, cli.stderr);
+	await page.reload();
+	assert.doesNotMatch(await table.textContent(), /Document, toutes les natures/);
+	assert.equal(await journalActor('routing.removed', "AND detail->>'kind' = 'document'"), 'cli');
 	await ctx.close();
 });
