@@ -517,7 +517,7 @@ editor_form(struct page *p, const struct org *o, const struct editor *ed, json_t
 	page_csrf_field(p);
 	h_fmt(p, "<input type=\"hidden\" name=\"id\" value=\"%lld\"><input type=\"hidden\" name=\"etapes\" "
 	      "value=\"%d\"><label for=\"c-name\">Nom du circuit (celui que les éditeurs envoient)</label>"
-	      "<input id=\"c-name\" name=\"nom\" value=\"%s\" maxlength=\"64\">",
+	      "<input type=\"text\" id=\"c-name\" name=\"nom\" value=\"%s\" maxlength=\"64\">",
 	      ed->id, ed->n, ed->name ? ed->name : "");
 	for (int i = 0; i < ed->n; i++)
 		step_fields(p, ed, i, people, o->siren);
