@@ -249,7 +249,9 @@ rule_row(struct page *p, const char *siren, json_t *r)
 {
 	json_t *who = json_object_get(r, "signer");
 	int nat = (int)json_integer_value(json_object_get(r, "nature"));
-	const char *what = arena_printf(p->a, "%s, %s", kind_label(js(r, "kind")), natures[nat % 7]);
+	const char *kind = js(r, "kind");
+	const char *what = strcmp(kind, "acte") ? kind_label(kind)
+					       : arena_printf(p->a, "%s, %s", kind_label(kind), natures[nat % 7]);
 
 	h_fmt(p, "<tr><td data-label=\"Documents\">%s</td><td data-label=\"Vers\">", what);
 	if (json_is_object(who))
