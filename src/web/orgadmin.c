@@ -768,19 +768,15 @@ web_org_people(struct page *p)
 		org_people_page(p, &o, 200);
 }
 
-/* A person named by the form who has no account yet gets one (as the API's
- * POST /admin/people lets organisation administrators do). */
+/* A new account for a person named by the form who has none yet (as the
+ * API's POST /admin/people lets organisation administrators do). */
 static int
-person_ensure(struct page *p, struct store_conn *c, const char *email, struct lerr *e)
+person_create(struct page *p, struct store_conn *c, const char *email, struct lerr *e)
 {
 	const char *pw = form_get(p, "motdepasse"), *name = form_get(p, "nom");
 	char hash[PASSWD_HASH_MAX];
-	long long id;
 	int rc;
 
-	if (store_person_id(c, email, &id, e) != LERR_NOTFOUND)
-		return 0;
-	lerr_clear(e);
 	if (!name || !*name || !pw || !*pw)
 		return lerr_set(e, LERR_INVALID, "nom", "a new person needs a name and an initial password");
 	if ((rc = passwd_acceptable(pw, e)) || (rc = passwd_hash(pw, hash, e)))
@@ -788,6 +784,45 @@ person_ensure(struct page *p, struct store_conn *c, const char *email, struct le
 	rc = store_person_add(c, email, name, hash, 0, page_actor(p), NULL, e);
 	explicit_bzero(hash, sizeof(hash));
 	return rc;
+}
+
+/* The person (created first if need be) and the role, in one transaction:
+ * a refused role leaves no account behind. */
+static int
+role_give(struct page *p, struct store_conn *c, const char *siren, const char *email, struct lerr *e)
+{
+	long long id;
+	int known = store_person_id(c, email, &id, e) != LERR_NOTFOUND;   /* outside: it raises */
+	int rc;
+
+	lerr_clear(e);
+	rc = store_begin(c, e);
+	if (!rc && !known)
+		rc = person_create(p, c, email, e);
+	if (!rc)
+		rc = store_role_add(c, email, siren, form_get(p, "role"), form_get(p, "fonction"), page_actor(p), e);
+	if (!rc)
+		return store_commit(c, e);
+	store_rollback(c);
+	return rc;
+}
+
+static const char *
+people_refusal(struct page *p, const struct lerr *e)
+{
+	if (!strcmp(e->field, "nom"))
+		return "cette personne n’a pas encore de compte ; indiquez son nom et un mot de passe initial.";
+	if (!strcmp(e->field, "function"))
+		return "une fonction (maire, dgs…) ne se donne qu’à un signataire, en lettres minuscules.";
+	if (!strcmp(e->field, "password"))
+		return "le mot de passe initial doit compter au moins 10 caractères.";
+	if (!strcmp(e->field, "email") && e->kind == LERR_INVALID)
+		return "cette adresse électronique n’est pas valable.";
+	if (!strcmp(e->field, "name"))
+		return "le nom doit compter de 1 à 200 caractères.";
+	if (!strcmp(e->field, "role") && e->kind == LERR_NOTFOUND)
+		return "cette personne n’a pas ce rôle dans l’organisation.";
+	return arena_printf(p->a, "%s%s%s", e->msg, e->hint[0] ? " — " : "", e->hint);
 }
 
 void
@@ -808,15 +843,11 @@ web_org_people_post(struct page *p)
 		rc = lerr_set(&e, LERR_INVALID, "email", "the e-mail address is required");
 	if (!rc && remove)
 		rc = store_role_remove(c, email, o.siren, form_get(p, "role"), page_actor(p), &e);
-	else if (!rc && !(rc = person_ensure(p, c, email, &e)))
-		rc = store_role_add(c, email, o.siren, form_get(p, "role"), form_get(p, "fonction"),
-				    page_actor(p), &e);
+	else if (!rc)
+		rc = role_give(p, c, o.siren, email, &e);
 	store_release(p->w->store, c);
-	if (rc && !strcmp(e.field, "nom"))
-		page_flash(p, "error", "Refusé : cette personne n’a pas encore de compte ; indiquez son nom et un "
-			   "mot de passe initial.");
-	else if (rc)
-		page_flash(p, "error", arena_printf(p->a, "Refusé : %s%s%s", e.msg, e.hint[0] ? " — " : "", e.hint));
+	if (rc)
+		page_flash(p, "error", arena_printf(p->a, "Refusé : %s", people_refusal(p, &e)));
 	else
 		page_flash(p, "ok", remove ? "Rôle retiré." : "Rôle attribué.");
 	org_people_page(p, &o, rc ? lerr_http_status(e.kind) : 200);

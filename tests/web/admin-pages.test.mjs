@@ -102,6 +102,16 @@ test('an organisation administrator sees and edits only their organisation', asy
 	await page.getByRole('button', { name: 'Attribuer le rôle' }).click();
 	assert.match(await page.locator('.flash.error').textContent(), /indiquez son nom et un mot de passe initial/);
 	assert.equal(await h.psql(`SELECT count(*) FROM person WHERE email = '${DGS}'`), '0', 'nothing half-written');
+	// a new person whose role is refused: no account left behind (one transaction)
+	await page.getByLabel('Adresse électronique', { exact: true }).fill('stagiaire@saint-essai.test');
+	await page.getByLabel('Rôle', { exact: true }).selectOption('agent');
+	await page.getByLabel(/Fonction du signataire/).fill('dgs');
+	await page.getByLabel(/Nom \(nouvelle personne\)/).fill('Sam Stagiaire');
+	await page.getByLabel(/Mot de passe initial/).fill(PASSWORD);
+	await page.getByRole('button', { name: 'Attribuer le rôle' }).click();
+	assert.match(await page.locator('.flash.error').textContent(), /une fonction .* ne se donne qu’à un signataire/);
+	assert.equal(await h.psql("SELECT count(*) FROM person WHERE email = 'stagiaire@saint-essai.test'"), '0',
+		'no account without its role');
 	await page.getByLabel('Adresse électronique', { exact: true }).fill(DGS);
 	await page.getByLabel('Rôle', { exact: true }).selectOption('signer');
 	await page.getByLabel(/Fonction du signataire/).fill('dgs');
