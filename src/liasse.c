@@ -72,6 +72,8 @@ static const struct command commands[] = {
 	{ "routing", "add", cli_routing_add, 1, "--org SIREN --kind K [--nature N] --person EMAIL|--circuit NAME",
 	  "send an organisation's documents of a kind to a person's queue, or along a circuit" },
 	{ "routing", "list", cli_routing_list, 1, "", "list the routing rules (JSON)" },
+	{ "routing", "remove", cli_routing_remove, 1, "--org SIREN --kind K [--nature N]",
+	  "remove the routing rule of a kind (and acte nature)" },
 	{ "circuit", "add", cli_circuit_add, 1, "--org SIREN --name NAME visa:WHO... signature:WHO",
 	  "add a circuit: visas, then the signature (WHO: an office or an e-mail address)" },
 	{ "circuit", "edit", cli_circuit_edit, 1, "ID [--name NAME] visa:WHO... signature:WHO",

@@ -49,6 +49,7 @@ int cli_person_list(int argc, char **argv);
 int cli_role_add(int argc, char **argv);
 int cli_routing_add(int argc, char **argv);
 int cli_routing_list(int argc, char **argv);
+int cli_routing_remove(int argc, char **argv);
 /* Circuits (src/cli/circuit.c). */
 int cli_circuit_add(int argc, char **argv);
 int cli_circuit_edit(int argc, char **argv);

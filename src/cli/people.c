@@ -264,6 +264,37 @@ cli_routing_add(int argc, char **argv)
 	return cli_in_txn(routing_add, &a);
 }
 
+static int
+routing_remove(struct store_conn *c, void *arg, struct lerr *e)
+{
+	struct person_args *a = arg;
+
+	return store_routing_remove(c, a->siren, a->kind, a->nature, "cli", e);
+}
+
+int
+cli_routing_remove(int argc, char **argv)
+{
+	static const struct option o[] = {
+		{ "org", 1, NULL, 'o' }, { "kind", 1, NULL, 'k' }, { "nature", 1, NULL, 'n' }, { NULL, 0, NULL, 0 },
+	};
+	struct person_args a = { 0 };
+	int ch;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", o, NULL)) != -1) {
+		if (ch == 'o')
+			a.siren = optarg;
+		else if (ch == 'k')
+			a.kind = optarg;
+		else if (ch != 'n' || (a.nature = atoi(optarg)) < 1 || a.nature > 6)
+			return cli_usage("liasse routing remove: bad option (nature is 1 to 6)");
+	}
+	if (optind != argc || !a.siren || !a.kind)
+		return cli_usage("usage: liasse routing remove --org SIREN --kind pes|acte|document [--nature N]");
+	return cli_in_txn(routing_remove, &a);
+}
+
 int
 cli_routing_list(int argc, char **argv)
 {

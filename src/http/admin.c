@@ -109,6 +109,28 @@ add_routing(struct req *rq, struct store_conn *c, json_t *body, char **json, str
 	return rc ? rc : store_routing_list(c, json, e);
 }
 
+/* DELETE ?organisation=SIREN&kind=K[&nature=N]: the rule goes (routing_remove()). */
+static int
+remove_routing(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	const char *org = http_query(rq, "organisation"), *kind = http_query(rq, "kind");
+	const char *nat = http_query(rq, "nature");
+	char *json = NULL;
+	int rc = store_person_is_admin(c, rq->person.id, org ? org : "", e);
+
+	if (!rc && (!org || !kind)) {
+		rc = lerr_set(e, LERR_INVALID, org ? "kind" : "organisation", "the rule's organisation and kind are required");
+		lerr_hint(e, "DELETE /api/v1/admin/routing?organisation=<SIREN>&kind=acte[&nature=1]");
+	}
+	if (!rc && nat && (strlen(nat) != 1 || *nat < '1' || *nat > '6')) {
+		rc = lerr_set(e, LERR_INVALID, "nature", "nature must be an integer from 1 to 6");
+		lerr_hint(e, "1 DE, 2 AR, 3 AI, 4 CC, 5 BF, 6 AU; leave it out for the rule of every nature");
+	}
+	if (!rc)
+		rc = store_routing_remove(c, org, kind, nat ? *nat - '0' : 0, http_actor(rq), e);
+	return reply(rq, rc ? rc : store_routing_list(c, &json, e), 200, &json);
+}
+
 /* ---- circuits (doc/circuits.md) ---- */
 
 static int
@@ -288,6 +310,12 @@ routing_get(struct req *rq)
 }
 
 static int
+routing_delete(struct req *rq)
+{
+	return http_with_conn(rq, remove_routing);
+}
+
+static int
 routing_post(struct req *rq)
 {
 	return http_with_conn(rq, routing_post_c);
@@ -298,6 +326,7 @@ const struct http_handler http_h_admin_person_post = { .handle = person_post };
 const struct http_handler http_h_admin_role_post = { .handle = role_post };
 const struct http_handler http_h_admin_routing = { .handle = routing_get };
 const struct http_handler http_h_admin_routing_post = { .handle = routing_post };
+const struct http_handler http_h_admin_routing_delete = { .handle = routing_delete };
 const struct http_handler http_h_admin_circuits = { .handle = circuits_get };
 const struct http_handler http_h_admin_circuit_post = { .handle = circuit_post };
 const struct http_handler http_h_admin_circuit_put = { .handle = circuit_put };

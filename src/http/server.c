@@ -104,6 +104,7 @@ const struct http_route http_routes[] = {
 	{ "POST", "/api/v1/admin/people/{email}/roles", HTTP_AUTH_PERSON, &http_h_admin_role_post },
 	{ "GET", "/api/v1/admin/routing", HTTP_AUTH_PERSON, &http_h_admin_routing },
 	{ "POST", "/api/v1/admin/routing", HTTP_AUTH_PERSON, &http_h_admin_routing_post },
+	{ "DELETE", "/api/v1/admin/routing", HTTP_AUTH_PERSON, &http_h_admin_routing_delete },
 	{ "GET", "/api/v1/admin/circuits", HTTP_AUTH_PERSON, &http_h_admin_circuits },
 	{ "POST", "/api/v1/admin/circuits", HTTP_AUTH_PERSON, &http_h_admin_circuit_post },
 	{ "PUT", "/api/v1/admin/circuits/{id}", HTTP_AUTH_PERSON, &http_h_admin_circuit_put },

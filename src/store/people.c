@@ -110,6 +110,18 @@ store_routing_add(struct store_conn *c, const char *siren, const char *kind, int
 }
 
 int
+store_routing_remove(struct store_conn *c, const char *siren, const char *kind, int nature,
+		     const char *actor, struct lerr *e)
+{
+	char nat[24];
+	struct sqlp p[] = { SQLP_TEXT(siren), SQLP_TEXT(kind), SQLP_TEXT(nature > 0 ? nat : NULL),
+			    SQLP_TEXT(actor) };
+
+	lltoa(nature, nat);
+	return sq_exec(c, "SELECT routing_remove($1, $2, $3::smallint, $4)", p, 4, NULL, e);
+}
+
+int
 store_person_list(struct store_conn *c, char **json, struct lerr *e)
 {
 	return sq_json(c, "SELECT coalesce(jsonb_agg(me_json(id) ORDER BY email), '[]')::text FROM person",

@@ -406,6 +406,9 @@ int store_role_remove(struct store_conn *c, const char *email, const char *siren
 int store_routing_add(struct store_conn *c, const char *siren, const char *kind, int nature,
 		      const char *email, const char *actor, struct lerr *e) LERR_WUR;
 int store_routing_list(struct store_conn *c, char **json, struct lerr *e) LERR_WUR;
+/* Removes the rule of (kind, nature 0: every nature); LERR_NOTFOUND. */
+int store_routing_remove(struct store_conn *c, const char *siren, const char *kind, int nature,
+			 const char *actor, struct lerr *e) LERR_WUR;
 /* LERR_FORBIDDEN unless the person is an operator, or an org_admin of siren
  * ("*": of any organisation; NULL: operators only). */
 int store_person_is_admin(struct store_conn *c, long long person_id, const char *siren,

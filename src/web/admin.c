@@ -27,7 +27,10 @@ web_admin_nav(struct page *p, const char *cur)
 	};
 
 	h_raw(p, "<nav aria-label=\"Administration\"><ul class=\"nav card\">");
-	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++)
+	if (!p->me.is_operator)   /* an organisation's administrator */
+		h_fmt(p, "<li><a href=\"/admin\"%S>Mes organisations</a></li>",
+		      !strcmp(cur, "/admin") ? " aria-current=\"page\"" : "");
+	for (size_t i = 0; p->me.is_operator && i < sizeof(items) / sizeof(items[0]); i++)
 		h_fmt(p, "<li><a href=\"%S\"%S>%s</a></li>", items[i][0],
 		      !strcmp(cur, items[i][0]) ? " aria-current=\"page\"" : "", items[i][1]);
 	h_raw(p, "</ul></nav>");
@@ -147,6 +150,8 @@ orgs_page(struct page *p, int status)
 void
 web_admin_orgs(struct page *p)
 {
+	if (!p->me.is_operator)
+		return web_orgadmin_home(p);
 	orgs_page(p, 200);
 }
 
@@ -277,6 +282,7 @@ org_page(struct page *p, const char *siren, int status)
 		return page_lerr(p, &e);
 	page_begin(p, o.name, "admin");
 	web_admin_nav(p, "/admin");
+	web_org_subnav(p, o.siren, "");
 	h_fmt(p, "<p class=\"muted\">SIREN %s%S%s</p>", o.siren, o.parent_siren[0] ? ", rattachée à " : "",
 	      o.parent_siren);
 	h_fmt(p, "<form class=\"card\" method=\"post\" action=\"/admin/organisations/%s\">"

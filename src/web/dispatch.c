@@ -14,6 +14,7 @@ enum need {
 	N_LOGGED,    /* anyone logged in (the page checks what they may see) */
 	N_SIGNER,    /* an official (a signer role, or documents in their queue) */
 	N_STAFF,     /* agents, organisation administrators, operators */
+	N_ADMIN,     /* organisation administrators and operators (the page checks which) */
 	N_OPERATOR,  /* operator administrators */
 };
 
@@ -45,10 +46,16 @@ static const struct web_route {
 	{ "GET", "/retours/{id}/fichier", N_STAFF, web_return_file },
 	{ "GET", "/documents/{id}/courriers/{lid}", N_STAFF, web_letter },
 	{ "POST", "/documents/{id}/courriers/{lid}", N_STAFF, web_letter_post },
-	{ "GET", "/admin", N_OPERATOR, web_admin_orgs },
+	{ "GET", "/admin", N_ADMIN, web_admin_orgs },
 	{ "POST", "/admin", N_OPERATOR, web_admin_org_post },
 	{ "GET", "/admin/organisations/{siren}", N_OPERATOR, web_admin_org },
 	{ "POST", "/admin/organisations/{siren}", N_OPERATOR, web_admin_org_settings_post },
+	{ "GET", "/admin/organisations/{siren}/personnes", N_ADMIN, web_org_people },
+	{ "POST", "/admin/organisations/{siren}/personnes", N_ADMIN, web_org_people_post },
+	{ "GET", "/admin/organisations/{siren}/routage", N_ADMIN, web_org_routing },
+	{ "POST", "/admin/organisations/{siren}/routage", N_ADMIN, web_org_routing_post },
+	{ "GET", "/admin/organisations/{siren}/circuits", N_ADMIN, web_org_circuits },
+	{ "POST", "/admin/organisations/{siren}/circuits", N_ADMIN, web_org_circuit_post },
 	{ "GET", "/admin/personnes", N_OPERATOR, web_admin_people },
 	{ "POST", "/admin/personnes", N_OPERATOR, web_admin_people_post },
 	{ "GET", "/admin/clients", N_OPERATOR, web_admin_clients },
@@ -120,6 +127,8 @@ allowed(const struct page *p, enum need need)
 		return p->me.is_signer || p->me.pending > 0;
 	case N_STAFF:
 		return p->me.is_agent || p->me.is_org_admin || p->me.is_operator;
+	case N_ADMIN:
+		return p->me.is_org_admin || p->me.is_operator;
 	case N_OPERATOR:
 		return p->me.is_operator;
 	}

@@ -53,7 +53,7 @@ nav(struct page *p, const char *cur)
 		nav_item(p, cur, "suivi", "/suivi", "Suivi des documents");
 		nav_item(p, cur, "retours", "/retours", "Retours Hélios");
 	}
-	if (p->me.is_operator)
+	if (p->me.is_operator || p->me.is_org_admin)
 		nav_item(p, cur, "admin", "/admin", "Administration");
 	nav_item(p, cur, "compte", "/compte", "Mon compte");
 	h_raw(p, "</ul></nav>");

@@ -168,6 +168,16 @@ void web_admin_connectors(struct page *p);
 /* The administration sub-navigation; cur is the current page's path. */
 void web_admin_nav(struct page *p, const char *cur);
 void web_admin_connector_post(struct page *p);
+/* orgadmin.c: one organisation's people, routing and circuits, for its
+ * administrators and the operators */
+void web_orgadmin_home(struct page *p);
+void web_org_subnav(struct page *p, const char *siren, const char *cur);
+void web_org_people(struct page *p);
+void web_org_people_post(struct page *p);
+void web_org_routing(struct page *p);
+void web_org_routing_post(struct page *p);
+void web_org_circuits(struct page *p);
+void web_org_circuit_post(struct page *p);
 void web_asset(struct page *p);
 /* notices.c: "Mon compte" (notification preference), failed notifications */
 void web_account(struct page *p);

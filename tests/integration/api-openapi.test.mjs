@@ -357,6 +357,15 @@ describe('liassed answers as doc/openapi.json says', () => {
 		conforms('POST', '/api/v1/admin/routing', await ops.postJson('/api/v1/admin/routing',
 			{ organisation: s.orgA, kind: 'acte', nature: 2, circuit: 'deliberation' }));
 		conforms('GET', '/api/v1/admin/routing', await ops.get('/api/v1/admin/routing'));
+		// removing a rule (issue 13 point 4): 200 with the rules left, 404 when there is none, 422, 403
+		const rm = `/api/v1/admin/routing?organisation=${s.orgA}&kind=acte&nature=2`;
+		conforms('DELETE', '/api/v1/admin/routing', await me.delete(rm));
+		const gone = await ops.delete(rm);
+		conforms('DELETE', '/api/v1/admin/routing', gone);
+		assert.equal(gone.status, 200, gone.text);
+		assert.ok(!gone.json.some((x) => x.kind === 'acte' && x.nature === 2), 'the rule is gone');
+		conforms('DELETE', '/api/v1/admin/routing', await ops.delete(rm));
+		conforms('DELETE', '/api/v1/admin/routing', await ops.delete(`/api/v1/admin/routing?organisation=${s.orgA}&kind=acte&nature=9`));
 		const d = await s.a.postDocument(docMeta(s.orgA, { title: 'circuit', circuit: 'deliberation' }), pdfFile(1000));
 		conforms('POST', '/api/v1/documents', d);
 		conforms('POST', '/api/v1/documents', await s.a.postDocument(docMeta(s.orgA, { circuit: 'nope' }), pdfFile(1000)));

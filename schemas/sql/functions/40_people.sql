@@ -234,6 +234,24 @@ BEGIN
 		jsonb_build_object('kind', p_kind, 'nature', p_nature, 'email', lower(p_email)));
 END $$;
 
+-- Removes the routing rule of (kind, nature; NULL: every nature) of an
+-- organisation, whether it names an official or a circuit.
+CREATE OR REPLACE FUNCTION routing_remove(p_siren text, p_kind text, p_nature smallint, p_actor text)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	v_org bigint := org_id_of(p_siren);
+BEGIN
+	DELETE FROM routing_rule WHERE org_id = v_org AND kind::text = p_kind
+		AND coalesce(nature, 0) = coalesce(p_nature, 0);
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'organisation % has no routing rule for % documents%', p_siren, p_kind,
+			CASE WHEN p_nature IS NULL THEN '' ELSE ' of nature ' || p_nature END
+			USING ERRCODE = 'LQ404', COLUMN = 'kind', HINT = 'GET /api/v1/admin/routing lists them';
+	END IF;
+	PERFORM journal_append(p_actor, 'routing.removed', NULL, v_org,
+		jsonb_build_object('kind', p_kind, 'nature', p_nature));
+END $$;
+
 CREATE OR REPLACE FUNCTION delegation_json(dl delegation) RETURNS jsonb LANGUAGE sql STABLE AS $$
 	SELECT jsonb_build_object('id', dl.id, 'from', person_brief(dl.delegator_id),
 		'to', person_brief(dl.delegate_id),
