@@ -18,14 +18,6 @@
 
 #define MAX_STEPS 20
 
-static const char *
-js(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
-}
-
 static const char *const natures[] = {
 	"toutes les natures", "Délibérations", "Actes réglementaires", "Actes individuels",
 	"Contrats, conventions et avenants", "Documents budgétaires et financiers", "Autres actes",
