@@ -190,7 +190,8 @@ extern const struct http_handler http_h_session_post, http_h_session_delete, htt
 	http_h_delegation_post, http_h_delegation_delete, http_h_admin_people,
 	http_h_admin_person_post, http_h_admin_role_post, http_h_admin_routing,
 	http_h_admin_routing_post, http_h_admin_routing_delete, http_h_queue_visa, http_h_queue_remord, http_h_admin_circuits,
-	http_h_admin_circuit_post, http_h_admin_circuit_put, http_h_admin_circuit_delete;
+	http_h_admin_circuit_post, http_h_admin_circuit_put, http_h_admin_circuit_delete,
+	http_h_admin_orgs, http_h_admin_org_post, http_h_admin_org_put;
 
 /* ipar.c: the i-Parapheur web services (doc/compat.md). */
 extern const struct http_handler http_h_ipar, http_h_ipar_wsdl;

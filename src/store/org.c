@@ -233,10 +233,17 @@ int
 store_org_set_helios(struct store_conn *c, const char *siren, const struct org *o, const char *actor,
 		     struct lerr *e)
 {
+	char arr[16], nat[16];
+
+	snprintf(arr, sizeof(arr), "%d", o->arrondissement);
+	snprintf(nat, sizeof(nat), "%d", o->nature_actes);
 	struct sqlp p[] = {
 		SQLP_TEXT(siren), SQLP_TEXT(opt(o->idcoll)), SQLP_TEXT(opt(o->codcol)),
 		SQLP_TEXT(opt(o->idpost)), SQLP_TEXT(opt(o->codbuds)), SQLP_TEXT(opt(o->p_dest)),
-		SQLP_TEXT(actor), SQLP_TEXT(opt(o->archive_after)),
+		SQLP_TEXT(actor), SQLP_TEXT(opt(o->archive_after)), SQLP_TEXT(opt(o->name)),
+		SQLP_TEXT(opt(o->departement)), SQLP_TEXT(o->arrondissement >= 0 ? arr : NULL),
+		SQLP_TEXT(o->nature_actes >= 0 ? nat : NULL), SQLP_TEXT(opt(o->city)),
+		SQLP_TEXT(opt(o->postal_code)),
 	};
 	PGresult *r = NULL;
 	int rc;
@@ -247,16 +254,23 @@ store_org_set_helios(struct store_conn *c, const char *siren, const struct org *
 		     " codcol = coalesce($3, codcol), idpost = coalesce($4, idpost),"
 		     " codbuds = coalesce(string_to_array($5::text, ','), codbuds),"
 		     " p_dest = coalesce($6, p_dest), archive_after = CASE WHEN $8::text IS NULL THEN archive_after"
-		     " WHEN $8 = 'never' THEN NULL ELSE archive_policy($8) END WHERE siren = $1"
-		     " RETURNING id, siren, idcoll, codcol, idpost, codbuds, p_dest, archive_after)"
+		     " WHEN $8 = 'never' THEN NULL ELSE archive_policy($8) END, name = coalesce($9, name),"
+		     " departement = coalesce($10, departement), arrondissement = coalesce($11::int, arrondissement),"
+		     " nature_actes = coalesce($12::int, nature_actes), city = coalesce($13, city),"
+		     " postal_code = coalesce($14, postal_code) WHERE siren = $1"
+		     " RETURNING id, siren, idcoll, codcol, idpost, codbuds, p_dest, archive_after, name, departement,"
+		     " arrondissement, nature_actes, city, postal_code)"
 		     " SELECT journal_append($7, 'organisation.updated', NULL, id, json_build_object("
-		     " 'siren', siren, 'idcoll', idcoll, 'codcol', codcol, 'idpost', idpost,"
+		     " 'siren', siren, 'name', name, 'departement', departement, 'arrondissement', arrondissement,"
+		     " 'nature_actes', nature_actes, 'city', city, 'postal_code', postal_code,"
+		     " 'idcoll', idcoll, 'codcol', codcol, 'idpost', idpost,"
 		     " 'codbuds', codbuds, 'p_dest', p_dest, 'archive_after', archive_after::text)::jsonb) FROM u",
-		     p, 8, &r, e);
+		     p, 14, &r, e);
 	if (rc == LERR_INVALID && e->field[0]) /* the SQL's own refusal says it all */
 		return rc;
 	if (rc == LERR_INVALID) {
-		lerr_hint(e, "CodCol at most 3, IdColl at most 14, IdPost at most 7 characters");
+		lerr_hint(e, "CodCol at most 3, IdColl at most 14, IdPost at most 7 characters; département 3 "
+			  "characters such as 045 or 02A; arrondissement 0-9; nature_actes 1-6");
 		return rc;
 	}
 	if (rc)
@@ -441,4 +455,18 @@ store_client_each(struct store_conn *c, void (*fn)(void *arg, const char *name, 
 		   PQgetvalue(r, i, 3)[0] == 't');
 	PQclear(r);
 	return 0;
+}
+
+int
+store_org_list_json(struct store_conn *c, long long person, const char *siren, char **json,
+		    struct lerr *e)
+{
+	char id[24];
+
+	snprintf(id, sizeof(id), "%lld", person);
+	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(opt(siren)) };
+	return sq_json(c, "SELECT coalesce(json_agg(org_json(o) ORDER BY o.siren), '[]')::text FROM organisation o"
+		       " WHERE ($2::text IS NULL OR o.siren = $2) AND ((SELECT is_operator FROM person WHERE id = $1::bigint)"
+		       " OR EXISTS (SELECT 1 FROM person_role r WHERE r.person_id = $1::bigint AND r.org_id = o.id"
+		       " AND r.role = 'org_admin'))", p, 2, json, e);
 }

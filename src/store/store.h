@@ -79,6 +79,10 @@ int store_client_org_get(struct store_conn *c, long long client_id, const char *
 			 struct org *out, struct lerr *e) LERR_WUR;
 /* Sets the Hélios identifiers of siren (NULL or "": left unchanged; codbuds
  * replaces the list) and journals organisation.updated under actor. */
+/* [org_json(), ...] of the organisations person administers (an operator:
+ * all), by SIREN; siren (or NULL) keeps that one only. */
+int store_org_list_json(struct store_conn *c, long long person, const char *siren, char **json,
+			struct lerr *e) LERR_WUR;
 int store_org_set_helios(struct store_conn *c, const char *siren, const struct org *o,
 			 const char *actor, struct lerr *e) LERR_WUR;
 /* 1 when codbuds is a list of 1 to STORE_ORG_BUDGETS CodBud of 1-2 letters or

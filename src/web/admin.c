@@ -185,6 +185,8 @@ static const struct org_field create_fields[] = {
 	ORG_FIELD("departement", departement), ORG_FIELD("ville", city), ORG_FIELD("code_postal", postal_code),
 };
 static const struct org_field settings_fields[] = {
+	ORG_FIELD("nom", name), ORG_FIELD("departement", departement), ORG_FIELD("ville", city),
+	ORG_FIELD("code_postal", postal_code),
 	ORG_FIELD("idcoll", idcoll), ORG_FIELD("codcol", codcol), ORG_FIELD("idpost", idpost),
 	ORG_FIELD("budgets", codbuds), ORG_FIELD("p_dest", p_dest),
 };
@@ -286,8 +288,16 @@ org_page(struct page *p, const char *siren, int status)
 	h_fmt(p, "<p class=\"muted\">SIREN %s%S%s</p>", o.siren, o.parent_siren[0] ? ", rattachée à " : "",
 	      o.parent_siren);
 	h_fmt(p, "<form class=\"card\" method=\"post\" action=\"/admin/organisations/%s\">"
-	      "<h2>Hélios et archivage</h2>", o.siren);
+	      "<h2>Identité et @ctes</h2>", o.siren);
 	page_csrf_field(p);
+	h_fmt(p, "<label for=\"i-name\">Nom</label><input id=\"i-name\" name=\"nom\" value=\"%s\" maxlength=\"300\">"
+	      "<label for=\"i-dep\">Département (3 caractères : 045, 02A)</label>"
+	      "<input id=\"i-dep\" name=\"departement\" value=\"%s\" maxlength=\"3\">"
+	      "<label for=\"i-city\">Commune, pour le lieu des signatures</label>"
+	      "<input id=\"i-city\" name=\"ville\" value=\"%s\" maxlength=\"100\">"
+	      "<label for=\"i-cp\">Code postal</label><input id=\"i-cp\" name=\"code_postal\" value=\"%s\" "
+	      "maxlength=\"10\"><h2>Hélios et archivage</h2>", typed(p, "nom", o.name),
+	      typed(p, "departement", o.departement), typed(p, "ville", o.city), typed(p, "code_postal", o.postal_code));
 	h_fmt(p, "<label for=\"h-idcoll\">IdColl (SIRET, 14 caractères au plus)</label>"
 	      "<input id=\"h-idcoll\" name=\"idcoll\" value=\"%s\" maxlength=\"14\">"
 	      "<label for=\"h-codcol\">CodCol (3 caractères au plus)</label>"

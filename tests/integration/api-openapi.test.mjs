@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-	newHarness, topSrcdir, fixture, Client, docMeta, acteMeta, pdfFile, pesFile, multipart,
+	newHarness, topSrcdir, fixture, Client, docMeta, acteMeta, pdfFile, pesFile, multipart, PASSWORD, OFFICIAL_A, request,
 } from '../lib/harness.mjs';
 
 const api = JSON.parse(fs.readFileSync(path.join(topSrcdir, 'doc', 'openapi.json'), 'utf8'));
@@ -526,6 +526,47 @@ describe('liassed answers as doc/openapi.json says', () => {
 			assert.equal(r.status, 500, r.text);
 			conforms('POST', p, await anon.post(p, Buffer.from(env), x));
 		}
+	});
+
+	it('organisations for the administrators (issue 13, point 4)', async () => {
+		await h.person({ email: 'ops-org@openapi.test', name: 'Ops', password: PASSWORD, operator: true });
+		await h.person({ email: 'admin-a@openapi.test', name: 'Admin A', password: PASSWORD,
+			roles: [{ org: s.orgA, role: 'org_admin' }] });
+		const ops = await s.d.login('ops-org@openapi.test');
+		const adm = await s.d.login('admin-a@openapi.test');
+		const me = await s.d.login(OFFICIAL_A);
+		const put = (who, siren, o) => request(who.url, { method: 'PUT', path: `/api/v1/admin/organisations/${siren}`,
+			headers: who.headers({ 'Content-Type': 'application/json' }), body: JSON.stringify(o) });
+		const P = '/api/v1/admin/organisations';
+		let r = await ops.postJson(P, { siren: '200066788', name: 'Syndicat des eaux', parent: s.orgA,
+			departement: '045', helios: { budgets: ['01', '02'] }, archive_after: '10 years' });
+		conforms('POST', P, r);
+		assert.equal(r.status, 201, r.text);
+		assert.equal(r.json.parent, s.orgA);
+		assert.deepEqual(r.json.helios.budgets, ['01', '02']);
+		assert.equal(r.json.archive_after, '10 years');
+		conforms('POST', P, await ops.postJson(P, { siren: '200066788', name: 'Doublon' }));    // 409
+		conforms('POST', P, await ops.postJson(P, { siren: '200066789', name: 'X', parent: '999999999' }));   // 404
+		conforms('POST', P, await ops.postJson(P, { siren: '200066789', name: 'X', arrondissement: 12 }));   // 422
+		conforms('POST', P, await adm.postJson(P, { siren: '200066789', name: 'X' }));   // 403: operators only
+		r = await adm.get(P);
+		conforms('GET', P, r);
+		assert.deepEqual(r.json.map((o) => o.siren), [s.orgA], 'an organisation administrator sees theirs');
+		conforms('GET', P, await me.get(P));   // 403
+		assert.ok((await ops.get(P)).json.length >= 3, 'an operator sees every one');
+		const E = '/api/v1/admin/organisations/{siren}';
+		r = await put(adm, s.orgA, { arrondissement: 2, city: 'Saint-Essai', helios: { idcoll: '21450099900012', codcol: '123', idpost: '045000', budgets: ['01'] }, archive_after: null });
+		conforms('PUT', E, r);
+		assert.equal(r.status, 200, r.text);
+		assert.equal(r.json.arrondissement, 2);
+		assert.equal(r.json.helios.idcoll, '21450099900012');
+		assert.equal(r.json.archive_after, null);
+		assert.equal(await h.psql(`SELECT actor FROM journal WHERE action = 'organisation.updated' ORDER BY id DESC LIMIT 1`),
+			'person:admin-a@openapi.test', 'journaled with the real actor');
+		conforms('PUT', E, await put(adm, s.orgB, { city: 'Ailleurs' }));     // 403: not theirs
+		conforms('PUT', E, await put(adm, s.orgA, { parent: s.orgB }));       // 422: no move in the tree
+		conforms('PUT', E, await put(adm, s.orgA, { helios: { budgets: ['ABC'] } }));   // 422
+		conforms('PUT', E, await put(ops, '999999999', { city: 'Nulle part' }));         // 404
 	});
 
 	it('every documented operation was exercised', () => {

@@ -722,12 +722,14 @@ test('an operator creates an organisation and sets its Hélios identifiers in th
 	await page.getByRole('button', { name: 'Enregistrer' }).click();
 	assert.match(await page.locator('.flash.error').textContent(), /archive_after .*not a positive duration/);
 	await page.getByLabel(/Archiver/).fill('10 years');
+	await page.getByLabel('Commune, pour le lieu des signatures').fill('Val-d’Essai');
 	await page.getByRole('button', { name: 'Enregistrer' }).click();
 	await page.locator('.flash.ok').filter({ hasText: 'Réglages enregistrés' }).waitFor();
 	assert.equal(await h.psql(`SELECT concat_ws(' ', idcoll, codcol, idpost, array_to_string(codbuds, ','),
 		archive_after::text) FROM organisation WHERE siren = '200066777'`),
 	'20006677700019 123 045000 01,02 10 years');
 	assert.equal(await page.getByLabel(/Budgets/).inputValue(), '01,02', 'shown back');
+	assert.equal(await h.psql("SELECT city FROM organisation WHERE siren = '200066777'"), 'Val-d’Essai');
 	await assertAccessible(page, 'admin organisation');
 	// who holds which office, in an organisation with people
 	await page.goto(`/admin/organisations/${s.orgA}`);
