@@ -550,3 +550,15 @@ CREATE OR REPLACE FUNCTION session_auth(p_sha bytea, p_idle interval) RETURNS TA
 	  AND s.expires_at > now() AND s.last_seen_at > now() - p_idle
 	RETURNING p.id, p.email, p.name, p.is_operator, s.csrf
 $$;
+
+-- An organisation as the administrators' API shows it
+-- (GET /api/v1/admin/organisations).
+CREATE OR REPLACE FUNCTION org_json(o organisation) RETURNS json LANGUAGE sql STABLE AS $$
+	SELECT json_build_object('siren', o.siren, 'name', o.name,
+		'parent', (SELECT siren FROM organisation WHERE id = o.parent_id),
+		'departement', o.departement, 'arrondissement', o.arrondissement, 'nature_actes', o.nature_actes,
+		'city', o.city, 'postal_code', o.postal_code,
+		'helios', json_build_object('idcoll', o.idcoll, 'codcol', o.codcol, 'idpost', o.idpost,
+			'budgets', to_json(o.codbuds), 'p_dest', o.p_dest),
+		'archive_after', o.archive_after::text, 'acte_signature', o.acte_signature)
+$$;
