@@ -139,6 +139,12 @@ describe('contrib/run-demo', () => {
 		assert.equal(r.json.valid, true, r.text);
 		assert.ok(r.json.checks.some((c) => c.id === 'chain' && c.ok), r.text);
 
+		// i-Parapheur's WSDL, served with the demo's own address, when the fixtures have it.
+		if (fixture('iparapheur-ws/iparapheur.wsdl')) {
+			const w = await request(`http://127.0.0.1:${port}`, { path: '/ws-iparapheur?wsdl' });
+			assert.equal(w.status, 200, w.text);
+			assert.match(w.text, new RegExp(`soap:address location="http://127\\.0\\.0\\.1:${port}/ws-iparapheur"`));
+		}
 		await demoCircuit(`http://127.0.0.1:${port}`, key);
 		// Its secrets are sealed under a 0600 key-encryption key file (doc/secrets.md).
 		const kek = path.join(data, 'kek.key');
