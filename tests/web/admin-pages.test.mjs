@@ -12,56 +12,22 @@ import path from 'node:path';
 import {
 	newHarness, skip, topBuilddir, acteMeta, pdfFile, OFFICIAL_A, PASSWORD,
 } from '../lib/harness.mjs';
+import { launchBrowser, loggedIn as login, assertAccessible, shot, ART } from '../lib/browser.mjs';
 
-const CHROMIUM = process.env.LIASSE_CHROMIUM || '/usr/bin/chromium';
-if (!fs.existsSync(CHROMIUM))
-	skip(`${CHROMIUM} not installed (apt-get install chromium)`);
-let chromium;
-try {
-	({ chromium } = await import('playwright-core'));
-} catch (e) {
-	skip('playwright-core missing: run npm ci in tests/');
-}
 
-const ART = path.join(topBuilddir, 'tests', 'web', 'artifacts');
-fs.mkdirSync(ART, { recursive: true });
 const ADMIN = 'admin@opsn.test';
 const ORGADMIN = 'dsi@saint-essai.test';
 const DGS = 'dgs@saint-essai.test';
 
 const h = newHarness('web-admin-pages');
+const loggedIn = (email, password) => login(browser, base, email, { password, width: 1024 });
 let s, browser, base;
 
-async function loggedIn(email, password = PASSWORD) {
-	const ctx = await browser.newContext({ locale: 'fr-FR', baseURL: base, viewport: { width: 1024, height: 900 } });
-	const page = await ctx.newPage();
-	await page.goto('/connexion');
-	await page.getByLabel('Adresse électronique').fill(email);
-	await page.getByLabel('Mot de passe').fill(password);
-	await page.getByRole('button', { name: 'Se connecter' }).click();
-	await page.waitForURL((u) => !u.pathname.startsWith('/connexion'));
-	return { ctx, page };
-}
-
-// The facts of tests/web/browser.test.mjs's assertAccessible, at the
-// phone, tablet and desktop widths.
-async function assertAccessible(page, what) {
+// The accessibility facts at the phone, tablet and desktop widths.
+async function accessibleAtAllWidths(page, what) {
 	for (const width of [375, 768, 1024]) {
 		await page.setViewportSize({ width, height: 900 });
-		const facts = await page.evaluate(() => {
-			const unlabelled = [...document.querySelectorAll('input, select, textarea')]
-				.filter((el) => el.type !== 'hidden' && !el.labels?.length && !el.getAttribute('aria-label'))
-				.map((el) => el.name || el.id);
-			return { lang: document.documentElement.lang, title: document.title,
-				h1: document.querySelectorAll('h1').length, unlabelled,
-				overflow: document.documentElement.scrollWidth > document.documentElement.clientWidth + 1 };
-		});
-		const at = `${what} at ${width} px`;
-		assert.equal(facts.lang, 'fr', `${at}: lang="fr"`);
-		assert.match(facts.title, /\S+ — liasse$/, `${at}: a page title`);
-		assert.equal(facts.h1, 1, `${at}: one h1`);
-		assert.deepEqual(facts.unlabelled, [], `${at}: every field has a label`);
-		assert.equal(facts.overflow, false, `${at}: no horizontal scrolling`);
+		await assertAccessible(page, `${what} at ${width} px`);
 		await page.screenshot({ path: path.join(ART, `${what.replace(/\W+/g, '-')}-${width}.png`), fullPage: true });
 	}
 	await page.setViewportSize({ width: 1024, height: 900 });
@@ -76,7 +42,7 @@ before(async () => {
 	await h.person({ email: ADMIN, name: 'Alice Opératrice', password: PASSWORD, operator: true });
 	await h.person({ email: ORGADMIN, name: 'Denis Informaticien', password: PASSWORD,
 		roles: [{ org: s.orgA, role: 'org_admin' }] });
-	browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+	browser = await launchBrowser();
 });
 
 after(async () => {
@@ -92,7 +58,7 @@ test('an organisation administrator sees and edits only their organisation', asy
 	const home = await page.locator('main').textContent();
 	assert.match(home, /Commune de Saint-Essai/);
 	assert.doesNotMatch(home, /Communauté de communes témoin/, 'another organisation is not listed');
-	await assertAccessible(page, 'admin mes organisations');
+	await accessibleAtAllWidths(page, 'admin mes organisations');
 
 	// people and roles of their organisation: a new person (the DGS) as a signer holding an office
 	await page.getByRole('link', { name: 'personnes et rôles' }).click();
@@ -125,7 +91,7 @@ test('an organisation administrator sees and edits only their organisation', asy
 	assert.doesNotMatch(people, /Paul Président/, 'only the people of the organisation');
 	assert.equal(await journalActor('person.role', `AND detail->>'email' = '${DGS}'`), `person:${ORGADMIN}`);
 	assert.equal(await journalActor('person.created', `AND detail->>'email' = '${DGS}'`), `person:${ORGADMIN}`);
-	await assertAccessible(page, 'admin personnes organisation');
+	await accessibleAtAllWidths(page, 'admin personnes organisation');
 
 	// another organisation: refused, whatever the page or the method
 	for (const p of ['personnes', 'routage', 'circuits']) {
@@ -207,7 +173,7 @@ test('the circuit editor with the keyboard only: steps added, moved, removed; Fr
 	assert.match(await page.locator('.flash.error').textContent(),
 		/n’a pas été enregistré : Étape 1 : la signature doit être la dernière étape/);
 	assert.equal(await h.psql('SELECT count(*) FROM circuit'), '0', 'nothing written');
-	await assertAccessible(page, 'admin circuit editor');
+	await accessibleAtAllWidths(page, 'admin circuit editor');
 	await press('monter1');
 	assert.deepEqual([await page.locator('#action0').inputValue(), await page.locator('#qui0').inputValue(),
 		await page.locator('#action1').inputValue(), await page.locator('#qui1').inputValue()],
@@ -280,7 +246,7 @@ test('a routing rule added in the pages sends a posted délibération along the 
 	await page.locator('.flash.ok').filter({ hasText: 'Règle enregistrée' }).waitFor();
 	assert.match(await table.textContent(), /Acte, Délibérations\s*circuit « deliberation »/);
 	assert.equal(await journalActor('routing.set', "AND detail->>'circuit' = 'deliberation'"), `person:${ORGADMIN}`);
-	await assertAccessible(page, 'admin aiguillage');
+	await accessibleAtAllWidths(page, 'admin aiguillage');
 
 	const d = await s.a.postDocument(acteMeta(s.orgA, 'ROUTE01', { sign: true, transmit: false }), pdfFile(1500));
 	assert.equal(d.status, 201, d.text);

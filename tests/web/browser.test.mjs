@@ -15,20 +15,10 @@ import crypto from 'node:crypto';
 import {
 	newHarness, skip, topBuilddir, docMeta, pdfFile, pesFile, OFFICIAL_A, PASSWORD,
 } from '../lib/harness.mjs';
+import { launchBrowser, loggedIn as login, assertAccessible, shot, ART } from '../lib/browser.mjs';
 import { makePki } from '../lib/pki.mjs';
 
-const CHROMIUM = process.env.LIASSE_CHROMIUM || '/usr/bin/chromium';
-if (!fs.existsSync(CHROMIUM))
-	skip(`${CHROMIUM} not installed (apt-get install chromium)`);
-let chromium;
-try {
-	({ chromium } = await import('playwright-core'));
-} catch (e) {
-	skip('playwright-core missing: run npm ci in tests/');
-}
 
-const ART = path.join(topBuilddir, 'tests', 'web', 'artifacts');
-fs.mkdirSync(ART, { recursive: true });
 const PIN = 'tulipe-2026';
 const ADMIN = 'admin@opsn.test';
 const AGENT = 'secretaire@saint-essai.test';
@@ -52,6 +42,7 @@ function totp(uri, t = Date.now()) {
 const EVIL = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">Délibération & "budget"';
 
 const h = newHarness('web-browser');
+const loggedIn = (email, password) => login(browser, base, email, { password });
 let s, pki, browser, base;
 const docs = {};
 
@@ -65,39 +56,6 @@ async function vendorView(id) {
 	const r = await s.a.get(`/api/v1/documents/${id}`);
 	assert.equal(r.status, 200, r.text);
 	return r.json;
-}
-
-async function shot(page, name) {
-	await page.screenshot({ path: path.join(ART, `${name}.png`), fullPage: true });
-}
-
-// A new browser context (its own cookies) logged in as email.
-async function loggedIn(email, password = PASSWORD) {
-	const ctx = await browser.newContext({ locale: 'fr-FR', baseURL: base, viewport: { width: 1280, height: 900 } });
-	const page = await ctx.newPage();
-	await page.goto('/connexion');
-	await page.getByLabel('Adresse électronique').fill(email);
-	await page.getByLabel('Mot de passe').fill(password);
-	await page.getByRole('button', { name: 'Se connecter' }).click();
-	await page.waitForURL((u) => !u.pathname.startsWith('/connexion'));
-	return { ctx, page };
-}
-
-// Basic accessibility facts every page must have.
-async function assertAccessible(page, what) {
-	const facts = await page.evaluate(() => {
-		const unlabelled = [...document.querySelectorAll('input, select, textarea')]
-			.filter((el) => el.type !== 'hidden' && !el.labels?.length && !el.getAttribute('aria-label'))
-			.map((el) => el.name || el.id);
-		return { lang: document.documentElement.lang, title: document.title,
-			h1: document.querySelectorAll('h1').length, unlabelled,
-			overflow: document.documentElement.scrollWidth > document.documentElement.clientWidth + 1 };
-	});
-	assert.equal(facts.lang, 'fr', `${what}: lang="fr"`);
-	assert.match(facts.title, /\S+ — liasse$/, `${what}: a page title`);
-	assert.equal(facts.h1, 1, `${what}: one h1`);
-	assert.deepEqual(facts.unlabelled, [], `${what}: every field has a label`);
-	assert.equal(facts.overflow, false, `${what}: no horizontal scrolling`);
 }
 
 before(async () => {
@@ -128,7 +86,7 @@ before(async () => {
 	if (pesFile())
 		docs.pes = await post({ kind: 'pes', organisation: s.orgA, title: 'Mandats de juillet',
 			transmit: false }, pesFile('WEBPES0001'));
-	browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+	browser = await launchBrowser();
 });
 
 after(async () => {

@@ -11,21 +11,12 @@ import path from 'node:path';
 import {
 	newHarness, skip, topBuilddir, acteMeta, pdfFile, OFFICIAL_A, PASSWORD,
 } from '../lib/harness.mjs';
+import { launchBrowser, loggedIn as login, assertAccessible, shot, ART } from '../lib/browser.mjs';
 
-const CHROMIUM = process.env.LIASSE_CHROMIUM || '/usr/bin/chromium';
-if (!fs.existsSync(CHROMIUM))
-	skip(`${CHROMIUM} not installed (apt-get install chromium)`);
-let chromium;
-try {
-	({ chromium } = await import('playwright-core'));
-} catch (e) {
-	skip('playwright-core missing: run npm ci in tests/');
-}
 
-const ART = path.join(topBuilddir, 'tests', 'web', 'artifacts');
-fs.mkdirSync(ART, { recursive: true });
 const DGS = 'dgs@saint-essai.test';
 const h = newHarness('web-circuits');
+const loggedIn = (email, password) => login(browser, base, email, { password });
 let s, browser, base;
 const docs = {};
 
@@ -37,30 +28,6 @@ async function postActe(numero, title) {
 }
 
 const step = async (id) => (await s.a.get(`/api/v1/documents/${id}`)).json.circuit;
-
-async function loggedIn(email) {
-	const ctx = await browser.newContext({ locale: 'fr-FR', baseURL: base, viewport: { width: 1280, height: 900 } });
-	const page = await ctx.newPage();
-	await page.goto('/connexion');
-	await page.getByLabel('Adresse électronique').fill(email);
-	await page.getByLabel('Mot de passe').fill(PASSWORD);
-	await page.getByRole('button', { name: 'Se connecter' }).click();
-	await page.waitForURL((u) => !u.pathname.startsWith('/connexion'));
-	return { ctx, page };
-}
-
-async function assertAccessible(page, what) {
-	const facts = await page.evaluate(() => ({
-		lang: document.documentElement.lang, h1: document.querySelectorAll('h1').length,
-		unlabelled: [...document.querySelectorAll('input, select, textarea, button')]
-			.filter((el) => el.type !== 'hidden' && !el.labels?.length && !el.getAttribute('aria-label')
-				&& !(el.tagName === 'BUTTON' && el.textContent.trim()))
-			.map((el) => el.name || el.id || el.tagName),
-	}));
-	assert.equal(facts.lang, 'fr', what);
-	assert.equal(facts.h1, 1, `${what}: one h1`);
-	assert.deepEqual(facts.unlabelled, [], `${what}: every field and button has a name`);
-}
 
 before(async () => {
 	s = await h.setup();
@@ -74,7 +41,7 @@ before(async () => {
 	assert.equal(JSON.parse(c.stdout).version, 1);
 	docs.queue = await postActe('WEB_C01', 'Tarifs de la cantine');
 	docs.page = await postActe('WEB_C02', 'Budget primitif');
-	browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+	browser = await launchBrowser();
 });
 
 after(async () => {

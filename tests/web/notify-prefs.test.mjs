@@ -9,22 +9,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { newHarness, skip, topBuilddir, docMeta, pdfFile, OFFICIAL_A, OFFICIAL_B, PASSWORD } from '../lib/harness.mjs';
+import { launchBrowser, loggedIn as login, assertAccessible, shot, ART } from '../lib/browser.mjs';
 import { startSmtp, parseMail } from '../lib/smtp-server.mjs';
 
-const CHROMIUM = process.env.LIASSE_CHROMIUM || '/usr/bin/chromium';
-if (!fs.existsSync(CHROMIUM))
-	skip(`${CHROMIUM} not installed (apt-get install chromium)`);
-let chromium;
-try {
-	({ chromium } = await import('playwright-core'));
-} catch (e) {
-	skip('playwright-core missing: run npm ci in tests/');
-}
 
-const ART = path.join(topBuilddir, 'tests', 'web', 'artifacts');
-fs.mkdirSync(ART, { recursive: true });
 const BASE = 'https://parapheur.opsn.test';
 const h = newHarness('web-notify');
+const loggedIn = (email, password) => login(browser, base, email, { password });
 let s, smtp, browser, conf;
 
 const linkTo = (id) => (m) => (parseMail(m.data).text || '').includes(`${BASE}/documents/${id}`);
@@ -43,7 +34,7 @@ before(async () => {
 	s = await h.setup(conf);
 	for (const e of [OFFICIAL_A, OFFICIAL_B])
 		assert.equal((await h.cli(['person', 'passwd', e], { input: PASSWORD + '\n' })).code, 0);
-	browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+	browser = await launchBrowser();
 });
 
 after(async () => {

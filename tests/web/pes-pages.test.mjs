@@ -11,43 +11,22 @@ import path from 'node:path';
 import {
 	newHarness, skip, topBuilddir, fixture, pesFile, pesFor, ORG_A, PASSWORD, sleep,
 } from '../lib/harness.mjs';
+import { launchBrowser, loggedIn as login, assertAccessible, shot, ART } from '../lib/browser.mjs';
 import { makePki } from '../lib/pki.mjs';
 
-const CHROMIUM = process.env.LIASSE_CHROMIUM || '/usr/bin/chromium';
-if (!fs.existsSync(CHROMIUM))
-	skip(`${CHROMIUM} not installed (apt-get install chromium)`);
-let chromium;
-try {
-	({ chromium } = await import('playwright-core'));
-} catch (e) {
-	skip('playwright-core missing: run npm ci in tests/');
-}
 const XSD = fixture('parapheur-v5/xsd/schemas_pes_v5.17/PES_V2/Rev0/PES_Aller.xsd');
 const RETOUR = fixture('s2low/helios/fixtures/pes_retour.xml');
 const DEVIANT = fixture('s2low/helios/fixtures/pes_aller.xml');
 if (!XSD || !RETOUR || !DEVIANT || !pesFile())
 	skip('fixtures absent');
 
-const ART = path.join(topBuilddir, 'tests', 'web', 'artifacts');
-fs.mkdirSync(ART, { recursive: true });
 const AGENT_A = 'comptable@saint-essai.test';
 const AGENT_B = 'comptable@cc-temoin.test';
 
 const h = newHarness('web-pes');
+const loggedIn = (email, password) => login(browser, base, email, { password, acceptDownloads: true });
 let s, pki, browser, base, work;
 const ids = {};
-
-async function loggedIn(email) {
-	const ctx = await browser.newContext({ locale: 'fr-FR', baseURL: base, viewport: { width: 1280, height: 900 },
-		acceptDownloads: true });
-	const page = await ctx.newPage();
-	await page.goto('/connexion');
-	await page.getByLabel('Adresse électronique').fill(email);
-	await page.getByLabel('Mot de passe').fill(PASSWORD);
-	await page.getByRole('button', { name: 'Se connecter' }).click();
-	await page.waitForURL((u) => !u.pathname.startsWith('/connexion'));
-	return { ctx, page };
-}
 
 async function addReturn(siren, name, bytes) {
 	const id = await h.psql(`SELECT org_return_add((SELECT id FROM organisation WHERE siren = '${siren}'),
@@ -109,7 +88,7 @@ before(async () => {
 	assert.equal(r.status, 201, r.text);
 	ids.deviant = r.json.id;
 	await xsdDone(ids.deviant);
-	browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+	browser = await launchBrowser();
 });
 
 after(async () => {
