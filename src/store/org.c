@@ -151,6 +151,22 @@ org_from_row(PGresult *r, int i, struct org *o)
 	o->pades_y = strtof(PQgetvalue(r, i, 18), NULL);
 }
 
+/* The end of an UPDATE of an organisation ... RETURNING: a refusal with
+ * hint (unless the SQL's own refusal names its field), or 404 when no
+ * organisation has that SIREN. */
+static int
+org_updated(int rc, PGresult *r, const char *siren, const char *hint, struct lerr *e)
+{
+	if (rc == LERR_INVALID && !e->field[0])
+		lerr_hint(e, "%s", hint);
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0)
+		rc = lerr_set(e, LERR_NOTFOUND, "siren", "no organisation with SIREN %s", siren);
+	PQclear(r);
+	return rc;
+}
+
 int
 store_org_set_signature(struct store_conn *c, const char *siren, const struct org *o,
 			const char *actor, struct lerr *e)
@@ -172,17 +188,8 @@ store_org_set_signature(struct store_conn *c, const char *siren, const struct or
 		     " SELECT journal_append($6, 'organisation.updated', NULL, id, json_build_object("
 		     " 'siren', siren, 'acte_signature', acte_signature, 'pades_page', pades_page,"
 		     " 'pades_x', pades_x, 'pades_y', pades_y)::jsonb) FROM u", p, 6, &r, e);
-	if (rc == LERR_INVALID) {
-		lerr_hint(e, "--acte-signature cades or pades; --pades-position PAGE,X,Y with a page "
-			  "from 1 and x, y from 0 to 14400 points");
-		return rc;
-	}
-	if (rc)
-		return rc;
-	if (PQntuples(r) == 0)
-		rc = lerr_set(e, LERR_NOTFOUND, "siren", "no organisation with SIREN %s", siren);
-	PQclear(r);
-	return rc;
+	return org_updated(rc, r, siren, "--acte-signature cades or pades; --pades-position PAGE,X,Y with a "
+			   "page from 1 and x, y from 0 to 14400 points", e);
 }
 
 int
@@ -266,19 +273,8 @@ store_org_set_helios(struct store_conn *c, const char *siren, const struct org *
 		     " 'idcoll', idcoll, 'codcol', codcol, 'idpost', idpost,"
 		     " 'codbuds', codbuds, 'p_dest', p_dest, 'archive_after', archive_after::text)::jsonb) FROM u",
 		     p, 14, &r, e);
-	if (rc == LERR_INVALID && e->field[0]) /* the SQL's own refusal says it all */
-		return rc;
-	if (rc == LERR_INVALID) {
-		lerr_hint(e, "CodCol at most 3, IdColl at most 14, IdPost at most 7 characters; département 3 "
-			  "characters such as 045 or 02A; arrondissement 0-9; nature_actes 1-6");
-		return rc;
-	}
-	if (rc)
-		return rc;
-	if (PQntuples(r) == 0)
-		rc = lerr_set(e, LERR_NOTFOUND, "siren", "no organisation with SIREN %s", siren);
-	PQclear(r);
-	return rc;
+	return org_updated(rc, r, siren, "CodCol at most 3, IdColl at most 14, IdPost at most 7 characters; "
+			   "département 3 characters such as 045 or 02A; arrondissement 0-9; nature_actes 1-6", e);
 }
 
 int

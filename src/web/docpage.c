@@ -551,8 +551,10 @@ step_done(struct page *p, int rc, struct lerr *e, const char *id, const char *fl
 	page_redirect(p, arena_printf(p->a, "/documents/%s?%s=1", id, flag));
 }
 
-void
-web_doc_visa(struct page *p)
+/* A visa or a remords on the document of the path: one store call, then
+ * step_done(); visa 1 for the visa with the form's annotations. */
+static void
+step(struct page *p, int visa)
 {
 	const char *id = p->params[0];
 	struct store_conn *c = NULL;
@@ -564,32 +566,26 @@ web_doc_visa(struct page *p)
 		return page_error(p, 404, "Introuvable", "Ce document n’existe pas.");
 	lerr_clear(&e);
 	rc = store_acquire(p->w->store, &c, &e);
-	if (!rc)
+	if (!rc && visa)
 		rc = store_doc_visa(c, p->me.id, id, form_get(p, "annotation_publique"),
 				    form_get(p, "annotation_privee"), page_actor(p), &json, &e);
+	else if (!rc)
+		rc = store_doc_remord(c, p->me.id, id, page_actor(p), &json, &e);
 	store_release(p->w->store, c);
 	free(json);
-	step_done(p, rc, &e, id, "vise");
+	step_done(p, rc, &e, id, visa ? "vise" : "repris");
+}
+
+void
+web_doc_visa(struct page *p)
+{
+	step(p, 1);
 }
 
 void
 web_doc_remord(struct page *p)
 {
-	const char *id = p->params[0];
-	struct store_conn *c = NULL;
-	char *json = NULL;
-	struct lerr e;
-	int rc;
-
-	if (!uuid_valid(id))
-		return page_error(p, 404, "Introuvable", "Ce document n’existe pas.");
-	lerr_clear(&e);
-	rc = store_acquire(p->w->store, &c, &e);
-	if (!rc)
-		rc = store_doc_remord(c, p->me.id, id, page_actor(p), &json, &e);
-	store_release(p->w->store, c);
-	free(json);
-	step_done(p, rc, &e, id, "repris");
+	step(p, 0);
 }
 
 /* ---- agents: the organisation's documents ---- */
