@@ -201,36 +201,23 @@ cancel(struct xmit_job *x, struct cancel_row *k, long long job_id, struct lerr *
 	return send_committed(x, k, job_id, e);
 }
 
+static int
+cancel_job(struct xmit_job *x, void *row, const struct job *j, struct lerr *e)
+{
+	struct cancel_row *k = row;
+	int rc = store_cancel_load(x->c, j->doc_id, k, e);
+
+	if (rc == LERR_NOTFOUND)
+		return 0;
+	if (rc || strcmp(k->doc_state, "cancelling") || !strcmp(k->state, "sent") ||
+	    !strcmp(k->state, "acknowledged"))
+		return rc;
+	xmit_act_target(x, k->doc_id, k->siren, k->connector, k->org_id);
+	return cancel(x, k, j->id, e);
+}
+
 int
 xmit_job_cancel(struct store_conn *c, const struct job *j, struct lerr *e)
 {
-	struct xmit_job *x = calloc(1, sizeof(*x));
-	struct cancel_row *k = calloc(1, sizeof(*k));
-	int rc = 0;
-
-	if (!x || !k) {
-		free(x);
-		free(k);
-		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
-	}
-	x->c = c;
-	x->timeout_s = (long)config_int("transmit_timeout");
-	rc = store_cancel_load(c, j->doc_id, k, e);
-	if (rc == LERR_NOTFOUND) {
-		rc = 0;
-	} else if (!rc && !strcmp(k->doc_state, "cancelling") && strcmp(k->state, "sent") &&
-		   strcmp(k->state, "acknowledged")) {
-		snprintf(x->t.doc_id, sizeof(x->t.doc_id), "%s", k->doc_id);
-		snprintf(x->t.siren, sizeof(x->t.siren), "%s", k->siren);
-		snprintf(x->t.connector, sizeof(x->t.connector), "%s", k->connector);
-		snprintf(x->t.kind, sizeof(x->t.kind), "acte");
-		x->t.org_id = k->org_id;
-		rc = cancel(x, k, j->id, e);
-	}
-	if (x->spool)
-		fclose(x->spool);
-	json_decref(x->settings);
-	free(k);
-	free(x);
-	return rc;
+	return xmit_act_job(c, j, sizeof(struct cancel_row), cancel_job, e);
 }

@@ -315,33 +315,20 @@ answer(struct xmit_job *x, struct letter_answer_row *a, long long job_id, struct
 	return send_committed(x, a, job_id, e);
 }
 
+static int
+answer_job(struct xmit_job *x, void *row, const struct job *j, struct lerr *e)
+{
+	struct letter_answer_row *a = row;
+	int found = 0, rc = store_letter_answer_load(x->c, j->doc_id, a, &found, e);
+
+	if (rc || !found)
+		return rc;
+	xmit_act_target(x, a->doc_id, a->siren, a->connector, a->org_id);
+	return answer(x, a, j->id, e);
+}
+
 int
 xmit_job_letter_answer(struct store_conn *c, const struct job *j, struct lerr *e)
 {
-	struct xmit_job *x = calloc(1, sizeof(*x));
-	struct letter_answer_row *a = calloc(1, sizeof(*a));
-	int rc = 0, found = 0;
-
-	if (!x || !a) {
-		free(x);
-		free(a);
-		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
-	}
-	x->c = c;
-	x->timeout_s = (long)config_int("transmit_timeout");
-	rc = store_letter_answer_load(c, j->doc_id, a, &found, e);
-	if (!rc && found) {
-		snprintf(x->t.doc_id, sizeof(x->t.doc_id), "%s", a->doc_id);
-		snprintf(x->t.siren, sizeof(x->t.siren), "%s", a->siren);
-		snprintf(x->t.connector, sizeof(x->t.connector), "%s", a->connector);
-		snprintf(x->t.kind, sizeof(x->t.kind), "acte");
-		x->t.org_id = a->org_id;
-		rc = answer(x, a, j->id, e);
-	}
-	if (x->spool)
-		fclose(x->spool);
-	json_decref(x->settings);
-	free(a);
-	free(x);
-	return rc;
+	return xmit_act_job(c, j, sizeof(struct letter_answer_row), answer_job, e);
 }

@@ -192,6 +192,15 @@ int xmit_s2low_retour_read(json_t *settings, const char *id, struct lerr *e) LER
 struct xmit_tgz;
 /* The envelope's name (env) and, when x->t.remote_name is empty, the
  * archive's, from the organisation's 'actes' counter. */
+/* A job about an act already sent (its annulation, an answer to a letter of
+ * the prefecture): run(x, row) with x on c and a zeroed row of rowsize
+ * bytes, x's spool and settings released after (xmit.c). */
+int xmit_act_job(struct store_conn *c, const struct job *j, size_t rowsize,
+		 int (*run)(struct xmit_job *x, void *row, const struct job *j, struct lerr *e),
+		 struct lerr *e) LERR_WUR;
+/* x's transmission named as that act's. */
+void xmit_act_target(struct xmit_job *x, const char *doc_id, const char *siren, const char *connector,
+		     long long org_id);
 int xmit_actes_names(struct xmit_job *x, char *env, size_t envsz, struct lerr *e) LERR_WUR;
 /* The EnveloppeCLMISILL listing the one form named form (UTF-8). */
 int xmit_actes_envelope(struct xmit_job *x, const char *form, struct buf *o) LERR_WUR;
