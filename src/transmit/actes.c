@@ -370,21 +370,6 @@ out:
 	return rc;
 }
 
-struct member {
-	struct xmit_tgz *t;
-	struct lerr *e;
-	int rc;
-};
-
-static void
-member_chunk(void *arg, const void *p, size_t n)
-{
-	struct member *m = arg;
-
-	if (!m->rc)
-		m->rc = xmit_tgz_write(m->t, p, n, m->e);
-}
-
 static int
 add_pieces(struct acte_build *b, struct xmit_tgz *t, long long mtime)
 {
@@ -392,14 +377,10 @@ add_pieces(struct acte_build *b, struct xmit_tgz *t, long long mtime)
 
 	for (int i = 0; !rc && i < b->np; i++) {
 		struct piece *p = &b->p[i];
-		struct member m = { t, b->e, 0 };
 
-		if (p->role >= 2)   /* signatures travel in the message */
-			continue;
-		if ((rc = xmit_tgz_begin(t, p->name, (unsigned long long)p->size, mtime, b->e)))
-			break;
-		rc = xmit_spool_blob(b->x->c, p->blob, p->nchunks, NULL, member_chunk, &m, b->e);
-		rc = rc ? rc : m.rc ? m.rc : xmit_tgz_end(t, b->e);
+		if (p->role < 2)   /* signatures travel in the message */
+			rc = xmit_tgz_add_blob(b->x->c, t, p->name, (long long)p->size, p->blob, p->nchunks,
+					       mtime, b->e);
 	}
 	return rc;
 }

@@ -88,35 +88,15 @@ message(struct answer *b, struct buf *o)
 	return rc || buf_printf(o, "%s</actes:%s>\n", many ? " </actes:Documents>\n" : "", root);
 }
 
-struct member {
-	struct xmit_tgz *t;
-	struct lerr *e;
-	int rc;
-};
-
-static void
-member_chunk(void *arg, const void *p, size_t n)
-{
-	struct member *m = arg;
-
-	if (!m->rc)
-		m->rc = xmit_tgz_write(m->t, p, n, m->e);
-}
-
 static int
 add_files(void *arg, struct xmit_tgz *t, long long mtime, struct lerr *e)
 {
 	struct answer *b = arg;
 	int rc = 0;
 
-	for (int i = 0; !rc && i < b->nf; i++) {
-		struct member m = { t, e, 0 };
-
-		if ((rc = xmit_tgz_begin(t, b->f[i].name, (unsigned long long)b->f[i].size, mtime, e)))
-			break;
-		rc = xmit_spool_blob(b->x->c, b->f[i].blob, b->f[i].nchunks, NULL, member_chunk, &m, e);
-		rc = rc ? rc : m.rc ? m.rc : xmit_tgz_end(t, e);
-	}
+	for (int i = 0; !rc && i < b->nf; i++)
+		rc = xmit_tgz_add_blob(b->x->c, t, b->f[i].name, (long long)b->f[i].size, b->f[i].blob,
+				       b->f[i].nchunks, mtime, e);
 	return rc;
 }
 

@@ -211,6 +211,33 @@ xmit_spool_blob(struct store_conn *c, long long blob_id, int nchunks, FILE *f,
 
 /* ---- returns ---- */
 
+struct member {
+	struct xmit_tgz *t;
+	struct lerr *e;
+	int rc;
+};
+
+static void
+member_chunk(void *arg, const void *p, size_t n)
+{
+	struct member *m = arg;
+
+	if (!m->rc)
+		m->rc = xmit_tgz_write(m->t, p, n, m->e);
+}
+
+int
+xmit_tgz_add_blob(struct store_conn *c, struct xmit_tgz *t, const char *name, long long size, long long blob,
+		  int nchunks, long long mtime, struct lerr *e)
+{
+	struct member m = { t, e, 0 };
+	int rc = xmit_tgz_begin(t, name, (unsigned long long)size, mtime, e);
+
+	if (!rc)
+		rc = xmit_spool_blob(c, blob, nchunks, NULL, member_chunk, &m, e);
+	return rc ? rc : m.rc ? m.rc : xmit_tgz_end(t, e);
+}
+
 int
 xmit_returned(struct store_conn *c, const char *doc_id, const char *role, const char *name,
 	      const char *media_type, const void *data, size_t len, int verdict, const char *reason,

@@ -278,6 +278,9 @@ int xmit_pes_retour(const void *data, size_t len, char idcoll[32]);
 /* ---- spooling a stored file (xmit.c) ---- */
 int xmit_spool_blob(struct store_conn *c, long long blob_id, int nchunks, FILE *f,
 		    void (*each)(void *arg, const void *p, size_t n), void *arg, struct lerr *e) LERR_WUR;
+/* A stored file as one member of the archive t, streamed from its blob. */
+int xmit_tgz_add_blob(struct store_conn *c, struct xmit_tgz *t, const char *name, long long size, long long blob,
+		      int nchunks, long long mtime, struct lerr *e) LERR_WUR;
 
 /* ---- @ctes returns (imap.c) ---- */
 /* One file of a prefecture's letter S²LOW held for the act doc_id. */
