@@ -325,11 +325,11 @@ ipar_resp_retour(struct ipar_resp *w, xmlNodePtr parent, int ok, const char *mes
 void
 ipar_resp_fault(struct ipar_resp *w, int client, const char *message)
 {
-	xmlNodePtr f, n;
+	xmlNodePtr f, n, answer = w->body->children;
 	xmlNsPtr soap = w->body->ns;
 
-	xmlUnlinkNode(w->body->children);
-	xmlFreeNode(w->body->children);
+	xmlUnlinkNode(answer);      /* then body->children no longer names it */
+	xmlFreeNode(answer);
 	f = xmlNewChild(w->body, soap, (const xmlChar *)"Fault", NULL);
 	/* SOAP 1.1: faultcode and faultstring are unqualified (xmlNewChild
 	 * would put them in the parent's namespace). */

@@ -62,12 +62,18 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 	struct buf out;
 	struct lerr e;
 
+	int had_signatures;
+
 	sign_report_init(&r);
 	if (sign_verify(&o, p, n, &r, &e) == 0 && r.valid && r.nsig == 0)
 		abort();                /* valid needs a signature */
+	had_signatures = r.nsig > 0;
 	sign_report_fini(&r);
 	buf_init(&out, 64 << 20);
-	if (sign_pes(&key, NULL, p, n, &out, &e) == 0) {
+	/* What liasse signs verifies; a file that came with signatures of its
+	 * own keeps them byte for byte (partial signing), broken ones included,
+	 * so only files without any are held to that. */
+	if (sign_pes(&key, NULL, p, n, &out, &e) == 0 && !had_signatures) {
 		o.data = NULL;
 		sign_report_init(&r);
 		if (sign_verify(&o, out.data, out.len, &r, &e) || !r.valid) {
