@@ -6,7 +6,7 @@
 # e.g. `-c 8 -d 20`.  BENCH_PG_OPTS adds postgres options (e.g.
 # "-c synchronous_commit=off"); the default is PostgreSQL's own settings.
 # Set BENCH_KEEP=1 to keep the temporary directory; BENCH_SQL runs SQL after
-# the migrations (experiments only).
+# liassed has started and migrated (experiments only).
 set -eu
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 builddir=${BUILDDIR:-$(pwd)}
@@ -53,12 +53,8 @@ log_level = info
 $user_line
 CONF
 chmod 644 "$tmp/liasse.conf"
-export LIASSE_SQLDIR="$srcdir/schemas/sql" LIASSE_OPENAPI="$srcdir/doc/openapi.json"
+export LIASSE_SQLDIR="${BENCH_SQLDIR:-$srcdir/schemas/sql}" LIASSE_OPENAPI="$srcdir/doc/openapi.json"
 "$builddir/src/liasse" -c "$tmp/liasse.conf" db migrate
-# Experiments: BENCH_SQL is run after the migrations (e.g. to try a cheaper function).
-if [ -n "${BENCH_SQL:-}" ]; then
-	"$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$tmp/sock" -U liasse -d liasse -c "$BENCH_SQL"
-fi
 # log_level = info as deployed (the listening line is an info line).
 "$builddir/src/liassed" -c "$tmp/liasse.conf" 2>"$tmp/liassed.log" &
 pid=$!
@@ -74,8 +70,15 @@ if [ -z "$url" ]; then
 	cat "$tmp/liassed.log" >&2
 	exit 1
 fi
+# Experiments: BENCH_SQL is run once liassed has started, since liassed
+# recreates every function, view and trigger when it starts (store_migrate):
+# run earlier, a replaced function would be replaced back.
+if [ -n "${BENCH_SQL:-}" ]; then
+	"$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$tmp/sock" -U liasse -d liasse -c "$BENCH_SQL"
+fi
 org=214502494
 "$builddir/src/liasse" -c "$tmp/liasse.conf" org add --siren $org --name "Commune de banc d'essai" >/dev/null
 key=$("$builddir/src/liasse" -c "$tmp/liasse.conf" client add --name bench --org $org)
 echo "run-ingest: liassed at $url, PostgreSQL at $tmp/sock"
-"$builddir/bench/ingest" -u "$url" -k "$key" -o "$org" -D "$conninfo" "$@"
+pgpid=$(head -n 1 "$tmp/pg/postmaster.pid")
+"$builddir/bench/ingest" -u "$url" -k "$key" -o "$org" -D "$conninfo" -P "$pgpid" -L "$pid" "$@"

@@ -19,18 +19,24 @@ END $$;
 CREATE OR REPLACE TRIGGER journal_append_only BEFORE UPDATE OR DELETE ON journal
 	FOR EACH ROW EXECUTE FUNCTION journal_guard();
 
--- The text an entry's hash covers.
+-- The text an entry's hash covers.  STABLE as concat_ws() is, so that it is
+-- inlined into journal_seal() instead of planned for every entry.
 CREATE OR REPLACE FUNCTION journal_canonical(p_seq bigint, p_at timestamptz, p_actor text, p_action text,
-	p_doc uuid, p_org bigint, p_detail jsonb) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+	p_doc uuid, p_org bigint, p_detail jsonb) RETURNS text LANGUAGE sql STABLE AS $$
 	SELECT concat_ws('|', p_seq, (extract(epoch FROM p_at) * 1000000)::bigint, p_actor, p_action,
 		coalesce(p_doc::text, ''), coalesce(p_org::text, ''), p_detail::text)
 $$;
 
 CREATE OR REPLACE FUNCTION journal_append(p_actor text, p_action text, p_doc uuid, p_org bigint, p_detail jsonb)
-RETURNS bigint LANGUAGE sql AS $$
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	v_id bigint;
+BEGIN
+	-- PL/pgSQL keeps this plan for the session (person_brief, 20_document.sql)
 	INSERT INTO journal (actor, action, doc_id, org_id, detail)
-	VALUES (p_actor, p_action, p_doc, p_org, coalesce(p_detail, '{}')) RETURNING id
-$$;
+	VALUES (p_actor, p_action, p_doc, p_org, coalesce(p_detail, '{}')) RETURNING id INTO v_id;
+	RETURN v_id;
+END $$;
 
 -- Chains the committed entries not chained yet, in id order; returns how
 -- many.  One sealer at a time (others return 0 at once).

@@ -82,9 +82,11 @@ $$;
 
 -- The state a document created by p_event starts in.
 CREATE OR REPLACE FUNCTION document_first_state(p_event text) RETURNS doc_state
-LANGUAGE sql STABLE AS $$
-	SELECT to_state::doc_state FROM document_transition WHERE from_state IS NULL AND event = p_event
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	-- PL/pgSQL keeps the plan for the session (person_brief, 20_document.sql)
+	RETURN (SELECT to_state::doc_state FROM document_transition WHERE from_state IS NULL AND event = p_event);
+END $$;
 
 -- Applies p_event to the document: the only writer of document.state.
 -- p_reason (when not NULL) becomes the document's reason; p_detail is added

@@ -24,8 +24,9 @@ $$;
 -- Where the document stands in its circuit, as the vendor and the officials
 -- see it (NULL without a circuit); p_person: whose queue holds it (shown
 -- while it is pending).
+-- STABLE as jsonb_build_object() is, so that PostgreSQL inlines it (see ts_text).
 CREATE OR REPLACE FUNCTION circuit_doc_json(d document, p_person jsonb) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
 	SELECT CASE WHEN d.circuit IS NOT NULL THEN jsonb_build_object(
 		'id', d.circuit->'id', 'name', d.circuit->'name', 'version', d.circuit->'version',
 		'step', d.circuit_step, 'of', jsonb_array_length(d.circuit->'steps'),

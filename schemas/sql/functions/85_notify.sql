@@ -14,8 +14,9 @@
 -- notification_digest_plan(), called by the workers (src/transmit/notice.c).
 
 -- States in which a document waits for the person named by signer_id.
+-- STABLE as the enum's text is, so that it is inlined (ts_text, 20_document.sql).
 CREATE OR REPLACE FUNCTION document_awaits_person(p_state doc_state) RETURNS boolean
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
 	SELECT p_state::text LIKE 'pending\_%'
 $$;
 
