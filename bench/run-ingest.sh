@@ -6,7 +6,8 @@
 # e.g. `-c 8 -d 20`.  BENCH_PG_OPTS adds postgres options (e.g.
 # "-c synchronous_commit=off"); the default is PostgreSQL's own settings.
 # Set BENCH_KEEP=1 to keep the temporary directory; BENCH_SQL runs SQL after
-# liassed has started and migrated (experiments only).
+# liassed has started and migrated (experiments only); BENCH_CONF adds lines
+# to liassed's configuration (e.g. "workers = 1").
 set -eu
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 builddir=${BUILDDIR:-$(pwd)}
@@ -51,6 +52,7 @@ listen_port = 0
 database = $conninfo
 log_level = info
 $user_line
+${BENCH_CONF:-}
 CONF
 chmod 644 "$tmp/liasse.conf"
 export LIASSE_SQLDIR="${BENCH_SQLDIR:-$srcdir/schemas/sql}" LIASSE_OPENAPI="$srcdir/doc/openapi.json"

@@ -116,8 +116,10 @@ try {
 		const siren = await h.psql(`SELECT o.siren FROM organisation o JOIN api_client_org a ON a.org_id = o.id
 			WHERE a.client_id = ${vendor} ORDER BY o.id LIMIT 1`);
 		for (const clients of [1, 8]) {
+			// -P, -L: the CPU per document of PostgreSQL and liassed
+			const pgPid = fs.readFileSync(path.join(pg.data, 'postmaster.pid'), 'utf8').split('\n')[0];
 			const r = await run(ingest, ['-u', d.url, '-k', key, '-o', siren, '-c', String(clients), '-d', '15',
-				'-D', `host=${pg.sock} dbname=liasse user=${RUN_USER}`]);
+				'-D', `host=${pg.sock} dbname=liasse user=${RUN_USER}`, '-P', pgPid, '-L', String(d.pid)]);
 			if (r.code !== 0)
 				throw new Error(`bench/ingest: ${r.stderr}`);
 			console.log(`\n${r.stdout.trim()}`);
