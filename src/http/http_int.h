@@ -58,6 +58,9 @@ struct http_handler {
 	/* A drop-in protocol's own form of a refusal (S2LOW's "KO\n..."), used by
 	 * http_reply_problem*() instead of problem+json; NULL: problem+json. */
 	int (*problem)(struct req *rq, unsigned status, const struct lerr *e);
+	/* The most of a whole-request body, when more than HTTP_SMALL_BODY (an
+	 * organisation's logo); NULL: HTTP_SMALL_BODY. */
+	size_t (*max_body)(struct req *rq);
 };
 
 struct store *http_store(struct req *rq);
@@ -191,7 +194,8 @@ extern const struct http_handler http_h_session_post, http_h_session_delete, htt
 	http_h_admin_person_post, http_h_admin_role_post, http_h_admin_routing,
 	http_h_admin_routing_post, http_h_admin_routing_delete, http_h_queue_visa, http_h_queue_remord, http_h_admin_circuits,
 	http_h_admin_circuit_post, http_h_admin_circuit_put, http_h_admin_circuit_delete,
-	http_h_admin_orgs, http_h_admin_org_post, http_h_admin_org_put;
+	http_h_admin_orgs, http_h_admin_org_post, http_h_admin_org_put, http_h_admin_org_logo,
+	http_h_admin_org_logo_put, http_h_admin_org_logo_delete;
 
 /* ipar.c: the i-Parapheur web services (doc/compat.md). */
 extern const struct http_handler http_h_ipar, http_h_ipar_wsdl;

@@ -108,6 +108,10 @@ const struct http_route http_routes[] = {
 	{ "GET", "/api/v1/admin/organisations", HTTP_AUTH_PERSON, &http_h_admin_orgs },
 	{ "POST", "/api/v1/admin/organisations", HTTP_AUTH_PERSON, &http_h_admin_org_post },
 	{ "PUT", "/api/v1/admin/organisations/{siren}", HTTP_AUTH_PERSON, &http_h_admin_org_put },
+	{ "GET", "/api/v1/admin/organisations/{siren}/logo", HTTP_AUTH_PERSON, &http_h_admin_org_logo },
+	{ "PUT", "/api/v1/admin/organisations/{siren}/logo", HTTP_AUTH_PERSON, &http_h_admin_org_logo_put },
+	{ "DELETE", "/api/v1/admin/organisations/{siren}/logo", HTTP_AUTH_PERSON,
+	  &http_h_admin_org_logo_delete },
 	{ "GET", "/api/v1/admin/circuits", HTTP_AUTH_PERSON, &http_h_admin_circuits },
 	{ "POST", "/api/v1/admin/circuits", HTTP_AUTH_PERSON, &http_h_admin_circuit_post },
 	{ "PUT", "/api/v1/admin/circuits/{id}", HTTP_AUTH_PERSON, &http_h_admin_circuit_put },
@@ -557,6 +561,8 @@ first_call(struct req *rq)
 		return http_reply_problem(rq, &rq->err);
 	if (rq->route->auth && authenticate(rq))
 		return refuse_before_body(rq);
+	if (rq->route->handler->max_body)     /* a route taking more than a small body */
+		rq->body.max = rq->route->handler->max_body(rq);
 	if (rq->route->handler->begin)
 		return rq->route->handler->begin(rq);
 	return 0;
@@ -579,7 +585,7 @@ body_chunk(struct req *rq, const char *p, size_t n)
 		return h->data(rq, p, n);
 	if (buf_add(&rq->body, p, n)) {
 		lerr_set(&rq->err, LERR_TOOLARGE, NULL, "request body too large");
-		lerr_detail(&rq->err, "this endpoint takes at most %d bytes", HTTP_SMALL_BODY);
+		lerr_detail(&rq->err, "this endpoint takes at most %zu bytes", rq->body.max);
 		return http_fail(rq, &rq->err);
 	}
 	return 0;
