@@ -187,7 +187,7 @@ extern const struct http_route http_web_route;
 /* Handlers. */
 extern const struct http_handler http_h_health, http_h_ready, http_h_openapi;
 extern const struct http_handler http_h_doc_post, http_h_doc_get, http_h_doc_list,
-	http_h_doc_file, http_h_doc_cancel, http_h_verify, http_h_org_returns, http_h_org_return_file;
+	http_h_doc_file, http_h_doc_cancel, http_h_doc_publication, http_h_verify, http_h_org_returns, http_h_org_return_file;
 extern const struct http_handler http_h_session_post, http_h_session_delete, http_h_me,
 	http_h_queue, http_h_queue_doc, http_h_queue_reject, http_h_delegations,
 	http_h_delegation_post, http_h_delegation_delete, http_h_admin_people,

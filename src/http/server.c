@@ -71,6 +71,7 @@ const struct http_route http_routes[] = {
 	{ "GET", "/api/v1/documents/{id}", 1, &http_h_doc_get },
 	{ "GET", "/api/v1/documents/{id}/files/{n}", 1, &http_h_doc_file },
 	{ "POST", "/api/v1/documents/{id}/cancel", 1, &http_h_doc_cancel },
+	{ "PUT", "/api/v1/documents/{id}/publication", 1, &http_h_doc_publication },
 	{ "GET", "/api/v1/documents/{id}/letters", 1, &http_h_letters },
 	{ "GET", "/api/v1/documents/{id}/letters/{lid}", 1, &http_h_letter },
 	{ "POST", "/api/v1/documents/{id}/letters/{lid}/answer", 1, &http_h_letter_answer },

@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include "core/log.h"
@@ -212,4 +213,51 @@ int
 xmit_restamp_acte(struct store_conn *c, const char *doc_id, struct lerr *e)
 {
 	return stamp_keep(c, doc_id, NULL, 0, e);
+}
+
+/* YYYY-MM-DD, digits where digits go, and a day of the calendar. */
+static int
+day_valid(const char *s)
+{
+	struct tm tm = { 0 }, g;
+	int y, m, d;
+	time_t t;
+
+	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
+	    strspn(s, "0123456789") != 4 || strspn(s + 5, "0123456789") != 2 ||
+	    strspn(s + 8, "0123456789") != 2 || sscanf(s, "%4d-%2d-%2d", &y, &m, &d) != 3 || y < 1900)
+		return 0;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = 12;
+	t = timegm(&tm);
+	gmtime_r(&t, &g);
+	return g.tm_year == y - 1900 && g.tm_mon == m - 1 && g.tm_mday == d;
+}
+
+int
+xmit_publish_acte(struct store_conn *c, const char *doc_id, const char *date, const char *actor,
+		  struct lerr *e)
+{
+	int rc;
+
+	if (!day_valid(date)) {
+		lerr_set(e, LERR_INVALID, "date", "the publication date must be a day written YYYY-MM-DD");
+		lerr_detail(e, "got \"%.40s\"", date ? date : "");
+		lerr_hint(e, "give the day the act was published, e.g. {\"date\": \"2026-12-06\"}");
+		return LERR_INVALID;
+	}
+	if ((rc = store_doc_publish(c, doc_id, date, actor, e)))
+		return rc;
+	return xmit_restamp_acte(c, doc_id, e);
+}
+
+int
+xmit_publication_day(const char *date, char out[11])
+{
+	if (!day_valid(date))
+		return 0;
+	snprintf(out, 11, "%.2s/%.2s/%.4s", date + 8, date + 5, date);
+	return 1;
 }

@@ -96,4 +96,13 @@ int xmit_stamp_make(struct store_conn *c, const char *doc_id, const void *ack, s
  * acte_tamponne replaced in place.  A PDF that cannot be stamped is logged. */
 int xmit_restamp_acte(struct store_conn *c, const char *doc_id, struct lerr *e) LERR_WUR;
 
+/* Records the act's publication date (YYYY-MM-DD: LERR_INVALID, field
+ * "date", otherwise; the store refuses an act not acknowledged, a day
+ * before its decision or after today) and stamps it again with "Publié le".
+ * Inside the caller's transaction. */
+int xmit_publish_acte(struct store_conn *c, const char *doc_id, const char *date, const char *actor,
+		      struct lerr *e) LERR_WUR;
+/* YYYY-MM-DD as dd/mm/yyyy into out: 1, or 0 when date is not a day. */
+int xmit_publication_day(const char *date, char out[11]);
+
 #endif
