@@ -1053,6 +1053,10 @@ struct reseal_stats {
 int store_secret_reseal(struct store_conn *c, int batch, struct reseal_stats *st, struct lerr *e) LERR_WUR;
 
 /* ---- an organisation's logo, an act's publication date (logo.c, 038) ---- */
+/* 0 when the person is an agent or administrator of the document's
+ * organisation (person_may_manage), else LERR_FORBIDDEN (web.c). */
+int store_web_may_manage(struct store_conn *c, long long person, const char *doc_id,
+			 struct lerr *e) LERR_WUR;
 /* Sets (replaces) the logo, checked beforehand (pdf/ lpdf_image_check). */
 int store_org_logo_set(struct store_conn *c, const char *siren, const char *media_type, int w, int h,
 		       const void *data, size_t len, const char *actor, struct lerr *e) LERR_WUR;

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
-import { newHarness, acteMeta, OFFICIAL_A, PASSWORD, request, assertProblem } from '../lib/harness.mjs';
+import { newHarness, acteMeta, OFFICIAL_A, PASSWORD, request, assertProblem, multipart } from '../lib/harness.mjs';
 import { makePki } from '../lib/pki.mjs';
 import { makePdf } from '../lib/pdf.mjs';
 import { cmsVerify, have } from '../js/tools.mjs';
@@ -211,5 +211,51 @@ describe('liasse org set --logo / --no-logo', () => {
 		assert.match(r.stderr, /^liasse: the organisation \d+ has no logo.*\n$/);
 		r = await h.cli(['org', 'set', s.orgA, '--logo', w('not.png'), '--no-logo']);
 		assert.equal(r.code, 2);
+	});
+});
+
+describe('the logo on the organisation\'s admin page', () => {
+	test('a file input; a PNG taken, a text file refused in French, the logo removed', async () => {
+		const ADMIN = 'admin-logo@saint-essai.test';
+		await h.person({ email: ADMIN, name: 'Alix Admin', password: PASSWORD, roles: [{ org: s.orgA, role: 'org_admin' }] });
+		const adm = await s.d.login(ADMIN);
+		const P = `/admin/organisations/${s.orgA}/logo`;
+		const get = (p) => request(s.d.url, { path: p, headers: { Cookie: adm.cookie } });
+		const post = (parts) => {
+			const mp = multipart(parts);
+			return request(s.d.url, { method: 'POST', path: P, headers: { Cookie: adm.cookie,
+				'Content-Type': mp.contentType, 'Content-Length': mp.body.length }, body: mp.body });
+		};
+		let r = await get(P);
+		assert.equal(r.status, 200, r.text);
+		assert.match(r.text, /<input type="file" id="logo" name="logo" accept="image\/png,image\/jpeg" required>/);
+		assert.match(r.text, /enctype="multipart\/form-data"/);
+		const img = png(120, 40, [255, 0, 0]);
+		r = await post([{ name: 'csrf', data: adm.session.csrf },
+			{ name: 'logo', filename: 'logo.png', type: 'image/png', data: img }]);
+		assert.equal(r.status, 200, r.text);
+		assert.match(r.text, /Logo enregistré/);
+		assert.match(r.text, /image\/png, 120 × 40 pixels/);
+		r = await get(`${P}/image`);
+		assert.equal(r.status, 200);
+		assert.equal(r.headers['content-type'], 'image/png');
+		assert.ok(Buffer.from(r.body).equals(img));
+		r = await post([{ name: 'csrf', data: adm.session.csrf },
+			{ name: 'logo', filename: 'logo.png', type: 'image/png', data: Buffer.from('pas une image') }]);
+		assert.equal(r.status, 422, r.text);
+		assert.match(r.text, /Refusé : ce fichier n’est pas une image PNG ou JPEG\./);
+		r = await post([{ name: 'csrf', data: adm.session.csrf },
+			{ name: 'logo', filename: 'gros.png', type: 'image/png', data: Buffer.concat([img, Buffer.alloc(600 * 1024)]) }]);
+		assert.equal(r.status, 422, r.text);
+		assert.match(r.text, /Refusé : l’image dépasse 512 Kio/);
+		assert.ok(Buffer.from((await ops.get(LOGO(s.orgA))).body).equals(img), 'the refused files changed nothing');
+		r = await post([{ name: 'logo', filename: 'logo.png', type: 'image/png', data: img }]);
+		assert.equal(r.status, 403, 'no CSRF token');
+		r = await post([{ name: 'csrf', data: adm.session.csrf }, { name: 'op', data: 'retirer' }]);
+		assert.equal(r.status, 200, r.text);
+		assert.match(r.text, /Logo retiré/);
+		assertProblem(assert, await ops.get(LOGO(s.orgA)), { status: 404 });
+		// another organisation's page: refused
+		assert.equal((await get(`/admin/organisations/${s.orgB}/logo`)).status, 403);
 	});
 });

@@ -175,3 +175,36 @@ test('the publication date: refused when wrong, then "Publié le" on the stamped
 	assert.equal(items.length, 1, 'one event document.published');
 	assert.equal(items[0].state, 'acknowledged');
 });
+
+test('an agent gives the publication date on the act\'s page; a signer who is not an agent may not', async () => {
+	assert.ok(acked, 'the first test acknowledged an act');
+	const AGENT = 'agent-publication@saint-essai.test';
+	await h.person({ email: AGENT, name: 'Paule Agente', password: PASSWORD, roles: [{ org: env.orgA, role: 'agent' }] });
+	const post = (who, body) => request(env.d.url, { method: 'POST', path: `/documents/${acked.id}/publication`,
+		headers: { Cookie: who.cookie, 'Content-Type': 'application/x-www-form-urlencoded' },
+		body: Buffer.from(new URLSearchParams(body).toString()) });
+	const page = async (who) => (await request(env.d.url, { path: `/documents/${acked.id}`, headers: { Cookie: who.cookie } })).text;
+	const ag = await env.d.login(AGENT);
+	assert.match(await page(ag), /Date de publication \(jj\/mm\/aaaa\)/);
+	assert.doesNotMatch(await page(off), /Enregistrer la date/, 'the official is not offered the form');
+	assert.equal((await post(off, { csrf: off.session.csrf, date: '01/01/2030' })).status, 403);
+	const tomorrow = new Date(Date.now() + 2 * 86400e3).toISOString().slice(0, 10);
+	let r = await post(ag, { csrf: ag.session.csrf, date: dmy(tomorrow) });
+	assert.equal(r.status, 422, r.text);
+	assert.match(r.text, /la date de publication ne peut pas être dans le futur/);
+	r = await post(ag, { csrf: ag.session.csrf, date: '2020-13-01' });
+	assert.equal(r.status, 422);
+	assert.match(r.text, /s’écrit jj\/mm\/aaaa/);
+	const today = new Date().toISOString().slice(0, 10);
+	r = await post(ag, { csrf: ag.session.csrf, date: dmy(today) });
+	assert.equal(r.status, 303, r.text);
+	assert.equal(await h.psql(`SELECT actor FROM journal WHERE doc_id = '${acked.id}' AND action = 'document.published' ORDER BY id DESC LIMIT 1`),
+		`person:${AGENT}`);
+	const html = await page(ag);
+	assert.ok(html.includes(`<dt>Publié le</dt><dd>${dmy(today)}</dd>`), 'the page shows the date');
+	const d = (await env.a.get(`/api/v1/documents/${acked.id}`)).json;
+	assert.equal(d.files.filter((x) => x.role === 'acte_tamponne').length, 1);
+	const txt = spawnSync('pdftotext', ['-', '-'], { input: (await env.a.get(d.files.find((x) => x.role === 'acte_tamponne').href)).body,
+		encoding: 'utf8' }).stdout;
+	assert.ok(txt.includes(`Publié le ${dmy(today)}`), txt);
+});
