@@ -132,6 +132,12 @@ describe('the logo through the admin API', () => {
 			assert.ok(r.json.hint, r.text);
 		}
 		assert.equal(await h.psql(`SELECT encode(sha256, 'hex') FROM org_logo`), before, 'nothing stored');
+		// the largest taken: 2048 pixels a side, decoded within MuPDF's memory cap
+		const t0 = Date.now();
+		const r = await put(ops, s.orgA, png(2048, 2048, [0, 128, 0]));
+		assert.equal(r.status, 200, r.text);
+		assert.equal(r.json.width, 2048);
+		console.log(`# PUT of a 2048 x 2048 PNG: ${Date.now() - t0} ms`);
 	});
 });
 
