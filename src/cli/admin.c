@@ -159,20 +159,21 @@ logo_file(struct org_set *a)
 	struct lerr e;
 	FILE *f = fopen(a->logo, "rb");
 	char chunk[65536];
-	size_t n;
-	int rc = 0;
+	size_t n, total = 0;
+	int over = 0;
 
 	lerr_clear(&e);
 	if (!f) {
 		lerr_set(&e, LERR_NOTFOUND, "logo", "cannot open %s: %s", a->logo, strerror(errno));
 		return cli_fail(&e);
 	}
-	while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		rc = buf_add(&a->img, chunk, n);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		total += n;
+		over = over || buf_add(&a->img, chunk, n);
+	}
 	fclose(f);
-	if (rc)         /* more than the cap: lpdf_image_check says so */
-		a->img.len = LPDF_LOGO_MAX + 1;
-	if (lpdf_image_check(a->img.data, a->img.len, &a->info, &e))
+	/* More than the cap: lpdf_image_check says so with the file's size. */
+	if (lpdf_image_check(a->img.data, over ? total : a->img.len, &a->info, &e))
 		return cli_fail(&e);
 	return 0;
 }

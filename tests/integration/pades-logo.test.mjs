@@ -206,6 +206,10 @@ describe('liasse org set --logo / --no-logo', () => {
 		assert.equal(r.code, 1);
 		assert.match(r.stderr, /^liasse: the logo is not a PNG or JPEG image.*\n$/);
 		assert.equal(r.stderr.split('\n').length, 2, 'one line');
+		fs.writeFileSync(w('big.png'), Buffer.concat([png(8, 8, [1, 2, 3]), Buffer.alloc(700000, 9)]));
+		r = await h.cli(['org', 'set', s.orgA, '--logo', w('big.png')]);
+		assert.equal(r.code, 1);
+		assert.match(r.stderr, /^liasse: the logo is 700\d\d\d bytes, more than 512 KiB.*\n$/);
 		r = await h.cli(['org', 'set', s.orgA, '--logo', w('absent.png')]);
 		assert.equal(r.code, 1);
 		assert.match(r.stderr, /^liasse: cannot open .*absent\.png.*\n$/);
