@@ -37,7 +37,7 @@ static const struct command commands[] = {
 	{ "org", "list", cli_org_list, 1, "", "list the organisations, parents first" },
 	{ "org", "set", cli_org_set, 1, "SIREN [--idcoll I] [--codcol C] [--idpost P] [--codbud B]... "
 	  "[--p-dest D] [--archive-after DURATION|never] [--acte-signature cades|pades] [--pades-position P,X,Y]",
-	  "set an organisation's Hélios identifiers, budgets, archiving policy and acts' signature" },
+	  "set an organisation's Hélios identifiers, budgets, archiving policy, acts' signature and logo" },
 	{ "client", "add", cli_client_add, 1, "--name N --org SIREN [--org SIREN]...",
 	  "add a vendor's API client (prints the API key once)" },
 	{ "client", "list", cli_client_list, 1, "", "list the API clients" },

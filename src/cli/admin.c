@@ -1,4 +1,5 @@
 /* admin.c - the administration commands: database, organisations, API clients, documents. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,7 +7,9 @@
 
 #include "app.h"
 #include "cli/cli.h"
+#include "core/buf.h"
 #include "core/util.h"
+#include "pdf/pdf.h"
 #include "store/store.h"
 
 int
@@ -127,6 +130,10 @@ struct org_set {
 	const char *siren;
 	struct org o;
 	int signature;          /* --acte-signature or --pades-position given */
+	const char *logo;       /* --logo FILE */
+	int no_logo;            /* --no-logo */
+	struct buf img;         /* the file of --logo */
+	struct lpdf_image info; /* what MuPDF found in it */
 };
 
 static int
@@ -137,7 +144,38 @@ org_set(struct store_conn *c, void *arg, struct lerr *e)
 
 	if (!rc && a->signature)
 		rc = store_org_set_signature(c, a->siren, &a->o, "cli", e);
+	if (!rc && a->logo)
+		rc = store_org_logo_set(c, a->siren, a->info.media_type, a->info.w, a->info.h,
+					a->img.data, a->img.len, "cli", e);
+	if (!rc && a->no_logo)
+		rc = store_org_logo_delete(c, a->siren, "cli", e);
 	return rc;
+}
+
+/* --logo FILE read and checked before anything is written. */
+static int
+logo_file(struct org_set *a)
+{
+	struct lerr e;
+	FILE *f = fopen(a->logo, "rb");
+	char chunk[65536];
+	size_t n, total = 0;
+	int over = 0;
+
+	lerr_clear(&e);
+	if (!f) {
+		lerr_set(&e, LERR_NOTFOUND, "logo", "cannot open %s: %s", a->logo, strerror(errno));
+		return cli_fail(&e);
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		total += n;
+		over = over || buf_add(&a->img, chunk, n);
+	}
+	fclose(f);
+	/* More than the cap: lpdf_image_check says so with the file's size. */
+	if (lpdf_image_check(a->img.data, over ? total : a->img.len, &a->info, &e))
+		return cli_fail(&e);
+	return 0;
 }
 
 /* --pades-position PAGE,X,Y (points from the bottom left), or "none". */
@@ -164,7 +202,8 @@ cli_org_set(int argc, char **argv)
 	static const struct option o[] = {
 		{ "idcoll", 1, NULL, 'i' }, { "codcol", 1, NULL, 'C' }, { "idpost", 1, NULL, 'P' },
 		{ "codbud", 1, NULL, 'b' }, { "p-dest", 1, NULL, 'D' }, { "archive-after", 1, NULL, 'A' },
-		{ "acte-signature", 1, NULL, 'S' }, { "pades-position", 1, NULL, 'X' }, { NULL, 0, NULL, 0 },
+		{ "acte-signature", 1, NULL, 'S' }, { "pades-position", 1, NULL, 'X' },
+		{ "logo", 1, NULL, 'L' }, { "no-logo", 0, NULL, 'W' }, { NULL, 0, NULL, 0 },
 	};
 	struct org_set a = { 0 };
 	int ch, rc = 0;
@@ -186,18 +225,26 @@ cli_org_set(int argc, char **argv)
 			a.signature = 1;
 			break;
 		case 'X': rc = pades_position(&a.o, optarg); a.signature = 1; break;
+		case 'L': a.logo = optarg; break;
+		case 'W': a.no_logo = 1; break;
 		default: return 2;
 		}
 	}
 	if (rc)
 		return rc;
-	if (optind + 1 != argc)
+	if (optind + 1 != argc || (a.logo && a.no_logo))
 		return cli_usage("usage: liasse org set SIREN [--idcoll I] [--codcol C] [--idpost P] "
 				 "[--codbud B]... [--p-dest D] [--archive-after DURATION|never] "
-				 "[--acte-signature cades|pades] [--pades-position PAGE,X,Y|none]");
+				 "[--acte-signature cades|pades] [--pades-position PAGE,X,Y|none] "
+				 "[--logo FILE.png|FILE.jpg | --no-logo]");
 	a.siren = argv[optind];
-	if (cli_in_txn(org_set, &a))
-		return 1;
+	buf_init(&a.img, LPDF_LOGO_MAX);
+	rc = a.logo ? logo_file(&a) : 0;
+	if (!rc && cli_in_txn(org_set, &a))
+		rc = 1;
+	buf_fini(&a.img);
+	if (rc)
+		return rc;
 	printf("%s\n", a.siren);
 	return 0;
 }

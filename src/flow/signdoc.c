@@ -27,6 +27,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/util.h"
+#include "pdf/pdf.h"
 #include "sign/certkey.h"
 #include "sign/sign.h"
 #include "store/store.h"
@@ -196,11 +197,12 @@ struct signed_file {
 
 static int
 sign_pes_doc(const struct sign_key *k, const struct sign_claim *cl, const struct buf *in,
-	     struct buf *out, struct signed_file *f, struct lerr *e)
+	     const struct buf *logo, struct buf *out, struct signed_file *f, struct lerr *e)
 {
 	struct sign_pes_opts o = { 0 };
 	char role[48];
 
+	(void)logo;
 	o.city = cl->city[0] ? cl->city : NULL;
 	o.postal_code = cl->postal_code[0] ? cl->postal_code : NULL;
 	o.country = o.city ? "France" : NULL;
@@ -213,12 +215,13 @@ sign_pes_doc(const struct sign_key *k, const struct sign_claim *cl, const struct
 
 static int
 sign_generic_doc(const struct sign_key *k, const struct sign_claim *cl, const struct buf *in,
-		 struct buf *out, struct signed_file *f, struct lerr *e)
+	     const struct buf *logo, struct buf *out, struct signed_file *f, struct lerr *e)
 {
 	struct sign_xades_opts o = { 0 };
 	struct sign_tsa tsa = { 0 };
 	const char *url = config_str("tsa_url");
 
+	(void)logo;
 	o.enveloped = meta_enveloped(cl->meta) && strstr(cl->media_type, "xml") != NULL;
 	o.data_name = cl->file_name;
 	o.mime_type = cl->media_type;
@@ -234,8 +237,9 @@ sign_generic_doc(const struct sign_key *k, const struct sign_claim *cl, const st
 
 static int
 sign_cades_doc(const struct sign_key *k, const struct sign_claim *cl, const struct buf *in,
-	       struct buf *out, struct signed_file *f, struct lerr *e)
+	     const struct buf *logo, struct buf *out, struct signed_file *f, struct lerr *e)
 {
+	(void)logo;
 	f->role = "signature";
 	f->media_type = "application/pkcs7-signature";
 	snprintf(f->name, sizeof(f->name), "%s.p7s", cl->file_name);
@@ -309,7 +313,7 @@ pades_position(const char *meta, struct sign_pades_opts *o)
 
 static int
 sign_pades_doc(const struct sign_key *k, const struct sign_claim *cl, const struct buf *in,
-	       struct buf *out, struct signed_file *f, struct lerr *e)
+	     const struct buf *logo, struct buf *out, struct signed_file *f, struct lerr *e)
 {
 	struct sign_pades_opts o = { 0 };
 	struct sign_tsa tsa = { 0 };
@@ -320,6 +324,10 @@ sign_pades_doc(const struct sign_key *k, const struct sign_claim *cl, const stru
 	pades_text(k, cl, o.now, text, sizeof(text));
 	o.text = text;
 	pades_position(cl->meta, &o);
+	if (logo->len) {
+		o.logo = logo->data;
+		o.logo_len = logo->len;
+	}
 	if (url && url[0]) {
 		tsa.url = url;
 		o.tsa = &tsa;
@@ -336,7 +344,7 @@ sign_pades_doc(const struct sign_key *k, const struct sign_claim *cl, const stru
 static const struct {
 	const char *name;
 	int (*sign)(const struct sign_key *k, const struct sign_claim *cl, const struct buf *in,
-		    struct buf *out, struct signed_file *f, struct lerr *e);
+		    const struct buf *logo, struct buf *out, struct signed_file *f, struct lerr *e);
 } profiles[] = {
 	{ "pes-xades-epes", sign_pes_doc },    /* enveloped XAdES-EPES of the PES_Aller (Hélios) */
 	{ "cades", sign_cades_doc },           /* detached CAdES, <file>.p7s (@ctes) */
@@ -373,7 +381,8 @@ profile_of(const struct sign_claim *cl)
 /* The document's profile: its signer and its name for the journal. */
 static int
 sign_by_kind(const struct sign_key *k, const struct sign_claim *cl, const struct buf *in,
-	     struct buf *out, struct signed_file *f, const char **profile, struct lerr *e)
+	     const struct buf *logo, struct buf *out, struct signed_file *f, const char **profile,
+	     struct lerr *e)
 {
 	const char *name = profile_of(cl);
 
@@ -381,7 +390,7 @@ sign_by_kind(const struct sign_key *k, const struct sign_claim *cl, const struct
 		if (strcmp(profiles[i].name, name))
 			continue;
 		*profile = profiles[i].name;
-		return profiles[i].sign(k, cl, in, out, f, e);
+		return profiles[i].sign(k, cl, in, logo, out, f, e);
 	}
 	return lerr_set(e, LERR_INTERNAL, NULL, "no signature profile for kind \"%s\"", cl->kind);
 }
@@ -434,6 +443,7 @@ struct item {
 	size_t idx;                     /* place in b->docs and b->results */
 	struct sign_claim cl;
 	struct buf in, out;
+	struct buf logo;                /* the organisation's, for a PAdES block */
 	struct signed_file f;
 	char *detail;
 	int ok;                         /* signed, to be recorded */
@@ -501,6 +511,7 @@ plan(struct run *rn, struct lerr *e)
 	for (size_t i = 0; i < rn->n; i++) {
 		buf_init(&rn->items[i].in, SIGN_MAX_DOC);
 		buf_init(&rn->items[i].out, SIGN_MAX_DOC + 1024 * 1024);
+		buf_init(&rn->items[i].logo, LPDF_LOGO_MAX);
 	}
 	return 0;
 }
@@ -510,6 +521,7 @@ item_free(struct item *it)
 {
 	buf_fini(&it->in);
 	buf_fini(&it->out);
+	buf_fini(&it->logo);
 	free(it->detail);
 	it->detail = NULL;
 }
@@ -526,7 +538,7 @@ sign_item(struct run *rn, struct item *it, struct lerr *e)
 		return claim_refusal(&it->cl, id, e);
 	if (it->cl.nchunks > 1 && (rc = store_sign_read_main(rn->c, &it->cl, &it->in, e)))
 		return rc;
-	if ((rc = sign_by_kind(rn->k, &it->cl, &it->in, &it->out, &it->f, &profile, e)))
+	if ((rc = sign_by_kind(rn->k, &it->cl, &it->in, &it->logo, &it->out, &it->f, &profile, e)))
 		return rc;
 	it->detail = journal_detail(rn->cert, profile, it->f.role);
 	return 0;
@@ -628,6 +640,9 @@ claim_group(struct run *rn, struct item *g, int n, struct lerr *e)
 		g[i].in = ins[i];
 		g[i].cl = cl[i];
 	}
+	for (int i = 0; !rc && i < n; i++)       /* the block's logo, PAdES only */
+		if (!g[i].cl.status && !strcmp(profile_of(&g[i].cl), "pades"))
+			rc = store_doc_org_logo(rn->c, ids[i], &g[i].logo, e);
 out:
 	rn->us_claim += now_us() - t;
 	free(cl);

@@ -12,6 +12,7 @@
 #include "core/state.h"
 #include "core/util.h"
 #include "http/params.h"
+#include "transmit/xmit.h"
 
 static int
 doc_id_param(struct req *rq, struct lerr *e)
@@ -147,6 +148,42 @@ doc_cancel(struct req *rq)
 	return http_with_conn(rq, cancel);
 }
 
+/* ---- the publication date of an act ("Publié le" on the stamped act) ---- */
+
+static int
+publication(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	json_t *body = http_json_body(rq), *date;
+	char *json = NULL;
+	int rc;
+
+	if (!body)
+		return 0;
+	date = json_object_get(body, "date");
+	rc = doc_id_param(rq, e);
+	if (!rc)        /* the client's document, else 404 */
+		rc = store_doc_json(c, rq->params[0], rq->client.id, &json, e);
+	free(json);
+	if (!rc && !json_is_string(date)) {
+		rc = lerr_set(e, LERR_INVALID, "date", "date must be a string YYYY-MM-DD");
+		lerr_hint(e, "send {\"date\": \"2026-12-06\"}, the day the act was published");
+	}
+	if (!rc && !(rc = store_begin(c, e))) {
+		rc = xmit_publish_acte(c, rq->params[0], json_string_value(date),
+				       arena_printf(rq->arena, "client:%s", rq->client.name), e);
+		rc = rc ? (store_rollback(c), rc) : store_commit(c, e);
+	}
+	json_decref(body);
+	return rc ? rc : get_one(rq, c, e);
+}
+
+static int
+doc_publication(struct req *rq)
+{
+	return http_with_conn(rq, publication);
+}
+
+const struct http_handler http_h_doc_publication = { .handle = doc_publication };
 const struct http_handler http_h_doc_get = { .handle = doc_get };
 const struct http_handler http_h_doc_list = { .handle = doc_list };
 const struct http_handler http_h_doc_cancel = { .handle = doc_cancel };

@@ -58,6 +58,9 @@ struct http_handler {
 	/* A drop-in protocol's own form of a refusal (S2LOW's "KO\n..."), used by
 	 * http_reply_problem*() instead of problem+json; NULL: problem+json. */
 	int (*problem)(struct req *rq, unsigned status, const struct lerr *e);
+	/* The most of a whole-request body, when more than HTTP_SMALL_BODY (an
+	 * organisation's logo); NULL: HTTP_SMALL_BODY. */
+	size_t (*max_body)(struct req *rq);
 };
 
 struct store *http_store(struct req *rq);
@@ -184,14 +187,15 @@ extern const struct http_route http_web_route;
 /* Handlers. */
 extern const struct http_handler http_h_health, http_h_ready, http_h_openapi;
 extern const struct http_handler http_h_doc_post, http_h_doc_get, http_h_doc_list,
-	http_h_doc_file, http_h_doc_cancel, http_h_verify, http_h_org_returns, http_h_org_return_file;
+	http_h_doc_file, http_h_doc_cancel, http_h_doc_publication, http_h_verify, http_h_org_returns, http_h_org_return_file;
 extern const struct http_handler http_h_session_post, http_h_session_delete, http_h_me,
 	http_h_queue, http_h_queue_doc, http_h_queue_reject, http_h_delegations,
 	http_h_delegation_post, http_h_delegation_delete, http_h_admin_people,
 	http_h_admin_person_post, http_h_admin_role_post, http_h_admin_routing,
 	http_h_admin_routing_post, http_h_admin_routing_delete, http_h_queue_visa, http_h_queue_remord, http_h_admin_circuits,
 	http_h_admin_circuit_post, http_h_admin_circuit_put, http_h_admin_circuit_delete,
-	http_h_admin_orgs, http_h_admin_org_post, http_h_admin_org_put;
+	http_h_admin_orgs, http_h_admin_org_post, http_h_admin_org_put, http_h_admin_org_logo,
+	http_h_admin_org_logo_put, http_h_admin_org_logo_delete;
 
 /* ipar.c: the i-Parapheur web services (doc/compat.md). */
 extern const struct http_handler http_h_ipar, http_h_ipar_wsdl;

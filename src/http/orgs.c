@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pdf/pdf.h"
+
 static int
 bad_field(struct lerr *e, const char *field, const char *what)
 {
@@ -200,6 +202,98 @@ org_put(struct req *rq)
 {
 	return http_with_conn(rq, update);
 }
+
+/* ---- /api/v1/admin/organisations/{siren}/logo: the PAdES block's logo ---- */
+
+static int
+logo_get(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	char type[16];
+	struct buf img;
+	char *copy;
+	int rc = store_person_is_admin(c, rq->person.id, rq->params[0], e);
+
+	buf_init(&img, LPDF_LOGO_MAX);
+	if (!rc)
+		rc = store_org_logo_get(c, rq->params[0], type, &img, e);
+	if (!rc && !img.len) {
+		rc = lerr_set(e, LERR_NOTFOUND, NULL, "the organisation %s has no logo", rq->params[0]);
+		lerr_hint(e, "set one with PUT /api/v1/admin/organisations/%s/logo (a PNG or JPEG body)",
+			  rq->params[0]);
+	}
+	if (!rc && !(copy = malloc(img.len ? img.len : 1)))
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	if (!rc) {
+		memcpy(copy, img.data, img.len);
+		http_reply_raw(rq, 200, type, copy, img.len);
+	}
+	buf_fini(&img);
+	return rc;
+}
+
+static int
+logo_put(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	struct lpdf_image im;
+	int rc = store_person_is_admin(c, rq->person.id, rq->params[0], e);
+
+	if (!rc && !rq->body.len) {
+		rc = lerr_set(e, LERR_INVALID, "logo", "the request has no body");
+		lerr_hint(e, "send the PNG or JPEG file as the body (Content-Type image/png or image/jpeg)");
+	}
+	if (!rc)
+		rc = lpdf_image_check(rq->body.data, rq->body.len, &im, e);
+	if (!rc)
+		rc = store_org_logo_set(c, rq->params[0], im.media_type, im.w, im.h, rq->body.data,
+					rq->body.len, http_actor(rq), e);
+	if (rc)
+		return rc;
+	return http_reply_json(rq, 200, json_pack("{s:s, s:s, s:i, s:i, s:I}", "organisation",
+		rq->params[0], "media_type", im.media_type, "width", im.w, "height", im.h, "size",
+		(json_int_t)rq->body.len));
+}
+
+static int
+logo_delete(struct req *rq, struct store_conn *c, struct lerr *e)
+{
+	int rc = store_person_is_admin(c, rq->person.id, rq->params[0], e);
+
+	if (!rc)
+		rc = store_org_logo_delete(c, rq->params[0], http_actor(rq), e);
+	return rc ? rc : http_reply_text(rq, 204, "text/plain", "", 0);
+}
+
+static int
+org_logo_get(struct req *rq)
+{
+	return http_with_conn(rq, logo_get);
+}
+
+static int
+org_logo_put(struct req *rq)
+{
+	return http_with_conn(rq, logo_put);
+}
+
+static int
+org_logo_delete(struct req *rq)
+{
+	return http_with_conn(rq, logo_delete);
+}
+
+/* The image's cap and some room: more is refused with 413 while it comes,
+ * up to the cap lpdf_image_check refuses with 422 saying what to do. */
+static size_t
+logo_max_body(struct req *rq)
+{
+	(void)rq;
+	return 2 * LPDF_LOGO_MAX;
+}
+
+const struct http_handler http_h_admin_org_logo = { .handle = org_logo_get };
+const struct http_handler http_h_admin_org_logo_put = { .handle = org_logo_put,
+							.max_body = logo_max_body };
+const struct http_handler http_h_admin_org_logo_delete = { .handle = org_logo_delete };
 
 const struct http_handler http_h_admin_orgs = { .handle = orgs_get };
 const struct http_handler http_h_admin_org_post = { .handle = orgs_post };

@@ -29,7 +29,9 @@
 #include "compat/s2low.h"
 #include "core/log.h"
 #include "flow/acte.h"
+#include "pdf/pdf.h"
 #include "transmit/tgz.h"
+#include "transmit/xmit.h"
 
 #define FILE_MAX (1 << 20)          /* an ARActe read into a status answer */
 #define FORM_FIELDS 8
@@ -622,14 +624,42 @@ actes_files_list(struct req *rq)
 	return http_with_conn(rq, files);
 }
 
+/* tampon=true&date_affichage=YYYY-MM-DD on the act: stamped now with that
+ * day ("Publié le"), as S²LOW's actes_download_file.php passes
+ * date_affichage to ActesIncludedFile::setTampon() on every download;
+ * nothing is recorded (PUT /api/v1/documents/{id}/publication records it). */
+static int
+stamped_now(struct req *rq, struct store_conn *c, const char *doc_id, const char *date,
+	    struct lerr *e)
+{
+	char day[11], name[256], *copy;
+	struct buf out;
+	int rc = 0;
+
+	if (!xmit_publication_day(date, day))
+		return lerr_set(e, LERR_INVALID, "date_affichage", "date_affichage is not a day YYYY-MM-DD");
+	buf_init(&out, LPDF_MAX_DOC);
+	rc = xmit_stamp_make(c, doc_id, NULL, 0, day, &out, name, e);
+	if (!rc && !(copy = malloc(out.len ? out.len : 1)))
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	if (!rc) {
+		memcpy(copy, out.data, out.len);
+		http_reply_raw(rq, 200, "application/pdf", copy, out.len);
+	}
+	buf_fini(&out);
+	return rc;
+}
+
 /* file=ID: the act's file; with tampon=true, the act stamped when the
- * ARActe came (role acte_tamponne, transmit/stamp.c) in place of the act. */
+ * ARActe came (role acte_tamponne, transmit/stamp.c) in place of the act,
+ * or stamped now with date_affichage when given. */
 static int
 download(struct req *rq, struct store_conn *c, struct lerr *e)
 {
 	long long id = number_param(rq, "file");
-	char kind[16];
+	char kind[16], doc_id[37] = "";
 	const char *tampon = http_query(rq, "tampon"), *role = NULL;
+	const char *affichage = http_query(rq, "date_affichage");
 	json_t *doc = NULL, *f;
 	struct doc_file df;
 	int n = (int)(id % FILE_ID_BASE), rc = load(rq, c, id / FILE_ID_BASE, "acte", kind, &doc, e);
@@ -641,10 +671,16 @@ download(struct req *rq, struct store_conn *c, struct lerr *e)
 	if (!rc && (strcmp(kind, "acte") || !role || (strcmp(role, "main") && strcmp(role, "annexe") &&
 						      strcmp(role, "ack"))))
 		rc = lerr_set(e, LERR_NOTFOUND, "file", "no file %lld", id);
+	if (!rc)
+		snprintf(doc_id, sizeof(doc_id), "%s", json_string_value(json_object_get(doc, "id")));
+	if (!rc && tampon && *tampon && !strcmp(role, "main") && affichage && *affichage) {
+		json_decref(doc);
+		return stamped_now(rq, c, doc_id, affichage, e);
+	}
 	if (!rc && tampon && *tampon && !strcmp(role, "main") && file_of(doc, "acte_tamponne") >= 0)
 		n = file_of(doc, "acte_tamponne");
 	if (!rc)
-		rc = store_doc_file(c, json_string_value(json_object_get(doc, "id")), rq->client.id, n, &df, e);
+		rc = store_doc_file(c, doc_id, rq->client.id, n, &df, e);
 	json_decref(doc);
 	return rc ? rc : http_serve_file(rq, &df);
 }

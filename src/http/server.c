@@ -71,6 +71,7 @@ const struct http_route http_routes[] = {
 	{ "GET", "/api/v1/documents/{id}", 1, &http_h_doc_get },
 	{ "GET", "/api/v1/documents/{id}/files/{n}", 1, &http_h_doc_file },
 	{ "POST", "/api/v1/documents/{id}/cancel", 1, &http_h_doc_cancel },
+	{ "PUT", "/api/v1/documents/{id}/publication", 1, &http_h_doc_publication },
 	{ "GET", "/api/v1/documents/{id}/letters", 1, &http_h_letters },
 	{ "GET", "/api/v1/documents/{id}/letters/{lid}", 1, &http_h_letter },
 	{ "POST", "/api/v1/documents/{id}/letters/{lid}/answer", 1, &http_h_letter_answer },
@@ -108,6 +109,10 @@ const struct http_route http_routes[] = {
 	{ "GET", "/api/v1/admin/organisations", HTTP_AUTH_PERSON, &http_h_admin_orgs },
 	{ "POST", "/api/v1/admin/organisations", HTTP_AUTH_PERSON, &http_h_admin_org_post },
 	{ "PUT", "/api/v1/admin/organisations/{siren}", HTTP_AUTH_PERSON, &http_h_admin_org_put },
+	{ "GET", "/api/v1/admin/organisations/{siren}/logo", HTTP_AUTH_PERSON, &http_h_admin_org_logo },
+	{ "PUT", "/api/v1/admin/organisations/{siren}/logo", HTTP_AUTH_PERSON, &http_h_admin_org_logo_put },
+	{ "DELETE", "/api/v1/admin/organisations/{siren}/logo", HTTP_AUTH_PERSON,
+	  &http_h_admin_org_logo_delete },
 	{ "GET", "/api/v1/admin/circuits", HTTP_AUTH_PERSON, &http_h_admin_circuits },
 	{ "POST", "/api/v1/admin/circuits", HTTP_AUTH_PERSON, &http_h_admin_circuit_post },
 	{ "PUT", "/api/v1/admin/circuits/{id}", HTTP_AUTH_PERSON, &http_h_admin_circuit_put },
@@ -557,6 +562,8 @@ first_call(struct req *rq)
 		return http_reply_problem(rq, &rq->err);
 	if (rq->route->auth && authenticate(rq))
 		return refuse_before_body(rq);
+	if (rq->route->handler->max_body)     /* a route taking more than a small body */
+		rq->body.max = rq->route->handler->max_body(rq);
 	if (rq->route->handler->begin)
 		return rq->route->handler->begin(rq);
 	return 0;
@@ -579,7 +586,7 @@ body_chunk(struct req *rq, const char *p, size_t n)
 		return h->data(rq, p, n);
 	if (buf_add(&rq->body, p, n)) {
 		lerr_set(&rq->err, LERR_TOOLARGE, NULL, "request body too large");
-		lerr_detail(&rq->err, "this endpoint takes at most %d bytes", HTTP_SMALL_BODY);
+		lerr_detail(&rq->err, "this endpoint takes at most %zu bytes", rq->body.max);
 		return http_fail(rq, &rq->err);
 	}
 	return 0;

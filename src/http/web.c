@@ -6,6 +6,8 @@
  */
 #include "http/http_int.h"
 
+#include "pdf/pdf.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,5 +101,19 @@ web(struct req *rq)
 	return http_reply_response(rq, r.status, resp);
 }
 
-const struct http_handler http_h_web = { .handle = web };
+/* The form of an organisation's logo takes the image (a multipart body of
+ * up to twice the cap, lpdf_image_check saying what is wrong beyond it);
+ * every other page a small body. */
+static size_t
+web_max_body(struct req *rq)
+{
+	size_t n = strlen(rq->url);
+
+	if (!strcmp(rq->method, "POST") && !strncmp(rq->url, "/admin/organisations/", 21) && n > 26 &&
+	    !strcmp(rq->url + n - 5, "/logo"))
+		return 2 * LPDF_LOGO_MAX + HTTP_SMALL_BODY;
+	return HTTP_SMALL_BODY;
+}
+
+const struct http_handler http_h_web = { .handle = web, .max_body = web_max_body };
 const struct http_route http_web_route = { "GET", "/", HTTP_AUTH_NONE, &http_h_web };

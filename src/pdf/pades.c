@@ -120,11 +120,12 @@ signer_digest(fz_context *ctx, pdf_pkcs7_signer *s, fz_stream *in, unsigned char
 }
 
 static pdf_annot *
-add_widget(fz_context *ctx, pdf_document *doc, pdf_page *page, const struct lpdf_sign_opts *o)
+add_widget(fz_context *ctx, pdf_document *doc, pdf_page *page, const struct lpdf_sign_opts *o,
+	   float logo_w)
 {
 	char name[64];
 	fz_rect r;
-	float w = o->w > 0 ? o->w : 220, h = o->h > 0 ? o->h : 60;
+	float w = (o->w > 0 ? o->w : 220) + logo_w, h = o->h > 0 ? o->h : 60;
 	pdf_annot *a;
 
 	fz_rect pb = pdf_bound_page(ctx, page);
@@ -139,6 +140,18 @@ add_widget(fz_context *ctx, pdf_document *doc, pdf_page *page, const struct lpdf
 	return a;
 }
 
+/* The block's appearance: MuPDF's text, with the logo at its left if any. */
+static fz_display_list *
+appearance(fz_context *ctx, const struct lpdf_sign_opts *o, fz_rect r, fz_image *logo,
+	   float logo_w)
+{
+	if (!o->text)
+		return NULL;
+	if (logo)
+		return lpdf_block_with_logo(ctx, r, logo, logo_w, o->text);
+	return pdf_signature_appearance_signed(ctx, r, FZ_LANG_UNSET, NULL, o->text, NULL, 0);
+}
+
 static void
 sign_page(fz_context *ctx, pdf_document *doc, struct signer *g)
 {
@@ -147,6 +160,8 @@ sign_page(fz_context *ctx, pdf_document *doc, struct signer *g)
 	pdf_page *page = NULL;
 	pdf_annot *a = NULL;
 	fz_display_list *dl = NULL;
+	fz_image *logo = NULL;
+	float logo_w = 0;
 	fz_rect r;
 
 	if (pno < 1 || pno > np)
@@ -154,18 +169,22 @@ sign_page(fz_context *ctx, pdf_document *doc, struct signer *g)
 	fz_var(page);
 	fz_var(a);
 	fz_var(dl);
+	fz_var(logo);
 	fz_try(ctx) {
+		if (o->logo && o->text) {
+			logo = lpdf_image_open(ctx, o->logo, o->logo_len);
+			logo_w = lpdf_logo_width(logo, o->h > 0 ? o->h : 60);
+		}
 		page = pdf_load_page(ctx, doc, pno - 1);
-		a = add_widget(ctx, doc, page, o);
+		a = add_widget(ctx, doc, page, o, logo_w);
 		r = pdf_bound_annot(ctx, a);
 		r = fz_make_rect(0, 0, r.x1 - r.x0, r.y1 - r.y0);
-		if (o->text)
-			dl = pdf_signature_appearance_signed(ctx, r, FZ_LANG_UNSET, NULL, o->text,
-							     NULL, 0);
+		dl = appearance(ctx, o, r, logo, logo_w);
 		pdf_sign_signature_with_appearance(ctx, a, &g->base,
 						   o->when ? (int64_t)o->when : (int64_t)time(NULL), dl);
 	} fz_always(ctx) {
 		fz_drop_display_list(ctx, dl);
+		fz_drop_image(ctx, logo);
 		pdf_drop_annot(ctx, a);
 		fz_drop_page(ctx, (fz_page *)page);
 	} fz_catch(ctx) {

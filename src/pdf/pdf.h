@@ -32,6 +32,8 @@ struct lpdf_sign_opts {
 	int page;               /* 1-based; 0: the last page */
 	float x, y, w, h;       /* block in points from the bottom left; w 0: 220x60 */
 	time_t when;            /* /M; 0: now */
+	const void *logo;       /* PNG or JPEG shown left of the text (NULL: none); */
+	size_t logo_len;        /* the block grows by its width (aspect kept, at most 2 h) */
 	lpdf_cms_fn *cms;
 	void *arg;
 };
@@ -67,6 +69,17 @@ int lpdf_signatures(const void *in, size_t len, lpdf_sig_fn *fn, void *arg, size
  * right) in an incremental update: earlier signatures stay valid. */
 int lpdf_stamp(const void *in, size_t len, const char *const *lines, size_t n,
 	       struct buf *out, struct lerr *e) LERR_WUR;
+
+/* An organisation's logo: PNG or JPEG, at most LPDF_LOGO_MAX bytes and
+ * LPDF_LOGO_SIDE pixels on a side, wholly decoded by MuPDF without damage.
+ * LERR_INVALID (field "logo") saying what is wrong and how to fix it. */
+#define LPDF_LOGO_MAX (512u * 1024)
+#define LPDF_LOGO_SIDE 2048
+struct lpdf_image {
+	const char *media_type;  /* "image/png", "image/jpeg" */
+	int w, h;
+};
+int lpdf_image_check(const void *in, size_t len, struct lpdf_image *out, struct lerr *e) LERR_WUR;
 
 /* The MuPDF version liasse was built with ("1.21.1"): the library is linked
  * statically, so this is the one that runs (--version prints it). */

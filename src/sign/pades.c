@@ -210,7 +210,7 @@ sign_pades(const struct sign_key *k, const struct sign_pades_opts *o, const void
 	char cn[256];
 	struct lpdf_sign_opts po = { .signer = cn, .text = o->text, .page = o->page, .x = o->x,
 				     .y = o->y, .w = o->w, .h = o->h, .when = o->now,
-				     .cms = pades_cms, .arg = &c };
+				     .logo = o->logo, .logo_len = o->logo_len, .cms = pades_cms, .arg = &c };
 	int rc;
 
 	if ((rc = sign_init(e)) || (rc = sign_check_cert_time(k->cert, time(NULL), e)))

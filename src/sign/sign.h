@@ -115,13 +115,16 @@ int sign_cades(const struct sign_key *k, const void *data, size_t len, int b64,
 /* PAdES baseline B-B (B-T with a TSA) of a PDF: one incremental revision
  * with a signature field, its widget showing text (NULL: invisible) at
  * (x, y) from the bottom left of page (1-based, 0: the last), size w x h
- * points (0: 220 x 60).  The original bytes are kept. */
+ * points (0: 220 x 60), widened by the logo's width when there is one.
+ * The original bytes are kept. */
 struct sign_pades_opts {
 	const char *text;
 	int page;
 	float x, y, w, h;
 	const struct sign_tsa *tsa;
 	time_t now;
+	const void *logo;       /* PNG/JPEG at the block's left (NULL: none) */
+	size_t logo_len;
 };
 int sign_pades(const struct sign_key *k, const struct sign_pades_opts *o, const void *in,
 	       size_t len, struct buf *out, struct lerr *e) LERR_WUR;

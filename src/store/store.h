@@ -1052,4 +1052,34 @@ struct reseal_stats {
  * open (first_failure says the first). */
 int store_secret_reseal(struct store_conn *c, int batch, struct reseal_stats *st, struct lerr *e) LERR_WUR;
 
+/* ---- an organisation's logo, an act's publication date (logo.c, 038) ---- */
+/* 0 when the person is an agent or administrator of the document's
+ * organisation (person_may_manage), else LERR_FORBIDDEN (web.c). */
+int store_web_may_manage(struct store_conn *c, long long person, const char *doc_id,
+			 struct lerr *e) LERR_WUR;
+/* Sets (replaces) the logo, checked beforehand (pdf/ lpdf_image_check). */
+int store_org_logo_set(struct store_conn *c, const char *siren, const char *media_type, int w, int h,
+		       const void *data, size_t len, const char *actor, struct lerr *e) LERR_WUR;
+/* LERR_NOTFOUND when it has none. */
+int store_org_logo_delete(struct store_conn *c, const char *siren, const char *actor,
+			  struct lerr *e) LERR_WUR;
+/* The logo into out (out->len 0 and media_type "" when none). */
+int store_org_logo_get(struct store_conn *c, const char *siren, char media_type[16], struct buf *out,
+		       struct lerr *e) LERR_WUR;
+/* The logo of the document's organisation (out->len 0 when none). */
+int store_doc_org_logo(struct store_conn *c, const char *doc_id, struct buf *out,
+		       struct lerr *e) LERR_WUR;
+/* Records the act's publication date (YYYY-MM-DD), journaled, event
+ * document.published; LERR_CONFLICT when not acknowledged, LERR_INVALID
+ * (field "date") before the decision date or after today. */
+int store_doc_publish(struct store_conn *c, const char *doc_id, const char *date, const char *actor,
+		      struct lerr *e) LERR_WUR;
+/* dd/mm/yyyy of the act's publication, "" when unknown. */
+int store_doc_published_day(struct store_conn *c, const char *doc_id, char day[11],
+			    struct lerr *e) LERR_WUR;
+/* The document's file of that role replaced in place (its number kept),
+ * or added when it has none. */
+int store_doc_file_put(struct store_conn *c, const char *doc_id, const char *role, const char *name,
+		       const char *media_type, const void *data, size_t len, struct lerr *e) LERR_WUR;
+
 #endif

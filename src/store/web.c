@@ -115,6 +115,7 @@ store_web_doc(struct store_conn *c, long long person, const char *doc_id, char *
 		" 'act_for', (SELECT name FROM person WHERE id = person_may_act($1::bigint, d.id) AND id <> $1::bigint),"
 		" 'may_remord', circuit_may_remord($1::bigint, d),"
 		" 'may_annul', d.kind = 'acte' AND d.state = 'acknowledged' AND person_may_manage($1::bigint, d.id),"
+		" 'may_publish', d.kind = 'acte' AND d.state = 'acknowledged' AND person_may_manage($1::bigint, d.id),"
 		" 'steps', circuit_doc_steps_json($1::bigint, d),"
 		" 'history', (SELECT coalesce(json_agg(json_build_object('at', ts_text(j.at), 'actor', j.actor,"
 		"   'action', j.action, 'detail', j.detail) ORDER BY j.id), '[]') FROM journal j WHERE j.doc_id = d.id))::text"
@@ -366,6 +367,22 @@ store_web_letter(struct store_conn *c, long long person, const char *doc_id, lon
 		" AND role IN ('agent', 'org_admin')))", p, 3, json, e);
 	if (rc == LERR_NOTFOUND)
 		lerr_set(e, LERR_NOTFOUND, NULL, "no such letter");
+	return rc;
+}
+
+int
+store_web_may_manage(struct store_conn *c, long long person, const char *doc_id, struct lerr *e)
+{
+	char id[24];
+	long long may = 0;
+	int rc;
+
+	snprintf(id, sizeof(id), "%lld", person);
+	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(doc_id) };
+	rc = sq_int(c, "SELECT person_may_manage($1::bigint, $2::uuid)", p, 2, &may, e);
+	if (!rc && !may)
+		rc = lerr_set(e, LERR_FORBIDDEN, NULL, "only the organisation's agents and administrators "
+			      "may do this");
 	return rc;
 }
 

@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include "core/log.h"
@@ -53,10 +54,11 @@ read_aracte(const void *data, size_t len, struct aracte *a)
 	return ok;
 }
 
-/* The act's PDF: the signed one (PAdES) over the main file. */
+/* The act's PDF (the signed one over the main file) and its ARActe (the
+ * last file of role ack). */
 struct pick {
-	long long blob;
-	int nchunks, signed_pdf;
+	long long blob, ack;
+	int nchunks, ack_chunks, signed_pdf;
 	char name[256];
 };
 
@@ -69,6 +71,11 @@ pick_pdf(void *arg, int n, const char *role, const char *name, const char *media
 
 	(void)n;
 	(void)size;
+	if (!strcmp(role, "ack")) {
+		p->ack = blob_id;
+		p->ack_chunks = nchunks;
+		return;
+	}
 	if (strcmp(media_type, "application/pdf") || (strcmp(role, "main") && !is_signed) ||
 	    (p->signed_pdf && !is_signed))
 		return;
@@ -85,18 +92,24 @@ append(void *arg, const void *p, size_t n)
 		((struct buf *)arg)->len = (size_t)-1 >> 1;     /* marks the overflow */
 }
 
+/* S²LOW's lines, "Publié le" when the act's publication day is known. */
 static int
-stamp_lines(struct store_conn *c, const char *doc_id, const struct aracte *a,
-	    char l[3][96], struct lerr *e)
+stamp_lines(struct store_conn *c, const char *doc_id, const struct aracte *a, const char *published,
+	    char l[4][96], size_t *n, struct lerr *e)
 {
-	char sent[11];
+	char sent[11], day[11] = "";
 	int rc = store_xmit_sent_day(c, doc_id, sent, e);
 
+	if (!rc && !published)
+		rc = store_doc_published_day(c, doc_id, day, e);
 	if (rc)
 		return rc;
 	snprintf(l[0], 96, "Envoyé en préfecture le %s", sent[0] ? sent : a->received);
 	snprintf(l[1], 96, "Reçu en préfecture le %s", a->received);
-	snprintf(l[2], 96, "ID : %s", a->id);
+	*n = 2;
+	if (published ? published[0] : day[0])
+		snprintf(l[(*n)++], 96, "Publié le %s", published ? published : day);
+	snprintf(l[(*n)++], 96, "ID : %s", a->id);
 	return 0;
 }
 
@@ -109,38 +122,142 @@ stamped_name(const char *name, char *out, size_t n)
 	snprintf(out, n, "%.*s-tamponne.pdf", stem > 200 ? 200 : stem, name);
 }
 
+/* The stored ARActe of the act into a. */
+static int
+stored_aracte(struct store_conn *c, const struct pick *p, struct aracte *a, struct lerr *e)
+{
+	struct buf x;
+	int rc;
+
+	buf_init(&x, XMIT_MAX_XML_RETURN);
+	rc = xmit_spool_blob(c, p->ack, p->ack_chunks, NULL, append, &x, e);
+	if (!rc && (x.len > XMIT_MAX_XML_RETURN || !read_aracte(x.data, x.len, a)))
+		rc = lerr_set(e, LERR_NOTFOUND, NULL, "the act has no readable acknowledgement (ARActe)");
+	buf_fini(&x);
+	return rc;
+}
+
+int
+xmit_stamp_make(struct store_conn *c, const char *doc_id, const void *ack, size_t acklen,
+		const char *published, struct buf *out, char name[256], struct lerr *e)
+{
+	struct aracte a;
+	struct pick p = { 0 };
+	struct buf pdf;
+	char l[4][96];
+	const char *lines[4] = { l[0], l[1], l[2], l[3] };
+	size_t n = 0;
+	int rc;
+
+	if (ack && !read_aracte(ack, acklen, &a))
+		return lerr_set(e, LERR_NOTFOUND, NULL, "the acknowledgement is not an ARActe");
+	if ((rc = store_xmit_files(c, doc_id, pick_pdf, &p, e)))
+		return rc;
+	if (!p.blob || (!ack && !p.ack))
+		return lerr_set(e, LERR_NOTFOUND, NULL, p.blob ? "the act has no acknowledgement (ARActe)"
+				: "the act has no PDF to stamp");
+	if (!ack && (rc = stored_aracte(c, &p, &a, e)))
+		return rc;
+	buf_init(&pdf, LPDF_MAX_DOC);
+	if (!(rc = stamp_lines(c, doc_id, &a, published, l, &n, e)) &&
+	    !(rc = xmit_spool_blob(c, p.blob, p.nchunks, NULL, append, &pdf, e))) {
+		if (pdf.len > LPDF_MAX_DOC)
+			rc = lerr_set(e, LERR_INVALID, NULL, "the act is too large to stamp");
+		else
+			rc = lpdf_stamp(pdf.data, pdf.len, lines, n, out, e);
+	}
+	stamped_name(p.name, name, 256);
+	buf_fini(&pdf);
+	return rc;
+}
+
+/* Stamps and keeps the result as the file acte_tamponne (replaced in place
+ * when there is one).  A PDF that cannot be stamped is logged: what called
+ * (the acknowledgement, the publication) is recorded all the same. */
+static int
+stamp_keep(struct store_conn *c, const char *doc_id, const void *ack, size_t acklen, struct lerr *e)
+{
+	struct buf out;
+	char name[256];
+	struct lerr se;
+	int rc;
+
+	buf_init(&out, LPDF_MAX_DOC);
+	lerr_clear(&se);
+	rc = xmit_stamp_make(c, doc_id, ack, acklen, NULL, &out, name, &se);
+	if (rc == LERR_INVALID || rc == LERR_NOTFOUND) {
+		log_warn("doc=%s: no stamped act: %s", doc_id, se.msg);
+		rc = 0;
+	} else if (rc) {
+		*e = se;
+	} else {
+		rc = store_doc_file_put(c, doc_id, "acte_tamponne", name, "application/pdf", out.data,
+					out.len, e);
+	}
+	buf_fini(&out);
+	return rc;
+}
+
 int
 xmit_stamp_acte(struct store_conn *c, const char *doc_id, const void *ack, size_t acklen,
 		struct lerr *e)
 {
 	struct aracte a;
-	struct pick p = { 0 };
-	struct buf pdf, out;
-	char l[3][96], name[256];
-	const char *lines[3] = { l[0], l[1], l[2] };
-	struct lerr se;
-	int rc;
 
 	if (!read_aracte(ack, acklen, &a))
 		return 0;
-	if ((rc = store_xmit_files(c, doc_id, pick_pdf, &p, e)) || !p.blob)
-		return rc;
-	buf_init(&pdf, LPDF_MAX_DOC);
-	buf_init(&out, LPDF_MAX_DOC);
-	lerr_clear(&se);
-	if ((rc = stamp_lines(c, doc_id, &a, l, e)) ||
-	    (rc = xmit_spool_blob(c, p.blob, p.nchunks, NULL, append, &pdf, e)))
-		goto out;
-	if (pdf.len > LPDF_MAX_DOC || lpdf_stamp(pdf.data, pdf.len, lines, 3, &out, &se)) {
-		/* The acknowledgement is recorded all the same. */
-		log_warn("doc=%s: no stamped act: %s", doc_id, pdf.len > LPDF_MAX_DOC ?
-			 "the act is too large" : se.msg);
-		goto out;
+	return stamp_keep(c, doc_id, ack, acklen, e);
+}
+
+int
+xmit_restamp_acte(struct store_conn *c, const char *doc_id, struct lerr *e)
+{
+	return stamp_keep(c, doc_id, NULL, 0, e);
+}
+
+/* YYYY-MM-DD, digits where digits go, and a day of the calendar. */
+static int
+day_valid(const char *s)
+{
+	struct tm tm = { 0 }, g;
+	int y, m, d;
+	time_t t;
+
+	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
+	    strspn(s, "0123456789") != 4 || strspn(s + 5, "0123456789") != 2 ||
+	    strspn(s + 8, "0123456789") != 2 || sscanf(s, "%4d-%2d-%2d", &y, &m, &d) != 3 || y < 1900)
+		return 0;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = 12;
+	t = timegm(&tm);
+	gmtime_r(&t, &g);
+	return g.tm_year == y - 1900 && g.tm_mon == m - 1 && g.tm_mday == d;
+}
+
+int
+xmit_publish_acte(struct store_conn *c, const char *doc_id, const char *date, const char *actor,
+		  struct lerr *e)
+{
+	int rc;
+
+	if (!day_valid(date)) {
+		lerr_set(e, LERR_INVALID, "date", "the publication date must be a day written YYYY-MM-DD");
+		lerr_detail(e, "got \"%.40s\"", date ? date : "");
+		lerr_hint(e, "give the day the act was published, e.g. {\"date\": \"2026-12-06\"}");
+		return LERR_INVALID;
 	}
-	stamped_name(p.name, name, sizeof(name));
-	rc = store_xmit_attach(c, doc_id, "acte_tamponne", name, "application/pdf", out.data, out.len, e);
-out:
-	buf_fini(&pdf);
-	buf_fini(&out);
-	return rc;
+	if ((rc = store_doc_publish(c, doc_id, date, actor, e)))
+		return rc;
+	return xmit_restamp_acte(c, doc_id, e);
+}
+
+int
+xmit_publication_day(const char *date, char out[11])
+{
+	if (!day_valid(date))
+		return 0;
+	snprintf(out, 11, "%.2s/%.2s/%.4s", date + 8, date + 5, date);
+	return 1;
 }

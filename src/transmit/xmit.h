@@ -14,6 +14,8 @@
 #include "core/err.h"
 #include "store/store.h"
 
+struct buf;
+
 #define XMIT_JOB "transmit"            /* one per document: send it, exactly once */
 #define XMIT_CANCEL_JOB "cancel"       /* the 6-1 Annulation of an acknowledged act, exactly once */
 #define XMIT_LETTER_JOB "letter_answer" /* an answer to a prefecture's letter (2-2, 3-2...), exactly once */
@@ -81,5 +83,26 @@ const char *xmit_connector_pick(const char *kind, int (*has)(void *arg, const ch
 /* LERR_INVALID (field "kind") for an unknown connector, (field "settings")
  * for a key it does not take; the hint lists what is known. */
 int xmit_settings_check(const char *connector, json_t *settings, struct lerr *e) LERR_WUR;
+
+/* The stamped act (stamp.c, doc/pades.md): the act's PDF (the PAdES-signed
+ * one over the main file) stamped in an incremental update with S²LOW's
+ * lines, "Publié le" included when known.  ack: the ARActe (NULL: the one
+ * stored, file role ack); published: dd/mm/yyyy (NULL: the act's stored
+ * date, "" none).  LERR_NOTFOUND without a PDF or an ARActe, LERR_INVALID
+ * when the PDF cannot be stamped.  name: <act>-tamponne.pdf. */
+int xmit_stamp_make(struct store_conn *c, const char *doc_id, const void *ack, size_t acklen,
+		    const char *published, struct buf *out, char name[256], struct lerr *e) LERR_WUR;
+/* Stamps the act again (its publication date now known): the file role
+ * acte_tamponne replaced in place.  A PDF that cannot be stamped is logged. */
+int xmit_restamp_acte(struct store_conn *c, const char *doc_id, struct lerr *e) LERR_WUR;
+
+/* Records the act's publication date (YYYY-MM-DD: LERR_INVALID, field
+ * "date", otherwise; the store refuses an act not acknowledged, a day
+ * before its decision or after today) and stamps it again with "Publié le".
+ * Inside the caller's transaction. */
+int xmit_publish_acte(struct store_conn *c, const char *doc_id, const char *date, const char *actor,
+		      struct lerr *e) LERR_WUR;
+/* YYYY-MM-DD as dd/mm/yyyy into out: 1, or 0 when date is not a day. */
+int xmit_publication_day(const char *date, char out[11]);
 
 #endif

@@ -139,8 +139,9 @@ int xmit_tls_handshake(json_t *settings, const char *url, const char *what, stru
 
 /* ---- the stamped act (stamp.c) ---- */
 /* ack an ARActe of doc_id: its PDF stamped ("Envoyé/Reçu en préfecture le",
- * "ID : ...") as the document's file role acte_tamponne.  Anything else, or
- * a PDF that cannot be stamped (logged), adds nothing. */
+ * "Publié le" when known, "ID : ...") as the document's file role
+ * acte_tamponne.  Anything else, or a PDF that cannot be stamped (logged),
+ * adds nothing. */
 int xmit_stamp_acte(struct store_conn *c, const char *doc_id, const void *ack, size_t acklen,
 		    struct lerr *e) LERR_WUR;
 

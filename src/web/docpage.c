@@ -7,6 +7,8 @@
  */
 #include "web/web_int.h"
 
+#include "transmit/xmit.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +82,13 @@ acte_meta(struct page *p, json_t *m)
 	meta_item(p, "Date de décision", web_date_fr(p, js(m, "date_decision")));
 }
 
+/* "Publié le", set by the vendor or an agent (publication_form). */
+static void
+publication_meta(struct page *p, json_t *doc)
+{
+	meta_item(p, "Publié le", web_date_fr(p, js(doc, "publication_date")));
+}
+
 static void pes_signatures(struct page *p, json_t *doc);
 
 static void
@@ -110,8 +119,10 @@ metadata(struct page *p, json_t *j)
 		h_when(p, js(sig, "at"));
 		h_raw(p, "</dd>");
 	}
-	if (json_is_object(json_object_get(doc, "acte")))   /* the kind's own object */
+	if (json_is_object(json_object_get(doc, "acte"))) {  /* the kind's own object */
 		acte_meta(p, json_object_get(doc, "acte"));
+		publication_meta(p, doc);
+	}
 	h_raw(p, "</dl>");
 	if (json_array_size(w)) {
 		h_raw(p, "<h3>Avertissements</h3><ul>");
@@ -218,6 +229,8 @@ action_label(struct page *p, const char *a)
 		{ "document.received", "Reçu de l’éditeur" }, { "document.file_returned", "Fichier reçu de la plateforme" },
 		{ "file.downloaded", "Fichier consulté" }, { "document.state", "Changement d’état" },
 		{ "document.visa", "Visé" }, { "document.remord", "Repris (droit de remords)" },
+		{ "document.published", "Date de publication indiquée" },
+		{ "document.file_replaced", "Fichier refait par liasse" },
 	};
 
 	for (size_t i = 0; i < sizeof(acts) / sizeof(acts[0]); i++)
@@ -391,6 +404,21 @@ annul_form(struct page *p, const char *id)
 	      "</div></form></section>");
 }
 
+/* The act's publication date: the stamped act then says "Publié le". */
+static void
+publication_form(struct page *p, json_t *doc)
+{
+	h_raw(p, "<section class=\"card\" aria-labelledby=\"publication\"><h2 id=\"publication\">"
+	      "Publication</h2><p>Indiquez le jour où l’acte a été publié ou affiché : l’acte tamponné "
+	      "portera « Publié le … ».</p>");
+	h_fmt(p, "<form method=\"post\" action=\"/documents/%s/publication\">", js(doc, "id"));
+	page_csrf_field(p);
+	h_raw(p, "<label for=\"date-publication\">Date de publication (jj/mm/aaaa)</label>");
+	h_date_input(p, "date-publication", "date", js(doc, "publication_date"), 1);
+	h_raw(p, "<div class=\"actions\"><button type=\"submit\">Enregistrer la date</button></div>"
+	      "</form></section>");
+}
+
 void
 web_doc(struct page *p)
 {
@@ -411,6 +439,9 @@ web_doc(struct page *p)
 	if (web_query(p, "annulation"))
 		h_raw(p, "<p class=\"flash ok\" role=\"status\">La demande d’annulation est envoyée à la préfecture ; "
 		      "l’acte sera annulé à son accusé de réception.</p>");
+	if (web_query(p, "publie"))
+		h_raw(p, "<p class=\"flash ok\" role=\"status\">La date de publication est enregistrée ; "
+		      "l’acte tamponné porte « Publié le ».</p>");
 	if (web_query(p, "repris"))
 		h_raw(p, "<p class=\"flash ok\" role=\"status\">Le document est repris : il attend de nouveau votre "
 		      "visa.</p>");
@@ -424,6 +455,8 @@ web_doc(struct page *p)
 		remord_form(p, js(doc, "id"));
 	if (json_is_true(json_object_get(j, "may_annul")))
 		annul_form(p, js(doc, "id"));
+	if (json_is_true(json_object_get(j, "may_publish")))
+		publication_form(p, doc);
 	metadata(p, j);
 	circuit_box(p, doc, json_object_get(j, "steps"));
 	h_raw(p, "</div></div>");
@@ -535,6 +568,53 @@ web_doc_annul(struct page *p)
 	if (rc)
 		return page_lerr(p, &e);
 	page_redirect(p, arena_printf(p->a, "/documents/%s?annulation=1", id));
+}
+
+/* An agent gives the act's publication date (as a vendor's PUT
+ * .../publication does): recorded, the act stamped again. */
+static const char *
+publication_refusal(struct page *p, const struct lerr *e)
+{
+	if (strstr(e->msg, "before the decision"))
+		return "la date de publication ne peut pas précéder la date de la décision.";
+	if (strstr(e->msg, "in the future"))
+		return "la date de publication ne peut pas être dans le futur.";
+	if (e->kind == LERR_CONFLICT)
+		return "seul un acte acquitté par la préfecture a une date de publication.";
+	return arena_printf(p->a, "%s%s%s", e->msg, e->hint[0] ? " — " : "", e->hint);
+}
+
+void
+web_doc_publication(struct page *p)
+{
+	const char *id = p->params[0], *day = web_date_iso(p, form_get(p, "date"));
+	struct store_conn *c = NULL;
+	struct lerr e;
+	int rc;
+
+	if (!uuid_valid(id))
+		return page_error(p, 404, "Introuvable", "Ce document n’existe pas.");
+	if (!day)
+		return page_error(p, 422, "Date refusée", "La date de publication s’écrit jj/mm/aaaa, "
+				  "par exemple 06/12/2026.");
+	lerr_clear(&e);
+	rc = store_acquire(p->w->store, &c, &e);
+	if (!rc && !(rc = store_begin(c, &e))) {
+		rc = store_web_may_manage(c, p->me.id, id, &e);
+		if (!rc)
+			rc = xmit_publish_acte(c, id, day, page_actor(p), &e);
+		rc = rc ? (store_rollback(c), rc) : store_commit(c, &e);
+	}
+	store_release(p->w->store, c);
+	if (rc == LERR_FORBIDDEN)
+		return page_error(p, 403, "Accès refusé", "Seuls les agents et administrateurs de "
+				  "l’organisation indiquent la date de publication.");
+	if (rc == LERR_INVALID || rc == LERR_CONFLICT)
+		return page_error(p, lerr_http_status(e.kind), "Date refusée",
+				  arena_printf(p->a, "Refusé : %s", publication_refusal(p, &e)));
+	if (rc)
+		return page_lerr(p, &e);
+	page_redirect(p, arena_printf(p->a, "/documents/%s?publie=1", id));
 }
 
 /* ---- circuits: a visa, the droit de remords (doc/circuits.md) ---- */

@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/secret.h"
+#include "pdf/pdf.h"
 
 #define MAX_STEPS 20
 
@@ -53,7 +55,7 @@ web_org_subnav(struct page *p, const char *siren, const char *cur)
 {
 	static const char *const items[][2] = {
 		{ "", "Réglages" }, { "/personnes", "Personnes et rôles" },
-		{ "/routage", "Aiguillage" }, { "/circuits", "Circuits" },
+		{ "/routage", "Aiguillage" }, { "/circuits", "Circuits" }, { "/logo", "Logo" },
 	};
 
 	h_raw(p, "<nav aria-label=\"Cette organisation\"><ul class=\"nav card\">");
@@ -104,9 +106,10 @@ web_orgadmin_home(struct page *p)
 		h_fmt(p, "<li><strong>%s</strong> <span class=\"muted\">SIREN %s</span> : "
 		      "<a href=\"/admin/organisations/%s/personnes\">personnes et rôles</a>, "
 		      "<a href=\"/admin/organisations/%s/routage\">aiguillage</a>, "
-		      "<a href=\"/admin/organisations/%s/circuits\">circuits</a></li>",
+		      "<a href=\"/admin/organisations/%s/circuits\">circuits</a>, "
+		      "<a href=\"/admin/organisations/%s/logo\">logo</a></li>",
 		      js(r, "organisation_name"), js(r, "organisation"), js(r, "organisation"),
-		      js(r, "organisation"), js(r, "organisation"));
+		      js(r, "organisation"), js(r, "organisation"), js(r, "organisation"));
 	}
 	h_raw(p, "</ul>");
 	json_decref(me);
@@ -843,4 +846,156 @@ web_org_people_post(struct page *p)
 	else
 		page_flash(p, "ok", remove ? "Rôle retiré." : "Rôle attribué.");
 	org_people_page(p, &o, rc ? lerr_http_status(e.kind) : 200);
+}
+
+/* ---- the logo of the signature block (PAdES, doc/pades.md) ---- */
+
+static int
+logo_read(struct page *p, const char *siren, char type[16], struct buf *img, struct lerr *e)
+{
+	struct store_conn *c = NULL;
+	int rc = store_acquire(p->w->store, &c, e);
+
+	if (!rc)
+		rc = store_org_logo_get(c, siren, type, img, e);
+	store_release(p->w->store, c);
+	return rc;
+}
+
+static void
+logo_page(struct page *p, const struct org *o, unsigned status)
+{
+	struct buf img;
+	char type[16];
+	struct lpdf_image im;
+	struct lerr e;
+
+	lerr_clear(&e);
+	buf_init(&img, LPDF_LOGO_MAX);
+	if (logo_read(p, o->siren, type, &img, &e)) {
+		buf_fini(&img);
+		return page_lerr(p, &e);
+	}
+	org_begin(p, o, "Logo", "/logo");
+	h_raw(p, "<section class=\"card\" aria-labelledby=\"logo-titre\"><h2 id=\"logo-titre\">Logo du bloc "
+	      "de signature</h2><p>Le logo apparaît à gauche du bloc visible des signatures PAdES des "
+	      "documents de l’organisation, à la hauteur du bloc, proportions gardées. Une image PNG ou "
+	      "JPEG de 512 Kio au plus et de 2048 pixels de côté au plus.</p>");
+	if (img.len && !lpdf_image_check(img.data, img.len, &im, &e))
+		h_fmt(p, "<p><img src=\"/admin/organisations/%s/logo/image\" alt=\"Logo actuel\" "
+		      "style=\"max-height:54px\"> <span class=\"muted\">%s, %d × %d pixels, %zu octets</span></p>",
+		      o->siren, type, im.w, im.h, img.len);
+	else
+		h_raw(p, "<p class=\"muted\">Aucun logo : le bloc ne porte que le texte.</p>");
+	h_fmt(p, "<form method=\"post\" action=\"/admin/organisations/%s/logo\" "
+	      "enctype=\"multipart/form-data\">", o->siren);
+	page_csrf_field(p);
+	h_raw(p, "<label for=\"logo\">Nouveau logo (PNG ou JPEG)</label>"
+	      "<input type=\"file\" id=\"logo\" name=\"logo\" accept=\"image/png,image/jpeg\" required>"
+	      "<div class=\"actions\"><button type=\"submit\">Enregistrer le logo</button></div></form>");
+	if (img.len) {
+		h_fmt(p, "<form method=\"post\" action=\"/admin/organisations/%s/logo\" "
+		      "data-confirm=\"Retirer le logo du bloc de signature ?\">", o->siren);
+		page_csrf_field(p);
+		h_raw(p, "<input type=\"hidden\" name=\"op\" value=\"retirer\"><div class=\"actions\">"
+		      "<button type=\"submit\" class=\"danger\">Retirer le logo</button></div></form>");
+	}
+	h_raw(p, "</section>");
+	buf_fini(&img);
+	org_end(p, status);
+}
+
+void
+web_org_logo(struct page *p)
+{
+	struct org o;
+
+	if (!org_guard(p, p->params[0], &o))
+		logo_page(p, &o, 200);
+}
+
+void
+web_org_logo_image(struct page *p)
+{
+	struct buf img;
+	char type[16];
+	struct org o;
+	struct lerr e;
+
+	if (org_guard(p, p->params[0], &o))
+		return;
+	lerr_clear(&e);
+	buf_init(&img, LPDF_LOGO_MAX);
+	if (logo_read(p, o.siren, type, &img, &e) || !img.len) {
+		buf_fini(&img);
+		return page_error(p, 404, "Aucun logo", "Cette organisation n’a pas de logo.");
+	}
+	p->r->status = 200;
+	p->r->ctype = arena_strdup(p->a, type);
+	p->r->body = img.data;          /* taken: freed with the reply */
+	p->r->len = img.len;
+}
+
+/* What MuPDF found wrong with the file, in French. */
+static const char *
+logo_refusal(struct page *p, const struct lerr *e)
+{
+	if (strstr(e->msg, "not a PNG or JPEG"))
+		return "ce fichier n’est pas une image PNG ou JPEG.";
+	if (strstr(e->msg, "KiB"))
+		return "l’image dépasse 512 Kio ; réduisez-la (quelques centaines de pixels suffisent).";
+	if (strstr(e->msg, "pixels"))
+		return "l’image dépasse 2048 pixels de côté ; réduisez-la.";
+	if (strstr(e->msg, "decoded") || strstr(e->msg, "damaged"))
+		return "l’image est endommagée ; enregistrez-la de nouveau en PNG ou en JPEG.";
+	if (e->kind == LERR_NOTFOUND)
+		return "l’organisation n’a pas de logo.";
+	return arena_printf(p->a, "%s%s%s", e->msg, e->hint[0] ? " — " : "", e->hint);
+}
+
+static int
+logo_change(struct page *p, const char *siren, int remove, struct lerr *e)
+{
+	const struct form_field *f = form_field(p, "logo");
+	struct store_conn *c = NULL;
+	struct lpdf_image im;
+	int rc = 0;
+
+	if (!remove && (!f || !f->len)) {
+		rc = lerr_set(e, LERR_INVALID, "logo", "no file");
+		lerr_hint(e, "choisissez un fichier PNG ou JPEG");
+	}
+	if (!rc && !remove)
+		rc = lpdf_image_check(f->value, f->len, &im, e);
+	if (!rc)
+		rc = store_acquire(p->w->store, &c, e);
+	if (!rc && remove)
+		rc = store_org_logo_delete(c, siren, page_actor(p), e);
+	else if (!rc)
+		rc = store_org_logo_set(c, siren, im.media_type, im.w, im.h, f->value, f->len,
+					page_actor(p), e);
+	store_release(p->w->store, c);
+	return rc;
+}
+
+void
+web_org_logo_post(struct page *p)
+{
+	const char *op = form_get(p, "op");
+	int remove = op && !strcmp(op, "retirer");
+	struct org o;
+	struct lerr e;
+	int rc;
+
+	if (org_guard(p, p->params[0], &o))
+		return;
+	lerr_clear(&e);
+	rc = logo_change(p, o.siren, remove, &e);
+	if (rc && !strcmp(e.msg, "no file"))
+		page_flash(p, "error", "Refusé : choisissez un fichier PNG ou JPEG.");
+	else if (rc)
+		page_flash(p, "error", arena_printf(p->a, "Refusé : %s", logo_refusal(p, &e)));
+	else
+		page_flash(p, "ok", remove ? "Logo retiré." : "Logo enregistré.");
+	logo_page(p, &o, rc ? lerr_http_status(e.kind) : 200);
 }

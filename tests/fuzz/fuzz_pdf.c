@@ -3,7 +3,8 @@
  * signing would (lpdf_check), its signature fields listed with their
  * ByteRange and /Contents (lpdf_signatures, what verification reads), and,
  * when it opens, stamped (lpdf_stamp); the stamped output must start with
- * the input's bytes.  MuPDF's allocations are capped (LPDF_MAX_HEAP): an
+ * the input's bytes.  The same input is also read as an organisation's
+ * logo (lpdf_image_check: PNG/JPEG recognised and decoded by MuPDF).  MuPDF's allocations are capped (LPDF_MAX_HEAP): an
  * input that needs more is refused, not an OOM.  Built by `make fuzz`.
  */
 #include <stdint.h>
@@ -36,8 +37,13 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 	struct buf out;
 	size_t nsig = 0, sum = 0;
 	int pages = 0;
+	struct lpdf_image im;
 
 	log_set_level(LOG_LVL_ERROR);
+	lerr_clear(&e);
+	if (!lpdf_image_check(p, n, &im, &e) && (im.w < 1 || im.h < 1 || im.w > LPDF_LOGO_SIDE ||
+						 im.h > LPDF_LOGO_SIDE))
+		abort();        /* a logo taken is within the caps */
 	lerr_clear(&e);
 	if (lpdf_check(p, n, &pages, &e))
 		return 0;

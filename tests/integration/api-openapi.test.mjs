@@ -567,6 +567,42 @@ describe('liassed answers as doc/openapi.json says', () => {
 		conforms('PUT', E, await put(adm, s.orgA, { parent: s.orgB }));       // 422: no move in the tree
 		conforms('PUT', E, await put(adm, s.orgA, { helios: { budgets: ['ABC'] } }));   // 422
 		conforms('PUT', E, await put(ops, '999999999', { city: 'Nulle part' }));         // 404
+		// the logo of the PAdES block (issue 15): a 1x1 PNG
+		const L = '/api/v1/admin/organisations/{siren}/logo';
+		const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC', 'base64');
+		const putLogo = (who, siren, body) => request(who.url, { method: 'PUT', path: `/api/v1/admin/organisations/${siren}/logo`,
+			headers: who.headers({ 'Content-Type': 'image/png', 'Content-Length': body.length }), body });
+		conforms('GET', L, await adm.get(`/api/v1/admin/organisations/${s.orgA}/logo`));     // 404: none yet
+		r = await putLogo(adm, s.orgA, png);
+		conforms('PUT', L, r);
+		assert.equal(r.status, 200, r.text);
+		conforms('PUT', L, await putLogo(adm, s.orgA, Buffer.from('not an image')));   // 422
+		conforms('PUT', L, await putLogo(adm, s.orgB, png));                           // 403
+		conforms('PUT', L, await putLogo(ops, s.orgA, Buffer.alloc(1536 * 1024, 1)));  // 413
+		r = await adm.get(`/api/v1/admin/organisations/${s.orgA}/logo`);
+		conforms('GET', L, r);
+		assert.equal(r.status, 200);
+		conforms('GET', L, await me.get(`/api/v1/admin/organisations/${s.orgA}/logo`));   // 403
+		r = await adm.delete(`/api/v1/admin/organisations/${s.orgA}/logo`);
+		conforms('DELETE', L, r);
+		assert.equal(r.status, 204);
+		conforms('DELETE', L, await adm.delete(`/api/v1/admin/organisations/${s.orgA}/logo`));   // 404
+	});
+
+	it('the publication date of an act (issue 15)', async () => {
+		const P = '/api/v1/documents/{id}/publication';
+		const pub = (id, body) => request(s.a.url, { method: 'PUT', path: `/api/v1/documents/${id}/publication`,
+			headers: s.a.headers({ 'Content-Type': 'application/json' }), body: JSON.stringify(body) });
+		const d = await s.a.postDocument(acteMeta(s.orgA, 'PUB2026_1', { sign: true, transmit: false }),
+			pdfFile());
+		assert.equal(d.status, 201, d.text);
+		const today = new Date().toISOString().slice(0, 10);
+		conforms('PUT', P, await pub(d.json.id, { date: today }));           // 409: not acknowledged
+		conforms('PUT', P, await pub(d.json.id, { date: 'demain' }));        // 422
+		conforms('PUT', P, await pub('00000000-0000-4000-8000-000000000000', { date: today }));   // 404
+		const bad = await request(s.a.url, { method: 'PUT', path: `/api/v1/documents/${d.json.id}/publication`,
+			headers: s.a.headers({ 'Content-Type': 'application/json' }), body: '{nope' });
+		conforms('PUT', P, bad);                                             // 400
 	});
 
 	it('every documented operation was exercised', () => {

@@ -414,6 +414,20 @@ test('an act posted as Pastell posts it goes to the official\'s queue, is signed
 	assert.equal(sha(plain.body), byRole('main').sha256, 'without tampon: the act as posted');
 	const annexDl = await curl(`/modules/actes/actes_download_file.php?file=${list[2].id}&tampon=true`);
 	assert.equal(sha(annexDl.body), byRole('annexe').sha256);
+	// tampon=true&date_affichage=Y-m-d, as Pastell's getActeTamponne($id, $date_affichage) asks
+	// (S²LOW's actes_download_file.php hands date_affichage to setTampon()): stamped now with
+	// "Publié le", nothing recorded; a date that is not one sends the browser home.
+	const day = new Date().toISOString().slice(0, 10);
+	const pub = await curl(`/modules/actes/actes_download_file.php?file=${list[1].id}&tampon=true&date_affichage=${day}`);
+	assert.equal(pub.status, 200);
+	assert.match(pub.headers['content-type'], /application\/pdf/);
+	const pubText = spawnSync('pdftotext', ['-', '-'], { input: pub.body, encoding: 'utf8' }).stdout;
+	assert.ok(pubText.includes(`Publié le ${day.slice(8, 10)}/${day.slice(5, 7)}/${day.slice(0, 4)}`), pubText);
+	assert.match(pubText, /Reçu en préfecture le/);
+	assert.equal((await env.a.get(`/api/v1/documents/${docId}`)).json.publication_date, null, 'nothing recorded');
+	assert.equal(sha((await curl(`/modules/actes/actes_download_file.php?file=${list[1].id}&tampon=true`)).body),
+		byRole('acte_tamponne').sha256, 'the stored stamped act unchanged');
+	assert.equal((await curl(`/modules/actes/actes_download_file.php?file=${list[1].id}&tampon=true&date_affichage=18/02/2022`)).status, 302);
 	for (const bad of [`${tx}999`, '0', 'abc'])
 		assert.equal((await curl(`/modules/actes/actes_download_file.php?file=${bad}`)).status, 302);
 	assert.equal((await curl('/modules/actes/actes_transac_get_files_list.php?transaction=999999')).utf8,

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { newHarness, acteMeta, fixture, skip, OFFICIAL_A, PASSWORD } from '../lib/harness.mjs';
+import { newHarness, acteMeta, fixture, skip, request, assertProblem, OFFICIAL_A, PASSWORD } from '../lib/harness.mjs';
 import { requireStatesim, startStatesim, configureActes, makeTls, waitState, FAST } from './transmit-common.mjs';
 import { makePki } from '../lib/pki.mjs';
 import { makePdf } from '../lib/pdf.mjs';
@@ -54,6 +54,8 @@ test.after(async () => {
 	await pki.cleanup();
 });
 
+let acked;     // the act of the first test, acknowledged: { id, signed }
+
 test('a PAdES-signed act, acknowledged, comes back stamped with its signature intact', async () => {
 	const numero = `P${process.pid % 1000}_1`;
 	const meta = acteMeta(env.orgA, numero, { sign: true, transmit: true, signature_profile: 'pades' });
@@ -72,6 +74,7 @@ test('a PAdES-signed act, acknowledged, comes back stamped with its signature in
 	};
 	const signed = await get('signed');
 	const stamped = await get('acte_tamponne');
+	acked = { id: p.json.id, signed, n: d.files.find((x) => x.role === 'acte_tamponne').id };
 	const ack = (await get('ack')).toString('latin1');
 	const id = ack.match(/IDActe="([^"]+)"/)[1];
 	const [, y, m, dd] = ack.match(/DateReception="(\d{4})-(\d\d)-(\d\d)"/);
@@ -103,4 +106,105 @@ test('a PAdES-signed act, acknowledged, comes back stamped with its signature in
 	const web = await off.get(link, { Cookie: off.cookie });
 	assert.equal(web.status, 200);
 	assert.ok(Buffer.from(web.body).equals(stamped), 'the web page serves the stamped act');
+});
+
+// "Publié le": the vendor tells liasse the act's publication date; the
+// stamped act is made again from the signed original (the same file number),
+// the signature still valid and covering its revision.
+const dmy = (iso) => `${iso.slice(8, 10)}/${iso.slice(5, 7)}/${iso.slice(0, 4)}`;
+const putPub = (id, body) => request(env.a.url, { method: 'PUT', path: `/api/v1/documents/${id}/publication`,
+	headers: env.a.headers({ 'Content-Type': 'application/json' }), body: JSON.stringify(body) });
+
+test('the publication date: refused when wrong, then "Publié le" on the stamped act, signature intact', async () => {
+	assert.ok(acked, 'the first test acknowledged an act');
+	const id = acked.id;
+	const today = new Date().toISOString().slice(0, 10);
+	const before = (await env.a.get(`/api/v1/documents/${id}`)).json;
+	assert.equal(before.publication_date, null);
+	const tomorrow = new Date(Date.now() + 2 * 86400e3).toISOString().slice(0, 10);
+	for (const [body, re] of [
+		[{ date: '2020-01-01' }, /before the decision date/],
+		[{ date: tomorrow }, /in the future/],
+		[{ date: '06/12/2026' }, /YYYY-MM-DD/],
+		[{ date: '2026-02-30' }, /YYYY-MM-DD/],
+		[{}, /date must be a string/],
+	]) {
+		const r = await putPub(id, body);
+		assertProblem(assert, r, { status: 422, field: 'date' });
+		assert.match(`${r.json.title} ${r.json.detail || ''}`, re);
+		assert.ok(r.json.hint, r.text);
+	}
+	// an act not acknowledged: 409; another client's or no document: 404
+	const other = await env.a.postDocument(acteMeta(env.orgA, `P${process.pid % 1000}_2`, { sign: true, transmit: false }),
+		{ name: 'a.pdf', type: 'application/pdf', data: makePdf() });
+	assertProblem(assert, await putPub(other.json.id, { date: today }), { status: 409 });
+	assertProblem(assert, await putPub('00000000-0000-4000-8000-000000000000', { date: today }), { status: 404 });
+	assert.equal(await h.psql(`SELECT count(*) FROM journal WHERE action = 'document.published'`), '0', 'nothing recorded');
+
+	const r = await putPub(id, { date: today });
+	assert.equal(r.status, 200, r.text);
+	assert.equal(r.json.publication_date, today);
+	const f = r.json.files.filter((x) => x.role === 'acte_tamponne');
+	assert.equal(f.length, 1, 'the stamped act replaced, not a second one');
+	assert.equal(f[0].id, acked.n, 'at the same file number (the same href)');
+	const stamped = (await env.a.get(f[0].href)).body;
+	assert.ok(stamped.subarray(0, acked.signed.length).equals(acked.signed), 'made from the signed original');
+	fs.writeFileSync(path.join(work, 'publie.pdf'), stamped);
+	const txt = run('pdftotext', ['-f', '1', '-l', '1', path.join(work, 'publie.pdf'), '-']).stdout.replace(/\s+/g, ' ');
+	assert.ok(txt.includes(`Publié le ${dmy(today)}`), txt);
+	assert.match(txt, /Reçu en préfecture le \d\d\/\d\d\/20\d\d/);
+	assert.match(txt, /ID : 045-214502494-/);
+	const ps = run('pdfsig', ['-nocert', path.join(work, 'publie.pdf')]).stdout;
+	assert.match(ps, /Signature Validation: Signature is Valid\./, ps);
+	assert.match(ps, /Not total document signed/);
+	const v = JSON.parse((await h.cli(['verify', path.join(work, 'publie.pdf'), '--trust', pki.trust, '--json'])).stdout);
+	assert.equal(v.valid, true, JSON.stringify(v.checks));
+	assert.match(v.checks.find((c) => c.id === 'modified').reason_en,
+		new RegExp(`covers the revision of bytes 0 to ${acked.signed.length}`));
+	// journaled with the vendor as actor, one event document.published
+	assert.equal(await h.psql(`SELECT actor FROM journal WHERE doc_id = '${id}' AND action = 'document.published'`),
+		'client:vendor-a');
+	let items = [];
+	for (const t0 = Date.now(); !items.length && Date.now() - t0 < 60000;) {   // sealed within a second or so
+		const feed = await env.a.get('/api/v1/events?after=0&limit=200');
+		assert.equal(feed.status, 200, feed.text);
+		items = feed.json.items.filter((x) => x.document === id && x.type === 'document.published');
+		if (!items.length)
+			await new Promise((res) => setTimeout(res, 200));
+	}
+	assert.equal(items.length, 1, 'one event document.published');
+	assert.equal(items[0].state, 'acknowledged');
+});
+
+test('an agent gives the publication date on the act\'s page; a signer who is not an agent may not', async () => {
+	assert.ok(acked, 'the first test acknowledged an act');
+	const AGENT = 'agent-publication@saint-essai.test';
+	await h.person({ email: AGENT, name: 'Paule Agente', password: PASSWORD, roles: [{ org: env.orgA, role: 'agent' }] });
+	const post = (who, body) => request(env.d.url, { method: 'POST', path: `/documents/${acked.id}/publication`,
+		headers: { Cookie: who.cookie, 'Content-Type': 'application/x-www-form-urlencoded' },
+		body: Buffer.from(new URLSearchParams(body).toString()) });
+	const page = async (who) => (await request(env.d.url, { path: `/documents/${acked.id}`, headers: { Cookie: who.cookie } })).text;
+	const ag = await env.d.login(AGENT);
+	assert.match(await page(ag), /Date de publication \(jj\/mm\/aaaa\)/);
+	assert.doesNotMatch(await page(off), /Enregistrer la date/, 'the official is not offered the form');
+	assert.equal((await post(off, { csrf: off.session.csrf, date: '01/01/2030' })).status, 403);
+	const tomorrow = new Date(Date.now() + 2 * 86400e3).toISOString().slice(0, 10);
+	let r = await post(ag, { csrf: ag.session.csrf, date: dmy(tomorrow) });
+	assert.equal(r.status, 422, r.text);
+	assert.match(r.text, /la date de publication ne peut pas être dans le futur/);
+	r = await post(ag, { csrf: ag.session.csrf, date: '2020-13-01' });
+	assert.equal(r.status, 422);
+	assert.match(r.text, /s’écrit jj\/mm\/aaaa/);
+	const today = new Date().toISOString().slice(0, 10);
+	r = await post(ag, { csrf: ag.session.csrf, date: dmy(today) });
+	assert.equal(r.status, 303, r.text);
+	assert.equal(await h.psql(`SELECT actor FROM journal WHERE doc_id = '${acked.id}' AND action = 'document.published' ORDER BY id DESC LIMIT 1`),
+		`person:${AGENT}`);
+	const html = await page(ag);
+	assert.ok(html.includes(`<dt>Publié le</dt><dd>${dmy(today)}</dd>`), 'the page shows the date');
+	const d = (await env.a.get(`/api/v1/documents/${acked.id}`)).json;
+	assert.equal(d.files.filter((x) => x.role === 'acte_tamponne').length, 1);
+	const txt = spawnSync('pdftotext', ['-', '-'], { input: (await env.a.get(d.files.find((x) => x.role === 'acte_tamponne').href)).body,
+		encoding: 'utf8' }).stdout;
+	assert.ok(txt.includes(`Publié le ${dmy(today)}`), txt);
 });

@@ -67,6 +67,8 @@ CREATE OR REPLACE FUNCTION doc_json_of(d document, p_siren text, p_files jsonb, 
 			'at', ts_text(d.signed_at)) END)
 		|| CASE WHEN d.kind IN ('pes', 'acte') THEN jsonb_build_object(d.kind::text, d.meta)
 			ELSE '{}'::jsonb END
+		|| CASE WHEN d.kind = 'acte' THEN jsonb_build_object('publication_date', d.published_on)
+			ELSE '{}'::jsonb END   -- "Publié le" (88_logo_publication.sql)
 $$;
 
 -- One file of a document as doc_json shows it (aggregate with ORDER BY f.n).
