@@ -28,6 +28,12 @@ int store_open(struct store **out, const char *conninfo, const char *password,
 void store_close(struct store *s);
 int store_acquire(struct store *s, struct store_conn **out, struct lerr *e) LERR_WUR;
 void store_release(struct store *s, struct store_conn *c);
+/* Runs fn(arg) (its result in *fn_rc) with c's session handed back to the
+ * pool, then takes a session (perhaps another) again into c: a long wait
+ * outside the database, such as an SMTP exchange, holds no connection.  c
+ * must be outside a transaction.  Non-zero when no session could be taken
+ * again: c is then empty (its statements fail; store_release frees it). */
+int store_lend(struct store_conn *c, int (*fn)(void *arg), void *arg, int *fn_rc, struct lerr *e) LERR_WUR;
 
 int store_begin(struct store_conn *c, struct lerr *e) LERR_WUR;
 int store_commit(struct store_conn *c, struct lerr *e) LERR_WUR;

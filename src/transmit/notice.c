@@ -207,16 +207,35 @@ record(struct store_conn *c, long long id, const char *mid, int ndocs, int sent,
 	return LERR_UNAVAILABLE;
 }
 
+/* The SMTP exchange, run with the worker's database session back in the
+ * pool (store_lend). */
+struct exchange {
+	const struct xmit_mail *m;
+	char *mid;
+	int permanent;
+	struct lerr *e;
+};
+
+static int
+exchange(void *arg)
+{
+	struct exchange *x = arg;
+
+	return xmit_mail_send(x->m, x->mid, &x->permanent, x->e);
+}
+
 /* Composes in the claiming transaction, commits (the notification and its
- * job are leased), talks to the mail server outside any transaction, then
- * records the outcome in a new one. */
+ * job are leased), talks to the mail server with no transaction open and
+ * the database session back in the pool, then records the outcome in a new
+ * transaction. */
 static int
 send_notice(struct store_conn *c, json_t *n, const char *content, struct lerr *e)
 {
 	const char *base = config_str("public_url");
 	long long id = json_integer_value(json_object_get(n, "id"));
-	int ndocs = (int)json_integer_value(json_object_get(n, "total")), permanent = 0, sent, rc;
+	int ndocs = (int)json_integer_value(json_object_get(n, "total")), mailrc = -1, rc;
 	struct buf subject, text, html;
+	struct lerr ig;
 	char mid[XMIT_MAIL_ID_MAX] = "";
 
 	buf_init(&subject, 1024);
@@ -228,13 +247,15 @@ send_notice(struct store_conn *c, json_t *n, const char *content, struct lerr *e
 	}
 	struct xmit_mail m = { .to = js(n, "email"), .to_name = js(n, "name"), .subject = subject.data,
 			       .text = text.data, .html = html.data };
-	if ((rc = store_commit(c, e)))
-		goto out;
-	sent = !xmit_mail_send(&m, mid, &permanent, e);
-	if ((rc = store_begin(c, e)))
+	struct exchange x = { .m = &m, .mid = mid, .e = e };
+	if ((rc = store_commit(c, e)) || (rc = store_lend(c, exchange, &x, &mailrc, &ig)) ||
+	    (rc = store_begin(c, &ig))) {
+		if (rc && !e->kind)
+			*e = ig;
 		goto out;            /* not recorded: the lease ends and it is sent again */
-	rc = record(c, id, mid, ndocs, sent, permanent, e);
-	if (!rc && sent)
+	}
+	rc = record(c, id, mid, ndocs, !mailrc, x.permanent, e);
+	if (!rc && !mailrc)
 		log_info("notification %lld (%s) sent to %s as %s", id, js(n, "kind"), m.to, mid);
 out:
 	buf_fini(&html);

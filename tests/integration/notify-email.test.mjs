@@ -316,8 +316,9 @@ describe('sending outside the database transaction (a slow mail server)', () => 
 	const row = (id, cols) => h.psql(`SELECT ${cols} FROM notification n LEFT JOIN job j ON j.id = n.job_id
 		WHERE n.doc_id = '${id}'`);
 
-	test('no transaction is open during the exchange; a second worker sends nothing while the lease holds', async () => {
-		await start({ workers: 2 });
+	test('no transaction or connection is held during the exchange; a second worker sends nothing while the lease holds', async () => {
+		// one database connection in all: held by the exchange, nothing else could run
+		await start({ workers: 2, db_pool_size: 1 });
 		smtp.fail = {};
 		smtp.hold = true;
 		const id = await post(s.a, s.orgA, 'Envoi lent');
@@ -332,6 +333,13 @@ describe('sending outside the database transaction (a slow mail server)', () => 
 		const idle = () => h.psql(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'liasse'
 			AND state LIKE 'idle in transaction%' AND state_change < '${t0}'`);
 		assert.equal(await idle(), '0', 'a liassed session is idle in transaction during the SMTP exchange');
+		// ... nor holds the pool's one connection: the API answers meanwhile
+		let timer;
+		const r = await Promise.race([s.a.get(`/api/v1/documents/${id}`),
+			new Promise((resolve) => { timer = setTimeout(() => resolve({ status: 'no answer within 30 s' }), 30000); })]);
+		clearTimeout(timer);
+		assert.equal(r.status, 200, 'the API answers during the SMTP exchange with db_pool_size = 1');
+		assert.ok(heldFor(id)(), 'still in the exchange');
 		// "Relancer maintenant" during the send: the other worker finds the lease held
 		await h.psql(`UPDATE job SET run_at = now() FROM notification n WHERE n.job_id = job.id AND n.doc_id = '${id}'`);
 		await until('the second worker to find the lease held', async () =>
