@@ -274,6 +274,19 @@ describe('secrets_require_sealed', () => {
 		assert.match(r.stdout, /^1 secret\(s\) sealed under the current key/m, r.stdout);
 		assert.match(await h.psql(`SELECT encode(totp_secret, 'hex') FROM person WHERE id = ${id}`), /^4c4b5331/);
 		assert.ok(await s.d.login(OFFICIAL_B, PASSWORD, totp(totpB)));
+		// a text column too: the webhook's secret in clear stops its deliveries, naming the row
+		const hookId = await h.psql('SELECT min(id) FROM webhook');
+		const sealed = await h.psql(`SELECT secret FROM webhook WHERE id = ${hookId}`);
+		await h.psql(`UPDATE webhook SET secret = '${hookSecret}' WHERE id = ${hookId}`);
+		const n = rx.got.length;
+		await s.a.postDocument(docMeta(s.orgA, { title: 'Webhook en clair' }), pdfFile(1200, 'c.pdf'));
+		await waitFor(() => new RegExp(`the value of webhook\\.secret in row ${hookId} is in clear: refused`)
+			.test(s.d.logs()), 'the refusal of the webhook secret in clear');
+		assert.ok(!s.d.logs().includes(hookSecret), 'the value is not logged');
+		await h.psql(`UPDATE webhook SET secret = '${sealed}' WHERE id = ${hookId}`);
+		await h.psql("UPDATE job SET run_at = now() WHERE kind = 'webhook' AND done_at IS NULL");
+		await waitFor(() => rx.got.length > n, 'the delivery once the secret is sealed again');
+		assert.ok(rx.got.slice(n).every((g) => signedWith(hookSecret, g)));
 		await reload({ secrets_require_sealed: 'no' });
 	});
 
