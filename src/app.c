@@ -106,7 +106,9 @@ app_kek(struct store *s, int check, struct lerr *e)
 	store_release(s, c);
 	if (!rc && kek_enabled() && (inv.clear || inv.previous))
 		log_warn("%lld secret(s) in clear and %lld under a previous key-encryption key:"
-			 " liasse secrets reseal seals them under the current one", inv.clear, inv.previous);
+			 " liasse secrets reseal seals them under the current one%s", inv.clear, inv.previous,
+			 inv.clear && config_int("secrets_require_sealed") ? "; those in clear are refused until"
+			 " then (secrets_require_sealed)" : "");
 	if (rc || !inv.unknown)
 		return rc;
 	if (!kek_enabled() && !inv.previous)

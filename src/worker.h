@@ -16,7 +16,11 @@
 
 struct worker_pool;
 
-/* A handler runs inside the claiming transaction. 0: done; an error: retried. */
+/* A handler runs inside the claiming transaction. 0: done; an error: retried.
+ * One that waits on a remote party (a webhook, an SMTP exchange) leases its
+ * job (run_at in the future), commits, works outside any transaction (the
+ * notifications also hand the connection back, store_lend) and begins a new
+ * transaction before it returns. */
 struct job_handler {
 	const char *kind;
 	int (*run)(struct store_conn *c, const struct job *j, struct lerr *e);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "core/config.h"
 #include "core/kek.h"
 #include "store/store.h"
 
@@ -67,6 +68,8 @@ status(struct store_conn *c, void *arg, struct lerr *e)
 	printf("in clear\t%lld\n", inv.clear);
 	printf("sealed under a key not configured\t%lld%s%s\n", inv.unknown, inv.unknown ? "\t" : "",
 	       inv.unknown ? inv.unknown_kid : "");
+	printf("values in clear refused\t%s\n", config_int("secrets_require_sealed") ? "yes" :
+	       "no (secrets_require_sealed; turn it on once in clear is 0)");
 	return 0;
 }
 

@@ -2,6 +2,7 @@
 #include "core/kek.h"
 #include "core/kek_int.h"
 #include "core/config.h"
+#include "core/log.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -216,6 +217,13 @@ kek_configure(struct lerr *e)
 		ring_free(r);
 		r = NULL;
 	}
+	if ((!r || !r->current) && config_int("secrets_require_sealed")) {
+		ring_free(r);
+		lerr_set(e, LERR_INVALID, "secrets_require_sealed", "secrets_require_sealed is on but no current"
+			 " key-encryption key is configured");
+		lerr_hint(e, "set kek_file or kek_pkcs11_key (doc/secrets.md), or secrets_require_sealed = no");
+		return LERR_INVALID;
+	}
 	pthread_rwlock_wrlock(&ring_lock);
 	old = ring;
 	ring = r;
@@ -420,17 +428,49 @@ open_locked(const char *ctx, const unsigned char *in, size_t n, struct buf *out,
 	return rc;
 }
 
-int
-kek_open(const char *ctx, const void *in, size_t n, struct buf *out, struct lerr *e)
+/* A value in clear where a sealed one belongs, with secrets_require_sealed
+ * on: refused, the table, column and row logged, never the value. */
+static int
+clear_refused(const char *ctx, struct lerr *e)
+{
+	const char *row = strchr(ctx, ':');
+
+	log_warn("secrets: the value of %.*s in row %s is in clear: refused (secrets_require_sealed = yes)",
+		 row ? (int)(row - ctx) : (int)strlen(ctx), ctx, row ? row + 1 : "?");
+	lerr_set(e, LERR_INTERNAL, NULL, "a secret is stored in clear (%s) and secrets_require_sealed is on", ctx);
+	lerr_detail(e, "a value in clear was written without the key-encryption key: before sealing was"
+		    " configured, or by someone who can write to the database");
+	lerr_hint(e, "if the value is genuine, liasse secrets reseal seals it; liasse secrets status counts"
+		  " the values left in clear");
+	return LERR_INTERNAL;
+}
+
+static int
+open_value(const char *ctx, const void *in, size_t n, int any, struct buf *out, struct lerr *e)
 {
 	int rc;
 
-	if (!kek_is_sealed(in, n))
+	if (!kek_is_sealed(in, n)) {
+		if (!any && config_int("secrets_require_sealed"))
+			return clear_refused(ctx, e);
 		return buf_add(out, in, n) ? lerr_set(e, LERR_TOOLARGE, NULL, "a secret does not fit its buffer") : 0;
+	}
 	pthread_rwlock_rdlock(&ring_lock);
 	rc = open_locked(ctx, in, n, out, e);
 	pthread_rwlock_unlock(&ring_lock);
 	return rc;
+}
+
+int
+kek_open(const char *ctx, const void *in, size_t n, struct buf *out, struct lerr *e)
+{
+	return open_value(ctx, in, n, 0, out, e);
+}
+
+int
+kek_open_any(const char *ctx, const void *in, size_t n, struct buf *out, struct lerr *e)
+{
+	return open_value(ctx, in, n, 1, out, e);
 }
 
 int
@@ -449,20 +489,35 @@ kek_seal_text(const char *ctx, const char *pt, struct buf *out, struct lerr *e)
 	return rc;
 }
 
-int
-kek_open_text(const char *ctx, const char *in, struct buf *out, struct lerr *e)
+static int
+open_text(const char *ctx, const char *in, int any, struct buf *out, struct lerr *e)
 {
 	size_t pl = strlen(KEK_TEXT_PREFIX);
 	struct buf b;
 	int rc;
 
-	if (strncmp(in, KEK_TEXT_PREFIX, pl))
+	if (strncmp(in, KEK_TEXT_PREFIX, pl)) {
+		if (!any && config_int("secrets_require_sealed"))
+			return clear_refused(ctx, e);
 		return buf_addstr(out, in) ? lerr_set(e, LERR_TOOLARGE, NULL, "a secret does not fit its buffer") : 0;
+	}
 	buf_init(&b, KEK_MAX_PLAIN + KEK_OVERHEAD);
 	if (base64_decode(in + pl, strlen(in + pl), &b) || !kek_is_sealed(b.data, b.len))
 		rc = lerr_set(e, LERR_INTERNAL, NULL, "a sealed secret is not valid base64 (%s)", ctx);
 	else
-		rc = kek_open(ctx, b.data, b.len, out, e);
+		rc = open_value(ctx, b.data, b.len, any, out, e);
 	buf_fini(&b);
 	return rc;
+}
+
+int
+kek_open_text(const char *ctx, const char *in, struct buf *out, struct lerr *e)
+{
+	return open_text(ctx, in, 0, out, e);
+}
+
+int
+kek_open_text_any(const char *ctx, const char *in, struct buf *out, struct lerr *e)
+{
+	return open_text(ctx, in, 1, out, e);
 }

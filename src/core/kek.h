@@ -56,8 +56,14 @@ int kek_seal(const char *ctx, const void *pt, size_t n, struct buf *out, struct 
  * key not in the keyring; LERR_INTERNAL: it does not open (altered, or
  * another row's). */
 int kek_open(const char *ctx, const void *in, size_t n, struct buf *out, struct lerr *e) LERR_WUR;
+/* With secrets_require_sealed on, a value in clear is refused (LERR_INTERNAL,
+ * the table, column and row logged, never the value). */
 /* The same for text columns: "lks1:" + base64. */
 int kek_seal_text(const char *ctx, const char *pt, struct buf *out, struct lerr *e) LERR_WUR;
 int kek_open_text(const char *ctx, const char *in, struct buf *out, struct lerr *e) LERR_WUR;
+/* kek_open() and kek_open_text() accepting a value in clear whatever
+ * secrets_require_sealed says: for liasse secrets reseal, which seals it. */
+int kek_open_any(const char *ctx, const void *in, size_t n, struct buf *out, struct lerr *e) LERR_WUR;
+int kek_open_text_any(const char *ctx, const char *in, struct buf *out, struct lerr *e) LERR_WUR;
 
 #endif

@@ -63,6 +63,7 @@ connect_one(struct store *s, struct store_conn **out, struct lerr *e)
 		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
 	}
 	c->pg = pg;
+	c->owner = s;
 	*out = c;
 	return 0;
 }
@@ -190,6 +191,10 @@ store_release(struct store *s, struct store_conn *c)
 {
 	if (!c)
 		return;
+	if (!c->pg) {                /* its session went back to the pool (store_lend) */
+		free(c);
+		return;
+	}
 	if (c->in_txn)
 		store_rollback(c);
 	pthread_mutex_lock(&s->lock);
@@ -204,6 +209,28 @@ store_release(struct store *s, struct store_conn *c)
 	}
 	pthread_cond_signal(&s->cond);
 	pthread_mutex_unlock(&s->lock);
+}
+
+int
+store_lend(struct store_conn *c, int (*fn)(void *arg), void *arg, int *fn_rc, struct lerr *e)
+{
+	struct store_conn *lent, *back = NULL;
+	int rc;
+
+	if (c->in_txn || !c->pg)
+		return lerr_set(e, LERR_INTERNAL, NULL, "a database session is lent inside a transaction");
+	if (!(lent = malloc(sizeof(*lent))))
+		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	*lent = *c;
+	lent->next = NULL;
+	c->pg = NULL;
+	store_release(c->owner, lent);
+	*fn_rc = fn(arg);
+	if ((rc = store_acquire(c->owner, &back, e)))
+		return rc;           /* c stays empty: its statements fail, store_release frees it */
+	*c = *back;
+	free(back);
+	return 0;
 }
 
 void
@@ -353,6 +380,9 @@ exec_fmt(struct store_conn *c, const char *sql, const struct sqlp *p, int np, in
 
 	if (np > STORE_MAX_PARAMS)
 		return lerr_set(e, LERR_INTERNAL, NULL, "too many SQL parameters");
+	if (!c->pg)
+		return lerr_set(e, LERR_UNAVAILABLE, NULL, "no database session (it could not be taken back"
+				" from the pool)");
 	for (int i = 0; i < np; i++) {
 		vals[i] = p[i].v;
 		lens[i] = p[i].len < 0 ? 0 : p[i].len;
@@ -419,7 +449,8 @@ store_commit(struct store_conn *c, struct lerr *e)
 void
 store_rollback(struct store_conn *c)
 {
-	PQclear(PQexec(c->pg, "ROLLBACK"));
+	if (c->pg)
+		PQclear(PQexec(c->pg, "ROLLBACK"));
 	c->in_txn = 0;
 }
 

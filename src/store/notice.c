@@ -9,26 +9,27 @@
 #include <string.h>
 
 int
-store_notice_content(struct store_conn *c, long long job, char **json, struct lerr *e)
+store_notice_claim(struct store_conn *c, long long job, int lease_s, char **json, struct lerr *e)
 {
-	char id[24];
+	char id[24], lease[16];
 
 	snprintf(id, sizeof(id), "%lld", job);
-	struct sqlp p[] = { SQLP_TEXT(id) };
-	return sq_json(c, "SELECT notification_content($1::bigint)::text", p, 1, json, e);
+	snprintf(lease, sizeof(lease), "%d", lease_s);
+	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(lease) };
+	return sq_json(c, "SELECT notification_claim($1::bigint, $2::int)::text", p, 2, json, e);
 }
 
 int
-store_notice_sent(struct store_conn *c, long long id, const char *message_id, int ndocs,
-		  struct lerr *e)
+store_notice_record(struct store_conn *c, long long id, const char *outcome, const char *message_id,
+		    int ndocs, const char *error, struct lerr *e)
 {
 	char ids[24], n[16];
 
 	snprintf(ids, sizeof(ids), "%lld", id);
 	snprintf(n, sizeof(n), "%d", ndocs);
-	struct sqlp p[] = { SQLP_TEXT(ids), SQLP_TEXT(message_id), SQLP_TEXT(n) };
-	return sq_exec(c, "UPDATE notification SET sent_at = now(), message_id = $2,"
-		       " documents = $3::int WHERE id = $1::bigint", p, 3, NULL, e);
+	struct sqlp p[] = { SQLP_TEXT(ids), SQLP_TEXT(outcome), SQLP_TEXT(message_id), SQLP_TEXT(n),
+			    SQLP_TEXT(error) };
+	return sq_exec(c, "SELECT notification_record($1::bigint, $2, $3, $4::int, $5)", p, 5, NULL, e);
 }
 
 int
@@ -38,7 +39,8 @@ store_notice_skipped(struct store_conn *c, long long id, const char *why, struct
 
 	snprintf(ids, sizeof(ids), "%lld", id);
 	struct sqlp p[] = { SQLP_TEXT(ids), SQLP_TEXT(why) };
-	return sq_exec(c, "UPDATE notification SET skipped = $2 WHERE id = $1::bigint", p, 2, NULL, e);
+	return sq_exec(c, "UPDATE notification SET skipped = $2, done_at = now(), lease_until = NULL"
+		       " WHERE id = $1::bigint", p, 2, NULL, e);
 }
 
 int
@@ -92,7 +94,9 @@ store_notice_failed_json(struct store_conn *c, char **json, struct lerr *e)
 	return sq_json(c, "SELECT coalesce(json_agg(json_build_object('id', f.id, 'kind', f.kind,"
 		       " 'person', f.email, 'doc', f.doc_id, 'title', f.title, 'day', f.day,"
 		       " 'created_at', ts_text(f.created_at), 'attempts', f.attempts,"
-		       " 'error', f.last_error, 'next_attempt', ts_text(f.next_attempt))"
+		       " 'error', f.last_error, 'next_attempt', ts_text(f.next_attempt),"
+		       " 'state', CASE WHEN f.failed_at IS NULL THEN 'retrying' ELSE 'failed' END,"
+		       " 'failed_at', ts_text(f.failed_at))"
 		       " ORDER BY f.id DESC), '[]')::text"
 		       " FROM (SELECT * FROM notification_failed ORDER BY id DESC LIMIT 500) f",
 		       NULL, 0, json, e);

@@ -15,6 +15,8 @@ store_retention_purge(struct store_conn *c, enum store_purge what, long long kee
 		[STORE_PURGE_JOBS] = "SELECT retention_purge_jobs($1::bigint * interval '1 second', $2::int)",
 		[STORE_PURGE_SESSIONS] = "SELECT retention_purge_sessions($1::bigint * interval '1 second',"
 					 " $3::bigint * interval '1 second', $2::int)",
+		[STORE_PURGE_NOTIFICATIONS] = "SELECT retention_purge_notifications($1::bigint * interval '1 second',"
+					      " $2::int)",
 	};
 	char keep[24], idle[24], lim[16];
 	PGresult *r = NULL;

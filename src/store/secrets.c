@@ -63,11 +63,11 @@ reseal_one(const char *col, const char *rowkey, const char *v, size_t n, struct 
 	if (text) {
 		char *s = strndup(v, n);
 
-		rc = s ? kek_open_text(ctx, s, &pt, e) : lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+		rc = s ? kek_open_text_any(ctx, s, &pt, e) : lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
 		free(s);
 		if (!rc)
 			rc = kek_seal_text(ctx, pt.data, out, e);
-	} else if (!(rc = kek_open(ctx, v, n, &pt, e)))
+	} else if (!(rc = kek_open_any(ctx, v, n, &pt, e)))
 		rc = kek_seal(ctx, pt.data, pt.len, out, e);
 	buf_fini(&pt);
 	return rc;

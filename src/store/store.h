@@ -28,6 +28,12 @@ int store_open(struct store **out, const char *conninfo, const char *password,
 void store_close(struct store *s);
 int store_acquire(struct store *s, struct store_conn **out, struct lerr *e) LERR_WUR;
 void store_release(struct store *s, struct store_conn *c);
+/* Runs fn(arg) (its result in *fn_rc) with c's session handed back to the
+ * pool, then takes a session (perhaps another) again into c: a long wait
+ * outside the database, such as an SMTP exchange, holds no connection.  c
+ * must be outside a transaction.  Non-zero when no session could be taken
+ * again: c is then empty (its statements fail; store_release frees it). */
+int store_lend(struct store_conn *c, int (*fn)(void *arg), void *arg, int *fn_rc, struct lerr *e) LERR_WUR;
 
 int store_begin(struct store_conn *c, struct lerr *e) LERR_WUR;
 int store_commit(struct store_conn *c, struct lerr *e) LERR_WUR;
@@ -322,11 +328,16 @@ int store_job_retry(struct store_conn *c, long long id, const char *error, int d
 		    struct lerr *e) LERR_WUR;
 
 /* ---- e-mail notifications (notice.c, 025_notification.sql) ---- */
-/* What the 'notify' job job has to send (notification_content() as JSON);
- * LERR_NOTFOUND when it has nothing (already sent, skipped, obsolete). */
-int store_notice_content(struct store_conn *c, long long job, char **json, struct lerr *e) LERR_WUR;
-int store_notice_sent(struct store_conn *c, long long id, const char *message_id, int ndocs,
-		      struct lerr *e) LERR_WUR;
+/* Claims what the 'notify' job has to send for one SMTP exchange, leasing
+ * it (and the job) for lease_s seconds: notification_claim() as JSON, or
+ * {"id", "leased_until"} when another worker holds the lease; LERR_NOTFOUND
+ * when it has nothing (already sent, skipped, failed, obsolete). */
+int store_notice_claim(struct store_conn *c, long long job, int lease_s, char **json,
+		       struct lerr *e) LERR_WUR;
+/* The exchange's outcome: "sent" (message_id, ndocs), "failed" for good or
+ * "retry" (error: the server's answer); gives the lease back. */
+int store_notice_record(struct store_conn *c, long long id, const char *outcome, const char *message_id,
+			int ndocs, const char *error, struct lerr *e) LERR_WUR;
 /* Nothing to send, for good (why: in words, shown to administrators). */
 int store_notice_skipped(struct store_conn *c, long long id, const char *why, struct lerr *e) LERR_WUR;
 /* Today's digests when the local hour in tz is hour; *planned counts them. */
@@ -336,7 +347,8 @@ int store_notice_plan_digests(struct store_conn *c, int hour, const char *tz, in
 int store_notice_pref_json(struct store_conn *c, long long person, char **json, struct lerr *e) LERR_WUR;
 int store_notice_pref_set(struct store_conn *c, long long person, const char *mode, const char *actor,
 			  struct lerr *e) LERR_WUR;
-/* The notifications whose sending fails and is retried, with the error. */
+/* The notifications whose sending fails and is retried, or was refused for
+ * good (state "failed"), with the error. */
 int store_notice_failed_json(struct store_conn *c, char **json, struct lerr *e) LERR_WUR;
 
 /* ---- journal ---- */
@@ -859,6 +871,7 @@ enum store_purge {
 	STORE_PURGE_DELIVERIES,    /* finished webhook deliveries and their attempts */
 	STORE_PURGE_JOBS,          /* finished jobs no webhook names */
 	STORE_PURGE_SESSIONS,      /* expired sessions (idle_s: session_idle_timeout) */
+	STORE_PURGE_NOTIFICATIONS, /* e-mail notifications sent, skipped or failed for good */
 };
 /* Deletes at most batch rows past keep_s seconds, in one transaction of
  * its own (call it outside any); *n: rows deleted (call again while it is

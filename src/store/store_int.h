@@ -12,7 +12,8 @@
 /* A connection remembers the statements it prepared, by the address of
  * their SQL text: every statement of store/ is a string literal. */
 struct store_conn {
-	PGconn *pg;
+	PGconn *pg;                  /* NULL: lent to the pool and not taken back (store_lend) */
+	struct store *owner;
 	int in_txn;
 	int nprep;
 	const char *prep[STORE_MAX_PREPARED];

@@ -274,29 +274,70 @@ config_check(const char *url, const char *from, const struct xmit_mail *m, struc
 	return 0;
 }
 
+int
+xmit_mail_permanent(long code)
+{
+	return code >= 500 && code <= 599 && code != 530 && code != 534 && code != 535 && code != 538;
+}
+
+/* The server's last error answer (a 4xx or 5xx line of CURLINFO_HEADER_IN),
+ * for the error: never what we send (HEADER_OUT carries the AUTH exchange). */
+struct answer {
+	char line[320];
+};
+
 static int
-perform(CURL *h, struct lerr *e)
+on_debug(CURL *h, curl_infotype type, char *data, size_t n, void *arg)
+{
+	struct answer *a = arg;
+	char raw[sizeof(a->line)];
+	size_t k = n < sizeof(raw) - 1 ? n : sizeof(raw) - 1;
+
+	(void)h;
+	if (type != CURLINFO_HEADER_IN || !n || (data[0] != '4' && data[0] != '5'))
+		return 0;                /* not an error answer (the QUIT's 221 comes after it) */
+	memcpy(raw, data, k);
+	raw[k] = '\0';
+	xmit_mail_oneline(raw, a->line, sizeof(a->line));
+	return 0;
+}
+
+/* A 5xx answer to MAIL, RCPT or DATA is final (RFC 5321 section 4.2.1);
+ * a refused AUTH or STARTTLS is liasse's configuration, retried. */
+static int
+perform(CURL *h, int *permanent, struct lerr *e)
 {
 	char err[CURL_ERROR_SIZE] = "";
+	struct answer a = { "" };
 	long code = 0;
 	CURLcode cc;
 
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
+	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
+	curl_easy_setopt(h, CURLOPT_DEBUGDATA, &a);
+	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 	cc = curl_easy_perform(h);
 	if (cc == CURLE_OK)
 		return 0;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-	lerr_set(e, LERR_UNAVAILABLE, NULL, "the mail server did not take the message");
-	if (code)
+	*permanent = xmit_mail_permanent(code) && cc != CURLE_LOGIN_DENIED && cc != CURLE_USE_SSL_FAILED;
+	lerr_set(e, LERR_UNAVAILABLE, NULL, *permanent ? "the mail server refused the message for good" :
+		 "the mail server did not take the message");
+	if (code && *a.line)
+		lerr_detail(e, "%s (SMTP %ld); the server answered: %s", *err ? err : curl_easy_strerror(cc),
+			    code, a.line);
+	else if (code)
 		lerr_detail(e, "%s (SMTP %ld)", *err ? err : curl_easy_strerror(cc), code);
 	else
 		lerr_detail(e, "%s", *err ? err : curl_easy_strerror(cc));
-	lerr_hint(e, "it is tried again later; check notify_smtp_url and the server's log");
+	lerr_hint(e, "%s", *permanent ? "it is not tried again: correct the address (or the server's rules)"
+		  " and the next notification goes" : "it is tried again later; check notify_smtp_url and the"
+		  " server's log");
 	return LERR_UNAVAILABLE;
 }
 
 int
-xmit_mail_send(const struct xmit_mail *m, char mid[XMIT_MAIL_ID_MAX], struct lerr *e)
+xmit_mail_send(const struct xmit_mail *m, char mid[XMIT_MAIL_ID_MAX], int *permanent, struct lerr *e)
 {
 	const char *url = config_str("notify_smtp_url"), *from = config_str("notify_from");
 	struct curl_slist *hdr = NULL, *rcpt = NULL, *inl = NULL;
@@ -305,6 +346,7 @@ xmit_mail_send(const struct xmit_mail *m, char mid[XMIT_MAIL_ID_MAX], struct ler
 	CURL *h = NULL;
 	int rc, bad = 0;
 
+	*permanent = 0;
 	if ((rc = config_check(url, from, m, e)))
 		return rc;
 	if (message_id(from, mid) || !(h = curl_easy_init())) {
@@ -325,7 +367,7 @@ xmit_mail_send(const struct xmit_mail *m, char mid[XMIT_MAIL_ID_MAX], struct ler
 	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
-	rc = perform(h, e);
+	rc = perform(h, permanent, e);
 out:
 	curl_easy_cleanup(h);
 	curl_mime_free(mime);

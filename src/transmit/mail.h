@@ -32,10 +32,15 @@ struct xmit_mail {
 
 /* Sends m to m->to; message_id receives the Message-ID it was sent with
  * (with its angle brackets).  LERR_UNAVAILABLE with the server's answer when
- * the server could not be reached or refused it; LERR_INVALID when the
+ * the server could not be reached or refused it, *permanent set when the
+ * refusal is final (xmit_mail_permanent()); LERR_INVALID when the
  * configuration or the address is wrong. */
-int xmit_mail_send(const struct xmit_mail *m, char message_id[XMIT_MAIL_ID_MAX],
+int xmit_mail_send(const struct xmit_mail *m, char message_id[XMIT_MAIL_ID_MAX], int *permanent,
 		   struct lerr *e) LERR_WUR;
+/* 1 when an SMTP answer code refuses a message for good: 5xx (RFC 5321
+ * section 4.2.1), except the AUTH answers 530, 534, 535 and 538 (RFC 4954),
+ * which say liasse's credentials or TLS are wrong: retried like a 4xx. */
+int xmit_mail_permanent(long code);
 
 /* The pure parts, for tests/unit/test_mail.c. */
 /* in as one line of at most n-1 bytes: CR, LF, tabs and other control

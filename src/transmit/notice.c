@@ -17,6 +17,9 @@
 #include "transmit/mail.h"
 
 #define DIGEST_LIST_MAX 100      /* titles listed in one digest */
+/* A lease is notify_smtp_timeout (curl's bound on the whole exchange) plus
+ * this, for composing and the two commits around the exchange. */
+#define NOTICE_LEASE_MARGIN_S 60
 
 static const char *
 js(json_t *o, const char *k)
@@ -177,14 +180,63 @@ nothing_to_send(json_t *n)
 	return NULL;
 }
 
+/* The exchange's outcome, in a new transaction: sent, refused for good
+ * (5xx: the notification fails, the job is done) or given back for a retry
+ * (committed now: the worker then rolls its own transaction back and
+ * schedules the job again with its backoff). */
+static int
+record(struct store_conn *c, long long id, const char *mid, int ndocs, int sent, int permanent,
+       struct lerr *e)
+{
+	struct lerr ig;
+	char line[1200];
+
+	if (sent)
+		return store_notice_record(c, id, "sent", mid, ndocs, NULL, e);
+	lerr_oneline(e, line, sizeof(line));
+	lerr_clear(&ig);
+	if (permanent) {
+		log_warn("notification %lld refused for good, not retried: %s", id, line);
+		lerr_clear(e);
+		return store_notice_record(c, id, "failed", NULL, 0, line, e);
+	}
+	if (store_notice_record(c, id, "retry", NULL, 0, line, &ig) || store_commit(c, &ig) ||
+	    store_begin(c, &ig))
+		log_warn("notification %lld: cannot give its lease back (%s); it is sent again when the"
+			 " lease ends", id, ig.msg);
+	return LERR_UNAVAILABLE;
+}
+
+/* The SMTP exchange, run with the worker's database session back in the
+ * pool (store_lend). */
+struct exchange {
+	const struct xmit_mail *m;
+	char *mid;
+	int permanent;
+	struct lerr *e;
+};
+
+static int
+exchange(void *arg)
+{
+	struct exchange *x = arg;
+
+	return xmit_mail_send(x->m, x->mid, &x->permanent, x->e);
+}
+
+/* Composes in the claiming transaction, commits (the notification and its
+ * job are leased), talks to the mail server with no transaction open and
+ * the database session back in the pool, then records the outcome in a new
+ * transaction. */
 static int
 send_notice(struct store_conn *c, json_t *n, const char *content, struct lerr *e)
 {
 	const char *base = config_str("public_url");
 	long long id = json_integer_value(json_object_get(n, "id"));
+	int ndocs = (int)json_integer_value(json_object_get(n, "total")), mailrc = -1, rc;
 	struct buf subject, text, html;
-	char mid[XMIT_MAIL_ID_MAX];
-	int rc;
+	struct lerr ig;
+	char mid[XMIT_MAIL_ID_MAX] = "";
 
 	buf_init(&subject, 1024);
 	buf_init(&text, 256 * 1024);
@@ -195,10 +247,15 @@ send_notice(struct store_conn *c, json_t *n, const char *content, struct lerr *e
 	}
 	struct xmit_mail m = { .to = js(n, "email"), .to_name = js(n, "name"), .subject = subject.data,
 			       .text = text.data, .html = html.data };
-	rc = xmit_mail_send(&m, mid, e);
-	if (!rc)
-		rc = store_notice_sent(c, id, mid, (int)json_integer_value(json_object_get(n, "total")), e);
-	if (!rc)
+	struct exchange x = { .m = &m, .mid = mid, .e = e };
+	if ((rc = store_commit(c, e)) || (rc = store_lend(c, exchange, &x, &mailrc, &ig)) ||
+	    (rc = store_begin(c, &ig))) {
+		if (rc && !e->kind)
+			*e = ig;
+		goto out;            /* not recorded: the lease ends and it is sent again */
+	}
+	rc = record(c, id, mid, ndocs, !mailrc, x.permanent, e);
+	if (!rc && !mailrc)
 		log_info("notification %lld (%s) sent to %s as %s", id, js(n, "kind"), m.to, mid);
 out:
 	buf_fini(&html);
@@ -207,17 +264,29 @@ out:
 	return rc;
 }
 
+/* Another worker holds the lease (the job was started again by hand during
+ * a send): nothing is sent; the job is tried again after the backoff. */
+static int
+held(json_t *n, struct lerr *e)
+{
+	lerr_set(e, LERR_CONFLICT, NULL, "notification %lld is being sent by another worker",
+		 (long long)json_integer_value(json_object_get(n, "id")));
+	lerr_detail(e, "its lease ends at %s", js(n, "leased_until"));
+	return LERR_CONFLICT;
+}
+
 int
 xmit_notice_job(struct store_conn *c, const struct job *j, struct lerr *e)
 {
+	int lease = (int)config_int("notify_smtp_timeout") + NOTICE_LEASE_MARGIN_S;
 	char *content = NULL;
 	const char *why;
 	json_t *n;
-	int rc = store_notice_content(c, j->id, &content, e);
+	int rc = store_notice_claim(c, j->id, lease, &content, e);
 
 	if (rc == LERR_NOTFOUND) {
 		lerr_clear(e);
-		return 0;                    /* sent or skipped already: nothing to do */
+		return 0;                    /* sent, skipped or failed already: nothing to do */
 	}
 	if (rc)
 		return rc;
@@ -225,7 +294,9 @@ xmit_notice_job(struct store_conn *c, const struct job *j, struct lerr *e)
 		free(content);
 		return lerr_set(e, LERR_INTERNAL, NULL, "notification content is not JSON");
 	}
-	if ((why = nothing_to_send(n)))
+	if (json_object_get(n, "leased_until"))
+		rc = held(n, e);
+	else if ((why = nothing_to_send(n)))
 		rc = store_notice_skipped(c, json_integer_value(json_object_get(n, "id")), why, e);
 	else
 		rc = send_notice(c, n, content, e);

@@ -94,7 +94,10 @@ failed_row(struct page *p, json_t *x)
 	h_fmt(p, "</td><td data-label=\"Essais\">%lld</td><td class=\"long\" data-label=\"Erreur\">%s</td>"
 	      "<td data-label=\"Prochain essai\">", (long long)json_integer_value(json_object_get(x, "attempts")),
 	      js(x, "error"));
-	h_when(p, js(x, "next_attempt"));
+	if (!strcmp(js(x, "state"), "failed"))      /* an SMTP 5xx: final */
+		h_raw(p, "<strong>aucun : refusé définitivement</strong>");
+	else
+		h_when(p, js(x, "next_attempt"));
 	h_raw(p, "</td></tr>");
 }
 
@@ -111,8 +114,8 @@ web_admin_notices(struct page *p)
 	if (!json_array_size(j))
 		h_raw(p, "<p class=\"muted\">Aucune notification en échec : tous les courriels sont partis.</p>");
 	else
-		h_raw(p, "<table class=\"stack\"><caption>Courriels que le serveur de messagerie n’a pas pris, "
-		      "réessayés automatiquement</caption><thead><tr><th scope=\"col\">Destinataire</th>"
+		h_raw(p, "<table class=\"stack\"><caption>Courriels que le serveur de messagerie n’a pas pris : "
+		      "réessayés automatiquement, sauf ceux qu’il a refusés définitivement (réponse 5xx)</caption><thead><tr><th scope=\"col\">Destinataire</th>"
 		      "<th scope=\"col\">Objet</th><th scope=\"col\">Essais</th><th scope=\"col\">Dernière erreur</th>"
 		      "<th scope=\"col\">Prochain essai</th></tr></thead><tbody>");
 	json_array_foreach(j, i, x)

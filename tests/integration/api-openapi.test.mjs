@@ -324,7 +324,17 @@ describe('liassed answers as doc/openapi.json says', () => {
 		conforms('PUT', '/api/v1/me/notifications', await put(me, { mode: 'digest' }));
 		conforms('PUT', '/api/v1/me/notifications', await put(me, { mode: 'weekly' }));
 		conforms('PUT', '/api/v1/me/notifications', await put(me, {}));
-		conforms('GET', '/api/v1/admin/notifications', await ops.get('/api/v1/admin/notifications'));
+		// one refused for good (5xx) and one retried, both shapes against the schema
+		await h.psql(`WITH j AS (INSERT INTO job (kind, last_error, run_at) VALUES ('openapi-test',
+				'RCPT failed: 451 (SMTP 451)', now() + interval '1 day') RETURNING id)
+			INSERT INTO notification (person_id, kind, day, job_id, attempts)
+			SELECT (SELECT min(id) FROM person), 'digest', current_date - 10, j.id, 1 FROM j`);
+		await h.psql(`INSERT INTO notification (person_id, kind, day, attempts, failed_at, done_at, error)
+			VALUES ((SELECT min(id) FROM person), 'digest', current_date - 11, 1, now(), now(),
+				'RCPT failed: 550 (SMTP 550); the server answered: 550 5.1.1 User unknown')`);
+		const failed = await ops.get('/api/v1/admin/notifications');
+		assert.deepEqual(failed.json.map((x) => x.state).sort(), ['failed', 'retrying'], failed.text);
+		conforms('GET', '/api/v1/admin/notifications', failed);
 		conforms('GET', '/api/v1/admin/notifications', await me.get('/api/v1/admin/notifications'));
 		conforms('DELETE', '/api/v1/session', await me.delete('/api/v1/session'));
 		conforms('DELETE', '/api/v1/session', await me.delete('/api/v1/session'));

@@ -311,6 +311,111 @@ describe('a failing mail server', () => {
 	});
 });
 
+describe('sending outside the database transaction (a slow mail server)', () => {
+	const heldFor = (id) => () => smtp.held.find((x) => waiting(id)(x));
+	const inExchange = (id) => smtp.held.some((x) => waiting(id)(x) && !x.session.closed);
+	const row = (id, cols) => h.psql(`SELECT ${cols} FROM notification n LEFT JOIN job j ON j.id = n.job_id
+		WHERE n.doc_id = '${id}'`);
+
+	test('no transaction or connection is held during the exchange; a second worker sends nothing while the lease holds', async () => {
+		// one database connection in all: held by the exchange, nothing else
+		// could run; curl's timeout well beyond the test's waits
+		await start({ workers: 2, db_pool_size: 1, notify_smtp_timeout: '300s' });
+		smtp.fail = {};
+		smtp.hold = true;
+		const id = await post(s.a, s.orgA, 'Envoi lent');
+		await until('the message held by the server', async () => heldFor(id)());
+		const t0 = await h.psql('SELECT clock_timestamp()');
+		// the claim is committed (seen from here) and the lease taken ...
+		assert.equal(await row(id, "n.lease_until > now() AND n.attempted_at IS NOT NULL AND n.attempts = 1"
+			+ " AND j.run_at >= n.lease_until AND n.sent_at IS NULL"), 't');
+		assert.ok(Number(await row(id, 'extract(epoch FROM n.lease_until - n.attempted_at)')) >= 60,
+			'the lease covers notify_smtp_timeout and a margin');
+		// ... and no liassed session sits in a transaction during the exchange
+		const idle = () => h.psql(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'liasse'
+			AND state LIKE 'idle in transaction%' AND state_change < '${t0}'`);
+		assert.equal(await idle(), '0', 'a liassed session is idle in transaction during the SMTP exchange');
+		// ... nor holds the pool's one connection: the API answers meanwhile
+		let timer;
+		const r = await Promise.race([s.a.get(`/api/v1/documents/${id}`),
+			new Promise((resolve) => { timer = setTimeout(() => resolve({ status: 'no answer within 60 s' }), 60000); })]);
+		clearTimeout(timer);
+		assert.equal(r.status, 200, 'the API answers during the SMTP exchange with db_pool_size = 1');
+		assert.ok(inExchange(id), 'still in the exchange');
+		// "Relancer maintenant" during the send: the other worker finds the lease held
+		await h.psql(`UPDATE job SET run_at = now() FROM notification n WHERE n.job_id = job.id AND n.doc_id = '${id}'`);
+		await until('the second worker to find the lease held', async () =>
+			/being sent by another worker/.test(await row(id, "coalesce(j.last_error, '')")));
+		assert.equal(await idle(), '0');
+		assert.ok(inExchange(id), 'still in the exchange');
+		assert.equal(smtp.held.filter((x) => waiting(id)(x)).length, 1, 'one exchange only');
+		smtp.release();
+		await smtp.waitFor(waiting(id));
+		await until('the outcome recorded', async () =>
+			(await row(id, 'n.sent_at IS NOT NULL AND n.lease_until IS NULL AND n.done_at IS NOT NULL')) === 't');
+		await until('the job done', async () => (await row(id, 'j.done_at IS NOT NULL')) === 't');
+		assert.equal(smtp.messages.filter(waiting(id)).length, 1, 'sent once');
+		assert.equal(await row(id, 'n.attempts'), '1');
+	});
+
+	test('a crash during the exchange: the notification is still to send, and sent when the lease ends', async () => {
+		smtp.hold = true;
+		const id = await post(s.a, s.orgA, 'Envoi interrompu');
+		await until('the message held by the server', async () => heldFor(id)());
+		s.d.kill('SIGKILL');
+		await s.d.exited;
+		smtp.release();                            // the client is gone: nothing taken
+		assert.equal(smtp.messages.filter(waiting(id)).length, 0);
+		await start({ workers: 2 });
+		assert.equal(await row(id, 'n.sent_at IS NULL AND n.done_at IS NULL AND n.lease_until > now()'), 't',
+			'still to send, leased');
+		// the lease ends (notify_smtp_timeout + 60 s; shortened here)
+		await h.psql(`UPDATE notification SET lease_until = now() WHERE doc_id = '${id}';
+			UPDATE job SET run_at = now() FROM notification n WHERE n.job_id = job.id AND n.doc_id = '${id}'`);
+		await smtp.waitFor(waiting(id));
+		await until('the outcome recorded', async () => (await row(id, 'n.sent_at IS NOT NULL')) === 't');
+		assert.equal(await row(id, 'n.attempts'), '2');
+		assert.equal(smtp.messages.filter(waiting(id)).length, 1);
+	});
+});
+
+describe('permanent and temporary refusals', () => {
+	test('a 5xx fails at once, with the server\'s answer, not retried; a 4xx keeps the backoff', async () => {
+		smtp.fail = { rcpt: '550 5.1.1 <maire>: Recipient address rejected: User unknown in virtual mailbox table' };
+		const gone = await post(s.a, s.orgA, 'Refusé pour de bon');
+		const ops = await s.d.login('ops@opsn.test');
+		const failed = await until('the refusal in the admin API', async () =>
+			(await ops.get('/api/v1/admin/notifications')).json.find((x) => x.doc === gone && x.state === 'failed'));
+		assert.match(failed.error, /550/);
+		assert.match(failed.error, /Recipient address rejected: User unknown/, 'the server\'s answer');
+		assert.equal(failed.next_attempt, null);
+		assert.ok(failed.failed_at);
+		assert.equal(failed.attempts, 1);
+		assert.equal(await h.psql(`SELECT j.done_at IS NOT NULL AND n.failed_at IS NOT NULL AND n.attempts = 1
+			FROM notification n JOIN job j ON j.id = n.job_id WHERE n.doc_id = '${gone}'`), 't', 'not retried');
+		assert.match(s.d.logs(), /notification \d+ refused for good, not retried: .*550/);
+		const page = await (await fetch(`${s.d.url}/admin/notifications`, { headers: { Cookie: ops.cookie } })).text();
+		assert.match(page, /Refusé pour de bon/);
+		assert.match(page, /refusé définitivement/);
+
+		smtp.fail = { rcpt: '451 4.7.1 <maire>: Recipient address rejected: greylisted, try again later' };
+		const later = await post(s.a, s.orgA, 'Refusé pour un temps');
+		const retrying = await until('the temporary refusal in the admin API', async () =>
+			(await ops.get('/api/v1/admin/notifications')).json.find((x) => x.doc === later));
+		assert.equal(retrying.state, 'retrying');
+		assert.match(retrying.error, /451 4\.7\.1 .*greylisted/);
+		assert.ok(retrying.next_attempt, 'tried again');
+		assert.equal(await h.psql(`SELECT j.done_at IS NULL AND j.run_at > now() AND n.lease_until IS NULL
+			FROM notification n JOIN job j ON j.id = n.job_id WHERE n.doc_id = '${later}'`), 't', 'backoff');
+		smtp.fail = {};
+		await h.psql(`UPDATE job SET run_at = now() FROM notification n WHERE n.job_id = job.id AND n.doc_id = '${later}'`);
+		await smtp.waitFor(waiting(later));
+		assert.equal(smtp.messages.filter(waiting(gone)).length, 0, 'the refused one is not sent');
+		assert.equal(await h.psql(`SELECT j.done_at IS NOT NULL FROM notification n JOIN job j ON j.id = n.job_id
+			WHERE n.doc_id = '${gone}'`), 't');
+	});
+});
+
 describe('configuration', () => {
 	const liassed = path.join(topBuilddir, 'src', 'liassed');
 	const good = () => ({ database: h.pg.conninfo, notify_smtp_url: 'smtps://mail.opsn.test:465',

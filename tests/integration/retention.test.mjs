@@ -1,5 +1,6 @@
 // Retention (issue 17, point 4): liassed's workers purge feed events,
-// finished webhook deliveries, finished jobs and expired sessions after their
+// finished webhook deliveries, finished jobs, expired sessions and e-mail
+// notifications no longer to send after their
 // periods, in small batches, and nothing else: documents, files and the
 // journal stay (the journal still verifies).  The feed stays gap-free for a
 // consumer reading within the period; one whose position is older gets 410
@@ -40,6 +41,7 @@ describe('retention', () => {
 		s = await h.setup({
 			retention_interval: '1s', retention_batch: 2, retention_events: `${KEEP_S}s`,
 			retention_webhook_deliveries: `${KEEP_S}s`, retention_jobs: `${KEEP_S}s`, retention_sessions: '1s',
+			retention_notifications: `${KEEP_S}s`,
 		});
 		await h.mustCli(['person', 'passwd', OFFICIAL_A], { input: PASSWORD + '\n' });
 	});
@@ -151,5 +153,32 @@ describe('retention', () => {
 		assert.equal((await live.get('/api/v1/queue')).status, 200, 'the live session stays');
 		assert.equal((await old.get('/api/v1/queue')).status, 401);
 		assert.match(fs.readFileSync(h.daemons[0].logFile, 'utf8'), /retention: \d+ sessions purged/);
+	});
+
+	it('notifications sent, skipped or refused go after the period; one still to send stays', async () => {
+		const pid = await sql(`SELECT id FROM person WHERE email = '${OFFICIAL_A}'`);
+		const doc = await sql('SELECT id FROM document ORDER BY created_at LIMIT 1');
+		const old = "now() - interval '1 hour'";
+		// sent, refused for good (5xx), still to send (retried, and one being
+		// sent: leased), digests of today and of five days ago, all old.
+		await sql(`INSERT INTO notification (person_id, kind, doc_id, created_at, sent_at, done_at, error)
+			VALUES (${pid}, 'document', '${doc}', ${old}, ${old}, ${old}, 'rt-sent')`);
+		await sql(`INSERT INTO notification (person_id, kind, doc_id, created_at, failed_at, done_at, error)
+			VALUES (${pid}, 'document', '${doc}', ${old}, ${old}, ${old}, 'rt-failed')`);
+		await sql(`INSERT INTO notification (person_id, kind, doc_id, created_at, attempts, error)
+			VALUES (${pid}, 'document', '${doc}', now() - interval '40 days', 7, 'rt-retrying')`);
+		await sql(`INSERT INTO notification (person_id, kind, doc_id, created_at, attempts, attempted_at, lease_until, error)
+			VALUES (${pid}, 'document', '${doc}', ${old}, 1, ${old}, now() + interval '1 hour', 'rt-leased')`);
+		await sql(`INSERT INTO notification (person_id, kind, day, created_at, sent_at, done_at, error)
+			VALUES (${pid}, 'digest', current_date, ${old}, ${old}, ${old}, 'rt-digest-today'),
+			       (${pid}, 'digest', current_date - 5, ${old}, ${old}, ${old}, 'rt-digest-old')`);
+		// the documents posted above gave OFFICIAL_A notifications, skipped (no
+		// mail server here): done, they go too
+		await until('the notifications done to go', async () =>
+			(await sql("SELECT count(*) FROM notification WHERE error IN ('rt-sent', 'rt-failed', 'rt-digest-old')"
+				+ ' OR skipped IS NOT NULL')) === '0');
+		assert.equal(await sql("SELECT string_agg(error, ',' ORDER BY error) FROM notification"),
+			'rt-digest-today,rt-leased,rt-retrying', 'what is still to send, and today\'s digest, stay');
+		assert.match(fs.readFileSync(h.daemons[0].logFile, 'utf8'), /retention: \d+ notifications purged/);
 	});
 });

@@ -251,6 +251,54 @@ describe('liassed with a file key', () => {
 	});
 });
 
+describe('secrets_require_sealed', () => {
+	test('a value written back in clear by SQL: accepted without the option, refused with it, sealed by reseal', async () => {
+		const id = await h.psql(`SELECT id FROM person WHERE email = '${OFFICIAL_B}'`);
+		const clear = b32(totpB).toString('hex');
+		await h.psql(`UPDATE person SET totp_secret = decode('${clear}', 'hex') WHERE id = ${id}`);
+		const cli = h.writeConfig({ database: h.pg.conninfo, kek_file: keyA, secrets_require_sealed: 'yes' });
+		const st = await h.cli(['secrets', 'status'], { config: cli });
+		assert.equal(st.code, 0, st.stderr);
+		assert.match(st.stdout, /^in clear\t1$/m, st.stdout);
+		assert.match(st.stdout, /^values in clear refused\tyes$/m, st.stdout);
+		// without the option (the default): read in clear, as before sealing
+		assert.ok(await s.d.login(OFFICIAL_B, PASSWORD, totp(totpB)));
+		await reload({ secrets_require_sealed: 'yes' });
+		await assert.rejects(s.d.login(OFFICIAL_B, PASSWORD, totp(totpB)), /500/);
+		const logs = s.d.logs();
+		assert.match(logs, new RegExp(`the value of person\\.totp_secret in row ${id} is in clear: refused`));
+		assert.ok(!logs.includes(clear) && !logs.includes(totpB), 'the value is not logged');
+		// the reseal still reads it, and seals it: then it is used again
+		const r = await h.cli(['secrets', 'reseal'], { config: cli });
+		assert.equal(r.code, 0, r.stderr);
+		assert.match(r.stdout, /^1 secret\(s\) sealed under the current key/m, r.stdout);
+		assert.match(await h.psql(`SELECT encode(totp_secret, 'hex') FROM person WHERE id = ${id}`), /^4c4b5331/);
+		assert.ok(await s.d.login(OFFICIAL_B, PASSWORD, totp(totpB)));
+		// a text column too: the webhook's secret in clear stops its deliveries, naming the row
+		const hookId = await h.psql('SELECT min(id) FROM webhook');
+		const sealed = await h.psql(`SELECT secret FROM webhook WHERE id = ${hookId}`);
+		await h.psql(`UPDATE webhook SET secret = '${hookSecret}' WHERE id = ${hookId}`);
+		const n = rx.got.length;
+		await s.a.postDocument(docMeta(s.orgA, { title: 'Webhook en clair' }), pdfFile(1200, 'c.pdf'));
+		await waitFor(() => new RegExp(`the value of webhook\\.secret in row ${hookId} is in clear: refused`)
+			.test(s.d.logs()), 'the refusal of the webhook secret in clear');
+		assert.ok(!s.d.logs().includes(hookSecret), 'the value is not logged');
+		await h.psql(`UPDATE webhook SET secret = '${sealed}' WHERE id = ${hookId}`);
+		await h.psql("UPDATE job SET run_at = now() WHERE kind = 'webhook' AND done_at IS NULL");
+		await waitFor(() => rx.got.length > n, 'the delivery once the secret is sealed again');
+		assert.ok(rx.got.slice(n).every((g) => signedWith(hookSecret, g)));
+		await reload({ secrets_require_sealed: 'no' });
+	});
+
+	test('the option without a current key is refused at start, naming it', async () => {
+		const r = await runLiassed(['-c', h.writeConfig({ listen_port: 0, database: h.pg.conninfo,
+			...(isRoot ? { user: RUN_USER } : {}), kek_file: null, secrets_require_sealed: 'yes' })]);
+		assert.notEqual(r.code, 0);
+		assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+		assert.match(r.stderr, /secrets_require_sealed is on but no current key-encryption key is configured/);
+	});
+});
+
 describe('refusals', () => {
 	const daemonConf = (v) => h.writeConfig({ listen_port: 0, database: h.pg.conninfo,
 		...(isRoot ? { user: RUN_USER } : {}), ...v });

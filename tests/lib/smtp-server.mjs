@@ -5,7 +5,10 @@
 // QUIT.  It refuses MAIL before AUTH when credentials are set, and AUTH
 // before STARTTLS unless allowPlainAuth.  What it was sent is kept in
 // messages[]; fail sets the answer of a command (e.g. { data: '451 4.3.0
-// try again later' }) to make a send fail.  parseMail() reads a message:
+// try again later' }) to make a send fail.  hold = true makes it a slow
+// server: the answer to the end of DATA waits, the message in held[] ({data,
+// at}), until release() answers (or the client is gone meanwhile: then
+// nothing is delivered).  parseMail() reads a message:
 // headers (unfolded, RFC 2047 words decoded), MIME parts (quoted-printable
 // and base64 decoded).
 //
@@ -19,6 +22,7 @@ export async function startSmtp(opts = {}) {
 	const s = {
 		messages: [], sessions: [], fail: opts.fail || {}, mechs: opts.mechs || ['PLAIN', 'LOGIN'],
 		starttls: opts.starttls !== false && !!opts.tls, waiters: [], sockets: new Set(),
+		hold: false, held: [],
 	};
 	const server = net.createServer((sock) => session(s, opts, sock));
 	await new Promise((resolve) => server.listen(opts.port || 0, '127.0.0.1', resolve));
@@ -26,6 +30,11 @@ export async function startSmtp(opts = {}) {
 	s.url = `smtp://127.0.0.1:${s.port}`;
 	s.server = server;
 	s.waitFor = (pred, ms = 60000) => waitFor(s, pred, ms);
+	s.release = () => {
+		s.hold = false;
+		for (const x of s.held.splice(0))
+			x.answer();
+	};
 	s.stop = () => new Promise((resolve) => {
 		for (const k of s.sockets)
 			k.destroy();
@@ -61,12 +70,12 @@ function delivered(s, msg) {
 }
 
 function session(s, opts, raw) {
-	const st = { tls: false, authed: false, from: null, rcpt: [], data: null, pending: null, log: [] };
+	const st = { tls: false, authed: false, from: null, rcpt: [], data: null, pending: null, log: [], closed: false };
 	s.sessions.push(st);
 	let sock = raw;
 	let buf = '';
 	s.sockets.add(raw);
-	raw.on('close', () => s.sockets.delete(raw));
+	raw.on('close', () => { st.closed = true; s.sockets.delete(raw); });
 	raw.on('error', () => {});
 	const say = (line) => { st.log.push('S: ' + line); sock.write(line + '\r\n'); };
 	const onData = (d) => {
@@ -104,12 +113,19 @@ function command(s, opts, st, line, say, end) {
 		}
 		const data = Buffer.from(st.data.join('\r\n') + '\r\n', 'latin1').toString('utf8');
 		st.data = null;
-		if (s.fail.data)
-			return say(s.fail.data);
-		delivered(s, { from: st.from, rcpt: st.rcpt, data, tls: st.tls, user: st.user, mech: st.mech });
-		st.from = null;
-		st.rcpt = [];
-		return say('250 2.0.0 Ok: queued');
+		const answer = () => {
+			if (st.closed)
+				return;          // the client went away before the answer: not taken
+			if (s.fail.data)
+				return say(s.fail.data);
+			delivered(s, { from: st.from, rcpt: st.rcpt, data, tls: st.tls, user: st.user, mech: st.mech });
+			st.from = null;
+			st.rcpt = [];
+			return say('250 2.0.0 Ok: queued');
+		};
+		if (s.hold)
+			return s.held.push({ data, rcpt: st.rcpt, at: Date.now(), answer, session: st });
+		return answer();
 	}
 	if (st.pending)
 		return st.pending(line);

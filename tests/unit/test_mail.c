@@ -85,6 +85,18 @@ test_date_addr(void)
 }
 
 static void
+test_permanent(void)
+{
+	ok(xmit_mail_permanent(550) && xmit_mail_permanent(552) && xmit_mail_permanent(554) &&
+	   xmit_mail_permanent(553), "5xx to MAIL, RCPT, DATA: final");
+	ok(!xmit_mail_permanent(451) && !xmit_mail_permanent(421) && !xmit_mail_permanent(452) &&
+	   !xmit_mail_permanent(0), "4xx and no answer (connection): retried");
+	ok(!xmit_mail_permanent(530) && !xmit_mail_permanent(534) && !xmit_mail_permanent(535) &&
+	   !xmit_mail_permanent(538), "AUTH refusals (RFC 4954): liasse's configuration, retried");
+	ok(!xmit_mail_permanent(250) && !xmit_mail_permanent(600), "not a refusal");
+}
+
+static void
 test_compose(void)
 {
 	struct buf subj, text, html;
@@ -124,6 +136,7 @@ main(void)
 	test_oneline();
 	test_phrase();
 	test_date_addr();
+	test_permanent();
 	test_compose();
 	return tap_done();
 }

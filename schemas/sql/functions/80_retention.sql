@@ -93,3 +93,18 @@ RETURNS integer LANGUAGE sql AS $$
 		RETURNING 1)
 	SELECT count(*)::integer FROM gone
 $$;
+
+-- E-mail notifications done (sent, skipped, or refused for good) more than
+-- p_keep ago (040_notification_lease.sql).  One still to send, or being
+-- retried, has no done_at and stays.  A digest also stays until its day is
+-- two days past, whatever p_keep: its row is what makes it once a day.
+CREATE OR REPLACE FUNCTION retention_purge_notifications(p_keep interval, p_batch integer) RETURNS integer
+LANGUAGE sql AS $$
+	WITH gone AS (
+		DELETE FROM notification WHERE id IN (SELECT n.id FROM notification n
+			WHERE n.done_at < now() - p_keep AND p_keep > interval '0'
+			  AND (n.kind <> 'digest' OR n.day < current_date - 2)
+			ORDER BY n.done_at LIMIT p_batch FOR UPDATE SKIP LOCKED)
+		RETURNING 1)
+	SELECT count(*)::integer FROM gone
+$$;

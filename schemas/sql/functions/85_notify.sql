@@ -71,7 +71,48 @@ LANGUAGE sql STABLE AS $$
 			  AND document_awaits_person(d.state)
 			  AND (n.kind = 'digest' OR d.id = n.doc_id)))
 	FROM notification n JOIN person p ON p.id = n.person_id
-	WHERE n.job_id = p_job AND n.sent_at IS NULL AND n.skipped IS NULL
+	WHERE n.job_id = p_job AND n.done_at IS NULL
+$$;
+
+-- Claims the notification of the job p_job for one SMTP exchange: leases
+-- it for p_lease seconds (the job's run_at too, so that no worker takes the
+-- job meanwhile once the caller commits) and returns its content, which the
+-- caller sends after committing, outside any transaction.  When another
+-- worker holds the lease (the job was started again by hand during a send),
+-- returns {"leased_until": ...} and sends nothing.  NULL when there is
+-- nothing left to do (sent, skipped, failed, or an obsolete job).
+CREATE OR REPLACE FUNCTION notification_claim(p_job bigint, p_lease integer) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_n notification%ROWTYPE;
+BEGIN
+	SELECT * INTO v_n FROM notification WHERE job_id = p_job AND done_at IS NULL FOR UPDATE;
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	IF v_n.lease_until > now() THEN
+		RETURN jsonb_build_object('id', v_n.id, 'leased_until', ts_text(v_n.lease_until));
+	END IF;
+	UPDATE notification SET lease_until = now() + p_lease * interval '1 second',
+		attempted_at = now(), attempts = attempts + 1 WHERE id = v_n.id;
+	UPDATE job SET run_at = now() + p_lease * interval '1 second' WHERE id = p_job;
+	RETURN notification_content(p_job);
+END $$;
+
+-- The outcome of the exchange begun by notification_claim(): 'sent' (with
+-- the Message-ID and how many documents it listed), 'failed' (refused for
+-- good: SMTP 5xx, p_error the server's answer) or 'retry' (lease given
+-- back; the caller's job is retried with the workers' backoff).
+CREATE OR REPLACE FUNCTION notification_record(p_id bigint, p_outcome text, p_message_id text,
+	p_docs integer, p_error text) RETURNS void LANGUAGE sql AS $$
+	UPDATE notification SET lease_until = NULL,
+		sent_at = CASE WHEN p_outcome = 'sent' THEN now() END,
+		message_id = CASE WHEN p_outcome = 'sent' THEN p_message_id END,
+		documents = CASE WHEN p_outcome = 'sent' THEN p_docs END,
+		failed_at = CASE WHEN p_outcome = 'failed' THEN now() END,
+		done_at = CASE WHEN p_outcome IN ('sent', 'failed') THEN now() END,
+		error = CASE WHEN p_outcome = 'sent' THEN error ELSE p_error END
+	WHERE id = p_id AND done_at IS NULL
 $$;
 
 -- Plans today's digests once the local hour (in p_tz) is p_hour: one
@@ -104,11 +145,16 @@ BEGIN
 	RETURN v_n;
 END $$;
 
--- The notifications whose sending failed and is being retried (their job's
--- last error), most recent first, for the administrators.
+-- The notifications whose sending failed, for the administrators: those
+-- refused for good (failed_at: an SMTP 5xx, not retried; listed until
+-- retention_notifications purges them) and those being retried (their job's
+-- last error and next run).
 CREATE OR REPLACE VIEW notification_failed AS
 	SELECT n.id, n.kind, p.email, n.doc_id, d.title, n.day, n.created_at,
-		j.attempts, j.last_error, j.run_at AS next_attempt
-	FROM notification n JOIN job j ON j.id = n.job_id JOIN person p ON p.id = n.person_id
+		coalesce(j.attempts, n.attempts) AS attempts,
+		CASE WHEN n.failed_at IS NOT NULL THEN n.error ELSE j.last_error END AS last_error,
+		CASE WHEN n.failed_at IS NULL THEN j.run_at END AS next_attempt, n.failed_at
+	FROM notification n LEFT JOIN job j ON j.id = n.job_id JOIN person p ON p.id = n.person_id
 	LEFT JOIN document d ON d.id = n.doc_id
-	WHERE n.sent_at IS NULL AND n.skipped IS NULL AND j.done_at IS NULL AND j.last_error IS NOT NULL;
+	WHERE n.failed_at IS NOT NULL
+	   OR (n.done_at IS NULL AND j.done_at IS NULL AND j.last_error IS NOT NULL);
