@@ -417,6 +417,10 @@ int store_routing_remove(struct store_conn *c, const char *siren, const char *ki
  * ("*": of any organisation; NULL: operators only). */
 int store_person_is_admin(struct store_conn *c, long long person_id, const char *siren,
 			  struct lerr *e) LERR_WUR;
+/* The organisations the person administers (org_admin): [{siren,name}] by
+ * SIREN, [] when none. */
+int store_person_admin_orgs(struct store_conn *c, long long person_id, char **json,
+			    struct lerr *e) LERR_WUR;
 
 struct delegation_in {
 	long long from_person;
