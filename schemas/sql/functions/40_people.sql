@@ -405,57 +405,59 @@ LANGUAGE plpgsql STABLE AS $$
 BEGIN
 	WITH q AS MATERIALIZED (
 		SELECT (x.doc).id, (x.doc).org_id, (x.doc).client_id, (x.doc).kind, (x.doc).due_date,
-			(x.doc).created_at, x.for_person, coalesce((x.doc).due_date, 'infinity'::date) AS due_key
+			(x.doc).created_at, x.for_person, coalesce((x.doc).due_date, 'infinity'::date) AS due_key,
+			(p_org IS NULL OR (x.doc).org_id = (SELECT id FROM organisation WHERE siren = p_org))
+			AND (p_kind IS NULL OR (x.doc).kind::text = p_kind)
+			AND (p_client IS NULL OR (x.doc).client_id = (SELECT id FROM api_client WHERE name = p_client))
+			AND (p_due IS NULL OR (x.doc).due_date <= p_due) AS kept
 		FROM queue_docs(p_person) x
-	), f AS MATERIALIZED (
-		SELECT * FROM q
-		WHERE (p_org IS NULL OR org_id = (SELECT id FROM organisation WHERE siren = p_org))
-		  AND (p_kind IS NULL OR kind::text = p_kind)
-		  AND (p_client IS NULL OR client_id = (SELECT id FROM api_client WHERE name = p_client))
-		  AND (p_due IS NULL OR due_date <= p_due)
+	), g AS MATERIALIZED (
+		-- the counts in one pass: per organisation, kind and vendor
+		SELECT org_id, kind, client_id, count(*) AS n, count(*) FILTER (WHERE kept) AS m,
+			count(*) FILTER (WHERE due_date < current_date) AS late
+		FROM q GROUP BY org_id, kind, client_id
 	), cur AS (
 		SELECT k.due, k.created, k.id FROM queue_cursor_key(p_cursor) k
 	), page AS MATERIALIZED (
-		(SELECT * FROM f WHERE NOT p_back AND (p_cursor IS NULL
+		(SELECT * FROM q WHERE kept AND NOT p_back AND (p_cursor IS NULL
 			OR (due_key, created_at, id) > (SELECT c.due, c.created, c.id FROM cur c))
 		 ORDER BY due_key, created_at, id LIMIT p_limit)
 		UNION ALL
-		(SELECT * FROM f WHERE p_back
+		(SELECT * FROM q WHERE kept AND p_back
 			AND (due_key, created_at, id) < (SELECT c.due, c.created, c.id FROM cur c)
 		 ORDER BY due_key DESC, created_at DESC, id DESC LIMIT p_limit)
-	), edge AS (
+	), edge AS MATERIALIZED (
 		SELECT h.due_key AS h_key, h.created_at AS h_created, h.id AS h_id, h.due_date AS h_due,
 			t.due_date AS t_due, t.created_at AS t_created, t.id AS t_id,
-			(SELECT count(*) FROM page) AS n
+			(SELECT count(*) FROM page) AS n, (SELECT coalesce(sum(m), 0) FROM g) AS matching
 		FROM (SELECT) one
 		LEFT JOIN LATERAL (SELECT * FROM page ORDER BY due_key, created_at, id LIMIT 1) h ON true
 		LEFT JOIN LATERAL (SELECT * FROM page ORDER BY due_key DESC, created_at DESC, id DESC
 			LIMIT 1) t ON true
-	), pos AS (
-		SELECT e.*, CASE WHEN e.n > 0 THEN (SELECT count(*) FROM f
-				WHERE (f.due_key, f.created_at, f.id) < (e.h_key, e.h_created, e.h_id))
-			WHEN p_back THEN 0 ELSE (SELECT count(*) FROM f) END AS before,
-			(SELECT count(*) FROM f) AS matching
+	), pos AS MATERIALIZED (
+		-- filtered rows before the page: none on the first page (no pass)
+		SELECT e.*, CASE WHEN p_cursor IS NULL THEN 0
+			WHEN e.n > 0 THEN (SELECT count(*) FROM q
+				WHERE kept AND (q.due_key, q.created_at, q.id) < (e.h_key, e.h_created, e.h_id))
+			WHEN p_back THEN 0 ELSE e.matching END AS before
 		FROM edge e
 	)
 	SELECT (SELECT array_agg(pg.id ORDER BY pg.due_key, pg.created_at, pg.id) FROM page pg),
 		(SELECT array_agg(pg.for_person ORDER BY pg.due_key, pg.created_at, pg.id) FROM page pg),
 		p.before,
-		CASE WHEN p.before + p.n < p.matching
-			THEN queue_cursor(p.t_due, p.t_created, p.t_id) END,
-		CASE WHEN p.before > 0 AND p.n > 0
-			THEN queue_cursor(p.h_due, p.h_created, p.h_id) END,
+		CASE WHEN p.before + p.n < p.matching THEN queue_cursor(p.t_due, p.t_created, p.t_id) END,
+		CASE WHEN p.before > 0 AND p.n > 0 THEN queue_cursor(p.h_due, p.h_created, p.h_id) END,
 		jsonb_build_object(
-			'total', (SELECT count(*) FROM q),
+			'total', (SELECT coalesce(sum(n), 0) FROM g),
 			'matching', p.matching,
 			'by_organisation', coalesce((SELECT jsonb_object_agg(o.siren, s.n) FROM
-				(SELECT org_id, count(*) AS n FROM q GROUP BY org_id) s
+				(SELECT org_id, sum(n) AS n FROM g GROUP BY org_id) s
 				JOIN organisation o ON o.id = s.org_id), '{}'),
 			'by_kind', coalesce((SELECT jsonb_object_agg(k, n) FROM
-				(SELECT kind::text AS k, count(*) AS n FROM q GROUP BY 1) s), '{}'),
-			'overdue', (SELECT count(*) FROM q WHERE due_date < current_date)),
-		(SELECT array_agg(DISTINCT org_id) FROM q),
-		(SELECT array_agg(DISTINCT client_id) FROM q)
+				(SELECT kind::text AS k, sum(n) AS n FROM g GROUP BY 1) s), '{}'),
+			'overdue', (SELECT coalesce(sum(late), 0) FROM g)),
+		(SELECT array_agg(DISTINCT org_id) FROM g),
+		(SELECT array_agg(DISTINCT client_id) FROM g)
 	INTO ids, fors, first_pos, next_cursor, prev_cursor, counts, org_ids, client_ids
 	FROM pos p;
 END $$;
