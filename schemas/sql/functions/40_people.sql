@@ -407,7 +407,8 @@ BEGIN
 		SELECT (x.doc).id, (x.doc).org_id, (x.doc).client_id, (x.doc).kind, (x.doc).due_date,
 			(x.doc).created_at, x.for_person, coalesce((x.doc).due_date, 'infinity'::date) AS due_key,
 			(p_org IS NULL OR (x.doc).org_id = (SELECT id FROM organisation WHERE siren = p_org))
-			AND (p_kind IS NULL OR (x.doc).kind::text = p_kind)
+			AND (p_kind IS NULL OR (x.doc).kind = (SELECT k FROM unnest(enum_range(NULL::doc_kind)) k
+				WHERE k::text = p_kind))
 			AND (p_client IS NULL OR (x.doc).client_id = (SELECT id FROM api_client WHERE name = p_client))
 			AND (p_due IS NULL OR (x.doc).due_date <= p_due) AS kept
 		FROM queue_docs(p_person) x
