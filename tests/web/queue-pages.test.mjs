@@ -75,6 +75,13 @@ async function signApi(ids) {
 const rowsOf = (page) => page.locator('tbody input[name="doc"]').evaluateAll((els) => els.map((e) => e.value));
 const rangeOf = async (page) => (await page.locator('nav.pager p').textContent()).trim();
 
+// Follows a pager link and waits for the page it leads to.
+async function follow(page, name) {
+	const from = page.url();
+	await page.getByRole('link', { name }).click();
+	await page.waitForURL((u) => u.href !== from);
+}
+
 function once(ids, what) {
 	const dup = ids.filter((id, i) => ids.indexOf(id) !== i);
 	assert.deepEqual(dup, [], `${what}: no document twice`);
@@ -95,18 +102,16 @@ test('walk forward and back while documents of page 1 are signed: each pending d
 	// the last row shown, not 10 rows further
 	const signed1 = real.slice(0, 10);
 	await signApi(signed1);
-	await page.getByRole('link', { name: 'Page suivante' }).click();
-	await page.waitForURL(/apres=/);
+	await follow(page, 'Page suivante');
 	const p2 = await rowsOf(page);
-	assert.equal(p2.length, 100);
-	assert.deepEqual(p2, start.slice(100, 200), 'page 2 follows page 1\'s last row');
+	assert.deepEqual(p2, start.slice(100, 200), 'page 2 follows page 1\'s last row: none skipped');
+	assert.match(page.url(), /\/parapheur\?apres=/);
 	assert.equal(await rangeOf(page), `Documents 91 à 190 sur ${REAL + FILLER - 10}.`, 'positions over the queue now');
 	assert.match(await page.locator('p.lead').textContent(), new RegExp(`${REAL + FILLER - 10} documents en attente`));
 
 	const signed2 = real.slice(10, 15);
 	await signApi(signed2);
-	await page.getByRole('link', { name: 'Page suivante' }).click();
-	await page.waitForURL(/apres=/);
+	await follow(page, 'Page suivante');
 	const p3 = await rowsOf(page);
 	assert.deepEqual(p3, start.slice(200), 'page 3: the rest');
 	assert.equal(await page.getByRole('link', { name: 'Page suivante' }).count(), 0, 'no page after the last');
@@ -118,16 +123,14 @@ test('walk forward and back while documents of page 1 are signed: each pending d
 	// back: each page ends right before the one it came from
 	const now = await pendingNow();
 	assert.equal(now.length, REAL + FILLER - 15);
-	await page.getByRole('link', { name: 'Page précédente' }).click();
-	await page.waitForURL(/avant=/);
+	await follow(page, 'Page précédente');
 	const b2 = await rowsOf(page);
 	assert.equal(b2.length, 100);
 	assert.deepEqual(b2, now.slice(now.indexOf(p3[0]) - 100, now.indexOf(p3[0])), 'the 100 before page 3');
 	const signed3 = real.slice(15, 17);   // on the page before this one
 	assert.ok(!b2.includes(signed3[0]));
 	await signApi(signed3);
-	await page.getByRole('link', { name: 'Page précédente' }).click();
-	await page.waitForURL(/avant=/);
+	await follow(page, 'Page précédente');
 	const b1 = await rowsOf(page);
 	const after = await pendingNow();
 	assert.deepEqual(b1, after.slice(0, after.indexOf(b2[0])), 'the first page: what is left before');
