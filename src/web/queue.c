@@ -234,10 +234,8 @@ web_queue(struct page *p)
 	q.f.kind = valid_kind(web_query(p, "type"));
 	q.f.client = web_query(p, "editeur");
 	q.f.due_before = web_date_iso(p, web_query(p, "echeance"));
-	if (cursor_ok(q.f.cursor))
-		j = web_json(p, queue_read, &q);
-	else
-		j = NULL, q.bad_cursor = 1;
+	q.bad_cursor = !cursor_ok(q.f.cursor);
+	j = q.bad_cursor ? NULL : web_json(p, queue_read, &q);
 	if (q.bad_cursor) {
 		json_decref(j);
 		return page_error(p, 400, "Lien de page invalide", "Ce lien vers une page du parapheur n’est pas "
