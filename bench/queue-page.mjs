@@ -11,7 +11,9 @@
 // minutes of uploads), then the page is fetched ROUNDS times (default 30)
 // after 3 warm-up fetches, with the official's session cookie: the first
 // page (100 rows, the counts, badge and filters over all DOCS), the last
-// page, and a filtered first page.  Reported:
+// page (?apres=, the cursor of the row before it, as "Page suivante" links
+// it), the page before the last (?avant=, "Page précédente"), and a
+// filtered first page.  Reported:
 // wall time per request at the client (min, median, p95, mean), the page's
 // size, and liassed's own Server-Timing split: the store query (JSON built
 // by PostgreSQL, parsed by jansson) and the HTML rendering.
@@ -70,8 +72,16 @@ try {
 		WHERE o.siren = '${s.orgA}' AND c.name = 'vendor-a' AND p.email = '${OFFICIAL_A}'`);
 	await h.psql('ANALYZE');
 	const login = await s.d.login(OFFICIAL_A);
+	// the cursors "Page suivante" and "Page précédente" carry deep in the queue
+	const person = `(SELECT id FROM person WHERE email = '${OFFICIAL_A}')`;
+	const last = await h.psql(`SELECT next_cursor FROM queue_slice(${person}, NULL, NULL, NULL, NULL,
+		${Math.max(1, Math.ceil(DOCS / 100) - 1) * 100}, NULL, false)`);
+	const lastHead = await h.psql(`SELECT prev_cursor FROM queue_slice(${person}, NULL, NULL, NULL, NULL,
+		100, '${last}', false)`);
 	console.log(`queue page, ${DOCS} pending documents, ${ROUNDS} rounds after 3 warm-up requests`);
-	for (const [what, path] of [['GET /parapheur', '/parapheur'], ['GET /parapheur?page=50', '/parapheur?page=50'],
+	for (const [what, path] of [['GET /parapheur', '/parapheur'],
+		['GET /parapheur?apres= (last page)', `/parapheur?apres=${last}`],
+		['GET /parapheur?avant= (the one before)', `/parapheur?avant=${lastHead}`],
 		['GET /parapheur?type=pes', '/parapheur?type=pes']]) {
 		const m = await measure(s.d.url, login.cookie, path, ROUNDS);
 		console.log(`${what}: ${m.rows} rows, ${(m.bytes / 1024).toFixed(0)} KiB of HTML`);

@@ -84,6 +84,9 @@ try {
 	const queueDepth = await h.psql(`SELECT count(*) FROM queue_docs(${person})`);
 	const deepQueue = await h.psql(`SELECT queue_json(${person}, NULL, NULL, NULL,
 		greatest(1, (SELECT count(*) FROM queue_docs(${person}))::int - 150), NULL)->>'next_cursor'`);
+	// "Page suivante" from page 14: the cursor of the 1,400th row
+	const deepWeb = await h.psql(`SELECT next_cursor FROM queue_slice(${person}, NULL, NULL, NULL, NULL,
+		1400, NULL, false)`);
 	const midEvent = await h.psql(`SELECT max(seq) / 2 FROM event WHERE client_id = ${vendor}`);
 
 	console.log(`\n${ROUNDS} rounds after 3 warm-up requests each, wall time at the client:`);
@@ -94,7 +97,7 @@ try {
 	await measure(d, `queue API, first page (${queueDepth} pending)`, '/api/v1/queue', { Cookie: official.cookie });
 	await measure(d, 'queue API, last pages (cursor)', `/api/v1/queue?cursor=${deepQueue}`, { Cookie: official.cookie });
 	await measure(d, 'queue web page /parapheur', '/parapheur', { Cookie: official.cookie });
-	await measure(d, 'queue web page /parapheur?page=15', '/parapheur?page=15', { Cookie: official.cookie });
+	await measure(d, 'queue web page 15 (?apres=cursor)', `/parapheur?apres=${deepWeb}`, { Cookie: official.cookie });
 	await measure(d, 'events feed, after=0 (100)', '/api/v1/events', api);
 	await measure(d, 'events feed, half-way (100)', `/api/v1/events?after=${midEvent}`, api);
 	await measure(d, 'admin journal page', '/admin/journal', { Cookie: admin.cookie });

@@ -5,7 +5,7 @@
  *               --pass-file FILE
  *               [--xades 1.1.1|1.2.2] [--city C --postal-code P --role R]
  *               [--tsa URL] [--enveloped] [--mime TYPE] [--base64]
- *               [--text TEXT] [--page N] [--x X --y Y] IN OUT
+ *               [--text TEXT] [--page N] [--x X --y Y] [--trust DIR] IN OUT
  *   liasse verify FILE [--data DATA] --trust DIR [--at TIME] [--json] [--fr]
  *
  * Exit status: 0 signed / valid, 1 error or not valid, 2 bad usage.
@@ -114,7 +114,7 @@ base_name(const char *path)
 
 struct sign_args {
 	const char *profile, *p12, *pass_file, *xades, *city, *postal, *role, *tsa, *mime;
-	const char *text;
+	const char *text, *trust;
 	int enveloped, b64, page;
 	float x, y;
 };
@@ -151,6 +151,7 @@ do_sign(const struct sign_args *a, const char *in, const char *out, struct lerr 
 		po.city = a->city;
 		po.postal_code = a->postal;
 		po.role = a->role;
+		po.trust_dir = a->trust;
 		rc = sign_pes(&k, &po, data.data, data.len, &res, e);
 	} else if (!strcmp(a->profile, "cades")) {
 		rc = sign_cades(&k, data.data, data.len, a->b64, &res, e);
@@ -182,7 +183,8 @@ cli_sign_main(int argc, char **argv)
 		{ "xades", 1, 0, 'x' }, { "city", 1, 0, 'c' }, { "postal-code", 1, 0, 'z' },
 		{ "role", 1, 0, 'r' }, { "tsa", 1, 0, 't' }, { "enveloped", 0, 0, 'e' },
 		{ "mime", 1, 0, 'm' }, { "base64", 0, 0, 'b' }, { "text", 1, 0, 'T' },
-		{ "page", 1, 0, 'g' }, { "x", 1, 0, 'X' }, { "y", 1, 0, 'Y' }, { 0, 0, 0, 0 } };
+		{ "page", 1, 0, 'g' }, { "x", 1, 0, 'X' }, { "y", 1, 0, 'Y' }, { "trust", 1, 0, 'R' },
+		{ 0, 0, 0, 0 } };
 	struct sign_args a = { 0 };
 	struct lerr e;
 	int ch;
@@ -194,6 +196,7 @@ cli_sign_main(int argc, char **argv)
 		switch (ch) {
 		case 'P': a.profile = optarg; break;
 		case 'k': a.p12 = optarg; break;
+		case 'R': a.trust = optarg; break;
 		case 'p': a.pass_file = optarg; break;
 		case 'x': a.xades = optarg; break;
 		case 'c': a.city = optarg; break;

@@ -133,15 +133,62 @@ remove_routing(struct req *rq, struct store_conn *c, struct lerr *e)
 
 /* ---- circuits (doc/circuits.md) ---- */
 
+/* "siren (name), ..." of a list of organisations, capped. */
+static void
+org_names(json_t *list, char *out, size_t n)
+{
+	size_t i, o = 0;
+	int w;
+
+	out[0] = '\0';
+	for (i = 0; i < json_array_size(list) && o < n; i++) {
+		w = snprintf(out + o, n - o, "%s%s (%s)", i ? ", " : "", str(json_array_get(list, i), "siren"),
+			     str(json_array_get(list, i), "name"));
+		o += w > 0 ? (size_t)w : 0;
+	}
+}
+
+/* Without ?organisation=, an organisation's administrator means the one they
+ * administer; with several, a 422 names them.  Operators list every
+ * circuit. */
+static int
+own_org(struct req *rq, struct store_conn *c, const char **org, struct lerr *e)
+{
+	char *json = NULL, names[600];
+	json_t *list;
+	int rc;
+
+	if (*org || rq->person.is_operator)
+		return 0;
+	if ((rc = store_person_admin_orgs(c, rq->person.id, &json, e)))
+		return rc;
+	list = json_loads(json, 0, NULL);
+	free(json);
+	if (json_array_size(list) == 1)
+		*org = arena_printf(rq->arena, "%s", str(json_array_get(list, 0), "siren"));
+	if (json_array_size(list) > 1) {
+		org_names(list, names, sizeof(names));
+		rc = lerr_set(e, LERR_INVALID, "organisation", "you administer %zu organisations: say which one",
+			      json_array_size(list));
+		lerr_detail(e, "you administer %s", names);
+		lerr_hint(e, "add ?organisation=<SIREN> with one of these SIRENs");
+	}
+	json_decref(list);
+	return rc;
+}
+
 static int
 circuits(struct req *rq, struct store_conn *c, struct lerr *e)
 {
 	const char *org = http_query(rq, "organisation");
 	char *json = NULL;
-	int rc = store_person_is_admin(c, rq->person.id, org, e);
+	int rc = own_org(rq, c, &org, e);
 
+	if (!rc)
+		rc = store_person_is_admin(c, rq->person.id, org, e);
 	if (rc == LERR_FORBIDDEN && !org)
-		lerr_hint(e, "an organisation's administrator adds ?organisation=<SIREN>");
+		lerr_hint(e, "circuits are listed by operators and by the administrators (org_admin) of "
+			  "an organisation");
 	return reply(rq, rc ? rc : store_circuits_json(c, org, &json, e), 200, &json);
 }
 

@@ -157,6 +157,99 @@ keep_unsigned(struct targets *t, struct lerr *e)
 	return e->kind;
 }
 
+/* Whether the document carries a ds:Signature anywhere (an iterative walk:
+ * no recursion on the input's depth). */
+static int
+has_signature(xmlNodePtr n)
+{
+	while (n) {
+		if (n->type == XML_ELEMENT_NODE && sx_is(n, NS_DS, "Signature"))
+			return 1;
+		if (n->type == XML_ELEMENT_NODE && n->children) {
+			n = n->children;
+			continue;
+		}
+		while (n && !n->next)
+			n = n->parent;
+		n = n ? n->next : NULL;
+	}
+	return 0;
+}
+
+/* As flow/pes_signed.c judges a PES at the door: a signature that does not
+ * verify, a failed check of the whole file other than coverage (bordereaux
+ * left unsigned are what is signed now), an element signed or placed where
+ * Hélios does not read it. */
+static int
+is_broken(const struct sign_report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nsig; i++)
+		if (!r->sigs[i].valid)
+			return 1;
+	for (i = 0; i < r->n; i++)
+		if (r->checks[i].sig < 0 && !r->checks[i].ok && strcmp(r->checks[i].id, "coverage"))
+			return 1;
+	return r->nsig == 0 || !r->pes_covered || r->pes_misplaced;
+}
+
+/* The refusal names the first broken signature's element (a Bordereau's Id)
+ * and the verifier's first failing check of it. */
+static int
+refuse_broken(xmlDocPtr doc, const struct sign_report *r, struct lerr *e)
+{
+	const struct sign_check *c = NULL;
+	size_t i, s = 0;
+	xmlAttrPtr a;
+
+	while (s < r->nsig && r->sigs[s].valid)
+		s++;
+	for (i = 0; i < r->n && !c; i++)
+		if (!r->checks[i].ok && (s < r->nsig ? r->checks[i].sig == (int)s : r->checks[i].sig < 0))
+			c = &r->checks[i];
+	if (s < r->nsig && r->sigs[s].target[0]) {
+		a = xmlGetID(doc, BAD_CAST r->sigs[s].target);
+		lerr_set(e, LERR_INVALID, "pes.signatures", "the signature %s \"%s\" carries is not valid",
+			 a && a->parent ? (const char *)a->parent->name : "the element", r->sigs[s].target);
+	} else {
+		lerr_set(e, LERR_INVALID, "pes.signatures", "the signatures the PES carries are not valid");
+	}
+	lerr_detail(e, "%s%s%s; liasse does not sign a file around a broken signature", c ? c->id : "",
+		    c ? ": " : "", c ? c->reason_en : "an element is signed where Hélios does not read it");
+	lerr_hint(e, "ask for the file unsigned, or signed again (liasse verify shows the whole report)");
+	return LERR_INVALID;
+}
+
+/* A PES that already carries signatures is signed only if they verify
+ * (issue 17): the door lets a broken one through for the official to see,
+ * signing must not bury it under a valid signature of the rest. */
+static int
+check_existing(const struct sign_pes_opts *o, const void *in, size_t inlen, xmlDocPtr doc,
+	       struct lerr *e)
+{
+	struct sign_verify_opts vo = { .trust_dir = o ? o->trust_dir : NULL };
+	struct sign_report r;
+	struct lerr ve;
+	int rc;
+
+	if (!has_signature(xmlDocGetRootElement(doc)))
+		return 0;
+	sign_report_init(&r);
+	lerr_clear(&ve);
+	if ((rc = sign_verify(&vo, in, inlen, &r, &ve))) {
+		lerr_set(e, ve.kind, "pes.signatures", "the signatures the PES carries could not be verified");
+		lerr_detail(e, "%s", ve.msg);
+		e->detail_private = 1;     /* a trust directory's path */
+		lerr_hint(e, "%s", ve.hint[0] ? ve.hint : "liasse signs a partly signed PES only once "
+			  "its signatures verify");
+	} else if (is_broken(&r)) {
+		rc = refuse_broken(doc, &r, e);
+	}
+	sign_report_fini(&r);
+	return rc;
+}
+
 /* Refuse a certificate that is not valid at the signing time. */
 int
 sign_check_cert_time(X509 *cert, time_t now, struct lerr *e)
@@ -228,7 +321,7 @@ sign_pes(const struct sign_key *k, const struct sign_pes_opts *o, const void *in
 		goto out;
 	}
 	if ((rc = choose_targets(doc, t, e)) || (rc = check_target_ids(t, e)) ||
-	    (rc = keep_unsigned(t, e)))
+	    (rc = check_existing(o, in, inlen, doc, e)) || (rc = keep_unsigned(t, e)))
 		goto out;
 	sx_number_elements(doc);
 	set_dematerialised(xmlDocGetRootElement(doc), t);

@@ -83,13 +83,15 @@ struct sign_pes_opts {
 	const char *city, *postal_code, *country;   /* NULL: element omitted */
 	const char *role;               /* NULL: configuration sign_claimed_role */
 	time_t now;                     /* 0: time(NULL) */
+	const char *trust_dir;          /* existing signatures' anchors; NULL: configuration */
 };
 
 /* Sign a PES_Aller: one signature per Bordereau when all have an Id, else
  * one on PES_Aller/@Id, else LERR_INVALID.  InfoDematerialisee set to 1.
  * A PES partly signed on its bordereaux: only the bordereaux that carry no
  * signature are signed (LERR_CONFLICT when none is left, or when the whole
- * file is signed).
+ * file is signed), and only when the existing signatures verify (trust_dir):
+ * a broken one is LERR_INVALID on "pes.signatures", naming its bordereau.
  * out receives the document in its own encoding (out->max is honoured). */
 int sign_pes(const struct sign_key *k, const struct sign_pes_opts *o,
 	     const void *in, size_t inlen, struct buf *out, struct lerr *e) LERR_WUR;

@@ -377,6 +377,18 @@ store_person_is_admin(struct store_conn *c, long long person_id, const char *sir
 }
 
 int
+store_person_admin_orgs(struct store_conn *c, long long person_id, char **json, struct lerr *e)
+{
+	char pid[24];
+	struct sqlp p[] = { SQLP_TEXT(pid) };
+
+	lltoa(person_id, pid);
+	return sq_json(c, "SELECT coalesce(json_agg(json_build_object('siren', o.siren, 'name', o.name)"
+		       " ORDER BY o.siren), '[]')::text FROM person_role r JOIN organisation o ON o.id = r.org_id"
+		       " WHERE r.person_id = $1::bigint AND r.role = 'org_admin'", p, 1, json, e);
+}
+
+int
 store_person_id(struct store_conn *c, const char *email, long long *id, struct lerr *e)
 {
 	struct sqlp p[] = { SQLP_TEXT(email) };

@@ -429,6 +429,10 @@ int store_routing_remove(struct store_conn *c, const char *siren, const char *ki
  * ("*": of any organisation; NULL: operators only). */
 int store_person_is_admin(struct store_conn *c, long long person_id, const char *siren,
 			  struct lerr *e) LERR_WUR;
+/* The organisations the person administers (org_admin): [{siren,name}] by
+ * SIREN, [] when none. */
+int store_person_admin_orgs(struct store_conn *c, long long person_id, char **json,
+			    struct lerr *e) LERR_WUR;
 
 struct delegation_in {
 	long long from_person;
@@ -668,8 +672,9 @@ int store_org_classification_requested(struct store_conn *c, long long org_id, s
  * scoped to the person asking ---- */
 struct web_queue_filter {
 	const char *siren, *kind, *client, *due_before;   /* NULL: any */
-	int limit;                                         /* 0: 10000 */
-	int offset;                                        /* rows skipped (pages) */
+	int limit;                                         /* 0: 100 */
+	const char *cursor;   /* a cursor of queue_slice(); NULL: the first page */
+	int back;             /* the page before cursor, not after it */
 };
 struct web_journal_filter {
 	const char *actor, *action, *doc_id, *since;      /* NULL: any */
@@ -678,8 +683,11 @@ struct web_journal_filter {
 };
 /* {id,email,name,operator,signer,agent,org_admin,pending}; LERR_NOTFOUND if disabled. */
 int store_web_me(struct store_conn *c, long long person, char **json, struct lerr *e) LERR_WUR;
-/* {total,count,items:[{id,title,kind,siren,org,vendor,due_date,created_at,overdue,for}],orgs,vendors}
- * sorted by due date then age. */
+/* {total,count,first,next,prev,items:[{id,title,kind,siren,org,vendor,due_date,
+ * created_at,overdue,for,action}],orgs,vendors}: a page in the API's order and
+ * cursor (SQL queue_slice()); first: the filtered rows before it; next, prev:
+ * the cursors of the pages after and before it, null at either end.  A
+ * cursor that is not one: LERR_MALFORMED. */
 int store_web_queue(struct store_conn *c, long long person, const struct web_queue_filter *f,
 		    char **json, struct lerr *e) LERR_WUR;
 /* {doc (doc_json),org,vendor,meta,may_sign,for,signer,history}; LERR_NOTFOUND if not visible. */

@@ -40,16 +40,6 @@ one_json(struct store_conn *c, const char *sql, const struct sqlp *p, int np, ch
 	return 0;
 }
 
-/* Documents awaiting p's signature ($1 is the person): SQL queue_docs()
- * (schemas/sql/functions/40_people.sql), the one definition the API's queue
- * uses too; PostgreSQL inlines it.  Only the columns the queue shows: the
- * CTE is materialised. */
-#define MINE_SQL \
-	"SELECT (q.doc).id, (q.doc).title, (q.doc).kind, (q.doc).due_date, (q.doc).created_at," \
-	" (q.doc).org_id, (q.doc).client_id, circuit_action(q.doc) AS action," \
-	" CASE WHEN q.for_person = $1::bigint THEN NULL ELSE q.for_person END AS for_id" \
-	" FROM queue_docs($1::bigint) q"
-
 int
 store_web_me(struct store_conn *c, long long person, char **json, struct lerr *e)
 {
@@ -62,41 +52,40 @@ store_web_me(struct store_conn *c, long long person, char **json, struct lerr *e
 		" 'signer', EXISTS (SELECT 1 FROM person_role WHERE person_id = p.id AND role = 'signer'),"
 		" 'agent', EXISTS (SELECT 1 FROM person_role WHERE person_id = p.id AND role = 'agent'),"
 		" 'org_admin', EXISTS (SELECT 1 FROM person_role WHERE person_id = p.id AND role = 'org_admin'),"
-		" 'pending', (SELECT count(*) FROM (" MINE_SQL ") m))::text"
+		" 'pending', (SELECT count(*) FROM queue_docs(p.id)))::text"
 		" FROM person p WHERE p.id = $1::bigint AND p.disabled_at IS NULL", p, 1, json, e);
 }
 
+/* A page of "Mon parapheur": queue_slice() (schemas/sql/functions/40_people.sql),
+ * the order, cursor and counts of GET /api/v1/queue, then only the columns
+ * the page shows, for the page's rows. */
 int
 store_web_queue(struct store_conn *c, long long person, const struct web_queue_filter *f,
 		char **json, struct lerr *e)
 {
-	char id[24], lim[16], off[16];
+	char id[24], lim[16];
 
 	snprintf(id, sizeof(id), "%lld", person);
-	snprintf(lim, sizeof(lim), "%d", f->limit > 0 ? f->limit : 10000);
-	snprintf(off, sizeof(off), "%d", f->offset > 0 ? f->offset : 0);
+	snprintf(lim, sizeof(lim), "%d", f->limit > 0 ? f->limit : 100);
 	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(opt(f->siren)), SQLP_TEXT(opt(f->kind)),
 			    SQLP_TEXT(opt(f->client)), SQLP_TEXT(opt(f->due_before)), SQLP_TEXT(lim),
-			    SQLP_TEXT(off) };
-	return one_json(c, "WITH mine AS MATERIALIZED (" MINE_SQL "),"
-		" sel AS NOT MATERIALIZED (SELECT m.*, ($2::text IS NULL OR m.org_id = (SELECT id FROM organisation"
-		"   WHERE siren = $2)) AND ($3::doc_kind IS NULL OR m.kind = $3::doc_kind)"
-		"   AND ($4::text IS NULL OR m.client_id = (SELECT id FROM api_client WHERE name = $4))"
-		"   AND ($5::date IS NULL OR m.due_date <= $5::date) AS kept FROM mine m),"
-		" page AS (SELECT * FROM sel WHERE kept ORDER BY due_date NULLS LAST, created_at, id"
-		"   LIMIT $6::int OFFSET $7::int)"
-		" SELECT json_build_object('total', n.total, 'count', n.kept,"
-		" 'items', coalesce((SELECT json_agg(json_build_object('id', pg.id, 'title', pg.title, 'kind', pg.kind,"
-		"   'siren', o.siren, 'org', o.name, 'vendor', cl.name, 'due_date', pg.due_date,"
-		"   'created_at', ts_text(pg.created_at), 'overdue', pg.due_date < current_date,"
-		"   'for', (SELECT name FROM person WHERE id = pg.for_id), 'action', pg.action)"
-		"   ORDER BY pg.due_date NULLS LAST, pg.created_at, pg.id)"
-		"   FROM page pg JOIN organisation o ON o.id = pg.org_id JOIN api_client cl ON cl.id = pg.client_id), '[]'),"
+			    SQLP_TEXT(opt(f->cursor)), SQLP_TEXT(f->back ? "true" : "false") };
+	return one_json(c, "SELECT json_build_object('total', s.counts->'total', 'count', s.counts->'matching',"
+		" 'first', s.first_pos, 'next', s.next_cursor, 'prev', s.prev_cursor,"
+		" 'items', coalesce((SELECT json_agg(json_build_object('id', d.id, 'title', d.title, 'kind', d.kind,"
+		"   'siren', o.siren, 'org', o.name, 'vendor', cl.name, 'due_date', d.due_date,"
+		"   'created_at', ts_text(d.created_at), 'overdue', d.due_date < current_date,"
+		"   'for', CASE WHEN pg.for_person <> $1::bigint THEN (SELECT name FROM person WHERE id = pg.for_person) END,"
+		"   'action', circuit_action(d)) ORDER BY pg.rn)"
+		"   FROM unnest(s.ids, s.fors) WITH ORDINALITY AS pg(id, for_person, rn)"
+		"   JOIN document d ON d.id = pg.id JOIN organisation o ON o.id = d.org_id"
+		"   JOIN api_client cl ON cl.id = d.client_id), '[]'),"
 		" 'orgs', (SELECT coalesce(json_agg(json_build_object('siren', siren, 'name', name) ORDER BY name), '[]')"
-		"   FROM organisation WHERE id IN (SELECT DISTINCT org_id FROM mine)),"
+		"   FROM organisation WHERE id = ANY (s.org_ids)),"
 		" 'vendors', (SELECT coalesce(json_agg(name ORDER BY name), '[]') FROM api_client"
-		"   WHERE id IN (SELECT DISTINCT client_id FROM mine)))::text"
-		" FROM (SELECT count(*) AS total, count(*) FILTER (WHERE kept) AS kept FROM sel) n", p, 7, json, e);
+		"   WHERE id = ANY (s.client_ids)))::text"
+		" FROM queue_slice($1::bigint, $2, $3, $4, $5::date, $6::integer, $7, $8::boolean) s",
+		p, 8, json, e);
 }
 
 int

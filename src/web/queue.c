@@ -21,14 +21,27 @@
 struct qarg {
 	long long person;
 	struct web_queue_filter f;
+	int bad_cursor;          /* the store did not read f.cursor */
 };
 
 static int
 queue_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
 {
 	struct qarg *q = arg;
+	int rc = store_web_queue(c, q->person, &q->f, json, e);
 
-	return store_web_queue(c, q->person, &q->f, json, e);
+	if (rc == LERR_MALFORMED && q->f.cursor) {
+		q->bad_cursor = 1;     /* web_queue says it in French */
+		return 0;
+	}
+	return rc;
+}
+
+static int
+cursor_ok(const char *c)
+{
+	return !c || (strlen(c) <= 200 && strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+						 "0123456789-_") == strlen(c));
 }
 
 static void
@@ -121,28 +134,52 @@ sign_box(struct page *p)
 	      "</div></div>");
 }
 
-/* "Documents 101 à 200 sur 5000", previous and next pages, filters kept. */
+/* A link to the page after (dir "apres") or before ("avant") cursor, the
+ * filters kept. */
 static void
-pager(struct page *p, const struct web_queue_filter *f, long long count)
+page_link(struct page *p, const struct web_queue_filter *f, const char *dir, const char *cursor)
 {
-	int page = f->offset / QUEUE_PAGE + 1;
-	long long last = f->offset + QUEUE_PAGE < count ? f->offset + QUEUE_PAGE : count;
+	int next = !strcmp(dir, "apres");
 
-	if (count <= QUEUE_PAGE)
+	h_fmt(p, "<a class=\"button secondary\" href=\"/parapheur?%s=%U&amp;org=%U&amp;type=%U&amp;editeur=%U"
+	      "&amp;echeance=%U\"%S>%S</a> ", dir, cursor, f->siren ? f->siren : "", f->kind ? f->kind : "",
+	      f->client ? f->client : "", f->due_before ? f->due_before : "",
+	      next ? " rel=\"next\"" : " rel=\"prev\"", next ? "Page suivante" : "Page précédente");
+}
+
+/* "Documents 101 à 200 sur 5000", the pages before and after (keyset
+ * cursors of queue_slice(): a document signed meanwhile shifts no other
+ * one), filters kept. */
+static void
+pager(struct page *p, json_t *q, const struct web_queue_filter *f, long long count, size_t shown)
+{
+	long long first = json_integer_value(json_object_get(q, "first"));
+	const char *prev = json_string_value(json_object_get(q, "prev"));
+	const char *next = json_string_value(json_object_get(q, "next"));
+
+	if (!prev && !next)
 		return;
 	h_fmt(p, "<nav class=\"pager\" aria-label=\"Pages du parapheur\"><p>Documents %lld à %lld sur %lld.</p>",
-	      (long long)f->offset + 1, last, count);
-	for (int d = -1; d <= 1; d += 2) {
-		int to = page + d;
-
-		if (to < 1 || (long long)(to - 1) * QUEUE_PAGE >= count)
-			continue;
-		h_fmt(p, "<a class=\"button secondary\" href=\"/parapheur?page=%d&amp;org=%U&amp;type=%U&amp;editeur=%U"
-		      "&amp;echeance=%U\"%S>%S</a> ", to, f->siren ? f->siren : "", f->kind ? f->kind : "",
-		      f->client ? f->client : "", f->due_before ? f->due_before : "",
-		      d < 0 ? " rel=\"prev\"" : " rel=\"next\"", d < 0 ? "Page précédente" : "Page suivante");
-	}
+	      first + 1, first + (long long)shown, count);
+	if (prev)
+		page_link(p, f, "avant", prev);
+	if (next)
+		page_link(p, f, "apres", next);
 	h_raw(p, "</nav>");
+}
+
+/* A page past the end (its documents signed since the link was made). */
+static void
+empty_page(struct page *p, const struct web_queue_filter *f, long long count)
+{
+	if (!f->cursor || !count) {
+		h_raw(p, "<p class=\"card\">Aucun document à signer.</p>");
+		return;
+	}
+	h_fmt(p, "<p class=\"card\">Plus aucun document sur cette page : ils ont été signés ou retirés entre-temps. "
+	      "<a href=\"/parapheur?org=%U&amp;type=%U&amp;editeur=%U&amp;echeance=%U\">Revenir à la première "
+	      "page</a></p>", f->siren ? f->siren : "", f->kind ? f->kind : "", f->client ? f->client : "",
+	      f->due_before ? f->due_before : "");
 }
 
 static void
@@ -160,10 +197,8 @@ queue_page(struct page *p, json_t *q, const struct web_queue_filter *f)
 		h_fmt(p, ", dont <strong>%lld</strong> avec ces filtres", count);
 	h_raw(p, ".</p>");
 	filters(p, q, f);
-	if (!json_array_size(items)) {
-		h_raw(p, "<p class=\"card\">Aucun document à signer.</p>");
-		return;
-	}
+	if (!json_array_size(items))
+		return empty_page(p, f, count);
 	h_raw(p, "<form id=\"file-form\" method=\"post\" action=\"/parapheur/signer\">");
 	page_csrf_field(p);
 	h_raw(p, "<table class=\"stack\"><caption>Documents à signer, par échéance puis ancienneté</caption>"
@@ -173,7 +208,7 @@ queue_page(struct page *p, json_t *q, const struct web_queue_filter *f)
 	json_array_foreach(items, i, d)
 		queue_row(p, d);
 	h_raw(p, "</tbody></table>");
-	pager(p, f, count);
+	pager(p, q, f, count, json_array_size(items));
 	sign_box(p);
 	h_raw(p, "</form>");
 }
@@ -188,17 +223,24 @@ void
 web_queue(struct page *p)
 {
 	struct qarg q = { .person = p->me.id };
-	const char *pg = web_query(p, "page");
+	const char *before = web_query(p, "avant"), *after = web_query(p, "apres");
 	int64_t t0 = now_us(), t1;
 	json_t *j;
 
 	q.f.limit = QUEUE_PAGE;
-	q.f.offset = pg && atoi(pg) > 1 && atoi(pg) < 100000 ? (atoi(pg) - 1) * QUEUE_PAGE : 0;
+	q.f.back = before && *before;
+	q.f.cursor = q.f.back ? before : after && *after ? after : NULL;
 	q.f.siren = web_query(p, "org");
 	q.f.kind = valid_kind(web_query(p, "type"));
 	q.f.client = web_query(p, "editeur");
 	q.f.due_before = web_date_iso(p, web_query(p, "echeance"));
-	j = web_json(p, queue_read, &q);
+	q.bad_cursor = !cursor_ok(q.f.cursor);
+	j = q.bad_cursor ? NULL : web_json(p, queue_read, &q);
+	if (q.bad_cursor) {
+		json_decref(j);
+		return page_error(p, 400, "Lien de page invalide", "Ce lien vers une page du parapheur n’est pas "
+				  "valable : revenez à la première page de Mon parapheur.");
+	}
 	if (!j)
 		return;
 	t1 = now_us();

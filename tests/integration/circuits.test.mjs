@@ -130,6 +130,28 @@ describe('circuits: visa, then signature', () => {
 			assertProblem(assert, notAdmin, { status: 403 });
 			assert.equal(await h.psql('SELECT count(*) FROM circuit_step'), before);
 		});
+
+		it('lists circuits without ?organisation= for the administrator of one organisation (issue 17)', async () => {
+			await h.person({ email: 'admin-a@saint-essai.test', name: 'Adèle Administratrice', password: PASSWORD,
+				roles: [{ org: s.orgA, role: 'org_admin' }] });
+			await h.person({ email: 'admin-ab@opsn.test', name: 'Basile Deux', password: PASSWORD,
+				roles: [{ org: s.orgA, role: 'org_admin' }, { org: s.orgB, role: 'org_admin' }] });
+			const one = await s.d.login('admin-a@saint-essai.test');
+			const l = await one.get('/api/v1/admin/circuits');
+			assert.equal(l.status, 200, l.text);
+			assert.deepEqual(l.json.map((c) => c.name), ['deliberation'], 'the circuits of the one organisation');
+			assert.deepEqual(l.json, (await one.get(`/api/v1/admin/circuits?organisation=${s.orgA}`)).json);
+			const two = await s.d.login('admin-ab@opsn.test');
+			const r = await two.get('/api/v1/admin/circuits');
+			assertProblem(assert, r, { status: 422, field: 'organisation', hint: true,
+				detail: new RegExp(`you administer [^;]*${[s.orgA, s.orgB].sort().join(' \\(.*')}`) });
+			assert.match(r.json.hint, /\?organisation=<SIREN>/);
+			const b = await two.get(`/api/v1/admin/circuits?organisation=${s.orgB}`);
+			assert.equal(b.status, 200, b.text);
+			assert.deepEqual(b.json, [], 'with ?organisation= the one chosen');
+			assertProblem(assert, await maire.get('/api/v1/admin/circuits'), { status: 403, hint: true });
+			assert.equal((await admin.get('/api/v1/admin/circuits')).status, 200, 'an operator lists them all');
+		});
 	});
 
 	describe('the CLI', () => {

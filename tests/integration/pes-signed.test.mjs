@@ -213,5 +213,39 @@ describe('already-signed PES at the door', { skip: !present && 'fixtures absent'
 		assert.equal(r.json.pes.signatures.report.valid, false);
 		assert.ok(r.json.warnings.some((w) => /^Signatures existantes : des signatures existantes ne sont pas valides/.test(w)),
 			JSON.stringify(r.json.warnings));
+		// the official's signature is refused, naming the broken bordereau
+		// (issue 17): no valid signature is laid next to a broken one
+		const sg = await off.postJson('/api/v1/queue/sign', { documents: [r.json.id], pin: PIN });
+		assert.equal(sg.status, 200, sg.text);
+		assert.equal(sg.json.results[0].status, 'error', sg.text);
+		assertProblem(assert, { status: sg.json.results[0].problem.status, json: sg.json.results[0].problem,
+			headers: { 'content-type': 'application/problem+json' }, text: JSON.stringify(sg.json.results[0].problem) },
+		{ status: 422, field: 'pes.signatures', hint: true, detail: /digest mismatch/ });
+		assert.match(sg.json.results[0].problem.title, /Bordereau "BORD1093357910" carries is not valid/);
+		const after_ = await a.get(`/api/v1/documents/${r.json.id}`);
+		assert.equal(after_.json.state, 'pending_signature', 'still waiting: nothing signed');
+		assert.ok(!after_.json.files.some((f) => f.role === 'signed'), 'no signed file');
+		// liasse sign: one line on stderr, non-zero, no output file
+		const input = path.join(work, 'broken.in.xml'), output = path.join(work, 'broken.out.xml');
+		fs.writeFileSync(input, Buffer.from(broken, 'latin1'));
+		const trust = ['--trust', path.join(h.tmp, 'trust')];
+		const cli = await liasse(['sign', '--profile', 'pes', '--p12', pki.signer.p12, '--pass-file', pki.pass,
+			...trust, input, output]);
+		assert.equal(cli.code, 1, cli.stdout + cli.stderr);
+		assert.equal(cli.stderr.trim().split('\n').length, 1, cli.stderr);
+		assert.match(cli.stderr, /^liasse: the signature Bordereau "BORD1093357910" carries is not valid.*digest mismatch/,
+			cli.stderr);
+		assert.ok(!fs.existsSync(output), 'nothing written');
+		// the same file with its signature intact is signed (only BORD2)
+		const partial = dropSecondSignature(both);
+		fs.writeFileSync(input, Buffer.from(partial, 'latin1'));
+		const untrusted = await liasse(['sign', '--profile', 'pes', '--p12', pki.signer.p12, '--pass-file', pki.pass,
+			input, output]);
+		assert.equal(untrusted.code, 1, 'without anchors the existing signature cannot be checked');
+		assert.match(untrusted.stderr, /^liasse: the signatures the PES carries could not be verified.*--trust DIR/);
+		const ok = await liasse(['sign', '--profile', 'pes', '--p12', pki.signer.p12, '--pass-file', pki.pass,
+			...trust, input, output]);
+		assert.equal(ok.code, 0, ok.stderr);
+		assert.equal((fs.readFileSync(output, 'latin1').match(/<ds:Signature\b/g) || []).length, 2);
 	});
 });

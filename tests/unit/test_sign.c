@@ -255,7 +255,7 @@ pes_sign(struct id *who, enum sign_xades_ver v, const struct buf *in, struct buf
 {
 	struct sign_key k;
 	struct sign_pes_opts o = { .ver = v, .city = "Céret", .postal_code = "66400",
-				   .role = "Ordonnateur" };
+				   .role = "Ordonnateur", .trust_dir = trust };
 	int rc;
 
 	key_of(who, &k);
@@ -519,6 +519,15 @@ test_pes_wrapping(void)
 	   coverage_says(&r, "bordereau 1 (Id BORD1093357910) is covered by no valid signature"),
 	   "an altered signed bordereau: core fails and the bordereau is not covered");
 	sign_report_fini(&r);
+	{
+		struct buf out;
+
+		ok(pes_sign(&signer, SIGN_XADES_111, &in, &out, &e) == LERR_INVALID &&
+		   !strcmp(e.field, "pes.signatures") &&
+		   strstr(e.msg, "Bordereau \"BORD1093357910\" carries is not valid") && strstr(e.detail, "core"),
+		   "signing a PES whose signature is broken: refused, the bordereau named (%s: %s)", e.msg, e.detail);
+		buf_fini(&out);
+	}
 	buf_fini(&in);
 
 	/* a whole-file signature covers every bordereau */
@@ -590,8 +599,9 @@ test_pes_targets(void)
 		buf_init(&again, 1 << 20);
 		ok(!buf_add(&again, out.data, out.len) &&
 		   !subst(&again, "<Bordereau>", "<Bordereau Id=\"BORD9\">") &&
-		   pes_sign(&signer, SIGN_XADES_111, &again, &out2, &e) == LERR_CONFLICT,
-		   "bordereaux of a PES signed as a whole: refused");
+		   pes_sign(&signer, SIGN_XADES_111, &again, &out2, &e) == LERR_INVALID &&
+		   !strcmp(e.field, "pes.signatures"),
+		   "bordereaux of a PES signed as a whole: refused (the Id added breaks that signature)");
 		buf_fini(&again);
 		buf_fini(&out2);
 	}

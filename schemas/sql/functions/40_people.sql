@@ -384,60 +384,112 @@ BEGIN
 	END;
 END $$;
 
+-- The one order and cursor of an official's queue, for the API (queue_json)
+-- and the web page "Mon parapheur" (src/store/web.c): due date (none last),
+-- then age, then id.  One pass over queue_docs() counts the whole queue and
+-- the filtered one (p_org SIREN, p_kind, p_client vendor name, p_due: due on
+-- or before) and takes the page: the p_limit rows after p_cursor (NULL: from
+-- the start), or the p_limit rows before it when p_back (the web's previous
+-- page), in queue order.  A page starts strictly after (ends strictly
+-- before) its cursor, so documents signed or added meanwhile shift no other
+-- one.  first_pos: filtered rows before the page; next_cursor, prev_cursor:
+-- set when rows follow, precede the page (the cursors of its last, first
+-- row).  counts: the API's (total, matching, by_organisation, by_kind,
+-- overdue); org_ids, client_ids: of the whole queue (the web's filters).
+DROP FUNCTION IF EXISTS queue_slice(bigint, text, text, text, date, integer, text, boolean);
+CREATE OR REPLACE FUNCTION queue_slice(p_person bigint, p_org text, p_kind text, p_client text,
+	p_due date, p_limit integer, p_cursor text, p_back boolean,
+	OUT ids uuid[], OUT fors bigint[], OUT first_pos bigint, OUT next_cursor text,
+	OUT prev_cursor text, OUT counts jsonb, OUT org_ids bigint[], OUT client_ids bigint[])
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	WITH q AS MATERIALIZED (
+		SELECT (x.doc).id, (x.doc).org_id, (x.doc).client_id, (x.doc).kind, (x.doc).due_date,
+			(x.doc).created_at, x.for_person, coalesce((x.doc).due_date, 'infinity'::date) AS due_key,
+			(p_org IS NULL OR (x.doc).org_id = (SELECT id FROM organisation WHERE siren = p_org))
+			AND (p_kind IS NULL OR (x.doc).kind = (SELECT k FROM unnest(enum_range(NULL::doc_kind)) k
+				WHERE k::text = p_kind))
+			AND (p_client IS NULL OR (x.doc).client_id = (SELECT id FROM api_client WHERE name = p_client))
+			AND (p_due IS NULL OR (x.doc).due_date <= p_due) AS kept
+		FROM queue_docs(p_person) x
+	), g AS MATERIALIZED (
+		-- the counts in one pass: per organisation, kind and vendor
+		SELECT org_id, kind, client_id, count(*) AS n, count(*) FILTER (WHERE kept) AS m,
+			count(*) FILTER (WHERE due_date < current_date) AS late
+		FROM q GROUP BY org_id, kind, client_id
+	), cur AS (
+		SELECT k.due, k.created, k.id FROM queue_cursor_key(p_cursor) k
+	), page AS MATERIALIZED (
+		(SELECT * FROM q WHERE kept AND NOT p_back AND (p_cursor IS NULL
+			OR (due_key, created_at, id) > (SELECT c.due, c.created, c.id FROM cur c))
+		 ORDER BY due_key, created_at, id LIMIT p_limit)
+		UNION ALL
+		(SELECT * FROM q WHERE kept AND p_back
+			AND (due_key, created_at, id) < (SELECT c.due, c.created, c.id FROM cur c)
+		 ORDER BY due_key DESC, created_at DESC, id DESC LIMIT p_limit)
+	), edge AS MATERIALIZED (
+		SELECT h.due_key AS h_key, h.created_at AS h_created, h.id AS h_id, h.due_date AS h_due,
+			t.due_date AS t_due, t.created_at AS t_created, t.id AS t_id,
+			(SELECT count(*) FROM page) AS n, (SELECT coalesce(sum(m), 0) FROM g) AS matching
+		FROM (SELECT) one
+		LEFT JOIN LATERAL (SELECT * FROM page ORDER BY due_key, created_at, id LIMIT 1) h ON true
+		LEFT JOIN LATERAL (SELECT * FROM page ORDER BY due_key DESC, created_at DESC, id DESC
+			LIMIT 1) t ON true
+	), pos AS MATERIALIZED (
+		-- filtered rows before the page: none on the first page (no pass)
+		SELECT e.*, CASE WHEN p_cursor IS NULL THEN 0
+			WHEN e.n > 0 THEN (SELECT count(*) FROM q
+				WHERE kept AND (q.due_key, q.created_at, q.id) < (e.h_key, e.h_created, e.h_id))
+			WHEN p_back THEN 0 ELSE e.matching END AS before
+		FROM edge e
+	)
+	SELECT (SELECT array_agg(pg.id ORDER BY pg.due_key, pg.created_at, pg.id) FROM page pg),
+		(SELECT array_agg(pg.for_person ORDER BY pg.due_key, pg.created_at, pg.id) FROM page pg),
+		p.before,
+		CASE WHEN p.before + p.n < p.matching THEN queue_cursor(p.t_due, p.t_created, p.t_id) END,
+		CASE WHEN p.before > 0 AND p.n > 0 THEN queue_cursor(p.h_due, p.h_created, p.h_id) END,
+		jsonb_build_object(
+			'total', (SELECT coalesce(sum(n), 0) FROM g),
+			'matching', p.matching,
+			'by_organisation', coalesce((SELECT jsonb_object_agg(o.siren, s.n) FROM
+				(SELECT org_id, sum(n) AS n FROM g GROUP BY org_id) s
+				JOIN organisation o ON o.id = s.org_id), '{}'),
+			'by_kind', coalesce((SELECT jsonb_object_agg(k, n) FROM
+				(SELECT kind::text AS k, sum(n) AS n FROM g GROUP BY 1) s), '{}'),
+			'overdue', (SELECT coalesce(sum(late), 0) FROM g)),
+		(SELECT array_agg(DISTINCT org_id) FROM g),
+		(SELECT array_agg(DISTINCT client_id) FROM g)
+	INTO ids, fors, first_pos, next_cursor, prev_cursor, counts, org_ids, client_ids
+	FROM pos p;
+END $$;
+
 -- A page of the official's queue: {"items": [document + organisation_name,
 -- vendor, on_behalf_of], "counts": {...}, "next_cursor": text or null}.
--- The counts are over the whole queue (total, by_organisation, by_kind,
--- overdue) and over the filtered queue (matching), whatever the page.  One
--- pass over the queue (the partial index document_queue) with the few
--- columns that sort and count; the page's JSON is built from joins over its
--- rows (doc_json_of), not by running doc_json() once per row.  PL/pgSQL, so
--- that each connection plans the statement once (a LANGUAGE sql function
--- with this many CTEs is planned again at every call).
+-- The order, cursor and counts are queue_slice()'s; the page's JSON is
+-- built from joins over its rows (doc_json_of), not by running doc_json()
+-- once per row.
 DROP FUNCTION IF EXISTS queue_json(bigint, text, text, text, integer);
 CREATE OR REPLACE FUNCTION queue_json(p_person bigint, p_org text, p_kind text, p_client text,
 	p_limit integer, p_cursor text) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	s record;
 BEGIN
-	RETURN (WITH q AS MATERIALIZED (
-		SELECT (x.doc).id, (x.doc).org_id, (x.doc).client_id, (x.doc).kind, (x.doc).due_date,
-			(x.doc).created_at, x.for_person, coalesce((x.doc).due_date, 'infinity'::date) AS due_key
-		FROM queue_docs(p_person) x
-	), f AS (
-		SELECT * FROM q
-		WHERE (p_org IS NULL OR org_id = (SELECT id FROM organisation WHERE siren = p_org))
-		  AND (p_kind IS NULL OR kind::text = p_kind)
-		  AND (p_client IS NULL OR client_id = (SELECT id FROM api_client WHERE name = p_client))
-	), after AS (
-		SELECT * FROM queue_cursor_key(p_cursor)
-	), page AS (
-		SELECT s.*, row_number() OVER (ORDER BY due_key, created_at, id) AS rn FROM (
-			SELECT * FROM f WHERE p_cursor IS NULL
-			   OR (due_key, created_at, id) > (SELECT a.due, a.created, a.id FROM after a)
-			ORDER BY due_key, created_at, id LIMIT p_limit + 1) s
-	)
-	SELECT jsonb_build_object(
+	SELECT * INTO s FROM queue_slice(p_person, p_org, p_kind, p_client, NULL, p_limit, p_cursor, false);
+	RETURN jsonb_build_object(
 		'items', coalesce((SELECT jsonb_agg(doc_json_of(d, o.siren, files.files, person_brief_of(pa),
 				person_brief_of(pb), person_brief_of(pf)) || jsonb_build_object(
 				'organisation_name', o.name, 'vendor', c.name,
 				'on_behalf_of', CASE WHEN pg.for_person <> p_person THEN person_brief_of(pr) END)
 				ORDER BY pg.rn)
-			FROM page pg JOIN document d ON d.id = pg.id
+			FROM unnest(s.ids, s.fors) WITH ORDINALITY AS pg(id, for_person, rn)
+			JOIN document d ON d.id = pg.id
 			JOIN organisation o ON o.id = d.org_id JOIN api_client c ON c.id = d.client_id
 			LEFT JOIN LATERAL (SELECT jsonb_agg(doc_file_json(fl, b) ORDER BY fl.n) AS files
 				FROM document_file fl JOIN blob b ON b.id = fl.blob_id WHERE fl.doc_id = d.id) files ON true
 			LEFT JOIN person pa ON pa.id = d.signer_id LEFT JOIN person pb ON pb.id = d.signed_by
-			LEFT JOIN person pf ON pf.id = d.signed_for LEFT JOIN person pr ON pr.id = pg.for_person
-			WHERE pg.rn <= p_limit), '[]'),
-		'next_cursor', (SELECT queue_cursor(due_date, created_at, id) FROM page
-			WHERE rn = p_limit AND EXISTS (SELECT 1 FROM page WHERE rn > p_limit)),
-		'counts', jsonb_build_object(
-			'total', (SELECT count(*) FROM q),
-			'matching', (SELECT count(*) FROM f),
-			'by_organisation', coalesce((SELECT jsonb_object_agg(o.siren, s.n) FROM
-				(SELECT org_id, count(*) AS n FROM q GROUP BY org_id) s
-				JOIN organisation o ON o.id = s.org_id), '{}'),
-			'by_kind', coalesce((SELECT jsonb_object_agg(k, n) FROM
-				(SELECT kind::text AS k, count(*) AS n FROM q GROUP BY 1) s), '{}'),
-			'overdue', (SELECT count(*) FROM q WHERE due_date < current_date))));
+			LEFT JOIN person pf ON pf.id = d.signed_for LEFT JOIN person pr ON pr.id = pg.for_person), '[]'),
+		'next_cursor', s.next_cursor,
+		'counts', s.counts);
 END $$;
 
 -- A document as a person sees it: the document, its history, and whether
