@@ -567,6 +567,9 @@ int store_xmit_unsent(struct store_conn *c, const char *doc_id, struct lerr *e) 
 /* A returned file as the document's next file (role ack, anomaly, letter). */
 int store_xmit_attach(struct store_conn *c, const char *doc_id, const char *role, const char *name,
 		      const char *media_type, const void *data, size_t len, struct lerr *e) LERR_WUR;
+/* The same with a blob stored already (store_blob_from_fd: the stamped act). */
+int store_xmit_attach_blob(struct store_conn *c, const char *doc_id, const char *role, const char *name,
+			   const char *media_type, long long blob_id, struct lerr *e) LERR_WUR;
 /* dd/mm/yyyy (Europe/Paris) the transmission was sent, "" if never. */
 int store_xmit_sent_day(struct store_conn *c, const char *doc_id, char day[11], struct lerr *e) LERR_WUR;
 int store_xmit_files(struct store_conn *c, const char *doc_id,

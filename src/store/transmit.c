@@ -349,6 +349,20 @@ store_xmit_attach(struct store_conn *c, const char *doc_id, const char *role, co
 	return sq_exec(c, "SELECT document_file_attach($1::uuid, $2, $3, $4, $5)", p, 5, NULL, e);
 }
 
+int
+store_xmit_attach_blob(struct store_conn *c, const char *doc_id, const char *role, const char *name,
+		       const char *media_type, long long blob_id, struct lerr *e)
+{
+	char bid[24];
+
+	snprintf(bid, sizeof(bid), "%lld", blob_id);
+	struct sqlp p[5] = { SQLP_TEXT(doc_id), SQLP_TEXT(role), SQLP_TEXT(name), SQLP_TEXT(media_type),
+			     SQLP_TEXT(bid) };
+
+	return sq_exec(c, "SELECT document_file_attach_blob($1::uuid, $2, $3, $4, $5::bigint)", p, 5,
+		       NULL, e);
+}
+
 /* dd/mm/yyyy of the transmission's sending, French legal time ("" if never sent). */
 int
 store_xmit_sent_day(struct store_conn *c, const char *doc_id, char day[11], struct lerr *e)

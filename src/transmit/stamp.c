@@ -11,9 +11,11 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include "core/log.h"
+#include "core/util.h"
 #include "core/xmlguard.h"
 #include "pdf/pdf.h"
 
@@ -78,13 +80,6 @@ pick_pdf(void *arg, int n, const char *role, const char *name, const char *media
 	snprintf(p->name, sizeof(p->name), "%s", name);
 }
 
-static void
-append(void *arg, const void *p, size_t n)
-{
-	if (buf_add(arg, p, n))
-		((struct buf *)arg)->len = (size_t)-1 >> 1;     /* marks the overflow */
-}
-
 static int
 stamp_lines(struct store_conn *c, const char *doc_id, const struct aracte *a,
 	    char l[3][96], struct lerr *e)
@@ -109,38 +104,55 @@ stamped_name(const char *name, char *out, size_t n)
 	snprintf(out, n, "%.*s-tamponne.pdf", stem > 200 ? 200 : stem, name);
 }
 
+/* The act's PDF stamped from file to file (neither held in memory): 0 with
+ * *blob_id the stamped one stored, 0 with *blob_id 0 when MuPDF cannot
+ * stamp it (logged), else the store's error. */
+static int
+stamp_files(struct store_conn *c, const char *doc_id, const struct pick *p,
+	    const char *const *lines, long long *blob_id, struct lerr *e)
+{
+	int in = spool_tmpfile(e), out = in >= 0 ? spool_tmpfile(e) : -1, rc;
+	int64_t len = 0;
+	size_t olen = 0;
+	struct lerr se;
+
+	*blob_id = 0;
+	lerr_clear(&se);
+	if (in < 0 || out < 0) {
+		log_warn("doc=%s: no stamped act: %s", doc_id, e->msg);
+		lerr_clear(e);
+		rc = 0;
+	} else if (!(rc = store_blob_to_fd(c, p->blob, p->nchunks, in, &len, e))) {
+		if (lpdf_stamp_fd(in, out, lines, 3, &olen, &se))
+			log_warn("doc=%s: no stamped act: %s", doc_id, se.msg);  /* the ack counts all the same */
+		else
+			rc = store_blob_from_fd(c, out, (int64_t)olen, blob_id, e);
+	}
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return rc;
+}
+
 int
 xmit_stamp_acte(struct store_conn *c, const char *doc_id, const void *ack, size_t acklen,
 		struct lerr *e)
 {
 	struct aracte a;
 	struct pick p = { 0 };
-	struct buf pdf, out;
 	char l[3][96], name[256];
 	const char *lines[3] = { l[0], l[1], l[2] };
-	struct lerr se;
+	long long blob = 0;
 	int rc;
 
 	if (!read_aracte(ack, acklen, &a))
 		return 0;
 	if ((rc = store_xmit_files(c, doc_id, pick_pdf, &p, e)) || !p.blob)
 		return rc;
-	buf_init(&pdf, LPDF_MAX_DOC);
-	buf_init(&out, LPDF_MAX_DOC);
-	lerr_clear(&se);
 	if ((rc = stamp_lines(c, doc_id, &a, l, e)) ||
-	    (rc = xmit_spool_blob(c, p.blob, p.nchunks, NULL, append, &pdf, e)))
-		goto out;
-	if (pdf.len > LPDF_MAX_DOC || lpdf_stamp(pdf.data, pdf.len, lines, 3, &out, &se)) {
-		/* The acknowledgement is recorded all the same. */
-		log_warn("doc=%s: no stamped act: %s", doc_id, pdf.len > LPDF_MAX_DOC ?
-			 "the act is too large" : se.msg);
-		goto out;
-	}
+	    (rc = stamp_files(c, doc_id, &p, lines, &blob, e)) || !blob)
+		return rc;
 	stamped_name(p.name, name, sizeof(name));
-	rc = store_xmit_attach(c, doc_id, "acte_tamponne", name, "application/pdf", out.data, out.len, e);
-out:
-	buf_fini(&pdf);
-	buf_fini(&out);
-	return rc;
+	return store_xmit_attach_blob(c, doc_id, "acte_tamponne", name, "application/pdf", blob, e);
 }
