@@ -18,9 +18,15 @@
 
 /* ---- reading ---- */
 
+/* After a seek (MuPDF parsing objects here and there) a read is 4 KiB, as
+ * MuPDF's own file stream reads; reading on (a copy, a hash), each read
+ * doubles up to 64 KiB.  max is only a hint (1 for a byte). */
+#define FD_FIRST 4096u
+
 struct fdin {
 	int fd;
 	int64_t len;                    /* the bytes readable: [0, len) */
+	size_t step;                    /* the next read's size */
 	unsigned char buf[FD_BUF];
 };
 
@@ -28,9 +34,12 @@ static int
 fdin_next(fz_context *ctx, fz_stream *stm, size_t max)
 {
 	struct fdin *s = stm->state;
-	size_t want = max < FD_BUF ? (max ? max : 1) : FD_BUF;
+	size_t want = s->step;
 	ssize_t n = 0;
 
+	(void)max;
+	if (s->step < FD_BUF)
+		s->step *= 2;
 	if (stm->pos >= s->len)
 		return EOF;
 	if ((int64_t)want > s->len - stm->pos)
@@ -58,6 +67,7 @@ fdin_seek(fz_context *ctx, fz_stream *stm, int64_t off, int whence)
 		fz_throw(ctx, FZ_ERROR_GENERIC, "seek before the start of the PDF");
 	stm->pos = base + off > s->len ? s->len : base + off;
 	stm->rp = stm->wp = s->buf;
+	s->step = FD_FIRST;
 }
 
 static void
@@ -74,6 +84,7 @@ lpdf_fd_stream(fz_context *ctx, int fd, int64_t len)
 
 	s->fd = fd;
 	s->len = len;
+	s->step = FD_FIRST;
 	stm = fz_new_stream(ctx, s, fdin_next, fdin_drop);
 	stm->seek = fdin_seek;
 	return stm;
