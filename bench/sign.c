@@ -34,7 +34,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/log.h"
-#include "core/util.h"
+#include "core/spool.h"
 #include "sign/sign.h"
 
 static const char head[] =

@@ -24,7 +24,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/err.h"
-#include "core/util.h"
+#include "core/spool.h"
 #include "sign/sign.h"
 
 #define PASS_MAX 1024

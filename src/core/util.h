@@ -43,11 +43,5 @@ int utf8_valid(const char *s, size_t n);
 int filename_safe(const char *s);
 int uuid_valid(const char *s);
 int64_t now_us(void);   /* CLOCK_MONOTONIC microseconds */
-struct lerr;
-/* A temporary file, read-write, mode 0600, in spool_dir (configuration;
- * empty: $TMPDIR, else /tmp): without a name (O_TMPFILE), else named and
- * unlinked at once, so that closing it (or the process ending) frees it.
- * Its descriptor, or -1 with e set. */
-int spool_tmpfile(struct lerr *e);
 
 #endif

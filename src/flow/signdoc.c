@@ -27,6 +27,7 @@
 #include "core/kind.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/spool.h"
 #include "core/util.h"
 #include "sign/certkey.h"
 #include "sign/sign.h"

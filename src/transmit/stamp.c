@@ -15,7 +15,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include "core/log.h"
-#include "core/util.h"
+#include "core/spool.h"
 #include "core/xmlguard.h"
 #include "pdf/pdf.h"
 
