@@ -4,6 +4,7 @@
  */
 #include "pdf/pdf_int.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 struct heap {
 	size_t used, max;
 	int refused;
+	int io;                 /* a file could not be read or written (errno) */
 };
 
 #define HDR 16
@@ -210,9 +212,23 @@ lpdf_open(fz_context *ctx, const void *in, size_t len)
 	return doc;
 }
 
+void
+lpdf_io_failed(fz_context *ctx, int err)
+{
+	ctx_heap(ctx)->io = err ? err : EIO;
+}
+
 int
 lpdf_caught(fz_context *ctx, const char *what, struct lerr *e)
 {
+	if (ctx_heap(ctx)->io) {
+		lerr_set(e, LERR_UNAVAILABLE, NULL, "%s: its temporary file cannot be written",
+			 what);
+		lerr_detail(e, "%s", strerror(ctx_heap(ctx)->io));
+		lerr_hint(e, "the server's spool directory (spool_dir) is full or unwritable: try "
+			  "again later");
+		return LERR_UNAVAILABLE;
+	}
 	if (ctx_heap(ctx)->refused) {
 		lerr_set(e, LERR_INVALID, NULL, "%s: it needs more than %lu MiB to read", what,
 			 LPDF_MAX_HEAP >> 20);

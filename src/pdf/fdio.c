@@ -47,8 +47,10 @@ fdin_next(fz_context *ctx, fz_stream *stm, size_t max)
 	do
 		n = pread(s->fd, s->buf, want, (off_t)stm->pos);
 	while (n < 0 && errno == EINTR);
-	if (n < 0)
+	if (n < 0) {
+		lpdf_io_failed(ctx, errno);
 		fz_throw(ctx, FZ_ERROR_GENERIC, "cannot read the PDF's file: %s", strerror(errno));
+	}
 	stm->rp = s->buf;
 	stm->wp = s->buf + n;
 	stm->pos += n;
@@ -108,9 +110,11 @@ put_all(fz_context *ctx, int fd, const void *p, size_t n, int64_t at)
 
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
+		if (w <= 0) {
+			lpdf_io_failed(ctx, w < 0 ? errno : ENOSPC);
 			fz_throw(ctx, FZ_ERROR_GENERIC, "cannot write the PDF's file: %s",
 				 w < 0 ? strerror(errno) : "no space");
+		}
 		p = (const char *)p + w;
 		n -= (size_t)w;
 		at += w;
@@ -172,8 +176,10 @@ fdout_truncate(fz_context *ctx, void *state)
 	struct fdout *o = state;
 
 	fdout_flush(ctx, o);
-	if (ftruncate(o->fd, (off_t)o->pos))
+	if (ftruncate(o->fd, (off_t)o->pos)) {
+		lpdf_io_failed(ctx, errno);
 		fz_throw(ctx, FZ_ERROR_GENERIC, "cannot truncate the PDF's file: %s", strerror(errno));
+	}
 	o->end = o->pos;
 }
 
@@ -208,8 +214,10 @@ lpdf_save_incremental_fd(fz_context *ctx, pdf_document *doc, int fd, int64_t max
 
 	fz_var(o);
 	fz_var(st);
-	if (ftruncate(fd, 0))
+	if (ftruncate(fd, 0)) {
+		lpdf_io_failed(ctx, errno);
 		fz_throw(ctx, FZ_ERROR_GENERIC, "cannot empty the output file: %s", strerror(errno));
+	}
 	wo.do_incremental = 1;
 	fz_try(ctx) {
 		st = fz_malloc_struct(ctx, struct fdout);

@@ -15,6 +15,9 @@ void lpdf_ctx_free(fz_context *ctx);
 pdf_document *lpdf_open_stream(fz_context *ctx, fz_stream *s);
 /* The same over memory (in not copied: it must outlive the document). */
 pdf_document *lpdf_open(fz_context *ctx, const void *in, size_t len);
+/* A file of the call could not be read or written (errno err): the caught
+ * error is then the server's (LERR_UNAVAILABLE), not the PDF's. */
+void lpdf_io_failed(fz_context *ctx, int err);
 /* The caught MuPDF error as an lerr (what: "cannot sign the PDF"...). */
 int lpdf_caught(fz_context *ctx, const char *what, struct lerr *e);
 
