@@ -7,7 +7,8 @@
 #include "pdf/pdf.h"
 
 /* A context whose allocations are capped at LPDF_MAX_HEAP (the input is
- * read in place and the output written to the caller's buffer), NULL if none. */
+ * read from its file and the output written to another: fdio.c), NULL if
+ * none. */
 fz_context *lpdf_ctx_new(size_t inlen);
 void lpdf_ctx_free(fz_context *ctx);
 /* Opens the PDF of s (kept by the document) and refuses what liasse will
