@@ -11,17 +11,20 @@
  * Exit status: 0 signed / valid, 1 error or not valid, 2 bad usage.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <jansson.h>
 
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/err.h"
+#include "core/spool.h"
 #include "sign/sign.h"
 
 #define PASS_MAX 1024
@@ -119,16 +122,53 @@ struct sign_args {
 	float x, y;
 };
 
+/* fd's len bytes into the file path, created only now (nothing half-written
+ * before: the signature is made in a temporary file). */
 static int
-do_pades(const struct sign_args *a, const struct sign_key *k, const struct buf *data,
-	 struct buf *res, struct lerr *e)
+copy_out(int fd, size_t len, const char *path, struct lerr *e)
+{
+	FILE *f = fopen(path, "wb");
+	char chunk[65536];
+	size_t at = 0;
+	ssize_t n = 1;
+
+	if (!f)
+		return lerr_set(e, LERR_INTERNAL, NULL, "cannot create %s: %s", path, strerror(errno));
+	while (at < len && n > 0) {
+		n = pread(fd, chunk, len - at < sizeof(chunk) ? len - at : sizeof(chunk), (off_t)at);
+		if (n > 0 && fwrite(chunk, 1, (size_t)n, f) != (size_t)n)
+			n = -1;
+		at += n > 0 ? (size_t)n : 0;
+	}
+	if (fclose(f) != 0 || at != len) {
+		unlink(path);
+		return lerr_set(e, LERR_INTERNAL, NULL, "cannot write %s", path);
+	}
+	return 0;
+}
+
+/* PAdES from file to file, as the daemon does: neither PDF in memory. */
+static int
+do_pades(const struct sign_args *a, const struct sign_key *k, const char *in, const char *out,
+	 struct lerr *e)
 {
 	struct sign_tsa tsa = { .url = a->tsa ? a->tsa : config_str("tsa_url") };
 	struct sign_pades_opts o = { .text = a->text, .page = a->page, .x = a->x, .y = a->y };
+	int fi = open(in, O_RDONLY | O_CLOEXEC), fo = -1, rc;
+	size_t olen = 0;
 
 	if (!strcmp(a->profile, "pades-bt"))
 		o.tsa = &tsa;
-	return sign_pades(k, &o, data->data, data->len, res, e);
+	if (fi < 0)
+		return lerr_set(e, LERR_NOTFOUND, NULL, "cannot open %s: %s", in, strerror(errno));
+	if ((fo = spool_tmpfile(e)) < 0)
+		rc = e->kind;
+	else if (!(rc = sign_pades_fd(k, &o, fi, fo, &olen, e)))
+		rc = copy_out(fo, olen, out, e);
+	close(fi);
+	if (fo >= 0)
+		close(fo);
+	return rc;
 }
 
 static int
@@ -143,8 +183,13 @@ do_sign(const struct sign_args *a, const char *in, const char *out, struct lerr 
 
 	buf_init(&res, SIGN_MAX_DOC);
 	buf_init(&data, 0);
-	if ((rc = sign_init(e)) || (rc = load_key(a->p12, a->pass_file, &k, e)) ||
-	    (rc = read_all(in, SIGN_MAX_DOC, &data, e)))
+	if ((rc = sign_init(e)) || (rc = load_key(a->p12, a->pass_file, &k, e)))
+		goto out;
+	if (!strncmp(a->profile, "pades", 5)) {
+		rc = do_pades(a, &k, in, out, e);
+		goto out;
+	}
+	if ((rc = read_all(in, SIGN_MAX_DOC, &data, e)))
 		goto out;
 	if (!strcmp(a->profile, "pes")) {
 		po.ver = a->xades && !strcmp(a->xades, "1.2.2") ? SIGN_XADES_122 : SIGN_XADES_111;
@@ -155,8 +200,6 @@ do_sign(const struct sign_args *a, const char *in, const char *out, struct lerr 
 		rc = sign_pes(&k, &po, data.data, data.len, &res, e);
 	} else if (!strcmp(a->profile, "cades")) {
 		rc = sign_cades(&k, data.data, data.len, a->b64, &res, e);
-	} else if (!strncmp(a->profile, "pades", 5)) {
-		rc = do_pades(a, &k, &data, &res, e);
 	} else {
 		xo.enveloped = a->enveloped;
 		xo.data_name = base_name(in);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <jansson.h>
 
 #include "core/buf.h"
@@ -26,6 +27,7 @@
 #include "core/kind.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/spool.h"
 #include "core/util.h"
 #include "pdf/pdf.h"
 #include "sign/certkey.h"
@@ -195,14 +197,22 @@ struct signed_file {
 	char name[600];
 };
 
+/* A document's bytes and its signer's output: in memory (in, out), or for
+ * PAdES in two temporary files (in_fd, out_fd: neither PDF in memory). */
+struct sign_io {
+	struct buf in, out;
+	int in_fd, out_fd;
+	size_t out_len;
+	struct buf logo;                /* the organisation's, for a PAdES block */
+};
+
 static int
-sign_pes_doc(const struct sign_key *k, const struct sign_claim *cl, const struct buf *in,
-	     const struct buf *logo, struct buf *out, struct signed_file *f, struct lerr *e)
+sign_pes_doc(const struct sign_key *k, const struct sign_claim *cl, struct sign_io *io,
+	     struct signed_file *f, struct lerr *e)
 {
 	struct sign_pes_opts o = { 0 };
 	char role[48];
 
-	(void)logo;
 	o.city = cl->city[0] ? cl->city : NULL;
 	o.postal_code = cl->postal_code[0] ? cl->postal_code : NULL;
 	o.country = o.city ? "France" : NULL;
@@ -210,18 +220,17 @@ sign_pes_doc(const struct sign_key *k, const struct sign_claim *cl, const struct
 	f->role = "signed";
 	f->media_type = cl->media_type;
 	snprintf(f->name, sizeof(f->name), "%s", cl->file_name);
-	return sign_pes(k, &o, in->data, in->len, out, e);
+	return sign_pes(k, &o, io->in.data, io->in.len, &io->out, e);
 }
 
 static int
-sign_generic_doc(const struct sign_key *k, const struct sign_claim *cl, const struct buf *in,
-	     const struct buf *logo, struct buf *out, struct signed_file *f, struct lerr *e)
+sign_generic_doc(const struct sign_key *k, const struct sign_claim *cl, struct sign_io *io,
+		 struct signed_file *f, struct lerr *e)
 {
 	struct sign_xades_opts o = { 0 };
 	struct sign_tsa tsa = { 0 };
 	const char *url = config_str("tsa_url");
 
-	(void)logo;
 	o.enveloped = meta_enveloped(cl->meta) && strstr(cl->media_type, "xml") != NULL;
 	o.data_name = cl->file_name;
 	o.mime_type = cl->media_type;
@@ -232,18 +241,17 @@ sign_generic_doc(const struct sign_key *k, const struct sign_claim *cl, const st
 	f->role = o.enveloped ? "signed" : "signature";
 	f->media_type = o.enveloped ? cl->media_type : "application/xml";
 	snprintf(f->name, sizeof(f->name), o.enveloped ? "%s" : "%s.xades.xml", cl->file_name);
-	return sign_xades(k, &o, in->data, in->len, out, e);
+	return sign_xades(k, &o, io->in.data, io->in.len, &io->out, e);
 }
 
 static int
-sign_cades_doc(const struct sign_key *k, const struct sign_claim *cl, const struct buf *in,
-	     const struct buf *logo, struct buf *out, struct signed_file *f, struct lerr *e)
+sign_cades_doc(const struct sign_key *k, const struct sign_claim *cl, struct sign_io *io,
+	       struct signed_file *f, struct lerr *e)
 {
-	(void)logo;
 	f->role = "signature";
 	f->media_type = "application/pkcs7-signature";
 	snprintf(f->name, sizeof(f->name), "%s.p7s", cl->file_name);
-	return sign_cades(k, in->data, in->len, 0, out, e);
+	return sign_cades(k, io->in.data, io->in.len, 0, &io->out, e);
 }
 
 /* French legal time (Europe/Paris): UTC+1, UTC+2 from the last Sunday of
@@ -312,8 +320,8 @@ pades_position(const char *meta, struct sign_pades_opts *o)
 }
 
 static int
-sign_pades_doc(const struct sign_key *k, const struct sign_claim *cl, const struct buf *in,
-	     const struct buf *logo, struct buf *out, struct signed_file *f, struct lerr *e)
+sign_pades_doc(const struct sign_key *k, const struct sign_claim *cl, struct sign_io *io,
+	       struct signed_file *f, struct lerr *e)
 {
 	struct sign_pades_opts o = { 0 };
 	struct sign_tsa tsa = { 0 };
@@ -324,9 +332,9 @@ sign_pades_doc(const struct sign_key *k, const struct sign_claim *cl, const stru
 	pades_text(k, cl, o.now, text, sizeof(text));
 	o.text = text;
 	pades_position(cl->meta, &o);
-	if (logo->len) {
-		o.logo = logo->data;
-		o.logo_len = logo->len;
+	if (io->logo.len) {
+		o.logo = io->logo.data;
+		o.logo_len = io->logo.len;
 	}
 	if (url && url[0]) {
 		tsa.url = url;
@@ -335,7 +343,9 @@ sign_pades_doc(const struct sign_key *k, const struct sign_claim *cl, const stru
 	f->role = "signed";
 	f->media_type = "application/pdf";
 	snprintf(f->name, sizeof(f->name), "%s", cl->file_name);
-	return sign_pades(k, &o, in->data, in->len, out, e);
+	if ((io->out_fd = spool_tmpfile(e)) < 0)
+		return e->kind;
+	return sign_pades_fd(k, &o, io->in_fd, io->out_fd, &io->out_len, e);
 }
 
 /* The signature profiles a kind may name (core/kind.c): the signer of each
@@ -343,13 +353,14 @@ sign_pades_doc(const struct sign_key *k, const struct sign_claim *cl, const stru
  * own file under sign/. */
 static const struct {
 	const char *name;
-	int (*sign)(const struct sign_key *k, const struct sign_claim *cl, const struct buf *in,
-		    const struct buf *logo, struct buf *out, struct signed_file *f, struct lerr *e);
+	int (*sign)(const struct sign_key *k, const struct sign_claim *cl, struct sign_io *io,
+		    struct signed_file *f, struct lerr *e);
+	int files;                      /* the signer reads and writes files (sign_io) */
 } profiles[] = {
-	{ "pes-xades-epes", sign_pes_doc },    /* enveloped XAdES-EPES of the PES_Aller (Hélios) */
-	{ "cades", sign_cades_doc },           /* detached CAdES, <file>.p7s (@ctes) */
-	{ "xades-baseline", sign_generic_doc }, /* XAdES-B-B/B-T, enveloped or <file>.xades.xml */
-	{ "pades", sign_pades_doc },           /* PAdES B-B/B-T, the signed PDF (role signed) */
+	{ "pes-xades-epes", sign_pes_doc, 0 },    /* enveloped XAdES-EPES of the PES_Aller (Hélios) */
+	{ "cades", sign_cades_doc, 0 },           /* detached CAdES, <file>.p7s (@ctes) */
+	{ "xades-baseline", sign_generic_doc, 0 }, /* XAdES-B-B/B-T, enveloped or <file>.xades.xml */
+	{ "pades", sign_pades_doc, 1 },           /* PAdES B-B/B-T, the signed PDF (role signed) */
 };
 
 int
@@ -378,11 +389,22 @@ profile_of(const struct sign_claim *cl)
 	return name;
 }
 
+/* Whether the document's signer works on files (PAdES). */
+static int
+profile_files(const struct sign_claim *cl)
+{
+	const char *name = profile_of(cl);
+
+	for (size_t i = 0; name && i < sizeof(profiles) / sizeof(profiles[0]); i++)
+		if (!strcmp(profiles[i].name, name))
+			return profiles[i].files;
+	return 0;
+}
+
 /* The document's profile: its signer and its name for the journal. */
 static int
-sign_by_kind(const struct sign_key *k, const struct sign_claim *cl, const struct buf *in,
-	     const struct buf *logo, struct buf *out, struct signed_file *f, const char **profile,
-	     struct lerr *e)
+sign_by_kind(const struct sign_key *k, const struct sign_claim *cl, struct sign_io *io,
+	     struct signed_file *f, const char **profile, struct lerr *e)
 {
 	const char *name = profile_of(cl);
 
@@ -390,7 +412,7 @@ sign_by_kind(const struct sign_key *k, const struct sign_claim *cl, const struct
 		if (strcmp(profiles[i].name, name))
 			continue;
 		*profile = profiles[i].name;
-		return profiles[i].sign(k, cl, in, logo, out, f, e);
+		return profiles[i].sign(k, cl, io, f, e);
 	}
 	return lerr_set(e, LERR_INTERNAL, NULL, "no signature profile for kind \"%s\"", cl->kind);
 }
@@ -442,8 +464,8 @@ cert_json(const struct sign_key *k)
 struct item {
 	size_t idx;                     /* place in b->docs and b->results */
 	struct sign_claim cl;
-	struct buf in, out;
-	struct buf logo;                /* the organisation's, for a PAdES block */
+	struct sign_io io;
+	long long blob_id;              /* the signed file streamed into a blob (record) */
 	struct signed_file f;
 	char *detail;
 	int ok;                         /* signed, to be recorded */
@@ -509,24 +531,62 @@ plan(struct run *rn, struct lerr *e)
 		rn->items[rn->n++] = rn->items[i];
 	}
 	for (size_t i = 0; i < rn->n; i++) {
-		buf_init(&rn->items[i].in, SIGN_MAX_DOC);
-		buf_init(&rn->items[i].out, SIGN_MAX_DOC + 1024 * 1024);
-		buf_init(&rn->items[i].logo, LPDF_LOGO_MAX);
+		buf_init(&rn->items[i].io.in, SIGN_MAX_DOC);
+		buf_init(&rn->items[i].io.out, SIGN_MAX_DOC + 1024 * 1024);
+		buf_init(&rn->items[i].io.logo, LPDF_LOGO_MAX);
+		rn->items[i].io.in_fd = rn->items[i].io.out_fd = -1;
 	}
 	return 0;
+}
+
+/* Closing a temporary file frees it (spool_tmpfile: it has no name). */
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }
 
 static void
 item_free(struct item *it)
 {
-	buf_fini(&it->in);
-	buf_fini(&it->out);
-	buf_fini(&it->logo);
+	buf_fini(&it->io.in);
+	buf_fini(&it->io.out);
+	buf_fini(&it->io.logo);
+	close_fd(&it->io.in_fd);
+	close_fd(&it->io.out_fd);
 	free(it->detail);
 	it->detail = NULL;
 }
 
-/* Claimed: sign it (reading a large main file first). */
+/* A signed file of one chunk goes back to memory, to be recorded with the
+ * group's others in one statement; a larger one stays in its file and is
+ * streamed into a blob by record(). */
+static int
+small_back(struct sign_io *io, struct lerr *e)
+{
+	char piece[16384];
+	ssize_t n = 1;
+
+	if (io->out_len > STORE_CHUNK_SIZE)
+		return 0;
+	buf_reset(&io->out);
+	while (io->out.len < io->out_len && n > 0) {
+		size_t want = io->out_len - io->out.len;
+
+		n = pread(io->out_fd, piece, want < sizeof(piece) ? want : sizeof(piece),
+			  (off_t)io->out.len);
+		if (n > 0 && buf_add(&io->out, piece, (size_t)n))
+			n = -1;
+	}
+	if (io->out.len != io->out_len)
+		return lerr_set(e, LERR_INTERNAL, NULL, "cannot read the signed file back");
+	close_fd(&io->out_fd);
+	return 0;
+}
+
+/* Claimed (its main file in memory or in a file already): sign it. */
 static int
 sign_item(struct run *rn, struct item *it, struct lerr *e)
 {
@@ -536,10 +596,14 @@ sign_item(struct run *rn, struct item *it, struct lerr *e)
 	snprintf(res(rn, it)->state, sizeof(res(rn, it)->state), "%s", it->cl.state);
 	if (it->cl.status)
 		return claim_refusal(&it->cl, id, e);
-	if (it->cl.nchunks > 1 && (rc = store_sign_read_main(rn->c, &it->cl, &it->in, e)))
+	rc = sign_by_kind(rn->k, &it->cl, &it->io, &it->f, &profile, e);
+	close_fd(&it->io.in_fd);        /* the original's file: freed as soon as possible */
+	if (!rc && it->io.out_fd >= 0)
+		rc = small_back(&it->io, e);
+	if (rc) {
+		close_fd(&it->io.out_fd);
 		return rc;
-	if ((rc = sign_by_kind(rn->k, &it->cl, &it->in, &it->logo, &it->out, &it->f, &profile, e)))
-		return rc;
+	}
 	it->detail = journal_detail(rn->cert, profile, it->f.role);
 	return 0;
 }
@@ -549,7 +613,8 @@ done_of(struct run *rn, const struct item *it, struct sign_done *d)
 {
 	*d = (struct sign_done){ .person_id = rn->b->person_id, .signed_for = it->cl.signed_for,
 		.doc_id = rn->b->docs[it->idx], .role = it->f.role, .name = it->f.name,
-		.media_type = it->f.media_type, .data = it->out.data, .len = it->out.len,
+		.media_type = it->f.media_type, .data = it->io.out.data, .len = it->io.out.len,
+		.blob_id = it->blob_id,
 		.actor = rn->b->actor, .detail_json = it->detail };
 }
 
@@ -570,9 +635,14 @@ record(struct run *rn, struct item *g, int n, int *ok, struct lerr *e)
 	for (int i = 0; i < n; i++) {
 		if (!ok[i])
 			continue;
-		if (g[i].out.len > STORE_CHUNK_SIZE) {     /* streamed into a blob, alone */
+		if (g[i].io.out_fd >= 0 || g[i].io.out.len > STORE_CHUNK_SIZE) {  /* a blob, alone */
 			struct sign_done big;
 
+			if (g[i].io.out_fd >= 0 &&
+			    (rc = store_blob_from_fd(rn->c, g[i].io.out_fd, (int64_t)g[i].io.out_len,
+						     &g[i].blob_id, e)))
+				goto out;
+			close_fd(&g[i].io.out_fd);
 			done_of(rn, &g[i], &big);
 			if ((rc = store_sign_finish(rn->c, &big, res(rn, &g[i])->state, e)))
 				goto out;
@@ -617,7 +687,36 @@ fail_rest(struct run *rn, const struct lerr *e)
 	}
 }
 
-/* Claims the n items of g in one statement (their inputs land in g[i].in). */
+/* The main file of a claimed document where its signer wants it: a
+ * temporary file for PAdES (from the claim's bytes, or streamed from its
+ * blob), memory for the others (a file of more than one chunk read now).
+ * On the database thread: the connection is its own while it runs. */
+static int
+claim_input(struct run *rn, struct item *it, struct lerr *e)
+{
+	struct sign_io *io = &it->io;
+	int64_t len = 0;
+
+	if (it->cl.status)
+		return 0;
+	if (!profile_files(&it->cl))
+		return it->cl.nchunks > 1 ? store_sign_read_main(rn->c, &it->cl, &io->in, e) : 0;
+	if ((io->in_fd = spool_tmpfile(e)) < 0)
+		return e->kind;
+	if (it->cl.nchunks > 1)
+		return store_blob_to_fd(rn->c, it->cl.blob_id, it->cl.nchunks, io->in_fd, &len, e);
+	for (size_t off = 0; off < io->in.len;) {
+		ssize_t w = pwrite(io->in_fd, io->in.data + off, io->in.len - off, (off_t)off);
+
+		if (w <= 0)
+			return lerr_set(e, LERR_UNAVAILABLE, NULL, "cannot write the temporary file");
+		off += (size_t)w;
+	}
+	buf_reset(&io->in);
+	return 0;
+}
+
+/* Claims the n items of g in one statement (their inputs land in g[i].io). */
 static int
 claim_group(struct run *rn, struct item *g, int n, struct lerr *e)
 {
@@ -633,16 +732,18 @@ claim_group(struct run *rn, struct item *g, int n, struct lerr *e)
 	}
 	for (int i = 0; i < n; i++) {
 		ids[i] = rn->b->docs[g[i].idx];
-		ins[i] = g[i].in;
+		ins[i] = g[i].io.in;
 	}
 	rc = store_sign_claim_many(rn->c, rn->b->person_id, ids, n, cl, ins, e);
 	for (int i = 0; i < n; i++) {
-		g[i].in = ins[i];
+		g[i].io.in = ins[i];
 		g[i].cl = cl[i];
 	}
+	for (int i = 0; !rc && i < n; i++)
+		rc = claim_input(rn, &g[i], e);
 	for (int i = 0; !rc && i < n; i++)       /* the block's logo, PAdES only */
 		if (!g[i].cl.status && !strcmp(profile_of(&g[i].cl), "pades"))
-			rc = store_doc_org_logo(rn->c, ids[i], &g[i].logo, e);
+			rc = store_doc_org_logo(rn->c, ids[i], &g[i].io.logo, e);
 out:
 	rn->us_claim += now_us() - t;
 	free(cl);

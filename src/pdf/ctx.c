@@ -4,6 +4,7 @@
  */
 #include "pdf/pdf_int.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 struct heap {
 	size_t used, max;
 	int refused;
+	int io;                 /* a file could not be read or written (errno) */
 };
 
 #define HDR 16
@@ -155,18 +157,26 @@ page_sane(fz_context *ctx, pdf_document *doc)
 		fz_throw(ctx, FZ_ERROR_SYNTAX, "the PDF's page tree or form is malformed");
 }
 
-pdf_document *
-lpdf_open(fz_context *ctx, const void *in, size_t len)
+/* The stream starts with "%PDF-"; it is left at its start. */
+static void
+pdf_header(fz_context *ctx, fz_stream *s)
 {
-	fz_stream *s = NULL;
+	unsigned char h[8];
+
+	fz_seek(ctx, s, 0, SEEK_SET);
+	if (fz_read(ctx, s, h, sizeof(h)) < sizeof(h) || memcmp(h, "%PDF-", 5))
+		fz_throw(ctx, FZ_ERROR_SYNTAX, "not a PDF (no %%PDF- header)");
+	fz_seek(ctx, s, 0, SEEK_SET);
+}
+
+pdf_document *
+lpdf_open_stream(fz_context *ctx, fz_stream *s)
+{
 	pdf_document *doc = NULL;
 
-	if (len < 8 || memcmp(in, "%PDF-", 5))
-		fz_throw(ctx, FZ_ERROR_SYNTAX, "not a PDF (no %%PDF- header)");
+	pdf_header(ctx, s);
 	fz_var(doc);
-	fz_var(s);
 	fz_try(ctx) {
-		s = fz_open_memory(ctx, in, len);
 		doc = pdf_open_document_with_stream(ctx, s);
 		if (pdf_needs_password(ctx, doc) || doc->crypt ||
 		    pdf_dict_get(ctx, pdf_trailer(ctx, doc), PDF_NAME(Encrypt)))
@@ -180,8 +190,6 @@ lpdf_open(fz_context *ctx, const void *in, size_t len)
 		/* The page tree walked to its first page (a cycle, a lie). */
 		fz_drop_page(ctx, (fz_page *)pdf_load_page(ctx, doc, 0));
 		page_sane(ctx, doc);
-	} fz_always(ctx) {
-		fz_drop_stream(ctx, s);
 	} fz_catch(ctx) {
 		pdf_drop_document(ctx, doc);
 		fz_rethrow(ctx);
@@ -189,9 +197,38 @@ lpdf_open(fz_context *ctx, const void *in, size_t len)
 	return doc;
 }
 
+pdf_document *
+lpdf_open(fz_context *ctx, const void *in, size_t len)
+{
+	fz_stream *s = fz_open_memory(ctx, in, len);
+	pdf_document *doc = NULL;
+
+	fz_try(ctx)
+		doc = lpdf_open_stream(ctx, s);
+	fz_always(ctx)
+		fz_drop_stream(ctx, s);
+	fz_catch(ctx)
+		fz_rethrow(ctx);
+	return doc;
+}
+
+void
+lpdf_io_failed(fz_context *ctx, int err)
+{
+	ctx_heap(ctx)->io = err ? err : EIO;
+}
+
 int
 lpdf_caught(fz_context *ctx, const char *what, struct lerr *e)
 {
+	if (ctx_heap(ctx)->io) {
+		lerr_set(e, LERR_UNAVAILABLE, NULL, "%s: its temporary file cannot be written",
+			 what);
+		lerr_detail(e, "%s", strerror(ctx_heap(ctx)->io));
+		lerr_hint(e, "the server's spool directory (spool_dir) is full or unwritable: try "
+			  "again later");
+		return LERR_UNAVAILABLE;
+	}
 	if (ctx_heap(ctx)->refused) {
 		lerr_set(e, LERR_INVALID, NULL, "%s: it needs more than %lu MiB to read", what,
 			 LPDF_MAX_HEAP >> 20);
@@ -202,89 +239,6 @@ lpdf_caught(fz_context *ctx, const char *what, struct lerr *e)
 	lerr_detail(e, "%s", fz_caught_message(ctx));
 	lerr_hint(e, "send an unencrypted, well-formed PDF (PDF/A for instance)");
 	return LERR_INVALID;
-}
-
-/* An fz_output into the caller's struct buf that MuPDF can seek in and read
- * back, as its signing pass needs (fz_new_output_with_buffer can do
- * neither): the file is written once, where the caller wants it. */
-struct bufout {
-	struct buf *b;
-	size_t pos;
-};
-
-static void
-bo_write(fz_context *ctx, void *state, const void *data, size_t n)
-{
-	struct bufout *o = state;
-	size_t over = o->pos < o->b->len ? fz_minz(n, o->b->len - o->pos) : 0;
-
-	if (over)
-		memcpy(o->b->data + o->pos, data, over);
-	if (buf_add(o->b, (const char *)data + over, n - over))
-		fz_throw(ctx, FZ_ERROR_GENERIC, "the PDF written would be larger than %zu bytes",
-			 o->b->max);
-	o->pos += n;
-}
-
-static void
-bo_seek(fz_context *ctx, void *state, int64_t off, int whence)
-{
-	struct bufout *o = state;
-	int64_t base = whence == SEEK_CUR ? (int64_t)o->pos : whence == SEEK_END ?
-		       (int64_t)o->b->len : 0;
-
-	if (base + off < 0 || base + off > (int64_t)o->b->len)
-		fz_throw(ctx, FZ_ERROR_GENERIC, "seek outside the written PDF");
-	o->pos = (size_t)(base + off);
-}
-
-static int64_t
-bo_tell(fz_context *ctx, void *state)
-{
-	return (int64_t)((struct bufout *)state)->pos;
-}
-
-static void
-bo_truncate(fz_context *ctx, void *state)
-{
-	struct bufout *o = state;
-
-	o->b->len = o->pos;
-	o->b->data[o->pos] = 0;
-}
-
-/* Read back while nothing is written (MuPDF's signing pass). */
-static fz_stream *
-bo_stream(fz_context *ctx, void *state)
-{
-	struct bufout *o = state;
-
-	return fz_open_memory(ctx, (const unsigned char *)o->b->data, o->b->len);
-}
-
-void
-lpdf_save_incremental(fz_context *ctx, pdf_document *doc, struct buf *out)
-{
-	pdf_write_options wo = pdf_default_write_options;
-	struct bufout bo = { out, 0 };
-	fz_output *o = NULL;
-
-	fz_var(o);
-	buf_reset(out);
-	wo.do_incremental = 1;
-	fz_try(ctx) {
-		o = fz_new_output(ctx, 0, &bo, bo_write, NULL, NULL);
-		o->seek = bo_seek;
-		o->tell = bo_tell;
-		o->as_stream = bo_stream;
-		o->truncate = bo_truncate;
-		pdf_write_document(ctx, doc, o, &wo);
-		fz_close_output(ctx, o);
-	} fz_always(ctx) {
-		fz_drop_output(ctx, o);
-	} fz_catch(ctx) {
-		fz_rethrow(ctx);
-	}
 }
 
 int

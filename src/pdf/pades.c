@@ -13,6 +13,7 @@
 #include "pdf/pdf_int.h"
 
 #include <string.h>
+#include <unistd.h>
 
 static const char SUB_MUPDF[] = "/SubFilter/adbe.pkcs7.detached";
 static const char SUB_PADES[] = "/SubFilter/ETSI.CAdES.detached";
@@ -193,47 +194,81 @@ sign_page(fz_context *ctx, pdf_document *doc, struct signer *g)
 }
 
 /* The written file: the same SubFilter edit, in the new revision (the last
- * occurrence, as in the signed bytes, which are the file less /Contents). */
+ * occurrence, as in the signed bytes, which are the file less /Contents),
+ * put in place with pwrite. */
 static int
-fix_subfilter(size_t inlen, struct buf *out, struct lerr *e)
+fix_subfilter(int out, int64_t inlen, int64_t outlen, struct lerr *e)
 {
-	size_t at = find_last((unsigned char *)out->data + inlen, out->len - inlen, SUB_MUPDF);
+	int64_t at = lpdf_fd_find_last(out, inlen, outlen, SUB_MUPDF);
 
-	if (at == (size_t)-1)
+	if (at < 0)
 		return lerr_set(e, LERR_INTERNAL, NULL, "no /SubFilter in the signed revision");
-	memcpy(out->data + inlen + at, SUB_PADES, strlen(SUB_PADES));
+	if (lpdf_fd_write_at(out, SUB_PADES, strlen(SUB_PADES), at))
+		return lerr_set(e, LERR_INTERNAL, NULL, "cannot write the signed PDF's file");
 	return 0;
+}
+
+int
+lpdf_sign_fd(const struct lpdf_sign_opts *o, int in, int out, size_t *outlen, struct lerr *e)
+{
+	struct signer g = { { signer_keep, signer_drop, signer_name, signer_max, signer_digest },
+			    o, e, 0, 0 };
+	int64_t len = lpdf_fd_size(in), olen = 0;
+	fz_context *ctx = lpdf_ctx_new(0);
+	pdf_document *doc = NULL;
+	fz_stream *s = NULL;
+	int rc = 0;
+
+	*outlen = 0;
+	if (!ctx)
+		return lerr_set(e, LERR_INTERNAL, NULL, "cannot create a MuPDF context");
+	if (len < 0 || (uint64_t)len > LPDF_MAX_DOC) {
+		lpdf_ctx_free(ctx);
+		return lerr_set(e, len < 0 ? LERR_INTERNAL : LERR_TOOLARGE, NULL,
+				"cannot sign the PDF: %s", len < 0 ? "its file cannot be read" :
+				"it is larger than 160 MiB");
+	}
+	fz_var(doc);
+	fz_var(s);
+	fz_try(ctx) {
+		s = lpdf_fd_stream(ctx, in, len);
+		doc = lpdf_open_stream(ctx, s);
+		sign_page(ctx, doc, &g);
+		lpdf_save_incremental_fd(ctx, doc, out, len + (int64_t)LPDF_MAX_HEAP, &olen);
+	} fz_always(ctx) {
+		pdf_drop_document(ctx, doc);
+		fz_drop_stream(ctx, s);
+	} fz_catch(ctx) {
+		rc = g.rc ? g.rc : lpdf_caught(ctx, "cannot sign the PDF", e);
+	}
+	if (!rc && (olen < len || lpdf_fd_same_prefix(in, out, len)))
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "the signed PDF does not start with the "
+			      "original bytes");
+	if (!rc)
+		rc = fix_subfilter(out, len, olen, e);
+	if (rc && ftruncate(out, 0) == 0)
+		olen = 0;               /* nothing half-written */
+	*outlen = rc ? 0 : (size_t)olen;
+	lpdf_ctx_free(ctx);
+	return rc;
 }
 
 int
 lpdf_sign(const struct lpdf_sign_opts *o, const void *in, size_t len, struct buf *out,
 	  struct lerr *e)
 {
-	struct signer g = { { signer_keep, signer_drop, signer_name, signer_max, signer_digest },
-			    o, e, 0, 0 };
-	fz_context *ctx = lpdf_ctx_new(len);
-	pdf_document *doc = NULL;
-	int rc = 0;
+	int fi = lpdf_memfd(in, len), fo = lpdf_memfd("", 0), rc;
+	size_t olen = 0;
 
-	if (!ctx)
-		return lerr_set(e, LERR_INTERNAL, NULL, "cannot create a MuPDF context");
-	fz_var(doc);
-	fz_try(ctx) {
-		doc = lpdf_open(ctx, in, len);
-		sign_page(ctx, doc, &g);
-		lpdf_save_incremental(ctx, doc, out);
-	} fz_always(ctx) {
-		pdf_drop_document(ctx, doc);
-	} fz_catch(ctx) {
-		rc = g.rc ? g.rc : lpdf_caught(ctx, "cannot sign the PDF", e);
-	}
-	if (!rc && (out->len < len || memcmp(out->data, in, len)))
-		rc = lerr_set(e, LERR_INTERNAL, NULL, "the signed PDF does not start with the "
-			      "original bytes");
-	if (!rc)
-		rc = fix_subfilter(len, out, e);
-	if (rc)
-		buf_reset(out);         /* nothing half-written */
-	lpdf_ctx_free(ctx);
+	buf_reset(out);
+	if (fi < 0 || fo < 0)
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "cannot sign the PDF: no memory file");
+	else if (!(rc = lpdf_sign_fd(o, fi, fo, &olen, e)) && lpdf_fd_to_buf(fo, (int64_t)olen, out))
+		rc = lerr_set(e, LERR_TOOLARGE, NULL, "the signed PDF would be larger than %zu bytes",
+			      out->max);
+	if (fi >= 0)
+		close(fi);
+	if (fo >= 0)
+		close(fo);
 	return rc;
 }

@@ -43,6 +43,12 @@ struct lpdf_sign_opts {
  * malformed, encrypted, or whose page does not exist. */
 int lpdf_sign(const struct lpdf_sign_opts *o, const void *in, size_t len, struct buf *out,
 	      struct lerr *e) LERR_WUR;
+/* The same from file to file, neither held in memory: the PDF of in (read
+ * with pread, at most LPDF_MAX_DOC bytes) signed into out (a read-write
+ * file, emptied first; left empty on failure); *outlen its length.
+ * lpdf_sign() is this over anonymous memory files. */
+int lpdf_sign_fd(const struct lpdf_sign_opts *o, int in, int out, size_t *outlen,
+		 struct lerr *e) LERR_WUR;
 
 /* One signature as found in the file. */
 struct lpdf_sig {
@@ -69,6 +75,9 @@ int lpdf_signatures(const void *in, size_t len, lpdf_sig_fn *fn, void *arg, size
  * right) in an incremental update: earlier signatures stay valid. */
 int lpdf_stamp(const void *in, size_t len, const char *const *lines, size_t n,
 	       struct buf *out, struct lerr *e) LERR_WUR;
+/* The same from file to file (as lpdf_sign_fd). */
+int lpdf_stamp_fd(int in, int out, const char *const *lines, size_t n, size_t *outlen,
+		  struct lerr *e) LERR_WUR;
 
 /* An organisation's logo: PNG or JPEG, at most LPDF_LOGO_MAX bytes and
  * LPDF_LOGO_SIDE pixels on a side, wholly decoded by MuPDF without damage.

@@ -8,6 +8,7 @@
 #include "pdf/pdf_int.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #define STAMP_W 300.0f
 #define LINE_H 14.0f
@@ -66,34 +67,67 @@ stamp_page(fz_context *ctx, pdf_document *doc, const char *text, size_t n)
 }
 
 int
-lpdf_stamp(const void *in, size_t len, const char *const *lines, size_t n, struct buf *out,
-	   struct lerr *e)
+lpdf_stamp_fd(int in, int out, const char *const *lines, size_t n, size_t *outlen,
+	      struct lerr *e)
 {
-	fz_context *ctx = lpdf_ctx_new(len);
+	int64_t len = lpdf_fd_size(in), olen = 0;
+	fz_context *ctx = lpdf_ctx_new(0);
 	pdf_document *doc = NULL;
+	fz_stream *s = NULL;
 	char *text = NULL;
 	int rc = 0;
 
+	*outlen = 0;
 	if (!ctx)
 		return lerr_set(e, LERR_INTERNAL, NULL, "cannot create a MuPDF context");
+	if (len < 0 || (uint64_t)len > LPDF_MAX_DOC) {
+		lpdf_ctx_free(ctx);
+		return lerr_set(e, LERR_TOOLARGE, NULL, "cannot stamp the PDF: %s", len < 0 ?
+				"its file cannot be read" : "it is larger than 160 MiB");
+	}
 	fz_var(doc);
+	fz_var(s);
 	fz_var(text);
 	fz_try(ctx) {
-		doc = lpdf_open(ctx, in, len);
+		s = lpdf_fd_stream(ctx, in, len);
+		doc = lpdf_open_stream(ctx, s);
 		text = join_lines(ctx, lines, n);
 		stamp_page(ctx, doc, text, n);
-		lpdf_save_incremental(ctx, doc, out);
+		lpdf_save_incremental_fd(ctx, doc, out, len + (int64_t)LPDF_MAX_HEAP, &olen);
 	} fz_always(ctx) {
 		fz_free(ctx, text);
 		pdf_drop_document(ctx, doc);
+		fz_drop_stream(ctx, s);
 	} fz_catch(ctx) {
 		rc = lpdf_caught(ctx, "cannot stamp the PDF", e);
 	}
-	if (!rc && (out->len < len || memcmp(out->data, in, len)))
+	if (!rc && (olen < len || lpdf_fd_same_prefix(in, out, len)))
 		rc = lerr_set(e, LERR_INTERNAL, NULL, "the stamped PDF does not start with the "
 			      "original bytes");
-	if (rc)
-		buf_reset(out);         /* nothing half-written */
+	if (rc && ftruncate(out, 0) == 0)
+		olen = 0;               /* nothing half-written */
+	*outlen = rc ? 0 : (size_t)olen;
 	lpdf_ctx_free(ctx);
+	return rc;
+}
+
+int
+lpdf_stamp(const void *in, size_t len, const char *const *lines, size_t n, struct buf *out,
+	   struct lerr *e)
+{
+	int fi = lpdf_memfd(in, len), fo = lpdf_memfd("", 0), rc;
+	size_t olen = 0;
+
+	buf_reset(out);
+	if (fi < 0 || fo < 0)
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "cannot stamp the PDF: no memory file");
+	else if (!(rc = lpdf_stamp_fd(fi, fo, lines, n, &olen, e)) &&
+		 lpdf_fd_to_buf(fo, (int64_t)olen, out))
+		rc = lerr_set(e, LERR_TOOLARGE, NULL, "the stamped PDF would be larger than %zu bytes",
+			      out->max);
+	if (fi >= 0)
+		close(fi);
+	if (fo >= 0)
+		close(fo);
 	return rc;
 }

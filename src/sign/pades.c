@@ -202,21 +202,47 @@ sign_key_cn(const struct sign_key *k, char *out, size_t outsz)
 	OPENSSL_free(u);
 }
 
-int
-sign_pades(const struct sign_key *k, const struct sign_pades_opts *o, const void *in,
-	   size_t len, struct buf *out, struct lerr *e)
+/* The options as pdf/ takes them; 0, or the certificate's time refused. */
+static int
+pades_opts(const struct sign_key *k, const struct sign_pades_opts *o, struct pades_ctx *c,
+	   char *cn, size_t cnsz, struct lpdf_sign_opts *po, struct lerr *e)
 {
-	struct pades_ctx c = { k, o->tsa };
-	char cn[256];
-	struct lpdf_sign_opts po = { .signer = cn, .text = o->text, .page = o->page, .x = o->x,
-				     .y = o->y, .w = o->w, .h = o->h, .when = o->now,
-				     .logo = o->logo, .logo_len = o->logo_len, .cms = pades_cms, .arg = &c };
 	int rc;
 
 	if ((rc = sign_init(e)) || (rc = sign_check_cert_time(k->cert, time(NULL), e)))
 		return rc;
-	sign_key_cn(k, cn, sizeof(cn));
-	return lpdf_sign(&po, in, len, out, e);
+	sign_key_cn(k, cn, cnsz);
+	*c = (struct pades_ctx){ k, o->tsa };
+	*po = (struct lpdf_sign_opts){ .signer = cn, .text = o->text, .page = o->page, .x = o->x,
+				       .y = o->y, .w = o->w, .h = o->h, .when = o->now,
+				       .logo = o->logo, .logo_len = o->logo_len,
+				       .cms = pades_cms, .arg = c };
+	return 0;
+}
+
+int
+sign_pades(const struct sign_key *k, const struct sign_pades_opts *o, const void *in,
+	   size_t len, struct buf *out, struct lerr *e)
+{
+	struct pades_ctx c;
+	struct lpdf_sign_opts po;
+	char cn[256];
+	int rc = pades_opts(k, o, &c, cn, sizeof(cn), &po, e);
+
+	return rc ? rc : lpdf_sign(&po, in, len, out, e);
+}
+
+int
+sign_pades_fd(const struct sign_key *k, const struct sign_pades_opts *o, int in, int out,
+	      size_t *outlen, struct lerr *e)
+{
+	struct pades_ctx c;
+	struct lpdf_sign_opts po;
+	char cn[256];
+	int rc = pades_opts(k, o, &c, cn, sizeof(cn), &po, e);
+
+	*outlen = 0;
+	return rc ? rc : lpdf_sign_fd(&po, in, out, outlen, e);
 }
 
 /* ---- verification ---- */

@@ -130,6 +130,11 @@ struct sign_pades_opts {
 };
 int sign_pades(const struct sign_key *k, const struct sign_pades_opts *o, const void *in,
 	       size_t len, struct buf *out, struct lerr *e) LERR_WUR;
+/* The same from file to file (the daemon's path: neither file in memory):
+ * the PDF of in signed into out (read-write, emptied first, left empty on
+ * failure), *outlen bytes. */
+int sign_pades_fd(const struct sign_key *k, const struct sign_pades_opts *o, int in, int out,
+		  size_t *outlen, struct lerr *e) LERR_WUR;
 /* The signing certificate's common name (UTF-8), "" without one. */
 void sign_key_cn(const struct sign_key *k, char *out, size_t outsz);
 

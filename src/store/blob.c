@@ -14,7 +14,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -321,4 +323,92 @@ void
 store_blob_stream_destroy(void *stream)
 {
 	free(stream);
+}
+
+/* ---- blobs and files (the signing path's temporary files) ---- */
+
+#define FD_PIECE (256 * 1024)
+
+static int
+this_conn(void *arg, struct store_conn **c, struct lerr *e)
+{
+	(void)e;
+	*c = arg;
+	return 0;
+}
+
+static int
+pread_all(int fd, char *p, size_t n, int64_t at)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = pread(fd, p + got, n - got, (off_t)(at + (int64_t)got));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+int
+store_blob_from_fd(struct store_conn *c, int fd, int64_t len, long long *blob_id, struct lerr *e)
+{
+	struct store_blob_writer w;
+	char *piece = malloc(FD_PIECE);
+	uint8_t sha[32];
+	int64_t size;
+	int rc = piece ? store_blob_begin(&w, len, this_conn, c, e) :
+		 lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+
+	if (rc) {
+		free(piece);
+		return rc;
+	}
+	for (int64_t at = 0; !rc && at < len; at += FD_PIECE) {
+		size_t n = len - at < FD_PIECE ? (size_t)(len - at) : FD_PIECE;
+
+		if (pread_all(fd, piece, n, at))
+			rc = lerr_set(e, LERR_INTERNAL, NULL, "cannot read the temporary file");
+		else
+			rc = store_blob_write(&w, piece, n, e);
+	}
+	if (!rc)
+		rc = store_blob_end(&w, 0, blob_id, sha, &size, e);
+	store_blob_abort(&w);
+	free(piece);
+	return rc;
+}
+
+int
+store_blob_to_fd(struct store_conn *c, long long blob_id, int nchunks, int fd, int64_t *len,
+		 struct lerr *e)
+{
+	char *chunk = malloc(STORE_CHUNK_SIZE);
+	int rc = chunk ? 0 : lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+	size_t n;
+
+	*len = 0;
+	for (int seq = 0; !rc && seq < nchunks; seq++) {
+		if ((rc = store_blob_chunk(c, blob_id, seq, chunk, &n, e)))
+			break;
+		for (size_t off = 0; !rc && off < n;) {
+			ssize_t w = pwrite(fd, chunk + off, n - off, (off_t)*len);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "cannot write the temporary file");
+				lerr_detail(e, "%s", w < 0 ? strerror(errno) : "no space left");
+				break;
+			}
+			off += (size_t)w;
+			*len += w;
+		}
+	}
+	free(chunk);
+	return rc;
 }

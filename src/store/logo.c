@@ -102,11 +102,14 @@ store_doc_published_day(struct store_conn *c, const char *doc_id, char day[11], 
 }
 
 int
-store_doc_file_put(struct store_conn *c, const char *doc_id, const char *role, const char *name,
-		   const char *media_type, const void *data, size_t len, struct lerr *e)
+store_doc_file_put_blob(struct store_conn *c, const char *doc_id, const char *role, const char *name,
+			const char *media_type, long long blob_id, struct lerr *e)
 {
-	struct sqlp p[5] = { SQLP_TEXT(doc_id), SQLP_TEXT(role), SQLP_TEXT(name), SQLP_TEXT(media_type),
-			     SQLP_BIN(data, len) };
+	char bid[24];
 
-	return sq_exec(c, "SELECT document_file_put($1::uuid, $2, $3, $4, $5)", p, 5, NULL, e);
+	snprintf(bid, sizeof(bid), "%lld", blob_id);
+	struct sqlp p[5] = { SQLP_TEXT(doc_id), SQLP_TEXT(role), SQLP_TEXT(name), SQLP_TEXT(media_type),
+			     SQLP_TEXT(bid) };
+
+	return sq_exec(c, "SELECT document_file_put($1::uuid, $2, $3, $4, $5::bigint)", p, 5, NULL, e);
 }

@@ -137,11 +137,11 @@ store_sign_finish(struct store_conn *c, const struct sign_done *d, char state[24
 {
 	char pid[24], fid[24], bid[24];
 	uint8_t sha[32];
-	long long blob_id = 0;
+	long long blob_id = d->blob_id;
 	PGresult *r = NULL;
-	int rc, inline_ok = d->len <= STORE_CHUNK_SIZE;
+	int rc, inline_ok = !blob_id && d->len <= STORE_CHUNK_SIZE;
 
-	if (!inline_ok && (rc = big_blob(c, d->data, d->len, &blob_id, e)))
+	if (!inline_ok && !blob_id && (rc = big_blob(c, d->data, d->len, &blob_id, e)))
 		return rc;
 	if (inline_ok)
 		sha256_once(d->data, d->len, sha);

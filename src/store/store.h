@@ -236,6 +236,14 @@ struct store_blob_stream;
 struct store_blob_stream *store_blob_stream_create(struct store *s, long long blob_id, int64_t start);
 ssize_t store_blob_stream_read(void *stream, uint64_t pos, char *out, size_t max);
 void store_blob_stream_destroy(void *stream);
+/* A file's first len bytes stored as a blob on c (inside its transaction;
+ * the chunked writer uploads use, one chunk in memory): *blob_id. */
+int store_blob_from_fd(struct store_conn *c, int fd, int64_t len, long long *blob_id,
+		       struct lerr *e) LERR_WUR;
+/* A stored blob written into the file fd from its start, one chunk at a
+ * time; *len: the bytes written. */
+int store_blob_to_fd(struct store_conn *c, long long blob_id, int nchunks, int fd, int64_t *len,
+		     struct lerr *e) LERR_WUR;
 
 /* ---- documents ---- */
 struct doc_file_in {
@@ -836,6 +844,7 @@ struct sign_done {
 	const char *name, *media_type;
 	const void *data;
 	size_t len;
+	long long blob_id;           /* not 0: the file, stored already (data unused) */
 	const char *actor;
 	const char *detail_json;     /* merged into the journal entry's detail */
 };
@@ -1099,8 +1108,9 @@ int store_doc_publish(struct store_conn *c, const char *doc_id, const char *date
 int store_doc_published_day(struct store_conn *c, const char *doc_id, char day[11],
 			    struct lerr *e) LERR_WUR;
 /* The document's file of that role replaced in place (its number kept),
- * or added when it has none. */
-int store_doc_file_put(struct store_conn *c, const char *doc_id, const char *role, const char *name,
-		       const char *media_type, const void *data, size_t len, struct lerr *e) LERR_WUR;
+ * or added when it has none, with a blob stored already (store_blob_from_fd). */
+int store_doc_file_put_blob(struct store_conn *c, const char *doc_id, const char *role,
+			    const char *name, const char *media_type, long long blob_id,
+			    struct lerr *e) LERR_WUR;
 
 #endif

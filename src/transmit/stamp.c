@@ -12,9 +12,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include "core/log.h"
+#include "core/spool.h"
 #include "core/xmlguard.h"
 #include "pdf/pdf.h"
 
@@ -137,17 +139,20 @@ stored_aracte(struct store_conn *c, const struct pick *p, struct aracte *a, stru
 	return rc;
 }
 
-int
-xmit_stamp_make(struct store_conn *c, const char *doc_id, const void *ack, size_t acklen,
-		const char *published, struct buf *out, char name[256], struct lerr *e)
+/* The act stamped from file to file into out (neither PDF held in memory:
+ * the stored one streamed into a nameless spool file MuPDF reads, the
+ * stamp written into out); *olen its length, name the stamped file's. */
+static int
+stamp_fd(struct store_conn *c, const char *doc_id, const void *ack, size_t acklen,
+	 const char *published, int out, size_t *olen, char name[256], struct lerr *e)
 {
 	struct aracte a;
 	struct pick p = { 0 };
-	struct buf pdf;
 	char l[4][96];
 	const char *lines[4] = { l[0], l[1], l[2], l[3] };
 	size_t n = 0;
-	int rc;
+	int64_t len = 0;
+	int in, rc;
 
 	if (ack && !read_aracte(ack, acklen, &a))
 		return lerr_set(e, LERR_NOTFOUND, NULL, "the acknowledgement is not an ARActe");
@@ -156,18 +161,39 @@ xmit_stamp_make(struct store_conn *c, const char *doc_id, const void *ack, size_
 	if (!p.blob || (!ack && !p.ack))
 		return lerr_set(e, LERR_NOTFOUND, NULL, p.blob ? "the act has no acknowledgement (ARActe)"
 				: "the act has no PDF to stamp");
-	if (!ack && (rc = stored_aracte(c, &p, &a, e)))
+	if ((!ack && (rc = stored_aracte(c, &p, &a, e))) ||
+	    (rc = stamp_lines(c, doc_id, &a, published, l, &n, e)))
 		return rc;
-	buf_init(&pdf, LPDF_MAX_DOC);
-	if (!(rc = stamp_lines(c, doc_id, &a, published, l, &n, e)) &&
-	    !(rc = xmit_spool_blob(c, p.blob, p.nchunks, NULL, append, &pdf, e))) {
-		if (pdf.len > LPDF_MAX_DOC)
-			rc = lerr_set(e, LERR_INVALID, NULL, "the act is too large to stamp");
-		else
-			rc = lpdf_stamp(pdf.data, pdf.len, lines, n, out, e);
-	}
+	if ((in = spool_tmpfile(e)) < 0)
+		return e->kind;
+	if (!(rc = store_blob_to_fd(c, p.blob, p.nchunks, in, &len, e)))
+		rc = lpdf_stamp_fd(in, out, lines, n, olen, e);
+	close(in);
 	stamped_name(p.name, name, 256);
-	buf_fini(&pdf);
+	return rc;
+}
+
+int
+xmit_stamp_make(struct store_conn *c, const char *doc_id, const void *ack, size_t acklen,
+		const char *published, struct buf *out, char name[256], struct lerr *e)
+{
+	int fd = spool_tmpfile(e), rc;
+	size_t len = 0;
+	char chunk[65536];
+
+	if (fd < 0)
+		return e->kind;
+	rc = stamp_fd(c, doc_id, ack, acklen, published, fd, &len, name, e);
+	for (off_t at = 0; !rc && at < (off_t)len;) {
+		ssize_t got = pread(fd, chunk, sizeof(chunk), at);
+
+		if (got <= 0)
+			rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "cannot read the stamped act back from spool_dir");
+		else if (buf_add(out, chunk, (size_t)got))
+			rc = lerr_set(e, LERR_INVALID, NULL, "the stamped act is too large");
+		at += got > 0 ? got : 0;
+	}
+	close(fd);
 	return rc;
 }
 
@@ -177,24 +203,25 @@ xmit_stamp_make(struct store_conn *c, const char *doc_id, const void *ack, size_
 static int
 stamp_keep(struct store_conn *c, const char *doc_id, const void *ack, size_t acklen, struct lerr *e)
 {
-	struct buf out;
 	char name[256];
 	struct lerr se;
-	int rc;
+	size_t len = 0;
+	long long blob = 0;
+	int fd = spool_tmpfile(e), rc;
 
-	buf_init(&out, LPDF_MAX_DOC);
+	if (fd < 0)
+		return e->kind;
 	lerr_clear(&se);
-	rc = xmit_stamp_make(c, doc_id, ack, acklen, NULL, &out, name, &se);
+	rc = stamp_fd(c, doc_id, ack, acklen, NULL, fd, &len, name, &se);
 	if (rc == LERR_INVALID || rc == LERR_NOTFOUND) {
 		log_warn("doc=%s: no stamped act: %s", doc_id, se.msg);
 		rc = 0;
 	} else if (rc) {
 		*e = se;
-	} else {
-		rc = store_doc_file_put(c, doc_id, "acte_tamponne", name, "application/pdf", out.data,
-					out.len, e);
+	} else if (!(rc = store_blob_from_fd(c, fd, (int64_t)len, &blob, e))) {
+		rc = store_doc_file_put_blob(c, doc_id, "acte_tamponne", name, "application/pdf", blob, e);
 	}
-	buf_fini(&out);
+	close(fd);
 	return rc;
 }
 

@@ -272,19 +272,24 @@ END $$;
 
 -- A file that came back from a platform, attached to its document as the
 -- next file (role 'ack', 'anomaly', 'letter').  Returns the file number.
-CREATE OR REPLACE FUNCTION document_file_attach(p_doc uuid, p_role text, p_name text, p_type text,
-	p_data bytea) RETURNS integer LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION document_file_attach_blob(p_doc uuid, p_role text, p_name text,
+	p_type text, p_blob bigint) RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
 	v_n integer;
-	v_blob bigint;
 BEGIN
 	PERFORM 1 FROM document WHERE id = p_doc FOR UPDATE;
 	SELECT coalesce(max(n), -1) + 1 INTO v_n FROM document_file WHERE doc_id = p_doc;
-	v_blob := blob_put_chunked(p_data);
 	INSERT INTO document_file (doc_id, n, role, name, media_type, blob_id)
-	VALUES (p_doc, v_n, p_role, p_name, p_type, v_blob);
+	VALUES (p_doc, v_n, p_role, p_name, p_type, p_blob);
 	PERFORM journal_append('transmit', 'document.file_returned', p_doc,
 		(SELECT org_id FROM document WHERE id = p_doc),
 		jsonb_build_object('n', v_n, 'role', p_role, 'name', p_name));
 	RETURN v_n;
+END $$;
+
+-- The same for bytes passed whole (small returns: acknowledgements...).
+CREATE OR REPLACE FUNCTION document_file_attach(p_doc uuid, p_role text, p_name text, p_type text,
+	p_data bytea) RETURNS integer LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN document_file_attach_blob(p_doc, p_role, p_name, p_type, blob_put_chunked(p_data));
 END $$;

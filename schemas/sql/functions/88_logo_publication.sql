@@ -86,17 +86,19 @@ END $$;
 
 -- The act's stamped file, replaced in place when it is stamped again (the
 -- same file number, so the same href): added the first time.
+-- The stamped file arrives as a blob (streamed in by store_blob_from_fd).
+DROP FUNCTION IF EXISTS document_file_put(uuid, text, text, text, bytea);
 CREATE OR REPLACE FUNCTION document_file_put(p_doc uuid, p_role text, p_name text, p_type text,
-	p_data bytea) RETURNS integer LANGUAGE plpgsql AS $$
+	p_blob bigint) RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
 	v_n integer;
 BEGIN
 	PERFORM 1 FROM document WHERE id = p_doc FOR UPDATE;
 	SELECT n INTO v_n FROM document_file WHERE doc_id = p_doc AND role = p_role ORDER BY n DESC LIMIT 1;
 	IF v_n IS NULL THEN
-		RETURN document_file_attach(p_doc, p_role, p_name, p_type, p_data);
+		RETURN document_file_attach_blob(p_doc, p_role, p_name, p_type, p_blob);
 	END IF;
-	UPDATE document_file SET blob_id = blob_put_chunked(p_data), name = p_name, media_type = p_type
+	UPDATE document_file SET blob_id = p_blob, name = p_name, media_type = p_type
 	WHERE doc_id = p_doc AND n = v_n;
 	PERFORM journal_append('transmit', 'document.file_replaced', p_doc,
 		(SELECT org_id FROM document WHERE id = p_doc),

@@ -1,0 +1,13 @@
+/* spool.h - temporary files for what must not be held in memory (PDFs). */
+#ifndef LIASSE_CORE_SPOOL_H
+#define LIASSE_CORE_SPOOL_H
+
+struct lerr;
+
+/* A temporary file, read-write, mode 0600, in spool_dir (configuration;
+ * empty: $TMPDIR, else /tmp): without a name (O_TMPFILE), else named and
+ * unlinked at once, so that closing it (or the process ending) frees it.
+ * Its descriptor, or -1 with e set (LERR_UNAVAILABLE, the directory logged). */
+int spool_tmpfile(struct lerr *e);
+
+#endif
