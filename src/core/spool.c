@@ -48,3 +48,20 @@ spool_tmpfile(struct lerr *e)
 	lerr_hint(e, "check spool_dir in liasse.conf: a directory the daemon's user can write to");
 	return -1;
 }
+
+int
+spool_read_at(int fd, void *p, size_t n, int64_t at)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = pread(fd, (char *)p + got, n - got, (off_t)(at + (int64_t)got));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}

@@ -14,6 +14,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "core/spool.h"
+
 #define FD_BUF (64u << 10)
 
 /* ---- reading ---- */
@@ -250,23 +252,6 @@ lpdf_fd_size(int fd)
 	return fstat(fd, &st) ? -1 : (int64_t)st.st_size;
 }
 
-static int
-read_at(int fd, void *p, size_t n, int64_t at)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = pread(fd, (char *)p + got, n - got, (off_t)(at + (int64_t)got));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		got += (size_t)r;
-	}
-	return 0;
-}
-
 /* 0 when out's first len bytes are in's (incremental update), chunk by chunk. */
 int
 lpdf_fd_same_prefix(int in, int out, int64_t len)
@@ -277,7 +262,7 @@ lpdf_fd_same_prefix(int in, int out, int64_t len)
 	for (int64_t at = 0; !rc && at < len; at += FD_BUF) {
 		size_t n = len - at < FD_BUF ? (size_t)(len - at) : FD_BUF;
 
-		rc = read_at(in, a, n, at) || read_at(out, b, n, at) || memcmp(a, b, n) ? -1 : 0;
+		rc = spool_read_at(in, a, n, at) || spool_read_at(out, b, n, at) || memcmp(a, b, n) ? -1 : 0;
 	}
 	free(a);
 	free(b);
@@ -295,7 +280,7 @@ lpdf_fd_find_last(int fd, int64_t from, int64_t end, const char *pat)
 
 	if (end < from || n > LPDF_MAX_HEAP || !(p = malloc(n ? n : 1)))
 		return -1;
-	if (!read_at(fd, p, n, from))
+	if (!spool_read_at(fd, p, n, from))
 		for (size_t i = n >= m ? n - m + 1 : 0; at < 0 && i-- > 0;)
 			if (p[i] == (unsigned char)pat[0] && !memcmp(p + i, pat, m))
 				at = from + (int64_t)i;
@@ -348,10 +333,30 @@ lpdf_fd_to_buf(int fd, int64_t len, struct buf *out)
 	for (int64_t at = 0; !rc && at < len; at += FD_BUF) {
 		size_t n = len - at < FD_BUF ? (size_t)(len - at) : FD_BUF;
 
-		rc = read_at(fd, chunk, n, at) || buf_add(out, chunk, n) ? -1 : 0;
+		rc = spool_read_at(fd, chunk, n, at) || buf_add(out, chunk, n) ? -1 : 0;
 	}
 	free(chunk);
 	if (rc)
 		buf_reset(out);
+	return rc;
+}
+
+int
+lpdf_in_memory(lpdf_fd_fn *fn, const void *arg, const char *what, const void *in, size_t len,
+	       struct buf *out, struct lerr *e)
+{
+	int fi = lpdf_memfd(in, len), fo = lpdf_memfd("", 0), rc;
+	size_t olen = 0;
+
+	buf_reset(out);
+	if (fi < 0 || fo < 0)
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "cannot make the %s PDF: no memory file", what);
+	else if (!(rc = fn(arg, fi, fo, &olen, e)) && lpdf_fd_to_buf(fo, (int64_t)olen, out))
+		rc = lerr_set(e, LERR_TOOLARGE, NULL, "the %s PDF would be larger than %zu bytes", what,
+			      out->max);
+	if (fi >= 0)
+		close(fi);
+	if (fo >= 0)
+		close(fo);
 	return rc;
 }

@@ -253,22 +253,15 @@ lpdf_sign_fd(const struct lpdf_sign_opts *o, int in, int out, size_t *outlen, st
 	return rc;
 }
 
+static int
+sign_fd(const void *arg, int in, int out, size_t *outlen, struct lerr *e)
+{
+	return lpdf_sign_fd(arg, in, out, outlen, e);
+}
+
 int
 lpdf_sign(const struct lpdf_sign_opts *o, const void *in, size_t len, struct buf *out,
 	  struct lerr *e)
 {
-	int fi = lpdf_memfd(in, len), fo = lpdf_memfd("", 0), rc;
-	size_t olen = 0;
-
-	buf_reset(out);
-	if (fi < 0 || fo < 0)
-		rc = lerr_set(e, LERR_INTERNAL, NULL, "cannot sign the PDF: no memory file");
-	else if (!(rc = lpdf_sign_fd(o, fi, fo, &olen, e)) && lpdf_fd_to_buf(fo, (int64_t)olen, out))
-		rc = lerr_set(e, LERR_TOOLARGE, NULL, "the signed PDF would be larger than %zu bytes",
-			      out->max);
-	if (fi >= 0)
-		close(fi);
-	if (fo >= 0)
-		close(fo);
-	return rc;
+	return lpdf_in_memory(sign_fd, o, "signed", in, len, out, e);
 }

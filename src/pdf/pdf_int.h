@@ -47,5 +47,11 @@ int lpdf_fd_write_at(int fd, const void *p, size_t n, int64_t at);
  * holding p, or -1; a file's first len bytes into out (-1: too large). */
 int lpdf_memfd(const void *p, size_t len);
 int lpdf_fd_to_buf(int fd, int64_t len, struct buf *out);
+/* The in-memory form of a file-to-file operation: in put in a memory file,
+ * fn(arg, in, out, &outlen, e) run, its output read into out; what names
+ * the result in the refusals ("signed", "stamped"). */
+typedef int lpdf_fd_fn(const void *arg, int in, int out, size_t *outlen, struct lerr *e);
+int lpdf_in_memory(lpdf_fd_fn *fn, const void *arg, const char *what, const void *in, size_t len,
+		   struct buf *out, struct lerr *e);
 
 #endif

@@ -111,23 +111,24 @@ lpdf_stamp_fd(int in, int out, const char *const *lines, size_t n, size_t *outle
 	return rc;
 }
 
+struct stamp_lines {
+	const char *const *lines;
+	size_t n;
+};
+
+static int
+stamp_fd(const void *arg, int in, int out, size_t *outlen, struct lerr *e)
+{
+	const struct stamp_lines *l = arg;
+
+	return lpdf_stamp_fd(in, out, l->lines, l->n, outlen, e);
+}
+
 int
 lpdf_stamp(const void *in, size_t len, const char *const *lines, size_t n, struct buf *out,
 	   struct lerr *e)
 {
-	int fi = lpdf_memfd(in, len), fo = lpdf_memfd("", 0), rc;
-	size_t olen = 0;
+	struct stamp_lines l = { lines, n };
 
-	buf_reset(out);
-	if (fi < 0 || fo < 0)
-		rc = lerr_set(e, LERR_INTERNAL, NULL, "cannot stamp the PDF: no memory file");
-	else if (!(rc = lpdf_stamp_fd(fi, fo, lines, n, &olen, e)) &&
-		 lpdf_fd_to_buf(fo, (int64_t)olen, out))
-		rc = lerr_set(e, LERR_TOOLARGE, NULL, "the stamped PDF would be larger than %zu bytes",
-			      out->max);
-	if (fi >= 0)
-		close(fi);
-	if (fo >= 0)
-		close(fo);
-	return rc;
+	return lpdf_in_memory(stamp_fd, &l, "stamped", in, len, out, e);
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/spool.h"
 #include "core/util.h"
 
 int
@@ -337,23 +338,6 @@ this_conn(void *arg, struct store_conn **c, struct lerr *e)
 	return 0;
 }
 
-static int
-pread_all(int fd, char *p, size_t n, int64_t at)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = pread(fd, p + got, n - got, (off_t)(at + (int64_t)got));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		got += (size_t)r;
-	}
-	return 0;
-}
-
 int
 store_blob_from_fd(struct store_conn *c, int fd, int64_t len, long long *blob_id, struct lerr *e)
 {
@@ -371,7 +355,7 @@ store_blob_from_fd(struct store_conn *c, int fd, int64_t len, long long *blob_id
 	for (int64_t at = 0; !rc && at < len; at += FD_PIECE) {
 		size_t n = len - at < FD_PIECE ? (size_t)(len - at) : FD_PIECE;
 
-		if (pread_all(fd, piece, n, at))
+		if (spool_read_at(fd, piece, n, at))
 			rc = lerr_set(e, LERR_INTERNAL, NULL, "cannot read the temporary file");
 		else
 			rc = store_blob_write(&w, piece, n, e);

@@ -184,14 +184,13 @@ xmit_stamp_make(struct store_conn *c, const char *doc_id, const void *ack, size_
 	if (fd < 0)
 		return e->kind;
 	rc = stamp_fd(c, doc_id, ack, acklen, published, fd, &len, name, e);
-	for (off_t at = 0; !rc && at < (off_t)len;) {
-		ssize_t got = pread(fd, chunk, sizeof(chunk), at);
+	for (size_t at = 0; !rc && at < len; at += sizeof(chunk)) {
+		size_t n = len - at < sizeof(chunk) ? len - at : sizeof(chunk);
 
-		if (got <= 0)
+		if (spool_read_at(fd, chunk, n, (int64_t)at))
 			rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "cannot read the stamped act back from spool_dir");
-		else if (buf_add(out, chunk, (size_t)got))
+		else if (buf_add(out, chunk, n))
 			rc = lerr_set(e, LERR_INVALID, NULL, "the stamped act is too large");
-		at += got > 0 ? got : 0;
 	}
 	close(fd);
 	return rc;
