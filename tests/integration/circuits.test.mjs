@@ -71,10 +71,7 @@ describe('circuits: visa, then signature', () => {
 		await h.person({ email: AGENT, name: 'Agathe Agent', password: PASSWORD,
 			roles: [{ org: s.orgA, role: 'agent' }] });
 		await h.person({ email: ADMIN, name: 'Olga Opérateur', password: PASSWORD, operator: true });
-		const imp = await h.cli(['cert', 'import', OFFICIAL_A, pki.signer.p12], { input: pki.password + '\n' });
-		assert.equal(imp.code, 0, imp.stderr);
-		const en = await h.cli(['cert', 'enrol', OFFICIAL_A], { input: `${imp.stdout.trim()}\n${PIN}\n` });
-		assert.equal(en.code, 0, en.stderr);
+		await h.enrol(OFFICIAL_A, pki.signer.p12, pki.password, PIN);
 		admin = await s.d.login(ADMIN);
 		maire = await s.d.login(OFFICIAL_A);
 		dgs = await s.d.login(DGS);

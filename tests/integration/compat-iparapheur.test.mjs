@@ -95,10 +95,7 @@ before(async () => {
 	s = await h.setup({ iparapheur_wsdl: WSDL });
 	pki = await makePki();
 	assert.equal((await h.cli(['person', 'passwd', OFFICIAL_A], { input: PASSWORD + '\n' })).code, 0);
-	const imp = await h.cli(['cert', 'import', OFFICIAL_A, pki.signer.p12], { input: pki.password + '\n' });
-	assert.equal(imp.code, 0, imp.stderr);
-	const en = await h.cli(['cert', 'enrol', OFFICIAL_A], { input: `${imp.stdout.trim()}\n${PIN}\n` });
-	assert.equal(en.code, 0, en.stderr);
+	await h.enrol(OFFICIAL_A, pki.signer.p12, pki.password, PIN);
 	official = await s.d.login(OFFICIAL_A);
 	for (const [type, st, kind] of [['ACTES', 'Délibération', 'acte'], ['PES', 'Bordereau', 'pes']]) {
 		const r = await h.cli(['iparapheur', 'add', '--org', s.orgA, '--type', type, '--sous-type', st,

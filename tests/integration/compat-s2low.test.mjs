@@ -195,10 +195,7 @@ test.before(async () => {
 	await h.psql(`DELETE FROM routing_rule WHERE kind = 'pes'`);
 	const pki = await makePki();
 	assert.equal((await h.cli(['person', 'passwd', OFFICIAL_A], { input: PASSWORD + '\n' })).code, 0);
-	const imp = await h.cli(['cert', 'import', OFFICIAL_A, pki.signer.p12], { input: pki.password + '\n' });
-	assert.equal(imp.code, 0, imp.stderr);
-	const en = await h.cli(['cert', 'enrol', OFFICIAL_A], { input: `${imp.stdout.trim()}\n${PIN}\n` });
-	assert.equal(en.code, 0, en.stderr);
+	await h.enrol(OFFICIAL_A, pki.signer.p12, pki.password, PIN);
 	nginx = await startNginx(Number(new URL(env.d.url).port));
 	base = `https://127.0.0.1:${nginx.port}`;
 });

@@ -260,10 +260,7 @@ describe('daily digest', () => {
 describe('a failing mail server', () => {
 	test('refused or down: retried with backoff, listed for the administrators, the signature is not held up', async () => {
 		pki = await makePki();
-		const imp = await h.cli(['cert', 'import', OFFICIAL_A, pki.signer.p12], { input: pki.password + '\n' });
-		assert.equal(imp.code, 0, imp.stderr);
-		const en = await h.cli(['cert', 'enrol', OFFICIAL_A], { input: `${imp.stdout.trim()}\n${PIN}\n` });
-		assert.equal(en.code, 0, en.stderr);
+		await h.enrol(OFFICIAL_A, pki.signer.p12, pki.password, PIN);
 		const toSign = await post(s.a, s.orgA, 'À signer pendant la panne');
 		await smtp.waitFor(waiting(toSign));
 		smtp.fail.data = '451 4.3.0 Mail server temporarily rejected message';

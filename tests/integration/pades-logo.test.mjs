@@ -80,10 +80,7 @@ before(async () => {
 	s = await h.setup({});
 	work = fs.mkdtempSync(path.join(h.tmp, 'logo-'));
 	assert.equal((await h.cli(['person', 'passwd', OFFICIAL_A], { input: PASSWORD + '\n' })).code, 0);
-	const imp = await h.cli(['cert', 'import', OFFICIAL_A, pki.signer.p12], { input: pki.password + '\n' });
-	assert.equal(imp.code, 0, imp.stderr);
-	const en = await h.cli(['cert', 'enrol', OFFICIAL_A], { input: `${imp.stdout.trim()}\n${PIN}\n` });
-	assert.equal(en.code, 0, en.stderr);
+	await h.enrol(OFFICIAL_A, pki.signer.p12, pki.password, PIN);
 	off = await s.d.login(OFFICIAL_A);
 	await h.person({ email: 'ops-logo@logo.test', name: 'Ops', password: PASSWORD, operator: true });
 	ops = await s.d.login('ops-logo@logo.test');

@@ -101,10 +101,7 @@ describe('already-signed PES at the door', { skip: !present && 'fixtures absent'
 		await h.addOrg(orgC, { name: 'Syndicat 2015', ...ORG_C });
 		c = d.client(await h.addClient('vendor-c', [orgC]));
 		assert.equal((await h.cli(['person', 'passwd', OFFICIAL_A], { input: PASSWORD + '\n' })).code, 0);
-		const imp = await h.cli(['cert', 'import', OFFICIAL_A, pki.signer.p12], { input: pki.password + '\n' });
-		assert.equal(imp.code, 0, imp.stderr);
-		const en = await h.cli(['cert', 'enrol', OFFICIAL_A], { input: `${imp.stdout.trim()}\n${PIN}\n` });
-		assert.equal(en.code, 0, en.stderr);
+		await h.enrol(OFFICIAL_A, pki.signer.p12, pki.password, PIN);
 		off = await d.login(OFFICIAL_A);
 		orgs.A = s.orgA;
 		orgs.C = orgC;

@@ -32,10 +32,7 @@ const DELEGATE = 'adjoint@saint-essai.test';
 let s, pki, offA, offB, deleg;
 
 async function enrol(email, p12) {
-	const imp = await h.cli(['cert', 'import', email, p12], { input: pki.password + '\n' });
-	assert.equal(imp.code, 0, imp.stderr);
-	const en = await h.cli(['cert', 'enrol', email], { input: `${imp.stdout.trim()}\n${PIN}\n` });
-	assert.equal(en.code, 0, en.stderr);
+	await h.enrol(email, p12, pki.password, PIN);
 }
 
 async function postPes(n, extra = {}) {

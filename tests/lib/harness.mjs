@@ -335,6 +335,13 @@ class Harness {
 		return r;
 	}
 
+	// An official's certificate imported from a PKCS#12 and enrolled under
+	// pin (liasse cert import, then cert enrol with the code it printed).
+	async enrol(email, p12, password, pin) {
+		const imp = await this.mustCli(['cert', 'import', email, p12], { input: password + '\n' });
+		await this.mustCli(['cert', 'enrol', email], { input: `${imp.stdout.trim()}\n${pin}\n` });
+	}
+
 	// addOrg('214502494', {name, parent, idcoll, ...}) -> siren
 	async addOrg(siren, opts = {}) {
 		const args = ['org', 'add', '--siren', siren, '--name', opts.name || `Commune ${siren}`];

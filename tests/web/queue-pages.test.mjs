@@ -24,10 +24,7 @@ before(async () => {
 	base = s.d.url.replace('127.0.0.1', 'localhost');
 	pki = await makePki();
 	assert.equal((await h.cli(['person', 'passwd', OFFICIAL_A], { input: PASSWORD + '\n' })).code, 0);
-	const imp = await h.cli(['cert', 'import', OFFICIAL_A, pki.signer.p12], { input: pki.password + '\n' });
-	assert.equal(imp.code, 0, imp.stderr);
-	const en = await h.cli(['cert', 'enrol', OFFICIAL_A], { input: `${imp.stdout.trim()}\n${PIN}\n` });
-	assert.equal(en.code, 0, en.stderr);
+	await h.enrol(OFFICIAL_A, pki.signer.p12, pki.password, PIN);
 	for (let i = 1; i <= REAL; i++) {
 		const day = String(i).padStart(2, '0');
 		const r = await s.a.postDocument(docMeta(s.orgA, { title: `Convention ${day}`, due_date: `2030-01-${day}` }),
