@@ -2,7 +2,8 @@
  * retention.c - the workers' purge of what is past its retention period:
  * feed events (as a prefix of the feed, so that a consumer within the
  * period sees no gap), finished webhook deliveries, finished jobs, expired
- * sessions, e-mail notifications no longer to send; and the archiving of finished documents' files under their
+ * sessions, e-mail notifications no longer to send, Idempotency-Key records;
+ * and the archiving of finished documents' files under their
  * organisation's policy (archive_run()).  Like xmit_periodic(): every retention_interval, cheap when it
  * is not time yet (one atomic read), one worker of the process at a time.
  * Each batch is its own short transaction (functions/80_retention.sql), so
@@ -31,6 +32,7 @@ static const struct {
 	{ STORE_PURGE_JOBS, "retention_jobs", "jobs" },
 	{ STORE_PURGE_SESSIONS, "retention_sessions", "sessions" },
 	{ STORE_PURGE_NOTIFICATIONS, "retention_notifications", "notifications" },
+	{ STORE_PURGE_IDEMPOTENCY, "retention_idempotency", "idempotency keys" },
 };
 
 /* One kind: batches while they come back full; 1 when MAX_BATCHES ran. */

@@ -17,6 +17,8 @@ store_retention_purge(struct store_conn *c, enum store_purge what, long long kee
 					 " $3::bigint * interval '1 second', $2::int)",
 		[STORE_PURGE_NOTIFICATIONS] = "SELECT retention_purge_notifications($1::bigint * interval '1 second',"
 					      " $2::int)",
+		[STORE_PURGE_IDEMPOTENCY] = "SELECT retention_purge_idempotency($1::bigint * interval '1 second',"
+					    " $2::int)",
 	};
 	char keep[24], idle[24], lim[16];
 	PGresult *r = NULL;

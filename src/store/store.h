@@ -889,6 +889,7 @@ enum store_purge {
 	STORE_PURGE_JOBS,          /* finished jobs no webhook names */
 	STORE_PURGE_SESSIONS,      /* expired sessions (idle_s: session_idle_timeout) */
 	STORE_PURGE_NOTIFICATIONS, /* e-mail notifications sent, skipped or failed for good */
+	STORE_PURGE_IDEMPOTENCY,   /* Idempotency-Key records (not the i-Parapheur door's) */
 };
 /* Deletes at most batch rows past keep_s seconds, in one transaction of
  * its own (call it outside any); *n: rows deleted (call again while it is

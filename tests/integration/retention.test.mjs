@@ -41,7 +41,7 @@ describe('retention', () => {
 		s = await h.setup({
 			retention_interval: '1s', retention_batch: 2, retention_events: `${KEEP_S}s`,
 			retention_webhook_deliveries: `${KEEP_S}s`, retention_jobs: `${KEEP_S}s`, retention_sessions: '1s',
-			retention_notifications: `${KEEP_S}s`,
+			retention_notifications: `${KEEP_S}s`, retention_idempotency: `${KEEP_S}s`,
 		});
 		await h.mustCli(['person', 'passwd', OFFICIAL_A], { input: PASSWORD + '\n' });
 	});
@@ -180,5 +180,27 @@ describe('retention', () => {
 		assert.equal(await sql("SELECT string_agg(error, ',' ORDER BY error) FROM notification"),
 			'rt-digest-today,rt-leased,rt-retrying', 'what is still to send, and today\'s digest, stay');
 		assert.match(fs.readFileSync(h.daemons[0].logFile, 'utf8'), /retention: \d+ notifications purged/);
+	});
+
+	it('Idempotency-Key records go after the period (a replay then makes a new document); the i-Parapheur door\'s stay', async () => {
+		const meta = docMeta(s.orgA, { title: 'rejoue' });
+		const file = pdfFile(1500, 'rejoue.pdf');
+		const first = await s.a.postDocument(meta, file, [], { idempotencyKey: 'rt-idem-1' });
+		assert.equal(first.status, 201, first.text);
+		const replay = await s.a.postDocument(meta, file, [], { idempotencyKey: 'rt-idem-1' });
+		assert.equal(replay.status, 200, 'within the period the replay answers the first document');
+		assert.equal(replay.json.id, first.json.id);
+		// a DossierID record as the i-Parapheur door writes it, just as old
+		await sql(`INSERT INTO idempotency (client_id, key, request_sha256, doc_id, created_at)
+			SELECT client_id, 'iparapheur:RT-1', request_sha256, doc_id, created_at FROM idempotency
+			WHERE key = 'rt-idem-1'`);
+		await until('the key to go', async () =>
+			(await sql("SELECT count(*) FROM idempotency WHERE key = 'rt-idem-1'")) === '0');
+		assert.equal(await sql("SELECT count(*) FROM idempotency WHERE key = 'iparapheur:RT-1'"), '1',
+			'the i-Parapheur door\'s DossierID record stays');
+		const again = await s.a.postDocument(meta, file, [], { idempotencyKey: 'rt-idem-1' });
+		assert.equal(again.status, 201, 'after the period the same request makes a new document');
+		assert.notEqual(again.json.id, first.json.id);
+		assert.match(fs.readFileSync(h.daemons[0].logFile, 'utf8'), /retention: \d+ idempotency keys purged/);
 	});
 });

@@ -108,3 +108,19 @@ LANGUAGE sql AS $$
 		RETURNING 1)
 	SELECT count(*)::integer FROM gone
 $$;
+
+-- Idempotency-Key records (POST /api/v1/documents) made more than p_keep
+-- ago: a replay after that creates a new document.  The i-Parapheur door's
+-- records ('iparapheur:<DossierID>', src/http/ipar_create.c) are not
+-- idempotency keys but the rule that a DossierID names one dossier of the
+-- client, for as long as the document lives: they stay.
+CREATE OR REPLACE FUNCTION retention_purge_idempotency(p_keep interval, p_batch integer) RETURNS integer
+LANGUAGE sql AS $$
+	WITH gone AS (
+		DELETE FROM idempotency WHERE (client_id, key) IN (SELECT i.client_id, i.key FROM idempotency i
+			WHERE i.created_at < now() - p_keep AND p_keep > interval '0'
+			  AND i.key NOT LIKE 'iparapheur:%'
+			ORDER BY i.created_at LIMIT p_batch FOR UPDATE SKIP LOCKED)
+		RETURNING 1)
+	SELECT count(*)::integer FROM gone
+$$;
