@@ -248,10 +248,10 @@ decide(struct door *d, enum signed_state st, const struct pes_info *pi, const ch
 			  "unsigned bordereaux only");
 		return LERR_INVALID;
 	default:
-		/* sign only, with bordereaux that carry no signature at all */
-		if (*transmit || !*sign || !left)
-			return refuse_bad(st, why_en, left, e);
-		return 0;
+		/* broken or unverified: the official's signature would be refused
+		 * (sign_pes verifies the existing signatures first), so the file is
+		 * refused now rather than left in a queue where nobody can sign it */
+		return refuse_bad(st, why_en, left, e);
 	}
 }
 

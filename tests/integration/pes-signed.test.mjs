@@ -198,30 +198,18 @@ describe('already-signed PES at the door', { skip: !present && 'fixtures absent'
 		assert.match(v.stdout, /chaque bordereau est couvert|every bordereau is covered/);
 	});
 
-	it('a PES with a broken signature and an unsigned bordereau: sign only, with the warning', async () => {
+	it('a PES with a broken signature and an unsigned bordereau: refused at the door, and by liasse sign', async () => {
 		const both = await signFile(twoBordereaux(`BROKEN${process.pid}`), 'two-b');
 		const broken = dropSecondSignature(both).replace('<IdBord V="12345"/>', '<IdBord V="12399"/>');
 		const dflt = await post(a, orgs.A, 'broken.xml', broken, 'default');
 		assertProblem(assert, dflt, { status: 422, field: 'pes.signatures', hint: true,
 			detail: /digest mismatch/ });
-		const r = await post(a, orgs.A, 'broken.xml', broken, 'sign');
-		assert.equal(r.status, 201, r.text);
-		assert.equal(r.json.pes.signatures.state, 'broken');
-		assert.equal(r.json.pes.signatures.report.valid, false);
-		assert.ok(r.json.warnings.some((w) => /^Signatures existantes : des signatures existantes ne sont pas valides/.test(w)),
-			JSON.stringify(r.json.warnings));
-		// the official's signature is refused, naming the broken bordereau
-		// (issue 17): no valid signature is laid next to a broken one
-		const sg = await off.postJson('/api/v1/queue/sign', { documents: [r.json.id], pin: PIN });
-		assert.equal(sg.status, 200, sg.text);
-		assert.equal(sg.json.results[0].status, 'error', sg.text);
-		assertProblem(assert, { status: sg.json.results[0].problem.status, json: sg.json.results[0].problem,
-			headers: { 'content-type': 'application/problem+json' }, text: JSON.stringify(sg.json.results[0].problem) },
-		{ status: 422, field: 'pes.signatures', hint: true, detail: /digest mismatch/ });
-		assert.match(sg.json.results[0].problem.title, /Bordereau "BORD1093357910" carries is not valid/);
-		const after_ = await a.get(`/api/v1/documents/${r.json.id}`);
-		assert.equal(after_.json.state, 'pending_signature', 'still waiting: nothing signed');
-		assert.ok(!after_.json.files.some((f) => f.role === 'signed'), 'no signed file');
+		// sign only: the official's signature would be refused (sign_pes
+		// verifies the existing ones first), so the door refuses it now
+		const r = await post(a, orgs.A, 'broken.xml', broken, 'sign', 'PES au sceau brisé');
+		assertProblem(assert, r, { status: 422, field: 'pes.signatures', hint: true, detail: /digest mismatch/ });
+		assert.equal((await a.listAll()).items.filter((d) => d.title === 'PES au sceau brisé').length, 0,
+			'nothing stored');
 		// liasse sign: one line on stderr, non-zero, no output file
 		const input = path.join(work, 'broken.in.xml'), output = path.join(work, 'broken.out.xml');
 		fs.writeFileSync(input, Buffer.from(broken, 'latin1'));
