@@ -55,7 +55,7 @@ extern const struct http_handler http_h_letters, http_h_letter, http_h_letter_an
 extern const struct http_handler http_h_org_classification, http_h_org_classification_request;
 /* E-mail notifications: one's preference, the failed ones (notice.c). */
 extern const struct http_handler http_h_me_notifications, http_h_me_notifications_put,
-	http_h_admin_notifications;
+	http_h_admin_notifications, http_h_admin_notification_resend;
 
 const struct http_route http_routes[] = {
 	{ "GET", "/healthz", 0, &http_h_health },
@@ -94,6 +94,7 @@ const struct http_route http_routes[] = {
 	{ "GET", "/api/v1/me/notifications", HTTP_AUTH_PERSON, &http_h_me_notifications },
 	{ "PUT", "/api/v1/me/notifications", HTTP_AUTH_PERSON, &http_h_me_notifications_put },
 	{ "GET", "/api/v1/admin/notifications", HTTP_AUTH_PERSON, &http_h_admin_notifications },
+	{ "POST", "/api/v1/admin/notifications/{id}/resend", HTTP_AUTH_PERSON, &http_h_admin_notification_resend },
 	{ "GET", "/api/v1/queue", HTTP_AUTH_PERSON, &http_h_queue },
 	{ "GET", "/api/v1/queue/{id}", HTTP_AUTH_PERSON, &http_h_queue_doc },
 	{ "GET", "/api/v1/queue/{id}/files/{n}", HTTP_AUTH_PERSON, &http_h_doc_file },

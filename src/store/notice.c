@@ -101,3 +101,27 @@ store_notice_failed_json(struct store_conn *c, char **json, struct lerr *e)
 		       " FROM (SELECT * FROM notification_failed ORDER BY id DESC LIMIT 500) f",
 		       NULL, 0, json, e);
 }
+
+int
+store_notice_resend(struct store_conn *c, long long id, const char *actor, struct lerr *e)
+{
+	char sid[24];
+	PGresult *r = NULL;
+	int rc;
+
+	snprintf(sid, sizeof(sid), "%lld", id);
+	struct sqlp p[2] = { SQLP_TEXT(sid), SQLP_TEXT(actor) };
+	if ((rc = sq_exec(c, "SELECT notification_resend($1::bigint, $2)", p, 2, &r, e)))
+		return rc;
+	const char *out = PQgetvalue(r, 0, 0);
+
+	if (!strcmp(out, "unknown"))
+		rc = lerr_set(e, LERR_NOTFOUND, NULL, "no notification %lld", id);
+	else if (!strcmp(out, "not-failed"))
+		rc = lerr_set(e, LERR_CONFLICT, NULL, "notification %lld was not refused for good", id);
+	if (rc)
+		lerr_hint(e, "only a notification the mail server refused for good (state failed in "
+			  "GET /api/v1/admin/notifications) is sent again; the others are retried by the workers");
+	PQclear(r);
+	return rc;
+}

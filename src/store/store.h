@@ -358,6 +358,9 @@ int store_notice_pref_set(struct store_conn *c, long long person, const char *mo
 /* The notifications whose sending fails and is retried, or was refused for
  * good (state "failed"), with the error. */
 int store_notice_failed_json(struct store_conn *c, char **json, struct lerr *e) LERR_WUR;
+/* A notification refused for good sent again (notification_resend()):
+ * LERR_NOTFOUND for an unknown id, LERR_CONFLICT for one not refused. */
+int store_notice_resend(struct store_conn *c, long long id, const char *actor, struct lerr *e) LERR_WUR;
 
 /* ---- journal ---- */
 /* Chains the committed entries not chained yet (see 001_init.sql); *n

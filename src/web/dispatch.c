@@ -74,6 +74,7 @@ static const struct web_route {
 	{ "GET", "/compte", N_LOGGED, web_account },
 	{ "POST", "/compte", N_LOGGED, web_account_post },
 	{ "GET", "/admin/notifications", N_OPERATOR, web_admin_notices },
+	{ "POST", "/admin/notifications/{id}/renvoyer", N_OPERATOR, web_admin_notice_resend },
 	{ "GET", "/static/{name}", N_PUBLIC, web_asset },
 };
 

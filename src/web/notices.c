@@ -94,15 +94,20 @@ failed_row(struct page *p, json_t *x)
 	h_fmt(p, "</td><td data-label=\"Essais\">%lld</td><td class=\"long\" data-label=\"Erreur\">%s</td>"
 	      "<td data-label=\"Prochain essai\">", (long long)json_integer_value(json_object_get(x, "attempts")),
 	      js(x, "error"));
-	if (!strcmp(js(x, "state"), "failed"))      /* an SMTP 5xx: final */
+	if (!strcmp(js(x, "state"), "failed")) {    /* an SMTP 5xx: final, unless sent again */
 		h_raw(p, "<strong>aucun : refusé définitivement</strong>");
-	else
+		h_fmt(p, "<form method=\"post\" action=\"/admin/notifications/%lld/renvoyer\">",
+		      (long long)json_integer_value(json_object_get(x, "id")));
+		page_csrf_field(p);
+		h_raw(p, "<button type=\"submit\">Renvoyer</button></form>");
+	} else {
 		h_when(p, js(x, "next_attempt"));
+	}
 	h_raw(p, "</td></tr>");
 }
 
-void
-web_admin_notices(struct page *p)
+static void
+notices_page(struct page *p, int status)
 {
 	json_t *j = web_json(p, failed_read, NULL), *x;
 	size_t i;
@@ -124,5 +129,38 @@ web_admin_notices(struct page *p)
 		h_raw(p, "</tbody></table>");
 	json_decref(j);
 	page_end(p);
-	page_send(p, 200);
+	page_send(p, status);
+}
+
+void
+web_admin_notices(struct page *p)
+{
+	notices_page(p, 200);
+}
+
+/* "Renvoyer": a notification refused for good sent again, once the address
+ * or the server is fixed (the same as POST /api/v1/admin/notifications/{id}/resend). */
+void
+web_admin_notice_resend(struct page *p)
+{
+	struct store_conn *c = NULL;
+	char *end = NULL;
+	long long id = strtoll(p->params[0], &end, 10);
+	struct lerr e;
+	int rc;
+
+	lerr_clear(&e);
+	rc = !end || *end || id <= 0 ? lerr_set(&e, LERR_NOTFOUND, NULL, "no such notification") :
+	     store_acquire(p->w->store, &c, &e);
+	if (!rc)
+		rc = store_notice_resend(c, id, page_actor(p), &e);
+	store_release(p->w->store, c);
+	if (e.kind == LERR_CONFLICT)
+		page_flash(p, "error", "Cette notification n’a pas été refusée définitivement : "
+			   "les tâches la réessaient d’elles-mêmes.");
+	else if (rc)
+		page_flash(p, "error", "Notification introuvable : elle a peut-être été purgée.");
+	else
+		page_flash(p, "ok", "Notification renvoyée : elle part au prochain passage des tâches.");
+	notices_page(p, rc ? lerr_http_status(e.kind) : 200);
 }

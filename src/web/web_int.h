@@ -187,6 +187,7 @@ void web_asset(struct page *p);
 void web_account(struct page *p);
 void web_account_post(struct page *p);
 void web_admin_notices(struct page *p);
+void web_admin_notice_resend(struct page *p);
 
 /* ---- pes_summary.c ---- */
 /* A readable summary of a PES_Aller read from a stored file (blob). */

@@ -336,6 +336,14 @@ describe('liassed answers as doc/openapi.json says', () => {
 		assert.deepEqual(failed.json.map((x) => x.state).sort(), ['failed', 'retrying'], failed.text);
 		conforms('GET', '/api/v1/admin/notifications', failed);
 		conforms('GET', '/api/v1/admin/notifications', await me.get('/api/v1/admin/notifications'));
+		const R = '/api/v1/admin/notifications/{id}/resend';
+		const resend = (c, id) => c.post(`/api/v1/admin/notifications/${id}/resend`, '');
+		const refused = failed.json.find((x) => x.state === 'failed').id;
+		const retried = failed.json.find((x) => x.state === 'retrying').id;
+		conforms('POST', R, await resend(me, refused));          // 403
+		conforms('POST', R, await resend(ops, 987654));          // 404
+		conforms('POST', R, await resend(ops, retried));         // 409
+		conforms('POST', R, await resend(ops, refused));         // 204
 		conforms('DELETE', '/api/v1/session', await me.delete('/api/v1/session'));
 		conforms('DELETE', '/api/v1/session', await me.delete('/api/v1/session'));
 	});

@@ -13,7 +13,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { newHarness, docMeta, pdfFile, OFFICIAL_A, OFFICIAL_B, PASSWORD, isRoot, runUserIds, run, topBuilddir } from '../lib/harness.mjs';
+import { newHarness, docMeta, pdfFile, assertProblem, request, OFFICIAL_A, OFFICIAL_B, PASSWORD, isRoot, runUserIds, run, topBuilddir } from '../lib/harness.mjs';
 import { makeTls } from './transmit-common.mjs';
 import { startSmtp, parseMail, decodeWords } from '../lib/smtp-server.mjs';
 import { makePki } from '../lib/pki.mjs';
@@ -410,6 +410,38 @@ describe('permanent and temporary refusals', () => {
 		assert.equal(smtp.messages.filter(waiting(gone)).length, 0, 'the refused one is not sent');
 		assert.equal(await h.psql(`SELECT j.done_at IS NOT NULL FROM notification n JOIN job j ON j.id = n.job_id
 			WHERE n.doc_id = '${gone}'`), 't');
+
+		// The address fixed, an operator sends the refused one again: from the
+		// API (the official may not; a notification not refused is a 409, an
+		// unknown one a 404), and from the page's "Renvoyer" button.
+		const official = await s.d.login(OFFICIAL_A);
+		const resend = (who, id) => who.post(`/api/v1/admin/notifications/${id}/resend`, '');
+		assert.equal((await resend(official, failed.id)).status, 403);
+		assert.equal((await resend(ops, 999999)).status, 404);
+		const notRefused = await h.psql(`SELECT id FROM notification WHERE doc_id = '${later}'`);
+		assertProblem(assert, await resend(ops, notRefused), { status: 409, hint: true });
+		const r = await resend(ops, failed.id);
+		assert.equal(r.status, 204, r.text);
+		await smtp.waitFor(waiting(gone));
+		assert.equal(await h.psql(`SELECT count(*) FROM journal WHERE action = 'notification.resent'
+			AND actor = 'person:ops@opsn.test' AND doc_id = '${gone}'`), '1');
+		assert.ok(!(await ops.get('/api/v1/admin/notifications')).json.some((x) => x.id === failed.id),
+			'sent: no longer listed');
+		smtp.fail = { rcpt: '550 5.1.1 <maire>: Recipient address rejected: User unknown' };
+		const again = await post(s.a, s.orgA, 'Refusé puis renvoyé par la page');
+		const failed2 = await until('the second refusal', async () =>
+			(await ops.get('/api/v1/admin/notifications')).json.find((x) => x.doc === again && x.state === 'failed'));
+		const pageOf = () => request(s.d.url, { path: '/admin/notifications', headers: { Cookie: ops.cookie } });
+		assert.match((await pageOf()).text, new RegExp(`action="/admin/notifications/${failed2.id}/renvoyer"`));
+		smtp.fail = {};
+		const form = (body) => request(s.d.url, { method: 'POST', path: `/admin/notifications/${failed2.id}/renvoyer`,
+			headers: { Cookie: ops.cookie, 'Content-Type': 'application/x-www-form-urlencoded' },
+			body: Buffer.from(new URLSearchParams(body).toString()) });
+		assert.equal((await form({})).status, 403, 'no CSRF token, nothing sent again');
+		const web = await form({ csrf: ops.session.csrf });
+		assert.equal(web.status, 200, web.text);
+		assert.match(web.text, /Notification renvoyée/);
+		await smtp.waitFor(waiting(again));
 	});
 });
 

@@ -145,6 +145,32 @@ BEGIN
 	RETURN v_n;
 END $$;
 
+-- A notification the mail server refused for good (an SMTP 5xx), sent again
+-- once the address or the server is fixed: a new job, the row to send as if
+-- new, journaled under p_actor.  'resent', 'unknown' (no such notification)
+-- or 'not-failed' (sent, waiting, or still retried by the workers).
+CREATE OR REPLACE FUNCTION notification_resend(p_id bigint, p_actor text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_n notification%ROWTYPE;
+	v_job bigint;
+BEGIN
+	SELECT * INTO v_n FROM notification WHERE id = p_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RETURN 'unknown';
+	ELSIF v_n.failed_at IS NULL THEN
+		RETURN 'not-failed';
+	END IF;
+	INSERT INTO job (kind, doc_id) VALUES ('notify', v_n.doc_id) RETURNING id INTO v_job;
+	UPDATE notification SET job_id = v_job, failed_at = NULL, done_at = NULL, error = NULL,
+		attempts = 0, attempted_at = NULL, lease_until = NULL WHERE id = p_id;
+	PERFORM journal_append(p_actor, 'notification.resent', v_n.doc_id,
+		(SELECT org_id FROM document WHERE id = v_n.doc_id),
+		jsonb_build_object('notification', p_id, 'to', (SELECT email FROM person WHERE id = v_n.person_id),
+			'refused', v_n.error));
+	RETURN 'resent';
+END $$;
+
 -- The notifications whose sending failed, for the administrators: those
 -- refused for good (failed_at: an SMTP 5xx, not retried; listed until
 -- retention_notifications purges them) and those being retried (their job's
