@@ -157,8 +157,9 @@ describe('immediate notification', () => {
 			assert.match(part.type, /^(multipart\/(mixed|alternative)|text\/(plain|html); charset=utf-8)/i);
 		}
 		assert.ok(!m.data.includes('%PDF'), 'the PDF is not in the message');
-		const row = await h.psql(`SELECT sent_at IS NOT NULL, message_id, documents FROM notification WHERE doc_id = '${id}'`);
-		assert.equal(row, `t|${p.header('message-id')}|1`);
+		// recorded after the exchange (outside its transaction): waited for
+		const row = () => h.psql(`SELECT sent_at IS NOT NULL, message_id, documents FROM notification WHERE doc_id = '${id}'`);
+		await until('the sending recorded', async () => (await row()) === `t|${p.header('message-id')}|1`);
 	});
 
 	test('AUTH LOGIN when the server offers only LOGIN', async () => {
@@ -361,6 +362,8 @@ describe('sending outside the database transaction (a slow mail server)', () => 
 		await until('the message held by the server', async () => heldFor(id)());
 		s.d.kill('SIGKILL');
 		await s.d.exited;
+		// the server sees the connection closed (an event of its own) before it answers
+		await until('the dead client\'s connection closed', async () => smtp.held.every((x) => x.session.closed));
 		smtp.release();                            // the client is gone: nothing taken
 		assert.equal(smtp.messages.filter(waiting(id)).length, 0);
 		await start({ workers: 2 });
