@@ -354,7 +354,7 @@ test('an act with several annexes, in the body Pastell writes by hand for them',
 test('an act posted as Pastell posts it goes to the official\'s queue, is signed, transmitted and acknowledged', async () => {
 	// a real PDF (tests/lib/pdf.mjs): liasse stamps it when the ARActe comes (transmit/stamp.c)
 	const pdf = file('deliberation.pdf', makePdf({ text: 'Deliberation budgetaire' }));
-	const annexe = file('annexe.pdf', pdfFile(1500, 'annexe.pdf').data);
+	const annexe = file('annexe.pdf', makePdf({ text: 'Annexe budgetaire' }));
 	const number = `S2L${process.pid % 1000}A`;
 	const r = await curl('/modules/actes/actes_transac_create.php', { form: acteForm(number, pdf, { annexe }) });
 	assert.equal(r.status, 200);
@@ -409,8 +409,21 @@ test('an act posted as Pastell posts it goes to the official\'s queue, is signed
 	assert.match(pdftext.stdout, /Reçu en préfecture le/);
 	const plain = await curl(`/modules/actes/actes_download_file.php?file=${list[1].id}`);
 	assert.equal(sha(plain.body), byRole('main').sha256, 'without tampon: the act as posted');
+	// a PDF annex with tampon=true, as Pastell's getAnnexesTamponnees() fetches [2..]: its
+	// stamped copy (role annexe_tamponnee, "stamps" the annex), as S²LOW stamps every PDF;
+	// without tampon, the annex as posted
+	const annexStamp = acked.files.find((f) => f.role === 'annexe_tamponnee');
+	assert.equal(annexStamp.stamps, byRole('annexe').id, JSON.stringify(acked.files));
+	assert.ok(!list.some((f) => f.posted_filename === annexStamp.name), 'the files list shows the annex once');
 	const annexDl = await curl(`/modules/actes/actes_download_file.php?file=${list[2].id}&tampon=true`);
-	assert.equal(sha(annexDl.body), byRole('annexe').sha256);
+	assert.equal(annexDl.status, 200);
+	assert.equal(sha(annexDl.body), annexStamp.sha256, 'tampon=true: the stamped annex');
+	const annexText = spawnSync('pdftotext', ['-', '-'], { input: annexDl.body, encoding: 'utf8' }).stdout;
+	assert.match(annexText, /Reçu en préfecture le \d\d\/\d\d\/20\d\d/);
+	assert.ok(annexText.includes(`-${env.orgA}-`), annexText);
+	assert.match(annexText, /Annexe budgetaire/);
+	assert.equal(sha((await curl(`/modules/actes/actes_download_file.php?file=${list[2].id}`)).body),
+		byRole('annexe').sha256, 'without tampon: the annex as posted');
 	// tampon=true&date_affichage=Y-m-d, as Pastell's getActeTamponne($id, $date_affichage) asks
 	// (S²LOW's actes_download_file.php hands date_affichage to setTampon()): stamped now with
 	// "Publié le", nothing recorded; a date that is not one sends the browser home.
@@ -421,7 +434,14 @@ test('an act posted as Pastell posts it goes to the official\'s queue, is signed
 	const pubText = spawnSync('pdftotext', ['-', '-'], { input: pub.body, encoding: 'utf8' }).stdout;
 	assert.ok(pubText.includes(`Publié le ${day.slice(8, 10)}/${day.slice(5, 7)}/${day.slice(0, 4)}`), pubText);
 	assert.match(pubText, /Reçu en préfecture le/);
+	const annexPub = await curl(`/modules/actes/actes_download_file.php?file=${list[2].id}&tampon=true&date_affichage=${day}`);
+	assert.equal(annexPub.status, 200);
+	const annexPubText = spawnSync('pdftotext', ['-', '-'], { input: annexPub.body, encoding: 'utf8' }).stdout;
+	assert.ok(annexPubText.includes(`Publié le ${day.slice(8, 10)}/${day.slice(5, 7)}/${day.slice(0, 4)}`), annexPubText);
+	assert.match(annexPubText, /Annexe budgetaire/);
 	assert.equal((await env.a.get(`/api/v1/documents/${docId}`)).json.publication_date, null, 'nothing recorded');
+	assert.equal(sha((await curl(`/modules/actes/actes_download_file.php?file=${list[2].id}&tampon=true`)).body),
+		annexStamp.sha256, 'the stored stamped annex unchanged');
 	assert.equal(sha((await curl(`/modules/actes/actes_download_file.php?file=${list[1].id}&tampon=true`)).body),
 		byRole('acte_tamponne').sha256, 'the stored stamped act unchanged');
 	assert.equal((await curl(`/modules/actes/actes_download_file.php?file=${list[1].id}&tampon=true&date_affichage=18/02/2022`)).status, 302);
