@@ -214,11 +214,13 @@ test('an agent gives the publication date on the act\'s page; a signer who is no
 // liassed's peak from the signature to the stamped act (transmission
 // included) stays under the PDF's size (it held the PDF and the stamped
 // copy before: +149 MiB for 40 MiB).
-test('a 40 MiB act signed, transmitted, acknowledged and stamped within less than its size of memory', async (t) => {
+test('a 40 MiB act with a 24 MiB annex signed, transmitted, acknowledged and stamped within less than the act\'s size of memory', async (t) => {
 	const numero = `P${process.pid % 1000}_3`;
 	const data = makePdf({ text: 'Gros arrete', padTo: 40 << 20 });
 	const meta = acteMeta(env.orgA, numero, { sign: true, transmit: true, signature_profile: 'pades' });
-	const p = await env.a.postDocument(meta, { name: 'gros.pdf', type: 'application/pdf', data });
+	const annexData = makePdf({ text: 'Grosse annexe', padTo: 24 << 20 });     // stamped too, file to file
+	const p = await env.a.postDocument(meta, { name: 'gros.pdf', type: 'application/pdf', data },
+		[{ name: 'grosse-annexe.pdf', type: 'application/pdf', data: annexData }]);
 	assert.equal(p.status, 201, p.text);
 	// The peak from now: VmHWM back to the current RSS (clear_refs 5).
 	const resetPeak = () => {
@@ -237,13 +239,13 @@ test('a 40 MiB act signed, transmitted, acknowledged and stamped within less tha
 	let d;
 	for (let i = 0; i < 600; i++) {     // the stamp is made with the acknowledgement
 		d = (await env.a.get(`/api/v1/documents/${p.json.id}`)).json;
-		if (d.files.find((x) => x.role === 'acte_tamponne'))
+		if (d.files.find((x) => x.role === 'acte_tamponne') && d.files.find((x) => x.role === 'annexe_tamponnee'))
 			break;
 		await new Promise((r) => setTimeout(r, 100));
 	}
 	const stampPeak = env.d.procStatus('VmHWM') - base;
 	t.diagnostic(`liassed's peak: signature +${signPeak} kB, transmission and stamp +${stampPeak} kB ` +
-		`(PDF ${data.length} bytes)`);
+		`(PDF ${data.length} bytes, annex ${annexData.length} bytes)`);
 	// The signature's own bound is pades-large.test.mjs's (64 MiB: its peak
 	// includes the PIN's 32 MiB scrypt); this one holds it to twice less
 	// than before, where it held the PDF twice.
@@ -258,6 +260,12 @@ test('a 40 MiB act signed, transmitted, acknowledged and stamped within less tha
 	assert.match(ps, /Signature Validation: Signature is Valid\./, ps);
 	const txt = run('pdftotext', ['-f', '1', '-l', '1', path.join(work, 'gros-tampon.pdf'), '-']).stdout;
 	assert.match(txt.replace(/\s+/g, ' '), /Reçu en préfecture le \d\d\/\d\d\/20\d\d/);
+	const a = d.files.find((x) => x.role === 'annexe_tamponnee');
+	assert.equal(a.stamps, d.files.find((x) => x.role === 'annexe').id);
+	const annexStamped = (await env.a.get(a.href)).body;
+	assert.ok(annexStamped.subarray(0, annexData.length).equals(annexData), 'the annex\'s bytes first');
+	const atxt = spawnSync('pdftotext', ['-f', '1', '-l', '1', '-', '-'], { input: annexStamped, encoding: 'utf8' }).stdout;
+	assert.match(atxt.replace(/\s+/g, ' '), /Reçu en préfecture le \d\d\/\d\d\/20\d\d/);
 });
 
 // The annexes, as S²LOW stamps them (ActesIncludedFile::sendFile(): every
