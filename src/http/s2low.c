@@ -624,13 +624,16 @@ actes_files_list(struct req *rq)
 	return http_with_conn(rq, files);
 }
 
-/* tampon=true&date_affichage=YYYY-MM-DD on the act: stamped now with that
- * day ("Publié le"), as S²LOW's actes_download_file.php passes
- * date_affichage to ActesIncludedFile::setTampon() on every download;
- * nothing is recorded (PUT /api/v1/documents/{id}/publication records it). */
+/* tampon=true&date_affichage=YYYY-MM-DD on the act or a PDF annex (file:
+ * its number, -1 the act): stamped now with that day ("Publié le"), as
+ * S²LOW's actes_download_file.php passes date_affichage to
+ * ActesIncludedFile::setTampon() on every download; nothing is recorded
+ * (PUT /api/v1/documents/{id}/publication records it).  A PDF that cannot
+ * be stamped: *posted set, to serve the file as posted, as S²LOW's
+ * ActeTamponne::tamponnerPDF() falls back to the file's content. */
 static int
-stamped_now(struct req *rq, struct store_conn *c, const char *doc_id, const char *date,
-	    struct lerr *e)
+stamped_now(struct req *rq, struct store_conn *c, const char *doc_id, int file, const char *date,
+	    int *posted, struct lerr *e)
 {
 	char day[11], name[256], *copy;
 	struct buf out;
@@ -639,10 +642,15 @@ stamped_now(struct req *rq, struct store_conn *c, const char *doc_id, const char
 	if (!xmit_publication_day(date, day))
 		return lerr_set(e, LERR_INVALID, "date_affichage", "date_affichage is not a day YYYY-MM-DD");
 	buf_init(&out, LPDF_MAX_DOC);
-	rc = xmit_stamp_make(c, doc_id, NULL, 0, day, &out, name, e);
-	if (!rc && !(copy = malloc(out.len ? out.len : 1)))
+	rc = xmit_stamp_make(c, doc_id, file, day, &out, name, e);
+	if (rc == LERR_INVALID || rc == LERR_NOTFOUND || rc == LERR_TOOLARGE) {
+		log_warn("doc=%s: file %d served as posted, not stamped: %s", doc_id, file, e->msg);
+		lerr_clear(e);
+		*posted = 1;
+		rc = 0;
+	} else if (!rc && !(copy = malloc(out.len ? out.len : 1))) {
 		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
-	if (!rc) {
+	} else if (!rc) {
 		memcpy(copy, out.data, out.len);
 		http_reply_raw(rq, 200, "application/pdf", copy, out.len);
 	}
@@ -650,35 +658,67 @@ stamped_now(struct req *rq, struct store_conn *c, const char *doc_id, const char
 	return rc;
 }
 
-/* file=ID: the act's file; with tampon=true, the act stamped when the
- * ARActe came (role acte_tamponne, transmit/stamp.c) in place of the act,
- * or stamped now with date_affichage when given. */
+/* The number of the annexe_tamponnee that stamps file n, -1 when none. */
+static int
+stamped_annex(json_t *doc, int n)
+{
+	json_t *f, *of;
+	const char *r;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "files"), i, f)
+		if ((r = json_string_value(json_object_get(f, "role"))) && !strcmp(r, "annexe_tamponnee") &&
+		    json_is_integer(of = json_object_get(f, "stamps")) && json_integer_value(of) == n)
+			return (int)json_integer_value(json_object_get(f, "id"));
+	return -1;
+}
+
+/* The file to serve for tampon=true: the act stamped when the ARActe came
+ * (role acte_tamponne, transmit/stamp.c), a PDF annex's stamped copy
+ * (annexe_tamponnee); else the file as posted (a PNG annex, a PDF MuPDF
+ * could not stamp), as S²LOW serves what it does not stamp. */
+static int
+stored_stamp(json_t *doc, const char *role, int n)
+{
+	int m = !strcmp(role, "main") ? file_of(doc, "acte_tamponne") :
+		!strcmp(role, "annexe") ? stamped_annex(doc, n) : -1;
+
+	return m >= 0 ? m : n;
+}
+
+/* file=ID: the act's file; with tampon=true, the act or a PDF annex
+ * stamped (stored_stamp), or stamped now with date_affichage when given. */
 static int
 download(struct req *rq, struct store_conn *c, struct lerr *e)
 {
 	long long id = number_param(rq, "file");
 	char kind[16], doc_id[37] = "";
-	const char *tampon = http_query(rq, "tampon"), *role = NULL;
+	const char *tampon = http_query(rq, "tampon"), *role = NULL, *type = NULL;
 	const char *affichage = http_query(rq, "date_affichage");
 	json_t *doc = NULL, *f;
 	struct doc_file df;
-	int n = (int)(id % FILE_ID_BASE), rc = load(rq, c, id / FILE_ID_BASE, "acte", kind, &doc, e);
+	int n = (int)(id % FILE_ID_BASE), posted = 0, rc = load(rq, c, id / FILE_ID_BASE, "acte", kind, &doc, e);
 	size_t i;
 
 	json_array_foreach(json_object_get(doc, "files"), i, f)
-		if (json_integer_value(json_object_get(f, "id")) == n)
+		if (json_integer_value(json_object_get(f, "id")) == n) {
 			role = json_string_value(json_object_get(f, "role"));
+			type = json_string_value(json_object_get(f, "media_type"));
+		}
 	if (!rc && (strcmp(kind, "acte") || !role || (strcmp(role, "main") && strcmp(role, "annexe") &&
 						      strcmp(role, "ack"))))
 		rc = lerr_set(e, LERR_NOTFOUND, "file", "no file %lld", id);
 	if (!rc)
 		snprintf(doc_id, sizeof(doc_id), "%s", json_string_value(json_object_get(doc, "id")));
-	if (!rc && tampon && *tampon && !strcmp(role, "main") && affichage && *affichage) {
-		json_decref(doc);
-		return stamped_now(rq, c, doc_id, affichage, e);
+	if (!rc && tampon && *tampon && strcmp(role, "ack") && type && !strcmp(type, "application/pdf")) {
+		if (!affichage || !*affichage) {
+			n = stored_stamp(doc, role, n);
+		} else if ((rc = stamped_now(rq, c, doc_id, !strcmp(role, "main") ? -1 : n, affichage, &posted,
+					     e)) || !posted) {
+			json_decref(doc);
+			return rc;        /* answered, or failed */
+		}
 	}
-	if (!rc && tampon && *tampon && !strcmp(role, "main") && file_of(doc, "acte_tamponne") >= 0)
-		n = file_of(doc, "acte_tamponne");
 	if (!rc)
 		rc = store_doc_file(c, doc_id, rq->client.id, n, &df, e);
 	json_decref(doc);

@@ -103,13 +103,14 @@ store_doc_published_day(struct store_conn *c, const char *doc_id, char day[11], 
 
 int
 store_doc_file_put_blob(struct store_conn *c, const char *doc_id, const char *role, const char *name,
-			const char *media_type, long long blob_id, struct lerr *e)
+			const char *media_type, long long blob_id, int stamps, struct lerr *e)
 {
-	char bid[24];
+	char bid[24], of[16];
 
 	snprintf(bid, sizeof(bid), "%lld", blob_id);
-	struct sqlp p[5] = { SQLP_TEXT(doc_id), SQLP_TEXT(role), SQLP_TEXT(name), SQLP_TEXT(media_type),
-			     SQLP_TEXT(bid) };
+	snprintf(of, sizeof(of), "%d", stamps);
+	struct sqlp p[6] = { SQLP_TEXT(doc_id), SQLP_TEXT(role), SQLP_TEXT(name), SQLP_TEXT(media_type),
+			     SQLP_TEXT(bid), SQLP_TEXT(stamps >= 0 ? of : NULL) };
 
-	return sq_exec(c, "SELECT document_file_put($1::uuid, $2, $3, $4, $5::bigint)", p, 5, NULL, e);
+	return sq_exec(c, "SELECT document_file_put($1::uuid, $2, $3, $4, $5::bigint, $6::integer)", p, 6, NULL, e);
 }

@@ -1111,10 +1111,13 @@ int store_doc_publish(struct store_conn *c, const char *doc_id, const char *date
 /* dd/mm/yyyy of the act's publication, "" when unknown. */
 int store_doc_published_day(struct store_conn *c, const char *doc_id, char day[11],
 			    struct lerr *e) LERR_WUR;
-/* The document's file of that role replaced in place (its number kept),
- * or added when it has none, with a blob stored already (store_blob_from_fd). */
+/* The document's stamped copy of file number stamps (-1: not said), of
+ * that role, replaced in place (its number kept), or added when it has
+ * none, with a blob stored already (store_blob_from_fd).  An
+ * annexe_tamponnee is one per annex (found by stamps), an acte_tamponne
+ * one per document. */
 int store_doc_file_put_blob(struct store_conn *c, const char *doc_id, const char *role,
-			    const char *name, const char *media_type, long long blob_id,
+			    const char *name, const char *media_type, long long blob_id, int stamps,
 			    struct lerr *e) LERR_WUR;
 
 #endif

@@ -85,15 +85,16 @@ const char *xmit_connector_pick(const char *kind, int (*has)(void *arg, const ch
 int xmit_settings_check(const char *connector, json_t *settings, struct lerr *e) LERR_WUR;
 
 /* The stamped act (stamp.c, doc/pades.md): the act's PDF (the PAdES-signed
- * one over the main file) stamped in an incremental update with S²LOW's
- * lines, "Publié le" included when known.  ack: the ARActe (NULL: the one
- * stored, file role ack); published: dd/mm/yyyy (NULL: the act's stored
- * date, "" none).  LERR_NOTFOUND without a PDF or an ARActe, LERR_INVALID
- * when the PDF cannot be stamped.  name: <act>-tamponne.pdf. */
-int xmit_stamp_make(struct store_conn *c, const char *doc_id, const void *ack, size_t acklen,
-		    const char *published, struct buf *out, char name[256], struct lerr *e) LERR_WUR;
-/* Stamps the act again (its publication date now known): the file role
- * acte_tamponne replaced in place.  A PDF that cannot be stamped is logged. */
+ * one over the main file; file < 0) or its PDF annex number file, stamped
+ * in an incremental update with S²LOW's lines, "Publié le" included when
+ * known, from the stored ARActe.  published: dd/mm/yyyy (NULL: the act's
+ * stored date, "" none).  LERR_NOTFOUND without that PDF or an ARActe,
+ * LERR_INVALID when the PDF cannot be stamped.  name: <file>-tamponne.pdf. */
+int xmit_stamp_make(struct store_conn *c, const char *doc_id, int file, const char *published,
+		    struct buf *out, char name[256], struct lerr *e) LERR_WUR;
+/* Stamps the act and its PDF annexes again (the publication date now
+ * known): the files acte_tamponne and annexe_tamponnee replaced in place.
+ * A PDF that cannot be stamped is logged. */
 int xmit_restamp_acte(struct store_conn *c, const char *doc_id, struct lerr *e) LERR_WUR;
 
 /* Records the act's publication date (YYYY-MM-DD: LERR_INVALID, field

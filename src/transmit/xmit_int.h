@@ -140,8 +140,8 @@ int xmit_tls_handshake(json_t *settings, const char *url, const char *what, stru
 /* ---- the stamped act (stamp.c) ---- */
 /* ack an ARActe of doc_id: its PDF stamped ("Envoyé/Reçu en préfecture le",
  * "Publié le" when known, "ID : ...") as the document's file role
- * acte_tamponne.  Anything else, or a PDF that cannot be stamped (logged),
- * adds nothing. */
+ * acte_tamponne, and each PDF annex alike as annexe_tamponnee.  Anything
+ * else adds nothing; a PDF that cannot be stamped is logged and skipped. */
 int xmit_stamp_acte(struct store_conn *c, const char *doc_id, const void *ack, size_t acklen,
 		    struct lerr *e) LERR_WUR;
 

@@ -37,6 +37,7 @@ file_role(const char *role)
 		{ "signature", "Signature" }, { "ack", "Accusé de réception" }, { "anomaly", "Anomalie" },
 		{ "letter", "Courrier de la préfecture" }, { "annexe_signature", "Signature de l’annexe" }, { "cancel_ack", "Accusé de réception de l’annulation" },
 		{ "acte_tamponne", "Acte tamponné (reçu en préfecture)" },
+		{ "annexe_tamponnee", "Annexe tamponnée (reçue en préfecture)" },
 	};
 
 	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)

@@ -153,16 +153,21 @@ function file(name, data) {
 }
 
 // The fields Pastell's S2low::sendActes() posts, in its order.
-function acteForm(number, pdf, { annexe, subject = 'Délibération budgétaire' } = {}) {
+// more: further annexes, [[filename, path, type]].
+function acteForm(number, pdf, { annexe, more = [], subject = 'Délibération budgétaire' } = {}) {
 	const today = new Date().toISOString().slice(0, 10);
 	const form = [['api', '1'], ['nature_code', '1'], ['number', number],
 		['subject', `<${file(`subject-${number}`, Buffer.from(subject, 'latin1'))}`],
 		['decision_date', today], ['en_attente', '0'], ['document_papier', '0'], ['type_acte', '99_DE']];
 	if (annexe)
 		form.push(['type_pj[]', '99_AU']);
+	for (let i = 0; i < more.length; i++)
+		form.push(['type_pj[]', '99_AU']);
 	form.push(['acte_pdf_file', `@${pdf};filename=deliberation.pdf;type=application/pdf`]);
 	if (annexe)
 		form.push(['acte_attachments[]', `@${annexe};filename=annexe.pdf;type=application/pdf`]);
+	for (const [name, p, type] of more)
+		form.push(['acte_attachments[]', `@${p};filename=${name};type=${type}`]);
 	form.push(['classif1', '7'], ['classif2', '1']);
 	return form;
 }
@@ -354,9 +359,13 @@ test('an act with several annexes, in the body Pastell writes by hand for them',
 test('an act posted as Pastell posts it goes to the official\'s queue, is signed, transmitted and acknowledged', async () => {
 	// a real PDF (tests/lib/pdf.mjs): liasse stamps it when the ARActe comes (transmit/stamp.c)
 	const pdf = file('deliberation.pdf', makePdf({ text: 'Deliberation budgetaire' }));
-	const annexe = file('annexe.pdf', pdfFile(1500, 'annexe.pdf').data);
+	const annexe = file('annexe.pdf', makePdf({ text: 'Annexe budgetaire' }));
 	const number = `S2L${process.pid % 1000}A`;
-	const r = await curl('/modules/actes/actes_transac_create.php', { form: acteForm(number, pdf, { annexe }) });
+	// and two annexes S²LOW serves as posted with tampon=true: a PNG, a PDF no library reads
+	const png = file('photo.png', Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64'));
+	const casse = file('casse.pdf', Buffer.from('%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R\nendobj\ntrailer <<>>\n%%EOF\n'));
+	const more = [['photo.png', png, 'image/png'], ['casse.pdf', casse, 'application/pdf']];
+	const r = await curl('/modules/actes/actes_transac_create.php', { form: acteForm(number, pdf, { annexe, more }) });
 	assert.equal(r.status, 200);
 	assert.match(r.headers['content-type'], /ISO-8859-1/);
 	const m = /^OK\n(\d+)\n\n$/.exec(r.text);
@@ -369,7 +378,8 @@ test('an act posted as Pastell posts it goes to the official\'s queue, is signed
 	assert.equal(doc.acte.objet, 'Délibération budgétaire');
 	assert.equal(doc.acte.numero_interne, number);
 	assert.equal(doc.acte.classification, '7.1');
-	assert.deepEqual(doc.files.map((f) => [f.role, f.name]), [['main', 'deliberation.pdf'], ['annexe', 'annexe.pdf']]);
+	assert.deepEqual(doc.files.map((f) => [f.role, f.name]), [['main', 'deliberation.pdf'], ['annexe', 'annexe.pdf'],
+		['annexe', 'photo.png'], ['annexe', 'casse.pdf']]);
 	assert.equal(await h.psql(`SELECT actor FROM journal WHERE doc_id = '${docId}' AND action = 'document.received'`),
 		'client:vendor-a');
 	// S²LOW's status 18: en attente d'être signée
@@ -396,7 +406,8 @@ test('an act posted as Pastell posts it goes to the official\'s queue, is signed
 	const list = JSON.parse(fl.text);
 	assert.deepEqual(list.map((f) => [f.posted_filename, f.mimetype, f.code_pj]),
 		[[list[0].posted_filename, list[0].mimetype, null], ['deliberation.pdf', 'application/pdf', '99_DE'],
-			['annexe.pdf', 'application/pdf', '99_AU']]);
+			['annexe.pdf', 'application/pdf', '99_AU'], ['photo.png', 'image/png', '99_AU'],
+			['casse.pdf', 'application/pdf', '99_AU']]);
 	assert.ok(list.every((f) => typeof f.id === 'string' && typeof f.size === 'string' && f.sign === null));
 	const acked = (await env.a.get(`/api/v1/documents/${docId}`)).json;
 	const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
@@ -409,8 +420,21 @@ test('an act posted as Pastell posts it goes to the official\'s queue, is signed
 	assert.match(pdftext.stdout, /Reçu en préfecture le/);
 	const plain = await curl(`/modules/actes/actes_download_file.php?file=${list[1].id}`);
 	assert.equal(sha(plain.body), byRole('main').sha256, 'without tampon: the act as posted');
+	// a PDF annex with tampon=true, as Pastell's getAnnexesTamponnees() fetches [2..]: its
+	// stamped copy (role annexe_tamponnee, "stamps" the annex), as S²LOW stamps every PDF;
+	// without tampon, the annex as posted
+	const annexStamp = acked.files.find((f) => f.role === 'annexe_tamponnee');
+	assert.equal(annexStamp.stamps, byRole('annexe').id, JSON.stringify(acked.files));
+	assert.ok(!list.some((f) => f.posted_filename === annexStamp.name), 'the files list shows the annex once');
 	const annexDl = await curl(`/modules/actes/actes_download_file.php?file=${list[2].id}&tampon=true`);
-	assert.equal(sha(annexDl.body), byRole('annexe').sha256);
+	assert.equal(annexDl.status, 200);
+	assert.equal(sha(annexDl.body), annexStamp.sha256, 'tampon=true: the stamped annex');
+	const annexText = spawnSync('pdftotext', ['-', '-'], { input: annexDl.body, encoding: 'utf8' }).stdout;
+	assert.match(annexText, /Reçu en préfecture le \d\d\/\d\d\/20\d\d/);
+	assert.ok(annexText.includes(`-${env.orgA}-`), annexText);
+	assert.match(annexText, /Annexe budgetaire/);
+	assert.equal(sha((await curl(`/modules/actes/actes_download_file.php?file=${list[2].id}`)).body),
+		byRole('annexe').sha256, 'without tampon: the annex as posted');
 	// tampon=true&date_affichage=Y-m-d, as Pastell's getActeTamponne($id, $date_affichage) asks
 	// (S²LOW's actes_download_file.php hands date_affichage to setTampon()): stamped now with
 	// "Publié le", nothing recorded; a date that is not one sends the browser home.
@@ -421,7 +445,24 @@ test('an act posted as Pastell posts it goes to the official\'s queue, is signed
 	const pubText = spawnSync('pdftotext', ['-', '-'], { input: pub.body, encoding: 'utf8' }).stdout;
 	assert.ok(pubText.includes(`Publié le ${day.slice(8, 10)}/${day.slice(5, 7)}/${day.slice(0, 4)}`), pubText);
 	assert.match(pubText, /Reçu en préfecture le/);
+	const annexPub = await curl(`/modules/actes/actes_download_file.php?file=${list[2].id}&tampon=true&date_affichage=${day}`);
+	assert.equal(annexPub.status, 200);
+	const annexPubText = spawnSync('pdftotext', ['-', '-'], { input: annexPub.body, encoding: 'utf8' }).stdout;
+	assert.ok(annexPubText.includes(`Publié le ${day.slice(8, 10)}/${day.slice(5, 7)}/${day.slice(0, 4)}`), annexPubText);
+	assert.match(annexPubText, /Annexe budgetaire/);
+	// the PNG and the PDF that cannot be stamped: as posted, with or without date_affichage
+	for (const [i, name] of [[3, 'photo.png'], [4, 'casse.pdf']]) {
+		const posted = acked.files.find((f) => f.role === 'annexe' && f.name === name);
+		assert.ok(!acked.files.some((f) => f.stamps === posted.id), `${name} has no stamped copy`);
+		for (const q of ['&tampon=true', `&tampon=true&date_affichage=${day}`]) {
+			const x = await curl(`/modules/actes/actes_download_file.php?file=${list[i].id}${q}`);
+			assert.equal(x.status, 200, `${name}${q}`);
+			assert.equal(sha(x.body), posted.sha256, `${name}${q}: as posted`);
+		}
+	}
 	assert.equal((await env.a.get(`/api/v1/documents/${docId}`)).json.publication_date, null, 'nothing recorded');
+	assert.equal(sha((await curl(`/modules/actes/actes_download_file.php?file=${list[2].id}&tampon=true`)).body),
+		annexStamp.sha256, 'the stored stamped annex unchanged');
 	assert.equal(sha((await curl(`/modules/actes/actes_download_file.php?file=${list[1].id}&tampon=true`)).body),
 		byRole('acte_tamponne').sha256, 'the stored stamped act unchanged');
 	assert.equal((await curl(`/modules/actes/actes_download_file.php?file=${list[1].id}&tampon=true&date_affichage=18/02/2022`)).status, 302);

@@ -12,7 +12,8 @@ import { spawnSync } from 'node:child_process';
 import { newHarness, acteMeta, fixture, skip, request, assertProblem, OFFICIAL_A, PASSWORD } from '../lib/harness.mjs';
 import { requireStatesim, startStatesim, configureActes, makeTls, waitState, FAST } from './transmit-common.mjs';
 import { makePki } from '../lib/pki.mjs';
-import { makePdf } from '../lib/pdf.mjs';
+import { makePdf, hostile } from '../lib/pdf.mjs';
+import crypto from 'node:crypto';
 import { have } from '../js/tools.mjs';
 
 requireStatesim();
@@ -213,11 +214,13 @@ test('an agent gives the publication date on the act\'s page; a signer who is no
 // liassed's peak from the signature to the stamped act (transmission
 // included) stays under the PDF's size (it held the PDF and the stamped
 // copy before: +149 MiB for 40 MiB).
-test('a 40 MiB act signed, transmitted, acknowledged and stamped within less than its size of memory', async (t) => {
+test('a 40 MiB act with a 24 MiB annex signed, transmitted, acknowledged and stamped within less than the act\'s size of memory', async (t) => {
 	const numero = `P${process.pid % 1000}_3`;
 	const data = makePdf({ text: 'Gros arrete', padTo: 40 << 20 });
 	const meta = acteMeta(env.orgA, numero, { sign: true, transmit: true, signature_profile: 'pades' });
-	const p = await env.a.postDocument(meta, { name: 'gros.pdf', type: 'application/pdf', data });
+	const annexData = makePdf({ text: 'Grosse annexe', padTo: 24 << 20 });     // stamped too, file to file
+	const p = await env.a.postDocument(meta, { name: 'gros.pdf', type: 'application/pdf', data },
+		[{ name: 'grosse-annexe.pdf', type: 'application/pdf', data: annexData }]);
 	assert.equal(p.status, 201, p.text);
 	// The peak from now: VmHWM back to the current RSS (clear_refs 5).
 	const resetPeak = () => {
@@ -236,13 +239,13 @@ test('a 40 MiB act signed, transmitted, acknowledged and stamped within less tha
 	let d;
 	for (let i = 0; i < 600; i++) {     // the stamp is made with the acknowledgement
 		d = (await env.a.get(`/api/v1/documents/${p.json.id}`)).json;
-		if (d.files.find((x) => x.role === 'acte_tamponne'))
+		if (d.files.find((x) => x.role === 'acte_tamponne') && d.files.find((x) => x.role === 'annexe_tamponnee'))
 			break;
 		await new Promise((r) => setTimeout(r, 100));
 	}
 	const stampPeak = env.d.procStatus('VmHWM') - base;
 	t.diagnostic(`liassed's peak: signature +${signPeak} kB, transmission and stamp +${stampPeak} kB ` +
-		`(PDF ${data.length} bytes)`);
+		`(PDF ${data.length} bytes, annex ${annexData.length} bytes)`);
 	// The signature's own bound is pades-large.test.mjs's (64 MiB: its peak
 	// includes the PIN's 32 MiB scrypt); this one holds it to twice less
 	// than before, where it held the PDF twice.
@@ -257,4 +260,93 @@ test('a 40 MiB act signed, transmitted, acknowledged and stamped within less tha
 	assert.match(ps, /Signature Validation: Signature is Valid\./, ps);
 	const txt = run('pdftotext', ['-f', '1', '-l', '1', path.join(work, 'gros-tampon.pdf'), '-']).stdout;
 	assert.match(txt.replace(/\s+/g, ' '), /Reçu en préfecture le \d\d\/\d\d\/20\d\d/);
+	const a = d.files.find((x) => x.role === 'annexe_tamponnee');
+	assert.equal(a.stamps, d.files.find((x) => x.role === 'annexe').id);
+	const annexStamped = (await env.a.get(a.href)).body;
+	assert.ok(annexStamped.subarray(0, annexData.length).equals(annexData), 'the annex\'s bytes first');
+	const atxt = spawnSync('pdftotext', ['-f', '1', '-l', '1', '-', '-'], { input: annexStamped, encoding: 'utf8' }).stdout;
+	assert.match(atxt.replace(/\s+/g, ' '), /Reçu en préfecture le \d\d\/\d\d\/20\d\d/);
+});
+
+// The annexes, as S²LOW stamps them (ActesIncludedFile::sendFile(): every
+// PDF of the act with tampon=true): each PDF annex gets its stamped copy
+// (role annexe_tamponnee, "stamps" the annex's file id) beside the
+// original, untouched; a PNG annex is not stamped; a PDF annex MuPDF
+// cannot open is logged and skipped, the acknowledgement recorded all the
+// same; the publication date stamps them again in place.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
+
+test('the PDF annexes stamped beside the originals; a PNG annex and a PDF MuPDF refuses are not', async () => {
+	const numero = `P${process.pid % 1000}_4`;
+	const posted = {
+		'plan.pdf': makePdf({ text: 'Plan de situation', pages: 2 }),
+		'photo.png': PNG,
+		'avis.pdf': makePdf({ text: 'Avis du service' }),
+		'casse.pdf': hostile.malformed(),
+	};
+	const type = (n) => (n.endsWith('.png') ? 'image/png' : 'application/pdf');
+	const p = await env.a.postDocument(acteMeta(env.orgA, numero, { sign: false, transmit: true }),
+		{ name: 'deliberation.pdf', type: 'application/pdf', data: makePdf({ text: 'Deliberation' }) },
+		Object.entries(posted).map(([name, data]) => ({ name, type: type(name), data })));
+	assert.equal(p.status, 201, p.text);
+	const done = await waitState(env.a, p.json.id, ['acknowledged', 'refused', 'failed']);
+	assert.equal(done.state, 'acknowledged', JSON.stringify(done));
+	const d = (await env.a.get(`/api/v1/documents/${p.json.id}`)).json;
+	const ack = (await env.a.get(d.files.find((x) => x.role === 'ack').href)).body.toString('latin1');
+	const idActe = ack.match(/IDActe="([^"]+)"/)[1];
+	const [, y, m, dd] = ack.match(/DateReception="(\d{4})-(\d\d)-(\d\d)"/);
+	const annex = (name) => d.files.find((x) => x.role === 'annexe' && x.name === name);
+	const stampOf = (f) => d.files.filter((x) => x.role === 'annexe_tamponnee' && x.stamps === f.id);
+	assert.equal(d.files.find((x) => x.role === 'acte_tamponne').stamps, d.files.find((x) => x.role === 'main').id);
+	assert.equal(d.files.filter((x) => x.role === 'annexe_tamponnee').length, 2, JSON.stringify(d.files));
+	for (const name of ['plan.pdf', 'avis.pdf']) {
+		const a = annex(name);
+		const [st] = stampOf(a);
+		assert.ok(st, `${name} has its stamped copy: ${JSON.stringify(d.files)}`);
+		assert.equal(st.name, name.replace('.pdf', '-tamponne.pdf'));
+		assert.equal(st.media_type, 'application/pdf');
+		assert.ok(st.id > a.id);
+		const orig = (await env.a.get(a.href)).body;
+		assert.equal(sha(orig), sha(posted[name]), `${name} as posted`);
+		assert.equal(a.sha256, sha(posted[name]));
+		const stamped = (await env.a.get(st.href)).body;
+		assert.ok(stamped.subarray(0, orig.length).equals(orig), `${name}: an incremental update over the annex`);
+		const txt = spawnSync('pdftotext', ['-f', '1', '-l', '1', '-', '-'], { input: stamped, encoding: 'utf8' })
+			.stdout.replace(/\s+/g, ' ');
+		assert.ok(txt.includes(`Reçu en préfecture le ${dd}/${m}/${y}`), txt);
+		assert.ok(txt.includes(`ID : ${idActe}`), txt);
+		assert.match(txt, /Envoyé en préfecture le \d\d\/\d\d\/20\d\d/);
+		assert.ok(txt.includes(name === 'plan.pdf' ? 'Plan de situation page 1' : 'Avis du service page 1'), txt);
+	}
+	// the PNG is not stamped, the PDF MuPDF cannot read is skipped (logged)
+	assert.deepEqual(stampOf(annex('photo.png')), []);
+	assert.deepEqual(stampOf(annex('casse.pdf')), []);
+	assert.equal(sha((await env.a.get(annex('casse.pdf').href)).body), sha(posted['casse.pdf']));
+	for (let i = 0; i < 100 && !env.d.logs().includes('(casse.pdf) not stamped'); i++)
+		await new Promise((r) => setTimeout(r, 100));
+	assert.match(env.d.logs(), new RegExp(`doc=${p.json.id}: file ${annex('casse.pdf').id} \\(casse\\.pdf\\) not stamped`));
+	// the act's page lists them beside the stamped act
+	const AGENT = 'agent-annexes@saint-essai.test';
+	await h.person({ email: AGENT, name: 'Anne Agente', password: PASSWORD, roles: [{ org: env.orgA, role: 'agent' }] });
+	const html = (await request(env.d.url, { path: `/documents/${p.json.id}`,
+		headers: { Cookie: (await env.d.login(AGENT)).cookie } })).text;
+	const items = [...html.matchAll(/<li>([^:<]+) : <a href="[^"]+\/fichiers\/(\d+)">([^<]+)<\/a>/g)].map((x) => [x[1], x[3]]);
+	assert.deepEqual(items.slice(-3), [['Acte tamponné (reçu en préfecture)', 'deliberation-tamponne.pdf'],
+		['Annexe tamponnée (reçue en préfecture)', 'plan-tamponne.pdf'],
+		['Annexe tamponnée (reçue en préfecture)', 'avis-tamponne.pdf']], html);
+	// the publication date: the annexes stamped again, in place, with "Publié le"
+	const today = new Date().toISOString().slice(0, 10);
+	const r = await putPub(p.json.id, { date: today });
+	assert.equal(r.status, 200, r.text);
+	for (const name of ['plan.pdf', 'avis.pdf']) {
+		const st = r.json.files.filter((x) => x.role === 'annexe_tamponnee' && x.stamps === annex(name).id);
+		assert.equal(st.length, 1);
+		assert.equal(st[0].id, stampOf(annex(name))[0].id, 'replaced at the same number');
+		const txt = spawnSync('pdftotext', ['-f', '1', '-l', '1', '-', '-'], { input: (await env.a.get(st[0].href)).body,
+			encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+		assert.ok(txt.includes(`Publié le ${dmy(today)}`), txt);
+		assert.ok(txt.includes(`ID : ${idActe}`), txt);
+	}
+	assert.equal(r.json.files.length, d.files.length, 'nothing added');
 });

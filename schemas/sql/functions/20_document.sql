@@ -76,6 +76,8 @@ CREATE OR REPLACE FUNCTION doc_file_json(f document_file, b blob) RETURNS jsonb 
 	SELECT jsonb_build_object('id', f.n, 'role', f.role, 'name', f.name, 'media_type', f.media_type,
 		'size', b.size, 'sha256', encode(b.sha256, 'hex'),
 		'href', '/api/v1/documents/' || f.doc_id || '/files/' || f.n)
+		|| CASE WHEN f.stamps IS NULL THEN '{}'::jsonb   -- a stamped copy: the file it stamps (044)
+			ELSE jsonb_build_object('stamps', f.stamps) END
 $$;
 
 -- The document as shown to vendors, now with who must sign and who signed:

@@ -84,21 +84,30 @@ BEGIN
 	RETURN v_d.published_on;
 END $$;
 
--- The act's stamped file, replaced in place when it is stamped again (the
--- same file number, so the same href): added the first time.
+-- A stamped copy (acte_tamponne, annexe_tamponnee), replaced in place when
+-- it is stamped again (the same file number, so the same href): added the
+-- first time.  p_stamps: the file number of what it stamps (migration 044);
+-- an annexe_tamponnee is found by it, the act's one by its role alone.
 -- The stamped file arrives as a blob (streamed in by store_blob_from_fd).
 DROP FUNCTION IF EXISTS document_file_put(uuid, text, text, text, bytea);
+DROP FUNCTION IF EXISTS document_file_put(uuid, text, text, text, bigint);
 CREATE OR REPLACE FUNCTION document_file_put(p_doc uuid, p_role text, p_name text, p_type text,
-	p_blob bigint) RETURNS integer LANGUAGE plpgsql AS $$
+	p_blob bigint, p_stamps integer DEFAULT NULL) RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
 	v_n integer;
 BEGIN
 	PERFORM 1 FROM document WHERE id = p_doc FOR UPDATE;
-	SELECT n INTO v_n FROM document_file WHERE doc_id = p_doc AND role = p_role ORDER BY n DESC LIMIT 1;
+	SELECT n INTO v_n FROM document_file WHERE doc_id = p_doc AND role = p_role
+		AND (p_stamps IS NULL OR stamps IS NULL OR stamps = p_stamps)
+		AND (p_role <> 'annexe_tamponnee' OR stamps = p_stamps)
+	ORDER BY n DESC LIMIT 1;
 	IF v_n IS NULL THEN
-		RETURN document_file_attach_blob(p_doc, p_role, p_name, p_type, p_blob);
+		v_n := document_file_attach_blob(p_doc, p_role, p_name, p_type, p_blob);
+		UPDATE document_file SET stamps = p_stamps WHERE doc_id = p_doc AND n = v_n AND p_stamps IS NOT NULL;
+		RETURN v_n;
 	END IF;
-	UPDATE document_file SET blob_id = p_blob, name = p_name, media_type = p_type
+	UPDATE document_file SET blob_id = p_blob, name = p_name, media_type = p_type,
+		stamps = coalesce(p_stamps, stamps)
 	WHERE doc_id = p_doc AND n = v_n;
 	PERFORM journal_append('transmit', 'document.file_replaced', p_doc,
 		(SELECT org_id FROM document WHERE id = p_doc),
