@@ -283,14 +283,21 @@ struct pv {
 static void
 coverage(const struct lpdf_sig *s, struct sign_report *r, int sig)
 {
+	char fr[320], en[320];
+
 	if (!s->range_ok) {
 		rep_add(r, sig, "byte_range", 0, 0, "ByteRange incorrect : il doit couvrir tout le "
 			"fichier sauf /Contents", "bad ByteRange: it must cover the whole file but "
 			"/Contents");
 		return;
 	}
-	rep_add(r, sig, "byte_range", 1, 0, "ByteRange couvre la révision sauf /Contents",
-		"ByteRange covers the revision but /Contents");
+	snprintf(fr, sizeof(fr), "ByteRange couvre la révision sauf /Contents : octets 0 à %zu "
+		 "sauf %zu à %zu (%zu octets signés)", s->revision_end, s->range[1], s->range[2],
+		 s->covered);
+	snprintf(en, sizeof(en), "ByteRange covers the revision but /Contents: bytes 0 to %zu "
+		 "except %zu to %zu (%zu bytes signed)", s->revision_end, s->range[1], s->range[2],
+		 s->covered);
+	rep_add(r, sig, "byte_range", 1, 0, fr, en);
 }
 
 /* After the CMS check: changed bytes (core failed), or later revisions. */
