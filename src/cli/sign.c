@@ -294,19 +294,38 @@ parse_at(const char *s, time_t *t)
 	return 0;
 }
 
+static void
+print_report(const struct sign_report *r, int json, int fr)
+{
+	json_t *j;
+
+	if (json) {
+		j = sign_report_json(r);
+		if (j)
+			json_dumpf(j, stdout, JSON_INDENT(2));
+		printf("\n");
+		json_decref(j);
+	} else {
+		sign_report_print(r, stdout, fr);
+	}
+}
+
+/* FILE verified from its file (a PDF never read whole: any size up to
+ * LPDF_MAX_DOC); XML and CMS read into memory, at most SIGN_MAX_DOC. */
 static int
 do_verify(const char *file, const char *data_path, struct sign_verify_opts *o, int json,
 	  int fr, struct lerr *e)
 {
-	struct buf in, data;
+	struct buf data;
 	struct sign_report r;
-	json_t *j;
-	int rc;
+	int fd, rc;
 
 	buf_init(&data, 0);
 	sign_report_init(&r);
-	if ((rc = sign_init(e)) || (rc = read_all(file, SIGN_MAX_DOC, &in, e)))
+	if ((rc = sign_init(e)))
 		return rc;
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
+		return lerr_set(e, LERR_NOTFOUND, NULL, "cannot open %s: %s", file, strerror(errno));
 	if (data_path) {
 		if ((rc = read_all(data_path, SIGN_MAX_DOC, &data, e)))
 			goto out;
@@ -314,21 +333,13 @@ do_verify(const char *file, const char *data_path, struct sign_verify_opts *o, i
 		o->datalen = data.len;
 		o->data_name = NULL;
 	}
-	if ((rc = sign_verify(o, in.data, in.len, &r, e)))
+	if ((rc = sign_verify_fd(o, fd, SIGN_MAX_DOC, &r, e)))
 		goto out;
-	if (json) {
-		j = sign_report_json(&r);
-		if (j)
-			json_dumpf(j, stdout, JSON_INDENT(2));
-		printf("\n");
-		json_decref(j);
-	} else {
-		sign_report_print(&r, stdout, fr);
-	}
+	print_report(&r, json, fr);
 	rc = r.valid ? 0 : -1;
 out:
+	close(fd);
 	sign_report_fini(&r);
-	buf_fini(&in);
 	buf_fini(&data);
 	return rc;
 }

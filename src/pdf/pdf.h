@@ -61,15 +61,26 @@ struct lpdf_sig {
 	int whole_file;         /* revision_end is the end of the file */
 	const unsigned char *cms;   /* /Contents, DER (trailing zeros kept) */
 	size_t cmslen;
-	struct buf data;        /* the bytes the ByteRange covers */
+	size_t covered;         /* the bytes the ByteRange covers: range[1] + range[3] */
+	int fd;                 /* the PDF's file (read them with lpdf_sig_read) */
 };
 
 typedef int lpdf_sig_fn(void *arg, size_t idx, const struct lpdf_sig *s, struct lerr *e);
 
 /* Calls fn for each signed signature field in file order.  *nsig: their
- * number.  LERR_INVALID when the PDF cannot be read. */
+ * number.  The PDF is read from fd (pread, never whole in memory: MuPDF's
+ * objects, capped at LPDF_MAX_HEAP, and each /Contents), at most
+ * LPDF_MAX_DOC bytes (LERR_TOOLARGE).  LERR_INVALID when the PDF cannot be
+ * read. */
+int lpdf_signatures_fd(int fd, lpdf_sig_fn *fn, void *arg, size_t *nsig,
+		       struct lerr *e) LERR_WUR;
+/* The same over memory (a memory file). */
 int lpdf_signatures(const void *in, size_t len, lpdf_sig_fn *fn, void *arg, size_t *nsig,
 		    struct lerr *e) LERR_WUR;
+/* n bytes of what s's ByteRange covers, from at (0: the file's start; the
+ * two ranges read as one), from the file, during fn: 0, or -1 (outside, or
+ * a read error). */
+int lpdf_sig_read(const struct lpdf_sig *s, size_t at, void *p, size_t n);
 
 /* Stamp the first page (lines of UTF-8 text in a block at its top
  * right) in an incremental update: earlier signatures stay valid. */

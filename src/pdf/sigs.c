@@ -2,16 +2,25 @@
  * sigs.c - the signatures a PDF carries: the signed fields of its AcroForm
  * (as poppler's pdfsig lists them), each with its ByteRange, /Contents and
  * the revision it covers.  Whether the CMS holds is sign/'s question.
+ *
+ * The PDF is read from its file (fdio.c's pread stream), never whole: the
+ * bytes a ByteRange covers are read by the caller through lpdf_sig_read(),
+ * a window at a time, and only /Contents is held (MuPDF's string).
  */
 #include "pdf/pdf_int.h"
 
 #include <string.h>
+#include <unistd.h>
+
+#include "core/spool.h"
 
 #define MAX_DEPTH 32            /* field tree (Kids) */
 #define MAX_SIGS 64
 
+#define BLANK_WIN 65536         /* what follows a revision, read this much at a time */
+
 struct walk {
-	const unsigned char *in;
+	int fd;
 	size_t len;
 	lpdf_sig_fn *fn;
 	void *arg;
@@ -19,6 +28,14 @@ struct walk {
 	struct lerr *e;
 	int rc;
 };
+
+static int
+byte_at(const struct walk *w, size_t at)
+{
+	unsigned char c;
+
+	return spool_read_at(w->fd, &c, 1, (int64_t)at) ? -1 : c;
+}
 
 /* The ByteRange: from 0, two ranges around <hex> /Contents, in the file. */
 static int
@@ -38,18 +55,28 @@ read_range(fz_context *ctx, pdf_obj *v, const struct walk *w, struct lpdf_sig *s
 	if (s->range[0] != 0 || s->range[1] > s->range[2] || s->range[3] > w->len - s->range[2])
 		return 0;
 	s->revision_end = s->range[2] + s->range[3];
-	return s->range[2] - s->range[1] >= 2 && w->in[s->range[1]] == '<' &&
-	       w->in[s->range[2] - 1] == '>';
+	return s->range[2] - s->range[1] >= 2 && byte_at(w, s->range[1]) == '<' &&
+	       byte_at(w, s->range[2] - 1) == '>';
 }
 
-/* After the revision only white space, or nothing: nothing changed since. */
+/* After the revision only white space, or nothing: nothing changed since
+ * (read a window at a time: the rest may be a large later revision). */
 static int
-rest_blank(const struct walk *w, size_t from)
+rest_blank(fz_context *ctx, const struct walk *w, size_t from)
 {
-	for (size_t i = from; i < w->len; i++)
-		if (!strchr(" \t\r\n", w->in[i]))
-			return 0;
-	return 1;
+	unsigned char *p = fz_malloc(ctx, BLANK_WIN);
+	int blank = 1;
+
+	for (size_t at = from; blank && at < w->len; at += BLANK_WIN) {
+		size_t n = w->len - at < BLANK_WIN ? w->len - at : BLANK_WIN;
+
+		if (spool_read_at(w->fd, p, n, (int64_t)at))
+			blank = 0;
+		for (size_t i = 0; blank && i < n; i++)
+			blank = p[i] && strchr(" \t\r\n", p[i]);
+	}
+	fz_free(ctx, p);
+	return blank;
 }
 
 static void
@@ -78,15 +105,12 @@ one_sig(fz_context *ctx, pdf_obj *field, pdf_obj *v, struct walk *w)
 	claimed_time(ctx, v, &s);
 	s.cms = (const unsigned char *)pdf_to_str_buf(ctx, pdf_dict_get(ctx, v, PDF_NAME(Contents)));
 	s.cmslen = pdf_to_str_len(ctx, pdf_dict_get(ctx, v, PDF_NAME(Contents)));
-	buf_init(&s.data, LPDF_MAX_DOC);
+	s.fd = w->fd;
 	if ((s.range_ok = read_range(ctx, v, w, &s))) {
-		s.whole_file = rest_blank(w, s.revision_end);
-		if (buf_add(&s.data, w->in, s.range[1]) ||
-		    buf_add(&s.data, w->in + s.range[2], s.range[3]))
-			s.range_ok = 0;
+		s.whole_file = rest_blank(ctx, w, s.revision_end);
+		s.covered = s.range[1] + s.range[3];
 	}
 	w->rc = w->fn(w->arg, w->n++, &s, w->e);
-	buf_fini(&s.data);
 }
 
 static void
@@ -121,27 +145,72 @@ walk_fields(fz_context *ctx, pdf_obj *fields, int depth, struct walk *w)
 }
 
 int
-lpdf_signatures(const void *in, size_t len, lpdf_sig_fn *fn, void *arg, size_t *nsig,
-		struct lerr *e)
+lpdf_signatures_fd(int fd, lpdf_sig_fn *fn, void *arg, size_t *nsig, struct lerr *e)
 {
-	struct walk w = { in, len, fn, arg, 0, e, 0 };
-	fz_context *ctx = lpdf_ctx_new(0);
+	int64_t len = lpdf_fd_size(fd);
+	struct walk w = { fd, len > 0 ? (size_t)len : 0, fn, arg, 0, e, 0 };
+	fz_context *ctx;
 	pdf_document *doc = NULL;
+	fz_stream *stm = NULL;
 	int rc = 0;
 
-	if (!ctx)
+	*nsig = 0;
+	if (len < 0)
+		return lerr_set(e, LERR_INTERNAL, NULL, "cannot read the PDF's file");
+	if ((uint64_t)len > LPDF_MAX_DOC) {
+		lerr_set(e, LERR_TOOLARGE, NULL, "the PDF is %lld bytes, more than %lu MiB",
+			 (long long)len, LPDF_MAX_DOC >> 20);
+		lerr_hint(e, "liasse reads PDFs of at most %lu MiB", LPDF_MAX_DOC >> 20);
+		return LERR_TOOLARGE;
+	}
+	if (!(ctx = lpdf_ctx_new(0)))
 		return lerr_set(e, LERR_INTERNAL, NULL, "cannot create a MuPDF context");
 	fz_var(doc);
+	fz_var(stm);
 	fz_try(ctx) {
-		doc = lpdf_open(ctx, in, len);
+		stm = lpdf_fd_stream(ctx, fd, len);
+		doc = lpdf_open_stream(ctx, stm);
 		walk_fields(ctx, pdf_dict_getp(ctx, pdf_trailer(ctx, doc), "Root/AcroForm/Fields"),
 			    0, &w);
 	} fz_always(ctx) {
 		pdf_drop_document(ctx, doc);
+		fz_drop_stream(ctx, stm);
 	} fz_catch(ctx) {
 		rc = lpdf_caught(ctx, "unreadable PDF", e);
 	}
 	lpdf_ctx_free(ctx);
 	*nsig = w.n;
 	return rc ? rc : w.rc;
+}
+
+int
+lpdf_signatures(const void *in, size_t len, lpdf_sig_fn *fn, void *arg, size_t *nsig,
+		struct lerr *e)
+{
+	int fd = lpdf_memfd(in, len), rc;
+
+	*nsig = 0;
+	if (fd < 0)
+		return lerr_set(e, LERR_INTERNAL, NULL, "cannot read the PDF: no memory file");
+	rc = lpdf_signatures_fd(fd, fn, arg, nsig, e);
+	close(fd);
+	return rc;
+}
+
+int
+lpdf_sig_read(const struct lpdf_sig *s, size_t at, void *p, size_t n)
+{
+	size_t first;
+
+	if (!s->range_ok || at > s->covered || n > s->covered - at)
+		return -1;
+	first = at < s->range[1] ? s->range[1] - at : 0;
+	if (first > n)
+		first = n;
+	if (first && spool_read_at(s->fd, p, first, (int64_t)at))
+		return -1;
+	at += first;
+	return n - first == 0 ? 0 :
+	       spool_read_at(s->fd, (char *)p + first, n - first,
+			     (int64_t)(s->range[2] + (at - s->range[1])));
 }

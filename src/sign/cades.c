@@ -104,10 +104,9 @@ cms_time(CMS_SignerInfo *si, struct sign_report *r, int sig, time_t *when)
 /* The CMS over data, its signer and chain: checks of signature sig. */
 void
 cms_check(const struct sign_verify_opts *o, struct trust *t, CMS_ContentInfo *cms,
-	  const void *d, size_t dlen, struct sign_report *r, int sig)
+	  BIO *data, struct sign_report *r, int sig)
 {
 	STACK_OF(X509) *signers = NULL, *certs = CMS_get1_certs(cms);
-	BIO *data = BIO_new_mem_buf(d, (int)dlen);
 	X509 *signer;
 	time_t when = 0, tst = 0;
 	int ok;
@@ -132,7 +131,6 @@ cms_check(const struct sign_verify_opts *o, struct trust *t, CMS_ContentInfo *cm
 out:
 	sk_X509_free(signers);
 	sk_X509_pop_free(certs, X509_free);
-	BIO_free(data);
 }
 
 int
@@ -140,6 +138,7 @@ cades_verify(const struct sign_verify_opts *o, struct trust *t, const void *in, 
 	     struct sign_report *r, struct lerr *e)
 {
 	CMS_ContentInfo *cms = read_cms(in, inlen);
+	BIO *data = NULL;
 
 	(void)e;
 	snprintf(r->format, sizeof(r->format), "cades");
@@ -153,8 +152,10 @@ cades_verify(const struct sign_verify_opts *o, struct trust *t, const void *in, 
 			"detached signature: the signed data is required");
 		goto out;
 	}
-	cms_check(o, t, cms, o->data, o->datalen, r, 0);
+	data = BIO_new_mem_buf(o->data, (int)o->datalen);
+	cms_check(o, t, cms, data, r, 0);
 out:
+	BIO_free(data);
 	CMS_ContentInfo_free(cms);
 	ERR_clear_error();
 	return 0;

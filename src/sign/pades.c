@@ -6,8 +6,10 @@
  */
 #include "sign/sign_int.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/bio.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/sha.h>
@@ -281,14 +283,21 @@ struct pv {
 static void
 coverage(const struct lpdf_sig *s, struct sign_report *r, int sig)
 {
+	char fr[320], en[320];
+
 	if (!s->range_ok) {
 		rep_add(r, sig, "byte_range", 0, 0, "ByteRange incorrect : il doit couvrir tout le "
 			"fichier sauf /Contents", "bad ByteRange: it must cover the whole file but "
 			"/Contents");
 		return;
 	}
-	rep_add(r, sig, "byte_range", 1, 0, "ByteRange couvre la révision sauf /Contents",
-		"ByteRange covers the revision but /Contents");
+	snprintf(fr, sizeof(fr), "ByteRange couvre la révision sauf /Contents : octets 0 à %zu "
+		 "sauf %zu à %zu (%zu octets signés)", s->revision_end, s->range[1], s->range[2],
+		 s->covered);
+	snprintf(en, sizeof(en), "ByteRange covers the revision but /Contents: bytes 0 to %zu "
+		 "except %zu to %zu (%zu bytes signed)", s->revision_end, s->range[1], s->range[2],
+		 s->covered);
+	rep_add(r, sig, "byte_range", 1, 0, fr, en);
 }
 
 /* After the CMS check: changed bytes (core failed), or later revisions. */
@@ -319,6 +328,87 @@ modified(const struct lpdf_sig *s, struct sign_report *r, int sig)
 	rep_add(r, sig, "modified", 1, 1, fr, en);
 }
 
+/* The bytes a ByteRange covers as a BIO that OpenSSL's CMS_verify digests
+ * as it reads: read from the PDF's file through lpdf_sig_read, RANGE_WIN
+ * at a time (never the whole revision in memory). */
+#define RANGE_WIN (64u << 10)
+
+struct range_bio {
+	const struct lpdf_sig *s;
+	size_t pos;                     /* next byte of the covered ones */
+	size_t off, fill;               /* what of win is left to hand out */
+	unsigned char win[RANGE_WIN];
+};
+
+static int
+range_read(BIO *b, char *out, int outl)
+{
+	struct range_bio *rb = BIO_get_data(b);
+	size_t n;
+
+	if (outl <= 0)
+		return 0;
+	if (rb->off == rb->fill) {
+		n = rb->s->covered - rb->pos < RANGE_WIN ? rb->s->covered - rb->pos : RANGE_WIN;
+		if (n == 0)
+			return 0;
+		if (lpdf_sig_read(rb->s, rb->pos, rb->win, n))
+			return -1;
+		rb->pos += n;
+		rb->off = 0;
+		rb->fill = n;
+	}
+	n = rb->fill - rb->off < (size_t)outl ? rb->fill - rb->off : (size_t)outl;
+	memcpy(out, rb->win + rb->off, n);
+	rb->off += n;
+	return (int)n;
+}
+
+static long
+range_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct range_bio *rb = BIO_get_data(b);
+
+	(void)num;
+	(void)ptr;
+	if (cmd == BIO_CTRL_FLUSH)
+		return 1;
+	if (cmd == BIO_CTRL_EOF)
+		return rb->pos == rb->s->covered && rb->off == rb->fill;
+	return 0;
+}
+
+static BIO_METHOD *range_meth;
+static pthread_once_t range_once = PTHREAD_ONCE_INIT;
+
+static void
+range_meth_init(void)
+{
+	BIO_METHOD *m = BIO_meth_new(BIO_TYPE_SOURCE_SINK | 0x70, "PDF ByteRange");
+
+	if (m && (!BIO_meth_set_read(m, range_read) || !BIO_meth_set_ctrl(m, range_ctrl))) {
+		BIO_meth_free(m);
+		m = NULL;
+	}
+	range_meth = m;
+}
+
+/* A BIO over s's covered bytes (rb its state, the caller's), NULL if none. */
+static BIO *
+range_bio(const struct lpdf_sig *s, struct range_bio *rb)
+{
+	BIO *b;
+
+	pthread_once(&range_once, range_meth_init);
+	if (!range_meth || !(b = BIO_new(range_meth)))
+		return NULL;
+	rb->s = s;
+	rb->pos = rb->off = rb->fill = 0;
+	BIO_set_data(b, rb);
+	BIO_set_init(b, 1);
+	return b;
+}
+
 static int
 one_pdf_sig(void *arg, size_t idx, const struct lpdf_sig *s, struct lerr *e)
 {
@@ -326,6 +416,8 @@ one_pdf_sig(void *arg, size_t idx, const struct lpdf_sig *s, struct lerr *e)
 	int sig = rep_sig(v->r, s->field);
 	const unsigned char *p = s->cms;
 	CMS_ContentInfo *cms = s->cmslen ? d2i_CMS_ContentInfo(NULL, &p, (long)s->cmslen) : NULL;
+	struct range_bio *rb = malloc(sizeof(*rb));
+	BIO *data = NULL;
 
 	(void)idx;
 	(void)e;
@@ -338,24 +430,28 @@ one_pdf_sig(void *arg, size_t idx, const struct lpdf_sig *s, struct lerr *e)
 	else if (!cms)
 		rep_add(v->r, sig, "format", 0, 0, "/Contents n'est pas une signature CMS lisible",
 			"/Contents is not a readable CMS signature");
+	else if (s->range_ok && (!rb || !(data = range_bio(s, rb))))
+		rep_add(v->r, sig, "core", 0, 0, "octets signés illisibles", "cannot read the signed bytes");
 	else if (s->range_ok)
-		cms_check(v->o, v->t, cms, s->data.data, s->data.len, v->r, sig);
+		cms_check(v->o, v->t, cms, data, v->r, sig);
 	modified(s, v->r, sig);
+	BIO_free(data);
+	free(rb);
 	CMS_ContentInfo_free(cms);
 	ERR_clear_error();
 	return 0;
 }
 
 int
-pades_verify(const struct sign_verify_opts *o, struct trust *t, const void *in, size_t inlen,
-	     struct sign_report *r, struct lerr *e)
+pades_verify_fd(const struct sign_verify_opts *o, struct trust *t, int fd, struct sign_report *r,
+		struct lerr *e)
 {
 	struct pv v = { o, t, r };
 	size_t n = 0;
 	int rc;
 
 	snprintf(r->format, sizeof(r->format), "pades");
-	if ((rc = lpdf_signatures(in, inlen, one_pdf_sig, &v, &n, e)))
+	if ((rc = lpdf_signatures_fd(fd, one_pdf_sig, &v, &n, e)))
 		return rc;
 	if (!n)
 		rep_add(r, -1, "signature_present", 0, 0, "aucune signature dans le PDF",

@@ -201,6 +201,14 @@ void sign_report_fini(struct sign_report *r);
  * error when it could not (unreadable trust dir, out of memory). */
 int sign_verify(const struct sign_verify_opts *o, const void *in, size_t inlen,
 		struct sign_report *r, struct lerr *e) LERR_WUR;
+/* The same for the file fd: a PDF ("%PDF-") is verified from the file, never
+ * held in memory (up to LPDF_MAX_DOC bytes); another file is read into
+ * memory when at most max bytes (LERR_TOOLARGE beyond) and verified as
+ * sign_verify does. */
+int sign_verify_fd(const struct sign_verify_opts *o, int fd, size_t max, struct sign_report *r,
+		   struct lerr *e) LERR_WUR;
+/* 1 when the file fd starts with "%PDF-". */
+int sign_verify_is_pdf(int fd);
 /* The HTTP API's entry: configured trust dir and OCSP, optional data. */
 int sign_verify_buffer(const void *in, size_t inlen, const void *data, size_t datalen,
 		       const char *data_name, struct sign_report *r, struct lerr *e) LERR_WUR;

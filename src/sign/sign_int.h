@@ -110,13 +110,16 @@ int rep_sig(struct sign_report *r, const char *id);
 /* verify.c / cades.c */
 struct CMS_ContentInfo_st;
 struct CMS_SignerInfo_st;
+/* The CMS over the signed data read from the BIO data (NULL: no data, the
+ * core check fails), its signer and chain: checks of signature sig. */
 void cms_check(const struct sign_verify_opts *o, struct trust *t, struct CMS_ContentInfo_st *cms,
-	       const void *d, size_t dlen, struct sign_report *r, int sig);
+	       BIO *data, struct sign_report *r, int sig);
 /* pades.c: the signature time-stamp (unsigned attribute) of a SignerInfo. */
 void cms_timestamp(struct CMS_SignerInfo_st *si, struct trust *t,
 		   struct sign_report *r, int sig, time_t *tst);
-int pades_verify(const struct sign_verify_opts *o, struct trust *t, const void *in,
-		 size_t inlen, struct sign_report *r, struct lerr *e) LERR_WUR;
+/* A PDF's signatures, the PDF read from its file fd (never whole). */
+int pades_verify_fd(const struct sign_verify_opts *o, struct trust *t, int fd,
+		    struct sign_report *r, struct lerr *e) LERR_WUR;
 int cades_verify(const struct sign_verify_opts *o, struct trust *t, const void *in,
 		 size_t inlen, struct sign_report *r, struct lerr *e) LERR_WUR;
 int key_usage_check(X509 *cert, struct sign_report *r, int sig);

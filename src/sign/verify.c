@@ -10,9 +10,13 @@
  */
 #include "sign/sign_int.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <libxml/c14n.h>
@@ -20,6 +24,8 @@
 #include <xmlsec/list.h>
 
 #include "core/config.h"
+#include "core/spool.h"
+#include "pdf/pdf.h"
 
 struct vsig {
 	struct sign_report *r;
@@ -1086,9 +1092,30 @@ looks_xml(const unsigned char *p, size_t n)
 	return i < n && p[i] == '<';
 }
 
-int
-sign_verify(const struct sign_verify_opts *o, const void *in, size_t inlen,
-	    struct sign_report *r, struct lerr *e)
+/* A PDF given in memory goes the way of one in a file: a memory file. */
+static int
+pades_verify_mem(const struct sign_verify_opts *o, struct trust *t, const void *in, size_t inlen,
+		 struct sign_report *r, struct lerr *e)
+{
+	int fd = memfd_create("liasse-verify", MFD_CLOEXEC), rc;
+	size_t done = 0;
+	ssize_t w = 0;
+
+	while (fd >= 0 && done < inlen && (w = write(fd, (const char *)in + done, inlen - done)) > 0)
+		done += (size_t)w;
+	if (fd < 0 || done < inlen)
+		rc = lerr_set(e, LERR_INTERNAL, NULL, "cannot verify the PDF: no memory file");
+	else
+		rc = pades_verify_fd(o, t, fd, r, e);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* in (inlen bytes), or the PDF of fd when fd >= 0. */
+static int
+verify_run(const struct sign_verify_opts *o, const void *in, size_t inlen, int fd,
+	   struct sign_report *r, struct lerr *e)
 {
 	struct trust t;
 	const char *dir = o->trust_dir ? o->trust_dir : config_str("trust_dir");
@@ -1097,10 +1124,12 @@ sign_verify(const struct sign_verify_opts *o, const void *in, size_t inlen,
 
 	if ((rc = sign_init(e)) || (rc = trust_load(&t, dir, e)))
 		return rc;
-	if (looks_xml(in, inlen))
+	if (fd >= 0)
+		rc = pades_verify_fd(o, &t, fd, r, e);
+	else if (looks_xml(in, inlen))
 		rc = verify_xml(o, &t, in, inlen, r, e);
 	else if (inlen >= 5 && !memcmp(in, "%PDF-", 5))
-		rc = pades_verify(o, &t, in, inlen, r, e);
+		rc = pades_verify_mem(o, &t, in, inlen, r, e);
 	else
 		rc = cades_verify(o, &t, in, inlen, r, e);
 	trust_fini(&t);
@@ -1108,6 +1137,56 @@ sign_verify(const struct sign_verify_opts *o, const void *in, size_t inlen,
 	for (i = 0; i < r->n; i++)
 		if (!r->checks[i].ok)
 			r->valid = 0;
+	return rc;
+}
+
+int
+sign_verify(const struct sign_verify_opts *o, const void *in, size_t inlen,
+	    struct sign_report *r, struct lerr *e)
+{
+	return verify_run(o, in, inlen, -1, r, e);
+}
+
+int
+sign_verify_is_pdf(int fd)
+{
+	char head[5];
+
+	return !spool_read_at(fd, head, sizeof(head), 0) && !memcmp(head, "%PDF-", 5);
+}
+
+int
+sign_verify_fd(const struct sign_verify_opts *o, int fd, size_t max, struct sign_report *r,
+	       struct lerr *e)
+{
+	char chunk[65536];
+	struct stat st;
+	struct buf in;
+	int rc;
+
+	if (fstat(fd, &st))
+		return lerr_set(e, LERR_INTERNAL, NULL, "cannot read the file: %s", strerror(errno));
+	if (sign_verify_is_pdf(fd))
+		return verify_run(o, NULL, 0, fd, r, e);
+	if ((uint64_t)st.st_size > max) {
+		lerr_set(e, LERR_TOOLARGE, NULL, "the file is %lld bytes, more than %zu: a signed XML "
+			 "or CMS file is verified in memory", (long long)st.st_size, max);
+		lerr_hint(e, "only a PDF is verified from its file whatever its size (up to %lu MiB)",
+			  LPDF_MAX_DOC >> 20);
+		return LERR_TOOLARGE;
+	}
+	buf_init(&in, max);
+	rc = 0;
+	for (off_t at = 0; !rc && at < st.st_size; at += (off_t)sizeof(chunk)) {
+		size_t n = st.st_size - at < (off_t)sizeof(chunk) ? (size_t)(st.st_size - at) :
+			   sizeof(chunk);
+
+		if (spool_read_at(fd, chunk, n, at) || buf_add(&in, chunk, n))
+			rc = lerr_set(e, LERR_INTERNAL, NULL, "cannot read the file");
+	}
+	if (!rc)
+		rc = verify_run(o, in.data, in.len, -1, r, e);
+	buf_fini(&in);
 	return rc;
 }
 

@@ -1,7 +1,8 @@
 /*
  * fuzz_pdf.c - libFuzzer target for pdf/ (MuPDF): the input is opened as
  * signing would (lpdf_check), its signature fields listed with their
- * ByteRange and /Contents (lpdf_signatures, what verification reads), and,
+ * ByteRange and /Contents (lpdf_signatures, what verification reads: the
+ * covered bytes read back from its file by lpdf_sig_read), and,
  * when it opens, stamped (lpdf_stamp); the stamped output must start with
  * the input's bytes.  The same input is also read as an organisation's
  * logo (lpdf_image_check: PNG/JPEG recognised and decoded by MuPDF).  MuPDF's allocations are capped (LPDF_MAX_HEAP): an
@@ -20,11 +21,20 @@ static int
 each(void *arg, size_t idx, const struct lpdf_sig *s, struct lerr *e)
 {
 	size_t *sum = arg;
+	unsigned char win[4096];
 
 	(void)idx;
 	(void)e;
-	if (s->range_ok && s->data.len != s->range[1] + s->range[3])
+	if (s->range_ok && s->covered != s->range[1] + s->range[3])
 		abort();        /* the covered bytes are the two ranges */
+	/* read from the file as verification reads them, a window at a time,
+	 * and not one byte beyond */
+	for (size_t at = 0; s->range_ok && at < s->covered; at += sizeof(win))
+		if (lpdf_sig_read(s, at, win, s->covered - at < sizeof(win) ? s->covered - at :
+				  sizeof(win)))
+			abort();
+	if (!lpdf_sig_read(s, s->covered, win, 1))
+		abort();
 	*sum += s->cmslen;
 	return 0;
 }

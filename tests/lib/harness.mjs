@@ -320,9 +320,11 @@ class Harness {
 	}
 
 	/* admin CLI */
+	// opts.wrap: a command liasse runs under (['/usr/bin/time', '-v']).
 	cli(args, opts = {}) {
 		const conf = opts.config || this.cliConfig();
-		return run(liasseBin, ['-c', conf, ...args], {
+		const [cmd, ...pre] = opts.wrap ? [...opts.wrap, liasseBin] : [liasseBin];
+		return run(cmd, [...pre, '-c', conf, ...args], {
 			env: { ...process.env, ...buildTreeEnv, ...(opts.env || {}) },
 			input: opts.input,
 		});
