@@ -21,14 +21,10 @@ import { spawnSync } from 'node:child_process';
 import { newHarness, acteMeta, PASSWORD, OFFICIAL_A } from '../tests/lib/harness.mjs';
 import { makePki } from '../tests/lib/pki.mjs';
 import { makePdf } from '../tests/lib/pdf.mjs';
+import { numArg } from './args.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-	const i = args.indexOf(name);
-	return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const MIB = opt('-m', 150);
-const ROUNDS = opt('-r', 2);
+const MIB = numArg('-m', 150);
+const ROUNDS = numArg('-r', 2);
 const PIN = 'banc-essai-15';
 const mb = (kb) => (kb / 1024).toFixed(1);
 

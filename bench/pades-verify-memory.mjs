@@ -17,14 +17,10 @@ import path from 'node:path';
 import { newHarness, multipart } from '../tests/lib/harness.mjs';
 import { makePki } from '../tests/lib/pki.mjs';
 import { makePdf } from '../tests/lib/pdf.mjs';
+import { numArg } from './args.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-	const i = args.indexOf(name);
-	return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const MIB = opt('-m', 150);
-const ROUNDS = opt('-r', 2);
+const MIB = numArg('-m', 150);
+const ROUNDS = numArg('-r', 2);
 const mb = (kb) => (kb / 1024).toFixed(1);
 
 async function main() {

@@ -17,14 +17,10 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { newHarness, PASSWORD, OFFICIAL_A, topBuilddir } from '../tests/lib/harness.mjs';
 import { makePki } from '../tests/lib/pki.mjs';
+import { numArg } from './args.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-	const i = args.indexOf(name);
-	return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const N = opt('-n', 100);
-const ROUNDS = opt('-r', 3);
+const N = numArg('-n', 100);
+const ROUNDS = numArg('-r', 3);
 const PIN = 'banc-essai-42';
 const RAW = path.join(topBuilddir, 'bench/queue-sign-raw');
 
