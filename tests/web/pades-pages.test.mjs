@@ -88,7 +88,8 @@ test('the Logo page: a PNG chosen with the file input, a text file refused in Fr
 	assert.equal(await h.psql("SELECT actor FROM journal WHERE action = 'organisation.logo'"), `person:${ORGADMIN}`);
 	page.once('dialog', (d) => d.accept());
 	await page.getByRole('button', { name: 'Retirer le logo' }).click();
-	assert.match(await page.locator('.flash.ok').textContent(), /Logo retiré/);
+	// the page before had a .flash.ok too ("Logo enregistré"): wait for the new one
+	await page.locator('.flash.ok', { hasText: /Logo retiré/ }).waitFor({ timeout: 60000 });
 	assert.equal(await h.psql('SELECT count(*) FROM org_logo'), '0');
 	await ctx.close();
 });
@@ -105,7 +106,8 @@ test('an agent gives an acknowledged act\'s publication date on its page', async
 	const fr = (d) => `${String(d.getUTCDate()).padStart(2, '0')}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${d.getUTCFullYear()}`;
 	await page.getByLabel('Date de publication (jj/mm/aaaa)').fill(fr(future));
 	await page.getByRole('button', { name: 'Enregistrer la date' }).click();
-	assert.match(await page.locator('main').textContent(), /la date de publication ne peut pas être dans le futur/);
+	// the answer's page, waited for (the form's page is still there when click() returns)
+	await page.getByText(/la date de publication ne peut pas être dans le futur/).first().waitFor({ timeout: 60000 });
 	await page.goto(`${base}/documents/${p.json.id}`);
 	await page.getByLabel('Date de publication (jj/mm/aaaa)').fill(fr(new Date()));
 	await page.getByRole('button', { name: 'Enregistrer la date' }).click();
