@@ -256,8 +256,16 @@ class Harness {
 	}
 
 	// Row count of every table of the liasse database: a refused request
-	// must leave all of them unchanged.
+	// must leave all of them unchanged.  The workers' jobs for earlier
+	// documents (an act's transmission attempt journals and raises an event)
+	// are let finish first, so that they do not land between two snapshots:
+	// it waits, up to 20 s, until no job is due (a job being worked on is
+	// due until it is done or rescheduled).  A test whose jobs stay due (no
+	// worker running) still gets its counts after the wait.
 	async snapshot() {
+		for (let t0 = Date.now(); Date.now() - t0 < 20000; await sleep(50))
+			if (await this.psql('SELECT count(*) FROM job WHERE done_at IS NULL AND run_at <= now()') === '0')
+				break;
 		const out = await this.psql(
 			"SELECT table_schema || '.' || table_name, " +
 			"(xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', " +
