@@ -319,6 +319,9 @@ test('a courrier simple through S²LOW lands on its act and is answered through 
 	assert.equal(letter.code, '2-1');
 	assert.equal(letter.date, '2017-07-25');
 	assert.ok(letter.files.some((f) => f.name.endsWith('-2-1_1.pdf')), JSON.stringify(letter.files));
+	// marked read once the letter is stored: after it shows in the API
+	for (const t0 = Date.now(); !fake.tx.get(id).lu && Date.now() - t0 < 30000;)
+		await new Promise((res) => setTimeout(res, 100));
 	assert.equal(fake.tx.get(id).lu, true, 'marked read in S²LOW');
 	assert.equal(await h.psql(`SELECT remote_id FROM letter WHERE id = ${letter.id}`), id);
 
