@@ -549,7 +549,6 @@ s2low_send(struct xmit_job *x, struct lerr *e)
 	enum xmit_outcome out = XMIT_UNSENT;
 	char url[1200], msg[600];
 	long status = 0;
-	CURLcode cc;
 
 	if (url_of(url, sizeof(url), x->settings, pes ? P_PES_POST : P_ACTE_POST, NULL, e))
 		return XMIT_REFUSED;
@@ -561,14 +560,9 @@ s2low_send(struct xmit_job *x, struct lerr *e)
 	for (int i = 0; i < ps->n; i++)
 		if (xmit_mime_spool(m, ps->p[i].field, ps->p[i].name, ps->p[i].type, ps->p[i].f, ps->p[i].size, e))
 			goto out;
-	curl_easy_setopt(xc.h, CURLOPT_URL, url);
-	curl_easy_setopt(xc.h, CURLOPT_MIMEPOST, m);
-	cc = curl_easy_perform(xc.h);
-	curl_easy_getinfo(xc.h, CURLINFO_RESPONSE_CODE, &status);
-	if (cc != CURLE_OK) {
-		out = xmit_curl_unsent(cc) ? XMIT_UNSENT : XMIT_UNCERTAIN;
-		xmit_curl_error(&xc, cc, "the POST to S²LOW", e);
-	} else if (status != 200) {
+	if ((out = xmit_mime_post(&xc, url, m, "the POST to S²LOW", &status, e)) != XMIT_SENT)
+		goto out;
+	if (status != 200) {
 		/* S²LOW answers 200 to its API; anything else is the web server's */
 		out = status >= 500 || status == 401 || status == 403 ? XMIT_UNSENT : XMIT_REFUSED;
 		lerr_set(e, out == XMIT_REFUSED ? LERR_INVALID : LERR_UNAVAILABLE, NULL, "S²LOW answered HTTP %ld", status);
@@ -883,7 +877,6 @@ xmit_s2low_reply(json_t *settings, const char *prefdoc, int type_envoie, const c
 	curl_mime *m = NULL;
 	char url[1200], v[16];
 	long status = 0;
-	CURLcode cc;
 
 	if (url_of(url, sizeof(url), settings, P_PREF_REPLY, NULL, e) || !*prefdoc ||
 	    strspn(prefdoc, "0123456789") != strlen(prefdoc))
@@ -902,18 +895,13 @@ xmit_s2low_reply(json_t *settings, const char *prefdoc, int type_envoie, const c
 				    files[i].f, files[i].size, e))
 			goto out;
 	}
-	curl_easy_setopt(xc.h, CURLOPT_URL, url);
-	curl_easy_setopt(xc.h, CURLOPT_MIMEPOST, m);
-	cc = curl_easy_perform(xc.h);
-	curl_easy_getinfo(xc.h, CURLINFO_RESPONSE_CODE, &status);
-	if (cc != CURLE_OK) {
-		out = xmit_curl_unsent(cc) ? XMIT_UNSENT : XMIT_UNCERTAIN;
-		xmit_curl_error(&xc, cc, "the answer's POST to S²LOW", e);
-	} else if (status != 200) {
+	if ((out = xmit_mime_post(&xc, url, m, "the answer's POST to S²LOW", &status, e)) != XMIT_SENT)
+		goto out;
+	out = XMIT_UNSENT;
+	if (status != 200)
 		lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW answered HTTP %ld to the answer", status);
-	} else if (!buf_add(&xc.body, "", 1)) {
+	else if (!buf_add(&xc.body, "", 1))
 		out = reply_answer(xc.body.data, id, idn, e);
-	}
 out:
 	curl_mime_free(m);
 	xmit_curl_close(&xc);
