@@ -1,20 +1,11 @@
 /*
  * once.c - the jobs that send an archive about an act already transmitted,
- * exactly once (README, "Exactly once"): the annulation 6-1 (cancel.c) and
- * the answers to the prefecture's letters (letters.c).  One flow for both;
- * a struct xmit_once says what differs: the row and its store calls, the
- * archive, what proves that an interrupted send arrived, the way through
- * S²LOW.
- *
- * In the job's transaction the row (its struct act_send) is loaded and
- * locked; an act without an @ctes transmission is refused.  Through S²LOW
- * the job's own via_s2low() makes one API call.  Over @ctes: a send left
- * 'sending' is reconciled first (the job's proof, else none: the same
- * archive is sent again once reconcile_wait has passed); the archive is
- * named once (kept in the row) and built into a spool; 'sending' is
- * committed before the POST, which runs outside any transaction; the
- * outcome is recorded in a new one.  A try that settles nothing is tried
- * again after a backoff, until transmit_max_tries refuses it.
+ * exactly once: the annulation 6-1 (cancel.c) and the answers to the
+ * prefecture's letters (letters.c).  One flow, the first send's (README,
+ * "Exactly once"): the row locked, an interrupted send reconciled, the
+ * archive named once and spooled, 'sending' committed before the POST, the
+ * outcome recorded in a new transaction, the backoff up to
+ * transmit_max_tries.  A struct xmit_once (xmit_int.h) says what differs.
  */
 #include "transmit/xmit_int.h"
 
