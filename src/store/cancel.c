@@ -16,14 +16,30 @@ copy(char *dst, size_t n, const char *src)
 	snprintf(dst, n, "%s", src ? src : "");
 }
 
+void
+sq_act_send(PGresult *r, int col, const char *doc_id, struct act_send *s)
+{
+	copy(s->doc_id, sizeof(s->doc_id), doc_id);
+	s->org_id = atoll(PQgetvalue(r, 0, col));
+	copy(s->siren, sizeof(s->siren), PQgetvalue(r, 0, col + 1));
+	copy(s->connector, sizeof(s->connector), PQgetvalue(r, 0, col + 2));
+	copy(s->remote_id, sizeof(s->remote_id), PQgetvalue(r, 0, col + 3));
+	copy(s->idacte, sizeof(s->idacte), PQgetvalue(r, 0, col + 4));
+	copy(s->state, sizeof(s->state), PQgetvalue(r, 0, col + 5));
+	copy(s->name, sizeof(s->name), PQgetvalue(r, 0, col + 6));
+	s->sends = atoi(PQgetvalue(r, 0, col + 7));
+	s->tries = atoi(PQgetvalue(r, 0, col + 8));
+	s->sending_age_s = atoll(PQgetvalue(r, 0, col + 9));
+}
+
 int
 store_cancel_load(struct store_conn *c, const char *doc_id, struct cancel_row *k, struct lerr *e)
 {
 	struct sqlp p[1] = { SQLP_TEXT(doc_id) };
 	PGresult *r = NULL;
-	int rc = sq_exec(c, "SELECT d.state, d.org_id, o.siren, coalesce(t.connector, ''), coalesce(t.match_key, ''),"
-			 " coalesce(t.remote_id, ''), coalesce(k.state, ''), coalesce(k.sends, 0), coalesce(k.tries, 0),"
-			 " coalesce(k.remote_name, ''),"
+	int rc = sq_exec(c, "SELECT d.state, d.org_id, o.siren, coalesce(t.connector, ''), coalesce(t.remote_id, ''),"
+			 " coalesce(t.match_key, ''), coalesce(k.state, ''), coalesce(k.remote_name, ''),"
+			 " coalesce(k.sends, 0), coalesce(k.tries, 0),"
 			 " coalesce(extract(epoch FROM now() - k.sending_since)::bigint, 0)"
 			 " FROM document d JOIN organisation o ON o.id = d.org_id"
 			 " LEFT JOIN transmission t ON t.doc_id = d.id LEFT JOIN cancellation k ON k.doc_id = d.id"
@@ -32,44 +48,25 @@ store_cancel_load(struct store_conn *c, const char *doc_id, struct cancel_row *k
 	if (rc)
 		return rc;
 	memset(k, 0, sizeof(*k));
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return lerr_set(e, LERR_NOTFOUND, NULL, "no document %s", doc_id);
+	if (PQntuples(r) == 0)
+		rc = lerr_set(e, LERR_NOTFOUND, NULL, "no document %s", doc_id);
+	else {
+		copy(k->doc_state, sizeof(k->doc_state), PQgetvalue(r, 0, 0));
+		sq_act_send(r, 1, doc_id, &k->s);
 	}
-	copy(k->doc_id, sizeof(k->doc_id), doc_id);
-	copy(k->doc_state, sizeof(k->doc_state), PQgetvalue(r, 0, 0));
-	k->org_id = atoll(PQgetvalue(r, 0, 1));
-	copy(k->siren, sizeof(k->siren), PQgetvalue(r, 0, 2));
-	copy(k->connector, sizeof(k->connector), PQgetvalue(r, 0, 3));
-	copy(k->idacte, sizeof(k->idacte), PQgetvalue(r, 0, 4));
-	copy(k->remote_id, sizeof(k->remote_id), PQgetvalue(r, 0, 5));
-	copy(k->state, sizeof(k->state), PQgetvalue(r, 0, 6));
-	k->sends = atoi(PQgetvalue(r, 0, 7));
-	k->tries = atoi(PQgetvalue(r, 0, 8));
-	copy(k->remote_name, sizeof(k->remote_name), PQgetvalue(r, 0, 9));
-	k->sending_age_s = atoll(PQgetvalue(r, 0, 10));
 	PQclear(r);
-	return 0;
+	return rc;
 }
 
 int
-store_cancel_start_send(struct store_conn *c, const struct cancel_row *k, long long job_id, int lease_s,
+store_cancel_start_send(struct store_conn *c, const struct act_send *s, long long job_id, int lease_s,
 			struct lerr *e)
 {
-	char job[24], lease[16];
-	int rc;
+	struct sqlp p[2] = { SQLP_TEXT(s->doc_id), SQLP_TEXT(s->name) };
+	int rc = sq_exec(c, "UPDATE cancellation SET state = 'sending', sends = sends + 1, remote_name = $2,"
+			 " sending_since = now(), updated_at = now() WHERE doc_id = $1::uuid", p, 2, NULL, e);
 
-	snprintf(job, sizeof(job), "%lld", job_id);
-	snprintf(lease, sizeof(lease), "%d", lease_s);
-	struct sqlp p[2] = { SQLP_TEXT(k->doc_id), SQLP_TEXT(k->remote_name) };
-	rc = sq_exec(c, "UPDATE cancellation SET state = 'sending', sends = sends + 1, remote_name = $2,"
-		     " sending_since = now(), updated_at = now() WHERE doc_id = $1::uuid", p, 2, NULL, e);
-	if (!rc) {
-		struct sqlp q[2] = { SQLP_TEXT(job), SQLP_TEXT(lease) };
-		rc = sq_exec(c, "UPDATE job SET run_at = now() + $2::int * interval '1 second'"
-			     " WHERE id = $1::bigint", q, 2, NULL, e);
-	}
-	return rc;
+	return rc ? rc : sq_job_lease(c, job_id, lease_s, e);
 }
 
 /* sent, new (certainly not sent) or refused (the document back to
@@ -90,18 +87,22 @@ store_cancel_outcome(struct store_conn *c, const char *doc_id, const char *state
 }
 
 int
-store_cancel_retry_later(struct store_conn *c, const char *doc_id, const char *error, int delay_s,
+store_cancel_settle(struct store_conn *c, const struct act_send *s, const char *state, const char *name,
+		    const char *error, struct lerr *e)
+{
+	(void)name;
+	return store_cancel_outcome(c, s->doc_id, state, error, e);
+}
+
+int
+store_cancel_retry_later(struct store_conn *c, const struct act_send *s, const char *error, int delay_s,
 			 struct lerr *e)
 {
-	char delay[16];
+	struct sqlp p[2] = { SQLP_TEXT(s->doc_id), SQLP_TEXT(error) };
+	int rc = sq_exec(c, "UPDATE cancellation SET tries = tries + 1, last_error = $2, updated_at = now()"
+			 " WHERE doc_id = $1::uuid", p, 2, NULL, e);
 
-	snprintf(delay, sizeof(delay), "%d", delay_s);
-	struct sqlp p[3] = { SQLP_TEXT(doc_id), SQLP_TEXT(error), SQLP_TEXT(delay) };
-	return sq_exec(c, "WITH k AS (UPDATE cancellation SET tries = tries + 1, last_error = $2,"
-		       "  updated_at = now() WHERE doc_id = $1::uuid)"
-		       " INSERT INTO job (kind, doc_id, run_at, last_error)"
-		       " VALUES ('cancel', $1::uuid, now() + $3::int * interval '1 second', $2)",
-		       p, 3, NULL, e);
+	return rc ? rc : sq_job_later(c, "cancel", s->doc_id, error, delay_s, e);
 }
 
 /* The ARAnnulation came: the document cancelled, unless it cannot take it
@@ -130,19 +131,11 @@ int
 store_cancel_find(struct store_conn *c, long long org_id, const char *envelope, char doc_id[37], struct lerr *e)
 {
 	char org[24];
-	PGresult *r = NULL;
-	int rc;
 
 	snprintf(org, sizeof(org), "%lld", org_id);
 	struct sqlp p[2] = { SQLP_TEXT(org), SQLP_TEXT(envelope) };
-	doc_id[0] = '\0';
-	if ((rc = sq_exec(c, "SELECT doc_id FROM cancellation WHERE org_id = $1::bigint"
-			  " AND remote_name LIKE '___-' || $2 || '.tar.gz' LIMIT 1", p, 2, &r, e)))
-		return rc;
-	if (PQntuples(r) > 0)
-		copy(doc_id, 37, PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return 0;
+	return sq_doc_id(c, "SELECT doc_id FROM cancellation WHERE org_id = $1::bigint"
+			 " AND remote_name LIKE '___-' || $2 || '.tar.gz' LIMIT 1", p, 2, doc_id, e);
 }
 
 int

@@ -114,11 +114,11 @@ store_letter_answer_load(struct store_conn *c, const char *doc_id, struct letter
 {
 	struct sqlp p[1] = { SQLP_TEXT(doc_id) };
 	PGresult *r = NULL;
-	int rc = sq_exec(c, "SELECT l.id, l.org_id, o.siren, coalesce(t.connector, ''), coalesce(t.remote_id, ''),"
-			 " l.idacte, l.answer_code, coalesce(l.date_courrier::text, ''), l.answer_state,"
-			 " coalesce(l.answer_name, ''), l.answer_sends, l.answer_tries,"
-			 " coalesce(extract(epoch FROM now() - l.answer_sending_since)::bigint, 0),"
-			 " coalesce(l.remote_id, ''), coalesce(d.meta->>'type_piece', '')"
+	int rc = sq_exec(c, "SELECT l.id, coalesce(l.remote_id, ''), coalesce(d.meta->>'type_piece', ''), l.answer_code,"
+			 " coalesce(l.date_courrier::text, ''), l.org_id, o.siren, coalesce(t.connector, ''),"
+			 " coalesce(t.remote_id, ''), l.idacte, l.answer_state, coalesce(l.answer_name, ''),"
+			 " l.answer_sends, l.answer_tries,"
+			 " coalesce(extract(epoch FROM now() - l.answer_sending_since)::bigint, 0)"
 			 " FROM letter l JOIN organisation o ON o.id = l.org_id JOIN document d ON d.id = l.doc_id"
 			 " LEFT JOIN transmission t ON t.doc_id = l.doc_id"
 			 " WHERE l.doc_id = $1::uuid AND l.answer_state IN ('new', 'sending')"
@@ -129,22 +129,12 @@ store_letter_answer_load(struct store_conn *c, const char *doc_id, struct letter
 	memset(a, 0, sizeof(*a));
 	*found = PQntuples(r) > 0;
 	if (*found) {
-		a->id = atoll(PQgetvalue(r, 0, 0));
-		a->org_id = atoll(PQgetvalue(r, 0, 1));
-		copy(a->doc_id, sizeof(a->doc_id), doc_id);
-		copy(a->siren, sizeof(a->siren), PQgetvalue(r, 0, 2));
-		copy(a->connector, sizeof(a->connector), PQgetvalue(r, 0, 3));
-		copy(a->remote_id, sizeof(a->remote_id), PQgetvalue(r, 0, 4));
-		copy(a->idacte, sizeof(a->idacte), PQgetvalue(r, 0, 5));
-		copy(a->code, sizeof(a->code), PQgetvalue(r, 0, 6));
-		copy(a->date, sizeof(a->date), PQgetvalue(r, 0, 7));
-		copy(a->state, sizeof(a->state), PQgetvalue(r, 0, 8));
-		copy(a->name, sizeof(a->name), PQgetvalue(r, 0, 9));
-		a->sends = atoi(PQgetvalue(r, 0, 10));
-		a->tries = atoi(PQgetvalue(r, 0, 11));
-		a->sending_age_s = atoll(PQgetvalue(r, 0, 12));
-		copy(a->letter_remote, sizeof(a->letter_remote), PQgetvalue(r, 0, 13));
-		copy(a->type_piece, sizeof(a->type_piece), PQgetvalue(r, 0, 14));
+		sq_act_send(r, 5, doc_id, &a->s);
+		a->s.id = atoll(PQgetvalue(r, 0, 0));
+		copy(a->letter_remote, sizeof(a->letter_remote), PQgetvalue(r, 0, 1));
+		copy(a->type_piece, sizeof(a->type_piece), PQgetvalue(r, 0, 2));
+		copy(a->code, sizeof(a->code), PQgetvalue(r, 0, 3));
+		copy(a->date, sizeof(a->date), PQgetvalue(r, 0, 4));
 	}
 	PQclear(r);
 	return 0;
@@ -174,12 +164,12 @@ store_letter_answer_files(struct store_conn *c, long long letter_id,
 }
 
 int
-store_letter_answer_state(struct store_conn *c, long long letter_id, const char *state, const char *name,
+store_letter_answer_state(struct store_conn *c, const struct act_send *s, const char *state, const char *name,
 			  const char *error, struct lerr *e)
 {
 	char id[24];
 
-	snprintf(id, sizeof(id), "%lld", letter_id);
+	snprintf(id, sizeof(id), "%lld", s->id);
 	struct sqlp p[4] = { SQLP_TEXT(id), SQLP_TEXT(state), SQLP_TEXT(name), SQLP_TEXT(error) };
 	return sq_exec(c, "UPDATE letter SET answer_state = $2, answer_name = coalesce($3, answer_name),"
 		       " answer_error = $4,"
@@ -189,55 +179,26 @@ store_letter_answer_state(struct store_conn *c, long long letter_id, const char 
 }
 
 int
-store_letter_answer_retry(struct store_conn *c, const char *doc_id, long long letter_id, const char *error,
-			  int delay_s, struct lerr *e)
+store_letter_answer_retry(struct store_conn *c, const struct act_send *s, const char *error, int delay_s,
+			  struct lerr *e)
 {
-	char id[24], delay[16];
+	char id[24];
 
-	snprintf(id, sizeof(id), "%lld", letter_id);
-	snprintf(delay, sizeof(delay), "%d", delay_s);
-	struct sqlp p[4] = { SQLP_TEXT(doc_id), SQLP_TEXT(id), SQLP_TEXT(error), SQLP_TEXT(delay) };
-	return sq_exec(c, "WITH l AS (UPDATE letter SET answer_tries = answer_tries + 1, answer_error = $3"
-		       "  WHERE id = $2::bigint)"
-		       " INSERT INTO job (kind, doc_id, run_at, last_error)"
-		       " VALUES ('letter_answer', $1::uuid, now() + $4::int * interval '1 second', $3)",
-		       p, 4, NULL, e);
+	snprintf(id, sizeof(id), "%lld", s->id);
+	struct sqlp p[2] = { SQLP_TEXT(id), SQLP_TEXT(error) };
+	int rc = sq_exec(c, "UPDATE letter SET answer_tries = answer_tries + 1, answer_error = $2 WHERE id = $1::bigint",
+			 p, 2, NULL, e);
+
+	return rc ? rc : sq_job_later(c, "letter_answer", s->doc_id, error, delay_s, e);
 }
 
 int
-store_letter_answer_sending(struct store_conn *c, long long letter_id, const char *name, long long job_id,
-			    int lease_s, struct lerr *e)
+store_letter_answer_sending(struct store_conn *c, const struct act_send *s, long long job_id, int lease_s,
+			    struct lerr *e)
 {
-	char id[24], job[24], lease[16];
-	int rc;
+	int rc = store_letter_answer_state(c, s, "sending", s->name, NULL, e);
 
-	snprintf(id, sizeof(id), "%lld", letter_id);
-	snprintf(job, sizeof(job), "%lld", job_id);
-	snprintf(lease, sizeof(lease), "%d", lease_s);
-	if ((rc = store_letter_answer_state(c, letter_id, "sending", name, NULL, e)))
-		return rc;
-	struct sqlp q[2] = { SQLP_TEXT(job), SQLP_TEXT(lease) };
-	return sq_exec(c, "UPDATE job SET run_at = now() + $2::int * interval '1 second' WHERE id = $1::bigint",
-		       q, 2, NULL, e);
-}
-
-int
-store_xmit_find_remote(struct store_conn *c, long long org_id, const char *connector, const char *remote_id,
-		       char doc_id[37], struct lerr *e)
-{
-	char org[24];
-	PGresult *r = NULL;
-	int rc;
-
-	snprintf(org, sizeof(org), "%lld", org_id);
-	struct sqlp p[3] = { SQLP_TEXT(org), SQLP_TEXT(connector), SQLP_TEXT(remote_id) };
-	rc = sq_exec(c, "SELECT doc_id FROM transmission WHERE org_id = $1::bigint AND connector = $2"
-		     " AND remote_id = $3 ORDER BY created_at DESC LIMIT 1", p, 3, &r, e);
-	if (rc)
-		return rc;
-	copy(doc_id, 37, PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
-	PQclear(r);
-	return 0;
+	return rc ? rc : sq_job_lease(c, job_id, lease_s, e);
 }
 
 int

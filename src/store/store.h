@@ -625,30 +625,40 @@ int store_xmit_sent_each(struct store_conn *c, long long org_id, const char *con
 int store_xmit_recover(struct store_conn *c, int lease_s, struct lerr *e) LERR_WUR;
 
 /* ---- the annulation of an acknowledged act (cancel.c, 011_cancel_classification.sql) ---- */
-struct cancel_row {
+/* An archive about an act already sent, sent exactly once by its own job
+ * (src/transmit/once.c): the 6-1 (cancel.c) or an answer to a letter
+ * (letter.c).  The first member of each one's row. */
+struct act_send {
+	long long id;                /* the letter answered (0 for the 6-1, kept by doc_id) */
 	char doc_id[37];
-	char doc_state[24];
 	long long org_id;
 	char siren[10];
 	char connector[16];          /* of the act's transmission */
-	char idacte[128];            /* the act's IDActe (its transmission's match_key) */
 	char remote_id[128];         /* the act's S²LOW transaction */
+	char idacte[128];            /* the act's IDActe */
 	char state[16];              /* new | sending | sent | acknowledged | refused | "" */
+	char name[256];              /* the archive, once named */
 	int sends, tries;
-	char remote_name[256];       /* the archive of the 6-1 */
 	long long sending_age_s;
+};
+struct cancel_row {
+	struct act_send s;
+	char doc_state[24];
 };
 /* Loads and locks (FOR UPDATE) the document and its cancellation. */
 int store_cancel_load(struct store_conn *c, const char *doc_id, struct cancel_row *k, struct lerr *e) LERR_WUR;
-/* Cancellation 'sending' (sends + 1, remote_name kept), job out of reach
- * for lease_s seconds: commit this before the first byte is sent. */
-int store_cancel_start_send(struct store_conn *c, const struct cancel_row *k, long long job_id, int lease_s,
+/* Cancellation 'sending' (sends + 1, remote_name s->name), job out of
+ * reach for lease_s seconds: commit this before the first byte is sent. */
+int store_cancel_start_send(struct store_conn *c, const struct act_send *s, long long job_id, int lease_s,
 			    struct lerr *e) LERR_WUR;
 /* state sent, new or refused (the document back to acknowledged, error its reason). */
 int store_cancel_outcome(struct store_conn *c, const char *doc_id, const char *state, const char *error,
 			 struct lerr *e) LERR_WUR;
+/* The same for the job (name unused: kept by store_cancel_start_send). */
+int store_cancel_settle(struct store_conn *c, const struct act_send *s, const char *state, const char *name,
+			const char *error, struct lerr *e) LERR_WUR;
 /* tries + 1 and a new job 'cancel' in delay_s seconds. */
-int store_cancel_retry_later(struct store_conn *c, const char *doc_id, const char *error, int delay_s,
+int store_cancel_retry_later(struct store_conn *c, const struct act_send *s, const char *error, int delay_s,
 			     struct lerr *e) LERR_WUR;
 /* The 6-2 ARAnnulation came: document 'cancelled'. */
 int store_cancel_answer(struct store_conn *c, const char *doc_id, struct lerr *e) LERR_WUR;
@@ -983,20 +993,11 @@ int store_letter_answer_ack(struct store_conn *c, const char *doc_id, const char
 			    long long *id, struct lerr *e) LERR_WUR;
 /* The answer the job "letter_answer" of doc_id has to send (locked). */
 struct letter_answer_row {
-	long long id, org_id;
-	char doc_id[37];
-	char siren[10];
-	char connector[16];          /* of the act's transmission */
-	char remote_id[128];         /* the act's S²LOW transaction */
+	struct act_send s;           /* name: the answer's archive; id: the letter */
 	char letter_remote[64];      /* S²LOW's transaction of the letter */
 	char type_piece[16];         /* the act's typology (S²LOW's type_acte) */
-	char idacte[128];
 	char code[4];                /* the answer's: 2-2 3-2 3-3 4-2 4-3 */
 	char date[11];               /* the letter's DateCourrierPref */
-	char state[16];              /* new | sending */
-	char name[256];              /* the archive, once named */
-	int sends, tries;
-	long long sending_age_s;
 };
 /* *found 0 when doc_id has no answer to send. */
 int store_letter_answer_load(struct store_conn *c, const char *doc_id, struct letter_answer_row *a, int *found,
@@ -1005,16 +1006,17 @@ int store_letter_answer_files(struct store_conn *c, long long letter_id,
 			      void (*fn)(void *arg, int n, const char *name, const char *media_type, long long blob,
 					 long long size, int nchunks),
 			      void *arg, struct lerr *e) LERR_WUR;
-/* state sending (sends + 1, the archive name kept), sent, new or refused
- * (error the reason); retry: tries + 1 and a new job in delay_s seconds. */
-int store_letter_answer_state(struct store_conn *c, long long letter_id, const char *state, const char *name,
+/* The rest take the struct act_send of a struct letter_answer_row.  State
+ * sent, new or refused (error the reason; name, when not NULL, the
+ * archive's); sending (sends + 1, the archive s->name), the job out of reach
+ * for lease_s seconds: commit this before the first byte is sent; retry:
+ * tries + 1 and a new job in delay_s seconds. */
+int store_letter_answer_state(struct store_conn *c, const struct act_send *s, const char *state, const char *name,
 			      const char *error, struct lerr *e) LERR_WUR;
-/* state sending (sends + 1, the archive named), the job out of reach for
- * lease_s seconds: commit this before the first byte is sent. */
-int store_letter_answer_sending(struct store_conn *c, long long letter_id, const char *name, long long job_id,
-				int lease_s, struct lerr *e) LERR_WUR;
-int store_letter_answer_retry(struct store_conn *c, const char *doc_id, long long letter_id, const char *error,
-			      int delay_s, struct lerr *e) LERR_WUR;
+int store_letter_answer_sending(struct store_conn *c, const struct act_send *s, long long job_id, int lease_s,
+				struct lerr *e) LERR_WUR;
+int store_letter_answer_retry(struct store_conn *c, const struct act_send *s, const char *error, int delay_s,
+			      struct lerr *e) LERR_WUR;
 
 /* ---- the i-Parapheur web services (ipar.c, 027_iparapheur.sql; doc/compat.md) ---- */
 struct ipar_type {

@@ -47,4 +47,19 @@ int sq_json(struct store_conn *c, const char *sql, const struct sqlp *p, int np,
 int sq_int(struct store_conn *c, const char *sql, const struct sqlp *p, int np, long long *out,
 	   struct lerr *e) LERR_WUR;
 
+/* The first column of sql's first row into doc_id ("" when no row). */
+int sq_doc_id(struct store_conn *c, const char *sql, const struct sqlp *p, int np, char doc_id[37],
+	      struct lerr *e) LERR_WUR;
+
+/* The exactly-once sends' bookkeeping of their jobs (job.c): job job_id
+ * kept out of reach for lease_s seconds while its send runs; a new job of
+ * kind for doc_id in delay_s seconds, error its last one. */
+int sq_job_lease(struct store_conn *c, long long job_id, int lease_s, struct lerr *e) LERR_WUR;
+int sq_job_later(struct store_conn *c, const char *kind, const char *doc_id, const char *error, int delay_s,
+		 struct lerr *e) LERR_WUR;
+/* The columns of a struct act_send from column col of row 0 of r, in this
+ * order: org_id, siren, connector, remote_id, idacte, state, name, sends,
+ * tries, sending_age_s (cancel.c). */
+void sq_act_send(PGresult *r, int col, const char *doc_id, struct act_send *s);
+
 #endif

@@ -21,6 +21,31 @@ copy(char *dst, size_t n, const char *src)
 	snprintf(dst, n, "%s", src ? src : "");
 }
 
+/* sql's one integer or boolean into *out. */
+static int
+int_of(struct store_conn *c, const char *sql, const struct sqlp *p, int np, int *out, struct lerr *e)
+{
+	long long v = 0;
+	int rc = sq_int(c, sql, p, np, &v, e);
+
+	if (!rc)
+		*out = (int)v;
+	return rc;
+}
+
+int
+sq_doc_id(struct store_conn *c, const char *sql, const struct sqlp *p, int np, char doc_id[37], struct lerr *e)
+{
+	PGresult *r = NULL;
+	int rc = sq_exec(c, sql, p, np, &r, e);
+
+	if (rc)
+		return rc;
+	copy(doc_id, 37, PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "");
+	PQclear(r);
+	return 0;
+}
+
 /* ---- connectors ---- */
 
 int
@@ -143,21 +168,24 @@ store_xmit_find(struct store_conn *c, long long org_id, const char *match_key, c
 		struct lerr *e)
 {
 	char org[24];
-	PGresult *r = NULL;
-	int rc;
 
 	ll(org_id, org, sizeof(org));
 	struct sqlp p[2] = { SQLP_TEXT(org), SQLP_TEXT(match_key) };
-	rc = sq_exec(c, "SELECT doc_id FROM transmission WHERE ($1::bigint = 0 OR org_id = $1::bigint)"
-		     " AND (match_key = $2 OR remote_name = $2 OR remote_name LIKE '___-' || $2 || '.tar.gz')"
-		     " ORDER BY created_at DESC LIMIT 1", p, 2, &r, e);
-	if (rc)
-		return rc;
-	doc_id[0] = '\0';
-	if (PQntuples(r) > 0)
-		copy(doc_id, 37, PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return 0;
+	return sq_doc_id(c, "SELECT doc_id FROM transmission WHERE ($1::bigint = 0 OR org_id = $1::bigint)"
+			 " AND (match_key = $2 OR remote_name = $2 OR remote_name LIKE '___-' || $2 || '.tar.gz')"
+			 " ORDER BY created_at DESC LIMIT 1", p, 2, doc_id, e);
+}
+
+int
+store_xmit_find_remote(struct store_conn *c, long long org_id, const char *connector, const char *remote_id,
+		       char doc_id[37], struct lerr *e)
+{
+	char org[24];
+
+	ll(org_id, org, sizeof(org));
+	struct sqlp p[3] = { SQLP_TEXT(org), SQLP_TEXT(connector), SQLP_TEXT(remote_id) };
+	return sq_doc_id(c, "SELECT doc_id FROM transmission WHERE org_id = $1::bigint AND connector = $2"
+			 " AND remote_id = $3 ORDER BY created_at DESC LIMIT 1", p, 3, doc_id, e);
 }
 
 /* The transmissions waiting for an answer (state sending or sent) that
@@ -209,12 +237,10 @@ int
 store_xmit_start_send(struct store_conn *c, const struct xmit_row *t, long long job_id, int lease_s,
 		      struct lerr *e)
 {
-	char org[24], job[24], lease[16];
+	char org[24];
 	int rc;
 
 	ll(t->org_id, org, sizeof(org));
-	ll(job_id, job, sizeof(job));
-	snprintf(lease, sizeof(lease), "%d", lease_s);
 	struct sqlp p[6] = { SQLP_TEXT(t->doc_id), SQLP_TEXT(org), SQLP_TEXT(t->connector),
 			     SQLP_TEXT(t->remote_name), SQLP_TEXT(t->match_key), SQLP_TEXT(t->remote_id[0] ? t->remote_id : NULL) };
 	rc = sq_exec(c, "INSERT INTO transmission (doc_id, org_id, connector, state, sends, remote_name,"
@@ -227,12 +253,7 @@ store_xmit_start_send(struct store_conn *c, const struct xmit_row *t, long long 
 		     "  holder_start = EXCLUDED.holder_start, updated_at = now()", p, 6, NULL, e);
 	if (!rc)   /* taken up again after a crash: already transmitting, a no-op */
 		rc = store_doc_event(c, t->doc_id, 0, "send", "transmit", NULL, e);
-	if (!rc) {
-		struct sqlp q[2] = { SQLP_TEXT(job), SQLP_TEXT(lease) };
-		rc = sq_exec(c, "UPDATE job SET run_at = now() + $2::int * interval '1 second'"
-			     " WHERE id = $1::bigint", q, 2, NULL, e);
-	}
-	return rc;
+	return rc ? rc : sq_job_lease(c, job_id, lease_s, e);
 }
 
 /* The transmission's state and then, when the document can take the event
@@ -303,15 +324,11 @@ int
 store_xmit_retry_later(struct store_conn *c, const char *doc_id, const char *error, int delay_s,
 		       struct lerr *e)
 {
-	char delay[16];
+	struct sqlp p[2] = { SQLP_TEXT(doc_id), SQLP_TEXT(error) };
+	int rc = sq_exec(c, "UPDATE transmission SET tries = tries + 1, last_error = $2, holder_pid = NULL,"
+			 " updated_at = now() WHERE doc_id = $1::uuid", p, 2, NULL, e);
 
-	snprintf(delay, sizeof(delay), "%d", delay_s);
-	struct sqlp p[3] = { SQLP_TEXT(doc_id), SQLP_TEXT(error), SQLP_TEXT(delay) };
-	return sq_exec(c, "WITH t AS (UPDATE transmission SET tries = tries + 1, last_error = $2, holder_pid = NULL,"
-		       "  updated_at = now() WHERE doc_id = $1::uuid)"
-		       " INSERT INTO job (kind, doc_id, run_at, last_error)"
-		       " VALUES ('transmit', $1::uuid, now() + $3::int * interval '1 second', $2)",
-		       p, 3, NULL, e);
+	return rc ? rc : sq_job_later(c, "transmit", doc_id, error, delay_s, e);
 }
 
 /* A transmission never started (the connector is not configured yet, the
@@ -394,16 +411,11 @@ store_xmit_waiting(struct store_conn *c, long long org_id, const char *connector
 		   struct lerr *e)
 {
 	char org[24];
-	long long v = 0;
-	int rc;
 
 	ll(org_id, org, sizeof(org));
 	struct sqlp p[2] = { SQLP_TEXT(org), SQLP_TEXT(connector) };
-	rc = sq_int(c, "SELECT count(*) FROM transmission WHERE org_id = $1::bigint AND connector = $2"
-		    " AND state IN ('sending', 'sent')", p, 2, &v, e);
-	if (!rc)
-		*n = (int)v;
-	return rc;
+	return int_of(c, "SELECT count(*) FROM transmission WHERE org_id = $1::bigint AND connector = $2"
+		      " AND state IN ('sending', 'sent')", p, 2, n, e);
 }
 
 /* ---- return channels ---- */
@@ -460,12 +472,8 @@ int
 store_inbox_count(struct store_conn *c, const char *doc_id, int *n, struct lerr *e)
 {
 	struct sqlp p[1] = { SQLP_TEXT(doc_id) };
-	long long v = 0;
-	int rc = sq_int(c, "SELECT count(*) FROM transmit_inbox WHERE doc_id = $1::uuid", p, 1, &v, e);
 
-	if (!rc)
-		*n = (int)v;
-	return rc;
+	return int_of(c, "SELECT count(*) FROM transmit_inbox WHERE doc_id = $1::uuid", p, 1, n, e);
 }
 
 /* A transaction-scoped advisory lock on a return channel (not waited for:
@@ -474,12 +482,8 @@ int
 store_inbox_lock(struct store_conn *c, const char *source, int *got, struct lerr *e)
 {
 	struct sqlp p[1] = { SQLP_TEXT(source) };
-	long long v = 0;
-	int rc = sq_int(c, "SELECT pg_try_advisory_xact_lock(74616362, hashtext($1))", p, 1, &v, e);
 
-	if (!rc)
-		*got = (int)v;
-	return rc;
+	return int_of(c, "SELECT pg_try_advisory_xact_lock(74616362, hashtext($1))", p, 1, got, e);
 }
 
 /* The same lock held by the database session, across the commits of a
@@ -490,12 +494,8 @@ int
 store_inbox_hold(struct store_conn *c, const char *source, int *got, struct lerr *e)
 {
 	struct sqlp p[1] = { SQLP_TEXT(source) };
-	long long v = 0;
-	int rc = sq_int(c, "SELECT pg_try_advisory_lock(74616362, hashtext($1))", p, 1, &v, e);
 
-	if (!rc)
-		*got = (int)v;
-	return rc;
+	return int_of(c, "SELECT pg_try_advisory_lock(74616362, hashtext($1))", p, 1, got, e);
 }
 
 int
@@ -549,16 +549,11 @@ int
 store_inbox_recent(struct store_conn *c, const char *source, int seconds, int *any, struct lerr *e)
 {
 	char sec[16];
-	long long v = 0;
-	int rc;
 
 	snprintf(sec, sizeof(sec), "%d", seconds);
 	struct sqlp p[2] = { SQLP_TEXT(source), SQLP_TEXT(sec) };
-	rc = sq_int(c, "SELECT EXISTS (SELECT 1 FROM transmit_inbox WHERE source = $1"
-		    " AND seen_at > now() - $2::int * interval '1 second')", p, 2, &v, e);
-	if (!rc)
-		*any = (int)v;
-	return rc;
+	return int_of(c, "SELECT EXISTS (SELECT 1 FROM transmit_inbox WHERE source = $1"
+		      " AND seen_at > now() - $2::int * interval '1 second')", p, 2, any, e);
 }
 
 /* ---- an organisation's returns (014_org_return.sql) ---- */

@@ -486,7 +486,6 @@ actes_send(struct xmit_job *x, struct lerr *e)
 	curl_mime *mime = NULL;
 	enum xmit_outcome out = XMIT_UNSENT;
 	long status = 0;
-	CURLcode cc;
 
 	if (xmit_curl_open(&xc, x->settings, "", "https", x->timeout_s, 0, e))
 		goto out;
@@ -495,16 +494,8 @@ actes_send(struct xmit_job *x, struct lerr *e)
 	if (xmit_mime_spool(mime, xmit_setting(x->settings, "field", x->t.remote_name), x->t.remote_name,
 			    "application/x-gzip", x->spool, x->spool_size, e))
 		goto out;
-	curl_easy_setopt(xc.h, CURLOPT_URL, xmit_setting(x->settings, "url", ""));
-	curl_easy_setopt(xc.h, CURLOPT_MIMEPOST, mime);
-	cc = curl_easy_perform(xc.h);
-	curl_easy_getinfo(xc.h, CURLINFO_RESPONSE_CODE, &status);
-	if (cc != CURLE_OK) {
-		out = xmit_curl_unsent(cc) ? XMIT_UNSENT : XMIT_UNCERTAIN;
-		xmit_curl_error(&xc, cc, "the POST to @ctes", e);
-	} else if (status == 201 || status == 200) {
-		out = XMIT_SENT;
-	} else {
+	out = xmit_mime_post(&xc, xmit_setting(x->settings, "url", ""), mime, "the POST to @ctes", &status, e);
+	if (out == XMIT_SENT && status != 201 && status != 200) {
 		out = status >= 400 && status < 500 ? XMIT_REFUSED : status == 504 ? XMIT_UNCERTAIN : XMIT_UNSENT;
 		lerr_set(e, out == XMIT_REFUSED ? LERR_INVALID : LERR_UNAVAILABLE, NULL,
 			 "@ctes answered HTTP %ld to %s", status, x->t.remote_name);

@@ -12,9 +12,9 @@
  * answer type "type_envoie", one acte_pdf_file and, for pieces,
  * acte_attachments; a new envelope serial).
  *
- * Exactly once as the 6-1 (cancel.c): the archive is named once
- * (letter.answer_name), 'sending' is committed before the POST, the outcome
- * recorded in a new transaction.  No @ctes message acknowledges a 2-2, so
+ * Exactly once as the 6-1 (cancel.c), by once.c's flow: the archive is
+ * named once (letter.answer_name), 'sending' is committed before the POST,
+ * the outcome recorded in a new transaction.  No @ctes message acknowledges a 2-2, so
  * an interrupted send cannot be reconciled from the mailbox: the same
  * archive (same envelope) is sent again once reconcile_wait has passed,
  * which the ministry recognises as the same envelope.
@@ -29,8 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/config.h"
-#include "core/log.h"
 
 #define MSG_MAX (64u * 1024)
 #define FILES_MAX 20
@@ -56,7 +54,7 @@ take_file(void *arg, int n, const char *name, const char *type, long long blob, 
 	(void)name, (void)type;
 	if (b->nf == FILES_MAX)
 		return;
-	snprintf(b->f[b->nf].name, sizeof(b->f[b->nf].name), "%s-%s_%d.pdf", b->a->idacte, b->a->code, n);
+	snprintf(b->f[b->nf].name, sizeof(b->f[b->nf].name), "%s-%s_%d.pdf", b->a->s.idacte, b->a->code, n);
 	b->f[b->nf].blob = blob;
 	b->f[b->nf].size = size;
 	b->f[b->nf].nchunks = nchunks;
@@ -78,7 +76,7 @@ message(struct answer *b, struct buf *o)
 	const char *root = root_of(b->a->code);
 	int many = !strcmp(b->a->code, "3-2");
 	int rc = buf_printf(o, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<actes:%s " XMIT_ACTES_NS
-			    " actes:IDActe=\"%s\" actes:DateCourrierPref=\"%s\">\n%s", root, b->a->idacte,
+			    " actes:IDActe=\"%s\" actes:DateCourrierPref=\"%s\">\n%s", root, b->a->s.idacte,
 			    b->a->date, many ? " <actes:Documents>\n" : "");
 
 	for (int i = 0; !rc && i < b->nf; i++)
@@ -101,8 +99,9 @@ add_files(void *arg, struct xmit_tgz *t, long long mtime, struct lerr *e)
 }
 
 static int
-build(struct xmit_job *x, struct letter_answer_row *a, struct lerr *e)
+build(struct xmit_job *x, void *row, struct lerr *e)
 {
+	struct letter_answer_row *a = row;
 	struct answer *b = calloc(1, sizeof(*b));
 	struct buf msg;
 	char form[192];
@@ -113,13 +112,13 @@ build(struct xmit_job *x, struct letter_answer_row *a, struct lerr *e)
 	b->x = x;
 	b->a = a;
 	buf_init(&msg, MSG_MAX);
-	if ((rc = store_letter_answer_files(x->c, a->id, take_file, b, e)))
+	if ((rc = store_letter_answer_files(x->c, a->s.id, take_file, b, e)))
 		goto out;
 	if (b->nf == 0) {
 		rc = lerr_set(e, LERR_INVALID, NULL, "the answer has no file");
 		goto out;
 	}
-	snprintf(form, sizeof(form), "%s-%s_0.xml", a->idacte, a->code);
+	snprintf(form, sizeof(form), "%s-%s_0.xml", a->s.idacte, a->code);
 	if (message(b, &msg))
 		rc = lerr_set(e, LERR_INVALID, NULL, "the @ctes answer is too large");
 	else
@@ -128,72 +127,6 @@ out:
 	buf_fini(&msg);
 	free(b);
 	return rc;
-}
-
-static int
-again(struct xmit_job *x, const struct letter_answer_row *a, const struct lerr *why, struct lerr *e)
-{
-	char line[1200];
-	int delay = xmit_backoff_s(a->tries);
-
-	lerr_oneline(why, line, sizeof(line));
-	if (a->tries + 1 >= config_int("transmit_max_tries")) {
-		log_warn("doc=%s: answer %s to the prefecture abandoned after %d attempts: %s", x->t.doc_id, a->code,
-			 a->tries + 1, line);
-		return store_letter_answer_state(x->c, a->id, "refused", NULL, line, e);
-	}
-	log_warn("doc=%s: answer %s: %s (attempt %d); next attempt in %ds", x->t.doc_id, a->code, line,
-		 a->tries + 1, delay);
-	return store_letter_answer_retry(x->c, x->t.doc_id, a->id, line, delay, e);
-}
-
-static int
-send_committed(struct xmit_job *x, struct letter_answer_row *a, long long job_id, struct lerr *e)
-{
-	enum xmit_outcome out;
-	struct lerr why;
-	char line[1200];
-	int rc;
-
-	if ((rc = store_letter_answer_sending(x->c, a->id, x->t.remote_name, job_id, xmit_lease_s(), e)) ||
-	    (rc = store_commit(x->c, e)))
-		return rc;
-	log_info("doc=%s: sending the answer %s as %s (send %d)", x->t.doc_id, a->code, x->t.remote_name,
-		 a->sends + 1);
-	lerr_clear(&why);
-	rewind(x->spool);
-	out = xmit_actes.send(x, &why);
-	if ((rc = store_begin(x->c, e)))
-		return rc;
-	switch (out) {
-	case XMIT_SENT:
-		log_info("doc=%s: answer %s sent as %s", x->t.doc_id, a->code, x->t.remote_name);
-		return store_letter_answer_state(x->c, a->id, "sent", NULL, NULL, e);
-	case XMIT_REFUSED:
-		lerr_oneline(&why, line, sizeof(line));
-		log_warn("doc=%s: answer %s refused: %s", x->t.doc_id, a->code, line);
-		return store_letter_answer_state(x->c, a->id, "refused", NULL, line, e);
-	case XMIT_UNSENT:
-		if ((rc = store_letter_answer_state(x->c, a->id, "new", NULL, NULL, e)))
-			return rc;
-		/* fall through */
-	default:
-		return again(x, a, &why, e);
-	}
-}
-
-static int
-settings_of(struct xmit_job *x, const char *kind, struct lerr *e)
-{
-	char *json = NULL;
-	json_error_t jerr;
-	int rc = store_connector_get(x->c, x->t.org_id, kind, &json, e);
-
-	if (rc)
-		return rc;
-	x->settings = json_loads(json, 0, &jerr);
-	free(json);
-	return x->settings ? 0 : lerr_set(e, LERR_INTERNAL, NULL, "bad %s connector settings", kind);
 }
 
 /* ---- through S²LOW ---- */
@@ -231,11 +164,12 @@ spool_file(void *arg, int n, const char *name, const char *type, long long blob,
  * (3-3, 4-3), 4 otherwise, as Pastell posts it (S2low::sendReponseType());
  * type_acte the act's typology. */
 static int
-via_s2low(struct xmit_job *x, struct letter_answer_row *a, struct lerr *e)
+via_s2low(struct xmit_job *x, const struct xmit_once *o, void *row, struct lerr *e)
 {
+	struct letter_answer_row *a = row;
 	struct spooled *s = calloc(1, sizeof(*s));
 	enum xmit_outcome out;
-	char id[64] = "", name[80], line[1200];
+	char id[64] = "", name[80];
 	struct lerr why;
 	int rc;
 
@@ -244,21 +178,12 @@ via_s2low(struct xmit_job *x, struct letter_answer_row *a, struct lerr *e)
 	s->x = x;
 	s->e = e;
 	lerr_clear(&why);
-	if ((rc = store_letter_answer_files(x->c, a->id, spool_file, s, e)) || (rc = s->rc))
+	if ((rc = store_letter_answer_files(x->c, a->s.id, spool_file, s, e)) || (rc = s->rc))
 		goto out;
 	out = xmit_s2low_reply(x->settings, a->letter_remote, a->code[2] == '3' ? 3 : 4,
 			       a->type_piece[0] ? a->type_piece : "99_AU", s->f, s->n, id, sizeof(id), &why);
-	lerr_oneline(&why, line, sizeof(line));
 	snprintf(name, sizeof(name), "s2low:%s", id);
-	if (out == XMIT_SENT) {
-		log_info("doc=%s: answer %s sent through S²LOW as transaction %s", x->t.doc_id, a->code, id);
-		rc = store_letter_answer_state(x->c, a->id, "sent", name, NULL, e);
-	} else if (out == XMIT_REFUSED) {
-		log_warn("doc=%s: S²LOW refused the answer %s: %s", x->t.doc_id, a->code, line);
-		rc = store_letter_answer_state(x->c, a->id, "refused", NULL, line, e);
-	} else {
-		rc = again(x, a, &why, e);
-	}
+	rc = xmit_once_settle(x, o, &a->s, out, name, &why, e);
 out:
 	for (int i = 0; i < s->n; i++)
 		fclose(s->f[i].f);
@@ -267,48 +192,19 @@ out:
 }
 
 static int
-answer(struct xmit_job *x, struct letter_answer_row *a, long long job_id, struct lerr *e)
+load(struct store_conn *c, const char *doc_id, void *row, int *due, struct lerr *e)
 {
-	struct lerr why;
-	int rc;
-
-	lerr_clear(&why);
-	if (strcmp(a->connector, "actes") && strcmp(a->connector, "s2low"))
-		return store_letter_answer_state(x->c, a->id, "refused", NULL, "the act has no @ctes transmission", e);
-	if ((rc = store_org_get(x->c, a->siren, &x->org, e)))
-		return rc;
-	if (settings_of(x, a->connector, &why))
-		return again(x, a, &why, e);
-	if (!strcmp(a->connector, "s2low"))
-		return via_s2low(x, a, e);
-	snprintf(x->t.remote_name, sizeof(x->t.remote_name), "%s", a->name);
-	if (!strcmp(a->state, "sending") && a->sending_age_s < xmit_reconcile_wait(x->settings)) {
-		lerr_set(&why, LERR_UNAVAILABLE, NULL, "an interrupted send of %s: waiting before sending it again",
-			 a->name);
-		return again(x, a, &why, e);
-	}
-	if (!(x->spool = tmpfile()))
-		return lerr_set(e, LERR_INTERNAL, NULL, "cannot create a spool file");
-	if ((rc = build(x, a, &why)))
-		return why.kind == LERR_INVALID ? store_letter_answer_state(x->c, a->id, "refused", NULL, why.msg, e) :
-		       why.kind == LERR_UNAVAILABLE ? again(x, a, &why, e) : (*e = why, rc);
-	return send_committed(x, a, job_id, e);
+	return store_letter_answer_load(c, doc_id, row, due, e);
 }
 
-static int
-answer_job(struct xmit_job *x, void *row, const struct job *j, struct lerr *e)
-{
-	struct letter_answer_row *a = row;
-	int found = 0, rc = store_letter_answer_load(x->c, j->doc_id, a, &found, e);
-
-	if (rc || !found)
-		return rc;
-	xmit_act_target(x, a->doc_id, a->siren, a->connector, a->org_id);
-	return answer(x, a, j->id, e);
-}
+static const struct xmit_once answer_once = {
+	.what = "answer to the prefecture", .rowsize = sizeof(struct letter_answer_row), .load = load,
+	.build = build, .reconcile = NULL, .via_s2low = via_s2low, .sending = store_letter_answer_sending,
+	.settle = store_letter_answer_state, .retry = store_letter_answer_retry,
+};
 
 int
 xmit_job_letter_answer(struct store_conn *c, const struct job *j, struct lerr *e)
 {
-	return xmit_act_job(c, j, sizeof(struct letter_answer_row), answer_job, e);
+	return xmit_once_job(c, j, &answer_once, e);
 }

@@ -549,7 +549,6 @@ s2low_send(struct xmit_job *x, struct lerr *e)
 	enum xmit_outcome out = XMIT_UNSENT;
 	char url[1200], msg[600];
 	long status = 0;
-	CURLcode cc;
 
 	if (url_of(url, sizeof(url), x->settings, pes ? P_PES_POST : P_ACTE_POST, NULL, e))
 		return XMIT_REFUSED;
@@ -561,14 +560,9 @@ s2low_send(struct xmit_job *x, struct lerr *e)
 	for (int i = 0; i < ps->n; i++)
 		if (xmit_mime_spool(m, ps->p[i].field, ps->p[i].name, ps->p[i].type, ps->p[i].f, ps->p[i].size, e))
 			goto out;
-	curl_easy_setopt(xc.h, CURLOPT_URL, url);
-	curl_easy_setopt(xc.h, CURLOPT_MIMEPOST, m);
-	cc = curl_easy_perform(xc.h);
-	curl_easy_getinfo(xc.h, CURLINFO_RESPONSE_CODE, &status);
-	if (cc != CURLE_OK) {
-		out = xmit_curl_unsent(cc) ? XMIT_UNSENT : XMIT_UNCERTAIN;
-		xmit_curl_error(&xc, cc, "the POST to S²LOW", e);
-	} else if (status != 200) {
+	if ((out = xmit_mime_post(&xc, url, m, "the POST to S²LOW", &status, e)) != XMIT_SENT)
+		goto out;
+	if (status != 200) {
 		/* S²LOW answers 200 to its API; anything else is the web server's */
 		out = status >= 500 || status == 401 || status == 403 ? XMIT_UNSENT : XMIT_REFUSED;
 		lerr_set(e, out == XMIT_REFUSED ? LERR_INVALID : LERR_UNAVAILABLE, NULL, "S²LOW answered HTTP %ld", status);
@@ -626,6 +620,16 @@ call(json_t *s, const char *url, const char *post, struct buf *out, struct lerr 
 	}
 	xmit_curl_close(&xc);
 	return rc;
+}
+
+/* A GET of S²LOW's path with arg (url_of()), the answer in out. */
+static int
+get(json_t *s, const char *path, const char *arg, struct buf *out, struct lerr *e)
+{
+	char url[1300];
+	int rc = url_of(url, sizeof(url), s, path, arg, e);
+
+	return rc ? rc : call(s, url, NULL, out, e);
 }
 
 /* A GET S²LOW answers with a redirection: where to, in location. */
@@ -728,14 +732,13 @@ out:
 int
 xmit_s2low_stamped(json_t *settings, const char *transaction, struct buf *pdf, struct lerr *e)
 {
-	char url[1200], id[64], msg[600];
+	char id[64], msg[600];
 	const char *rest;
 	struct buf b;
 	int rc;
 
 	buf_init(&b, ANSWER_MAX);
-	if ((rc = url_of(url, sizeof(url), settings, P_ACTE_FILES, transaction, e)) ||
-	    (rc = call(settings, url, NULL, &b, e)))
+	if ((rc = get(settings, P_ACTE_FILES, transaction, &b, e)))
 		goto out;
 	if (text_verdict(b.data, &rest) == 0) {
 		to_utf8(rest, strcspn(rest, "\r\n"), msg, sizeof(msg));
@@ -743,8 +746,7 @@ xmit_s2low_stamped(json_t *settings, const char *transaction, struct buf *pdf, s
 		lerr_detail(e, "%s", msg);
 		goto out;
 	}
-	if ((rc = stamped_file_id(b.data, id, sizeof(id), e)) || (rc = url_of(url, sizeof(url), settings, P_ACTE_FILE, id, e)) ||
-	    (rc = call(settings, url, NULL, pdf, e)))
+	if ((rc = stamped_file_id(b.data, id, sizeof(id), e)) || (rc = get(settings, P_ACTE_FILE, id, pdf, e)))
 		goto out;
 	if (pdf->len < 5 || memcmp(pdf->data, "%PDF-", 5))
 		rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW's stamped act is not a PDF");
@@ -772,7 +774,7 @@ int
 xmit_s2low_prefdocs(json_t *settings, void (*fn)(void *arg, const struct xmit_s2low_prefdoc *d), void *arg,
 		    struct lerr *e)
 {
-	char url[1200], msg[600];
+	char msg[600];
 	json_error_t jerr;
 	json_t *list = NULL, *o;
 	const char *rest;
@@ -781,7 +783,7 @@ xmit_s2low_prefdocs(json_t *settings, void (*fn)(void *arg, const struct xmit_s2
 	int rc;
 
 	buf_init(&b, ANSWER_MAX);
-	if ((rc = url_of(url, sizeof(url), settings, P_PREF_LIST, NULL, e)) || (rc = call(settings, url, NULL, &b, e)))
+	if ((rc = get(settings, P_PREF_LIST, NULL, &b, e)))
 		goto out;
 	list = json_loads(b.data, 0, &jerr);   /* not inside json_is_array(): a macro that evaluates it twice */
 	if (!json_is_array(list)) {
@@ -825,7 +827,7 @@ xmit_s2low_prefdoc_get(json_t *settings, const char *id, struct buf *out, struct
 		return lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW redirected to %.200s, not to the document", to);
 	env += strlen("actes_download_file.php?env=");
 	snprintf(to, sizeof(to), "%.*s", (int)strspn(env, "0123456789"), env);
-	if ((rc = url_of(url, sizeof(url), settings, P_PREF_ENVELOPE, to, e)) || (rc = call(settings, url, NULL, out, e)))
+	if ((rc = get(settings, P_PREF_ENVELOPE, to, out, e)))
 		return rc;
 	if (out->len < 2 || (unsigned char)out->data[0] != 0x1f || (unsigned char)out->data[1] != 0x8b)
 		return lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW's document %s is not a tar.gz", id);
@@ -835,13 +837,11 @@ xmit_s2low_prefdoc_get(json_t *settings, const char *id, struct buf *out, struct
 int
 xmit_s2low_prefdoc_read(json_t *settings, const char *id, struct lerr *e)
 {
-	char url[1200];
 	struct buf b;
 	int rc;
 
 	buf_init(&b, ANSWER_MAX);
-	if (!(rc = url_of(url, sizeof(url), settings, P_PREF_READ, id, e)) && !(rc = call(settings, url, NULL, &b, e)) &&
-	    !strstr(b.data, "\"result\":\"ok\""))
+	if (!(rc = get(settings, P_PREF_READ, id, &b, e)) && !strstr(b.data, "\"result\":\"ok\""))
 		rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW did not mark the document %s read", id);
 	buf_fini(&b);
 	return rc;
@@ -883,7 +883,6 @@ xmit_s2low_reply(json_t *settings, const char *prefdoc, int type_envoie, const c
 	curl_mime *m = NULL;
 	char url[1200], v[16];
 	long status = 0;
-	CURLcode cc;
 
 	if (url_of(url, sizeof(url), settings, P_PREF_REPLY, NULL, e) || !*prefdoc ||
 	    strspn(prefdoc, "0123456789") != strlen(prefdoc))
@@ -902,18 +901,13 @@ xmit_s2low_reply(json_t *settings, const char *prefdoc, int type_envoie, const c
 				    files[i].f, files[i].size, e))
 			goto out;
 	}
-	curl_easy_setopt(xc.h, CURLOPT_URL, url);
-	curl_easy_setopt(xc.h, CURLOPT_MIMEPOST, m);
-	cc = curl_easy_perform(xc.h);
-	curl_easy_getinfo(xc.h, CURLINFO_RESPONSE_CODE, &status);
-	if (cc != CURLE_OK) {
-		out = xmit_curl_unsent(cc) ? XMIT_UNSENT : XMIT_UNCERTAIN;
-		xmit_curl_error(&xc, cc, "the answer's POST to S²LOW", e);
-	} else if (status != 200) {
+	if ((out = xmit_mime_post(&xc, url, m, "the answer's POST to S²LOW", &status, e)) != XMIT_SENT)
+		goto out;
+	out = XMIT_UNSENT;
+	if (status != 200)
 		lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW answered HTTP %ld to the answer", status);
-	} else if (!buf_add(&xc.body, "", 1)) {
+	else if (!buf_add(&xc.body, "", 1))
 		out = reply_answer(xc.body.data, id, idn, e);
-	}
 out:
 	curl_mime_free(m);
 	xmit_curl_close(&xc);
@@ -940,13 +934,11 @@ int
 xmit_s2low_retours(json_t *settings, void (*fn)(void *arg, const struct xmit_s2low_retour *r), void *arg,
 		   struct lerr *e)
 {
-	char url[1200];
 	struct buf b;
 	int rc;
 
 	buf_init(&b, ANSWER_MAX);
-	if ((rc = url_of(url, sizeof(url), settings, P_RETOUR_LIST, NULL, e)) ||
-	    (rc = call(settings, url, NULL, &b, e)))
+	if ((rc = get(settings, P_RETOUR_LIST, NULL, &b, e)))
 		goto out;
 	if (!strstr(b.data, "<liste")) {
 		rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW's list of PES_Retour is not a <liste>");
@@ -978,10 +970,9 @@ out:
 int
 xmit_s2low_retour_get(json_t *settings, const char *id, struct buf *out, struct lerr *e)
 {
-	char url[1200];
 	int rc;
 
-	if ((rc = url_of(url, sizeof(url), settings, P_RETOUR_GET, id, e)) || (rc = call(settings, url, NULL, out, e)))
+	if ((rc = get(settings, P_RETOUR_GET, id, out, e)))
 		return rc;
 	/* the PES_Retour itself, or S²LOW's <get_retour> saying why not */
 	if (strstr(out->data, "<get_retour"))
@@ -993,13 +984,12 @@ xmit_s2low_retour_get(json_t *settings, const char *id, struct buf *out, struct 
 int
 xmit_s2low_retour_read(json_t *settings, const char *id, struct lerr *e)
 {
-	char url[1200], resultat[16];
+	char resultat[16];
 	struct buf b;
 	int rc;
 
 	buf_init(&b, ANSWER_MAX);
-	if (!(rc = url_of(url, sizeof(url), settings, P_RETOUR_READ, id, e)) &&
-	    !(rc = call(settings, url, NULL, &b, e)) && !(rc = xml_ko(b.data, "to mark the PES_Retour read", e)) &&
+	if (!(rc = get(settings, P_RETOUR_READ, id, &b, e)) && !(rc = xml_ko(b.data, "to mark the PES_Retour read", e)) &&
 	    (xml_text(b.data, "resultat", resultat, sizeof(resultat)) || strcmp(resultat, "OK")))
 		rc = lerr_set(e, LERR_UNAVAILABLE, NULL, "S²LOW did not say the PES_Retour is read");
 	buf_fini(&b);
@@ -1174,17 +1164,16 @@ static int
 fetch_return(struct xmit_poll *p, const char *doc, const char *id, int pes, int st, const char *rest,
 	     struct lerr *e)
 {
-	char url[1300], reason[1000], nomfic[128], name[96];
+	char reason[1000], nomfic[128], name[96];
 	int rc, accepted = 1;
 	struct buf ret;
 
 	buf_init(&ret, RETURN_MAX);
 	snprintf(name, sizeof(name), "%s-%.63s.xml", pes ? "PES_Acquit" : "ARActe", id);
-	if (!pes && st == 4 && strchr(rest, '<')) {       /* the ARActe comes with status 4 */
+	if (!pes && st == 4 && strchr(rest, '<'))       /* the ARActe comes with status 4 */
 		rc = buf_add(&ret, rest, strlen(rest)) ? lerr_set(e, LERR_TOOLARGE, NULL, "ARActe too large") : 0;
-	} else if (!(rc = url_of(url, sizeof(url), p->settings, pes ? P_PES_ACQUIT : P_ACTE_ARACTE, id, e))) {
-		rc = call(p->settings, url, NULL, &ret, e);
-	}
+	else
+		rc = get(p->settings, pes ? P_PES_ACQUIT : P_ACTE_ARACTE, id, &ret, e);
 	if (rc)
 		goto out;
 	reason[0] = '\0';
@@ -1208,12 +1197,11 @@ answer_one(struct xmit_poll *p, const char *doc, const char *kind, const char *i
 	int pes = helios_side(kind), st = 0, rc;
 	const struct status *s;
 	const char *rest;
-	char url[1300], msg[900], reason[1100];
+	char msg[900], reason[1100];
 	struct buf b;
 
 	buf_init(&b, RETURN_MAX);
-	if ((rc = url_of(url, sizeof(url), p->settings, pes ? P_PES_STATUS : P_ACTE_STATUS, id, e)) ||
-	    (rc = call(p->settings, url, NULL, &b, e)) ||
+	if ((rc = get(p->settings, pes ? P_PES_STATUS : P_ACTE_STATUS, id, &b, e)) ||
 	    (rc = status_of(b.data, pes, &st, &rest, msg, sizeof(msg), e)))
 		goto out;
 	s = status_named(pes, st);
@@ -1251,15 +1239,14 @@ out:
 static int
 cancel_one(struct xmit_poll *p, const char *doc, const char *id, struct lerr *e)
 {
-	char url[1300], msg[900], reason[1100], name[96];
+	char msg[900], reason[1100], name[96];
 	const struct status *s;
 	const char *rest;
 	struct buf b;
 	int st = 0, rc;
 
 	buf_init(&b, RETURN_MAX);
-	if ((rc = url_of(url, sizeof(url), p->settings, P_ACTE_STATUS, id, e)) ||
-	    (rc = call(p->settings, url, NULL, &b, e)) ||
+	if ((rc = get(p->settings, P_ACTE_STATUS, id, &b, e)) ||
 	    (rc = status_of(b.data, 0, &st, &rest, msg, sizeof(msg), e)))
 		goto out;
 	s = status_named(0, st);
@@ -1328,7 +1315,7 @@ follow_cancels(struct xmit_poll *p, struct lerr *e)
 static int
 fetch_classification(struct xmit_poll *p, struct lerr *e)
 {
-	char url[1200], *text = NULL;
+	char *text = NULL;
 	const char *rest;
 	struct lerr why;
 	struct buf b;
@@ -1339,8 +1326,7 @@ fetch_classification(struct xmit_poll *p, struct lerr *e)
 		return rc;
 	lerr_clear(&why);
 	buf_init(&b, RETURN_MAX);
-	if (url_of(url, sizeof(url), p->settings, P_CLASSIFICATION, NULL, &why) ||
-	    call(p->settings, url, NULL, &b, &why)) {
+	if (get(p->settings, P_CLASSIFICATION, NULL, &b, &why)) {
 		log_warn("org=%s: S²LOW classification: %s %s", p->siren, why.msg, why.detail);
 	} else if (text_verdict(b.data, &rest) == 0) {
 		log_warn("org=%s: S²LOW has no classification: %.200s", p->siren, rest);
@@ -1394,14 +1380,14 @@ s2low_poll(struct xmit_poll *p, struct lerr *e)
 static void
 test_classification(struct xmit_poll *p)
 {
-	char url[1200], line[600], date[64];
+	char line[600], date[64];
 	const char *rest;
 	struct lerr e;
 	struct buf b;
 
 	lerr_clear(&e);
 	buf_init(&b, RETURN_MAX);
-	if (url_of(url, sizeof(url), p->settings, P_CLASSIFICATION, NULL, &e) || call(p->settings, url, NULL, &b, &e)) {
+	if (get(p->settings, P_CLASSIFICATION, NULL, &b, &e)) {
 		lerr_oneline(&e, line, sizeof(line));
 		p->report(p->arg, "s2low", 0, line);
 	} else if (text_verdict(b.data, &rest) == 0) {
@@ -1420,13 +1406,13 @@ test_classification(struct xmit_poll *p)
 static int
 s2low_test(struct xmit_poll *p, struct lerr *e)
 {
-	char url[1200], msg[600];
+	char msg[600];
 	const char *rest;
 	struct buf b;
 	int rc;
 
 	buf_init(&b, ANSWER_MAX);
-	if ((rc = url_of(url, sizeof(url), p->settings, P_TEST, NULL, e)) || (rc = call(p->settings, url, NULL, &b, e)))
+	if ((rc = get(p->settings, P_TEST, NULL, &b, e)))
 		goto out;
 	if (text_verdict(b.data, &rest) != 1) {
 		to_utf8(rest, strcspn(rest, "\r\n"), msg, sizeof(msg));

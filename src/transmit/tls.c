@@ -1,7 +1,7 @@
 /*
  * tls.c - what the HTTPS connectors (@ctes, S²LOW) share beyond
  * xmit_curl_open(): a file part of a multipart POST read from a spool file,
- * and the check that the platform accepts our client certificate (a TLS
+ * the POST itself, and the check that the platform accepts our client certificate (a TLS
  * handshake, nothing sent).  Kept apart from xmit.c's connector table.
  */
 #include "transmit/xmit_int.h"
@@ -29,6 +29,22 @@ xmit_mime_spool(curl_mime *m, const char *field, const char *filename, const cha
 	    curl_mime_data_cb(p, (curl_off_t)size, read_spool, seek_spool, NULL, f) != CURLE_OK)
 		return lerr_set(e, LERR_INTERNAL, NULL, "cannot build the multipart body (%s)", field);
 	return 0;
+}
+
+enum xmit_outcome
+xmit_mime_post(struct xmit_curl *xc, const char *url, curl_mime *m, const char *what, long *status,
+	       struct lerr *e)
+{
+	CURLcode cc;
+
+	curl_easy_setopt(xc->h, CURLOPT_URL, url);
+	curl_easy_setopt(xc->h, CURLOPT_MIMEPOST, m);
+	cc = curl_easy_perform(xc->h);
+	curl_easy_getinfo(xc->h, CURLINFO_RESPONSE_CODE, status);
+	if (cc == CURLE_OK)
+		return XMIT_SENT;
+	xmit_curl_error(xc, cc, what, e);
+	return xmit_curl_unsent(cc) ? XMIT_UNSENT : XMIT_UNCERTAIN;
 }
 
 int

@@ -491,41 +491,6 @@ transmit(struct xmit_job *x, long long job_id, struct lerr *e)
 }
 
 int
-xmit_act_job(struct store_conn *c, const struct job *j, size_t rowsize,
-	     int (*run)(struct xmit_job *x, void *row, const struct job *j, struct lerr *e), struct lerr *e)
-{
-	struct xmit_job *x = calloc(1, sizeof(*x));
-	void *row = calloc(1, rowsize);
-	int rc;
-
-	if (!x || !row) {
-		free(x);
-		free(row);
-		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
-	}
-	x->c = c;
-	x->timeout_s = (long)config_int("transmit_timeout");
-	rc = run(x, row, j, e);
-	if (x->spool)
-		fclose(x->spool);
-	json_decref(x->settings);
-	free(row);
-	free(x);
-	return rc;
-}
-
-void
-xmit_act_target(struct xmit_job *x, const char *doc_id, const char *siren, const char *connector,
-		long long org_id)
-{
-	snprintf(x->t.doc_id, sizeof(x->t.doc_id), "%s", doc_id);
-	snprintf(x->t.siren, sizeof(x->t.siren), "%s", siren);
-	snprintf(x->t.connector, sizeof(x->t.connector), "%s", connector);
-	snprintf(x->t.kind, sizeof(x->t.kind), "acte");
-	x->t.org_id = org_id;
-}
-
-int
 xmit_job_transmit(struct store_conn *c, const struct job *j, struct lerr *e)
 {
 	struct xmit_job *x = calloc(1, sizeof(*x));

@@ -93,7 +93,7 @@ extern const struct xmit_connector xmit_helios, xmit_actes, xmit_s2low;
 /* The connector's functions by its name (connectors.c), or NULL. */
 const struct xmit_connector *xmit_connector_named(const char *name);
 
-/* ---- the transmission job's timing (xmit.c), shared by the 6-1 job ---- */
+/* ---- the transmission job's timing (xmit.c), shared by once.c's jobs ---- */
 /* How long a send keeps its job out of reach (transmit_timeout + 30 s). */
 int xmit_lease_s(void);
 /* The delay before try number tries + 1 (transmit_retry_base doubled, capped). */
@@ -133,6 +133,11 @@ int xmit_curl_unsent(CURLcode cc);
 /* A file part named field, read from f (size bytes) when curl sends it. */
 int xmit_mime_spool(curl_mime *m, const char *field, const char *filename, const char *type, FILE *f,
 		    long long size, struct lerr *e) LERR_WUR;
+/* POSTs the multipart m to url: XMIT_SENT once the server answered (the
+ * HTTP status in *status), else XMIT_UNSENT or XMIT_UNCERTAIN as curl's
+ * failure says, e saying why (what names the request). */
+enum xmit_outcome xmit_mime_post(struct xmit_curl *xc, const char *url, curl_mime *m, const char *what,
+				 long *status, struct lerr *e);
 /* A TLS handshake with url using the settings' client certificate, CA and
  * pinned key; nothing is sent.  what names it in the error. */
 int xmit_tls_handshake(json_t *settings, const char *url, const char *what, struct lerr *e) LERR_WUR;
@@ -189,19 +194,46 @@ int xmit_s2low_retours(json_t *settings, void (*fn)(void *arg, const struct xmit
 int xmit_s2low_retour_get(json_t *settings, const char *id, struct buf *out, struct lerr *e) LERR_WUR;
 int xmit_s2low_retour_read(json_t *settings, const char *id, struct lerr *e) LERR_WUR;
 
+/* ---- an archive about an act already sent, exactly once (once.c) ---- */
+/* What differs between the jobs that send one (the 6-1 in cancel.c, the
+ * answers to the prefecture's letters in letters.c).  Their row starts with
+ * its struct act_send (store.h). */
+struct xmit_once {
+	const char *what;            /* in the log: "annulation", ... */
+	size_t rowsize;
+	/* Loads and locks the row of the document; *due 0: nothing to send. */
+	int (*load)(struct store_conn *c, const char *doc_id, void *row, int *due, struct lerr *e);
+	/* The archive into x->spool, named x->t.remote_name (named when empty). */
+	int (*build)(struct xmit_job *x, void *row, struct lerr *e);
+	/* After an interrupted send: *found XMIT_THERE when arrival is proven
+	 * (the row reloaded); NULL when nothing can prove it. */
+	int (*reconcile)(struct xmit_job *x, void *row, int *found, struct lerr *e);
+	/* The act went through S²LOW: one API call, its outcome recorded. */
+	int (*via_s2low)(struct xmit_job *x, const struct xmit_once *o, void *row, struct lerr *e);
+	/* The row's store calls (store.h): 'sending' with the job's lease; the
+	 * state sent, new or refused (name: the archive's when not NULL);
+	 * tries + 1 and a new job in delay_s seconds. */
+	int (*sending)(struct store_conn *c, const struct act_send *s, long long job_id, int lease_s,
+		       struct lerr *e);
+	int (*settle)(struct store_conn *c, const struct act_send *s, const char *state, const char *name,
+		      const char *error, struct lerr *e);
+	int (*retry)(struct store_conn *c, const struct act_send *s, const char *error, int delay_s,
+		     struct lerr *e);
+};
+/* The job j for its document (a job handler of liassed). */
+int xmit_once_job(struct store_conn *c, const struct job *j, const struct xmit_once *o, struct lerr *e) LERR_WUR;
+/* A try that settled nothing: a new job after the backoff, or refused
+ * after transmit_max_tries. */
+int xmit_once_again(struct xmit_job *x, const struct xmit_once *o, const struct act_send *s,
+		    const struct lerr *why, struct lerr *e) LERR_WUR;
+/* What a send came to (why: the reason when not sent), recorded. */
+int xmit_once_settle(struct xmit_job *x, const struct xmit_once *o, const struct act_send *s,
+		     enum xmit_outcome out, const char *name, const struct lerr *why, struct lerr *e) LERR_WUR;
+
 /* ---- @ctes pieces the 6-1 Annulation shares with the act (actes.c) ---- */
 struct xmit_tgz;
 /* The envelope's name (env) and, when x->t.remote_name is empty, the
  * archive's, from the organisation's 'actes' counter. */
-/* A job about an act already sent (its annulation, an answer to a letter of
- * the prefecture): run(x, row) with x on c and a zeroed row of rowsize
- * bytes, x's spool and settings released after (xmit.c). */
-int xmit_act_job(struct store_conn *c, const struct job *j, size_t rowsize,
-		 int (*run)(struct xmit_job *x, void *row, const struct job *j, struct lerr *e),
-		 struct lerr *e) LERR_WUR;
-/* x's transmission named as that act's. */
-void xmit_act_target(struct xmit_job *x, const char *doc_id, const char *siren, const char *connector,
-		     long long org_id);
 int xmit_actes_names(struct xmit_job *x, char *env, size_t envsz, struct lerr *e) LERR_WUR;
 /* The EnveloppeCLMISILL listing the one form named form (UTF-8). */
 int xmit_actes_envelope(struct xmit_job *x, const char *form, struct buf *o) LERR_WUR;

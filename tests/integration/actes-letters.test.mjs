@@ -284,3 +284,30 @@ test('a lettre d\'observations refused (4-3): RejetLettreObservations valid, the
 	assert.match(a.form, new RegExp(`<actes:RejetLettreObservations [^>]*actes:IDActe="${key}"`));
 	assert.equal((await answer(env.a, doc.id, letter.id, '4-2', [pdfFile(1400, 'r.pdf')])).status, 409);
 });
+
+// An answer cut in the middle of its POST: no @ctes message acknowledges a
+// 2-2, so nothing proves it arrived; the job counts its tries while
+// reconcile_wait runs (3 s here), then sends the same archive (same name)
+// once more, and the platform receives it once (src/transmit/once.c).
+test('an answer cut in the middle: the same archive sent again after reconcile_wait, received once', async () => {
+	const doc = await acknowledged(env.a, env.orgA, `L${process.pid % 1000}_4`);
+	const key = await h.psql(`SELECT match_key FROM transmission WHERE doc_id = '${doc.id}'`);
+	assert.equal((await sim.actesSend('courrier', key)).status, 200);
+	const [letter] = await waitLetters(env.a, doc.id, 1);
+	await sim.fault('actes', 'cut', 1);
+	const before = (await sim.counts()).actes.ReponseCourrierSimple || 0;
+	const r = await answer(env.a, doc.id, letter.id, '2-2', [pdfFile(1200, 'reponse.pdf')]);
+	assert.equal(r.status, 202, r.text);
+	const done = await waitAnswer(env.a, doc.id, letter.id, ['sent', 'refused'], 90000);
+	assert.equal(done.answer.state, 'sent', JSON.stringify(done));
+	const [name, sends, tries, error] = (await h.psql(`SELECT answer_name, answer_sends, answer_tries,
+		coalesce(answer_error, '') FROM letter WHERE id = ${letter.id}`)).split('|');
+	assert.equal(name, done.answer.name);
+	assert.equal(Number(sends), 2, 'sent again once reconcile_wait had passed');
+	assert.ok(Number(tries) >= 2, `the cut and the wait counted as tries: ${tries}`);
+	assert.equal(error, '', 'a sent answer keeps no error');
+	const counts = await sim.counts();
+	assert.equal(counts.actes[name], 1);
+	assert.equal(counts.actes.ReponseCourrierSimple, before + 1, JSON.stringify(counts.actes));
+	received(name, '2-2');
+});
