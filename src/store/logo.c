@@ -65,12 +65,15 @@ store_org_logo_get(struct store_conn *c, const char *siren, char media_type[16],
 }
 
 int
-store_doc_org_logo(struct store_conn *c, const char *doc_id, struct buf *out, struct lerr *e)
+store_org_logo_of(struct store_conn *c, long long org_id, struct buf *out, struct lerr *e)
 {
-	struct sqlp p[] = { SQLP_TEXT(doc_id) };
+	char id[24];
 	PGresult *r = NULL;
-	int rc = sq_exec_bin(c, "SELECT media_type, data FROM doc_org_logo($1::uuid)", p, 1, &r, e);
+	int rc;
 
+	snprintf(id, sizeof(id), "%lld", org_id);
+	struct sqlp p[] = { SQLP_TEXT(id) };
+	rc = sq_exec_bin(c, "SELECT media_type, data FROM org_logo WHERE org_id = $1::bigint", p, 1, &r, e);
 	if (!rc)
 		rc = logo_row(r, NULL, 0, out, e);
 	PQclear(r);

@@ -196,7 +196,7 @@ store_sign_claim_many(struct store_conn *c, long long person_id, const char *con
 	rc = sq_exec_bin(c, "SELECT ord::text, status::text, state, kind, signed_for::text, for_name,"
 			 " by_name, signed_at, coalesce(want_transmit, false)::text, meta::text, city,"
 			 " postal_code, role_function, file_name, media_type, coalesce(blob_id, 0)::text,"
-			 " coalesce(nchunks, 0)::text, coalesce(size, 0)::text, data"
+			 " coalesce(nchunks, 0)::text, coalesce(size, 0)::text, data, org_id::text"
 			 " FROM sign_claim_many($1::bigint, $2::uuid[]) ORDER BY ord", p, 2, &r, e);
 	free(arr);
 	if (rc)
@@ -206,6 +206,7 @@ store_sign_claim_many(struct store_conn *c, long long person_id, const char *con
 	for (int i = 0; !rc && i < n; i++) {
 		memset(&out[i], 0, sizeof(out[i]));
 		fill_claim_row(r, i, &out[i]);
+		out[i].org_id = PQgetisnull(r, i, 19) ? 0 : atoll(PQgetvalue(r, i, 19));
 		buf_reset(&data[i]);
 		if (out[i].status == 0 && !PQgetisnull(r, i, 18) &&
 		    buf_add(&data[i], PQgetvalue(r, i, 18), (size_t)PQgetlength(r, i, 18)))
