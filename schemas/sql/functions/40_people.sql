@@ -206,11 +206,10 @@ BEGIN
 		jsonb_build_object('email', lower(p_email), 'role', p_role));
 END $$;
 
-CREATE OR REPLACE FUNCTION routing_add(p_siren text, p_kind text, p_nature smallint, p_email text, p_actor text)
-RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-	v_org bigint := org_id_of(p_siren);
-	v_person bigint := person_id_of(p_email);
+-- The kind and acte nature of a routing rule (to a person or a circuit):
+-- LQ422 on the field at fault.
+CREATE OR REPLACE FUNCTION routing_check(p_kind text, p_nature smallint) RETURNS void
+LANGUAGE plpgsql AS $$
 BEGIN
 	IF p_kind NOT IN ('pes', 'acte', 'document') THEN
 		RAISE EXCEPTION 'unknown kind "%"', p_kind USING ERRCODE = 'LQ422', COLUMN = 'kind',
@@ -220,6 +219,15 @@ BEGIN
 		RAISE EXCEPTION 'a nature (1 to 6) only refines acte routing' USING ERRCODE = 'LQ422',
 			COLUMN = 'nature', HINT = '1 DE, 2 AR, 3 AI, 4 CC, 5 BF, 6 AU';
 	END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION routing_add(p_siren text, p_kind text, p_nature smallint, p_email text, p_actor text)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	v_org bigint := org_id_of(p_siren);
+	v_person bigint := person_id_of(p_email);
+BEGIN
+	PERFORM routing_check(p_kind, p_nature);
 	IF NOT EXISTS (SELECT 1 FROM person_role WHERE person_id = v_person AND org_id = v_org
 			AND role = 'signer') THEN
 		RAISE EXCEPTION '% is not a signer of organisation %', p_email, p_siren
@@ -362,7 +370,7 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 CREATE OR REPLACE FUNCTION queue_cursor_key(p_cursor text, OUT due date, OUT created timestamptz, OUT id uuid)
-LANGUAGE plpgsql IMMUTABLE AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
 	v_parts text[];
 BEGIN
