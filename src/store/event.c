@@ -126,18 +126,11 @@ store_webhook_add(struct store_conn *c, long long client_id, const char *client_
 int
 store_webhook_list(struct store_conn *c, long long client_id, char **json, struct lerr *e)
 {
-	PGresult *r = NULL;
-	int rc;
-
 	struct sqlp p[1] = { SQLP_INT(client_id) };
-	rc = sq_exec(c, "SELECT coalesce(jsonb_agg(webhook_json(w) || jsonb_build_object('client', a.name)"
-		     " ORDER BY w.id), '[]')::text FROM webhook w JOIN api_client a ON a.id = w.client_id"
-		     " WHERE w.deleted_at IS NULL AND ($1::bigint = 0 OR w.client_id = $1::bigint)", p, 1, &r, e);
-	if (rc)
-		return rc;
-	rc = dup_result(r, 0, 0, json, e);
-	PQclear(r);
-	return rc;
+
+	return sq_json(c, "SELECT coalesce(jsonb_agg(webhook_json(w) || jsonb_build_object('client', a.name)"
+		       " ORDER BY w.id), '[]')::text FROM webhook w JOIN api_client a ON a.id = w.client_id"
+		       " WHERE w.deleted_at IS NULL AND ($1::bigint = 0 OR w.client_id = $1::bigint)", p, 1, json, e);
 }
 
 /* A webhook id from a URL: digits only, or LERR_NOTFOUND. */
