@@ -206,21 +206,6 @@ BEGIN
 		jsonb_build_object('email', lower(p_email), 'role', p_role));
 END $$;
 
--- The kind and acte nature of a routing rule (to a person or a circuit):
--- LQ422 on the field at fault.
-CREATE OR REPLACE FUNCTION routing_check(p_kind text, p_nature smallint) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-	IF p_kind NOT IN ('pes', 'acte', 'document') THEN
-		RAISE EXCEPTION 'unknown kind "%"', p_kind USING ERRCODE = 'LQ422', COLUMN = 'kind',
-			HINT = 'kinds are pes, acte and document';
-	END IF;
-	IF p_nature IS NOT NULL AND (p_kind <> 'acte' OR p_nature NOT BETWEEN 1 AND 6) THEN
-		RAISE EXCEPTION 'a nature (1 to 6) only refines acte routing' USING ERRCODE = 'LQ422',
-			COLUMN = 'nature', HINT = '1 DE, 2 AR, 3 AI, 4 CC, 5 BF, 6 AU';
-	END IF;
-END $$;
-
 CREATE OR REPLACE FUNCTION routing_add(p_siren text, p_kind text, p_nature smallint, p_email text, p_actor text)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -240,6 +225,20 @@ BEGIN
 	DO UPDATE SET person_id = EXCLUDED.person_id, circuit_id = NULL;   -- a rule to a circuit before
 	PERFORM journal_append(p_actor, 'routing.set', NULL, v_org,
 		jsonb_build_object('kind', p_kind, 'nature', p_nature, 'email', lower(p_email)));
+END $$;
+
+-- The kind and acte nature of a routing rule (to a person or a circuit):
+-- LQ422 on the field at fault.
+CREATE OR REPLACE FUNCTION routing_check(p_kind text, p_nature smallint) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF p_kind NOT IN ('pes', 'acte', 'document') THEN
+		RAISE EXCEPTION 'unknown kind "%"', p_kind USING ERRCODE = 'LQ422', COLUMN = 'kind',
+			HINT = 'kinds are pes, acte and document';
+	ELSIF p_nature IS NOT NULL AND (p_kind <> 'acte' OR p_nature NOT BETWEEN 1 AND 6) THEN
+		RAISE EXCEPTION 'a nature (1 to 6) only refines acte routing' USING ERRCODE = 'LQ422',
+			COLUMN = 'nature', HINT = '1 DE, 2 AR, 3 AI, 4 CC, 5 BF, 6 AU';
+	END IF;
 END $$;
 
 -- Removes the routing rule of (kind, nature; NULL: every nature) of an
@@ -370,7 +369,7 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 CREATE OR REPLACE FUNCTION queue_cursor_key(p_cursor text, OUT due date, OUT created timestamptz, OUT id uuid)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
 	v_parts text[];
 BEGIN
