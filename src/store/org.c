@@ -400,22 +400,11 @@ int
 store_client_org(struct store_conn *c, long long client_id, const char *siren, long long *org_id,
 		 struct lerr *e)
 {
-	PGresult *r = NULL;
-	int rc;
+	struct org o;
+	int rc = store_client_org_get(c, client_id, siren, &o, e);
 
-	struct sqlp p[2] = { SQLP_INT(client_id), SQLP_TEXT(siren) };
-	rc = sq_exec(c, "SELECT o.id FROM organisation o JOIN api_client_org co ON co.org_id = o.id"
-		     " WHERE co.client_id = $1 AND o.siren = $2", p, 2, &r, e);
-	if (rc)
-		return rc;
-	if (PQntuples(r) == 0) {
-		rc = lerr_set(e, LERR_FORBIDDEN, "metadata.organisation",
-			      "organisation %s is not one of this client's organisations", siren);
-		lerr_hint(e, "use the SIREN of an organisation your API key was issued for");
-	} else {
-		*org_id = atoll(PQgetvalue(r, 0, 0));
-	}
-	PQclear(r);
+	if (!rc)
+		*org_id = o.id;
 	return rc;
 }
 
