@@ -171,13 +171,12 @@ int
 store_webhook_deliveries(struct store_conn *c, long long client_id, const char *id, int limit,
 			 char **json, struct lerr *e)
 {
-	PGresult *r = NULL;
 	int rc = webhook_id_ok(id, e);
 
 	if (rc)
 		return rc;
 	struct sqlp p[3] = { SQLP_TEXT(id), SQLP_INT(client_id), SQLP_INT(limit) };
-	rc = sq_exec(c, "SELECT (SELECT coalesce(jsonb_agg(x.j ORDER BY x.at DESC, x.d DESC, x.n DESC), '[]')::text"
+	rc = sq_json(c, "SELECT (SELECT coalesce(jsonb_agg(x.j ORDER BY x.at DESC, x.d DESC, x.n DESC), '[]')::text"
 		     " FROM (SELECT jsonb_build_object('event', ev.seq, 'attempt', a.n, 'at', ts_text(a.at),"
 		     "   'http_status', a.http_status, 'error', a.error, 'duration_ms', a.duration_ms,"
 		     "   'outcome', a.outcome, 'delivery', d.state) AS j, a.at, d.id AS d, a.n"
@@ -185,15 +184,8 @@ store_webhook_deliveries(struct store_conn *c, long long client_id, const char *
 		     "  JOIN event ev ON ev.id = d.event_id WHERE d.webhook_id = w.id"
 		     "  ORDER BY a.at DESC, d.id DESC, a.n DESC LIMIT $3::int) x)"
 		     " FROM webhook w WHERE w.id = $1::bigint AND w.client_id = $2::bigint"
-		     " AND w.deleted_at IS NULL", p, 3, &r, e);
-	if (rc)
-		return rc;
-	if (PQntuples(r) == 0)
-		rc = no_webhook(e, id);
-	else
-		rc = dup_result(r, 0, 0, json, e);
-	PQclear(r);
-	return rc;
+		     " AND w.deleted_at IS NULL", p, 3, json, e);
+	return rc == LERR_NOTFOUND ? no_webhook(e, id) : rc;    /* no such webhook of the client */
 }
 
 /* A webhook's secret, opened into out (n bytes). */
