@@ -203,7 +203,7 @@ struct sign_io {
 	struct buf in, out;
 	int in_fd, out_fd;
 	size_t out_len;
-	struct buf logo;                /* the organisation's, for a PAdES block */
+	const struct buf *logo;         /* the organisation's, for a PAdES block (the batch's) */
 };
 
 static int
@@ -332,9 +332,9 @@ sign_pades_doc(const struct sign_key *k, const struct sign_claim *cl, struct sig
 	pades_text(k, cl, o.now, text, sizeof(text));
 	o.text = text;
 	pades_position(cl->meta, &o);
-	if (io->logo.len) {
-		o.logo = io->logo.data;
-		o.logo_len = io->logo.len;
+	if (io->logo && io->logo->len) {
+		o.logo = io->logo->data;
+		o.logo_len = io->logo->len;
 	}
 	if (url && url[0]) {
 		tsa.url = url;
@@ -471,6 +471,15 @@ struct item {
 	int ok;                         /* signed, to be recorded */
 };
 
+/* An organisation's logo, read once in a batch (for its documents signed in
+ * PAdES), freed when the batch ends.  Only the database thread adds one;
+ * items point at it, and it never changes once added. */
+struct logo {
+	long long org_id;
+	struct buf img;                 /* len 0: the organisation has none */
+	struct logo *next;
+};
+
 struct run {
 	struct store_conn *c;
 	const struct sign_key *k;
@@ -479,6 +488,7 @@ struct run {
 	struct item *items;
 	size_t n;                       /* distinct valid ids, sorted */
 	size_t *bounds, ngroups;        /* group k is items[bounds[k] .. bounds[k + 1]) */
+	struct logo *logos;             /* those read in the batch */
 	int64_t us_claim, us_sign, us_record;   /* time spent, for the log */
 };
 
@@ -533,7 +543,6 @@ plan(struct run *rn, struct lerr *e)
 	for (size_t i = 0; i < rn->n; i++) {
 		buf_init(&rn->items[i].io.in, SIGN_MAX_DOC);
 		buf_init(&rn->items[i].io.out, SIGN_MAX_DOC + 1024 * 1024);
-		buf_init(&rn->items[i].io.logo, LPDF_LOGO_MAX);
 		rn->items[i].io.in_fd = rn->items[i].io.out_fd = -1;
 	}
 	return 0;
@@ -553,7 +562,6 @@ item_free(struct item *it)
 {
 	buf_fini(&it->io.in);
 	buf_fini(&it->io.out);
-	buf_fini(&it->io.logo);
 	close_fd(&it->io.in_fd);
 	close_fd(&it->io.out_fd);
 	free(it->detail);
@@ -716,6 +724,40 @@ claim_input(struct run *rn, struct item *it, struct lerr *e)
 	return 0;
 }
 
+/* The logo of the organisation org_id (empty when it has none), read at its
+ * first document in the batch. */
+static int
+org_logo(struct run *rn, long long org_id, const struct buf **out, struct lerr *e)
+{
+	struct logo *l;
+
+	for (l = rn->logos; l && l->org_id != org_id; l = l->next)
+		;
+	if (!l) {
+		if (!(l = calloc(1, sizeof(*l))))
+			return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
+		l->org_id = org_id;
+		buf_init(&l->img, LPDF_LOGO_MAX);
+		l->next = rn->logos;
+		rn->logos = l;
+		if (store_org_logo_of(rn->c, org_id, &l->img, e))
+			return e->kind;
+	}
+	*out = &l->img;
+	return 0;
+}
+
+static void
+logos_free(struct run *rn)
+{
+	for (struct logo *l = rn->logos, *next; l; l = next) {
+		next = l->next;
+		buf_fini(&l->img);
+		free(l);
+	}
+	rn->logos = NULL;
+}
+
 /* Claims the n items of g in one statement (their inputs land in g[i].io). */
 static int
 claim_group(struct run *rn, struct item *g, int n, struct lerr *e)
@@ -743,7 +785,7 @@ claim_group(struct run *rn, struct item *g, int n, struct lerr *e)
 		rc = claim_input(rn, &g[i], e);
 	for (int i = 0; !rc && i < n; i++)       /* the block's logo, PAdES only */
 		if (!g[i].cl.status && !strcmp(profile_of(&g[i].cl), "pades"))
-			rc = store_doc_org_logo(rn->c, ids[i], &g[i].io.logo, e);
+			rc = org_logo(rn, g[i].cl.org_id, &g[i].io.logo, e);
 out:
 	rn->us_claim += now_us() - t;
 	free(cl);
@@ -994,6 +1036,7 @@ out:
 		item_free(&rn.items[i]);
 	free(rn.items);
 	free(rn.bounds);
+	logos_free(&rn);
 	json_decref(rn.cert);
 	sign_key_fini(&k);
 	store_release(s, rn.c);

@@ -54,7 +54,6 @@ ensure_conn(struct store_blob_writer *w, struct lerr *e)
 static int
 flush_chunk(struct store_blob_writer *w, struct lerr *e)
 {
-	char id[32], seq[16];
 	PGresult *r = NULL;
 	int rc;
 
@@ -68,9 +67,7 @@ flush_chunk(struct store_blob_writer *w, struct lerr *e)
 		w->blob_id = atoll(PQgetvalue(r, 0, 0));
 		PQclear(r);
 	}
-	snprintf(id, sizeof(id), "%lld", w->blob_id);
-	snprintf(seq, sizeof(seq), "%d", w->seq);
-	struct sqlp p[3] = { SQLP_TEXT(id), SQLP_TEXT(seq), SQLP_BIN(w->chunk, w->fill) };
+	struct sqlp p[3] = { SQLP_INT(w->blob_id), SQLP_INT(w->seq), SQLP_BIN(w->chunk, w->fill) };
 	rc = sq_exec(w->c, "INSERT INTO blob_chunk (blob_id, seq, data) VALUES ($1, $2, $3)", p, 3, NULL, e);
 	if (!rc) {
 		w->seq++;
@@ -141,14 +138,10 @@ put_small(struct store_blob_writer *w, const uint8_t sha256[32], long long *blob
 static int
 seal(struct store_blob_writer *w, const uint8_t sha256[32], long long *blob_id, struct lerr *e)
 {
-	char id[32], sz[32], nch[16];
 	struct sqlp q[1] = { SQLP_BIN(sha256, 32) };
 	PGresult *r = NULL;
 	int rc;
 
-	snprintf(id, sizeof(id), "%lld", w->blob_id);
-	snprintf(sz, sizeof(sz), "%lld", (long long)w->size);
-	snprintf(nch, sizeof(nch), "%d", w->seq);
 	/* Two uploads of the same bytes at once: the second waits here for the
 	 * first to commit, then finds its blob instead of violating UNIQUE. */
 	if ((rc = sq_exec(w->c, "SELECT pg_advisory_xact_lock(('x' || substr(encode($1, 'hex'), 1, 15))::bit(60)::bigint)",
@@ -156,14 +149,14 @@ seal(struct store_blob_writer *w, const uint8_t sha256[32], long long *blob_id, 
 	    (rc = sq_exec(w->c, "SELECT id FROM blob WHERE sha256 = $1", q, 1, &r, e)))
 		return rc;
 	if (PQntuples(r) > 0) {
-		struct sqlp d[1] = { SQLP_TEXT(id) };
+		struct sqlp d[1] = { SQLP_INT(w->blob_id) };
 
 		*blob_id = atoll(PQgetvalue(r, 0, 0));
 		PQclear(r);
 		return sq_exec(w->c, "DELETE FROM blob WHERE id = $1", d, 1, NULL, e);
 	}
 	PQclear(r);
-	struct sqlp p[4] = { SQLP_TEXT(id), SQLP_BIN(sha256, 32), SQLP_TEXT(sz), SQLP_TEXT(nch) };
+	struct sqlp p[4] = { SQLP_INT(w->blob_id), SQLP_BIN(sha256, 32), SQLP_INT(w->size), SQLP_INT(w->seq) };
 	*blob_id = w->blob_id;
 	return sq_exec(w->c, "UPDATE blob SET sha256 = $2, size = $3, nchunks = $4 WHERE id = $1",
 		       p, 4, NULL, e);
@@ -191,13 +184,10 @@ int
 store_blob_chunk(struct store_conn *c, long long blob_id, int seq, void *out, size_t *len,
 		 struct lerr *e)
 {
-	char id[32], sq[16];
 	PGresult *r = NULL;
 	int rc;
 
-	snprintf(id, sizeof(id), "%lld", blob_id);
-	snprintf(sq, sizeof(sq), "%d", seq);
-	struct sqlp p[2] = { SQLP_TEXT(id), SQLP_TEXT(sq) };
+	struct sqlp p[2] = { SQLP_INT(blob_id), SQLP_INT(seq) };
 	rc = sq_exec_bin(c, "SELECT data FROM blob_chunk WHERE blob_id = $1::bigint AND seq = $2::int",
 			 p, 2, &r, e);
 	if (rc)

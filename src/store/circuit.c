@@ -9,16 +9,10 @@
 
 #include "store/store_int.h"
 
-static const char *
-opt(const char *s)
-{
-	return s && *s ? s : NULL;
-}
-
 int
 store_circuits_json(struct store_conn *c, const char *siren, char **json, struct lerr *e)
 {
-	struct sqlp p[] = { SQLP_TEXT(opt(siren)) };
+	struct sqlp p[] = { SQLP_TEXT(sq_opt(siren)) };
 
 	return sq_json(c, "SELECT circuits_json($1)::text", p, 1, json, e);
 }
@@ -28,7 +22,7 @@ store_circuit_save(struct store_conn *c, long long id, const char *siren, const 
 		   const char *steps_json, const char *actor, char **json, struct lerr *e)
 {
 	char cid[24];
-	struct sqlp p[] = { SQLP_TEXT(id ? cid : NULL), SQLP_TEXT(opt(siren)), SQLP_TEXT(opt(name)),
+	struct sqlp p[] = { SQLP_TEXT(id ? cid : NULL), SQLP_TEXT(sq_opt(siren)), SQLP_TEXT(sq_opt(name)),
 			    SQLP_TEXT(steps_json), SQLP_TEXT(actor) };
 
 	snprintf(cid, sizeof(cid), "%lld", id);

@@ -103,12 +103,10 @@ store_client_cert_auth(struct store_conn *c, const uint8_t sha256[32], struct cl
 int
 store_client_only_org(struct store_conn *c, long long client_id, char siren[10], struct lerr *e)
 {
-	char idtext[32];
 	PGresult *r = NULL;
 	int rc;
 
-	snprintf(idtext, sizeof(idtext), "%lld", client_id);
-	struct sqlp p[1] = { SQLP_TEXT(idtext) };
+	struct sqlp p[1] = { SQLP_INT(client_id) };
 	rc = sq_exec(c, "SELECT o.siren FROM api_client_org co JOIN organisation o ON o.id = co.org_id"
 		     " WHERE co.client_id = $1 ORDER BY o.siren LIMIT 2", p, 1, &r, e);
 	if (rc)
@@ -141,10 +139,7 @@ int
 store_s2low_tx_add(struct store_conn *c, long long client_id, const char *doc_id, const char *kind,
 		   long long *id, struct lerr *e)
 {
-	char idtext[32];
-
-	snprintf(idtext, sizeof(idtext), "%lld", client_id);
-	struct sqlp p[3] = { SQLP_TEXT(idtext), SQLP_TEXT(doc_id), SQLP_TEXT(kind) };
+	struct sqlp p[3] = { SQLP_INT(client_id), SQLP_TEXT(doc_id), SQLP_TEXT(kind) };
 	return sq_int(c, "WITH i AS (INSERT INTO s2low_transaction (client_id, doc_id, kind)"
 		      " VALUES ($1, $2, $3) ON CONFLICT (doc_id, kind) WHERE letter_id IS NULL DO NOTHING"
 		      " RETURNING id)"
@@ -156,13 +151,10 @@ int
 store_s2low_tx_get(struct store_conn *c, long long client_id, long long id, char kind[16],
 		   char doc_id[37], struct lerr *e)
 {
-	char ctext[32], itext[32];
 	PGresult *r = NULL;
 	int rc;
 
-	snprintf(ctext, sizeof(ctext), "%lld", client_id);
-	snprintf(itext, sizeof(itext), "%lld", id);
-	struct sqlp p[2] = { SQLP_TEXT(ctext), SQLP_TEXT(itext) };
+	struct sqlp p[2] = { SQLP_INT(client_id), SQLP_INT(id) };
 	rc = sq_exec(c, "SELECT kind, doc_id FROM s2low_transaction WHERE client_id = $1 AND id = $2",
 		     p, 2, &r, e);
 	if (rc)
@@ -182,11 +174,7 @@ static int
 client_call(struct store_conn *c, const char *sql, long long client_id, long long n, char **json,
 	    long long *out, struct lerr *e)
 {
-	char ctext[32], ntext[32];
-
-	snprintf(ctext, sizeof(ctext), "%lld", client_id);
-	snprintf(ntext, sizeof(ntext), "%lld", n);
-	struct sqlp p[2] = { SQLP_TEXT(ctext), SQLP_TEXT(ntext) };
+	struct sqlp p[2] = { SQLP_INT(client_id), SQLP_INT(n) };
 	if (out)
 		return sq_int(c, sql, p, 2, out, e);
 	if (json)

@@ -407,6 +407,13 @@ exec_fmt(struct store_conn *c, const char *sql, const struct sqlp *p, int np, in
 	return 0;
 }
 
+const char *
+sq_lld(char buf[24], long long v)
+{
+	snprintf(buf, 24, "%lld", v);
+	return buf;
+}
+
 int
 sq_exec(struct store_conn *c, const char *sql, const struct sqlp *p, int np, PGresult **res,
 	struct lerr *e)
@@ -637,9 +644,11 @@ sq_json(struct store_conn *c, const char *sql, const struct sqlp *p, int np, cha
 	struct lerr *e)
 {
 	PGresult *r = NULL;
-	int rc = sq_exec(c, sql, p, np, &r, e);
+	int rc;
 
-	if (rc)
+	if (json)
+		*json = NULL;
+	if ((rc = sq_exec(c, sql, p, np, &r, e)))
 		return rc;
 	if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0))
 		rc = lerr_set(e, LERR_NOTFOUND, NULL, "not found");

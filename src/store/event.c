@@ -51,14 +51,10 @@ int
 store_event_list(struct store_conn *c, long long client_id, long long after, int limit,
 		 char **items_json, int *count, long long *last, long long *purged, struct lerr *e)
 {
-	char client[24], aft[24], lim[16];
 	PGresult *r = NULL;
 	int rc;
 
-	snprintf(client, sizeof(client), "%lld", client_id);
-	snprintf(aft, sizeof(aft), "%lld", after);
-	snprintf(lim, sizeof(lim), "%d", limit);
-	struct sqlp p[3] = { SQLP_TEXT(client), SQLP_TEXT(aft), SQLP_TEXT(lim) };
+	struct sqlp p[3] = { SQLP_INT(client_id), SQLP_INT(after), SQLP_INT(limit) };
 	rc = sq_exec(c, "SELECT coalesce(jsonb_agg(j ORDER BY seq), '[]')::text, count(*),"
 		     " coalesce(max(seq), $2::bigint),"
 		     " coalesce((SELECT upto FROM event_purged WHERE client_id = $1::bigint), 0)"
@@ -80,7 +76,7 @@ int
 store_webhook_add(struct store_conn *c, long long client_id, const char *client_name,
 		  const char *url, const char *secret, const char *actor, char **json, struct lerr *e)
 {
-	char client[24], max[16], id[24] = "", ctx[64];
+	char id[24] = "", ctx[64];
 	struct buf sealed;
 	PGresult *r = NULL;
 	int rc;
@@ -97,10 +93,8 @@ store_webhook_add(struct store_conn *c, long long client_id, const char *client_
 		buf_fini(&sealed);
 		return rc;
 	}
-	snprintf(client, sizeof(client), "%lld", client_id);
-	snprintf(max, sizeof(max), "%d", STORE_WEBHOOKS_MAX);
-	struct sqlp p[7] = { SQLP_TEXT(client), SQLP_TEXT(client_name), SQLP_TEXT(url), SQLP_TEXT(sealed.data),
-			     SQLP_TEXT(max), SQLP_TEXT(actor), SQLP_TEXT(id) };
+	struct sqlp p[7] = { SQLP_INT(client_id), SQLP_TEXT(client_name), SQLP_TEXT(url), SQLP_TEXT(sealed.data),
+			     SQLP_INT(STORE_WEBHOOKS_MAX), SQLP_TEXT(actor), SQLP_TEXT(id) };
 	rc = sq_exec(c, "WITH cl AS (SELECT id, name FROM api_client WHERE revoked_at IS NULL"
 		     "  AND (id = $1::bigint OR ($1::bigint = 0 AND name = $2)))"
 		     ", ins AS (INSERT INTO webhook (id, client_id, url, secret) OVERRIDING SYSTEM VALUE"
@@ -132,20 +126,11 @@ store_webhook_add(struct store_conn *c, long long client_id, const char *client_
 int
 store_webhook_list(struct store_conn *c, long long client_id, char **json, struct lerr *e)
 {
-	char client[24];
-	PGresult *r = NULL;
-	int rc;
+	struct sqlp p[1] = { SQLP_INT(client_id) };
 
-	snprintf(client, sizeof(client), "%lld", client_id);
-	struct sqlp p[1] = { SQLP_TEXT(client) };
-	rc = sq_exec(c, "SELECT coalesce(jsonb_agg(webhook_json(w) || jsonb_build_object('client', a.name)"
-		     " ORDER BY w.id), '[]')::text FROM webhook w JOIN api_client a ON a.id = w.client_id"
-		     " WHERE w.deleted_at IS NULL AND ($1::bigint = 0 OR w.client_id = $1::bigint)", p, 1, &r, e);
-	if (rc)
-		return rc;
-	rc = dup_result(r, 0, 0, json, e);
-	PQclear(r);
-	return rc;
+	return sq_json(c, "SELECT coalesce(jsonb_agg(webhook_json(w) || jsonb_build_object('client', a.name)"
+		       " ORDER BY w.id), '[]')::text FROM webhook w JOIN api_client a ON a.id = w.client_id"
+		       " WHERE w.deleted_at IS NULL AND ($1::bigint = 0 OR w.client_id = $1::bigint)", p, 1, json, e);
 }
 
 /* A webhook id from a URL: digits only, or LERR_NOTFOUND. */
@@ -163,14 +148,12 @@ int
 store_webhook_delete(struct store_conn *c, long long client_id, const char *id, const char *actor,
 		     struct lerr *e)
 {
-	char client[24];
 	PGresult *r = NULL;
 	int rc = webhook_id_ok(id, e);
 
 	if (rc)
 		return rc;
-	snprintf(client, sizeof(client), "%lld", client_id);
-	struct sqlp p[3] = { SQLP_TEXT(id), SQLP_TEXT(client), SQLP_TEXT(actor) };
+	struct sqlp p[3] = { SQLP_TEXT(id), SQLP_INT(client_id), SQLP_TEXT(actor) };
 	rc = sq_exec(c, "WITH del AS (UPDATE webhook SET deleted_at = now() WHERE id = $1::bigint"
 		     "  AND ($2::bigint = 0 OR client_id = $2::bigint) AND deleted_at IS NULL RETURNING id, url)"
 		     ", j AS (SELECT journal_append($3, 'webhook.deleted', NULL, NULL,"
@@ -188,16 +171,12 @@ int
 store_webhook_deliveries(struct store_conn *c, long long client_id, const char *id, int limit,
 			 char **json, struct lerr *e)
 {
-	char client[24], lim[16];
-	PGresult *r = NULL;
 	int rc = webhook_id_ok(id, e);
 
 	if (rc)
 		return rc;
-	snprintf(client, sizeof(client), "%lld", client_id);
-	snprintf(lim, sizeof(lim), "%d", limit);
-	struct sqlp p[3] = { SQLP_TEXT(id), SQLP_TEXT(client), SQLP_TEXT(lim) };
-	rc = sq_exec(c, "SELECT (SELECT coalesce(jsonb_agg(x.j ORDER BY x.at DESC, x.d DESC, x.n DESC), '[]')::text"
+	struct sqlp p[3] = { SQLP_TEXT(id), SQLP_INT(client_id), SQLP_INT(limit) };
+	rc = sq_json(c, "SELECT (SELECT coalesce(jsonb_agg(x.j ORDER BY x.at DESC, x.d DESC, x.n DESC), '[]')::text"
 		     " FROM (SELECT jsonb_build_object('event', ev.seq, 'attempt', a.n, 'at', ts_text(a.at),"
 		     "   'http_status', a.http_status, 'error', a.error, 'duration_ms', a.duration_ms,"
 		     "   'outcome', a.outcome, 'delivery', d.state) AS j, a.at, d.id AS d, a.n"
@@ -205,15 +184,8 @@ store_webhook_deliveries(struct store_conn *c, long long client_id, const char *
 		     "  JOIN event ev ON ev.id = d.event_id WHERE d.webhook_id = w.id"
 		     "  ORDER BY a.at DESC, d.id DESC, a.n DESC LIMIT $3::int) x)"
 		     " FROM webhook w WHERE w.id = $1::bigint AND w.client_id = $2::bigint"
-		     " AND w.deleted_at IS NULL", p, 3, &r, e);
-	if (rc)
-		return rc;
-	if (PQntuples(r) == 0)
-		rc = no_webhook(e, id);
-	else
-		rc = dup_result(r, 0, 0, json, e);
-	PQclear(r);
-	return rc;
+		     " AND w.deleted_at IS NULL", p, 3, json, e);
+	return rc == LERR_NOTFOUND ? no_webhook(e, id) : rc;    /* no such webhook of the client */
 }
 
 /* A webhook's secret, opened into out (n bytes). */
@@ -237,13 +209,10 @@ int
 store_webhook_next(struct store_conn *c, long long job_id, int lease_s, int more,
 		   struct webhook_send *out, int *found, struct lerr *e)
 {
-	char job[24], lease[16];
 	PGresult *r = NULL;
 	int rc;
 
-	snprintf(job, sizeof(job), "%lld", job_id);
-	snprintf(lease, sizeof(lease), "%d", lease_s);
-	struct sqlp p[3] = { SQLP_TEXT(job), SQLP_TEXT(lease), SQLP_TEXT(more ? "true" : "false") };
+	struct sqlp p[3] = { SQLP_INT(job_id), SQLP_INT(lease_s), SQLP_TEXT(more ? "true" : "false") };
 	memset(out, 0, sizeof(*out));
 	rc = sq_exec(c, "SELECT n.delivery_id, n.attempt, n.url, n.secret, n.event_seq, n.body, d.webhook_id"
 		     " FROM webhook_next($1::bigint, $2::int, $3::boolean) n"
@@ -276,14 +245,11 @@ int
 store_webhook_record(struct store_conn *c, long long delivery_id, int http_status,
 		     const char *error, int duration_ms, int ok, int retry_s, struct lerr *e)
 {
-	char d[24], st[16], ms[16], retry[16];
+	char st[16];
 
-	snprintf(d, sizeof(d), "%lld", delivery_id);
 	snprintf(st, sizeof(st), "%d", http_status);
-	snprintf(ms, sizeof(ms), "%d", duration_ms);
-	snprintf(retry, sizeof(retry), "%d", retry_s);
-	struct sqlp p[6] = { SQLP_TEXT(d), SQLP_TEXT(http_status > 0 ? st : NULL), SQLP_TEXT(error),
-			     SQLP_TEXT(ms), SQLP_TEXT(ok ? "true" : "false"), SQLP_TEXT(retry) };
+	struct sqlp p[6] = { SQLP_INT(delivery_id), SQLP_TEXT(http_status > 0 ? st : NULL), SQLP_TEXT(error),
+			     SQLP_INT(duration_ms), SQLP_TEXT(ok ? "true" : "false"), SQLP_INT(retry_s) };
 	return sq_exec(c, "SELECT webhook_record($1::bigint, $2::int, $3, $4::int, $5::boolean, $6::int)",
 		       p, 6, NULL, e);
 }

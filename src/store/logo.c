@@ -14,11 +14,7 @@ int
 store_org_logo_set(struct store_conn *c, const char *siren, const char *media_type, int w, int h,
 		   const void *data, size_t len, const char *actor, struct lerr *e)
 {
-	char ws[16], hs[16];
-
-	snprintf(ws, sizeof(ws), "%d", w);
-	snprintf(hs, sizeof(hs), "%d", h);
-	struct sqlp p[] = { SQLP_TEXT(siren), SQLP_TEXT(media_type), SQLP_TEXT(ws), SQLP_TEXT(hs),
+	struct sqlp p[] = { SQLP_TEXT(siren), SQLP_TEXT(media_type), SQLP_INT(w), SQLP_INT(h),
 			    SQLP_BIN(data, len), SQLP_TEXT(actor) };
 
 	return sq_exec(c, "SELECT org_logo_set($1, $2, $3::int, $4::int, $5, $6)", p, 6, NULL, e);
@@ -65,12 +61,13 @@ store_org_logo_get(struct store_conn *c, const char *siren, char media_type[16],
 }
 
 int
-store_doc_org_logo(struct store_conn *c, const char *doc_id, struct buf *out, struct lerr *e)
+store_org_logo_of(struct store_conn *c, long long org_id, struct buf *out, struct lerr *e)
 {
-	struct sqlp p[] = { SQLP_TEXT(doc_id) };
 	PGresult *r = NULL;
-	int rc = sq_exec_bin(c, "SELECT media_type, data FROM doc_org_logo($1::uuid)", p, 1, &r, e);
+	int rc;
 
+	struct sqlp p[] = { SQLP_INT(org_id) };
+	rc = sq_exec_bin(c, "SELECT media_type, data FROM org_logo WHERE org_id = $1::bigint", p, 1, &r, e);
 	if (!rc)
 		rc = logo_row(r, NULL, 0, out, e);
 	PQclear(r);
@@ -105,12 +102,11 @@ int
 store_doc_file_put_blob(struct store_conn *c, const char *doc_id, const char *role, const char *name,
 			const char *media_type, long long blob_id, int stamps, struct lerr *e)
 {
-	char bid[24], of[16];
+	char of[16];
 
-	snprintf(bid, sizeof(bid), "%lld", blob_id);
 	snprintf(of, sizeof(of), "%d", stamps);
 	struct sqlp p[6] = { SQLP_TEXT(doc_id), SQLP_TEXT(role), SQLP_TEXT(name), SQLP_TEXT(media_type),
-			     SQLP_TEXT(bid), SQLP_TEXT(stamps >= 0 ? of : NULL) };
+			     SQLP_INT(blob_id), SQLP_TEXT(stamps >= 0 ? of : NULL) };
 
 	return sq_exec(c, "SELECT document_file_put($1::uuid, $2, $3, $4, $5::bigint, $6::integer)", p, 6, NULL, e);
 }

@@ -11,11 +11,7 @@
 int
 store_notice_claim(struct store_conn *c, long long job, int lease_s, char **json, struct lerr *e)
 {
-	char id[24], lease[16];
-
-	snprintf(id, sizeof(id), "%lld", job);
-	snprintf(lease, sizeof(lease), "%d", lease_s);
-	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(lease) };
+	struct sqlp p[] = { SQLP_INT(job), SQLP_INT(lease_s) };
 	return sq_json(c, "SELECT notification_claim($1::bigint, $2::int)::text", p, 2, json, e);
 }
 
@@ -23,11 +19,7 @@ int
 store_notice_record(struct store_conn *c, long long id, const char *outcome, const char *message_id,
 		    int ndocs, const char *error, struct lerr *e)
 {
-	char ids[24], n[16];
-
-	snprintf(ids, sizeof(ids), "%lld", id);
-	snprintf(n, sizeof(n), "%d", ndocs);
-	struct sqlp p[] = { SQLP_TEXT(ids), SQLP_TEXT(outcome), SQLP_TEXT(message_id), SQLP_TEXT(n),
+	struct sqlp p[] = { SQLP_INT(id), SQLP_TEXT(outcome), SQLP_TEXT(message_id), SQLP_INT(ndocs),
 			    SQLP_TEXT(error) };
 	return sq_exec(c, "SELECT notification_record($1::bigint, $2, $3, $4::int, $5)", p, 5, NULL, e);
 }
@@ -35,10 +27,7 @@ store_notice_record(struct store_conn *c, long long id, const char *outcome, con
 int
 store_notice_skipped(struct store_conn *c, long long id, const char *why, struct lerr *e)
 {
-	char ids[24];
-
-	snprintf(ids, sizeof(ids), "%lld", id);
-	struct sqlp p[] = { SQLP_TEXT(ids), SQLP_TEXT(why) };
+	struct sqlp p[] = { SQLP_INT(id), SQLP_TEXT(why) };
 	return sq_exec(c, "UPDATE notification SET skipped = $2, done_at = now(), lease_until = NULL"
 		       " WHERE id = $1::bigint", p, 2, NULL, e);
 }
@@ -47,12 +36,10 @@ int
 store_notice_plan_digests(struct store_conn *c, int hour, const char *tz, int *planned,
 			  struct lerr *e)
 {
-	char h[16];
 	long long n = 0;
 	int rc;
 
-	snprintf(h, sizeof(h), "%d", hour);
-	struct sqlp p[] = { SQLP_TEXT(h), SQLP_TEXT(tz) };
+	struct sqlp p[] = { SQLP_INT(hour), SQLP_TEXT(tz) };
 	rc = sq_int(c, "SELECT notification_digest_plan($1::int, $2)", p, 2, &n, e);
 	*planned = (int)n;
 	return rc;
@@ -61,10 +48,7 @@ store_notice_plan_digests(struct store_conn *c, int hour, const char *tz, int *p
 int
 store_notice_pref_json(struct store_conn *c, long long person, char **json, struct lerr *e)
 {
-	char id[24];
-
-	snprintf(id, sizeof(id), "%lld", person);
-	struct sqlp p[] = { SQLP_TEXT(id) };
+	struct sqlp p[] = { SQLP_INT(person) };
 	return sq_json(c, "SELECT json_build_object('mode', notify_mode, 'email', email)::text"
 		       " FROM person WHERE id = $1::bigint", p, 1, json, e);
 }
@@ -73,16 +57,13 @@ int
 store_notice_pref_set(struct store_conn *c, long long person, const char *mode, const char *actor,
 		      struct lerr *e)
 {
-	char id[24];
-
 	if (!mode || (strcmp(mode, "immediate") && strcmp(mode, "digest") && strcmp(mode, "none"))) {
 		lerr_set(e, LERR_INVALID, "mode", "unknown notification mode \"%s\"", mode ? mode : "");
 		lerr_hint(e, "use \"immediate\" (one e-mail per document), \"digest\" (one e-mail a day)"
 			  " or \"none\"");
 		return LERR_INVALID;
 	}
-	snprintf(id, sizeof(id), "%lld", person);
-	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(mode), SQLP_TEXT(actor) };
+	struct sqlp p[] = { SQLP_INT(person), SQLP_TEXT(mode), SQLP_TEXT(actor) };
 	return sq_exec(c, "WITH u AS (UPDATE person SET notify_mode = $2 WHERE id = $1::bigint"
 		       " RETURNING id) SELECT journal_append($3, 'person.notifications', NULL, NULL,"
 		       " jsonb_build_object('mode', $2::text)) FROM u", p, 3, NULL, e);
@@ -105,12 +86,10 @@ store_notice_failed_json(struct store_conn *c, char **json, struct lerr *e)
 int
 store_notice_resend(struct store_conn *c, long long id, const char *actor, struct lerr *e)
 {
-	char sid[24];
 	PGresult *r = NULL;
 	int rc;
 
-	snprintf(sid, sizeof(sid), "%lld", id);
-	struct sqlp p[2] = { SQLP_TEXT(sid), SQLP_TEXT(actor) };
+	struct sqlp p[2] = { SQLP_INT(id), SQLP_TEXT(actor) };
 	if ((rc = sq_exec(c, "SELECT notification_resend($1::bigint, $2)", p, 2, &r, e)))
 		return rc;
 	const char *out = PQgetvalue(r, 0, 0);

@@ -15,12 +15,6 @@ store_org_init(struct org *o)
 	o->nature_actes = -1;
 }
 
-static const char *
-opt(const char *s)
-{
-	return s && *s ? s : NULL;
-}
-
 /* Runs fn in a transaction of its own, unless the caller has one. */
 static int
 atomically(struct store_conn *c, int (*fn)(struct store_conn *, void *, struct lerr *), void *arg,
@@ -74,11 +68,11 @@ store_org_insert(struct store_conn *c, const struct org *o, const char *actor, s
 	snprintf(arr, sizeof(arr), "%d", o->arrondissement);
 	snprintf(nat, sizeof(nat), "%d", o->nature_actes);
 	struct sqlp p[] = {
-		SQLP_TEXT(o->siren), SQLP_TEXT(o->name), SQLP_TEXT(opt(o->parent_siren)),
-		SQLP_TEXT(opt(o->departement)), SQLP_TEXT(o->arrondissement >= 0 ? arr : NULL),
-		SQLP_TEXT(o->nature_actes >= 0 ? nat : NULL), SQLP_TEXT(opt(o->idcoll)),
-		SQLP_TEXT(opt(o->codcol)), SQLP_TEXT(opt(o->idpost)), SQLP_TEXT(opt(o->codbuds)),
-		SQLP_TEXT(opt(o->city)), SQLP_TEXT(opt(o->postal_code)), SQLP_TEXT(opt(o->p_dest)),
+		SQLP_TEXT(o->siren), SQLP_TEXT(o->name), SQLP_TEXT(sq_opt(o->parent_siren)),
+		SQLP_TEXT(sq_opt(o->departement)), SQLP_TEXT(o->arrondissement >= 0 ? arr : NULL),
+		SQLP_TEXT(o->nature_actes >= 0 ? nat : NULL), SQLP_TEXT(sq_opt(o->idcoll)),
+		SQLP_TEXT(sq_opt(o->codcol)), SQLP_TEXT(sq_opt(o->idpost)), SQLP_TEXT(sq_opt(o->codbuds)),
+		SQLP_TEXT(sq_opt(o->city)), SQLP_TEXT(sq_opt(o->postal_code)), SQLP_TEXT(sq_opt(o->p_dest)),
 	};
 	PGresult *r = NULL;
 
@@ -171,14 +165,13 @@ int
 store_org_set_signature(struct store_conn *c, const char *siren, const struct org *o,
 			const char *actor, struct lerr *e)
 {
-	char page[16], x[32], y[32];
+	char x[32], y[32];
 	PGresult *r = NULL;
 	int rc;
 
-	snprintf(page, sizeof(page), "%d", o->pades_page);
 	snprintf(x, sizeof(x), "%.2f", (double)o->pades_x);
 	snprintf(y, sizeof(y), "%.2f", (double)o->pades_y);
-	struct sqlp p[] = { SQLP_TEXT(siren), SQLP_TEXT(opt(o->acte_signature)), SQLP_TEXT(page),
+	struct sqlp p[] = { SQLP_TEXT(siren), SQLP_TEXT(sq_opt(o->acte_signature)), SQLP_INT(o->pades_page),
 			    SQLP_TEXT(x), SQLP_TEXT(y), SQLP_TEXT(actor) };
 	rc = sq_exec(c, "WITH u AS (UPDATE organisation SET acte_signature = coalesce($2, acte_signature),"
 		     " pades_page = CASE $3::int WHEN 0 THEN pades_page WHEN -1 THEN NULL ELSE $3::int END,"
@@ -214,12 +207,10 @@ int
 store_client_org_get(struct store_conn *c, long long client_id, const char *siren, struct org *out,
 		     struct lerr *e)
 {
-	char idtext[32];
 	PGresult *r = NULL;
 	int rc;
 
-	snprintf(idtext, sizeof(idtext), "%lld", client_id);
-	struct sqlp p[2] = { SQLP_TEXT(idtext), SQLP_TEXT(siren) };
+	struct sqlp p[2] = { SQLP_INT(client_id), SQLP_TEXT(siren) };
 	rc = sq_exec(c, "SELECT " ORG_COLUMNS " FROM organisation o"
 		     " JOIN api_client_org co ON co.org_id = o.id AND co.client_id = $1"
 		     " LEFT JOIN organisation p ON p.id = o.parent_id WHERE o.siren = $2", p, 2, &r, e);
@@ -245,12 +236,12 @@ store_org_set_helios(struct store_conn *c, const char *siren, const struct org *
 	snprintf(arr, sizeof(arr), "%d", o->arrondissement);
 	snprintf(nat, sizeof(nat), "%d", o->nature_actes);
 	struct sqlp p[] = {
-		SQLP_TEXT(siren), SQLP_TEXT(opt(o->idcoll)), SQLP_TEXT(opt(o->codcol)),
-		SQLP_TEXT(opt(o->idpost)), SQLP_TEXT(opt(o->codbuds)), SQLP_TEXT(opt(o->p_dest)),
-		SQLP_TEXT(actor), SQLP_TEXT(opt(o->archive_after)), SQLP_TEXT(opt(o->name)),
-		SQLP_TEXT(opt(o->departement)), SQLP_TEXT(o->arrondissement >= 0 ? arr : NULL),
-		SQLP_TEXT(o->nature_actes >= 0 ? nat : NULL), SQLP_TEXT(opt(o->city)),
-		SQLP_TEXT(opt(o->postal_code)),
+		SQLP_TEXT(siren), SQLP_TEXT(sq_opt(o->idcoll)), SQLP_TEXT(sq_opt(o->codcol)),
+		SQLP_TEXT(sq_opt(o->idpost)), SQLP_TEXT(sq_opt(o->codbuds)), SQLP_TEXT(sq_opt(o->p_dest)),
+		SQLP_TEXT(actor), SQLP_TEXT(sq_opt(o->archive_after)), SQLP_TEXT(sq_opt(o->name)),
+		SQLP_TEXT(sq_opt(o->departement)), SQLP_TEXT(o->arrondissement >= 0 ? arr : NULL),
+		SQLP_TEXT(o->nature_actes >= 0 ? nat : NULL), SQLP_TEXT(sq_opt(o->city)),
+		SQLP_TEXT(sq_opt(o->postal_code)),
 	};
 	PGresult *r = NULL;
 	int rc;
@@ -313,7 +304,6 @@ client_insert(struct store_conn *c, void *arg, struct lerr *e)
 {
 	struct client_new *a = arg;
 	struct sqlp p[2] = { SQLP_TEXT(a->name), SQLP_BIN(a->digest, SHA256_LEN) };
-	char idtext[24];
 	PGresult *r = NULL;
 	int rc = sq_exec(c, "INSERT INTO api_client (name, key_sha256) VALUES ($1, $2)"
 			 " RETURNING id, json_build_object('client', id, 'name', name)::text", p, 2, &r, e);
@@ -323,9 +313,8 @@ client_insert(struct store_conn *c, void *arg, struct lerr *e)
 	if (rc)
 		return rc;
 	a->id = atoll(PQgetvalue(r, 0, 0));
-	snprintf(idtext, sizeof(idtext), "%lld", a->id);
 	for (int i = 0; i < a->nsirens && !rc; i++) {
-		struct sqlp q[2] = { SQLP_TEXT(idtext), SQLP_TEXT(a->sirens[i]) };
+		struct sqlp q[2] = { SQLP_INT(a->id), SQLP_TEXT(a->sirens[i]) };
 		PGresult *o = NULL;
 
 		rc = sq_exec(c, "INSERT INTO api_client_org (client_id, org_id)"
@@ -411,24 +400,11 @@ int
 store_client_org(struct store_conn *c, long long client_id, const char *siren, long long *org_id,
 		 struct lerr *e)
 {
-	char idtext[32];
-	PGresult *r = NULL;
-	int rc;
+	struct org o;
+	int rc = store_client_org_get(c, client_id, siren, &o, e);
 
-	snprintf(idtext, sizeof(idtext), "%lld", client_id);
-	struct sqlp p[2] = { SQLP_TEXT(idtext), SQLP_TEXT(siren) };
-	rc = sq_exec(c, "SELECT o.id FROM organisation o JOIN api_client_org co ON co.org_id = o.id"
-		     " WHERE co.client_id = $1 AND o.siren = $2", p, 2, &r, e);
-	if (rc)
-		return rc;
-	if (PQntuples(r) == 0) {
-		rc = lerr_set(e, LERR_FORBIDDEN, "metadata.organisation",
-			      "organisation %s is not one of this client's organisations", siren);
-		lerr_hint(e, "use the SIREN of an organisation your API key was issued for");
-	} else {
-		*org_id = atoll(PQgetvalue(r, 0, 0));
-	}
-	PQclear(r);
+	if (!rc)
+		*org_id = o.id;
 	return rc;
 }
 
@@ -457,10 +433,7 @@ int
 store_org_list_json(struct store_conn *c, long long person, const char *siren, char **json,
 		    struct lerr *e)
 {
-	char id[24];
-
-	snprintf(id, sizeof(id), "%lld", person);
-	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(opt(siren)) };
+	struct sqlp p[] = { SQLP_INT(person), SQLP_TEXT(sq_opt(siren)) };
 	return sq_json(c, "SELECT coalesce(json_agg(org_json(o) ORDER BY o.siren), '[]')::text FROM organisation o"
 		       " WHERE ($2::text IS NULL OR o.siren = $2) AND ((SELECT is_operator FROM person WHERE id = $1::bigint)"
 		       " OR EXISTS (SELECT 1 FROM person_role r WHERE r.person_id = $1::bigint AND r.org_id = o.id"

@@ -12,12 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *
-opt(const char *s)
-{
-	return s && *s ? s : NULL;
-}
-
 static void
 lltoa(long long v, char out[24])
 {
@@ -28,7 +22,7 @@ int
 store_person_add(struct store_conn *c, const char *email, const char *name, const char *hash,
 		 int is_operator, const char *actor, long long *id, struct lerr *e)
 {
-	struct sqlp p[] = { SQLP_TEXT(email), SQLP_TEXT(name), SQLP_TEXT(opt(hash)),
+	struct sqlp p[] = { SQLP_TEXT(email), SQLP_TEXT(name), SQLP_TEXT(sq_opt(hash)),
 			    SQLP_TEXT(is_operator ? "t" : "f"), SQLP_TEXT(actor) };
 	char *json = NULL;
 	int rc = sq_json(c, "SELECT person_add($1, $2, $3, $4::boolean, $5)::text", p, 5, &json, e);
@@ -83,7 +77,7 @@ store_role_add(struct store_conn *c, const char *email, const char *siren, const
 	       const char *function, const char *actor, struct lerr *e)
 {
 	struct sqlp p[] = { SQLP_TEXT(email), SQLP_TEXT(siren), SQLP_TEXT(role),
-			    SQLP_TEXT(opt(function)), SQLP_TEXT(actor) };
+			    SQLP_TEXT(sq_opt(function)), SQLP_TEXT(actor) };
 
 	return sq_exec(c, "SELECT role_add($1, $2, $3, $4, $5)", p, 5, NULL, e);
 }
@@ -143,8 +137,8 @@ store_delegation_add(struct store_conn *c, const struct delegation_in *d, char *
 		     struct lerr *e)
 {
 	char from[24];
-	struct sqlp p[] = { SQLP_TEXT(from), SQLP_TEXT(d->to_email), SQLP_TEXT(opt(d->siren)),
-			    SQLP_TEXT(opt(d->kinds)), SQLP_TEXT(d->starts_at), SQLP_TEXT(d->ends_at),
+	struct sqlp p[] = { SQLP_TEXT(from), SQLP_TEXT(d->to_email), SQLP_TEXT(sq_opt(d->siren)),
+			    SQLP_TEXT(sq_opt(d->kinds)), SQLP_TEXT(d->starts_at), SQLP_TEXT(d->ends_at),
 			    SQLP_TEXT(d->actor) };
 
 	lltoa(d->from_person, from);
@@ -179,8 +173,8 @@ store_queue_json(struct store_conn *c, long long person_id, const struct queue_f
 		 char **json, struct lerr *e)
 {
 	char pid[24], lim[24];
-	struct sqlp p[] = { SQLP_TEXT(pid), SQLP_TEXT(opt(f->org)), SQLP_TEXT(opt(f->kind)),
-			    SQLP_TEXT(opt(f->client)), SQLP_TEXT(lim), SQLP_TEXT(opt(f->cursor)) };
+	struct sqlp p[] = { SQLP_TEXT(pid), SQLP_TEXT(sq_opt(f->org)), SQLP_TEXT(sq_opt(f->kind)),
+			    SQLP_TEXT(sq_opt(f->client)), SQLP_TEXT(lim), SQLP_TEXT(sq_opt(f->cursor)) };
 
 	lltoa(person_id, pid);
 	lltoa(f->limit > 0 ? f->limit : 100, lim);
@@ -358,7 +352,7 @@ int
 store_person_is_admin(struct store_conn *c, long long person_id, const char *siren, struct lerr *e)
 {
 	char pid[24];
-	struct sqlp p[] = { SQLP_TEXT(pid), SQLP_TEXT(opt(siren)) };
+	struct sqlp p[] = { SQLP_TEXT(pid), SQLP_TEXT(sq_opt(siren)) };
 	char *json = NULL;
 	int rc;
 

@@ -80,13 +80,11 @@ int
 store_sign_claim(struct store_conn *c, long long person_id, const char *doc_id,
 		 struct sign_claim *out, struct buf *data, struct lerr *e)
 {
-	char pid[24];
 	PGresult *r = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(pid, sizeof(pid), "%lld", person_id);
-	struct sqlp p[] = { SQLP_TEXT(pid), SQLP_TEXT(doc_id) };
+	struct sqlp p[] = { SQLP_INT(person_id), SQLP_TEXT(doc_id) };
 	/* Binary results so that the file comes as bytes: the rest as text. */
 	rc = sq_exec_bin(c, "SELECT status::text, state, kind, signed_for::text, for_name, by_name,"
 			 " signed_at, coalesce(want_transmit, false)::text, meta::text, city, postal_code,"
@@ -135,7 +133,7 @@ big_blob(struct store_conn *c, const void *data, size_t len, long long *blob_id,
 int
 store_sign_finish(struct store_conn *c, const struct sign_done *d, char state[24], struct lerr *e)
 {
-	char pid[24], fid[24], bid[24];
+	char bid[24];
 	uint8_t sha[32];
 	long long blob_id = d->blob_id;
 	PGresult *r = NULL;
@@ -145,11 +143,9 @@ store_sign_finish(struct store_conn *c, const struct sign_done *d, char state[24
 		return rc;
 	if (inline_ok)
 		sha256_once(d->data, d->len, sha);
-	snprintf(pid, sizeof(pid), "%lld", d->person_id);
-	snprintf(fid, sizeof(fid), "%lld", d->signed_for);
 	snprintf(bid, sizeof(bid), "%lld", blob_id);
 	struct sqlp p[] = {
-		SQLP_TEXT(pid), SQLP_TEXT(fid), SQLP_TEXT(d->doc_id), SQLP_TEXT(d->role),
+		SQLP_INT(d->person_id), SQLP_INT(d->signed_for), SQLP_TEXT(d->doc_id), SQLP_TEXT(d->role),
 		SQLP_TEXT(d->name), SQLP_TEXT(d->media_type),
 		inline_ok ? SQLP_BIN(sha, 32) : SQLP_TEXT(NULL),
 		inline_ok ? SQLP_BIN(d->data, d->len) : SQLP_TEXT(NULL),
@@ -185,18 +181,17 @@ int
 store_sign_claim_many(struct store_conn *c, long long person_id, const char *const *ids, int n,
 		      struct sign_claim *out, struct buf *data, struct lerr *e)
 {
-	char pid[24], *arr = uuid_array(ids, n);
+	char *arr = uuid_array(ids, n);
 	PGresult *r = NULL;
 	int rc;
 
 	if (!arr)
 		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
-	snprintf(pid, sizeof(pid), "%lld", person_id);
-	struct sqlp p[] = { SQLP_TEXT(pid), SQLP_TEXT(arr) };
+	struct sqlp p[] = { SQLP_INT(person_id), SQLP_TEXT(arr) };
 	rc = sq_exec_bin(c, "SELECT ord::text, status::text, state, kind, signed_for::text, for_name,"
 			 " by_name, signed_at, coalesce(want_transmit, false)::text, meta::text, city,"
 			 " postal_code, role_function, file_name, media_type, coalesce(blob_id, 0)::text,"
-			 " coalesce(nchunks, 0)::text, coalesce(size, 0)::text, data"
+			 " coalesce(nchunks, 0)::text, coalesce(size, 0)::text, data, org_id::text"
 			 " FROM sign_claim_many($1::bigint, $2::uuid[]) ORDER BY ord", p, 2, &r, e);
 	free(arr);
 	if (rc)
@@ -206,6 +201,7 @@ store_sign_claim_many(struct store_conn *c, long long person_id, const char *con
 	for (int i = 0; !rc && i < n; i++) {
 		memset(&out[i], 0, sizeof(out[i]));
 		fill_claim_row(r, i, &out[i]);
+		out[i].org_id = PQgetisnull(r, i, 19) ? 0 : atoll(PQgetvalue(r, i, 19));
 		buf_reset(&data[i]);
 		if (out[i].status == 0 && !PQgetisnull(r, i, 18) &&
 		    buf_add(&data[i], PQgetvalue(r, i, 18), (size_t)PQgetlength(r, i, 18)))
@@ -276,7 +272,7 @@ store_sign_finish_many(struct store_conn *c, long long person_id, const char *ac
 		       const struct sign_done *d, int n, char (*states)[24], struct lerr *errs,
 		       struct lerr *e)
 {
-	char pid[24], *items = items_json(d, n);
+	char *items = items_json(d, n);
 	struct buf arr;
 	PGresult *r = NULL;
 	int rc = 0;
@@ -286,8 +282,7 @@ store_sign_finish_many(struct store_conn *c, long long person_id, const char *ac
 		rc = lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
 		goto out;
 	}
-	snprintf(pid, sizeof(pid), "%lld", person_id);
-	struct sqlp p[] = { SQLP_TEXT(pid), SQLP_TEXT(actor), SQLP_TEXT(items), SQLP_BIN(arr.data, arr.len) };
+	struct sqlp p[] = { SQLP_INT(person_id), SQLP_TEXT(actor), SQLP_TEXT(items), SQLP_BIN(arr.data, arr.len) };
 	if ((rc = sq_exec(c, "SELECT ord, state, error, code FROM sign_finish_many($1::bigint, $2,"
 			  " $3::jsonb, $4::bytea[]) ORDER BY ord", p, 4, &r, e)))
 		goto out;

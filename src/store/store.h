@@ -845,6 +845,7 @@ struct sign_claim {
 	long long blob_id;
 	int nchunks;
 	long long size;
+	long long org_id;            /* the document's organisation (store_sign_claim_many only) */
 };
 /* Locks the document row and checks it; when status is 0, data receives the
  * main file (data->max is honoured). */
@@ -1102,9 +1103,10 @@ int store_org_logo_delete(struct store_conn *c, const char *siren, const char *a
 /* The logo into out (out->len 0 and media_type "" when none). */
 int store_org_logo_get(struct store_conn *c, const char *siren, char media_type[16], struct buf *out,
 		       struct lerr *e) LERR_WUR;
-/* The logo of the document's organisation (out->len 0 when none). */
-int store_doc_org_logo(struct store_conn *c, const char *doc_id, struct buf *out,
-		       struct lerr *e) LERR_WUR;
+/* The logo of the organisation of that id (out->len 0 when none): a signing
+ * batch reads it once per organisation (sign_claim.org_id). */
+int store_org_logo_of(struct store_conn *c, long long org_id, struct buf *out,
+		      struct lerr *e) LERR_WUR;
 /* Records the act's publication date (YYYY-MM-DD), journaled, event
  * document.published; LERR_CONFLICT when not acknowledged, LERR_INVALID
  * (field "date") before the decision date or after today. */

@@ -27,6 +27,10 @@ struct sqlp {
 };
 #define SQLP_TEXT(s) ((struct sqlp){ (s), -1 })
 #define SQLP_BIN(p, n) ((struct sqlp){ (const char *)(p), (int)(n) })
+/* An integer as a text parameter: its digits in a compound literal, which
+ * lives as long as the block of the array it is written in. */
+#define SQLP_INT(v) SQLP_TEXT(sq_lld((char[24]){ 0 }, (long long)(v)))
+const char *sq_lld(char buf[24], long long v);
 
 /* Runs sql with parameters; *res (may be NULL) gets the result, which the
  * caller PQclear()s.  Maps failures to lerr kinds (unique violation ->
@@ -38,8 +42,15 @@ int sq_exec(struct store_conn *c, const char *sql, const struct sqlp *p, int np,
 int sq_exec_bin(struct store_conn *c, const char *sql, const struct sqlp *p, int np,
 		PGresult **res, struct lerr *e) LERR_WUR;
 const char *sq_str(PGresult *r, int row, int col);  /* NULL when SQL NULL */
-/* Runs sql returning one row of one text (JSON) value, into *json (malloc'd;
- * json may be NULL to ignore it).  No row or NULL: LERR_NOTFOUND. */
+/* An optional text parameter: NULL (SQL NULL) for NULL or "". */
+static inline const char *
+sq_opt(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+/* Runs sql returning one row of one text (JSON) value, into *json (malloc'd,
+ * NULL on failure; json may be NULL to ignore it).  No row or NULL:
+ * LERR_NOTFOUND. */
 int sq_json(struct store_conn *c, const char *sql, const struct sqlp *p, int np, char **json,
 	    struct lerr *e) LERR_WUR;
 /* Runs sql returning one row of one integer or boolean value ('t' is 1,

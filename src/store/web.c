@@ -11,43 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *
-opt(const char *s)
-{
-	return s && *s ? s : NULL;
-}
-
-/* Runs sql and returns its one text cell (malloc'd); LERR_NOTFOUND when NULL. */
-static int
-one_json(struct store_conn *c, const char *sql, const struct sqlp *p, int np, char **json,
-	 struct lerr *e)
-{
-	PGresult *r = NULL;
-	int rc = sq_exec(c, sql, p, np, &r, e);
-
-	*json = NULL;
-	if (rc)
-		return rc;
-	if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
-		PQclear(r);
-		lerr_set(e, LERR_NOTFOUND, NULL, "not found");
-		return LERR_NOTFOUND;
-	}
-	*json = strdup(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	if (!*json)
-		return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
-	return 0;
-}
-
 int
 store_web_me(struct store_conn *c, long long person, char **json, struct lerr *e)
 {
-	char id[24];
-
-	snprintf(id, sizeof(id), "%lld", person);
-	struct sqlp p[] = { SQLP_TEXT(id) };
-	return one_json(c, "SELECT json_build_object('id', p.id, 'email', p.email, 'name', p.name,"
+	struct sqlp p[] = { SQLP_INT(person) };
+	return sq_json(c, "SELECT json_build_object('id', p.id, 'email', p.email, 'name', p.name,"
 		" 'operator', p.is_operator,"
 		" 'signer', EXISTS (SELECT 1 FROM person_role WHERE person_id = p.id AND role = 'signer'),"
 		" 'agent', EXISTS (SELECT 1 FROM person_role WHERE person_id = p.id AND role = 'agent'),"
@@ -63,14 +31,11 @@ int
 store_web_queue(struct store_conn *c, long long person, const struct web_queue_filter *f,
 		char **json, struct lerr *e)
 {
-	char id[24], lim[16];
-
-	snprintf(id, sizeof(id), "%lld", person);
-	snprintf(lim, sizeof(lim), "%d", f->limit > 0 ? f->limit : 100);
-	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(opt(f->siren)), SQLP_TEXT(opt(f->kind)),
-			    SQLP_TEXT(opt(f->client)), SQLP_TEXT(opt(f->due_before)), SQLP_TEXT(lim),
-			    SQLP_TEXT(opt(f->cursor)), SQLP_TEXT(f->back ? "true" : "false") };
-	return one_json(c, "SELECT json_build_object('total', s.counts->'total', 'count', s.counts->'matching',"
+	struct sqlp p[] = { SQLP_INT(person), SQLP_TEXT(sq_opt(f->siren)), SQLP_TEXT(sq_opt(f->kind)),
+			    SQLP_TEXT(sq_opt(f->client)), SQLP_TEXT(sq_opt(f->due_before)),
+			    SQLP_INT(f->limit > 0 ? f->limit : 100),
+			    SQLP_TEXT(sq_opt(f->cursor)), SQLP_TEXT(f->back ? "true" : "false") };
+	return sq_json(c, "SELECT json_build_object('total', s.counts->'total', 'count', s.counts->'matching',"
 		" 'first', s.first_pos, 'next', s.next_cursor, 'prev', s.prev_cursor,"
 		" 'items', coalesce((SELECT json_agg(json_build_object('id', d.id, 'title', d.title, 'kind', d.kind,"
 		"   'siren', o.siren, 'org', o.name, 'vendor', cl.name, 'due_date', d.due_date,"
@@ -91,11 +56,8 @@ store_web_queue(struct store_conn *c, long long person, const struct web_queue_f
 int
 store_web_doc(struct store_conn *c, long long person, const char *doc_id, char **json, struct lerr *e)
 {
-	char id[24];
-
-	snprintf(id, sizeof(id), "%lld", person);
-	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(doc_id) };
-	return one_json(c, "SELECT json_build_object('doc', doc_json(d), 'org', o.name, 'vendor', cl.name,"
+	struct sqlp p[] = { SQLP_INT(person), SQLP_TEXT(doc_id) };
+	return sq_json(c, "SELECT json_build_object('doc', doc_json(d), 'org', o.name, 'vendor', cl.name,"
 		" 'meta', d.meta, 'may_sign', person_may_sign($1::bigint, d.id) IS NOT NULL,"
 		" 'for', (SELECT name FROM person WHERE id = person_may_sign($1::bigint, d.id) AND id <> $1::bigint),"
 		" 'signer', person_brief(d.signer_id),"
@@ -116,12 +78,10 @@ int
 store_web_file(struct store_conn *c, long long person, const char *doc_id, int n,
 	       struct doc_file *out, struct lerr *e)
 {
-	char id[24];
 	PGresult *r = NULL;
 	int rc;
 
-	snprintf(id, sizeof(id), "%lld", person);
-	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(doc_id) };
+	struct sqlp p[] = { SQLP_INT(person), SQLP_TEXT(doc_id) };
 	rc = sq_exec(c, "SELECT person_may_see($1::bigint, $2::uuid)", p, 2, &r, e);
 	if (rc)
 		return rc;
@@ -137,11 +97,8 @@ store_web_file(struct store_conn *c, long long person, const char *doc_id, int n
 int
 store_web_signed(struct store_conn *c, long long person, char **json, struct lerr *e)
 {
-	char id[24];
-
-	snprintf(id, sizeof(id), "%lld", person);
-	struct sqlp p[] = { SQLP_TEXT(id) };
-	return one_json(c, "SELECT coalesce(json_agg(json_build_object('id', d.id, 'title', d.title,"
+	struct sqlp p[] = { SQLP_INT(person) };
+	return sq_json(c, "SELECT coalesce(json_agg(json_build_object('id', d.id, 'title', d.title,"
 		" 'kind', d.kind, 'state', d.state, 'org', o.name, 'signed_at', ts_text(d.signed_at),"
 		" 'for', (SELECT name FROM person WHERE id = d.signed_for AND id <> $1::bigint))"
 		" ORDER BY d.signed_at DESC), '[]')::text"
@@ -153,11 +110,8 @@ int
 store_web_follow(struct store_conn *c, long long person, const char *state, const char *siren,
 		 char **json, struct lerr *e)
 {
-	char id[24];
-
-	snprintf(id, sizeof(id), "%lld", person);
-	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(opt(state)), SQLP_TEXT(opt(siren)) };
-	return one_json(c, "WITH orgs AS (SELECT o.id FROM organisation o, person p WHERE p.id = $1::bigint"
+	struct sqlp p[] = { SQLP_INT(person), SQLP_TEXT(sq_opt(state)), SQLP_TEXT(sq_opt(siren)) };
+	return sq_json(c, "WITH orgs AS (SELECT o.id FROM organisation o, person p WHERE p.id = $1::bigint"
 		"   AND (p.is_operator OR o.id IN (SELECT org_id FROM person_role WHERE person_id = p.id"
 		"   AND role IN ('agent', 'org_admin')))),"
 		" docs AS (SELECT d.* FROM document d WHERE d.org_id IN (SELECT id FROM orgs)"
@@ -188,11 +142,8 @@ int
 store_web_returns(struct store_conn *c, long long person, const char *siren, char **json,
 		  struct lerr *e)
 {
-	char id[24];
-
-	snprintf(id, sizeof(id), "%lld", person);
-	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(opt(siren)) };
-	return one_json(c, "WITH orgs AS (" FOLLOWED_ORGS "),"
+	struct sqlp p[] = { SQLP_INT(person), SQLP_TEXT(sq_opt(siren)) };
+	return sq_json(c, "WITH orgs AS (" FOLLOWED_ORGS "),"
 		" rets AS (SELECT r.* FROM org_return r WHERE r.org_id IN (SELECT id FROM orgs)"
 		"   AND ($2::text IS NULL OR r.org_id = (SELECT id FROM organisation WHERE siren = $2))"
 		"   ORDER BY r.id DESC LIMIT 500)"
@@ -208,12 +159,10 @@ int
 store_web_return_file(struct store_conn *c, long long person, const char *return_id,
 		      long long *org_id, struct doc_file *out, struct lerr *e)
 {
-	char id[24];
 	PGresult *r = NULL;
 	int rc;
 
-	snprintf(id, sizeof(id), "%lld", person);
-	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(return_id) };
+	struct sqlp p[] = { SQLP_INT(person), SQLP_TEXT(return_id) };
 	rc = sq_exec(c, "SELECT r.org_id FROM org_return r WHERE r.id = $2::bigint"
 		     " AND r.org_id IN (" FOLLOWED_ORGS ")", p, 2, &r, e);
 	if (rc)
@@ -231,11 +180,8 @@ store_web_return_file(struct store_conn *c, long long person, const char *return
 int
 store_web_delegations(struct store_conn *c, long long person, char **json, struct lerr *e)
 {
-	char id[24];
-
-	snprintf(id, sizeof(id), "%lld", person);
-	struct sqlp p[] = { SQLP_TEXT(id) };
-	return one_json(c, "SELECT json_build_object("
+	struct sqlp p[] = { SQLP_INT(person) };
+	return sq_json(c, "SELECT json_build_object("
 		" 'given', (SELECT coalesce(json_agg(json_build_object('id', g.id, 'who', p.name, 'email', p.email,"
 		"   'org', o.name, 'kinds', g.kinds, 'starts_at', ts_text(g.starts_at), 'ends_at', ts_text(g.ends_at),"
 		"   'active', now() >= g.starts_at AND now() < g.ends_at) ORDER BY g.starts_at DESC), '[]')"
@@ -254,7 +200,7 @@ store_web_delegations(struct store_conn *c, long long person, char **json, struc
 int
 store_web_people(struct store_conn *c, char **json, struct lerr *e)
 {
-	return one_json(c, "SELECT coalesce(json_agg(json_build_object('id', p.id, 'email', p.email,"
+	return sq_json(c, "SELECT coalesce(json_agg(json_build_object('id', p.id, 'email', p.email,"
 		" 'name', p.name, 'operator', p.is_operator, 'totp', p.totp_secret IS NOT NULL,"
 		" 'locked', p.locked_at IS NOT NULL, 'disabled', p.disabled_at IS NOT NULL,"
 		" 'roles', (SELECT coalesce(json_agg(json_build_object('siren', o.siren, 'org', o.name,"
@@ -275,18 +221,15 @@ int
 store_web_journal(struct store_conn *c, const struct web_journal_filter *f, char **json,
 		  struct lerr *e)
 {
-	char before[24], lim[16];
-
-	snprintf(before, sizeof(before), "%lld", f->before_id > 0 ? f->before_id : (long long)1 << 62);
-	snprintf(lim, sizeof(lim), "%d", f->limit > 0 && f->limit <= 1000 ? f->limit : 100);
-	struct sqlp p[] = { SQLP_TEXT(opt(f->actor)), SQLP_TEXT(opt(f->action)), SQLP_TEXT(opt(f->doc_id)),
-			    SQLP_TEXT(opt(f->since)), SQLP_TEXT(before), SQLP_TEXT(lim) };
-	if (!opt(f->actor))
-		return one_json(c, "SELECT json_build_object('capped', false, 'items', coalesce(json_agg("
+	struct sqlp p[] = { SQLP_TEXT(sq_opt(f->actor)), SQLP_TEXT(sq_opt(f->action)), SQLP_TEXT(sq_opt(f->doc_id)),
+			    SQLP_TEXT(sq_opt(f->since)), SQLP_INT(f->before_id > 0 ? f->before_id : (long long)1 << 62),
+			    SQLP_INT(f->limit > 0 && f->limit <= 1000 ? f->limit : 100) };
+	if (!sq_opt(f->actor))
+		return sq_json(c, "SELECT json_build_object('capped', false, 'items', coalesce(json_agg("
 			JOURNAL_ITEM " ORDER BY j.id DESC), '[]'))::text FROM (SELECT * FROM journal j"
 			" WHERE $1::text IS NULL AND" JOURNAL_WHERE " ORDER BY j.id DESC LIMIT $6::int) j", p, 6, json, e);
 	/* each actor's newest entries from the index (actor, id), then merged */
-	return one_json(c, "WITH a AS (SELECT journal_actors($1) AS actor)"
+	return sq_json(c, "WITH a AS (SELECT journal_actors($1) AS actor)"
 		" SELECT json_build_object('capped', (SELECT count(*) FROM a) > 100, 'items', coalesce(json_agg("
 		JOURNAL_ITEM " ORDER BY j.id DESC), '[]'))::text FROM (SELECT j.* FROM (SELECT actor FROM a"
 		" ORDER BY actor LIMIT 100) a CROSS JOIN LATERAL (SELECT * FROM journal j WHERE j.actor = a.actor"
@@ -297,7 +240,7 @@ store_web_journal(struct store_conn *c, const struct web_journal_filter *f, char
 int
 store_web_jobs(struct store_conn *c, char **json, struct lerr *e)
 {
-	return one_json(c, "SELECT json_build_object("
+	return sq_json(c, "SELECT json_build_object("
 		" 'failed', (SELECT coalesce(json_agg(json_build_object('id', j.id, 'kind', j.kind, 'doc', j.doc_id,"
 		"   'attempts', j.attempts, 'error', j.last_error, 'run_at', ts_text(j.run_at),"
 		"   'title', (SELECT title FROM document WHERE id = j.doc_id)) ORDER BY j.id), '[]')"
@@ -316,12 +259,10 @@ store_web_jobs(struct store_conn *c, char **json, struct lerr *e)
 int
 store_web_job_retry(struct store_conn *c, long long job, const char *actor, struct lerr *e)
 {
-	char id[24];
 	PGresult *r = NULL;
 	int rc;
 
-	snprintf(id, sizeof(id), "%lld", job);
-	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(actor) };
+	struct sqlp p[] = { SQLP_INT(job), SQLP_TEXT(actor) };
 	rc = sq_exec(c, "WITH j AS (UPDATE job SET run_at = now() WHERE id = $1::bigint AND done_at IS NULL"
 		     " RETURNING id, kind, doc_id)"
 		     " SELECT journal_append($2, 'job.retried', j.doc_id, NULL,"
@@ -342,13 +283,10 @@ int
 store_web_letter(struct store_conn *c, long long person, const char *doc_id, long long letter, char **json,
 		 struct lerr *e)
 {
-	char id[24], lid[24];
 	int rc;
 
-	snprintf(id, sizeof(id), "%lld", person);
-	snprintf(lid, sizeof(lid), "%lld", letter);
-	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(doc_id), SQLP_TEXT(lid) };
-	rc = one_json(c, "SELECT (letter_json(l.id) || jsonb_build_object('title', d.title, 'org', o.name,"
+	struct sqlp p[] = { SQLP_INT(person), SQLP_TEXT(doc_id), SQLP_INT(letter) };
+	rc = sq_json(c, "SELECT (letter_json(l.id) || jsonb_build_object('title', d.title, 'org', o.name,"
 		" 'doc', d.id))::text FROM letter l JOIN document d ON d.id = l.doc_id"
 		" JOIN organisation o ON o.id = d.org_id, person p"
 		" WHERE l.id = $3::bigint AND l.doc_id = $2::uuid AND p.id = $1::bigint"
@@ -362,12 +300,10 @@ store_web_letter(struct store_conn *c, long long person, const char *doc_id, lon
 int
 store_web_may_manage(struct store_conn *c, long long person, const char *doc_id, struct lerr *e)
 {
-	char id[24];
 	long long may = 0;
 	int rc;
 
-	snprintf(id, sizeof(id), "%lld", person);
-	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(doc_id) };
+	struct sqlp p[] = { SQLP_INT(person), SQLP_TEXT(doc_id) };
 	rc = sq_int(c, "SELECT person_may_manage($1::bigint, $2::uuid)", p, 2, &may, e);
 	if (!rc && !may)
 		rc = lerr_set(e, LERR_FORBIDDEN, NULL, "only the organisation's agents and administrators "
@@ -379,12 +315,10 @@ int
 store_web_doc_cancel(struct store_conn *c, long long person, const char *doc_id, const char *actor,
 		     const char *reason, struct lerr *e)
 {
-	char id[24];
 	long long may = 0;
 	int rc;
 
-	snprintf(id, sizeof(id), "%lld", person);
-	struct sqlp p[] = { SQLP_TEXT(id), SQLP_TEXT(doc_id) };
+	struct sqlp p[] = { SQLP_INT(person), SQLP_TEXT(doc_id) };
 	if ((rc = store_begin(c, e)))
 		return rc;
 	rc = sq_int(c, "SELECT person_may_manage($1::bigint, $2::uuid)", p, 2, &may, e);

@@ -227,14 +227,11 @@ web_admin_org_post(struct page *p)
 
 /* ---- one organisation: Hélios identifiers, archiving, who holds what ---- */
 
-static int
-people_read(struct store_conn *c, void *arg, char **json, struct lerr *e);
-
 /* Who holds which office (and the other roles) in the organisation. */
 static void
 org_offices(struct page *p, const char *siren)
 {
-	json_t *people = web_json(p, people_read, NULL), *x, *r;
+	json_t *people = web_json_all(p, store_web_people), *x, *r;
 	size_t i, k;
 	int any = 0;
 
@@ -350,13 +347,6 @@ web_admin_org_settings_post(struct page *p)
 
 /* ---- people ---- */
 
-static int
-people_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
-{
-	(void)arg;
-	return store_web_people(c, json, e);
-}
-
 static void
 person_row(struct page *p, json_t *x)
 {
@@ -410,7 +400,7 @@ people_forms(struct page *p)
 static void
 people_page(struct page *p, unsigned status)
 {
-	json_t *j = web_json(p, people_read, NULL), *x;
+	json_t *j = web_json_all(p, store_web_people), *x;
 	size_t i;
 
 	if (!j)
@@ -820,13 +810,6 @@ web_admin_journal(struct page *p)
 
 /* ---- jobs ---- */
 
-static int
-jobs_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
-{
-	(void)arg;
-	return store_web_jobs(c, json, e);
-}
-
 static void
 jobs_table(struct page *p, json_t *list, const char *caption, int failed)
 {
@@ -861,7 +844,7 @@ jobs_table(struct page *p, json_t *list, const char *caption, int failed)
 static void
 jobs_page(struct page *p)
 {
-	json_t *j = web_json(p, jobs_read, NULL), *x;
+	json_t *j = web_json_all(p, store_web_jobs), *x;
 	size_t i;
 
 	if (!j)

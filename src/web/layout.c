@@ -216,6 +216,38 @@ role_label(const char *role)
 	return role;
 }
 
+/* The readers of web_json_all() and web_json_mine(): arg holds the store's
+ * function (a function pointer does not go through a void *). */
+struct reader {
+	int (*all)(struct store_conn *, char **, struct lerr *);
+	int (*mine)(struct store_conn *, long long, char **, struct lerr *);
+	long long person;
+};
+
+static int
+read_with(struct store_conn *c, void *arg, char **json, struct lerr *e)
+{
+	const struct reader *r = arg;
+
+	return r->all ? r->all(c, json, e) : r->mine(c, r->person, json, e);
+}
+
+json_t *
+web_json_all(struct page *p, int (*fn)(struct store_conn *, char **, struct lerr *))
+{
+	struct reader r = { .all = fn };
+
+	return web_json(p, read_with, &r);
+}
+
+json_t *
+web_json_mine(struct page *p, int (*fn)(struct store_conn *, long long, char **, struct lerr *))
+{
+	struct reader r = { .mine = fn, .person = p->me.id };
+
+	return web_json(p, read_with, &r);
+}
+
 json_t *
 web_json(struct page *p, int (*fn)(struct store_conn *, void *, char **, struct lerr *), void *arg)
 {

@@ -17,16 +17,10 @@ static const char *const modes[][3] = {
 	{ "none", "Aucun message", "je consulte mon parapheur moi-même" },
 };
 
-static int
-pref_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
-{
-	return store_notice_pref_json(c, *(long long *)arg, json, e);
-}
-
 static void
 account_page(struct page *p, unsigned status)
 {
-	json_t *j = web_json(p, pref_read, &p->me.id);
+	json_t *j = web_json_mine(p, store_notice_pref_json);
 	const char *mode;
 
 	if (!j)
@@ -75,13 +69,6 @@ web_account_post(struct page *p)
 
 /* ---- the operators' list ---- */
 
-static int
-failed_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
-{
-	(void)arg;
-	return store_notice_failed_json(c, json, e);
-}
-
 static void
 failed_row(struct page *p, json_t *x)
 {
@@ -109,7 +96,7 @@ failed_row(struct page *p, json_t *x)
 static void
 notices_page(struct page *p, int status)
 {
-	json_t *j = web_json(p, failed_read, NULL), *x;
+	json_t *j = web_json_all(p, store_notice_failed_json), *x;
 	size_t i;
 
 	if (!j)

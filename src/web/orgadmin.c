@@ -83,17 +83,11 @@ org_end(struct page *p, unsigned status)
 	page_send(p, status);
 }
 
-static int
-me_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
-{
-	return store_me_json(c, *(long long *)arg, json, e);
-}
-
 /* /admin for an organisation's administrator: their organisations. */
 void
 web_orgadmin_home(struct page *p)
 {
-	json_t *me = web_json(p, me_read, &p->me.id), *r;
+	json_t *me = web_json_mine(p, store_me_json), *r;
 	size_t i;
 
 	if (!me)
@@ -117,13 +111,6 @@ web_orgadmin_home(struct page *p)
 }
 
 /* ---- the organisation's signers and offices (choices of the forms) ---- */
-
-static int
-people_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
-{
-	(void)arg;
-	return store_web_people(c, json, e);
-}
 
 /* The role r of person x in siren, or NULL. */
 static json_t *
@@ -227,13 +214,6 @@ routing_refusal(struct page *p, const struct lerr *e)
 /* ---- routing rules ---- */
 
 static int
-routing_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
-{
-	(void)arg;
-	return store_routing_list(c, json, e);
-}
-
-static int
 circuits_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
 {
 	return store_circuits_json(c, arg, json, e);
@@ -294,11 +274,11 @@ routing_form(struct page *p, const char *siren, json_t *people, json_t *circuits
 static void
 routing_page(struct page *p, const struct org *o, unsigned status)
 {
-	json_t *rules = web_json(p, routing_read, NULL), *people = NULL, *circuits = NULL, *r;
+	json_t *rules = web_json_all(p, store_routing_list), *people = NULL, *circuits = NULL, *r;
 	size_t i;
 	int any = 0;
 
-	if (!rules || !(people = web_json(p, people_read, NULL)) ||
+	if (!rules || !(people = web_json_all(p, store_web_people)) ||
 	    !(circuits = web_json(p, circuits_read, (void *)o->siren)))
 		goto out;
 	org_begin(p, o, "Aiguillage", "/routage");
@@ -572,7 +552,7 @@ circuits_page(struct page *p, const struct org *o, struct editor *ed, unsigned s
 	struct editor fresh = { 0 };
 	size_t i;
 
-	if (!list || !(people = web_json(p, people_read, NULL)))
+	if (!list || !(people = web_json_all(p, store_web_people)))
 		goto out;
 	org_begin(p, o, "Circuits", "/circuits");
 	h_raw(p, "<table class=\"stack\"><thead><tr><th scope=\"col\">Nom</th><th scope=\"col\">Version</th>"
@@ -737,7 +717,7 @@ org_people_forms(struct page *p, const char *siren)
 static void
 org_people_page(struct page *p, const struct org *o, unsigned status)
 {
-	json_t *people = web_json(p, people_read, NULL), *x;
+	json_t *people = web_json_all(p, store_web_people), *x;
 	size_t i;
 
 	if (!people)

@@ -355,16 +355,10 @@ web_queue_sign(struct page *p)
 
 /* ---- what I signed ---- */
 
-static int
-signed_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
-{
-	return store_web_signed(c, *(long long *)arg, json, e);
-}
-
 void
 web_signed(struct page *p)
 {
-	json_t *j = web_json(p, signed_read, &p->me.id), *d;
+	json_t *j = web_json_mine(p, store_web_signed), *d;
 	size_t i;
 
 	if (!j)
@@ -394,12 +388,6 @@ web_signed(struct page *p)
 }
 
 /* ---- delegations ---- */
-
-static int
-deleg_read(struct store_conn *c, void *arg, char **json, struct lerr *e)
-{
-	return store_web_delegations(c, *(long long *)arg, json, e);
-}
 
 static void
 deleg_kinds(struct page *p, json_t *k)
@@ -480,7 +468,7 @@ deleg_form(struct page *p, json_t *orgs)
 void
 web_delegations(struct page *p)
 {
-	json_t *j = web_json(p, deleg_read, &p->me.id);
+	json_t *j = web_json_mine(p, store_web_delegations);
 
 	if (!j)
 		return;

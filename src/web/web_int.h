@@ -108,6 +108,10 @@ const char *role_label(const char *role);
  * page was sent (page_lerr). */
 json_t *web_json(struct page *p, int (*fn)(struct store_conn *, void *, char **, struct lerr *),
 		 void *arg);
+/* The same for a read without argument (a whole list: store_web_people...). */
+json_t *web_json_all(struct page *p, int (*fn)(struct store_conn *, char **, struct lerr *));
+/* The same for a read of the logged-in person's (store_web_signed...). */
+json_t *web_json_mine(struct page *p, int (*fn)(struct store_conn *, long long, char **, struct lerr *));
 
 /* ---- form.c ---- */
 int form_parse(struct page *p, struct lerr *e) LERR_WUR;

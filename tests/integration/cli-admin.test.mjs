@@ -195,6 +195,20 @@ describe('liasse admin CLI', () => {
 		await failsWithOneLine(['connector', 'kinds', '--kind', 'ftp'], [2]);
 	});
 
+	it('routing add refuses an unknown kind, or a nature for other than acts, to a person or a circuit', async () => {
+		const org = siren('21370001');
+		await h.mustCli(['org', 'add', '--siren', org, '--name', 'Commune du Routage']);
+		assert.equal((await h.cli(['person', 'add', '--email', 'route@routage.test', '--name', 'R', '--no-password'])).code, 0);
+		for (const to of [['--person', 'route@routage.test'], ['--circuit', 'visa-maire']]) {
+			const k = await failsWithOneLine(['routing', 'add', '--org', org, '--kind', 'courrier', ...to]);
+			assert.match(k.stderr, /unknown kind "courrier".*kinds are pes, acte and document/);
+			const n = await failsWithOneLine(['routing', 'add', '--org', org, '--kind', 'pes', '--nature', '2', ...to]);
+			assert.match(n.stderr, /a nature \(1 to 6\) only refines acte routing.*1 DE, 2 AR/);
+		}
+		assert.equal(await h.psql(`SELECT count(*) FROM routing_rule r JOIN organisation o ON o.id = r.org_id
+			WHERE o.siren = '${org}'`), '0', 'nothing stored');
+	});
+
 	it('an unreachable database: one line, exit 1', async () => {
 		const conf = h.writeConfig({ database: `host=${h.tmp}/nowhere dbname=liasse connect_timeout=2` });
 		const r = await h.cli(['org', 'list'], { config: conf });

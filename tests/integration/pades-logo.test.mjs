@@ -9,11 +9,11 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
-import { newHarness, acteMeta, OFFICIAL_A, PASSWORD, request, assertProblem, multipart } from '../lib/harness.mjs';
+import { newHarness, acteMeta, siren, ORG_A, OFFICIAL_A, PASSWORD, request, assertProblem, multipart } from '../lib/harness.mjs';
 import { makePki } from '../lib/pki.mjs';
 import { makePdf } from '../lib/pdf.mjs';
+import { png } from '../lib/png.mjs';
 import { cmsVerify, have } from '../js/tools.mjs';
 
 const h = newHarness('pades-logo');
@@ -26,28 +26,6 @@ const w = (name) => path.join(work, name);
 function run(cmd, args) {
 	const r = spawnSync(cmd, args, { maxBuffer: 1 << 26 });
 	return { code: r.status, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
-}
-
-// A PNG of width x height pixels of one colour (8-bit RGB), made here.
-function png(width, height, [r, g, b]) {
-	const chunk = (type, data) => {
-		const len = Buffer.alloc(4);
-		len.writeUInt32BE(data.length);
-		const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-		const crc = Buffer.alloc(4);
-		crc.writeUInt32BE(zlib.crc32(td) >>> 0);
-		return Buffer.concat([len, td, crc]);
-	};
-	const ihdr = Buffer.alloc(13);
-	ihdr.writeUInt32BE(width, 0);
-	ihdr.writeUInt32BE(height, 4);
-	ihdr.set([8, 2, 0, 0, 0], 8);
-	const row = Buffer.alloc(1 + 3 * width);
-	for (let x = 0; x < width; x++)
-		row.set([r, g, b], 1 + 3 * x);
-	const raw = Buffer.concat(Array.from({ length: height }, () => row));
-	return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr),
-		chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
 
 // Pixels of page 1 rendered at 72 dpi (100 %) inside box (points from the
@@ -69,6 +47,7 @@ function pixels(file, box, pred) {
 	return n;
 }
 const red = (r, g, b) => r > 200 && g < 60 && b < 60;
+const blue = (r, g, b) => r < 60 && g < 60 && b > 200;
 const dark = (r, g, b) => r < 110 && g < 110 && b < 110;
 
 const LOGO = (siren) => `/api/v1/admin/organisations/${siren}/logo`;
@@ -77,7 +56,9 @@ const put = (who, siren, body, type = 'image/png') => request(who.url, { method:
 
 before(async () => {
 	pki = await makePki();
-	s = await h.setup({});
+	// pg_stat_statements: the statements that read org_logo, counted by PostgreSQL
+	s = await h.setup({}, { pg: { settings: { shared_preload_libraries: 'pg_stat_statements' } } });
+	await h.psql('CREATE EXTENSION pg_stat_statements');
 	work = fs.mkdtempSync(path.join(h.tmp, 'logo-'));
 	assert.equal((await h.cli(['person', 'passwd', OFFICIAL_A], { input: PASSWORD + '\n' })).code, 0);
 	await h.enrol(OFFICIAL_A, pki.signer.p12, pki.password, PIN);
@@ -183,6 +164,50 @@ describe('the logo in the PAdES block', { skip: !POPPLER && 'poppler-utils absen
 		fs.writeFileSync(w('nologo.pdf'), (await s.a.get(d.json.files.find((x) => x.role === 'signed').href)).body);
 		assert.equal(pixels(w('nologo.pdf'), { x: 200, y: 50, w: 260, h: 54 }, red), 0);
 		assert.ok(pixels(w('nologo.pdf'), { x: 200, y: 50, w: 260, h: 54 }, dark) > 200);
+	});
+});
+
+// One signing batch of documents of two organisations, each with its logo:
+// every signed PDF shows its organisation's, and PostgreSQL counted one
+// statement reading org_logo per organisation, not one per document.
+describe('the logo in a signing batch', { skip: !POPPLER && 'poppler-utils absent' }, () => {
+	test('13 PAdES documents of two organisations: each with its logo, the logos read once each', async () => {
+		const orgC = await h.addOrg(siren('21450099'), { name: 'Commune de Logo-sur-Loire',
+			departement: ORG_A.departement, arrondissement: 1, natureActes: 3, city: 'Orléans', postalCode: '45000' });
+		const c = s.d.client(await h.addClient('vendor-logo', [orgC]));
+		await h.mustCli(['role', 'add', OFFICIAL_A, '--org', orgC, '--role', 'signer', '--function', 'maire']);
+		await h.mustCli(['routing', 'add', '--org', orgC, '--kind', 'acte', '--person', OFFICIAL_A]);
+		assert.equal((await put(ops, s.orgA, png(60, 30, [255, 0, 0]))).status, 200);
+		assert.equal((await put(ops, orgC, png(60, 30, [0, 0, 255]))).status, 200);
+		const docs = [];
+		for (let i = 0; i < 13; i++) {
+			const [client, org, colour] = i % 4 === 3 ? [c, orgC, blue] : [s.a, s.orgA, red];
+			const meta = acteMeta(org, `LOGOBATCH_${i}`, { sign: true, transmit: false,
+				signature_profile: 'pades', signature_position: { page: 1, x: 200, y: 50 } });
+			const p = await client.postDocument(meta, { name: `b${i}.pdf`, type: 'application/pdf', data: makePdf({ text: `Arrete ${i}` }) });
+			assert.equal(p.status, 201, p.text);
+			docs.push({ id: p.json.id, client, org, colour });
+		}
+		await h.psql('SELECT pg_stat_statements_reset()');
+		const r = await off.postJson('/api/v1/queue/sign', { documents: docs.map((d) => d.id), pin: PIN });
+		assert.equal(r.status, 200, r.text);
+		assert.deepEqual(r.json.results.map((x) => x.status), docs.map(() => 'signed'), r.text);
+		const reads = await h.psql(`SELECT coalesce(sum(calls), 0) || ' ' || coalesce(sum(rows), 0)
+			FROM pg_stat_statements WHERE query ~* '^\\s*select' AND query ~ 'org_logo'
+			AND query !~ 'pg_stat_statements'`);
+		console.log(`# statements reading org_logo in a batch of ${docs.length} documents of 2 organisations: ${reads}`);
+		assert.equal(reads, '2 2', 'one read of each organisation\'s logo (calls, rows)');
+		for (const [i, d] of docs.entries()) {
+			const f = (await d.client.get(`/api/v1/documents/${d.id}`)).json.files.find((x) => x.role === 'signed');
+			fs.writeFileSync(w(`batch${i}.pdf`), (await d.client.get(f.href)).body);
+			const other = d.colour === red ? blue : red;
+			const inLogo = pixels(w(`batch${i}.pdf`), { x: 202, y: 52, w: 104, h: 50 }, d.colour);
+			assert.ok(inLogo > 104 * 50 * 0.9, `document ${i} (${d.org}): its logo's pixels ${inLogo}`);
+			assert.equal(pixels(w(`batch${i}.pdf`), { x: 0, y: 0, w: 590, h: 800 }, other), 0,
+				`document ${i}: not the other organisation's logo`);
+		}
+		const ps = run('pdfsig', ['-nocert', w('batch12.pdf')]).stdout;
+		assert.match(ps, /Signature Validation: Signature is Valid\./, ps);
 	});
 });
 

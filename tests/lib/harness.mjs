@@ -197,7 +197,8 @@ class Harness {
 	// durable: PostgreSQL's own settings (fsync, full_page_writes and
 	// synchronous_commit on), as a deployment has them; the tests turn them
 	// off, the benchmarks that compare with raw PostgreSQL may not.
-	async startPostgres({ durable = false } = {}) {
+	// settings: more -c name=value (e.g. { shared_preload_libraries: 'pg_stat_statements' }).
+	async startPostgres({ durable = false, settings = {} } = {}) {
 		const bindir = pgBindir();
 		const data = path.join(this.tmp, 'pg');
 		const sock = path.join(this.tmp, 'sock');
@@ -213,7 +214,8 @@ class Harness {
 		const pgctl = asRunUser(path.join(bindir, 'pg_ctl'), []);
 		const cluster = { data, pgctl: [pgctl[0], ...pgctl[1]] };
 		const opts = () => `-k ${sock} -c listen_addresses='' -c max_connections=100` +
-			(self.pg.durable ? '' : ' -c fsync=off -c full_page_writes=off -c synchronous_commit=off');
+			(self.pg.durable ? '' : ' -c fsync=off -c full_page_writes=off -c synchronous_commit=off') +
+			Object.entries(settings).map(([k, v]) => ` -c ${k}=${v}`).join('');
 		const self = this;
 		this.pg = {
 			bindir, data, sock, logf,
@@ -402,9 +404,9 @@ class Harness {
 	}
 
 	// The usual start: cluster, liassed (which migrates), two organisations
-	// with one client each.
-	async setup(overrides = {}) {
-		await this.startPostgres();
+	// with one client each.  pg: startPostgres()'s options.
+	async setup(overrides = {}, { pg = {} } = {}) {
+		await this.startPostgres(pg);
 		const d = await this.startLiassed(overrides);
 		const seed = await seedTwoOrgs(this);
 		return { d, ...seed, a: d.client(seed.keyA), b: d.client(seed.keyB) };

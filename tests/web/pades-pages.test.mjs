@@ -8,9 +8,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { newHarness, acteMeta, pdfFile, PASSWORD } from '../lib/harness.mjs';
 import { launchBrowser, loggedIn as login, assertAccessible, ART } from '../lib/browser.mjs';
+import { png } from '../lib/png.mjs';
 
 const ORGADMIN = 'dsi-logo@saint-essai.test';
 const AGENT = 'agent-pub@saint-essai.test';
@@ -25,28 +25,6 @@ async function accessibleAtAllWidths(page, what) {
 		await page.screenshot({ path: path.join(ART, `${what.replace(/\W+/g, '-')}-${width}.png`), fullPage: true });
 	}
 	await page.setViewportSize({ width: 1024, height: 900 });
-}
-
-// A PNG of one colour, made here.
-function png(width, height, rgb) {
-	const chunk = (type, data) => {
-		const len = Buffer.alloc(4);
-		len.writeUInt32BE(data.length);
-		const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-		const crc = Buffer.alloc(4);
-		crc.writeUInt32BE(zlib.crc32(td) >>> 0);
-		return Buffer.concat([len, td, crc]);
-	};
-	const ihdr = Buffer.alloc(13);
-	ihdr.writeUInt32BE(width, 0);
-	ihdr.writeUInt32BE(height, 4);
-	ihdr.set([8, 2, 0, 0, 0], 8);
-	const row = Buffer.alloc(1 + 3 * width);
-	for (let x = 0; x < width; x++)
-		row.set(rgb, 1 + 3 * x);
-	return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr),
-		chunk('IDAT', zlib.deflateSync(Buffer.concat(Array.from({ length: height }, () => row)))),
-		chunk('IEND', Buffer.alloc(0))]);
 }
 
 before(async () => {

@@ -212,14 +212,7 @@ DECLARE
 	v_org bigint := org_id_of(p_siren);
 	v_person bigint := person_id_of(p_email);
 BEGIN
-	IF p_kind NOT IN ('pes', 'acte', 'document') THEN
-		RAISE EXCEPTION 'unknown kind "%"', p_kind USING ERRCODE = 'LQ422', COLUMN = 'kind',
-			HINT = 'kinds are pes, acte and document';
-	END IF;
-	IF p_nature IS NOT NULL AND (p_kind <> 'acte' OR p_nature NOT BETWEEN 1 AND 6) THEN
-		RAISE EXCEPTION 'a nature (1 to 6) only refines acte routing' USING ERRCODE = 'LQ422',
-			COLUMN = 'nature', HINT = '1 DE, 2 AR, 3 AI, 4 CC, 5 BF, 6 AU';
-	END IF;
+	PERFORM routing_check(p_kind, p_nature);
 	IF NOT EXISTS (SELECT 1 FROM person_role WHERE person_id = v_person AND org_id = v_org
 			AND role = 'signer') THEN
 		RAISE EXCEPTION '% is not a signer of organisation %', p_email, p_siren
@@ -232,6 +225,20 @@ BEGIN
 	DO UPDATE SET person_id = EXCLUDED.person_id, circuit_id = NULL;   -- a rule to a circuit before
 	PERFORM journal_append(p_actor, 'routing.set', NULL, v_org,
 		jsonb_build_object('kind', p_kind, 'nature', p_nature, 'email', lower(p_email)));
+END $$;
+
+-- The kind and acte nature of a routing rule (to a person or a circuit):
+-- LQ422 on the field at fault.
+CREATE OR REPLACE FUNCTION routing_check(p_kind text, p_nature smallint) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF p_kind NOT IN ('pes', 'acte', 'document') THEN
+		RAISE EXCEPTION 'unknown kind "%"', p_kind USING ERRCODE = 'LQ422', COLUMN = 'kind',
+			HINT = 'kinds are pes, acte and document';
+	ELSIF p_nature IS NOT NULL AND (p_kind <> 'acte' OR p_nature NOT BETWEEN 1 AND 6) THEN
+		RAISE EXCEPTION 'a nature (1 to 6) only refines acte routing' USING ERRCODE = 'LQ422',
+			COLUMN = 'nature', HINT = '1 DE, 2 AR, 3 AI, 4 CC, 5 BF, 6 AU';
+	END IF;
 END $$;
 
 -- Removes the routing rule of (kind, nature; NULL: every nature) of an

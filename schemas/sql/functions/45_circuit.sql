@@ -217,14 +217,7 @@ DECLARE
 	v_org bigint := org_id_of(p_siren);
 	v_c bigint;
 BEGIN
-	IF p_kind NOT IN ('pes', 'acte', 'document') THEN
-		RAISE EXCEPTION 'unknown kind "%"', p_kind USING ERRCODE = 'LQ422', COLUMN = 'kind',
-			HINT = 'kinds are pes, acte and document';
-	END IF;
-	IF p_nature IS NOT NULL AND (p_kind <> 'acte' OR p_nature NOT BETWEEN 1 AND 6) THEN
-		RAISE EXCEPTION 'a nature (1 to 6) only refines acte routing' USING ERRCODE = 'LQ422',
-			COLUMN = 'nature', HINT = '1 DE, 2 AR, 3 AI, 4 CC, 5 BF, 6 AU';
-	END IF;
+	PERFORM routing_check(p_kind, p_nature);
 	SELECT id INTO v_c FROM circuit WHERE org_id = v_org AND name = lower(btrim(p_name))
 		AND retired_at IS NULL;
 	IF v_c IS NULL THEN

@@ -294,12 +294,14 @@ END $$;
 -- of a group locked in id order in one statement (the caller sorts them too,
 -- so that two batches lock in the same order and never deadlock), then
 -- judged in a second one that sees what committed before the locks were
--- granted (the same answers as sign_claim(), row for row).
+-- granted (the same answers as sign_claim(), row for row), with the
+-- document's organisation (its logo read once per batch: flow/signdoc.c).
+DROP FUNCTION IF EXISTS sign_claim_many(bigint, uuid[]);
 CREATE OR REPLACE FUNCTION sign_claim_many(p_person bigint, p_ids uuid[])
 RETURNS TABLE (ord integer, status integer, state text, kind text, signed_for bigint, for_name text,
 	by_name text, signed_at text, want_transmit boolean, meta jsonb, city text, postal_code text,
 	role_function text, file_name text, media_type text, blob_id bigint, nchunks integer,
-	size bigint, data bytea)
+	size bigint, data bytea, org_id bigint)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 BEGIN
@@ -325,7 +327,8 @@ BEGIN
 		CASE WHEN c.code = 0 THEN (SELECT r.function::text FROM person_role r WHERE r.org_id = c.org_id
 			AND r.role = 'signer' AND r.person_id = p_person LIMIT 1) END,
 		f.name::text, f.media_type::text, b.id::bigint, b.nchunks::integer, b.size::bigint,
-		CASE WHEN b.nchunks = 1 THEN (SELECT ch.data::bytea FROM blob_chunk ch WHERE ch.blob_id = b.id AND ch.seq = 0) END
+		CASE WHEN b.nchunks = 1 THEN (SELECT ch.data::bytea FROM blob_chunk ch WHERE ch.blob_id = b.id AND ch.seq = 0) END,
+		CASE WHEN c.code = 0 THEN c.org_id END
 	FROM c
 	LEFT JOIN person sb ON c.code = 409 AND sb.id = c.sby
 	LEFT JOIN organisation o ON c.code = 0 AND o.id = c.org_id

@@ -31,12 +31,9 @@ BEGIN
 	PERFORM journal_append(p_actor, 'organisation.logo_removed', NULL, v_org, '{}'::jsonb);
 END $$;
 
--- The logo of the document's organisation (no row: none).
-CREATE OR REPLACE FUNCTION doc_org_logo(p_doc uuid) RETURNS TABLE (media_type text, data bytea)
-LANGUAGE sql STABLE AS $$
-	SELECT l.media_type, l.data FROM document d JOIN org_logo l ON l.org_id = d.org_id
-	WHERE d.id = p_doc
-$$;
+-- (doc_org_logo() read the logo once per document: a batch reads it once
+-- per organisation now, by its id, store/logo.c store_org_logo_of().)
+DROP FUNCTION IF EXISTS doc_org_logo(uuid);
 
 -- The day it is in France (Europe/Paris), which is the day an act is published.
 CREATE OR REPLACE FUNCTION paris_today() RETURNS date LANGUAGE sql STABLE AS $$
