@@ -14,6 +14,7 @@
 #include "core/xmlguard.h"
 #include "flow/flow_int.h"
 #include "flow/meta.h"
+#include "sign/sign.h"
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
@@ -226,7 +227,8 @@ classify(const struct pes_scan *ps, const xmlChar *name, const xmlChar *uri)
 }
 
 /* An Id attribute must be an xs:ID (an NCName): liasse signs the element
- * by "#Id", and a verifier (liasse's own, Hélios) resolves only an NCName. */
+ * by "#Id", and a verifier (liasse's own, Hélios) resolves only an NCName.
+ * And at most SIGN_ID_MAX bytes, the length sign_pes() signs. */
 static int
 check_ncname(struct pes_scan *ps, const char *what, const char *field, const char *v, size_t n)
 {
@@ -240,6 +242,14 @@ check_ncname(struct pes_scan *ps, const char *what, const char *field, const cha
 	bad = s == NULL || xmlValidateNCName(s, 0) != 0;
 
 	xmlFree(s);
+	if (!bad && n > SIGN_ID_MAX) {
+		refuse(ps, "%s Id is too long", what);
+		snprintf(ps->err.field, sizeof(ps->err.field), "%s", field);
+		lerr_detail(&ps->err, "the Id is %zu bytes long; at most %d", n, SIGN_ID_MAX);
+		lerr_hint(&ps->err, "give the %s a shorter Id in the finance software and send the "
+			  "file again", what);
+		return -1;
+	}
 	if (!bad)
 		return 0;
 	copy_utf8(shown, sizeof(shown), v, n);

@@ -110,13 +110,16 @@ check_target_ids(struct targets *t, struct lerr *e)
 
 	for (i = 0; i < t->n; i++) {
 		id = xmlGetProp(t->node[i], BAD_CAST "Id");
-		if (id && xmlValidateNCName(id, 0) == 0) {
+		if (id && xmlValidateNCName(id, 0) == 0 && xmlStrlen(id) <= SIGN_ID_MAX) {
 			xmlFree(id);
 			continue;
 		}
 		lerr_set(e, LERR_INVALID, t->node[i] == t->root ? "pes.id" : "pes.bordereau.id",
 			 "%s Id is not a valid xs:ID", (const char *)t->node[i]->name);
-		lerr_detail(e, "Id=\"%.100s\" is not an NCName", id ? (const char *)id : "");
+		if (id && xmlValidateNCName(id, 0) == 0)
+			lerr_detail(e, "the Id is %d bytes long; at most %d", xmlStrlen(id), SIGN_ID_MAX);
+		else
+			lerr_detail(e, "Id=\"%.100s\" is not an NCName", id ? (const char *)id : "");
 		lerr_hint(e, "give it an Id made of letters, digits, '.', '-' and '_' "
 			  "(a letter or '_' first), e.g. BORD_2_26_42");
 		xmlFree(id);

@@ -30,6 +30,12 @@ struct json_t;
 /* Largest signed document handled (PES: 128 MB). */
 #define SIGN_MAX_DOC (160UL * 1024 * 1024)
 
+/* Longest Id (bytes of UTF-8) of an element sign_pes() signs: the
+ * signature's own Ids are made from it ("<Id>_SIG_n_REF", ...), and a
+ * verifier keeps them in fixed buffers.  Real PES Ids are a few tens of
+ * characters (BORD1093357910); the upload door refuses longer ones too. */
+#define SIGN_ID_MAX 96
+
 struct sign_key {
 	struct evp_pkey_st *pkey;
 	struct x509_st *cert;

@@ -392,6 +392,22 @@ describe('documents', () => {
 			assertSameCounts(assert, before, await h.snapshot());
 		});
 
+		it('a bordereau Id over 96 bytes (what liasse signs): 422 on pes.bordereau.id, nothing stored', async () => {
+			const f = pesFile('NOMFICLONGID01');
+			const long = `BORD${'7'.repeat(93)}`;
+			f.data = Buffer.from(f.data.toString('latin1').replace('Id="BORD1093357910"', `Id="${long}"`), 'latin1');
+			const before = await h.snapshot();
+			const r = await s.a.postDocument({ kind: 'pes', organisation: s.orgA, title: 'PES Id trop long' }, f);
+			assertProblem(assert, r, { status: 422, field: 'pes.bordereau.id', hint: true,
+				detail: /97 bytes long; at most 96/ });
+			assertSameCounts(assert, before, await h.snapshot());
+			const ok = pesFile('NOMFICLONGID02');
+			ok.data = Buffer.from(ok.data.toString('latin1').replace('Id="BORD1093357910"', `Id="${long.slice(1)}"`),
+				'latin1');
+			const r2 = await s.a.postDocument({ kind: 'pes', organisation: s.orgA, title: 'PES Id de 96' }, ok);
+			assert.equal(r2.status, 201, r2.text);
+		});
+
 		it('once the first document is cancelled the NomFic can be sent again', async () => {
 			const meta = { kind: 'pes', organisation: s.orgA, title: 'PES annulé' };
 			const first = await s.a.postDocument(meta, pesFile('NOMFICUNIQUE02'));

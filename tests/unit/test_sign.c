@@ -550,6 +550,38 @@ test_pes_wrapping(void)
 	   "a bordereau Id BORD_2/26#42 is refused at signing (%s)", e.msg);
 	buf_fini(&moved);
 	buf_fini(&in);
+
+	/* an Id of SIGN_ID_MAX bytes (two-byte characters too: the fuzzer's
+	 * find, whose signature's own Ids overflowed the verifier's buffers) is
+	 * signed and verifies; one byte more is refused before signing */
+	for (int extra = 0; extra <= 1; extra++) {
+		char tag[160], id[SIGN_ID_MAX + 2];
+		size_t len = 0, utf8 = 0;   /* the file is ISO-8859-1: \xff is 2 bytes of UTF-8 */
+
+		id[len++] = 'B', utf8++;
+		while (utf8 + 2 <= (size_t)SIGN_ID_MAX)
+			id[len++] = '\xff', utf8 += 2;
+		while (utf8 < (size_t)SIGN_ID_MAX + (size_t)extra)
+			id[len++] = '7', utf8++;
+		id[len] = 0;
+		snprintf(tag, sizeof(tag), "<Bordereau Id=\"%s\">", id);
+		buf_init(&in, 1 << 20);
+		if (!extra)
+			ok(!buf_add(&in, pes_in.data, pes_in.len) &&
+			   !subst(&in, "<Bordereau Id=\"BORD1093357910\">", tag) &&
+			   pes_sign(&signer, SIGN_XADES_111, &in, &moved, &e) == 0 &&
+			   verify(trust, &moved, 0, NULL, 0, &r) == 0 && r.valid,
+			   "a bordereau Id of %d bytes is signed and verifies", SIGN_ID_MAX);
+		else
+			ok(!buf_add(&in, pes_in.data, pes_in.len) &&
+			   !subst(&in, "<Bordereau Id=\"BORD1093357910\">", tag) &&
+			   pes_sign(&signer, SIGN_XADES_111, &in, &moved, &e) == LERR_INVALID &&
+			   !strcmp(e.field, "pes.bordereau.id") && strstr(e.detail, "at most"),
+			   "a bordereau Id of %d bytes is refused at signing (%s)", SIGN_ID_MAX + 1, e.detail);
+		sign_report_fini(&r);
+		buf_fini(&moved);
+		buf_fini(&in);
+	}
 	buf_fini(&forged);
 }
 
