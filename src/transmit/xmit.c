@@ -291,21 +291,12 @@ has_connector(void *arg, const char *name)
 static int
 no_connector(struct xmit_job *x, struct lerr *e)
 {
-	const struct doc_kind *k = doc_kind_get(x->t.kind);
 	const char *last = NULL;
-	char names[200] = "";
+	int rc = doc_kind_no_connector(doc_kind_get(x->t.kind), x->t.siren, &last, e);
 
-	for (size_t i = 0, o = 0; k && k->connectors[i] && o < sizeof(names); i++) {
-		last = k->connectors[i];
-		o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", i ? ", " : "", last);
-	}
-	if (!last)
-		return lerr_set(e, LERR_INTERNAL, NULL, "documents of kind \"%s\" are not transmitted", x->t.kind);
-	snprintf(x->t.connector, sizeof(x->t.connector), "%s", last);   /* the note's row names it */
-	lerr_set(e, LERR_NOTFOUND, "connector", "no %s connector for this organisation", last);
-	lerr_detail(e, "a document of kind \"%s\" goes through one of: %s", x->t.kind, names);
-	lerr_hint(e, "configure one: liasse connector set --org %s --kind %s url=...", x->t.siren, last);
-	return LERR_NOTFOUND;
+	if (rc == LERR_NOTFOUND)   /* the note's row names it */
+		snprintf(x->t.connector, sizeof(x->t.connector), "%s", last);
+	return rc;
 }
 
 /* The first of the kind's connectors (core/kind.c: a tiers de
