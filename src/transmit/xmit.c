@@ -301,7 +301,9 @@ no_connector(struct xmit_job *x, struct lerr *e)
 
 /* The first of the kind's connectors (core/kind.c: a tiers de
  * télétransmission first, then the platform's own) that the organisation
- * has.  A transmission keeps the connector of its first send. */
+ * has.  A transmission keeps the connector of its first send; before any
+ * send, the connector a parked document's note names (the kind's last) is
+ * only the note's, and the choice is made again. */
 static int
 pick_connector(struct xmit_job *x, const struct xmit_connector **out, struct lerr *e)
 {
@@ -309,7 +311,7 @@ pick_connector(struct xmit_job *x, const struct xmit_connector **out, struct ler
 	json_error_t jerr;
 	int rc;
 
-	if (!x->t.connector[0]) {
+	if (!x->t.connector[0] || x->t.sends == 0) {
 		const char *name = xmit_connector_pick(x->t.kind, has_connector, &h);
 
 		if (h.rc)
