@@ -8,6 +8,8 @@
  */
 #include "core/kind.h"
 
+#include "core/err.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -124,6 +126,37 @@ int
 doc_kind_carried_by(const struct doc_kind *k, const char *connector)
 {
 	return k && listed(k->connectors, connector);
+}
+
+const char *
+doc_kind_connectors(const struct doc_kind *k, const char *sep, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	if (cap)
+		out[0] = '\0';
+	for (size_t i = 0; k && k->connectors[i] && o < cap; i++)
+		o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? sep : "", k->connectors[i]);
+	return out;
+}
+
+int
+doc_kind_no_connector(const struct doc_kind *k, const char *siren, const char **last, struct lerr *e)
+{
+	char names[200];
+	size_t n = 0;
+
+	while (k && k->connectors[n])
+		n++;
+	if (!n)
+		return lerr_set(e, LERR_INTERNAL, NULL, "documents of kind \"%s\" are not transmitted",
+				k ? k->name : "?");
+	*last = k->connectors[n - 1];
+	lerr_set(e, LERR_NOTFOUND, "connector", "no %s connector for this organisation", *last);
+	lerr_detail(e, "a document of kind \"%s\" goes through one of: %s", k->name,
+		    doc_kind_connectors(k, ", ", names, sizeof(names)));
+	lerr_hint(e, "configure one: liasse connector set --org %s --kind %s url=...", siren, *last);
+	return LERR_NOTFOUND;
 }
 
 const struct doc_kind_alias *

@@ -44,6 +44,18 @@ int doc_kind_transmittable(const struct doc_kind *k);
 /* 1 when the connector kind carries documents of the kind. */
 int doc_kind_carried_by(const struct doc_kind *k, const char *connector);
 
+/* Why a document of the kind cannot be transmitted yet by organisation
+ * siren, which has none of the kind's connectors: e gets the message, detail
+ * and hint (LERR_NOTFOUND, returned), *last the kind's last connector (the
+ * transmission row that notes it names that one).  LERR_INTERNAL for a kind
+ * never transmitted.  The note of the transmit job (transmit/xmit.c) and of
+ * document_create(), which parks such a document without a job (store/doc.c). */
+struct lerr;
+int doc_kind_no_connector(const struct doc_kind *k, const char *siren, const char **last,
+			  struct lerr *e);
+/* The kind's connectors joined by sep into out (cap bytes); "" for none. */
+const char *doc_kind_connectors(const struct doc_kind *k, const char *sep, char *out, size_t cap);
+
 /* A foreign entry point's name for a kind (the compatibility APIs: an
  * S²LOW-compatible API, i-Parapheur's types): one row each. */
 struct doc_kind_alias {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/kind.h"
 #include "core/util.h"
 
 static void
@@ -58,17 +59,39 @@ inline_data(const struct doc_file_in *f, int n, size_t total)
 	return data;
 }
 
+/* A document only to transmit whose organisation has none of its kind's
+ * connectors is parked by document_create() with this note on its
+ * transmission row, the note the transmit job would have written
+ * (core/kind.c), instead of a job that would only write it: connectors ""
+ * when the kind is never transmitted or the document is not to transmit. */
+static void
+park_note(const struct doc_create *d, char *connectors, size_t ccap, char *note, size_t ncap)
+{
+	const struct doc_kind *k = doc_kind_get(d->kind);
+	const char *last = NULL;
+	struct lerr why;
+
+	connectors[0] = note[0] = '\0';
+	lerr_clear(&why);
+	if (!d->want_transmit || d->want_sign || !doc_kind_transmittable(k))
+		return;
+	doc_kind_connectors(k, ",", connectors, ccap);
+	if (doc_kind_no_connector(k, d->siren, &last, &why) == LERR_NOTFOUND)
+		lerr_oneline(&why, note, ncap);
+}
+
 int
 store_doc_create(struct store_conn *c, const struct doc_create *d, int *status, char *id,
 		 char **body, struct lerr *e)
 {
-	char client[24], *files = NULL, *data = NULL;
+	char client[24], connectors[200], note[1200], *files = NULL, *data = NULL;
 	size_t total = 0;
 	json_t *fj = files_json(d->files, d->nfiles, &total);
 	PGresult *r = NULL;
 	int rc;
 
 	lltoa(d->client_id, client, sizeof(client));
+	park_note(d, connectors, sizeof(connectors), note, sizeof(note));
 	files = json_dumps(fj, JSON_COMPACT);
 	json_decref(fj);
 	data = inline_data(d->files, d->nfiles, total);
@@ -84,10 +107,11 @@ store_doc_create(struct store_conn *c, const struct doc_create *d, int *status, 
 		SQLP_TEXT(d->warnings_json ? d->warnings_json : "[]"), SQLP_TEXT(files),
 		SQLP_BIN(data, total), SQLP_TEXT(d->idem_key),
 		d->idem_key ? SQLP_BIN(d->idem_sha256, 32) : SQLP_TEXT(NULL), SQLP_TEXT(d->actor),
-		SQLP_TEXT(d->job), SQLP_TEXT(d->circuit),
+		SQLP_TEXT(d->job), SQLP_TEXT(d->circuit), SQLP_TEXT(connectors[0] ? connectors : NULL),
+		SQLP_TEXT(note[0] ? note : NULL),
 	};
 	rc = sq_exec(c, "SELECT status, coalesce(out_id::text, ''), body::text FROM document_create($1, $2, $3, $4, $5, $6, $7,"
-		     " $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)", p, 18, &r, e);
+		     " $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)", p, 20, &r, e);
 	if (rc)
 		goto out;
 	*status = atoi(PQgetvalue(r, 0, 0));

@@ -248,7 +248,7 @@ store_xmit_start_send(struct store_conn *c, const struct xmit_row *t, long long 
 		     " VALUES ($1::uuid, $2::bigint, $3, 'sending', 1, $4, $5, $6, now(), pg_backend_pid(),"
 		     "  (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()))"
 		     " ON CONFLICT (doc_id) DO UPDATE SET state = 'sending', sends = transmission.sends + 1,"
-		     "  remote_name = $4, match_key = $5, remote_id = coalesce($6, transmission.remote_id),"
+		     "  connector = EXCLUDED.connector, remote_name = $4, match_key = $5, remote_id = coalesce($6, transmission.remote_id),"
 		     "  sending_since = now(), holder_pid = EXCLUDED.holder_pid,"
 		     "  holder_start = EXCLUDED.holder_start, updated_at = now()", p, 6, NULL, e);
 	if (!rc)   /* taken up again after a crash: already transmitting, a no-op */

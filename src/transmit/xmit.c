@@ -291,26 +291,19 @@ has_connector(void *arg, const char *name)
 static int
 no_connector(struct xmit_job *x, struct lerr *e)
 {
-	const struct doc_kind *k = doc_kind_get(x->t.kind);
 	const char *last = NULL;
-	char names[200] = "";
+	int rc = doc_kind_no_connector(doc_kind_get(x->t.kind), x->t.siren, &last, e);
 
-	for (size_t i = 0, o = 0; k && k->connectors[i] && o < sizeof(names); i++) {
-		last = k->connectors[i];
-		o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", i ? ", " : "", last);
-	}
-	if (!last)
-		return lerr_set(e, LERR_INTERNAL, NULL, "documents of kind \"%s\" are not transmitted", x->t.kind);
-	snprintf(x->t.connector, sizeof(x->t.connector), "%s", last);   /* the note's row names it */
-	lerr_set(e, LERR_NOTFOUND, "connector", "no %s connector for this organisation", last);
-	lerr_detail(e, "a document of kind \"%s\" goes through one of: %s", x->t.kind, names);
-	lerr_hint(e, "configure one: liasse connector set --org %s --kind %s url=...", x->t.siren, last);
-	return LERR_NOTFOUND;
+	if (rc == LERR_NOTFOUND)   /* the note's row names it */
+		snprintf(x->t.connector, sizeof(x->t.connector), "%s", last);
+	return rc;
 }
 
 /* The first of the kind's connectors (core/kind.c: a tiers de
  * télétransmission first, then the platform's own) that the organisation
- * has.  A transmission keeps the connector of its first send. */
+ * has.  A transmission keeps the connector of its first send; before any
+ * send, the connector a parked document's note names (the kind's last) is
+ * only the note's, and the choice is made again. */
 static int
 pick_connector(struct xmit_job *x, const struct xmit_connector **out, struct lerr *e)
 {
@@ -318,7 +311,7 @@ pick_connector(struct xmit_job *x, const struct xmit_connector **out, struct ler
 	json_error_t jerr;
 	int rc;
 
-	if (!x->t.connector[0]) {
+	if (!x->t.connector[0] || x->t.sends == 0) {
 		const char *name = xmit_connector_pick(x->t.kind, has_connector, &h);
 
 		if (h.rc)

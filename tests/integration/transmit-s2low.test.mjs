@@ -10,7 +10,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import zlib from 'node:zlib';
-import { newHarness, acteMeta, pdfFile, pesFile, fixture, skip, topBuilddir, sleep } from '../lib/harness.mjs';
+import { newHarness, acteMeta, pdfFile, pesFile, fixture, skip, topBuilddir, sleep, siren } from '../lib/harness.mjs';
 import { startS2lowFake } from '../lib/s2low-fake.mjs';
 import { connectorSet, makeTls, secretFile, waitState, FAST } from './transmit-common.mjs';
 
@@ -102,6 +102,23 @@ test('an act goes to S²LOW with its fields, its ARActe comes with status 4, the
 	const id = await h.psql(`SELECT remote_id FROM transmission WHERE doc_id = '${r.json.id}'`);
 	assert.equal(ack.name, `ARActe-${id}.xml`);
 	assert.ok(fake.clientNames.has('liasse transmitter'), 'the client certificate was presented');
+});
+
+test('an act parked for want of a connector goes through the S²LOW connector set later, not the one its note named', async () => {
+	const sirenC = siren('21450300');
+	await h.addOrg(sirenC, { name: 'Commune en attente', departement: '045', arrondissement: 1, natureActes: 3 });
+	const c = env.d.client(await h.addClient('vendor-c', [sirenC]));
+	const r = await c.postDocument(acteMeta(sirenC, 'S2L_PARK', { sign: false, transmit: true }),
+		pdfFile(2000, 'acte.pdf'));
+	assert.equal(r.status, 201, r.text);
+	assert.match(await h.psql(`SELECT connector || ': ' || last_error FROM transmission WHERE doc_id = '${r.json.id}'`),
+		/^actes: no actes connector for this organisation/, 'the note names the kind\'s last connector');
+	await connectorSet(h, sirenC, 's2low', { url: fake.url, cert: tls.cert, key: tls.key, cacert: tls.ca,
+		pin: tls.pin });
+	const done = await waitState(c, r.json.id, ENDS);
+	assert.equal(done.state, 'acknowledged', JSON.stringify(done));
+	assert.ok([...fake.tx.values()].some((x) => x.number === 'S2L_PARK'), 'sent through S²LOW');
+	assert.equal(await h.psql(`SELECT connector FROM transmission WHERE doc_id = '${r.json.id}'`), 's2low');
 });
 
 test('a PES posted as "enveloppe" goes through status 8 (information disponible) to acknowledged', async () => {

@@ -161,14 +161,27 @@ $$;
 -- {"signer": why}; a document only to transmit is queued for transmission
 -- (event 'queue', with its 'transmit' job); the first state is the one the
 -- transitions table (30_state.sql) gives the creation event.
+--
+-- p_connectors (the kind's connectors, comma-separated) and p_note (what the
+-- transmit job notes when the organisation has none of them, core/kind.c):
+-- such a document is parked in state 'queued' with that note on its
+-- transmission row and no job, as the job would have left it (it would
+-- only have written the note); "liasse connector set" gives parked
+-- documents their job (store_connector_set).  The connectors are read
+-- after the document's row is inserted, whose foreign key holds the
+-- organisation's row (FOR KEY SHARE) until the commit.
 DROP FUNCTION IF EXISTS document_create(bigint, text, doc_kind, text, text, boolean, boolean, date, text,
 	jsonb, jsonb, jsonb, bytea, text, bytea, text, text);
+DROP FUNCTION IF EXISTS document_create(bigint, text, doc_kind, text, text, boolean, boolean, date, text,
+	jsonb, jsonb, jsonb, bytea, text, bytea, text, text, text);
 CREATE OR REPLACE FUNCTION document_create(p_client bigint, p_siren text, p_kind doc_kind, p_title text,
 	p_signer text, p_sign boolean, p_transmit boolean, p_due date, p_ext text, p_meta jsonb,
 	p_warnings jsonb, p_files jsonb, p_data bytea, p_idem_key text, p_idem_sha bytea,
-	p_actor text, p_job text, p_circuit text, OUT status integer, OUT out_id uuid, OUT body jsonb)
+	p_actor text, p_job text, p_circuit text, p_connectors text, p_note text,
+	OUT status integer, OUT out_id uuid, OUT body jsonb)
 LANGUAGE plpgsql AS $$
 DECLARE
+	v_names text[] := string_to_array(p_connectors, ',');
 	v_org bigint;
 	v_doc document%ROWTYPE;
 	v_prev idempotency%ROWTYPE;
@@ -269,7 +282,11 @@ BEGIN
 	IF p_job IS NOT NULL THEN
 		INSERT INTO job (kind, doc_id) VALUES (p_job, v_doc.id);
 	END IF;
-	IF v_event = 'queue' THEN
+	IF v_event = 'queue' AND p_note IS NOT NULL AND NOT EXISTS (SELECT 1 FROM connector
+			WHERE org_id = v_org AND kind = ANY (v_names)) THEN
+		INSERT INTO transmission (doc_id, org_id, connector, last_error)
+		VALUES (v_doc.id, v_org, v_names[cardinality(v_names)], p_note);
+	ELSIF v_event = 'queue' THEN
 		INSERT INTO job (kind, doc_id) VALUES ('transmit', v_doc.id);
 	END IF;
 	PERFORM journal_append(p_actor, 'document.received', v_doc.id, v_org,
