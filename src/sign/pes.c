@@ -101,7 +101,8 @@ choose_targets(xmlDocPtr doc, struct targets *t, struct lerr *e)
 }
 
 /* Each target is referenced by "#Id": an Id that is not an xs:ID (NCName)
- * would give a signature no verifier resolves. */
+ * would give a signature no verifier resolves; one over SIGN_ID_MAX bytes
+ * would give the signature Ids too long for the buffers that hold them. */
 static int
 check_target_ids(struct targets *t, struct lerr *e)
 {
@@ -109,19 +110,26 @@ check_target_ids(struct targets *t, struct lerr *e)
 	xmlChar *id;
 
 	for (i = 0; i < t->n; i++) {
+		const char *field = t->node[i] == t->root ? "pes.id" : "pes.bordereau.id";
+		const char *name = (const char *)t->node[i]->name;
+		int ncname;
+
 		id = xmlGetProp(t->node[i], BAD_CAST "Id");
-		if (id && xmlValidateNCName(id, 0) == 0 && xmlStrlen(id) <= SIGN_ID_MAX) {
+		ncname = id && xmlValidateNCName(id, 0) == 0;
+		if (ncname && xmlStrlen(id) <= SIGN_ID_MAX) {
 			xmlFree(id);
 			continue;
 		}
-		lerr_set(e, LERR_INVALID, t->node[i] == t->root ? "pes.id" : "pes.bordereau.id",
-			 "%s Id is not a valid xs:ID", (const char *)t->node[i]->name);
-		if (id && xmlValidateNCName(id, 0) == 0)
+		if (ncname) {
+			lerr_set(e, LERR_INVALID, field, "%s Id is too long", name);
 			lerr_detail(e, "the Id is %d bytes long; at most %d", xmlStrlen(id), SIGN_ID_MAX);
-		else
+			lerr_hint(e, "give it a shorter Id, e.g. BORD_2_26_42");
+		} else {
+			lerr_set(e, LERR_INVALID, field, "%s Id is not a valid xs:ID", name);
 			lerr_detail(e, "Id=\"%.100s\" is not an NCName", id ? (const char *)id : "");
-		lerr_hint(e, "give it an Id made of letters, digits, '.', '-' and '_' "
-			  "(a letter or '_' first), e.g. BORD_2_26_42");
+			lerr_hint(e, "give it an Id made of letters, digits, '.', '-' and '_' "
+				  "(a letter or '_' first), e.g. BORD_2_26_42");
+		}
 		xmlFree(id);
 		return e->kind;
 	}
