@@ -738,10 +738,13 @@ org_logo(struct run *rn, long long org_id, const struct buf **out, struct lerr *
 			return lerr_set(e, LERR_INTERNAL, NULL, "out of memory");
 		l->org_id = org_id;
 		buf_init(&l->img, LPDF_LOGO_MAX);
+		if (store_org_logo_of(rn->c, org_id, &l->img, e)) {
+			buf_fini(&l->img);   /* not kept as "no logo" for the batch's next documents */
+			free(l);
+			return e->kind;
+		}
 		l->next = rn->logos;
 		rn->logos = l;
-		if (store_org_logo_of(rn->c, org_id, &l->img, e))
-			return e->kind;
 	}
 	*out = &l->img;
 	return 0;

@@ -130,10 +130,7 @@ store_cancel_answer(struct store_conn *c, const char *doc_id, struct lerr *e)
 int
 store_cancel_find(struct store_conn *c, long long org_id, const char *envelope, char doc_id[37], struct lerr *e)
 {
-	char org[24];
-
-	snprintf(org, sizeof(org), "%lld", org_id);
-	struct sqlp p[2] = { SQLP_TEXT(org), SQLP_TEXT(envelope) };
+	struct sqlp p[2] = { SQLP_INT(org_id), SQLP_TEXT(envelope) };
 	return sq_doc_id(c, "SELECT doc_id FROM cancellation WHERE org_id = $1::bigint"
 			 " AND remote_name LIKE '___-' || $2 || '.tar.gz' LIMIT 1", p, 2, doc_id, e);
 }
@@ -142,12 +139,10 @@ int
 store_cancel_s2low_each(struct store_conn *c, long long org_id,
 			void (*fn)(void *arg, const char *doc_id, const char *cancel_id), void *arg, struct lerr *e)
 {
-	char org[24];
 	PGresult *r = NULL;
 	int rc;
 
-	snprintf(org, sizeof(org), "%lld", org_id);
-	struct sqlp p[1] = { SQLP_TEXT(org) };
+	struct sqlp p[1] = { SQLP_INT(org_id) };
 	rc = sq_exec(c, "SELECT k.doc_id, substr(k.remote_name, 7) FROM cancellation k"
 		     " JOIN document d ON d.id = k.doc_id WHERE k.org_id = $1::bigint AND k.state = 'sent'"
 		     " AND k.remote_name LIKE 's2low:%' AND d.state = 'cancelling' ORDER BY k.sent_at LIMIT 500",

@@ -42,10 +42,7 @@ store_job_claim(struct store_conn *c, struct job *out, int *found, struct lerr *
 int
 store_job_done(struct store_conn *c, long long id, struct lerr *e)
 {
-	char idt[24];
-
-	snprintf(idt, sizeof(idt), "%lld", id);
-	struct sqlp p[1] = { SQLP_TEXT(idt) };
+	struct sqlp p[1] = { SQLP_INT(id) };
 	return sq_exec(c, "UPDATE job SET done_at = now(), attempts = attempts + 1 WHERE id = $1",
 		       p, 1, NULL, e);
 }
@@ -53,11 +50,7 @@ store_job_done(struct store_conn *c, long long id, struct lerr *e)
 int
 store_job_retry(struct store_conn *c, long long id, const char *error, int delay_s, struct lerr *e)
 {
-	char idt[24], delay[16];
-
-	snprintf(idt, sizeof(idt), "%lld", id);
-	snprintf(delay, sizeof(delay), "%d", delay_s);
-	struct sqlp p[3] = { SQLP_TEXT(idt), SQLP_TEXT(error), SQLP_TEXT(delay) };
+	struct sqlp p[3] = { SQLP_INT(id), SQLP_TEXT(error), SQLP_INT(delay_s) };
 	return sq_exec(c, "UPDATE job SET attempts = attempts + 1, last_error = $2,"
 		       " run_at = now() + $3::int * interval '1 second' WHERE id = $1", p, 3, NULL, e);
 }
@@ -65,11 +58,7 @@ store_job_retry(struct store_conn *c, long long id, const char *error, int delay
 int
 sq_job_lease(struct store_conn *c, long long job_id, int lease_s, struct lerr *e)
 {
-	char job[24], lease[16];
-
-	snprintf(job, sizeof(job), "%lld", job_id);
-	snprintf(lease, sizeof(lease), "%d", lease_s);
-	struct sqlp p[2] = { SQLP_TEXT(job), SQLP_TEXT(lease) };
+	struct sqlp p[2] = { SQLP_INT(job_id), SQLP_INT(lease_s) };
 	return sq_exec(c, "UPDATE job SET run_at = now() + $2::int * interval '1 second' WHERE id = $1::bigint",
 		       p, 2, NULL, e);
 }
@@ -78,10 +67,7 @@ int
 sq_job_later(struct store_conn *c, const char *kind, const char *doc_id, const char *error, int delay_s,
 	     struct lerr *e)
 {
-	char delay[16];
-
-	snprintf(delay, sizeof(delay), "%d", delay_s);
-	struct sqlp p[4] = { SQLP_TEXT(kind), SQLP_TEXT(doc_id), SQLP_TEXT(error), SQLP_TEXT(delay) };
+	struct sqlp p[4] = { SQLP_TEXT(kind), SQLP_TEXT(doc_id), SQLP_TEXT(error), SQLP_INT(delay_s) };
 	return sq_exec(c, "INSERT INTO job (kind, doc_id, run_at, last_error)"
 		       " VALUES ($1, $2::uuid, now() + $4::int * interval '1 second', $3)", p, 4, NULL, e);
 }

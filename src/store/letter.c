@@ -41,10 +41,7 @@ no_doc(struct lerr *e, const char *doc_id)
 int
 store_letters_json(struct store_conn *c, const char *doc_id, long long client_id, char **json, struct lerr *e)
 {
-	char client[24];
-
-	snprintf(client, sizeof(client), "%lld", client_id);
-	struct sqlp p[2] = { SQLP_TEXT(doc_id), SQLP_TEXT(client) };
+	struct sqlp p[2] = { SQLP_TEXT(doc_id), SQLP_INT(client_id) };
 	int rc = sq_json(c, "SELECT letters_json(d.id)::text FROM document d WHERE d.id = $1::uuid AND " VISIBLE,
 			 p, 2, json, e);
 
@@ -70,14 +67,13 @@ int
 store_letter_answer_begin(struct store_conn *c, const char *doc_id, long long client_id, long long letter_id,
 			  const char *code, const char *by, struct lerr *e)
 {
-	char client[24], id[24];
+	char id[24];
 	PGresult *r = NULL;
 	long long seen = 0;
 	int rc, status;
 
-	snprintf(client, sizeof(client), "%lld", client_id);
 	snprintf(id, sizeof(id), "%lld", letter_id);
-	struct sqlp v[2] = { SQLP_TEXT(doc_id), SQLP_TEXT(client) };
+	struct sqlp v[2] = { SQLP_TEXT(doc_id), SQLP_INT(client_id) };
 	if ((rc = sq_int(c, "SELECT count(*) FROM document d WHERE d.id = $1::uuid AND " VISIBLE, v, 2, &seen, e)))
 		return rc;
 	if (!seen)
@@ -101,10 +97,7 @@ int
 store_letter_answer_file(struct store_conn *c, long long letter_id, const char *name, const char *media_type,
 			 const void *data, size_t len, struct lerr *e)
 {
-	char id[24];
-
-	snprintf(id, sizeof(id), "%lld", letter_id);
-	struct sqlp p[4] = { SQLP_TEXT(id), SQLP_TEXT(name), SQLP_TEXT(media_type), SQLP_BIN(data, len) };
+	struct sqlp p[4] = { SQLP_INT(letter_id), SQLP_TEXT(name), SQLP_TEXT(media_type), SQLP_BIN(data, len) };
 	return sq_exec(c, "SELECT letter_answer_file_add($1::bigint, $2, $3, $4)", p, 4, NULL, e);
 }
 
@@ -167,10 +160,7 @@ int
 store_letter_answer_state(struct store_conn *c, const struct act_send *s, const char *state, const char *name,
 			  const char *error, struct lerr *e)
 {
-	char id[24];
-
-	snprintf(id, sizeof(id), "%lld", s->id);
-	struct sqlp p[4] = { SQLP_TEXT(id), SQLP_TEXT(state), SQLP_TEXT(name), SQLP_TEXT(error) };
+	struct sqlp p[4] = { SQLP_INT(s->id), SQLP_TEXT(state), SQLP_TEXT(name), SQLP_TEXT(error) };
 	return sq_exec(c, "UPDATE letter SET answer_state = $2, answer_name = coalesce($3, answer_name),"
 		       " answer_error = $4,"
 		       " answer_sends = answer_sends + CASE WHEN $2 = 'sending' THEN 1 ELSE 0 END,"
@@ -182,10 +172,7 @@ int
 store_letter_answer_retry(struct store_conn *c, const struct act_send *s, const char *error, int delay_s,
 			  struct lerr *e)
 {
-	char id[24];
-
-	snprintf(id, sizeof(id), "%lld", s->id);
-	struct sqlp p[2] = { SQLP_TEXT(id), SQLP_TEXT(error) };
+	struct sqlp p[2] = { SQLP_INT(s->id), SQLP_TEXT(error) };
 	int rc = sq_exec(c, "UPDATE letter SET answer_tries = answer_tries + 1, answer_error = $2 WHERE id = $1::bigint",
 			 p, 2, NULL, e);
 

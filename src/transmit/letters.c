@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #define MSG_MAX (64u * 1024)
 #define FILES_MAX 20
 
